@@ -1,0 +1,1 @@
+"""Triton kernels for the Cadence renderer (filled in by the kernels work)."""

@@ -1,0 +1,52 @@
+"""The ``cadence`` command line.
+
+Each subcommand lives in the module that owns it and is imported only when
+used, so ``cadence --help`` stays fast and optional dependencies stay optional.
+A subcommand module exposes ``main(argv: list[str]) -> int``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# (group, name) -> (module, one-line help)
+COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
+    ("bench", "runtime"): ("cadence.bench.runtime", "actor hop latency and burst throughput vs trio channels and Pipecat"),
+    ("bench", "ring"): ("cadence.bench.ring", "AudioRing and Framer throughput vs numpy ring and deque"),
+    ("bench", "floor"): ("cadence.floor.bench", "turn-taking benchmark on a labeled corpus vs silence baselines"),
+    ("corpus", "floor"): ("cadence.floor.corpus", "generate a labeled turn-taking corpus with offline voices"),
+    ("train", "floor"): ("cadence.floor.train", "train the floor model and export its weights"),
+}
+TOP: dict[str, tuple[str, str]] = {
+    "demo": ("cadence.demo", "run the offline demo"),
+}
+
+
+def _usage() -> str:
+    lines = ["usage: cadence <command> [<subcommand>] [options]", "", "commands:"]
+    for name, (_, help_) in TOP.items():
+        lines.append(f"  {name:<18} {help_}")
+    for (group, name), (_, help_) in COMMANDS.items():
+        lines.append(f"  {group + ' ' + name:<18} {help_}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    if args[0] in TOP:
+        module, rest = TOP[args[0]][0], args[1:]
+    elif len(args) >= 2 and (args[0], args[1]) in COMMANDS:
+        module, rest = COMMANDS[(args[0], args[1])][0], args[2:]
+    else:
+        print(f"cadence: unknown command: {' '.join(args[:2])}\n", file=sys.stderr)
+        print(_usage(), file=sys.stderr)
+        return 2
+    return int(importlib.import_module(module).main(rest) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

