@@ -38,6 +38,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup.sh -n
 fi
 
 echo "setup: building the Rust extension (release)"
-maturin develop --release -q --skip-install
+maturin develop --release -q
 python -m pip install -q --no-deps --no-build-isolation -e kernels
 echo "setup: ok"
