@@ -1,0 +1,434 @@
+"""``cadence bench floor``: score floor policies on a labelled corpus split.
+
+    cadence bench floor --corpus DIR [--json OUT] [--markdown OUT]
+        [--policies cadence,silence-200,silence-500,silence-800,silence-1200,vad-classify]
+        [--patience 0.3,0.5,0.7] [--max-files N] [--jobs J] [--seed S]
+    cadence bench floor --fit-baselines DIR/train [--jobs J]
+
+DIR holds ``manifest.jsonl`` (one split; see the corpus generator). Every file
+is streamed to every policy in real-time order, cut into chunks of random
+sizes (1-10 frames, seeded per file), so a policy that peeks ahead or depends
+on the chunking shows up as a bug. Scoring is :mod:`cadence.floor.scoring`.
+The real-time factor is the policy's compute time over the audio duration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
+from cadence.floor.protocol import FRAME_SAMPLES, RATE, Decision, FloorPolicy
+from cadence.floor.scoring import FileLabels, FileScore, labels_from_manifest, score_file, summarize
+
+__all__ = ["load_frames", "load_manifest", "make_policy", "PolicySpec", "parse_policies", "run_bench", "main"]
+
+DEFAULT_POLICIES = "cadence,silence-200,silence-500,silence-800,silence-1200,vad-classify"
+MAX_CHUNK_FRAMES = 10
+
+
+# --------------------------------------------------------------------------- audio
+def load_frames(path: str) -> np.ndarray:
+    """Read a WAV (any rate the Framer takes, mono/stereo, int16/float) as (n, 160) float32 16 kHz frames."""
+    import soundfile as sf
+
+    try:
+        pcm, rate = sf.read(path, dtype="float32", always_2d=True)
+    except RuntimeError as e:  # soundfile's error for unreadable files
+        raise InvalidAudioError(f"{path}: {e}") from e
+    if pcm.shape[0] == 0:
+        raise InvalidAudioError(f"{path}: no audio")
+    channels = pcm.shape[1]
+    if channels > 2:
+        raise InvalidAudioError(f"{path}: {channels} channels; mono or stereo only")
+    from cadence import _core
+
+    framer_cls = getattr(_core, "Framer", None)
+    if framer_cls is not None:
+        framer = framer_cls(int(rate), channels)
+        data = pcm if channels == 2 else pcm[:, 0]
+        parts = [framer.push(np.ascontiguousarray(data)), framer.flush()]
+        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+    # fallback while the extension has no Framer: scipy polyphase resampling
+    from scipy.signal import resample_poly
+
+    if not np.isfinite(pcm).all():
+        raise InvalidAudioError(f"{path}: audio contains NaN or inf")
+    mono = pcm.mean(axis=1)
+    g = math.gcd(int(rate), RATE)
+    x = resample_poly(mono, RATE // g, int(rate) // g).astype(np.float32) if rate != RATE else mono
+    n = -(-x.size // FRAME_SAMPLES)
+    out = np.zeros(n * FRAME_SAMPLES, np.float32)
+    out[: x.size] = x
+    return out.reshape(n, FRAME_SAMPLES)
+
+
+# --------------------------------------------------------------------------- corpus
+@dataclass(frozen=True)
+class CorpusFile:
+    audio: str  # as written in the manifest
+    path: str  # absolute
+    labels: FileLabels
+
+
+def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]:
+    mpath = os.path.join(corpus, "manifest.jsonl")
+    if not os.path.isfile(mpath):
+        raise InvalidArgumentError(f"no manifest.jsonl in {corpus!r} (pass one split, e.g. DIR/test)")
+    files: list[CorpusFile] = []
+    with open(mpath) as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise InvalidArgumentError(f"{mpath}:{lineno}: not JSON: {e}") from e
+            if not isinstance(entry, dict) or not isinstance(entry.get("audio"), str):
+                raise InvalidArgumentError(f"{mpath}:{lineno}: entry needs an 'audio' path")
+            try:
+                labels = labels_from_manifest(entry)
+            except InvalidArgumentError as e:
+                raise InvalidArgumentError(f"{mpath}:{lineno}: {e}") from e
+            path = os.path.join(corpus, entry["audio"])
+            if not os.path.isfile(path):
+                raise InvalidArgumentError(f"{mpath}:{lineno}: audio file not found: {path}")
+            files.append(CorpusFile(entry["audio"], os.path.abspath(path), labels))
+            if max_files is not None and len(files) >= max_files:
+                break
+    if not files:
+        raise InvalidArgumentError(f"{mpath}: empty manifest")
+    return files
+
+
+# --------------------------------------------------------------------------- policies
+@dataclass(frozen=True)
+class PolicySpec:
+    label: str  # row name in the results
+    name: str  # registry name
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+
+def _silence(ms: int) -> Callable[..., FloorPolicy]:
+    def make(**kw: Any) -> FloorPolicy:
+        from cadence.floor.baselines import SilenceBaseline
+
+        return SilenceBaseline(ms, **kw)
+
+    return make
+
+
+def _vad_classify(**kw: Any) -> FloorPolicy:
+    from cadence.floor.baselines import VadStopClassifyBaseline
+
+    return VadStopClassifyBaseline(**kw)
+
+
+def _cadence(**kw: Any) -> FloorPolicy:
+    from cadence.floor.policy import CadencePolicy  # type: ignore[import-not-found,unused-ignore]
+
+    policy: FloorPolicy = CadencePolicy(**kw)
+    return policy
+
+
+REGISTRY: dict[str, Callable[..., FloorPolicy]] = {
+    "cadence": _cadence,
+    "silence-200": _silence(200),
+    "silence-500": _silence(500),
+    "silence-800": _silence(800),
+    "silence-1200": _silence(1200),
+    "vad-classify": _vad_classify,
+}
+
+
+def make_policy(spec: PolicySpec) -> FloorPolicy:
+    if spec.name in REGISTRY:
+        return REGISTRY[spec.name](**dict(spec.kwargs))
+    if spec.name.startswith("silence-") and spec.name[8:].isdigit():
+        return _silence(int(spec.name[8:]))(**dict(spec.kwargs))
+    raise InvalidArgumentError(f"unknown policy {spec.name!r}; known: {', '.join(REGISTRY)}, silence-<ms>")
+
+
+def parse_policies(names: str, patience: Sequence[float] | None) -> list[PolicySpec]:
+    specs: list[PolicySpec] = []
+    for name in (n.strip() for n in names.split(",")):
+        if not name:
+            continue
+        if name == "cadence" and patience:
+            specs += [PolicySpec(f"cadence@{p:g}", "cadence", (("patience", p),)) for p in patience]
+        else:
+            specs.append(PolicySpec(name, name))
+    if not specs:
+        raise InvalidArgumentError("no policies given")
+    return specs
+
+
+def _available(specs: list[PolicySpec]) -> list[PolicySpec]:
+    ok: list[PolicySpec] = []
+    for spec in specs:
+        try:
+            make_policy(spec)
+        except InvalidArgumentError:
+            raise
+        except (ImportError, FileNotFoundError, CadenceError) as e:
+            what = "cadence policy" if spec.name == "cadence" else f"policy {spec.label}"
+            print(f"{what} not available: {e}", file=sys.stderr)
+            continue
+        ok.append(spec)
+    return ok
+
+
+# --------------------------------------------------------------------------- running
+_POLICY_CACHE: dict[PolicySpec, FloorPolicy] = {}
+
+
+def _policy(spec: PolicySpec) -> FloorPolicy:
+    if spec not in _POLICY_CACHE:
+        _POLICY_CACHE[spec] = make_policy(spec)
+    return _POLICY_CACHE[spec]
+
+
+def stream(policy: FloorPolicy, frames: np.ndarray, rng: np.random.Generator) -> list[Decision]:
+    """Feed ``frames`` to a freshly reset policy in random-size chunks; return its decisions."""
+    policy.reset()
+    out: list[Decision] = []
+    i = 0
+    n = frames.shape[0]
+    while i < n:
+        k = int(rng.integers(1, MAX_CHUNK_FRAMES + 1))
+        out.extend(policy.process(frames[i : i + k]))
+        i += k
+    return out
+
+
+def _run_file(task: tuple[int, str, list[PolicySpec], int]) -> tuple[int, float, dict[str, tuple[list[Decision], float]]]:
+    index, path, specs, seed = task
+    frames = load_frames(path)
+    results: dict[str, tuple[list[Decision], float]] = {}
+    for spec in specs:
+        pol = _policy(spec)
+        rng = np.random.default_rng([seed, index])
+        t0 = time.perf_counter()
+        decs = stream(pol, frames, rng)
+        results[spec.label] = (decs, time.perf_counter() - t0)
+    return index, frames.shape[0] * FRAME_SAMPLES / RATE, results
+
+
+def _map(fn: Callable[[Any], Any], tasks: list[Any], jobs: int) -> list[Any]:
+    if jobs <= 1 or len(tasks) <= 1:
+        return [fn(t) for t in tasks]
+    ctx = mp.get_context("spawn")  # onnxruntime sessions do not survive fork well
+    with ctx.Pool(min(jobs, len(tasks))) as pool:
+        return list(pool.imap_unordered(fn, tasks))
+
+
+def run_bench(
+    corpus: str,
+    specs: list[PolicySpec],
+    *,
+    max_files: int | None = None,
+    jobs: int = 1,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Run every policy on every file of the split; return the JSON-able report."""
+    files = load_manifest(corpus, max_files)
+    tasks = [(i, f.path, specs, seed) for i, f in enumerate(files)]
+    outs = sorted(_map(_run_file, tasks, jobs), key=lambda r: r[0])
+    totals = {s.label: FileScore() for s in specs}
+    compute = {s.label: 0.0 for s in specs}
+    audio_s = 0.0
+    rows: list[dict[str, Any]] = []
+    for index, dur, results in outs:
+        audio_s += dur
+        f = files[index]
+        for spec in specs:
+            decs, secs = results[spec.label]
+            totals[spec.label] += score_file(decs, f.labels)
+            compute[spec.label] += secs
+            rows.append(
+                {
+                    "audio": f.audio,
+                    "policy": spec.label,
+                    "commits": [d.t for d in decs if d.kind == "commit"],
+                    "speculates": [d.t for d in decs if d.kind == "speculate"],
+                    "retracts": [d.t for d in decs if d.kind == "retract"],
+                    "backchannels": [d.t for d in decs if d.kind == "backchannel"],
+                    "bargeins": [d.t for d in decs if d.kind == "bargein"],
+                }
+            )
+    summary = {s.label: summarize(totals[s.label], compute[s.label], audio_s) for s in specs}
+    return {
+        "files": rows,
+        "summary": summary,
+        "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": seed},
+    }
+
+
+# --------------------------------------------------------------------------- output
+_COLS = (
+    ("policy", None),
+    ("median ms", "latency_median_ms"),
+    ("p90 ms", "latency_p90_ms"),
+    ("mean ms", "latency_mean_ms"),
+    ("precision", "precision"),
+    ("recall", "recall"),
+    ("interrupt.", "interruptions"),
+    ("/100 turns", "interruptions_per_100_turns"),
+    ("spurious", "spurious"),
+    ("spec/turn", "speculate_per_turn"),
+    ("retract share", "retract_share"),
+    ("RTF", "rtf"),
+)
+
+
+def _fmt(key: str, v: Any) -> str:
+    if v is None:
+        return "–"
+    if key.endswith("_ms"):
+        return f"{v:.0f}"
+    if key == "rtf":
+        return f"{v:.4f}"
+    if isinstance(v, float):
+        return f"{v:.3f}" if key in ("precision", "recall", "speculate_per_turn", "retract_share") else f"{v:.1f}"
+    return str(v)
+
+
+def markdown_table(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> str:
+    head = "| " + " | ".join(c for c, _ in _COLS) + " |"
+    sep = "|" + "|".join("---" if k is None else "---:" for _, k in _COLS) + "|"
+    lines = [head, sep]
+    for label in labels:
+        s = summary[label]
+        cells = [label] + [_fmt(k, s[k]) for _, k in _COLS[1:] if k is not None]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    cfg = report["config"]
+    summary = report["summary"]
+    labels = list(summary)
+    any_label = labels[0]
+    turns = summary[any_label]["turns"]
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
+    parts = [
+        "# Floor benchmark",
+        "",
+        f"Corpus `{cfg['corpus']}`: {cfg['n_files']} files, {cfg['audio_s'] / 60:.1f} min of audio, {turns} turns "
+        f"(shifts). Chunking seed {cfg['seed']}. Machine: {cpu}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, numpy {np.__version__}.",
+        "",
+        "Latency = first correct commit − true turn end (window [−100 ms, +2 s]); precision = correct / all "
+        "commits; interruptions = commits inside a hold or inside the user's turn before t − 100 ms; "
+        "spurious = other wrong commits; RTF = compute / audio time.",
+        "",
+        markdown_table(summary, [lb for lb in labels if not lb.startswith("cadence@")]
+                       + [lb for lb in labels if lb.startswith("cadence@")]),
+    ]
+    sweep = [lb for lb in labels if lb.startswith("cadence@")]
+    if sweep:
+        parts += ["", "## Cadence patience sweep", "", markdown_table(summary, sweep)]
+    return "\n".join(parts) + "\n"
+
+
+# --------------------------------------------------------------------------- fitting
+def _collect(task: tuple[str, tuple[float, ...]]) -> tuple[np.ndarray, np.ndarray]:
+    from cadence.floor.baselines import collect_stops
+
+    path, shifts = task
+    return collect_stops(load_frames(path), shifts)
+
+
+def fit_baselines(split: str, *, jobs: int = 1, max_files: int | None = None, out: str | None = None) -> dict[str, Any]:
+    """Train the vad-classify stop classifier on a (train) split and save its weights."""
+    from cadence.floor.baselines import WEIGHTS_PATH, fit_classifier
+
+    files = load_manifest(split, max_files)
+    parts = _map(_collect, [(f.path, f.labels.shifts) for f in files], jobs)
+    X = np.concatenate([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
+    info = {"split": os.path.abspath(split), "files": len(files), "stops": int(y.size), "end_of_turn": int(y.sum())}
+    clf = fit_classifier(X, y, info=info)
+    p = np.array([clf.prob_end(x) for x in X])
+    pred = p >= clf.threshold
+    info["train_accuracy"] = float(np.mean(pred == (y > 0)))
+    info["train_recall_end"] = float(pred[y > 0].mean()) if y.sum() else None
+    info["train_recall_hold"] = float((~pred[y == 0]).mean()) if (y == 0).any() else None
+    clf.save(out or WEIGHTS_PATH)
+    return info
+
+
+# --------------------------------------------------------------------------- CLI
+def _floats(s: str) -> list[float]:
+    try:
+        vals = [float(v) for v in s.split(",") if v.strip()]
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {s!r}") from e
+    if any(not math.isfinite(v) or v < 0 for v in vals):
+        raise argparse.ArgumentTypeError(f"patience values must be finite and >= 0: {s!r}")
+    return vals
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="cadence bench floor", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", help="split folder with manifest.jsonl")
+    ap.add_argument("--json", dest="json_out", help="write the per-file decisions and summary here")
+    ap.add_argument("--markdown", dest="md_out", help="write the results table here")
+    ap.add_argument("--policies", default=DEFAULT_POLICIES)
+    ap.add_argument("--patience", type=_floats, default=[0.3, 0.5, 0.7], help="sweep for the cadence policy")
+    ap.add_argument("--max-files", type=int, default=None)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--seed", type=int, default=0, help="seed of the random chunking")
+    ap.add_argument("--fit-baselines", metavar="SPLIT", help="train vad-classify on this split and exit")
+    ap.add_argument("--weights-out", help="with --fit-baselines: where to write the weights")
+    args = ap.parse_args(argv)
+    if args.max_files is not None and args.max_files < 1:
+        ap.error("--max-files must be >= 1")
+    try:
+        if args.fit_baselines:
+            t0 = time.perf_counter()
+            info = fit_baselines(args.fit_baselines, jobs=args.jobs, max_files=args.max_files, out=args.weights_out)
+            info["seconds"] = round(time.perf_counter() - t0, 1)
+            print(json.dumps(info, indent=1))
+            return 0
+        if not args.corpus:
+            ap.error("--corpus DIR is required (or --fit-baselines SPLIT)")
+        specs = _available(parse_policies(args.policies, args.patience))
+        if not specs:
+            print("cadence bench floor: no policy available", file=sys.stderr)
+            return 2
+        t0 = time.perf_counter()
+        report = run_bench(args.corpus, specs, max_files=args.max_files, jobs=args.jobs, seed=args.seed)
+        md = render_markdown(report)
+        print(md)
+        print(f"({time.perf_counter() - t0:.1f} s wall)")
+        if args.json_out:
+            with open(args.json_out, "w") as f:
+                json.dump(report, f)
+        if args.md_out:
+            with open(args.md_out, "w") as f:
+                f.write(md)
+    except (CadenceError, FileNotFoundError) as e:
+        print(f"cadence bench floor: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""The floor-policy protocol shared by the Cadence model and every baseline.
+
+A policy is fed consecutive 10 ms frames of 16 kHz mono audio (``(n, 160)``
+float32) in stream order, in chunks of any size, and returns the decisions
+those frames produced. A policy is causal: its decisions depend only on the
+audio it has seen, never on how the stream was cut into chunks.
+
+A decision's time ``t`` is the END time of the 10 ms frame whose processing
+produced it, in seconds from the start of the file (``frame_end_time``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple, Protocol
+
+import numpy as np
+
+__all__ = [
+    "RATE",
+    "FRAME_SAMPLES",
+    "FRAME_SECONDS",
+    "DecisionKind",
+    "DECISION_KINDS",
+    "Decision",
+    "FloorPolicy",
+    "frame_end_time",
+]
+
+RATE = 16_000
+FRAME_SAMPLES = 160
+FRAME_SECONDS = FRAME_SAMPLES / RATE
+
+DecisionKind = Literal["commit", "speculate", "retract", "backchannel", "bargein"]
+DECISION_KINDS: tuple[str, ...] = ("commit", "speculate", "retract", "backchannel", "bargein")
+
+
+class Decision(NamedTuple):
+    kind: DecisionKind
+    t: float  # seconds from file start: END time of the 10 ms frame whose processing produced it
+
+
+class FloorPolicy(Protocol):
+    name: str
+
+    def reset(self) -> None: ...  # new file/conversation
+
+    def process(self, frames: np.ndarray) -> list[Decision]: ...  # (n, 160) float32, 16 kHz, stream order; sees only the past
+
+
+def frame_end_time(index: int) -> float:
+    """End time (s) of the 10 ms frame number ``index`` (0-based) of a stream."""
+    return (index + 1) * FRAME_SAMPLES / RATE

@@ -1,0 +1,230 @@
+"""Scoring a floor policy's decisions against a corpus file's labelled events.
+
+Definitions (per file; totals pool files):
+
+* A **correct** commit lies in ``[t - 0.1, t + 2.0]`` (closed) of a shift at
+  ``t`` and not inside a hold; only the first correct commit per shift counts,
+  with latency ``commit - t`` (between -0.1 and +2.0 s). When windows of two
+  shifts overlap, a commit answers the earliest unanswered one.
+* An **interruption** is a commit inside a hold (``[start, end]``, closed), or
+  a commit in the user's turn before ``t - 0.1`` of that turn's shift. The
+  user's turn for a shift starts at the first user speech segment after the
+  previous shift (``meta`` speech segments of kind final/continuation/filler/
+  bargein); without segments it is taken to start where the previous shift's
+  window ends (``t_prev + 2.0``; the file start for the first shift).
+* Every other commit is **spurious**: duplicates inside an answered window,
+  commits during the persona's time after a shift's window, before the first
+  turn starts, after the last window. Spurious commits lower precision.
+* precision = correct / commits; recall = answered shifts / shifts;
+  interruptions per 100 turns (turns = shifts).
+* Speculation: speculates per commit, and the share of speculates followed
+  by a retract before the next commit (or the end of the file).
+
+Event types other than ``shift`` and ``hold`` (backchannel, bargein, ...) are
+ignored by these metrics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cadence.errors import InvalidArgumentError
+from cadence.floor.protocol import Decision
+
+__all__ = [
+    "EARLY_S",
+    "LATE_S",
+    "FileLabels",
+    "FileScore",
+    "labels_from_manifest",
+    "score_file",
+    "summarize",
+]
+
+EARLY_S = 0.1  # a commit may precede the true turn end by this much
+LATE_S = 2.0  # ... and follow it by at most this much
+
+_TURN_SEGMENT_KINDS = frozenset({"final", "continuation", "filler", "bargein"})
+_SEGMENT_KEYS = ("segments", "speech_segments", "speech")
+
+
+@dataclass(frozen=True)
+class FileLabels:
+    """The events of one file that the metrics use."""
+
+    shifts: tuple[float, ...]
+    holds: tuple[tuple[float, float], ...] = ()
+    # start of the user's turn that each shift ends (same length as shifts)
+    turn_starts: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if any(b < a for a, b in zip(self.shifts, self.shifts[1:])):
+            raise InvalidArgumentError("shift times must be sorted")
+        for s, e in self.holds:
+            if not (math.isfinite(s) and math.isfinite(e)) or e < s:
+                raise InvalidArgumentError(f"bad hold [{s}, {e}]")
+        if self.turn_starts is not None and len(self.turn_starts) != len(self.shifts):
+            raise InvalidArgumentError("turn_starts must have one entry per shift")
+
+    def turn_start(self, k: int) -> float:
+        if self.turn_starts is not None:
+            return self.turn_starts[k]
+        return self.shifts[k - 1] + LATE_S if k > 0 else 0.0
+
+
+def _num(x: Any, what: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        raise InvalidArgumentError(f"{what} must be a finite number, got {x!r}")
+    return float(x)
+
+
+def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
+    """Build :class:`FileLabels` from one manifest.jsonl object."""
+    events = entry.get("events")
+    if not isinstance(events, list):
+        raise InvalidArgumentError(f"manifest entry {entry.get('audio')!r}: 'events' must be a list")
+    shifts: list[float] = []
+    holds: list[tuple[float, float]] = []
+    for ev in events:
+        if not isinstance(ev, Mapping) or "type" not in ev:
+            raise InvalidArgumentError(f"manifest entry {entry.get('audio')!r}: bad event {ev!r}")
+        if ev["type"] == "shift":
+            shifts.append(_num(ev.get("t"), "shift t"))
+        elif ev["type"] == "hold":
+            holds.append((_num(ev.get("start"), "hold start"), _num(ev.get("end"), "hold end")))
+    shifts.sort()
+    holds.sort()
+    turn_starts = _turn_starts(shifts, entry.get("meta"))
+    return FileLabels(tuple(shifts), tuple(holds), turn_starts)
+
+
+def _turn_starts(shifts: Sequence[float], meta: Any) -> tuple[float, ...] | None:
+    if not isinstance(meta, Mapping) or not shifts:
+        return None
+    segs = next((meta[k] for k in _SEGMENT_KEYS if isinstance(meta.get(k), list)), None)
+    if not segs:
+        return None
+    starts: list[float] = []
+    for seg in segs:
+        if isinstance(seg, Mapping):
+            start, kind = seg.get("start"), seg.get("kind")
+        elif isinstance(seg, (list, tuple)) and len(seg) >= 4:
+            start, kind = seg[0], seg[3]
+        else:
+            return None
+        if kind in _TURN_SEGMENT_KINDS:
+            starts.append(_num(start, "segment start"))
+    starts.sort()
+    out: list[float] = []
+    prev = -math.inf
+    for t in shifts:
+        first = next((s for s in starts if prev < s <= t), None)
+        out.append(first if first is not None else (prev + LATE_S if prev > -math.inf else 0.0))
+        prev = t
+    return tuple(out)
+
+
+@dataclass
+class FileScore:
+    """Counts for one file (or, summed, for a corpus)."""
+
+    commits: int = 0
+    correct: int = 0
+    interruptions: int = 0
+    spurious: int = 0
+    shifts: int = 0
+    answered: int = 0
+    latencies: list[float] = field(default_factory=list)
+    speculates: int = 0
+    retracted_speculates: int = 0
+
+    def __iadd__(self, other: FileScore) -> FileScore:
+        self.commits += other.commits
+        self.correct += other.correct
+        self.interruptions += other.interruptions
+        self.spurious += other.spurious
+        self.shifts += other.shifts
+        self.answered += other.answered
+        self.latencies.extend(other.latencies)
+        self.speculates += other.speculates
+        self.retracted_speculates += other.retracted_speculates
+        return self
+
+
+def _in_hold(c: float, holds: Sequence[tuple[float, float]]) -> bool:
+    return any(s <= c <= e for s, e in holds)
+
+
+def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
+    """Score one file's decisions (any order; sorted stably by time here)."""
+    decs = sorted(decisions, key=lambda d: d.t)
+    commits = [d.t for d in decs if d.kind == "commit"]
+    shifts = labels.shifts
+    answered = [False] * len(shifts)
+    sc = FileScore(commits=len(commits), shifts=len(shifts))
+    for c in commits:
+        if _in_hold(c, labels.holds):
+            sc.interruptions += 1
+            continue
+        in_window = [k for k, t in enumerate(shifts) if t - EARLY_S <= c <= t + LATE_S]
+        free = [k for k in in_window if not answered[k]]
+        if free:
+            k = free[0]
+            answered[k] = True
+            sc.correct += 1
+            sc.latencies.append(c - shifts[k])
+            continue
+        if any(labels.turn_start(k) <= c < t - EARLY_S for k, t in enumerate(shifts)):
+            sc.interruptions += 1
+        else:
+            sc.spurious += 1
+    sc.answered = sum(answered)
+    # speculation: is each speculate followed by a retract before the next commit?
+    pending = 0
+    for d in decs:
+        if d.kind == "speculate":
+            sc.speculates += 1
+            pending += 1
+        elif d.kind == "retract":
+            sc.retracted_speculates += pending
+            pending = 0
+        elif d.kind == "commit":
+            pending = 0
+    return sc
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b else None
+
+
+def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) -> dict[str, Any]:
+    """Metrics for a (summed) score; ``None`` where undefined (e.g. no commits)."""
+    lat = np.asarray(score.latencies, dtype=np.float64)
+    has = lat.size > 0
+    return {
+        "files_audio_s": audio_s,
+        "turns": score.shifts,
+        "commits": score.commits,
+        "correct": score.correct,
+        "answered": score.answered,
+        "precision": _ratio(score.correct, score.commits),
+        "recall": _ratio(score.answered, score.shifts),
+        "interruptions": score.interruptions,
+        "interruptions_per_100_turns": (
+            100.0 * score.interruptions / score.shifts if score.shifts else None
+        ),
+        "spurious": score.spurious,
+        "latency_median_ms": float(np.median(lat) * 1e3) if has else None,
+        "latency_p90_ms": float(np.percentile(lat, 90) * 1e3) if has else None,
+        "latency_mean_ms": float(lat.mean() * 1e3) if has else None,
+        "speculates": score.speculates,
+        "speculate_per_turn": _ratio(score.speculates, score.commits),
+        "retract_share": _ratio(score.retracted_speculates, score.speculates),
+        "rtf": _ratio(compute_s, audio_s),
+        "compute_s": compute_s,
+    }
