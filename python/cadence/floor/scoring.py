@@ -48,6 +48,7 @@ __all__ = [
 
 EARLY_S = 0.1  # a commit may precede the true turn end by this much
 LATE_S = 2.0  # ... and follow it by at most this much
+_TOL = 1e-9  # float slack at the window edges (frame times are sums of 0.01)
 
 _TURN_SEGMENT_KINDS = frozenset({"final", "continuation", "filler", "bargein"})
 _SEGMENT_KEYS = ("segments", "speech_segments", "speech")
@@ -171,7 +172,7 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
         if _in_hold(c, labels.holds):
             sc.interruptions += 1
             continue
-        in_window = [k for k, t in enumerate(shifts) if t - EARLY_S <= c <= t + LATE_S]
+        in_window = [k for k, t in enumerate(shifts) if t - EARLY_S - _TOL <= c <= t + LATE_S + _TOL]
         free = [k for k in in_window if not answered[k]]
         if free:
             k = free[0]
@@ -179,7 +180,7 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
             sc.correct += 1
             sc.latencies.append(c - shifts[k])
             continue
-        if any(labels.turn_start(k) <= c < t - EARLY_S for k, t in enumerate(shifts)):
+        if any(labels.turn_start(k) <= c < t - EARLY_S - _TOL for k, t in enumerate(shifts)):
             sc.interruptions += 1
         else:
             sc.spurious += 1

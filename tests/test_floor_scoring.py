@@ -1,0 +1,192 @@
+"""The floor scorer on hand-made cases: every rule and its boundaries."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from cadence.errors import InvalidArgumentError
+from cadence.floor.protocol import Decision, frame_end_time
+from cadence.floor.scoring import (
+    FileLabels,
+    FileScore,
+    labels_from_manifest,
+    score_file,
+    summarize,
+)
+
+
+def commits(*ts: float) -> list[Decision]:
+    return [Decision("commit", t) for t in ts]
+
+
+def test_frame_end_time() -> None:
+    assert frame_end_time(0) == pytest.approx(0.01)
+    assert frame_end_time(99) == pytest.approx(1.0)
+
+
+def test_correct_commit_and_latency() -> None:
+    sc = score_file(commits(10.25), FileLabels(shifts=(10.0,)))
+    assert (sc.correct, sc.answered, sc.interruptions, sc.spurious) == (1, 1, 0, 0)
+    assert sc.latencies == [pytest.approx(0.25)]
+
+
+@pytest.mark.parametrize(
+    ("c", "correct"),
+    [(9.9, True), (9.9 - 1e-6, False), (12.0, True), (12.0 + 1e-6, False), (9.95, True)],
+)
+def test_window_boundaries(c: float, correct: bool) -> None:
+    sc = score_file(commits(c), FileLabels(shifts=(10.0,), turn_starts=(8.0,)))
+    assert sc.correct == int(correct)
+    if correct:
+        assert sc.latencies[0] == pytest.approx(c - 10.0)
+        assert -0.1 - 1e-9 <= sc.latencies[0] <= 2.0 + 1e-9
+    elif c < 10:
+        assert sc.interruptions == 1  # in the user's turn before t - 0.1
+    else:
+        assert sc.spurious == 1  # persona time after the window
+
+
+def test_negative_latency_allowed() -> None:
+    sc = score_file(commits(9.92), FileLabels(shifts=(10.0,)))
+    assert sc.latencies == [pytest.approx(-0.08)]
+
+
+def test_only_first_correct_commit_counts() -> None:
+    sc = score_file(commits(10.3, 10.5, 11.9), FileLabels(shifts=(10.0,)))
+    assert (sc.correct, sc.spurious, sc.commits) == (1, 2, 3)
+    assert sc.latencies == [pytest.approx(0.3)]
+    s = summarize(sc)
+    assert s["precision"] == pytest.approx(1 / 3)
+    assert s["recall"] == 1.0
+
+
+def test_commit_inside_hold_is_interruption_even_in_window() -> None:
+    # a hold right after t - 0.1 of a shift (overlapping window): the hold wins
+    labels = FileLabels(shifts=(10.0,), holds=((5.0, 6.0), (9.95, 9.99)))
+    sc = score_file(commits(5.0, 6.0, 5.5, 9.97), labels)
+    assert sc.interruptions == 4
+    assert sc.correct == 0 and sc.answered == 0
+
+
+def test_hold_boundaries_closed() -> None:
+    labels = FileLabels(shifts=(10.0,), holds=((5.0, 6.0),), turn_starts=(6.5,))
+    assert score_file(commits(4.999), labels).spurious == 1  # before the turn starts
+    assert score_file(commits(5.0), labels).interruptions == 1
+    assert score_file(commits(6.0), labels).interruptions == 1
+    assert score_file(commits(6.2), labels).spurious == 1  # between hold end and the turn start given
+    assert score_file(commits(6.6), labels).interruptions == 1  # in the user's turn
+
+
+def test_turn_start_fallback_without_segments() -> None:
+    # without segments the 2nd turn starts where the first window ends (t1 + 2.0)
+    labels = FileLabels(shifts=(5.0, 15.0))
+    assert score_file(commits(3.0), labels).interruptions == 1  # first turn starts at 0
+    sc = score_file(commits(7.5), labels)
+    assert sc.interruptions == 1
+    assert score_file(commits(17.5), labels).spurious == 1  # after the last window
+
+
+def test_turn_starts_from_meta_segments() -> None:
+    entry = {
+        "audio": "a.wav",
+        "events": [
+            {"type": "shift", "t": 4.0},
+            {"type": "hold", "start": 2.0, "end": 2.5},
+            {"type": "backchannel", "start": 6.0, "end": 6.3},
+            {"type": "bargein", "t": 7.0},
+            {"type": "shift", "t": 12.0},
+        ],
+        "meta": {
+            "segments": [
+                [0.5, 2.0, "so I was", "continuation"],
+                [2.5, 4.0, "thinking.", "final"],
+                [6.0, 6.3, "mm-hm", "backchannel"],
+                [9.0, 12.0, "what now?", "final"],
+            ]
+        },
+    }
+    labels = labels_from_manifest(entry)
+    assert labels.shifts == (4.0, 12.0)
+    assert labels.holds == ((2.0, 2.5),)
+    assert labels.turn_starts == (0.5, 9.0)
+    # persona time (between 6.0 and 9.0) is spurious, not an interruption; backchannel ignored
+    sc = score_file(commits(6.1, 8.0, 9.5, 12.1), labels)
+    assert (sc.spurious, sc.interruptions, sc.correct) == (2, 1, 1)
+
+
+def test_overlapping_windows_answer_earliest_unanswered() -> None:
+    labels = FileLabels(shifts=(10.0, 11.0), turn_starts=(8.0, 10.8))
+    sc = score_file(commits(10.2, 11.1), labels)
+    assert sc.correct == 2 and sc.answered == 2
+    assert sc.latencies == [pytest.approx(0.2), pytest.approx(0.1)]
+
+
+def test_recall_counts_unanswered_shifts() -> None:
+    labels = FileLabels(shifts=(10.0, 20.0, 30.0))
+    sc = score_file(commits(10.5, 32.5), labels)
+    s = summarize(sc)
+    assert s["recall"] == pytest.approx(1 / 3)
+    assert s["precision"] == pytest.approx(1 / 2)
+    assert s["spurious"] == 1
+
+
+def test_speculation_and_retract_share() -> None:
+    decs = [
+        Decision("speculate", 1.0),
+        Decision("retract", 1.5),
+        Decision("speculate", 2.0),
+        Decision("commit", 2.2),
+        Decision("retract", 2.3),  # after the commit: does not count
+        Decision("speculate", 5.0),
+        Decision("speculate", 5.1),
+        Decision("retract", 5.5),
+        Decision("commit", 6.0),
+    ]
+    sc = score_file(decs, FileLabels(shifts=(2.1, 5.9)))
+    assert sc.speculates == 4
+    assert sc.retracted_speculates == 3
+    s = summarize(sc)
+    assert s["speculate_per_turn"] == pytest.approx(2.0)
+    assert s["retract_share"] == pytest.approx(0.75)
+
+
+def test_summary_latency_stats_and_sum() -> None:
+    total = FileScore()
+    total += score_file(commits(1.1, 3.2), FileLabels(shifts=(1.0, 3.0)))
+    total += score_file(commits(5.5), FileLabels(shifts=(5.0,)))
+    s = summarize(total, compute_s=1.0, audio_s=100.0)
+    assert s["latency_median_ms"] == pytest.approx(200.0)
+    assert s["latency_mean_ms"] == pytest.approx((100 + 200 + 500) / 3)
+    assert s["latency_p90_ms"] == pytest.approx(440.0)
+    assert s["rtf"] == pytest.approx(0.01)
+    assert s["interruptions_per_100_turns"] == 0.0
+
+
+def test_empty_cases() -> None:
+    s = summarize(score_file([], FileLabels(shifts=(1.0,))))
+    assert s["precision"] is None and s["recall"] == 0.0 and s["latency_median_ms"] is None
+    s = summarize(score_file(commits(1.0), FileLabels(shifts=())))
+    assert s["recall"] is None and s["spurious"] == 1
+
+
+def test_interruptions_per_100_turns() -> None:
+    labels = FileLabels(shifts=(10.0, 20.0), holds=((3.0, 4.0),))
+    s = summarize(score_file(commits(3.5, 10.1, 20.1), labels))
+    assert s["interruptions"] == 1 and s["interruptions_per_100_turns"] == pytest.approx(50.0)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"audio": "a.wav"},
+        {"audio": "a.wav", "events": [{"type": "shift"}]},
+        {"audio": "a.wav", "events": [{"type": "shift", "t": math.nan}]},
+        {"audio": "a.wav", "events": [{"type": "hold", "start": 3.0, "end": 2.0}]},
+        {"audio": "a.wav", "events": ["shift"]},
+    ],
+)
+def test_bad_manifest_entries(entry: dict) -> None:
+    with pytest.raises(InvalidArgumentError):
+        labels_from_manifest(entry)
