@@ -1,0 +1,130 @@
+"""The base every Cadence message derives from, and the cheap checks they share.
+
+Wire format decision (measured, msgspec 0.22, CPython 3.11, 2-core CPU, an
+``AudioFrame`` with 640 bytes of PCM):
+
+====================  =====  =========  =========  ============
+layout                size   encode     decode     construct
+====================  =====  =========  =========  ============
+map, gc               731 B  ~190 ns    ~240 ns    ~80 ns
+map, gc=False         731 B  ~180 ns    ~215 ns    ~105 ns
+array_like, gc=False  682 B  ~140 ns    ~175 ns    ~65 ns
++ ``__post_init__``          +0 ns      +~110 ns   +~80 ns
+====================  =====  =========  =========  ============
+
+msgspec refuses a union that mixes ``array_like`` and map-like structs, so the
+choice is all-or-nothing. ``array_like`` saves ~50 ns and ~7 % of bytes per audio
+frame — noise next to the 20 µs budget of an actor hop — while the map layout
+keeps JSON traces readable and lets fields be added with defaults without
+breaking older peers. So every message is a map keyed by field name, tagged by
+an explicit short ``"type"`` string. ``gc=False`` is set on the hot, leaf-only
+messages (audio, floor state, speech chunks, face parameters): they cannot form
+reference cycles, and untracked objects do not drive the cyclic GC that would
+otherwise run every few hundred frames. Validation in ``__post_init__`` runs at
+construction *and* on decode; it costs ~0.1 µs and catches bad input at the edge.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import msgspec
+from msgspec.structs import force_setattr
+
+from cadence.errors import InvalidArgumentError
+
+__all__ = [
+    "MessageBase",
+    "MAX_CONVERSATION_ID_CHARS",
+    "check_probability",
+    "check_non_negative",
+    "check_finite",
+    "check_span",
+    "check_non_empty",
+    "as_tuple",
+]
+
+#: Longest accepted conversation id (ids are short opaque strings, e.g. a UUID).
+MAX_CONVERSATION_ID_CHARS = 128
+_REPR_BYTES = 16
+
+
+def check_probability(name: str, value: float) -> None:
+    """Raise :class:`InvalidArgumentError` unless ``0 <= value <= 1`` (NaN fails)."""
+    if not 0.0 <= value <= 1.0:
+        raise InvalidArgumentError(f"{name} must be in [0, 1], got {value!r}")
+
+
+def check_non_negative(name: str, value: int) -> None:
+    """Raise :class:`InvalidArgumentError` unless ``value >= 0``."""
+    if value < 0:
+        raise InvalidArgumentError(f"{name} must be >= 0, got {value!r}")
+
+
+def check_finite(name: str, value: float) -> None:
+    """Raise :class:`InvalidArgumentError` if ``value`` is NaN or infinite."""
+    if not math.isfinite(value):
+        raise InvalidArgumentError(f"{name} must be finite, got {value!r}")
+
+
+def check_span(name: str, start_ns: int, end_ns: int) -> None:
+    """Raise :class:`InvalidArgumentError` unless ``0 <= start_ns <= end_ns``."""
+    if not 0 <= start_ns <= end_ns:
+        raise InvalidArgumentError(
+            f"{name}: need 0 <= start_ns <= end_ns, got start_ns={start_ns!r}, end_ns={end_ns!r}"
+        )
+
+
+def check_non_empty(name: str, value: str) -> None:
+    """Raise :class:`InvalidArgumentError` if ``value`` is an empty string."""
+    if not value:
+        raise InvalidArgumentError(f"{name} must be a non-empty string")
+
+
+def as_tuple(obj: msgspec.Struct, name: str) -> tuple[Any, ...]:
+    """Freeze a sequence field in place: a list given at construction becomes a tuple.
+
+    Decoding already yields tuples; this keeps a frozen message immutable and equal
+    to its own round trip when a caller passes a list.
+    """
+    value = getattr(obj, name)
+    if type(value) is not tuple:
+        value = tuple(value)
+        force_setattr(obj, name, value)
+    return value  # type: ignore[no-any-return]
+
+
+class MessageBase(msgspec.Struct, frozen=True, tag_field="type"):
+    """Fields every message carries.
+
+    ``conversation_id`` names the conversation (non-empty, at most 128 characters);
+    ``ts_ns`` is the media timestamp in nanoseconds on the conversation's single
+    monotonic clock (non-negative). Subclasses set an explicit ``tag`` and, when
+    they validate more, call ``super().__post_init__()`` first.
+    """
+
+    conversation_id: str
+    ts_ns: int
+
+    def __post_init__(self) -> None:
+        cid = self.conversation_id
+        if not cid or len(cid) > MAX_CONVERSATION_ID_CHARS:
+            raise InvalidArgumentError(
+                f"conversation_id must have 1..{MAX_CONVERSATION_ID_CHARS} characters, "
+                f"got {len(cid)}"
+            )
+        if self.ts_ns < 0:
+            raise InvalidArgumentError(f"ts_ns must be >= 0, got {self.ts_ns!r}")
+
+    def __repr__(self) -> str:
+        # Payload bytes (PCM, pixels) are shown by size: a frame's repr in a log or
+        # a failed assertion must stay one readable line.
+        parts = []
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, bytes) and len(value) > _REPR_BYTES:
+                parts.append(f"{name}=<{len(value)} bytes>")
+            else:
+                parts.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
