@@ -149,8 +149,17 @@ def _frame_f0(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ac_w = np.fft.irfft(np.abs(np.fft.rfft(hann, _NFFT)) ** 2, _NFFT)
     lo, hi = int(RATE / _F0_MAX), int(RATE / _F0_MIN) + 1
     norm = ac[:, lo:hi] / (ac[:, :1] + 1e-12) / (ac_w[lo:hi] / ac_w[0])
-    k = np.argmax(norm, axis=1)
-    strength = norm[np.arange(n), k]
+    # octave guard: take the shortest lag within 10 % of the best peak, then climb to its top
+    best = norm.max(axis=1, keepdims=True)
+    k = np.argmax(norm >= 0.9 * best, axis=1)
+    rows = np.arange(n)
+    for _ in range(hi - lo):
+        nxt = np.minimum(k + 1, hi - lo - 1)
+        up = norm[rows, nxt] > norm[rows, k]
+        if not up.any():
+            break
+        k = np.where(up, nxt, k)
+    strength = norm[rows, k]
     f0 = RATE / (lo + k)
     voiced = (strength >= 0.45) & (rms_db > rms_db.max() - 35.0)
     return rms_db, np.where(voiced, f0, 0.0), np.clip(strength, 0.0, 1.0)

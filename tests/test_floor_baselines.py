@@ -1,0 +1,327 @@
+"""Silero VAD wrapper, silence / vad-classify baselines, and `cadence bench floor` end to end.
+
+A tiny two-file corpus is synthesised with espeak-ng into a temp folder: each
+phrase is rendered alone, trimmed by energy, and placed on the timeline, so the
+labels are exact.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cadence.errors import InvalidArgumentError, InvalidAudioError
+from cadence.floor.protocol import RATE, Decision
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("soundfile")
+import soundfile as sf  # noqa: E402
+from scipy.signal import resample_poly  # noqa: E402
+
+from cadence.floor import baselines, bench  # noqa: E402
+from cadence.floor.baselines import (  # noqa: E402
+    FEATURE_NAMES,
+    SilenceBaseline,
+    StopClassifier,
+    VadStopClassifyBaseline,
+    prosodic_features,
+)
+from cadence.floor.vad import SileroVad  # noqa: E402
+
+ESPEAK = shutil.which("espeak-ng")
+needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
+
+HOLD_S = 0.6
+# (text, pause after, kind of pause) per file
+SCRIPTS = [
+    [
+        ("I went to the market this morning", HOLD_S, "hold"),
+        ("and bought some apples.", 3.0, "shift"),
+        ("Do you like apples?", 2.5, "shift"),
+    ],
+    [
+        ("Well, I think that", HOLD_S, "hold"),
+        ("we should leave early tomorrow.", 3.2, "shift"),
+        ("Is that all right with you?", 2.6, "shift"),
+    ],
+]
+
+
+def _speak(text: str, tmp: Path, voice: str) -> np.ndarray:
+    out = tmp / "p.wav"
+    subprocess.run([ESPEAK, "-v", voice, "-w", str(out), text], check=True, capture_output=True)
+    x, sr = sf.read(out, dtype="float32")
+    x = resample_poly(x, 160, sr // 100).astype(np.float32) if sr != RATE else x
+    # trim leading/trailing silence: 10 ms frames within 40 dB of the loudest
+    n = x.size // 160
+    db = 10 * np.log10(np.mean(x[: n * 160].reshape(n, 160) ** 2, axis=1) + 1e-12)
+    on = np.nonzero(db > db.max() - 40)[0]
+    return x[on[0] * 160 : (on[-1] + 1) * 160]
+
+
+def _compose(script: list, tmp: Path, voice: str) -> tuple[np.ndarray, list[dict], list]:
+    parts = [np.zeros(int(0.7 * RATE), np.float32)]
+    t = 0.7
+    events: list[dict] = []
+    segments: list = []
+    for text, pause, kind in script:
+        x = _speak(text, tmp, voice)
+        segments.append([round(t, 4), round(t + x.size / RATE, 4), text, "final" if kind == "shift" else "continuation"])
+        t += x.size / RATE
+        parts += [x, np.zeros(int(pause * RATE), np.float32)]
+        if kind == "shift":
+            events.append({"type": "shift", "t": round(t, 4)})
+        else:
+            events.append({"type": "hold", "start": round(t, 4), "end": round(t + pause, 4)})
+        t += pause
+    return np.concatenate(parts), events, segments
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if ESPEAK is None:
+        pytest.skip("espeak-ng not installed")
+    d = tmp_path_factory.mktemp("floor_tiny")
+    rng = np.random.default_rng(7)
+    lines = []
+    for i, (script, voice) in enumerate(zip(SCRIPTS, ["en-us", "en-gb+f3"])):
+        x, events, segments = _compose(script, d, voice)
+        x = x + rng.normal(0, 1e-3, x.size).astype(np.float32)  # a little room noise
+        name = f"f{i}.wav"
+        if i == 0:  # 16 kHz mono int16
+            sf.write(d / name, x, RATE, subtype="PCM_16")
+        else:  # 48 kHz stereo int16
+            y = resample_poly(x, 3, 1).astype(np.float32)
+            sf.write(d / name, np.stack([y, 0.9 * y], axis=1), 48000, subtype="PCM_16")
+        lines.append(json.dumps({"audio": name, "events": events, "meta": {"voice": voice, "segments": segments}}))
+    (d / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    return d
+
+
+@pytest.fixture(scope="module")
+def frames0(corpus: Path) -> np.ndarray:
+    return bench.load_frames(str(corpus / "f0.wav"))
+
+
+def _chunked(policy, frames: np.ndarray, seed: int) -> list[Decision]:
+    return bench.stream(policy, frames, np.random.default_rng(seed))
+
+
+# --------------------------------------------------------------------------- VAD
+@needs_espeak
+def test_vad_separates_speech_from_silence(corpus: Path, frames0: np.ndarray) -> None:
+    vad = SileroVad()
+    probs = vad.push(frames0)
+    assert len(probs) == frames0.size // 512
+    ends = np.array([e for e, _ in probs]) / RATE
+    p = np.array([q for _, q in probs])
+    seg = json.loads((corpus / "manifest.jsonl").read_text().splitlines()[0])["meta"]["segments"]
+    inside = np.zeros(p.size, bool)
+    outside = np.ones(p.size, bool)
+    for s, e, *_ in seg:
+        inside |= (ends - 0.032 >= s + 0.1) & (ends <= e - 0.1)
+        outside &= (ends < s - 0.2) | (ends - 0.032 > e + 0.3)
+    assert np.mean(p[inside] >= 0.5) > 0.8
+    assert np.mean(p[outside] < 0.35) > 0.95
+
+
+@needs_espeak
+def test_vad_is_chunk_invariant(frames0: np.ndarray) -> None:
+    whole = SileroVad().push(frames0[:400])
+    vad = SileroVad()
+    parts: list = []
+    i = 0
+    for k in [1, 3, 7, 2, 10, 5] * 100:
+        if i >= 400:
+            break
+        parts += vad.push(frames0[i : min(400, i + k)])
+        i += k
+    assert parts == whole
+    vad.reset()
+    assert vad.push(frames0[:400]) == whole
+
+
+def test_vad_rejects_bad_frames() -> None:
+    vad = SileroVad()
+    with pytest.raises(InvalidAudioError):
+        vad.push(np.zeros((2, 160), np.float64))
+    with pytest.raises(InvalidAudioError):
+        vad.push(np.zeros(160, np.float32))
+    bad = np.zeros((1, 160), np.float32)
+    bad[0, 5] = np.nan
+    with pytest.raises(InvalidAudioError):
+        vad.push(bad)
+
+
+# --------------------------------------------------------------------------- baselines
+@needs_espeak
+@pytest.mark.parametrize("make", [lambda: SilenceBaseline(200), lambda: SilenceBaseline(800)])
+def test_silence_baseline_chunk_invariant(frames0: np.ndarray, make) -> None:
+    pol = make()
+    ref = pol.process(frames0)
+    assert ref and all(d.kind == "commit" for d in ref)
+    for seed in (1, 2):
+        assert _chunked(pol, frames0, seed) == ref
+
+
+@needs_espeak
+def test_silence_timeouts_are_exact_at_frame_granularity(corpus: Path, frames0: np.ndarray) -> None:
+    shifts = [e["t"] for e in json.loads((corpus / "manifest.jsonl").read_text().splitlines()[0])["events"]
+              if e["type"] == "shift"]
+    times = {ms: [d.t for d in SilenceBaseline(ms).process(frames0)] for ms in (200, 500, 1200)}
+    for t in shifts:  # after a long silence every timeout fires once, ms apart
+        c = {ms: next(x for x in ts if x > t - 0.1) for ms, ts in times.items()}
+        assert c[500] - c[200] == pytest.approx(0.3, abs=0.0101)
+        assert c[1200] - c[200] == pytest.approx(1.0, abs=0.0101)
+        assert 0.2 <= c[200] - t < 0.2 + 0.2  # VAD end lags the true end by under 200 ms
+    for ts in times.values():  # decisions fall on frame ends
+        assert np.allclose(np.round(np.array(ts) * 100), np.array(ts) * 100)
+
+
+def test_silence_baseline_on_synthetic_burst() -> None:
+    # noise is not speech for Silero: no commit at all
+    rng = np.random.default_rng(0)
+    frames = (rng.normal(0, 0.01, (300, 160))).astype(np.float32)
+    assert SilenceBaseline(200).process(frames) == []
+    with pytest.raises(InvalidArgumentError):
+        SilenceBaseline(0)
+    with pytest.raises(InvalidAudioError):
+        SilenceBaseline(200).process(np.zeros((3, 100), np.float32))
+
+
+def _glide(f_start: float, f_end: float, seconds: float = 1.0) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    f = np.linspace(f_start, f_end, t.size)
+    phase = 2 * np.pi * np.cumsum(f) / RATE
+    x = sum(np.sin(k * phase) / k for k in range(1, 6))
+    return (0.2 * x * np.hanning(t.size) ** 0.1).astype(np.float32)
+
+
+def test_prosodic_features_follow_f0_direction() -> None:
+    i_slope = FEATURE_NAMES.index("f0_slope_st_s")
+    i_final = FEATURE_NAMES.index("f0_final_rel_st")
+    fall = prosodic_features(_glide(220, 160))
+    rise = prosodic_features(_glide(160, 220))
+    # 220 -> 160 Hz over 1 s is -5.5 semitones/s
+    assert fall[i_slope] == pytest.approx(-5.5, abs=1.5)
+    assert rise[i_slope] == pytest.approx(5.5, abs=1.5)
+    assert fall[i_final] < -1.5 < 1.5 < rise[i_final]
+    assert fall[FEATURE_NAMES.index("has_f0")] == 1.0
+    assert fall[FEATURE_NAMES.index("voiced_fraction")] > 0.8
+    silent = prosodic_features(np.zeros(RATE, np.float32))
+    assert silent[FEATURE_NAMES.index("has_f0")] == 0.0
+
+
+def _toy_classifier() -> StopClassifier:
+    # end of turn when f0 falls at the end (a legible rule, for invariance tests)
+    w = np.zeros(len(FEATURE_NAMES))
+    w[FEATURE_NAMES.index("f0_slope_st_s")] = -1.0
+    return StopClassifier(np.zeros(len(FEATURE_NAMES)), np.ones(len(FEATURE_NAMES)), w, 0.0)
+
+
+@needs_espeak
+def test_vad_classify_chunk_invariant_and_bounded(frames0: np.ndarray) -> None:
+    pol = VadStopClassifyBaseline(_toy_classifier())
+    ref = pol.process(frames0)
+    assert ref
+    assert _chunked(pol, frames0, 3) == ref
+    # every commit is either at the 100 ms stop or at the 1.5 s fallback, never later
+    fallback = [d.t for d in SilenceBaseline(1500).process(frames0)]
+    early = [d.t for d in SilenceBaseline(100).process(frames0)]
+    for d in ref:
+        assert any(abs(d.t - x) < 1e-9 for x in fallback + early)
+
+
+def test_stop_classifier_roundtrip_and_fit(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, len(FEATURE_NAMES)))
+    y = (X[:, 3] + 0.3 * rng.normal(size=400) < 0).astype(float)  # falling f0 → end of turn
+    clf = baselines.fit_classifier(X, y)
+    acc = np.mean([(clf.prob_end(x) >= 0.5) == bool(t) for x, t in zip(X, y)])
+    assert acc > 0.9
+    path = tmp_path / "w.json"
+    clf.save(str(path))
+    back = StopClassifier.load(str(path))
+    assert back.prob_end(X[0]) == pytest.approx(clf.prob_end(X[0]))
+    with pytest.raises(InvalidArgumentError):
+        baselines.fit_classifier(X, np.zeros(400))
+    d = json.loads(path.read_text())
+    d["features"] = d["features"][:-1]
+    path.write_text(json.dumps(d))
+    with pytest.raises(InvalidArgumentError):
+        StopClassifier.load(str(path))
+
+
+# --------------------------------------------------------------------------- bench
+SILENCES = ["silence-200", "silence-500", "silence-800", "silence-1200"]
+
+
+@needs_espeak
+def test_bench_orders_silence_baselines(corpus: Path) -> None:
+    specs = bench.parse_policies(",".join(SILENCES), None)
+    report = bench.run_bench(str(corpus), specs, jobs=1, seed=1)
+    s = report["summary"]
+    med = [s[p]["latency_median_ms"] for p in SILENCES]
+    assert med == sorted(med) and med[0] < med[-1]
+    assert all(s[p]["recall"] == 1.0 for p in SILENCES)
+    assert all(s[p]["turns"] == 4 for p in SILENCES)
+    # the 600 ms holds catch the short timeouts, not the long ones
+    assert s["silence-200"]["interruptions"] >= 2
+    assert s["silence-1200"]["interruptions"] == 0
+    assert s["silence-1200"]["precision"] == 1.0
+    assert all(0 < s[p]["rtf"] < 0.5 for p in SILENCES)
+
+
+@needs_espeak
+def test_bench_cli_json_shape(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out, md = tmp_path / "r.json", tmp_path / "r.md"
+    rc = bench.main(["--corpus", str(corpus), "--policies", "silence-200,silence-800", "--jobs", "2",
+                     "--json", str(out), "--markdown", str(md)])
+    assert rc == 0
+    report = json.loads(out.read_text())
+    assert set(report) >= {"files", "summary"}
+    assert len(report["files"]) == 2 * 2  # one entry per file per policy
+    for row in report["files"]:
+        assert set(row) >= {"audio", "policy", "commits", "speculates", "retracts", "backchannels"}
+        assert row["audio"] in ("f0.wav", "f1.wav") and row["policy"] in ("silence-200", "silence-800")
+        assert all(isinstance(t, float) for t in row["commits"]) and row["commits"] == sorted(row["commits"])
+    for pol in ("silence-200", "silence-800"):
+        keys = report["summary"][pol]
+        for k in ("latency_median_ms", "latency_p90_ms", "precision", "recall", "interruptions",
+                  "interruptions_per_100_turns", "spurious", "speculate_per_turn", "retract_share", "rtf"):
+            assert k in keys
+    text = md.read_text()
+    assert "| silence-200 |" in text and "| silence-800 |" in text
+    # the pool gives the same decisions as a single process
+    single = bench.run_bench(str(corpus), bench.parse_policies("silence-200,silence-800", None), jobs=1)
+    assert single["files"] == report["files"]
+
+
+@needs_espeak
+def test_fit_baselines_then_run_vad_classify(corpus: Path, tmp_path: Path) -> None:
+    w = tmp_path / "w.json"
+    info = bench.fit_baselines(str(corpus), out=str(w))
+    assert info["stops"] >= 4 and 0 < info["end_of_turn"] < info["stops"]
+    pol = VadStopClassifyBaseline(StopClassifier.load(str(w)))
+    decs = pol.process(bench.load_frames(str(corpus / "f1.wav")))
+    assert decs and all(d.kind == "commit" for d in decs)
+
+
+def test_bench_errors(tmp_path: Path) -> None:
+    assert bench.main(["--corpus", str(tmp_path), "--policies", "silence-200"]) == 2
+    with pytest.raises(InvalidArgumentError):
+        bench.make_policy(bench.PolicySpec("x", "nope"))
+    (tmp_path / "manifest.jsonl").write_text('{"audio": "missing.wav", "events": []}\n')
+    with pytest.raises(InvalidArgumentError, match="not found"):
+        bench.load_manifest(str(tmp_path))
+    (tmp_path / "manifest.jsonl").write_text("{not json\n")
+    with pytest.raises(InvalidArgumentError, match=":1:"):
+        bench.load_manifest(str(tmp_path))
+    specs = bench.parse_policies("cadence,silence-300", [0.3, 0.7])
+    assert [s.label for s in specs] == ["cadence@0.3", "cadence@0.7", "silence-300"]
+    assert bench.make_policy(specs[-1]).name == "silence-300"
