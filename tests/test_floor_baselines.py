@@ -325,3 +325,35 @@ def test_bench_errors(tmp_path: Path) -> None:
     specs = bench.parse_policies("cadence,silence-300", [0.3, 0.7])
     assert [s.label for s in specs] == ["cadence@0.3", "cadence@0.7", "silence-300"]
     assert bench.make_policy(specs[-1]).name == "silence-300"
+
+
+class _EchoProbe:
+    """A policy that commits on frames where the reference is louder than the mic."""
+
+    name = "probe"
+
+    def reset(self) -> None:
+        self.frame = 0
+
+    def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
+        assert reference is not None and reference.shape == frames.shape
+        out = []
+        for i in range(frames.shape[0]):
+            self.frame += 1
+            if np.abs(reference[i]).max() > np.abs(frames[i]).max():
+                out.append(Decision("commit", self.frame / 100))
+        return out
+
+
+def test_bench_passes_persona_reference_aligned(tmp_path: Path) -> None:
+    mic = np.zeros(RATE, np.float32)
+    persona = np.zeros(RATE // 2, np.float32)  # shorter: zero-padded to the mic's length
+    persona[3200:3360] = 0.5  # frame 20
+    sf.write(tmp_path / "a.wav", mic, RATE, subtype="PCM_16")
+    sf.write(tmp_path / "a.persona.wav", persona, RATE, subtype="PCM_16")
+    frames = bench.load_frames(str(tmp_path / "a.wav"))
+    ref = bench._reference_frames(str(tmp_path / "a.wav"), frames.shape[0])
+    assert ref is not None and ref.shape == frames.shape
+    decs = bench.stream(_EchoProbe(), frames, np.random.default_rng(0), ref)
+    assert [d.t for d in decs] == [pytest.approx(0.21)]
+    assert bench.persona_path(str(tmp_path / "b.wav")) is None

@@ -8,13 +8,17 @@
 DIR holds ``manifest.jsonl`` (one split; see the corpus generator). Every file
 is streamed to every policy in real-time order, cut into chunks of random
 sizes (1-10 frames, seeded per file), so a policy that peeks ahead or depends
-on the chunking shows up as a bug. Scoring is :mod:`cadence.floor.scoring`.
+on the chunking shows up as a bug. For duplex files (``x.wav`` with a
+``x.persona.wav`` beside it) the persona's playback is passed as
+``reference=`` to policies whose ``process`` accepts it (echo cancellation);
+the baselines hear only the mic, as a plain voice agent does. Scoring is :mod:`cadence.floor.scoring`.
 The real-time factor is the policy's compute time over the audio duration.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import math
 import multiprocessing as mp
@@ -199,28 +203,68 @@ def _policy(spec: PolicySpec) -> FloorPolicy:
     return _POLICY_CACHE[spec]
 
 
-def stream(policy: FloorPolicy, frames: np.ndarray, rng: np.random.Generator) -> list[Decision]:
-    """Feed ``frames`` to a freshly reset policy in random-size chunks; return its decisions."""
+def _takes_reference(policy: FloorPolicy) -> bool:
+    try:
+        return "reference" in inspect.signature(policy.process).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def stream(
+    policy: FloorPolicy,
+    frames: np.ndarray,
+    rng: np.random.Generator,
+    reference: np.ndarray | None = None,
+) -> list[Decision]:
+    """Feed ``frames`` to a freshly reset policy in random-size chunks; return its decisions.
+
+    ``reference`` (same shape: the persona's playback in a duplex file) is passed
+    alongside, chunk by chunk, to policies whose ``process`` accepts it.
+    """
     policy.reset()
+    use_ref = reference is not None and _takes_reference(policy)
     out: list[Decision] = []
     i = 0
     n = frames.shape[0]
     while i < n:
         k = int(rng.integers(1, MAX_CHUNK_FRAMES + 1))
-        out.extend(policy.process(frames[i : i + k]))
+        if use_ref:
+            assert reference is not None
+            out.extend(policy.process(frames[i : i + k], reference=reference[i : i + k]))  # type: ignore[call-arg]
+        else:
+            out.extend(policy.process(frames[i : i + k]))
         i += k
+    return out
+
+
+def persona_path(path: str) -> str | None:
+    """The persona track of a duplex file (``x.wav`` → ``x.persona.wav``), if there is one."""
+    root, ext = os.path.splitext(path)
+    cand = f"{root}.persona{ext}"
+    return cand if os.path.isfile(cand) else None
+
+
+def _reference_frames(path: str, n: int) -> np.ndarray | None:
+    ref_path = persona_path(path)
+    if ref_path is None:
+        return None
+    ref = load_frames(ref_path)
+    out = np.zeros((n, FRAME_SAMPLES), np.float32)
+    m = min(n, ref.shape[0])
+    out[:m] = ref[:m]
     return out
 
 
 def _run_file(task: tuple[int, str, list[PolicySpec], int]) -> tuple[int, float, dict[str, tuple[list[Decision], float]]]:
     index, path, specs, seed = task
     frames = load_frames(path)
+    reference = _reference_frames(path, frames.shape[0])
     results: dict[str, tuple[list[Decision], float]] = {}
     for spec in specs:
         pol = _policy(spec)
         rng = np.random.default_rng([seed, index])
         t0 = time.perf_counter()
-        decs = stream(pol, frames, rng)
+        decs = stream(pol, frames, rng, reference)
         results[spec.label] = (decs, time.perf_counter() - t0)
     return index, frames.shape[0] * FRAME_SAMPLES / RATE, results
 
