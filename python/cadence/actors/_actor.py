@@ -1,0 +1,49 @@
+"""The actor base class: one ``handle`` coroutine and three lifecycle hooks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from cadence.actors._mailbox import MailboxSpec
+
+if TYPE_CHECKING:
+    from cadence.actors._ref import ActorRef
+    from cadence.actors._system import ActorSystem
+
+__all__ = ["Actor"]
+
+
+class Actor:
+    """Subclass and implement :meth:`handle`.
+
+    The runtime creates a fresh instance for every (re)start from the factory
+    given to ``spawn``, so state that must survive a crash belongs elsewhere.
+    Class attributes configure the mailbox: ``mailbox`` (capacity and overflow
+    policy) and ``accepts`` (the message types it takes; ``None``: any).
+    """
+
+    mailbox: ClassVar[MailboxSpec] = MailboxSpec()
+    accepts: ClassVar[tuple[type, ...] | None] = None
+
+    ref: ActorRef
+    system: ActorSystem
+
+    async def on_start(self) -> None:
+        """Before the first message of each incarnation."""
+
+    async def handle(self, msg: Any) -> Any:
+        """Process one message; the return value is the reply to a request."""
+        raise NotImplementedError(f"{type(self).__name__} must implement handle()")
+
+    async def on_stop(self) -> None:
+        """When the actor stops (stop, shutdown, or a one-for-all restart of a sibling).
+
+        Runs shielded, bounded by the stop deadline."""
+
+    async def on_failure(self, exc: Exception, msg: Any | None) -> None:
+        """After ``handle`` (``msg``) or ``on_start`` (``msg`` None) raised ``exc``,
+        before the supervisor restarts or escalates."""
+
+    def stop(self) -> None:
+        """Stop this actor after the current message (not restarted)."""
+        self.ref.stop_nowait()

@@ -1,0 +1,270 @@
+"""The runtime side of one actor: its mailbox, its message loop, its requests."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING, Any, Callable
+
+import msgspec
+import trio
+
+from cadence.actors._actor import Actor
+from cadence.actors._mailbox import STOP, Mailbox, MailboxSpec
+from cadence.actors._ref import ActorRef
+from cadence.actors._trace import Tracer, current_actor
+from cadence.actors._watchdog import actor_frames
+from cadence.errors import ActorError, ActorStoppedError, InvalidArgumentError, MailboxFullError
+
+if TYPE_CHECKING:
+    from cadence.actors._system import ActorSystem
+
+__all__ = ["ActorCell", "ActorStatistics"]
+
+log = logging.getLogger("cadence.actors")
+
+
+class ActorStatistics(msgspec.Struct, frozen=True):
+    """Counters of one actor's mailbox and supervision."""
+
+    name: str
+    depth: int
+    peak_depth: int
+    capacity: int
+    overflow: str
+    delivered: int
+    dropped: int
+    rejected: int
+    blocked_senders: int
+    restarts: int
+    stopped: bool
+
+
+class _Envelope:
+    """A message with a reply slot and/or trace stamps (plain sends skip it)."""
+
+    __slots__ = ("msg", "reply", "sender", "enqueue_ns")
+
+    def __init__(self, msg: Any, reply: _Reply | None, sender: str, enqueue_ns: int) -> None:
+        self.msg = msg
+        self.reply = reply
+        self.sender = sender
+        self.enqueue_ns = enqueue_ns
+
+
+class _Reply:
+    __slots__ = ("envelope", "event", "value", "error", "abandoned")
+
+    def __init__(self) -> None:
+        self.envelope: _Envelope
+        self.event = trio.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.abandoned = False
+
+    def set(self, value: Any) -> None:
+        if not self.event.is_set():
+            self.value = value
+            self.event.set()
+
+    def fail(self, error: BaseException) -> None:
+        if not self.event.is_set():
+            self.error = error
+            self.event.set()
+
+    def abandon(self) -> None:
+        self.abandoned = True
+
+
+class ActorCell:
+    """Owns an actor's mailbox across restarts; runs one incarnation at a time."""
+
+    def __init__(self, system: ActorSystem, name: str, factory: Callable[[], Actor],
+                 spec: MailboxSpec, accepts: tuple[type, ...] | None, tracer: Tracer | None) -> None:
+        self.system = system
+        self.name = name
+        self.factory = factory
+        self.accepts = accepts
+        self.tracer = tracer
+        self.mailbox = Mailbox(name, spec, self._on_discard)
+        self.ref = ActorRef(name, self)
+        self.restarts = 0
+        # supervision state, driven by the parent Supervisor
+        self.stopping = False
+        self.stop_deadline = float("inf")
+        self.scope: trio.CancelScope | None = None
+        self.in_backoff = False
+        self.restart_pending = False
+        self.stopped = trio.Event()
+        self._current: Any = None
+        self._inflight: _Reply | None = None
+
+    # -- sending ---------------------------------------------------------------------
+    def _check(self, msg: Any) -> None:
+        if not isinstance(msg, self.accepts):  # type: ignore[arg-type]
+            names = ", ".join(t.__name__ for t in self.accepts or ())
+            raise InvalidArgumentError(
+                f"actor {self.name!r} accepts {names}, not {type(msg).__name__}")
+
+    async def send(self, msg: Any) -> None:
+        if self.accepts is not None:
+            self._check(msg)
+        tracer = self.tracer
+        if tracer is not None:
+            msg = _Envelope(msg, None, current_actor.get(), tracer.now_ns())
+        await self.mailbox.put(msg)
+
+    def try_send(self, msg: Any) -> None:
+        if self.accepts is not None:
+            self._check(msg)
+        tracer = self.tracer
+        if tracer is not None:
+            msg = _Envelope(msg, None, current_actor.get(), tracer.now_ns())
+        self.mailbox.put_nowait(msg)
+
+    def make_request(self, msg: Any) -> _Reply:
+        if self.accepts is not None:
+            self._check(msg)
+        if self.mailbox.closed:
+            raise ActorStoppedError(f"actor {self.name!r} has stopped")
+        reply = _Reply()
+        tracer = self.tracer
+        reply.envelope = _Envelope(msg, reply, current_actor.get(),
+                                   tracer.now_ns() if tracer is not None else 0)
+        return reply
+
+    def _on_discard(self, item: Any) -> None:
+        if type(item) is _Envelope and item.reply is not None:
+            item.reply.fail(MailboxFullError(
+                f"request {type(item.msg).__name__} to {self.name!r} was dropped by its mailbox policy"))
+
+    def _fail_left(self, items: list[Any]) -> None:
+        for item in items:
+            if type(item) is _Envelope and item.reply is not None:
+                item.reply.fail(ActorStoppedError(
+                    f"actor {self.name!r} stopped before handling {type(item.msg).__name__}"))
+
+    # -- stopping ------------------------------------------------------------------------
+    def request_stop(self, deadline: float) -> None:
+        if self.stopped.is_set():
+            return
+        self.stop_deadline = min(self.stop_deadline, deadline)
+        if not self.stopping:
+            self.stopping = True
+            self._fail_left(self.mailbox.close())
+        scope = self.scope
+        if scope is not None:
+            if self.in_backoff:
+                scope.cancel()
+            else:
+                scope.deadline = min(scope.deadline, self.stop_deadline)
+
+    def finish(self) -> None:
+        """Final: refuse messages, fail what is queued, leave the registry."""
+        if self.stopped.is_set():
+            return
+        self.stopping = True
+        self._fail_left(self.mailbox.close())
+        self.system._forget(self.name)
+        self.stopped.set()
+
+    def statistics(self) -> ActorStatistics:
+        mb = self.mailbox
+        return ActorStatistics(
+            name=self.name, depth=mb.depth, peak_depth=mb.peak, capacity=mb.capacity,
+            overflow=mb.overflow.value, delivered=mb.delivered, dropped=mb.dropped,
+            rejected=mb.rejected, blocked_senders=mb.blocked_senders,
+            restarts=self.restarts, stopped=self.stopped.is_set())
+
+    # -- running ---------------------------------------------------------------------------
+    async def incarnation(self) -> None:
+        """Run one life: returns when stopped (or cancelled for a restart), raises on crash."""
+        frame = sys._getframe()
+        actor_frames[frame] = self.name
+        current_actor.set(self.name)
+        self._current = None
+        where = "on_start"
+        try:
+            actor = self.factory()
+            if not isinstance(actor, Actor):
+                raise InvalidArgumentError(
+                    f"factory of {self.name!r} returned {type(actor).__name__}, not an Actor")
+            actor.ref = self.ref
+            actor.system = self.system
+            try:
+                await actor.on_start()
+                where = "handle"
+                await self._loop(actor)
+            except Exception as exc:
+                msg = self._current if where == "handle" else None
+                mtype = type(msg).__name__ if msg is not None else "-"
+                log.error("actor %r crashed in %s (message %s): %r", self.name, where, mtype, exc,
+                          exc_info=exc, extra={"actor": self.name, "message_type": mtype})
+                if self._inflight is not None:
+                    err = ActorError(f"actor {self.name!r} crashed handling {mtype}: {exc!r}")
+                    err.__cause__ = exc
+                    self._inflight.fail(err)
+                    self._inflight = None
+                try:
+                    await actor.on_failure(exc, msg)
+                except Exception:
+                    log.exception("on_failure of actor %r raised", self.name)
+                raise
+            except BaseException:
+                self._stop_inflight()
+                await self._on_stop(actor)
+                raise
+            self._stop_inflight()
+            await self._on_stop(actor)
+        finally:
+            actor_frames.pop(frame, None)
+
+    def _stop_inflight(self) -> None:
+        if self._inflight is not None:
+            self._inflight.fail(ActorStoppedError(
+                f"actor {self.name!r} stopped while handling {type(self._current).__name__}"))
+            self._inflight = None
+
+    async def _on_stop(self, actor: Actor) -> None:
+        with trio.CancelScope(shield=True, deadline=self.stop_deadline) as scope:
+            try:
+                await actor.on_stop()
+            except Exception:
+                log.exception("on_stop of actor %r raised", self.name)
+        if scope.cancelled_caught:
+            log.warning("on_stop of actor %r was cancelled at its stop deadline", self.name)
+
+    async def _loop(self, actor: Actor) -> None:
+        get = self.mailbox.get
+        handle = actor.handle
+        mailbox = self.mailbox
+        while True:
+            item = await get()
+            if item is STOP:
+                return
+            mailbox.delivered += 1
+            if type(item) is _Envelope:
+                await self._handle_envelope(handle, item)
+            else:
+                self._current = item
+                await handle(item)
+
+    async def _handle_envelope(self, handle: Callable[[Any], Any], env: _Envelope) -> None:
+        msg = self._current = env.msg
+        tracer = self.tracer
+        dequeue_ns = tracer.now_ns() if tracer is not None else 0
+        reply = env.reply
+        try:
+            if reply is None:
+                await handle(msg)
+            elif reply.abandoned:
+                await handle(msg)
+            else:
+                self._inflight = reply
+                result = await handle(msg)
+                self._inflight = None
+                reply.set(result)
+        finally:
+            if tracer is not None:
+                tracer.record(env.sender, self.name, type(msg).__name__,
+                              env.enqueue_ns or dequeue_ns, dequeue_ns, tracer.now_ns())

@@ -1,0 +1,72 @@
+"""Publish/subscribe by message type.
+
+Subscribing an actor to a class delivers every published instance of that class
+or of a subclass. The routing per concrete type is cached and rebuilt on change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cadence.actors._ref import ActorRef
+from cadence.errors import ActorStoppedError, InvalidArgumentError, MailboxFullError
+
+__all__ = ["Topics"]
+
+
+class Topics:
+    def __init__(self) -> None:
+        self._subs: dict[type, list[ActorRef]] = {}
+        self._routes: dict[type, tuple[ActorRef, ...]] = {}
+
+    def subscribe(self, ref: ActorRef, msg_type: type) -> None:
+        if not isinstance(ref, ActorRef):
+            raise InvalidArgumentError(f"subscribe needs an ActorRef, got {ref!r}")
+        if not isinstance(msg_type, type):
+            raise InvalidArgumentError(f"subscribe needs a message class, got {msg_type!r}")
+        if ref.stopped:
+            raise ActorStoppedError(f"actor {ref.name!r} has stopped")
+        refs = self._subs.setdefault(msg_type, [])
+        if ref not in refs:
+            refs.append(ref)
+            self._routes.clear()
+
+    def unsubscribe(self, ref: ActorRef, msg_type: type | None = None) -> None:
+        """Remove ``ref`` from ``msg_type`` (from every type when None)."""
+        for t, refs in list(self._subs.items()):
+            if (msg_type is None or t is msg_type) and ref in refs:
+                refs.remove(ref)
+                if not refs:
+                    del self._subs[t]
+                self._routes.clear()
+
+    def route(self, msg_type: type) -> tuple[ActorRef, ...]:
+        refs = self._routes.get(msg_type)
+        if refs is None:
+            seen: dict[ActorRef, None] = {}
+            for base in msg_type.__mro__:
+                for ref in self._subs.get(base, ()):
+                    seen[ref] = None
+            refs = self._routes[msg_type] = tuple(seen)
+        return refs
+
+    async def publish(self, msg: Any) -> int:
+        """Send ``msg`` to every subscriber, each per its mailbox policy.
+
+        Returns how many subscribers it reached. Stopped subscribers are
+        unsubscribed; if any ``REJECT`` mailbox refused, MailboxFullError is
+        raised after all the others got the message.
+        """
+        refused: list[str] = []
+        sent = 0
+        for ref in self.route(type(msg)):
+            try:
+                await ref.send(msg)
+                sent += 1
+            except ActorStoppedError:
+                self.unsubscribe(ref)
+            except MailboxFullError:
+                refused.append(ref.name)
+        if refused:
+            raise MailboxFullError(f"{type(msg).__name__} refused by full mailbox(es): {', '.join(refused)}")
+        return sent
