@@ -45,7 +45,7 @@ MAX_CHUNK_FRAMES = 10
 # --------------------------------------------------------------------------- audio
 def load_frames(path: str) -> np.ndarray:
     """Read a WAV (any rate the Framer takes, mono/stereo, int16/float) as (n, 160) float32 16 kHz frames."""
-    import soundfile as sf
+    import soundfile as sf  # type: ignore[import-untyped]
 
     try:
         pcm, rate = sf.read(path, dtype="float32", always_2d=True)
@@ -65,7 +65,7 @@ def load_frames(path: str) -> np.ndarray:
         parts = [framer.push(np.ascontiguousarray(data)), framer.flush()]
         return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
     # fallback while the extension has no Framer: scipy polyphase resampling
-    from scipy.signal import resample_poly
+    from scipy.signal import resample_poly  # type: ignore[import-untyped]
 
     if not np.isfinite(pcm).all():
         raise InvalidAudioError(f"{path}: audio contains NaN or inf")

@@ -40,7 +40,7 @@ def model_path() -> str:
 
 @lru_cache(maxsize=1)
 def _session() -> Any:
-    import onnxruntime as ort
+    import onnxruntime as ort  # type: ignore[import-untyped]
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
