@@ -17,8 +17,11 @@ if TYPE_CHECKING:
     import torch
 
 
-def composite_eager(frame: "torch.Tensor", layer: "torch.Tensor", xy: object) -> "torch.Tensor":
-    """Same contract as ``composite_naive``, on torch tensors (any device)."""
+def composite_eager(
+    frame: "torch.Tensor", layer: "torch.Tensor", xy: object, *, inplace: bool = False
+) -> "torch.Tensor":
+    """Same contract as ``composite_naive``, on torch tensors (any device);
+    ``inplace=True`` updates ``frame`` instead of copying it (like the kernel's)."""
     torch = require_torch()
     check_tensor("frame", frame)
     check_tensor("layer", layer)
@@ -26,7 +29,7 @@ def composite_eager(frame: "torch.Tensor", layer: "torch.Tensor", xy: object) ->
         raise ValueError(f"frame and layer must be uint8, got {frame.dtype} and {layer.dtype}")
     b, hh, ww, h, w = check_shapes(frame.shape, layer.shape)
     offsets = normalize_offsets(xy.cpu().numpy() if isinstance(xy, torch.Tensor) else xy, b)
-    out = frame.clone()
+    out = frame if inplace else frame.clone()
     for s in range(b):
         x, y = int(offsets[s, 0]), int(offsets[s, 1])
         box = clip_box(x, y, h, w, hh, ww)
