@@ -8,8 +8,8 @@
 DIR holds ``manifest.jsonl`` (one split; see the corpus generator). Every file
 is streamed to every policy in real-time order, cut into chunks of random
 sizes (1-10 frames, seeded per file), so a policy that peeks ahead or depends
-on the chunking shows up as a bug. For duplex files (``x.wav`` with a
-``x.persona.wav`` beside it) the persona's playback is passed as
+on the chunking shows up as a bug. For duplex files (``meta.persona_audio``,
+or ``x.persona.wav`` beside ``x.wav``) the persona's playback is passed as
 ``reference=`` to policies whose ``process`` accepts it (echo cancellation);
 the baselines hear only the mic, as a plain voice agent does. Scoring is :mod:`cadence.floor.scoring`.
 The real-time factor is the policy's compute time over the audio duration.
@@ -84,6 +84,7 @@ class CorpusFile:
     audio: str  # as written in the manifest
     path: str  # absolute
     labels: FileLabels
+    persona: str | None = None  # absolute path of the persona track (duplex files)
 
 
 def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]:
@@ -108,7 +109,17 @@ def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]
             path = os.path.join(corpus, entry["audio"])
             if not os.path.isfile(path):
                 raise InvalidArgumentError(f"{mpath}:{lineno}: audio file not found: {path}")
-            files.append(CorpusFile(entry["audio"], os.path.abspath(path), labels))
+            meta = entry.get("meta")
+            persona = meta.get("persona_audio") if isinstance(meta, dict) else None
+            if isinstance(persona, str):
+                persona = os.path.join(corpus, persona)
+                if not os.path.isfile(persona):
+                    raise InvalidArgumentError(f"{mpath}:{lineno}: persona track not found: {persona}")
+            else:
+                persona = persona_path(path)
+            files.append(
+                CorpusFile(entry["audio"], os.path.abspath(path), labels, persona and os.path.abspath(persona))
+            )
             if max_files is not None and len(files) >= max_files:
                 break
     if not files:
@@ -244,8 +255,7 @@ def persona_path(path: str) -> str | None:
     return cand if os.path.isfile(cand) else None
 
 
-def _reference_frames(path: str, n: int) -> np.ndarray | None:
-    ref_path = persona_path(path)
+def _reference_frames(ref_path: str | None, n: int) -> np.ndarray | None:
     if ref_path is None:
         return None
     ref = load_frames(ref_path)
@@ -255,10 +265,12 @@ def _reference_frames(path: str, n: int) -> np.ndarray | None:
     return out
 
 
-def _run_file(task: tuple[int, str, list[PolicySpec], int]) -> tuple[int, float, dict[str, tuple[list[Decision], float]]]:
-    index, path, specs, seed = task
+def _run_file(
+    task: tuple[int, str, str | None, list[PolicySpec], int],
+) -> tuple[int, float, dict[str, tuple[list[Decision], float]]]:
+    index, path, persona, specs, seed = task
     frames = load_frames(path)
-    reference = _reference_frames(path, frames.shape[0])
+    reference = _reference_frames(persona, frames.shape[0])
     results: dict[str, tuple[list[Decision], float]] = {}
     for spec in specs:
         pol = _policy(spec)
@@ -287,7 +299,7 @@ def run_bench(
 ) -> dict[str, Any]:
     """Run every policy on every file of the split; return the JSON-able report."""
     files = load_manifest(corpus, max_files)
-    tasks = [(i, f.path, specs, seed) for i, f in enumerate(files)]
+    tasks = [(i, f.path, f.persona, specs, seed) for i, f in enumerate(files)]
     outs = sorted(_map(_run_file, tasks, jobs), key=lambda r: r[0])
     totals = {s.label: FileScore() for s in specs}
     compute = {s.label: 0.0 for s in specs}
