@@ -1,0 +1,169 @@
+"""Mailbox overflow policies, statistics, typed mailboxes, pub/sub fan-out."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+import cadence.actors as actors
+from cadence.actors import Actor, MailboxSpec, Overflow, open_actor_system
+from cadence.errors import ActorStoppedError, InvalidArgumentError, MailboxFullError
+
+
+class Recorder(Actor):
+    """Records messages; waits on ``gate`` before handling anything."""
+
+    def __init__(self, seen: list, gate: trio.Event | None = None) -> None:
+        self.seen = seen
+        self.gate = gate
+
+    async def handle(self, msg):
+        if self.gate is not None:
+            await self.gate.wait()
+        self.seen.append(msg)
+        return msg
+
+
+def test_public_surface():
+    assert set(actors.__all__) == {n for n in dir(actors) if not n.startswith("_")} - {"annotations"}
+    for name in actors.__all__:
+        assert getattr(actors, name).__module__.startswith("cadence.actors")
+
+
+@pytest.mark.parametrize(("overflow", "expected", "dropped"), [
+    (Overflow.DROP_OLDEST, [0, 3, 4], 2),   # 0 is in flight, then capacity 2 keeps the newest
+    (Overflow.DROP_NEWEST, [0, 1, 2], 2),
+])
+async def test_drop_policies(autojump_clock, overflow, expected, dropped):
+    seen: list[int] = []
+    gate = trio.Event()
+    async with open_actor_system() as system:
+        ref = system.spawn(lambda: Recorder(seen, gate), "r", mailbox=MailboxSpec(2, overflow))
+        await ref.send(0)
+        await trio.sleep(0.01)  # the actor takes 0 and blocks on the gate
+        for i in range(1, 5):
+            await ref.send(i)  # never blocks under a drop policy
+        st = ref.statistics()
+        assert (st.depth, st.peak_depth, st.dropped) == (2, 2, dropped)
+        gate.set()
+        await trio.sleep(0.01)
+        assert seen == expected
+        assert ref.statistics().delivered == 3
+
+
+async def test_block_policy_is_backpressure(autojump_clock):
+    seen: list[int] = []
+    gate = trio.Event()
+    async with open_actor_system() as system:
+        ref = system.spawn(lambda: Recorder(seen, gate), "r", mailbox=MailboxSpec(1, Overflow.BLOCK))
+        await ref.send(0)
+        await trio.sleep(0.01)
+        await ref.send(1)  # fills the mailbox
+        with pytest.raises(MailboxFullError):
+            ref.try_send(2)
+        done = trio.Event()
+
+        async def blocked_sender():
+            await ref.send(2)
+            done.set()
+
+        async with trio.open_nursery() as n:
+            n.start_soon(blocked_sender)
+            await trio.sleep(1.0)
+            assert not done.is_set()
+            st = ref.statistics()
+            assert (st.blocked_senders, st.depth, st.rejected, st.dropped) == (1, 1, 1, 0)
+            gate.set()
+        assert done.is_set()
+        await trio.sleep(0.01)
+        assert seen == [0, 1, 2]
+        assert ref.statistics().blocked_senders == 0
+
+
+async def test_reject_policy(autojump_clock):
+    gate = trio.Event()
+    async with open_actor_system() as system:
+        ref = system.spawn(lambda: Recorder([], gate), "r", mailbox=MailboxSpec(1, Overflow.REJECT))
+        await ref.send(0)
+        await trio.sleep(0.01)
+        await ref.send(1)
+        with pytest.raises(MailboxFullError):
+            await ref.send(2)
+        with pytest.raises(MailboxFullError):
+            ref.try_send(3)
+        assert ref.statistics().rejected == 2
+        gate.set()
+
+
+async def test_dropped_request_fails_with_mailbox_full(autojump_clock):
+    gate = trio.Event()
+    async with open_actor_system() as system:
+        ref = system.spawn(lambda: Recorder([], gate), "r", mailbox=MailboxSpec(1, Overflow.DROP_OLDEST))
+        await ref.send("busy")
+        await trio.sleep(0.01)
+        async with trio.open_nursery() as n:
+            errors: list[BaseException] = []
+
+            async def ask():
+                try:
+                    await ref.request("q", timeout=5)
+                except MailboxFullError as e:
+                    errors.append(e)
+
+            n.start_soon(ask)
+            await trio.sleep(0.01)
+            await ref.send("evicts the request")
+        assert len(errors) == 1 and trio.current_time() < 1
+        gate.set()
+
+
+async def test_typed_mailbox_rejects_other_types(autojump_clock):
+    class Ints(Actor):
+        accepts = (int,)
+
+        async def handle(self, msg):
+            return msg
+
+    async with open_actor_system() as system:
+        by_class = system.spawn(Ints, "ints")
+        by_arg = system.spawn(lambda: Recorder([]), "strs", accepts=(str,))
+        with pytest.raises(InvalidArgumentError, match="accepts int"):
+            await by_class.send("text")
+        with pytest.raises(InvalidArgumentError, match="accepts str"):
+            by_arg.try_send(1)
+        assert await by_class.request(3, timeout=1) == 3
+        assert await by_arg.request("x", timeout=1) == "x"
+
+
+async def test_pubsub_fans_out_by_type_with_each_policy(autojump_clock):
+    class Base:
+        pass
+
+    class Sub(Base):
+        pass
+
+    a, b, c = [], [], []
+    gate = trio.Event()
+    async with open_actor_system() as system:
+        ra = system.spawn(lambda: Recorder(a), "a")
+        rb = system.spawn(lambda: Recorder(b), "b")
+        rc = system.spawn(lambda: Recorder(c, gate), "c", mailbox=MailboxSpec(1, Overflow.DROP_NEWEST))
+        system.subscribe(ra, Base)
+        system.subscribe(rb, Sub)
+        system.subscribe(rc, Sub)
+        m1, m2, m3 = Sub(), Base(), Sub()
+        assert await system.publish(m1) == 3
+        assert await system.publish(m2) == 1
+        await trio.sleep(0.01)
+        assert await system.publish(m3) == 3   # c is busy with m1: m3 is queued
+        assert await system.publish(Sub()) == 3  # ... and this one dropped (drop newest)
+        gate.set()
+        await trio.sleep(0.01)
+        assert a[:3] == [m1, m2, m3] and len(a) == 4
+        assert b[:2] == [m1, m3]
+        assert c == [m1, m3]
+        assert rc.statistics().dropped == 1
+        await rb.stop()
+        assert await system.publish(Sub()) == 2  # stopped subscribers are dropped
+        with pytest.raises(ActorStoppedError):
+            await rb.send(Sub())
