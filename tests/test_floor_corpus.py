@@ -1,0 +1,195 @@
+"""The floor corpus generator: format, exact labels, held-out splits, determinism."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from cadence.errors import InvalidArgumentError
+
+pytestmark = pytest.mark.skipif(
+    not all(shutil.which(p) for p in ("espeak-ng", "flite", "text2wave", "sox")),
+    reason="needs espeak-ng, flite, festival and sox",
+)
+
+from cadence.floor.corpus import generate, plan, write_file  # noqa: E402
+from cadence.floor.corpus import augment, text  # noqa: E402
+from cadence.floor.corpus.compose import MIN_HOLD_S  # noqa: E402
+from cadence.floor.corpus.voices import catalogue, speech_runs, trim  # noqa: E402
+
+RATES = {8000, 16000, 22050, 24000, 44100, 48000}
+SEED = 11
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, list[dict]]]:
+    out = tmp_path_factory.mktemp("floor")
+    generate(str(out), n=6, seed=SEED, jobs=2, duplex_fraction=0.5)
+    rows = {}
+    for split in ("train", "dev", "test"):
+        with open(out / split / "manifest.jsonl", encoding="utf-8") as f:
+            rows[split] = [json.loads(line) for line in f]
+    return out, rows
+
+
+def _all(corpus):
+    out, rows = corpus
+    for split, rs in rows.items():
+        for r in rs:
+            yield out / split, r
+
+
+def test_manifest_and_audio(corpus) -> None:
+    out, rows = corpus
+    assert [len(rows[s]) for s in ("train", "dev", "test")] == [4, 1, 1]
+    assert "Held out" in (out / "README.txt").read_text()
+    for folder, r in _all(corpus):
+        assert set(r) == {"audio", "events", "meta"}
+        info = sf.info(str(folder / r["audio"]))
+        assert info.subtype == "PCM_16" and info.samplerate in RATES
+        assert info.channels == r["meta"]["channels"]
+        assert abs(info.frames / info.samplerate - r["meta"]["duration"]) < 1e-3
+        a, _ = sf.read(str(folder / r["audio"]), dtype="float32")
+        assert np.all(np.isfinite(a)) and np.max(np.abs(a)) < 1.0
+        assert abs(float(np.mean(a))) < 1e-3  # no DC offset
+        if r["meta"]["duplex"]:
+            assert (folder / r["meta"]["persona_audio"]).exists() and r["meta"]["persona"]
+        kinds = {e["type"] for e in r["events"]}
+        assert {"shift", "hold"} <= kinds
+        for seg in r["meta"]["segments"]:
+            assert seg[3] in {"final", "continuation", "filler", "backchannel", "bargein"}
+
+
+def test_events_inside_file_and_holds_off_speech(corpus) -> None:
+    for _, r in _all(corpus):
+        dur = r["meta"]["duration"]
+        segs = r["meta"]["segments"]
+        for e in r["events"]:
+            if "t" in e:
+                assert 0 < e["t"] < dur
+            else:
+                assert 0 < e["start"] < e["end"] < dur
+            if e["type"] == "hold":
+                assert e["end"] - e["start"] >= MIN_HOLD_S - 1e-3
+                for s, t, *_ in segs:
+                    assert min(t, e["end"]) - max(s, e["start"]) <= 1e-3, (e, s, t)
+
+
+def test_shift_is_the_end_of_a_turn(corpus) -> None:
+    for _, r in _all(corpus):
+        segs = r["meta"]["segments"]
+        shifts = [e["t"] for e in r["events"] if e["type"] == "shift"]
+        assert shifts == [t for _, t in r["meta"]["turns"]]
+        for t in shifts:
+            last = [s for s in segs if abs(s[1] - t) < 1e-3]
+            assert last and last[0][3] in ("final", "bargein")
+            # no user speech (other than backchannels) right after a shift
+            assert not [s for s in segs if t < s[0] < t + 0.2 and s[3] != "backchannel"]
+        # every turn's speech lies inside the turn; holds lie inside turns
+        for e in r["events"]:
+            if e["type"] == "hold":
+                assert any(a <= e["start"] and e["end"] <= b for a, b in r["meta"]["turns"])
+
+
+def test_labels_match_the_audio_energy(corpus) -> None:
+    """Holds are quieter than speech in the rendered audio (noise, echo and all)."""
+    for folder, r in _all(corpus):
+        a, sr = sf.read(str(folder / r["audio"]), dtype="float64", always_2d=True)
+        a = a[:, 0]
+
+        def power(s: float, e: float) -> float:
+            return float(np.mean(a[int(s * sr) : int(e * sr)] ** 2) + 1e-20)
+
+        speech = np.mean([power(s, e) for s, e, _, k in r["meta"]["segments"] if k != "backchannel"])
+        holds = [power(e["start"] + 0.05, e["end"]) for e in r["events"]
+                 if e["type"] == "hold" and e["end"] - e["start"] > 0.3]
+        if holds:
+            assert 10 * np.log10(speech / np.mean(holds)) > 3.0, r["meta"]["snr"]
+
+
+def test_test_split_is_held_out(corpus) -> None:
+    _, rows = corpus
+    held = {v.id for v in catalogue() if v.held_out}
+    for split in ("train", "dev"):
+        for r in rows[split]:
+            assert r["meta"]["voice"] not in held
+            assert r["meta"].get("persona_voice") not in held
+    for r in rows["test"]:
+        assert r["meta"]["voice"] in held
+
+    def sentences(rs):
+        return {s[2] for r in rs for s in r["meta"]["segments"] if s[3] in ("final", "continuation", "bargein")}
+
+    assert not sentences(rows["test"]) & sentences(rows["train"] + rows["dev"])
+
+
+def test_sentence_pools_are_disjoint_and_varied() -> None:
+    rng = np.random.default_rng(0)
+    pools = {}
+    for pool in text.POOLS:
+        s = set()
+        for _ in range(400):
+            s.add(text.final_phrase(rng, pool)[0])
+            s.add(text.continuation_phrase(rng, pool)[0])
+            s.add(text.completion_phrase(rng, pool))
+            s.add(text.short_answer(rng, pool))
+            s.add(text.bargein_phrase(rng, pool))
+        pools[pool] = s
+    assert len(pools["train"]) > 500 and len(pools["test"]) > 300
+    assert not pools["train"] & pools["test"]
+    with pytest.raises(InvalidArgumentError):
+        text.final_phrase(rng, "dev")
+
+
+def test_deterministic(corpus, tmp_path: Path) -> None:
+    out, rows = corpus
+    spec = plan(6, SEED, 0.5)[5]  # the test file, rendered again in this process
+    row = write_file(spec, str(tmp_path))
+    assert row == rows["test"][0]
+    a = (tmp_path / "test" / row["audio"]).read_bytes()
+    b = (out / "test" / row["audio"]).read_bytes()
+    assert a == b
+
+
+def test_trim_and_runs_are_exact() -> None:
+    sr = 16000
+    t = np.arange(sr) / sr
+    tone = (0.5 * np.sin(2 * np.pi * 200 * t[: sr // 2])).astype(np.float32)
+    gap = np.zeros(int(0.3 * sr), np.float32)
+    x = np.concatenate([np.zeros(sr // 4, np.float32), tone, gap, tone, np.zeros(sr // 5, np.float32)])
+    x += 1e-5 * np.random.default_rng(0).standard_normal(len(x)).astype(np.float32)
+    y = trim(x, sr)
+    assert abs(len(y) - (2 * len(tone) + len(gap))) <= sr // 100
+    runs = speech_runs(y, sr, 0.15)
+    assert len(runs) == 2
+    assert abs((runs[1][0] - runs[0][1]) / sr - 0.3) <= 0.011
+
+
+def test_bad_input_is_rejected() -> None:
+    with pytest.raises(InvalidArgumentError):
+        plan(2, 0, 0.1)
+    with pytest.raises(InvalidArgumentError):
+        plan(10, 0, 1.5)
+    rng = np.random.default_rng(0)
+    with pytest.raises(InvalidArgumentError):
+        augment.noise("purple", 100, 16000, rng)
+    with pytest.raises(InvalidArgumentError):
+        augment.noise("babble", 100, 16000, rng)
+    for kind in ("white", "pink", "brown", "hum"):
+        nz = augment.noise(kind, 16000, 16000, rng)
+        assert abs(float(np.sqrt(np.mean(nz**2))) - 1) < 1e-3 and abs(float(np.mean(nz))) < 1e-3
+
+
+def test_cli_main(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cadence.cli import main
+
+    assert main(["corpus", "floor", "--out", str(tmp_path), "--n", "3", "--seed", "2", "--jobs", "1",
+                 "--duplex-fraction", "0"]) == 0
+    assert "shift" in capsys.readouterr().out
+    assert sorted(os.listdir(tmp_path)) == ["README.txt", "dev", "test", "train"]
