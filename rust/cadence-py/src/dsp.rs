@@ -1,6 +1,98 @@
-//! TODO(helper): bindings for cadence_core::dsp
-use pyo3::prelude::*;
+//! Binding of `cadence_core::dsp`: `FeatureExtractor`.
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
-    Ok(())
+use cadence_core::dsp::{self, FeatureExtractor as CoreExtractor};
+use cadence_core::FRAME_SAMPLES;
+use numpy::{PyArray1, PyArray2, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+use std::borrow::Cow;
+
+use crate::errors::{detached, invalid_audio, map};
+
+/// Streaming per-frame features: 6 scalars then `n_mels` log-mel bands per
+/// 10 ms frame (see `cadence_core::dsp` for the definitions).
+#[pyclass(module = "cadence._core")]
+pub struct FeatureExtractor {
+    inner: CoreExtractor,
+    names: Vec<String>,
+}
+
+#[pymethods]
+impl FeatureExtractor {
+    #[new]
+    #[pyo3(signature = (n_mels = dsp::DEFAULT_N_MELS))]
+    fn new(py: Python<'_>, n_mels: usize) -> PyResult<Self> {
+        let inner = map(py, CoreExtractor::new(n_mels))?;
+        let names = inner.names();
+        Ok(FeatureExtractor { inner, names })
+    }
+
+    /// Column names: rms_db, zcr, f0_hz, voicing, centroid_hz, tilt, mel_0...
+    #[getter]
+    fn names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    #[getter]
+    fn n_mels(&self) -> usize {
+        self.inner.n_mels()
+    }
+
+    #[getter]
+    fn n_features(&self) -> usize {
+        self.inner.n_features()
+    }
+
+    /// Forget past audio.
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// `frames`: float32, shape (n, 160) or 1-D with a length multiple of 160.
+    /// Returns float32 (n, 6 + n_mels). Runs with the GIL released.
+    fn process<'py>(
+        &mut self,
+        py: Python<'py>,
+        frames: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let arr = frames.downcast::<PyArrayDyn<f32>>().map_err(|_| {
+            let what = match frames.getattr("dtype") {
+                Ok(dt) => format!("an array of dtype {dt}"),
+                Err(_) => format!("a {}", frames.get_type().name().map(|n| n.to_string()).unwrap_or_default()),
+            };
+            invalid_audio(py, format!("frames must be a float32 numpy array, got {what}"))
+        })?;
+        let shape = arr.shape().to_vec();
+        let ok = match shape.as_slice() {
+            [n] => n % FRAME_SAMPLES == 0,
+            [_, c] => *c == FRAME_SAMPLES,
+            _ => false,
+        };
+        if !ok {
+            return Err(invalid_audio(
+                py,
+                format!("frames must have shape (n, {FRAME_SAMPLES}) or (k*{FRAME_SAMPLES},), got {shape:?}"),
+            ));
+        }
+        let ro = arr.readonly();
+        let samples: Cow<'_, [f32]> = match ro.as_slice() {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => Cow::Owned(ro.as_array().iter().copied().collect()),
+        };
+        let n = samples.len() / FRAME_SAMPLES;
+        let cols = self.inner.n_features();
+        let inner = &mut self.inner;
+        let out = detached(py, || {
+            let mut out = vec![0.0f32; n * cols];
+            inner.process(&samples, &mut out).map(|()| out)
+        })?;
+        PyArray1::from_vec(py, out).reshape([n, cols])
+    }
+
+    fn __repr__(&self) -> String {
+        format!("FeatureExtractor(n_mels={})", self.inner.n_mels())
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<FeatureExtractor>()
 }
