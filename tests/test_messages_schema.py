@@ -28,7 +28,7 @@ _IDS = [cls.__name__ for cls in MESSAGE_TYPES]
 
 
 def _all_subclasses(cls: type) -> set[type]:
-    out = set()
+    out: set[type] = set()
     for sub in cls.__subclasses__():
         out.add(sub)
         out |= _all_subclasses(sub)
@@ -68,7 +68,7 @@ def test_every_message_has_conversation_id_and_ts_ns(cls: type) -> None:
 @pytest.mark.parametrize("cls", MESSAGE_TYPES, ids=_IDS)
 @settings(max_examples=5, deadline=None)
 @given(data=st.data())
-def test_messages_are_frozen(cls: type, data: st.DataObject) -> None:
+def test_messages_are_frozen(cls: type[MessageBase], data: st.DataObject) -> None:
     assert cls.__struct_config__.frozen
     msg = data.draw(message_strategy(cls))
     for field in msgspec.structs.fields(cls):
