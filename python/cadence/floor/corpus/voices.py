@@ -253,10 +253,10 @@ class Synth:
         elif slow_last > 1.0 and len(words) >= 2:
             # The head without punctuation, then the last word slower; joined by
             # a short natural transition so the phrase stays one speech run.
-            head = trim(self._raw(" ".join(words[:-1]).rstrip(",."), 1.0), self.rate)
-            last = trim(self._raw(words[-1], slow_last), self.rate)
+            head_a = trim(self._raw(" ".join(words[:-1]).rstrip(",."), 1.0), self.rate)
+            last_a = trim(self._raw(words[-1], slow_last), self.rate)
             gap = np.zeros(int(0.03 * self.rate), np.float32)
-            a = np.concatenate([head, gap, last])
+            a = np.concatenate([head_a, gap, last_a])
         else:
             a = self._raw(text, 1.0)
         a = trim(self._sox(a), self.rate)
