@@ -190,3 +190,15 @@ def test_interruptions_per_100_turns() -> None:
 def test_bad_manifest_entries(entry: dict) -> None:
     with pytest.raises(InvalidArgumentError):
         labels_from_manifest(entry)
+
+
+def test_turn_starts_from_meta_turns() -> None:
+    entry = {
+        "audio": "a.wav",
+        "events": [{"type": "shift", "t": 4.0}, {"type": "shift", "t": 12.0}],
+        "meta": {"turns": [[0.5, 4.0], [9.0, 12.0]], "segments": [[1.0, 4.0, "x", "final"]]},
+    }
+    labels = labels_from_manifest(entry)
+    assert labels.turn_starts == (0.5, 9.0)  # turns win over segments
+    sc = score_file(commits(0.4, 3.0, 8.0, 10.0), labels)
+    assert (sc.spurious, sc.interruptions) == (2, 2)

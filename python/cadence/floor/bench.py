@@ -40,6 +40,7 @@ __all__ = ["load_frames", "load_manifest", "make_policy", "PolicySpec", "parse_p
 
 DEFAULT_POLICIES = "cadence,silence-200,silence-500,silence-800,silence-1200,vad-classify"
 MAX_CHUNK_FRAMES = 10
+_FRAMER_CHUNK = 96_000  # samples per Framer.push (all channels), well under its maximum
 
 
 # --------------------------------------------------------------------------- audio
@@ -56,13 +57,18 @@ def load_frames(path: str) -> np.ndarray:
     channels = pcm.shape[1]
     if channels > 2:
         raise InvalidAudioError(f"{path}: {channels} channels; mono or stereo only")
-    from cadence import _core
+    try:
+        from cadence import _core
 
-    framer_cls = getattr(_core, "Framer", None)
+        framer_cls = getattr(_core, "Framer", None)
+    except ImportError:  # extension not built: use the scipy path below
+        framer_cls = None
     if framer_cls is not None:
         framer = framer_cls(int(rate), channels)
         data = pcm if channels == 2 else pcm[:, 0]
-        parts = [framer.push(np.ascontiguousarray(data)), framer.flush()]
+        step = _FRAMER_CHUNK // channels  # rows per push, under the Framer's chunk limit
+        parts = [framer.push(np.ascontiguousarray(data[i : i + step])) for i in range(0, data.shape[0], step)]
+        parts.append(framer.flush())
         return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
     # fallback while the extension has no Framer: scipy polyphase resampling
     from scipy.signal import resample_poly  # type: ignore[import-untyped]

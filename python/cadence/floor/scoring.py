@@ -8,9 +8,9 @@ Definitions (per file; totals pool files):
   shifts overlap, a commit answers the earliest unanswered one.
 * An **interruption** is a commit inside a hold (``[start, end]``, closed), or
   a commit in the user's turn before ``t - 0.1`` of that turn's shift. The
-  user's turn for a shift starts at the first user speech segment after the
-  previous shift (``meta`` speech segments of kind final/continuation/filler/
-  bargein); without segments it is taken to start where the previous shift's
+  user's turn for a shift starts at the first turn start (``meta.turns``) or
+  else user speech segment (``meta.segments`` of kind final/continuation/
+  filler/bargein) after the previous shift; without either it is taken to start where the previous shift's
   window ends (``t_prev + 2.0``; the file start for the first shift).
 * Every other commit is **spurious**: duplicates inside an answered window,
   commits during the persona's time after a shift's window, before the first
@@ -107,6 +107,17 @@ def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
 def _turn_starts(shifts: Sequence[float], meta: Any) -> tuple[float, ...] | None:
     if not isinstance(meta, Mapping) or not shifts:
         return None
+    turns = meta.get("turns")
+    if isinstance(turns, list) and turns:
+        # explicit user turns [[start, end], ...]: the turn a shift ends is the latest starting before it
+        tstarts = sorted(_num(tr[0], "turn start") for tr in turns if isinstance(tr, (list, tuple)) and tr)
+        out_t: list[float] = []
+        prev_t = -math.inf
+        for t in shifts:
+            cands = [s for s in tstarts if prev_t < s <= t]
+            out_t.append(cands[0] if cands else (prev_t + LATE_S if prev_t > -math.inf else 0.0))
+            prev_t = t
+        return tuple(out_t)
     segs = next((meta[k] for k in _SEGMENT_KEYS if isinstance(meta.get(k), list)), None)
     if not segs:
         return None
