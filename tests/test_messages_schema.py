@@ -29,7 +29,8 @@ _IDS = [cls.__name__ for cls in MESSAGE_TYPES]
 
 def _all_subclasses(cls: type) -> set[type]:
     out: set[type] = set()
-    for sub in cls.__subclasses__():
+    subs: list[type] = cls.__subclasses__()
+    for sub in subs:
         out.add(sub)
         out |= _all_subclasses(sub)
     return out
