@@ -167,3 +167,28 @@ async def test_pubsub_fans_out_by_type_with_each_policy(autojump_clock):
         assert await system.publish(Sub()) == 2  # stopped subscribers are dropped
         with pytest.raises(ActorStoppedError):
             await rb.send(Sub())
+
+
+async def test_tight_send_loop_still_yields_to_other_tasks(autojump_clock):
+    from cadence.actors._mailbox import THROUGHPUT
+
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await trio.sleep(0)
+
+    gate = trio.Event()
+    async with open_actor_system() as system:
+        ref = system.spawn(lambda: Recorder([], gate), "r", mailbox=MailboxSpec(4, Overflow.DROP_OLDEST))
+        async with trio.open_nursery() as n:
+            n.start_soon(ticker)
+            await trio.sleep(0)
+            start = ticks
+            for i in range(50 * THROUGHPUT):
+                await ref.send(i)  # never waits (drop policy), yet yields every THROUGHPUT sends
+            assert ticks - start >= 45
+            n.cancel_scope.cancel()
+        gate.set()
