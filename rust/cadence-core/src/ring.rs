@@ -274,9 +274,15 @@ impl AudioRing {
     /// Read up to `out.len()` samples; returns how many were read. Asking for
     /// more than is available counts one underrun.
     pub fn read(&self, out: &mut [f32]) -> Result<usize> {
+        self.read_request(out, out.len())
+    }
+
+    /// [`read`](Self::read) into a buffer that may be shorter than the request
+    /// (e.g. capped at the capacity): the underrun counts against `requested`.
+    pub fn read_request(&self, out: &mut [f32], requested: usize) -> Result<usize> {
         let _guard = SideGuard::take(&self.reader_busy, "consumer")?;
         let (k, avail) = self.take(out, false, true);
-        if avail < out.len() {
+        if avail < requested.max(out.len()) {
             self.underrun_events.fetch_add(1, Ordering::Relaxed);
         }
         self.total_read.fetch_add(k as u64, Ordering::Relaxed);

@@ -1,6 +1,200 @@
-//! TODO(helper): bindings for cadence_core::framer
+//! Bindings of `cadence_core::framer` (Framer, OutputFramer) and the one-shot
+//! `resample` function. Validation, conversion and resampling run with the
+//! GIL released; a rejected chunk leaves the framer unchanged (the core
+//! validates before it mutates).
+
+use cadence_core::framer::{Framer as CoreFramer, OutputFramer as CoreOutputFramer, Pcm, DEFAULT_MAX_CHUNK_SAMPLES};
+use cadence_core::FRAME_SAMPLES;
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use crate::errors::{detached, map};
+use crate::ring::{check_finite, non_negative, pcm_arg};
+
+fn rate_arg(rate: i64) -> u32 {
+    // Out-of-range values become 0, which the core rejects as unsupported.
+    u32::try_from(rate).unwrap_or(0)
+}
+
+fn frames_array(py: Python<'_>, buf: Vec<f32>) -> PyResult<Bound<'_, PyArray2<f32>>> {
+    let n = buf.len() / FRAME_SAMPLES;
+    let arr = Array2::from_shape_vec((n, FRAME_SAMPLES), buf)
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+    Ok(arr.into_pyarray(py))
+}
+
+/// Any-rate PCM chunks → exact 10 ms mono float32 frames at 16 kHz.
+#[pyclass(module = "cadence._core", name = "Framer")]
+pub struct Framer {
+    inner: CoreFramer,
+}
+
+#[pymethods]
+impl Framer {
+    #[new]
+    #[pyo3(signature = (rate, channels = 1, max_chunk_samples = DEFAULT_MAX_CHUNK_SAMPLES as i64))]
+    fn new(py: Python<'_>, rate: i64, channels: i64, max_chunk_samples: i64) -> PyResult<Self> {
+        let channels = non_negative(py, "channels", channels)?;
+        let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
+        Ok(Framer { inner: map(py, CoreFramer::new(rate_arg(rate), channels, max))? })
+    }
+
+    /// Frame one chunk (1-D interleaved or 2-D `(n, channels)`, float32 or
+    /// int16). Returns a `(n_frames, 160)` float32 array, possibly empty.
+    fn push<'py>(&mut self, py: Python<'py>, chunk: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let channels = self.inner.channels();
+        let arg = pcm_arg(py, chunk, "chunk", Some(channels))?;
+        let pcm = arg.pcm();
+        let inner = &mut self.inner;
+        let out = detached(py, || {
+            let mut out = Vec::new();
+            inner.push(pcm, &mut out)?;
+            Ok(out)
+        })?;
+        frames_array(py, out)
+    }
+
+    /// End of stream: the resampler tail and the zero-padded last frame(s).
+    /// The framer is then reset and can take a new stream.
+    fn flush<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let inner = &mut self.inner;
+        let out = detached(py, || {
+            let mut out = Vec::new();
+            inner.flush(&mut out);
+            Ok(out)
+        })?;
+        frames_array(py, out)
+    }
+
+    /// 16 kHz samples waiting for a full frame.
+    #[getter]
+    fn pending(&self) -> usize {
+        self.inner.pending()
+    }
+
+    /// Resampler group delay in 16 kHz samples (0 at 16 kHz input).
+    #[getter]
+    fn delay_samples(&self) -> usize {
+        self.inner.delay_samples()
+    }
+
+    #[getter]
+    fn rate(&self) -> u32 {
+        self.inner.rate()
+    }
+
+    #[getter]
+    fn channels(&self) -> usize {
+        self.inner.channels()
+    }
+
+    #[getter]
+    fn max_chunk_samples(&self) -> usize {
+        self.inner.max_chunk_samples()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Framer(rate={}, channels={}, pending={})",
+            self.inner.rate(),
+            self.inner.channels(),
+            self.inner.pending()
+        )
+    }
+}
+
+/// Mono PCM at a synthesis rate → float32 at the transport rate.
+#[pyclass(module = "cadence._core", name = "OutputFramer")]
+pub struct OutputFramer {
+    inner: CoreOutputFramer,
+}
+
+#[pymethods]
+impl OutputFramer {
+    #[new]
+    #[pyo3(signature = (in_rate, out_rate = 48000, max_chunk_samples = DEFAULT_MAX_CHUNK_SAMPLES as i64))]
+    fn new(py: Python<'_>, in_rate: i64, out_rate: i64, max_chunk_samples: i64) -> PyResult<Self> {
+        let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
+        Ok(OutputFramer { inner: map(py, CoreOutputFramer::new(rate_arg(in_rate), rate_arg(out_rate), max))? })
+    }
+
+    /// Resample one mono chunk (1-D float32 or int16); returns float32 samples.
+    fn push<'py>(&mut self, py: Python<'py>, chunk: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        let arg = pcm_arg(py, chunk, "chunk", None)?;
+        let pcm = arg.pcm();
+        let inner = &mut self.inner;
+        let out = detached(py, || {
+            let mut out = Vec::new();
+            inner.push(pcm, &mut out)?;
+            Ok(out)
+        })?;
+        Ok(PyArray1::from_vec(py, out))
+    }
+
+    /// End of stream: the resampler tail; then reset.
+    fn flush<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        let inner = &mut self.inner;
+        let out = detached(py, || {
+            let mut out = Vec::new();
+            inner.flush(&mut out);
+            Ok(out)
+        })?;
+        Ok(PyArray1::from_vec(py, out))
+    }
+
+    /// Resampler group delay in output samples.
+    #[getter]
+    fn delay_samples(&self) -> usize {
+        self.inner.delay_samples()
+    }
+
+    #[getter]
+    fn in_rate(&self) -> u32 {
+        self.inner.in_rate()
+    }
+
+    #[getter]
+    fn out_rate(&self) -> u32 {
+        self.inner.out_rate()
+    }
+
+    #[getter]
+    fn max_chunk_samples(&self) -> usize {
+        self.inner.max_chunk_samples()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("OutputFramer(in_rate={}, out_rate={})", self.inner.in_rate(), self.inner.out_rate())
+    }
+}
+
+/// One-shot resampling of a 1-D float32/int16 signal, delay removed:
+/// `ceil(len(x) * to_rate / from_rate)` samples aligned with the input.
+#[pyfunction]
+#[pyo3(signature = (x, from_rate, to_rate))]
+fn resample<'py>(py: Python<'py>, x: &Bound<'py, PyAny>, from_rate: i64, to_rate: i64) -> PyResult<Bound<'py, PyArray1<f32>>> {
+    let arg = pcm_arg(py, x, "x", None)?;
+    let pcm = arg.pcm();
+    let (from, to) = (rate_arg(from_rate), rate_arg(to_rate));
+    let out = detached(py, || match pcm {
+        Pcm::F32(s) => {
+            check_finite(s)?;
+            cadence_core::resample::resample(s, from, to)
+        }
+        Pcm::I16(s) => {
+            let v: Vec<f32> = s.iter().map(|&x| x as f32 * (1.0 / 32768.0)).collect();
+            cadence_core::resample::resample(&v, from, to)
+        }
+    })?;
+    Ok(PyArray1::from_vec(py, out))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Framer>()?;
+    m.add_class::<OutputFramer>()?;
+    m.add_function(wrap_pyfunction!(resample, m)?)?;
+    let rates = pyo3::types::PyTuple::new(m.py(), cadence_core::resample::SUPPORTED_RATES)?;
+    m.add("SUPPORTED_RATES", rates)?;
     Ok(())
 }
