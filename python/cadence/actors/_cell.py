@@ -255,9 +255,7 @@ class ActorCell:
         dequeue_ns = tracer.now_ns() if tracer is not None else 0
         reply = env.reply
         try:
-            if reply is None:
-                await handle(msg)
-            elif reply.abandoned:
+            if reply is None or reply.abandoned:
                 await handle(msg)
             else:
                 self._inflight = reply

@@ -109,7 +109,7 @@ class Supervisor:
         cls_spec = getattr(factory, "mailbox", None) if isinstance(factory, type) else None
         spec = mailbox or (cls_spec if isinstance(cls_spec, MailboxSpec) else MailboxSpec())
         if accepts is None and isinstance(factory, type):
-            accepts = factory.accepts
+            accepts = getattr(factory, "accepts", None)
         if accepts is not None:
             accepts = tuple(accepts)
             if not accepts or not all(isinstance(t, type) for t in accepts):

@@ -111,8 +111,10 @@ async def _actors_run(paced_n: int, burst_n: int, traced: bool,
         done: list[trio.Event] = [trio.Event()]
         nxt = system.spawn(lambda: Sink(probe, done), "sink", mailbox=spec)
         for i in range(STAGES, 0, -1):
-            nxt = system.spawn(lambda n=nxt, i=i: Stage(n, probe if i == 1 else None), f"stage{i}",
-                               mailbox=spec)
+            def stage(n: ActorRef = nxt, i: int = i) -> Actor:
+                return Stage(n, probe if i == 1 else None)
+
+            nxt = system.spawn(stage, f"stage{i}", mailbox=spec)
         first = nxt
         # paced: one frame in flight
         paced = Probe(paced_n)
@@ -205,7 +207,7 @@ def _pipecat_run(paced_n: int, burst_n: int) -> tuple[Probe, Probe]:
         async def process_frame(self, frame: Any, direction: FrameDirection) -> None:
             await super().process_frame(frame, direction)
             if self.first and isinstance(frame, InputAudioRawFrame):
-                probe[0].t_in[frame.seq] = now()
+                probe[0].t_in[frame.seq] = now()  # type: ignore[attr-defined]
             await self.push_frame(frame, direction)
 
     class Sink(FrameProcessor):
@@ -213,7 +215,7 @@ def _pipecat_run(paced_n: int, burst_n: int) -> tuple[Probe, Probe]:
             await super().process_frame(frame, direction)
             if isinstance(frame, InputAudioRawFrame):
                 p = probe[0]
-                p.t_out[frame.seq] = now()
+                p.t_out[frame.seq] = now()  # type: ignore[attr-defined]
                 p.arrived += 1
                 if p.arrived == len(p.t_out):
                     done[0].set()
