@@ -67,11 +67,11 @@ class FaceParams(MessageBase, frozen=True, tag="face.params", gc=False, kw_only=
             raise InvalidArgumentError(
                 f"blendshapes must have {_NUM_BLENDSHAPES} weights, got {len(weights)}"
             )
-        if not all(0.0 <= w <= 1.0 for w in weights):
-            bad = next(i for i, w in enumerate(weights) if not 0.0 <= w <= 1.0)
-            raise InvalidArgumentError(
-                f"blendshape {BLENDSHAPE_NAMES[bad]!r} must be in [0, 1], got {weights[bad]!r}"
-            )
+        for i, w in enumerate(weights):  # a plain loop: ~2x faster than all(<genexpr>)
+            if not 0.0 <= w <= 1.0:  # NaN fails too
+                raise InvalidArgumentError(
+                    f"blendshape {BLENDSHAPE_NAMES[i]!r} must be in [0, 1], got {w!r}"
+                )
         for name in ("yaw", "pitch", "roll"):
             angle = getattr(self, name)
             check_finite(name, angle)
