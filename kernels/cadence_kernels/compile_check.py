@@ -15,18 +15,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 
 def _i32(names: str) -> dict[str, str]:
     return {n: "i32" for n in names.split()}
 
 
-def cases() -> list[tuple[str, object, dict[str, str], dict[str, object], int]]:
+def cases() -> list[tuple[str, Any, dict[str, str], dict[str, Any], int]]:
     """(name, kernel, signature, constexprs, num_warps) for each specialisation."""
     from .composite.kernel import composite_kernel
     from .warp.kernel import warp_kernel
 
-    out: list[tuple[str, object, dict[str, str], dict[str, object], int]] = []
+    out: list[tuple[str, Any, dict[str, str], dict[str, Any], int]] = []
     sig_c = {"frame_ptr": "*u8", "layer_ptr": "*u8", "xy_ptr": "*i32"}
     sig_c |= _i32("H W h w f_sb f_sh f_sw f_sc l_sb l_sh l_sw l_sc") | {"BLOCK": "constexpr"}
     for block, warps in ((1024, 4), (128, 2)):
@@ -46,10 +47,10 @@ def cases() -> list[tuple[str, object, dict[str, str], dict[str, object], int]]:
 
 def compile_all(arch: int = 90) -> dict[str, int]:
     """Compile every case for sm_<arch>; return the cubin size in bytes per case."""
-    import triton
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
-    from triton.runtime.jit import JITFunction
+    import triton  # type: ignore[import-untyped]
+    from triton.backends.compiler import GPUTarget  # type: ignore[import-untyped]
+    from triton.compiler import ASTSource  # type: ignore[import-untyped]
+    from triton.runtime.jit import JITFunction  # type: ignore[import-untyped]
 
     target = GPUTarget("cuda", arch, 32)
     sizes: dict[str, int] = {}

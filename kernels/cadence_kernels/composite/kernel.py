@@ -7,9 +7,9 @@ touched, in place, so the traffic is 4 + 3 + 3 bytes per composited pixel.
 
 from __future__ import annotations
 
-import triton
-import triton.language as tl
-from triton.runtime.jit import JITFunction
+import triton  # type: ignore[import-untyped]
+import triton.language as tl  # type: ignore[import-untyped]
+from triton.runtime.jit import JITFunction  # type: ignore[import-untyped]
 
 
 @triton.jit

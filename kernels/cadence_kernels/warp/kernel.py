@@ -8,9 +8,9 @@ values: per pixel, 8 bytes of flow plus C·itemsize in (once, ideally) and out.
 
 from __future__ import annotations
 
-import triton
-import triton.language as tl
-from triton.runtime.jit import JITFunction
+import triton  # type: ignore[import-untyped]
+import triton.language as tl  # type: ignore[import-untyped]
+from triton.runtime.jit import JITFunction  # type: ignore[import-untyped]
 
 
 @triton.jit
