@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         device = _pick_device()
-        import triton
+        import triton  # type: ignore[import-untyped]
     except ImportError as exc:
         print(f"bench_kernels: needs torch and triton ({exc})", file=sys.stderr)
         return 2
