@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from math import gcd
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
-import scipy.signal as ss
+import scipy.signal as ss  # type: ignore[import-untyped]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +20,7 @@ OUT_PAIRS = [(16000, 48000), (22050, 48000), (24000, 48000)]
 DOWN_PAIRS = [(r, 16000) for r in IN_RATES if r != 16000]
 
 
-def sweep(rate: int, seconds: float, f_hi: float) -> np.ndarray:
+def sweep(rate: int, seconds: float, f_hi: float) -> npt.NDArray[np.float32]:
     """Log sine sweep 50 Hz → f_hi with 50 ms raised-cosine fades."""
     n = int(rate * seconds)
     t = np.arange(n) / rate
@@ -45,7 +47,7 @@ def reference(x: np.ndarray, src: int, dst: int, long_filter: bool) -> np.ndarra
     return ss.resample_poly(x.astype(np.float64), up, down, window=h)
 
 
-def chunks(x: np.ndarray, cuts: list[int]) -> list[np.ndarray]:
+def chunks(x: npt.NDArray[Any], cuts: list[int]) -> list[npt.NDArray[Any]]:
     edges = sorted({0, len(x), *(c % (len(x) + 1) for c in cuts)})
     return [x[a:b] for a, b in zip(edges, edges[1:])]
 

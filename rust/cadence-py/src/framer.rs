@@ -4,6 +4,9 @@
 //! validates before it mutates).
 
 use cadence_core::framer::{Framer as CoreFramer, OutputFramer as CoreOutputFramer, Pcm, DEFAULT_MAX_CHUNK_SAMPLES};
+
+// The pyo3 signature default must be a literal (it becomes the text signature).
+const _: () = assert!(DEFAULT_MAX_CHUNK_SAMPLES == 480_000);
 use cadence_core::FRAME_SAMPLES;
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
@@ -33,7 +36,7 @@ pub struct Framer {
 #[pymethods]
 impl Framer {
     #[new]
-    #[pyo3(signature = (rate, channels = 1, max_chunk_samples = DEFAULT_MAX_CHUNK_SAMPLES as i64))]
+    #[pyo3(signature = (rate, channels = 1, max_chunk_samples = 480_000))]
     fn new(py: Python<'_>, rate: i64, channels: i64, max_chunk_samples: i64) -> PyResult<Self> {
         let channels = non_negative(py, "channels", channels)?;
         let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
@@ -113,7 +116,7 @@ pub struct OutputFramer {
 #[pymethods]
 impl OutputFramer {
     #[new]
-    #[pyo3(signature = (in_rate, out_rate = 48000, max_chunk_samples = DEFAULT_MAX_CHUNK_SAMPLES as i64))]
+    #[pyo3(signature = (in_rate, out_rate = 48000, max_chunk_samples = 480_000))]
     fn new(py: Python<'_>, in_rate: i64, out_rate: i64, max_chunk_samples: i64) -> PyResult<Self> {
         let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
         Ok(OutputFramer { inner: map(py, CoreOutputFramer::new(rate_arg(in_rate), rate_arg(out_rate), max))? })
