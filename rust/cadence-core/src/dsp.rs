@@ -9,7 +9,7 @@
 //! | `rms_db` | `20 log10(sqrt(mean(x^2)))` over the current 160 samples, floored at -100 dB (full scale = 1.0) |
 //! | `zcr` | sign changes between consecutive samples / 160, over the pairs `(x[-1], x[0]) .. (x[158], x[159])` where `x[-1]` is the last sample of the previous frame (0 before the first); a sample `>= 0` counts as positive |
 //! | `f0_hz` | YIN f0 (Hz), 0 when unvoiced; range 50–500 Hz |
-//! | `voicing` | `1 - CMND(best lag)` in [0, 1]; 0 when the window is below the silence gate |
+//! | `voicing` | normalized cross-correlation at the YIN lag, in [0, 1]; 0 when the window is below the silence gate |
 //! | `centroid_hz` | power-weighted mean frequency of the spectrum below (Hz); 0 when silent |
 //! | `tilt` | least-squares slope of `10 log10(P_k + 1e-10)` vs `log2(f_k)`, bins 1..=256, in dB/octave |
 //! | `mel_i` | `ln(sum_k w_ik P_k + 1e-10)`, HTK mel triangles (peak 1, unnormalized), 0 Hz–8 kHz |
@@ -19,10 +19,14 @@
 //!
 //! Pitch: YIN (cumulative mean normalized difference, absolute threshold
 //! 0.15 with descent to the local minimum, parabolic interpolation) on the
-//! last 48 ms (768 samples: a 27.5 ms integration window plus lags up to 20 ms),
-//! so f0 describes a window centred 24 ms before the end of the current frame.
-//! A frame is voiced when the CMND at the chosen lag is below 0.35 and the
-//! window's RMS is above -55 dBFS.
+//! last 47.6 ms (762 samples: a 27.5 ms integration window plus lags up to
+//! 20 ms), so f0 describes a window centred ~24 ms before the end of the
+//! current frame. The difference function is computed by FFT
+//! cross-correlation. `voicing` is the normalized cross-correlation at the
+//! chosen lag. A frame is voiced when `voicing >= 0.5` and the window's RMS is
+//! above both -55 dBFS and the recent speech level minus 20 dB (a peak tracker
+//! of the window RMS that decays by 1 dB/s: past-only, like Praat's silence
+//! threshold relative to the loudest part).
 //!
 //! After [`FeatureExtractor::new`] no call allocates.
 
@@ -55,6 +59,10 @@ pub const N_FFT: usize = 512;
 pub const DB_FLOOR: f32 = -100.0;
 /// Below this window RMS (dBFS) a frame is unvoiced whatever its periodicity.
 pub const SILENCE_GATE_DB: f32 = -55.0;
+/// A frame quieter than the recent speech level minus this (dB) is unvoiced.
+pub const RELATIVE_GATE_DB: f32 = 20.0;
+/// Decay of the speech-level tracker, dB per frame (1 dB/s).
+const LEVEL_DECAY_DB: f32 = 0.01;
 
 const YIN_WINDOW: usize = 440;
 const F0_MIN: f32 = 50.0;
@@ -65,6 +73,8 @@ const F0_MAX: f32 = 500.0;
 pub struct FeatureExtractor {
     history: Vec<f32>,
     last_sample: f32,
+    /// Decaying peak of the pitch window's RMS (dBFS).
+    level_db: f32,
     yin: Yin,
     spectrum: Spectrum,
 }
@@ -82,6 +92,7 @@ impl FeatureExtractor {
         Ok(FeatureExtractor {
             history: vec![0.0; HISTORY],
             last_sample: 0.0,
+            level_db: DB_FLOOR,
             yin,
             spectrum: Spectrum::new(rate, SPECTRUM_WINDOW, N_FFT, n_mels),
         })
@@ -109,6 +120,7 @@ impl FeatureExtractor {
     pub fn reset(&mut self) {
         self.history.fill(0.0);
         self.last_sample = 0.0;
+        self.level_db = DB_FLOOR;
     }
 
     /// Process `samples` (a whole number of 160-sample frames) into `out`
@@ -164,7 +176,9 @@ impl FeatureExtractor {
         let span = self.yin.span();
         let window = &self.history[HISTORY - span..];
         let win_energy: f64 = window.iter().map(|&x| x as f64 * x as f64).sum();
-        if rms_db(win_energy / span as f64) < SILENCE_GATE_DB {
+        let win_db = rms_db(win_energy / span as f64);
+        self.level_db = win_db.max(self.level_db - LEVEL_DECAY_DB);
+        if win_db < SILENCE_GATE_DB.max(self.level_db - RELATIVE_GATE_DB) {
             row[2] = 0.0;
             row[3] = 0.0;
         } else {
