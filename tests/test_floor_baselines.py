@@ -357,3 +357,18 @@ def test_bench_passes_persona_reference_aligned(tmp_path: Path) -> None:
     decs = bench.stream(_EchoProbe(), frames, np.random.default_rng(0), ref)
     assert [d.t for d in decs] == [pytest.approx(0.21)]
     assert bench.persona_path(str(tmp_path / "b.wav")) is None
+
+
+@needs_espeak
+def test_vad_frame_probs_chunk_invariant(frames0: np.ndarray) -> None:
+    from cadence.floor.vad import SileroVAD
+
+    whole = SileroVAD().frame_probs(frames0[:300])
+    assert whole.shape == (300,) and whole.dtype == np.float32
+    assert np.all(whole[:3] == 0.0)  # the first window ends in frame 3 (sample 512)
+    vad = SileroVAD()
+    parts = [vad.frame_probs(frames0[i : i + 7]) for i in range(0, 300, 7)]
+    assert np.array_equal(np.concatenate(parts)[:300], whole)
+    wins = SileroVad().push(frames0[:300])
+    # frame i carries the window that ended last by the end of frame i
+    assert whole[3] == np.float32(wins[0][1]) and whole[6] == np.float32(wins[1][1])

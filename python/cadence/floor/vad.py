@@ -21,7 +21,7 @@ import numpy as np
 from cadence.errors import InvalidAudioError
 from cadence.floor.protocol import FRAME_SAMPLES, RATE
 
-__all__ = ["WINDOW", "CONTEXT", "model_path", "SileroVad"]
+__all__ = ["WINDOW", "CONTEXT", "model_path", "SileroVad", "SileroVAD"]
 
 WINDOW = 512  # samples at 16 kHz = 32 ms
 CONTEXT = 64
@@ -67,6 +67,7 @@ class SileroVad:
         self._buf[:] = 0.0
         self._fill = 0  # samples of the current window in _buf[CONTEXT:]
         self._samples = 0  # samples pushed since reset
+        self._last = 0.0  # probability of the latest completed window
 
     def window_prob(self, window: np.ndarray) -> float:
         """Run one full 512-sample window (with the carried context) and return its probability."""
@@ -96,6 +97,27 @@ class SileroVad:
             i += take
             self._samples += take
             if self._fill == WINDOW:
-                out.append((self._samples, self.window_prob(self._buf[CONTEXT:].copy())))
+                self._last = self.window_prob(self._buf[CONTEXT:].copy())
+                out.append((self._samples, self._last))
                 self._fill = 0
         return out
+
+    def frame_probs(self, frames: np.ndarray) -> np.ndarray:
+        """One probability per 10 ms frame: that of the latest window completed by the
+        end of the frame (0 before the first window). Chunk-invariant and causal."""
+        prev = self._last
+        start = self._samples
+        wins = self.push(frames)  # validates the frames
+        n = np.asarray(frames).shape[0]
+        out = np.empty(n, dtype=np.float32)
+        cur, w = prev, 0
+        for i in range(n):
+            end = start + (i + 1) * FRAME_SAMPLES
+            while w < len(wins) and wins[w][0] <= end:
+                cur = wins[w][1]
+                w += 1
+            out[i] = cur
+        return out
+
+
+SileroVAD = SileroVad  # the name the floor featurizer imports
