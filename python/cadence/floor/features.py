@@ -1,0 +1,196 @@
+"""Floor-model input features: Rust DSP features, Silero VAD, speaker normalisation.
+
+Per 10 ms frame the Rust ``FeatureExtractor`` gives energy, ZCR, f0/voicing,
+spectral centroid/tilt and log-mel bands. The floor model must generalise to
+voices it has never heard, so every speaker-dependent quantity is normalised to
+the *current speaker's running baseline* before it reaches the model:
+
+* energy relative to a running speech level and a running noise floor
+  (level changes and microphone gain do not move the features);
+* f0 in semitones relative to the running mean voiced pitch, divided by the
+  running pitch spread (a low male and a high female voice look alike);
+* log-mel bands with running cepstral-mean-style normalisation (channel and
+  voice timbre are subtracted);
+* a speaking-rate estimate (energy-peak rate over the last ~2 s, relative to the
+  running mean rate).
+
+Everything is causal and streaming: ``FloorFeaturizer.process(frames)`` may be
+called with any number of frames and gives the same result for any chunking.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from cadence._core import FeatureExtractor
+from cadence.errors import InvalidAudioError
+from cadence.floor.echo import EXCESS_MAX, EchoEstimator
+
+N_MELS = 24
+# Order of the model input columns (documented, checked by tests).
+SCALAR_NAMES = (
+    "e_speech",  # rms dB − running speech level, /10
+    "e_noise",  # rms dB − running noise floor, /20
+    "e_delta",  # rms dB − previous frame, /10
+    "zcr",
+    "voicing",
+    "f0_z",  # (semitones − running mean) / running spread, 0 when unvoiced
+    "f0_delta",  # semitone change vs the last voiced frame (clipped), /2
+    "voiced_recent",  # decaying trace of voicing (~150 ms)
+    "centroid",  # log2(centroid / 1 kHz)
+    "tilt",  # spectral slope (dB/octave), (tilt + 8) / 5
+    "vad",  # Silero speech probability
+    "rate",  # energy-peak rate relative to the speaker's running rate
+    "persona",  # level of the persona's own playback (reference), (dB + 40) / 20, clipped
+    "echo_excess",  # mic power above the predicted persona echo, dB / 10 (3.0 = no reference)
+)
+FEATURE_NAMES = SCALAR_NAMES + tuple(f"mel_{i}" for i in range(N_MELS))
+N_FEATURES = len(FEATURE_NAMES)
+
+
+class SpeakerNormalizer:
+    """Running per-speaker baselines (pitch, energy, timbre, rate); see module doc."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.noise = -70.0
+        self.speech = -30.0
+        self.n_speech = 0
+        self.f0_mean = 0.0
+        self.f0_var = 9.0
+        self.n_voiced = 0
+        self.last_st: float | None = None
+        self.prev_rms = -100.0
+        self.voiced_trace = 0.0
+        self.mel_mean = np.zeros(N_MELS, np.float32)
+        self.n_mel = 0
+        # speaking rate: energy-peak detector state
+        self.env_prev = -100.0
+        self.env_rising = False
+        self.peak_trace = 0.0  # peaks per frame, decaying (~2 s)
+        self.rate_mean = 0.04  # ~4 peaks/s at 100 frames/s
+        self.out = np.zeros(N_FEATURES, np.float32)
+
+    def step(
+        self, raw: np.ndarray, names: dict[str, int], vad: float, ref_db: float = -100.0,
+        excess_db: float = 30.0,
+    ) -> np.ndarray:
+        """Normalise one frame of raw Rust features; returns a view reused per call.
+
+        ``ref_db``/``excess_db`` come from the echo estimator: frames whose energy the
+        persona's echo explains do not update the *user's* baselines.
+        """
+        rms = float(raw[names["rms_db"]])
+        zcr = float(raw[names["zcr"]])
+        f0 = float(raw[names["f0_hz"]])
+        voicing = float(raw[names["voicing"]])
+        centroid = float(raw[names["centroid_hz"]])
+        tilt = float(raw[names["tilt"]])
+        mel = raw[names["mel_0"] : names["mel_0"] + N_MELS]
+
+        # noise floor: fast down, slow up (minimum tracking)
+        if rms < self.noise:
+            self.noise += 0.3 * (rms - self.noise)
+        else:
+            self.noise += 0.002 * (rms - self.noise)
+        is_speech = vad >= 0.5 and rms > self.noise + 6.0 and excess_db > 6.0
+        if is_speech:
+            self.n_speech += 1
+            a = max(1.0 / self.n_speech, 0.005)
+            self.speech += a * (rms - self.speech)
+            self.n_mel += 1
+            am = max(1.0 / self.n_mel, 0.003)
+            self.mel_mean += am * (mel - self.mel_mean)
+
+        voiced = voicing >= 0.5 and f0 > 0.0 and is_speech
+        f0_z = 0.0
+        f0_delta = 0.0
+        if voiced:
+            st = 12.0 * math.log2(f0 / 100.0)
+            self.n_voiced += 1
+            a = max(1.0 / self.n_voiced, 0.004)
+            d = st - self.f0_mean
+            self.f0_mean += a * d
+            self.f0_var += a * (d * d - self.f0_var)
+            spread = math.sqrt(max(self.f0_var, 1.0))
+            f0_z = max(-4.0, min(4.0, (st - self.f0_mean) / spread))
+            if self.last_st is not None:
+                f0_delta = max(-4.0, min(4.0, st - self.last_st)) / 2.0
+            self.last_st = st
+        self.voiced_trace = 0.85 * self.voiced_trace + (0.15 if voiced else 0.0)
+
+        # syllable-ish energy peaks → speaking rate
+        peak = 0.0
+        if rms > self.env_prev + 0.5:
+            self.env_rising = True
+        elif self.env_rising and rms < self.env_prev - 0.5:
+            self.env_rising = False
+            if self.env_prev > self.noise + 10.0:
+                peak = 1.0
+        self.env_prev = rms
+        self.peak_trace = 0.995 * self.peak_trace + 0.005 * peak
+        if is_speech:
+            self.rate_mean += 0.002 * (self.peak_trace - self.rate_mean)
+        rate = self.peak_trace / max(self.rate_mean, 1e-3) - 1.0
+
+        o = self.out
+        o[0] = (rms - self.speech) / 10.0
+        o[1] = (rms - self.noise) / 20.0
+        o[2] = max(-3.0, min(3.0, (rms - self.prev_rms) / 10.0))
+        o[3] = zcr
+        o[4] = voicing
+        o[5] = f0_z
+        o[6] = f0_delta
+        o[7] = self.voiced_trace
+        o[8] = math.log2(max(centroid, 50.0) / 1000.0)
+        o[9] = max(-3.0, min(3.0, (tilt + 8.0) / 5.0))
+        o[10] = vad
+        o[11] = max(-2.0, min(4.0, rate))
+        o[12] = max(-3.0, min(3.0, (ref_db + 40.0) / 20.0))
+        o[13] = max(-1.0, min(3.0, excess_db / 10.0))
+        o[14:] = (mel - self.mel_mean) / 4.0
+        self.prev_rms = rms
+        return o
+
+
+class FloorFeaturizer:
+    """Raw 10 ms frames → normalised model inputs (n, N_FEATURES), streaming."""
+
+    def __init__(self) -> None:
+        from cadence.floor.vad import SileroVad
+
+        self.extractor = FeatureExtractor(n_mels=N_MELS)
+        self.names = {n: i for i, n in enumerate(self.extractor.names)}
+        self.vad = SileroVad()
+        self.norm = SpeakerNormalizer()
+        self.echo = EchoEstimator()
+
+    def reset(self) -> None:
+        self.extractor.reset()
+        self.vad.reset()
+        self.norm.reset()
+        self.echo.reset()
+
+    def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+        """frames: (n, 160) mic; reference: (n, 160) what the persona played (or None)."""
+        raw = self.extractor.process(frames)
+        vad = self.vad.frame_probs(frames)
+        mic_pow = np.mean(np.square(frames, dtype=np.float64), axis=1)
+        if reference is not None:
+            if reference.shape != frames.shape:
+                raise InvalidAudioError(
+                    f"reference shape {reference.shape} does not match frames {frames.shape}"
+                )
+            ref_pow = np.mean(np.square(reference, dtype=np.float64), axis=1)
+        out = np.empty((raw.shape[0], N_FEATURES), np.float32)
+        for i in range(raw.shape[0]):
+            if reference is None:
+                ref_db, excess = -100.0, EXCESS_MAX
+            else:
+                ref_db, excess = self.echo.step(float(mic_pow[i]), float(ref_pow[i]))
+            out[i] = self.norm.step(raw[i], self.names, float(vad[i]), ref_db, excess)
+        return out

@@ -1,0 +1,74 @@
+"""Per-frame training targets for the floor model, from a corpus manifest entry.
+
+Targets per 10 ms frame (frame i covers [i·10 ms, (i+1)·10 ms); its *decision
+time* is the end of the frame, τ = (i+1)·10 ms):
+
+* ``keep``: the user holds the floor at τ — from the start of a user turn's first
+  word, through its mid-turn pauses (holds), until the turn's shift time t.
+* ``end200`` / ``end600``: a shift happens within the next 200 / 600 ms
+  (0 ≤ t − τ ≤ 0.2 / 0.6).
+* ``bc``: a backchannel opportunity — inside a hold pause, from 200 ms after
+  the pause starts until 100 ms before the user resumes (pauses ≥ 500 ms).
+* ``bargein``: the user is really interrupting the persona — from 40 ms after a
+  labelled barge-in starts to the end of that speech (max 1 s); user
+  backchannels during persona speech are explicit negatives (high weight).
+* ``weight``: loss weight — frames near decisions (shift ± 0.6 s, holds) count
+  more than the easy long gaps while the persona talks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+FRAME_S = 0.01
+TARGETS = ("keep", "end200", "end600", "bc", "bargein")
+
+
+def _segments(entry: dict[str, Any]) -> list[tuple[float, float, str]]:
+    segs = entry.get("meta", {}).get("segments", [])
+    return sorted((float(s[0]), float(s[1]), str(s[3]) if len(s) > 3 else "") for s in segs)
+
+
+def frame_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (targets (n, 4) float32, weights (n,) float32) for one manifest entry."""
+    tau = (np.arange(n_frames, dtype=np.float64) + 1.0) * FRAME_S
+    y = np.zeros((n_frames, len(TARGETS)), np.float32)
+    w = np.full(n_frames, 0.3, np.float32)
+    events = entry.get("events", [])
+    shifts = sorted(float(e["t"]) for e in events if e.get("type") == "shift")
+    holds = [(float(e["start"]), float(e["end"])) for e in events if e.get("type") == "hold"]
+    segs = [s for s in _segments(entry) if s[2] not in ("backchannel", "bargein")]
+
+    prev = -1e9
+    for t in shifts:
+        # the turn starts at the first speech segment that begins after the previous shift
+        starts = [s for s, _e, _k in segs if prev < s < t]
+        start = min(starts) if starts else max(prev, t - 1.0)
+        keep = (tau >= start) & (tau < t)
+        y[keep, 0] = 1.0
+        d = t - tau
+        y[(d >= 0) & (d <= 0.2), 1] = 1.0
+        y[(d >= 0) & (d <= 0.6), 2] = 1.0
+        w[(tau >= start) & (tau < t + 0.8)] = 1.0
+        w[(d <= 0.1) & (d >= -0.6)] = 3.0
+        prev = t
+    for hs, he in holds:
+        inside = (tau >= hs) & (tau < he)
+        y[inside, 0] = 1.0
+        w[inside] = np.maximum(w[inside], 2.0)
+        if he - hs >= 0.5:
+            y[(tau >= hs + 0.2) & (tau < he - 0.1), 3] = 1.0
+    for e in events:
+        if e.get("type") == "bargein":
+            t0 = float(e["t"])
+            ends = [se for ss, se, _k in _segments(entry) if ss <= t0 + 0.05 and se > t0]
+            t1 = min(max(ends) if ends else t0 + 1.0, t0 + 1.0)
+            m = (tau >= t0 + 0.04) & (tau < t1)
+            y[m, 4] = 1.0
+            w[(tau >= t0) & (tau < t1)] = 3.0
+        elif e.get("type") == "backchannel":
+            m = (tau >= float(e["start"])) & (tau < float(e["end"]) + 0.1)
+            w[m] = 3.0
+    return y, w

@@ -1,0 +1,144 @@
+"""CadencePolicy: the floor model's outputs → turn-taking decisions.
+
+Per 10 ms frame the model gives P(user keeps the floor), P(turn ends within
+200 / 600 ms) and a backchannel-opportunity score. The policy turns those into
+the Floor events of the protocol (``cadence.floor.protocol``):
+
+* **speculate** when a turn end looks likely soon (P(end ≤ 600 ms) high) while
+  the user holds the floor: Dialogue starts a draft;
+* **commit** when the user has spoken in this turn and P(keep) falls below the
+  patience-dependent threshold: take the floor now;
+* **retract** when a speculation was made and the user keeps going (speech
+  resumes or P(keep) climbs back): Dialogue discards the draft;
+* **backchannel** once per pause when the opportunity score is high;
+* **bargein** while the persona is speaking (a ``reference`` of its playback is
+  given) and the user really starts talking over it — not for the persona's own
+  echo (see ``echo.py``) and not for a user backchannel ("mm-hm", "yeah"),
+  which the model's barge-in head learned to tell apart.
+
+``patience`` ∈ [0, 1] moves the latency/interruption trade-off: higher patience
+requires a more certain turn end (and more silence) before committing.
+A last-resort timeout commits after ``max_silence_s`` of silence so the persona
+never waits forever on a model that is unsure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cadence.errors import InvalidArgumentError
+from cadence.floor.features import FEATURE_NAMES, FloorFeaturizer
+from cadence.floor.model import FloorModel
+from cadence.floor.protocol import Decision
+
+FRAME_S = 0.01
+_VAD = FEATURE_NAMES.index("vad")
+_E_NOISE = FEATURE_NAMES.index("e_noise")
+_PERSONA = FEATURE_NAMES.index("persona")
+_EXCESS = FEATURE_NAMES.index("echo_excess")
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    patience: float = 0.5
+    speculate_threshold: float = 0.5
+    min_turn_speech_s: float = 0.12
+    max_silence_s: float = 3.0
+    backchannel_threshold: float = 0.6
+    bargein_threshold: float = 0.5
+    bargein_frames: int = 3
+
+    def commit_threshold(self) -> float:
+        """Commit when P(keep) < this. patience 0 → 0.7 (eager), 1 → 0.1 (patient)."""
+        return 0.7 - 0.6 * self.patience
+
+    def min_silence_frames(self) -> int:
+        return 1 + int(round(4 * self.patience))
+
+
+class CadencePolicy:
+    """Floor decisions from raw 10 ms frames (implements ``FloorPolicy``)."""
+
+    def __init__(self, patience: float = 0.5, weights: str | None = None, **kw: float) -> None:
+        if not 0.0 <= patience <= 1.0:
+            raise InvalidArgumentError(f"patience must be in [0, 1], got {patience}")
+        self.config = PolicyConfig(patience=patience, **kw)
+        self.name = f"cadence(p={patience:g})"
+        self.featurizer = FloorFeaturizer()
+        self.model = FloorModel(weights)
+        self.last_probs = np.zeros(4, np.float32)
+        self.reset()
+
+    def reset(self) -> None:
+        self.featurizer.reset()
+        self.model.reset()
+        self.frame = 0
+        self.turn_speech = 0  # speech frames since the last commit
+        self.silence = 0  # consecutive non-speech frames
+        self.speculating = False
+        self.spec_gap = False  # a pause was seen since the speculation
+        self.spec_low = 0
+        self.bc_done = False
+        self.persona_quiet = 1000  # frames since the persona's playback was audible
+        self.bargein_run = 0
+        self.bargein_done = False
+
+    def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
+        """frames: (n, 160) mic audio; reference: (n, 160) the persona's playback, if any."""
+        x = self.featurizer.process(frames, reference)
+        probs = self.model.process(x)
+        cfg = self.config
+        thr = cfg.commit_threshold()
+        min_sil = cfg.min_silence_frames()
+        min_speech = int(cfg.min_turn_speech_s / FRAME_S)
+        out: list[Decision] = []
+        for i in range(len(x)):
+            self.frame += 1
+            t = self.frame * FRAME_S
+            keep, _end200, end600, bc, barge = (float(v) for v in probs[i])
+            persona = x[i, _PERSONA] > -1.0  # reference above -60 dB
+            self.persona_quiet = 0 if persona else self.persona_quiet + 1
+            speech = x[i, _VAD] >= 0.5 and x[i, _E_NOISE] > 0.3 and x[i, _EXCESS] > 0.6
+            if speech:
+                self.silence = 0
+                self.bc_done = False
+            else:
+                self.silence += 1
+            if self.persona_quiet < 30:  # the persona holds the floor
+                if self.persona_quiet > 20:
+                    self.bargein_done = False
+                self.bargein_run = self.bargein_run + 1 if (speech and barge >= cfg.bargein_threshold) else 0
+                if self.bargein_run >= cfg.bargein_frames and not self.bargein_done:
+                    out.append(Decision("bargein", t))
+                    self.bargein_done = True
+                    self.turn_speech = self.bargein_run
+                continue
+            self.bargein_done = False
+            if speech:
+                self.turn_speech += 1
+            in_turn = self.turn_speech >= min_speech
+            if self.speculating:
+                if self.silence >= 5:
+                    self.spec_gap = True
+                self.spec_low = self.spec_low + 1 if end600 < 0.4 * cfg.speculate_threshold else 0
+                if (speech and self.spec_gap) or self.spec_low >= 30:
+                    out.append(Decision("retract", t))
+                    self.speculating = False
+            if not in_turn:
+                continue
+            if not self.speculating and end600 >= cfg.speculate_threshold:
+                out.append(Decision("speculate", t))
+                self.speculating, self.spec_gap, self.spec_low = True, False, 0
+            sil_s = self.silence * FRAME_S
+            if (self.silence >= min_sil and keep < thr) or sil_s >= cfg.max_silence_s:
+                out.append(Decision("commit", t))
+                self.turn_speech = 0
+                self.speculating = False
+                continue
+            if self.silence > 0 and not self.bc_done and bc >= cfg.backchannel_threshold:
+                out.append(Decision("backchannel", t))
+                self.bc_done = True
+        self.last_probs = probs[-1] if len(probs) else self.last_probs
+        return out

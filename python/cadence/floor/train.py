@@ -1,0 +1,205 @@
+"""``cadence train floor``: train the floor model on a labeled corpus and export numpy weights.
+
+    cadence train floor --corpus DIR [--out PATH] [--epochs N] [--hidden H] [--seed S]
+
+DIR holds ``train/manifest.jsonl`` and ``dev/manifest.jsonl`` (the format of
+``cadence corpus floor``). Features are computed with exactly the run-time
+featurizer (``FloorFeaturizer``) and cached under ``DIR/.cache``. Training uses
+torch (CPU is fine: ~1–2 M frames, a few minutes); the exported ``.npz`` is run
+by ``FloorModel`` in numpy. Reproduce the committed weights with:
+
+    cadence corpus floor --out /tmp/floor --n 600 --seed 1
+    cadence train floor --corpus /tmp/floor --seed 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cadence.floor.features import N_FEATURES
+from cadence.floor.labels import TARGETS, frame_targets
+from cadence.floor.model import default_weights_path
+
+WINDOW = 1200  # frames per training sequence (12 s)
+BURN_IN = 100  # frames without loss at the start of a window cut from mid-file
+
+
+def _read_manifest(split_dir: Path) -> list[dict[str, Any]]:
+    with open(split_dir / "manifest.jsonl") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _featurize(args: tuple[str, dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    root, entry = args
+    from cadence.floor.bench import load_frames
+    from cadence.floor.features import FloorFeaturizer
+
+    frames = load_frames(Path(root) / entry["audio"])
+    x = FloorFeaturizer().process(frames)
+    y, w = frame_targets(entry, x.shape[0])
+    return x, y, w
+
+
+def load_split(split_dir: Path, jobs: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    entries = _read_manifest(split_dir)
+    key = hashlib.sha1(
+        (json.dumps(entries, sort_keys=True) + str(N_FEATURES) + _featurizer_version()).encode()
+    ).hexdigest()[:12]
+    cache = split_dir.parent / ".cache" / f"{split_dir.name}-{key}.npz"
+    if cache.exists():
+        z = np.load(cache)
+        n = int(z["n"])
+        return [(z[f"x{i}"], z[f"y{i}"], z[f"w{i}"]) for i in range(n)]
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=jobs) as ex:
+        data = list(ex.map(_featurize, [(str(split_dir), e) for e in entries], chunksize=4))
+    print(f"featurized {split_dir.name}: {len(data)} files, "
+          f"{sum(len(d[0]) for d in data) / 360000:.2f} h in {time.perf_counter() - t0:.0f} s")
+    cache.parent.mkdir(exist_ok=True)
+    arrays: dict[str, Any] = {"n": np.array(len(data))}
+    for i, (x, y, w) in enumerate(data):
+        arrays[f"x{i}"], arrays[f"y{i}"], arrays[f"w{i}"] = x, y, w
+    np.savez(cache, **arrays)
+    return data
+
+
+def _featurizer_version() -> str:
+    src = Path(__file__).with_name("features.py").read_bytes()
+    return hashlib.sha1(src).hexdigest()[:8]
+
+
+def _windows(data: list, rng: np.random.Generator) -> list[tuple[int, int]]:
+    out = []
+    for fi, (x, _y, _w) in enumerate(data):
+        n = len(x)
+        start = 0 if n <= WINDOW else int(rng.integers(0, WINDOW // 2))
+        out.append((fi, 0))
+        for s in range(start + WINDOW // 2, max(n - BURN_IN, 1), WINDOW // 2):
+            out.append((fi, s))
+    return out
+
+
+def _batch(data: list, wins: list[tuple[int, int]]) -> tuple[Any, Any, Any]:
+    import torch
+
+    xb = np.zeros((len(wins), WINDOW, N_FEATURES), np.float32)
+    yb = np.zeros((len(wins), WINDOW, len(TARGETS)), np.float32)
+    wb = np.zeros((len(wins), WINDOW), np.float32)
+    for b, (fi, s) in enumerate(wins):
+        x, y, w = data[fi]
+        seg = slice(s, min(s + WINDOW, len(x)))
+        n = seg.stop - seg.start
+        xb[b, :n], yb[b, :n], wb[b, :n] = x[seg], y[seg], w[seg]
+        if s > 0:
+            wb[b, :BURN_IN] = 0.0
+    return torch.from_numpy(xb), torch.from_numpy(yb), torch.from_numpy(wb)
+
+
+def build(hidden: int, proj: int) -> Any:
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inp = nn.Linear(N_FEATURES, proj)
+            self.gru = nn.GRU(proj, hidden, batch_first=True)
+            self.out = nn.Linear(hidden, len(TARGETS))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h, _ = self.gru(torch.tanh(self.inp(x)))
+            return self.out(h)
+
+    return Net()
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="cadence train floor", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", required=True, type=Path)
+    ap.add_argument("--out", type=Path, default=default_weights_path())
+    ap.add_argument("--epochs", type=int, default=25)
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--proj", type=int, default=48)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = ap.parse_args(argv)
+
+    import torch
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    rng = np.random.default_rng(args.seed)
+    train = load_split(args.corpus / "train", args.jobs)
+    dev = load_split(args.corpus / "dev", args.jobs)
+    allx = np.concatenate([d[0] for d in train])
+    mean = allx.mean(0).astype(np.float32)
+    std = (allx.std(0) + 1e-3).astype(np.float32)
+    norm = lambda data: [((x - mean) / std, y, w) for x, y, w in data]  # noqa: E731
+    train_n, dev_n = norm(train), norm(dev)
+
+    net = build(args.hidden, args.proj)
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=args.lr, total_steps=args.epochs * (len(_windows(train_n, rng)) // args.batch + 1)
+    )
+    head_w = torch.tensor([1.0, 1.0, 0.7, 0.3])
+    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
+
+    def loss_of(data: list, wins: list) -> Any:
+        xb, yb, wb = _batch(data, wins)
+        logits = net(xb)
+        per = (bce(logits, yb) * head_w).sum(-1)
+        return (per * wb).sum() / wb.sum().clamp(min=1.0)
+
+    dev_wins = _windows(dev_n, np.random.default_rng(123))
+    best, best_state = float("inf"), None
+    for epoch in range(args.epochs):
+        t0 = time.perf_counter()
+        net.train()
+        wins = _windows(train_n, rng)
+        order = rng.permutation(len(wins))
+        tot = 0.0
+        for b in range(0, len(order), args.batch):
+            opt.zero_grad()
+            loss = loss_of(train_n, [wins[i] for i in order[b : b + args.batch]])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            tot += float(loss) * len(order[b : b + args.batch])
+        net.eval()
+        with torch.no_grad():
+            dl = sum(float(loss_of(dev_n, dev_wins[i : i + 64])) * len(dev_wins[i : i + 64])
+                     for i in range(0, len(dev_wins), 64)) / len(dev_wins)
+        print(f"epoch {epoch + 1:2d}  train {tot / len(order):.4f}  dev {dl:.4f}  "
+              f"({time.perf_counter() - t0:.0f} s)", flush=True)
+        if dl < best:
+            best = dl
+            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+    assert best_state is not None
+    net.load_state_dict(best_state)
+    sd = {k: v.numpy() for k, v in net.state_dict().items()}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        args.out,
+        in_w=sd["inp.weight"], in_b=sd["inp.bias"],
+        w_ih=sd["gru.weight_ih_l0"], b_ih=sd["gru.bias_ih_l0"],
+        w_hh=sd["gru.weight_hh_l0"], b_hh=sd["gru.bias_hh_l0"],
+        out_w=sd["out.weight"], out_b=sd["out.bias"],
+        mean=mean, std=std,
+    )
+    print(f"best dev loss {best:.4f}; wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
+    return 0
