@@ -198,10 +198,11 @@ def parse_policies(names: str, patience: Sequence[float] | None) -> list[PolicyS
 def _available(specs: list[PolicySpec]) -> list[PolicySpec]:
     ok: list[PolicySpec] = []
     for spec in specs:
+        known = spec.name in REGISTRY or (spec.name.startswith("silence-") and spec.name[8:].isdigit())
+        if not known:
+            make_policy(spec)  # raises the unknown-policy error
         try:
             make_policy(spec)
-        except InvalidArgumentError:
-            raise
         except (ImportError, FileNotFoundError, CadenceError) as e:
             what = "cadence policy" if spec.name == "cadence" else f"policy {spec.label}"
             print(f"{what} not available: {e}", file=sys.stderr)
