@@ -7,10 +7,12 @@
 //! the duration of a call, and a second concurrent writer (or reader) gets
 //! [`CadenceError::InvalidArgument`] instead of corrupting the ring.
 //!
-//! Slots are `AtomicU32` (f32 bits) accessed with `Relaxed` ordering; the
-//! position counters carry the `Release`/`Acquire` edges. That keeps every
-//! access free of data races even under the `OverwriteOldest` policy, where
-//! the writer may recycle slots the reader is copying at that moment:
+//! The position counters carry the `Release`/`Acquire` edges. Under the
+//! `Error` policy the writer only touches slots the reader has released and
+//! the reader only slots the writer has published, so slot copies are plain
+//! `memcpy`s. Under `OverwriteOldest` the writer may recycle slots the reader
+//! is copying at that moment, so every slot access of such a ring is an
+//! `AtomicU32` (`Relaxed`) access — free of data races — and:
 //!
 //! * the writer first moves `read_pos` forward with a CAS (claiming the oldest
 //!   slots), then writes the slots, then publishes `write_pos`;
@@ -24,6 +26,7 @@
 //! returns [`CadenceError::RingOverrun`]; a write longer than the capacity is
 //! [`CadenceError::Oversize`] under both policies.
 
+use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use crate::error::{CadenceError, Result};
@@ -75,7 +78,7 @@ impl Drop for SideGuard<'_> {
 
 /// A fixed-capacity SPSC ring of f32 samples. `Sync`: share it by reference.
 pub struct AudioRing {
-    slots: Box<[AtomicU32]>,
+    slots: Box<[UnsafeCell<f32>]>,
     policy: Overrun,
     write_pos: AtomicU64,
     read_pos: AtomicU64,
@@ -87,6 +90,11 @@ pub struct AudioRing {
     overrun_samples: AtomicU64,
     underrun_events: AtomicU64,
 }
+
+// SAFETY: slot accesses follow the protocol documented at the top of this
+// module (SPSC enforced by the side guards; atomics where sides may overlap).
+unsafe impl Sync for AudioRing {}
+unsafe impl Send for AudioRing {}
 
 impl std::fmt::Debug for AudioRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -110,7 +118,7 @@ impl AudioRing {
                 1usize << 31
             )));
         }
-        let slots = (0..capacity).map(|_| AtomicU32::new(0)).collect::<Vec<_>>().into_boxed_slice();
+        let slots = (0..capacity).map(|_| UnsafeCell::new(0.0)).collect::<Vec<_>>().into_boxed_slice();
         Ok(Self {
             slots,
             policy,
@@ -162,7 +170,19 @@ impl AudioRing {
 
     /// Write all of `src`. Returns the number of samples written (`src.len()`).
     pub fn write(&self, src: &[f32]) -> Result<usize> {
-        self.write_iter(src.iter().copied())
+        self.write_impl(src.len(), |ring, slot, off, len| {
+            // SAFETY: see `write_impl`; slot + len <= capacity, off + len <= src.len().
+            unsafe {
+                match ring.policy {
+                    Overrun::Error => {
+                        std::ptr::copy_nonoverlapping(src.as_ptr().add(off), ring.base().add(slot), len)
+                    }
+                    Overrun::OverwriteOldest => {
+                        ring.store_run(slot, len, &mut src[off..off + len].iter().copied())
+                    }
+                }
+            }
+        })
     }
 
     /// Write every item of `src` (e.g. int16 scaled on the fly). All or nothing.
@@ -170,7 +190,17 @@ impl AudioRing {
     where
         I: ExactSizeIterator<Item = f32>,
     {
-        let n = src.len();
+        let mut src = src;
+        // SAFETY: see `write_impl`.
+        self.write_impl(src.len(), |ring, slot, _off, len| unsafe { ring.store_run(slot, len, &mut src) })
+    }
+
+    /// Shared write path: checks, overrun policy, then `store(ring, slot,
+    /// offset_in_src, len)` for each of the (at most two) contiguous runs, then
+    /// publish. The runs given to `store` are free for the writer: under
+    /// `Error` the reader does not touch them until `write_pos` is published;
+    /// under `OverwriteOldest` all slot accesses are atomic.
+    fn write_impl(&self, n: usize, mut store: impl FnMut(&Self, usize, usize, usize)) -> Result<usize> {
         let cap = self.capacity();
         if n > cap {
             return Err(CadenceError::Oversize { len: n, max: cap });
@@ -208,12 +238,10 @@ impl AudioRing {
             }
         }
         let start = (w % cap as u64) as usize;
-        for (i, x) in src.enumerate() {
-            let mut slot = start + i;
-            if slot >= cap {
-                slot -= cap;
-            }
-            self.slots[slot].store(x.to_bits(), Ordering::Relaxed);
+        let first = (cap - start).min(n);
+        store(self, start, 0, first);
+        if first < n {
+            store(self, 0, first, n - first);
         }
         let new_w = w + n as u64;
         self.write_pos.store(new_w, Ordering::Release);
@@ -222,17 +250,60 @@ impl AudioRing {
         Ok(n)
     }
 
+    fn base(&self) -> *mut f32 {
+        UnsafeCell::raw_get(self.slots.as_ptr())
+    }
+
+    /// Store `len` items of `src` into slots `[start, start + len)`.
+    ///
+    /// # Safety
+    /// The range is in bounds and no other thread accesses it non-atomically.
+    unsafe fn store_run<I: Iterator<Item = f32>>(&self, start: usize, len: usize, src: &mut I) {
+        debug_assert!(start + len <= self.capacity());
+        let base = self.base().add(start);
+        match self.policy {
+            Overrun::Error => {
+                for i in 0..len {
+                    *base.add(i) = src.next().unwrap_or(0.0);
+                }
+            }
+            Overrun::OverwriteOldest => {
+                for i in 0..len {
+                    let bits = src.next().unwrap_or(0.0).to_bits();
+                    AtomicU32::from_ptr(base.add(i).cast::<u32>()).store(bits, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
     /// Copy `out.len()` samples from position `r` (slot arithmetic only).
     fn copy_out(&self, r: u64, out: &mut [f32]) {
         let cap = self.capacity();
         let start = (r % cap as u64) as usize;
         let first = (cap - start).min(out.len());
         let (a, b) = out.split_at_mut(first);
-        for (o, s) in a.iter_mut().zip(&self.slots[start..start + first]) {
-            *o = f32::from_bits(s.load(Ordering::Relaxed));
-        }
-        for (o, s) in b.iter_mut().zip(&self.slots[..]) {
-            *o = f32::from_bits(s.load(Ordering::Relaxed));
+        debug_assert!(b.len() <= start);
+        // SAFETY: in bounds (b.len() <= start < cap). Under `Error` the slots
+        // of [r, r + len) are published (write_pos acquired) and the writer
+        // cannot reuse them before our read_pos release; under
+        // `OverwriteOldest` every access is atomic and a torn copy is
+        // discarded by the caller's CAS / re-check.
+        unsafe {
+            let base = self.base();
+            match self.policy {
+                Overrun::Error => {
+                    std::ptr::copy_nonoverlapping(base.add(start), a.as_mut_ptr(), a.len());
+                    std::ptr::copy_nonoverlapping(base, b.as_mut_ptr(), b.len());
+                }
+                Overrun::OverwriteOldest => {
+                    for (i, o) in a.iter_mut().enumerate() {
+                        *o = f32::from_bits(AtomicU32::from_ptr(base.add(start + i).cast::<u32>()).load(Ordering::Relaxed));
+                    }
+                    for (i, o) in b.iter_mut().enumerate() {
+                        *o = f32::from_bits(AtomicU32::from_ptr(base.add(i).cast::<u32>()).load(Ordering::Relaxed));
+                    }
+                }
+            }
         }
     }
 

@@ -87,6 +87,11 @@ pub(crate) fn pcm_arg<'py>(
 }
 
 pub(crate) fn check_finite(s: &[f32]) -> cadence_core::Result<()> {
+    // Branch-free (vectorisable) scan first; locate the index only on failure.
+    const EXP: u32 = 0x7f80_0000;
+    if !s.iter().fold(false, |bad, v| bad | (v.to_bits() & EXP == EXP)) {
+        return Ok(());
+    }
     match s.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
         Some(i) => Err(CadenceError::InvalidAudio(format!("non-finite sample {} at index {i}", s[i]))),
