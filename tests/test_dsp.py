@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
-from scipy.signal import resample_poly, sawtooth
+from scipy.signal import resample_poly, sawtooth  # type: ignore[import-untyped]
 
 from cadence._core import FeatureExtractor
 from cadence.errors import InvalidArgumentError, InvalidAudioError

@@ -210,7 +210,7 @@ impl<T> Ledger<T> {
         debug_assert_eq!(e.state, EpochState::Draft);
         let n = e.pending.len() as u64;
         e.state = EpochState::Discarded;
-        e.pending.clear();
+        e.pending = VecDeque::new(); // free the buffer: a finished epoch keeps only its state
         self.metrics.items_wasted += n;
         self.metrics.items_pending -= n;
         self.metrics.audio_seconds_wasted += e.pending_audio;
@@ -271,6 +271,9 @@ impl<T> Ledger<T> {
             return Err(CadenceError::EpochClosed { epoch, state: e.state.as_str(), action: "close" });
         }
         e.state = EpochState::Closed;
+        if e.pending.is_empty() {
+            e.pending = VecDeque::new();
+        }
         Ok(())
     }
 
@@ -283,6 +286,9 @@ impl<T> Ledger<T> {
             let e = self.epochs.get_mut(&epoch).expect("releasable epoch is in the map");
             n += e.pending.len();
             out.extend(e.pending.drain(..).map(|item| (epoch, item)));
+            if e.state == EpochState::Closed {
+                e.pending = VecDeque::new();
+            }
         }
         self.metrics.items_released += n as u64;
         self.metrics.items_pending -= n as u64;

@@ -19,7 +19,7 @@ pub struct FeatureExtractor {
 #[pymethods]
 impl FeatureExtractor {
     #[new]
-    #[pyo3(signature = (n_mels = dsp::DEFAULT_N_MELS))]
+    #[pyo3(signature = (n_mels = dsp::DEFAULT_N_MELS), text_signature = "(n_mels=40)")]
     fn new(py: Python<'_>, n_mels: usize) -> PyResult<Self> {
         let inner = map(py, CoreExtractor::new(n_mels))?;
         let names = inner.names();
