@@ -205,6 +205,40 @@ fn rms_db(mean_square: f64) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    /// Counts allocations made by the current thread (tests run in parallel).
+    struct CountingAlloc;
+    thread_local! {
+        static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    }
+    unsafe impl GlobalAlloc for CountingAlloc {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
+            System.alloc(layout)
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            System.dealloc(ptr, layout)
+        }
+    }
+    #[global_allocator]
+    static GLOBAL: CountingAlloc = CountingAlloc;
+
+    #[test]
+    fn processing_does_not_allocate() {
+        let mut fe = FeatureExtractor::new(40).unwrap();
+        let x = tone(180.0, 0.5);
+        let mut out = vec![0.0; x.len() / FRAME_SAMPLES * fe.n_features()];
+        fe.process(&x, &mut out).unwrap(); // warm-up
+        let before = ALLOCS.with(|n| n.get());
+        fe.process(&x, &mut out).unwrap();
+        assert_eq!(ALLOCS.with(|n| n.get()) - before, 0, "allocations while processing");
+        assert!(out[fe.n_features() * 10 + 2] > 170.0);
+        // The counter does see allocations.
+        let v: Vec<u64> = Vec::with_capacity(4);
+        assert!(ALLOCS.with(|n| n.get()) > before && v.capacity() >= 4);
+    }
 
     fn run(fe: &mut FeatureExtractor, x: &[f32]) -> Vec<f32> {
         let mut out = vec![0.0; x.len() / FRAME_SAMPLES * fe.n_features()];
