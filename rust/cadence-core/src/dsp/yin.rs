@@ -30,6 +30,8 @@ pub struct Pitch {
 /// A YIN estimator over windows of `window + tau_max + 2` samples.
 pub struct Yin {
     sample_rate: f32,
+    f_min: f32,
+    f_max: f32,
     window: usize,
     tau_min: usize,
     tau_max: usize,
@@ -75,6 +77,8 @@ impl Yin {
         let scratch_len = fwd.get_scratch_len().max(inv.get_scratch_len());
         Yin {
             sample_rate,
+            f_min,
+            f_max,
             window,
             tau_min,
             tau_max,
@@ -183,6 +187,8 @@ impl Yin {
         let denom = l - 2.0 * m + r;
         let shift = if denom > 0.0 { (0.5 * (l - r) / denom).clamp(-0.5, 0.5) } else { 0.0 };
         let period = tau as f32 + shift;
-        Pitch { f0_hz: self.sample_rate / period, voicing, voiced }
+        // Interpolation may step just past the lag range: keep f0 in range.
+        let f0_hz = (self.sample_rate / period).clamp(self.f_min, self.f_max);
+        Pitch { f0_hz, voicing, voiced }
     }
 }
