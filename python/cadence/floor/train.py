@@ -29,7 +29,7 @@ from cadence.floor.features import N_FEATURES
 from cadence.floor.labels import TARGETS, frame_targets
 from cadence.floor.model import default_weights_path
 
-WINDOW = 1200  # frames per training sequence (12 s)
+WINDOW = 800  # frames per training sequence (8 s)
 BURN_IN = 100  # frames without loss at the start of a window cut from mid-file
 
 
@@ -81,9 +81,9 @@ def _windows(data: list, rng: np.random.Generator) -> list[tuple[int, int]]:
     out = []
     for fi, (x, _y, _w) in enumerate(data):
         n = len(x)
-        start = 0 if n <= WINDOW else int(rng.integers(0, WINDOW // 2))
+        start = 0 if n <= WINDOW else int(rng.integers(0, WINDOW))
         out.append((fi, 0))
-        for s in range(start + WINDOW // 2, max(n - BURN_IN, 1), WINDOW // 2):
+        for s in range(start + WINDOW // 2, max(n - BURN_IN, 1), WINDOW):
             out.append((fi, s))
     return out
 
@@ -122,6 +122,20 @@ def build(hidden: int, proj: int) -> Any:
     return Net()
 
 
+def export(net: Any, mean: np.ndarray, std: np.ndarray, out: Path) -> None:
+    """Write a trained ``build()`` network as the ``.npz`` that ``FloorModel`` runs."""
+    sd = {k: v.detach().numpy() for k, v in net.state_dict().items()}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        out,
+        in_w=sd["inp.weight"], in_b=sd["inp.bias"],
+        w_ih=sd["gru.weight_ih_l0"], b_ih=sd["gru.bias_ih_l0"],
+        w_hh=sd["gru.weight_hh_l0"], b_hh=sd["gru.bias_hh_l0"],
+        out_w=sd["out.weight"], out_b=sd["out.bias"],
+        mean=mean, std=std,
+    )
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="cadence train floor", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -130,7 +144,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--epochs", type=int, default=25)
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--proj", type=int, default=48)
-    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -154,7 +168,7 @@ def main(argv: list[str]) -> int:
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=args.lr, total_steps=args.epochs * (len(_windows(train_n, rng)) // args.batch + 1)
     )
-    head_w = torch.tensor([1.0, 1.0, 0.7, 0.3])
+    head_w = torch.tensor([1.0, 1.0, 0.7, 0.3, 1.0])  # keep, end200, end600, bc, bargein
     bce = torch.nn.BCEWithLogitsLoss(reduction="none")
 
     def loss_of(data: list, wins: list) -> Any:
@@ -178,7 +192,7 @@ def main(argv: list[str]) -> int:
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
             sched.step()
-            tot += float(loss) * len(order[b : b + args.batch])
+            tot += float(loss.detach()) * len(order[b : b + args.batch])
         net.eval()
         with torch.no_grad():
             dl = sum(float(loss_of(dev_n, dev_wins[i : i + 64])) * len(dev_wins[i : i + 64])
@@ -191,15 +205,6 @@ def main(argv: list[str]) -> int:
 
     assert best_state is not None
     net.load_state_dict(best_state)
-    sd = {k: v.numpy() for k, v in net.state_dict().items()}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        args.out,
-        in_w=sd["inp.weight"], in_b=sd["inp.bias"],
-        w_ih=sd["gru.weight_ih_l0"], b_ih=sd["gru.bias_ih_l0"],
-        w_hh=sd["gru.weight_hh_l0"], b_hh=sd["gru.bias_hh_l0"],
-        out_w=sd["out.weight"], out_b=sd["out.bias"],
-        mean=mean, std=std,
-    )
+    export(net, mean, std, args.out)
     print(f"best dev loss {best:.4f}; wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
     return 0

@@ -1,0 +1,143 @@
+"""The Floor actor: 10 ms mic frames in, FloorState and floor events out.
+
+Inputs (messages):
+
+* ``AudioFrame`` — the user's mic, 16 kHz mono, 10 or 20 ms (validated: a bad
+  frame raises at the edge and nothing is consumed);
+* ``SetPatience`` — moves the latency/interruption trade-off of this conversation.
+
+The persona's own playback (for echo awareness and barge-in) arrives through a
+Rust ``AudioRing`` given at construction (``reference``): the playout path writes
+exactly what it plays, at 16 kHz, and the actor reads the same number of samples
+per mic frame. Audio stays in Rust rings; only events enter trio.
+
+Outputs, published to subscribers by type: ``FloorState`` per frame, and
+``Speculate``/``Commit``/``Retract``/``Backchannel``/``BargeIn``. Speculation
+epochs increase by one per draft: ``Speculate(e)`` opens draft ``e``; the
+matching ``Commit(e)`` or ``Retract(e)`` closes it. A commit without a prior
+speculation opens and commits a fresh epoch.
+
+Compute (features, Silero, GRU: ~0.1–0.2 ms per frame) never runs on the trio
+loop: each batch of frames is processed in a worker thread; frames that arrive
+meanwhile wait in the actor's Rust ring and are processed together next time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import trio
+
+from cadence._core import AudioRing
+from cadence.actors import Actor, MailboxSpec, Overflow
+from cadence.errors import InvalidArgumentError
+from cadence.floor.policy import CadencePolicy, PolicyConfig
+from cadence.floor.protocol import Decision
+from cadence.messages import (
+    AudioFrame,
+    Backchannel,
+    BargeIn,
+    Commit,
+    FloorState,
+    Retract,
+    SetPatience,
+    Speculate,
+)
+
+FRAME = 160
+FRAME_NS = 10_000_000
+
+
+class FloorActor(Actor):
+    # Audio must never be dropped silently: senders wait (backpressure).
+    mailbox = MailboxSpec(capacity=256, overflow=Overflow.BLOCK)
+    accepts = (AudioFrame, SetPatience)
+
+    def __init__(
+        self,
+        conversation_id: str,
+        patience: float = 0.5,
+        reference: AudioRing | None = None,
+        policy_factory: Callable[[float], CadencePolicy] | None = None,
+        publish_state: bool = True,
+    ) -> None:
+        self.conversation_id = conversation_id
+        self.reference = reference
+        self.policy = (policy_factory or (lambda p: CadencePolicy(patience=p)))(patience)
+        self.pending = AudioRing(FRAME * 1000, overrun="error")  # 10 s of backlog
+        self.publish_state = publish_state
+        self.epoch = 0
+        self.speculating = False
+        self.next_ts_ns: int | None = None  # media time of the next unprocessed sample
+        self.frames_done = 0
+
+    async def handle(self, msg: Any) -> None:
+        if isinstance(msg, SetPatience):
+            cfg = self.policy.config
+            self.policy.config = PolicyConfig(**{**cfg.__dict__, "patience": msg.patience})
+            return
+        if msg.conversation_id != self.conversation_id:
+            raise InvalidArgumentError(
+                f"frame for conversation {msg.conversation_id!r} sent to floor of {self.conversation_id!r}"
+            )
+        msg.validate()
+        self.pending.write(msg.samples())
+        if self.next_ts_ns is None:
+            self.next_ts_ns = msg.ts_ns
+        n = self.pending.available // FRAME
+        if n == 0:
+            return
+        frames = self.pending.read(n * FRAME).reshape(n, FRAME)
+        ref = self._reference(n)
+        decisions, probs = await trio.to_thread.run_sync(self._compute, frames, ref)
+        await self._emit(decisions, probs, n)
+
+    def _reference(self, n: int) -> np.ndarray | None:
+        if self.reference is None:
+            return None
+        ref = np.zeros(n * FRAME, np.float32)
+        got = self.reference.read_into(ref)
+        del got  # missing playback = silence (zeros)
+        return ref.reshape(n, FRAME)
+
+    def _compute(self, frames: np.ndarray, ref: np.ndarray | None) -> tuple[list[Decision], np.ndarray]:
+        decisions = self.policy.process(frames, ref)
+        return decisions, self.policy.last_probs.copy()
+
+    async def _emit(self, decisions: list[Decision], probs: np.ndarray, n: int) -> None:
+        assert self.next_ts_ns is not None
+        base = self.next_ts_ns - self.frames_done * FRAME_NS  # media time of frame 0
+        cid = self.conversation_id
+        for d in decisions:
+            ts = base + int(round(d.t * 1e9))
+            if d.kind == "speculate":
+                self.epoch += 1
+                self.speculating = True
+                await self.system.publish(Speculate(cid, ts, self.epoch, float(probs[2])))
+            elif d.kind == "retract":
+                self.speculating = False
+                await self.system.publish(Retract(cid, ts, self.epoch))
+            elif d.kind == "commit":
+                if not self.speculating:
+                    self.epoch += 1
+                self.speculating = False
+                await self.system.publish(Commit(cid, ts, self.epoch))
+            elif d.kind == "backchannel":
+                await self.system.publish(Backchannel(cid, ts, float(probs[3])))
+            elif d.kind == "bargein":
+                await self.system.publish(BargeIn(cid, ts))
+        self.frames_done += n
+        self.next_ts_ns = base + self.frames_done * FRAME_NS
+        if self.publish_state:
+            p = [float(min(max(v, 0.0), 1.0)) for v in probs]
+            user = bool(self.policy.silence == 0)
+            persona = bool(self.policy.persona_quiet < 30)
+            owner = "persona" if persona else ("user" if p[0] >= 0.5 else "none")
+            await self.system.publish(
+                FloorState(
+                    conversation_id=cid, ts_ns=self.next_ts_ns, p_keep=p[0], p_end_200=p[1],
+                    p_end_600=p[2], backchannel=p[3], user_speaking=user,
+                    persona_speaking=persona, owner=owner,
+                )
+            )

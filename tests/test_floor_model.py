@@ -1,0 +1,152 @@
+"""Floor model, featurizer, echo estimator and policy behaviour on real synthetic speech."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cadence.errors import InvalidArgumentError, InvalidAudioError
+from cadence.floor.echo import EchoEstimator
+from cadence.floor.features import FEATURE_NAMES, N_FEATURES, FloorFeaturizer
+from cadence.floor.labels import TARGETS, frame_targets
+from cadence.floor.model import FloorModel, default_weights_path
+
+from floor_speech import ESPEAK, frames_of, render
+
+needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
+needs_weights = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
+
+
+@pytest.fixture(scope="module")
+def turn_audio() -> tuple[np.ndarray, list[tuple[float, float]]]:
+    # hold (continuation + long pause), then a statement end, then a question end
+    return render([
+        ("I was thinking that maybe we could", 1.2),
+        ("go to the beach tomorrow.", 2.5),
+        ("What do you think?", 2.5),
+    ], voice="en-us")
+
+
+@needs_espeak
+def test_featurizer_is_chunk_invariant_and_finite(turn_audio) -> None:
+    frames = frames_of(turn_audio[0])
+    whole = FloorFeaturizer().process(frames)
+    assert whole.shape == (len(frames), N_FEATURES) and np.isfinite(whole).all()
+    f = FloorFeaturizer()
+    rng = np.random.default_rng(3)
+    parts, i = [], 0
+    while i < len(frames):
+        k = int(rng.integers(1, 9))
+        parts.append(f.process(frames[i : i + k]))
+        i += k
+    assert np.array_equal(np.concatenate(parts), whole)
+
+
+@needs_espeak
+def test_featurizer_normalises_level_changes(turn_audio) -> None:
+    """A 20 dB quieter copy gives nearly the same speech-relative features after adaptation."""
+    frames = frames_of(turn_audio[0])
+    loud = FloorFeaturizer().process(frames)
+    quiet = FloorFeaturizer().process(frames * 0.1)
+    late = slice(len(frames) // 2, None)
+    col = FEATURE_NAMES.index("e_speech")
+    assert np.median(np.abs(loud[late, col] - quiet[late, col])) < 0.15
+    # raw energy differs by 20 dB: the normalised one must not
+    assert abs(np.median(loud[late, col]) - np.median(quiet[late, col])) < 0.2
+
+
+def test_featurizer_rejects_bad_input() -> None:
+    f = FloorFeaturizer()
+    bad = np.zeros((3, 160), np.float32)
+    bad[1, 5] = np.nan
+    with pytest.raises(InvalidAudioError):
+        f.process(bad)
+    with pytest.raises(InvalidAudioError):
+        f.process(np.zeros((3, 160), np.float32), reference=np.zeros((2, 160), np.float32))
+
+
+def test_numpy_gru_matches_torch(tmp_path) -> None:
+    torch = pytest.importorskip("torch")
+    from cadence.floor.train import build, export
+
+    torch.manual_seed(0)
+    net = build(hidden=16, proj=8).eval()
+    mean = np.random.default_rng(0).normal(size=N_FEATURES).astype(np.float32)
+    std = np.random.default_rng(1).uniform(0.5, 2, size=N_FEATURES).astype(np.float32)
+    path = tmp_path / "w.npz"
+    export(net, mean, std, path)
+    x = np.random.default_rng(2).normal(size=(50, N_FEATURES)).astype(np.float32)
+    with torch.no_grad():
+        ref = torch.sigmoid(net(torch.from_numpy((x - mean) / std)[None]))[0].numpy()
+    m = FloorModel(path)
+    got = np.concatenate([m.process(x[:7]), m.process(x[7:])])  # state carried across calls
+    np.testing.assert_allclose(got, ref, atol=2e-5)
+    m.reset()
+    np.testing.assert_allclose(m.process(x), ref, atol=2e-5)
+
+
+def test_model_rejects_bad_weights_and_shapes(tmp_path) -> None:
+    with pytest.raises(InvalidArgumentError, match="not found"):
+        FloorModel(tmp_path / "missing.npz")
+    np.savez(tmp_path / "junk.npz", a=np.zeros(3))
+    with pytest.raises(InvalidArgumentError, match="missing"):
+        FloorModel(tmp_path / "junk.npz")
+
+
+def test_echo_estimator_separates_echo_from_user() -> None:
+    rng = np.random.default_rng(0)
+    n = 600
+    # persona reference: bursts of noise-like "speech"
+    env = (np.sin(np.arange(n) / 7.0) > -0.3).astype(float)
+    ref = rng.standard_normal((n, 160)) * 0.1 * env[:, None]
+    lag = 4
+    echo = np.zeros_like(ref)
+    echo[lag:] = ref[:-lag] * 10 ** (-20 / 20)
+    user = np.zeros_like(ref)
+    user[400:460] = rng.standard_normal((60, 160)) * 0.1  # user talks over the persona
+    mic = echo + user + 1e-4 * rng.standard_normal(ref.shape)
+    est = EchoEstimator()
+    excess = np.array([est.step(float(np.mean(m**2)), float(np.mean(r**2)))[1] for m, r in zip(mic, ref)])
+    assert est.lag in (lag - 1, lag, lag + 1)
+    echo_only = (env[200:390] > 0) & (env[200 - lag : 390 - lag] > 0)
+    assert np.median(excess[200:390][echo_only]) < 4.0
+    assert np.median(excess[405:460]) > 12.0
+
+
+def test_labels_follow_events() -> None:
+    entry = {
+        "events": [{"type": "hold", "start": 1.0, "end": 2.0}, {"type": "shift", "t": 3.0}],
+        "meta": {"segments": [[0.5, 1.0, "a", "continuation"], [2.0, 3.0, "b", "final"]]},
+    }
+    y, w = frame_targets(entry, 500)
+    k = TARGETS.index("keep")
+    assert y[60, k] == 1 and y[150, k] == 1 and y[298, k] == 1 and y[300, k] == 0 and y[30, k] == 0
+    assert y[285, TARGETS.index("end200")] == 1 and y[270, TARGETS.index("end200")] == 0
+    assert y[250, TARGETS.index("end600")] == 1
+    assert y[150, TARGETS.index("bc")] == 1 and y[250, TARGETS.index("bc")] == 0
+    assert w[300] > w[450]
+
+
+@needs_espeak
+@needs_weights
+@pytest.mark.parametrize("voice", ["en-us", "en-gb+f3"])
+def test_policy_commits_at_turn_ends_and_holds_through_pauses(turn_audio, voice) -> None:
+    from cadence.floor.policy import CadencePolicy
+
+    audio, spans = render([
+        ("I was thinking that maybe we could", 1.2),
+        ("go to the beach tomorrow.", 2.5),
+        ("What do you think?", 2.5),
+    ], voice=voice)
+    policy = CadencePolicy(patience=0.5)
+    frames = frames_of(audio)
+    decisions = []
+    for i in range(0, len(frames), 5):
+        decisions += policy.process(frames[i : i + 5])
+    commits = [d.t for d in decisions if d.kind == "commit"]
+    hold = (spans[0][1], spans[1][0])
+    ends = [spans[1][1], spans[2][1]]
+    assert not [c for c in commits if hold[0] <= c <= hold[1]], (commits, hold)
+    for t in ends:
+        assert [c for c in commits if t - 0.1 <= c <= t + 1.0], (commits, ends)
+    assert len(commits) == 2, commits
