@@ -202,3 +202,183 @@ def test_turn_starts_from_meta_turns() -> None:
     assert labels.turn_starts == (0.5, 9.0)  # turns win over segments
     sc = score_file(commits(0.4, 3.0, 8.0, 10.0), labels)
     assert (sc.spurious, sc.interruptions) == (2, 2)
+
+
+# --------------------------------------------------------------------------- duplex: barge-in vs backchannel
+def barges(*ts: float) -> list[Decision]:
+    return [Decision("bargein", t) for t in ts]
+
+
+@pytest.mark.parametrize(
+    ("b", "detected"),
+    [(20.0, True), (20.0 - 1e-6, False), (21.0, True), (21.0 + 1e-6, False), (20.4, True)],
+)
+def test_bargein_window_boundaries(b: float, detected: bool) -> None:
+    sc = score_file(barges(b), FileLabels(shifts=(), bargeins=(20.0,)))
+    assert sc.bargeins == 1 and sc.bargein_decisions == 1
+    assert sc.bargein_detected == int(detected)
+    if detected:
+        assert sc.bargein_latencies == [pytest.approx(b - 20.0)]
+        assert sc.false_bargeins_other == 0
+    else:
+        assert sc.bargein_latencies == []
+        assert sc.false_bargeins_other == 1  # outside the window: a false barge-in
+    assert sc.false_bargeins_backchannel == 0
+
+
+def test_bargein_first_decision_in_window_sets_latency_extra_ones_not_false() -> None:
+    sc = score_file(barges(20.9, 20.2, 20.05), FileLabels(shifts=(), bargeins=(20.0,)))
+    assert (sc.bargein_detected, sc.bargein_decisions) == (1, 3)
+    assert sc.bargein_latencies == [pytest.approx(0.05)]  # the earliest, whatever the input order
+    assert sc.false_bargeins_other == sc.false_bargeins_backchannel == 0
+
+
+def test_bargein_decision_before_the_barge_in_is_false_even_if_one_follows() -> None:
+    sc = score_file(barges(19.5, 20.3), FileLabels(shifts=(), bargeins=(20.0,)))
+    assert sc.bargein_detected == 1 and sc.bargein_latencies == [pytest.approx(0.3)]
+    assert sc.false_bargeins_other == 1
+
+
+def test_one_decision_detects_overlapping_barge_ins() -> None:
+    sc = score_file(barges(20.7), FileLabels(shifts=(), bargeins=(20.0, 20.5)))
+    assert sc.bargein_detected == 2
+    assert sorted(sc.bargein_latencies) == [pytest.approx(0.2), pytest.approx(0.7)]
+
+
+@pytest.mark.parametrize(
+    ("b", "kind"),
+    [
+        (5.0, "backchannel"),  # at the backchannel's start
+        (5.0 - 1e-6, "other"),
+        (5.2, "backchannel"),
+        (5.6, "backchannel"),  # end + 0.3
+        (5.6 + 1e-6, "other"),
+        (9.0, "other"),
+    ],
+)
+def test_false_bargein_backchannel_vs_other(b: float, kind: str) -> None:
+    labels = FileLabels(shifts=(), bargeins=(20.0,), backchannels=((5.0, 5.3),))
+    sc = score_file(barges(b), labels)
+    assert sc.bargein_detected == 0 and sc.backchannels == 1
+    assert sc.false_bargeins_backchannel == int(kind == "backchannel")
+    assert sc.false_bargeins_other == int(kind == "other")
+    assert sc.backchannels_triggered == int(kind == "backchannel")
+
+
+def test_backchannel_triggered_once_for_several_decisions() -> None:
+    labels = FileLabels(shifts=(), backchannels=((5.0, 5.3), (8.0, 8.4), (12.0, 12.2)))
+    sc = score_file(barges(5.1, 5.2, 5.5, 12.3, 15.0), labels)
+    assert sc.false_bargeins_backchannel == 4 and sc.false_bargeins_other == 1
+    assert (sc.backchannels_triggered, sc.backchannels) == (2, 3)
+    s = summarize(sc)
+    assert s["backchannel_trigger_share"] == pytest.approx(2 / 3)
+    assert s["false_bargeins"] == 5
+
+
+def test_decision_in_barge_in_window_is_not_blamed_on_a_backchannel() -> None:
+    # a backchannel just before a real barge-in: a decision in both spans is a detection
+    labels = FileLabels(shifts=(), bargeins=(10.0,), backchannels=((9.5, 9.8),))
+    sc = score_file(barges(10.05), labels)
+    assert sc.bargein_detected == 1
+    assert (sc.false_bargeins_backchannel, sc.backchannels_triggered, sc.false_bargeins_other) == (0, 0, 0)
+
+
+def test_only_bargein_decisions_count_and_commits_are_unaffected() -> None:
+    labels = FileLabels(shifts=(10.0,), bargeins=(20.0,), backchannels=((5.0, 5.3),))
+    decs = [Decision("commit", 20.1), Decision("backchannel", 5.1), Decision("speculate", 20.2)]
+    sc = score_file(decs + commits(10.2), labels)
+    assert sc.bargein_decisions == 0 and sc.bargein_detected == 0 and sc.false_bargeins_backchannel == 0
+    alone = score_file(commits(10.2, 20.1), FileLabels(shifts=(10.0,)))
+    with_barges = score_file(commits(10.2, 20.1) + barges(20.1, 5.1), labels)
+    assert (with_barges.correct, with_barges.spurious, with_barges.latencies) == (
+        alone.correct, alone.spurious, alone.latencies,
+    )
+
+
+def test_bargein_summary_latency_150ms_share_and_persona_rates() -> None:
+    # four barge-ins: latencies 0.15 (on target; 10.15 - 10.0 is a hair above 0.15 in floats), 0.05, 0.16
+    # (just late), and one missed
+    labels = FileLabels(
+        shifts=(),
+        bargeins=(10.0, 20.0, 30.0, 40.0),
+        backchannels=((50.0, 50.3),),
+        persona=((0.0, 45.0), (45.0, 60.0), (100.0, 160.0)),  # 2 min of persona speech
+    )
+    sc = score_file(barges(10.15, 20.05, 30.16, 50.1, 70.0, 80.0), labels)
+    s = summarize(sc)
+    assert (s["bargeins"], s["bargein_detected"], s["bargein_decisions"]) == (4, 3, 6)
+    assert s["bargein_recall"] == pytest.approx(0.75)
+    assert s["bargein_latency_median_ms"] == pytest.approx(150.0)
+    assert s["bargein_latency_p90_ms"] == pytest.approx(158.0)  # 150 + 0.8 * (160 - 150)
+    assert s["bargein_detected_150ms"] == 2
+    assert s["bargein_within_150ms_share"] == pytest.approx(0.5)  # of all barge-ins, not of detected
+    assert s["persona_speaking_min"] == pytest.approx(2.0)
+    assert (s["false_bargeins_backchannel"], s["false_bargeins_other"]) == (1, 2)
+    assert s["false_bargeins_per_persona_min"] == pytest.approx(1.5)
+    assert s["false_bargeins_backchannel_per_persona_min"] == pytest.approx(0.5)
+    assert s["false_bargeins_other_per_persona_min"] == pytest.approx(1.0)
+
+
+def test_bargein_summary_without_decisions_or_events() -> None:
+    s = summarize(score_file(commits(10.2), FileLabels(shifts=(10.0,), bargeins=(20.0,), backchannels=((5, 6),))))
+    assert s["bargein_recall"] == 0.0 and s["bargein_within_150ms_share"] == 0.0  # silence baselines: recall 0
+    assert s["bargein_latency_median_ms"] is None and s["false_bargeins"] == 0
+    assert s["backchannel_trigger_share"] == 0.0
+    assert s["false_bargeins_per_persona_min"] is None  # no persona intervals
+    s = summarize(score_file(barges(3.0), FileLabels(shifts=())))
+    assert s["bargein_recall"] is None and s["backchannel_trigger_share"] is None
+    assert s["false_bargeins_other"] == 1
+
+
+def test_bargein_counts_sum_over_files() -> None:
+    total = FileScore()
+    total += score_file(barges(1.1), FileLabels(shifts=(), bargeins=(1.0,), persona=((0.0, 30.0),)))
+    total += score_file(
+        barges(2.5, 7.1), FileLabels(shifts=(), bargeins=(2.0, 4.0), backchannels=((7.0, 7.2),), persona=((0, 30),))
+    )
+    assert (total.bargeins, total.bargein_detected, total.bargein_decisions) == (3, 2, 3)
+    assert total.bargein_latencies == [pytest.approx(0.1), pytest.approx(0.5)]
+    assert (total.false_bargeins_backchannel, total.backchannels_triggered, total.backchannels) == (1, 1, 1)
+    assert summarize(total)["false_bargeins_per_persona_min"] == pytest.approx(1.0)
+
+
+def test_duplex_labels_from_manifest() -> None:
+    entry = {
+        "audio": "a.wav",
+        "events": [
+            {"type": "shift", "t": 4.0},
+            {"type": "bargein", "t": 18.2},
+            {"type": "backchannel", "start": 10.6, "end": 11.0},
+            {"type": "bargein", "t": 9.0},
+        ],
+        "meta": {"duplex": True, "persona": [[9.9, 18.4], [5.0, 9.5], [9.0, 10.0]], "turns": [[1.0, 4.0]]},
+    }
+    labels = labels_from_manifest(entry)
+    assert labels.bargeins == (9.0, 18.2)
+    assert labels.backchannels == ((10.6, 11.0),)
+    assert labels.persona == ((5.0, 9.5), (9.0, 10.0), (9.9, 18.4))
+    assert labels.persona_s == pytest.approx(18.4 - 5.0)  # overlaps counted once
+    assert labels_from_manifest({"audio": "b.wav", "events": [], "meta": {"persona": []}}).persona_s == 0.0
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"audio": "a.wav", "events": [{"type": "bargein"}]},
+        {"audio": "a.wav", "events": [{"type": "bargein", "t": math.inf}]},
+        {"audio": "a.wav", "events": [{"type": "backchannel", "start": 3.0, "end": 2.0}]},
+        {"audio": "a.wav", "events": [{"type": "backchannel", "start": 3.0}]},
+        {"audio": "a.wav", "events": [], "meta": {"persona": [[3.0, 2.0]]}},
+        {"audio": "a.wav", "events": [], "meta": {"persona": [[3.0]]}},
+        {"audio": "a.wav", "events": [], "meta": {"persona": "0-3"}},
+        {"audio": "a.wav", "events": [], "meta": {"persona": [[0.0, "x"]]}},
+    ],
+)
+def test_bad_duplex_manifest_entries(entry: dict) -> None:
+    with pytest.raises(InvalidArgumentError):
+        labels_from_manifest(entry)
+
+
+def test_unsorted_bargeins_rejected() -> None:
+    with pytest.raises(InvalidArgumentError):
+        FileLabels(shifts=(), bargeins=(2.0, 1.0))

@@ -13,6 +13,11 @@ or ``x.persona.wav`` beside ``x.wav``) the persona's playback is passed as
 ``reference=`` to policies whose ``process`` accepts it (echo cancellation);
 the baselines hear only the mic, as a plain voice agent does. Scoring is :mod:`cadence.floor.scoring`.
 The real-time factor is the policy's compute time over the audio duration.
+
+A second table, "Duplex: barge-in vs backchannel", scores ``bargein``
+decisions against the corpus's ``bargein``/``backchannel`` events; it lists
+every policy when the split has barge-in events (those that emit none, such as
+the silence baselines, with recall 0), else only policies that emitted any.
 """
 
 from __future__ import annotations
@@ -34,7 +39,16 @@ import numpy as np
 
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
 from cadence.floor.protocol import FRAME_SAMPLES, RATE, Decision, FloorPolicy
-from cadence.floor.scoring import FileLabels, FileScore, labels_from_manifest, score_file, summarize
+from cadence.floor.scoring import (
+    BACKCHANNEL_TAIL_S,
+    BARGEIN_TARGET_S,
+    BARGEIN_WINDOW_S,
+    FileLabels,
+    FileScore,
+    labels_from_manifest,
+    score_file,
+    summarize,
+)
 
 __all__ = ["load_frames", "load_manifest", "make_policy", "PolicySpec", "parse_policies", "run_bench", "main"]
 
@@ -355,6 +369,24 @@ _COLS = (
 )
 
 
+_DUPLEX_COLS = (
+    ("policy", None),
+    ("recall", "bargein_recall"),
+    ("median ms", "bargein_latency_median_ms"),
+    ("p90 ms", "bargein_latency_p90_ms"),
+    ("≤150 ms", "bargein_within_150ms_share"),
+    ("false: backch.", "false_bargeins_backchannel"),
+    ("false: other", "false_bargeins_other"),
+    ("false /persona-min", "false_bargeins_per_persona_min"),
+    ("backch. triggered", "backchannels_triggered"),
+    ("trigger share", "backchannel_trigger_share"),
+)
+_SHARES = frozenset(
+    {"precision", "recall", "speculate_per_turn", "retract_share", "bargein_recall", "bargein_within_150ms_share",
+     "backchannel_trigger_share", "false_bargeins_per_persona_min"}
+)
+
+
 def _fmt(key: str, v: Any) -> str:
     if v is None:
         return "–"
@@ -363,19 +395,50 @@ def _fmt(key: str, v: Any) -> str:
     if key == "rtf":
         return f"{v:.4f}"
     if isinstance(v, float):
-        return f"{v:.3f}" if key in ("precision", "recall", "speculate_per_turn", "retract_share") else f"{v:.1f}"
+        return f"{v:.3f}" if key in _SHARES else f"{v:.1f}"
     return str(v)
 
 
-def markdown_table(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> str:
-    head = "| " + " | ".join(c for c, _ in _COLS) + " |"
-    sep = "|" + "|".join("---" if k is None else "---:" for _, k in _COLS) + "|"
+def markdown_table(
+    summary: dict[str, dict[str, Any]], labels: Sequence[str], cols: Sequence[tuple[str, str | None]] = _COLS
+) -> str:
+    head = "| " + " | ".join(c for c, _ in cols) + " |"
+    sep = "|" + "|".join("---" if k is None else "---:" for _, k in cols) + "|"
     lines = [head, sep]
     for label in labels:
         s = summary[label]
-        cells = [label] + [_fmt(k, s[k]) for _, k in _COLS[1:] if k is not None]
+        cells = [label] + [_fmt(k, s[k]) for _, k in cols[1:] if k is not None]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def duplex_labels(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> list[str]:
+    """Policies for the duplex table: all when the split has barge-ins, else those that emitted any."""
+    if any(summary[lb]["bargeins"] for lb in labels):
+        return list(labels)
+    return [lb for lb in labels if summary[lb]["bargein_decisions"]]
+
+
+def duplex_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> list[str]:
+    rows = duplex_labels(summary, labels)
+    if not rows:
+        return []
+    s0 = summary[rows[0]]
+    return [
+        "",
+        "## Duplex: barge-in vs backchannel",
+        "",
+        f"{s0['bargeins']} barge-ins, {s0['backchannels']} backchannels, "
+        f"{s0['persona_speaking_min']:.1f} min of persona speech. Only `bargein` decisions count. "
+        f"Detected = a decision in [t, t + {BARGEIN_WINDOW_S:g} s] of a barge-in at t; recall = detected / "
+        f"barge-ins; latency = first such decision − t; ≤{BARGEIN_TARGET_S * 1e3:.0f} ms = share of all "
+        f"barge-ins detected that fast (the product requirement). False = decisions outside every barge-in "
+        f"window: \"backch.\" inside [start, end + {BACKCHANNEL_TAIL_S:g} s] of a backchannel, \"other\" "
+        f"elsewhere (echo, noise, non-duplex files); per minute of persona speech. Backch. triggered = "
+        f"backchannels with a false barge-in in that span. A policy that emits no barge-in has recall 0.",
+        "",
+        markdown_table(summary, rows, _DUPLEX_COLS),
+    ]
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -407,6 +470,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     sweep = [lb for lb in labels if lb.startswith("cadence@")]
     if sweep:
         parts += ["", "## Cadence patience sweep", "", markdown_table(summary, sweep)]
+    ordered = [lb for lb in labels if not lb.startswith("cadence@")] + sweep
+    parts += duplex_section(summary, ordered)
     return "\n".join(parts) + "\n"
 
 

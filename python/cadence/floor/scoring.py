@@ -20,8 +20,23 @@ Definitions (per file; totals pool files):
 * Speculation: speculates per commit, and the share of speculates followed
   by a retract before the next commit (or the end of the file).
 
-Event types other than ``shift`` and ``hold`` (backchannel, bargein, ...) are
-ignored by these metrics.
+Event types other than ``shift`` and ``hold`` are ignored by these metrics.
+
+Duplex metrics (only decisions of kind ``bargein``; events ``bargein`` {t} and
+``backchannel`` {start, end}; the persona's speech from ``meta.persona``):
+
+* A barge-in at ``t`` is **detected** when a bargein decision lies in
+  ``[t, t + 1.0]`` (closed); its latency is the first such decision ``- t``.
+  A decision may detect two barge-ins whose windows overlap. Further decisions
+  inside a window are neither detections nor false barge-ins (the persona has
+  already stopped). bargein recall = detected / barge-ins; the 150 ms share
+  counts barge-ins detected with latency <= 150 ms over all barge-ins.
+* Every bargein decision outside all barge-in windows is a **false barge-in**:
+  "backchannel" when it lies in ``[start, end + 0.3]`` of a backchannel, else
+  "other" (the persona's echo, noise, or no persona speaking at all). Rates
+  are per minute of persona speech (sum of ``meta.persona`` intervals).
+* A backchannel **triggered** a barge-in when a false barge-in lies in its
+  ``[start, end + 0.3]``; trigger share = triggered / backchannels.
 """
 
 from __future__ import annotations
@@ -37,6 +52,9 @@ from cadence.errors import InvalidArgumentError
 from cadence.floor.protocol import Decision
 
 __all__ = [
+    "BACKCHANNEL_TAIL_S",
+    "BARGEIN_TARGET_S",
+    "BARGEIN_WINDOW_S",
     "EARLY_S",
     "LATE_S",
     "FileLabels",
@@ -48,6 +66,9 @@ __all__ = [
 
 EARLY_S = 0.1  # a commit may precede the true turn end by this much
 LATE_S = 2.0  # ... and follow it by at most this much
+BARGEIN_WINDOW_S = 1.0  # a bargein decision detects a barge-in at t within [t, t + this]
+BARGEIN_TARGET_S = 0.150  # product requirement: the persona stops within this of the barge-in
+BACKCHANNEL_TAIL_S = 0.3  # a false barge-in this long after a backchannel's end is blamed on it
 _TOL = 1e-9  # float slack at the window edges (frame times are sums of 0.01)
 
 _TURN_SEGMENT_KINDS = frozenset({"final", "continuation", "filler", "bargein"})
@@ -62,13 +83,33 @@ class FileLabels:
     holds: tuple[tuple[float, float], ...] = ()
     # start of the user's turn that each shift ends (same length as shifts)
     turn_starts: tuple[float, ...] | None = None
+    # duplex files: user barge-in starts, user backchannels [start, end], persona speech [start, end]
+    bargeins: tuple[float, ...] = ()
+    backchannels: tuple[tuple[float, float], ...] = ()
+    persona: tuple[tuple[float, float], ...] = ()
 
     def __post_init__(self) -> None:
         if any(b < a for a, b in zip(self.shifts, self.shifts[1:])):
             raise InvalidArgumentError("shift times must be sorted")
-        for s, e in self.holds:
-            if not (math.isfinite(s) and math.isfinite(e)) or e < s:
-                raise InvalidArgumentError(f"bad hold [{s}, {e}]")
+        if any(b < a for a, b in zip(self.bargeins, self.bargeins[1:])):
+            raise InvalidArgumentError("barge-in times must be sorted")
+        if not all(math.isfinite(t) for t in self.bargeins):
+            raise InvalidArgumentError("barge-in times must be finite")
+        for what, spans in (("hold", self.holds), ("backchannel", self.backchannels), ("persona", self.persona)):
+            for s, e in spans:
+                if not (math.isfinite(s) and math.isfinite(e)) or e < s:
+                    raise InvalidArgumentError(f"bad {what} [{s}, {e}]")
+
+    @property
+    def persona_s(self) -> float:
+        """Seconds of persona speech (overlapping intervals counted once)."""
+        total = 0.0
+        end = -math.inf
+        for s, e in sorted(self.persona):
+            if e > end:
+                total += e - max(s, end)
+                end = e
+        return total
         if self.turn_starts is not None and len(self.turn_starts) != len(self.shifts):
             raise InvalidArgumentError("turn_starts must have one entry per shift")
 
@@ -91,6 +132,8 @@ def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
         raise InvalidArgumentError(f"manifest entry {entry.get('audio')!r}: 'events' must be a list")
     shifts: list[float] = []
     holds: list[tuple[float, float]] = []
+    bargeins: list[float] = []
+    backchannels: list[tuple[float, float]] = []
     for ev in events:
         if not isinstance(ev, Mapping) or "type" not in ev:
             raise InvalidArgumentError(f"manifest entry {entry.get('audio')!r}: bad event {ev!r}")
@@ -98,10 +141,36 @@ def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
             shifts.append(_num(ev.get("t"), "shift t"))
         elif ev["type"] == "hold":
             holds.append((_num(ev.get("start"), "hold start"), _num(ev.get("end"), "hold end")))
+        elif ev["type"] == "bargein":
+            bargeins.append(_num(ev.get("t"), "bargein t"))
+        elif ev["type"] == "backchannel":
+            backchannels.append(
+                (_num(ev.get("start"), "backchannel start"), _num(ev.get("end"), "backchannel end"))
+            )
     shifts.sort()
     holds.sort()
-    turn_starts = _turn_starts(shifts, entry.get("meta"))
-    return FileLabels(tuple(shifts), tuple(holds), turn_starts)
+    bargeins.sort()
+    backchannels.sort()
+    meta = entry.get("meta")
+    turn_starts = _turn_starts(shifts, meta)
+    return FileLabels(
+        tuple(shifts), tuple(holds), turn_starts, tuple(bargeins), tuple(backchannels), _persona(meta)
+    )
+
+
+def _persona(meta: Any) -> tuple[tuple[float, float], ...]:
+    """``meta.persona``: the persona's speech intervals ``[[start, end], ...]`` (absent or empty: none)."""
+    spans = meta.get("persona") if isinstance(meta, Mapping) else None
+    if spans is None:
+        return ()
+    if not isinstance(spans, list):
+        raise InvalidArgumentError(f"meta.persona must be a list of [start, end], got {spans!r}")
+    out: list[tuple[float, float]] = []
+    for sp in spans:
+        if not isinstance(sp, (list, tuple)) or len(sp) != 2:
+            raise InvalidArgumentError(f"meta.persona: bad interval {sp!r}")
+        out.append((_num(sp[0], "persona start"), _num(sp[1], "persona end")))
+    return tuple(sorted(out))
 
 
 def _turn_starts(shifts: Sequence[float], meta: Any) -> tuple[float, ...] | None:
@@ -154,6 +223,16 @@ class FileScore:
     latencies: list[float] = field(default_factory=list)
     speculates: int = 0
     retracted_speculates: int = 0
+    # duplex
+    bargeins: int = 0
+    bargein_decisions: int = 0
+    bargein_detected: int = 0
+    bargein_latencies: list[float] = field(default_factory=list)
+    false_bargeins_backchannel: int = 0
+    false_bargeins_other: int = 0
+    backchannels: int = 0
+    backchannels_triggered: int = 0
+    persona_s: float = 0.0
 
     def __iadd__(self, other: FileScore) -> FileScore:
         self.commits += other.commits
@@ -165,6 +244,15 @@ class FileScore:
         self.latencies.extend(other.latencies)
         self.speculates += other.speculates
         self.retracted_speculates += other.retracted_speculates
+        self.bargeins += other.bargeins
+        self.bargein_decisions += other.bargein_decisions
+        self.bargein_detected += other.bargein_detected
+        self.bargein_latencies.extend(other.bargein_latencies)
+        self.false_bargeins_backchannel += other.false_bargeins_backchannel
+        self.false_bargeins_other += other.false_bargeins_other
+        self.backchannels += other.backchannels
+        self.backchannels_triggered += other.backchannels_triggered
+        self.persona_s += other.persona_s
         return self
 
 
@@ -207,7 +295,34 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
             pending = 0
         elif d.kind == "commit":
             pending = 0
+    _score_bargeins([d.t for d in decs if d.kind == "bargein"], labels, sc)
     return sc
+
+
+def _score_bargeins(barges: Sequence[float], labels: FileLabels, sc: FileScore) -> None:
+    """Fill the duplex counts of ``sc`` from sorted bargein decision times."""
+    sc.bargeins = len(labels.bargeins)
+    sc.bargein_decisions = len(barges)
+    sc.backchannels = len(labels.backchannels)
+    sc.persona_s = labels.persona_s
+    for t in labels.bargeins:
+        first = next((b for b in barges if t - _TOL <= b <= t + BARGEIN_WINDOW_S + _TOL), None)
+        if first is not None:
+            sc.bargein_detected += 1
+            sc.bargein_latencies.append(max(first - t, 0.0))
+    false = [
+        b for b in barges if not any(t - _TOL <= b <= t + BARGEIN_WINDOW_S + _TOL for t in labels.bargeins)
+    ]
+    triggered = [False] * len(labels.backchannels)
+    for b in false:
+        hit = [k for k, (s, e) in enumerate(labels.backchannels) if s - _TOL <= b <= e + BACKCHANNEL_TAIL_S + _TOL]
+        if hit:
+            sc.false_bargeins_backchannel += 1
+            for k in hit:
+                triggered[k] = True
+        else:
+            sc.false_bargeins_other += 1
+    sc.backchannels_triggered = sum(triggered)
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -218,6 +333,11 @@ def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) ->
     """Metrics for a (summed) score; ``None`` where undefined (e.g. no commits)."""
     lat = np.asarray(score.latencies, dtype=np.float64)
     has = lat.size > 0
+    blat = np.asarray(score.bargein_latencies, dtype=np.float64)
+    bhas = blat.size > 0
+    persona_min = score.persona_s / 60.0
+    false_total = score.false_bargeins_backchannel + score.false_bargeins_other
+    within = int(np.count_nonzero(blat <= BARGEIN_TARGET_S + _TOL))
     return {
         "files_audio_s": audio_s,
         "turns": score.shifts,
@@ -239,4 +359,22 @@ def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) ->
         "retract_share": _ratio(score.retracted_speculates, score.speculates),
         "rtf": _ratio(compute_s, audio_s),
         "compute_s": compute_s,
+        "bargeins": score.bargeins,
+        "bargein_decisions": score.bargein_decisions,
+        "bargein_detected": score.bargein_detected,
+        "bargein_recall": _ratio(score.bargein_detected, score.bargeins),
+        "bargein_latency_median_ms": float(np.median(blat) * 1e3) if bhas else None,
+        "bargein_latency_p90_ms": float(np.percentile(blat, 90) * 1e3) if bhas else None,
+        "bargein_detected_150ms": within,
+        "bargein_within_150ms_share": _ratio(within, score.bargeins),
+        "false_bargeins": false_total,
+        "false_bargeins_backchannel": score.false_bargeins_backchannel,
+        "false_bargeins_other": score.false_bargeins_other,
+        "persona_speaking_min": persona_min,
+        "false_bargeins_per_persona_min": _ratio(false_total, persona_min),
+        "false_bargeins_backchannel_per_persona_min": _ratio(score.false_bargeins_backchannel, persona_min),
+        "false_bargeins_other_per_persona_min": _ratio(score.false_bargeins_other, persona_min),
+        "backchannels": score.backchannels,
+        "backchannels_triggered": score.backchannels_triggered,
+        "backchannel_trigger_share": _ratio(score.backchannels_triggered, score.backchannels),
     }
