@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from cadence.errors import InvalidArgumentError, InvalidAudioError
-from cadence.floor.protocol import RATE, Decision
+from cadence.floor.protocol import RATE, Decision, frame_end_time
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("soundfile")
@@ -297,6 +297,10 @@ def test_bench_cli_json_shape(corpus: Path, tmp_path: Path, capsys: pytest.Captu
             assert k in keys
     text = md.read_text()
     assert "| silence-200 |" in text and "| silence-800 |" in text
+    # no barge-in events and no bargein decisions: no duplex table, but the keys are there
+    assert "Duplex" not in text
+    assert report["summary"]["silence-200"]["bargeins"] == 0
+    assert report["summary"]["silence-200"]["bargein_recall"] is None
     # the pool gives the same decisions as a single process
     single = bench.run_bench(str(corpus), bench.parse_policies("silence-200,silence-800", None), jobs=1)
     assert single["files"] == report["files"]
@@ -372,3 +376,85 @@ def test_vad_frame_probs_chunk_invariant(frames0: np.ndarray) -> None:
     wins = SileroVad().push(frames0[:300])
     # frame i carries the window that ended last by the end of frame i
     assert whole[3] == np.float32(wins[0][1]) and whole[6] == np.float32(wins[1][1])
+
+
+# --------------------------------------------------------------------------- duplex metrics end to end
+class _OnsetBargein:
+    """Emits ``bargein`` on the first loud mic frame after >= 0.3 s of quiet (an echo-blind barge-in detector)."""
+
+    name = "onset"
+
+    def reset(self) -> None:
+        self.frame = 0
+        self.quiet = 0
+
+    def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
+        assert reference is not None and reference.shape == frames.shape  # duplex file: persona track passed
+        out = []
+        for x in frames:
+            loud = float(np.sqrt(np.mean(x**2))) > 0.05
+            if loud and self.quiet >= 30:
+                out.append(Decision("bargein", frame_end_time(self.frame)))
+            self.quiet = 0 if loud else self.quiet + 1
+            self.frame += 1
+        return out
+
+
+def test_bench_duplex_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    mic = rng.normal(0, 1e-3, 9 * RATE).astype(np.float32)
+    # a barge-in at 2.0 s, a backchannel at 5.0-5.3 s, and a cough at 7.0 s that is neither
+    for start, dur in ((2.0, 0.8), (5.0, 0.3), (7.0, 0.5)):
+        i = int(start * RATE)
+        mic[i : i + int(dur * RATE)] += rng.normal(0, 0.3, int(dur * RATE)).astype(np.float32)
+    sf.write(tmp_path / "d.wav", np.clip(mic, -1, 1), RATE, subtype="PCM_16")
+    sf.write(tmp_path / "d.persona.wav", rng.normal(0, 0.05, 9 * RATE).astype(np.float32), RATE, subtype="PCM_16")
+    entry = {
+        "audio": "d.wav",
+        "events": [
+            {"type": "bargein", "t": 2.0},
+            {"type": "backchannel", "start": 5.0, "end": 5.3},
+        ],
+        "meta": {"duplex": True, "persona": [[1.0, 2.2], [4.5, 8.0]], "persona_audio": "d.persona.wav"},
+    }
+    (tmp_path / "manifest.jsonl").write_text(json.dumps(entry) + "\n")
+    monkeypatch.setitem(bench.REGISTRY, "onset", lambda **kw: _OnsetBargein())
+    monkeypatch.setattr(bench, "_POLICY_CACHE", {})
+    out, md = tmp_path / "r.json", tmp_path / "r.md"
+    rc = bench.main(["--corpus", str(tmp_path), "--policies", "onset,silence-500", "--jobs", "1",
+                     "--json", str(out), "--markdown", str(md)])
+    assert rc == 0
+    report = json.loads(out.read_text())
+    onset = report["summary"]["onset"]
+    assert [r["bargeins"] for r in report["files"] if r["policy"] == "onset"] == [
+        [pytest.approx(2.01), pytest.approx(5.01), pytest.approx(7.01)]
+    ]
+    assert (onset["bargeins"], onset["bargein_detected"], onset["bargein_recall"]) == (1, 1, 1.0)
+    assert onset["bargein_latency_median_ms"] == pytest.approx(10.0)
+    assert onset["bargein_within_150ms_share"] == 1.0
+    assert (onset["false_bargeins_backchannel"], onset["false_bargeins_other"]) == (1, 1)
+    assert (onset["backchannels_triggered"], onset["backchannel_trigger_share"]) == (1, 1.0)
+    assert onset["persona_speaking_min"] == pytest.approx(4.7 / 60)
+    assert onset["false_bargeins_per_persona_min"] == pytest.approx(2 / (4.7 / 60))
+    silence = report["summary"]["silence-500"]
+    assert silence["bargein_decisions"] == 0 and silence["bargein_recall"] == 0.0
+    text = md.read_text()
+    assert "## Duplex: barge-in vs backchannel" in text
+    duplex = text.split("## Duplex")[1]
+    row = next(ln for ln in duplex.splitlines() if ln.startswith("| onset |"))
+    assert row.split("|")[2:5] == [" 1.000 ", " 10 ", " 10 "]
+    assert "| silence-500 | 0.000 | – | – | 0.000 | 0 | 0 |" in duplex  # shown, with recall 0
+
+
+def test_duplex_table_only_for_emitting_policies_without_events() -> None:
+    base = {"bargeins": 0, "backchannels": 0, "persona_speaking_min": 0.0}
+    summary = {
+        "a": {**base, "bargein_decisions": 0},
+        "b": {**base, "bargein_decisions": 3},
+    }
+    assert bench.duplex_labels(summary, ["a", "b"]) == ["b"]
+    summary["b"]["bargein_decisions"] = 0
+    assert bench.duplex_labels(summary, ["a", "b"]) == []
+    assert bench.duplex_section(summary, ["a", "b"]) == []
+    summary = {k: {**v, "bargeins": 2} for k, v in summary.items()}
+    assert bench.duplex_labels(summary, ["a", "b"]) == ["a", "b"]
