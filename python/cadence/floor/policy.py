@@ -18,8 +18,11 @@ the Floor events of the protocol (``cadence.floor.protocol``):
 
 ``patience`` ∈ [0, 1] moves the latency/interruption trade-off: higher patience
 requires a more certain turn end (and more silence) before committing.
-A last-resort timeout commits after ``max_silence_s`` of silence so the persona
-never waits forever on a model that is unsure.
+Timeouts keep the persona from waiting forever on a model that is unsure: after
+``fallback_s`` of silence it commits unless the model is fairly sure the user
+keeps the floor, and after ``max_silence_s`` it commits regardless. Speech counts
+toward a turn only in runs of at least ``min_run_frames`` (clicks and noise
+bursts do not open a turn).
 """
 
 from __future__ import annotations
@@ -45,7 +48,10 @@ class PolicyConfig:
     patience: float = 0.5
     speculate_threshold: float = 0.5
     min_turn_speech_s: float = 0.12
+    fallback_s: float = 1.9
+    fallback_keep: float = 0.7
     max_silence_s: float = 3.0
+    min_run_frames: int = 5
     backchannel_threshold: float = 0.6
     bargein_threshold: float = 0.5
     bargein_frames: int = 3
@@ -68,14 +74,15 @@ class CadencePolicy:
         self.name = f"cadence(p={patience:g})"
         self.featurizer = FloorFeaturizer()
         self.model = FloorModel(weights)
-        self.last_probs = np.zeros(4, np.float32)
+        self.last_probs = np.zeros(5, np.float32)
         self.reset()
 
     def reset(self) -> None:
         self.featurizer.reset()
         self.model.reset()
         self.frame = 0
-        self.turn_speech = 0  # speech frames since the last commit
+        self.turn_speech = 0  # speech frames (in runs ≥ min_run_frames) since the last commit
+        self.run = 0  # current speech run
         self.silence = 0  # consecutive non-speech frames
         self.speculating = False
         self.spec_gap = False  # a pause was seen since the speculation
@@ -116,8 +123,16 @@ class CadencePolicy:
                     self.turn_speech = self.bargein_run
                 continue
             self.bargein_done = False
-            if speech:
-                self.turn_speech += 1
+            # speech opens a turn only if the model also thinks the user is taking the
+            # floor (noise bursts and breaths during the persona's turn do not)
+            if speech and keep >= 0.3:
+                self.run += 1
+                if self.run == cfg.min_run_frames:
+                    self.turn_speech += self.run
+                elif self.run > cfg.min_run_frames:
+                    self.turn_speech += 1
+            else:
+                self.run = 0
             in_turn = self.turn_speech >= min_speech
             if self.speculating:
                 if self.silence >= 5:
@@ -132,7 +147,11 @@ class CadencePolicy:
                 out.append(Decision("speculate", t))
                 self.speculating, self.spec_gap, self.spec_low = True, False, 0
             sil_s = self.silence * FRAME_S
-            if (self.silence >= min_sil and keep < thr) or sil_s >= cfg.max_silence_s:
+            if (
+                (self.silence >= min_sil and keep < thr)
+                or (sil_s >= cfg.fallback_s and keep < cfg.fallback_keep)
+                or sil_s >= cfg.max_silence_s
+            ):
                 out.append(Decision("commit", t))
                 self.turn_speech = 0
                 self.speculating = False
