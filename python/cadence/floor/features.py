@@ -45,6 +45,14 @@ SCALAR_NAMES = (
     "rate",  # energy-peak rate relative to the speaker's running rate
     "persona",  # level of the persona's own playback (reference), (dB + 40) / 20, clipped
     "echo_excess",  # mic power above the predicted persona echo, dB / 10 (3.0 = no reference)
+    # Latched summaries of the last stretch of speech: they stay constant through a
+    # pause, so the model need not carry them in its recurrent state.
+    "sil_s",  # time since the last active (energy) frame, s / 2, clipped to 1.5
+    "run_s",  # duration of the current / last active run, s / 2, clipped to 2
+    "vrun_s",  # duration of the last voiced run (final syllable proxy), s / 0.3, clipped to 3
+    "last_f0_z",  # f0_z of the last voiced frame
+    "f0_slope",  # pitch slope over the last 20 voiced frames, semitones per 100 ms / 2
+    "e_final",  # energy of the last 10 active frames − the 40 before them, dB / 10
 )
 FEATURE_NAMES = SCALAR_NAMES + tuple(f"mel_{i}" for i in range(N_MELS))
 N_FEATURES = len(FEATURE_NAMES)
@@ -73,6 +81,17 @@ class SpeakerNormalizer:
         self.env_rising = False
         self.peak_trace = 0.0  # peaks per frame, decaying (~2 s)
         self.rate_mean = 0.04  # ~4 peaks/s at 100 frames/s
+        # latched end-of-speech summaries
+        self.sil = 0
+        self.run = 0
+        self.last_run = 0
+        self.vrun = 0
+        self.last_vrun = 0
+        self.last_f0_z = 0.0
+        self.voiced_st: list[float] = []
+        self.f0_slope = 0.0
+        self.active_e: list[float] = []
+        self.e_final = 0.0
         self.out = np.zeros(N_FEATURES, np.float32)
 
     def step(
@@ -96,7 +115,7 @@ class SpeakerNormalizer:
         if rms < self.noise:
             self.noise += 0.3 * (rms - self.noise)
         else:
-            self.noise += 0.002 * (rms - self.noise)
+            self.noise += 0.0005 * (rms - self.noise)
         is_speech = vad >= 0.5 and rms > self.noise + 6.0 and excess_db > 6.0
         if is_speech:
             self.n_speech += 1
@@ -152,9 +171,51 @@ class SpeakerNormalizer:
         o[11] = max(-2.0, min(4.0, rate))
         o[12] = max(-3.0, min(3.0, (ref_db + 40.0) / 20.0))
         o[13] = max(-1.0, min(3.0, excess_db / 10.0))
-        o[14:] = (mel - self.mel_mean) / 4.0
+        self._latch(rms, voiced, f0_z)
+        o[14] = min(self.sil / 200.0, 1.5)
+        o[15] = min((self.run if self.run else self.last_run) / 200.0, 2.0)
+        o[16] = min((self.vrun if self.vrun else self.last_vrun) / 30.0, 3.0)
+        o[17] = self.last_f0_z
+        o[18] = self.f0_slope
+        o[19] = self.e_final
+        o[20:] = (mel - self.mel_mean) / 4.0
         self.prev_rms = rms
         return o
+
+
+    def _latch(self, rms: float, voiced: bool, f0_z: float) -> None:
+        active = rms > self.noise + 9.0
+        if active:
+            self.sil = 0
+            self.run += 1
+            self.active_e.append(rms)
+            if len(self.active_e) > 50:
+                del self.active_e[0]
+            if len(self.active_e) >= 20:
+                e = self.active_e
+                self.e_final = max(-3.0, min(3.0, (sum(e[-10:]) / 10 - sum(e[:-10]) / (len(e) - 10)) / 10))
+        else:
+            self.sil += 1
+            if self.run:
+                self.last_run, self.run = self.run, 0
+        if voiced:
+            self.vrun += 1
+            self.last_f0_z = f0_z
+            st = self.voiced_st
+            st.append(f0_z)
+            if len(st) > 20:
+                del st[0]
+            if len(st) >= 5:
+                n = len(st)
+                xm = (n - 1) / 2.0
+                ym = sum(st) / n
+                num = sum((i - xm) * (v - ym) for i, v in enumerate(st))
+                den = sum((i - xm) ** 2 for i in range(n))
+                spread = math.sqrt(max(self.f0_var, 1.0))
+                # slope in z units per frame → semitones per 100 ms
+                self.f0_slope = max(-3.0, min(3.0, num / den * spread * 10.0 / 2.0))
+        elif self.vrun:
+            self.last_vrun, self.vrun = self.vrun, 0
 
 
 class FloorFeaturizer:
