@@ -37,7 +37,7 @@ class EchoEstimator:
         self.lag_score = np.zeros(MAX_LAG + 1)  # running log-domain correlation per lag
         self.mic_mean = -100.0
         self.ref_mean = np.full(MAX_LAG + 1, -100.0)
-        self.gain_db = -20.0  # echo gain estimate at the best lag
+        self.gain_db = -10.0  # echo gain estimate at the best lag (starts high: no false "user")
         self.n_active = 0
 
     @property
@@ -64,11 +64,14 @@ class EchoEstimator:
         lag = self.lag
         # smear ±1 frame around the lag for reverberation / sub-frame delay
         lo, hi = max(lag - 1, 0), min(lag + 2, MAX_LAG + 1)
-        pred_ref_db = 10.0 * math.log10(h[-1 - np.arange(lo, hi)].max())
-        ratio = mic_db - pred_ref_db
-        # gain: low running percentile of the ratio (asymmetric update: falls fast, rises slowly)
-        if pred_ref_db > -45.0:  # only a clearly audible reference tells the gain
-            rate = 0.2 if ratio < self.gain_db else 0.003
-            self.gain_db += rate * (ratio - self.gain_db)
+        window = h[-1 - np.arange(lo, hi)]
+        pred_ref_db = 10.0 * math.log10(window.max())
+        # gain: a running 20th percentile of the mic/ref ratio (quantile tracker with
+        # fixed 0.25 dB steps: robust to the user talking on top, which only raises the
+        # ratio, and to burst edges). Only frames where the whole lag window is clearly
+        # audible tell the gain.
+        if 10.0 * math.log10(window.min()) > -45.0:
+            ratio = mic_db - pred_ref_db
+            self.gain_db += -1.0 if ratio < self.gain_db else 0.25
         excess = mic_db - (pred_ref_db + self.gain_db)
         return ref_db_now, min(excess, EXCESS_MAX)

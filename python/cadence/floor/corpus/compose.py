@@ -79,13 +79,28 @@ class _Timeline:
         self.turns: list[list[float]] = []
         self.t = 0.0  # seconds: where the next thing may start
 
+    def _prosody_text(self, words: str, kind: str) -> str:
+        """The text handed to the TTS engine.
+
+        TTS engines read a trailing "..." (or no punctuation) as the end of a sentence
+        and give it a final fall, while people trailing off mid-turn ("I was going to
+        the...", "and...") mostly keep a level or rising, lengthened tone. So most
+        non-final phrases are synthesized with a trailing comma (continuation prosody);
+        a minority keep their falling "..." reading, as some real speakers do. The
+        labels and meta keep the original text.
+        """
+        if kind not in ("continuation", "filler") or self.rng.random() < 0.15:
+            return words
+        stripped = words.rstrip(" .,")
+        return stripped + "," if stripped else words
+
     def say(self, words: str, kind: str, at: float, slow_last: float = 1.0,
             level_db: float = 0.0) -> tuple[float, float]:
         """Place a phrase starting at ``at`` s; returns its (start, end) in s.
 
         Internal pauses ≥ MIN_HOLD_S split it into several segments and become holds.
         """
-        a = self.synth.phrase(words, slow_last=slow_last)
+        a = self.synth.phrase(self._prosody_text(words, kind), slow_last=slow_last)
         lvl = 10 ** ((level_db + self.rng.uniform(-2.0, 2.0)) / 20)
         a = a * (lvl * 10 ** (SPEECH_DBFS / 20) / max(1e-9, augment.active_rms(a, self.rate)))
         s0 = int(round(at * self.rate))
@@ -95,8 +110,6 @@ class _Timeline:
             runs = [(runs[0][0], runs[-1][1])]
         for i, (b, e) in enumerate(runs):
             k = kind if (kind != "final" or i == len(runs) - 1) else "continuation"
-            if kind == "bargein" and i > 0:
-                k = "continuation"
             self.segments.append([(s0 + b) / self.rate, (s0 + e) / self.rate, words, k])
             if i > 0:
                 self.events.append({"type": "hold", "start": (s0 + runs[i - 1][1]) / self.rate,
