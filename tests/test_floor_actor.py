@@ -37,7 +37,7 @@ def _frames(audio: np.ndarray, t0_ns: int = 1_000_000_000) -> list[AudioFrame]:
 async def test_floor_actor_publishes_commit_near_turn_end() -> None:
     from cadence.floor.actor import FloorActor
 
-    audio, spans = render([("Could you tell me the time, please?", 2.0)])
+    audio, spans = render([("I would like a cup of coffee.", 2.0)])
     got: list = []
     async with open_actor_system(shutdown_timeout=2.0) as system:
         floor = system.spawn(lambda: FloorActor(CID, patience=0.5), "floor")

@@ -8,7 +8,7 @@ featurizer (``FloorFeaturizer``) and cached under ``DIR/.cache``. Training uses
 torch (CPU is fine: ~1–2 M frames, a few minutes); the exported ``.npz`` is run
 by ``FloorModel`` in numpy. Reproduce the committed weights with:
 
-    cadence corpus floor --out /tmp/floor --n 600 --seed 1
+    cadence corpus floor --out /tmp/floor --n 1000 --seed 1000
     cadence train floor --corpus /tmp/floor --seed 0
 """
 
@@ -104,7 +104,7 @@ def _batch(data: list, wins: list[tuple[int, int]]) -> tuple[Any, Any, Any]:
     return torch.from_numpy(xb), torch.from_numpy(yb), torch.from_numpy(wb)
 
 
-def build(hidden: int, proj: int) -> Any:
+def build(hidden: int, proj: int, dropout: float = 0.0, input_noise: float = 0.0) -> Any:
     import torch
     from torch import nn
 
@@ -112,11 +112,14 @@ def build(hidden: int, proj: int) -> Any:
         def __init__(self) -> None:
             super().__init__()
             self.inp = nn.Linear(N_FEATURES, proj)
+            self.drop = nn.Dropout(dropout)  # identity at inference (numpy model has none)
             self.gru = nn.GRU(proj, hidden, batch_first=True)
             self.out = nn.Linear(hidden, len(TARGETS))
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            h, _ = self.gru(torch.tanh(self.inp(x)))
+            if self.training and input_noise > 0:
+                x = x + input_noise * torch.randn_like(x)
+            h, _ = self.gru(self.drop(torch.tanh(self.inp(x))))
             return self.out(h)
 
     return Net()
@@ -139,10 +142,13 @@ def export(net: Any, mean: np.ndarray, std: np.ndarray, out: Path) -> None:
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="cadence train floor", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", required=True, type=Path)
+    ap.add_argument("--corpus", required=True, type=Path, action="append",
+                    help="corpus folder with train/ and dev/ (repeat to combine corpora)")
+    ap.add_argument("--dropout", type=float, default=0.2)
+    ap.add_argument("--input-noise", type=float, default=0.05)
     ap.add_argument("--out", type=Path, default=default_weights_path())
-    ap.add_argument("--epochs", type=int, default=25)
-    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--hidden", type=int, default=96)
     ap.add_argument("--proj", type=int, default=48)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
@@ -155,15 +161,15 @@ def main(argv: list[str]) -> int:
     torch.manual_seed(args.seed)
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     rng = np.random.default_rng(args.seed)
-    train = load_split(args.corpus / "train", args.jobs)
-    dev = load_split(args.corpus / "dev", args.jobs)
+    train = [d for c in args.corpus for d in load_split(c / "train", args.jobs)]
+    dev = [d for c in args.corpus for d in load_split(c / "dev", args.jobs)]
     allx = np.concatenate([d[0] for d in train])
     mean = allx.mean(0).astype(np.float32)
     std = (allx.std(0) + 1e-3).astype(np.float32)
     norm = lambda data: [((x - mean) / std, y, w) for x, y, w in data]  # noqa: E731
     train_n, dev_n = norm(train), norm(dev)
 
-    net = build(args.hidden, args.proj)
+    net = build(args.hidden, args.proj, args.dropout, args.input_noise)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=args.lr, total_steps=args.epochs * (len(_windows(train_n, rng)) // args.batch + 1)
