@@ -177,6 +177,22 @@ def test_bad_input_raises_and_keeps_state() -> None:
     np.testing.assert_array_equal(fe.process(x), ref)  # the failures changed nothing
 
 
+def test_finite_but_absurd_amplitude_is_rejected_not_nan() -> None:
+    # Finite float32 samples far beyond full scale (1.0) overflowed the f32 FFT
+    # and came out as NaN features; they must be refused at the edge instead.
+    fe = FeatureExtractor()
+    x = noisy(0.3 * np.sin(2 * np.pi * 150 * np.arange(10 * HOP) / SR))
+    ref = FeatureExtractor().process(x)
+    for value in (1e18, -3e38):
+        bad = x.copy()
+        bad[33] = value
+        with pytest.raises(InvalidAudioError, match="index 33"):
+            fe.process(bad)
+    loud = x * 1e4  # loud but representable: finite features
+    assert np.isfinite(FeatureExtractor().process(loud)).all()
+    np.testing.assert_array_equal(fe.process(x), ref)
+
+
 # --- real TTS speech against Praat ---------------------------------------------
 
 TEXT = (

@@ -153,6 +153,8 @@ def test_stereo_downmix_layouts_and_int16() -> None:
     [
         (np.array([0.1, np.nan, 0.2, 0.3], dtype=np.float32), errors.InvalidAudioError, "index 1"),
         (np.array([0.1, 0.2, np.inf, 0.3], dtype=np.float32), errors.InvalidAudioError, "index 2"),
+        # finite, but so far beyond full scale that the downmix overflowed to inf
+        (np.array([0.1, 0.2, 3e38, 3e38], dtype=np.float32), errors.InvalidAudioError, "index 2"),
         (np.zeros(4, dtype=np.float64), errors.InvalidAudioError, "float64"),
         (np.zeros(4, dtype=np.int32), errors.InvalidAudioError, "int32"),
         (np.zeros((2, 3), dtype=np.float32), errors.InvalidAudioError, "shape"),
@@ -193,6 +195,10 @@ def test_bad_construction() -> None:
         resample(np.zeros(10, dtype=np.float32), 16000, 12345)
     with pytest.raises(errors.InvalidAudioError):
         resample(np.array([np.nan], dtype=np.float32), 16000, 48000)
+    with pytest.raises(errors.InvalidAudioError, match="index 1"):
+        resample(np.array([0.0, 1e30], dtype=np.float32), 16000, 48000)
+    with pytest.raises(errors.InvalidAudioError, match="index 1"):
+        OutputFramer(24000).push(np.array([0.0, -1e30], dtype=np.float32))
 
 
 def test_output_framer_int16_matches_float() -> None:

@@ -69,6 +69,7 @@ def test_read_exact_returns_none_on_underrun() -> None:
     [
         (np.array([0.0, np.nan], dtype=np.float32), errors.InvalidAudioError),
         (np.array([np.inf], dtype=np.float32), errors.InvalidAudioError),
+        (np.array([0.0, 3e38], dtype=np.float32), errors.InvalidAudioError),
         (np.zeros(3, dtype=np.float64), errors.InvalidAudioError),
         (np.zeros((2, 2), dtype=np.float32), errors.InvalidAudioError),
         ([0.0, 1.0], errors.InvalidAudioError),

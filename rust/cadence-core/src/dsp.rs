@@ -141,12 +141,8 @@ impl FeatureExtractor {
                 out.len()
             )));
         }
-        if let Some(i) = samples.iter().position(|x| !x.is_finite()) {
-            return Err(CadenceError::InvalidAudio(format!(
-                "non-finite sample {} at index {i}",
-                samples[i]
-            )));
-        }
+        // Finite but huge samples would overflow the f32 FFTs into NaN features.
+        crate::samples::check_samples(samples)?;
         for (frame, row) in samples.chunks_exact(FRAME_SAMPLES).zip(out.chunks_exact_mut(cols)) {
             self.frame(frame, row);
         }

@@ -10,6 +10,7 @@
 
 use crate::error::{CadenceError, Result};
 use crate::resample::Resampler;
+use crate::samples::{bad_sample_error, first_bad_sample};
 use crate::{FRAME_SAMPLES, INTERNAL_RATE};
 
 /// Default maximum chunk length, in samples per channel (10 s at 48 kHz).
@@ -36,7 +37,7 @@ impl Pcm<'_> {
     }
 }
 
-/// Check layout, size and finiteness of an interleaved chunk.
+/// Check layout, size and sample values (finite, within `MAX_SAMPLE_ABS`).
 fn validate(pcm: Pcm<'_>, channels: usize, max_frames: usize) -> Result<usize> {
     let len = pcm.len();
     if len % channels != 0 {
@@ -49,13 +50,13 @@ fn validate(pcm: Pcm<'_>, channels: usize, max_frames: usize) -> Result<usize> {
         return Err(CadenceError::Oversize { len: frames, max: max_frames });
     }
     if let Pcm::F32(s) = pcm {
-        if let Some(i) = s.iter().position(|v| !v.is_finite()) {
+        if let Some(i) = first_bad_sample(s) {
             let at = if channels == 1 {
                 format!("index {i}")
             } else {
                 format!("index {i} (sample {}, channel {})", i / channels, i % channels)
             };
-            return Err(CadenceError::InvalidAudio(format!("non-finite sample {} at {at}", s[i])));
+            return Err(bad_sample_error(s[i], &at));
         }
     }
     Ok(frames)

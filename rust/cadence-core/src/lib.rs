@@ -4,6 +4,7 @@
 //! * [`resample`] / [`framer`]: band-limited resampling and exact 10 ms framing.
 //! * [`dsp`]: per-frame features (energy, ZCR, f0/voicing, spectral shape, log-mel).
 //! * [`ledger`]: the speculation commit/discard state machine.
+//! * [`samples`]: the finite/magnitude check every float input passes.
 //!
 //! Every fallible call returns [`CadenceError`]; the Python binding maps each
 //! variant to one exception class under `cadence.CadenceError`.
@@ -14,6 +15,7 @@ pub mod framer;
 pub mod ledger;
 pub mod resample;
 pub mod ring;
+pub mod samples;
 
 pub use error::{CadenceError, Result};
 

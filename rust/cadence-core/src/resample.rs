@@ -278,9 +278,7 @@ impl Resampler {
 /// One-shot resampling with the delay removed: `ceil(len * L / M)` samples,
 /// aligned with the input (like `scipy.signal.resample_poly`).
 pub fn resample(x: &[f32], from: u32, to: u32) -> Result<Vec<f32>> {
-    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
-        return Err(CadenceError::InvalidAudio(format!("non-finite sample {} at index {i}", x[i])));
-    }
+    crate::samples::check_samples(x)?;
     let mut r = Resampler::new(from, to)?;
     let delay = r.delay_samples();
     let mut out = Vec::with_capacity(r.output_len_for(x.len()) + delay + 16);

@@ -13,7 +13,7 @@ use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
 use crate::errors::{detached, map};
-use crate::ring::{check_finite, non_negative, pcm_arg};
+use crate::ring::{non_negative, pcm_arg};
 
 fn rate_arg(rate: i64) -> u32 {
     // Out-of-range values become 0, which the core rejects as unsupported.
@@ -182,7 +182,7 @@ fn resample<'py>(py: Python<'py>, x: &Bound<'py, PyAny>, from_rate: i64, to_rate
     let (from, to) = (rate_arg(from_rate), rate_arg(to_rate));
     let out = detached(py, || match pcm {
         Pcm::F32(s) => {
-            check_finite(s)?;
+            cadence_core::samples::check_samples(s)?;
             cadence_core::resample::resample(s, from, to)
         }
         Pcm::I16(s) => {

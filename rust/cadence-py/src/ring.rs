@@ -86,18 +86,6 @@ pub(crate) fn pcm_arg<'py>(
     Err(invalid_audio(py, format!("{what} must be float32 or int16, got {}", describe(obj))))
 }
 
-pub(crate) fn check_finite(s: &[f32]) -> cadence_core::Result<()> {
-    // Branch-free (vectorisable) scan first; locate the index only on failure.
-    const EXP: u32 = 0x7f80_0000;
-    if !s.iter().fold(false, |bad, v| bad | (v.to_bits() & EXP == EXP)) {
-        return Ok(());
-    }
-    match s.iter().position(|v| !v.is_finite()) {
-        None => Ok(()),
-        Some(i) => Err(CadenceError::InvalidAudio(format!("non-finite sample {} at index {i}", s[i]))),
-    }
-}
-
 /// Map a Python int to `usize`, raising `InvalidArgumentError` when negative.
 pub(crate) fn non_negative(py: Python<'_>, name: &str, v: i64) -> PyResult<usize> {
     usize::try_from(v).map_err(|_| invalid_argument(py, format!("{name} must be >= 0, got {v}")))
@@ -139,7 +127,7 @@ impl AudioRing {
         }
         detached(py, || match pcm {
             Pcm::F32(s) => {
-                check_finite(s)?;
+                cadence_core::samples::check_samples(s)?;
                 ring.write(s)
             }
             Pcm::I16(s) => ring.write_iter(s.iter().map(|&v| v as f32 * (1.0 / 32768.0))),
