@@ -182,9 +182,14 @@ def test_bad_chunks_raise_and_leave_state(chunk: object, exc: type[Exception], m
 
 
 def test_bad_construction() -> None:
-    for rate in (11025, 0, -16000, 96000):
-        with pytest.raises(errors.UnsupportedRateError):
+    for rate in (11025, 0, -16000, 96000, 2**32 + 16000, 2**100):
+        # the message names the rate given, not a clamped stand-in
+        with pytest.raises(errors.UnsupportedRateError, match=f"rate {rate} Hz"):
             Framer(rate)
+    with pytest.raises(errors.UnsupportedRateError, match="rate -48000 Hz"):
+        OutputFramer(24000, -48000)
+    with pytest.raises(errors.UnsupportedRateError, match="rate -1 Hz"):
+        resample(np.zeros(4, dtype=np.float32), -1, 16000)
     with pytest.raises(errors.UnsupportedRateError):
         OutputFramer(16000, 32000)
     with pytest.raises(errors.InvalidArgumentError):

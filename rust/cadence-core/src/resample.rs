@@ -19,7 +19,8 @@ use crate::error::{CadenceError, Result};
 
 /// Rates accepted by [`Resampler::new`] (Hz).
 pub const SUPPORTED_RATES: [u32; 6] = [8_000, 16_000, 22_050, 24_000, 44_100, 48_000];
-pub(crate) const SUPPORTED_TEXT: &str = "8000, 16000, 22050, 24000, 44100, 48000";
+/// [`SUPPORTED_RATES`] as text, for error messages.
+pub const SUPPORTED_TEXT: &str = "8000, 16000, 22050, 24000, 44100, 48000";
 /// Stopband attenuation of the Kaiser design (dB).
 pub const STOPBAND_DB: f64 = 80.0;
 /// Passband edge as a fraction of the lower Nyquist frequency.

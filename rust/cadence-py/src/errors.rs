@@ -26,11 +26,15 @@ fn class_name(e: &CadenceError) -> &'static str {
 
 /// Convert a core error into the matching `cadence.errors` exception.
 pub fn to_pyerr(py: Python<'_>, e: CadenceError) -> PyErr {
+    new_error(py, class_name(&e), e.to_string())
+}
+
+/// An exception of the `cadence.errors` class `name` with message `msg`.
+fn new_error(py: Python<'_>, name: &str, msg: String) -> PyErr {
     let module = ERRORS_MODULE.get_or_try_init(py, || {
         py.import("cadence.errors").map(|m| m.unbind())
     });
-    let msg = e.to_string();
-    match module.and_then(|m| m.bind(py).getattr(class_name(&e))) {
+    match module.and_then(|m| m.bind(py).getattr(name)) {
         Ok(cls) => match cls.downcast_into::<PyType>() {
             Ok(t) => PyErr::from_type(t, msg),
             Err(_) => pyo3::exceptions::PyRuntimeError::new_err(msg),
@@ -63,4 +67,17 @@ pub fn invalid_audio(py: Python<'_>, msg: impl Into<String>) -> PyErr {
 
 pub fn invalid_argument(py: Python<'_>, msg: impl Into<String>) -> PyErr {
     to_pyerr(py, CadenceError::InvalidArgument(msg.into()))
+}
+
+/// A sample-rate argument (taken as `i128` so that any plausible Python int
+/// arrives intact): one that is not a `u32` raises `UnsupportedRateError`
+/// naming the value as given; the core checks the rest.
+pub fn rate_arg(py: Python<'_>, rate: i128) -> PyResult<u32> {
+    u32::try_from(rate).map_err(|_| {
+        new_error(
+            py,
+            "UnsupportedRateError",
+            format!("unsupported sample rate {rate} Hz (supported: {})", cadence_core::resample::SUPPORTED_TEXT),
+        )
+    })
 }

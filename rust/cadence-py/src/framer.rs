@@ -12,13 +12,9 @@ use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
-use crate::errors::{detached, map};
+use crate::errors::{detached, map, rate_arg};
 use crate::ring::{non_negative, pcm_arg};
 
-fn rate_arg(rate: i64) -> u32 {
-    // Out-of-range values become 0, which the core rejects as unsupported.
-    u32::try_from(rate).unwrap_or(0)
-}
 
 fn frames_array(py: Python<'_>, buf: Vec<f32>) -> PyResult<Bound<'_, PyArray2<f32>>> {
     let n = buf.len() / FRAME_SAMPLES;
@@ -37,10 +33,10 @@ pub struct Framer {
 impl Framer {
     #[new]
     #[pyo3(signature = (rate, channels = 1, max_chunk_samples = 480_000))]
-    fn new(py: Python<'_>, rate: i64, channels: i64, max_chunk_samples: i64) -> PyResult<Self> {
+    fn new(py: Python<'_>, rate: i128, channels: i64, max_chunk_samples: i64) -> PyResult<Self> {
         let channels = non_negative(py, "channels", channels)?;
         let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
-        Ok(Framer { inner: map(py, CoreFramer::new(rate_arg(rate), channels, max))? })
+        Ok(Framer { inner: map(py, CoreFramer::new(rate_arg(py, rate)?, channels, max))? })
     }
 
     /// Frame one chunk (1-D interleaved or 2-D `(n, channels)`, float32 or
@@ -117,9 +113,14 @@ pub struct OutputFramer {
 impl OutputFramer {
     #[new]
     #[pyo3(signature = (in_rate, out_rate = 48000, max_chunk_samples = 480_000))]
-    fn new(py: Python<'_>, in_rate: i64, out_rate: i64, max_chunk_samples: i64) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        in_rate: i128,
+        out_rate: i128,
+        max_chunk_samples: i64,
+    ) -> PyResult<Self> {
         let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
-        Ok(OutputFramer { inner: map(py, CoreOutputFramer::new(rate_arg(in_rate), rate_arg(out_rate), max))? })
+        Ok(OutputFramer { inner: map(py, CoreOutputFramer::new(rate_arg(py, in_rate)?, rate_arg(py, out_rate)?, max))? })
     }
 
     /// Resample one mono chunk (1-D float32 or int16); returns float32 samples.
@@ -176,10 +177,15 @@ impl OutputFramer {
 /// `ceil(len(x) * to_rate / from_rate)` samples aligned with the input.
 #[pyfunction]
 #[pyo3(signature = (x, from_rate, to_rate))]
-fn resample<'py>(py: Python<'py>, x: &Bound<'py, PyAny>, from_rate: i64, to_rate: i64) -> PyResult<Bound<'py, PyArray1<f32>>> {
+fn resample<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    from_rate: i128,
+    to_rate: i128,
+) -> PyResult<Bound<'py, PyArray1<f32>>> {
     let arg = pcm_arg(py, x, "x", None)?;
     let pcm = arg.pcm();
-    let (from, to) = (rate_arg(from_rate), rate_arg(to_rate));
+    let (from, to) = (rate_arg(py, from_rate)?, rate_arg(py, to_rate)?);
     let out = detached(py, || match pcm {
         Pcm::F32(s) => {
             cadence_core::samples::check_samples(s)?;
