@@ -41,7 +41,10 @@ from cadence.messages import (
     VisemeTiming,
     WordTiming,
     decode,
+    decode_json,
     encode,
+    encode_into,
+    encode_json,
 )
 
 
@@ -66,6 +69,27 @@ def test_ts_ns_must_be_non_negative() -> None:
     with pytest.raises(InvalidArgumentError, match="ts_ns"):
         Heartbeat("c", -1)
     assert Heartbeat("c", 0).ts_ns == 0
+
+
+def test_ts_ns_must_fit_int64_nanoseconds() -> None:
+    # beyond this msgpack cannot carry it: the message would be unencodable
+    with pytest.raises(InvalidArgumentError, match="ts_ns"):
+        Heartbeat("c", 2**63)
+    assert decode(encode(Heartbeat("c", 2**63 - 1))).ts_ns == 2**63 - 1
+    with pytest.raises(MessageDecodeError):
+        decode_json(b'{"type":"control.heartbeat","conversation_id":"c","ts_ns":1' + b"0" * 25 + b"}")
+
+
+def test_encode_out_of_range_int_is_a_cadence_error() -> None:
+    # an int field beyond msgpack's range: a clear InvalidArgumentError, not OverflowError
+    msg = Commit("c", 0, 2**70)
+    for enc in (encode, lambda m: encode_into(m, bytearray())):
+        with pytest.raises(InvalidArgumentError, match="cannot encode Commit"):
+            enc(msg)
+    # JSON can spell such an int, but what decode_json accepts must be a valid
+    # wire message (msgpack-encodable), so it is refused there
+    with pytest.raises(MessageDecodeError, match="64-bit"):
+        decode_json(encode_json(msg))
 
 
 def test_errors_are_cadence_value_errors() -> None:

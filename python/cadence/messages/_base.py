@@ -40,6 +40,7 @@ from cadence.errors import InvalidArgumentError
 __all__ = [
     "MessageBase",
     "MAX_CONVERSATION_ID_CHARS",
+    "MAX_TS_NS",
     "check_probability",
     "check_non_negative",
     "check_finite",
@@ -50,6 +51,9 @@ __all__ = [
 
 #: Longest accepted conversation id (ids are short opaque strings, e.g. a UUID).
 MAX_CONVERSATION_ID_CHARS = 128
+#: Latest media timestamp (int64 nanoseconds, ~292 years): msgpack and the
+#: Rust side carry 64-bit ints, so a larger value could not be encoded.
+MAX_TS_NS = 2**63 - 1
 _REPR_BYTES = 16
 
 
@@ -103,7 +107,7 @@ class MessageBase(msgspec.Struct, frozen=True, tag_field="type"):
 
     ``conversation_id`` names the conversation (non-empty, at most 128 characters);
     ``ts_ns`` is the media timestamp in nanoseconds on the conversation's single
-    monotonic clock (non-negative). Subclasses set an explicit ``tag`` and, when
+    monotonic clock (``0 <= ts_ns <= MAX_TS_NS``). Subclasses set an explicit ``tag`` and, when
     they validate more, call ``super().__post_init__()`` first.
     """
 
@@ -117,8 +121,8 @@ class MessageBase(msgspec.Struct, frozen=True, tag_field="type"):
                 f"conversation_id must have 1..{MAX_CONVERSATION_ID_CHARS} characters, "
                 f"got {len(cid)}"
             )
-        if self.ts_ns < 0:
-            raise InvalidArgumentError(f"ts_ns must be >= 0, got {self.ts_ns!r}")
+        if not 0 <= self.ts_ns <= MAX_TS_NS:
+            raise InvalidArgumentError(f"ts_ns must be in [0, 2**63 - 1], got {self.ts_ns!r}")
 
     def __repr__(self) -> str:
         # Payload bytes (PCM, pixels) are shown by size: a frame's repr in a log or

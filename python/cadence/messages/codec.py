@@ -71,6 +71,15 @@ def _input_size(data: object, what: str) -> int:
         ) from None
 
 
+# What msgspec raises for a message it cannot encode: an int beyond 64 bits
+# (OverflowError), a field of an unsupported type (TypeError).
+_ENCODE_FAILURES: Final = (OverflowError, TypeError, msgspec.EncodeError)
+
+
+def _unencodable(msg: Message, what: str, exc: Exception) -> InvalidArgumentError:
+    return InvalidArgumentError(f"cannot encode {type(msg).__name__} as {what}: {exc}")
+
+
 def _check_size(n: int, max_size: int, what: str) -> None:
     if n > max_size:
         raise OversizeError(f"{what} message of {n} bytes exceeds the maximum of {max_size}")
@@ -80,10 +89,14 @@ def encode(msg: Message) -> bytes:
     """Encode a message to msgpack (a map with a ``"type"`` tag).
 
     Raises :class:`InvalidArgumentError` for an object that is not a Cadence
-    message and :class:`OversizeError` past :data:`MAX_MESSAGE_BYTES`.
+    message or that msgpack cannot carry (an int field beyond 64 bits, a field
+    of the wrong type) and :class:`OversizeError` past :data:`MAX_MESSAGE_BYTES`.
     """
     _check_message(msg)
-    data = _ENCODER.encode(msg)
+    try:
+        data = _ENCODER.encode(msg)
+    except _ENCODE_FAILURES as exc:
+        raise _unencodable(msg, "msgpack", exc) from exc
     _check_size(len(data), MAX_MESSAGE_BYTES, "msgpack")
     return data
 
@@ -94,7 +107,10 @@ def encode_into(msg: Message, buffer: bytearray, offset: int = 0) -> int:
     Lets a sender reuse one buffer per connection instead of allocating per message.
     """
     _check_message(msg)
-    _ENCODER.encode_into(msg, buffer, offset)
+    try:
+        _ENCODER.encode_into(msg, buffer, offset)
+    except _ENCODE_FAILURES as exc:
+        raise _unencodable(msg, "msgpack", exc) from exc
     end = len(buffer)
     _check_size(end - offset, MAX_MESSAGE_BYTES, "msgpack")
     return end
@@ -116,7 +132,10 @@ def decode(data: bytes | bytearray | memoryview, *, max_size: int = MAX_MESSAGE_
 def encode_json(msg: Message) -> bytes:
     """Encode a message to UTF-8 JSON (bytes fields become base64 strings)."""
     _check_message(msg)
-    data = _JSON_ENCODER.encode(msg)
+    try:
+        data = _JSON_ENCODER.encode(msg)
+    except _ENCODE_FAILURES as exc:
+        raise _unencodable(msg, "JSON", exc) from exc
     _check_size(len(data), MAX_JSON_MESSAGE_BYTES, "JSON")
     return data
 
@@ -124,9 +143,24 @@ def encode_json(msg: Message) -> bytes:
 def decode_json(
     data: bytes | bytearray | memoryview | str, *, max_size: int = MAX_JSON_MESSAGE_BYTES
 ) -> Message:
-    """Decode one JSON message; same errors as :func:`decode`."""
+    """Decode one JSON message; same errors as :func:`decode`.
+
+    A JSON int beyond 64 bits is refused (MessageDecodeError): whatever decodes
+    is a valid wire message.
+    """
     _check_size(_input_size(data, "JSON"), max_size, "JSON")
     try:
-        return _JSON_DECODER.decode(data)  # type: ignore[no-any-return]
+        msg = _JSON_DECODER.decode(data)
     except _DECODE_FAILURES as exc:
         raise MessageDecodeError(f"cannot decode JSON message: {exc}") from exc
+    # JSON numbers are unbounded; a message is valid only if the wire format
+    # (64-bit msgpack ints) can carry it. Traces and debugging only: the extra
+    # encode is affordable here.
+    try:
+        _ENCODER.encode(msg)
+    except _ENCODE_FAILURES as exc:
+        raise MessageDecodeError(
+            f"cannot decode JSON message: {type(msg).__name__} has a value msgpack cannot carry "
+            f"(ints are 64-bit): {exc}"
+        ) from exc
+    return msg  # type: ignore[no-any-return]
