@@ -71,6 +71,20 @@ def test_discard_wastes_audio_and_blocks_appends() -> None:
     assert issubclass(EpochClosedError, LedgerError)
 
 
+def test_epoch_outside_u64_is_a_clear_error_and_changes_nothing() -> None:
+    led = SpeculationLedger()
+    led.open(3)
+    for bad in (-1, 2**64, 2**100):
+        for call in (led.open, led.commit, led.discard, led.close, led.state, led.pending):
+            with pytest.raises(InvalidArgumentError, match="epoch"):
+                call(bad)
+        with pytest.raises(InvalidArgumentError, match="epoch"):
+            led.append(bad, "x")
+    assert led.latest == 3 and led.draft == 3 and led.metrics()["drafts_opened"] == 1
+    led.open(2**64 - 1)  # the top of the range is fine
+    assert led.state(3) == "discarded"
+
+
 # --- stateful test against a reference model ------------------------------------
 
 STATES = ("draft", "committed", "discarded", "closed")

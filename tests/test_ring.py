@@ -100,6 +100,17 @@ def test_bad_arguments() -> None:
         ring.read(-1)
     with pytest.raises(errors.OversizeError):
         ring.read_exact(9)
+    # ints beyond 64 bits: CadenceErrors too, not OverflowError
+    for huge in (2**64, 2**100):
+        with pytest.raises(errors.InvalidArgumentError, match="capacity"):
+            AudioRing(huge)
+        with pytest.raises(errors.OversizeError):
+            ring.read_exact(huge)
+        with pytest.raises(errors.InvalidArgumentError, match=">= 0"):
+            ring.read(-huge)
+    ring.write(np.ones(3, dtype=np.float32))
+    assert len(ring.peek(2**63)) == 3 and len(ring.read(2**64)) == 3  # "up to n"
+    assert ring.skip(2**100) == 0
 
 
 @pytest.mark.parametrize("overrun", ["error", "overwrite"])

@@ -31,6 +31,9 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use crate::error::{CadenceError, Result};
 
+/// Largest ring capacity, in samples (2^31: 8 GiB of f32).
+pub const MAX_CAPACITY: usize = 1 << 31;
+
 /// What a write that does not fit does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overrun {
@@ -112,10 +115,9 @@ impl AudioRing {
         if capacity == 0 {
             return Err(CadenceError::InvalidArgument("ring capacity must be at least 1".into()));
         }
-        if capacity > (1usize << 31) {
+        if capacity > MAX_CAPACITY {
             return Err(CadenceError::InvalidArgument(format!(
-                "ring capacity {capacity} exceeds the maximum of {}",
-                1usize << 31
+                "ring capacity {capacity} exceeds the maximum of {MAX_CAPACITY}"
             )));
         }
         let slots = (0..capacity).map(|_| UnsafeCell::new(0.0)).collect::<Vec<_>>().into_boxed_slice();

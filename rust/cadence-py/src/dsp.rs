@@ -6,7 +6,7 @@ use numpy::{PyArray1, PyArray2, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethod
 use pyo3::prelude::*;
 use std::borrow::Cow;
 
-use crate::errors::{detached, invalid_audio, map};
+use crate::errors::{detached, invalid_argument, invalid_audio, map};
 
 /// Streaming per-frame features: 6 scalars then `n_mels` log-mel bands per
 /// 10 ms frame (see `cadence_core::dsp` for the definitions).
@@ -19,8 +19,12 @@ pub struct FeatureExtractor {
 #[pymethods]
 impl FeatureExtractor {
     #[new]
-    #[pyo3(signature = (n_mels = dsp::DEFAULT_N_MELS), text_signature = "(n_mels=40)")]
-    fn new(py: Python<'_>, n_mels: usize) -> PyResult<Self> {
+    #[pyo3(signature = (n_mels = dsp::DEFAULT_N_MELS as i128), text_signature = "(n_mels=40)")]
+    fn new(py: Python<'_>, n_mels: i128) -> PyResult<Self> {
+        // i128: a negative or huge int is an InvalidArgumentError, not OverflowError.
+        let n_mels = usize::try_from(n_mels).map_err(|_| {
+            invalid_argument(py, format!("n_mels must be in 1..={}, got {n_mels}", dsp::MAX_N_MELS))
+        })?;
         let inner = map(py, CoreExtractor::new(n_mels))?;
         let names = inner.names();
         Ok(FeatureExtractor { inner, names })

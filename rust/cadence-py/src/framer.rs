@@ -33,7 +33,7 @@ pub struct Framer {
 impl Framer {
     #[new]
     #[pyo3(signature = (rate, channels = 1, max_chunk_samples = 480_000))]
-    fn new(py: Python<'_>, rate: i128, channels: i64, max_chunk_samples: i64) -> PyResult<Self> {
+    fn new(py: Python<'_>, rate: i128, channels: i128, max_chunk_samples: i128) -> PyResult<Self> {
         let channels = non_negative(py, "channels", channels)?;
         let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
         Ok(Framer { inner: map(py, CoreFramer::new(rate_arg(py, rate)?, channels, max))? })
@@ -117,7 +117,7 @@ impl OutputFramer {
         py: Python<'_>,
         in_rate: i128,
         out_rate: i128,
-        max_chunk_samples: i64,
+        max_chunk_samples: i128,
     ) -> PyResult<Self> {
         let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
         Ok(OutputFramer { inner: map(py, CoreOutputFramer::new(rate_arg(py, in_rate)?, rate_arg(py, out_rate)?, max))? })

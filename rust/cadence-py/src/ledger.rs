@@ -5,7 +5,14 @@ use cadence_core::ledger::{EpochState, Ledger};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::errors::map;
+use crate::errors::{invalid_argument, map};
+
+/// An epoch argument: any Python int; outside `u64` is `InvalidArgumentError`
+/// (not pyo3's OverflowError).
+fn epoch_arg(py: Python<'_>, epoch: i128) -> PyResult<u64> {
+    u64::try_from(epoch)
+        .map_err(|_| invalid_argument(py, format!("epoch must be in [0, 2**64 - 1], got {epoch}")))
+}
 
 /// The speculation commit/discard ledger (see `cadence_core::ledger`).
 #[pyclass(module = "cadence._core")]
@@ -21,26 +28,26 @@ impl SpeculationLedger {
     }
 
     /// Open a new draft epoch; discards the previous draft.
-    fn open(&mut self, py: Python<'_>, epoch: u64) -> PyResult<()> {
-        map(py, self.inner.open(epoch))
+    fn open(&mut self, py: Python<'_>, epoch: i128) -> PyResult<()> {
+        map(py, self.inner.open(epoch_arg(py, epoch)?))
     }
 
     /// Append an item (any object) to a draft or a committed, unclosed epoch.
     #[pyo3(signature = (epoch, item, audio_seconds = 0.0))]
-    fn append(&mut self, py: Python<'_>, epoch: u64, item: Py<PyAny>, audio_seconds: f64) -> PyResult<()> {
-        map(py, self.inner.append_with_audio(epoch, item, audio_seconds))
+    fn append(&mut self, py: Python<'_>, epoch: i128, item: Py<PyAny>, audio_seconds: f64) -> PyResult<()> {
+        map(py, self.inner.append_with_audio(epoch_arg(py, epoch)?, item, audio_seconds))
     }
 
-    fn commit(&mut self, py: Python<'_>, epoch: u64) -> PyResult<()> {
-        map(py, self.inner.commit(epoch))
+    fn commit(&mut self, py: Python<'_>, epoch: i128) -> PyResult<()> {
+        map(py, self.inner.commit(epoch_arg(py, epoch)?))
     }
 
-    fn discard(&mut self, py: Python<'_>, epoch: u64) -> PyResult<()> {
-        map(py, self.inner.discard(epoch))
+    fn discard(&mut self, py: Python<'_>, epoch: i128) -> PyResult<()> {
+        map(py, self.inner.discard(epoch_arg(py, epoch)?))
     }
 
-    fn close(&mut self, py: Python<'_>, epoch: u64) -> PyResult<()> {
-        map(py, self.inner.close(epoch))
+    fn close(&mut self, py: Python<'_>, epoch: i128) -> PyResult<()> {
+        map(py, self.inner.close(epoch_arg(py, epoch)?))
     }
 
     /// Not-yet-released items of committed epochs, by epoch then append order.
@@ -49,13 +56,13 @@ impl SpeculationLedger {
     }
 
     /// "draft", "committed", "discarded" or "closed".
-    fn state(&self, py: Python<'_>, epoch: u64) -> PyResult<&'static str> {
-        map(py, self.inner.state(epoch).map(EpochState::as_str))
+    fn state(&self, py: Python<'_>, epoch: i128) -> PyResult<&'static str> {
+        map(py, self.inner.state(epoch_arg(py, epoch)?).map(EpochState::as_str))
     }
 
     /// Items of `epoch` appended and neither released nor wasted.
-    fn pending(&self, py: Python<'_>, epoch: u64) -> PyResult<usize> {
-        map(py, self.inner.pending(epoch))
+    fn pending(&self, py: Python<'_>, epoch: i128) -> PyResult<usize> {
+        map(py, self.inner.pending(epoch_arg(py, epoch)?))
     }
 
     /// The newest epoch ever opened, or None.

@@ -87,8 +87,13 @@ pub(crate) fn pcm_arg<'py>(
 }
 
 /// Map a Python int to `usize`, raising `InvalidArgumentError` when negative.
-pub(crate) fn non_negative(py: Python<'_>, name: &str, v: i64) -> PyResult<usize> {
-    usize::try_from(v).map_err(|_| invalid_argument(py, format!("{name} must be >= 0, got {v}")))
+/// Taken as `i128` so that any plausible int arrives (no OverflowError); a
+/// value past `usize::MAX` saturates, which every caller treats as "too big".
+pub(crate) fn non_negative(py: Python<'_>, name: &str, v: i128) -> PyResult<usize> {
+    if v < 0 {
+        return Err(invalid_argument(py, format!("{name} must be >= 0, got {v}")));
+    }
+    Ok(usize::try_from(v).unwrap_or(usize::MAX))
 }
 
 /// Lock-free single-producer/single-consumer ring of float32 samples.
@@ -101,7 +106,7 @@ pub struct AudioRing {
 impl AudioRing {
     #[new]
     #[pyo3(signature = (capacity, overrun = "error"))]
-    fn new(py: Python<'_>, capacity: i64, overrun: &str) -> PyResult<Self> {
+    fn new(py: Python<'_>, capacity: i128, overrun: &str) -> PyResult<Self> {
         let policy = match overrun {
             "error" => Overrun::Error,
             "overwrite" => Overrun::OverwriteOldest,
@@ -109,8 +114,16 @@ impl AudioRing {
                 return Err(invalid_argument(py, format!("overrun must be 'error' or 'overwrite', got {other:?}")));
             }
         };
-        let capacity = usize::try_from(capacity)
-            .map_err(|_| invalid_argument(py, format!("ring capacity must be at least 1, got {capacity}")))?;
+        if capacity < 1 {
+            return Err(invalid_argument(py, format!("ring capacity must be at least 1, got {capacity}")));
+        }
+        if capacity > cadence_core::ring::MAX_CAPACITY as i128 {
+            return Err(invalid_argument(
+                py,
+                format!("ring capacity {capacity} exceeds the maximum of {}", cadence_core::ring::MAX_CAPACITY),
+            ));
+        }
+        let capacity = capacity as usize;
         let inner = crate::errors::map(py, CoreRing::new(capacity, policy))?;
         Ok(AudioRing { inner })
     }
@@ -150,7 +163,7 @@ impl AudioRing {
     }
 
     /// Read and consume up to `n` samples (fewer if fewer are available).
-    fn read<'py>(&self, py: Python<'py>, n: i64) -> PyResult<Bound<'py, PyArray1<f32>>> {
+    fn read<'py>(&self, py: Python<'py>, n: i128) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let n = non_negative(py, "n", n)?;
         let mut buf = vec![0.0f32; n.min(self.inner.capacity())];
         let ring = &self.inner;
@@ -161,7 +174,7 @@ impl AudioRing {
 
     /// Read exactly `n` samples, or return None (counting an underrun) and
     /// consume nothing when fewer are available.
-    fn read_exact<'py>(&self, py: Python<'py>, n: i64) -> PyResult<Option<Bound<'py, PyArray1<f32>>>> {
+    fn read_exact<'py>(&self, py: Python<'py>, n: i128) -> PyResult<Option<Bound<'py, PyArray1<f32>>>> {
         let n = non_negative(py, "n", n)?;
         let cap = self.inner.capacity();
         if n > cap {
@@ -174,7 +187,7 @@ impl AudioRing {
     }
 
     /// Copy up to `n` of the oldest samples without consuming them.
-    fn peek<'py>(&self, py: Python<'py>, n: i64) -> PyResult<Bound<'py, PyArray1<f32>>> {
+    fn peek<'py>(&self, py: Python<'py>, n: i128) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let n = non_negative(py, "n", n)?;
         let mut buf = vec![0.0f32; n.min(self.inner.capacity())];
         let ring = &self.inner;
@@ -184,7 +197,7 @@ impl AudioRing {
     }
 
     /// Drop up to `n` of the oldest samples; returns how many were dropped.
-    fn skip(&self, py: Python<'_>, n: i64) -> PyResult<usize> {
+    fn skip(&self, py: Python<'_>, n: i128) -> PyResult<usize> {
         let n = non_negative(py, "n", n)?;
         crate::errors::map(py, self.inner.skip(n))
     }
