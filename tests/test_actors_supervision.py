@@ -207,3 +207,37 @@ async def test_clean_bounded_shutdown_with_stuck_actor(autojump_clock):
     assert ("stuck", "stop", pytest.approx(t0 + 0.5)) in log
     assert ("idle", "stop", pytest.approx(t0)) in log
     assert stuck.stopped and idle.stopped
+
+
+class StopsItself(Actor):
+    """Awaits the stop of itself (or of its supervisor) inside its handler."""
+
+    def __init__(self, log: list, target: str = "self") -> None:
+        self.log, self.target = log, target
+
+    async def handle(self, msg):
+        if self.target == "self":
+            await self.ref.stop(timeout=0.5)
+        else:
+            await self.system.supervisor(self.target).stop(timeout=0.5)
+        self.log.append(("handler returned", trio.current_time()))
+        return "bye"
+
+    async def on_stop(self):
+        self.log.append(("stop", trio.current_time()))
+
+
+@pytest.mark.parametrize("target", ["self", "sup"])
+async def test_stopping_itself_from_its_handler_does_not_deadlock(autojump_clock, target):
+    # Waiting for its own end from inside its handler used to wait forever
+    # (shielded), so the actor never stopped and shutdown hung.
+    log: list = []
+    with trio.fail_after(5):
+        async with open_actor_system(shutdown_timeout=0.5) as system:
+            sup = system.spawn_supervisor("sup")
+            ref = sup.spawn(lambda: StopsItself(log, target), "me")
+            t0 = trio.current_time()
+            assert await ref.request("go", timeout=1) == "bye"
+            await trio.sleep(0.01)
+            assert ref.stopped
+    assert log == [("handler returned", t0), ("stop", t0)]

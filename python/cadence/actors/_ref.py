@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from cadence.actors._trace import current_actor
 from cadence.errors import RequestTimeoutError
 
 if TYPE_CHECKING:
@@ -69,8 +70,15 @@ class ActorRef:
 
     async def stop(self, timeout: float = 1.0) -> None:
         """Stop the actor and wait until it has: the current handler may finish
-        within ``timeout`` s, then it is cancelled; ``on_stop`` is bounded too."""
+        within ``timeout`` s, then it is cancelled; ``on_stop`` is bounded too.
+
+        Called by the actor itself (from its handler or a task it started), it
+        cannot wait for its own end: it requests the stop and returns, and the
+        actor stops once the current handler returns (or at the deadline).
+        """
         self._cell.request_stop(trio.current_time() + timeout)
+        if current_actor.get() == self.name:
+            return
         with trio.CancelScope(shield=True):
             await self._cell.stopped.wait()
 

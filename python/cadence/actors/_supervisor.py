@@ -22,6 +22,7 @@ import trio
 from cadence.actors._actor import Actor
 from cadence.actors._cell import ActorCell
 from cadence.actors._mailbox import MailboxSpec
+from cadence.actors._trace import current_actor
 from cadence.errors import EscalationError, InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -149,9 +150,28 @@ class Supervisor:
             self.scope.cancel()
 
     async def stop(self, timeout: float = 1.0) -> None:
+        """Stop every child (bounded by ``timeout``) and wait until all have.
+
+        Called from inside one of its own actors, it cannot wait for that
+        actor's end: it requests the stop and returns.
+        """
         self.request_stop(trio.current_time() + timeout)
+        if self.runs_current_actor():
+            return
         with trio.CancelScope(shield=True):
             await self.stopped.wait()
+
+    def runs_current_actor(self) -> bool:
+        """Whether the calling task belongs to an actor of this subtree."""
+        name = current_actor.get()
+        todo: list[Supervisor] = [self]
+        while todo:
+            for child in todo.pop().children:
+                if isinstance(child, Supervisor):
+                    todo.append(child)
+                elif child.name == name:
+                    return True
+        return False
 
     def finish(self) -> None:
         if self.stopped.is_set():

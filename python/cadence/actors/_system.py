@@ -110,7 +110,11 @@ class ActorSystem:
             self.root.finish()
 
     async def shutdown(self, timeout: float) -> None:
+        """Stop every actor (bounded by ``timeout``) and wait, unless called from
+        inside an actor, which cannot wait for its own end (see ``Supervisor.stop``)."""
         self.root.request_stop(trio.current_time() + timeout)
+        if self.root.runs_current_actor():
+            return
         with trio.CancelScope(shield=True):
             await self.root.stopped.wait()
 
