@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 import pytest
 import trio
@@ -12,6 +13,7 @@ from cadence.errors import (
     ActorError,
     ActorStoppedError,
     EscalationError,
+    InvalidArgumentError,
     RequestTimeoutError,
 )
 
@@ -241,3 +243,19 @@ async def test_stopping_itself_from_its_handler_does_not_deadlock(autojump_clock
             await trio.sleep(0.01)
             assert ref.stopped
     assert log == [("handler returned", t0), ("stop", t0)]
+
+
+@pytest.mark.parametrize("bad", [math.nan, -1.0, "1", None])
+async def test_bad_timeouts_are_invalid_argument_errors(autojump_clock, bad):
+    async with open_actor_system() as system:
+        ref = system.spawn(lambda: Crashy("a", []), "a")
+        with pytest.raises(InvalidArgumentError, match="timeout"):
+            await ref.request("x", timeout=bad)
+        with pytest.raises(InvalidArgumentError, match="timeout"):
+            await ref.stop(timeout=bad)  # NaN used to mean "no deadline at all"
+        with pytest.raises(InvalidArgumentError, match="timeout"):
+            ref.stop_nowait(timeout=bad)
+        with pytest.raises(InvalidArgumentError, match="timeout"):
+            await system.spawn_supervisor("sup").stop(timeout=bad)
+        assert not ref.stopped
+        assert await ref.request("x", timeout=1) == "x"

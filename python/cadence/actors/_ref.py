@@ -7,12 +7,19 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from cadence.actors._trace import current_actor
-from cadence.errors import RequestTimeoutError
+from cadence.errors import InvalidArgumentError, RequestTimeoutError
 
 if TYPE_CHECKING:
     from cadence.actors._cell import ActorCell, ActorStatistics
 
 __all__ = ["ActorRef"]
+
+
+def _check_timeout(timeout: object) -> float:
+    """A timeout in seconds: a real number >= 0 (``math.inf``: none). NaN is refused."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
+        raise InvalidArgumentError(f"timeout must be a number of seconds >= 0, got {timeout!r}")
+    return float(timeout)
 
 
 class ActorRef:
@@ -55,6 +62,7 @@ class ActorRef:
         ActorStoppedError if the actor stops first, ActorError if its handler
         raised, MailboxFullError if a drop/reject policy discarded the request.
         """
+        _check_timeout(timeout)
         reply = self._cell.make_request(msg)
         with trio.move_on_after(timeout) as scope:
             await self._cell.mailbox.put(reply.envelope)
@@ -76,7 +84,7 @@ class ActorRef:
         cannot wait for its own end: it requests the stop and returns, and the
         actor stops once the current handler returns (or at the deadline).
         """
-        self._cell.request_stop(trio.current_time() + timeout)
+        self._cell.request_stop(trio.current_time() + _check_timeout(timeout))
         if current_actor.get() == self.name:
             return
         with trio.CancelScope(shield=True):
@@ -84,7 +92,7 @@ class ActorRef:
 
     def stop_nowait(self, timeout: float = 1.0) -> None:
         """Ask the actor to stop; do not wait."""
-        self._cell.request_stop(trio.current_time() + timeout)
+        self._cell.request_stop(trio.current_time() + _check_timeout(timeout))
 
     def statistics(self) -> ActorStatistics:
         return self._cell.statistics()

@@ -22,6 +22,7 @@ import trio
 from cadence.actors._actor import Actor
 from cadence.actors._cell import ActorCell
 from cadence.actors._mailbox import MailboxSpec
+from cadence.actors._ref import _check_timeout
 from cadence.actors._trace import current_actor
 from cadence.errors import EscalationError, InvalidArgumentError
 
@@ -155,7 +156,7 @@ class Supervisor:
         Called from inside one of its own actors, it cannot wait for that
         actor's end: it requests the stop and returns.
         """
-        self.request_stop(trio.current_time() + timeout)
+        self.request_stop(trio.current_time() + _check_timeout(timeout))
         if self.runs_current_actor():
             return
         with trio.CancelScope(shield=True):
