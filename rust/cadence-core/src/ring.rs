@@ -231,6 +231,10 @@ impl AudioRing {
                         .compare_exchange(r, need_r, Ordering::AcqRel, Ordering::Acquire)
                         .is_ok()
                     {
+                        // Pairs with the acquire fence of a concurrent `peek`:
+                        // a peek that loads any slot stored after this claim
+                        // also sees the claim and discards its copy.
+                        std::sync::atomic::fence(Ordering::Release);
                         self.overrun_events.fetch_add(1, Ordering::Relaxed);
                         self.overrun_samples.fetch_add(need_r - r, Ordering::Relaxed);
                         break;
@@ -334,8 +338,12 @@ impl AudioRing {
                         .compare_exchange(r, r + k as u64, Ordering::AcqRel, Ordering::Acquire)
                         .is_ok()
             } else {
-                // A peek is valid if nothing it copied was reclaimed meanwhile.
-                self.read_pos.load(Ordering::Acquire) == r
+                // A peek is valid if nothing it copied was reclaimed meanwhile
+                // (a seqlock read). The fence keeps the relaxed slot loads above
+                // from being satisfied after the re-check: an Acquire load alone
+                // orders only what follows it.
+                std::sync::atomic::fence(Ordering::Acquire);
+                self.read_pos.load(Ordering::Relaxed) == r
             };
             if ok {
                 return (k, avail);
