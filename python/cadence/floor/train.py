@@ -171,9 +171,10 @@ def main(argv: list[str]) -> int:
 
     net = build(args.hidden, args.proj, args.dropout, args.input_noise)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=args.lr, total_steps=args.epochs * (len(_windows(train_n, rng)) // args.batch + 1)
-    )
+    # upper bound of windows per epoch (_windows draws a random start per file)
+    max_windows = sum(len(x) // WINDOW + 2 for x, _y, _w in train_n)
+    total_steps = args.epochs * (max_windows // args.batch + 1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=total_steps)
     head_w = torch.tensor([1.0, 1.0, 0.7, 0.3, 1.0])  # keep, end200, end600, bc, bargein
     bce = torch.nn.BCEWithLogitsLoss(reduction="none")
 
@@ -197,7 +198,8 @@ def main(argv: list[str]) -> int:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
-            sched.step()
+            if sched.last_epoch + 1 < total_steps:
+                sched.step()
             tot += float(loss.detach()) * len(order[b : b + args.batch])
         net.eval()
         with torch.no_grad():
@@ -208,6 +210,7 @@ def main(argv: list[str]) -> int:
         if dl < best:
             best = dl
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            export(net, mean, std, args.out)  # keep the best so far on disk
 
     assert best_state is not None
     net.load_state_dict(best_state)
