@@ -9,7 +9,7 @@ torch (CPU is fine: ~1–2 M frames, a few minutes); the exported ``.npz`` is ru
 by ``FloorModel`` in numpy. Reproduce the committed weights with:
 
     cadence corpus floor --out /tmp/floor --n 1000 --seed 1000
-    cadence train floor --corpus /tmp/floor --seed 0
+    cadence train floor --corpus /tmp/floor --epochs 28 --seed 0
 """
 
 from __future__ import annotations
