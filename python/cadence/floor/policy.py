@@ -49,7 +49,7 @@ class PolicyConfig:
     speculate_threshold: float = 0.5
     min_turn_speech_s: float = 0.12
     fallback_s: float = 1.9
-    fallback_keep: float = 0.7
+    fallback_keep: float = 0.9
     max_silence_s: float = 3.0
     min_run_frames: int = 5
     backchannel_threshold: float = 0.6
@@ -125,7 +125,7 @@ class CadencePolicy:
             self.bargein_done = False
             # speech opens a turn only if the model also thinks the user is taking the
             # floor (noise bursts and breaths during the persona's turn do not)
-            if speech and keep >= 0.3:
+            if speech and keep >= 0.1:
                 self.run += 1
                 if self.run == cfg.min_run_frames:
                     self.turn_speech += self.run
