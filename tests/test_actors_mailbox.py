@@ -192,3 +192,13 @@ async def test_tight_send_loop_still_yields_to_other_tasks(autojump_clock):
             assert ticks - start >= 45
             n.cancel_scope.cancel()
         gate.set()
+
+
+def test_actor_without_handle_cannot_be_instantiated() -> None:
+    from cadence.actors import Actor
+
+    class NoHandle(Actor):
+        pass
+
+    with pytest.raises(TypeError, match="handle"):
+        NoHandle()  # type: ignore[abstract]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cadence.actors._mailbox import MailboxSpec
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 __all__ = ["Actor"]
 
 
-class Actor:
+class Actor(ABC):
     """Subclass and implement :meth:`handle`.
 
     The runtime creates a fresh instance for every (re)start from the factory
@@ -31,9 +32,9 @@ class Actor:
     async def on_start(self) -> None:
         """Before the first message of each incarnation."""
 
+    @abstractmethod
     async def handle(self, msg: Any) -> Any:
         """Process one message; the return value is the reply to a request."""
-        raise NotImplementedError(f"{type(self).__name__} must implement handle()")
 
     async def on_stop(self) -> None:
         """When the actor stops (stop, shutdown, or a one-for-all restart of a sibling).
