@@ -365,12 +365,12 @@ def test_bench_passes_persona_reference_aligned(tmp_path: Path) -> None:
 
 @needs_espeak
 def test_vad_frame_probs_chunk_invariant(frames0: np.ndarray) -> None:
-    from cadence.floor.vad import SileroVAD
+    from cadence.floor.vad import SileroVad
 
-    whole = SileroVAD().frame_probs(frames0[:300])
+    whole = SileroVad().frame_probs(frames0[:300])
     assert whole.shape == (300,) and whole.dtype == np.float32
     assert np.all(whole[:3] == 0.0)  # the first window ends in frame 3 (sample 512)
-    vad = SileroVAD()
+    vad = SileroVad()
     parts = [vad.frame_probs(frames0[i : i + 7]) for i in range(0, 300, 7)]
     assert np.array_equal(np.concatenate(parts)[:300], whole)
     wins = SileroVad().push(frames0[:300])

@@ -97,8 +97,7 @@ class FloorActor(Actor):
         if self.reference is None:
             return None
         ref = np.zeros(n * FRAME, np.float32)
-        got = self.reference.read_into(ref)
-        del got  # missing playback = silence (zeros)
+        self.reference.read_into(ref)  # playback not yet written stays silence (zeros)
         return ref.reshape(n, FRAME)
 
     def _compute(self, frames: np.ndarray, ref: np.ndarray | None) -> tuple[list[Decision], np.ndarray]:

@@ -118,6 +118,3 @@ class SileroVad:
                 w += 1
             out[i] = cur
         return out
-
-
-SileroVAD = SileroVad  # the name the floor featurizer imports
