@@ -35,6 +35,10 @@ class FileSpec:
     split: str  # train | dev | test
     seed: int
     duplex: bool
+    # share of non-final phrases synthesized with a trailing comma (continuation prosody)
+    comma_rate: float = 0.85
+    # share of silent mid-turn pauses drawn uniformly from 0.6–2.5 s (the rest log-uniform 0.2–2.5 s)
+    long_pause_share: float = 0.5
 
     @property
     def held_out(self) -> bool:
@@ -54,10 +58,10 @@ class Rendered:
     meta: dict[str, Any]
 
 
-def _pause_s(rng: np.random.Generator) -> float:
-    """A silent mid-turn pause, 0.2–2.5 s: half log-uniform, half uniform 0.6–2.5
-    (so long pauses are common)."""
-    if rng.random() < 0.5:
+def _pause_s(rng: np.random.Generator, long_share: float = 0.5) -> float:
+    """A silent mid-turn pause, 0.2–2.5 s: log-uniform, or with probability
+    ``long_share`` uniform 0.6–2.5 s (so long pauses are common)."""
+    if rng.random() < 1.0 - long_share:
         return float(np.exp(rng.uniform(np.log(0.2), np.log(2.5))))
     return float(rng.uniform(0.6, 2.5))
 
@@ -70,8 +74,10 @@ def _turn_gap_s(rng: np.random.Generator) -> float:
 class _Timeline:
     """Clean user speech placed on a timeline, with segments and events."""
 
-    def __init__(self, synth: Synth, rng: np.random.Generator) -> None:
+    def __init__(self, synth: Synth, rng: np.random.Generator, comma_rate: float = 0.85,
+                 long_pause_share: float = 0.5) -> None:
         self.synth, self.rng = synth, rng
+        self.comma_rate, self.long_pause_share = comma_rate, long_pause_share
         self.rate = synth.rate
         self.pieces: list[tuple[int, np.ndarray]] = []  # (start sample, scaled audio)
         self.segments: list[list[Any]] = []
@@ -85,11 +91,12 @@ class _Timeline:
         TTS engines read a trailing "..." (or no punctuation) as the end of a sentence
         and give it a final fall, while people trailing off mid-turn ("I was going to
         the...", "and...") mostly keep a level or rising, lengthened tone. So most
-        non-final phrases are synthesized with a trailing comma (continuation prosody);
-        a minority keep their falling "..." reading, as some real speakers do. The
+        non-final phrases (``comma_rate``, default 85 %) are synthesized with a trailing
+        comma (continuation prosody); the rest keep their falling "..." reading, as some
+        real speakers do. The
         labels and meta keep the original text.
         """
-        if kind not in ("continuation", "filler") or self.rng.random() < 0.15:
+        if kind not in ("continuation", "filler") or self.rng.random() >= self.comma_rate:
             return words
         stripped = words.rstrip(" .,")
         return stripped + "," if stripped else words
@@ -174,10 +181,10 @@ class _Timeline:
                 t = self.hold_gap(end, g1) if g1 >= MIN_HOLD_S else end + g1
                 _, end = self.say(text.filler(rng), "filler", t, level_db=float(rng.uniform(-5, 0)),
                                   slow_last=float(rng.uniform(1.0, 1.8)))
-                g2 = _pause_s(rng) if rng.random() < 0.5 else float(rng.uniform(0.03, 0.12))
+                g2 = _pause_s(rng, self.long_pause_share) if rng.random() < 0.5 else float(rng.uniform(0.03, 0.12))
                 t = self.hold_gap(end, g2) if g2 >= MIN_HOLD_S else end + g2
             else:
-                t = self.hold_gap(end, _pause_s(rng))
+                t = self.hold_gap(end, _pause_s(rng, self.long_pause_share))
         self.events.append({"type": "shift", "t": end})
         self.turns.append([start, end])
         return end
@@ -222,7 +229,7 @@ def render_file(spec: FileSpec) -> Rendered:
     style = draw_style(rng, voice)
     synth = Synth(voice, style, seed=int(rng.integers(2**31)))
     rate = synth.rate
-    tl = _Timeline(synth, rng)
+    tl = _Timeline(synth, rng, spec.comma_rate, spec.long_pause_share)
     target = float(rng.uniform(20.0, 60.0))
     pool = spec.pool
 
