@@ -356,7 +356,7 @@ def test_bench_passes_persona_reference_aligned(tmp_path: Path) -> None:
     sf.write(tmp_path / "a.wav", mic, RATE, subtype="PCM_16")
     sf.write(tmp_path / "a.persona.wav", persona, RATE, subtype="PCM_16")
     frames = bench.load_frames(str(tmp_path / "a.wav"))
-    ref = bench._reference_frames(bench.persona_path(str(tmp_path / "a.wav")), frames.shape[0])
+    ref = bench.reference_frames(bench.persona_path(str(tmp_path / "a.wav")), frames.shape[0])
     assert ref is not None and ref.shape == frames.shape
     decs = bench.stream(_EchoProbe(), frames, np.random.default_rng(0), ref)
     assert [d.t for d in decs] == [pytest.approx(0.21)]

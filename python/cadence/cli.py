@@ -17,6 +17,7 @@ COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("bench", "floor"): ("cadence.floor.bench", "turn-taking benchmark on a labeled corpus vs silence baselines"),
     ("corpus", "floor"): ("cadence.floor.corpus", "generate a labeled turn-taking corpus with offline voices"),
     ("train", "floor"): ("cadence.floor.train", "train the floor model and export its weights"),
+    ("tune", "floor"): ("cadence.floor.tune", "sweep floor-policy settings offline on a labeled split"),
 }
 TOP: dict[str, tuple[str, str]] = {
     "demo": ("cadence.demo", "run the offline demo"),

@@ -129,14 +129,10 @@ def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]
             path = os.path.join(corpus, entry["audio"])
             if not os.path.isfile(path):
                 raise InvalidArgumentError(f"{mpath}:{lineno}: audio file not found: {path}")
-            meta = entry.get("meta")
-            persona = meta.get("persona_audio") if isinstance(meta, dict) else None
-            if isinstance(persona, str):
-                persona = os.path.join(corpus, persona)
-                if not os.path.isfile(persona):
-                    raise InvalidArgumentError(f"{mpath}:{lineno}: persona track not found: {persona}")
-            else:
-                persona = persona_path(path)
+            try:
+                persona = persona_track(corpus, entry, path)
+            except InvalidArgumentError as e:
+                raise InvalidArgumentError(f"{mpath}:{lineno}: {e}") from e
             files.append(
                 CorpusFile(entry["audio"], os.path.abspath(path), labels, persona and os.path.abspath(persona))
             )
@@ -276,7 +272,19 @@ def persona_path(path: str) -> str | None:
     return cand if os.path.isfile(cand) else None
 
 
-def _reference_frames(ref_path: str | None, n: int) -> np.ndarray | None:
+def persona_track(corpus: str, entry: dict[str, Any], path: str) -> str | None:
+    """The persona's playback for a manifest entry: ``meta.persona_audio`` or ``x.persona.wav``."""
+    meta = entry.get("meta")
+    persona = meta.get("persona_audio") if isinstance(meta, dict) else None
+    if isinstance(persona, str):
+        persona = os.path.join(corpus, persona)
+        if not os.path.isfile(persona):
+            raise InvalidArgumentError(f"persona track not found: {persona}")
+        return persona
+    return persona_path(path)
+
+
+def reference_frames(ref_path: str | None, n: int) -> np.ndarray | None:
     if ref_path is None:
         return None
     ref = load_frames(ref_path)
@@ -291,7 +299,7 @@ def _run_file(
 ) -> tuple[int, float, dict[str, tuple[list[Decision], float]]]:
     index, path, persona, specs, seed = task
     frames = load_frames(path)
-    reference = _reference_frames(persona, frames.shape[0])
+    reference = reference_frames(persona, frames.shape[0])
     results: dict[str, tuple[list[Decision], float]] = {}
     for spec in specs:
         pol = _policy(spec)

@@ -28,7 +28,7 @@ from cadence._core import FeatureExtractor
 from cadence.errors import InvalidAudioError
 from cadence.floor.echo import EXCESS_MAX, EchoEstimator
 
-N_MELS = 24
+N_MELS = 40
 # Order of the model input columns (documented, checked by tests).
 SCALAR_NAMES = (
     "e_speech",  # rms dB − running speech level, /10

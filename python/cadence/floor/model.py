@@ -1,10 +1,19 @@
-"""The floor model at run time: a small causal GRU evaluated in numpy (no torch).
+"""The floor model at run time: causal conv front-end + GRU, evaluated in numpy (no torch).
 
-Architecture (trained by ``cadence train floor``, see ``train.py``):
-``x (N_FEATURES) → Linear → tanh → GRU(hidden) → Linear → 4 logits``
-(keep, end200, end600, bc). The input projection is computed for a whole chunk
-in one matmul; only the recurrence runs per frame. Weights are a small ``.npz``
-committed under ``cadence/floor/weights/``.
+Architecture (trained by ``cadence train floor``, see ``train.py``)::
+
+    x (N_FEATURES) → Linear → tanh                       per frame
+      → causal Conv1d (k, dilation d₀) → tanh            ~last syllable of context
+      → [causal Conv1d (k, dilation dᵢ) → tanh] + skip   (residual layers)
+      → GRU(hidden) → Linear → logits (keep, end200, end600, bc, bargein)
+
+The convolutions see a short window of the normalised spectra and prosody
+(≈ 130–250 ms), which lets the model recognise *what* was said last — a filler,
+"and", a trailing function word — and how it was intoned, without a transcript;
+the GRU carries the longer context. Everything is causal: the convolutions
+keep the last ``(k−1)·d`` inputs of the previous call, so any chunking gives
+the same output. Weights are a small ``.npz`` committed under
+``cadence/floor/weights/``.
 """
 
 from __future__ import annotations
@@ -30,8 +39,32 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+class _CausalConv:
+    """One streaming causal Conv1d layer (torch weight layout (out, in, k))."""
+
+    def __init__(self, w: np.ndarray, b: np.ndarray, dilation: int, residual: bool) -> None:
+        self.taps = [np.ascontiguousarray(w[:, :, j].T) for j in range(w.shape[2])]
+        self.b, self.d, self.residual = b, int(dilation), residual
+        self.span = (w.shape[2] - 1) * self.d
+        self.hist = np.zeros((self.span, w.shape[1]), np.float32)
+
+    def reset(self) -> None:
+        self.hist[:] = 0.0
+
+    def __call__(self, u: np.ndarray) -> np.ndarray:
+        n = u.shape[0]
+        z = np.concatenate([self.hist, u]) if self.span else u
+        y = np.broadcast_to(self.b, (n, self.b.shape[0])).copy()
+        for j, tap in enumerate(self.taps):
+            y += z[j * self.d : j * self.d + n] @ tap
+        if self.span:
+            self.hist = z[-self.span :].copy()
+        y = np.tanh(y)
+        return u + y if self.residual else y
+
+
 class FloorModel:
-    """Streaming GRU; ``process(features (n, F)) -> probs (n, 4)``; state kept across calls."""
+    """Streaming model; ``process(features (n, F)) -> probs (n, 5)``; state kept across calls."""
 
     def __init__(self, path: str | Path | None = None) -> None:
         path = Path(path) if path is not None else default_weights_path()
@@ -43,30 +76,46 @@ class FloorModel:
             missing = [k for k in _KEYS if k not in z]
             if missing:
                 raise InvalidArgumentError(f"{path}: not a floor model (missing {missing})")
-            p = {k: z[k].astype(np.float32) for k in _KEYS}
+            p = {k: z[k].astype(np.float32) for k in z.files}
         if p["in_w"].shape[1] != N_FEATURES:
             raise InvalidArgumentError(
                 f"{path}: model expects {p['in_w'].shape[1]} features, featurizer gives {N_FEATURES}"
             )
         self.mean, self.std = p["mean"], p["std"]
-        self.in_w, self.in_b = p["in_w"], p["in_b"]
-        self.w_ih, self.b_ih = p["w_ih"], p["b_ih"]
+        self.in_w_t, self.in_b = np.ascontiguousarray(p["in_w"].T), p["in_b"]
+        self.convs: list[_CausalConv] = []
+        i = 0
+        while f"conv{i}_w" in p:
+            w = p[f"conv{i}_w"]
+            self.convs.append(_CausalConv(w, p[f"conv{i}_b"], int(p[f"conv{i}_d"]),
+                                          residual=w.shape[0] == w.shape[1] and i > 0))
+            i += 1
+        self.w_ih_t, self.b_ih = np.ascontiguousarray(p["w_ih"].T), p["b_ih"]
         self.w_hh_t = np.ascontiguousarray(p["w_hh"].T)
         self.b_hh = p["b_hh"]
-        self.out_w, self.out_b = p["out_w"], p["out_b"]
+        self.out_w_t, self.out_b = np.ascontiguousarray(p["out_w"].T), p["out_b"]
         self.hidden = self.w_hh_t.shape[0]
         self.h = np.zeros(self.hidden, np.float32)
 
+    @property
+    def receptive_frames(self) -> int:
+        """Frames of input the convolutional front-end sees at once."""
+        return 1 + sum(c.span for c in self.convs)
+
     def reset(self) -> None:
         self.h = np.zeros(self.hidden, np.float32)
+        for c in self.convs:
+            c.reset()
 
     def process(self, x: np.ndarray) -> np.ndarray:
         """x: (n, N_FEATURES) float32 → (n, len(TARGETS)) probabilities."""
         if x.ndim != 2 or x.shape[1] != N_FEATURES:
             raise InvalidArgumentError(f"expected features of shape (n, {N_FEATURES}), got {x.shape}")
         n, hd = x.shape[0], self.hidden
-        u = np.tanh(((x - self.mean) / self.std) @ self.in_w.T + self.in_b)
-        gi = u @ self.w_ih.T + self.b_ih  # (n, 3H): r, z, n gates (torch order)
+        u = np.tanh(((x - self.mean) / self.std).astype(np.float32) @ self.in_w_t + self.in_b)
+        for conv in self.convs:
+            u = conv(u)
+        gi = u @ self.w_ih_t + self.b_ih  # (n, 3H): r, z, n gates (torch order)
         hs = np.empty((n, hd), np.float32)
         h = self.h
         for i in range(n):
@@ -78,7 +127,7 @@ class FloorModel:
             h = (1.0 - z) * c + z * h
             hs[i] = h
         self.h = h
-        return _sigmoid(hs @ self.out_w.T + self.out_b).astype(np.float32)
+        return _sigmoid(hs @ self.out_w_t + self.out_b).astype(np.float32)
 
 
 __all__ = ["FloorModel", "TARGETS", "default_weights_path"]

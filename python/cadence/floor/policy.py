@@ -20,7 +20,9 @@ the Floor events of the protocol (``cadence.floor.protocol``):
 requires a more certain turn end (and more silence) before committing.
 Timeouts keep the persona from waiting forever on a model that is unsure: after
 ``fallback_s`` of silence it commits unless the model is fairly sure the user
-keeps the floor, and after ``max_silence_s`` it commits regardless. Speech counts
+keeps the floor, and after ``max_silence_s`` it commits regardless; with ``ramp``
+> 0 the commit threshold rises with the silence between the two (the longer the
+pause, the less sure the model must be). Speech counts
 toward a turn only in runs of at least ``min_run_frames`` (clicks and noise
 bursts do not open a turn).
 """
@@ -48,13 +50,16 @@ class PolicyConfig:
     patience: float = 0.5
     speculate_threshold: float = 0.5
     min_turn_speech_s: float = 0.12
-    fallback_s: float = 1.9
+    fallback_s: float = 1.5
     fallback_keep: float = 0.9
-    max_silence_s: float = 3.0
+    max_silence_s: float = 1.9
     min_run_frames: int = 5
     backchannel_threshold: float = 0.6
-    bargein_threshold: float = 0.5
+    bargein_threshold: float = 0.7
     bargein_frames: int = 3
+    # 0: the commit threshold is a step (thr, then fallback_keep at fallback_s);
+    # 1: it rises linearly with the silence from thr to fallback_keep at fallback_s
+    ramp: float = 1.0
 
     def commit_threshold(self) -> float:
         """Commit when P(keep) < this. patience 0 → 0.7 (eager), 1 → 0.1 (patient)."""
@@ -95,7 +100,12 @@ class CadencePolicy:
     def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
         """frames: (n, 160) mic audio; reference: (n, 160) the persona's playback, if any."""
         x = self.featurizer.process(frames, reference)
-        probs = self.model.process(x)
+        return self.decide(x, self.model.process(x))
+
+    def decide(self, x: np.ndarray, probs: np.ndarray) -> list[Decision]:
+        """The decision logic alone, on features ``x`` and model outputs ``probs`` of
+        consecutive frames (``process`` = featurize → model → ``decide``). Offline tuning
+        runs it on cached features with several configs."""
         cfg = self.config
         thr = cfg.commit_threshold()
         min_sil = cfg.min_silence_frames()
@@ -147,8 +157,13 @@ class CadencePolicy:
                 out.append(Decision("speculate", t))
                 self.speculating, self.spec_gap, self.spec_low = True, False, 0
             sil_s = self.silence * FRAME_S
+            if cfg.ramp > 0.0 and self.silence >= min_sil:
+                frac = min(1.0, (self.silence - min_sil) / max(1.0, cfg.fallback_s / FRAME_S - min_sil))
+                thr_now = thr + cfg.ramp * frac * max(0.0, cfg.fallback_keep - thr)
+            else:
+                thr_now = thr
             if (
-                (self.silence >= min_sil and keep < thr)
+                (self.silence >= min_sil and keep < thr_now)
                 or (sil_s >= cfg.fallback_s and keep < cfg.fallback_keep)
                 or sil_s >= cfg.max_silence_s
             ):

@@ -40,11 +40,14 @@ def _read_manifest(split_dir: Path) -> list[dict[str, Any]]:
 
 def _featurize(args: tuple[str, dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     root, entry = args
-    from cadence.floor.bench import load_frames
+    from cadence.floor.bench import load_frames, persona_track, reference_frames
     from cadence.floor.features import FloorFeaturizer
 
-    frames = load_frames(Path(root) / entry["audio"])
-    x = FloorFeaturizer().process(frames)
+    path = str(Path(root) / entry["audio"])
+    frames = load_frames(path)
+    # duplex files: the persona's playback is the reference, exactly as at run time
+    reference = reference_frames(persona_track(root, entry, path), frames.shape[0])
+    x = FloorFeaturizer().process(frames, reference)
     y, w = frame_targets(entry, x.shape[0])
     return x, y, w
 
@@ -88,7 +91,8 @@ def _windows(data: list, rng: np.random.Generator) -> list[tuple[int, int]]:
     return out
 
 
-def _batch(data: list, wins: list[tuple[int, int]]) -> tuple[Any, Any, Any]:
+def _batch(data: list, wins: list[tuple[int, int]],
+           rng: np.random.Generator | None = None) -> tuple[Any, Any, Any]:
     import torch
 
     xb = np.zeros((len(wins), WINDOW, N_FEATURES), np.float32)
@@ -101,10 +105,17 @@ def _batch(data: list, wins: list[tuple[int, int]]) -> tuple[Any, Any, Any]:
         xb[b, :n], yb[b, :n], wb[b, :n] = x[seg], y[seg], w[seg]
         if s > 0:
             wb[b, :BURN_IN] = 0.0
+    if rng is not None:
+        warp_mels(xb, rng)
     return torch.from_numpy(xb), torch.from_numpy(yb), torch.from_numpy(wb)
 
 
-def build(hidden: int, proj: int, dropout: float = 0.0, input_noise: float = 0.0) -> Any:
+CONV = ((5, 1), (5, 2), (5, 4))  # (kernel, dilation) per causal conv layer: 29 frames seen
+
+
+def build(hidden: int, proj: int, dropout: float = 0.0, input_noise: float = 0.0,
+          channels: int = 64, conv: tuple[tuple[int, int], ...] = CONV) -> Any:
+    """The torch twin of ``FloorModel``: Linear → tanh → causal convs → GRU → Linear."""
     import torch
     from torch import nn
 
@@ -113,13 +124,22 @@ def build(hidden: int, proj: int, dropout: float = 0.0, input_noise: float = 0.0
             super().__init__()
             self.inp = nn.Linear(N_FEATURES, proj)
             self.drop = nn.Dropout(dropout)  # identity at inference (numpy model has none)
-            self.gru = nn.GRU(proj, hidden, batch_first=True)
+            self.convs = nn.ModuleList(
+                nn.Conv1d(proj if i == 0 else channels, channels, k, dilation=d)
+                for i, (k, d) in enumerate(conv)
+            )
+            self.gru = nn.GRU(channels if conv else proj, hidden, batch_first=True)
             self.out = nn.Linear(hidden, len(TARGETS))
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             if self.training and input_noise > 0:
                 x = x + input_noise * torch.randn_like(x)
-            h, _ = self.gru(self.drop(torch.tanh(self.inp(x))))
+            u = self.drop(torch.tanh(self.inp(x))).transpose(1, 2)  # (B, C, T)
+            for i, c in enumerate(self.convs):
+                pad = (c.kernel_size[0] - 1) * c.dilation[0]
+                y = torch.tanh(c(nn.functional.pad(u, (pad, 0))))
+                u = u + y if (i > 0 and c.in_channels == c.out_channels) else y
+            h, _ = self.gru(self.drop(u.transpose(1, 2)))
             return self.out(h)
 
     return Net()
@@ -128,6 +148,10 @@ def build(hidden: int, proj: int, dropout: float = 0.0, input_noise: float = 0.0
 def export(net: Any, mean: np.ndarray, std: np.ndarray, out: Path) -> None:
     """Write a trained ``build()`` network as the ``.npz`` that ``FloorModel`` runs."""
     sd = {k: v.detach().numpy() for k, v in net.state_dict().items()}
+    conv: dict[str, np.ndarray] = {}
+    for i, c in enumerate(net.convs):
+        conv[f"conv{i}_w"], conv[f"conv{i}_b"] = sd[f"convs.{i}.weight"], sd[f"convs.{i}.bias"]
+        conv[f"conv{i}_d"] = np.array(c.dilation[0])
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         out,
@@ -135,8 +159,24 @@ def export(net: Any, mean: np.ndarray, std: np.ndarray, out: Path) -> None:
         w_ih=sd["gru.weight_ih_l0"], b_ih=sd["gru.bias_ih_l0"],
         w_hh=sd["gru.weight_hh_l0"], b_hh=sd["gru.bias_hh_l0"],
         out_w=sd["out.weight"], out_b=sd["out.bias"],
-        mean=mean, std=std,
+        mean=mean, std=std, **conv,
     )
+
+
+def warp_mels(xb: np.ndarray, rng: np.random.Generator, max_shift: float = 1.5) -> None:
+    """Voice augmentation in feature space, in place: shift each window's mel bands by a
+    random fraction of a band (a vocal-tract-length change) and scale their contrast."""
+    from cadence.floor.features import FEATURE_NAMES, N_MELS
+
+    m0 = FEATURE_NAMES.index("mel_0")
+    idx = np.arange(N_MELS, dtype=np.float64)
+    for b in range(xb.shape[0]):
+        src = np.clip(idx + rng.uniform(-max_shift, max_shift), 0, N_MELS - 1)
+        lo = np.floor(src).astype(int)
+        hi = np.minimum(lo + 1, N_MELS - 1)
+        f = (src - lo).astype(np.float32)
+        mel = xb[b, :, m0 : m0 + N_MELS]
+        xb[b, :, m0 : m0 + N_MELS] = (mel[:, lo] * (1 - f) + mel[:, hi] * f) * rng.uniform(0.8, 1.2)
 
 
 def main(argv: list[str]) -> int:
@@ -150,6 +190,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--hidden", type=int, default=96)
     ap.add_argument("--proj", type=int, default=48)
+    ap.add_argument("--channels", type=int, default=64, help="conv front-end channels")
+    ap.add_argument("--no-augment", dest="augment", action="store_false",
+                    help="no mel-band warping of the training windows")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
@@ -169,7 +212,7 @@ def main(argv: list[str]) -> int:
     norm = lambda data: [((x - mean) / std, y, w) for x, y, w in data]  # noqa: E731
     train_n, dev_n = norm(train), norm(dev)
 
-    net = build(args.hidden, args.proj, args.dropout, args.input_noise)
+    net = build(args.hidden, args.proj, args.dropout, args.input_noise, args.channels)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     # upper bound of windows per epoch (_windows draws a random start per file)
     max_windows = sum(len(x) // WINDOW + 2 for x, _y, _w in train_n)
@@ -178,8 +221,8 @@ def main(argv: list[str]) -> int:
     head_w = torch.tensor([1.0, 1.0, 0.7, 0.3, 1.0])  # keep, end200, end600, bc, bargein
     bce = torch.nn.BCEWithLogitsLoss(reduction="none")
 
-    def loss_of(data: list, wins: list) -> Any:
-        xb, yb, wb = _batch(data, wins)
+    def loss_of(data: list, wins: list, aug: np.random.Generator | None = None) -> Any:
+        xb, yb, wb = _batch(data, wins, aug)
         logits = net(xb)
         per = (bce(logits, yb) * head_w).sum(-1)
         return (per * wb).sum() / wb.sum().clamp(min=1.0)
@@ -194,7 +237,8 @@ def main(argv: list[str]) -> int:
         tot = 0.0
         for b in range(0, len(order), args.batch):
             opt.zero_grad()
-            loss = loss_of(train_n, [wins[i] for i in order[b : b + args.batch]])
+            loss = loss_of(train_n, [wins[i] for i in order[b : b + args.batch]],
+                           rng if args.augment else None)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()

@@ -1,0 +1,104 @@
+"""``cadence tune floor``: sweep CadencePolicy settings on a labeled split, offline and fast.
+
+    cadence tune floor --corpus DIR/dev [--weights W] [--set name=v1,v2 ...] [--json OUT]
+
+The featurizer and model run once per file (features are cached like training's);
+then only the policy's decision logic (``CadencePolicy.decide``) runs per setting,
+so a grid of hundreds of settings takes seconds per setting instead of a full
+benchmark run. Every setting is scored with the benchmark's own scoring
+(``cadence.floor.scoring``). Tune on ``dev``; report on ``test`` with ``cadence
+bench floor`` (never tune on the split you report).
+
+Example: ``--set patience=0.3,0.6,0.9 --set fallback_keep=0.9,0.97``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cadence.errors import InvalidArgumentError
+from cadence.floor.model import FloorModel
+from cadence.floor.policy import CadencePolicy, PolicyConfig
+from cadence.floor.scoring import FileScore, labels_from_manifest, score_file, summarize
+
+
+def parse_grid(items: list[str]) -> dict[str, list[float]]:
+    """``["patience=0.3,0.5", ...]`` → ``{"patience": [0.3, 0.5], ...}`` (names checked)."""
+    known = {f.name: f.type for f in fields(PolicyConfig)}
+    grid: dict[str, list[float]] = {}
+    for item in items:
+        name, sep, values = item.partition("=")
+        if not sep or name not in known:
+            raise InvalidArgumentError(
+                f"--set {item!r}: expected NAME=v1,v2 with NAME one of {sorted(known)}"
+            )
+        cast = int if known[name] in (int, "int") else float
+        try:
+            grid[name] = [cast(v) for v in values.split(",") if v]
+        except ValueError as e:
+            raise InvalidArgumentError(f"--set {item!r}: {e}") from e
+    return grid or {"patience": [0.5]}
+
+
+def score_settings(
+    data: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]], grid: dict[str, list[float]],
+    weights: str | None = None,
+) -> list[tuple[dict[str, float], dict[str, Any]]]:
+    """Score every combination of ``grid`` on (features, probs, manifest entry) triples."""
+    names = list(grid)
+    labels = [labels_from_manifest(e) for _x, _p, e in data]
+    out = []
+    for combo in itertools.product(*(grid[n] for n in names)):
+        setting = dict(zip(names, combo))
+        kw = {k: v for k, v in setting.items() if k != "patience"}
+        pol = CadencePolicy(float(setting.get("patience", 0.5)), weights, **kw)
+        total = FileScore()
+        for (x, probs, _e), lab in zip(data, labels):
+            pol.reset()
+            total += score_file(pol.decide(x, probs), lab)
+        out.append((setting, summarize(total)))
+    return out
+
+
+def main(argv: list[str]) -> int:
+    from cadence.floor.train import _read_manifest, load_split
+
+    ap = argparse.ArgumentParser(prog="cadence tune floor", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", required=True, type=Path, help="a split folder with manifest.jsonl")
+    ap.add_argument("--weights", default=None, help="model .npz (default: the packaged one)")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=v1,v2",
+                    help="a PolicyConfig field and the values to try (repeat)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    grid = parse_grid(args.set)
+    split = args.corpus.resolve()
+    feats = load_split(split, args.jobs)
+    model = FloorModel(args.weights)
+    data = []
+    for (x, _y, _w), entry in zip(feats, _read_manifest(split)):
+        model.reset()
+        data.append((x, model.process(x), entry))
+    rows = score_settings(data, grid, args.weights)
+    print("| setting | median ms | p90 ms | precision | recall | interrupt./100 "
+          "| barge-in recall | ≤150 ms | false /persona-min |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for setting, s in rows:
+        name = " ".join(f"{k}={v:g}" for k, v in setting.items())
+        med, p90 = s["latency_median_ms"], s["latency_p90_ms"]
+        print(f"| {name} | {med or float('nan'):.0f} | {p90 or float('nan'):.0f} | "
+              f"{s['precision'] or 0:.3f} | {s['recall'] or 0:.3f} | "
+              f"{s['interruptions_per_100_turns'] or 0:.1f} | {s['bargein_recall'] or 0:.3f} | "
+              f"{s['bargein_within_150ms_share'] or 0:.3f} | "
+              f"{s['false_bargeins_per_persona_min'] or 0:.2f} |")
+    if args.json:
+        args.json.write_text(json.dumps([{"setting": a, "summary": b} for a, b in rows], indent=1))
+    return 0

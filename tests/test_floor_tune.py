@@ -1,0 +1,46 @@
+"""Offline policy tuning (`cadence tune floor`) scores exactly what streaming would decide."""
+
+from __future__ import annotations
+
+import pytest
+
+from cadence.errors import InvalidArgumentError
+from cadence.floor.features import FloorFeaturizer
+from cadence.floor.model import FloorModel, default_weights_path
+from cadence.floor.policy import CadencePolicy
+from cadence.floor.scoring import labels_from_manifest, score_file, summarize
+from cadence.floor.tune import parse_grid, score_settings
+
+from floor_speech import ESPEAK, frames_of, render
+
+
+def test_parse_grid_checks_names_and_values() -> None:
+    assert parse_grid(["patience=0.2,0.8", "min_run_frames=3,5"]) == {
+        "patience": [0.2, 0.8], "min_run_frames": [3, 5]}
+    assert parse_grid([]) == {"patience": [0.5]}
+    with pytest.raises(InvalidArgumentError, match="NAME"):
+        parse_grid(["no_such_knob=1"])
+    with pytest.raises(InvalidArgumentError):
+        parse_grid(["patience=abc"])
+
+
+@pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
+@pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
+def test_offline_decisions_equal_streaming_decisions() -> None:
+    audio, spans = render([("So what I wanted to say is", 1.0), ("we should leave now.", 2.0)])
+    frames = frames_of(audio)
+    entry = {"audio": "x.wav", "events": [
+        {"type": "hold", "start": spans[0][1], "end": spans[1][0]},
+        {"type": "shift", "t": spans[1][1]}]}
+    x = FloorFeaturizer().process(frames)
+    probs = FloorModel().process(x)
+    rows = score_settings([(x, probs, entry)], {"patience": [0.3, 0.9], "max_silence_s": [1.5]})
+    assert [r[0] for r in rows] == [{"patience": 0.3, "max_silence_s": 1.5},
+                                     {"patience": 0.9, "max_silence_s": 1.5}]
+    for setting, summary in rows:
+        pol = CadencePolicy(setting["patience"], max_silence_s=1.5)
+        streamed = []
+        for i in range(0, len(frames), 7):
+            streamed += pol.process(frames[i : i + 7])
+        assert summary == summarize(score_file(streamed, labels_from_manifest(entry)))
+        assert summary["turns"] == 1 and summary["commits"] >= 1
