@@ -10,7 +10,7 @@ from cadence.floor.model import default_weights_path
 from cadence.floor.policy import CadencePolicy
 
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
-STEP = {"ramp": 0.0, "fallback_s": 1.9, "max_silence_s": 3.0}
+STEP = {"ramp": 0.0, "fallback_s": 1.9, "max_silence_s": 3.0, "min_silence_s": 0.05}
 
 
 def _turn(speech: int, silence: int, keep: float) -> tuple[np.ndarray, np.ndarray]:
@@ -40,19 +40,29 @@ def test_step_threshold_commits_at_fallback_when_unsure() -> None:
     assert _commit_silence_s(CadencePolicy(0.9, **STEP)) == pytest.approx(1.9, abs=0.011)
     # a model sure the user keeps the floor (0.95 ≥ fallback_keep) waits for max_silence_s
     assert _commit_silence_s(CadencePolicy(0.9, **STEP), keep=0.95) == pytest.approx(3.0, abs=0.011)
-    # a model sure the turn ended commits after the patience's minimum silence
+    # a model sure the turn ended commits after the minimum silence
     assert _commit_silence_s(CadencePolicy(0.9, **STEP), keep=0.05) == pytest.approx(0.05, abs=0.011)
 
 
 def test_ramp_lowers_the_bar_as_the_pause_grows() -> None:
     # threshold rises linearly from 0.16 (5 frames) to 0.9 (190 frames): 0.5 is crossed
     # at 5 + (0.34 / 0.74) · 185 ≈ 90 frames of silence
-    t = _commit_silence_s(CadencePolicy(0.9, ramp=1.0, fallback_s=1.9))
+    t = _commit_silence_s(CadencePolicy(0.9, ramp=1.0, fallback_s=1.9, min_silence_s=0.05))
     assert t == pytest.approx(0.90, abs=0.02)
-    half = _commit_silence_s(CadencePolicy(0.9, ramp=0.5, fallback_s=1.9))
+    half = _commit_silence_s(CadencePolicy(0.9, ramp=0.5, fallback_s=1.9, min_silence_s=0.05))
     assert half is not None and t < half < 1.9
 
 
 def test_no_commit_without_a_turn() -> None:
     # three frames of speech never open a turn (min_run_frames = 5)
     assert _commit_silence_s(CadencePolicy(0.5), speech=3) is None
+
+
+def test_patience_trades_latency_for_certainty() -> None:
+    # more patience: a lower P(keep) bar and a longer minimum silence
+    policies = [CadencePolicy(p) for p in (0.0, 0.5, 1.0)]
+    thr = [p.config.commit_threshold() for p in policies]
+    sil = [p.config.min_silence_frames() for p in policies]
+    assert thr[0] > thr[1] > thr[2] and sil[0] < sil[1] < sil[2]
+    sure = [_commit_silence_s(p, keep=0.05) for p in policies]
+    assert sure == sorted(sure) and sure[0] < 0.05 and sure[2] == pytest.approx(0.35, abs=0.011)

@@ -39,7 +39,7 @@ def parse_grid(items: list[str]) -> dict[str, list[float]]:
             raise InvalidArgumentError(
                 f"--set {item!r}: expected NAME=v1,v2 with NAME one of {sorted(known)}"
             )
-        cast = int if known[name] in (int, "int") else float
+        cast = int if known[name] in (int, "int") else float  # "float | None" fields: float
         try:
             grid[name] = [cast(v) for v in values.split(",") if v]
         except ValueError as e:
