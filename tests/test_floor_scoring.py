@@ -382,3 +382,21 @@ def test_bad_duplex_manifest_entries(entry: dict) -> None:
 def test_unsorted_bargeins_rejected() -> None:
     with pytest.raises(InvalidArgumentError):
         FileLabels(shifts=(), bargeins=(2.0, 1.0))
+
+
+def test_turn_starts_must_match_shifts() -> None:
+    with pytest.raises(InvalidArgumentError, match="one entry per shift"):
+        FileLabels(shifts=(1.0, 2.0), turn_starts=(0.5,))
+
+
+def test_sum_covers_every_field() -> None:
+    from dataclasses import fields
+
+    a, b = FileScore(), FileScore()
+    for i, f in enumerate(fields(FileScore)):
+        setattr(b, f.name, [0.5, 0.25] if f.type in ("list[float]", list) else i + 1)
+    a += b
+    a += b
+    for i, f in enumerate(fields(FileScore)):
+        want = [0.5, 0.25] * 2 if isinstance(getattr(b, f.name), list) else 2 * (i + 1)
+        assert getattr(a, f.name) == want, f.name

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -99,6 +99,8 @@ class FileLabels:
             for s, e in spans:
                 if not (math.isfinite(s) and math.isfinite(e)) or e < s:
                     raise InvalidArgumentError(f"bad {what} [{s}, {e}]")
+        if self.turn_starts is not None and len(self.turn_starts) != len(self.shifts):
+            raise InvalidArgumentError("turn_starts must have one entry per shift")
 
     @property
     def persona_s(self) -> float:
@@ -110,8 +112,6 @@ class FileLabels:
                 total += e - max(s, end)
                 end = e
         return total
-        if self.turn_starts is not None and len(self.turn_starts) != len(self.shifts):
-            raise InvalidArgumentError("turn_starts must have one entry per shift")
 
     def turn_start(self, k: int) -> float:
         if self.turn_starts is not None:
@@ -235,24 +235,12 @@ class FileScore:
     persona_s: float = 0.0
 
     def __iadd__(self, other: FileScore) -> FileScore:
-        self.commits += other.commits
-        self.correct += other.correct
-        self.interruptions += other.interruptions
-        self.spurious += other.spurious
-        self.shifts += other.shifts
-        self.answered += other.answered
-        self.latencies.extend(other.latencies)
-        self.speculates += other.speculates
-        self.retracted_speculates += other.retracted_speculates
-        self.bargeins += other.bargeins
-        self.bargein_decisions += other.bargein_decisions
-        self.bargein_detected += other.bargein_detected
-        self.bargein_latencies.extend(other.bargein_latencies)
-        self.false_bargeins_backchannel += other.false_bargeins_backchannel
-        self.false_bargeins_other += other.false_bargeins_other
-        self.backchannels += other.backchannels
-        self.backchannels_triggered += other.backchannels_triggered
-        self.persona_s += other.persona_s
+        for f in fields(self):
+            mine = getattr(self, f.name)
+            if isinstance(mine, list):
+                mine.extend(getattr(other, f.name))
+            else:
+                setattr(self, f.name, mine + getattr(other, f.name))
         return self
 
 
