@@ -66,3 +66,16 @@ def test_patience_trades_latency_for_certainty() -> None:
     assert thr[0] > thr[1] > thr[2] and sil[0] < sil[1] < sil[2]
     sure = [_commit_silence_s(p, keep=0.05) for p in policies]
     assert sure == sorted(sure) and sure[0] < 0.05 and sure[2] == pytest.approx(0.35, abs=0.011)
+
+
+def test_patience_is_checked_wherever_a_config_is_made() -> None:
+    from dataclasses import replace
+
+    from cadence.errors import InvalidArgumentError
+    from cadence.floor.policy import PolicyConfig
+
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(InvalidArgumentError, match="patience"):
+            CadencePolicy(bad)
+        with pytest.raises(InvalidArgumentError, match="patience"):
+            replace(PolicyConfig(), patience=bad)  # the actor's SetPatience path

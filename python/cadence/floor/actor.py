@@ -24,6 +24,7 @@ meanwhile wait in the actor's Rust ring and are processed together next time.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np
@@ -32,7 +33,7 @@ import trio
 from cadence._core import AudioRing
 from cadence.actors import Actor, MailboxSpec, Overflow
 from cadence.errors import InvalidArgumentError
-from cadence.floor.policy import CadencePolicy, PolicyConfig
+from cadence.floor.policy import CadencePolicy
 from cadence.floor.protocol import Decision
 from cadence.messages import (
     AudioFrame,
@@ -74,8 +75,7 @@ class FloorActor(Actor):
 
     async def handle(self, msg: Any) -> None:
         if isinstance(msg, SetPatience):
-            cfg = self.policy.config
-            self.policy.config = PolicyConfig(**{**cfg.__dict__, "patience": msg.patience})
+            self.policy.config = replace(self.policy.config, patience=msg.patience)
             return
         if msg.conversation_id != self.conversation_id:
             raise InvalidArgumentError(

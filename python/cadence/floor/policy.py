@@ -22,9 +22,8 @@ Timeouts keep the persona from waiting forever on a model that is unsure: after
 ``fallback_s`` of silence it commits unless the model is fairly sure the user
 keeps the floor, and after ``max_silence_s`` it commits regardless; with ``ramp``
 > 0 the commit threshold rises with the silence between the two (the longer the
-pause, the less sure the model must be). Speech counts
-toward a turn only in runs of at least ``min_run_frames`` (clicks and noise
-bursts do not open a turn).
+pause, the less sure the model must be). Speech counts toward a turn only in
+runs of at least ``min_run_frames`` (clicks and noise bursts do not open a turn).
 """
 
 from __future__ import annotations
@@ -62,6 +61,10 @@ class PolicyConfig:
     ramp: float = 1.0
     min_silence_s: float | None = None  # overrides the patience-derived minimum silence
 
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.patience <= 1.0:
+            raise InvalidArgumentError(f"patience must be in [0, 1], got {self.patience}")
+
     def commit_threshold(self) -> float:
         """Commit when P(keep) < this. patience 0 → 0.7 (eager), 1 → 0.1 (patient)."""
         return 0.7 - 0.6 * self.patience
@@ -79,8 +82,6 @@ class CadencePolicy:
     """Floor decisions from raw 10 ms frames (implements ``FloorPolicy``)."""
 
     def __init__(self, patience: float = 0.5, weights: str | None = None, **kw: float) -> None:
-        if not 0.0 <= patience <= 1.0:
-            raise InvalidArgumentError(f"patience must be in [0, 1], got {patience}")
         self.config = PolicyConfig(patience=patience, **kw)
         self.name = f"cadence(p={patience:g})"
         self.featurizer = FloorFeaturizer()

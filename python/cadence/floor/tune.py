@@ -54,11 +54,11 @@ def score_settings(
     """Score every combination of ``grid`` on (features, probs, manifest entry) triples."""
     names = list(grid)
     labels = [labels_from_manifest(e) for _x, _p, e in data]
+    pol = CadencePolicy(weights=weights)  # one policy; only its config changes per setting
     out = []
     for combo in itertools.product(*(grid[n] for n in names)):
         setting = dict(zip(names, combo))
-        kw = {k: v for k, v in setting.items() if k != "patience"}
-        pol = CadencePolicy(float(setting.get("patience", 0.5)), weights, **kw)
+        pol.config = PolicyConfig(**setting)  # type: ignore[arg-type]
         total = FileScore()
         for (x, probs, _e), lab in zip(data, labels):
             pol.reset()
