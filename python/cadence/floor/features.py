@@ -56,6 +56,8 @@ SCALAR_NAMES = (
 )
 FEATURE_NAMES = SCALAR_NAMES + tuple(f"mel_{i}" for i in range(N_MELS))
 N_FEATURES = len(FEATURE_NAMES)
+# least-squares slope denominators Σ (i − (n−1)/2)² for the last n ≤ 20 voiced frames
+_SLOPE_DEN = [sum((i - (n - 1) / 2.0) ** 2 for i in range(n)) for n in range(21)]
 
 
 class SpeakerNormalizer:
@@ -182,7 +184,6 @@ class SpeakerNormalizer:
         self.prev_rms = rms
         return o
 
-
     def _latch(self, rms: float, voiced: bool, f0_z: float) -> None:
         active = rms > self.noise + 9.0
         if active:
@@ -210,7 +211,7 @@ class SpeakerNormalizer:
                 xm = (n - 1) / 2.0
                 ym = sum(st) / n
                 num = sum((i - xm) * (v - ym) for i, v in enumerate(st))
-                den = sum((i - xm) ** 2 for i in range(n))
+                den = _SLOPE_DEN[n]
                 spread = math.sqrt(max(self.f0_var, 1.0))
                 # slope in z units per frame → semitones per 100 ms
                 self.f0_slope = max(-3.0, min(3.0, num / den * spread * 10.0 / 2.0))
