@@ -257,5 +257,7 @@ async def test_bad_timeouts_are_invalid_argument_errors(autojump_clock, bad):
             ref.stop_nowait(timeout=bad)
         with pytest.raises(InvalidArgumentError, match="timeout"):
             await system.spawn_supervisor("sup").stop(timeout=bad)
+        with pytest.raises(InvalidArgumentError, match="timeout"):
+            await system.shutdown(timeout=bad)
         assert not ref.stopped
         assert await ref.request("x", timeout=1) == "x"

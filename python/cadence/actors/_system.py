@@ -13,7 +13,7 @@ from cadence.actors._cell import ActorCell, ActorStatistics
 from cadence.actors._clock import MediaClock
 from cadence.actors._mailbox import MailboxSpec
 from cadence.actors._pubsub import Topics
-from cadence.actors._ref import ActorRef
+from cadence.actors._ref import ActorRef, _check_timeout
 from cadence.actors._supervisor import RestartPolicy, Supervisor
 from cadence.actors._trace import Tracer
 from cadence.actors._watchdog import Watchdog
@@ -112,7 +112,7 @@ class ActorSystem:
     async def shutdown(self, timeout: float) -> None:
         """Stop every actor (bounded by ``timeout``) and wait, unless called from
         inside an actor, which cannot wait for its own end (see ``Supervisor.stop``)."""
-        self.root.request_stop(trio.current_time() + timeout)
+        self.root.request_stop(trio.current_time() + _check_timeout(timeout))
         if self.root.runs_current_actor():
             return
         with trio.CancelScope(shield=True):
