@@ -79,3 +79,61 @@ def test_patience_is_checked_wherever_a_config_is_made() -> None:
             CadencePolicy(bad)
         with pytest.raises(InvalidArgumentError, match="patience"):
             replace(PolicyConfig(), patience=bad)  # the actor's SetPatience path
+
+
+def _over_persona(user: list[tuple[int, int, float]], n: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """The persona talks for all ``n`` frames; the user speaks in [a, b) frames with the
+    barge-in head at ``p``."""
+    x = np.zeros((n, N_FEATURES), np.float32)
+    x[:, FEATURE_NAMES.index("persona")] = 1.0
+    x[:, FEATURE_NAMES.index("echo_excess")] = 0.0  # only echo: not user speech
+    probs = np.zeros((n, 5), np.float32)
+    probs[:, 0] = 0.5
+    for a, b, p in user:
+        x[a:b, FEATURE_NAMES.index("vad")] = 0.95
+        x[a:b, FEATURE_NAMES.index("e_noise")] = 1.5
+        x[a:b, FEATURE_NAMES.index("echo_excess")] = 2.0
+        probs[a:b, 4] = p
+    return x, probs
+
+
+def _kinds(policy: CadencePolicy, x: np.ndarray, probs: np.ndarray) -> list[tuple[str, int]]:
+    return [(d.kind, round(d.t * 100)) for d in policy.decide(x, probs)]
+
+
+def test_backchannel_pauses_then_resumes_the_persona() -> None:
+    # 30 frames of user speech the head scores 0.4: above the pause bar (0.2), below the
+    # barge-in bar (0.7) → pause after 2 frames, resume 15 frames after it ends
+    x, probs = _over_persona([(50, 80, 0.4)])
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("resume", 95)]
+
+
+def test_real_barge_in_pauses_at_once_and_is_confirmed() -> None:
+    # the head starts low and rises: pause at frame 2, barge-in at the 3rd frame over 0.7
+    x, probs = _over_persona([(50, 60, 0.3), (60, 120, 0.9)])
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("bargein", 63)]
+    # long user speech the head still reads as the user's confirms it too (confirm_speech_s)
+    x, probs = _over_persona([(50, 150, 0.4)])
+    assert _kinds(CadencePolicy(0.5, confirm_speech_s=0.4), x, probs) == [("pause", 52), ("bargein", 90)]
+
+
+def test_pause_stage_off_and_echo_alone() -> None:
+    x, probs = _over_persona([(50, 60, 0.3), (60, 120, 0.9)])
+    assert _kinds(CadencePolicy(0.5, pause_threshold=0.7), x, probs) == [("bargein", 63)]
+    # the persona's echo alone (no excess over the predicted echo) never pauses it
+    x, probs = _over_persona([])
+    probs[:, 4] = 0.9
+    x[:, FEATURE_NAMES.index("vad")] = 0.95
+    assert _kinds(CadencePolicy(0.5), x, probs) == []
+
+
+def test_paused_persona_keeps_the_floor_while_its_playback_is_silent() -> None:
+    # live, a paused persona's playback goes silent; the policy must not open a user turn
+    # and commit over it before the resume
+    x, probs = _over_persona([(50, 70, 0.4)], n=300)
+    x[55:, FEATURE_NAMES.index("persona")] = -3.0  # playback paused from frame 55
+    x[70:, FEATURE_NAMES.index("echo_excess")] = 3.0
+    probs[:, 0] = 0.05  # the model thinks nobody holds the floor
+    kinds = _kinds(CadencePolicy(0.5), x, probs)
+    assert kinds[:2] == [("pause", 52), ("resume", 85)]
+    assert not any(k == "commit" for k, _ in kinds)

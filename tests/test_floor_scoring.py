@@ -400,3 +400,38 @@ def test_sum_covers_every_field() -> None:
     for i, f in enumerate(fields(FileScore)):
         want = [0.5, 0.25] * 2 if isinstance(getattr(b, f.name), list) else 2 * (i + 1)
         assert getattr(a, f.name) == want, f.name
+
+
+# --------------------------------------------------------------------------- two-stage barge-in: pause / resume
+def test_stop_is_the_first_pause_or_bargein_in_the_window() -> None:
+    labels = FileLabels(shifts=(), bargeins=(20.0, 40.0))
+    decs = [Decision("pause", 20.06), Decision("bargein", 20.3), Decision("bargein", 40.2)]
+    sc = score_file(decs, labels)
+    assert sc.stop_latencies == [pytest.approx(0.06), pytest.approx(0.2)]
+    assert sc.bargein_latencies == [pytest.approx(0.3), pytest.approx(0.2)]  # confirmation unchanged
+    assert sc.false_pauses == 0
+    s = summarize(sc)
+    assert s["stop_within_150ms_share"] == pytest.approx(0.5)
+    assert s["stop_latency_median_ms"] == pytest.approx(130.0)
+
+
+def test_false_pause_duration_and_backchannel_blame() -> None:
+    labels = FileLabels(shifts=(), bargeins=(30.0,), backchannels=((5.0, 5.3), (8.0, 8.2)))
+    decs = [
+        Decision("pause", 5.05), Decision("resume", 5.5),  # a backchannel paused the persona 0.45 s
+        Decision("pause", 12.0), Decision("bargein", 12.4),  # noise: paused, then a false barge-in
+        Decision("pause", 30.05),  # the real barge-in: not a false pause
+    ]
+    sc = score_file(decs, labels)
+    assert sc.false_pauses == 2 and sc.backchannels_paused == 1
+    assert sc.false_pause_durations == [pytest.approx(0.45), pytest.approx(0.4)]
+    assert sc.stop_latencies == [pytest.approx(0.05)]
+    s = summarize(sc)
+    assert s["backchannel_pause_share"] == pytest.approx(0.5)
+    assert s["false_pause_mean_ms"] == pytest.approx(425.0)
+
+
+def test_policies_without_a_pause_stage_stop_at_their_bargein() -> None:
+    sc = score_file(barges(20.1), FileLabels(shifts=(), bargeins=(20.0,)))
+    assert sc.stop_latencies == [pytest.approx(0.1)] and sc.false_pauses == 0
+    assert summarize(FileScore())["stop_within_150ms_share"] is None

@@ -12,7 +12,9 @@ exactly what it plays, at 16 kHz, and the actor reads the same number of samples
 per mic frame. Audio stays in Rust rings; only events enter trio.
 
 Outputs, published to subscribers by type: ``FloorState`` per frame, and
-``Speculate``/``Commit``/``Retract``/``Backchannel``/``BargeIn``. Speculation
+``Speculate``/``Commit``/``Retract``/``Backchannel``/``BargeIn``, and the
+two-stage barge-in's ``PausePlayout``/``ResumePlayout`` (the playout path pauses
+the persona at once and resumes it, or a ``BargeIn`` follows). Speculation
 epochs increase by one per draft: ``Speculate(e)`` opens draft ``e``; the
 matching ``Commit(e)`` or ``Retract(e)`` closes it. A commit without a prior
 speculation opens and commits a fresh epoch.
@@ -41,6 +43,8 @@ from cadence.messages import (
     BargeIn,
     Commit,
     FloorState,
+    PausePlayout,
+    ResumePlayout,
     Retract,
     SetPatience,
     Speculate,
@@ -126,12 +130,16 @@ class FloorActor(Actor):
                 await self.system.publish(Backchannel(cid, ts, float(probs[3])))
             elif d.kind == "bargein":
                 await self.system.publish(BargeIn(cid, ts))
+            elif d.kind == "pause":
+                await self.system.publish(PausePlayout(cid, ts))
+            elif d.kind == "resume":
+                await self.system.publish(ResumePlayout(cid, ts))
         self.frames_done += n
         self.next_ts_ns = base + self.frames_done * FRAME_NS
         if self.publish_state:
             p = [float(min(max(v, 0.0), 1.0)) for v in probs]
             user = bool(self.policy.silence == 0)
-            persona = bool(self.policy.persona_quiet < 30)
+            persona = bool(self.policy.paused or self.policy.persona_quiet < 30)
             owner = "persona" if persona else ("user" if p[0] >= 0.5 else "none")
             await self.system.publish(
                 FloorState(

@@ -350,6 +350,8 @@ def run_bench(
                     "retracts": [d.t for d in decs if d.kind == "retract"],
                     "backchannels": [d.t for d in decs if d.kind == "backchannel"],
                     "bargeins": [d.t for d in decs if d.kind == "bargein"],
+                    "pauses": [d.t for d in decs if d.kind == "pause"],
+                    "resumes": [d.t for d in decs if d.kind == "resume"],
                 }
             )
     summary = {s.label: summarize(totals[s.label], compute[s.label], audio_s) for s in specs}
@@ -389,9 +391,20 @@ _DUPLEX_COLS = (
     ("backch. triggered", "backchannels_triggered"),
     ("trigger share", "backchannel_trigger_share"),
 )
+_STOP_COLS = (
+    ("policy", None),
+    ("stop median ms", "stop_latency_median_ms"),
+    ("stop ≤150 ms", "stop_within_150ms_share"),
+    ("false pauses", "false_pauses"),
+    ("false pauses /persona-min", "false_pauses_per_persona_min"),
+    ("false pause mean ms", "false_pause_mean_ms"),
+    ("backch. paused", "backchannels_paused"),
+    ("pause share", "backchannel_pause_share"),
+)
 _SHARES = frozenset(
     {"precision", "recall", "speculate_per_turn", "retract_share", "bargein_recall", "bargein_within_150ms_share",
-     "backchannel_trigger_share", "false_bargeins_per_persona_min"}
+     "backchannel_trigger_share", "false_bargeins_per_persona_min", "stop_within_150ms_share",
+     "false_pauses_per_persona_min", "backchannel_pause_share"}
 )
 
 
@@ -446,6 +459,16 @@ def duplex_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) ->
         f"backchannels with a false barge-in in that span. A policy that emits no barge-in has recall 0.",
         "",
         markdown_table(summary, rows, _DUPLEX_COLS),
+        "",
+        "### When the persona's audio stops (two-stage barge-in)",
+        "",
+        f"Stop = the first `pause` or `bargein` decision in [t, t + {BARGEIN_WINDOW_S:g} s] of a barge-in; "
+        f"≤{BARGEIN_TARGET_S * 1e3:.0f} ms = share of all barge-ins stopped that fast. A false pause is a "
+        f"`pause` outside every barge-in window (the persona falls silent until the next `resume` or "
+        f"`bargein`; mean ms = that silence); backch. paused = backchannels with a false pause in "
+        f"[start, end + {BACKCHANNEL_TAIL_S:g} s]. Policies without a pause stage stop at their `bargein`.",
+        "",
+        markdown_table(summary, rows, _STOP_COLS),
     ]
 
 

@@ -14,7 +14,16 @@ the Floor events of the protocol (``cadence.floor.protocol``):
 * **bargein** while the persona is speaking (a ``reference`` of its playback is
   given) and the user really starts talking over it — not for the persona's own
   echo (see ``echo.py``) and not for a user backchannel ("mm-hm", "yeah"),
-  which the model's barge-in head learned to tell apart.
+  which the model's barge-in head learned to tell apart;
+* **pause** / **resume**: telling a barge-in from a backchannel takes longer
+  than the 150 ms in which the persona must fall silent, so barge-in is two
+  stage. At the first sign of user speech over the persona (the barge-in head
+  above the low ``pause_threshold``) the persona's playout pauses (keeping its
+  place); then either the barge-in is confirmed (``bargein``: head above
+  ``bargein_threshold``, or ``confirm_speech_s`` of user speech since the
+  pause) or, once the user has been silent ``resume_silence_s``, playout
+  resumes (``resume``: it was a backchannel, a cough, noise). While paused the
+  persona still holds the floor, although its playback is silent.
 
 ``patience`` ∈ [0, 1] moves the latency/interruption trade-off: higher patience
 requires a more certain turn end (and more silence) before committing.
@@ -56,6 +65,10 @@ class PolicyConfig:
     backchannel_threshold: float = 0.6
     bargein_threshold: float = 0.7
     bargein_frames: int = 3
+    pause_threshold: float = 0.2  # >= bargein_threshold disables the pause stage
+    pause_frames: int = 2
+    resume_silence_s: float = 0.15
+    confirm_speech_s: float = 0.5
     # 0: the commit threshold is a step (thr, then fallback_keep at fallback_s);
     # 1: it rises linearly with the silence from thr to fallback_keep at fallback_s
     ramp: float = 1.0
@@ -103,6 +116,10 @@ class CadencePolicy:
         self.persona_quiet = 1000  # frames since the persona's playback was audible
         self.bargein_run = 0
         self.bargein_done = False
+        self.pause_run = 0
+        self.paused = False  # the persona's playout is paused (a barge-in is not yet confirmed)
+        self.paused_speech = 0  # user speech frames since the pause
+        self.paused_silence = 0  # consecutive non-speech frames while paused
 
     def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
         """frames: (n, 160) mic audio; reference: (n, 160) the persona's playback, if any."""
@@ -117,6 +134,8 @@ class CadencePolicy:
         thr = cfg.commit_threshold()
         min_sil = cfg.min_silence_frames()
         min_speech = int(cfg.min_turn_speech_s / FRAME_S)
+        confirm_frames = max(1, int(round(cfg.confirm_speech_s / FRAME_S)))
+        resume_frames = max(1, int(round(cfg.resume_silence_s / FRAME_S)))
         out: list[Decision] = []
         for i in range(len(x)):
             self.frame += 1
@@ -130,14 +149,13 @@ class CadencePolicy:
                 self.bc_done = False
             else:
                 self.silence += 1
-            if self.persona_quiet < 30:  # the persona holds the floor
-                if self.persona_quiet > 20:
+            if self.paused or self.persona_quiet < 30:  # the persona holds the floor
+                if self.persona_quiet > 20 and not self.paused:
                     self.bargein_done = False
                 self.bargein_run = self.bargein_run + 1 if (speech and barge >= cfg.bargein_threshold) else 0
-                if self.bargein_run >= cfg.bargein_frames and not self.bargein_done:
-                    out.append(Decision("bargein", t))
-                    self.bargein_done = True
-                    self.turn_speech = self.bargein_run
+                self.pause_run = self.pause_run + 1 if (speech and barge >= cfg.pause_threshold) else 0
+                if not self.bargein_done:
+                    out.extend(self._barge_step(t, speech, confirm_frames, resume_frames))
                 continue
             self.bargein_done = False
             # speech opens a turn only if the model also thinks the user is taking the
@@ -183,3 +201,24 @@ class CadencePolicy:
                 self.bc_done = True
         self.last_probs = probs[-1] if len(probs) else self.last_probs
         return out
+
+    def _barge_step(self, t: float, speech: bool, confirm_frames: int, resume_frames: int) -> list[Decision]:
+        """One frame of the two-stage barge-in while the persona holds the floor."""
+        cfg = self.config
+        if self.paused:
+            self.paused_speech += int(self.pause_run > 0)  # speech the head still reads as user's
+            self.paused_silence = 0 if self.pause_run > 0 else self.paused_silence + 1
+        if self.bargein_run >= cfg.bargein_frames or (self.paused and self.paused_speech >= confirm_frames):
+            self.bargein_done = True
+            self.paused = False
+            self.turn_speech = max(self.bargein_run, self.paused_speech)
+            return [Decision("bargein", t)]
+        if self.paused and self.paused_silence >= resume_frames:
+            self.paused = False
+            return [Decision("resume", t)]
+        if not self.paused and self.pause_run >= cfg.pause_frames and cfg.pause_threshold < cfg.bargein_threshold:
+            self.paused = True
+            self.paused_speech = self.pause_run
+            self.paused_silence = 0
+            return [Decision("pause", t)]
+        return []

@@ -30,8 +30,8 @@ RATE = 16_000
 FRAME_SAMPLES = 160
 FRAME_SECONDS = FRAME_SAMPLES / RATE
 
-DecisionKind = Literal["commit", "speculate", "retract", "backchannel", "bargein"]
-DECISION_KINDS: tuple[str, ...] = ("commit", "speculate", "retract", "backchannel", "bargein")
+DecisionKind = Literal["commit", "speculate", "retract", "backchannel", "bargein", "pause", "resume"]
+DECISION_KINDS: tuple[str, ...] = ("commit", "speculate", "retract", "backchannel", "bargein", "pause", "resume")
 
 
 class Decision(NamedTuple):

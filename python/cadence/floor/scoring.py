@@ -37,6 +37,14 @@ Duplex metrics (only decisions of kind ``bargein``; events ``bargein`` {t} and
   are per minute of persona speech (sum of ``meta.persona`` intervals).
 * A backchannel **triggered** a barge-in when a false barge-in lies in its
   ``[start, end + 0.3]``; trigger share = triggered / backchannels.
+* Two-stage barge-in (decisions ``pause`` and ``resume``): the persona's
+  audio **stops** at the first ``pause`` or ``bargein`` decision in
+  ``[t, t + 1.0]`` of a barge-in; stop latency and the stop-within-150 ms
+  share are computed like the barge-in ones. A ``pause`` outside every
+  barge-in window is a **false pause** (the persona falls silent, then
+  resumes); it lasts until the next ``resume`` or ``bargein`` decision. A
+  backchannel **paused** the persona when a false pause lies in its
+  ``[start, end + 0.3]``.
 """
 
 from __future__ import annotations
@@ -233,6 +241,11 @@ class FileScore:
     backchannels: int = 0
     backchannels_triggered: int = 0
     persona_s: float = 0.0
+    # two-stage barge-in
+    stop_latencies: list[float] = field(default_factory=list)
+    false_pauses: int = 0
+    false_pause_durations: list[float] = field(default_factory=list)
+    backchannels_paused: int = 0
 
     def __iadd__(self, other: FileScore) -> FileScore:
         for f in fields(self):
@@ -284,7 +297,33 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
         elif d.kind == "commit":
             pending = 0
     _score_bargeins([d.t for d in decs if d.kind == "bargein"], labels, sc)
+    _score_pauses(decs, labels, sc)
     return sc
+
+
+def _in_bargein_window(b: float, labels: FileLabels) -> bool:
+    return any(t - _TOL <= b <= t + BARGEIN_WINDOW_S + _TOL for t in labels.bargeins)
+
+
+def _score_pauses(decs: Sequence[Decision], labels: FileLabels, sc: FileScore) -> None:
+    """Fill the two-stage counts of ``sc`` from time-sorted decisions."""
+    stops = [d.t for d in decs if d.kind in ("pause", "bargein")]
+    for t in labels.bargeins:
+        first = next((b for b in stops if t - _TOL <= b <= t + BARGEIN_WINDOW_S + _TOL), None)
+        if first is not None:
+            sc.stop_latencies.append(max(first - t, 0.0))
+    paused = [False] * len(labels.backchannels)
+    for i, d in enumerate(decs):
+        if d.kind != "pause" or _in_bargein_window(d.t, labels):
+            continue
+        sc.false_pauses += 1
+        end = next((e.t for e in decs[i + 1 :] if e.kind in ("resume", "bargein")), None)
+        if end is not None:
+            sc.false_pause_durations.append(end - d.t)
+        for k, (s, e) in enumerate(labels.backchannels):
+            if s - _TOL <= d.t <= e + BACKCHANNEL_TAIL_S + _TOL:
+                paused[k] = True
+    sc.backchannels_paused = sum(paused)
 
 
 def _score_bargeins(barges: Sequence[float], labels: FileLabels, sc: FileScore) -> None:
@@ -324,6 +363,8 @@ def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) ->
     blat = np.asarray(score.bargein_latencies, dtype=np.float64)
     bhas = blat.size > 0
     persona_min = score.persona_s / 60.0
+    slat = np.asarray(score.stop_latencies, dtype=np.float64)
+    pdur = np.asarray(score.false_pause_durations, dtype=np.float64)
     false_total = score.false_bargeins_backchannel + score.false_bargeins_other
     within = int(np.count_nonzero(blat <= BARGEIN_TARGET_S + _TOL))
     return {
@@ -365,4 +406,13 @@ def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) ->
         "backchannels": score.backchannels,
         "backchannels_triggered": score.backchannels_triggered,
         "backchannel_trigger_share": _ratio(score.backchannels_triggered, score.backchannels),
+        "stop_latency_median_ms": float(np.median(slat) * 1e3) if slat.size else None,
+        "stop_within_150ms_share": _ratio(
+            int(np.count_nonzero(slat <= BARGEIN_TARGET_S + _TOL)), score.bargeins
+        ),
+        "false_pauses": score.false_pauses,
+        "false_pauses_per_persona_min": _ratio(score.false_pauses, persona_min),
+        "false_pause_mean_ms": float(np.mean(pdur) * 1e3) if pdur.size else None,
+        "backchannels_paused": score.backchannels_paused,
+        "backchannel_pause_share": _ratio(score.backchannels_paused, score.backchannels),
     }

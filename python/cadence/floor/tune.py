@@ -89,8 +89,9 @@ def main(argv: list[str]) -> int:
         data.append((x, model.process(x), entry))
     rows = score_settings(data, grid, args.weights)
     print("| setting | median ms | p90 ms | precision | recall | interrupt./100 "
-          "| barge-in recall | ≤150 ms | false /persona-min |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| barge-in recall | ≤150 ms | false /persona-min | backch. triggered "
+          "| stop ≤150 ms | backch. paused | false pauses /persona-min |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for setting, s in rows:
         name = " ".join(f"{k}={v:g}" for k, v in setting.items())
         med, p90 = s["latency_median_ms"], s["latency_p90_ms"]
@@ -98,7 +99,9 @@ def main(argv: list[str]) -> int:
               f"{s['precision'] or 0:.3f} | {s['recall'] or 0:.3f} | "
               f"{s['interruptions_per_100_turns'] or 0:.1f} | {s['bargein_recall'] or 0:.3f} | "
               f"{s['bargein_within_150ms_share'] or 0:.3f} | "
-              f"{s['false_bargeins_per_persona_min'] or 0:.2f} |")
+              f"{s['false_bargeins_per_persona_min'] or 0:.2f} | "
+              f"{s['backchannel_trigger_share'] or 0:.3f} | {s['stop_within_150ms_share'] or 0:.3f} | "
+              f"{s['backchannel_pause_share'] or 0:.3f} | {s['false_pauses_per_persona_min'] or 0:.2f} |")
     if args.json:
         args.json.write_text(json.dumps([{"setting": a, "summary": b} for a, b in rows], indent=1))
     return 0

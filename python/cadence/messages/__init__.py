@@ -45,6 +45,8 @@ from cadence.messages.floor import (
     FloorEvent,
     FloorOwner,
     FloorState,
+    PausePlayout,
+    ResumePlayout,
     Retract,
     Speculate,
 )
@@ -75,6 +77,8 @@ MESSAGE_TYPES: Final[tuple[type[MessageBase], ...]] = (
     Retract,
     Backchannel,
     BargeIn,
+    PausePlayout,
+    ResumePlayout,
     # transcripts
     TranscriptPartial,
     TranscriptFinal,
@@ -110,6 +114,8 @@ Message = Union[
     Retract,
     Backchannel,
     BargeIn,
+    PausePlayout,
+    ResumePlayout,
     TranscriptPartial,
     TranscriptFinal,
     PerceptionUpdate,
@@ -171,6 +177,8 @@ __all__ = [
     "Retract",
     "Backchannel",
     "BargeIn",
+    "PausePlayout",
+    "ResumePlayout",
     # transcripts
     "WordTiming",
     "TranscriptPartial",

@@ -3,7 +3,11 @@
 ``FloorState`` is emitted every 10 ms frame. The events drive speculation:
 ``Speculate`` opens a draft epoch, ``Commit`` lets its speech play, ``Retract``
 discards it (the user kept talking), ``Backchannel`` asks for a short "mm-hm",
-``BargeIn`` means the user started talking over the persona.
+``BargeIn`` means the user started talking over the persona. Barge-in is two
+stage: ``PausePlayout`` silences the persona at the first sign of the user
+speaking over it (within the 150 ms budget), then ``BargeIn`` confirms the
+interruption or ``ResumePlayout`` resumes the paused speech (it was a
+backchannel, a cough, noise).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ __all__ = [
     "Retract",
     "Backchannel",
     "BargeIn",
+    "PausePlayout",
+    "ResumePlayout",
     "FloorEvent",
 ]
 
@@ -104,4 +110,13 @@ class BargeIn(MessageBase, frozen=True, tag="floor.barge_in"):
     """The user started speaking over the persona: its speech must stop."""
 
 
-FloorEvent = Union[Speculate, Commit, Retract, Backchannel, BargeIn]
+class PausePlayout(MessageBase, frozen=True, tag="floor.pause_playout"):
+    """The user may be talking over the persona: pause its playout now, keeping the
+    position (a ``BargeIn`` or a ``ResumePlayout`` follows)."""
+
+
+class ResumePlayout(MessageBase, frozen=True, tag="floor.resume_playout"):
+    """The sound that paused the persona was not an interruption: resume its playout."""
+
+
+FloorEvent = Union[Speculate, Commit, Retract, Backchannel, BargeIn, PausePlayout, ResumePlayout]
