@@ -137,3 +137,18 @@ def test_paused_persona_keeps_the_floor_while_its_playback_is_silent() -> None:
     kinds = _kinds(CadencePolicy(0.5), x, probs)
     assert kinds[:2] == [("pause", 52), ("resume", 85)]
     assert not any(k == "commit" for k, _ in kinds)
+
+
+def test_one_bargein_while_the_stopped_persona_fades_out() -> None:
+    # the persona stops 10 frames after the confirmed barge-in while the user keeps talking:
+    # one barge-in, not one per frame until the persona counts as quiet
+    x, probs = _over_persona([(50, 150, 0.9)])
+    x[65:, FEATURE_NAMES.index("persona")] = -3.0
+    kinds = _kinds(CadencePolicy(0.5), x, probs)
+    assert kinds[:2] == [("pause", 52), ("bargein", 53)]
+    assert [k for k, _ in kinds[2:]] == ["commit"]  # the user's barge-in turn ends: answer it
+    # a later persona utterance is armed again
+    x2, probs2 = _over_persona([(50, 60, 0.9)])
+    both_x, both_p = np.concatenate([x, x2]), np.concatenate([probs, probs2])
+    kinds = _kinds(CadencePolicy(0.5), both_x, both_p)
+    assert [k for k, _ in kinds if k != "commit"] == ["pause", "bargein", "pause", "bargein"]

@@ -142,6 +142,8 @@ class CadencePolicy:
             t = self.frame * FRAME_S
             keep, _end200, end600, bc, barge = (float(v) for v in probs[i])
             persona = x[i, _PERSONA] > -1.0  # reference above -60 dB
+            if persona and self.persona_quiet > 20:
+                self.bargein_done = False  # a new persona utterance after a gap: arm again
             self.persona_quiet = 0 if persona else self.persona_quiet + 1
             speech = x[i, _VAD] >= 0.5 and x[i, _E_NOISE] > 0.3 and x[i, _EXCESS] > 0.6
             if speech:
@@ -150,8 +152,6 @@ class CadencePolicy:
             else:
                 self.silence += 1
             if self.paused or self.persona_quiet < 30:  # the persona holds the floor
-                if self.persona_quiet > 20 and not self.paused:
-                    self.bargein_done = False
                 self.bargein_run = self.bargein_run + 1 if (speech and barge >= cfg.bargein_threshold) else 0
                 self.pause_run = self.pause_run + 1 if (speech and barge >= cfg.pause_threshold) else 0
                 if not self.bargein_done:

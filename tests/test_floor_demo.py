@@ -1,0 +1,48 @@
+"""``cadence demo``'s floor part: a rendered conversation and a user's own WAV."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from cadence.errors import InvalidArgumentError
+from cadence.floor import demo
+from cadence.floor.model import default_weights_path
+
+from floor_speech import ESPEAK, render
+
+pytestmark = [
+    pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed"),
+    pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights"),
+]
+
+
+@pytest.mark.skipif(shutil.which("flite") is None, reason="flite not installed")
+def test_rendered_conversation_scores_cadence_and_the_silence_agent(capsys: pytest.CaptureFixture[str]) -> None:
+    assert demo.run(["--seed", "21"]) == 0
+    out = capsys.readouterr().out
+    assert "truth  user's turn ends" in out and "floor  COMMIT" in out
+    assert "truth  user barges in" in out and "floor  pause persona playout" in out
+    rows = [line.split() for line in out.splitlines() if "Cadence floor (patience" in line or "800 ms silence" in line]
+    assert len(rows) == 2
+    # seed 21 has 8 user turns; both agents are scored on all of them
+    assert rows[0][-6] == rows[1][-6] == "8"
+
+
+def test_own_wav_prints_the_decisions(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    audio, spans = render([("Could you book a table for two tonight?", 1.5)])
+    path = tmp_path / "me.wav"
+    sf.write(path, np.clip(audio, -1, 1), 16000)
+    assert demo.run(["--wav", str(path), "--patience", "0.3"]) == 0
+    out = capsys.readouterr().out
+    commits = [float(line.split()[0]) for line in out.splitlines() if "COMMIT" in line]
+    assert len(commits) == 1 and spans[0][1] - 0.1 <= commits[0] <= spans[0][1] + 1.5
+    assert "on this conversation" not in out  # no labels, no score
+
+
+def test_persona_needs_a_wav() -> None:
+    with pytest.raises(InvalidArgumentError, match="--persona needs --wav"):
+        demo.run(["--persona", "x.wav"])
