@@ -143,6 +143,8 @@ def test_sentence_pools_are_disjoint_and_varied() -> None:
         pools[pool] = s
     assert len(pools["train"]) > 500 and len(pools["test"]) > 300
     assert not pools["train"] & pools["test"]
+    assert not pools["grammar"] & pools["test"]
+    assert len(pools["grammar"]) > 1.5 * len(pools["train"])  # the grammar rarely repeats itself
     with pytest.raises(InvalidArgumentError):
         text.final_phrase(rng, "dev")
 

@@ -39,6 +39,8 @@ class FileSpec:
     comma_rate: float = 0.85
     # share of silent mid-turn pauses drawn uniformly from 0.6–2.5 s (the rest log-uniform 0.2–2.5 s)
     long_pause_share: float = 0.5
+    # sentences of the train/dev splits: "templates" (text.py) or "grammar" (grammar.py)
+    text: str = "templates"
 
     @property
     def held_out(self) -> bool:
@@ -46,7 +48,9 @@ class FileSpec:
 
     @property
     def pool(self) -> str:
-        return "test" if self.split == "test" else "train"
+        if self.split == "test":
+            return "test"
+        return "grammar" if self.text == "grammar" else "train"
 
 
 @dataclass

@@ -21,6 +21,8 @@ import numpy as np
 
 from cadence.errors import InvalidArgumentError
 
+from . import grammar
+
 __all__ = [
     "POOLS",
     "in_pool",
@@ -34,7 +36,7 @@ __all__ = [
     "persona_phrase",
 ]
 
-POOLS = ("train", "test")
+POOLS = ("train", "test", "grammar")  # "grammar": the training pool built by grammar.py
 _TEST_SHARE = 5  # one sentence in five (by hash) may only appear in the test pool
 
 
@@ -253,6 +255,9 @@ def _draw(
 def final_phrase(rng: np.random.Generator, pool: str) -> tuple[str, str]:
     """A turn-final sentence: (text with final punctuation, form)."""
     _check_pool(pool)
+    if pool == "grammar":
+        words, form = grammar.final_sentence(rng)
+        return _cap(words) + {"statement": ".", "ynq": "?", "whq": "?", "exclaim": "!"}[form], form
     form = _pick(rng, ["statement", "statement", "ynq", "whq", "exclaim"])
     table, punct = {
         "statement": (_STATEMENTS, "."),
@@ -283,6 +288,11 @@ def continuation_phrase(rng: np.random.Generator, pool: str) -> tuple[str, str]:
     """
     _check_pool(pool)
     style = _pick(rng, ["clause", "incomplete", "incomplete", "conj", "list"])
+    if pool == "grammar":
+        words = {"clause": grammar.clause, "incomplete": grammar.incomplete, "conj": grammar.conj_clause,
+                 "list": grammar.list_phrase}[style](rng)
+        ends = {"conj": ["...", "", ","], "list": [",", "...", ", and..."]}
+        return _cap(words) + (_pick(rng, ends[style]) if style in ends else _cont_punct(rng)), style
     if style == "clause":
         make = lambda: _cap(_fill(rng, _pick(rng, _CLAUSES[pool]), pool)) + _cont_punct(rng)  # noqa: E731
     elif style == "incomplete":
@@ -303,6 +313,9 @@ def continuation_phrase(rng: np.random.Generator, pool: str) -> tuple[str, str]:
 def completion_phrase(rng: np.random.Generator, pool: str) -> str:
     """A final phrase that completes an incomplete one (final punctuation)."""
     punct = "." if rng.random() < 0.8 else "?"
+    if pool == "grammar":
+        _check_pool(pool)
+        return grammar.completion(rng) + punct
     return _draw(rng, pool, lambda: _fill(rng, _pick(rng, _COMPLETIONS[pool]), pool) + punct)
 
 
@@ -317,6 +330,9 @@ def backchannel(rng: np.random.Generator) -> str:
 
 def bargein_phrase(rng: np.random.Generator, pool: str) -> str:
     punct = _pick(rng, [",", ".", "!", "..."])
+    if pool == "grammar":
+        _check_pool(pool)
+        return _cap(grammar.bargein(rng)) + punct
     return _draw(rng, pool, lambda: _cap(_pick(rng, _BARGEIN[pool])) + punct)
 
 

@@ -1,0 +1,65 @@
+"""The compositional training grammar of the floor corpus (``corpus/grammar.py``)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from cadence.floor.corpus import grammar, plan, text
+
+# words any English sentence pool shares; everything else must be unseen in the test pool
+_FUNCTION = set(
+    "a an the my our your his her their this that these those some i we you he she it they me us him them "
+    "to at in on of for from with by about over back up out off and or but so then because when after before "
+    "if that's is was are were be been am has have had do did does can could should would will might must "
+    "not no what why how where who which there just too really very again already first last new "
+    "sorry wait stop actually say said went ran stopped busy late work tomorrow yesterday month".split()
+)
+
+
+def _test_pool_words() -> set[str]:
+    words: set[str] = set()
+    for items in text._V["test"].values():
+        for it in items:
+            words.update(w.strip(",.'!?").lower() for w in it.split())
+    tables = (text._STATEMENTS, text._YN_QUESTIONS, text._WH_QUESTIONS, text._EXCLAMATIONS, text._CLAUSES,
+              text._INCOMPLETE, text._COMPLETIONS, text._BARGEIN)
+    for table in tables:
+        for it in table["test"]:
+            words.update(w.strip(",.'!?").lower() for w in re.sub(r"\{\w+\}", "", it).split())
+    return words - {""}
+
+
+def test_no_content_word_of_the_test_pool() -> None:
+    shared = grammar.vocabulary() & _test_pool_words()
+    assert shared <= _FUNCTION, sorted(shared - _FUNCTION)
+
+
+def test_incomplete_phrases_end_where_a_sentence_cannot() -> None:
+    rng = np.random.default_rng(1)
+    enders = {"the", "a", "my", "this", "some", "our", "to", "at", "from", "about", "with", "could", "might",
+              "would", "will", "that", "if", "whether", "why", "other", "really", "very", "pretty", "second",
+              "is", "was", "probably"} | set(grammar._SUB) | {"so", "and", "but"}
+    last = [grammar.incomplete(rng).split()[-1] for _ in range(600)]
+    # the cut is after a function word or a bare transitive verb / subject, never after an object
+    assert sum(w in enders for w in last) / len(last) > 0.6
+    assert len(set(last)) > 40
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_agreement_and_forms(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for _ in range(300):
+        s, form = grammar.final_sentence(rng)
+        assert form in ("statement", "ynq", "whq", "exclaim") and s and "{" not in s
+        assert not re.search(r"\b(he|she|my \w+) (have|need|want|don't) to\b", s), s
+        assert not re.search(r"\b(I|we|they) (has|needs|wants|doesn't)\b", s), s
+
+
+def test_grammar_pool_only_for_train_and_dev() -> None:
+    specs = plan(20, 7, 0.0, text="grammar")
+    assert {s.pool for s in specs if s.split != "test"} == {"grammar"}
+    assert {s.pool for s in specs if s.split == "test"} == {"test"}
+    assert {s.pool for s in plan(20, 7, 0.0) if s.split != "test"} == {"train"}  # default unchanged
