@@ -63,7 +63,6 @@ class _Sink(Actor):
     def __init__(self, out: list[tuple[float, Any]], echo: bool) -> None:
         self.out = out
         self.echo = echo
-        self.start = time.perf_counter()
 
     async def handle(self, msg: Any) -> None:
         t = (msg.ts_ns - T0_NS) / 1e9
