@@ -2,9 +2,10 @@
 
 The template pools in ``text.py`` are a few dozen sentence frames each; a model
 trained on them learns to recognise those frames, and separates turn ends from
-holds far worse on sentences it has not heard (measured: hold-vs-shift AUC 0.89
-on held-out *voices* with training sentences, 0.76 on training voices with
-held-out sentences). This grammar builds sentences from parts — subjects, verb
+holds far worse on sentences it has not heard (a one-off diagnostic of the v3
+model, 120 files each: hold-vs-shift AUC 0.87 with held-out *voices* speaking
+training sentences, 0.76 with training voices speaking held-out sentences, 0.89
+on dev). This grammar builds sentences from parts — subjects, verb
 frames in several tenses and moods, objects with determiners and adjectives,
 places, times, subordinate clauses — and cuts them at syntactically incomplete
 points (after a determiner, a preposition, a modal, a complementiser, a
