@@ -20,15 +20,24 @@ split always uses the held-out templates).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
 Rng = np.random.Generator
+T = TypeVar("T")
 
 
-def _p(rng: Rng, items: Sequence[str]) -> str:
+def _p(rng: Rng, items: Sequence[T]) -> T:
     return items[int(rng.integers(len(items)))]
+
+
+def _branch(rng: Rng, *options: tuple[float, Callable[[], T]]) -> T:
+    """One weighted choice: ``options`` are (upper bound, thunk) with increasing bounds,
+    the last 1.0; one uniform draw picks the thunk, and only that thunk runs (and draws)."""
+    r = rng.random()
+    return next(make for bound, make in options if r < bound)()
 
 
 # (base, past, -ing, participle) for verbs taking an object
@@ -159,107 +168,89 @@ def _be(subj: str, past: bool) -> str:
 
 def _verb(rng: Rng) -> tuple[tuple[str, str, str, str], str]:
     """A verb and its complement."""
-    r = rng.random()
-    if r < 0.55:
-        return _p(rng, _TRANS), _np(rng)
-    if r < 0.8:
-        return _p(rng, _SOCIAL), _p(rng, _PEOPLE)
-    return _p(rng, _MOTION), _p(rng, _PLACES)
+    return _branch(
+        rng,
+        (0.55, lambda: (_p(rng, _TRANS), _np(rng))),
+        (0.8, lambda: (_p(rng, _SOCIAL), _p(rng, _PEOPLE))),
+        (1.0, lambda: (_p(rng, _MOTION), _p(rng, _PLACES))),
+    )
 
 
 def _adjunct(rng: Rng) -> str:
-    r = rng.random()
-    if r < 0.3:
-        return " " + _p(rng, _TIMES)
-    if r < 0.42:
-        return " at " + _p(rng, _PLACES)
-    if r < 0.5:
-        return " " + _p(rng, _TIMES) + " " + _p(rng, ["again", "anyway", "too", "with Anna", "by myself"])
-    return ""
+    return _branch(
+        rng,
+        (0.3, lambda: " " + _p(rng, _TIMES)),
+        (0.42, lambda: " at " + _p(rng, _PLACES)),
+        (0.5, lambda: " " + _p(rng, _TIMES) + " " + _p(rng, ["again", "anyway", "too", "with Anna", "by myself"])),
+        (1.0, lambda: ""),
+    )
 
 
 def clause(rng: Rng) -> str:
     """A complete declarative clause in one of several tenses and moods."""
     s = _subj(rng)
     (base, past, ing, part), comp = _verb(rng)
-    r = rng.random()
     third = _third(s)
-    if r < 0.3:
-        vp = f"{past} {comp}"
-    elif r < 0.42:
-        vp = f"{_be(s, False)} {ing} {comp}"
-    elif r < 0.52:
-        vp = f"{_be(s, True)} {ing} {comp}"
-    elif r < 0.62:
-        vp = f"{_p(rng, _MODALS)} {base} {comp}"
-    elif r < 0.7:
-        vp = f"{'has' if third else 'have'} {part} {comp}"
-    elif r < 0.78:
-        vp = f"{'needs' if third else 'need'} to {base} {comp}"
-    elif r < 0.85:
-        vp = f"{_be(s, False)} going to {base} {comp}"
-    elif r < 0.92:
-        vp = f"{'doesn' if third else 'don'}'t want to {base} {comp}"
-    else:
+    vp = _branch(
+        rng,
+        (0.3, lambda: f"{past} {comp}"),
+        (0.42, lambda: f"{_be(s, False)} {ing} {comp}"),
+        (0.52, lambda: f"{_be(s, True)} {ing} {comp}"),
+        (0.62, lambda: f"{_p(rng, _MODALS)} {base} {comp}"),
+        (0.7, lambda: f"{'has' if third else 'have'} {part} {comp}"),
+        (0.78, lambda: f"{'needs' if third else 'need'} to {base} {comp}"),
+        (0.85, lambda: f"{_be(s, False)} going to {base} {comp}"),
+        (0.92, lambda: f"{'doesn' if third else 'don'}'t want to {base} {comp}"),
+        (1.0, lambda: None),
+    )
+    if vp is None:  # a copula clause
         return f"{s} {_be(s, rng.random() < 0.5)} {_p(rng, _ADJ_P)}" if s != "you" else "it was " + _p(rng, _ADJ_P)
     return f"{s} {vp}{_adjunct(rng)}"
 
 
 def _statement(rng: Rng) -> str:
-    r = rng.random()
-    if r < 0.5:
-        body = clause(rng)
-    elif r < 0.6:
-        body = f"{_subj(rng)} {_p(rng, _SAY)} {clause(rng)}"
-    elif r < 0.68:
-        body = f"I think {clause(rng)}"
-    elif r < 0.76:
-        body = f"{clause(rng)} {_p(rng, _SUB)} {clause(rng)}"
-    elif r < 0.84:
-        body = f"{_p(rng, _TOPICS)} {_p(rng, ['was', 'is', 'seems', 'looked', 'sounds'])} {_p(rng, _ADJ_P)}"
-    elif r < 0.9:
-        body = f"there {_p(rng, ['was', 'is'])} {_np(rng)} at {_p(rng, _PLACES)}"
-    else:
-        body = f"{clause(rng)} and {clause(rng)}"
+    body = _branch(
+        rng,
+        (0.5, lambda: clause(rng)),
+        (0.6, lambda: f"{_subj(rng)} {_p(rng, _SAY)} {clause(rng)}"),
+        (0.68, lambda: f"I think {clause(rng)}"),
+        (0.76, lambda: f"{clause(rng)} {_p(rng, _SUB)} {clause(rng)}"),
+        (0.84, lambda: f"{_p(rng, _TOPICS)} {_p(rng, ['was', 'is', 'seems', 'looked', 'sounds'])} {_p(rng, _ADJ_P)}"),
+        (0.9, lambda: f"there {_p(rng, ['was', 'is'])} {_np(rng)} at {_p(rng, _PLACES)}"),
+        (1.0, lambda: f"{clause(rng)} and {clause(rng)}"),
+    )
     return _p(rng, _OPENERS) + body
 
 
 def _yn_question(rng: Rng) -> str:
     s = _p(rng, ["you", "you", "we", "I", "they", "she", "he", "your brother", "the kids", "Anna"])
     (base, _past, ing, part), comp = _verb(rng)
-    r = rng.random()
     third = _third(s)
-    if r < 0.25:
-        return f"did {s} {base} {comp}{_adjunct(rng)}"
-    if r < 0.45:
-        return f"{_p(rng, ['can', 'could', 'should', 'would', 'will'])} {s} {base} {comp}{_adjunct(rng)}"
-    if r < 0.6:
-        return f"{_be(s, False) if s != 'I' else 'am'} {s} {ing} {comp}"
-    if r < 0.7:
-        return f"{'has' if third else 'have'} {s} {part} {comp}"
-    if r < 0.8:
-        return f"do you want to {base} {comp}"
-    if r < 0.9:
-        return f"{_p(rng, ['is', 'was'])} {_p(rng, _TOPICS)} {_p(rng, _ADJ_P)}"
-    return f"{'does' if third else 'do'} {s} know {_p(rng, ['if', 'whether', 'that'])} {clause(rng)}"
+    return _branch(
+        rng,
+        (0.25, lambda: f"did {s} {base} {comp}{_adjunct(rng)}"),
+        (0.45, lambda: f"{_p(rng, ['can', 'could', 'should', 'would', 'will'])} {s} {base} {comp}{_adjunct(rng)}"),
+        (0.6, lambda: f"{_be(s, False) if s != 'I' else 'am'} {s} {ing} {comp}"),
+        (0.7, lambda: f"{'has' if third else 'have'} {s} {part} {comp}"),
+        (0.8, lambda: f"do you want to {base} {comp}"),
+        (0.9, lambda: f"{_p(rng, ['is', 'was'])} {_p(rng, _TOPICS)} {_p(rng, _ADJ_P)}"),
+        (1.0, lambda: f"{'does' if third else 'do'} {s} know {_p(rng, ['if', 'whether', 'that'])} {clause(rng)}"),
+    )
 
 
 def _wh_question(rng: Rng) -> str:
     s = _p(rng, ["you", "we", "I", "they", "she", "he", "the team", "Mike"])
     (base, _past, _ing, _part), comp = _verb(rng)
     wh = _p(rng, ["why", "when", "how", "where"])
-    r = rng.random()
-    if r < 0.35:
-        return f"{wh} did {s} {base} {comp}"
-    if r < 0.55:
-        return f"{wh} {_p(rng, ['should', 'can', 'could', 'would'])} {s} {base} {comp}"
-    if r < 0.7:
-        return f"what {_p(rng, ['did', 'should', 'can'])} {s} {base.split()[0]}"
-    if r < 0.8:
-        return f"who {_p(rng, ['told you about', 'is in charge of', 'paid for', 'organised'])} {_p(rng, _TOPICS)}"
-    if r < 0.9:
-        return f"how much {_p(rng, ['does', 'did'])} {_np(rng)} cost"
-    return f"what time {_p(rng, ['does', 'did'])} {_p(rng, _PLACES)} {_p(rng, ['open', 'close'])}"
+    return _branch(
+        rng,
+        (0.35, lambda: f"{wh} did {s} {base} {comp}"),
+        (0.55, lambda: f"{wh} {_p(rng, ['should', 'can', 'could', 'would'])} {s} {base} {comp}"),
+        (0.7, lambda: f"what {_p(rng, ['did', 'should', 'can'])} {s} {base.split()[0]}"),
+        (0.8, lambda: f"who {_p(rng, ['told you about', 'is in charge of', 'paid for', 'organised'])} {_p(rng, _TOPICS)}"),
+        (0.9, lambda: f"how much {_p(rng, ['does', 'did'])} {_np(rng)} cost"),
+        (1.0, lambda: f"what time {_p(rng, ['does', 'did'])} {_p(rng, _PLACES)} {_p(rng, ['open', 'close'])}"),
+    )
 
 
 def _exclamation(rng: Rng) -> str:
@@ -317,15 +308,18 @@ def list_phrase(rng: Rng) -> str:
 
 def completion(rng: Rng) -> str:
     """What follows a cut phrase: a noun phrase, a place, a verb phrase or a clause."""
-    r = rng.random()
-    if r < 0.3:
-        return _np(rng) + _adjunct(rng)
-    if r < 0.45:
-        return _p(rng, _PLACES)
-    if r < 0.65:
+
+    def verb_phrase() -> str:
         (base, _past, _ing, _part), comp = _verb(rng)
         return f"{base} {comp}{_adjunct(rng)}"
-    return clause(rng)
+
+    return _branch(
+        rng,
+        (0.3, lambda: _np(rng) + _adjunct(rng)),
+        (0.45, lambda: _p(rng, _PLACES)),
+        (0.65, verb_phrase),
+        (1.0, lambda: clause(rng)),
+    )
 
 
 def bargein(rng: Rng) -> str:
