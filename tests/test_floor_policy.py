@@ -152,3 +152,21 @@ def test_one_bargein_while_the_stopped_persona_fades_out() -> None:
     both_x, both_p = np.concatenate([x, x2]), np.concatenate([probs, probs2])
     kinds = _kinds(CadencePolicy(0.5), both_x, both_p)
     assert [k for k, _ in kinds if k != "commit"] == ["pause", "bargein", "pause", "bargein"]
+
+
+def test_a_draft_survives_the_silence_after_the_turn_end() -> None:
+    # speculation near the end of the turn; P(end ≤ 600 ms) then falls in the silence (the
+    # end is past) and P(keep) falls slowly: the draft must still be live at the commit
+    x, probs = _turn(speech=80, silence=120, keep=0.05)
+    probs[70:80, 2] = 0.8
+    probs[:80, 0] = 0.95
+    probs[80:, 0] = np.linspace(0.9, 0.05, 120)
+    kinds = [d.kind for d in CadencePolicy(1.0).decide(x, probs)]
+    assert kinds == ["speculate", "commit"]
+
+
+def test_a_draft_is_retracted_when_the_user_goes_on() -> None:
+    x, probs = _turn(speech=150, silence=100, keep=0.05)
+    probs[40:50, 2] = 0.8  # a speculation 1 s before the end of the turn
+    kinds = [d.kind for d in CadencePolicy(0.5).decide(x, probs)]
+    assert kinds[:2] == ["speculate", "retract"] and kinds[-1] == "commit"

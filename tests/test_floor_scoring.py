@@ -435,3 +435,17 @@ def test_policies_without_a_pause_stage_stop_at_their_bargein() -> None:
     sc = score_file(barges(20.1), FileLabels(shifts=(), bargeins=(20.0,)))
     assert sc.stop_latencies == [pytest.approx(0.1)] and sc.false_pauses == 0
     assert summarize(FileScore())["stop_within_150ms_share"] is None
+
+
+def test_draft_ready_share_and_lead() -> None:
+    labels = FileLabels(shifts=(5.0, 10.0, 15.0))
+    decs = [
+        Decision("speculate", 4.7), Decision("speculate", 4.9), Decision("commit", 5.2),  # lead 0.5
+        Decision("speculate", 9.0), Decision("retract", 9.3), Decision("commit", 10.3),  # no draft
+        Decision("commit", 15.1),  # no speculation at all
+    ]
+    sc = score_file(decs, labels)
+    assert sc.commits_with_draft == 1 and sc.draft_leads == [pytest.approx(0.5)]
+    s = summarize(sc)
+    assert s["draft_ready_share"] == pytest.approx(1 / 3)
+    assert s["draft_lead_median_ms"] == pytest.approx(500.0)

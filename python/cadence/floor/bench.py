@@ -375,6 +375,8 @@ _COLS = (
     ("spurious", "spurious"),
     ("spec/turn", "speculate_per_turn"),
     ("retract share", "retract_share"),
+    ("draft ready", "draft_ready_share"),
+    ("draft lead ms", "draft_lead_median_ms"),
     ("RTF", "rtf"),
 )
 
@@ -402,7 +404,7 @@ _STOP_COLS = (
     ("pause share", "backchannel_pause_share"),
 )
 _SHARES = frozenset(
-    {"precision", "recall", "speculate_per_turn", "retract_share", "bargein_recall", "bargein_within_150ms_share",
+    {"precision", "recall", "speculate_per_turn", "retract_share", "draft_ready_share", "bargein_recall", "bargein_within_150ms_share",
      "backchannel_trigger_share", "false_bargeins_per_persona_min", "stop_within_150ms_share",
      "false_pauses_per_persona_min", "backchannel_pause_share"}
 )

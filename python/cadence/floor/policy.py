@@ -9,7 +9,9 @@ the Floor events of the protocol (``cadence.floor.protocol``):
 * **commit** when the user has spoken in this turn and P(keep) falls below the
   patience-dependent threshold: take the floor now;
 * **retract** when a speculation was made and the user keeps going (speech
-  resumes or P(keep) climbs back): Dialogue discards the draft;
+  resumes after a pause, or ``retract_speech_s`` more speech without one):
+  Dialogue discards the draft. (A falling P(end ≤ 600 ms) in the silence after
+  the turn end is *not* a reason: the end has happened, the draft is still good);
 * **backchannel** once per pause when the opportunity score is high;
 * **bargein** while the persona is speaking (a ``reference`` of its playback is
   given) and the user really starts talking over it — not for the persona's own
@@ -57,6 +59,9 @@ _EXCESS = FEATURE_NAMES.index("echo_excess")
 class PolicyConfig:
     patience: float = 0.5
     speculate_threshold: float = 0.5
+    # retract a draft once the user has said this much more since the speculation
+    # (without a pause: the draft no longer answers what was said)
+    retract_speech_s: float = 0.6
     min_turn_speech_s: float = 0.12
     fallback_s: float = 1.5
     fallback_keep: float = 0.9
@@ -111,7 +116,7 @@ class CadencePolicy:
         self.silence = 0  # consecutive non-speech frames
         self.speculating = False
         self.spec_gap = False  # a pause was seen since the speculation
-        self.spec_low = 0
+        self.spec_speech = 0  # speech frames since the speculation
         self.bc_done = False
         self.persona_quiet = 1000  # frames since the persona's playback was audible
         self.bargein_run = 0
@@ -136,6 +141,7 @@ class CadencePolicy:
         min_speech = int(cfg.min_turn_speech_s / FRAME_S)
         confirm_frames = max(1, int(round(cfg.confirm_speech_s / FRAME_S)))
         resume_frames = max(1, int(round(cfg.resume_silence_s / FRAME_S)))
+        retract_frames = max(1, int(round(cfg.retract_speech_s / FRAME_S)))
         out: list[Decision] = []
         for i in range(len(x)):
             self.frame += 1
@@ -172,15 +178,15 @@ class CadencePolicy:
             if self.speculating:
                 if self.silence >= 5:
                     self.spec_gap = True
-                self.spec_low = self.spec_low + 1 if end600 < 0.4 * cfg.speculate_threshold else 0
-                if (speech and self.spec_gap) or self.spec_low >= 30:
+                self.spec_speech += int(speech)
+                if (speech and self.spec_gap) or self.spec_speech >= retract_frames:
                     out.append(Decision("retract", t))
                     self.speculating = False
             if not in_turn:
                 continue
             if not self.speculating and end600 >= cfg.speculate_threshold:
                 out.append(Decision("speculate", t))
-                self.speculating, self.spec_gap, self.spec_low = True, False, 0
+                self.speculating, self.spec_gap, self.spec_speech = True, False, 0
             sil_s = self.silence * FRAME_S
             if cfg.ramp > 0.0 and self.silence >= min_sil:
                 frac = min(1.0, (self.silence - min_sil) / max(1.0, cfg.fallback_s / FRAME_S - min_sil))

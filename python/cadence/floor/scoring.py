@@ -18,7 +18,10 @@ Definitions (per file; totals pool files):
 * precision = correct / commits; recall = answered shifts / shifts;
   interruptions per 100 turns (turns = shifts).
 * Speculation: speculates per commit, and the share of speculates followed
-  by a retract before the next commit (or the end of the file).
+  by a retract before the next commit (or the end of the file). A commit
+  **has a draft ready** when a speculation since the previous commit was not
+  retracted; its lead is the commit time minus that (oldest live) speculation,
+  the head start Dialogue got.
 
 Event types other than ``shift`` and ``hold`` are ignored by these metrics.
 
@@ -231,6 +234,8 @@ class FileScore:
     latencies: list[float] = field(default_factory=list)
     speculates: int = 0
     retracted_speculates: int = 0
+    commits_with_draft: int = 0  # commits with a live (unretracted) speculation before them
+    draft_leads: list[float] = field(default_factory=list)  # commit − that speculation, s
     # duplex
     bargeins: int = 0
     bargein_decisions: int = 0
@@ -287,15 +292,22 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
     sc.answered = sum(answered)
     # speculation: is each speculate followed by a retract before the next commit?
     pending = 0
+    live: float | None = None  # time of the oldest speculation not yet retracted
     for d in decs:
         if d.kind == "speculate":
             sc.speculates += 1
             pending += 1
+            live = d.t if live is None else live
         elif d.kind == "retract":
             sc.retracted_speculates += pending
             pending = 0
+            live = None
         elif d.kind == "commit":
+            if live is not None:
+                sc.commits_with_draft += 1
+                sc.draft_leads.append(d.t - live)
             pending = 0
+            live = None
     _score_bargeins([d.t for d in decs if d.kind == "bargein"], labels, sc)
     _score_pauses(decs, labels, sc)
     return sc
@@ -386,6 +398,8 @@ def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) ->
         "speculates": score.speculates,
         "speculate_per_turn": _ratio(score.speculates, score.commits),
         "retract_share": _ratio(score.retracted_speculates, score.speculates),
+        "draft_ready_share": _ratio(score.commits_with_draft, score.commits),
+        "draft_lead_median_ms": float(np.median(score.draft_leads) * 1e3) if score.draft_leads else None,
         "rtf": _ratio(compute_s, audio_s),
         "compute_s": compute_s,
         "bargeins": score.bargeins,
