@@ -161,7 +161,7 @@ class CadencePolicy:
                 self.bargein_run = self.bargein_run + 1 if (speech and barge >= cfg.bargein_threshold) else 0
                 self.pause_run = self.pause_run + 1 if (speech and barge >= cfg.pause_threshold) else 0
                 if not self.bargein_done:
-                    out.extend(self._barge_step(t, speech, confirm_frames, resume_frames))
+                    out.extend(self._barge_step(t, confirm_frames, resume_frames))
                 continue
             self.bargein_done = False
             # speech opens a turn only if the model also thinks the user is taking the
@@ -208,7 +208,7 @@ class CadencePolicy:
         self.last_probs = probs[-1] if len(probs) else self.last_probs
         return out
 
-    def _barge_step(self, t: float, speech: bool, confirm_frames: int, resume_frames: int) -> list[Decision]:
+    def _barge_step(self, t: float, confirm_frames: int, resume_frames: int) -> list[Decision]:
         """One frame of the two-stage barge-in while the persona holds the floor."""
         cfg = self.config
         if self.paused:
