@@ -153,22 +153,28 @@ def test_policy_commits_at_turn_ends_and_holds_through_pauses(voice) -> None:
     assert not [c for c in commits if hold[0] <= c <= hold[1]], (commits, hold)
     statement, question = spans[1][1], spans[2][1]
     assert [c for c in commits if statement - 0.1 <= c <= statement + 1.0], (commits, statement)
-    # a question's rise looks like a continuation rise to the model: only the 3 s silence
-    # fallback answers it (the xfail test below records this weakness)
-    assert [c for c in commits if question - 0.1 <= c <= question + 3.1], (commits, question)
+    # the question is answered within 1 s too (v3 read its rise as a continuation rise and
+    # waited for the 3 s fallback; v6, trained on the grammar corpus, does not)
+    assert [c for c in commits if question - 0.1 <= c <= question + 1.0], (commits, question)
     assert len(commits) == 2, commits
+
+
+_WEAK = pytest.mark.xfail(strict=True, reason="known weakness (v6): with these espeak variants the "
+                          "falling incomplete phrase still reads as a turn end")
 
 
 @needs_espeak
 @needs_weights
-@pytest.mark.xfail(strict=True, reason="known weakness: without a transcript the model reads a "
-                   "falling incomplete phrase as a turn end and a question rise as a hold")
-def test_policy_uses_syntax_not_only_intonation() -> None:
+@pytest.mark.parametrize("voice", ["en-us", "en-gb", "en-gb-x-rp", pytest.param("en-us+f3", marks=_WEAK),
+                                   pytest.param("en-us+m3", marks=_WEAK)])
+def test_policy_uses_syntax_not_only_intonation(voice: str) -> None:
+    # v3 (template-trained) failed this for every voice; v6 (grammar-trained) holds through
+    # the incomplete phrase and answers the question for three of these five
     commits, spans = _commits([
         ("I was thinking that maybe we could", 1.2),  # incomplete, but read with a final fall
         ("go to the beach tomorrow.", 2.5),
         ("What do you think?", 2.5),
-    ], "en-us", patience=0.9)
+    ], voice, patience=0.9)
     hold = (spans[0][1], spans[1][0])
     assert not [c for c in commits if hold[0] <= c <= hold[1]], (commits, hold)
     question = spans[2][1]

@@ -5,12 +5,12 @@
 DIR holds ``train/manifest.jsonl`` and ``dev/manifest.jsonl`` (the format of
 ``cadence corpus floor``). Features are computed with exactly the run-time
 featurizer (``FloorFeaturizer``) and cached under ``DIR/.cache``. Training uses
-torch (CPU is fine: ~4.5 M frames, ~65 s per epoch on 2 cores); the exported
+torch (CPU is fine: ~6.6 M frames, ~95 s per epoch on 2 cores); the exported
 ``.npz`` is run by ``FloorModel`` in numpy. Reproduce the committed weights with:
 
+    cadence corpus floor --out /tmp/floorg --n 1000 --seed 4000 --text grammar
     cadence corpus floor --out /tmp/floor1000 --n 1000 --seed 1000
-    cadence corpus floor --out /tmp/floor2000 --n 400 --seed 2000
-    cadence train floor --corpus /tmp/floor1000 --corpus /tmp/floor2000 --epochs 20 --seed 0
+    cadence train floor --corpus /tmp/floorg --corpus /tmp/floor1000 --epochs 20 --seed 0
 """
 
 from __future__ import annotations
