@@ -42,6 +42,7 @@ from cadence.messages import (
     Backchannel,
     BargeIn,
     Commit,
+    FloorOwner,
     FloorState,
     PausePlayout,
     ResumePlayout,
@@ -139,8 +140,8 @@ class FloorActor(Actor):
         if self.publish_state:
             p = [float(min(max(v, 0.0), 1.0)) for v in probs]
             user = bool(self.policy.silence == 0)
-            persona = bool(self.policy.paused or self.policy.persona_quiet < 30)
-            owner = "persona" if persona else ("user" if p[0] >= 0.5 else "none")
+            persona = self.policy.persona_holds_floor
+            owner: FloorOwner = "persona" if persona else ("user" if p[0] >= 0.5 else "none")
             await self.system.publish(
                 FloorState(
                     conversation_id=cid, ts_ns=self.next_ts_ns, p_keep=p[0], p_end_200=p[1],

@@ -46,7 +46,7 @@ from cadence.messages import (
 CID = "demo"
 T0_NS = 0
 _EVENT_TYPES = (Speculate, Commit, Retract, Backchannel, BargeIn, PausePlayout, ResumePlayout)
-_NAMES = {
+_NAMES: dict[type, str] = {
     Speculate: "speculate (start a draft)",
     Commit: "COMMIT (persona answers)",
     Retract: "retract (discard the draft)",
@@ -149,7 +149,7 @@ def _truth_lines(entry: dict[str, Any]) -> list[tuple[float, str]]:
 def _decisions(got: list[tuple[float, Any]]) -> list[Any]:
     from cadence.floor.protocol import Decision
 
-    kinds = {Speculate: "speculate", Commit: "commit", Retract: "retract", Backchannel: "backchannel",
+    kinds: dict[type, str] = {Speculate: "speculate", Commit: "commit", Retract: "retract", Backchannel: "backchannel",
              BargeIn: "bargein", PausePlayout: "pause", ResumePlayout: "resume"}
     return [Decision(kinds[type(m)], t) for t, m in got]  # type: ignore[arg-type]
 

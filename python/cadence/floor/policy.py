@@ -40,6 +40,7 @@ runs of at least ``min_run_frames`` (clicks and noise bursts do not open a turn)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,7 @@ class PolicyConfig:
 class CadencePolicy:
     """Floor decisions from raw 10 ms frames (implements ``FloorPolicy``)."""
 
-    def __init__(self, patience: float = 0.5, weights: str | None = None, **kw: float) -> None:
+    def __init__(self, patience: float = 0.5, weights: str | None = None, **kw: Any) -> None:
         self.config = PolicyConfig(patience=patience, **kw)
         self.name = f"cadence(p={patience:g})"
         self.featurizer = FloorFeaturizer()
@@ -125,6 +126,11 @@ class CadencePolicy:
         self.paused = False  # the persona's playout is paused (a barge-in is not yet confirmed)
         self.paused_speech = 0  # user speech frames since the pause
         self.paused_silence = 0  # consecutive non-speech frames while paused
+
+    @property
+    def persona_holds_floor(self) -> bool:
+        """The persona is speaking (heard within 300 ms) or its playout is paused."""
+        return self.paused or self.persona_quiet < 30
 
     def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
         """frames: (n, 160) mic audio; reference: (n, 160) the persona's playback, if any."""
@@ -157,7 +163,7 @@ class CadencePolicy:
                 self.bc_done = False
             else:
                 self.silence += 1
-            if self.paused or self.persona_quiet < 30:  # the persona holds the floor
+            if self.persona_holds_floor:
                 self.bargein_run = self.bargein_run + 1 if (speech and barge >= cfg.bargein_threshold) else 0
                 self.pause_run = self.pause_run + 1 if (speech and barge >= cfg.pause_threshold) else 0
                 if not self.bargein_done:

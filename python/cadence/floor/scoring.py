@@ -313,17 +313,33 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
     return sc
 
 
+def _in_window(b: float, t: float) -> bool:
+    """Whether a decision at ``b`` lies in the barge-in window of a barge-in at ``t``."""
+    return t - _TOL <= b <= t + BARGEIN_WINDOW_S + _TOL
+
+
 def _in_bargein_window(b: float, labels: FileLabels) -> bool:
-    return any(t - _TOL <= b <= t + BARGEIN_WINDOW_S + _TOL for t in labels.bargeins)
+    return any(_in_window(b, t) for t in labels.bargeins)
+
+
+def _latencies(times: Sequence[float], labels: FileLabels) -> list[float]:
+    """Per detected barge-in: the first of the sorted ``times`` in its window, minus its start."""
+    out = []
+    for t in labels.bargeins:
+        first = next((b for b in times if _in_window(b, t)), None)
+        if first is not None:
+            out.append(max(first - t, 0.0))
+    return out
+
+
+def _backchannels_at(b: float, labels: FileLabels) -> list[int]:
+    """Indices of the backchannels whose [start, end + tail] holds ``b``."""
+    return [k for k, (s, e) in enumerate(labels.backchannels) if s - _TOL <= b <= e + BACKCHANNEL_TAIL_S + _TOL]
 
 
 def _score_pauses(decs: Sequence[Decision], labels: FileLabels, sc: FileScore) -> None:
     """Fill the two-stage counts of ``sc`` from time-sorted decisions."""
-    stops = [d.t for d in decs if d.kind in ("pause", "bargein")]
-    for t in labels.bargeins:
-        first = next((b for b in stops if t - _TOL <= b <= t + BARGEIN_WINDOW_S + _TOL), None)
-        if first is not None:
-            sc.stop_latencies.append(max(first - t, 0.0))
+    sc.stop_latencies = _latencies([d.t for d in decs if d.kind in ("pause", "bargein")], labels)
     paused = [False] * len(labels.backchannels)
     for i, d in enumerate(decs):
         if d.kind != "pause" or _in_bargein_window(d.t, labels):
@@ -332,9 +348,8 @@ def _score_pauses(decs: Sequence[Decision], labels: FileLabels, sc: FileScore) -
         end = next((e.t for e in decs[i + 1 :] if e.kind in ("resume", "bargein")), None)
         if end is not None:
             sc.false_pause_durations.append(end - d.t)
-        for k, (s, e) in enumerate(labels.backchannels):
-            if s - _TOL <= d.t <= e + BACKCHANNEL_TAIL_S + _TOL:
-                paused[k] = True
+        for k in _backchannels_at(d.t, labels):
+            paused[k] = True
     sc.backchannels_paused = sum(paused)
 
 
@@ -344,17 +359,11 @@ def _score_bargeins(barges: Sequence[float], labels: FileLabels, sc: FileScore) 
     sc.bargein_decisions = len(barges)
     sc.backchannels = len(labels.backchannels)
     sc.persona_s = labels.persona_s
-    for t in labels.bargeins:
-        first = next((b for b in barges if t - _TOL <= b <= t + BARGEIN_WINDOW_S + _TOL), None)
-        if first is not None:
-            sc.bargein_detected += 1
-            sc.bargein_latencies.append(max(first - t, 0.0))
-    false = [
-        b for b in barges if not any(t - _TOL <= b <= t + BARGEIN_WINDOW_S + _TOL for t in labels.bargeins)
-    ]
+    sc.bargein_latencies = _latencies(barges, labels)
+    sc.bargein_detected = len(sc.bargein_latencies)
     triggered = [False] * len(labels.backchannels)
-    for b in false:
-        hit = [k for k, (s, e) in enumerate(labels.backchannels) if s - _TOL <= b <= e + BACKCHANNEL_TAIL_S + _TOL]
+    for b in (b for b in barges if not _in_bargein_window(b, labels)):
+        hit = _backchannels_at(b, labels)
         if hit:
             sc.false_bargeins_backchannel += 1
             for k in hit:
