@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 from cadence.floor.corpus import generate, plan, write_file  # noqa: E402
 from cadence.floor.corpus import augment, text  # noqa: E402
 from cadence.floor.corpus.compose import MIN_HOLD_S  # noqa: E402
-from cadence.floor.corpus.voices import catalogue, speech_runs, trim  # noqa: E402
+from cadence.floor.corpus.voices import Style, Synth, catalogue, pick_voice, speech_runs, trim  # noqa: E402
 
 RATES = {8000, 16000, 22050, 24000, 44100, 48000}
 SEED = 11
@@ -173,11 +173,40 @@ def test_trim_and_runs_are_exact() -> None:
     assert abs((runs[1][0] - runs[0][1]) / sr - 0.3) <= 0.011
 
 
+def test_extended_voice_set_only_adds_train_voices() -> None:
+    base, ext = catalogue("base"), catalogue("extended")
+    added = [v for v in ext if v not in base]
+    assert {v.id for v in added} == {"festival:ked_diphone", "festival:cmu_us_slt_arctic_hts"}
+    assert not any(v.held_out for v in added)
+    assert [v for v in ext if v.held_out] == [v for v in base if v.held_out]
+    # the test split draws the same voices the same way whatever the set
+    for i in range(30):
+        a = pick_voice(np.random.default_rng([9, i]), True, voices="base")
+        b = pick_voice(np.random.default_rng([9, i]), True, voices="extended")
+        assert a == b and a.held_out
+    assert {s.knobs.voices for s in plan(6, 0, 0.0, voices="extended")} == {"extended"}
+
+
+@pytest.mark.parametrize("name", ["ked_diphone", "cmu_us_slt_arctic_hts"])
+def test_extra_festival_voices_speak_and_stretch(name: str) -> None:
+    voice = next(v for v in catalogue("extended") if v.name == name)
+    syn = Synth(voice, Style(), seed=0)
+    a = syn.phrase("we could take the early train")
+    slow = syn.phrase("we could take the early train", slow_last=1.6)
+    assert a.dtype == np.float32 and np.isfinite(a).all() and np.abs(a).max() == pytest.approx(1.0)
+    assert 0.8 < len(a) / syn.rate < 3.0
+    assert len(slow) > len(a) * 1.05  # the last word is lengthened (sox tempo for HTS)
+
+
 def test_bad_input_is_rejected() -> None:
     with pytest.raises(InvalidArgumentError):
         plan(2, 0, 0.1)
     with pytest.raises(InvalidArgumentError):
         plan(10, 0, 1.5)
+    with pytest.raises(InvalidArgumentError):
+        plan(10, 0, 0.1, voices="all")
+    with pytest.raises(InvalidArgumentError):
+        catalogue("all")
     rng = np.random.default_rng(0)
     with pytest.raises(InvalidArgumentError):
         augment.noise("purple", 100, 16000, rng)

@@ -20,13 +20,41 @@ import numpy as np
 from cadence.errors import InvalidArgumentError
 
 from . import augment, text
-from .voices import Synth, Voice, draw_style, pick_voice, speech_runs
+from .voices import VOICE_SETS, Synth, Voice, draw_style, pick_voice, speech_runs
 
-__all__ = ["FileSpec", "Rendered", "render_file", "MIN_HOLD_S"]
+__all__ = ["FileSpec", "Knobs", "Rendered", "render_file", "MIN_HOLD_S", "TEXTS"]
 
 MIN_HOLD_S = 0.15
 SPEECH_DBFS = -26.0  # nominal active speech level before the file gain
 OUT_RATES = (16000, 24000, 44100, 48000)
+TEXTS = ("templates", "grammar")
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """Generator settings shared by every file of a corpus (the CLI's options)."""
+
+    # share of non-final phrases synthesized with a trailing comma (continuation prosody)
+    comma_rate: float = 0.85
+    # share of silent mid-turn pauses drawn uniformly from 0.6–2.5 s (the rest log-uniform 0.2–2.5 s)
+    long_pause_share: float = 0.5
+    # sentences of the train/dev splits: "templates" (text.py) or "grammar" (grammar.py)
+    text: str = "templates"
+    # voices of the train/dev splits: "base" or "extended" (voices.VOICE_SETS)
+    voices: str = "base"
+
+    def __post_init__(self) -> None:
+        for name, v in (("--comma-rate", self.comma_rate), ("--long-pause-share", self.long_pause_share)):
+            if not 0.0 <= v <= 1.0:
+                raise InvalidArgumentError(f"{name} must be in [0, 1], got {v}")
+        if self.text not in TEXTS:
+            raise InvalidArgumentError(f"--text must be one of {TEXTS}, got {self.text!r}")
+        if self.voices not in VOICE_SETS:
+            raise InvalidArgumentError(f"--voices must be one of {VOICE_SETS}, got {self.voices!r}")
+
+    def flags(self) -> str:
+        return (f"--comma-rate {self.comma_rate} --long-pause-share {self.long_pause_share} "
+                f"--text {self.text} --voices {self.voices}")
 
 
 @dataclass(frozen=True)
@@ -35,12 +63,7 @@ class FileSpec:
     split: str  # train | dev | test
     seed: int
     duplex: bool
-    # share of non-final phrases synthesized with a trailing comma (continuation prosody)
-    comma_rate: float = 0.85
-    # share of silent mid-turn pauses drawn uniformly from 0.6–2.5 s (the rest log-uniform 0.2–2.5 s)
-    long_pause_share: float = 0.5
-    # sentences of the train/dev splits: "templates" (text.py) or "grammar" (grammar.py)
-    text: str = "templates"
+    knobs: Knobs = Knobs()
 
     @property
     def held_out(self) -> bool:
@@ -50,7 +73,7 @@ class FileSpec:
     def pool(self) -> str:
         if self.split == "test":
             return "test"
-        return "grammar" if self.text == "grammar" else "train"
+        return "grammar" if self.knobs.text == "grammar" else "train"
 
 
 @dataclass
@@ -210,12 +233,13 @@ def _persona_clip(synth: Synth, rng: np.random.Generator) -> np.ndarray:
     return a * (10 ** (SPEECH_DBFS / 20) / max(1e-9, augment.active_rms(a, synth.rate)))
 
 
-def _babble(rng: np.random.Generator, rate: int, held_out: bool, exclude: str) -> list[np.ndarray]:
+def _babble(rng: np.random.Generator, rate: int, held_out: bool, exclude: str,
+            voices: str) -> list[np.ndarray]:
     """3–5 streams of other (espeak/flite) voices, resampled to ``rate``."""
     streams = []
     for k in range(int(rng.integers(3, 6))):
         for _ in range(8):
-            v = pick_voice(rng, held_out, exclude=exclude)
+            v = pick_voice(rng, held_out, exclude=exclude, voices=voices)
             if v.backend in ("espeak", "flite"):
                 break
         syn = Synth(v, draw_style(rng, v), seed=int(rng.integers(2**31)))
@@ -229,11 +253,11 @@ def render_file(spec: FileSpec) -> Rendered:
     if spec.split not in ("train", "dev", "test"):
         raise InvalidArgumentError(f"unknown split {spec.split!r}")
     rng = np.random.default_rng([spec.seed, spec.index])
-    voice: Voice = pick_voice(rng, spec.held_out)
+    voice: Voice = pick_voice(rng, spec.held_out, voices=spec.knobs.voices)
     style = draw_style(rng, voice)
     synth = Synth(voice, style, seed=int(rng.integers(2**31)))
     rate = synth.rate
-    tl = _Timeline(synth, rng, spec.comma_rate, spec.long_pause_share)
+    tl = _Timeline(synth, rng, spec.knobs.comma_rate, spec.knobs.long_pause_share)
     target = float(rng.uniform(20.0, 60.0))
     pool = spec.pool
 
@@ -241,7 +265,7 @@ def render_file(spec: FileSpec) -> Rendered:
     persona_iv: list[list[float]] = []
     psynth: Synth | None = None
     if spec.duplex:
-        pv = pick_voice(rng, spec.held_out, exclude=voice.id)
+        pv = pick_voice(rng, spec.held_out, exclude=voice.id, voices=spec.knobs.voices)
         psynth = Synth(pv, draw_style(rng, pv), seed=int(rng.integers(2**31)))
 
     t = float(rng.uniform(0.3, 2.0))
@@ -315,7 +339,7 @@ def render_file(spec: FileSpec) -> Rendered:
     snr_label = str(rng.choice(["clean", "30", "20", "10"], p=[0.3, 0.25, 0.25, 0.2]))
     snr = float(rng.uniform(55, 70)) if snr_label == "clean" else float(snr_label) + float(rng.uniform(-2, 2))
     kind = str(rng.choice(augment.NOISE_KINDS, p=[0.2, 0.25, 0.15, 0.25, 0.15]))
-    bab = _babble(rng, rate, spec.held_out, voice.id) if kind == "babble" else None
+    bab = _babble(rng, rate, spec.held_out, voice.id, spec.knobs.voices) if kind == "babble" else None
     nz = augment.noise(kind, n, rate, rng, babble=bab)
     floor_nz = augment.noise("pink", n, rate, rng)  # a faint room floor under every file
     speech_rms = 10 ** (SPEECH_DBFS / 20)

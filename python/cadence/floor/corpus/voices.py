@@ -26,7 +26,8 @@ import soundfile as sf
 
 from cadence.errors import CadenceError, InvalidArgumentError
 
-__all__ = ["Voice", "Style", "catalogue", "pick_voice", "draw_style", "Synth", "trim", "speech_runs", "HELD_OUT_DOC"]
+__all__ = ["Voice", "Style", "catalogue", "pick_voice", "draw_style", "Synth", "trim", "speech_runs", "HELD_OUT_DOC",
+           "VOICE_SETS"]
 
 ESPEAK_LANGS = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
                 "en-gb-x-gbcwmd", "en-029", "en-us-nyc"]
@@ -39,6 +40,11 @@ ESPEAK_TEST_LANGS = {"en-029", "en-gb-x-gbcwmd"}
 ESPEAK_TEST_VARIANTS = {"f3", "m4", "klatt3", "Andy", "linda", "david", "travis"}
 FLITE_TRAIN = ["kal", "kal16", "awb", "slt"]
 FLITE_TEST = ["rms"]
+# The "extended" voice set (``--voices extended``) adds two festival voices to the
+# train/dev pool (Debian festvox-kdlpc16k and festvox-us-slt-hts; the HTS voice has
+# statistical, not diphone, prosody). The held-out test voices are the same in both sets.
+FESTIVAL_EXTRA = [("ked_diphone", 16000), ("cmu_us_slt_arctic_hts", 32000)]
+VOICE_SETS = ("base", "extended")
 HELD_OUT_DOC = (
     f"espeak-ng accents {sorted(ESPEAK_TEST_LANGS)} (all variants), espeak-ng variants "
     f"{sorted(ESPEAK_TEST_VARIANTS)} (all accents), flite {FLITE_TEST}, and piper joe "
@@ -61,8 +67,10 @@ class Voice:
     weight: float = 1.0
 
 
-def catalogue() -> list[Voice]:
-    """Every voice, in a fixed order."""
+def catalogue(voices: str = "base") -> list[Voice]:
+    """Every voice of a voice set, in a fixed order."""
+    if voices not in VOICE_SETS:
+        raise InvalidArgumentError(f"--voices must be one of {VOICE_SETS}, got {voices!r}")
     out: list[Voice] = []
     out.append(Voice("piper:joe", "piper", "joe", "", 22050, False))
     out.append(Voice("piper:joe-hi", "piper", "joe", "hi", 22050, True))
@@ -75,20 +83,28 @@ def catalogue() -> list[Voice]:
         out.append(Voice(f"flite:{name}", "flite", name, "", 8000 if name == "kal" else 16000,
                          name in FLITE_TEST))
     out.append(Voice("festival:kal_diphone", "festival", "kal_diphone", "", 16000, False))
+    if voices == "extended":
+        out += [Voice(f"festival:{name}", "festival", name, "", rate, False)
+                for name, rate in FESTIVAL_EXTRA]
     return out
 
 
 # Share of files per backend (within a split's voice set).
-BACKEND_SHARE = {"piper": 0.33, "espeak": 0.42, "flite": 0.17, "festival": 0.08}
+BACKEND_SHARE = {
+    "base": {"piper": 0.33, "espeak": 0.42, "flite": 0.17, "festival": 0.08},
+    "extended": {"piper": 0.22, "espeak": 0.40, "flite": 0.16, "festival": 0.22},
+}
 
 
-def pick_voice(rng: np.random.Generator, held_out: bool, exclude: str | None = None) -> Voice:
-    """Pick a voice of the train (``held_out=False``) or test set."""
-    voices = [v for v in catalogue() if v.held_out == held_out and v.id != exclude]
-    backends = sorted({v.backend for v in voices})
-    share = np.array([BACKEND_SHARE[b] for b in backends])
+def pick_voice(rng: np.random.Generator, held_out: bool, exclude: str | None = None,
+               voices: str = "base") -> Voice:
+    """Pick a voice of the train (``held_out=False``) or test set of a voice set."""
+    pool_all = [v for v in catalogue(voices) if v.held_out == held_out and v.id != exclude]
+    backends = sorted({v.backend for v in pool_all})
+    # Held-out voices are the same in every set, and so is how they are drawn.
+    share = np.array([BACKEND_SHARE["base" if held_out else voices][b] for b in backends])
     backend = backends[int(rng.choice(len(backends), p=share / share.sum()))]
-    pool = [v for v in voices if v.backend == backend]
+    pool = [v for v in pool_all if v.backend == backend]
     return pool[int(rng.integers(len(pool)))]
 
 
@@ -216,22 +232,29 @@ class Synth:
                 _run(cmd + ["-t", text, "-o", out])
             else:
                 ev = f"(Parameter.set 'Duration_Stretch {stretch / s.speed:.3f})"
-                _run(["text2wave", "-eval", ev, "-o", out], stdin=text.encode())
+                pick = [] if v.name == "kal_diphone" else ["-eval", f"(voice_{v.name})"]
+                _run(["text2wave", *pick, "-eval", ev, "-o", out], stdin=text.encode())
             a, sr = sf.read(out, dtype="float32", always_2d=True)
         if int(sr) != v.rate:
             raise CadenceError(f"{v.id} produced {sr} Hz, expected {v.rate} Hz")
-        return a.mean(axis=1)
+        a = a.mean(axis=1)
+        if v.name.endswith("_hts") and abs(stretch / s.speed - 1.0) > 1e-3:
+            # festival's HTS engine ignores Duration_Stretch: change the tempo with sox.
+            a = self._sox_effect(a, ["tempo", "-s", f"{s.speed / stretch:.4f}"])
+        return a
+
+    def _sox_effect(self, a: np.ndarray, effect: list[str]) -> np.ndarray:
+        fmt = ["-t", "raw", "-e", "floating-point", "-b", "32", "-c", "1", "-r", str(self.rate)]
+        pad = np.zeros(int(0.05 * self.rate), np.float32)  # keeps edges out of sox's window
+        data = np.concatenate([pad, a, pad]).astype("<f4").tobytes()
+        out = _run(["sox", *fmt, "-", *fmt, "-", *effect], stdin=data)
+        return np.frombuffer(out, dtype="<f4").astype(np.float32)
 
     def _sox(self, a: np.ndarray) -> np.ndarray:
         s = self.style
         if not s.sox_cents and s.sox_tempo == 1.0:
             return a
-        fmt = ["-t", "raw", "-e", "floating-point", "-b", "32", "-c", "1", "-r", str(self.rate)]
-        pad = np.zeros(int(0.05 * self.rate), np.float32)  # keeps edges out of sox's window
-        data = np.concatenate([pad, a, pad]).astype("<f4").tobytes()
-        out = _run(["sox", *fmt, "-", *fmt, "-", "pitch", f"{s.sox_cents:.1f}", "tempo", "-s",
-                    f"{s.sox_tempo:.4f}"], stdin=data)
-        return np.frombuffer(out, dtype="<f4").astype(np.float32)
+        return self._sox_effect(a, ["pitch", f"{s.sox_cents:.1f}", "tempo", "-s", f"{s.sox_tempo:.4f}"])
 
     def phrase(self, text: str, slow_last: float = 1.0) -> np.ndarray:
         """Synthesize ``text``; with ``slow_last`` > 1 the last word is lengthened.
