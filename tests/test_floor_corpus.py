@@ -198,6 +198,17 @@ def test_extra_festival_voices_speak_and_stretch(name: str) -> None:
     assert len(slow) > len(a) * 1.05  # the last word is lengthened (sox tempo for HTS)
 
 
+def test_diagnostic_sets_cross_voices_and_sentences(tmp_path: Path) -> None:
+    held = {v.id for v in catalogue() if v.held_out}
+    voices = plan(4, 3, 0.0, diagnostic="unseen-voices")
+    assert {(s.split, s.held_out, s.pool) for s in voices} == {("unseen-voices", True, "train")}
+    sents = plan(4, 3, 0.0, text="grammar", diagnostic="unseen-sentences")
+    assert {(s.split, s.held_out, s.pool) for s in sents} == {("unseen-sentences", False, "test")}
+    row = write_file(sents[0], str(tmp_path))
+    assert row["meta"]["voice"] not in held and row["meta"]["split"] == "unseen-sentences"
+    assert (tmp_path / "unseen-sentences" / row["audio"]).exists()
+
+
 def test_bad_input_is_rejected() -> None:
     with pytest.raises(InvalidArgumentError):
         plan(2, 0, 0.1)
@@ -207,6 +218,8 @@ def test_bad_input_is_rejected() -> None:
         plan(10, 0, 0.1, voices="all")
     with pytest.raises(InvalidArgumentError):
         catalogue("all")
+    with pytest.raises(InvalidArgumentError):
+        plan(10, 0, 0.1, diagnostic="unseen-everything")
     rng = np.random.default_rng(0)
     with pytest.raises(InvalidArgumentError):
         augment.noise("purple", 100, 16000, rng)

@@ -7,7 +7,8 @@ then only the policy's decision logic (``CadencePolicy.decide``) runs per settin
 so a grid of hundreds of settings takes seconds per setting instead of a full
 benchmark run. Every setting is scored with the benchmark's own scoring
 (``cadence.floor.scoring``). Tune on ``dev``; report on ``test`` with ``cadence
-bench floor`` (never tune on the split you report).
+bench floor`` (never tune on the split you report). It also prints the model's
+own hold/shift separability (``cadence.floor.separability``), which needs no policy.
 
 Example: ``--set patience=0.3,0.6,0.9 --set fallback_keep=0.9,0.97``.
 """
@@ -27,6 +28,7 @@ from cadence.errors import InvalidArgumentError
 from cadence.floor.model import FloorModel
 from cadence.floor.policy import CadencePolicy, PolicyConfig
 from cadence.floor.scoring import FileScore, labels_from_manifest, score_file, summarize
+from cadence.floor.separability import hold_shift_auc
 
 
 def parse_grid(items: list[str]) -> dict[str, list[float]]:
@@ -88,6 +90,10 @@ def main(argv: list[str]) -> int:
         model.reset()
         data.append((x, model.process(x), entry))
     rows = score_settings(data, grid, args.weights)
+    sep = hold_shift_auc((p, e) for _x, p, e in data)
+    print(f"model alone: hold/shift AUC of 1 - P(keep) at +{sep['offset_ms']} ms = "
+          f"{sep['auc'] if sep['auc'] is None else round(sep['auc'], 3)} "
+          f"({sep['shifts']} shifts, {sep['holds']} holds)\n")
     print("| setting | median ms | p90 ms | precision | recall | interrupt./100 "
           "| barge-in recall | ≤150 ms | false /persona-min | backch. triggered "
           "| stop ≤150 ms | backch. paused | false pauses /persona-min |")
@@ -103,5 +109,7 @@ def main(argv: list[str]) -> int:
               f"{s['backchannel_trigger_share'] or 0:.3f} | {s['stop_within_150ms_share'] or 0:.3f} | "
               f"{s['backchannel_pause_share'] or 0:.3f} | {s['false_pauses_per_persona_min'] or 0:.2f} |")
     if args.json:
-        args.json.write_text(json.dumps([{"setting": a, "summary": b} for a, b in rows], indent=1))
+        args.json.write_text(json.dumps({"separability": sep,
+                                         "settings": [{"setting": a, "summary": b} for a, b in rows]},
+                                        indent=1))
     return 0

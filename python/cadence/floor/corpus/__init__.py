@@ -2,6 +2,7 @@
 
     cadence corpus floor --out DIR --n N --seed S [--jobs J] [--duplex-fraction F]
         [--text templates|grammar] [--voices base|extended] [--comma-rate R] [--long-pause-share S]
+        [--diagnostic unseen-voices|unseen-sentences]
 
 Writes DIR/{train,dev,test}/manifest.jsonl (one JSON object per file:
 ``{"audio": ..., "events": [...], "meta": {...}}``), the WAV files beside
@@ -24,19 +25,17 @@ import soundfile as sf
 
 from cadence.errors import InvalidArgumentError
 
-from .compose import MIN_HOLD_S, TEXTS, FileSpec, Knobs, render_file
+from .compose import DIAGNOSTICS, MIN_HOLD_S, TEXTS, FileSpec, Knobs, render_file
 from .voices import HELD_OUT_DOC, VOICE_SETS
 
 __all__ = ["main", "plan", "write_file", "generate"]
-
-SPLITS = ("train", "dev", "test")
-
 
 
 def plan(n: int, seed: int, duplex_fraction: float, **knobs: Any) -> list[FileSpec]:
     """The file specs: n files split 70/15/15, duplex flags drawn from the seed.
 
-    ``knobs`` are :class:`Knobs` fields (comma_rate, long_pause_share, text, voices).
+    ``knobs`` are :class:`Knobs` fields (comma_rate, long_pause_share, text, voices,
+    diagnostic). With a diagnostic, all n files form one split of that name.
     """
     if n < 3:
         raise InvalidArgumentError(f"--n must be at least 3 (one file per split), got {n}")
@@ -49,6 +48,8 @@ def plan(n: int, seed: int, duplex_fraction: float, **knobs: Any) -> list[FileSp
     rng = np.random.default_rng([seed, 2**31 - 1])
     duplex = rng.random(n) < duplex_fraction
     splits = ["train"] * n_train + ["dev"] * n_dev + ["test"] * n_test
+    if k.diagnostic:
+        splits = [k.diagnostic] * n
     return [FileSpec(i, s, seed, bool(duplex[i]), k) for i, s in enumerate(splits)]
 
 
@@ -103,6 +104,8 @@ With --text grammar, train and dev sentences come from the compositional grammar
 of the train templates; the test split is unchanged.
 With --voices extended, train and dev also use festival ked_diphone and
 cmu_us_slt_arctic_hts (Debian festvox-kdlpc16k, festvox-us-slt-hts); test voices are unchanged.
+With --diagnostic unseen-voices (held-out voices, training sentences) or unseen-sentences
+(training voices, held-out sentences), all files form one split of that name.
 """
 
 
@@ -114,7 +117,7 @@ def generate(out: str, n: int, seed: int, jobs: int, duplex_fraction: float,
              log: Any = None, **knobs: Any) -> dict[str, list[dict[str, Any]]]:
     specs = plan(n, seed, duplex_fraction, **knobs)
     os.makedirs(out, exist_ok=True)
-    rows: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
+    rows: dict[str, list[dict[str, Any]]] = {s: [] for s in sorted({sp.split for sp in specs})}
     t0 = time.monotonic()
     if jobs <= 1:
         results = map(_job, [(s, out) for s in specs])
@@ -154,12 +157,16 @@ def main(argv: list[str]) -> int:
                     help="train/dev sentences: the template pool or the compositional grammar")
     ap.add_argument("--voices", choices=VOICE_SETS, default="base",
                     help="train/dev voices: the base set, or extended with two more festival voices")
+    ap.add_argument("--diagnostic", choices=DIAGNOSTICS, default="",
+                    help="instead of train/dev/test, one split of N files that crosses held-out "
+                         "voices with training sentences (unseen-voices) or the reverse "
+                         "(unseen-sentences): where does a model fail to generalize?")
     a = ap.parse_args(argv)
     t0 = time.monotonic()
     rows = generate(a.out, a.n, a.seed, a.jobs, a.duplex_fraction,
                     log=lambda s: print(s, file=sys.stderr, flush=True),
                     comma_rate=a.comma_rate, long_pause_share=a.long_pause_share, text=a.text,
-                    voices=a.voices)
+                    voices=a.voices, diagnostic=a.diagnostic)
     dt = time.monotonic() - t0
     for split, rs in rows.items():
         hours = sum(r["meta"]["duration"] for r in rs) / 3600

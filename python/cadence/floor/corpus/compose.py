@@ -22,12 +22,14 @@ from cadence.errors import InvalidArgumentError
 from . import augment, text
 from .voices import VOICE_SETS, Synth, Voice, draw_style, pick_voice, speech_runs
 
-__all__ = ["FileSpec", "Knobs", "Rendered", "render_file", "MIN_HOLD_S", "TEXTS"]
+__all__ = ["FileSpec", "Knobs", "Rendered", "render_file", "MIN_HOLD_S", "TEXTS",
+           "DIAGNOSTICS"]
 
 MIN_HOLD_S = 0.15
 SPEECH_DBFS = -26.0  # nominal active speech level before the file gain
 OUT_RATES = (16000, 24000, 44100, 48000)
 TEXTS = ("templates", "grammar")
+DIAGNOSTICS = ("unseen-voices", "unseen-sentences")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class Knobs:
     text: str = "templates"
     # voices of the train/dev splits: "base" or "extended" (voices.VOICE_SETS)
     voices: str = "base"
+    # a diagnostic set instead of train/dev/test (DIAGNOSTICS): every file crosses
+    # held-out voices with training sentences, or training voices with held-out sentences
+    diagnostic: str = ""
 
     def __post_init__(self) -> None:
         for name, v in (("--comma-rate", self.comma_rate), ("--long-pause-share", self.long_pause_share)):
@@ -51,10 +56,13 @@ class Knobs:
             raise InvalidArgumentError(f"--text must be one of {TEXTS}, got {self.text!r}")
         if self.voices not in VOICE_SETS:
             raise InvalidArgumentError(f"--voices must be one of {VOICE_SETS}, got {self.voices!r}")
+        if self.diagnostic and self.diagnostic not in DIAGNOSTICS:
+            raise InvalidArgumentError(f"--diagnostic must be one of {DIAGNOSTICS}, got {self.diagnostic!r}")
 
     def flags(self) -> str:
         return (f"--comma-rate {self.comma_rate} --long-pause-share {self.long_pause_share} "
-                f"--text {self.text} --voices {self.voices}")
+                f"--text {self.text} --voices {self.voices}"
+                + (f" --diagnostic {self.diagnostic}" if self.diagnostic else ""))
 
 
 @dataclass(frozen=True)
@@ -67,11 +75,15 @@ class FileSpec:
 
     @property
     def held_out(self) -> bool:
+        """Whether the file's voices are the held-out (test) voices."""
+        if self.split in DIAGNOSTICS:
+            return self.split == "unseen-voices"
         return self.split == "test"
 
     @property
     def pool(self) -> str:
-        if self.split == "test":
+        """The sentence pool of the file."""
+        if self.split in ("test", "unseen-sentences"):
             return "test"
         return "grammar" if self.knobs.text == "grammar" else "train"
 
@@ -250,7 +262,7 @@ def _babble(rng: np.random.Generator, rate: int, held_out: bool, exclude: str,
 
 def render_file(spec: FileSpec) -> Rendered:
     """Build one file from its spec (deterministic in ``spec``)."""
-    if spec.split not in ("train", "dev", "test"):
+    if spec.split not in ("train", "dev", "test", *DIAGNOSTICS):
         raise InvalidArgumentError(f"unknown split {spec.split!r}")
     rng = np.random.default_rng([spec.seed, spec.index])
     voice: Voice = pick_voice(rng, spec.held_out, voices=spec.knobs.voices)
