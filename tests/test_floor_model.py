@@ -179,3 +179,31 @@ def test_policy_uses_syntax_not_only_intonation(voice: str) -> None:
     assert not [c for c in commits if hold[0] <= c <= hold[1]], (commits, hold)
     question = spans[2][1]
     assert [c for c in commits if question - 0.1 <= c <= question + 1.0], (commits, question)
+
+
+def test_ensemble_averages_its_members(tmp_path) -> None:
+    pytest.importorskip("torch")
+    import torch
+
+    from cadence.floor.model import load_members, save_ensemble
+    from cadence.floor.train import build, export
+
+    mean, std = np.zeros(N_FEATURES, np.float32), np.ones(N_FEATURES, np.float32)
+    paths = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        paths.append(tmp_path / f"w{seed}.npz")
+        export(build(hidden=8, proj=8).eval(), mean, std, paths[-1])
+    save_ensemble(paths, tmp_path / "ens.npz")
+    assert len(load_members(tmp_path / "ens.npz")) == 2
+    x = np.random.default_rng(3).normal(size=(40, N_FEATURES)).astype(np.float32)
+    a, b = FloorModel(paths[0]).process(x), FloorModel(paths[1]).process(x)
+    ens = FloorModel(tmp_path / "ens.npz")
+    got = np.concatenate([ens.process(x[:9]), ens.process(x[9:])])
+    np.testing.assert_allclose(got, (a + b) / 2, atol=1e-6)
+    assert not np.allclose(a, b)  # the members differ, so the average is not trivial
+    save_ensemble([tmp_path / "ens.npz", paths[0]], tmp_path / "ens3.npz")  # ensembles nest
+    assert len(FloorModel(tmp_path / "ens3.npz").members) == 3
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(InvalidArgumentError):
+        FloorModel(tmp_path / "bad.npz")

@@ -63,23 +63,16 @@ class _CausalConv:
         return u + y if self.residual else y
 
 
-class FloorModel:
-    """Streaming model; ``process(features (n, F)) -> probs (n, 5)``; state kept across calls."""
+class _Member:
+    """One trained network of the ensemble (parameters ``p`` as exported by ``train.export``)."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        path = Path(path) if path is not None else default_weights_path()
-        if not path.exists():
-            raise InvalidArgumentError(
-                f"floor model weights not found at {path}; train them with `cadence train floor`"
-            )
-        with np.load(path) as z:
-            missing = [k for k in _KEYS if k not in z]
-            if missing:
-                raise InvalidArgumentError(f"{path}: not a floor model (missing {missing})")
-            p = {k: z[k].astype(np.float32) for k in z.files}
+    def __init__(self, p: dict[str, np.ndarray], where: str) -> None:
+        missing = [k for k in _KEYS if k not in p]
+        if missing:
+            raise InvalidArgumentError(f"{where}: not a floor model (missing {missing})")
         if p["in_w"].shape[1] != N_FEATURES:
             raise InvalidArgumentError(
-                f"{path}: model expects {p['in_w'].shape[1]} features, featurizer gives {N_FEATURES}"
+                f"{where}: model expects {p['in_w'].shape[1]} features, featurizer gives {N_FEATURES}"
             )
         self.mean, self.std = p["mean"], p["std"]
         self.in_w_t, self.in_b = np.ascontiguousarray(p["in_w"].T), p["in_b"]
@@ -97,20 +90,12 @@ class FloorModel:
         self.hidden = self.w_hh_t.shape[0]
         self.h = np.zeros(self.hidden, np.float32)
 
-    @property
-    def receptive_frames(self) -> int:
-        """Frames of input the convolutional front-end sees at once."""
-        return 1 + sum(c.span for c in self.convs)
-
     def reset(self) -> None:
         self.h = np.zeros(self.hidden, np.float32)
         for c in self.convs:
             c.reset()
 
     def process(self, x: np.ndarray) -> np.ndarray:
-        """x: (n, N_FEATURES) float32 → (n, len(TARGETS)) probabilities."""
-        if x.ndim != 2 or x.shape[1] != N_FEATURES:
-            raise InvalidArgumentError(f"expected features of shape (n, {N_FEATURES}), got {x.shape}")
         n, hd = x.shape[0], self.hidden
         u = np.tanh(((x - self.mean) / self.std).astype(np.float32) @ self.in_w_t + self.in_b)
         for conv in self.convs:
@@ -130,4 +115,67 @@ class FloorModel:
         return _sigmoid(hs @ self.out_w_t + self.out_b).astype(np.float32)
 
 
-__all__ = ["FloorModel", "TARGETS", "default_weights_path"]
+def load_members(path: Path) -> list[dict[str, np.ndarray]]:
+    """The parameter sets in a weights file: one, or ``m0/…``, ``m1/…`` for an ensemble."""
+    with np.load(path) as z:
+        p = {k: z[k].astype(np.float32) for k in z.files}
+    if "m0/in_w" not in p:
+        return [p]
+    out: list[dict[str, np.ndarray]] = []
+    while f"m{len(out)}/in_w" in p:
+        pre = f"m{len(out)}/"
+        out.append({k[len(pre):]: v for k, v in p.items() if k.startswith(pre)})
+    return out
+
+
+def save_ensemble(paths: list[Path], out: Path) -> None:
+    """Combine single-model weight files into one ensemble file (probabilities averaged)."""
+    arrays: dict[str, np.ndarray] = {}
+    members = [m for path in paths for m in load_members(path)]
+    for i, m in enumerate(members):
+        _Member(m, str(paths))  # validate before writing
+        arrays.update({f"m{i}/{k}": v for k, v in m.items()})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, **arrays)  # type: ignore[arg-type]
+
+
+class FloorModel:
+    """Streaming model; ``process(features (n, F)) -> probs (n, 5)``; state kept across calls.
+
+    A weights file holds one network or an ensemble (``save_ensemble``) whose members'
+    probabilities are averaged: members trained with different seeds make different
+    errors, so the average separates holds from shifts better than any one of them.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        path = Path(path) if path is not None else default_weights_path()
+        if not path.exists():
+            raise InvalidArgumentError(
+                f"floor model weights not found at {path}; train them with `cadence train floor`"
+            )
+        try:
+            params = load_members(path)
+        except (OSError, ValueError) as e:
+            raise InvalidArgumentError(f"{path}: not a floor model ({e})") from e
+        self.members = [_Member(p, str(path)) for p in params]
+
+    @property
+    def receptive_frames(self) -> int:
+        """Frames of input the convolutional front-end sees at once."""
+        return max(1 + sum(c.span for c in m.convs) for m in self.members)
+
+    def reset(self) -> None:
+        for m in self.members:
+            m.reset()
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        """x: (n, N_FEATURES) float32 → (n, len(TARGETS)) probabilities."""
+        if x.ndim != 2 or x.shape[1] != N_FEATURES:
+            raise InvalidArgumentError(f"expected features of shape (n, {N_FEATURES}), got {x.shape}")
+        out = self.members[0].process(x)
+        for m in self.members[1:]:
+            out = out + m.process(x)
+        return (out / len(self.members)).astype(np.float32)
+
+
+__all__ = ["FloorModel", "TARGETS", "default_weights_path", "load_members", "save_ensemble"]

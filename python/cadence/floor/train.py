@@ -1,6 +1,7 @@
 """``cadence train floor``: train the floor model on a labeled corpus and export numpy weights.
 
     cadence train floor --corpus DIR [--out PATH] [--epochs N] [--hidden H] [--seed S]
+    cadence train floor --combine A.npz B.npz [...] --out PATH   # an ensemble
 
 DIR holds ``train/manifest.jsonl`` and ``dev/manifest.jsonl`` (the format of
 ``cadence corpus floor``). Features are computed with exactly the run-time
@@ -185,8 +186,11 @@ def warp_mels(xb: np.ndarray, rng: np.random.Generator, max_shift: float = 1.5) 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="cadence train floor", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", required=True, type=Path, action="append",
+    ap.add_argument("--corpus", type=Path, action="append",
                     help="corpus folder with train/ and dev/ (repeat to combine corpora)")
+    ap.add_argument("--combine", type=Path, nargs="+", metavar="NPZ",
+                    help="instead of training: write the ensemble of these trained weight "
+                         "files (their probabilities are averaged at run time) to --out")
     ap.add_argument("--dropout", type=float, default=0.2)
     ap.add_argument("--input-noise", type=float, default=0.05)
     ap.add_argument("--out", type=Path, default=default_weights_path())
@@ -201,6 +205,15 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args(argv)
+    if args.combine:
+        from cadence.floor.model import save_ensemble
+
+        save_ensemble(args.combine, args.out)
+        print(f"wrote an ensemble of {len(args.combine)} files to {args.out} "
+              f"({args.out.stat().st_size / 1024:.0f} KiB)")
+        return 0
+    if not args.corpus:
+        ap.error("--corpus is required (or --combine to build an ensemble)")
 
     import torch
 

@@ -92,7 +92,7 @@ def main(argv: list[str]) -> int:
     rows = score_settings(data, grid, args.weights)
     sep = hold_shift_auc((p, e) for _x, p, e in data)
     print(f"model alone: hold/shift AUC of 1 - P(keep) at +{sep['offset_ms']} ms = "
-          f"{sep['auc'] if sep['auc'] is None else round(sep['auc'], 3)} "
+          f"{'n/a' if sep['auc'] is None else format(sep['auc'], '.3f')} "
           f"({sep['shifts']} shifts, {sep['holds']} holds)\n")
     print("| setting | median ms | p90 ms | precision | recall | interrupt./100 "
           "| barge-in recall | ≤150 ms | false /persona-min | backch. triggered "
