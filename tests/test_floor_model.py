@@ -207,3 +207,43 @@ def test_ensemble_averages_its_members(tmp_path) -> None:
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(InvalidArgumentError):
         FloorModel(tmp_path / "bad.npz")
+
+
+def test_lexical_targets_mark_closed_class_phrase_ends() -> None:
+    from cadence.floor.labels import AUX_SPAN_S, lexical_targets
+
+    entry = {"events": [], "meta": {"segments": [
+        [0.5, 1.5, "we could go to the", "continuation"],
+        [2.0, 3.0, "and maybe the beach.", "final"],
+        [4.0, 4.4, "um", "filler"],
+        [5.0, 5.8, "mm-hm", "backchannel"],
+        [6.0, 6.5, "apples, pears", "continuation"],  # split by an internal pause:
+        [7.0, 7.5, "apples, pears", "continuation"],  # only the last piece is labelled
+    ]}}
+    y, w = lexical_targets(entry, 900)
+    frame = lambda t: int(round(t / 0.01)) - 1  # noqa: E731 - the frame that ends at t
+    assert w[frame(1.5)] == 1 and y[frame(1.5)] == 1  # "...the": closed class
+    assert w[frame(3.0)] == 1 and y[frame(3.0)] == 0  # "beach.": a content word
+    assert w[frame(4.4)] == 1 and y[frame(4.4)] == 1  # a filler
+    assert w[frame(5.8)] == 0  # backchannels are not phrase ends of the turn
+    assert w[frame(6.5)] == 0 and w[frame(7.5)] == 1 and y[frame(7.5)] == 0
+    assert w[frame(1.5 + AUX_SPAN_S)] == 0 and w[frame(1.5 + AUX_SPAN_S) - 1] == 1  # the span only
+    assert w[:frame(1.5)].sum() == 0
+
+
+def test_export_drops_the_auxiliary_heads(tmp_path) -> None:
+    torch = pytest.importorskip("torch")
+    from cadence.floor.labels import TARGETS
+    from cadence.floor.train import build, export
+
+    torch.manual_seed(0)
+    net = build(hidden=8, proj=8, aux=1).eval()
+    mean, std = np.zeros(N_FEATURES, np.float32), np.ones(N_FEATURES, np.float32)
+    export(net, mean, std, tmp_path / "w.npz")
+    x = np.random.default_rng(4).normal(size=(30, N_FEATURES)).astype(np.float32)
+    with torch.no_grad():
+        ref = torch.sigmoid(net(torch.from_numpy(x)[None]))[0].numpy()
+    assert ref.shape[1] == len(TARGETS) + 1
+    got = FloorModel(tmp_path / "w.npz").process(x)
+    assert got.shape[1] == len(TARGETS)
+    np.testing.assert_allclose(got, ref[:, : len(TARGETS)], atol=2e-5)

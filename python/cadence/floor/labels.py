@@ -14,6 +14,13 @@ time* is the end of the frame, τ = (i+1)·10 ms):
   backchannels during persona speech are explicit negatives (high weight).
 * ``weight``: loss weight — frames near decisions (shift ± 0.6 s, holds) count
   more than the easy long gaps while the persona talks.
+
+Training also uses an auxiliary, train-only target (``lexical_targets``): in the
+200 ms after a phrase ends, was its last word a closed-class word (article,
+preposition, conjunction, subject pronoun, auxiliary) or a filler? Those are the
+words a speaker stops on mid-sentence ("…and we could", "…to the"), and the class
+is the same for every sentence and voice, so learning to hear it transfers to
+unseen phrasing. The head is dropped from the exported model.
 """
 
 from __future__ import annotations
@@ -24,6 +31,21 @@ import numpy as np
 
 FRAME_S = 0.01
 TARGETS = ("keep", "end200", "end600", "bc", "bargein")
+AUX_TARGETS = ("last_word_closed_class",)
+AUX_SPAN_S = 0.2
+# Closed-class words that rarely end a complete utterance. Object pronouns, "there"
+# and "too" often do ("I saw her.", "me too."), so they are left out.
+CLOSED_CLASS = frozenset("""
+a an the my your his our their its this these those some any every each no
+and or but so because if when while although though since unless until whether nor
+to of in on at for with from by about into onto over under through between without
+like as than after before around across along toward towards upon within
+i we he she they i'm we're they're
+is are was were be been being am has have had do does did will would can could
+should might must may shall won't can't don't didn't wasn't isn't aren't
+not very really just also maybe which who whose what that then
+um uh erm er ah hmm mm uhm
+""".split())
 
 
 def _segments(entry: dict[str, Any]) -> list[tuple[float, float, str]]:
@@ -71,4 +93,31 @@ def frame_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, np.
         elif e.get("type") == "backchannel":
             m = (tau >= float(e["start"])) & (tau < float(e["end"]) + 0.1)
             w[m] = 3.0
+    return y, w
+
+
+def _last_word(text: str) -> str:
+    words = [w.strip(".,!?;:\"()…-").lower() for w in text.split()]
+    words = [w for w in words if w]
+    return words[-1] if words else ""
+
+
+def lexical_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (target (n,), weight (n,)) of the auxiliary closed-class head.
+
+    Only phrase ends whose last word is known count: a phrase that an internal
+    pause splits into pieces (same text on consecutive segments) is labelled at
+    its last piece only. Weight is 0 everywhere else.
+    """
+    tau = (np.arange(n_frames, dtype=np.float64) + 1.0) * FRAME_S
+    y = np.zeros(n_frames, np.float32)
+    w = np.zeros(n_frames, np.float32)
+    segs = sorted((float(s[0]), float(s[1]), str(s[2]), str(s[3]) if len(s) > 3 else "")
+                  for s in entry.get("meta", {}).get("segments", []) if len(s) > 2)
+    for i, (_s, e, text, kind) in enumerate(segs):
+        if kind == "backchannel" or (i + 1 < len(segs) and segs[i + 1][2] == text):
+            continue
+        m = (tau >= e) & (tau < e + AUX_SPAN_S)
+        w[m] = 1.0
+        y[m] = float(kind == "filler" or _last_word(text) in CLOSED_CLASS)
     return y, w

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from cadence.floor.features import N_FEATURES
-from cadence.floor.labels import TARGETS, frame_targets
+from cadence.floor.labels import AUX_TARGETS, TARGETS, frame_targets, lexical_targets
 from cadence.floor.model import default_weights_path
 
 CACHE_TAG = "persona-ref"  # bump when _featurize changes what it computes (not only features.py)
@@ -86,8 +86,8 @@ def _featurizer_version() -> str:
 
 def _windows(data: list, rng: np.random.Generator) -> list[tuple[int, int]]:
     out = []
-    for fi, (x, _y, _w) in enumerate(data):
-        n = len(x)
+    for fi, d in enumerate(data):
+        n = len(d[0])
         start = 0 if n <= WINDOW else int(rng.integers(0, WINDOW))
         out.append((fi, 0))
         for s in range(start + WINDOW // 2, max(n - BURN_IN, 1), WINDOW):
@@ -99,14 +99,17 @@ def _batch(data: list, wins: list[tuple[int, int]],
            rng: np.random.Generator | None = None) -> tuple[Any, Any, Any]:
     import torch
 
+    # y: (n, heads) targets; w: (n,) loss weights, or (n, 1 + aux heads) with the
+    # auxiliary heads' own weights in columns 1…
+    _x0, y0, w0 = data[wins[0][0]]
     xb = np.zeros((len(wins), WINDOW, N_FEATURES), np.float32)
-    yb = np.zeros((len(wins), WINDOW, len(TARGETS)), np.float32)
-    wb = np.zeros((len(wins), WINDOW), np.float32)
+    yb = np.zeros((len(wins), WINDOW, y0.shape[1]), np.float32)
+    wb = np.zeros((len(wins), WINDOW, 1 if w0.ndim == 1 else w0.shape[1]), np.float32)
     for b, (fi, s) in enumerate(wins):
         x, y, w = data[fi]
         seg = slice(s, min(s + WINDOW, len(x)))
         n = seg.stop - seg.start
-        xb[b, :n], yb[b, :n], wb[b, :n] = x[seg], y[seg], w[seg]
+        xb[b, :n], yb[b, :n], wb[b, :n] = x[seg], y[seg], w[seg].reshape(n, -1)
         if s > 0:
             wb[b, :BURN_IN] = 0.0
     if rng is not None:
@@ -118,8 +121,11 @@ CONV = ((5, 1), (5, 2), (5, 4))  # (kernel, dilation) per causal conv layer: 29 
 
 
 def build(hidden: int, proj: int, dropout: float = 0.0, input_noise: float = 0.0,
-          channels: int = 64, conv: tuple[tuple[int, int], ...] = CONV) -> Any:
-    """The torch twin of ``FloorModel``: Linear → tanh → causal convs → GRU → Linear."""
+          channels: int = 64, conv: tuple[tuple[int, int], ...] = CONV, aux: int = 0) -> Any:
+    """The torch twin of ``FloorModel``: Linear → tanh → causal convs → GRU → Linear.
+
+    ``aux`` extra outputs (train-only heads) follow the run-time ones; ``export`` drops them.
+    """
     import torch
     from torch import nn
 
@@ -133,7 +139,7 @@ def build(hidden: int, proj: int, dropout: float = 0.0, input_noise: float = 0.0
                 for i, (k, d) in enumerate(conv)
             )
             self.gru = nn.GRU(channels if conv else proj, hidden, batch_first=True)
-            self.out = nn.Linear(hidden, len(TARGETS))
+            self.out = nn.Linear(hidden, len(TARGETS) + aux)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             if self.training and input_noise > 0:
@@ -162,7 +168,7 @@ def export(net: Any, mean: np.ndarray, std: np.ndarray, out: Path) -> None:
         in_w=sd["inp.weight"], in_b=sd["inp.bias"],
         w_ih=sd["gru.weight_ih_l0"], b_ih=sd["gru.bias_ih_l0"],
         w_hh=sd["gru.weight_hh_l0"], b_hh=sd["gru.bias_hh_l0"],
-        out_w=sd["out.weight"], out_b=sd["out.bias"],
+        out_w=sd["out.weight"][: len(TARGETS)], out_b=sd["out.bias"][: len(TARGETS)],
         mean=mean, std=std, **conv,
     )
 
@@ -200,6 +206,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--channels", type=int, default=64, help="conv front-end channels")
     ap.add_argument("--no-augment", dest="augment", action="store_false",
                     help="no mel-band warping of the training windows")
+    ap.add_argument("--aux-weight", type=float, default=0.0,
+                    help="loss weight of the train-only closed-class head (labels.lexical_targets); "
+                         "0 (the default, as v6 was trained): none")
+    ap.add_argument("--threads", type=int, default=max(1, min(4, os.cpu_count() or 1)),
+                    help="torch threads (1 to run two trainings side by side on 2 cores)")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
@@ -218,17 +229,28 @@ def main(argv: list[str]) -> int:
     import torch
 
     torch.manual_seed(args.seed)
-    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
-    train = [d for c in args.corpus for d in load_split(c / "train", args.jobs)]
-    dev = [d for c in args.corpus for d in load_split(c / "dev", args.jobs)]
+    n_aux = len(AUX_TARGETS) if args.aux_weight > 0 else 0
+
+    def load(split: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        out = []
+        for c in args.corpus:
+            for (x, y, w), e in zip(load_split(c / split, args.jobs), _read_manifest(c / split)):
+                if n_aux:
+                    ya, wa = lexical_targets(e, len(x))
+                    y, w = np.concatenate([y, ya[:, None]], 1), np.stack([w, wa], 1)
+                out.append((x, y, w))
+        return out
+
+    train, dev = load("train"), load("dev")
     allx = np.concatenate([d[0] for d in train])
     mean = allx.mean(0).astype(np.float32)
     std = (allx.std(0) + 1e-3).astype(np.float32)
     norm = lambda data: [((x - mean) / std, y, w) for x, y, w in data]  # noqa: E731
     train_n, dev_n = norm(train), norm(dev)
 
-    net = build(args.hidden, args.proj, args.dropout, args.input_noise, args.channels)
+    net = build(args.hidden, args.proj, args.dropout, args.input_noise, args.channels, aux=n_aux)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     # upper bound of windows per epoch (_windows draws a random start per file)
     max_windows = sum(len(x) // WINDOW + 2 for x, _y, _w in train_n)
@@ -237,11 +259,18 @@ def main(argv: list[str]) -> int:
     head_w = torch.tensor([1.0, 1.0, 0.7, 0.3, 1.0])  # keep, end200, end600, bc, bargein
     bce = torch.nn.BCEWithLogitsLoss(reduction="none")
 
-    def loss_of(data: list, wins: list, aug: np.random.Generator | None = None) -> Any:
+    k = len(TARGETS)
+
+    def loss_of(data: list, wins: list, aug: np.random.Generator | None = None) -> tuple[Any, Any]:
+        """(run-time heads' loss, auxiliary heads' loss)."""
         xb, yb, wb = _batch(data, wins, aug)
         logits = net(xb)
-        per = (bce(logits, yb) * head_w).sum(-1)
-        return (per * wb).sum() / wb.sum().clamp(min=1.0)
+        per = (bce(logits[..., :k], yb[..., :k]) * head_w).sum(-1)
+        main = (per * wb[..., 0]).sum() / wb[..., 0].sum().clamp(min=1.0)
+        if not n_aux:
+            return main, torch.zeros(())
+        aux = (bce(logits[..., k:], yb[..., k:]) * wb[..., 1:]).sum() / wb[..., 1:].sum().clamp(min=1.0)
+        return main, aux
 
     dev_wins = _windows(dev_n, np.random.default_rng(123))
     best, best_state = float("inf"), None
@@ -250,22 +279,25 @@ def main(argv: list[str]) -> int:
         net.train()
         wins = _windows(train_n, rng)
         order = rng.permutation(len(wins))
-        tot = 0.0
+        tot = tot_aux = 0.0
         for b in range(0, len(order), args.batch):
             opt.zero_grad()
-            loss = loss_of(train_n, [wins[i] for i in order[b : b + args.batch]],
-                           rng if args.augment else None)
+            main, aux = loss_of(train_n, [wins[i] for i in order[b : b + args.batch]],
+                                rng if args.augment else None)
+            loss = main + args.aux_weight * aux
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
             if sched.last_epoch + 1 < total_steps:
                 sched.step()
-            tot += float(loss.detach()) * len(order[b : b + args.batch])
+            tot += float(main.detach()) * len(order[b : b + args.batch])
+            tot_aux += float(aux.detach()) * len(order[b : b + args.batch])
         net.eval()
         with torch.no_grad():
-            dl = sum(float(loss_of(dev_n, dev_wins[i : i + 64])) * len(dev_wins[i : i + 64])
+            dl = sum(float(loss_of(dev_n, dev_wins[i : i + 64])[0]) * len(dev_wins[i : i + 64])
                      for i in range(0, len(dev_wins), 64)) / len(dev_wins)
-        print(f"epoch {epoch + 1:2d}  train {tot / len(order):.4f}  dev {dl:.4f}  "
+        aux_note = f"  aux {tot_aux / len(order):.4f}" if n_aux else ""
+        print(f"epoch {epoch + 1:2d}  train {tot / len(order):.4f}{aux_note}  dev {dl:.4f}  "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
         if dl < best:
             best = dl
