@@ -159,6 +159,18 @@ def test_deterministic(corpus, tmp_path: Path) -> None:
     assert a == b
 
 
+def test_splits_render_the_same_files(corpus, tmp_path: Path) -> None:
+    out, rows = corpus
+    only = generate(str(tmp_path), n=6, seed=SEED, jobs=1, duplex_fraction=0.5, splits=("test",))
+    assert list(only) == ["test"] and only["test"] == rows["test"]
+    assert sorted(os.listdir(tmp_path)) == ["README.txt", "test"]
+    row = rows["test"][0]
+    assert (tmp_path / "test" / row["audio"]).read_bytes() == (out / "test" / row["audio"]).read_bytes()
+    assert "--splits test" in (tmp_path / "README.txt").read_text()
+    with pytest.raises(InvalidArgumentError, match="--splits"):
+        generate(str(tmp_path), n=6, seed=SEED, jobs=1, duplex_fraction=0.5, splits=("tset",))
+
+
 def test_trim_and_runs_are_exact() -> None:
     sr = 16000
     t = np.arange(sr) / sr
