@@ -208,6 +208,9 @@ def test_extra_festival_voices_speak_and_stretch(name: str) -> None:
     assert a.dtype == np.float32 and np.isfinite(a).all() and np.abs(a).max() == pytest.approx(1.0)
     assert 0.8 < len(a) / syn.rate < 3.0
     assert len(slow) > len(a) * 1.05  # the last word is lengthened (sox tempo for HTS)
+    assert syn.rate in RATES  # a rate the Framer accepts (the HTS engine writes 32 kHz)
+    spectrum = np.abs(np.fft.rfft(a))
+    assert spectrum[: len(spectrum) // 2].sum() > 5 * spectrum[len(spectrum) // 2 :].sum()  # speech, not aliasing
 
 
 def test_diagnostic_sets_cross_voices_and_sentences(tmp_path: Path) -> None:

@@ -247,3 +247,32 @@ def test_export_drops_the_auxiliary_heads(tmp_path) -> None:
     got = FloorModel(tmp_path / "w.npz").process(x)
     assert got.shape[1] == len(TARGETS)
     np.testing.assert_allclose(got, ref[:, : len(TARGETS)], atol=2e-5)
+
+
+def test_weight_files_are_checked_at_the_edge(tmp_path) -> None:
+    from cadence.floor.model import save_ensemble
+    from cadence.floor.train import main as train_main
+
+    good = default_weights_path()
+    with pytest.raises(InvalidArgumentError, match="missing.npz"):
+        save_ensemble([good, tmp_path / "missing.npz"], tmp_path / "ens.npz")
+    (tmp_path / "trunc.npz").write_bytes(good.read_bytes()[:5000])  # a truncated zip
+    with pytest.raises(InvalidArgumentError, match="trunc.npz"):
+        save_ensemble([good, tmp_path / "trunc.npz"], tmp_path / "ens.npz")
+    assert not (tmp_path / "ens.npz").exists()
+    with np.load(good) as z:
+        p = {k: z[k] for k in z.files}
+    p["out_w"] = np.concatenate([p["out_w"], p["out_w"][:1]])  # an aux head left in
+    p["out_b"] = np.concatenate([p["out_b"], p["out_b"][:1]])
+    np.savez(tmp_path / "six.npz", **p)
+    with pytest.raises(InvalidArgumentError, match="6 outputs"):
+        FloorModel(tmp_path / "six.npz")
+    # --combine never overwrites the packaged weights by omission
+    before = good.read_bytes()
+    with pytest.raises(SystemExit):
+        train_main(["--combine", str(good), str(good)])
+    assert good.read_bytes() == before
+    with pytest.raises(InvalidArgumentError, match="aux-weight"):
+        train_main(["--corpus", str(tmp_path), "--aux-weight", "nan"])
+    with pytest.raises(InvalidArgumentError, match="threads"):
+        train_main(["--corpus", str(tmp_path), "--threads", "0"])

@@ -54,7 +54,7 @@ def _segments(entry: dict[str, Any]) -> list[tuple[float, float, str]]:
 
 
 def frame_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return (targets (n, 4) float32, weights (n,) float32) for one manifest entry."""
+    """Return (targets (n, len(TARGETS)) float32, weights (n,) float32) for one manifest entry."""
     tau = (np.arange(n_frames, dtype=np.float64) + 1.0) * FRAME_S
     y = np.zeros((n_frames, len(TARGETS)), np.float32)
     w = np.full(n_frames, 0.3, np.float32)

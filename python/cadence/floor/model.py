@@ -18,6 +18,7 @@ the same output. Weights are a small ``.npz`` committed under
 
 from __future__ import annotations
 
+import zipfile
 from importlib import resources
 from pathlib import Path
 
@@ -74,6 +75,10 @@ class _Member:
             raise InvalidArgumentError(
                 f"{where}: model expects {p['in_w'].shape[1]} features, featurizer gives {N_FEATURES}"
             )
+        if p["out_w"].shape[0] != len(TARGETS) or p["out_b"].shape != (len(TARGETS),):
+            raise InvalidArgumentError(
+                f"{where}: model has {p['out_w'].shape[0]} outputs, expected {len(TARGETS)} {TARGETS}"
+            )
         self.mean, self.std = p["mean"], p["std"]
         self.in_w_t, self.in_b = np.ascontiguousarray(p["in_w"].T), p["in_b"]
         self.convs: list[_CausalConv] = []
@@ -117,8 +122,13 @@ class _Member:
 
 def load_members(path: Path) -> list[dict[str, np.ndarray]]:
     """The parameter sets in a weights file: one, or ``m0/…``, ``m1/…`` for an ensemble."""
-    with np.load(path) as z:
-        p = {k: z[k].astype(np.float32) for k in z.files}
+    if not Path(path).is_file():
+        raise InvalidArgumentError(f"floor model weights not found at {path}")
+    try:
+        with np.load(path) as z:
+            p = {k: z[k].astype(np.float32) for k in z.files}
+    except (OSError, ValueError, zipfile.BadZipFile, AttributeError) as e:
+        raise InvalidArgumentError(f"{path}: not a floor model ({e})") from e
     if "m0/in_w" not in p:
         return [p]
     out: list[dict[str, np.ndarray]] = []
@@ -131,9 +141,9 @@ def load_members(path: Path) -> list[dict[str, np.ndarray]]:
 def save_ensemble(paths: list[Path], out: Path) -> None:
     """Combine single-model weight files into one ensemble file (probabilities averaged)."""
     arrays: dict[str, np.ndarray] = {}
-    members = [m for path in paths for m in load_members(path)]
-    for i, m in enumerate(members):
-        _Member(m, str(paths))  # validate before writing
+    members = [(m, str(path)) for path in paths for m in load_members(path)]
+    for i, (m, where) in enumerate(members):
+        _Member(m, where)  # validate before writing
         arrays.update({f"m{i}/{k}": v for k, v in m.items()})
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, **arrays)  # type: ignore[arg-type]
@@ -153,10 +163,7 @@ class FloorModel:
             raise InvalidArgumentError(
                 f"floor model weights not found at {path}; train them with `cadence train floor`"
             )
-        try:
-            params = load_members(path)
-        except (OSError, ValueError) as e:
-            raise InvalidArgumentError(f"{path}: not a floor model ({e})") from e
+        params = load_members(path)
         self.members = [_Member(p, str(path)) for p in params]
 
     @property

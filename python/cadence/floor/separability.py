@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 from scipy.stats import rankdata
 
+from cadence.floor.labels import FRAME_S
+
 __all__ = ["auc", "hold_shift_scores", "hold_shift_auc", "OFFSET_S"]
 
 OFFSET_S = 0.1  # how far into the pause the model is read
-FRAME_S = 0.01
 
 
 def auc(pos: Iterable[float], neg: Iterable[float]) -> float | None:

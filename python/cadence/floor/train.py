@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from cadence.errors import InvalidArgumentError
 from cadence.floor.features import N_FEATURES
 from cadence.floor.labels import AUX_TARGETS, TARGETS, frame_targets, lexical_targets
 from cadence.floor.model import default_weights_path
@@ -199,7 +200,9 @@ def main(argv: list[str]) -> int:
                          "files (their probabilities are averaged at run time) to --out")
     ap.add_argument("--dropout", type=float, default=0.2)
     ap.add_argument("--input-noise", type=float, default=0.05)
-    ap.add_argument("--out", type=Path, default=default_weights_path())
+    ap.add_argument("--out", type=Path, default=None,
+                    help="where to write the weights (default: the packaged floor_gru.npz; "
+                         "required with --combine)")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--hidden", type=int, default=96)
     ap.add_argument("--proj", type=int, default=48)
@@ -216,8 +219,15 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args(argv)
+    if not (args.aux_weight >= 0.0 and np.isfinite(args.aux_weight)):
+        raise InvalidArgumentError(f"--aux-weight must be a finite number >= 0, got {args.aux_weight}")
+    if args.threads < 1:
+        raise InvalidArgumentError(f"--threads must be >= 1, got {args.threads}")
     if args.combine:
         from cadence.floor.model import save_ensemble
+
+        if args.out is None:  # never overwrite the packaged weights by omission
+            ap.error("--combine needs --out")
 
         save_ensemble(args.combine, args.out)
         print(f"wrote an ensemble of {len(args.combine)} files to {args.out} "
@@ -225,6 +235,8 @@ def main(argv: list[str]) -> int:
         return 0
     if not args.corpus:
         ap.error("--corpus is required (or --combine to build an ensemble)")
+    if args.out is None:
+        args.out = default_weights_path()
 
     import torch
 

@@ -4,7 +4,7 @@
         [--text templates|grammar] [--voices base|extended] [--comma-rate R] [--long-pause-share S]
         [--diagnostic unseen-voices|unseen-sentences] [--splits test[,dev,...]]
 
-Writes DIR/{train,dev,test}/manifest.jsonl (one JSON object per file:
+Writes DIR/{train,dev,test}/manifest.jsonl (or DIR/<diagnostic>/ with ``--diagnostic``) (one JSON object per file:
 ``{"audio": ..., "events": [...], "meta": {...}}``), the WAV files beside
 them, and DIR/README.txt describing what was held out for the test split.
 Files are deterministic given the seed (whatever ``--jobs``), so ``--splits test``
@@ -147,7 +147,10 @@ def generate(out: str, n: int, seed: int, jobs: int, duplex_fraction: float,
         with open(os.path.join(out, split, "manifest.jsonl"), "w", encoding="utf-8") as f:
             for row in rs:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    with open(os.path.join(out, "README.txt"), "w", encoding="utf-8") as f:
+    readme = os.path.join(out, "README.txt")
+    if splits and os.path.exists(readme):
+        return rows  # a partial render into a full corpus keeps the full corpus's README
+    with open(readme, "w", encoding="utf-8") as f:
         f.write(_readme(out, n, seed, duplex_fraction, {s: len(r) for s, r in rows.items()},
                         specs[0].knobs, splits))
     return rows

@@ -68,7 +68,7 @@ class Knobs:
 @dataclass(frozen=True)
 class FileSpec:
     index: int
-    split: str  # train | dev | test
+    split: str  # train | dev | test, or a diagnostic set (DIAGNOSTICS)
     seed: int
     duplex: bool
     knobs: Knobs = Knobs()

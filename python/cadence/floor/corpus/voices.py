@@ -26,6 +26,8 @@ import soundfile as sf
 
 from cadence.errors import CadenceError, InvalidArgumentError
 
+from . import augment
+
 __all__ = ["Voice", "Style", "catalogue", "pick_voice", "draw_style", "Synth", "trim", "speech_runs", "HELD_OUT_DOC",
            "VOICE_SETS"]
 
@@ -43,7 +45,10 @@ FLITE_TEST = ["rms"]
 # The "extended" voice set (``--voices extended``) adds two festival voices to the
 # train/dev pool (Debian festvox-kdlpc16k and festvox-us-slt-hts; the HTS voice has
 # statistical, not diphone, prosody). The held-out test voices are the same in both sets.
-FESTIVAL_EXTRA = [("ked_diphone", 16000), ("cmu_us_slt_arctic_hts", 32000)]
+FESTIVAL_EXTRA = [("ked_diphone", 16000), ("cmu_us_slt_arctic_hts", 16000)]
+# Engines that write another rate than the voice's listed one (which must be one the
+# Framer accepts): their output is resampled. festival's HTS voice writes 32 kHz.
+ENGINE_RATES = {"cmu_us_slt_arctic_hts": 32000}
 VOICE_SETS = ("base", "extended")
 HELD_OUT_DOC = (
     f"espeak-ng accents {sorted(ESPEAK_TEST_LANGS)} (all variants), espeak-ng variants "
@@ -184,8 +189,8 @@ class Synth:
         self._seed = seed
         if voice.backend != "piper":
             _have({"espeak": "espeak-ng", "flite": "flite", "festival": "text2wave"}[voice.backend])
-        if style.sox_cents or style.sox_tempo != 1.0:
-            _have("sox")
+        if style.sox_cents or style.sox_tempo != 1.0 or voice.name.endswith("_hts"):
+            _have("sox")  # the HTS voice changes its tempo with sox
 
     @property
     def rate(self) -> int:
@@ -235,9 +240,9 @@ class Synth:
                 pick = [] if v.name == "kal_diphone" else ["-eval", f"(voice_{v.name})"]
                 _run(["text2wave", *pick, "-eval", ev, "-o", out], stdin=text.encode())
             a, sr = sf.read(out, dtype="float32", always_2d=True)
-        if int(sr) != v.rate:
+        if int(sr) not in (v.rate, ENGINE_RATES.get(v.name)):
             raise CadenceError(f"{v.id} produced {sr} Hz, expected {v.rate} Hz")
-        a = a.mean(axis=1)
+        a = augment.resample(a.mean(axis=1), int(sr), v.rate)
         if v.name.endswith("_hts") and abs(stretch / s.speed - 1.0) > 1e-3:
             # festival's HTS engine ignores Duration_Stretch: change the tempo with sox.
             a = self._sox_effect(a, ["tempo", "-s", f"{s.speed / stretch:.4f}"])
