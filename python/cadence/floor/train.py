@@ -11,7 +11,13 @@ torch (CPU is fine: ~6.6 M frames, ~95 s per epoch on 2 cores); the exported
 
     cadence corpus floor --out /tmp/floorg --n 1000 --seed 4000 --text grammar
     cadence corpus floor --out /tmp/floor1000 --n 1000 --seed 1000
-    cadence train floor --corpus /tmp/floorg --corpus /tmp/floor1000 --epochs 20 --seed 0
+    cadence train floor --corpus /tmp/floorg --corpus /tmp/floor1000 --epochs 20 --seed 0 --out /tmp/v6.npz
+    cadence train floor --corpus /tmp/floorg --corpus /tmp/floor1000 --epochs 16 --seed 0 \
+        --aux-weight 0.3 --threads 1 --out /tmp/v7a.npz      # (run these two side by side)
+    cadence train floor --corpus /tmp/floorg --corpus /tmp/floor1000 --epochs 16 --seed 1 \
+        --aux-weight 0.3 --threads 1 --out /tmp/v7b.npz
+    cadence train floor --combine /tmp/v6.npz /tmp/v7a.npz /tmp/v7b.npz \
+        --out python/cadence/floor/weights/floor_gru.npz     # v7: the three-member ensemble
 """
 
 from __future__ import annotations
