@@ -48,9 +48,11 @@ um uh erm er ah hmm mm uhm
 """.split())
 
 
-def _segments(entry: dict[str, Any]) -> list[tuple[float, float, str]]:
+def _segments(entry: dict[str, Any]) -> list[tuple[float, float, str, str]]:
+    """``meta.segments`` as sorted (start, end, kind, text); missing fields are ""."""
     segs = entry.get("meta", {}).get("segments", [])
-    return sorted((float(s[0]), float(s[1]), str(s[3]) if len(s) > 3 else "") for s in segs)
+    return sorted((float(s[0]), float(s[1]), str(s[3]) if len(s) > 3 else "",
+                   str(s[2]) if len(s) > 2 else "") for s in segs)
 
 
 def frame_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, np.ndarray]:
@@ -66,7 +68,7 @@ def frame_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, np.
     prev = -1e9
     for t in shifts:
         # the turn starts at the first speech segment that begins after the previous shift
-        starts = [s for s, _e, _k in segs if prev < s < t]
+        starts = [s for s, _e, _k, _t in segs if prev < s < t]
         start = min(starts) if starts else max(prev, t - 1.0)
         keep = (tau >= start) & (tau < t)
         y[keep, 0] = 1.0
@@ -85,7 +87,7 @@ def frame_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, np.
     for e in events:
         if e.get("type") == "bargein":
             t0 = float(e["t"])
-            ends = [se for ss, se, _k in _segments(entry) if ss <= t0 + 0.05 and se > t0]
+            ends = [se for ss, se, _k, _t in _segments(entry) if ss <= t0 + 0.05 and se > t0]
             t1 = min(max(ends) if ends else t0 + 1.0, t0 + 1.0)
             m = (tau >= t0 + 0.04) & (tau < t1)
             y[m, 4] = 1.0
@@ -112,10 +114,9 @@ def lexical_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, n
     tau = (np.arange(n_frames, dtype=np.float64) + 1.0) * FRAME_S
     y = np.zeros(n_frames, np.float32)
     w = np.zeros(n_frames, np.float32)
-    segs = sorted((float(s[0]), float(s[1]), str(s[2]), str(s[3]) if len(s) > 3 else "")
-                  for s in entry.get("meta", {}).get("segments", []) if len(s) > 2)
-    for i, (_s, e, text, kind) in enumerate(segs):
-        if kind == "backchannel" or (i + 1 < len(segs) and segs[i + 1][2] == text):
+    segs = [s for s in _segments(entry) if s[3]]  # phrases with a known text
+    for i, (_s, e, kind, text) in enumerate(segs):
+        if kind == "backchannel" or (i + 1 < len(segs) and segs[i + 1][3] == text):
             continue
         m = (tau >= e) & (tau < e + AUX_SPAN_S)
         w[m] = 1.0

@@ -123,7 +123,9 @@ class _Member:
 def load_members(path: Path) -> list[dict[str, np.ndarray]]:
     """The parameter sets in a weights file: one, or ``m0/…``, ``m1/…`` for an ensemble."""
     if not Path(path).is_file():
-        raise InvalidArgumentError(f"floor model weights not found at {path}")
+        raise InvalidArgumentError(
+            f"floor model weights not found at {path}; train them with `cadence train floor`"
+        )
     try:
         with np.load(path) as z:
             p = {k: z[k].astype(np.float32) for k in z.files}
@@ -159,10 +161,6 @@ class FloorModel:
 
     def __init__(self, path: str | Path | None = None) -> None:
         path = Path(path) if path is not None else default_weights_path()
-        if not path.exists():
-            raise InvalidArgumentError(
-                f"floor model weights not found at {path}; train them with `cadence train floor`"
-            )
         params = load_members(path)
         self.members = [_Member(p, str(path)) for p in params]
 
