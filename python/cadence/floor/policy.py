@@ -71,7 +71,7 @@ class PolicyConfig:
     backchannel_threshold: float = 0.6
     bargein_threshold: float = 0.7
     bargein_frames: int = 3
-    pause_threshold: float = 0.25  # tuned on dev (v7); >= bargein_threshold disables the pause stage
+    pause_threshold: float = 0.25  # dev-tuned (v7, v8); >= bargein_threshold: no pause stage
     pause_frames: int = 2
     resume_silence_s: float = 0.15
     confirm_speech_s: float = 0.5

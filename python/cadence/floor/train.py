@@ -12,12 +12,17 @@ torch (CPU is fine: ~6.6 M frames, ~95 s per epoch on 2 cores); the exported
     cadence corpus floor --out /tmp/floorg --n 1000 --seed 4000 --text grammar
     cadence corpus floor --out /tmp/floor1000 --n 1000 --seed 1000
     cadence train floor --corpus /tmp/floorg --corpus /tmp/floor1000 --epochs 20 --seed 0 --out /tmp/v6.npz
-    cadence train floor --corpus /tmp/floorg --corpus /tmp/floor1000 --epochs 16 --seed 0 \
-        --aux-weight 0.3 --threads 1 --out /tmp/v7a.npz      # (run these two side by side)
-    cadence train floor --corpus /tmp/floorg --corpus /tmp/floor1000 --epochs 16 --seed 1 \
-        --aux-weight 0.3 --threads 1 --out /tmp/v7b.npz
-    cadence train floor --combine /tmp/v6.npz /tmp/v7a.npz /tmp/v7b.npz \
-        --out python/cadence/floor/weights/floor_gru.npz     # v7: the three-member ensemble
+    cadence corpus floor --out /tmp/floorx --n 1000 --seed 5000 --text grammar \
+        --voices extended --comma-rate 0.35 --splits train,dev
+    cadence train floor --corpus /tmp/floorg --corpus /tmp/floor1000 --corpus /tmp/floorx \
+        --epochs 14 --seed 3 --aux-weight 0.3 --threads 1 --out /tmp/v8x3.npz  # (these two
+    cadence train floor --corpus /tmp/floorg --corpus /tmp/floor1000 --corpus /tmp/floorx \
+        --epochs 12 --seed 4 --aux-weight 0.3 --threads 1 --out /tmp/v8x4.npz  # side by side)
+    cadence train floor --combine /tmp/v6.npz /tmp/v8x3.npz /tmp/v8x4.npz \
+        --out python/cadence/floor/weights/floor_gru.npz     # v8: the three-member ensemble
+
+(v7, the previous ensemble, replaced the last two members by two trained on floorg +
+floor1000 alone with ``--epochs 16 --seed 0/1 --aux-weight 0.3``.)
 """
 
 from __future__ import annotations
