@@ -18,6 +18,7 @@ COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("corpus", "floor"): ("cadence.floor.corpus", "generate a labeled turn-taking corpus with offline voices"),
     ("train", "floor"): ("cadence.floor.train", "train the floor model and export its weights"),
     ("tune", "floor"): ("cadence.floor.tune", "sweep floor-policy settings offline on a labeled split"),
+    ("select", "floor"): ("cadence.floor.select", "rank ensembles of trained floor networks on dev splits"),
 }
 TOP: dict[str, tuple[str, str]] = {
     "demo": ("cadence.demo", "run the offline demo"),
