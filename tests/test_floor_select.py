@@ -28,7 +28,7 @@ def _split(*members: np.ndarray) -> list:
     return [(np.stack(members), _ENTRY)]
 
 
-def test_perfect_member_alone_is_picked_over_larger_sets() -> None:
+def test_perfect_member_alone_is_picked_over_a_worse_pair() -> None:
     perfect = _member([0.1, 0.1, 0.1, 0.1], [0.9, 0.9, 0.9, 0.9])
     noisy = _member([0.9, 0.1, 0.9, 0.1], [0.1, 0.9, 0.1, 0.9])  # AUC 0.5
     rows, pick = rank_subsets([_split(noisy, perfect)])
@@ -50,6 +50,11 @@ def test_members_that_err_differently_are_averaged_and_ties_go_to_fewer() -> Non
     assert pick["members"] == [0]
     _rows, pick = rank_subsets([_split(a, b)], max_size=1)
     assert len(pick["members"]) == 1
+    # a single network strictly below the best pair, but within the margin, wins
+    rows, pick = rank_subsets([_split(a, b)], tie=0.3)
+    assert rows[0]["members"] == [0, 1] and len(pick["members"]) == 1 and pick["mean"] < 1.0
+    _rows, pick = rank_subsets([_split(a, b)], tie=0.1)
+    assert pick["members"] == [0, 1]
 
 
 def test_mean_over_several_splits() -> None:
@@ -72,3 +77,38 @@ def test_cli_refuses_bad_arguments(tmp_path) -> None:
         main(["--split", str(tmp_path), "--members", "x.npz", "--max-size", "0"])
     with pytest.raises(InvalidArgumentError, match="--tie"):
         main(["--split", str(tmp_path), "--members", "x.npz", "--tie", "nan"])
+
+
+def test_cli_runs_every_network_of_every_file(tmp_path, monkeypatch, capsys) -> None:
+    pytest.importorskip("torch")
+    import json
+
+    import torch
+
+    import cadence.floor.train as train
+    from cadence.floor.features import N_FEATURES
+    from cadence.floor.model import FloorModel, save_ensemble
+
+    mean, std = np.zeros(N_FEATURES, np.float32), np.ones(N_FEATURES, np.float32)
+    paths = []
+    for seed in (0, 1, 2):
+        torch.manual_seed(seed)
+        paths.append(tmp_path / f"w{seed}.npz")
+        train.export(train.build(hidden=8, proj=8).eval(), mean, std, paths[-1])
+    save_ensemble(paths[1:], tmp_path / "ens.npz")
+    x = np.random.default_rng(0).normal(size=(1000, N_FEATURES)).astype(np.float32)
+    monkeypatch.setattr(train, "load_split", lambda d, jobs: [(x, None, None)])
+    monkeypatch.setattr(train, "_read_manifest", lambda d: [_ENTRY])
+    out = tmp_path / "sel.json"
+    assert main(["--split", str(tmp_path), "--members", str(paths[0]), str(tmp_path / "ens.npz"),
+                 "--json", str(out)]) == 0
+    got = json.loads(out.read_text())
+    assert got["networks"] == [str(paths[0]), f"{tmp_path / 'ens.npz'}#0", f"{tmp_path / 'ens.npz'}#1"]
+    assert len(got["rows"]) == 7  # every non-empty subset of three networks
+    # the scores are those of the averaged networks, as FloorModel runs them
+    from cadence.floor.separability import hold_shift_auc
+
+    whole = next(r for r in got["rows"] if r["members"] == [1, 2])
+    assert whole["auc"][0] == pytest.approx(hold_shift_auc([(FloorModel(tmp_path / "ens.npz").process(x), _ENTRY)])["auc"])
+    printed = capsys.readouterr().out
+    assert "pick:" in printed and ("--combine" in printed or "ensemble files" in printed)

@@ -96,8 +96,11 @@ def main(argv: list[str]) -> int:
         print(f"| {r['members']}{mark} | " + " | ".join(f"{a:.4f}" for a in r["auc"]) + f" | {r['mean']:.4f} |")
     picked = [names[i] for i in pick["members"]]
     print("\npick: " + ", ".join(picked))
-    if not any("#" in n for n in picked):  # members of an ensemble file cannot be combined alone
+    if not any("#" in n for n in picked):
         print("write it with: cadence train floor --combine " + " ".join(picked) + " --out OUT.npz")
+    else:  # --combine takes whole files: an ensemble file brings all its members
+        print("the pick holds members of ensemble files (FILE#k): pass their single-network "
+              "weight files to `cadence train floor --combine`")
     if args.json:
         args.json.write_text(json.dumps({"networks": names, "splits": [str(s) for s in args.split],
                                          "rows": rows, "pick": pick}, indent=1))
