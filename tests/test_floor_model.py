@@ -10,6 +10,7 @@ from cadence.floor.echo import EchoEstimator
 from cadence.floor.features import FEATURE_NAMES, N_FEATURES, FloorFeaturizer
 from cadence.floor.labels import TARGETS, frame_targets
 from cadence.floor.model import FloorModel, default_weights_path
+from cadence.floor.scoring import LATE_S
 
 from floor_speech import ESPEAK, frames_of, render
 
@@ -141,7 +142,7 @@ def _commits(script: list[tuple[str, float]], voice: str, patience: float = 0.5)
 
 # The benchmark counts a turn end as answered when the commit comes within 2 s (its recall
 # window); the probes below require that, and separately record the tighter 1 s deadline.
-_ANSWERED_S = 2.0
+_ANSWERED_S = LATE_S
 _SCRIPT = [("I was thinking that maybe we could,", 1.2), ("go to the beach tomorrow.", 2.5),
            ("What do you think?", 3.5)]
 

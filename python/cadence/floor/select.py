@@ -24,9 +24,21 @@ from typing import Any
 import numpy as np
 
 from cadence.errors import InvalidArgumentError
-from cadence.floor.separability import hold_shift_auc
+from cadence.floor.separability import auc, hold_shift_scores
 
 Split = list[tuple[np.ndarray, dict[str, Any]]]  # per file: (member probs (M, n, heads), entry)
+
+
+def _pause_scores(split: Split, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """(shift scores (m, S), hold scores (m, H)) of each network over a split's pauses."""
+    shifts: list[list[float]] = [[] for _ in range(m)]
+    holds: list[list[float]] = [[] for _ in range(m)]
+    for probs, entry in split:
+        for k in range(m):
+            s, h = hold_shift_scores(probs[k], entry)
+            shifts[k] += s
+            holds[k] += h
+    return np.asarray(shifts, np.float64), np.asarray(holds, np.float64)
 
 
 def rank_subsets(splits: Sequence[Split], max_size: int | None = None,
@@ -35,12 +47,15 @@ def rank_subsets(splits: Sequence[Split], max_size: int | None = None,
     if not splits or not splits[0]:
         raise InvalidArgumentError("select needs at least one split with files")
     m = splits[0][0][0].shape[0]
+    # P(keep) of a subset at a pause = the mean of its networks' P(keep) there, so each
+    # network's pause scores are read once and subsets average those, not whole outputs
+    scores = [_pause_scores(split, m) for split in splits]
     sizes = range(1, min(m, max_size or m) + 1)
     rows: list[dict[str, Any]] = []
     for sub in (s for k in sizes for s in itertools.combinations(range(m), k)):
         aucs = []
-        for split in splits:
-            a = hold_shift_auc((probs[list(sub)].mean(0), entry) for probs, entry in split)["auc"]
+        for shifts, holds in scores:
+            a = auc(shifts[list(sub)].mean(0), holds[list(sub)].mean(0))
             if a is None:
                 raise InvalidArgumentError("a split has no shift or no hold events to score")
             aucs.append(a)

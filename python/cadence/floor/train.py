@@ -98,8 +98,8 @@ def _featurizer_version() -> str:
 
 def _windows(data: list, rng: np.random.Generator) -> list[tuple[int, int]]:
     out = []
-    for fi, (x, _y, _w) in enumerate(data):
-        n = len(x)
+    for fi, d in enumerate(data):
+        n = len(d[0])
         start = 0 if n <= WINDOW else int(rng.integers(0, WINDOW))
         out.append((fi, 0))
         for s in range(start + WINDOW // 2, max(n - BURN_IN, 1), WINDOW):
