@@ -92,8 +92,9 @@ def load_split(split_dir: Path, jobs: int) -> list[tuple[np.ndarray, np.ndarray,
 
 
 def _featurizer_version() -> str:
-    src = Path(__file__).with_name("features.py").read_bytes()
-    return hashlib.sha1(src).hexdigest()[:8]
+    from cadence.floor.features import FEATURES_VERSION
+
+    return FEATURES_VERSION
 
 
 def _windows(data: list, rng: np.random.Generator) -> list[tuple[int, int]]:

@@ -3,6 +3,7 @@
 //! * [`ring`]: lock-free SPSC ring of f32 samples.
 //! * [`resample`] / [`framer`]: band-limited resampling and exact 10 ms framing.
 //! * [`dsp`]: per-frame features (energy, ZCR, f0/voicing, spectral shape, log-mel).
+//! * [`floor`]: echo estimation and speaker normalisation (the floor model's inputs).
 //! * [`ledger`]: the speculation commit/discard state machine.
 //! * [`samples`]: the finite/magnitude check every float input passes.
 //!
@@ -11,6 +12,7 @@
 
 pub mod dsp;
 pub mod error;
+pub mod floor;
 pub mod framer;
 pub mod ledger;
 pub mod resample;

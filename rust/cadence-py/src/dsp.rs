@@ -2,11 +2,11 @@
 
 use cadence_core::dsp::{self, FeatureExtractor as CoreExtractor};
 use cadence_core::FRAME_SAMPLES;
-use numpy::{PyArray1, PyArray2, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use std::borrow::Cow;
 
-use crate::errors::{detached, invalid_argument, invalid_audio, map};
+use crate::errors::{detached, float32_array, invalid_argument, invalid_audio, map};
 
 /// Streaming per-frame features: 6 scalars then `n_mels` log-mel bands per
 /// 10 ms frame (see `cadence_core::dsp` for the definitions).
@@ -58,13 +58,7 @@ impl FeatureExtractor {
         py: Python<'py>,
         frames: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let arr = frames.downcast::<PyArrayDyn<f32>>().map_err(|_| {
-            let what = match frames.getattr("dtype") {
-                Ok(dt) => format!("an array of dtype {dt}"),
-                Err(_) => format!("a {}", frames.get_type().name().map(|n| n.to_string()).unwrap_or_default()),
-            };
-            invalid_audio(py, format!("frames must be a float32 numpy array, got {what}"))
-        })?;
+        let arr = float32_array(py, frames, "frames")?;
         let shape = arr.shape().to_vec();
         let ok = match shape.as_slice() {
             [n] => n % FRAME_SAMPLES == 0,

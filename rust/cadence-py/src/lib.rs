@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 
 mod dsp;
 mod errors;
+mod floor;
 mod framer;
 mod ledger;
 mod ring;
@@ -19,5 +20,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     framer::register(m)?;
     ledger::register(m)?;
     dsp::register(m)?;
+    floor::register(m)?;
     Ok(())
 }

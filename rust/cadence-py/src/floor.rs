@@ -1,0 +1,131 @@
+//! Binding of `cadence_core::floor`: `FloorNormalizer`.
+
+use cadence_core::dsp;
+use cadence_core::floor::FloorNormalizer as CoreNormalizer;
+use cadence_core::FRAME_SAMPLES;
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+
+use crate::errors::{detached, float32_array, invalid_argument, invalid_audio, map};
+
+/// A float32 array argument as an owned row-major copy, with its shape.
+fn rows(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<(Vec<usize>, Vec<f32>)> {
+    let arr = float32_array(py, obj, what)?;
+    let shape = arr.shape().to_vec();
+    let ro = arr.readonly();
+    let data = match ro.as_slice() {
+        Ok(s) => s.to_vec(),
+        Err(_) => ro.as_array().iter().copied().collect(),
+    };
+    Ok((shape, data))
+}
+
+/// Echo estimation against the persona's playback plus speaker normalisation:
+/// raw `FeatureExtractor` rows → the floor model's inputs (20 scalars then the
+/// normalised mel bands per 10 ms frame), streaming and chunk-invariant.
+#[pyclass(module = "cadence._core")]
+pub struct FloorNormalizer {
+    inner: CoreNormalizer,
+}
+
+#[pymethods]
+impl FloorNormalizer {
+    #[new]
+    #[pyo3(signature = (n_mels = dsp::DEFAULT_N_MELS as i128), text_signature = "(n_mels=40)")]
+    fn new(py: Python<'_>, n_mels: i128) -> PyResult<Self> {
+        let n_mels = usize::try_from(n_mels).map_err(|_| {
+            invalid_argument(
+                py,
+                format!("n_mels must be in 1..={}, got {n_mels}", dsp::MAX_N_MELS),
+            )
+        })?;
+        Ok(FloorNormalizer {
+            inner: map(py, CoreNormalizer::new(n_mels))?,
+        })
+    }
+
+    /// Output column names: e_speech, e_noise, ..., e_final, mel_0...
+    #[getter]
+    fn names(&self) -> Vec<String> {
+        self.inner.names()
+    }
+
+    #[getter]
+    fn n_mels(&self) -> usize {
+        self.inner.n_mels()
+    }
+
+    /// Forget the speaker's baselines and the echo path.
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// `raw`: float32 (n, 6 + n_mels) from `FeatureExtractor.process`; `vad`: float32
+    /// (n,) speech probabilities; `frames`: float32 (n, 160) mic; `reference`: float32
+    /// (n, 160) what the persona played in the same frames, or None. Returns float32
+    /// (n, 20 + n_mels). Runs with the GIL released; a refused call changes nothing.
+    #[pyo3(signature = (raw, vad, frames, reference = None))]
+    fn process<'py>(
+        &mut self,
+        py: Python<'py>,
+        raw: &Bound<'py, PyAny>,
+        vad: &Bound<'py, PyAny>,
+        frames: &Bound<'py, PyAny>,
+        reference: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let (ni, no) = (self.inner.n_inputs(), self.inner.n_outputs());
+        let (raw_shape, raw) = rows(py, raw, "raw")?;
+        let (vad_shape, vad) = rows(py, vad, "vad")?;
+        let (mic_shape, mic) = rows(py, frames, "frames")?;
+        let n = match vad_shape.as_slice() {
+            [n] => *n,
+            _ => {
+                return Err(invalid_argument(
+                    py,
+                    format!("vad must have shape (n,), got {vad_shape:?}"),
+                ))
+            }
+        };
+        if raw_shape != [n, ni] {
+            return Err(invalid_argument(
+                py,
+                format!("raw must have shape ({n}, {ni}), got {raw_shape:?}"),
+            ));
+        }
+        if mic_shape != [n, FRAME_SAMPLES] {
+            return Err(invalid_audio(
+                py,
+                format!("frames must have shape ({n}, {FRAME_SAMPLES}), got {mic_shape:?}"),
+            ));
+        }
+        let reference = match reference {
+            None => None,
+            Some(r) => {
+                let (shape, data) = rows(py, r, "reference")?;
+                if shape != mic_shape {
+                    return Err(invalid_audio(
+                        py,
+                        format!("reference shape {shape:?} does not match frames {mic_shape:?}"),
+                    ));
+                }
+                Some(data)
+            }
+        };
+        let inner = &mut self.inner;
+        let out = detached(py, || {
+            let mut out = vec![0.0f32; n * no];
+            inner
+                .process(&raw, &vad, &mic, reference.as_deref(), &mut out)
+                .map(|()| out)
+        })?;
+        PyArray1::from_vec(py, out).reshape([n, no])
+    }
+
+    fn __repr__(&self) -> String {
+        format!("FloorNormalizer(n_mels={})", self.inner.n_mels())
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<FloorNormalizer>()
+}
