@@ -97,6 +97,16 @@ def _featurizer_version() -> str:
     return FEATURES_VERSION
 
 
+def _input_stats(data: list) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and std (+1e-3) over all frames, accumulated per file in float64."""
+    n = sum(len(x) for x, _y, _w in data)
+    s1 = sum(x.sum(0, dtype=np.float64) for x, _y, _w in data)
+    s2 = sum(np.square(x, dtype=np.float64).sum(0) for x, _y, _w in data)
+    mean = s1 / n
+    std = np.sqrt(np.maximum(s2 / n - mean * mean, 0.0)) + 1e-3
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
 def _windows(data: list, rng: np.random.Generator) -> list[tuple[int, int]]:
     out = []
     for fi, d in enumerate(data):
@@ -267,12 +277,11 @@ def main(argv: list[str]) -> int:
                 out.append((x, y, w))
         return out
 
-    train, dev = load("train"), load("dev")
-    allx = np.concatenate([d[0] for d in train])
-    mean = allx.mean(0).astype(np.float32)
-    std = (allx.std(0) + 1e-3).astype(np.float32)
-    norm = lambda data: [((x - mean) / std, y, w) for x, y, w in data]  # noqa: E731
-    train_n, dev_n = norm(train), norm(dev)
+    train_n, dev_n = load("train"), load("dev")
+    mean, std = _input_stats(train_n)
+    for x, _y, _w in train_n + dev_n:  # in place: no second copy of the corpus
+        x -= mean
+        x /= std
 
     net = build(args.hidden, args.proj, args.dropout, args.input_noise, args.channels, aux=n_aux)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
