@@ -14,6 +14,7 @@ import sys
 COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("bench", "runtime"): ("cadence.bench.runtime", "actor hop latency and burst throughput vs trio channels and Pipecat"),
     ("bench", "ring"): ("cadence.bench.ring", "AudioRing and Framer throughput vs numpy ring and deque"),
+    ("bench", "features"): ("cadence.bench.features", "floor input stage: Rust FloorNormalizer vs its Python reference"),
     ("bench", "floor"): ("cadence.floor.bench", "turn-taking benchmark on a labeled corpus vs silence baselines"),
     ("corpus", "floor"): ("cadence.floor.corpus", "generate a labeled turn-taking corpus with offline voices"),
     ("train", "floor"): ("cadence.floor.train", "train the floor model and export its weights"),
