@@ -22,7 +22,6 @@ def test_bench_features_compares_rust_with_the_reference(tmp_path) -> None:
     cells = {(row["impl"], row["chunk_frames"]) for row in r["rows"]}
     for chunk in CHUNKS:
         assert ("FloorNormalizer (Rust)", chunk) in cells and ("Python reference", chunk) in cells
-    assert all(row["us_per_frame"] > 0 for row in r["rows"])
     assert "FloorNormalizer (Rust)" in md.read_text()
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from cadence._core import FeatureExtractor, FloorNormalizer, resample
 from cadence.bench.ring import machine
 from cadence.errors import CadenceError
-from cadence.floor.echo import EXCESS_MAX, EchoEstimator
+from cadence.floor.echo import EchoEstimator
 from cadence.floor.features import N_FEATURES, N_MELS
 from cadence.floor.reference import SpeakerNormalizer
 
@@ -78,7 +78,7 @@ def _python_normalise(raw: np.ndarray, vad: np.ndarray, mic: np.ndarray, ref: np
     ref_pow = np.mean(np.square(ref, dtype=np.float64), axis=1)
     out = np.empty((raw.shape[0], N_FEATURES), np.float32)
     for i in range(raw.shape[0]):
-        ref_db, excess = echo.step(float(mic_pow[i]), float(ref_pow[i])) if ref is not None else (-100.0, EXCESS_MAX)
+        ref_db, excess = echo.step(float(mic_pow[i]), float(ref_pow[i]))
         out[i] = norm.step(raw[i], names, float(vad[i]), ref_db, excess)
     return out
 
@@ -137,7 +137,7 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']}.",
         f"Command: `cadence bench features --repeat {result['repeat']}`; {result['frames']} frames "
-        f"({result['frames'] / 100:.0f} s) of espeak-ng speech with a persona echo (full duplex).",
+        f"({result['frames'] / 100:.0f} s) of {result['audio']} with a persona echo (full duplex).",
         "",
         "| chunk (frames) | impl | µs / frame | realtime factor | cost ÷ FloorNormalizer |",
         "|---:|---|---:|---:|---:|",
@@ -167,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat < 1:
         ap.error("--repeat must be >= 1")
     mic, ref = test_audio(args.audio)
-    result = {"machine": machine(), "repeat": args.repeat, **bench(mic, ref, args.repeat)}
+    result = {"machine": machine(), "repeat": args.repeat,
+              "audio": str(args.audio) if args.audio else "espeak-ng speech", **bench(mic, ref, args.repeat)}
     md = markdown(result)
     print(md)
     if args.json:

@@ -13,8 +13,10 @@ exactly what was played (the *reference*), so it estimates, per 10 ms frame:
   gives ≈ 0 dB; a user talking over the persona gives a large positive excess.
 
 It is an energy-domain double-talk detector, not a full adaptive filter (AEC):
-enough to keep the persona's echo from counting as the user, cheap enough to
-run per frame in Python. Streaming and chunk-invariant.
+enough to keep the persona's echo from counting as the user. Streaming and
+chunk-invariant. This Python class is the reference of the run-time Rust code
+(``cadence_core::floor::echo``, via ``cadence._core.FloorNormalizer``); the tests
+check that both agree.
 """
 
 from __future__ import annotations

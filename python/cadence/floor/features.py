@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cadence._core import FeatureExtractor, FloorNormalizer
+from cadence._core import FRAME_SAMPLES, FeatureExtractor, FloorNormalizer
 from cadence.errors import InvalidAudioError
 
 N_MELS = 40
@@ -83,15 +83,21 @@ class FloorFeaturizer:
 
     def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
         """frames: (n, 160) mic; reference: (n, 160) what the persona played (or None)."""
-        # every check before any state changes: a refused call loses nothing
-        if reference is not None and getattr(reference, "shape", None) != getattr(frames, "shape", None):
-            raise InvalidAudioError(
-                f"reference shape {getattr(reference, 'shape', None)} does not match frames "
-                f"{getattr(frames, 'shape', None)}"
-            )
-        if reference is not None and not bool((np.abs(reference) <= MAX_SAMPLE_ABS).all()):
-            raise InvalidAudioError("reference holds NaN, inf or samples beyond the maximum magnitude")
+        # every check before any state changes: a refused call loses nothing (the
+        # extractor checks the samples themselves before it moves)
+        if not isinstance(frames, np.ndarray) or frames.dtype != np.float32 or frames.ndim != 2 \
+                or frames.shape[1] != FRAME_SAMPLES:
+            what = (f"dtype {frames.dtype}, shape {frames.shape}" if isinstance(frames, np.ndarray)
+                    else type(frames).__name__)
+            raise InvalidAudioError(f"frames must be a float32 array of shape (n, {FRAME_SAMPLES}), got {what}")
+        if reference is not None:
+            if not isinstance(reference, np.ndarray) or reference.shape != frames.shape:
+                raise InvalidAudioError(
+                    f"reference shape {getattr(reference, 'shape', None)} does not match frames {frames.shape}"
+                )
+            if not bool((np.abs(reference) <= MAX_SAMPLE_ABS).all()):
+                raise InvalidAudioError("reference holds NaN, inf or samples beyond the maximum magnitude")
         raw = self.extractor.process(frames)
         vad = self.vad.frame_probs(frames).astype(np.float32, copy=False)
-        return self.norm.process(raw, vad, np.ascontiguousarray(frames, np.float32),
+        return self.norm.process(raw, vad, np.ascontiguousarray(frames),
                                  None if reference is None else np.ascontiguousarray(reference, np.float32))

@@ -100,6 +100,8 @@ def _featurizer_version() -> str:
 def _input_stats(data: list) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature mean and std (+1e-3) over all frames, accumulated per file in float64."""
     n = sum(len(x) for x, _y, _w in data)
+    if n == 0:
+        raise InvalidArgumentError("the training split has no frames")
     s1 = sum(x.sum(0, dtype=np.float64) for x, _y, _w in data)
     s2 = sum(np.square(x, dtype=np.float64).sum(0) for x, _y, _w in data)
     mean = s1 / n

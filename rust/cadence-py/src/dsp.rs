@@ -58,7 +58,7 @@ impl FeatureExtractor {
         py: Python<'py>,
         frames: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let arr = float32_array(py, frames, "frames")?;
+        let arr = float32_array(py, frames, "frames", true)?;
         let shape = arr.shape().to_vec();
         let ok = match shape.as_slice() {
             [n] => n % FRAME_SAMPLES == 0,

@@ -66,18 +66,25 @@ pub fn invalid_audio(py: Python<'_>, msg: impl Into<String>) -> PyErr {
     to_pyerr(py, CadenceError::InvalidAudio(msg.into()))
 }
 
-/// `obj` as a float32 numpy array, or `InvalidAudioError` naming `what` and what it got.
+/// `obj` as a float32 numpy array, or an error naming `what` and what it got:
+/// `InvalidAudioError` when `audio` (samples), else `InvalidArgumentError`.
 pub fn float32_array<'py>(
     py: Python<'py>,
     obj: &Bound<'py, PyAny>,
     what: &str,
+    audio: bool,
 ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
     obj.downcast::<PyArrayDyn<f32>>().cloned().map_err(|_| {
         let got = match obj.getattr("dtype") {
             Ok(dt) => format!("an array of dtype {dt}"),
             Err(_) => format!("a {}", obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()),
         };
-        invalid_audio(py, format!("{what} must be a float32 numpy array, got {got}"))
+        let msg = format!("{what} must be a float32 numpy array, got {got}");
+        if audio {
+            invalid_audio(py, msg)
+        } else {
+            invalid_argument(py, msg)
+        }
     })
 }
 

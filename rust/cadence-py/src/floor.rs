@@ -9,8 +9,8 @@ use pyo3::prelude::*;
 use crate::errors::{detached, float32_array, invalid_argument, invalid_audio, map};
 
 /// A float32 array argument as an owned row-major copy, with its shape.
-fn rows(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<(Vec<usize>, Vec<f32>)> {
-    let arr = float32_array(py, obj, what)?;
+fn rows(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str, audio: bool) -> PyResult<(Vec<usize>, Vec<f32>)> {
+    let arr = float32_array(py, obj, what, audio)?;
     let shape = arr.shape().to_vec();
     let ro = arr.readonly();
     let data = match ro.as_slice() {
@@ -74,9 +74,9 @@ impl FloorNormalizer {
         reference: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
         let (ni, no) = (self.inner.n_inputs(), self.inner.n_outputs());
-        let (raw_shape, raw) = rows(py, raw, "raw")?;
-        let (vad_shape, vad) = rows(py, vad, "vad")?;
-        let (mic_shape, mic) = rows(py, frames, "frames")?;
+        let (raw_shape, raw) = rows(py, raw, "raw", false)?;
+        let (vad_shape, vad) = rows(py, vad, "vad", false)?;
+        let (mic_shape, mic) = rows(py, frames, "frames", true)?;
         let n = match vad_shape.as_slice() {
             [n] => *n,
             _ => {
@@ -101,7 +101,7 @@ impl FloorNormalizer {
         let reference = match reference {
             None => None,
             Some(r) => {
-                let (shape, data) = rows(py, r, "reference")?;
+                let (shape, data) = rows(py, r, "reference", true)?;
                 if shape != mic_shape {
                     return Err(invalid_audio(
                         py,

@@ -35,6 +35,8 @@ impl Default for FloorNormalizer {
     }
 }
 
+/// Mean square of a frame, summed in order (numpy's pairwise `np.mean` in the Python
+/// reference can differ in the last bit; no feature has shown a difference).
 fn mean_square(frame: &[f32]) -> f64 {
     frame.iter().map(|&x| x as f64 * x as f64).sum::<f64>() / frame.len() as f64
 }

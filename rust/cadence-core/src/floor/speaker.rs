@@ -7,7 +7,7 @@
 //! rate relative to the running rate. Latched summaries of the last stretch of
 //! speech (silence so far, run lengths, final pitch and energy movement) stay
 //! constant through a pause. The column order is [`SCALAR_NAMES`] then the mel
-//! bands; the Python reference is `cadence.floor.features.SpeakerNormalizer`
+//! bands; the Python reference is `cadence.floor.reference.SpeakerNormalizer`
 //! (f64 state, f32 mel state), which this follows step for step.
 
 use std::collections::VecDeque;
