@@ -9,7 +9,12 @@ use pyo3::prelude::*;
 use crate::errors::{detached, float32_array, invalid_argument, invalid_audio, map};
 
 /// A float32 array argument as an owned row-major copy, with its shape.
-fn rows(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str, audio: bool) -> PyResult<(Vec<usize>, Vec<f32>)> {
+fn rows(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+    audio: bool,
+) -> PyResult<(Vec<usize>, Vec<f32>)> {
     let arr = float32_array(py, obj, what, audio)?;
     let shape = arr.shape().to_vec();
     let ro = arr.readonly();
