@@ -165,26 +165,22 @@ def test_policy_commits_at_turn_ends_and_holds_through_pauses(voice) -> None:
 
 @needs_espeak
 @needs_weights
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known regression (v8): espeak's 'What do you think?' is "
-                   "answered 1.1-1.3 s after its end (v6, v7: within 1 s for en-us), although on "
-                   "the dev corpora's ~470 questions v8 separates questions from holds at least as well")
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known regression (v8, v9): espeak's 'What do you think?' is "
+                   "answered 1.1-1.3 s (v8), 1.4-1.6 s (v9; en-us+f3 0.95 s) after its end (v6, v7: "
+                   "within 1 s for en-us); the benchmark's 2 s window counts both as answered")
 def test_policy_answers_the_question_within_one_second() -> None:
     commits, spans = _commits(_SCRIPT, "en-us", patience=0.9)
     question = spans[2][1]
     assert [c for c in commits if question - 0.1 <= c <= question + 1.0], (commits, question)
 
 
-_WEAK = pytest.mark.xfail(strict=True, raises=AssertionError, reason="known weakness (v6-v8): with this espeak variant the "
-                          "falling incomplete phrase still reads as a turn end")
-
-
 @needs_espeak
 @needs_weights
-@pytest.mark.parametrize("voice", ["en-us", "en-gb", "en-gb-x-rp", pytest.param("en-us+f3", marks=_WEAK),
+@pytest.mark.parametrize("voice", ["en-us", "en-gb", "en-gb-x-rp", "en-us+f3",
                                    "en-us+m3"])
 def test_policy_uses_syntax_not_only_intonation(voice: str) -> None:
     # v3 (template-trained) failed this for every voice; v6 (grammar-trained) held through
-    # the incomplete phrase for three of these five, v7 for one, v8 for four
+    # the incomplete phrase for three of these five, v7 for one, v8 for four, v9 for all five
     commits, spans = _commits([
         ("I was thinking that maybe we could", 1.2),  # incomplete, but read with a final fall
         ("go to the beach tomorrow.", 2.5),

@@ -18,11 +18,17 @@ torch (CPU is fine: ~6.6 M frames, ~95 s per epoch on 2 cores); the exported
         --epochs 14 --seed 3 --aux-weight 0.3 --threads 1 --out /tmp/v8x3.npz  # (these two
     cadence train floor --corpus /tmp/floorg --corpus /tmp/floor1000 --corpus /tmp/floorx \
         --epochs 12 --seed 4 --aux-weight 0.3 --threads 1 --out /tmp/v8x4.npz  # side by side)
-    cadence train floor --combine /tmp/v6.npz /tmp/v8x3.npz /tmp/v8x4.npz \
-        --out python/cadence/floor/weights/floor_gru.npz     # v8: the three-member ensemble
+    cadence corpus floor --out /tmp/floory --n 1000 --seed 6000 --text templates \
+        --voices extended --comma-rate 0.5 --splits train,dev
+    cadence train floor --corpus /tmp/floorg --corpus /tmp/floor1000 --corpus /tmp/floorx \
+        --corpus /tmp/floory --epochs 12 --seed 5 --aux-weight 0.3 --threads 1 --out /tmp/v9y5.npz
+    cadence train floor --corpus /tmp/floorg --corpus /tmp/floor1000 --corpus /tmp/floorx \
+        --corpus /tmp/floory --epochs 12 --seed 6 --aux-weight 0.3 --threads 1 --out /tmp/v9y6.npz
+    cadence train floor --combine /tmp/v8x3.npz /tmp/v9y5.npz /tmp/v9y6.npz \
+        --out python/cadence/floor/weights/floor_gru.npz     # v9: the three-member ensemble
 
-(v7, the previous ensemble, replaced the last two members by two trained on floorg +
-floor1000 alone with ``--epochs 16 --seed 0/1 --aux-weight 0.3``.)
+(v8, the previous ensemble, was v6 + v8x3 + v8x4; v7 replaced the last two members by two
+trained on floorg + floor1000 alone with ``--epochs 16 --seed 0/1 --aux-weight 0.3``.)
 """
 
 from __future__ import annotations
