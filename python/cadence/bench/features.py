@@ -29,9 +29,8 @@ import numpy as np
 from cadence._core import FeatureExtractor, FloorNormalizer, resample
 from cadence.bench.ring import machine
 from cadence.errors import CadenceError
-from cadence.floor.echo import EchoEstimator
-from cadence.floor.features import N_FEATURES, N_MELS
-from cadence.floor.reference import SpeakerNormalizer
+from cadence.floor.features import N_MELS
+from cadence.floor.reference import ReferenceNormalizer
 
 CHUNKS = (1, 10)
 _TEXT = ("I was thinking, um, that we could go to the beach tomorrow. ... "
@@ -72,17 +71,6 @@ def test_audio(audio: Path | None) -> tuple[np.ndarray, np.ndarray]:
     return _frames(mic, n), ref
 
 
-def _python_normalise(raw: np.ndarray, vad: np.ndarray, mic: np.ndarray, ref: np.ndarray,
-                      names: dict[str, int], norm: SpeakerNormalizer, echo: EchoEstimator) -> np.ndarray:
-    mic_pow = np.mean(np.square(mic, dtype=np.float64), axis=1)
-    ref_pow = np.mean(np.square(ref, dtype=np.float64), axis=1)
-    out = np.empty((raw.shape[0], N_FEATURES), np.float32)
-    for i in range(raw.shape[0]):
-        ref_db, excess = echo.step(float(mic_pow[i]), float(ref_pow[i]))
-        out[i] = norm.step(raw[i], names, float(vad[i]), ref_db, excess)
-    return out
-
-
 def _timed(run: Callable[[], np.ndarray], repeat: int) -> tuple[float, np.ndarray]:
     best, out = float("inf"), None
     for _ in range(repeat):
@@ -98,7 +86,6 @@ def bench(mic: np.ndarray, ref: np.ndarray, repeat: int) -> dict[str, Any]:
 
     n = mic.shape[0]
     ex = FeatureExtractor(n_mels=N_MELS)
-    names = {k: i for i, k in enumerate(ex.names)}
     raw = ex.process(mic)
     vad = SileroVad().frame_probs(mic).astype(np.float32)
     rows: list[dict[str, Any]] = []
@@ -111,9 +98,8 @@ def bench(mic: np.ndarray, ref: np.ndarray, repeat: int) -> dict[str, Any]:
             return np.concatenate([fn.process(raw[a:b], vad[a:b], mic[a:b], ref[a:b]) for a, b in spans])
 
         def python() -> np.ndarray:
-            norm, echo = SpeakerNormalizer(), EchoEstimator()
-            return np.concatenate([_python_normalise(raw[a:b], vad[a:b], mic[a:b], ref[a:b], names, norm, echo)
-                                   for a, b in spans])
+            rn = ReferenceNormalizer()
+            return np.concatenate([rn.process(raw[a:b], vad[a:b], mic[a:b], ref[a:b]) for a, b in spans])
 
         def extractor() -> np.ndarray:
             fx = FeatureExtractor(n_mels=N_MELS)

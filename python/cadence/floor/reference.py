@@ -18,7 +18,7 @@ from cadence._core import FeatureExtractor
 from cadence.floor.echo import EXCESS_MAX, EchoEstimator
 from cadence.floor.features import N_FEATURES, N_MELS
 
-__all__ = ["SpeakerNormalizer", "reference_features"]
+__all__ = ["SpeakerNormalizer", "ReferenceNormalizer", "reference_features"]
 
 # least-squares slope denominators Σ (i − (n−1)/2)² for the last n ≤ 20 voiced frames
 _SLOPE_DEN = [sum((i - (n - 1) / 2.0) ** 2 for i in range(n)) for n in range(21)]
@@ -183,22 +183,31 @@ class SpeakerNormalizer:
             self.last_vrun, self.vrun = self.vrun, 0
 
 
+class ReferenceNormalizer:
+    """Python twin of ``cadence._core.FloorNormalizer``: same inputs, same outputs, streaming."""
+
+    def __init__(self) -> None:
+        self.names = {n: i for i, n in enumerate(FeatureExtractor(n_mels=N_MELS).names)}
+        self.norm, self.echo = SpeakerNormalizer(), EchoEstimator()
+
+    def process(self, raw: np.ndarray, vad: np.ndarray, frames: np.ndarray,
+                reference: np.ndarray | None = None) -> np.ndarray:
+        mic_pow = np.mean(np.square(frames, dtype=np.float64), axis=1)
+        ref_pow = None if reference is None else np.mean(np.square(reference, dtype=np.float64), axis=1)
+        out = np.empty((raw.shape[0], N_FEATURES), np.float32)
+        for i in range(raw.shape[0]):
+            if ref_pow is None:
+                ref_db, excess = -100.0, EXCESS_MAX
+            else:
+                ref_db, excess = self.echo.step(float(mic_pow[i]), float(ref_pow[i]))
+            out[i] = self.norm.step(raw[i], self.names, float(vad[i]), ref_db, excess)
+        return out
+
+
 def reference_features(frames: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
     """What ``FloorFeaturizer().process(frames, reference)`` computes, in Python."""
     from cadence.floor.vad import SileroVad
 
-    extractor = FeatureExtractor(n_mels=N_MELS)
-    names = {n: i for i, n in enumerate(extractor.names)}
-    raw = extractor.process(frames)
+    raw = FeatureExtractor(n_mels=N_MELS).process(frames)
     vad = SileroVad().frame_probs(frames)
-    norm, echo = SpeakerNormalizer(), EchoEstimator()
-    mic_pow = np.mean(np.square(frames, dtype=np.float64), axis=1)
-    ref_pow = None if reference is None else np.mean(np.square(reference, dtype=np.float64), axis=1)
-    out = np.empty((raw.shape[0], N_FEATURES), np.float32)
-    for i in range(raw.shape[0]):
-        if ref_pow is None:
-            ref_db, excess = -100.0, EXCESS_MAX
-        else:
-            ref_db, excess = echo.step(float(mic_pow[i]), float(ref_pow[i]))
-        out[i] = norm.step(raw[i], names, float(vad[i]), ref_db, excess)
-    return out
+    return ReferenceNormalizer().process(raw, vad, frames, reference)
