@@ -199,6 +199,30 @@ def test_extended_voice_set_only_adds_train_voices() -> None:
     assert {s.knobs.voices for s in plan(6, 0, 0.0, voices="extended")} == {"extended"}
 
 
+def test_select_voice_set_is_unseen_by_training_and_test(tmp_path: Path) -> None:
+    sel = catalogue("select")
+    trained = {v.id for s in ("base", "extended") for v in catalogue(s) if not v.held_out}
+    pool = [v for v in sel if not v.held_out]
+    assert len(pool) >= 40 and not {v.id for v in pool} & trained
+    assert [v for v in sel if v.held_out] == [v for v in catalogue("base") if v.held_out]
+    # every selection voice really sounds different from its accent's plain voice (espeak-ng
+    # silently ignores unknown variants, and en-gb ignores all of them)
+    plain: dict[str, bytes] = {}
+    checked = [v for v in pool if v.name == "en-us"] + [v for v in pool if v.variant == "klatt5"]
+    assert len({v.variant for v in checked}) == len({v.variant for v in pool})
+    for v in checked:
+        if v.name not in plain:
+            base = next(b for b in catalogue("base") if b.name == v.name and not b.variant)
+            plain[v.name] = Synth(base, Style(), seed=0).phrase("we could take the early train").tobytes()
+        assert Synth(v, Style(), seed=0).phrase("we could take the early train").tobytes() != plain[v.name], v.id
+    # a model must never train on them
+    with pytest.raises(InvalidArgumentError, match="--splits dev"):
+        generate(str(tmp_path), n=6, seed=SEED, jobs=1, duplex_fraction=0.0, voices="select")
+    rows = generate(str(tmp_path), n=20, seed=SEED, jobs=1, duplex_fraction=0.5, voices="select",
+                    splits=("dev",))
+    assert {r["meta"]["voice"] for r in rows["dev"]} <= {v.id for v in pool}
+
+
 @pytest.mark.parametrize("name", ["ked_diphone", "cmu_us_slt_arctic_hts"])
 def test_extra_festival_voices_speak_and_stretch(name: str) -> None:
     voice = next(v for v in catalogue("extended") if v.name == name)

@@ -1,7 +1,7 @@
 """``cadence corpus floor``: a labeled turn-taking corpus made with offline voices.
 
     cadence corpus floor --out DIR --n N --seed S [--jobs J] [--duplex-fraction F]
-        [--text templates|grammar] [--voices base|extended] [--comma-rate R] [--long-pause-share S]
+        [--text templates|grammar] [--voices base|extended|select] [--comma-rate R] [--long-pause-share S]
         [--diagnostic unseen-voices|unseen-sentences] [--splits test[,dev,...]]
 
 Writes DIR/{train,dev,test}/manifest.jsonl (or DIR/<diagnostic>/ with ``--diagnostic``) (one JSON object per file:
@@ -106,6 +106,9 @@ With --text grammar, train and dev sentences come from the compositional grammar
 of the train templates; the test split is unchanged.
 With --voices extended, train and dev also use festival ked_diphone and
 cmu_us_slt_arctic_hts (Debian festvox-kdlpc16k, festvox-us-slt-hts); test voices are unchanged.
+With --voices select --splits dev, dev uses espeak-ng variants that no other set uses (not
+for training: it refuses a train split), so choosing among trained models on it measures
+generalisation to unseen voices without touching the test voices.
 With --diagnostic unseen-voices (held-out voices, training sentences) or unseen-sentences
 (training voices, held-out sentences), all files form one split of that name.
 """
@@ -120,6 +123,9 @@ def generate(out: str, n: int, seed: int, jobs: int, duplex_fraction: float,
     """Render the corpus; with ``splits``, only the files of those splits (the same
     files, bit for bit, as the full corpus holds)."""
     specs = plan(n, seed, duplex_fraction, **knobs)
+    if knobs.get("voices") == "select" and (not splits or "train" in splits):
+        raise InvalidArgumentError("--voices select makes selection splits only (voices no model may "
+                                   "train on): pass --splits dev")
     if splits:
         unknown = set(splits) - {s.split for s in specs}
         if unknown:
@@ -170,7 +176,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--text", choices=TEXTS, default="templates",
                     help="train/dev sentences: the template pool or the compositional grammar")
     ap.add_argument("--voices", choices=VOICE_SETS, default="base",
-                    help="train/dev voices: the base set, or extended with two more festival voices")
+                    help="train/dev voices: the base set, extended with two more festival voices, or "
+                         "select: unused espeak-ng variants, for a selection dev split only")
     ap.add_argument("--diagnostic", choices=DIAGNOSTICS, default="",
                     help="instead of train/dev/test, one split of N files that crosses held-out "
                          "voices with training sentences (unseen-voices) or the reverse "

@@ -49,7 +49,13 @@ FESTIVAL_EXTRA = [("ked_diphone", 16000), ("cmu_us_slt_arctic_hts", 16000)]
 # Engines that write another rate than the voice's listed one (which must be one the
 # Framer accepts): their output is resampled. festival's HTS voice writes 32 kHz.
 ENGINE_RATES = {"cmu_us_slt_arctic_hts": 32000}
-VOICE_SETS = ("base", "extended")
+# The "select" voice set (``--voices select``, dev splits only): its train/dev voices are
+# espeak-ng variants that no training corpus and no test split uses, in the training
+# accents, so a split rendered with it measures generalisation to unseen voices without
+# touching the test voices (for choosing among trained models).
+ESPEAK_SELECT_VARIANTS = ["aunty", "belinda", "boris", "caleb", "Gene", "Lee", "Michael", "Mike",
+                          "Storm", "grandma", "grandpa", "klatt5"]  # klatt6 sounds as caleb
+VOICE_SETS = ("base", "extended", "select")
 HELD_OUT_DOC = (
     f"espeak-ng accents {sorted(ESPEAK_TEST_LANGS)} (all variants), espeak-ng variants "
     f"{sorted(ESPEAK_TEST_VARIANTS)} (all accents), flite {FLITE_TEST}, and piper joe "
@@ -88,6 +94,11 @@ def catalogue(voices: str = "base") -> list[Voice]:
         out.append(Voice(f"flite:{name}", "flite", name, "", 8000 if name == "kal" else 16000,
                          name in FLITE_TEST))
     out.append(Voice("festival:kal_diphone", "festival", "kal_diphone", "", 16000, False))
+    if voices == "select":  # the train/dev pool is replaced, the held-out voices stay
+        out = [v for v in out if v.held_out]
+        out += [Voice(f"espeak:{lang}+{var}", "espeak", lang, var, 22050, False)
+                for lang in ESPEAK_LANGS if lang not in ESPEAK_TEST_LANGS | {"en-gb"}
+                for var in ESPEAK_SELECT_VARIANTS]  # espeak-ng's en-gb ignores "+variant"
     if voices == "extended":
         out += [Voice(f"festival:{name}", "festival", name, "", rate, False)
                 for name, rate in FESTIVAL_EXTRA]
@@ -98,6 +109,7 @@ def catalogue(voices: str = "base") -> list[Voice]:
 BACKEND_SHARE = {
     "base": {"piper": 0.33, "espeak": 0.42, "flite": 0.17, "festival": 0.08},
     "extended": {"piper": 0.22, "espeak": 0.40, "flite": 0.16, "festival": 0.22},
+    "select": {"espeak": 1.0},
 }
 
 
