@@ -9,7 +9,10 @@ hold/shift separability (AUC of 1 − P(keep) 100 ms into each pause,
 does at run time. The pick is the subset with the best mean AUC over the splits, where a
 subset within ``--tie`` of the best goes to the one with fewer networks (each costs run
 time). Write it with ``cadence train floor --combine``. Use dev splits only: selecting on
-the split you report is tuning to it. This is how v8 was chosen (benches/results/floor.md).
+the split you report is tuning to it. v8 and v9 were chosen on the in-distribution dev splits
+(training voices and sentence pools), which rewarded gains that did not carry to test; a
+split made with ``cadence corpus floor --voices select --splits dev`` (voices no model and
+no test split uses) ranks networks more like test does (benches/results/floor.md).
 """
 
 from __future__ import annotations
