@@ -5,6 +5,7 @@ from typing import Final
 __version__: Final[str]
 INTERNAL_RATE: Final[int]
 FRAME_SAMPLES: Final[int]
+MAX_SAMPLE_ABS: Final[float]
 
 # --- ring / framer (AudioRing, Framer, OutputFramer) ---------------------------
 

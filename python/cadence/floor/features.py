@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cadence._core import FRAME_SAMPLES, FeatureExtractor, FloorNormalizer
+from cadence._core import FRAME_SAMPLES, MAX_SAMPLE_ABS, FeatureExtractor, FloorNormalizer
 from cadence.errors import InvalidAudioError
 
 N_MELS = 40
@@ -30,7 +30,6 @@ N_MELS = 40
 # floor` caches featurized corpora under this version. "2": the echo estimate and
 # speaker normalisation moved to Rust, bit-identical to version 1 (the Python code).
 FEATURES_VERSION = "2"
-MAX_SAMPLE_ABS = 1.0e6  # as the Rust core (cadence_core::samples)
 # Order of the model input columns (documented, checked by tests).
 SCALAR_NAMES = (
     "e_speech",  # rms dB − running speech level, /10

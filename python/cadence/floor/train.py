@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from cadence.errors import InvalidArgumentError
-from cadence.floor.features import N_FEATURES
+from cadence.floor.features import FEATURES_VERSION, N_FEATURES
 from cadence.floor.labels import AUX_TARGETS, TARGETS, frame_targets, lexical_targets
 from cadence.floor.model import default_weights_path
 
@@ -76,7 +76,7 @@ def _featurize(args: tuple[str, dict[str, Any]]) -> tuple[np.ndarray, np.ndarray
 def load_split(split_dir: Path, jobs: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     entries = _read_manifest(split_dir)
     key = hashlib.sha1(
-        (json.dumps(entries, sort_keys=True) + str(N_FEATURES) + _featurizer_version()
+        (json.dumps(entries, sort_keys=True) + str(N_FEATURES) + FEATURES_VERSION
          + CACHE_TAG).encode()
     ).hexdigest()[:12]
     cache = split_dir.parent / ".cache" / f"{split_dir.name}-{key}.npz"
@@ -95,12 +95,6 @@ def load_split(split_dir: Path, jobs: int) -> list[tuple[np.ndarray, np.ndarray,
         arrays[f"x{i}"], arrays[f"y{i}"], arrays[f"w{i}"] = x, y, w
     np.savez(cache, **arrays)
     return data
-
-
-def _featurizer_version() -> str:
-    from cadence.floor.features import FEATURES_VERSION
-
-    return FEATURES_VERSION
 
 
 def _input_stats(data: list) -> tuple[np.ndarray, np.ndarray]:

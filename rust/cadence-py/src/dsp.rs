@@ -2,11 +2,11 @@
 
 use cadence_core::dsp::{self, FeatureExtractor as CoreExtractor};
 use cadence_core::FRAME_SAMPLES;
-use numpy::{PyArray1, PyArray2, PyArrayMethods, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
-use std::borrow::Cow;
 
-use crate::errors::{detached, float32_array, invalid_argument, invalid_audio, map};
+use crate::arrays::{n_mels_arg, F32Arg};
+use crate::errors::{detached, invalid_audio, map};
 
 /// Streaming per-frame features: 6 scalars then `n_mels` log-mel bands per
 /// 10 ms frame (see `cadence_core::dsp` for the definitions).
@@ -21,11 +21,7 @@ impl FeatureExtractor {
     #[new]
     #[pyo3(signature = (n_mels = dsp::DEFAULT_N_MELS as i128), text_signature = "(n_mels=40)")]
     fn new(py: Python<'_>, n_mels: i128) -> PyResult<Self> {
-        // i128: a negative or huge int is an InvalidArgumentError, not OverflowError.
-        let n_mels = usize::try_from(n_mels).map_err(|_| {
-            invalid_argument(py, format!("n_mels must be in 1..={}, got {n_mels}", dsp::MAX_N_MELS))
-        })?;
-        let inner = map(py, CoreExtractor::new(n_mels))?;
+        let inner = map(py, CoreExtractor::new(n_mels_arg(py, n_mels)?))?;
         let names = inner.names();
         Ok(FeatureExtractor { inner, names })
     }
@@ -58,8 +54,8 @@ impl FeatureExtractor {
         py: Python<'py>,
         frames: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let arr = float32_array(py, frames, "frames", true)?;
-        let shape = arr.shape().to_vec();
+        let arr = F32Arg::new(py, frames, "frames", true)?;
+        let shape = &arr.shape;
         let ok = match shape.as_slice() {
             [n] => n % FRAME_SAMPLES == 0,
             [_, c] => *c == FRAME_SAMPLES,
@@ -71,11 +67,7 @@ impl FeatureExtractor {
                 format!("frames must have shape (n, {FRAME_SAMPLES}) or (k*{FRAME_SAMPLES},), got {shape:?}"),
             ));
         }
-        let ro = arr.readonly();
-        let samples: Cow<'_, [f32]> = match ro.as_slice() {
-            Ok(s) => Cow::Borrowed(s),
-            Err(_) => Cow::Owned(ro.as_array().iter().copied().collect()),
-        };
+        let samples = arr.values();
         let n = samples.len() / FRAME_SAMPLES;
         let cols = self.inner.n_features();
         let inner = &mut self.inner;

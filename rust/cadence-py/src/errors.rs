@@ -5,7 +5,6 @@
 //! Each `CadenceError` variant maps to exactly one class, looked up once.
 
 use cadence_core::CadenceError;
-use numpy::PyArrayDyn;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
 use pyo3::types::PyType;
@@ -64,28 +63,6 @@ where
 /// Raise `InvalidArgumentError` / `InvalidAudioError` from binding-level checks.
 pub fn invalid_audio(py: Python<'_>, msg: impl Into<String>) -> PyErr {
     to_pyerr(py, CadenceError::InvalidAudio(msg.into()))
-}
-
-/// `obj` as a float32 numpy array, or an error naming `what` and what it got:
-/// `InvalidAudioError` when `audio` (samples), else `InvalidArgumentError`.
-pub fn float32_array<'py>(
-    py: Python<'py>,
-    obj: &Bound<'py, PyAny>,
-    what: &str,
-    audio: bool,
-) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-    obj.downcast::<PyArrayDyn<f32>>().cloned().map_err(|_| {
-        let got = match obj.getattr("dtype") {
-            Ok(dt) => format!("an array of dtype {dt}"),
-            Err(_) => format!("a {}", obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()),
-        };
-        let msg = format!("{what} must be a float32 numpy array, got {got}");
-        if audio {
-            invalid_audio(py, msg)
-        } else {
-            invalid_argument(py, msg)
-        }
-    })
 }
 
 pub fn invalid_argument(py: Python<'_>, msg: impl Into<String>) -> PyErr {

@@ -3,27 +3,11 @@
 use cadence_core::dsp;
 use cadence_core::floor::FloorNormalizer as CoreNormalizer;
 use cadence_core::FRAME_SAMPLES;
-use numpy::{PyArray1, PyArray2, PyArrayMethods, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 
-use crate::errors::{detached, float32_array, invalid_argument, invalid_audio, map};
-
-/// A float32 array argument as an owned row-major copy, with its shape.
-fn rows(
-    py: Python<'_>,
-    obj: &Bound<'_, PyAny>,
-    what: &str,
-    audio: bool,
-) -> PyResult<(Vec<usize>, Vec<f32>)> {
-    let arr = float32_array(py, obj, what, audio)?;
-    let shape = arr.shape().to_vec();
-    let ro = arr.readonly();
-    let data = match ro.as_slice() {
-        Ok(s) => s.to_vec(),
-        Err(_) => ro.as_array().iter().copied().collect(),
-    };
-    Ok((shape, data))
-}
+use crate::arrays::{n_mels_arg, F32Arg};
+use crate::errors::{detached, invalid_argument, invalid_audio, map};
 
 /// Echo estimation against the persona's playback plus speaker normalisation:
 /// raw `FeatureExtractor` rows → the floor model's inputs (20 scalars then the
@@ -38,14 +22,8 @@ impl FloorNormalizer {
     #[new]
     #[pyo3(signature = (n_mels = dsp::DEFAULT_N_MELS as i128), text_signature = "(n_mels=40)")]
     fn new(py: Python<'_>, n_mels: i128) -> PyResult<Self> {
-        let n_mels = usize::try_from(n_mels).map_err(|_| {
-            invalid_argument(
-                py,
-                format!("n_mels must be in 1..={}, got {n_mels}", dsp::MAX_N_MELS),
-            )
-        })?;
         Ok(FloorNormalizer {
-            inner: map(py, CoreNormalizer::new(n_mels))?,
+            inner: map(py, CoreNormalizer::new(n_mels_arg(py, n_mels)?))?,
         })
     }
 
@@ -79,9 +57,10 @@ impl FloorNormalizer {
         reference: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
         let (ni, no) = (self.inner.n_inputs(), self.inner.n_outputs());
-        let (raw_shape, raw) = rows(py, raw, "raw", false)?;
-        let (vad_shape, vad) = rows(py, vad, "vad", false)?;
-        let (mic_shape, mic) = rows(py, frames, "frames", true)?;
+        let raw = F32Arg::new(py, raw, "raw", false)?;
+        let vad = F32Arg::new(py, vad, "vad", false)?;
+        let mic = F32Arg::new(py, frames, "frames", true)?;
+        let (raw_shape, vad_shape, mic_shape) = (&raw.shape, &vad.shape, &mic.shape);
         let n = match vad_shape.as_slice() {
             [n] => *n,
             _ => {
@@ -91,13 +70,13 @@ impl FloorNormalizer {
                 ))
             }
         };
-        if raw_shape != [n, ni] {
+        if *raw_shape != [n, ni] {
             return Err(invalid_argument(
                 py,
                 format!("raw must have shape ({n}, {ni}), got {raw_shape:?}"),
             ));
         }
-        if mic_shape != [n, FRAME_SAMPLES] {
+        if *mic_shape != [n, FRAME_SAMPLES] {
             return Err(invalid_audio(
                 py,
                 format!("frames must have shape ({n}, {FRAME_SAMPLES}), got {mic_shape:?}"),
@@ -106,16 +85,19 @@ impl FloorNormalizer {
         let reference = match reference {
             None => None,
             Some(r) => {
-                let (shape, data) = rows(py, r, "reference", true)?;
-                if shape != mic_shape {
+                let r = F32Arg::new(py, r, "reference", true)?;
+                if &r.shape != mic_shape {
+                    let shape = &r.shape;
                     return Err(invalid_audio(
                         py,
                         format!("reference shape {shape:?} does not match frames {mic_shape:?}"),
                     ));
                 }
-                Some(data)
+                Some(r)
             }
         };
+        let (raw, vad, mic) = (raw.values(), vad.values(), mic.values());
+        let reference = reference.as_ref().map(|r| r.values());
         let inner = &mut self.inner;
         let out = detached(py, || {
             let mut out = vec![0.0f32; n * no];

@@ -4,6 +4,7 @@
 
 use pyo3::prelude::*;
 
+mod arrays;
 mod dsp;
 mod errors;
 mod floor;
@@ -16,6 +17,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("INTERNAL_RATE", cadence_core::INTERNAL_RATE)?;
     m.add("FRAME_SAMPLES", cadence_core::FRAME_SAMPLES)?;
+    m.add("MAX_SAMPLE_ABS", cadence_core::samples::MAX_SAMPLE_ABS)?;
     ring::register(m)?;
     framer::register(m)?;
     ledger::register(m)?;
