@@ -274,6 +274,13 @@ def test_bench_orders_silence_baselines(corpus: Path) -> None:
     assert s["silence-200"]["interruptions"] >= 2
     assert s["silence-1200"]["interruptions"] == 0
     assert s["silence-1200"]["precision"] == 1.0
+    # the breakdown puts silence-200's interruptions in the 0.5-1 s holds, ~200 ms in
+    s200 = s["silence-200"]
+    assert s200["interruptions_in_speech"] == 0 and s200["holds_interrupted"] >= 2
+    by_len = {b["min_s"]: b for b in s200["holds_by_length"]}
+    assert by_len[0.5]["interrupted"] == s200["holds_interrupted"] == by_len[0.5]["holds"]
+    assert 150 <= s200["interruption_delay_median_ms"] <= 300
+    assert s["silence-1200"]["holds_interrupted"] == 0
     assert all(0 < s[p]["rtf"] < 0.5 for p in SILENCES)
 
 
@@ -297,6 +304,8 @@ def test_bench_cli_json_shape(corpus: Path, tmp_path: Path, capsys: pytest.Captu
             assert k in keys
     text = md.read_text()
     assert "| silence-200 |" in text and "| silence-800 |" in text
+    where = text.split("## Where interruptions happen")[1]
+    assert where.count("| silence-200 |") == 1 and "0.5–1 s" in where
     # no barge-in events and no bargein decisions: no duplex table, but the keys are there
     assert "Duplex" not in text
     assert report["summary"]["silence-200"]["bargeins"] == 0

@@ -177,6 +177,23 @@ def test_interruptions_per_100_turns() -> None:
     assert s["interruptions"] == 1 and s["interruptions_per_100_turns"] == pytest.approx(50.0)
 
 
+def test_interruption_breakdown_by_place_and_hold_length() -> None:
+    # holds of 0.3, 0.7, 1.2 and 2.0 s; two commits in the 2 s hold count it once
+    holds = ((1.0, 1.3), (2.0, 2.7), (4.0, 5.2), (6.0, 8.0))
+    labels = FileLabels(shifts=(20.0,), holds=holds, turn_starts=(0.5,))
+    sc = score_file(commits(1.1, 4.0, 7.5, 7.9, 12.0, 20.05), labels)
+    assert sc.interruptions == 5 and sc.interruptions_in_speech == 1  # 12.0: in the turn, in no hold
+    assert sc.interruption_delays == [pytest.approx(0.1), pytest.approx(0.0), pytest.approx(1.5)]
+    s = summarize(sc)
+    assert (s["holds"], s["holds_interrupted"]) == (4, 3)
+    assert s["hold_interrupted_share"] == pytest.approx(0.75)
+    assert s["interruption_delay_median_ms"] == pytest.approx(100.0)
+    got = [(b["min_s"], b["max_s"], b["holds"], b["interrupted"]) for b in s["holds_by_length"]]
+    assert got == [(0.0, 0.5, 1, 1), (0.5, 1.0, 1, 0), (1.0, 1.5, 1, 1), (1.5, None, 1, 1)]
+    assert [b["share"] for b in s["holds_by_length"]] == [1.0, 0.0, 1.0, 1.0]
+    assert summarize(FileScore())["holds_by_length"][0]["share"] is None
+
+
 @pytest.mark.parametrize(
     "entry",
     [

@@ -474,6 +474,38 @@ def duplex_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) ->
     ]
 
 
+def _bucket_name(b: dict[str, Any]) -> str:
+    return f"≥{b['min_s']:g} s" if b["max_s"] is None else f"{b['min_s']:g}–{b['max_s']:g} s"
+
+
+def interruption_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> list[str]:
+    """Where each policy's interruptions fall: in speech, or in holds by their length."""
+    s0 = summary[labels[0]]
+    if not s0["holds"]:
+        return []
+    buckets = s0["holds_by_length"]
+    head = ["policy", "in speech", "holds interrupted", "share"] + [
+        f"{_bucket_name(b)} ({b['holds']})" for b in buckets] + ["delay median ms"]
+    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
+    for label in labels:
+        s = summary[label]
+        cells = [label, str(s["interruptions_in_speech"]), str(s["holds_interrupted"]),
+                 _fmt("precision", s["hold_interrupted_share"])]
+        cells += ["–" if b["share"] is None else f"{b['interrupted']} ({b['share']:.2f})" for b in s["holds_by_length"]]
+        cells.append(_fmt("interruption_delay_median_ms", s["interruption_delay_median_ms"]))
+        lines.append("| " + " | ".join(cells) + " |")
+    return [
+        "",
+        "## Where interruptions happen",
+        "",
+        f"{s0['holds']} holds. In speech = commits inside a user's turn outside every hold; a hold counts "
+        "once however many commits fall in it. Columns by hold length (holds in the split): interrupted "
+        "holds (share). Delay = first commit in a hold − its start, the silence waited before cutting in.",
+        "",
+        *lines,
+    ]
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     cfg = report["config"]
     summary = report["summary"]
@@ -504,6 +536,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     if sweep:
         parts += ["", "## Cadence patience sweep", "", markdown_table(summary, sweep)]
     ordered = [lb for lb in labels if not lb.startswith("cadence@")] + sweep
+    parts += interruption_section(summary, ordered)
     parts += duplex_section(summary, ordered)
     return "\n".join(parts) + "\n"
 

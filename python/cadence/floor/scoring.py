@@ -23,6 +23,13 @@ Definitions (per file; totals pool files):
   retracted; its lead is the commit time minus that (oldest live) speculation,
   the head start Dialogue got.
 
+Where interruptions happen: an interruption is **in a hold** or **in speech**
+(the user's turn, outside every hold). Each hold counts once however many
+commits fall in it; its **delay** is the first such commit − the hold's start
+(the silence the policy waited before taking the floor). Holds are bucketed by
+length (:data:`HOLD_BUCKETS_S`), so a policy that only fails on long pauses
+(a silence timeout) reads differently from one that fails on short ones.
+
 Event types other than ``shift`` and ``hold`` are ignored by these metrics.
 
 Duplex metrics (only decisions of kind ``bargein``; events ``bargein`` {t} and
@@ -67,9 +74,11 @@ __all__ = [
     "BARGEIN_TARGET_S",
     "BARGEIN_WINDOW_S",
     "EARLY_S",
+    "HOLD_BUCKETS_S",
     "LATE_S",
     "FileLabels",
     "FileScore",
+    "hold_breakdown",
     "labels_from_manifest",
     "score_file",
     "summarize",
@@ -80,6 +89,8 @@ LATE_S = 2.0  # ... and follow it by at most this much
 BARGEIN_WINDOW_S = 1.0  # a bargein decision detects a barge-in at t within [t, t + this]
 BARGEIN_TARGET_S = 0.150  # product requirement: the persona stops within this of the barge-in
 BACKCHANNEL_TAIL_S = 0.3  # a false barge-in this long after a backchannel's end is blamed on it
+# lower edges of the hold-length buckets of the interruption breakdown, s
+HOLD_BUCKETS_S = (0.0, 0.5, 1.0, 1.5)
 _TOL = 1e-9  # float slack at the window edges (frame times are sums of 0.01)
 
 _TURN_SEGMENT_KINDS = frozenset({"final", "continuation", "filler", "bargein"})
@@ -229,6 +240,10 @@ class FileScore:
     correct: int = 0
     interruptions: int = 0
     spurious: int = 0
+    interruptions_in_speech: int = 0
+    hold_lengths: list[float] = field(default_factory=list)  # every hold, s
+    interrupted_hold_lengths: list[float] = field(default_factory=list)  # holds with a commit in them
+    interruption_delays: list[float] = field(default_factory=list)  # first commit in a hold − its start
     shifts: int = 0
     answered: int = 0
     latencies: list[float] = field(default_factory=list)
@@ -273,6 +288,12 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
     shifts = labels.shifts
     answered = [False] * len(shifts)
     sc = FileScore(commits=len(commits), shifts=len(shifts))
+    sc.hold_lengths = [e - s for s, e in labels.holds]
+    for s, e in labels.holds:
+        first = next((c for c in commits if s <= c <= e), None)
+        if first is not None:
+            sc.interrupted_hold_lengths.append(e - s)
+            sc.interruption_delays.append(first - s)
     for c in commits:
         if _in_hold(c, labels.holds):
             sc.interruptions += 1
@@ -287,6 +308,7 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
             continue
         if any(labels.turn_start(k) <= c < t - EARLY_S - _TOL for k, t in enumerate(shifts)):
             sc.interruptions += 1
+            sc.interruptions_in_speech += 1
         else:
             sc.spurious += 1
     sc.answered = sum(answered)
@@ -377,6 +399,18 @@ def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
 
+def hold_breakdown(score: FileScore) -> list[dict[str, Any]]:
+    """Holds and interrupted holds per length bucket (:data:`HOLD_BUCKETS_S`)."""
+    edges = list(HOLD_BUCKETS_S) + [math.inf]
+    out = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        n = sum(lo <= d < hi for d in score.hold_lengths)
+        k = sum(lo <= d < hi for d in score.interrupted_hold_lengths)
+        out.append({"min_s": lo, "max_s": None if hi == math.inf else hi, "holds": n, "interrupted": k,
+                    "share": _ratio(k, n)})
+    return out
+
+
 def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) -> dict[str, Any]:
     """Metrics for a (summed) score; ``None`` where undefined (e.g. no commits)."""
     lat = np.asarray(score.latencies, dtype=np.float64)
@@ -401,6 +435,14 @@ def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) ->
             100.0 * score.interruptions / score.shifts if score.shifts else None
         ),
         "spurious": score.spurious,
+        "interruptions_in_speech": score.interruptions_in_speech,
+        "holds": len(score.hold_lengths),
+        "holds_interrupted": len(score.interrupted_hold_lengths),
+        "hold_interrupted_share": _ratio(len(score.interrupted_hold_lengths), len(score.hold_lengths)),
+        "interruption_delay_median_ms": (
+            float(np.median(score.interruption_delays) * 1e3) if score.interruption_delays else None
+        ),
+        "holds_by_length": hold_breakdown(score),
         "latency_median_ms": float(np.median(lat) * 1e3) if has else None,
         "latency_p90_ms": float(np.percentile(lat, 90) * 1e3) if has else None,
         "latency_mean_ms": float(lat.mean() * 1e3) if has else None,
