@@ -177,6 +177,25 @@ def test_interruptions_per_100_turns() -> None:
     assert s["interruptions"] == 1 and s["interruptions_per_100_turns"] == pytest.approx(50.0)
 
 
+def test_recorded_persona_speech_preempts_a_shift_window() -> None:
+    # the persona's recorded reply starts 0.6 s after the first shift: its window ends there;
+    # the second shift's reply starts 2.5 s after it, outside the window: not pre-empted
+    labels = FileLabels(shifts=(10.0, 20.0), persona=((10.6, 15.0), (22.5, 25.0)))
+    assert labels.window_end(0) == pytest.approx(10.6) and labels.preempted(0)
+    assert labels.window_end(1) == pytest.approx(22.0) and not labels.preempted(1)
+    late = score_file(commits(10.8, 21.9), labels)  # after the persona started: not an answer
+    assert (late.correct, late.spurious, late.answered) == (1, 1, 1)
+    s = summarize(late)
+    assert s["recall"] == 0.5 and s["preempted_shifts"] == 1 and s["recall_open"] == 1.0
+    early = summarize(score_file(commits(10.6, 20.5), labels))  # at the persona's start: in time
+    assert (early["correct"], early["recall"], early["recall_open"]) == (2, 1.0, 1.0)
+    missed = summarize(score_file(commits(10.2), labels))
+    assert (missed["recall"], missed["recall_open"]) == (0.5, 0.0)
+    # no persona speech (half duplex): every shift is open, recall_open == recall
+    plain = summarize(score_file(commits(10.2), FileLabels(shifts=(10.0, 20.0))))
+    assert plain["preempted_shifts"] == 0 and plain["recall_open"] == plain["recall"] == 0.5
+
+
 def test_interruption_breakdown_by_place_and_hold_length() -> None:
     # holds of 0.3, 0.7, 1.2 and 2.0 s; two commits in the 2 s hold count it once
     holds = ((1.0, 1.3), (2.0, 2.7), (4.0, 5.2), (6.0, 8.0))

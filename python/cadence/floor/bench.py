@@ -370,6 +370,7 @@ _COLS = (
     ("mean ms", "latency_mean_ms"),
     ("precision", "precision"),
     ("recall", "recall"),
+    ("recall, open", "recall_open"),
     ("interrupt.", "interruptions"),
     ("/100 turns", "interruptions_per_100_turns"),
     ("spurious", "spurious"),
@@ -404,7 +405,7 @@ _STOP_COLS = (
     ("pause share", "backchannel_pause_share"),
 )
 _SHARES = frozenset(
-    {"precision", "recall", "speculate_per_turn", "retract_share", "draft_ready_share", "bargein_recall",
+    {"precision", "recall", "recall_open", "speculate_per_turn", "retract_share", "draft_ready_share", "bargein_recall",
      "bargein_within_150ms_share", "backchannel_trigger_share", "false_bargeins_per_persona_min",
      "stop_within_150ms_share", "false_pauses_per_persona_min", "backchannel_pause_share"}
 )
@@ -512,6 +513,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     labels = list(summary)
     any_label = labels[0]
     turns = summary[any_label]["turns"]
+    s0_open = turns - summary[any_label]["preempted_shifts"]
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -527,7 +529,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "Latency = first correct commit − true turn end (window [−100 ms, +2 s]); precision = correct / all "
         "commits; interruptions = commits inside a hold or inside the user's turn before t − 100 ms; "
-        "spurious = other wrong commits; RTF = compute / audio time.",
+        "spurious = other wrong commits; RTF = compute / audio time. "
+        f"Recall, open = recall over the {s0_open} shifts whose window the recorded persona did not "
+        "pre-empt (in duplex files the persona's reply starts on its own; the window ends there).",
         "",
         markdown_table(summary, [lb for lb in labels if not lb.startswith("cadence@")]
                        + [lb for lb in labels if lb.startswith("cadence@")]),

@@ -2,8 +2,8 @@
 
 Definitions (per file; totals pool files):
 
-* A **correct** commit lies in ``[t - 0.1, t + 2.0]`` (closed) of a shift at
-  ``t`` and not inside a hold; only the first correct commit per shift counts,
+* A **correct** commit lies in ``[t - 0.1, t + 2.0]`` (closed; cut short when
+  the shift is pre-empted, below) of a shift at ``t`` and not inside a hold; only the first correct commit per shift counts,
   with latency ``commit - t`` (between -0.1 and +2.0 s). When windows of two
   shifts overlap, a commit answers the earliest unanswered one.
 * An **interruption** is a commit inside a hold (``[start, end]``, closed), or
@@ -17,6 +17,12 @@ Definitions (per file; totals pool files):
   turn starts, after the last window. Spurious commits lower precision.
 * precision = correct / commits; recall = answered shifts / shifts;
   interruptions per 100 turns (turns = shifts).
+* A shift is **pre-empted** when recorded persona speech (``meta.persona``,
+  duplex files) starts in ``[t, t + 2.0]``: the corpus's persona took the floor
+  on its own, so the shift's window ends where that speech starts (a commit
+  while the persona already talks answers nothing). **recall_open** = answered
+  / shifts over the shifts that are not pre-empted, whose whole window was
+  the policy's to use; ``recall`` keeps every shift.
 * Speculation: speculates per commit, and the share of speculates followed
   by a retract before the next commit (or the end of the file). A commit
   **has a draft ready** when a speculation since the previous commit was not
@@ -135,6 +141,16 @@ class FileLabels:
                 end = e
         return total
 
+    def window_end(self, k: int) -> float:
+        """End of shift ``k``'s answer window: ``t + LATE_S``, or the start of
+        recorded persona speech inside it (the shift is then pre-empted)."""
+        t = self.shifts[k]
+        starts = [s for s, _ in self.persona if t - _TOL <= s <= t + LATE_S + _TOL]
+        return min(starts) if starts else t + LATE_S
+
+    def preempted(self, k: int) -> bool:
+        return self.window_end(k) < self.shifts[k] + LATE_S
+
     def turn_start(self, k: int) -> float:
         if self.turn_starts is not None:
             return self.turn_starts[k]
@@ -246,6 +262,8 @@ class FileScore:
     interruption_delays: list[float] = field(default_factory=list)  # first commit in a hold − its start
     shifts: int = 0
     answered: int = 0
+    open_shifts: int = 0  # shifts not pre-empted by recorded persona speech
+    open_answered: int = 0
     latencies: list[float] = field(default_factory=list)
     speculates: int = 0
     retracted_speculates: int = 0
@@ -288,6 +306,8 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
     shifts = labels.shifts
     answered = [False] * len(shifts)
     sc = FileScore(commits=len(commits), shifts=len(shifts))
+    ends = [labels.window_end(k) for k in range(len(shifts))]
+    is_open = [not labels.preempted(k) for k in range(len(shifts))]
     sc.hold_lengths = [e - s for s, e in labels.holds]
     for s, e in labels.holds:
         first = next((c for c in commits if s <= c <= e), None)
@@ -298,7 +318,7 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
         if _in_hold(c, labels.holds):
             sc.interruptions += 1
             continue
-        in_window = [k for k, t in enumerate(shifts) if t - EARLY_S - _TOL <= c <= t + LATE_S + _TOL]
+        in_window = [k for k, t in enumerate(shifts) if t - EARLY_S - _TOL <= c <= ends[k] + _TOL]
         free = [k for k in in_window if not answered[k]]
         if free:
             k = free[0]
@@ -312,6 +332,8 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
         else:
             sc.spurious += 1
     sc.answered = sum(answered)
+    sc.open_shifts = sum(is_open)
+    sc.open_answered = sum(a and o for a, o in zip(answered, is_open))
     # speculation: is each speculate followed by a retract before the next commit?
     pending = 0
     live: float | None = None  # time of the oldest speculation not yet retracted
@@ -430,6 +452,8 @@ def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) ->
         "answered": score.answered,
         "precision": _ratio(score.correct, score.commits),
         "recall": _ratio(score.answered, score.shifts),
+        "preempted_shifts": score.shifts - score.open_shifts,
+        "recall_open": _ratio(score.open_answered, score.open_shifts),
         "interruptions": score.interruptions,
         "interruptions_per_100_turns": (
             100.0 * score.interruptions / score.shifts if score.shifts else None
