@@ -94,16 +94,17 @@ def main(argv: list[str]) -> int:
     print(f"model alone: hold/shift AUC of 1 - P(keep) at +{sep['offset_ms']} ms = "
           f"{'n/a' if sep['auc'] is None else format(sep['auc'], '.3f')} "
           f"({sep['shifts']} shifts, {sep['holds']} holds)\n")
-    print("| setting | median ms | p90 ms | precision | recall | interrupt./100 "
+    print("| setting | median ms | p90 ms | precision | recall | recall, open | interrupt./100 | holds cut "
           "| barge-in recall | ≤150 ms | false /persona-min | backch. triggered "
           "| stop ≤150 ms | backch. paused | false pauses /persona-min |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for setting, s in rows:
         name = " ".join(f"{k}={v:g}" for k, v in setting.items())
         med, p90 = s["latency_median_ms"], s["latency_p90_ms"]
         print(f"| {name} | {med or float('nan'):.0f} | {p90 or float('nan'):.0f} | "
-              f"{s['precision'] or 0:.3f} | {s['recall'] or 0:.3f} | "
-              f"{s['interruptions_per_100_turns'] or 0:.1f} | {s['bargein_recall'] or 0:.3f} | "
+              f"{s['precision'] or 0:.3f} | {s['recall'] or 0:.3f} | {s['recall_open'] or 0:.3f} | "
+              f"{s['interruptions_per_100_turns'] or 0:.1f} | {s['hold_interrupted_share'] or 0:.3f} | "
+              f"{s['bargein_recall'] or 0:.3f} | "
               f"{s['bargein_within_150ms_share'] or 0:.3f} | "
               f"{s['false_bargeins_per_persona_min'] or 0:.2f} | "
               f"{s['backchannel_trigger_share'] or 0:.3f} | {s['stop_within_150ms_share'] or 0:.3f} | "
