@@ -143,7 +143,10 @@ impl FeatureExtractor {
         }
         // Finite but huge samples would overflow the f32 FFTs into NaN features.
         crate::samples::check_samples(samples)?;
-        for (frame, row) in samples.chunks_exact(FRAME_SAMPLES).zip(out.chunks_exact_mut(cols)) {
+        for (frame, row) in samples
+            .chunks_exact(FRAME_SAMPLES)
+            .zip(out.chunks_exact_mut(cols))
+        {
             self.frame(frame, row);
         }
         Ok(())
@@ -184,7 +187,8 @@ impl FeatureExtractor {
         }
 
         // Spectral shape and log-mel over the last 25 ms.
-        self.spectrum.analyse(&self.history[HISTORY - SPECTRUM_WINDOW..]);
+        self.spectrum
+            .analyse(&self.history[HISTORY - SPECTRUM_WINDOW..]);
         row[4] = self.spectrum.centroid_hz();
         row[5] = self.spectrum.tilt_db_per_octave();
         self.spectrum.log_mel(&mut row[N_SCALAR_FEATURES..]);
@@ -229,7 +233,11 @@ mod tests {
         fe.process(&x, &mut out).unwrap(); // warm-up
         let before = ALLOCS.with(|n| n.get());
         fe.process(&x, &mut out).unwrap();
-        assert_eq!(ALLOCS.with(|n| n.get()) - before, 0, "allocations while processing");
+        assert_eq!(
+            ALLOCS.with(|n| n.get()) - before,
+            0,
+            "allocations while processing"
+        );
         assert!(out[fe.n_features() * 10 + 2] > 170.0);
         // The counter does see allocations.
         let v: Vec<u64> = Vec::with_capacity(4);
@@ -245,7 +253,9 @@ mod tests {
     fn tone(f0: f32, secs: f32) -> Vec<f32> {
         let n = (secs * INTERNAL_RATE as f32) as usize / FRAME_SAMPLES * FRAME_SAMPLES;
         (0..n)
-            .map(|i| 0.3 * (2.0 * std::f32::consts::PI * f0 * i as f32 / INTERNAL_RATE as f32).sin())
+            .map(|i| {
+                0.3 * (2.0 * std::f32::consts::PI * f0 * i as f32 / INTERNAL_RATE as f32).sin()
+            })
             .collect()
     }
 
@@ -263,7 +273,11 @@ mod tests {
                 // when the frame holds whole periods (200 Hz).
                 let tol = if f0 == 200.0 { 0.01 } else { 1.0 };
                 assert!((row[0] + 13.468).abs() < tol, "rms {}", row[0]);
-                assert!((row[4] - f0).abs() < 0.15 * f0 + 40.0, "centroid {}", row[4]);
+                assert!(
+                    (row[4] - f0).abs() < 0.15 * f0 + 40.0,
+                    "centroid {}",
+                    row[4]
+                );
             }
         }
     }
@@ -274,13 +288,19 @@ mod tests {
         let out = run(&mut fe, &[0.0; 480]);
         for row in out.chunks_exact(fe.n_features()) {
             assert_eq!(&row[..5], &[DB_FLOOR, 0.0, 0.0, 0.0, 0.0]);
-            assert!(row[6..].iter().all(|&m| (m - (1e-10f64).ln() as f32).abs() < 1e-3));
+            assert!(row[6..]
+                .iter()
+                .all(|&m| (m - (1e-10f64).ln() as f32).abs() < 1e-3));
         }
     }
 
     #[test]
     fn chunking_does_not_change_the_result() {
-        let x: Vec<f32> = tone(150.0, 0.3).iter().enumerate().map(|(i, v)| v + 0.01 * ((i * 7919) % 13) as f32).collect();
+        let x: Vec<f32> = tone(150.0, 0.3)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + 0.01 * ((i * 7919) % 13) as f32)
+            .collect();
         let mut a = FeatureExtractor::new(40).unwrap();
         let whole = run(&mut a, &x);
         let mut b = FeatureExtractor::new(40).unwrap();
@@ -295,13 +315,25 @@ mod tests {
     fn bad_input_leaves_state_untouched() {
         let mut fe = FeatureExtractor::new(40).unwrap();
         let mut out = vec![0.0; fe.n_features()];
-        assert!(matches!(fe.process(&[0.0; 100], &mut out), Err(CadenceError::InvalidAudio(_))));
+        assert!(matches!(
+            fe.process(&[0.0; 100], &mut out),
+            Err(CadenceError::InvalidAudio(_))
+        ));
         let mut bad = tone(200.0, 0.01);
         bad[5] = f32::NAN;
-        assert!(matches!(fe.process(&bad, &mut out), Err(CadenceError::InvalidAudio(_))));
-        assert!(matches!(fe.process(&[0.0; 160], &mut [0.0; 3]), Err(CadenceError::InvalidArgument(_))));
+        assert!(matches!(
+            fe.process(&bad, &mut out),
+            Err(CadenceError::InvalidAudio(_))
+        ));
+        assert!(matches!(
+            fe.process(&[0.0; 160], &mut [0.0; 3]),
+            Err(CadenceError::InvalidArgument(_))
+        ));
         assert!(fe.history.iter().all(|&x| x == 0.0));
-        assert!(matches!(FeatureExtractor::new(0), Err(CadenceError::InvalidArgument(_))));
+        assert!(matches!(
+            FeatureExtractor::new(0),
+            Err(CadenceError::InvalidArgument(_))
+        ));
         assert_eq!(fe.names()[6], "mel_0");
         assert_eq!(fe.names().len(), 46);
     }

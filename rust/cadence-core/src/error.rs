@@ -24,7 +24,11 @@ pub enum CadenceError {
     InvalidArgument(String),
     /// An operation on a speculation epoch that no longer accepts it.
     #[error("epoch {epoch} is {state}: cannot {action}")]
-    EpochClosed { epoch: u64, state: &'static str, action: &'static str },
+    EpochClosed {
+        epoch: u64,
+        state: &'static str,
+        action: &'static str,
+    },
     /// An epoch the ledger has never opened.
     #[error("unknown epoch {0}")]
     UnknownEpoch(u64),

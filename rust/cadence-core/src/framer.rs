@@ -47,14 +47,21 @@ fn validate(pcm: Pcm<'_>, channels: usize, max_frames: usize) -> Result<usize> {
     }
     let frames = len / channels;
     if frames > max_frames {
-        return Err(CadenceError::Oversize { len: frames, max: max_frames });
+        return Err(CadenceError::Oversize {
+            len: frames,
+            max: max_frames,
+        });
     }
     if let Pcm::F32(s) = pcm {
         if let Some(i) = first_bad_sample(s) {
             let at = if channels == 1 {
                 format!("index {i}")
             } else {
-                format!("index {i} (sample {}, channel {})", i / channels, i % channels)
+                format!(
+                    "index {i} (sample {}, channel {})",
+                    i / channels,
+                    i % channels
+                )
             };
             return Err(bad_sample_error(s[i], &at));
         }
@@ -69,26 +76,34 @@ fn to_mono(pcm: Pcm<'_>, channels: usize, mono: &mut Vec<f32>) {
         (Pcm::F32(s), 1) => mono.extend_from_slice(s),
         (Pcm::I16(s), 1) => mono.extend(s.iter().map(|&v| v as f32 * I16_SCALE)),
         (Pcm::F32(s), 2) => mono.extend(s.chunks_exact(2).map(|p| (p[0] + p[1]) * 0.5)),
-        (Pcm::I16(s), 2) => {
-            mono.extend(s.chunks_exact(2).map(|p| (p[0] as i32 + p[1] as i32) as f32 * (0.5 * I16_SCALE)))
-        }
+        (Pcm::I16(s), 2) => mono.extend(
+            s.chunks_exact(2)
+                .map(|p| (p[0] as i32 + p[1] as i32) as f32 * (0.5 * I16_SCALE)),
+        ),
         (Pcm::F32(s), c) => {
             let inv = 1.0 / c as f32;
             mono.extend(s.chunks_exact(c).map(|p| p.iter().sum::<f32>() * inv))
         }
         (Pcm::I16(s), c) => {
             let k = I16_SCALE / c as f32;
-            mono.extend(s.chunks_exact(c).map(|p| p.iter().map(|&v| v as i32).sum::<i32>() as f32 * k))
+            mono.extend(
+                s.chunks_exact(c)
+                    .map(|p| p.iter().map(|&v| v as i32).sum::<i32>() as f32 * k),
+            )
         }
     }
 }
 
 fn check_common(channels: usize, max_chunk_samples: usize) -> Result<()> {
     if !(1..=2).contains(&channels) {
-        return Err(CadenceError::InvalidArgument(format!("channels must be 1 or 2, got {channels}")));
+        return Err(CadenceError::InvalidArgument(format!(
+            "channels must be 1 or 2, got {channels}"
+        )));
     }
     if max_chunk_samples == 0 {
-        return Err(CadenceError::InvalidArgument("max_chunk_samples must be at least 1".into()));
+        return Err(CadenceError::InvalidArgument(
+            "max_chunk_samples must be at least 1".into(),
+        ));
     }
     Ok(())
 }
@@ -166,7 +181,8 @@ impl Framer {
         self.resampler.flush(&mut self.pending);
         let rem = self.pending.len() % FRAME_SAMPLES;
         if rem != 0 {
-            self.pending.resize(self.pending.len() + FRAME_SAMPLES - rem, 0.0);
+            self.pending
+                .resize(self.pending.len() + FRAME_SAMPLES - rem, 0.0);
         }
         self.emit(out)
     }
@@ -184,7 +200,11 @@ impl OutputFramer {
     pub fn new(in_rate: u32, out_rate: u32, max_chunk_samples: usize) -> Result<Self> {
         let resampler = Resampler::new(in_rate, out_rate)?;
         check_common(1, max_chunk_samples)?;
-        Ok(OutputFramer { max_chunk_samples, resampler, mono: Vec::new() })
+        Ok(OutputFramer {
+            max_chunk_samples,
+            resampler,
+            mono: Vec::new(),
+        })
     }
 
     pub fn in_rate(&self) -> u32 {
@@ -246,7 +266,9 @@ mod tests {
     #[test]
     fn stereo_int16_downmix() {
         let mut f = Framer::new(16_000, 2, 1000).unwrap();
-        let pcm: Vec<i16> = (0..320).map(|i| if i % 2 == 0 { 16384 } else { -8192 }).collect();
+        let pcm: Vec<i16> = (0..320)
+            .map(|i| if i % 2 == 0 { 16384 } else { -8192 })
+            .collect();
         let mut out = Vec::new();
         assert_eq!(f.push(Pcm::I16(&pcm), &mut out).unwrap(), 1);
         assert!(out.iter().all(|&v| v == 0.125));
@@ -261,11 +283,29 @@ mod tests {
         let mut bad = vec![0.0f32; 10];
         bad[7] = f32::NAN;
         let e = f.push(Pcm::F32(&bad), &mut out).unwrap_err();
-        assert!(e.to_string().contains("index 7 (sample 3, channel 1)"), "{e}");
-        assert!(matches!(f.push(Pcm::F32(&[0.0; 3]), &mut out), Err(CadenceError::InvalidAudio(_))));
-        assert!(matches!(f.push(Pcm::F32(&[0.0; 962]), &mut out), Err(CadenceError::Oversize { len: 481, max: 480 })));
-        assert_eq!((f.pending(), f.resampler.clone().flush(&mut Vec::new())), before);
-        assert!(matches!(Framer::new(11_025, 1, 10), Err(CadenceError::UnsupportedRate { .. })));
-        assert!(matches!(Framer::new(16_000, 3, 10), Err(CadenceError::InvalidArgument(_))));
+        assert!(
+            e.to_string().contains("index 7 (sample 3, channel 1)"),
+            "{e}"
+        );
+        assert!(matches!(
+            f.push(Pcm::F32(&[0.0; 3]), &mut out),
+            Err(CadenceError::InvalidAudio(_))
+        ));
+        assert!(matches!(
+            f.push(Pcm::F32(&[0.0; 962]), &mut out),
+            Err(CadenceError::Oversize { len: 481, max: 480 })
+        ));
+        assert_eq!(
+            (f.pending(), f.resampler.clone().flush(&mut Vec::new())),
+            before
+        );
+        assert!(matches!(
+            Framer::new(11_025, 1, 10),
+            Err(CadenceError::UnsupportedRate { .. })
+        ));
+        assert!(matches!(
+            Framer::new(16_000, 3, 10),
+            Err(CadenceError::InvalidArgument(_))
+        ));
     }
 }

@@ -81,7 +81,11 @@ pub enum SpecItem {
     Text(String),
     /// A chunk of audio: its samples (mono f32), the media timestamp of its
     /// first sample (ns) and its duration (ns).
-    Audio { samples: Vec<f32>, media_ts_ns: u64, duration_ns: u64 },
+    Audio {
+        samples: Vec<f32>,
+        media_ts_ns: u64,
+        duration_ns: u64,
+    },
 }
 
 impl LedgerItem for SpecItem {
@@ -171,12 +175,18 @@ impl<T> Ledger<T> {
 
     /// The state of `epoch`.
     pub fn state(&self, epoch: u64) -> Result<EpochState> {
-        self.epochs.get(&epoch).map(|e| e.state).ok_or(CadenceError::UnknownEpoch(epoch))
+        self.epochs
+            .get(&epoch)
+            .map(|e| e.state)
+            .ok_or(CadenceError::UnknownEpoch(epoch))
     }
 
     /// Number of items of `epoch` appended and not yet released or wasted.
     pub fn pending(&self, epoch: u64) -> Result<usize> {
-        self.epochs.get(&epoch).map(|e| e.pending.len()).ok_or(CadenceError::UnknownEpoch(epoch))
+        self.epochs
+            .get(&epoch)
+            .map(|e| e.pending.len())
+            .ok_or(CadenceError::UnknownEpoch(epoch))
     }
 
     /// Open a new draft. `epoch` must be newer than every epoch opened before;
@@ -192,7 +202,11 @@ impl<T> Ledger<T> {
         }
         self.epochs.insert(
             epoch,
-            Epoch { state: EpochState::Draft, pending: VecDeque::new(), pending_audio: 0.0 },
+            Epoch {
+                state: EpochState::Draft,
+                pending: VecDeque::new(),
+                pending_audio: 0.0,
+            },
         );
         self.draft = Some(epoch);
         self.latest = Some(epoch);
@@ -201,12 +215,17 @@ impl<T> Ledger<T> {
     }
 
     fn epoch_mut(&mut self, epoch: u64) -> Result<&mut Epoch<T>> {
-        self.epochs.get_mut(&epoch).ok_or(CadenceError::UnknownEpoch(epoch))
+        self.epochs
+            .get_mut(&epoch)
+            .ok_or(CadenceError::UnknownEpoch(epoch))
     }
 
     /// Move a draft to Discarded, counting its items as waste.
     fn discard_draft(&mut self, epoch: u64) {
-        let e = self.epochs.get_mut(&epoch).expect("draft epoch is in the map");
+        let e = self
+            .epochs
+            .get_mut(&epoch)
+            .expect("draft epoch is in the map");
         debug_assert_eq!(e.state, EpochState::Draft);
         let n = e.pending.len() as u64;
         e.state = EpochState::Discarded;
@@ -268,7 +287,11 @@ impl<T> Ledger<T> {
     pub fn close(&mut self, epoch: u64) -> Result<()> {
         let e = self.epoch_mut(epoch)?;
         if e.state != EpochState::Committed {
-            return Err(CadenceError::EpochClosed { epoch, state: e.state.as_str(), action: "close" });
+            return Err(CadenceError::EpochClosed {
+                epoch,
+                state: e.state.as_str(),
+                action: "close",
+            });
         }
         e.state = EpochState::Closed;
         if e.pending.is_empty() {
@@ -283,7 +306,10 @@ impl<T> Ledger<T> {
     pub fn release_into(&mut self, out: &mut Vec<(u64, T)>) -> usize {
         let mut n = 0usize;
         while let Some(epoch) = self.releasable.pop_first() {
-            let e = self.epochs.get_mut(&epoch).expect("releasable epoch is in the map");
+            let e = self
+                .epochs
+                .get_mut(&epoch)
+                .expect("releasable epoch is in the map");
             n += e.pending.len();
             out.extend(e.pending.drain(..).map(|item| (epoch, item)));
             if e.state == EpochState::Closed {
@@ -364,25 +390,47 @@ mod tests {
         assert_eq!(l.release(), vec![10, 11, 12]);
         assert!(l.release().is_empty());
         l.close(1).unwrap();
-        assert!(matches!(l.append(1, 13), Err(CadenceError::EpochClosed { .. })));
+        assert!(matches!(
+            l.append(1, 13),
+            Err(CadenceError::EpochClosed { .. })
+        ));
     }
 
     #[test]
     fn newer_open_discards_draft_and_counts_audio() {
         let mut l: Ledger<SpecItem> = Ledger::new();
         l.open(3).unwrap();
-        let chunk = SpecItem::Audio { samples: vec![0.0; 160], media_ts_ns: 0, duration_ns: 10_000_000 };
+        let chunk = SpecItem::Audio {
+            samples: vec![0.0; 160],
+            media_ts_ns: 0,
+            duration_ns: 10_000_000,
+        };
         l.append(3, chunk.clone()).unwrap();
         l.append(3, SpecItem::Text("hi".into())).unwrap();
         l.open(5).unwrap();
         assert_eq!(l.state(3).unwrap(), EpochState::Discarded);
-        assert!(matches!(l.append(3, chunk), Err(CadenceError::EpochClosed { .. })));
-        assert!(matches!(l.open(4), Err(CadenceError::StaleEpoch { epoch: 4, latest: 5 })));
+        assert!(matches!(
+            l.append(3, chunk),
+            Err(CadenceError::EpochClosed { .. })
+        ));
+        assert!(matches!(
+            l.open(4),
+            Err(CadenceError::StaleEpoch {
+                epoch: 4,
+                latest: 5
+            })
+        ));
         assert!(matches!(l.open(5), Err(CadenceError::StaleEpoch { .. })));
         assert!(matches!(l.commit(3), Err(CadenceError::EpochClosed { .. })));
-        assert!(matches!(l.append(9, SpecItem::Text("x".into())), Err(CadenceError::UnknownEpoch(9))));
+        assert!(matches!(
+            l.append(9, SpecItem::Text("x".into())),
+            Err(CadenceError::UnknownEpoch(9))
+        ));
         let m = l.metrics();
-        assert_eq!((m.items_wasted, m.drafts_discarded, m.drafts_opened), (2, 1, 2));
+        assert_eq!(
+            (m.items_wasted, m.drafts_discarded, m.drafts_opened),
+            (2, 1, 2)
+        );
         assert!((m.audio_seconds_wasted - 0.01).abs() < 1e-12);
         l.discard(3).unwrap(); // idempotent
         assert_eq!(l.metrics().drafts_discarded, 1);
@@ -399,7 +447,10 @@ mod tests {
         l.append(2, 3).unwrap();
         assert_eq!(l.state(1).unwrap(), EpochState::Committed);
         assert_eq!(l.release(), vec![1, 2]);
-        assert!(matches!(l.discard(1), Err(CadenceError::EpochClosed { .. })));
+        assert!(matches!(
+            l.discard(1),
+            Err(CadenceError::EpochClosed { .. })
+        ));
         assert!(matches!(l.close(2), Err(CadenceError::EpochClosed { .. })));
     }
 
@@ -407,8 +458,14 @@ mod tests {
     fn bad_audio_seconds_is_rejected() {
         let mut l: Ledger<u32> = Ledger::new();
         l.open(0).unwrap();
-        assert!(matches!(l.append_with_audio(0, 1, f64::NAN), Err(CadenceError::InvalidArgument(_))));
-        assert!(matches!(l.append_with_audio(0, 1, -1.0), Err(CadenceError::InvalidArgument(_))));
+        assert!(matches!(
+            l.append_with_audio(0, 1, f64::NAN),
+            Err(CadenceError::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            l.append_with_audio(0, 1, -1.0),
+            Err(CadenceError::InvalidArgument(_))
+        ));
         assert_eq!(l.metrics().items_appended, 0);
     }
 

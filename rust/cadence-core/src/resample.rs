@@ -18,9 +18,12 @@
 use crate::error::{CadenceError, Result};
 
 /// Rates accepted by [`Resampler::new`] (Hz).
-pub const SUPPORTED_RATES: [u32; 6] = [8_000, 16_000, 22_050, 24_000, 44_100, 48_000];
+pub const SUPPORTED_RATES: [u32; 11] = [
+    8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000,
+];
 /// [`SUPPORTED_RATES`] as text, for error messages.
-pub const SUPPORTED_TEXT: &str = "8000, 16000, 22050, 24000, 44100, 48000";
+pub const SUPPORTED_TEXT: &str =
+    "8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000";
 /// Stopband attenuation of the Kaiser design (dB).
 pub const STOPBAND_DB: f64 = 80.0;
 /// Passband edge as a fraction of the lower Nyquist frequency.
@@ -32,7 +35,10 @@ pub(crate) fn check_rate(rate: u32) -> Result<()> {
     if SUPPORTED_RATES.contains(&rate) {
         Ok(())
     } else {
-        Err(CadenceError::UnsupportedRate { rate, supported: SUPPORTED_TEXT })
+        Err(CadenceError::UnsupportedRate {
+            rate,
+            supported: SUPPORTED_TEXT,
+        })
     }
 }
 
@@ -73,7 +79,8 @@ impl Bank {
         let fs_up = from as f64 * up as f64;
         let min_nyq = from.min(to) as f64 / 2.0;
         let cutoff = 0.5 * (PASSBAND_EDGE + STOPBAND_EDGE) * min_nyq / fs_up; // cycles / sample
-        let d_omega = 2.0 * std::f64::consts::PI * (STOPBAND_EDGE - PASSBAND_EDGE) * min_nyq / fs_up;
+        let d_omega =
+            2.0 * std::f64::consts::PI * (STOPBAND_EDGE - PASSBAND_EDGE) * min_nyq / fs_up;
         let beta = 0.1102 * (STOPBAND_DB - 8.7);
         let n_min = ((STOPBAND_DB - 7.95) / (2.285 * d_omega)).ceil() as usize + 1;
         // Length 2*D*M + 1: centre at D*M, i.e. exactly D output samples of delay.
@@ -110,7 +117,13 @@ impl Bank {
                 }
             }
         }
-        Bank { up, down, taps, coeffs, delay }
+        Bank {
+            up,
+            down,
+            taps,
+            coeffs,
+            delay,
+        }
     }
 }
 
@@ -294,17 +307,37 @@ mod tests {
     use super::*;
 
     fn tone(n: usize, f: f64, fs: f64) -> Vec<f32> {
-        (0..n).map(|i| (2.0 * std::f64::consts::PI * f * i as f64 / fs).sin() as f32 * 0.5).collect()
+        (0..n)
+            .map(|i| (2.0 * std::f64::consts::PI * f * i as f64 / fs).sin() as f32 * 0.5)
+            .collect()
     }
 
     #[test]
     fn unsupported_rate() {
-        assert!(matches!(Resampler::new(11_025, 16_000), Err(CadenceError::UnsupportedRate { rate: 11_025, .. })));
+        assert!(matches!(
+            Resampler::new(11_000, 16_000),
+            Err(CadenceError::UnsupportedRate { rate: 11_000, .. })
+        ));
+        assert!(matches!(
+            Resampler::new(16_000, 192_000),
+            Err(CadenceError::UnsupportedRate { rate: 192_000, .. })
+        ));
     }
 
     #[test]
     fn lengths_and_delay() {
-        for &(f, t) in &[(48_000u32, 16_000u32), (22_050, 16_000), (16_000, 48_000), (8_000, 16_000), (44_100, 16_000)] {
+        for &(f, t) in &[
+            (48_000u32, 16_000u32),
+            (22_050, 16_000),
+            (16_000, 48_000),
+            (8_000, 16_000),
+            (44_100, 16_000),
+            (11_025, 16_000),
+            (12_000, 16_000),
+            (32_000, 16_000),
+            (88_200, 16_000),
+            (96_000, 16_000),
+        ] {
             let y = resample(&vec![0.1f32; 1001], f, t).unwrap();
             let (l, m) = Resampler::new(f, t).unwrap().ratio();
             assert_eq!(y.len(), (1001 * l).div_ceil(m), "{f}->{t}");

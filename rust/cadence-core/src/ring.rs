@@ -113,14 +113,19 @@ impl AudioRing {
     /// A ring holding at most `capacity` samples (`capacity >= 1`).
     pub fn new(capacity: usize, policy: Overrun) -> Result<Self> {
         if capacity == 0 {
-            return Err(CadenceError::InvalidArgument("ring capacity must be at least 1".into()));
+            return Err(CadenceError::InvalidArgument(
+                "ring capacity must be at least 1".into(),
+            ));
         }
         if capacity > MAX_CAPACITY {
             return Err(CadenceError::InvalidArgument(format!(
                 "ring capacity {capacity} exceeds the maximum of {MAX_CAPACITY}"
             )));
         }
-        let slots = (0..capacity).map(|_| UnsafeCell::new(0.0)).collect::<Vec<_>>().into_boxed_slice();
+        let slots = (0..capacity)
+            .map(|_| UnsafeCell::new(0.0))
+            .collect::<Vec<_>>()
+            .into_boxed_slice();
         Ok(Self {
             slots,
             policy,
@@ -176,9 +181,11 @@ impl AudioRing {
             // SAFETY: see `write_impl`; slot + len <= capacity, off + len <= src.len().
             unsafe {
                 match ring.policy {
-                    Overrun::Error => {
-                        std::ptr::copy_nonoverlapping(src.as_ptr().add(off), ring.base().add(slot), len)
-                    }
+                    Overrun::Error => std::ptr::copy_nonoverlapping(
+                        src.as_ptr().add(off),
+                        ring.base().add(slot),
+                        len,
+                    ),
                     Overrun::OverwriteOldest => {
                         ring.store_run(slot, len, &mut src[off..off + len].iter().copied())
                     }
@@ -194,7 +201,9 @@ impl AudioRing {
     {
         let mut src = src;
         // SAFETY: see `write_impl`.
-        self.write_impl(src.len(), |ring, slot, _off, len| unsafe { ring.store_run(slot, len, &mut src) })
+        self.write_impl(src.len(), |ring, slot, _off, len| unsafe {
+            ring.store_run(slot, len, &mut src)
+        })
     }
 
     /// Shared write path: checks, overrun policy, then `store(ring, slot,
@@ -202,7 +211,11 @@ impl AudioRing {
     /// publish. The runs given to `store` are free for the writer: under
     /// `Error` the reader does not touch them until `write_pos` is published;
     /// under `OverwriteOldest` all slot accesses are atomic.
-    fn write_impl(&self, n: usize, mut store: impl FnMut(&Self, usize, usize, usize)) -> Result<usize> {
+    fn write_impl(
+        &self,
+        n: usize,
+        mut store: impl FnMut(&Self, usize, usize, usize),
+    ) -> Result<usize> {
         let cap = self.capacity();
         if n > cap {
             return Err(CadenceError::Oversize { len: n, max: cap });
@@ -236,7 +249,8 @@ impl AudioRing {
                         // also sees the claim and discards its copy.
                         std::sync::atomic::fence(Ordering::Release);
                         self.overrun_events.fetch_add(1, Ordering::Relaxed);
-                        self.overrun_samples.fetch_add(need_r - r, Ordering::Relaxed);
+                        self.overrun_samples
+                            .fetch_add(need_r - r, Ordering::Relaxed);
                         break;
                     }
                     // The reader committed a read meanwhile: re-evaluate.
@@ -303,10 +317,15 @@ impl AudioRing {
                 }
                 Overrun::OverwriteOldest => {
                     for (i, o) in a.iter_mut().enumerate() {
-                        *o = f32::from_bits(AtomicU32::from_ptr(base.add(start + i).cast::<u32>()).load(Ordering::Relaxed));
+                        *o = f32::from_bits(
+                            AtomicU32::from_ptr(base.add(start + i).cast::<u32>())
+                                .load(Ordering::Relaxed),
+                        );
                     }
                     for (i, o) in b.iter_mut().enumerate() {
-                        *o = f32::from_bits(AtomicU32::from_ptr(base.add(i).cast::<u32>()).load(Ordering::Relaxed));
+                        *o = f32::from_bits(
+                            AtomicU32::from_ptr(base.add(i).cast::<u32>()).load(Ordering::Relaxed),
+                        );
                     }
                 }
             }
@@ -376,7 +395,10 @@ impl AudioRing {
         let _guard = SideGuard::take(&self.reader_busy, "consumer")?;
         let n = out.len();
         if n > self.capacity() {
-            return Err(CadenceError::Oversize { len: n, max: self.capacity() });
+            return Err(CadenceError::Oversize {
+                len: n,
+                max: self.capacity(),
+            });
         }
         let (k, _) = self.take(out, true, true);
         if k < n {
@@ -422,7 +444,10 @@ mod tests {
 
     #[test]
     fn capacity_zero_is_rejected() {
-        assert!(matches!(AudioRing::new(0, Overrun::Error), Err(CadenceError::InvalidArgument(_))));
+        assert!(matches!(
+            AudioRing::new(0, Overrun::Error),
+            Err(CadenceError::InvalidArgument(_))
+        ));
     }
 
     #[test]
@@ -436,7 +461,10 @@ mod tests {
             assert_eq!(&out[..3], &[base, base + 1.0, base + 2.0]);
         }
         let s = ring.stats();
-        assert_eq!((s.total_written, s.total_read, s.fill, s.peak_fill), (30, 30, 0, 3));
+        assert_eq!(
+            (s.total_written, s.total_read, s.fill, s.peak_fill),
+            (30, 30, 0, 3)
+        );
     }
 
     #[test]
@@ -444,11 +472,23 @@ mod tests {
         let ring = AudioRing::new(4, Overrun::Error).unwrap();
         ring.write(&[1.0, 2.0, 3.0]).unwrap();
         let e = ring.write(&[4.0, 5.0]).unwrap_err();
-        assert_eq!(e, CadenceError::RingOverrun { requested: 2, free: 1 });
+        assert_eq!(
+            e,
+            CadenceError::RingOverrun {
+                requested: 2,
+                free: 1
+            }
+        );
         assert_eq!(ring.available(), 3);
         let s = ring.stats();
-        assert_eq!((s.overrun_events, s.overrun_samples, s.total_written), (1, 2, 3));
-        assert!(matches!(ring.write(&[0.0; 5]), Err(CadenceError::Oversize { len: 5, max: 4 })));
+        assert_eq!(
+            (s.overrun_events, s.overrun_samples, s.total_written),
+            (1, 2, 3)
+        );
+        assert!(matches!(
+            ring.write(&[0.0; 5]),
+            Err(CadenceError::Oversize { len: 5, max: 4 })
+        ));
     }
 
     #[test]
@@ -460,7 +500,10 @@ mod tests {
         assert_eq!(ring.read(&mut out).unwrap(), 4);
         assert_eq!(out, [3.0, 4.0, 5.0, 6.0]);
         let s = ring.stats();
-        assert_eq!((s.overrun_events, s.overrun_samples, s.total_read), (1, 2, 4));
+        assert_eq!(
+            (s.overrun_events, s.overrun_samples, s.total_read),
+            (1, 2, 4)
+        );
     }
 
     #[test]
@@ -485,7 +528,10 @@ mod tests {
     fn concurrent_second_writer_is_rejected_not_corrupting() {
         let ring = AudioRing::new(8, Overrun::Error).unwrap();
         let _g = SideGuard::take(&ring.writer_busy, "producer").unwrap();
-        assert!(matches!(ring.write(&[1.0]), Err(CadenceError::InvalidArgument(_))));
+        assert!(matches!(
+            ring.write(&[1.0]),
+            Err(CadenceError::InvalidArgument(_))
+        ));
         drop(_g);
         assert_eq!(ring.write(&[1.0]).unwrap(), 1);
     }
@@ -534,7 +580,10 @@ mod tests {
         let s = ring.stats();
         assert_eq!(s.total_written, TOTAL);
         assert_eq!(s.total_read, got);
-        assert_eq!(got + s.overrun_samples * (policy == Overrun::OverwriteOldest) as u64, TOTAL);
+        assert_eq!(
+            got + s.overrun_samples * (policy == Overrun::OverwriteOldest) as u64,
+            TOTAL
+        );
         assert_eq!(last, TOTAL as i64 - 1);
     }
 

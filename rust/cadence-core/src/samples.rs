@@ -16,7 +16,9 @@ pub const MAX_SAMPLE_ABS: f32 = 1.0e6;
 pub fn first_bad_sample(s: &[f32]) -> Option<usize> {
     // Branch-free (vectorisable) scan first; locate the index only on failure.
     // `!(|v| <= MAX)` is also true for NaN.
-    if s.iter().fold(true, |ok, v| ok & (v.abs() <= MAX_SAMPLE_ABS)) {
+    if s.iter()
+        .fold(true, |ok, v| ok & (v.abs() <= MAX_SAMPLE_ABS))
+    {
         return None;
     }
     s.iter().position(|v| !(v.abs() <= MAX_SAMPLE_ABS))
@@ -47,12 +49,18 @@ mod tests {
 
     #[test]
     fn finds_nan_inf_and_oversize() {
-        assert_eq!(check_samples(&[0.0, 1.0, -MAX_SAMPLE_ABS, MAX_SAMPLE_ABS]), Ok(()));
+        assert_eq!(
+            check_samples(&[0.0, 1.0, -MAX_SAMPLE_ABS, MAX_SAMPLE_ABS]),
+            Ok(())
+        );
         assert_eq!(first_bad_sample(&[0.0, f32::NAN]), Some(1));
         assert_eq!(first_bad_sample(&[f32::NEG_INFINITY]), Some(0));
         assert_eq!(first_bad_sample(&[0.5, 0.5, 2.0e6]), Some(2));
         let e = check_samples(&[0.0, -3.0e38]).unwrap_err().to_string();
-        assert!(e.contains("index 1") && e.contains("maximum magnitude"), "{e}");
+        assert!(
+            e.contains("index 1") && e.contains("maximum magnitude"),
+            "{e}"
+        );
         let e = check_samples(&[f32::NAN]).unwrap_err().to_string();
         assert!(e.contains("non-finite sample NaN at index 0"), "{e}");
     }

@@ -31,9 +31,8 @@ pub fn to_pyerr(py: Python<'_>, e: CadenceError) -> PyErr {
 
 /// An exception of the `cadence.errors` class `name` with message `msg`.
 fn new_error(py: Python<'_>, name: &str, msg: String) -> PyErr {
-    let module = ERRORS_MODULE.get_or_try_init(py, || {
-        py.import("cadence.errors").map(|m| m.unbind())
-    });
+    let module =
+        ERRORS_MODULE.get_or_try_init(py, || py.import("cadence.errors").map(|m| m.unbind()));
     match module.and_then(|m| m.bind(py).getattr(name)) {
         Ok(cls) => match cls.downcast_into::<PyType>() {
             Ok(t) => PyErr::from_type(t, msg),
@@ -77,7 +76,10 @@ pub fn rate_arg(py: Python<'_>, rate: i128) -> PyResult<u32> {
         new_error(
             py,
             "UnsupportedRateError",
-            format!("unsupported sample rate {rate} Hz (supported: {})", cadence_core::resample::SUPPORTED_TEXT),
+            format!(
+                "unsupported sample rate {rate} Hz (supported: {})",
+                cadence_core::resample::SUPPORTED_TEXT
+            ),
         )
     })
 }

@@ -3,7 +3,9 @@
 //! GIL released; a rejected chunk leaves the framer unchanged (the core
 //! validates before it mutates).
 
-use cadence_core::framer::{Framer as CoreFramer, OutputFramer as CoreOutputFramer, Pcm, DEFAULT_MAX_CHUNK_SAMPLES};
+use cadence_core::framer::{
+    Framer as CoreFramer, OutputFramer as CoreOutputFramer, Pcm, DEFAULT_MAX_CHUNK_SAMPLES,
+};
 
 // The pyo3 signature default must be a literal (it becomes the text signature).
 const _: () = assert!(DEFAULT_MAX_CHUNK_SAMPLES == 480_000);
@@ -14,7 +16,6 @@ use pyo3::prelude::*;
 
 use crate::errors::{detached, map, rate_arg};
 use crate::ring::{non_negative, pcm_arg};
-
 
 fn frames_array(py: Python<'_>, buf: Vec<f32>) -> PyResult<Bound<'_, PyArray2<f32>>> {
     let n = buf.len() / FRAME_SAMPLES;
@@ -36,12 +37,18 @@ impl Framer {
     fn new(py: Python<'_>, rate: i128, channels: i128, max_chunk_samples: i128) -> PyResult<Self> {
         let channels = non_negative(py, "channels", channels)?;
         let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
-        Ok(Framer { inner: map(py, CoreFramer::new(rate_arg(py, rate)?, channels, max))? })
+        Ok(Framer {
+            inner: map(py, CoreFramer::new(rate_arg(py, rate)?, channels, max))?,
+        })
     }
 
     /// Frame one chunk (1-D interleaved or 2-D `(n, channels)`, float32 or
     /// int16). Returns a `(n_frames, 160)` float32 array, possibly empty.
-    fn push<'py>(&mut self, py: Python<'py>, chunk: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    fn push<'py>(
+        &mut self,
+        py: Python<'py>,
+        chunk: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
         let channels = self.inner.channels();
         let arg = pcm_arg(py, chunk, "chunk", Some(channels))?;
         let pcm = arg.pcm();
@@ -120,11 +127,20 @@ impl OutputFramer {
         max_chunk_samples: i128,
     ) -> PyResult<Self> {
         let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
-        Ok(OutputFramer { inner: map(py, CoreOutputFramer::new(rate_arg(py, in_rate)?, rate_arg(py, out_rate)?, max))? })
+        Ok(OutputFramer {
+            inner: map(
+                py,
+                CoreOutputFramer::new(rate_arg(py, in_rate)?, rate_arg(py, out_rate)?, max),
+            )?,
+        })
     }
 
     /// Resample one mono chunk (1-D float32 or int16); returns float32 samples.
-    fn push<'py>(&mut self, py: Python<'py>, chunk: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<f32>>> {
+    fn push<'py>(
+        &mut self,
+        py: Python<'py>,
+        chunk: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let arg = pcm_arg(py, chunk, "chunk", None)?;
         let pcm = arg.pcm();
         let inner = &mut self.inner;
@@ -169,7 +185,11 @@ impl OutputFramer {
     }
 
     fn __repr__(&self) -> String {
-        format!("OutputFramer(in_rate={}, out_rate={})", self.inner.in_rate(), self.inner.out_rate())
+        format!(
+            "OutputFramer(in_rate={}, out_rate={})",
+            self.inner.in_rate(),
+            self.inner.out_rate()
+        )
     }
 }
 

@@ -24,7 +24,9 @@ pub struct SpeculationLedger {
 impl SpeculationLedger {
     #[new]
     fn new() -> Self {
-        SpeculationLedger { inner: Ledger::new() }
+        SpeculationLedger {
+            inner: Ledger::new(),
+        }
     }
 
     /// Open a new draft epoch; discards the previous draft.
@@ -34,8 +36,18 @@ impl SpeculationLedger {
 
     /// Append an item (any object) to a draft or a committed, unclosed epoch.
     #[pyo3(signature = (epoch, item, audio_seconds = 0.0))]
-    fn append(&mut self, py: Python<'_>, epoch: i128, item: Py<PyAny>, audio_seconds: f64) -> PyResult<()> {
-        map(py, self.inner.append_with_audio(epoch_arg(py, epoch)?, item, audio_seconds))
+    fn append(
+        &mut self,
+        py: Python<'_>,
+        epoch: i128,
+        item: Py<PyAny>,
+        audio_seconds: f64,
+    ) -> PyResult<()> {
+        map(
+            py,
+            self.inner
+                .append_with_audio(epoch_arg(py, epoch)?, item, audio_seconds),
+        )
     }
 
     fn commit(&mut self, py: Python<'_>, epoch: i128) -> PyResult<()> {
@@ -57,7 +69,12 @@ impl SpeculationLedger {
 
     /// "draft", "committed", "discarded" or "closed".
     fn state(&self, py: Python<'_>, epoch: i128) -> PyResult<&'static str> {
-        map(py, self.inner.state(epoch_arg(py, epoch)?).map(EpochState::as_str))
+        map(
+            py,
+            self.inner
+                .state(epoch_arg(py, epoch)?)
+                .map(EpochState::as_str),
+        )
     }
 
     /// Items of `epoch` appended and neither released nor wasted.

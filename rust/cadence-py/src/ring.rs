@@ -38,8 +38,17 @@ impl PcmArg<'_> {
 
 fn describe(obj: &Bound<'_, PyAny>) -> String {
     match obj.getattr("dtype") {
-        Ok(d) => format!("dtype {}", d.str().map(|s| s.to_string()).unwrap_or_default()),
-        Err(_) => format!("type {}", obj.get_type().name().map(|s| s.to_string()).unwrap_or_default()),
+        Ok(d) => format!(
+            "dtype {}",
+            d.str().map(|s| s.to_string()).unwrap_or_default()
+        ),
+        Err(_) => format!(
+            "type {}",
+            obj.get_type()
+                .name()
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        ),
     }
 }
 
@@ -52,23 +61,44 @@ pub(crate) fn pcm_arg<'py>(
     channels: Option<usize>,
 ) -> PyResult<PcmArg<'py>> {
     let Ok(untyped) = obj.downcast::<PyUntypedArray>() else {
-        return Err(invalid_audio(py, format!("{what} must be a numpy array of float32 or int16, got {}", describe(obj))));
+        return Err(invalid_audio(
+            py,
+            format!(
+                "{what} must be a numpy array of float32 or int16, got {}",
+                describe(obj)
+            ),
+        ));
     };
     let shape = untyped.shape().to_vec();
     match (shape.len(), channels) {
         (1, _) => {}
         (2, Some(c)) if shape[1] == c => {}
         (2, Some(c)) => {
-            return Err(invalid_audio(py, format!("{what} has shape {shape:?}: a 2-D chunk must be (n, {c})")));
+            return Err(invalid_audio(
+                py,
+                format!("{what} has shape {shape:?}: a 2-D chunk must be (n, {c})"),
+            ));
         }
         _ => {
-            let want = if channels.is_some() { "1-D (interleaved) or 2-D (n, channels)" } else { "1-D" };
-            return Err(invalid_audio(py, format!("{what} must be {want}, got {}-D shape {shape:?}", shape.len())));
+            let want = if channels.is_some() {
+                "1-D (interleaved) or 2-D (n, channels)"
+            } else {
+                "1-D"
+            };
+            return Err(invalid_audio(
+                py,
+                format!(
+                    "{what} must be {want}, got {}-D shape {shape:?}",
+                    shape.len()
+                ),
+            ));
         }
     }
     let contiguous = untyped.is_c_contiguous();
     if let Ok(a) = obj.downcast::<PyArrayDyn<f32>>() {
-        let ro = a.try_readonly().map_err(|e| invalid_argument(py, format!("{what}: {e}")))?;
+        let ro = a
+            .try_readonly()
+            .map_err(|e| invalid_argument(py, format!("{what}: {e}")))?;
         return Ok(if contiguous && ro.as_slice().is_ok() {
             PcmArg::F32(ro)
         } else {
@@ -76,14 +106,19 @@ pub(crate) fn pcm_arg<'py>(
         });
     }
     if let Ok(a) = obj.downcast::<PyArrayDyn<i16>>() {
-        let ro = a.try_readonly().map_err(|e| invalid_argument(py, format!("{what}: {e}")))?;
+        let ro = a
+            .try_readonly()
+            .map_err(|e| invalid_argument(py, format!("{what}: {e}")))?;
         return Ok(if contiguous && ro.as_slice().is_ok() {
             PcmArg::I16(ro)
         } else {
             PcmArg::OwnedI16(ro.as_array().iter().copied().collect())
         });
     }
-    Err(invalid_audio(py, format!("{what} must be float32 or int16, got {}", describe(obj))))
+    Err(invalid_audio(
+        py,
+        format!("{what} must be float32 or int16, got {}", describe(obj)),
+    ))
 }
 
 /// Map a Python int to `usize`, raising `InvalidArgumentError` when negative.
@@ -91,7 +126,10 @@ pub(crate) fn pcm_arg<'py>(
 /// value past `usize::MAX` saturates, which every caller treats as "too big".
 pub(crate) fn non_negative(py: Python<'_>, name: &str, v: i128) -> PyResult<usize> {
     if v < 0 {
-        return Err(invalid_argument(py, format!("{name} must be >= 0, got {v}")));
+        return Err(invalid_argument(
+            py,
+            format!("{name} must be >= 0, got {v}"),
+        ));
     }
     Ok(usize::try_from(v).unwrap_or(usize::MAX))
 }
@@ -111,16 +149,25 @@ impl AudioRing {
             "error" => Overrun::Error,
             "overwrite" => Overrun::OverwriteOldest,
             other => {
-                return Err(invalid_argument(py, format!("overrun must be 'error' or 'overwrite', got {other:?}")));
+                return Err(invalid_argument(
+                    py,
+                    format!("overrun must be 'error' or 'overwrite', got {other:?}"),
+                ));
             }
         };
         if capacity < 1 {
-            return Err(invalid_argument(py, format!("ring capacity must be at least 1, got {capacity}")));
+            return Err(invalid_argument(
+                py,
+                format!("ring capacity must be at least 1, got {capacity}"),
+            ));
         }
         if capacity > cadence_core::ring::MAX_CAPACITY as i128 {
             return Err(invalid_argument(
                 py,
-                format!("ring capacity {capacity} exceeds the maximum of {}", cadence_core::ring::MAX_CAPACITY),
+                format!(
+                    "ring capacity {capacity} exceeds the maximum of {}",
+                    cadence_core::ring::MAX_CAPACITY
+                ),
             ));
         }
         let capacity = capacity as usize;
@@ -136,7 +183,13 @@ impl AudioRing {
         let ring = &self.inner;
         let cap = ring.capacity();
         if pcm.len() > cap {
-            return crate::errors::map(py, Err(CadenceError::Oversize { len: pcm.len(), max: cap }));
+            return crate::errors::map(
+                py,
+                Err(CadenceError::Oversize {
+                    len: pcm.len(),
+                    max: cap,
+                }),
+            );
         }
         detached(py, || match pcm {
             Pcm::F32(s) => {
@@ -150,11 +203,17 @@ impl AudioRing {
     /// Read up to `len(out)` samples into `out` (1-D, float32, writable, contiguous).
     fn read_into(&self, py: Python<'_>, out: &Bound<'_, PyAny>) -> PyResult<usize> {
         let arr = out.downcast::<PyArray1<f32>>().map_err(|_| {
-            invalid_argument(py, format!("out must be a 1-D float32 numpy array, got {}", describe(out)))
+            invalid_argument(
+                py,
+                format!(
+                    "out must be a 1-D float32 numpy array, got {}",
+                    describe(out)
+                ),
+            )
         })?;
-        let mut rw = arr
-            .try_readwrite()
-            .map_err(|e| invalid_argument(py, format!("out must be writable and not borrowed: {e}")))?;
+        let mut rw = arr.try_readwrite().map_err(|e| {
+            invalid_argument(py, format!("out must be writable and not borrowed: {e}"))
+        })?;
         let slice = rw
             .as_slice_mut()
             .map_err(|_| invalid_argument(py, "out must be contiguous"))?;
@@ -174,7 +233,11 @@ impl AudioRing {
 
     /// Read exactly `n` samples, or return None (counting an underrun) and
     /// consume nothing when fewer are available.
-    fn read_exact<'py>(&self, py: Python<'py>, n: i128) -> PyResult<Option<Bound<'py, PyArray1<f32>>>> {
+    fn read_exact<'py>(
+        &self,
+        py: Python<'py>,
+        n: i128,
+    ) -> PyResult<Option<Bound<'py, PyArray1<f32>>>> {
         let n = non_negative(py, "n", n)?;
         let cap = self.inner.capacity();
         if n > cap {

@@ -69,8 +69,9 @@ impl Spectrum {
         // HTK mel filterbank, 0 Hz .. Nyquist, triangles with peak 1 on the
         // (continuous) mel-spaced centre frequencies.
         let m_hi = hz_to_mel(sample_rate as f64 / 2.0);
-        let edges: Vec<f64> =
-            (0..n_mels + 2).map(|i| mel_to_hz(m_hi * i as f64 / (n_mels + 1) as f64)).collect();
+        let edges: Vec<f64> = (0..n_mels + 2)
+            .map(|i| mel_to_hz(m_hi * i as f64 / (n_mels + 1) as f64))
+            .collect();
         let mel = (0..n_mels)
             .map(|b| {
                 let (lo, c, hi) = (edges[b], edges[b + 1], edges[b + 2]);
@@ -84,9 +85,15 @@ impl Spectrum {
                 match w.first() {
                     Some(&(start, _)) => {
                         // Bins with positive weight are contiguous for a triangle.
-                        MelFilter { start, weights: w.iter().map(|&(_, v)| v).collect() }
+                        MelFilter {
+                            start,
+                            weights: w.iter().map(|&(_, v)| v).collect(),
+                        }
                     }
-                    None => MelFilter { start: 0, weights: Vec::new() },
+                    None => MelFilter {
+                        start: 0,
+                        weights: Vec::new(),
+                    },
                 }
             })
             .collect();

@@ -149,7 +149,11 @@ impl Yin {
             let c = self.corr[tau] as f64 * scale;
             let d = (e0 + energy(tau, &self.prefix) - 2.0 * c).max(0.0);
             running += d;
-            self.cmnd[tau] = if running > 0.0 { (d * tau as f64 / running) as f32 } else { 1.0 };
+            self.cmnd[tau] = if running > 0.0 {
+                (d * tau as f64 / running) as f32
+            } else {
+                1.0
+            };
         }
         let c = &self.cmnd;
         // First dip under the threshold, then down to its local minimum; if
@@ -180,15 +184,27 @@ impl Yin {
         let voicing = (nccf as f32).clamp(0.0, 1.0);
         let voiced = voicing >= self.voiced_above;
         if !voiced {
-            return Pitch { f0_hz: 0.0, voicing, voiced };
+            return Pitch {
+                f0_hz: 0.0,
+                voicing,
+                voiced,
+            };
         }
         // Parabolic interpolation of the CMND around the chosen lag.
         let (l, m, r) = (c[tau - 1], c[tau], c[tau + 1]);
         let denom = l - 2.0 * m + r;
-        let shift = if denom > 0.0 { (0.5 * (l - r) / denom).clamp(-0.5, 0.5) } else { 0.0 };
+        let shift = if denom > 0.0 {
+            (0.5 * (l - r) / denom).clamp(-0.5, 0.5)
+        } else {
+            0.0
+        };
         let period = tau as f32 + shift;
         // Interpolation may step just past the lag range: keep f0 in range.
         let f0_hz = (self.sample_rate / period).clamp(self.f_min, self.f_max);
-        Pitch { f0_hz, voicing, voiced }
+        Pitch {
+            f0_hz,
+            voicing,
+            voiced,
+        }
     }
 }
