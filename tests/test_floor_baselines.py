@@ -372,6 +372,23 @@ def test_bench_passes_persona_reference_aligned(tmp_path: Path) -> None:
     assert bench.persona_path(str(tmp_path / "b.wav")) is None
 
 
+def test_load_frames_names_the_file_it_refuses(tmp_path: Path) -> None:
+    from cadence.errors import UnsupportedRateError
+
+    sf.write(tmp_path / "odd.wav", np.zeros(5000, np.float32), 11000, subtype="PCM_16")
+    with pytest.raises(UnsupportedRateError, match=r"odd\.wav: .*11000"):
+        bench.load_frames(str(tmp_path / "odd.wav"))
+    nan = np.zeros(3200, np.float32)
+    nan[100] = np.nan
+    sf.write(tmp_path / "nan.wav", nan, RATE, subtype="FLOAT")
+    with pytest.raises(InvalidAudioError, match=r"nan\.wav"):
+        bench.load_frames(str(tmp_path / "nan.wav"))
+    # a rate a recording made elsewhere may have, resampled like the others
+    sf.write(tmp_path / "r32.wav", np.zeros(32000, np.float32), 32000, subtype="PCM_16")
+    got = bench.load_frames(str(tmp_path / "r32.wav"))
+    assert got.shape[1] == 160 and got.shape[0] in (100, 101)  # 1 s, plus the resampler's flushed tail
+
+
 @needs_espeak
 def test_vad_frame_probs_chunk_invariant(frames0: np.ndarray) -> None:
     from cadence.floor.vad import SileroVad

@@ -78,10 +78,13 @@ def load_frames(path: str) -> np.ndarray:
     except ImportError:  # extension not built: use the scipy path below
         framer_cls = None
     if framer_cls is not None:
-        framer = framer_cls(int(rate), channels)
         data = pcm if channels == 2 else pcm[:, 0]
         step = _FRAMER_CHUNK // channels  # rows per push, under the Framer's chunk limit
-        parts = [framer.push(np.ascontiguousarray(data[i : i + step])) for i in range(0, data.shape[0], step)]
+        try:
+            framer = framer_cls(int(rate), channels)
+            parts = [framer.push(np.ascontiguousarray(data[i : i + step])) for i in range(0, data.shape[0], step)]
+        except InvalidAudioError as e:  # name the file: a corpus has many
+            raise type(e)(f"{path}: {e}") from e
         parts.append(framer.flush())
         return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
     # fallback while the extension has no Framer: scipy polyphase resampling
