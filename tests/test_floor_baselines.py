@@ -372,6 +372,70 @@ def test_bench_passes_persona_reference_aligned(tmp_path: Path) -> None:
     assert bench.persona_path(str(tmp_path / "b.wav")) is None
 
 
+@needs_espeak
+def test_score_cli_reproduces_the_bench_from_its_json(corpus: Path, tmp_path: Path) -> None:
+    from cadence.floor import score
+
+    out = tmp_path / "r.json"
+    assert bench.main(["--corpus", str(corpus), "--policies", "silence-200,silence-800", "--jobs", "1",
+                       "--json", str(out)]) == 0
+    ran = json.loads(out.read_text())
+    scored_md, scored_json = tmp_path / "s.md", tmp_path / "s.json"
+    assert score.main(["--corpus", str(corpus), "--decisions", str(out), "--json", str(scored_json),
+                       "--markdown", str(scored_md)]) == 0
+    scored = json.loads(scored_json.read_text())
+    for pol in ("silence-200", "silence-800"):
+        skip = ("rtf", "compute_s", "files_audio_s")  # audio_s: exact duration vs whole frames
+        want = {k: v for k, v in ran["summary"][pol].items() if k not in skip}
+        got = {k: v for k, v in scored["summary"][pol].items() if k not in skip}
+        assert got == want and scored["summary"][pol]["rtf"] is None
+        assert scored["summary"][pol]["files_audio_s"] == pytest.approx(ran["summary"][pol]["files_audio_s"], abs=0.05)
+    assert "| silence-800 |" in scored_md.read_text()
+    # another system's decisions: only audio and commits, policy defaults to "external"
+    doc = {"files": [{"audio": "f0.wav", "commits": []}, {"audio": "f1.wav", "commits": [0.5]}]}
+    rep = score.score_decisions(str(corpus), doc)
+    assert rep["summary"]["external"]["recall"] == 0.0 and rep["summary"]["external"]["commits"] == 1
+
+
+@pytest.mark.parametrize(
+    ("doc", "match"),
+    [
+        ([], "files"),
+        ({"files": []}, "empty"),
+        ({"files": [{"commits": []}]}, "audio"),
+        ({"files": [{"audio": "f0.wav"}]}, "commits"),
+        ({"files": [{"audio": "f0.wav", "commits": "3.0"}]}, "list"),
+        ({"files": [{"audio": "f0.wav", "commits": [float("nan")]}]}, "finite"),
+        ({"files": [{"audio": "f0.wav", "commits": [-1.0]}]}, "finite"),
+        ({"files": [{"audio": "f0.wav", "commits": [True]}]}, "finite"),
+        ({"files": [{"audio": "f0.wav", "commits": []}, {"audio": "f0.wav", "commits": []}]}, "second"),
+        ({"files": [{"audio": "f0.wav", "commits": [], "policy": ""}]}, "policy"),
+    ],
+)
+def test_score_refuses_malformed_decisions(doc: object, match: str) -> None:
+    from cadence.floor.score import parse_decisions
+
+    with pytest.raises(InvalidArgumentError, match=match):
+        parse_decisions(doc)
+
+
+def test_score_needs_every_manifest_file_and_only_those(tmp_path: Path) -> None:
+    from cadence.floor import score
+
+    for name in ("a.wav", "b.wav"):
+        sf.write(tmp_path / name, np.zeros(RATE, np.float32), RATE, subtype="PCM_16")
+    (tmp_path / "manifest.jsonl").write_text(
+        "\n".join(json.dumps({"audio": n, "events": [{"type": "shift", "t": 0.5}]}) for n in ("a.wav", "b.wav")))
+    with pytest.raises(InvalidArgumentError, match="no entry for 1 files"):
+        score.score_decisions(str(tmp_path), {"files": [{"audio": "a.wav", "commits": [0.6]}]})
+    with pytest.raises(InvalidArgumentError, match="not in the manifest"):
+        score.score_decisions(str(tmp_path), {"files": [{"audio": n, "commits": []} for n in ("a.wav", "b.wav", "c.wav")]})
+    rep = score.score_decisions(str(tmp_path), {"files": [{"audio": n, "commits": [0.6]} for n in ("a.wav", "b.wav")]})
+    assert rep["summary"]["external"]["precision"] == 1.0 and rep["config"]["audio_s"] == pytest.approx(2.0)
+    (tmp_path / "d.json").write_text("{not json")
+    assert score.main(["--corpus", str(tmp_path), "--decisions", str(tmp_path / "d.json")]) == 2
+
+
 def test_load_frames_names_the_file_it_refuses(tmp_path: Path) -> None:
     from cadence.errors import UnsupportedRateError
 

@@ -527,8 +527,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         "# Floor benchmark",
         "",
         f"Corpus `{cfg['corpus']}`: {cfg['n_files']} files, {cfg['audio_s'] / 60:.1f} min of audio, {turns} turns "
-        f"(shifts). Chunking seed {cfg['seed']}. Machine: {cpu}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, numpy {np.__version__}.",
+        f"(shifts). " + (f"Chunking seed {cfg['seed']}. Machine: {cpu}, {os.cpu_count()} cores, "
+                          f"Python {platform.python_version()}, numpy {np.__version__}."
+                          if cfg.get("seed") is not None else "Decisions scored from a file (`cadence score floor`)."),
         "",
         "Latency = first correct commit − true turn end (window [−100 ms, +2 s]); precision = correct / all "
         "commits; interruptions = commits inside a hold or inside the user's turn before t − 100 ms; "
