@@ -436,6 +436,18 @@ def test_score_needs_every_manifest_file_and_only_those(tmp_path: Path) -> None:
     assert score.main(["--corpus", str(tmp_path), "--decisions", str(tmp_path / "d.json")]) == 2
 
 
+def test_score_orders_same_time_decisions_like_the_policy(tmp_path: Path) -> None:
+    from cadence.floor import score
+
+    sf.write(tmp_path / "a.wav", np.zeros(3 * RATE, np.float32), RATE, subtype="PCM_16")
+    (tmp_path / "manifest.jsonl").write_text(json.dumps({"audio": "a.wav", "events": [{"type": "shift", "t": 2.4}]}))
+    # in one frame the policy retracts the old draft, then speculates anew: the new one is live
+    doc = {"files": [{"audio": "a.wav", "commits": [2.5], "speculates": [1.0, 2.0], "retracts": [2.0]}]}
+    s = score.score_decisions(str(tmp_path), doc)["summary"]["external"]
+    assert s["retract_share"] == 0.5 and s["draft_ready_share"] == 1.0
+    assert s["draft_lead_median_ms"] == pytest.approx(500.0)
+
+
 def test_load_frames_names_the_file_it_refuses(tmp_path: Path) -> None:
     from cadence.errors import UnsupportedRateError
 

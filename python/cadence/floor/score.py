@@ -5,7 +5,8 @@
 ``D.json`` has the shape of ``cadence bench floor --json``: ``{"files": [{"audio":
 "...", "policy": "...", "commits": [t, ...], "speculates": [...], "retracts":
 [...], "backchannels": [...], "bargeins": [...], "pauses": [...], "resumes":
-[...]}]}``, times in seconds from the file's start. Only ``audio`` and
+[...]}]}``, times in seconds from the file's start (decisions at the same time
+are taken in the order of :data:`KINDS`, CadencePolicy's order within a frame). Only ``audio`` and
 ``commits`` are required; ``policy`` defaults to ``external``. Any system (another
 engine, a recorded session, a human annotator) can be scored with exactly the
 benchmark's rules (``cadence.floor.scoring``) and tables, beside Cadence's own
@@ -28,9 +29,11 @@ from cadence.floor.bench import load_manifest, render_markdown
 from cadence.floor.protocol import Decision
 from cadence.floor.scoring import FileScore, score_file, summarize
 
-# decision kind per JSON key (the keys `cadence bench floor --json` writes)
-KINDS = {"commits": "commit", "speculates": "speculate", "retracts": "retract", "backchannels": "backchannel",
-         "bargeins": "bargein", "pauses": "pause", "resumes": "resume"}
+# decision kind per JSON key (the keys `cadence bench floor --json` writes), in the order
+# CadencePolicy emits them within one frame: decisions at the same time are scored in
+# this order (a retract before a new speculation, both before the commit)
+KINDS = {"retracts": "retract", "speculates": "speculate", "commits": "commit", "backchannels": "backchannel",
+         "pauses": "pause", "bargeins": "bargein", "resumes": "resume"}
 
 
 def _times(row: dict[str, Any], key: str, where: str) -> list[float]:
