@@ -196,6 +196,34 @@ def test_recorded_persona_speech_preempts_a_shift_window() -> None:
     assert plain["preempted_shifts"] == 0 and plain["recall_open"] == plain["recall"] == 0.5
 
 
+@pytest.mark.parametrize(
+    ("persona", "end", "preempted"),
+    [
+        (((10.0, 12.0),), 10.0, True),  # starts at the turn end: the window closes at t
+        (((12.0, 13.0),), 12.0, False),  # starts at t + 2.0: the window is whole
+        (((11.999, 13.0),), 11.999, True),
+        (((9.0, 10.5),), 9.9, True),  # already talking at t - 0.1: nothing can answer
+        (((9.0, 9.85),), 12.0, False),  # stopped before t - 0.1
+        (((13.0, 14.0), (10.4, 11.0)), 10.4, True),  # the earliest start counts
+    ],
+)
+def test_preemption_boundaries(persona: tuple, end: float, preempted: bool) -> None:
+    labels = FileLabels(shifts=(10.0,), persona=persona)
+    assert labels.window_end(0) == pytest.approx(end) and labels.preempted(0) is preempted
+
+
+def test_preemption_at_exactly_two_seconds_despite_float_sums() -> None:
+    labels = FileLabels(shifts=(0.28,), persona=((2.28, 3.0),))  # 0.28 + 2.0 > 2.28 in floats
+    assert not labels.preempted(0)
+    assert summarize(score_file(commits(2.28), labels))["recall_open"] == 1.0
+
+
+def test_hold_buckets_take_round_lengths_at_their_lower_edge() -> None:
+    labels = FileLabels(shifts=(5.0,), holds=((0.07, 0.57), (1.1, 2.1)))  # 0.4999…, 1.0000…
+    got = summarize(score_file([], labels))["holds_by_length"]
+    assert [b["holds"] for b in got] == [0, 1, 1, 0]
+
+
 def test_interruption_breakdown_by_place_and_hold_length() -> None:
     # holds of 0.3, 0.7, 1.2 and 2.0 s; two commits in the 2 s hold count it once
     holds = ((1.0, 1.3), (2.0, 2.7), (4.0, 5.2), (6.0, 8.0))

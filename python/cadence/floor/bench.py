@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
-from cadence.floor.protocol import FRAME_SAMPLES, RATE, Decision, FloorPolicy
+from cadence.floor.protocol import FRAME_SAMPLES, RATE, Decision, FloorPolicy, decision_lists
 from cadence.floor.scoring import (
     BACKCHANNEL_TAIL_S,
     BARGEIN_TARGET_S,
@@ -344,19 +344,7 @@ def run_bench(
             decs, secs = results[spec.label]
             totals[spec.label] += score_file(decs, f.labels)
             compute[spec.label] += secs
-            rows.append(
-                {
-                    "audio": f.audio,
-                    "policy": spec.label,
-                    "commits": [d.t for d in decs if d.kind == "commit"],
-                    "speculates": [d.t for d in decs if d.kind == "speculate"],
-                    "retracts": [d.t for d in decs if d.kind == "retract"],
-                    "backchannels": [d.t for d in decs if d.kind == "backchannel"],
-                    "bargeins": [d.t for d in decs if d.kind == "bargein"],
-                    "pauses": [d.t for d in decs if d.kind == "pause"],
-                    "resumes": [d.t for d in decs if d.kind == "resume"],
-                }
-            )
+            rows.append({"audio": f.audio, "policy": spec.label, **decision_lists(decs)})
     summary = {s.label: summarize(totals[s.label], compute[s.label], audio_s) for s in specs}
     return {
         "files": rows,
@@ -408,7 +396,7 @@ _STOP_COLS = (
     ("pause share", "backchannel_pause_share"),
 )
 _SHARES = frozenset(
-    {"precision", "recall", "recall_open", "speculate_per_turn", "retract_share", "draft_ready_share", "bargein_recall",
+    {"precision", "recall", "recall_open", "hold_interrupted_share", "speculate_per_turn", "retract_share", "draft_ready_share", "bargein_recall",
      "bargein_within_150ms_share", "backchannel_trigger_share", "false_bargeins_per_persona_min",
      "stop_within_150ms_share", "false_pauses_per_persona_min", "backchannel_pause_share"}
 )
@@ -494,7 +482,7 @@ def interruption_section(summary: dict[str, dict[str, Any]], labels: Sequence[st
     for label in labels:
         s = summary[label]
         cells = [label, str(s["interruptions_in_speech"]), str(s["holds_interrupted"]),
-                 _fmt("precision", s["hold_interrupted_share"])]
+                 _fmt("hold_interrupted_share", s["hold_interrupted_share"])]
         cells += ["–" if b["share"] is None else f"{b['interrupted']} ({b['share']:.2f})" for b in s["holds_by_length"]]
         cells.append(_fmt("interruption_delay_median_ms", s["interruption_delay_median_ms"]))
         lines.append("| " + " | ".join(cells) + " |")
@@ -533,9 +521,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "Latency = first correct commit − true turn end (window [−100 ms, +2 s]); precision = correct / all "
         "commits; interruptions = commits inside a hold or inside the user's turn before t − 100 ms; "
-        "spurious = other wrong commits; RTF = compute / audio time. "
-        f"Recall, open = recall over the {s0_open} shifts whose window the recorded persona did not "
-        "pre-empt (in duplex files the persona's reply starts on its own; the window ends there).",
+        "spurious = other wrong commits; RTF = compute / audio time." + (
+            f" Recall, open = recall over the {s0_open} shifts whose window the recorded persona did not "
+            "pre-empt (in duplex files the persona's reply starts on its own; the window ends there)."
+            if s0_open < turns else " Recall, open = recall (no recorded persona speech pre-empts a shift)."),
         "",
         markdown_table(summary, [lb for lb in labels if not lb.startswith("cadence@")]
                        + [lb for lb in labels if lb.startswith("cadence@")]),

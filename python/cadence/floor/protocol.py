@@ -21,6 +21,8 @@ __all__ = [
     "FRAME_SECONDS",
     "DecisionKind",
     "DECISION_KINDS",
+    "DECISION_KEYS",
+    "decision_lists",
     "Decision",
     "FloorPolicy",
     "frame_end_time",
@@ -34,6 +36,16 @@ DecisionKind = Literal["commit", "speculate", "retract", "backchannel", "bargein
 DECISION_KINDS: tuple[str, ...] = ("commit", "speculate", "retract", "backchannel", "bargein", "pause", "resume")
 
 
+# The per-kind time lists of a decisions JSON (``cadence bench floor --json``, read by
+# ``cadence score floor``), in the order CadencePolicy emits kinds within one frame, so
+# decisions at the same time are rebuilt in that order (a retract before a new
+# speculation, both before the commit).
+DECISION_KEYS: dict[str, DecisionKind] = {
+    "retracts": "retract", "speculates": "speculate", "commits": "commit", "backchannels": "backchannel",
+    "pauses": "pause", "bargeins": "bargein", "resumes": "resume",
+}
+
+
 class Decision(NamedTuple):
     kind: DecisionKind
     t: float  # seconds from file start: END time of the 10 ms frame whose processing produced it
@@ -45,6 +57,11 @@ class FloorPolicy(Protocol):
     def reset(self) -> None: ...  # new file/conversation
 
     def process(self, frames: np.ndarray) -> list[Decision]: ...  # (n, 160) float32, 16 kHz, stream order; sees only the past
+
+
+def decision_lists(decisions: list[Decision]) -> dict[str, list[float]]:
+    """Decisions → ``{"commits": [t, ...], ...}``, one sorted list per :data:`DECISION_KEYS` key."""
+    return {key: sorted(d.t for d in decisions if d.kind == kind) for key, kind in DECISION_KEYS.items()}
 
 
 def frame_end_time(index: int) -> float:

@@ -6,7 +6,8 @@
 "...", "policy": "...", "commits": [t, ...], "speculates": [...], "retracts":
 [...], "backchannels": [...], "bargeins": [...], "pauses": [...], "resumes":
 [...]}]}``, times in seconds from the file's start (decisions at the same time
-are taken in the order of :data:`KINDS`, CadencePolicy's order within a frame). Only ``audio`` and
+are taken in the order of ``DECISION_KEYS``, CadencePolicy's order within a frame;
+other keys and times after the audio ends are refused). Only ``audio`` and
 ``commits`` are required; ``policy`` defaults to ``external``. Any system (another
 engine, a recorded session, a human annotator) can be scored with exactly the
 benchmark's rules (``cadence.floor.scoring``) and tables, beside Cadence's own
@@ -24,16 +25,14 @@ import os
 import sys
 from typing import Any
 
-from cadence.errors import CadenceError, InvalidArgumentError
+from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
 from cadence.floor.bench import load_manifest, render_markdown
-from cadence.floor.protocol import Decision
+from cadence.floor.protocol import DECISION_KEYS, Decision, decision_lists
 from cadence.floor.scoring import FileScore, score_file, summarize
 
-# decision kind per JSON key (the keys `cadence bench floor --json` writes), in the order
-# CadencePolicy emits them within one frame: decisions at the same time are scored in
-# this order (a retract before a new speculation, both before the commit)
-KINDS = {"retracts": "retract", "speculates": "speculate", "commits": "commit", "backchannels": "backchannel",
-         "pauses": "pause", "bargeins": "bargein", "resumes": "resume"}
+# a decision may follow the end of the audio by the resampler's flushed tail and one frame
+END_SLACK_S = 0.1
+_ROW_KEYS = frozenset({"audio", "policy", *DECISION_KEYS})
 
 
 def _times(row: dict[str, Any], key: str, where: str) -> list[float]:
@@ -42,7 +41,12 @@ def _times(row: dict[str, Any], key: str, where: str) -> list[float]:
         raise InvalidArgumentError(f"{where}: {key!r} must be a list of times, got {type(value).__name__}")
     out = []
     for t in value:
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
+        ok = isinstance(t, (int, float)) and not isinstance(t, bool)
+        try:
+            ok = ok and math.isfinite(t) and t >= 0
+        except OverflowError:  # a JSON integer too large for a float
+            ok = False
+        if not ok:
             raise InvalidArgumentError(f"{where}: {key!r} holds {t!r}; times are finite seconds >= 0")
         out.append(float(t))
     return out
@@ -59,13 +63,16 @@ def parse_decisions(doc: Any) -> dict[str, dict[str, list[Decision]]]:
             raise InvalidArgumentError(f"{where}: needs an 'audio' path")
         if "commits" not in row:
             raise InvalidArgumentError(f"{where}: needs 'commits' (an empty list if none)")
+        extra = sorted(set(row) - _ROW_KEYS)
+        if extra:
+            raise InvalidArgumentError(f"{where}: unknown keys {extra}; known: {sorted(_ROW_KEYS)}")
         policy = row.get("policy", "external")
         if not isinstance(policy, str) or not policy:
             raise InvalidArgumentError(f"{where}: 'policy' must be a non-empty string")
         per = out.setdefault(policy, {})
         if row["audio"] in per:
             raise InvalidArgumentError(f"{where}: a second entry for {row['audio']!r} under policy {policy!r}")
-        per[row["audio"]] = [Decision(kind, t) for key, kind in KINDS.items() for t in _times(row, key, where)]
+        per[row["audio"]] = [Decision(kind, t) for key, kind in DECISION_KEYS.items() for t in _times(row, key, where)]
     if not out:
         raise InvalidArgumentError("decisions: the files list is empty")
     return out
@@ -78,7 +85,13 @@ def score_decisions(corpus: str, doc: Any) -> dict[str, Any]:
     files = load_manifest(corpus)
     decisions = parse_decisions(doc)
     names = {f.audio for f in files}
-    audio_s = sum(sf.info(f.path).duration for f in files)
+    durations = {}
+    for f in files:
+        try:
+            durations[f.audio] = float(sf.info(f.path).duration)
+        except RuntimeError as e:  # soundfile's error for unreadable files
+            raise InvalidAudioError(f"{f.path}: {e}") from e
+    audio_s = sum(durations.values())
     summary: dict[str, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
     for policy, per in decisions.items():
@@ -92,13 +105,15 @@ def score_decisions(corpus: str, doc: Any) -> dict[str, Any]:
                                        f"e.g. {missing[0]!r}")
         total = FileScore()
         for f in files:
+            late = [d for d in per[f.audio] if d.t > durations[f.audio] + END_SLACK_S]
+            if late:
+                raise InvalidArgumentError(
+                    f"policy {policy!r}, {f.audio!r}: a {late[0].kind} at {late[0].t:g} s, after the "
+                    f"{durations[f.audio]:.2f} s audio ends (times are seconds, not milliseconds)")
             total += score_file(per[f.audio], f.labels)
-            row: dict[str, Any] = {"audio": f.audio, "policy": policy}
-            for key, kind in KINDS.items():
-                row[key] = sorted(d.t for d in per[f.audio] if d.kind == kind)
-            rows.append(row)
+            rows.append({"audio": f.audio, "policy": policy, **decision_lists(per[f.audio])})
         summary[policy] = summarize(total, 0.0, audio_s)
-        summary[policy]["rtf"] = None  # compute time unknown
+        summary[policy]["rtf"] = summary[policy]["compute_s"] = None  # compute time unknown
     return {"files": rows, "summary": summary,
             "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s,
                        "seed": None}}
@@ -113,9 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         try:
-            with open(args.decisions) as f:
+            with open(args.decisions, encoding="utf-8") as f:
                 doc = json.load(f)
-        except json.JSONDecodeError as e:
+        except ValueError as e:  # not JSON, not UTF-8
             raise InvalidArgumentError(f"{args.decisions}: not JSON: {e}") from e
         report = score_decisions(args.corpus, doc)
         md = render_markdown(report)

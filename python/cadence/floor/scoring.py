@@ -18,9 +18,10 @@ Definitions (per file; totals pool files):
 * precision = correct / commits; recall = answered shifts / shifts;
   interruptions per 100 turns (turns = shifts).
 * A shift is **pre-empted** when recorded persona speech (``meta.persona``,
-  duplex files) starts in ``[t, t + 2.0]``: the corpus's persona took the floor
-  on its own, so the shift's window ends where that speech starts (a commit
-  while the persona already talks answers nothing). **recall_open** = answered
+  duplex files) starts in ``[t, t + 2.0)`` or is already under way at
+  ``t - 0.1``: the corpus's persona took the floor on its own, so the shift's
+  window ends where that speech starts (at ``t - 0.1`` if it already talks):
+  a commit while the persona talks answers nothing. **recall_open** = answered
   / shifts over the shifts that are not pre-empted, whose whole window was
   the policy's to use; ``recall`` keeps every shift.
 * Speculation: speculates per commit, and the share of speculates followed
@@ -142,14 +143,17 @@ class FileLabels:
         return total
 
     def window_end(self, k: int) -> float:
-        """End of shift ``k``'s answer window: ``t + LATE_S``, or the start of
-        recorded persona speech inside it (the shift is then pre-empted)."""
+        """End of shift ``k``'s answer window: ``t + LATE_S``, or where recorded persona
+        speech takes the floor first: an interval starting in ``[t, t + LATE_S)`` ends
+        the window at its start, one already under way at ``t - EARLY_S`` at that time
+        (the shift is then pre-empted)."""
         t = self.shifts[k]
-        starts = [s for s, _ in self.persona if t - _TOL <= s <= t + LATE_S + _TOL]
-        return min(starts) if starts else t + LATE_S
+        late = t + LATE_S
+        cut = [max(s, t - EARLY_S) for s, e in self.persona if s < late - _TOL and e > t - EARLY_S + _TOL]
+        return min([late, *cut])
 
     def preempted(self, k: int) -> bool:
-        return self.window_end(k) < self.shifts[k] + LATE_S
+        return self.window_end(k) < self.shifts[k] + LATE_S - _TOL
 
     def turn_start(self, k: int) -> float:
         if self.turn_starts is not None:
@@ -307,7 +311,7 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
     answered = [False] * len(shifts)
     sc = FileScore(commits=len(commits), shifts=len(shifts))
     ends = [labels.window_end(k) for k in range(len(shifts))]
-    is_open = [not labels.preempted(k) for k in range(len(shifts))]
+    is_open = [e >= t + LATE_S - _TOL for e, t in zip(ends, shifts)]
     sc.hold_lengths = [e - s for s, e in labels.holds]
     for s, e in labels.holds:
         first = next((c for c in commits if s <= c <= e), None)
@@ -426,8 +430,8 @@ def hold_breakdown(score: FileScore) -> list[dict[str, Any]]:
     edges = list(HOLD_BUCKETS_S) + [math.inf]
     out = []
     for lo, hi in zip(edges[:-1], edges[1:]):
-        n = sum(lo <= d < hi for d in score.hold_lengths)
-        k = sum(lo <= d < hi for d in score.interrupted_hold_lengths)
+        n = sum(lo - _TOL <= d < hi - _TOL for d in score.hold_lengths)  # a 0.5 s hold is 0.4999… in floats
+        k = sum(lo - _TOL <= d < hi - _TOL for d in score.interrupted_hold_lengths)
         out.append({"min_s": lo, "max_s": None if hi == math.inf else hi, "holds": n, "interrupted": k,
                     "share": _ratio(k, n)})
     return out

@@ -13,7 +13,7 @@ use crate::resample::Resampler;
 use crate::samples::{bad_sample_error, first_bad_sample};
 use crate::{FRAME_SAMPLES, INTERNAL_RATE};
 
-/// Default maximum chunk length, in samples per channel (10 s at 48 kHz).
+/// Default maximum chunk length, in samples per channel (10 s at 48 kHz, 5 s at 96 kHz).
 pub const DEFAULT_MAX_CHUNK_SAMPLES: usize = 480_000;
 const I16_SCALE: f32 = 1.0 / 32768.0;
 
