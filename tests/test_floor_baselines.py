@@ -447,6 +447,29 @@ def test_score_needs_every_manifest_file_and_only_those(tmp_path: Path) -> None:
     assert score.main(["--corpus", str(tmp_path), "--decisions", str(tmp_path / "d.json")]) == 2
 
 
+def test_score_breaks_down_by_a_meta_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cadence.floor import score
+
+    entries = [("a.wav", {"noise": "pink"}), ("b.wav", {"noise": "pink"}), ("c.wav", None)]
+    for name, _ in entries:
+        sf.write(tmp_path / name, np.zeros(RATE, np.float32), RATE, subtype="PCM_16")
+    (tmp_path / "manifest.jsonl").write_text("\n".join(
+        json.dumps({"audio": n, "events": [{"type": "shift", "t": 0.5}], **({"meta": m} if m else {})})
+        for n, m in entries))
+    doc = {"files": [{"audio": "a.wav", "commits": [0.6]}, {"audio": "b.wav", "commits": []},
+                     {"audio": "c.wav", "commits": [0.2]}]}
+    rep = score.score_decisions(str(tmp_path), doc, by="noise")
+    groups = rep["by"]["groups"]
+    assert set(groups) == {"pink", "(none)"}
+    assert groups["pink"]["external"]["turns"] == 2 and groups["pink"]["external"]["recall"] == 0.5
+    assert groups["(none)"]["external"]["interruptions"] == 1  # 0.2: before t - 0.1, in the turn
+    assert rep["summary"]["external"]["turns"] == 3  # the totals are unchanged
+    (tmp_path / "d.json").write_text(json.dumps(doc))
+    assert score.main(["--corpus", str(tmp_path), "--decisions", str(tmp_path / "d.json"), "--by", "noise"]) == 0
+    out = capsys.readouterr().out
+    assert "## By meta.noise" in out and "| pink | external | 2 |" in out
+
+
 def test_score_orders_same_time_decisions_like_the_policy(tmp_path: Path) -> None:
     from cadence.floor import score
 

@@ -1,6 +1,6 @@
 """``cadence score floor``: score turn-taking decisions made elsewhere.
 
-    cadence score floor --corpus DIR/test --decisions D.json [--json OUT] [--markdown OUT]
+    cadence score floor --corpus DIR/test --decisions D.json [--by KEY] [--json OUT] [--markdown OUT]
 
 ``D.json`` has the shape of ``cadence bench floor --json``: ``{"files": [{"audio":
 "...", "policy": "...", "commits": [t, ...], "speculates": [...], "retracts":
@@ -13,7 +13,9 @@ engine, a recorded session, a human annotator) can be scored with exactly the
 benchmark's rules (``cadence.floor.scoring``) and tables, beside Cadence's own
 rows when the file also holds them. Every file of the manifest needs an entry
 per policy: a missing one is an error, not a file without decisions. RTF is not
-known for decisions made elsewhere and is left empty.
+known for decisions made elsewhere and is left empty. ``--by KEY`` adds a table per
+value of a manifest ``meta`` key (e.g. ``noise``, ``snr``, ``voice``, ``duplex``):
+where a policy fails, not only how often.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import sys
 from typing import Any
 
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
-from cadence.floor.bench import load_manifest, render_markdown
+from cadence.floor.bench import _fmt, load_manifest, render_markdown
 from cadence.floor.protocol import DECISION_KEYS, Decision, decision_lists
 from cadence.floor.scoring import FileScore, score_file, summarize
 
@@ -78,11 +80,29 @@ def parse_decisions(doc: Any) -> dict[str, dict[str, list[Decision]]]:
     return out
 
 
-def score_decisions(corpus: str, doc: Any) -> dict[str, Any]:
-    """Score ``doc`` (bench JSON shape) on the split ``corpus``; a report like ``run_bench``'s."""
+def meta_groups(corpus: str, key: str) -> dict[str, str]:
+    """audio → the group of its manifest entry's ``meta[key]`` (text; "(none)" when absent)."""
+    out = {}
+    with open(os.path.join(corpus, "manifest.jsonl")) as f:
+        for line in f:
+            if line.strip():
+                entry = json.loads(line)  # load_manifest has checked every line
+                meta = entry.get("meta")
+                value = meta.get(key) if isinstance(meta, dict) else None
+                out[entry["audio"]] = "(none)" if value is None else (
+                    value if isinstance(value, str) else json.dumps(value))
+    return out
+
+
+def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, Any]:
+    """Score ``doc`` (bench JSON shape) on the split ``corpus``; a report like ``run_bench``'s.
+    With ``by`` (a ``meta`` key such as ``noise``, ``snr``, ``voice`` or ``duplex``) the
+    report also holds one summary per policy per value of that key (``report["by"]``)."""
     import soundfile as sf  # type: ignore[import-untyped]
 
     files = load_manifest(corpus)
+    groups = meta_groups(corpus, by) if by else {}
+    by_group: dict[str, dict[str, FileScore]] = {}
     decisions = parse_decisions(doc)
     names = {f.audio for f in files}
     durations = {}
@@ -110,13 +130,40 @@ def score_decisions(corpus: str, doc: Any) -> dict[str, Any]:
                 raise InvalidArgumentError(
                     f"policy {policy!r}, {f.audio!r}: a {late[0].kind} at {late[0].t:g} s, after the "
                     f"{durations[f.audio]:.2f} s audio ends (times are seconds, not milliseconds)")
-            total += score_file(per[f.audio], f.labels)
+            sc = score_file(per[f.audio], f.labels)
+            total += sc
+            if by:
+                by_group.setdefault(groups[f.audio], {}).setdefault(policy, FileScore()).__iadd__(sc)
             rows.append({"audio": f.audio, "policy": policy, **decision_lists(per[f.audio])})
         summary[policy] = summarize(total, 0.0, audio_s)
         summary[policy]["rtf"] = summary[policy]["compute_s"] = None  # compute time unknown
-    return {"files": rows, "summary": summary,
-            "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s,
-                       "seed": None}}
+    report: dict[str, Any] = {
+        "files": rows, "summary": summary,
+        "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": None}}
+    if by:
+        report["by"] = {"key": by, "groups": {g: {p: summarize(sc) for p, sc in per_pol.items()}
+                                              for g, per_pol in sorted(by_group.items())}}
+    return report
+
+
+_BY_COLS = (("turns", "turns"), ("median ms", "latency_median_ms"), ("p90 ms", "latency_p90_ms"),
+            ("precision", "precision"), ("recall", "recall"), ("recall, open", "recall_open"),
+            ("/100 turns", "interruptions_per_100_turns"))
+
+
+def by_section(report: dict[str, Any]) -> list[str]:
+    """The per-group table of a report made with ``by``."""
+    if "by" not in report:
+        return []
+    key, groups = report["by"]["key"], report["by"]["groups"]
+    lines = ["", f"## By meta.{key}", "",
+             "| " + " | ".join([key, "policy", *(c for c, _ in _BY_COLS)]) + " |",
+             "|---|---" + "|---:" * len(_BY_COLS) + "|"]
+    for group, per in groups.items():
+        for policy, s in per.items():
+            cells = [group, policy] + [_fmt(k, s[k]) for _, k in _BY_COLS]
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--decisions", required=True, help="decisions JSON (the shape of bench floor --json)")
     ap.add_argument("--json", dest="json_out", help="write the scored report here")
     ap.add_argument("--markdown", dest="md_out", help="write the tables here")
+    ap.add_argument("--by", metavar="KEY", help="also break the scores down by this meta key (noise, snr, voice, ...)")
     args = ap.parse_args(argv)
     try:
         try:
@@ -132,8 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                 doc = json.load(f)
         except ValueError as e:  # not JSON, not UTF-8
             raise InvalidArgumentError(f"{args.decisions}: not JSON: {e}") from e
-        report = score_decisions(args.corpus, doc)
-        md = render_markdown(report)
+        report = score_decisions(args.corpus, doc, args.by)
+        md = render_markdown(report) + "\n".join(by_section(report)) + ("\n" if args.by else "")
         print(md)
         if args.json_out:
             with open(args.json_out, "w") as f:
