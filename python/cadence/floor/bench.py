@@ -566,6 +566,16 @@ def fit_baselines(split: str, *, jobs: int = 1, max_files: int | None = None, ou
 
 
 # --------------------------------------------------------------------------- CLI
+def write_outputs(report: dict[str, Any], md: str, json_out: str | None, md_out: str | None) -> None:
+    """Write the report's JSON and markdown where asked (``--json`` / ``--markdown``)."""
+    if json_out:
+        with open(json_out, "w") as f:
+            json.dump(report, f)
+    if md_out:
+        with open(md_out, "w") as f:
+            f.write(md)
+
+
 def _floats(s: str) -> list[float]:
     try:
         vals = [float(v) for v in s.split(",") if v.strip()]
@@ -609,12 +619,7 @@ def main(argv: list[str] | None = None) -> int:
         md = render_markdown(report)
         print(md)
         print(f"({time.perf_counter() - t0:.1f} s wall)")
-        if args.json_out:
-            with open(args.json_out, "w") as f:
-                json.dump(report, f)
-        if args.md_out:
-            with open(args.md_out, "w") as f:
-                f.write(md)
+        write_outputs(report, md, args.json_out, args.md_out)
     except (CadenceError, FileNotFoundError) as e:
         print(f"cadence bench floor: {e}", file=sys.stderr)
         return 2

@@ -28,7 +28,7 @@ import sys
 from typing import Any
 
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
-from cadence.floor.bench import _fmt, load_manifest, render_markdown
+from cadence.floor.bench import _fmt, load_manifest, render_markdown, write_outputs
 from cadence.floor.protocol import DECISION_KEYS, Decision, decision_lists
 from cadence.floor.scoring import FileScore, score_file, summarize
 
@@ -183,12 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         report = score_decisions(args.corpus, doc, args.by)
         md = render_markdown(report) + "\n".join(by_section(report)) + ("\n" if args.by else "")
         print(md)
-        if args.json_out:
-            with open(args.json_out, "w") as f:
-                json.dump(report, f)
-        if args.md_out:
-            with open(args.md_out, "w") as f:
-                f.write(md)
+        write_outputs(report, md, args.json_out, args.md_out)
     except (CadenceError, OSError) as e:
         print(f"cadence score floor: {e}", file=sys.stderr)
         return 2
