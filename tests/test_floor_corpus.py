@@ -144,6 +144,12 @@ def test_sentence_pools_are_disjoint_and_varied() -> None:
     assert len(pools["train"]) > 500 and len(pools["test"]) > 300
     assert not pools["train"] & pools["test"]
     assert not pools["grammar"] & pools["test"]
+    # the selection pool shares no sentence with any other (short answers: the train share)
+    answers = {a[:1].upper() + a[1:] + p for a in text._SHORT_ANSWERS for p in ".!"}
+    assert len(pools["select"]) > 300
+    for other in ("train", "test", "grammar"):
+        assert not (pools["select"] & pools[other]) - answers, other
+    assert not pools["select"] & pools["test"]
     assert len(pools["grammar"]) > 1.5 * len(pools["train"])  # the grammar rarely repeats itself
     with pytest.raises(InvalidArgumentError):
         text.final_phrase(rng, "dev")

@@ -19,15 +19,15 @@ _FUNCTION = set(
 )
 
 
-def _test_pool_words() -> set[str]:
+def _test_pool_words(pool: str = "test") -> set[str]:
     words: set[str] = set()
-    for items in text._V["test"].values():
+    for items in text._V[pool].values():
         for it in items:
             words.update(w.strip(",.'!?").lower() for w in it.split())
     tables = (text._STATEMENTS, text._YN_QUESTIONS, text._WH_QUESTIONS, text._EXCLAMATIONS, text._CLAUSES,
               text._INCOMPLETE, text._COMPLETIONS, text._BARGEIN)
     for table in tables:
-        for it in table["test"]:
+        for it in table[pool]:
             words.update(w.strip(",.'!?").lower() for w in re.sub(r"\{\w+\}", "", it).split())
     return words - {""}
 
@@ -35,6 +35,25 @@ def _test_pool_words() -> set[str]:
 def test_no_content_word_of_the_test_pool() -> None:
     shared = grammar.vocabulary() & _test_pool_words()
     assert shared <= _FUNCTION, sorted(shared - _FUNCTION)
+
+
+def test_selection_pool_words_are_its_own() -> None:
+    # content words of the selection pool appear in no training pool and not in the test pool
+    mine = _test_pool_words("select")
+    for name, other in (("train", _test_pool_words("train")), ("test", _test_pool_words("test")),
+                        ("grammar", grammar.vocabulary())):
+        shared = mine & other - _FUNCTION - {"oh", "didn't", "i'm"}
+        assert not shared, (name, sorted(shared))
+
+
+def test_select_text_only_for_dev_splits(tmp_path) -> None:
+    from cadence.errors import InvalidArgumentError
+    from cadence.floor.corpus import generate
+
+    with pytest.raises(InvalidArgumentError, match="--text select"):
+        generate(str(tmp_path), n=4, seed=1, jobs=1, duplex_fraction=0.0, splits=("train", "dev"), text="select")
+    assert [s.pool for s in plan(20, 3, 0.0, text="select") if s.split == "dev"][0] == "select"
+    assert {s.pool for s in plan(20, 3, 0.0, text="select") if s.split == "test"} == {"test"}
 
 
 def test_incomplete_phrases_end_where_a_sentence_cannot() -> None:

@@ -1,7 +1,7 @@
 """``cadence corpus floor``: a labeled turn-taking corpus made with offline voices.
 
     cadence corpus floor --out DIR --n N --seed S [--jobs J] [--duplex-fraction F]
-        [--text templates|grammar] [--voices base|extended|select] [--comma-rate R] [--long-pause-share S]
+        [--text templates|grammar|select] [--voices base|extended|select] [--comma-rate R] [--long-pause-share S]
         [--diagnostic unseen-voices|unseen-sentences] [--splits test[,dev,...]]
 
 Writes DIR/{train,dev,test}/manifest.jsonl (or DIR/<diagnostic>/ with ``--diagnostic``) (one JSON object per file:
@@ -109,6 +109,9 @@ cmu_us_slt_arctic_hts (Debian festvox-kdlpc16k, festvox-us-slt-hts); test voices
 With --voices select --splits dev, dev uses espeak-ng variants that no other set uses (not
 for training: it refuses a train split), so choosing among trained models on it measures
 generalisation to unseen voices without touching the test voices.
+With --text select --splits dev, dev sentences come from a third template pool (its own
+templates and words, none shared with the train, test or grammar pools but function
+words): with --voices select it measures unseen voices and unseen phrasing at once.
 With --diagnostic unseen-voices (held-out voices, training sentences) or unseen-sentences
 (training voices, held-out sentences), all files form one split of that name.
 """
@@ -125,6 +128,9 @@ def generate(out: str, n: int, seed: int, jobs: int, duplex_fraction: float,
     specs = plan(n, seed, duplex_fraction, **knobs)
     if knobs.get("voices") == "select" and (not splits or "train" in splits):
         raise InvalidArgumentError("--voices select makes selection splits only (voices no model may "
+                                   "train on): pass --splits dev")
+    if knobs.get("text") == "select" and (not splits or "train" in splits):
+        raise InvalidArgumentError("--text select makes selection splits only (phrasing no model may "
                                    "train on): pass --splits dev")
     if splits:
         unknown = set(splits) - {s.split for s in specs}
@@ -174,7 +180,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--long-pause-share", type=float, default=0.5,
                     help="share of mid-turn pauses drawn uniformly from 0.6-2.5 s (rest log-uniform)")
     ap.add_argument("--text", choices=TEXTS, default="templates",
-                    help="train/dev sentences: the template pool or the compositional grammar")
+                    help="train/dev sentences: the template pool, the compositional grammar, or the "
+                         "selection pool (its own templates and words; dev splits only)")
     ap.add_argument("--voices", choices=VOICE_SETS, default="base",
                     help="train/dev voices: the base set, extended with two more festival voices, or "
                          "select: unused espeak-ng variants, for a selection dev split only")

@@ -1,8 +1,9 @@
 """Phrase generators for the floor corpus: what the simulated user says.
 
-Two disjoint pools, ``"train"`` and ``"test"``: each template family has its own
-templates *and* its own vocabulary per pool; the one list both pools draw from
-(short answers such as "yes.") is split by a stable hash of the text.
+Disjoint pools, ``"train"``, ``"test"`` and ``"select"`` (for selection splits):
+each template family has its own templates *and* its own vocabulary per pool; the
+one list the pools draw from (short answers such as "yes.") is split by a stable
+hash of the text (select takes the train share: short answers are not phrasing).
 Fillers ("um", "uh") and backchannels ("mm-hm") are shared by both pools: they
 are not sentences and a held-out set will contain the same ones.
 
@@ -36,14 +37,17 @@ __all__ = [
     "persona_phrase",
 ]
 
-POOLS = ("train", "test", "grammar")  # "grammar": the training pool built by grammar.py
+# "grammar": the training pool built by grammar.py; "select": a third template pool, with
+# its own templates and vocabulary, for selection dev splits only (phrasing that neither
+# a model nor the test split has seen)
+POOLS = ("train", "test", "grammar", "select")
 _TEST_SHARE = 5  # one sentence in five (by hash) may only appear in the test pool
 
 
 def in_pool(text: str, pool: str) -> bool:
     """Whether ``text`` may appear in ``pool`` (stable across runs and machines)."""
     h = zlib.crc32(text.lower().strip().encode("utf-8")) % _TEST_SHARE
-    return (h == 0) == (pool == "test")
+    return (h == 0) == (pool == "test")  # train, grammar and select share the non-test part
 
 
 def _pick(rng: np.random.Generator, items: Sequence[str]) -> str:
@@ -101,6 +105,26 @@ _V: dict[str, dict[str, list[str]]] = {
     },
 }
 
+_V["select"] = {
+    "subj": ["my nephew", "the landlady", "our coach", "my flatmate", "the chauffeur", "Beatrice", "my stepdad",
+             "the choir", "Ray and Joan", "the twins"],
+    "place": ["the florist", "the laundrette", "the velodrome", "the zoo", "the campsite", "the ferry terminal",
+              "the planetarium", "the vineyard", "the bowling alley"],
+    "time": ["at sunrise", "at dusk", "in springtime", "during the interval", "by midnight",
+             "in a fortnight"],
+    "thing": ["the parasol", "a bicycle helmet", "the blender", "the raffle prize", "a rucksack",
+              "the thermostat", "the fishing rod", "a lantern", "the microwave"],
+    "verb_past": ["hurried to", "strolled over to", "nipped round to", "rang", "cycled to"],
+    "verb_get": ["polish", "defrost", "unpack", "wrap", "sharpen", "refill"],
+    "adj": ["oddly hushed", "rather pricey", "absolutely freezing", "fairly relaxed", "dreadfully slow",
+            "unexpectedly good"],
+    "item": ["peppers", "cucumbers", "honey", "oats", "mushrooms", "crackers", "mouthwash", "candles",
+             "vinegar", "plums"],
+    "topic": ["the barbecue", "the quiz results", "the concert", "the parking permit", "the recital",
+              "the puppy"],
+    "person": ["Hannah", "Oscar", "the optician", "the caretaker", "Priya", "the locksmith", "Felix"],
+}
+
 # --- templates, one set per pool ----------------------------------------------
 # Final statements.
 _STATEMENTS = {
@@ -119,6 +143,11 @@ _STATEMENTS = {
         "{person} already took care of {thing}", "my plan is to {verb_get} {thing} first",
         "so far {topic} has been {adj}", "{subj} will meet us at {place}",
     ],
+    "select": [
+        "{subj} finally {verb_past} {place} {time}", "we ought to {verb_get} {thing} soon",
+        "{person} reckons {topic} went {adj}", "I swapped {thing} with {person}",
+        "{topic} turned out {adj}", "{subj} misplaced {thing} near {place}",
+    ],
 }
 _YN_QUESTIONS = {
     "train": [
@@ -130,6 +159,10 @@ _YN_QUESTIONS = {
     "test": [
         "is it too late to {verb_get} {thing}", "does {person} know about {topic}",
         "can we meet at {place}", "will you remind me {time}", "was {topic} really {adj}",
+    ],
+    "select": [
+        "any chance you could {verb_get} {thing}", "has {person} heard about {topic}",
+        "would {place} still be serving {time}", "shall we {verb_get} {thing} together",
     ],
 }
 _WH_QUESTIONS = {
@@ -144,11 +177,16 @@ _WH_QUESTIONS = {
         "where exactly is {place}", "what did {person} say about {thing}",
         "why would {subj} {verb_get} {thing}",
     ],
+    "select": [
+        "whose turn is it to {verb_get} {thing}", "how do I reach {place} from here",
+        "what happened with {topic}", "where on earth is {thing}",
+    ],
 }
 _EXCLAMATIONS = {
     "train": ["that's {adj}", "oh no, I forgot {thing}", "wow, {topic} was {adj}",
               "thank you so much", "I can't believe it"],
     "test": ["no way, {person} did that", "that's brilliant", "oh, I love {place}"],
+    "select": ["what a mess, {topic} was {adj}", "oh marvellous, {person} is here", "goodness, {thing} has vanished"],
 }
 _SHORT_ANSWERS = [
     "yes", "yeah", "no", "nope", "sure", "okay", "that's right", "exactly", "no, not really",
@@ -170,6 +208,10 @@ _CLAUSES = {  # complete clauses said with continuation prosody
         "I had a look at {thing}", "{person} mentioned {topic}", "we stopped at {place}",
         "so the plan was to {verb_get} {thing}",
     ],
+    "select": [
+        "{subj} popped over earlier", "I was sorting out {thing}", "{person} rang about {topic}",
+        "we ended up at {place}",
+    ],
 }
 _INCOMPLETE = {  # syntactically incomplete phrase before a pause
     "train": [
@@ -181,6 +223,10 @@ _INCOMPLETE = {  # syntactically incomplete phrase before a pause
     "test": [
         "the reason I'm asking is", "what bothers me is", "{subj} kept saying that",
         "it turns out that", "I'm looking for a", "we were about to",
+    ],
+    "select": [
+        "the funny part is", "what worries me about {topic} is", "{subj} was hoping to",
+        "I just wondered whether", "all I'm after is a", "the previous outing to",
     ],
 }
 _CONJ = ["and", "so", "but", "because", "or", "then", "and then", "and also"]
@@ -194,6 +240,10 @@ _COMPLETIONS = {  # what follows an incomplete phrase or a conjunction (final)
         "{place}, I think", "get {thing} sorted", "{person} had left already",
         "it felt {adj}", "the line was busy",
     ],
+    "select": [
+        "{place}, probably", "sort out {thing}", "{person} didn't turn up", "it seemed {adj}",
+        "the kiosk had shut",
+    ],
 }
 _FILLERS = ["um", "uh", "hmm", "er", "erm", "umm", "uhh", "mm", "well", "uh, let me think",
             "um, you know", "like"]
@@ -205,6 +255,8 @@ _BARGEIN = {
               "sorry to interrupt", "no, listen"],
     "test": ["just a moment", "sorry, one thing", "no wait", "let me stop you there",
              "um, actually"],
+    "select": ["bear with me, please", "sorry, quick question", "whoa, wait up", "no, that's wrong",
+               "can I just jump in"],
 }
 _PERSONA = [
     "sure, I can help you with that", "let me check that for you", "okay, so here is what I found",
