@@ -300,7 +300,7 @@ mod tests {
             before
         );
         assert!(matches!(
-            Framer::new(11_025, 1, 10),
+            Framer::new(11_000, 1, 10),
             Err(CadenceError::UnsupportedRate { .. })
         ));
         assert!(matches!(
