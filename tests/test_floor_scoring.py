@@ -218,6 +218,17 @@ def test_preemption_at_exactly_two_seconds_despite_float_sums() -> None:
     assert summarize(score_file(commits(2.28), labels))["recall_open"] == 1.0
 
 
+def test_overlapping_holds_in_a_manifest_are_one_hold() -> None:
+    entry = {"audio": "a.wav", "events": [
+        {"type": "hold", "start": 1.0, "end": 2.0}, {"type": "hold", "start": 2.0, "end": 2.6},
+        {"type": "hold", "start": 1.5, "end": 1.8}, {"type": "hold", "start": 4.0, "end": 4.5},
+        {"type": "shift", "t": 9.0}]}
+    labels = labels_from_manifest(entry)
+    assert labels.holds == ((1.0, 2.6), (4.0, 4.5))
+    s = summarize(score_file(commits(2.0, 9.1), labels))  # on the shared edge: one hold, one interruption
+    assert (s["holds"], s["holds_interrupted"], s["interruptions"]) == (2, 1, 1)
+
+
 def test_hold_buckets_take_round_lengths_at_their_lower_edge() -> None:
     labels = FileLabels(shifts=(5.0,), holds=((0.07, 0.57), (1.1, 2.1)))  # 0.4999…, 1.0000…
     got = summarize(score_file([], labels))["holds_by_length"]

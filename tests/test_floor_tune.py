@@ -9,7 +9,7 @@ from cadence.floor.features import FloorFeaturizer
 from cadence.floor.model import FloorModel, default_weights_path
 from cadence.floor.policy import CadencePolicy
 from cadence.floor.scoring import labels_from_manifest, score_file, summarize
-from cadence.floor.tune import parse_grid, score_settings
+from cadence.floor.tune import _TUNE_COLS, _cell, parse_grid, score_settings
 
 from floor_speech import ESPEAK, frames_of, render
 
@@ -22,6 +22,12 @@ def test_parse_grid_checks_names_and_values() -> None:
         parse_grid(["no_such_knob=1"])
     with pytest.raises(InvalidArgumentError):
         parse_grid(["patience=abc"])
+
+
+def test_table_cells_show_undefined_metrics_as_a_dash() -> None:
+    assert _cell(None, ".3f") == "–" and _cell(0.0, ".3f") == "0.000" and _cell(12.34, ".1f") == "12.3"
+    empty = summarize(score_file([], labels_from_manifest({"audio": "a.wav", "events": []})))
+    assert all(k in empty for k, _ in _TUNE_COLS)
 
 
 @pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")

@@ -190,7 +190,7 @@ def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
                 (_num(ev.get("start"), "backchannel start"), _num(ev.get("end"), "backchannel end"))
             )
     shifts.sort()
-    holds.sort()
+    holds = _merged(holds)
     bargeins.sort()
     backchannels.sort()
     meta = entry.get("meta")
@@ -198,6 +198,18 @@ def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
     return FileLabels(
         tuple(shifts), tuple(holds), turn_starts, tuple(bargeins), tuple(backchannels), _persona(meta)
     )
+
+
+def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted spans with overlapping or touching ones joined: one pause labelled twice
+    is one hold (a commit in it is one interrupted hold, not two)."""
+    out: list[tuple[float, float]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1] + _TOL:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
 
 
 def _persona(meta: Any) -> tuple[tuple[float, float], ...]:

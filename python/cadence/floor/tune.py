@@ -31,6 +31,19 @@ from cadence.floor.scoring import FileScore, labels_from_manifest, score_file, s
 from cadence.floor.separability import hold_shift_auc
 
 
+_TUNE_COLS = (("latency_median_ms", ".0f"), ("latency_p90_ms", ".0f"), ("precision", ".3f"), ("recall", ".3f"),
+              ("recall_open", ".3f"), ("interruptions_per_100_turns", ".1f"), ("hold_interrupted_share", ".3f"),
+              ("bargein_recall", ".3f"), ("bargein_within_150ms_share", ".3f"),
+              ("false_bargeins_per_persona_min", ".2f"), ("backchannel_trigger_share", ".3f"),
+              ("stop_within_150ms_share", ".3f"), ("backchannel_pause_share", ".3f"),
+              ("false_pauses_per_persona_min", ".2f"))
+
+
+def _cell(v: Any, fmt: str) -> str:
+    """A table cell; "–" where the metric is undefined (no commits, no persona speech...)."""
+    return "–" if v is None else format(v, fmt)
+
+
 def parse_grid(items: list[str]) -> dict[str, list[float]]:
     """``["patience=0.3,0.5", ...]`` → ``{"patience": [0.3, 0.5], ...}`` (names checked)."""
     known = {f.name: f.type for f in fields(PolicyConfig)}
@@ -100,15 +113,8 @@ def main(argv: list[str]) -> int:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for setting, s in rows:
         name = " ".join(f"{k}={v:g}" for k, v in setting.items())
-        med, p90 = s["latency_median_ms"], s["latency_p90_ms"]
-        print(f"| {name} | {med or float('nan'):.0f} | {p90 or float('nan'):.0f} | "
-              f"{s['precision'] or 0:.3f} | {s['recall'] or 0:.3f} | {s['recall_open'] or 0:.3f} | "
-              f"{s['interruptions_per_100_turns'] or 0:.1f} | {s['hold_interrupted_share'] or 0:.3f} | "
-              f"{s['bargein_recall'] or 0:.3f} | "
-              f"{s['bargein_within_150ms_share'] or 0:.3f} | "
-              f"{s['false_bargeins_per_persona_min'] or 0:.2f} | "
-              f"{s['backchannel_trigger_share'] or 0:.3f} | {s['stop_within_150ms_share'] or 0:.3f} | "
-              f"{s['backchannel_pause_share'] or 0:.3f} | {s['false_pauses_per_persona_min'] or 0:.2f} |")
+        cells = [_cell(s[k], fmt) for k, fmt in _TUNE_COLS]
+        print(f"| {name} | " + " | ".join(cells) + " |")
     if args.json:
         args.json.write_text(json.dumps({"separability": sep,
                                          "settings": [{"setting": a, "summary": b} for a, b in rows]},
