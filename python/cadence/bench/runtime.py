@@ -131,8 +131,10 @@ async def _actors_run(paced_n: int, burst_n: int, traced: bool,
             await first.send(f)
         await done[0].wait()
         results.append(probe[0])
-        if trace_path is not None and tracer is not None:
-            tracer.write(trace_path)
+    # after the system has stopped: the sink sets `done` inside its handler, so the
+    # waiter may run before that handler's span is recorded
+    if trace_path is not None and tracer is not None:
+        tracer.write(trace_path)
     return results[0], results[1]
 
 
