@@ -9,7 +9,8 @@ from cadence.floor.features import FloorFeaturizer
 from cadence.floor.model import FloorModel, default_weights_path
 from cadence.floor.policy import CadencePolicy
 from cadence.floor.scoring import labels_from_manifest, score_file, summarize
-from cadence.floor.tune import _TUNE_COLS, _cell, parse_grid, score_settings
+from cadence.floor.bench import markdown_table
+from cadence.floor.tune import TUNE_COLS, parse_grid, score_settings
 
 from floor_speech import ESPEAK, frames_of, render
 
@@ -25,9 +26,15 @@ def test_parse_grid_checks_names_and_values() -> None:
 
 
 def test_table_cells_show_undefined_metrics_as_a_dash() -> None:
-    assert _cell(None, ".3f") == "–" and _cell(0.0, ".3f") == "0.000" and _cell(12.34, ".1f") == "12.3"
     empty = summarize(score_file([], labels_from_manifest({"audio": "a.wav", "events": []})))
-    assert all(k in empty for k, _ in _TUNE_COLS)
+    assert all(k in empty for _, k in TUNE_COLS[1:])
+    row = markdown_table({"patience=1": empty}, ["patience=1"], TUNE_COLS).splitlines()[2]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[0] == "patience=1" and len(cells) == len(TUNE_COLS)
+    assert cells[1] == "–" and cells[3] == "–"  # no commits: no latency, no precision
+    full = {**empty, "precision": 0.5, "interruptions_per_100_turns": 12.34}
+    cells = markdown_table({"x": full}, ["x"], TUNE_COLS).splitlines()[2].split("|")
+    assert cells[4].strip() == "0.500" and cells[7].strip() == "12.3"
 
 
 @pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")

@@ -396,7 +396,8 @@ _STOP_COLS = (
     ("pause share", "backchannel_pause_share"),
 )
 _SHARES = frozenset(
-    {"precision", "recall", "recall_open", "hold_interrupted_share", "speculate_per_turn", "retract_share", "draft_ready_share", "bargein_recall",
+    {"precision", "recall", "recall_open", "hold_interrupted_share", "speculate_per_turn", "retract_share",
+     "draft_ready_share", "bargein_recall",
      "bargein_within_150ms_share", "backchannel_trigger_share", "false_bargeins_per_persona_min",
      "stop_within_150ms_share", "false_pauses_per_persona_min", "backchannel_pause_share"}
 )

@@ -33,9 +33,6 @@ FRAME_SAMPLES = 160
 FRAME_SECONDS = FRAME_SAMPLES / RATE
 
 DecisionKind = Literal["commit", "speculate", "retract", "backchannel", "bargein", "pause", "resume"]
-DECISION_KINDS: tuple[str, ...] = ("commit", "speculate", "retract", "backchannel", "bargein", "pause", "resume")
-
-
 # The per-kind time lists of a decisions JSON (``cadence bench floor --json``, read by
 # ``cadence score floor``), in the order CadencePolicy emits kinds within one frame, so
 # decisions at the same time are rebuilt in that order (a retract before a new
@@ -44,6 +41,7 @@ DECISION_KEYS: dict[str, DecisionKind] = {
     "retracts": "retract", "speculates": "speculate", "commits": "commit", "backchannels": "backchannel",
     "pauses": "pause", "bargeins": "bargein", "resumes": "resume",
 }
+DECISION_KINDS: tuple[str, ...] = tuple(DECISION_KEYS.values())
 
 
 class Decision(NamedTuple):

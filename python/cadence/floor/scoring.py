@@ -3,7 +3,8 @@
 Definitions (per file; totals pool files):
 
 * A **correct** commit lies in ``[t - 0.1, t + 2.0]`` (closed; cut short when
-  the shift is pre-empted, below) of a shift at ``t`` and not inside a hold; only the first correct commit per shift counts,
+  the shift is pre-empted, below) of a shift at ``t`` and not inside a hold;
+  only the first correct commit per shift counts,
   with latency ``commit - t`` (between -0.1 and +2.0 s). When windows of two
   shifts overlap, a commit answers the earliest unanswered one.
 * An **interruption** is a commit inside a hold (``[start, end]``, closed), or
@@ -323,7 +324,7 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
     answered = [False] * len(shifts)
     sc = FileScore(commits=len(commits), shifts=len(shifts))
     ends = [labels.window_end(k) for k in range(len(shifts))]
-    is_open = [e >= t + LATE_S - _TOL for e, t in zip(ends, shifts)]
+    is_open = [not labels.preempted(k) for k in range(len(shifts))]
     sc.hold_lengths = [e - s for s, e in labels.holds]
     for s, e in labels.holds:
         first = next((c for c in commits if s <= c <= e), None)

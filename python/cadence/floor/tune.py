@@ -25,23 +25,22 @@ from typing import Any
 import numpy as np
 
 from cadence.errors import InvalidArgumentError
+from cadence.floor.bench import markdown_table
 from cadence.floor.model import FloorModel
 from cadence.floor.policy import CadencePolicy, PolicyConfig
 from cadence.floor.scoring import FileScore, labels_from_manifest, score_file, summarize
 from cadence.floor.separability import hold_shift_auc
 
 
-_TUNE_COLS = (("latency_median_ms", ".0f"), ("latency_p90_ms", ".0f"), ("precision", ".3f"), ("recall", ".3f"),
-              ("recall_open", ".3f"), ("interruptions_per_100_turns", ".1f"), ("hold_interrupted_share", ".3f"),
-              ("bargein_recall", ".3f"), ("bargein_within_150ms_share", ".3f"),
-              ("false_bargeins_per_persona_min", ".2f"), ("backchannel_trigger_share", ".3f"),
-              ("stop_within_150ms_share", ".3f"), ("backchannel_pause_share", ".3f"),
-              ("false_pauses_per_persona_min", ".2f"))
-
-
-def _cell(v: Any, fmt: str) -> str:
-    """A table cell; "–" where the metric is undefined (no commits, no persona speech...)."""
-    return "–" if v is None else format(v, fmt)
+# the table `cadence tune floor` prints: one row per setting, the benchmark's formatting
+TUNE_COLS = (("setting", None), ("median ms", "latency_median_ms"), ("p90 ms", "latency_p90_ms"),
+             ("precision", "precision"), ("recall", "recall"), ("recall, open", "recall_open"),
+             ("interrupt./100", "interruptions_per_100_turns"), ("holds cut", "hold_interrupted_share"),
+             ("barge-in recall", "bargein_recall"), ("≤150 ms", "bargein_within_150ms_share"),
+             ("false /persona-min", "false_bargeins_per_persona_min"),
+             ("backch. triggered", "backchannel_trigger_share"), ("stop ≤150 ms", "stop_within_150ms_share"),
+             ("backch. paused", "backchannel_pause_share"),
+             ("false pauses /persona-min", "false_pauses_per_persona_min"))
 
 
 def parse_grid(items: list[str]) -> dict[str, list[float]]:
@@ -107,14 +106,8 @@ def main(argv: list[str]) -> int:
     print(f"model alone: hold/shift AUC of 1 - P(keep) at +{sep['offset_ms']} ms = "
           f"{'n/a' if sep['auc'] is None else format(sep['auc'], '.3f')} "
           f"({sep['shifts']} shifts, {sep['holds']} holds)\n")
-    print("| setting | median ms | p90 ms | precision | recall | recall, open | interrupt./100 | holds cut "
-          "| barge-in recall | ≤150 ms | false /persona-min | backch. triggered "
-          "| stop ≤150 ms | backch. paused | false pauses /persona-min |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for setting, s in rows:
-        name = " ".join(f"{k}={v:g}" for k, v in setting.items())
-        cells = [_cell(s[k], fmt) for k, fmt in _TUNE_COLS]
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    table = {" ".join(f"{k}={v:g}" for k, v in setting.items()): s for setting, s in rows}
+    print(markdown_table(table, list(table), TUNE_COLS))
     if args.json:
         args.json.write_text(json.dumps({"separability": sep,
                                          "settings": [{"setting": a, "summary": b} for a, b in rows]},
