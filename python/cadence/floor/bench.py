@@ -108,6 +108,7 @@ class CorpusFile:
     path: str  # absolute
     labels: FileLabels
     persona: str | None = None  # absolute path of the persona track (duplex files)
+    meta: Any = None  # the entry's "meta", as written (for breakdowns by a meta key)
 
 
 def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]:
@@ -137,7 +138,8 @@ def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]
             except InvalidArgumentError as e:
                 raise InvalidArgumentError(f"{mpath}:{lineno}: {e}") from e
             files.append(
-                CorpusFile(entry["audio"], os.path.abspath(path), labels, persona and os.path.abspath(persona))
+                CorpusFile(entry["audio"], os.path.abspath(path), labels, persona and os.path.abspath(persona),
+                           entry.get("meta"))
             )
             if max_files is not None and len(files) >= max_files:
                 break

@@ -80,18 +80,10 @@ def parse_decisions(doc: Any) -> dict[str, dict[str, list[Decision]]]:
     return out
 
 
-def meta_groups(corpus: str, key: str) -> dict[str, str]:
-    """audio → the group of its manifest entry's ``meta[key]`` (text; "(none)" when absent)."""
-    out = {}
-    with open(os.path.join(corpus, "manifest.jsonl")) as f:
-        for line in f:
-            if line.strip():
-                entry = json.loads(line)  # load_manifest has checked every line
-                meta = entry.get("meta")
-                value = meta.get(key) if isinstance(meta, dict) else None
-                out[entry["audio"]] = "(none)" if value is None else (
-                    value if isinstance(value, str) else json.dumps(value))
-    return out
+def meta_group(meta: Any, key: str) -> str:
+    """The group of a manifest entry by ``meta[key]`` (as text; "(none)" when absent)."""
+    value = meta.get(key) if isinstance(meta, dict) else None
+    return "(none)" if value is None else (value if isinstance(value, str) else json.dumps(value))
 
 
 def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, Any]:
@@ -101,7 +93,6 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, A
     import soundfile as sf  # type: ignore[import-untyped]
 
     files = load_manifest(corpus)
-    groups = meta_groups(corpus, by) if by else {}
     by_group: dict[str, dict[str, FileScore]] = {}
     decisions = parse_decisions(doc)
     names = {f.audio for f in files}
@@ -133,7 +124,7 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, A
             sc = score_file(per[f.audio], f.labels)
             total += sc
             if by:
-                by_group.setdefault(groups[f.audio], {}).setdefault(policy, FileScore()).__iadd__(sc)
+                by_group.setdefault(meta_group(f.meta, by), {}).setdefault(policy, FileScore()).__iadd__(sc)
             rows.append({"audio": f.audio, "policy": policy, **decision_lists(per[f.audio])})
         summary[policy] = summarize(total, 0.0, audio_s)
         summary[policy]["rtf"] = summary[policy]["compute_s"] = None  # compute time unknown
