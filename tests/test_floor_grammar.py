@@ -9,38 +9,18 @@ import pytest
 
 from cadence.floor.corpus import grammar, plan, text
 
-# words any English sentence pool shares; everything else must be unseen in the test pool
-_FUNCTION = set(
-    "a an the my our your his her their this that these those some i we you he she it they me us him them "
-    "to at in on of for from with by about over back up out off and or but so then because when after before "
-    "if that's is was are were be been am has have had do did does can could should would will might must "
-    "not no what why how where who which there just too really very again already first last new "
-    "sorry wait stop actually say said went ran stopped busy late work tomorrow yesterday month".split()
-)
-
-
-def _test_pool_words(pool: str = "test") -> set[str]:
-    words: set[str] = set()
-    for items in text._V[pool].values():
-        for it in items:
-            words.update(w.strip(",.'!?").lower() for w in it.split())
-    tables = (text._STATEMENTS, text._YN_QUESTIONS, text._WH_QUESTIONS, text._EXCLAMATIONS, text._CLAUSES,
-              text._INCOMPLETE, text._COMPLETIONS, text._BARGEIN)
-    for table in tables:
-        for it in table[pool]:
-            words.update(w.strip(",.'!?").lower() for w in re.sub(r"\{\w+\}", "", it).split())
-    return words - {""}
+_FUNCTION = text.FUNCTION_WORDS
 
 
 def test_no_content_word_of_the_test_pool() -> None:
-    shared = grammar.vocabulary() & _test_pool_words()
+    shared = grammar.vocabulary() & text.pool_words("test")
     assert shared <= _FUNCTION, sorted(shared - _FUNCTION)
 
 
 def test_selection_pool_words_are_its_own() -> None:
     # content words of the selection pool appear in no training pool and not in the test pool
-    mine = _test_pool_words("select")
-    for name, other in (("train", _test_pool_words("train")), ("test", _test_pool_words("test")),
+    mine = text.pool_words("select")
+    for name, other in (("train", text.pool_words("train")), ("test", text.pool_words("test")),
                         ("grammar", grammar.vocabulary())):
         shared = mine & other - _FUNCTION - {"oh", "didn't", "i'm"}
         assert not shared, (name, sorted(shared))

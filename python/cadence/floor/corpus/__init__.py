@@ -1,7 +1,7 @@
 """``cadence corpus floor``: a labeled turn-taking corpus made with offline voices.
 
     cadence corpus floor --out DIR --n N --seed S [--jobs J] [--duplex-fraction F]
-        [--text templates|grammar|select] [--voices base|extended|select] [--comma-rate R] [--long-pause-share S]
+        [--text templates|grammar|select|written] [--voices base|extended|select] [--comma-rate R] [--long-pause-share S]
         [--diagnostic unseen-voices|unseen-sentences] [--splits test[,dev,...]]
 
 Writes DIR/{train,dev,test}/manifest.jsonl (or DIR/<diagnostic>/ with ``--diagnostic``) (one JSON object per file:
@@ -112,6 +112,10 @@ generalisation to unseen voices without touching the test voices.
 With --text select --splits dev, dev sentences come from a third template pool (its own
 templates and words, none shared with the train, test or grammar pools but function
 words): with --voices select it measures unseen voices and unseen phrasing at once.
+With --text written, train and dev sentences are cut from sentences people wrote (the
+quotations of Debian's fortunes package; cadence/floor/corpus/written.py): whole ones end
+turns, starts cut after a function word or before a conjunction come before pauses. Those
+with a content word of the test or selection pools are dropped; the test split is unchanged.
 With --diagnostic unseen-voices (held-out voices, training sentences) or unseen-sentences
 (training voices, held-out sentences), all files form one split of that name.
 """

@@ -28,7 +28,8 @@ __all__ = ["FileSpec", "Knobs", "Rendered", "render_file", "MIN_HOLD_S", "TEXTS"
 MIN_HOLD_S = 0.15
 SPEECH_DBFS = -26.0  # nominal active speech level before the file gain
 OUT_RATES = (16000, 24000, 44100, 48000)
-TEXTS = ("templates", "grammar", "select")  # select: the selection template pool, dev splits only
+TEXTS = ("templates", "grammar", "select", "written")  # select: the selection template pool, dev
+# splits only; written: sentences people wrote (written.py)
 DIAGNOSTICS = ("unseen-voices", "unseen-sentences")
 
 
@@ -40,8 +41,8 @@ class Knobs:
     comma_rate: float = 0.85
     # share of silent mid-turn pauses drawn uniformly from 0.6–2.5 s (the rest log-uniform 0.2–2.5 s)
     long_pause_share: float = 0.5
-    # sentences of the train/dev splits: "templates" (text.py), "grammar" (grammar.py) or
-    # "select" (text.py's selection pool; dev splits only)
+    # sentences of the train/dev splits: "templates" (text.py), "grammar" (grammar.py),
+    # "select" (text.py's selection pool; dev splits only) or "written" (written.py)
     text: str = "templates"
     # voices of the train/dev splits: "base" or "extended" (voices.VOICE_SETS)
     voices: str = "base"
@@ -86,7 +87,7 @@ class FileSpec:
         """The sentence pool of the file."""
         if self.split in ("test", "unseen-sentences"):
             return "test"
-        return {"grammar": "grammar", "select": "select"}.get(self.knobs.text, "train")
+        return {"grammar": "grammar", "select": "select", "written": "written"}.get(self.knobs.text, "train")
 
 
 @dataclass

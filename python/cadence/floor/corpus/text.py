@@ -15,6 +15,7 @@ is non-final.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable, Sequence
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from cadence.errors import InvalidArgumentError
 
-from . import grammar
+from . import grammar, written
 
 __all__ = [
     "POOLS",
@@ -35,19 +36,45 @@ __all__ = [
     "backchannel",
     "bargein_phrase",
     "persona_phrase",
+    "pool_words",
+    "FUNCTION_WORDS",
 ]
 
 # "grammar": the training pool built by grammar.py; "select": a third template pool, with
 # its own templates and vocabulary, for selection dev splits only (phrasing that neither
-# a model nor the test split has seen)
-POOLS = ("train", "test", "grammar", "select")
+# a model nor the test split has seen); "written": sentences people wrote (written.py)
+POOLS = ("train", "test", "grammar", "select", "written")
 _TEST_SHARE = 5  # one sentence in five (by hash) may only appear in the test pool
 
 
 def in_pool(text: str, pool: str) -> bool:
     """Whether ``text`` may appear in ``pool`` (stable across runs and machines)."""
     h = zlib.crc32(text.lower().strip().encode("utf-8")) % _TEST_SHARE
-    return (h == 0) == (pool == "test")  # train, grammar and select share the non-test part
+    return (h == 0) == (pool == "test")  # the other pools share the non-test part
+
+
+# words any English sentence pool shares; a pool's other words are its own
+FUNCTION_WORDS = frozenset(
+    "a an the my our your his her their this that these those some i we you he she it they me us him them "
+    "to at in on of for from with by about over back up out off and or but so then because when after before "
+    "if that's is was are were be been am has have had do did does can could should would will might must "
+    "not no what why how where who which there just too really very again already first last new "
+    "sorry wait stop actually say said went ran stopped busy late work tomorrow yesterday month".split()
+)
+
+
+def pool_words(pool: str) -> set[str]:
+    """Every word of a template pool's vocabulary and templates (lower case, no punctuation)."""
+    words: set[str] = set()
+    for items in _V[pool].values():
+        for it in items:
+            words.update(w.strip(",.'!?").lower() for w in it.split())
+    tables = (_STATEMENTS, _YN_QUESTIONS, _WH_QUESTIONS, _EXCLAMATIONS, _CLAUSES, _INCOMPLETE,
+              _COMPLETIONS, _BARGEIN)
+    for table in tables:
+        for it in table[pool]:
+            words.update(w.strip(",.'!?").lower() for w in re.sub(r"\{\w+\}", "", it).split())
+    return words - {""}
 
 
 def _pick(rng: np.random.Generator, items: Sequence[str]) -> str:
@@ -310,6 +337,8 @@ def final_phrase(rng: np.random.Generator, pool: str) -> tuple[str, str]:
     if pool == "grammar":
         words, form = grammar.final_sentence(rng)
         return _cap(words) + {"statement": ".", "ynq": "?", "whq": "?", "exclaim": "!"}[form], form
+    if pool == "written":
+        return written.final_sentence(rng)
     form = _pick(rng, ["statement", "statement", "ynq", "whq", "exclaim"])
     table, punct = {
         "statement": (_STATEMENTS, "."),
@@ -345,6 +374,12 @@ def continuation_phrase(rng: np.random.Generator, pool: str) -> tuple[str, str]:
                  "list": grammar.list_phrase}[style](rng)
         ends = {"conj": ["...", "", ","], "list": [",", "...", ", and..."]}
         return _cap(words) + (_pick(rng, ends[style]) if style in ends else _cont_punct(rng)), style
+    if pool == "written":  # no lists in written prose: a conjunction instead
+        style = "conj" if style == "list" else style
+        words = written.incomplete(rng) if style == "incomplete" else written.clause(rng)
+        if style == "conj":
+            return words + " " + _pick(rng, _CONJ) + _pick(rng, ["...", "", ","]), style
+        return words + _cont_punct(rng), style
     if style == "clause":
         make = lambda: _cap(_fill(rng, _pick(rng, _CLAUSES[pool]), pool)) + _cont_punct(rng)  # noqa: E731
     elif style == "incomplete":
@@ -368,6 +403,8 @@ def completion_phrase(rng: np.random.Generator, pool: str) -> str:
     if pool == "grammar":
         _check_pool(pool)
         return grammar.completion(rng) + punct
+    if pool == "written":
+        return written.completion(rng) + punct
     return _draw(rng, pool, lambda: _fill(rng, _pick(rng, _COMPLETIONS[pool]), pool) + punct)
 
 
@@ -382,8 +419,7 @@ def backchannel(rng: np.random.Generator) -> str:
 
 def bargein_phrase(rng: np.random.Generator, pool: str) -> str:
     punct = _pick(rng, [",", ".", "!", "..."])
-    if pool == "grammar":
-        _check_pool(pool)
+    if pool in ("grammar", "written"):  # written prose has no barge-ins: the grammar's
         return _cap(grammar.bargein(rng)) + punct
     return _draw(rng, pool, lambda: _cap(_pick(rng, _BARGEIN[pool])) + punct)
 
