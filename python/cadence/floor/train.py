@@ -198,6 +198,40 @@ def export(net: Any, mean: np.ndarray, std: np.ndarray, out: Path) -> None:
     )
 
 
+def _init_params(path: Path, member: int) -> dict[str, np.ndarray]:
+    from cadence.floor.model import load_members
+
+    members = load_members(path)
+    if not 0 <= member < len(members):
+        raise InvalidArgumentError(f"--init-member {member}: {path} holds {len(members)} network(s)")
+    return members[member]
+
+
+def _conv_of(p: dict[str, np.ndarray]) -> tuple[tuple[int, int], ...]:
+    out = []
+    while f"conv{len(out)}_w" in p:
+        i = len(out)
+        out.append((int(p[f"conv{i}_w"].shape[2]), int(p[f"conv{i}_d"])))
+    return tuple(out)
+
+
+def _load_into(net: Any, p: dict[str, np.ndarray]) -> None:
+    """Copy an exported network's weights into its ``build()`` twin (the inverse of ``export``;
+    train-only heads keep their fresh initialisation)."""
+    import torch
+
+    sd = net.state_dict()
+    pairs = {"inp.weight": "in_w", "inp.bias": "in_b", "gru.weight_ih_l0": "w_ih", "gru.bias_ih_l0": "b_ih",
+             "gru.weight_hh_l0": "w_hh", "gru.bias_hh_l0": "b_hh"}
+    pairs.update({f"convs.{i}.{w}": f"conv{i}_{w[0]}" for i in range(len(net.convs)) for w in ("weight", "bias")})
+    for k, src in pairs.items():
+        sd[k] = torch.from_numpy(np.ascontiguousarray(p[src]))
+    k = len(TARGETS)
+    sd["out.weight"][:k] = torch.from_numpy(p["out_w"])
+    sd["out.bias"][:k] = torch.from_numpy(p["out_b"])
+    net.load_state_dict(sd)
+
+
 def warp_mels(xb: np.ndarray, rng: np.random.Generator, max_shift: float = 1.5) -> None:
     """Voice augmentation in feature space, in place: shift each window's mel bands by a
     random fraction of a band (a vocal-tract-length change) and scale their contrast."""
@@ -241,6 +275,10 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", type=Path, default=None, metavar="NPZ",
+                    help="fine-tune: start from this trained network (its shape and input "
+                         "normalisation; an ensemble file: the --init-member'th network)")
+    ap.add_argument("--init-member", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args(argv)
     if not (args.aux_weight >= 0.0 and np.isfinite(args.aux_weight)):
@@ -279,13 +317,20 @@ def main(argv: list[str]) -> int:
                 out.append((x, y, w))
         return out
 
+    init = _init_params(args.init, args.init_member) if args.init else None
     train_n, dev_n = load("train"), load("dev")
-    mean, std = _input_stats(train_n)
+    # fine-tuning keeps the network's own input normalisation
+    mean, std = (init["mean"], init["std"]) if init else _input_stats(train_n)
     for x, _y, _w in train_n + dev_n:  # in place: no second copy of the corpus
         x -= mean
         x /= std
 
-    net = build(args.hidden, args.proj, args.dropout, args.input_noise, args.channels, aux=n_aux)
+    if init:
+        net = build(int(init["w_hh"].shape[1]), int(init["in_w"].shape[0]), args.dropout, args.input_noise,
+                    int(init["conv0_w"].shape[0]), _conv_of(init), aux=n_aux)
+        _load_into(net, init)
+    else:
+        net = build(args.hidden, args.proj, args.dropout, args.input_noise, args.channels, aux=n_aux)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     # upper bound of windows per epoch (_windows draws a random start per file)
     max_windows = sum(len(x) // WINDOW + 2 for x, _y, _w in train_n)
