@@ -45,10 +45,21 @@ def test_cuts_and_phrases() -> None:
         assert text.bargein_phrase(rng, "written")
 
 
-def test_only_train_and_dev_use_it() -> None:
+def test_test_split_uses_the_held_out_share() -> None:
     specs = plan(20, 3, 0.0, text="written")
     assert {s.pool for s in specs if s.split in ("train", "dev")} == {"written"}
-    assert {s.pool for s in specs if s.split == "test"} == {"test"}
+    assert {s.pool for s in specs if s.split == "test"} == {"written-test"}
+    train, test = written.sentences("train"), written.sentences("test")
+    assert len(test) > 400 and not set(train) & set(test)
+    assert all(text.in_pool(s, "test") for s in test)
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        assert text.final_phrase(rng, "written-test")[0] in test
+        assert text.in_pool(text.short_answer(rng, "written-test"), "test")
+        start = text.continuation_phrase(rng, "written-test")[0].rstrip(".,")
+        for conj in sorted(text._CONJ, key=len, reverse=True):  # the "conj" style adds one
+            start = start.removesuffix(" " + conj)
+        assert any(s.startswith(start) for s in test), start
 
 
 def test_missing_package_is_a_clear_error(monkeypatch, tmp_path) -> None:

@@ -115,7 +115,9 @@ words): with --voices select it measures unseen voices and unseen phrasing at on
 With --text written, train and dev sentences are cut from sentences people wrote (the
 quotations of Debian's fortunes package; cadence/floor/corpus/written.py): whole ones end
 turns, starts cut after a function word or before a conjunction come before pauses. Those
-with a content word of the test or selection pools are dropped; the test split is unchanged.
+with a content word of the test or selection pools are dropped. Its test split is cut from
+the hash test share of those sentences (none of them in train or dev), with the test voices:
+a held-out set of written phrasing rather than templates.
 With --diagnostic unseen-voices (held-out voices, training sentences) or unseen-sentences
 (training voices, held-out sentences), all files form one split of that name.
 """

@@ -86,7 +86,7 @@ class FileSpec:
     def pool(self) -> str:
         """The sentence pool of the file."""
         if self.split in ("test", "unseen-sentences"):
-            return "test"
+            return "written-test" if self.knobs.text == "written" else "test"
         return {"grammar": "grammar", "select": "select", "written": "written"}.get(self.knobs.text, "train")
 
 

@@ -42,15 +42,17 @@ __all__ = [
 
 # "grammar": the training pool built by grammar.py; "select": a third template pool, with
 # its own templates and vocabulary, for selection dev splits only (phrasing that neither
-# a model nor the test split has seen); "written": sentences people wrote (written.py)
-POOLS = ("train", "test", "grammar", "select", "written")
+# a model nor the test split has seen); "written": sentences people wrote (written.py), and
+# "written-test" their hash test share, for the test split of a --text written corpus
+POOLS = ("train", "test", "grammar", "select", "written", "written-test")
+_WRITTEN = {"written": "train", "written-test": "test"}  # pool -> written.py share
 _TEST_SHARE = 5  # one sentence in five (by hash) may only appear in the test pool
 
 
 def in_pool(text: str, pool: str) -> bool:
     """Whether ``text`` may appear in ``pool`` (stable across runs and machines)."""
     h = zlib.crc32(text.lower().strip().encode("utf-8")) % _TEST_SHARE
-    return (h == 0) == (pool == "test")  # the other pools share the non-test part
+    return (h == 0) == (pool in ("test", "written-test"))  # the others share the non-test part
 
 
 # words any English sentence pool shares; a pool's other words are its own
@@ -337,8 +339,8 @@ def final_phrase(rng: np.random.Generator, pool: str) -> tuple[str, str]:
     if pool == "grammar":
         words, form = grammar.final_sentence(rng)
         return _cap(words) + {"statement": ".", "ynq": "?", "whq": "?", "exclaim": "!"}[form], form
-    if pool == "written":
-        return written.final_sentence(rng)
+    if pool in _WRITTEN:
+        return written.final_sentence(rng, _WRITTEN[pool])
     form = _pick(rng, ["statement", "statement", "ynq", "whq", "exclaim"])
     table, punct = {
         "statement": (_STATEMENTS, "."),
@@ -374,9 +376,10 @@ def continuation_phrase(rng: np.random.Generator, pool: str) -> tuple[str, str]:
                  "list": grammar.list_phrase}[style](rng)
         ends = {"conj": ["...", "", ","], "list": [",", "...", ", and..."]}
         return _cap(words) + (_pick(rng, ends[style]) if style in ends else _cont_punct(rng)), style
-    if pool == "written":  # no lists in written prose: a conjunction instead
+    if pool in _WRITTEN:  # no lists in written prose: a conjunction instead
         style = "conj" if style == "list" else style
-        words = written.incomplete(rng) if style == "incomplete" else written.clause(rng)
+        share = _WRITTEN[pool]
+        words = written.incomplete(rng, share) if style == "incomplete" else written.clause(rng, share)
         if style == "conj":
             return words + " " + _pick(rng, _CONJ) + _pick(rng, ["...", "", ","]), style
         return words + _cont_punct(rng), style
@@ -403,8 +406,8 @@ def completion_phrase(rng: np.random.Generator, pool: str) -> str:
     if pool == "grammar":
         _check_pool(pool)
         return grammar.completion(rng) + punct
-    if pool == "written":
-        return written.completion(rng) + punct
+    if pool in _WRITTEN:
+        return written.completion(rng, _WRITTEN[pool]) + punct
     return _draw(rng, pool, lambda: _fill(rng, _pick(rng, _COMPLETIONS[pool]), pool) + punct)
 
 
@@ -419,7 +422,7 @@ def backchannel(rng: np.random.Generator) -> str:
 
 def bargein_phrase(rng: np.random.Generator, pool: str) -> str:
     punct = _pick(rng, [",", ".", "!", "..."])
-    if pool in ("grammar", "written"):  # written prose has no barge-ins: the grammar's
+    if pool in ("grammar", *_WRITTEN):  # written prose has no barge-ins: the grammar's
         return _cap(grammar.bargein(rng)) + punct
     return _draw(rng, pool, lambda: _cap(_pick(rng, _BARGEIN[pool])) + punct)
 

@@ -12,8 +12,9 @@ filtered to plain single sentences of 4–16 words. Turn material is cut from th
 * a completion is the tail of another sentence after such a cut.
 
 Sentences that contain a content word of the test or selection template pools are dropped,
-and the one-in-five hash share :func:`text.in_pool` reserves for tests is never used, so the
-test splits keep vocabulary no model trained on.
+and the one-in-five hash share that :func:`text.in_pool` reserves for tests is the pool of the
+test split only (``share="test"``): a test split of written sentences no model trained on,
+while the template test splits keep vocabulary no model trained on.
 """
 
 from __future__ import annotations
@@ -51,8 +52,11 @@ def _words(s: str) -> list[str]:
 
 
 @functools.cache
-def sentences() -> tuple[str, ...]:
-    """The pool: every usable sentence, in a stable order; raises if the package is missing."""
+def sentences(share: str = "train") -> tuple[str, ...]:
+    """Every usable sentence of a share ("train" or "test"), in a stable order; raises if the
+    package is missing."""
+    if share not in ("train", "test"):
+        raise InvalidArgumentError(f"unknown share {share!r}: train or test")
     if not FORTUNES_DIR.is_dir():
         raise InvalidArgumentError(
             f"--text written needs Debian's fortunes package ({FORTUNES_DIR} is missing): "
@@ -72,21 +76,21 @@ def sentences() -> tuple[str, ...]:
                     continue
                 if re.search(r"\b[A-Z]{2,}\b", s) or held_out & set(_words(s)):
                     continue
-                if text.in_pool(s, "train"):  # the hash test share stays unused
+                if text.in_pool(s, share):
                     out[s] = None
-    if len(out) < 500:
+    if len(out) < (500 if share == "train" else 100):
         raise InvalidArgumentError(f"only {len(out)} usable sentences under {FORTUNES_DIR}")
     return tuple(out)
 
 
-def _pick(rng: np.random.Generator) -> str:
-    pool = sentences()
+def _pick(rng: np.random.Generator, share: str) -> str:
+    pool = sentences(share)
     return pool[int(rng.integers(len(pool)))]
 
 
-def final_sentence(rng: np.random.Generator) -> tuple[str, str]:
+def final_sentence(rng: np.random.Generator, share: str = "train") -> tuple[str, str]:
     """(sentence with its own final punctuation, form)."""
-    s = _pick(rng)
+    s = _pick(rng, share)
     return s, {"?": "ynq", "!": "exclaim"}.get(s[-1], "statement")
 
 
@@ -100,9 +104,9 @@ def _cuts(words: list[str], incomplete: bool) -> list[int]:
     return [k for k in range(2, n - 1) if words[k - 1].endswith(",") or low[k] in _CONJ]
 
 
-def _cut(rng: np.random.Generator, incomplete: bool) -> tuple[str, str]:
+def _cut(rng: np.random.Generator, incomplete: bool, share: str) -> tuple[str, str]:
     for _ in range(64):
-        words = _pick(rng).split()
+        words = _pick(rng, share).split()
         ks = _cuts(words, incomplete)
         if ks:
             k = ks[int(rng.integers(len(ks)))]
@@ -110,17 +114,17 @@ def _cut(rng: np.random.Generator, incomplete: bool) -> tuple[str, str]:
     raise InvalidArgumentError("the written pool has no sentence to cut")
 
 
-def incomplete(rng: np.random.Generator) -> str:
+def incomplete(rng: np.random.Generator, share: str = "train") -> str:
     """The start of a sentence, cut after a word it cannot end on (no punctuation)."""
-    return _cut(rng, True)[0]
+    return _cut(rng, True, share)[0]
 
 
-def clause(rng: np.random.Generator) -> str:
+def clause(rng: np.random.Generator, share: str = "train") -> str:
     """The start of a sentence up to a comma or a conjunction (no punctuation)."""
-    return _cut(rng, False)[0]
+    return _cut(rng, False, share)[0]
 
 
-def completion(rng: np.random.Generator) -> str:
+def completion(rng: np.random.Generator, share: str = "train") -> str:
     """The tail of a sentence after a cut (without its final punctuation)."""
-    tail = _cut(rng, bool(rng.random() < 0.5))[1]
+    tail = _cut(rng, bool(rng.random() < 0.5), share)[1]
     return tail.rstrip(".?!")
