@@ -316,6 +316,38 @@ def test_bench_cli_json_shape(corpus: Path, tmp_path: Path, capsys: pytest.Captu
 
 
 @needs_espeak
+def test_bench_weights_choose_the_cadence_model(corpus: Path, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    import torch
+
+    from cadence.floor.features import N_FEATURES
+    from cadence.floor.train import build, export
+
+    specs = bench.parse_policies("cadence,silence-200", [0.5, 1.0], weights="/x.npz")
+    assert [dict(s.kwargs).get("weights") for s in specs] == ["/x.npz", "/x.npz", None]
+    assert dict(bench.parse_policies("cadence", None, "/x.npz")[0].kwargs) == {"weights": "/x.npz"}
+    # a network that always says "the user keeps the floor" never commits: the run used it
+    torch.manual_seed(0)
+    net = build(hidden=4, proj=4).eval()
+    with torch.no_grad():
+        for prm in net.parameters():
+            prm.zero_()
+        net.out.bias[0] = 20.0  # P(keep) = 1
+        net.out.bias[1:] = -20.0
+    w = tmp_path / "keep.npz"
+    export(net, np.zeros(N_FEATURES, np.float32), np.ones(N_FEATURES, np.float32), w)
+    md = tmp_path / "r.md"
+    assert bench.main(["--corpus", str(corpus), "--policies", "cadence", "--patience", "1", "--jobs", "1",
+                       "--weights", str(w), "--markdown", str(md)]) == 0
+    text = md.read_text()
+    assert f"Cadence model: `{w} (sha1 " in text
+    row = next(ln for ln in text.splitlines() if ln.startswith("| cadence@1 |"))
+    assert row.split("|")[6].strip() == "0.000"  # recall: it never took the floor before the fallback
+    with pytest.raises(SystemExit):
+        bench.main(["--corpus", str(corpus), "--weights", str(tmp_path / "none.npz")])
+
+
+@needs_espeak
 def test_fit_baselines_then_run_vad_classify(corpus: Path, tmp_path: Path) -> None:
     w = tmp_path / "w.json"
     info = bench.fit_baselines(str(corpus), out=str(w))

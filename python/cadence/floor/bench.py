@@ -196,15 +196,18 @@ def make_policy(spec: PolicySpec) -> FloorPolicy:
     raise InvalidArgumentError(f"unknown policy {spec.name!r}; known: {', '.join(REGISTRY)}, silence-<ms>")
 
 
-def parse_policies(names: str, patience: Sequence[float] | None) -> list[PolicySpec]:
+def parse_policies(names: str, patience: Sequence[float] | None,
+                   weights: str | None = None) -> list[PolicySpec]:
+    """Specs of a comma-separated policy list; ``weights``: the cadence policy's model file."""
     specs: list[PolicySpec] = []
+    model: tuple[tuple[str, Any], ...] = (("weights", weights),) if weights else ()
     for name in (n.strip() for n in names.split(",")):
         if not name:
             continue
         if name == "cadence" and patience:
-            specs += [PolicySpec(f"cadence@{p:g}", "cadence", (("patience", p),)) for p in patience]
+            specs += [PolicySpec(f"cadence@{p:g}", "cadence", (("patience", p), *model)) for p in patience]
         else:
-            specs.append(PolicySpec(name, name))
+            specs.append(PolicySpec(name, name, model if name == "cadence" else ()))
     if not specs:
         raise InvalidArgumentError("no policies given")
     return specs
@@ -501,6 +504,17 @@ def interruption_section(summary: dict[str, dict[str, Any]], labels: Sequence[st
     ]
 
 
+def _weights_id(path: str | None) -> str:
+    """The cadence model file and the start of its SHA-1 (which model a report is about)."""
+    import hashlib
+
+    from cadence.floor.model import default_weights_path
+
+    p = path or str(default_weights_path())
+    with open(p, "rb") as f:
+        return f"{p} (sha1 {hashlib.sha1(f.read()).hexdigest()[:10]})"
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     cfg = report["config"]
     summary = report["summary"]
@@ -521,7 +535,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"(shifts). " + (f"Chunking seed {cfg['seed']}. Machine: {cpu}, {os.cpu_count()} cores, "
                           f"Python {platform.python_version()}, numpy {np.__version__}."
                           if cfg.get("seed") is not None else "Decisions scored from a file (`cadence score floor`)."),
-        "",
+        *([f"Cadence model: `{cfg['weights']}`.", ""] if cfg.get("weights") else [""]),
         "Latency = first correct commit − true turn end (window [−100 ms, +2 s]); precision = correct / all "
         "commits; interruptions = commits inside a hold or inside the user's turn before t − 100 ms; "
         "spurious = other wrong commits; RTF = compute / audio time." + (
@@ -599,6 +613,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-files", type=int, default=None)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--seed", type=int, default=0, help="seed of the random chunking")
+    ap.add_argument("--weights", metavar="NPZ",
+                    help="the cadence policy's model (default: the packaged floor_gru.npz)")
     ap.add_argument("--fit-baselines", metavar="SPLIT", help="train vad-classify on this split and exit")
     ap.add_argument("--weights-out", help="with --fit-baselines: where to write the weights")
     args = ap.parse_args(argv)
@@ -613,12 +629,16 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if not args.corpus:
             ap.error("--corpus DIR is required (or --fit-baselines SPLIT)")
-        specs = _available(parse_policies(args.policies, args.patience))
+        if args.weights and not os.path.isfile(args.weights):
+            ap.error(f"--weights {args.weights}: no such file")
+        specs = _available(parse_policies(args.policies, args.patience, args.weights))
         if not specs:
             print("cadence bench floor: no policy available", file=sys.stderr)
             return 2
         t0 = time.perf_counter()
         report = run_bench(args.corpus, specs, max_files=args.max_files, jobs=args.jobs, seed=args.seed)
+        if any(s.name == "cadence" for s in specs):
+            report["config"]["weights"] = _weights_id(args.weights)
         md = render_markdown(report)
         print(md)
         print(f"({time.perf_counter() - t0:.1f} s wall)")
