@@ -185,7 +185,7 @@ def test_policy_commits_at_turn_ends_and_holds_through_pauses(voice) -> None:
 
 @needs_espeak
 @needs_weights
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known regression (v8, v9): espeak's 'What do you think?' is "
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known regression (v8, v9, v11): espeak's 'What do you think?' is "
                    "answered 1.1-1.3 s (v8), 1.4-1.6 s (v9; en-us+f3 0.95 s) after its end (v6, v7: "
                    "within 1 s for en-us); the benchmark's 2 s window counts both as answered")
 def test_policy_answers_the_question_within_one_second() -> None:
@@ -196,11 +196,14 @@ def test_policy_answers_the_question_within_one_second() -> None:
 
 @needs_espeak
 @needs_weights
-@pytest.mark.parametrize("voice", ["en-us", "en-gb", "en-gb-x-rp", "en-us+f3",
-                                   "en-us+m3"])
+@pytest.mark.parametrize("voice", ["en-us", "en-gb", "en-gb-x-rp", "en-us+f3", pytest.param(
+    "en-us+m3", marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+        "known regression (v11): holds through the incomplete phrase, but answers the final "
+        "question 2.14 s after its end, past the 2 s window (v9: within it)")))])
 def test_policy_uses_syntax_not_only_intonation(voice: str) -> None:
     # v3 (template-trained) failed this for every voice; v6 (grammar-trained) held through
-    # the incomplete phrase for three of these five, v7 for one, v8 for four, v9 for all five
+    # the incomplete phrase for three of these five, v7 for one, v8 for four, v9 and v11 for
+    # all five (v11 answers en-us+m3's closing question too late: the xfail)
     commits, spans = _commits([
         ("I was thinking that maybe we could", 1.2),  # incomplete, but read with a final fall
         ("go to the beach tomorrow.", 2.5),

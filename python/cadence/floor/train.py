@@ -24,8 +24,16 @@ torch (CPU is fine: ~6.6 M frames, ~95 s per epoch on 2 cores); the exported
         --corpus /tmp/floory --epochs 12 --seed 5 --aux-weight 0.3 --threads 1 --out /tmp/v9y5.npz
     cadence train floor --corpus /tmp/floorg --corpus /tmp/floor1000 --corpus /tmp/floorx \
         --corpus /tmp/floory --epochs 12 --seed 6 --aux-weight 0.3 --threads 1 --out /tmp/v9y6.npz
-    cadence train floor --combine /tmp/v8x3.npz /tmp/v9y5.npz /tmp/v9y6.npz \
-        --out python/cadence/floor/weights/floor_gru.npz     # v9: the three-member ensemble
+    cadence train floor --combine /tmp/v8x3.npz /tmp/v9y5.npz /tmp/v9y6.npz --out /tmp/v9.npz  # v9
+    cadence corpus floor --out /tmp/floorw --n 1000 --seed 7000 --text written \
+        --voices extended --comma-rate 0.6 --splits train,dev
+    C="--corpus /tmp/floorg --corpus /tmp/floor1000 --corpus /tmp/floorx --corpus /tmp/floory --corpus /tmp/floorw"
+    cadence train floor $C --init /tmp/v9y5.npz --epochs 4 --lr 1e-3 --seed 11 --aux-weight 0.3 \
+        --threads 1 --out /tmp/v11y5.npz        # fine-tuning v9's members (these two side by side)
+    cadence train floor $C --init /tmp/v9y6.npz --epochs 4 --lr 1e-3 --seed 12 --aux-weight 0.3 \
+        --threads 1 --out /tmp/v11y6.npz
+    cadence train floor --combine /tmp/v8x3.npz /tmp/v11y5.npz /tmp/v11y6.npz \
+        --out python/cadence/floor/weights/floor_gru.npz     # v11: the three-member ensemble
 
 (v8, the previous ensemble, was v6 + v8x3 + v8x4; v7 replaced the last two members by two
 trained on floorg + floor1000 alone with ``--epochs 16 --seed 0/1 --aux-weight 0.3``.)
