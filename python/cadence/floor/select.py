@@ -12,7 +12,8 @@ time). Write it with ``cadence train floor --combine``. Use dev splits only: sel
 the split you report is tuning to it. v8 and v9 were chosen on the in-distribution dev splits
 (training voices and sentence pools), which rewarded gains that did not carry to test; a
 split made with ``cadence corpus floor --voices select --splits dev`` (voices no model and
-no test split uses) ranks networks more like test does (benches/results/floor.md).
+no test split uses) ranks networks more like test does (benches/results/floor.md). v11 was
+chosen on that split together with one that also has unseen phrasing (``--text select``).
 """
 
 from __future__ import annotations
