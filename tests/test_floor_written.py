@@ -68,6 +68,11 @@ def test_missing_package_is_a_clear_error(monkeypatch, tmp_path) -> None:
     try:
         with pytest.raises(InvalidArgumentError, match="apt-get install fortunes"):
             written.sentences()
+        from cadence.floor.corpus import generate
+
+        with pytest.raises(InvalidArgumentError, match="apt-get install fortunes"):
+            generate(str(tmp_path / "c"), n=4, seed=1, jobs=1, duplex_fraction=0.0, text="written")
+        assert not (tmp_path / "c").exists() or not any((tmp_path / "c").rglob("*.wav"))
     finally:
         monkeypatch.undo()
         written.sentences.cache_clear()

@@ -135,6 +135,10 @@ def generate(out: str, n: int, seed: int, jobs: int, duplex_fraction: float,
     if knobs.get("voices") == "select" and (not splits or "train" in splits):
         raise InvalidArgumentError("--voices select makes selection splits only (voices no model may "
                                    "train on): pass --splits dev")
+    if knobs.get("text") == "written":
+        from . import written
+
+        written.sentences()  # a missing fortunes package stops here, before any worker starts
     if knobs.get("text") == "select" and (not splits or "train" in splits):
         raise InvalidArgumentError("--text select makes selection splits only (phrasing no model may "
                                    "train on): pass --splits dev")
