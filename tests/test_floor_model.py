@@ -88,16 +88,17 @@ def test_numpy_gru_matches_torch(tmp_path) -> None:
 
 def test_fine_tuning_starts_from_the_exported_network(tmp_path) -> None:
     torch = pytest.importorskip("torch")
-    from cadence.floor.train import _conv_of, _init_params, _load_into, build, export
+    from cadence.floor.model import conv_layers
+    from cadence.floor.train import _init_params, _load_into, build, export
 
     torch.manual_seed(0)
     net = build(hidden=16, proj=8, channels=12, conv=((3, 1), (5, 3)), aux=1).eval()
     mean, std = np.zeros(N_FEATURES, np.float32), np.full(N_FEATURES, 2.0, np.float32)
     export(net, mean, std, tmp_path / "a.npz")
     p = _init_params(tmp_path / "a.npz", 0)
-    assert _conv_of(p) == ((3, 1), (5, 3)) and p["w_hh"].shape[1] == 16
+    assert conv_layers(p) == [(3, 1), (5, 3)] and p["w_hh"].shape[1] == 16
     torch.manual_seed(1)  # a different initialisation, then the exported weights loaded
-    twin = build(hidden=16, proj=8, channels=12, conv=_conv_of(p), aux=1).eval()
+    twin = build(hidden=16, proj=8, channels=12, conv=tuple(conv_layers(p)), aux=1).eval()
     _load_into(twin, p)
     x = torch.from_numpy(np.random.default_rng(3).normal(size=(1, 40, N_FEATURES)).astype(np.float32))
     with torch.no_grad():

@@ -11,16 +11,12 @@ from cadence.floor.corpus import plan, text, written
 pytestmark = pytest.mark.skipif(not written.FORTUNES_DIR.is_dir(), reason="Debian fortunes not installed")
 
 
-def _words(s: str) -> set[str]:
-    return {w.strip(",.'!?").lower() for w in s.split()}
-
-
 def test_pool_is_large_and_keeps_test_and_selection_words_out() -> None:
     pool = written.sentences()
     assert len(pool) > 2000
     held_out = (text.pool_words("test") | text.pool_words("select")) - text.FUNCTION_WORDS
     for s in pool:
-        assert not _words(s) & held_out, s
+        assert not text.words_of(s) & held_out, s
         assert text.in_pool(s, "train") and not text.in_pool(s, "test"), s
         assert 4 <= len(s.split()) <= 16 and s[-1] in ".?!", s
 

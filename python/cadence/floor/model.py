@@ -64,6 +64,15 @@ class _CausalConv:
         return u + y if self.residual else y
 
 
+def conv_layers(p: dict[str, np.ndarray]) -> list[tuple[int, int]]:
+    """(kernel, dilation) of each causal conv layer in exported parameters ``p``."""
+    out: list[tuple[int, int]] = []
+    while f"conv{len(out)}_w" in p:
+        i = len(out)
+        out.append((int(p[f"conv{i}_w"].shape[2]), int(p[f"conv{i}_d"])))
+    return out
+
+
 class _Member:
     """One trained network of the ensemble (parameters ``p`` as exported by ``train.export``)."""
 
@@ -82,12 +91,9 @@ class _Member:
         self.mean, self.std = p["mean"], p["std"]
         self.in_w_t, self.in_b = np.ascontiguousarray(p["in_w"].T), p["in_b"]
         self.convs: list[_CausalConv] = []
-        i = 0
-        while f"conv{i}_w" in p:
+        for i, (_k, d) in enumerate(conv_layers(p)):
             w = p[f"conv{i}_w"]
-            self.convs.append(_CausalConv(w, p[f"conv{i}_b"], int(p[f"conv{i}_d"]),
-                                          residual=w.shape[0] == w.shape[1] and i > 0))
-            i += 1
+            self.convs.append(_CausalConv(w, p[f"conv{i}_b"], d, residual=w.shape[0] == w.shape[1] and i > 0))
         self.w_ih_t, self.b_ih = np.ascontiguousarray(p["w_ih"].T), p["b_ih"]
         self.w_hh_t = np.ascontiguousarray(p["w_hh"].T)
         self.b_hh = p["b_hh"]

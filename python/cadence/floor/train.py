@@ -55,7 +55,7 @@ import numpy as np
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import FEATURES_VERSION, N_FEATURES
 from cadence.floor.labels import AUX_TARGETS, TARGETS, frame_targets, lexical_targets
-from cadence.floor.model import default_weights_path
+from cadence.floor.model import conv_layers, default_weights_path
 
 CACHE_TAG = "persona-ref"  # bump when _featurize changes what it computes (not only features.py)
 WINDOW = 800  # frames per training sequence (8 s)
@@ -207,20 +207,13 @@ def export(net: Any, mean: np.ndarray, std: np.ndarray, out: Path) -> None:
 
 
 def _init_params(path: Path, member: int) -> dict[str, np.ndarray]:
-    from cadence.floor.model import load_members
+    from cadence.floor.model import FloorModel, load_members
 
+    FloorModel(path)  # refuses a file that is not a floor model, with the reason
     members = load_members(path)
     if not 0 <= member < len(members):
         raise InvalidArgumentError(f"--init-member {member}: {path} holds {len(members)} network(s)")
     return members[member]
-
-
-def _conv_of(p: dict[str, np.ndarray]) -> tuple[tuple[int, int], ...]:
-    out = []
-    while f"conv{len(out)}_w" in p:
-        i = len(out)
-        out.append((int(p[f"conv{i}_w"].shape[2]), int(p[f"conv{i}_d"])))
-    return tuple(out)
 
 
 def _load_into(net: Any, p: dict[str, np.ndarray]) -> None:
@@ -335,7 +328,7 @@ def main(argv: list[str]) -> int:
 
     if init:
         net = build(int(init["w_hh"].shape[1]), int(init["in_w"].shape[0]), args.dropout, args.input_noise,
-                    int(init["conv0_w"].shape[0]), _conv_of(init), aux=n_aux)
+                    int(init["conv0_w"].shape[0]), tuple(conv_layers(init)), aux=n_aux)
         _load_into(net, init)
     else:
         net = build(args.hidden, args.proj, args.dropout, args.input_noise, args.channels, aux=n_aux)

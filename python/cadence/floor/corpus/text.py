@@ -37,6 +37,7 @@ __all__ = [
     "bargein_phrase",
     "persona_phrase",
     "pool_words",
+    "words_of",
     "FUNCTION_WORDS",
 ]
 
@@ -65,18 +66,23 @@ FUNCTION_WORDS = frozenset(
 )
 
 
+def words_of(s: str) -> set[str]:
+    """The words of a phrase, lower case, without punctuation."""
+    return {w.strip(",.'!?").lower() for w in s.split()} - {""}
+
+
 def pool_words(pool: str) -> set[str]:
-    """Every word of a template pool's vocabulary and templates (lower case, no punctuation)."""
+    """Every word of a template pool's vocabulary and templates."""
     words: set[str] = set()
     for items in _V[pool].values():
         for it in items:
-            words.update(w.strip(",.'!?").lower() for w in it.split())
+            words |= words_of(it)
     tables = (_STATEMENTS, _YN_QUESTIONS, _WH_QUESTIONS, _EXCLAMATIONS, _CLAUSES, _INCOMPLETE,
               _COMPLETIONS, _BARGEIN)
     for table in tables:
         for it in table[pool]:
-            words.update(w.strip(",.'!?").lower() for w in re.sub(r"\{\w+\}", "", it).split())
-    return words - {""}
+            words |= words_of(re.sub(r"\{\w+\}", "", it))
+    return words
 
 
 def _pick(rng: np.random.Generator, items: Sequence[str]) -> str:

@@ -47,10 +47,6 @@ _ENDERS = frozenset(
 _CONJ = frozenset("and but or so because if when while although unless until than".split())
 
 
-def _words(s: str) -> list[str]:
-    return [w.strip(",.'!?").lower() for w in s.split()]
-
-
 @functools.cache
 def sentences(share: str = "train") -> tuple[str, ...]:
     """Every usable sentence of a share ("train" or "test"), in a stable order; raises if the
@@ -74,7 +70,7 @@ def sentences(share: str = "train") -> tuple[str, ...]:
                 s = re.sub(r"\s+", " ", s).strip()
                 if not (4 <= len(s.split()) <= 16 and _OK.match(s)) or _BANNED.search(s):
                     continue
-                if re.search(r"\b[A-Z]{2,}\b", s) or held_out & set(_words(s)):
+                if re.search(r"\b[A-Z]{2,}\b", s) or held_out & text.words_of(s):
                     continue
                 if text.in_pool(s, share):
                     out[s] = None
