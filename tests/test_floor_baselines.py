@@ -482,7 +482,7 @@ def test_score_needs_every_manifest_file_and_only_those(tmp_path: Path) -> None:
 def test_score_breaks_down_by_a_meta_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from cadence.floor import score
 
-    entries = [("a.wav", {"noise": "pink"}), ("b.wav", {"noise": "pink"}), ("c.wav", None)]
+    entries = [("a.wav", {"noise": "pink", "snr": "10"}), ("b.wav", {"noise": "pink"}), ("c.wav", None)]
     for name, _ in entries:
         sf.write(tmp_path / name, np.zeros(RATE, np.float32), RATE, subtype="PCM_16")
     (tmp_path / "manifest.jsonl").write_text("\n".join(
@@ -500,6 +500,9 @@ def test_score_breaks_down_by_a_meta_key(tmp_path: Path, capsys: pytest.CaptureF
     assert score.main(["--corpus", str(tmp_path), "--decisions", str(tmp_path / "d.json"), "--by", "noise"]) == 0
     out = capsys.readouterr().out
     assert "## By meta.noise" in out and "| pink | external | 2 |" in out
+    two = score.score_decisions(str(tmp_path), doc, by="noise,snr")["by"]["groups"]
+    assert set(two) == {"pink/10", "pink/(none)", "(none)/(none)"}
+    assert two["pink/10"]["external"]["recall"] == 1.0 and two["pink/(none)"]["external"]["recall"] == 0.0
 
 
 def test_score_orders_same_time_decisions_like_the_policy(tmp_path: Path) -> None:

@@ -5,12 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cadence.errors import InvalidArgumentError
 from cadence.floor.features import FEATURE_NAMES, N_FEATURES
-from cadence.floor.model import default_weights_path
+from cadence.floor.model import OUTPUTS, VOICE, default_weights_path
 from cadence.floor.policy import CadencePolicy
 
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
 STEP = {"ramp": 0.0, "fallback_s": 1.9, "max_silence_s": 3.0, "min_silence_s": 0.05}
+
+
+def _probs(n: int) -> np.ndarray:
+    """Model outputs of ``n`` frames: all heads 0, the voice head agreeing with the VAD."""
+    probs = np.zeros((n, len(OUTPUTS)), np.float32)
+    probs[:, VOICE] = 1.0
+    return probs
 
 
 def _turn(speech: int, silence: int, keep: float) -> tuple[np.ndarray, np.ndarray]:
@@ -22,7 +30,7 @@ def _turn(speech: int, silence: int, keep: float) -> tuple[np.ndarray, np.ndarra
     x[:, FEATURE_NAMES.index("echo_excess")] = 3.0
     x[:speech, FEATURE_NAMES.index("vad")] = 0.95
     x[:speech, FEATURE_NAMES.index("e_noise")] = 1.5
-    probs = np.zeros((n, 5), np.float32)
+    probs = _probs(n)
     probs[:speech, 0] = 0.95  # the user holds the floor while speaking
     probs[speech:, 0] = keep
     return x, probs
@@ -87,7 +95,7 @@ def _over_persona(user: list[tuple[int, int, float]], n: int = 200) -> tuple[np.
     x = np.zeros((n, N_FEATURES), np.float32)
     x[:, FEATURE_NAMES.index("persona")] = 1.0
     x[:, FEATURE_NAMES.index("echo_excess")] = 0.0  # only echo: not user speech
-    probs = np.zeros((n, 5), np.float32)
+    probs = _probs(n)
     probs[:, 0] = 0.5
     for a, b, p in user:
         x[a:b, FEATURE_NAMES.index("vad")] = 0.95
@@ -170,3 +178,25 @@ def test_a_draft_is_retracted_when_the_user_goes_on() -> None:
     probs[40:50, 2] = 0.8  # a speculation 1 s before the end of the turn
     kinds = [d.kind for d in CadencePolicy(0.5).decide(x, probs)]
     assert kinds[:2] == ["speculate", "retract"] and kinds[-1] == "commit"
+
+
+def test_babble_the_voice_head_rejects_is_silence() -> None:
+    """Background talk after the turn: Silero and the energy rule say speech, the voice
+    head says it is not the user. With the head's veto the silence counts and the
+    persona answers; with the veto off (threshold 0) it waits for ever."""
+    x, probs = _turn(60, 300, keep=0.05)
+    x[60:, FEATURE_NAMES.index("vad")] = 0.9  # babble
+    x[60:, FEATURE_NAMES.index("e_noise")] = 1.0
+    probs[60:, VOICE] = 0.1
+    commits = [d.t for d in CadencePolicy(0.5).decide(x, probs) if d.kind == "commit"]
+    assert commits and commits[0] - 0.6 < 0.5
+    deaf = CadencePolicy(0.5, voice_threshold=0.0, max_silence_s=10.0)
+    assert not [d for d in deaf.decide(x, probs) if d.kind == "commit"]
+
+
+def test_decide_refuses_outputs_of_the_wrong_shape() -> None:
+    x, probs = _turn(10, 10, keep=0.5)
+    with pytest.raises(InvalidArgumentError, match="probs must have shape"):
+        CadencePolicy(0.5).decide(x, probs[:, :5])
+    with pytest.raises(InvalidArgumentError, match="probs must have shape"):
+        CadencePolicy(0.5).decide(x, probs[:5])

@@ -15,6 +15,10 @@ time* is the end of the frame, τ = (i+1)·10 ms):
 * ``weight``: loss weight — frames near decisions (shift ± 0.6 s, holds) count
   more than the easy long gaps while the persona talks.
 
+The optional ``voice`` head (``voice_head.py``) is fitted to ``voice_target``:
+the user is speaking in the frame (its centre lies inside a user speech segment of
+any kind: words, fillers, backchannels, barge-ins; never the persona or noise).
+
 Training also uses an auxiliary, train-only target (``lexical_targets``): in the
 200 ms after a phrase ends, was its last word a closed-class word (article,
 preposition, conjunction, subject pronoun, auxiliary) or a filler? Those are the
@@ -96,6 +100,15 @@ def frame_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, np.
             m = (tau >= float(e["start"])) & (tau < float(e["end"]) + 0.1)
             w[m] = 3.0
     return y, w
+
+
+def voice_target(entry: dict[str, Any], n_frames: int) -> np.ndarray:
+    """(n,) float32: 1 where the user speaks (frame centre inside a ``meta.segments`` span)."""
+    centre = (np.arange(n_frames, dtype=np.float64) + 0.5) * FRAME_S
+    y = np.zeros(n_frames, np.float32)
+    for s, e, _kind, _text in _segments(entry):
+        y[(centre >= s) & (centre < e)] = 1.0
+    return y
 
 
 def _last_word(text: str) -> str:

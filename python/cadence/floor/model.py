@@ -6,11 +6,16 @@ Architecture (trained by ``cadence train floor``, see ``train.py``)::
       → causal Conv1d (k, dilation d₀) → tanh            ~last syllable of context
       → [causal Conv1d (k, dilation dᵢ) → tanh] + skip   (residual layers)
       → GRU(hidden) → Linear → logits (keep, end200, end600, bc, bargein)
+      [GRU state ‖ conv output] → Linear → logit (voice)  (optional head)
 
 The convolutions see a short window of the normalised spectra and prosody
 (≈ 130–250 ms), which lets the model recognise *what* was said last — a filler,
 "and", a trailing function word — and how it was intoned, without a transcript;
-the GRU carries the longer context. Everything is causal: the convolutions
+the GRU carries the longer context. The optional ``voice`` head (fitted on the
+frozen network by ``cadence train voice``, see ``voice_head.py``) says whether the
+*user* is speaking in this frame: unlike Silero VAD it learned to ignore
+background talk (babble), hum and the persona's echo. A network without it
+reports voice = 1.0 (no opinion: the policy's VAD rule alone decides). Everything is causal: the convolutions
 keep the last ``(k−1)·d`` inputs of the previous call, so any chunking gives
 the same output. Weights are a small ``.npz`` committed under
 ``cadence/floor/weights/``.
@@ -27,6 +32,10 @@ import numpy as np
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import N_FEATURES
 from cadence.floor.labels import TARGETS
+
+# the model's output columns: the trained heads, then the optional voice head
+OUTPUTS = TARGETS + ("voice",)
+VOICE = OUTPUTS.index("voice")
 
 DEFAULT_WEIGHTS = "floor_gru.npz"
 _KEYS = ("in_w", "in_b", "w_ih", "b_ih", "w_hh", "b_hh", "out_w", "out_b", "mean", "std")
@@ -100,13 +109,25 @@ class _Member:
         self.out_w_t, self.out_b = np.ascontiguousarray(p["out_w"].T), p["out_b"]
         self.hidden = self.w_hh_t.shape[0]
         self.h = np.zeros(self.hidden, np.float32)
+        self.head_width = self.hidden + self.w_ih_t.shape[0]  # GRU state ‖ conv output
+        self.voice_w: np.ndarray | None = None
+        self.voice_b = 0.0
+        if "voice_w" in p or "voice_b" in p:
+            w, b = p.get("voice_w"), p.get("voice_b")
+            if w is None or b is None or w.shape != (self.head_width,) or b.shape != ():
+                raise InvalidArgumentError(
+                    f"{where}: voice head must be voice_w ({self.head_width},) and a scalar voice_b, "
+                    f"got {None if w is None else w.shape} and {None if b is None else b.shape}")
+            self.voice_w, self.voice_b = w, float(b)
 
     def reset(self) -> None:
         self.h = np.zeros(self.hidden, np.float32)
         for c in self.convs:
             c.reset()
 
-    def process(self, x: np.ndarray) -> np.ndarray:
+    def head_inputs(self, x: np.ndarray) -> np.ndarray:
+        """(n, head_width): each frame's GRU state and conv output, what the heads read
+        (advances the streaming state like ``process``)."""
         n, hd = x.shape[0], self.hidden
         u = np.tanh(((x - self.mean) / self.std).astype(np.float32) @ self.in_w_t + self.in_b)
         for conv in self.convs:
@@ -123,7 +144,16 @@ class _Member:
             h = (1.0 - z) * c + z * h
             hs[i] = h
         self.h = h
-        return _sigmoid(hs @ self.out_w_t + self.out_b).astype(np.float32)
+        return np.concatenate([hs, u], axis=1)
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        """x: (n, N_FEATURES) → (n, len(OUTPUTS)) probabilities."""
+        z = self.head_inputs(x)
+        out = np.ones((x.shape[0], len(OUTPUTS)), np.float32)
+        out[:, :VOICE] = _sigmoid(z[:, : self.hidden] @ self.out_w_t + self.out_b)
+        if self.voice_w is not None:
+            out[:, VOICE] = _sigmoid(z @ self.voice_w + self.voice_b)
+        return out
 
 
 def load_members(path: Path) -> list[dict[str, np.ndarray]]:
@@ -158,7 +188,8 @@ def save_ensemble(paths: list[Path], out: Path) -> None:
 
 
 class FloorModel:
-    """Streaming model; ``process(features (n, F)) -> probs (n, 5)``; state kept across calls.
+    """Streaming model; ``process(features (n, F)) -> probs (n, len(OUTPUTS))``; state kept
+    across calls.
 
     A weights file holds one network or an ensemble (``save_ensemble``) whose members'
     probabilities are averaged: members trained with different seeds make different
@@ -169,6 +200,14 @@ class FloorModel:
         path = Path(path) if path is not None else default_weights_path()
         params = load_members(path)
         self.members = [_Member(p, str(path)) for p in params]
+        heads = {m.voice_w is not None for m in self.members}
+        if len(heads) > 1:
+            raise InvalidArgumentError(f"{path}: some ensemble members have a voice head and some do not")
+
+    @property
+    def has_voice(self) -> bool:
+        """Whether the networks carry the learned voice head (else voice reads 1.0)."""
+        return self.members[0].voice_w is not None
 
     @property
     def receptive_frames(self) -> int:
@@ -180,7 +219,7 @@ class FloorModel:
             m.reset()
 
     def process(self, x: np.ndarray) -> np.ndarray:
-        """x: (n, N_FEATURES) float32 → (n, len(TARGETS)) probabilities."""
+        """x: (n, N_FEATURES) float32 → (n, len(OUTPUTS)) probabilities (columns ``OUTPUTS``)."""
         if x.ndim != 2 or x.shape[1] != N_FEATURES:
             raise InvalidArgumentError(f"expected features of shape (n, {N_FEATURES}), got {x.shape}")
         out = self.members[0].process(x)
@@ -189,4 +228,4 @@ class FloorModel:
         return (out / len(self.members)).astype(np.float32)
 
 
-__all__ = ["FloorModel", "TARGETS", "default_weights_path", "load_members", "save_ensemble"]
+__all__ = ["FloorModel", "OUTPUTS", "TARGETS", "VOICE", "default_weights_path", "load_members", "save_ensemble"]

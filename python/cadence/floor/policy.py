@@ -35,6 +35,15 @@ keeps the floor, and after ``max_silence_s`` it commits regardless; with ``ramp`
 > 0 the commit threshold rises with the silence between the two (the longer the
 pause, the less sure the model must be). Speech counts toward a turn only in
 runs of at least ``min_run_frames`` (clicks and noise bursts do not open a turn).
+
+A frame is user *speech* when Silero VAD and the energy rule say so and, while
+the persona is not speaking, the model's learned voice head agrees (voice ≥
+``voice_threshold``). Silero fires on any talk, so background babble used to keep
+the silence counter at zero and the persona never answered; the voice head was
+fitted to tell the user's voice from it (a model without the head reads voice =
+1.0: the VAD rule alone decides). Over the persona's own voice the head is not
+used: there the barge-in head and the echo estimate decide (the head cost
+barge-in recall on dev).
 """
 
 from __future__ import annotations
@@ -46,7 +55,7 @@ import numpy as np
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import FEATURE_NAMES, FloorFeaturizer
-from cadence.floor.model import FloorModel
+from cadence.floor.model import OUTPUTS, FloorModel
 from cadence.floor.protocol import Decision
 
 FRAME_S = 0.01
@@ -54,6 +63,12 @@ _VAD = FEATURE_NAMES.index("vad")
 _E_NOISE = FEATURE_NAMES.index("e_noise")
 _PERSONA = FEATURE_NAMES.index("persona")
 _EXCESS = FEATURE_NAMES.index("echo_excess")
+
+
+def heard_speech(x: np.ndarray) -> np.ndarray:
+    """(n,) bool: the speech rule before the voice head — Silero VAD, energy well above
+    the noise floor, mic power above the persona's predicted echo."""
+    return (x[:, _VAD] >= 0.5) & (x[:, _E_NOISE] > 0.3) & (x[:, _EXCESS] > 0.6)
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,7 @@ class PolicyConfig:
     # 1: it rises linearly with the silence from thr to fallback_keep at fallback_s
     ramp: float = 1.0
     min_silence_s: float | None = None  # overrides the patience-derived minimum silence
+    voice_threshold: float = 0.5  # the learned voice head must agree that the user speaks
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.patience <= 1.0:
@@ -105,7 +121,7 @@ class CadencePolicy:
         self.name = f"cadence(p={patience:g})"
         self.featurizer = FloorFeaturizer()
         self.model = FloorModel(weights)
-        self.last_probs = np.zeros(5, np.float32)
+        self.last_probs = np.zeros(len(OUTPUTS), np.float32)
         self.reset()
 
     def reset(self) -> None:
@@ -141,6 +157,9 @@ class CadencePolicy:
         """The decision logic alone, on features ``x`` and model outputs ``probs`` of
         consecutive frames (``process`` = featurize → model → ``decide``). Offline tuning
         runs it on cached features with several configs."""
+        if probs.ndim != 2 or probs.shape[1] != len(OUTPUTS) or len(probs) != len(x):
+            raise InvalidArgumentError(
+                f"probs must have shape ({len(x)}, {len(OUTPUTS)}) (columns {OUTPUTS}), got {probs.shape}")
         cfg = self.config
         thr = cfg.commit_threshold()
         min_sil = cfg.min_silence_frames()
@@ -148,16 +167,19 @@ class CadencePolicy:
         confirm_frames = max(1, int(round(cfg.confirm_speech_s / FRAME_S)))
         resume_frames = max(1, int(round(cfg.resume_silence_s / FRAME_S)))
         retract_frames = max(1, int(round(cfg.retract_speech_s / FRAME_S)))
+        heard = heard_speech(x)
         out: list[Decision] = []
         for i in range(len(x)):
             self.frame += 1
             t = self.frame * FRAME_S
-            keep, _end200, end600, bc, barge = (float(v) for v in probs[i])
+            keep, _end200, end600, bc, barge, voice = (float(v) for v in probs[i])
             persona = x[i, _PERSONA] > -1.0  # reference above -60 dB
             if persona and self.persona_quiet > 20:
                 self.bargein_done = False  # a new persona utterance after a gap: arm again
             self.persona_quiet = 0 if persona else self.persona_quiet + 1
-            speech = x[i, _VAD] >= 0.5 and x[i, _E_NOISE] > 0.3 and x[i, _EXCESS] > 0.6
+            speech = bool(heard[i])
+            if not self.persona_holds_floor:  # over the persona's voice the barge-in head decides
+                speech = speech and voice >= cfg.voice_threshold
             if speech:
                 self.silence = 0
                 self.bc_done = False

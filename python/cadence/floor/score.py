@@ -14,8 +14,8 @@ benchmark's rules (``cadence.floor.scoring``) and tables, beside Cadence's own
 rows when the file also holds them. Every file of the manifest needs an entry
 per policy: a missing one is an error, not a file without decisions. RTF is not
 known for decisions made elsewhere and is left empty. ``--by KEY`` adds a table per
-value of a manifest ``meta`` key (e.g. ``noise``, ``snr``, ``voice``, ``duplex``):
-where a policy fails, not only how often.
+value of a manifest ``meta`` key (e.g. ``noise``, ``snr``, ``voice``, ``duplex``), or
+of several keys at once (``--by noise,snr``): where a policy fails, not only how often.
 """
 
 from __future__ import annotations
@@ -81,9 +81,14 @@ def parse_decisions(doc: Any) -> dict[str, dict[str, list[Decision]]]:
 
 
 def meta_group(meta: Any, key: str) -> str:
-    """The group of a manifest entry by ``meta[key]`` (as text; "(none)" when absent)."""
-    value = meta.get(key) if isinstance(meta, dict) else None
-    return "(none)" if value is None else (value if isinstance(value, str) else json.dumps(value))
+    """The group of a manifest entry by ``meta[key]`` (as text; "(none)" when absent).
+    ``key`` may name several keys, ``"noise,snr"``: the group is their values joined
+    by "/" (``"babble/10"``)."""
+    out = []
+    for k in key.split(","):
+        value = meta.get(k) if isinstance(meta, dict) else None
+        out.append("(none)" if value is None else (value if isinstance(value, str) else json.dumps(value)))
+    return "/".join(out)
 
 
 def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, Any]:
@@ -163,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--decisions", required=True, help="decisions JSON (the shape of bench floor --json)")
     ap.add_argument("--json", dest="json_out", help="write the scored report here")
     ap.add_argument("--markdown", dest="md_out", help="write the tables here")
-    ap.add_argument("--by", metavar="KEY", help="also break the scores down by this meta key (noise, snr, voice, ...)")
+    ap.add_argument("--by", metavar="KEY", help="also break the scores down by this meta key (noise, snr, voice, ...; "
+                         "several: noise,snr)")
     args = ap.parse_args(argv)
     try:
         try:

@@ -1,12 +1,14 @@
 """``cadence tune floor``: sweep CadencePolicy settings on a labeled split, offline and fast.
 
-    cadence tune floor --corpus DIR/dev [--weights W] [--set name=v1,v2 ...] [--json OUT]
+    cadence tune floor --corpus DIR/dev [--corpus DIR2/dev ...] [--weights W]
+                       [--set name=v1,v2 ...] [--json OUT]
 
 The featurizer and model run once per file (features are cached like training's);
 then only the policy's decision logic (``CadencePolicy.decide``) runs per setting,
 so a grid of hundreds of settings takes seconds per setting instead of a full
 benchmark run. Every setting is scored with the benchmark's own scoring
-(``cadence.floor.scoring``). Tune on ``dev``; report on ``test`` with ``cadence
+(``cadence.floor.scoring``); several ``--corpus`` splits are pooled (one score over
+all their files), so a setting is not picked for one generator's quirks. Tune on ``dev``; report on ``test`` with ``cadence
 bench floor`` (never tune on the split you report). It also prints the model's
 own hold/shift separability (``cadence.floor.separability``), which needs no policy.
 
@@ -86,7 +88,8 @@ def main(argv: list[str]) -> int:
 
     ap = argparse.ArgumentParser(prog="cadence tune floor", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", required=True, type=Path, help="a split folder with manifest.jsonl")
+    ap.add_argument("--corpus", required=True, type=Path, action="append",
+                    help="a split folder with manifest.jsonl (repeat to pool several splits)")
     ap.add_argument("--weights", default=None, help="model .npz (default: the packaged one)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=v1,v2",
                     help="a PolicyConfig field and the values to try (repeat)")
@@ -94,13 +97,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     grid = parse_grid(args.set)
-    split = args.corpus.resolve()
-    feats = load_split(split, args.jobs)
     model = FloorModel(args.weights)
     data = []
-    for (x, _y, _w), entry in zip(feats, _read_manifest(split)):
-        model.reset()
-        data.append((x, model.process(x), entry))
+    for split in (c.resolve() for c in args.corpus):
+        for (x, _y, _w), entry in zip(load_split(split, args.jobs), _read_manifest(split)):
+            model.reset()
+            data.append((x, model.process(x), entry))
     rows = score_settings(data, grid, args.weights)
     sep = hold_shift_auc((p, e) for _x, p, e in data)
     print(f"model alone: hold/shift AUC of 1 - P(keep) at +{sep['offset_ms']} ms = "

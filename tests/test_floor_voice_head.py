@@ -1,0 +1,146 @@
+"""The floor model's voice head: targets, run-time evaluation, fitting (`cadence train voice`)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.io import wavfile
+
+from cadence.errors import InvalidArgumentError
+from cadence.floor.features import FloorFeaturizer
+from cadence.floor.labels import TARGETS, voice_target
+from cadence.floor.model import VOICE, FloorModel, _sigmoid, default_weights_path, load_members
+from cadence.floor.separability import auc
+from cadence.floor.voice_head import fit_head, main as voice_main
+
+from floor_speech import ESPEAK, RATE, frames_of, render
+
+needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
+needs_weights = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
+
+
+def test_voice_target_marks_frames_whose_centre_is_in_a_user_segment() -> None:
+    entry = {"meta": {"segments": [[0.10, 0.30, "so", "continuation"], [0.50, 0.52, "mm", "backchannel"]]}}
+    y = voice_target(entry, 60)
+    assert np.flatnonzero(y).tolist() == list(range(10, 30)) + [50, 51]
+    assert voice_target({"events": []}, 5).tolist() == [0.0] * 5
+
+
+def test_fit_head_separates_and_refuses_one_class() -> None:
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(4000, 6)).astype(np.float32)
+    y = (z[:, 2] - 0.5 * z[:, 4] > 0).astype(np.float32)
+    w, b = fit_head(z, y)
+    assert (((z @ w + b) >= 0) == (y > 0)).mean() > 0.97
+    with pytest.raises(InvalidArgumentError, match="with and without"):
+        fit_head(z, np.ones(len(z), np.float32))
+
+
+def _with_head(tmp_path, w_scale: float = 0.1, shape: tuple[int, ...] | None = None):
+    members = load_members(default_weights_path())
+    arrays = {}
+    for k, p in enumerate(members):
+        width = p["w_hh"].shape[1] + p["w_ih"].shape[1]
+        w = np.random.default_rng(k).normal(size=shape or (width,)).astype(np.float32) * w_scale
+        arrays.update({f"m{k}/{n}": v for n, v in {**p, "voice_w": w, "voice_b": np.array(0.3, np.float32)}.items()})
+    np.savez(tmp_path / "head.npz", **arrays)
+    return tmp_path / "head.npz"
+
+
+@needs_weights
+def test_head_column_is_the_averaged_logistic_of_state_and_conv_output(tmp_path) -> None:
+    x = np.random.default_rng(1).normal(size=(120, load_members(default_weights_path())[0]["in_w"].shape[1]))
+    x = x.astype(np.float32)
+    path = _with_head(tmp_path)
+    model, plain = FloorModel(path), FloorModel()
+    assert model.has_voice
+    got = model.process(x)
+    np.testing.assert_array_equal(got[:, :VOICE], plain.process(x)[:, :VOICE])  # other heads untouched
+    want = np.zeros(len(x))
+    for m in model.members:
+        m.reset()
+        want += _sigmoid(m.head_inputs(x) @ m.voice_w + m.voice_b)
+    np.testing.assert_allclose(got[:, VOICE], want / len(model.members), atol=1e-5)
+    model.reset()
+    chunks = np.concatenate([model.process(x[i : i + 7]) for i in range(0, len(x), 7)])
+    np.testing.assert_allclose(chunks, got, atol=1e-5)
+
+
+@needs_weights
+def test_bad_or_partial_voice_heads_are_refused(tmp_path) -> None:
+    with pytest.raises(InvalidArgumentError, match="voice head"):
+        FloorModel(_with_head(tmp_path, shape=(7,)))
+    members = load_members(default_weights_path())
+    p0 = {**members[0], "voice_w": np.zeros(members[0]["w_hh"].shape[1] + members[0]["w_ih"].shape[1],
+                                             np.float32), "voice_b": np.array(0.0, np.float32)}
+    p1 = {k: v for k, v in members[1].items() if not k.startswith("voice_")}
+    np.savez(tmp_path / "mixed.npz", **{f"m0/{k}": v for k, v in p0.items()},
+             **{f"m1/{k}": v for k, v in p1.items()})
+    with pytest.raises(InvalidArgumentError, match="some ensemble members"):
+        FloorModel(tmp_path / "mixed.npz")
+    headless = {k: v for k, v in members[0].items() if not k.startswith("voice_")}
+    np.savez(tmp_path / "headless.npz", **headless)
+    model = FloorModel(tmp_path / "headless.npz")
+    assert not model.has_voice
+    out = model.process(np.zeros((5, headless["in_w"].shape[1]), np.float32))
+    assert out.shape == (5, len(TARGETS) + 1) and (out[:, VOICE] == 1.0).all()
+
+
+def _babble_split(root, n_files: int = 2) -> list[tuple[float, float]]:
+    """A tiny split: the user's phrases over quieter background talk (another voice)."""
+    (root / "audio").mkdir(parents=True)
+    lines = []
+    for i in range(n_files):
+        audio, spans = render([("I think we should go now", 1.5), ("and take the early train.", 2.0)],
+                              voice="en-us", seed=i)
+        talk, _ = render([("the weather in the north will be cold and wet all week long", 0.1)] * 3,
+                         voice="en-gb", lead=0.0, seed=i + 10)
+        talk = np.resize(talk, len(audio)) * 0.1
+        wavfile.write(root / "audio" / f"f{i}.wav", RATE, ((audio + talk) * 20000).astype(np.int16))
+        segs = [[s, e, "phrase", "continuation"] for s, e in spans]
+        lines.append({"audio": f"audio/f{i}.wav", "events": [{"type": "shift", "t": spans[-1][1]}],
+                      "meta": {"segments": segs, "noise": "babble", "snr_db": 20.0}})
+    (root / "manifest.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    return [(s, e) for s, e in spans]
+
+
+@needs_espeak
+@needs_weights
+def test_train_voice_fits_a_head_that_tells_the_user_from_background_talk(tmp_path, capsys) -> None:
+    split = tmp_path / "c" / "train"
+    spans = _babble_split(split)
+    out = tmp_path / "v.npz"
+    assert voice_main(["--weights", str(default_weights_path()), "--corpus", str(split), "--out", str(out),
+                       "--stride", "1", "--jobs", "1", "--check", str(split)]) == 0
+    report = capsys.readouterr().out
+    assert "babble vad+head" in report and "training accuracy" in report
+    rate, pcm = wavfile.read(split / "audio" / "f0.wav")
+    x = FloorFeaturizer().process(frames_of(pcm.astype(np.float32) / 20000))
+    fitted, packaged = FloorModel(out).process(x), FloorModel().process(x)
+    np.testing.assert_array_equal(fitted[:, :VOICE], packaged[:, :VOICE])  # networks frozen
+    t = (np.arange(len(x)) + 0.5) * 0.01
+    user = np.zeros(len(x), bool)
+    for s, e in spans:
+        user |= (t >= s) & (t < e)
+    # frames with background talk only vs the user's speech: the head separates them
+    assert auc(list(fitted[user, VOICE]), list(fitted[~user, VOICE])) > 0.9
+    with pytest.raises(InvalidArgumentError, match="no meta.segments"):
+        (tmp_path / "c" / "bare").mkdir()
+        (tmp_path / "c" / "bare" / "manifest.jsonl").write_text(
+            json.dumps({"audio": "../train/audio/f0.wav", "events": []}) + "\n")
+        voice_main(["--weights", str(default_weights_path()), "--corpus", str(tmp_path / "c" / "bare"),
+                    "--out", str(tmp_path / "w.npz")])
+
+
+@needs_espeak
+@needs_weights
+def test_packaged_model_has_a_voice_head_that_follows_the_user() -> None:
+    model = FloorModel()
+    assert model.has_voice
+    audio, spans = render([("Could you tell me where the station is?", 1.5)], noise_db=-50.0)
+    p = model.process(FloorFeaturizer().process(frames_of(audio)))[:, VOICE]
+    s, e = spans[0]
+    assert np.median(p[int(s / 0.01) + 20 : int(e / 0.01) - 20]) > 0.8  # inside the phrase
+    assert np.median(p[int(e / 0.01) + 30 :]) < 0.2  # the silence after it
