@@ -306,6 +306,7 @@ def test_bench_cli_json_shape(corpus: Path, tmp_path: Path, capsys: pytest.Captu
     assert "| silence-200 |" in text and "| silence-800 |" in text
     where = text.split("## Where interruptions happen")[1]
     assert where.count("| silence-200 |") == 1 and "0.5–1 s" in where
+    assert "## Against each baseline" not in text  # no cadence row to compare
     # no barge-in events and no bargein decisions: no duplex table, but the keys are there
     assert "Duplex" not in text
     assert report["summary"]["silence-200"]["bargeins"] == 0
@@ -633,3 +634,22 @@ def test_duplex_table_only_for_emitting_policies_without_events() -> None:
     assert bench.duplex_section(summary, ["a", "b"]) == []
     summary = {k: {**v, "bargeins": 2} for k, v in summary.items()}
     assert bench.duplex_labels(summary, ["a", "b"]) == ["a", "b"]
+
+
+def test_against_each_baseline_names_the_settings_that_beat_it_on_every_metric() -> None:
+    def s(med, p90, prec, rec, ropen, inter):
+        return dict(zip([k for k, _ in bench.DOMINANCE_KEYS], (med, p90, prec, rec, ropen, inter)))
+
+    summary = {"silence-500": s(590, 640, 0.56, 0.91, 0.97, 60.0),
+               "cadence@0.4": s(160, 330, 0.63, 0.95, 0.98, 48.0),  # better on all six
+               "cadence@1": s(400, 1300, 0.78, 0.93, 0.97, 20.0),   # p90 worse, open recall tied
+               "cadence@0": s(None, None, None, 0.0, 0.0, 0.0)}     # never commits
+    assert bench.dominance(summary, "cadence@0.4", "silence-500") == []
+    assert bench.dominance(summary, "cadence@1", "silence-500") == ["latency_p90_ms", "recall_open"]
+    assert "latency_median_ms" in bench.dominance(summary, "cadence@0", "silence-500")
+    lines = bench.dominance_section(summary, list(summary))
+    assert "| silence-500 | cadence@0.4 |  |" in lines
+    summary["cadence@0.4"]["precision"] = 0.5
+    row = [ln for ln in bench.dominance_section(summary, list(summary)) if ln.startswith("| silence-500")][0]
+    assert row == "| silence-500 | – | cadence@0.4: precision |"
+    assert bench.dominance_section({"silence-500": summary["silence-500"]}, ["silence-500"]) == []

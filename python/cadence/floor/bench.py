@@ -504,6 +504,39 @@ def interruption_section(summary: dict[str, dict[str, Any]], labels: Sequence[st
     ]
 
 
+# the metrics on which "beats a baseline" is judged, and which way is better
+DOMINANCE_KEYS = (("latency_median_ms", -1), ("latency_p90_ms", -1), ("precision", 1), ("recall", 1),
+                  ("recall_open", 1), ("interruptions_per_100_turns", -1))
+
+
+def dominance(summary: dict[str, dict[str, Any]], policy: str, baseline: str) -> list[str]:
+    """The metrics of ``DOMINANCE_KEYS`` on which ``policy`` is *not* strictly better than
+    ``baseline`` (empty: it beats the baseline on every one). A metric the policy cannot
+    measure (no commits: no latency) counts as not better."""
+    a, b = summary[policy], summary[baseline]
+    return [k for k, sign in DOMINANCE_KEYS
+            if b[k] is not None and (a[k] is None or (a[k] - b[k]) * sign <= 0)]
+
+
+def dominance_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> list[str]:
+    """Per baseline: the cadence settings that beat it on every metric, else the best near miss."""
+    cadence = [lb for lb in labels if lb.startswith("cadence")]
+    baselines = [lb for lb in labels if not lb.startswith("cadence")]
+    if not cadence or not baselines:
+        return []
+    lines = ["| baseline | beaten on every metric by | else: closest setting, metrics not better |",
+             "|---|---|---|"]
+    for b in baselines:
+        lost = {c: dominance(summary, c, b) for c in cadence}
+        wins = [c for c in cadence if not lost[c]]
+        near = min(cadence, key=lambda c: len(lost[c]))
+        lines.append(f"| {b} | {', '.join(wins) or '–'} | "
+                     f"{'' if wins else near + ': ' + ', '.join(lost[near])} |")
+    keys = ", ".join(k for k, _ in DOMINANCE_KEYS)
+    return ["", "## Against each baseline", "",
+            f"A setting beats a baseline when it is strictly better on every one of: {keys}.", "", *lines]
+
+
 def _weights_id(path: str | None) -> str:
     """The cadence model file and the start of its SHA-1 (which model a report is about)."""
     import hashlib
@@ -550,6 +583,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     if sweep:
         parts += ["", "## Cadence patience sweep", "", markdown_table(summary, sweep)]
     ordered = [lb for lb in labels if not lb.startswith("cadence@")] + sweep
+    parts += dominance_section(summary, ordered)
     parts += interruption_section(summary, ordered)
     parts += duplex_section(summary, ordered)
     return "\n".join(parts) + "\n"
