@@ -9,7 +9,7 @@ from cadence.errors import InvalidArgumentError, InvalidAudioError
 from cadence.floor.echo import EchoEstimator
 from cadence.floor.features import FEATURE_NAMES, N_FEATURES, FloorFeaturizer
 from cadence.floor.labels import TARGETS, frame_targets
-from cadence.floor.model import FloorModel, default_weights_path
+from cadence.floor.model import OUTPUTS, PAUSE, VOICE, FloorModel, default_weights_path
 from cadence.floor.scoring import LATE_S
 
 from floor_speech import ESPEAK, frames_of, render
@@ -281,9 +281,10 @@ def test_export_drops_the_auxiliary_heads(tmp_path) -> None:
         ref = torch.sigmoid(net(torch.from_numpy(x)[None]))[0].numpy()
     assert ref.shape[1] == len(TARGETS) + 1
     got = FloorModel(tmp_path / "w.npz").process(x)
-    assert got.shape[1] == len(TARGETS) + 1  # + the voice head: 1.0 (no opinion) without one
+    assert got.shape[1] == len(OUTPUTS)  # + the optional heads, absent here:
     np.testing.assert_allclose(got[:, : len(TARGETS)], ref[:, : len(TARGETS)], atol=2e-5)
-    assert (got[:, len(TARGETS)] == 1.0).all()
+    assert (got[:, VOICE] == 1.0).all()  # no opinion
+    np.testing.assert_array_equal(got[:, PAUSE], got[:, 0])  # the keep head's
 
 
 def test_weight_files_are_checked_at_the_edge(tmp_path) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import FEATURE_NAMES, N_FEATURES
-from cadence.floor.model import OUTPUTS, VOICE, default_weights_path
+from cadence.floor.model import OUTPUTS, PAUSE, VOICE, default_weights_path
 from cadence.floor.policy import CadencePolicy
 
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
@@ -33,6 +33,7 @@ def _turn(speech: int, silence: int, keep: float) -> tuple[np.ndarray, np.ndarra
     probs = _probs(n)
     probs[:speech, 0] = 0.95  # the user holds the floor while speaking
     probs[speech:, 0] = keep
+    probs[:, PAUSE] = probs[:, 0]  # no separate pause head: it reads keep
     return x, probs
 
 
@@ -96,7 +97,7 @@ def _over_persona(user: list[tuple[int, int, float]], n: int = 200) -> tuple[np.
     x[:, FEATURE_NAMES.index("persona")] = 1.0
     x[:, FEATURE_NAMES.index("echo_excess")] = 0.0  # only echo: not user speech
     probs = _probs(n)
-    probs[:, 0] = 0.5
+    probs[:, 0] = probs[:, PAUSE] = 0.5
     for a, b, p in user:
         x[a:b, FEATURE_NAMES.index("vad")] = 0.95
         x[a:b, FEATURE_NAMES.index("e_noise")] = 1.5
@@ -200,3 +201,15 @@ def test_decide_refuses_outputs_of_the_wrong_shape() -> None:
         CadencePolicy(0.5).decide(x, probs[:, :5])
     with pytest.raises(InvalidArgumentError, match="probs must have shape"):
         CadencePolicy(0.5).decide(x, probs[:5])
+
+
+def test_in_silence_the_pause_head_decides() -> None:
+    """The commit reads the pause head's P(keep) in silence; the keep head only opens turns."""
+    x, probs = _turn(60, 300, keep=0.95)
+    probs[60:, PAUSE] = 0.05  # the pause head is sure the turn is over
+    commits = [d.t for d in CadencePolicy(0.5).decide(x, probs) if d.kind == "commit"]
+    assert commits and commits[0] - 0.6 < 0.5
+    x, probs = _turn(60, 300, keep=0.05)
+    probs[60:, PAUSE] = 0.97  # ... or sure it is a hold: only max_silence_s ends the wait
+    commits = [d.t for d in CadencePolicy(0.5).decide(x, probs) if d.kind == "commit"]
+    assert commits and commits[0] - 0.6 == pytest.approx(CadencePolicy(0.5).config.max_silence_s, abs=0.011)

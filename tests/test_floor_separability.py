@@ -30,3 +30,6 @@ def test_scores_are_read_100ms_into_each_pause() -> None:
     assert shifts == [pytest.approx(0.8)] and holds == [pytest.approx(0.4)]
     out = hold_shift_auc([(probs, entry), (probs, entry)])
     assert out == {"auc": 1.0, "offset_ms": 100, "shifts": 2, "holds": 2}
+    probs[109, 3] = 0.7  # another column (the pause head's) is read when asked for
+    assert hold_shift_scores(probs, entry, column=3) == ([pytest.approx(0.3)], [pytest.approx(0.1)])
+    assert hold_shift_auc([(probs, entry)], column=3)["auc"] == 1.0

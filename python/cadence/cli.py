@@ -19,7 +19,7 @@ COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("score", "floor"): ("cadence.floor.score", "score turn-taking decisions made elsewhere with the benchmark's rules"),
     ("corpus", "floor"): ("cadence.floor.corpus", "generate a labeled turn-taking corpus with offline voices"),
     ("train", "floor"): ("cadence.floor.train", "train the floor model and export its weights"),
-    ("train", "voice"): ("cadence.floor.voice_head", "fit the floor model's voice head (user speech vs babble/echo)"),
+    ("train", "heads"): ("cadence.floor.heads", "fit the floor model's voice and pause heads on its frozen networks"),
     ("tune", "floor"): ("cadence.floor.tune", "sweep floor-policy settings offline on a labeled split"),
     ("select", "floor"): ("cadence.floor.select", "rank ensembles of trained floor networks on dev splits"),
 }

@@ -15,9 +15,13 @@ time* is the end of the frame, τ = (i+1)·10 ms):
 * ``weight``: loss weight — frames near decisions (shift ± 0.6 s, holds) count
   more than the easy long gaps while the persona talks.
 
-The optional ``voice`` head (``voice_head.py``) is fitted to ``voice_target``:
+The optional ``voice`` head (``heads.py``) is fitted to ``voice_target``:
 the user is speaking in the frame (its centre lies inside a user speech segment of
 any kind: words, fillers, backchannels, barge-ins; never the persona or noise).
+
+The optional ``pause`` head is fitted to ``pause_samples``: frames a little into
+each pause, 1 in a hold and 0 after a shift — ``keep`` restricted to the moments
+the commit decision is made.
 
 Training also uses an auxiliary, train-only target (``lexical_targets``): in the
 200 ms after a phrase ends, was its last word a closed-class word (article,
@@ -109,6 +113,31 @@ def voice_target(entry: dict[str, Any], n_frames: int) -> np.ndarray:
     for s, e, _kind, _text in _segments(entry):
         y[(centre >= s) & (centre < e)] = 1.0
     return y
+
+
+# where, into each pause, the pause head is fitted (s after the pause starts)
+PAUSE_OFFSETS_S = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
+
+
+def pause_samples(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """(frame indices, targets) for the pause head: frames ``PAUSE_OFFSETS_S`` into each
+    pause — 1 inside a hold (≥ 100 ms; the user resumes), 0 after a shift (within 1 s of
+    it: the user has yielded). A frame's decision time is its end, as for ``keep``."""
+    idx: list[int] = []
+    y: list[float] = []
+    for e in entry.get("events", []):
+        if e.get("type") == "shift":
+            start, end, target = float(e["t"]), float(e["t"]) + 1.0, 0.0
+        elif e.get("type") == "hold" and float(e["end"]) - float(e["start"]) >= 0.1:
+            start, end, target = float(e["start"]), float(e["end"]), 1.0
+        else:
+            continue
+        for off in PAUSE_OFFSETS_S:
+            i = int(round((start + off) / FRAME_S)) - 1
+            if start + off < end - 0.02 and 0 <= i < n_frames:
+                idx.append(i)
+                y.append(target)
+    return np.array(idx, np.int64), np.array(y, np.float32)
 
 
 def _last_word(text: str) -> str:

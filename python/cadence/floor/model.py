@@ -6,16 +6,22 @@ Architecture (trained by ``cadence train floor``, see ``train.py``)::
       → causal Conv1d (k, dilation d₀) → tanh            ~last syllable of context
       → [causal Conv1d (k, dilation dᵢ) → tanh] + skip   (residual layers)
       → GRU(hidden) → Linear → logits (keep, end200, end600, bc, bargein)
-      [GRU state ‖ conv output] → Linear → logit (voice)  (optional head)
+      [GRU state ‖ conv output] → Linear → logit (voice), logit (pause)  (optional heads)
 
 The convolutions see a short window of the normalised spectra and prosody
 (≈ 130–250 ms), which lets the model recognise *what* was said last — a filler,
 "and", a trailing function word — and how it was intoned, without a transcript;
-the GRU carries the longer context. The optional ``voice`` head (fitted on the
-frozen network by ``cadence train voice``, see ``voice_head.py``) says whether the
-*user* is speaking in this frame: unlike Silero VAD it learned to ignore
-background talk (babble), hum and the persona's echo. A network without it
-reports voice = 1.0 (no opinion: the policy's VAD rule alone decides). Everything is causal: the convolutions
+the GRU carries the longer context. Two optional linear heads are fitted on the
+frozen network by ``cadence train heads`` (``heads.py``):
+
+* ``voice``: the *user* is speaking in this frame. Unlike Silero VAD it learned to
+  ignore background talk (babble), hum and the persona's echo. Without the head
+  it reads 1.0 (no opinion: the policy's VAD rule alone decides).
+* ``pause``: P(the user keeps the floor), fitted only on frames inside pauses (the
+  moments the commit decision is made there), where ``keep`` is fitted on every
+  frame. Without the head it reads ``keep``.
+
+Everything is causal: the convolutions
 keep the last ``(k−1)·d`` inputs of the previous call, so any chunking gives
 the same output. Weights are a small ``.npz`` committed under
 ``cadence/floor/weights/``.
@@ -33,9 +39,11 @@ from cadence.errors import InvalidArgumentError
 from cadence.floor.features import N_FEATURES
 from cadence.floor.labels import TARGETS
 
-# the model's output columns: the trained heads, then the optional voice head
-OUTPUTS = TARGETS + ("voice",)
+# the model's output columns: the trained heads, then the optional linear heads
+HEADS = ("voice", "pause")
+OUTPUTS = TARGETS + HEADS
 VOICE = OUTPUTS.index("voice")
+PAUSE = OUTPUTS.index("pause")
 
 DEFAULT_WEIGHTS = "floor_gru.npz"
 _KEYS = ("in_w", "in_b", "w_ih", "b_ih", "w_hh", "b_hh", "out_w", "out_b", "mean", "std")
@@ -110,15 +118,15 @@ class _Member:
         self.hidden = self.w_hh_t.shape[0]
         self.h = np.zeros(self.hidden, np.float32)
         self.head_width = self.hidden + self.w_ih_t.shape[0]  # GRU state ‖ conv output
-        self.voice_w: np.ndarray | None = None
-        self.voice_b = 0.0
-        if "voice_w" in p or "voice_b" in p:
-            w, b = p.get("voice_w"), p.get("voice_b")
-            if w is None or b is None or w.shape != (self.head_width,) or b.shape != ():
-                raise InvalidArgumentError(
-                    f"{where}: voice head must be voice_w ({self.head_width},) and a scalar voice_b, "
-                    f"got {None if w is None else w.shape} and {None if b is None else b.shape}")
-            self.voice_w, self.voice_b = w, float(b)
+        self.heads: dict[str, tuple[np.ndarray, float]] = {}  # name → (weights, bias)
+        for name in HEADS:
+            if f"{name}_w" in p or f"{name}_b" in p:
+                w, b = p.get(f"{name}_w"), p.get(f"{name}_b")
+                if w is None or b is None or w.shape != (self.head_width,) or b.shape != ():
+                    raise InvalidArgumentError(
+                        f"{where}: {name} head must be {name}_w ({self.head_width},) and a scalar "
+                        f"{name}_b, got {None if w is None else w.shape} and {None if b is None else b.shape}")
+                self.heads[name] = (w, float(b))
 
     def reset(self) -> None:
         self.h = np.zeros(self.hidden, np.float32)
@@ -151,8 +159,9 @@ class _Member:
         z = self.head_inputs(x)
         out = np.ones((x.shape[0], len(OUTPUTS)), np.float32)
         out[:, :VOICE] = _sigmoid(z[:, : self.hidden] @ self.out_w_t + self.out_b)
-        if self.voice_w is not None:
-            out[:, VOICE] = _sigmoid(z @ self.voice_w + self.voice_b)
+        out[:, PAUSE] = out[:, 0]  # no pause head: the keep head's opinion
+        for name, (w, b) in self.heads.items():
+            out[:, OUTPUTS.index(name)] = _sigmoid(z @ w + b)
         return out
 
 
@@ -200,14 +209,13 @@ class FloorModel:
         path = Path(path) if path is not None else default_weights_path()
         params = load_members(path)
         self.members = [_Member(p, str(path)) for p in params]
-        heads = {m.voice_w is not None for m in self.members}
-        if len(heads) > 1:
-            raise InvalidArgumentError(f"{path}: some ensemble members have a voice head and some do not")
+        if len({tuple(sorted(m.heads)) for m in self.members}) > 1:
+            raise InvalidArgumentError(f"{path}: the ensemble members do not all have the same heads")
 
     @property
-    def has_voice(self) -> bool:
-        """Whether the networks carry the learned voice head (else voice reads 1.0)."""
-        return self.members[0].voice_w is not None
+    def heads(self) -> tuple[str, ...]:
+        """The optional heads (``HEADS``) the networks carry."""
+        return tuple(n for n in HEADS if n in self.members[0].heads)
 
     @property
     def receptive_frames(self) -> int:
@@ -228,4 +236,4 @@ class FloorModel:
         return (out / len(self.members)).astype(np.float32)
 
 
-__all__ = ["FloorModel", "OUTPUTS", "TARGETS", "VOICE", "default_weights_path", "load_members", "save_ensemble"]
+__all__ = ["FloorModel", "HEADS", "OUTPUTS", "PAUSE", "TARGETS", "VOICE", "default_weights_path", "load_members", "save_ensemble"]

@@ -6,8 +6,10 @@ the Floor events of the protocol (``cadence.floor.protocol``):
 
 * **speculate** when a turn end looks likely soon (P(end ≤ 600 ms) high) while
   the user holds the floor: Dialogue starts a draft;
-* **commit** when the user has spoken in this turn and P(keep) falls below the
-  patience-dependent threshold: take the floor now;
+* **commit** when the user has spoken in this turn, is silent, and P(keep) falls
+  below the patience-dependent threshold: take the floor now. In silence the
+  model's ``pause`` head gives P(keep) (fitted on the frames inside pauses, where
+  this decision is made; without the head it is the ``keep`` head's value);
 * **retract** when a speculation was made and the user keeps going (speech
   resumes after a pause, or ``retract_speech_s`` more speech without one):
   Dialogue discards the draft. (A falling P(end ≤ 600 ms) in the silence after
@@ -172,7 +174,7 @@ class CadencePolicy:
         for i in range(len(x)):
             self.frame += 1
             t = self.frame * FRAME_S
-            keep, _end200, end600, bc, barge, voice = (float(v) for v in probs[i])
+            keep, _end200, end600, bc, barge, voice, pause = (float(v) for v in probs[i])
             persona = x[i, _PERSONA] > -1.0  # reference above -60 dB
             if persona and self.persona_quiet > 20:
                 self.bargein_done = False  # a new persona utterance after a gap: arm again
@@ -222,8 +224,8 @@ class CadencePolicy:
             else:
                 thr_now = thr
             if (
-                (self.silence >= min_sil and keep < thr_now)
-                or (sil_s >= cfg.fallback_s and keep < cfg.fallback_keep)
+                (self.silence >= min_sil and pause < thr_now)
+                or (sil_s >= cfg.fallback_s and pause < cfg.fallback_keep)
                 or sil_s >= cfg.max_silence_s
             ):
                 out.append(Decision("commit", t))

@@ -32,11 +32,12 @@ def auc(pos: Iterable[float], neg: Iterable[float]) -> float | None:
     return float((r[: len(p)].sum() - len(p) * (len(p) + 1) / 2) / (len(p) * len(n)))
 
 
-def hold_shift_scores(probs: np.ndarray, entry: dict[str, Any],
-                      offset_s: float = OFFSET_S) -> tuple[list[float], list[float]]:
+def hold_shift_scores(probs: np.ndarray, entry: dict[str, Any], offset_s: float = OFFSET_S,
+                      column: int = 0) -> tuple[list[float], list[float]]:
     """(shift scores, hold scores): 1 − P(keep) read ``offset_s`` into each pause.
 
-    ``probs`` is the model's (frames, heads) output for the file, column 0 = P(keep);
+    ``probs`` is the model's (frames, outputs) output for the file, ``column`` its P(keep)
+    (0: the keep head; ``model.PAUSE``: what the policy reads in pauses);
     frame i covers [i·10 ms, (i+1)·10 ms), so the read is the frame ending at
     pause start + offset.
     """
@@ -51,17 +52,17 @@ def hold_shift_scores(probs: np.ndarray, entry: dict[str, Any],
             continue
         i = int(round((t0 + offset_s) / FRAME_S)) - 1
         if 0 <= i < len(probs):
-            out.append(1.0 - float(probs[i, 0]))
+            out.append(1.0 - float(probs[i, column]))
     return shifts, holds
 
 
 def hold_shift_auc(pairs: Iterable[tuple[np.ndarray, dict[str, Any]]],
-                   offset_s: float = OFFSET_S) -> dict[str, Any]:
+                   offset_s: float = OFFSET_S, column: int = 0) -> dict[str, Any]:
     """AUC and counts over (probs, manifest entry) pairs of a split."""
     shifts: list[float] = []
     holds: list[float] = []
     for probs, entry in pairs:
-        s, h = hold_shift_scores(probs, entry, offset_s)
+        s, h = hold_shift_scores(probs, entry, offset_s, column)
         shifts += s
         holds += h
     return {"auc": auc(shifts, holds), "offset_ms": round(offset_s * 1000), "shifts": len(shifts),

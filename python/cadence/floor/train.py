@@ -34,10 +34,10 @@ torch (CPU is fine: ~6.6 M frames, ~95 s per epoch on 2 cores); the exported
         --threads 1 --out /tmp/v11y6.npz
     cadence train floor --combine /tmp/v8x3.npz /tmp/v11y5.npz /tmp/v11y6.npz \
         --out /tmp/v11.npz                                   # v11: the three-member ensemble
-    cadence train voice --weights /tmp/v11.npz --corpus /tmp/floorg/train \
+    cadence train heads --weights /tmp/v11.npz --corpus /tmp/floorg/train \
         --corpus /tmp/floor1000/train --corpus /tmp/floorx/train --corpus /tmp/floory/train \
         --corpus /tmp/floorw/train --out python/cadence/floor/weights/floor_gru.npz
-        # v12 (shipped): v11's frozen networks + the voice head (``voice_head.py``)
+        --heads voice   # v12 (shipped): v11's frozen networks + the voice head (``heads.py``)
 
 (v8, the previous ensemble, was v6 + v8x3 + v8x4; v7 replaced the last two members by two
 trained on floorg + floor1000 alone with ``--epochs 16 --seed 0/1 --aux-weight 0.3``.)

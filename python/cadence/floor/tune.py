@@ -28,7 +28,7 @@ import numpy as np
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import markdown_table
-from cadence.floor.model import FloorModel
+from cadence.floor.model import PAUSE, FloorModel
 from cadence.floor.policy import CadencePolicy, PolicyConfig
 from cadence.floor.scoring import FileScore, labels_from_manifest, score_file, summarize
 from cadence.floor.separability import hold_shift_auc
@@ -104,8 +104,9 @@ def main(argv: list[str]) -> int:
             model.reset()
             data.append((x, model.process(x), entry))
     rows = score_settings(data, grid, args.weights)
-    sep = hold_shift_auc((p, e) for _x, p, e in data)
-    print(f"model alone: hold/shift AUC of 1 - P(keep) at +{sep['offset_ms']} ms = "
+    sep = hold_shift_auc(((p, e) for _x, p, e in data), column=PAUSE)
+    print(f"model alone: hold/shift AUC of 1 - P(keep) in pauses (the pause head, else keep) "
+          f"at +{sep['offset_ms']} ms = "
           f"{'n/a' if sep['auc'] is None else format(sep['auc'], '.3f')} "
           f"({sep['shifts']} shifts, {sep['holds']} holds)\n")
     table = {" ".join(f"{k}={v:g}" for k, v in setting.items()): s for setting, s in rows}

@@ -1,4 +1,5 @@
-"""The floor model's voice head: targets, run-time evaluation, fitting (`cadence train voice`)."""
+"""The floor model's optional heads (voice, pause): targets, run-time evaluation, fitting
+(`cadence train heads`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from scipy.io import wavfile
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import FloorFeaturizer
-from cadence.floor.labels import TARGETS, voice_target
-from cadence.floor.model import VOICE, FloorModel, _sigmoid, default_weights_path, load_members
+from cadence.floor.heads import fit_head, main as heads_main
+from cadence.floor.labels import pause_samples, voice_target
+from cadence.floor.model import OUTPUTS, PAUSE, VOICE, FloorModel, _sigmoid, default_weights_path, load_members
 from cadence.floor.separability import auc
-from cadence.floor.voice_head import fit_head, main as voice_main
 
 from floor_speech import ESPEAK, RATE, frames_of, render
 
@@ -28,13 +29,24 @@ def test_voice_target_marks_frames_whose_centre_is_in_a_user_segment() -> None:
     assert voice_target({"events": []}, 5).tolist() == [0.0] * 5
 
 
+def test_pause_samples_read_holds_as_1_and_the_gap_after_a_shift_as_0() -> None:
+    entry = {"events": [{"type": "hold", "start": 1.0, "end": 1.25}, {"type": "shift", "t": 2.0},
+                        {"type": "hold", "start": 3.0, "end": 3.05}]}  # too short: no sample
+    idx, y = pause_samples(entry, 400)
+    # the hold: offsets that end 20 ms before it does (50-200 ms); the shift: all six (to 500 ms)
+    assert idx.tolist() == [104, 109, 114, 119, 204, 209, 214, 219, 229, 249]
+    assert y.tolist() == [1.0] * 4 + [0.0] * 6
+    idx, _ = pause_samples(entry, 210)  # frames past the end of the file are dropped
+    assert idx.max() < 210
+
+
 def test_fit_head_separates_and_refuses_one_class() -> None:
     rng = np.random.default_rng(0)
     z = rng.normal(size=(4000, 6)).astype(np.float32)
     y = (z[:, 2] - 0.5 * z[:, 4] > 0).astype(np.float32)
     w, b = fit_head(z, y)
     assert (((z @ w + b) >= 0) == (y > 0)).mean() > 0.97
-    with pytest.raises(InvalidArgumentError, match="with and without"):
+    with pytest.raises(InvalidArgumentError, match="both classes"):
         fit_head(z, np.ones(len(z), np.float32))
 
 
@@ -55,13 +67,15 @@ def test_head_column_is_the_averaged_logistic_of_state_and_conv_output(tmp_path)
     x = x.astype(np.float32)
     path = _with_head(tmp_path)
     model, plain = FloorModel(path), FloorModel()
-    assert model.has_voice
+    assert model.heads == ("voice",)
     got = model.process(x)
     np.testing.assert_array_equal(got[:, :VOICE], plain.process(x)[:, :VOICE])  # other heads untouched
+    np.testing.assert_array_equal(got[:, PAUSE], got[:, 0])  # no pause head: it reads keep
     want = np.zeros(len(x))
     for m in model.members:
         m.reset()
-        want += _sigmoid(m.head_inputs(x) @ m.voice_w + m.voice_b)
+        w, b = m.heads["voice"]
+        want += _sigmoid(m.head_inputs(x) @ w + b)
     np.testing.assert_allclose(got[:, VOICE], want / len(model.members), atol=1e-5)
     model.reset()
     chunks = np.concatenate([model.process(x[i : i + 7]) for i in range(0, len(x), 7)])
@@ -78,14 +92,15 @@ def test_bad_or_partial_voice_heads_are_refused(tmp_path) -> None:
     p1 = {k: v for k, v in members[1].items() if not k.startswith("voice_")}
     np.savez(tmp_path / "mixed.npz", **{f"m0/{k}": v for k, v in p0.items()},
              **{f"m1/{k}": v for k, v in p1.items()})
-    with pytest.raises(InvalidArgumentError, match="some ensemble members"):
+    with pytest.raises(InvalidArgumentError, match="not all have the same heads"):
         FloorModel(tmp_path / "mixed.npz")
     headless = {k: v for k, v in members[0].items() if not k.startswith("voice_")}
     np.savez(tmp_path / "headless.npz", **headless)
     model = FloorModel(tmp_path / "headless.npz")
-    assert not model.has_voice
+    assert model.heads == ()
     out = model.process(np.zeros((5, headless["in_w"].shape[1]), np.float32))
-    assert out.shape == (5, len(TARGETS) + 1) and (out[:, VOICE] == 1.0).all()
+    assert out.shape == (5, len(OUTPUTS)) and (out[:, VOICE] == 1.0).all()
+    np.testing.assert_array_equal(out[:, PAUSE], out[:, 0])
 
 
 def _babble_split(root, n_files: int = 2) -> list[tuple[float, float]]:
@@ -100,7 +115,8 @@ def _babble_split(root, n_files: int = 2) -> list[tuple[float, float]]:
         talk = np.resize(talk, len(audio)) * 0.1
         wavfile.write(root / "audio" / f"f{i}.wav", RATE, ((audio + talk) * 20000).astype(np.int16))
         segs = [[s, e, "phrase", "continuation"] for s, e in spans]
-        lines.append({"audio": f"audio/f{i}.wav", "events": [{"type": "shift", "t": spans[-1][1]}],
+        events = [{"type": "hold", "start": spans[0][1], "end": spans[1][0]}, {"type": "shift", "t": spans[-1][1]}]
+        lines.append({"audio": f"audio/f{i}.wav", "events": events,
                       "meta": {"segments": segs, "noise": "babble", "snr_db": 20.0}})
     (root / "manifest.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
     return [(s, e) for s, e in spans]
@@ -108,14 +124,15 @@ def _babble_split(root, n_files: int = 2) -> list[tuple[float, float]]:
 
 @needs_espeak
 @needs_weights
-def test_train_voice_fits_a_head_that_tells_the_user_from_background_talk(tmp_path, capsys) -> None:
+def test_train_heads_fits_a_voice_head_that_tells_the_user_from_background_talk(tmp_path, capsys) -> None:
     split = tmp_path / "c" / "train"
     spans = _babble_split(split)
     out = tmp_path / "v.npz"
-    assert voice_main(["--weights", str(default_weights_path()), "--corpus", str(split), "--out", str(out),
-                       "--stride", "1", "--jobs", "1", "--check", str(split)]) == 0
+    assert heads_main(["--weights", str(default_weights_path()), "--corpus", str(split), "--out", str(out),
+                       "--jobs", "1", "--check", str(split)]) == 0
     report = capsys.readouterr().out
-    assert "babble vad+head" in report and "training accuracy" in report
+    assert "voice babble vad+head" in report and "pause head" in report and "pause auc" in report
+    assert FloorModel(out).heads == ("voice", "pause")
     rate, pcm = wavfile.read(split / "audio" / "f0.wav")
     x = FloorFeaturizer().process(frames_of(pcm.astype(np.float32) / 20000))
     fitted, packaged = FloorModel(out).process(x), FloorModel().process(x)
@@ -130,15 +147,18 @@ def test_train_voice_fits_a_head_that_tells_the_user_from_background_talk(tmp_pa
         (tmp_path / "c" / "bare").mkdir()
         (tmp_path / "c" / "bare" / "manifest.jsonl").write_text(
             json.dumps({"audio": "../train/audio/f0.wav", "events": []}) + "\n")
-        voice_main(["--weights", str(default_weights_path()), "--corpus", str(tmp_path / "c" / "bare"),
+        heads_main(["--weights", str(default_weights_path()), "--corpus", str(tmp_path / "c" / "bare"),
                     "--out", str(tmp_path / "w.npz")])
+    with pytest.raises(InvalidArgumentError, match="--heads"):
+        heads_main(["--weights", str(default_weights_path()), "--corpus", str(split), "--out",
+                    str(tmp_path / "w.npz"), "--heads", "voice,mood"])
 
 
 @needs_espeak
 @needs_weights
 def test_packaged_model_has_a_voice_head_that_follows_the_user() -> None:
     model = FloorModel()
-    assert model.has_voice
+    assert model.heads == ("voice",)  # v12; the pause head was measured and not shipped
     audio, spans = render([("Could you tell me where the station is?", 1.5)], noise_db=-50.0)
     p = model.process(FloorFeaturizer().process(frames_of(audio)))[:, VOICE]
     s, e = spans[0]
