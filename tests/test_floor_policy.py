@@ -193,6 +193,8 @@ def test_babble_the_voice_head_rejects_is_silence() -> None:
     assert commits and commits[0] - 0.6 < 0.5
     deaf = CadencePolicy(0.5, voice_threshold=0.0, max_silence_s=10.0)
     assert not [d for d in deaf.decide(x, probs) if d.kind == "commit"]
+    with pytest.raises(InvalidArgumentError, match="voice_threshold"):
+        CadencePolicy(0.5, voice_threshold=float("nan"))
 
 
 def test_decide_refuses_outputs_of_the_wrong_shape() -> None:

@@ -101,6 +101,8 @@ class PolicyConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.patience <= 1.0:
             raise InvalidArgumentError(f"patience must be in [0, 1], got {self.patience}")
+        if not 0.0 <= self.voice_threshold <= 1.0:
+            raise InvalidArgumentError(f"voice_threshold must be in [0, 1], got {self.voice_threshold}")
 
     def commit_threshold(self) -> float:
         """Commit when P(keep) < this. patience 0 → 0.7 (eager), 1 → 0.1 (patient)."""
