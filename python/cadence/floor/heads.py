@@ -41,20 +41,22 @@ VOICE_STRIDE = 3  # the voice head uses every third frame (neighbours are near c
 
 
 def head_data(member: _Member, data: list[tuple[np.ndarray, dict[str, Any]]],
-              head: str) -> tuple[np.ndarray, np.ndarray]:
-    """(inputs, targets) of ``head``'s training frames in each file, state reset per file."""
-    zs, ys = [], []
+              heads: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per head, (inputs, targets) of its training frames in each file: one pass of the
+    network over every file (state reset per file) serves all ``heads``."""
+    zs: dict[str, list[np.ndarray]] = {h: [] for h in heads}
+    ys: dict[str, list[np.ndarray]] = {h: [] for h in heads}
     for x, entry in data:
         member.reset()
         z = member.head_inputs(x)
-        if head == "voice":
-            zs.append(z[::VOICE_STRIDE])
-            ys.append(voice_target(entry, len(x))[::VOICE_STRIDE])
-        else:
+        if "voice" in heads:
+            zs["voice"].append(z[::VOICE_STRIDE])
+            ys["voice"].append(voice_target(entry, len(x))[::VOICE_STRIDE])
+        if "pause" in heads:
             idx, y = pause_samples(entry, len(x))
-            zs.append(z[idx])
-            ys.append(y)
-    return np.concatenate(zs), np.concatenate(ys)
+            zs["pause"].append(z[idx])
+            ys["pause"].append(y)
+    return {h: (np.concatenate(zs[h]), np.concatenate(ys[h])) for h in heads}
 
 
 def fit_head(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -136,8 +138,7 @@ def main(argv: list[str]) -> int:
     arrays: dict[str, np.ndarray] = {}
     for k, p in enumerate(members):
         p = dict(p)
-        for head in heads:
-            z, y = head_data(_Member(p, str(args.weights)), data, head)
+        for head, (z, y) in head_data(_Member(p, str(args.weights)), data, heads).items():
             w, b = fit_head(z, y)
             acc = float((((z @ w + b) >= 0) == (y > 0)).mean())
             print(f"member {k}, {head} head: {len(y)} frames, {y.mean():.2f} positive, "

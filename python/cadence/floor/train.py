@@ -36,8 +36,9 @@ torch (CPU is fine: ~6.6 M frames, ~95 s per epoch on 2 cores); the exported
         --out /tmp/v11.npz                                   # v11: the three-member ensemble
     cadence train heads --weights /tmp/v11.npz --corpus /tmp/floorg/train \
         --corpus /tmp/floor1000/train --corpus /tmp/floorx/train --corpus /tmp/floory/train \
-        --corpus /tmp/floorw/train --out python/cadence/floor/weights/floor_gru.npz
-        --heads voice   # v12 (shipped): v11's frozen networks + the voice head (``heads.py``)
+        --corpus /tmp/floorw/train --heads voice \
+        --out python/cadence/floor/weights/floor_gru.npz
+        # v12 (shipped): v11's frozen networks + the voice head (``heads.py``)
 
 (v8, the previous ensemble, was v6 + v8x3 + v8x4; v7 replaced the last two members by two
 trained on floorg + floor1000 alone with ``--epochs 16 --seed 0/1 --aux-weight 0.3``.)
