@@ -11,7 +11,9 @@ from cadence.floor.model import OUTPUTS, PAUSE, VOICE, default_weights_path
 from cadence.floor.policy import CadencePolicy
 
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
-STEP = {"ramp": 0.0, "fallback_s": 1.9, "max_silence_s": 3.0, "min_silence_s": 0.05}
+# a step threshold: commit when P(keep) < 0.16 after 50 ms, no early path
+STEP = {"ramp": 0.0, "fallback_s": 1.9, "max_silence_s": 3.0, "min_silence_s": 0.05,
+        "commit_keep": 0.16, "early_keep": 0.0}
 
 
 def _probs(n: int) -> np.ndarray:
@@ -45,7 +47,7 @@ def _commit_silence_s(policy: CadencePolicy, speech: int = 60, silence: int = 40
 
 
 def test_step_threshold_commits_at_fallback_when_unsure() -> None:
-    # patience 0.9: threshold 0.16; P(keep)=0.5 is "unsure" → the 1.9 s fallback commits
+    # threshold 0.16; P(keep)=0.5 is "unsure" → the 1.9 s fallback commits
     assert _commit_silence_s(CadencePolicy(0.9, **STEP)) == pytest.approx(1.9, abs=0.011)
     # a model sure the user keeps the floor (0.95 ≥ fallback_keep) waits for max_silence_s
     assert _commit_silence_s(CadencePolicy(0.9, **STEP), keep=0.95) == pytest.approx(3.0, abs=0.011)
@@ -56,9 +58,10 @@ def test_step_threshold_commits_at_fallback_when_unsure() -> None:
 def test_ramp_lowers_the_bar_as_the_pause_grows() -> None:
     # threshold rises linearly from 0.16 (5 frames) to 0.9 (190 frames): 0.5 is crossed
     # at 5 + (0.34 / 0.74) · 185 ≈ 90 frames of silence
-    t = _commit_silence_s(CadencePolicy(0.9, ramp=1.0, fallback_s=1.9, min_silence_s=0.05))
+    bar = {"min_silence_s": 0.05, "commit_keep": 0.16, "early_keep": 0.0, "fallback_s": 1.9}
+    t = _commit_silence_s(CadencePolicy(0.9, ramp=1.0, **bar))
     assert t == pytest.approx(0.90, abs=0.02)
-    half = _commit_silence_s(CadencePolicy(0.9, ramp=0.5, fallback_s=1.9, min_silence_s=0.05))
+    half = _commit_silence_s(CadencePolicy(0.9, ramp=0.5, **bar))
     assert half is not None and t < half < 1.9
 
 
@@ -68,13 +71,23 @@ def test_no_commit_without_a_turn() -> None:
 
 
 def test_patience_trades_latency_for_certainty() -> None:
-    # more patience: a lower P(keep) bar and a longer minimum silence
+    # more patience: a longer silence wait, and a surer model to skip it
     policies = [CadencePolicy(p) for p in (0.0, 0.5, 1.0)]
-    thr = [p.config.commit_threshold() for p in policies]
     sil = [p.config.min_silence_frames() for p in policies]
-    assert thr[0] > thr[1] > thr[2] and sil[0] < sil[1] < sil[2]
-    sure = [_commit_silence_s(p, keep=0.05) for p in policies]
-    assert sure == sorted(sure) and sure[0] < 0.05 and sure[2] == pytest.approx(0.35, abs=0.011)
+    early = [p.config.early_threshold() for p in policies]
+    assert sil[0] < sil[1] < sil[2] and early[0] > early[1] > early[2]
+    # a turn end the model is sure of (P(keep) 0.05) is taken after 100 ms at any patience
+    def when(keep: float) -> list[float | None]:
+        return [_commit_silence_s(CadencePolicy(p), keep=keep) for p in (0.0, 0.5, 1.0)]
+
+    assert when(0.05) == pytest.approx([0.1] * 3, abs=0.011)
+    # P(keep) 0.25 is sure enough for patience 0 only; the others wait 375 / 600 ms
+    assert when(0.25) == pytest.approx([0.1, 0.38, 0.6], abs=0.011)
+    # P(keep) 0.6 ≥ commit_keep: the model vetoes the wait; the ramp to the
+    # fallback commits later, the later the more patient
+    vetoed = when(0.6)
+    assert all(v is not None and v > s / 100 + 0.1 for v, s in zip(vetoed, sil))
+    assert vetoed == sorted(vetoed) and vetoed[2] < 1.5
 
 
 def test_patience_is_checked_wherever_a_config_is_made() -> None:
@@ -195,6 +208,13 @@ def test_babble_the_voice_head_rejects_is_silence() -> None:
     assert not [d for d in deaf.decide(x, probs) if d.kind == "commit"]
     with pytest.raises(InvalidArgumentError, match="voice_threshold"):
         CadencePolicy(0.5, voice_threshold=float("nan"))
+
+
+def test_commit_bars_are_checked() -> None:
+    for bad in ({"commit_keep": 1.5}, {"early_keep": -0.1}, {"early_keep": float("nan")},
+                {"early_silence_s": 0.0}, {"early_silence_s": float("nan")}):
+        with pytest.raises(InvalidArgumentError, match=next(iter(bad))):
+            CadencePolicy(0.5, **bad)
 
 
 def test_decide_refuses_outputs_of_the_wrong_shape() -> None:

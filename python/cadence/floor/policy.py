@@ -29,8 +29,15 @@ the Floor events of the protocol (``cadence.floor.protocol``):
   resumes (``resume``: it was a backchannel, a cough, noise). While paused the
   persona still holds the floor, although its playback is silent.
 
-``patience`` ∈ [0, 1] moves the latency/interruption trade-off: higher patience
-requires a more certain turn end (and more silence) before committing.
+``patience`` ∈ [0, 1] moves the latency/interruption trade-off along two waits.
+After the user falls silent the policy waits ``min_silence_s`` (patience 0 → 150
+ms … 1 → 600 ms) and then commits unless the model says the user keeps the floor
+(P(keep) ≥ ``commit_keep``: the model's veto). A turn end the model is sure of
+(P(keep) < ``early_keep``, patience 0 → 0.3 … 1 → 0.1) is taken already after
+``early_silence_s`` (100 ms). Chosen on pooled dev splits (floor.md, "v12
+patience"): a fixed wait with a veto keeps the latency tail short, which a
+patience that only lowered the model's bar did not (p90 over 1.2 s); the early
+path keeps the median low.
 Timeouts keep the persona from waiting forever on a model that is unsure: after
 ``fallback_s`` of silence it commits unless the model is fairly sure the user
 keeps the floor, and after ``max_silence_s`` it commits regardless; with ``ramp``
@@ -95,26 +102,36 @@ class PolicyConfig:
     # 0: the commit threshold is a step (thr, then fallback_keep at fallback_s);
     # 1: it rises linearly with the silence from thr to fallback_keep at fallback_s
     ramp: float = 1.0
-    min_silence_s: float | None = None  # overrides the patience-derived minimum silence
+    min_silence_s: float | None = None  # overrides the patience-derived silence wait
+    commit_keep: float = 0.55  # after the wait: commit unless P(keep) ≥ this (the veto)
+    early_keep: float | None = None  # overrides the patience-derived confident-end bar
+    early_silence_s: float = 0.1  # the silence before a confident turn end is taken
     voice_threshold: float = 0.5  # the learned voice head must agree that the user speaks
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.patience <= 1.0:
             raise InvalidArgumentError(f"patience must be in [0, 1], got {self.patience}")
-        if not 0.0 <= self.voice_threshold <= 1.0:
-            raise InvalidArgumentError(f"voice_threshold must be in [0, 1], got {self.voice_threshold}")
+        for name in ("voice_threshold", "commit_keep", "early_keep"):
+            v = getattr(self, name)
+            if v is not None and not 0.0 <= v <= 1.0:
+                raise InvalidArgumentError(f"{name} must be in [0, 1], got {v}")
+        if not self.early_silence_s > 0.0:
+            raise InvalidArgumentError(f"early_silence_s must be > 0, got {self.early_silence_s}")
 
     def commit_threshold(self) -> float:
-        """Commit when P(keep) < this. patience 0 → 0.7 (eager), 1 → 0.1 (patient)."""
-        return 0.7 - 0.6 * self.patience
+        """After the silence wait: commit when P(keep) < this (``commit_keep``)."""
+        return self.commit_keep
+
+    def early_threshold(self) -> float:
+        """Commit after ``early_silence_s`` when P(keep) < this: ``early_keep`` when
+        set, else patience 0 → 0.3 … 1 → 0.1."""
+        return self.early_keep if self.early_keep is not None else 0.3 - 0.2 * self.patience
 
     def min_silence_frames(self) -> int:
-        """Silence needed before a model-driven commit: ``min_silence_s`` when set,
-        else patience 0 → 10 ms … 1 → 350 ms (tuned on dev: the silence wait buys the
-        most precision per ms of latency at high patience)."""
-        if self.min_silence_s is not None:
-            return max(1, int(round(self.min_silence_s / FRAME_S)))
-        return 1 + int(round(34 * self.patience))
+        """The silence wait before a vetoable commit: ``min_silence_s`` when set,
+        else patience 0 → 150 ms … 1 → 600 ms."""
+        wait = self.min_silence_s if self.min_silence_s is not None else 0.15 + 0.45 * self.patience
+        return max(1, int(round(wait / FRAME_S)))
 
 
 class CadencePolicy:
@@ -167,6 +184,8 @@ class CadencePolicy:
         cfg = self.config
         thr = cfg.commit_threshold()
         min_sil = cfg.min_silence_frames()
+        early_thr = cfg.early_threshold()
+        early_sil = max(1, int(round(cfg.early_silence_s / FRAME_S)))
         min_speech = int(cfg.min_turn_speech_s / FRAME_S)
         confirm_frames = max(1, int(round(cfg.confirm_speech_s / FRAME_S)))
         resume_frames = max(1, int(round(cfg.resume_silence_s / FRAME_S)))
@@ -227,6 +246,7 @@ class CadencePolicy:
                 thr_now = thr
             if (
                 (self.silence >= min_sil and pause < thr_now)
+                or (self.silence >= early_sil and pause < early_thr)
                 or (sil_s >= cfg.fallback_s and pause < cfg.fallback_keep)
                 or sil_s >= cfg.max_silence_s
             ):
