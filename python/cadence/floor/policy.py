@@ -34,8 +34,8 @@ After the user falls silent the policy waits ``min_silence_s`` (patience 0 → 1
 ms … 1 → 600 ms) and then commits unless the model says the user keeps the floor
 (P(keep) ≥ ``commit_keep``: the model's veto). A turn end the model is sure of
 (P(keep) < ``early_keep``, patience 0 → 0.3 … 1 → 0.1) is taken already after
-``early_silence_s`` (100 ms). Chosen on pooled dev splits (floor.md, "v12
-patience"): a fixed wait with a veto keeps the latency tail short, which a
+``early_silence_s`` (100 ms). Chosen on the dev splits (floor.md, "Patience
+v2"): a fixed wait with a veto keeps the latency tail short, which a
 patience that only lowered the model's bar did not (p90 over 1.2 s); the early
 path keeps the median low.
 Timeouts keep the persona from waiting forever on a model that is unsure: after
