@@ -2,7 +2,7 @@
 
     cadence bench floor --corpus DIR [--json OUT] [--markdown OUT]
         [--policies cadence,silence-200,silence-500,silence-800,silence-1200,vad-classify]
-        [--patience 0.3,0.5,0.7] [--max-files N] [--jobs J] [--seed S]
+        [--patience 0,0.25,0.5,0.75,1] [--max-files N] [--jobs J] [--seed S]
     cadence bench floor --fit-baselines DIR/train [--jobs J]
 
 DIR holds ``manifest.jsonl`` (one split; see the corpus generator). Every file
@@ -643,7 +643,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", dest="json_out", help="write the per-file decisions and summary here")
     ap.add_argument("--markdown", dest="md_out", help="write the results table here")
     ap.add_argument("--policies", default=DEFAULT_POLICIES)
-    ap.add_argument("--patience", type=_floats, default=[0.3, 0.5, 0.7], help="sweep for the cadence policy")
+    ap.add_argument("--patience", type=_floats, default=[0.0, 0.25, 0.5, 0.75, 1.0],
+                    help="sweep for the cadence policy (the benchmark tables use this one)")
     ap.add_argument("--max-files", type=int, default=None)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--seed", type=int, default=0, help="seed of the random chunking")
