@@ -76,10 +76,11 @@ def test_patience_trades_latency_for_certainty() -> None:
     sil = [p.config.min_silence_frames() for p in policies]
     early = [p.config.early_threshold() for p in policies]
     assert sil[0] < sil[1] < sil[2] and early[0] > early[1] > early[2]
-    # a turn end the model is sure of (P(keep) 0.05) is taken after 100 ms at any patience
-    def when(keep: float) -> list[float | None]:
+
+    def when(keep: float) -> list[float | None]:  # silence before the commit, per patience
         return [_commit_silence_s(CadencePolicy(p), keep=keep) for p in (0.0, 0.5, 1.0)]
 
+    # a turn end the model is sure of (P(keep) 0.05) is taken after 100 ms at any patience
     assert when(0.05) == pytest.approx([0.1] * 3, abs=0.011)
     # P(keep) 0.25 is sure enough for patience 0 only; the others wait 375 / 600 ms
     assert when(0.25) == pytest.approx([0.1, 0.38, 0.6], abs=0.011)
