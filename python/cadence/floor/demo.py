@@ -185,7 +185,8 @@ def run(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="cadence demo", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=21, help="which conversation to render (default 21)")
-    ap.add_argument("--patience", type=float, default=0.5)
+    ap.add_argument("--patience", type=float, default=0.5,
+                    help="0 = eager (a 150 ms silence wait) … 1 = patient (600 ms); default 0.5")
     ap.add_argument("--realtime", action="store_true", help="pace the frames at 10 ms (default: as fast as possible)")
     ap.add_argument("--wav", default=None, help="your own recording of the user's side instead")
     ap.add_argument("--persona", default=None, help="with --wav: the persona's playback (duplex)")

@@ -29,7 +29,8 @@ class EndConversation(MessageBase, frozen=True, tag="control.end"):
 
 
 class SetPatience(MessageBase, frozen=True, tag="control.patience"):
-    """How long the persona waits before taking the floor: 0 = eager, 1 = very patient."""
+    """How long the persona waits before taking the floor: 0 = eager (a 150 ms silence
+    wait), 1 = very patient (600 ms); see ``cadence.floor.policy``."""
 
     patience: float
 
