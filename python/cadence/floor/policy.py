@@ -74,6 +74,11 @@ _PERSONA = FEATURE_NAMES.index("persona")
 _EXCESS = FEATURE_NAMES.index("echo_excess")
 
 
+def _frames(seconds: float) -> int:
+    """A duration in whole 10 ms frames, at least one."""
+    return max(1, int(round(seconds / FRAME_S)))
+
+
 def heard_speech(x: np.ndarray) -> np.ndarray:
     """(n,) bool: the speech rule before the voice head — Silero VAD, energy well above
     the noise floor, mic power above the persona's predicted echo."""
@@ -118,10 +123,6 @@ class PolicyConfig:
         if not self.early_silence_s > 0.0:
             raise InvalidArgumentError(f"early_silence_s must be > 0, got {self.early_silence_s}")
 
-    def commit_threshold(self) -> float:
-        """After the silence wait: commit when P(keep) < this (``commit_keep``)."""
-        return self.commit_keep
-
     def early_threshold(self) -> float:
         """Commit after ``early_silence_s`` when P(keep) < this: ``early_keep`` when
         set, else patience 0 → 0.3 … 1 → 0.1."""
@@ -131,7 +132,7 @@ class PolicyConfig:
         """The silence wait before a vetoable commit: ``min_silence_s`` when set,
         else patience 0 → 150 ms … 1 → 600 ms."""
         wait = self.min_silence_s if self.min_silence_s is not None else 0.15 + 0.45 * self.patience
-        return max(1, int(round(wait / FRAME_S)))
+        return _frames(wait)
 
 
 class CadencePolicy:
@@ -182,14 +183,14 @@ class CadencePolicy:
             raise InvalidArgumentError(
                 f"probs must have shape ({len(x)}, {len(OUTPUTS)}) (columns {OUTPUTS}), got {probs.shape}")
         cfg = self.config
-        thr = cfg.commit_threshold()
+        thr = cfg.commit_keep
         min_sil = cfg.min_silence_frames()
         early_thr = cfg.early_threshold()
-        early_sil = max(1, int(round(cfg.early_silence_s / FRAME_S)))
+        early_sil = _frames(cfg.early_silence_s)
         min_speech = int(cfg.min_turn_speech_s / FRAME_S)
-        confirm_frames = max(1, int(round(cfg.confirm_speech_s / FRAME_S)))
-        resume_frames = max(1, int(round(cfg.resume_silence_s / FRAME_S)))
-        retract_frames = max(1, int(round(cfg.retract_speech_s / FRAME_S)))
+        confirm_frames = _frames(cfg.confirm_speech_s)
+        resume_frames = _frames(cfg.resume_silence_s)
+        retract_frames = _frames(cfg.retract_speech_s)
         heard = heard_speech(x)
         out: list[Decision] = []
         for i in range(len(x)):
