@@ -1,7 +1,7 @@
 """``cadence bench floor``: score floor policies on a labelled corpus split.
 
     cadence bench floor --corpus DIR [--json OUT] [--markdown OUT]
-        [--policies cadence,silence-200,silence-500,silence-800,silence-1200,vad-classify]
+        [--policies cadence,silence-200,silence-500,silence-800,silence-1200,vad-classify,smart-turn-v3]
         [--patience 0,0.25,0.5,0.75,1] [--max-files N] [--jobs J] [--seed S]
     cadence bench floor --fit-baselines DIR/train [--jobs J]
 
@@ -52,7 +52,7 @@ from cadence.floor.scoring import (
 
 __all__ = ["load_frames", "load_manifest", "make_policy", "PolicySpec", "parse_policies", "run_bench", "main"]
 
-DEFAULT_POLICIES = "cadence,silence-200,silence-500,silence-800,silence-1200,vad-classify"
+DEFAULT_POLICIES = "cadence,silence-200,silence-500,silence-800,silence-1200,vad-classify,smart-turn-v3"
 MAX_CHUNK_FRAMES = 10
 _FRAMER_CHUNK = 96_000  # samples per Framer.push (all channels), well under its maximum
 
@@ -171,6 +171,12 @@ def _vad_classify(**kw: Any) -> FloorPolicy:
     return VadStopClassifyBaseline(**kw)
 
 
+def _smart_turn(**kw: Any) -> FloorPolicy:
+    from cadence.floor.smart_turn import SmartTurnBaseline
+
+    return SmartTurnBaseline(**kw)
+
+
 def _cadence(**kw: Any) -> FloorPolicy:
     from cadence.floor.policy import CadencePolicy  # type: ignore[import-not-found,unused-ignore]
 
@@ -185,15 +191,29 @@ REGISTRY: dict[str, Callable[..., FloorPolicy]] = {
     "silence-800": _silence(800),
     "silence-1200": _silence(1200),
     "vad-classify": _vad_classify,
+    "smart-turn-v3": _smart_turn,
 }
 
 
+def _factory(name: str) -> Callable[..., FloorPolicy] | None:
+    """The registry entry, or a timeout family member: silence-<ms>, smart-turn-v3-<ms>."""
+    if name in REGISTRY:
+        return REGISTRY[name]
+    family, _, ms = name.rpartition("-")
+    if ms.isdigit() and int(ms) > 0:
+        if family == "silence":
+            return _silence(int(ms))
+        if family == "smart-turn-v3":
+            return lambda **kw: _smart_turn(stop_s=int(ms) / 1000.0, **kw)
+    return None
+
+
 def make_policy(spec: PolicySpec) -> FloorPolicy:
-    if spec.name in REGISTRY:
-        return REGISTRY[spec.name](**dict(spec.kwargs))
-    if spec.name.startswith("silence-") and spec.name[8:].isdigit():
-        return _silence(int(spec.name[8:]))(**dict(spec.kwargs))
-    raise InvalidArgumentError(f"unknown policy {spec.name!r}; known: {', '.join(REGISTRY)}, silence-<ms>")
+    make = _factory(spec.name)
+    if make is None:
+        raise InvalidArgumentError(
+            f"unknown policy {spec.name!r}; known: {', '.join(REGISTRY)}, silence-<ms>, smart-turn-v3-<ms>")
+    return make(**dict(spec.kwargs))
 
 
 def parse_policies(names: str, patience: Sequence[float] | None,
@@ -216,8 +236,7 @@ def parse_policies(names: str, patience: Sequence[float] | None,
 def _available(specs: list[PolicySpec]) -> list[PolicySpec]:
     ok: list[PolicySpec] = []
     for spec in specs:
-        known = spec.name in REGISTRY or (spec.name.startswith("silence-") and spec.name[8:].isdigit())
-        if not known:
+        if _factory(spec.name) is None:
             make_policy(spec)  # raises the unknown-policy error
         try:
             make_policy(spec)
