@@ -57,3 +57,22 @@ def test_offline_decisions_equal_streaming_decisions() -> None:
             streamed += pol.process(frames[i : i + 7])
         assert summary == summarize(score_file(streamed, labels_from_manifest(entry)))
         assert summary["turns"] == 1 and summary["commits"] >= 1
+
+
+@pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
+@pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
+def test_settings_scored_in_processes_equal_one_process() -> None:
+    audio, spans = render([("I think that", 0.7), ("it will rain tomorrow.", 2.0), ("Okay?", 2.0)])
+    entry = {"audio": "x.wav", "events": [
+        {"type": "hold", "start": spans[0][1], "end": spans[1][0]},
+        {"type": "shift", "t": spans[1][1]}, {"type": "shift", "t": spans[2][1]}]}
+    x = FloorFeaturizer().process(frames_of(audio))
+    data = [(x, FloorModel().process(x), entry)]
+    grid = {"patience": [0.0, 0.5, 1.0], "commit_keep": [0.3, 0.8]}
+    one = score_settings(data, grid, jobs=1)
+    assert score_settings(data, grid, jobs=2) == one and len(one) == 6
+    assert len({r[1]["latency_median_ms"] for r in one}) > 1  # the settings do differ
+    with pytest.raises(InvalidArgumentError, match="jobs"):
+        score_settings(data, grid, jobs=0)
+    with pytest.raises(InvalidArgumentError, match="commit_keep"):  # checked before any scoring
+        score_settings(data, {"patience": [0.5], "commit_keep": [0.5, 2.0]}, jobs=2)

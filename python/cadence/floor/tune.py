@@ -6,7 +6,8 @@
 The featurizer and model run once per file (features are cached like training's);
 then only the policy's decision logic (``CadencePolicy.decide``) runs per setting,
 so a grid of hundreds of settings takes seconds per setting instead of a full
-benchmark run. Every setting is scored with the benchmark's own scoring
+benchmark run; ``--jobs`` processes score settings side by side. Every setting is
+scored with the benchmark's own scoring
 (``cadence.floor.scoring``); several ``--corpus`` splits are pooled (one score over
 all their files), so a setting is not picked for one generator's quirks. Tune on ``dev``; report on ``test`` with ``cadence
 bench floor`` (never tune on the split you report). It also prints the model's
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import multiprocessing as mp
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -63,24 +65,50 @@ def parse_grid(items: list[str]) -> dict[str, list[float]]:
     return grid or {"patience": [0.5]}
 
 
+# (policy, data, labels) while score_settings runs: forked workers inherit it, unpickled
+_SHARED: tuple[CadencePolicy, list[tuple[np.ndarray, np.ndarray, dict[str, Any]]], list[Any]] | None = None
+
+
+def _score_one(setting: dict[str, float]) -> dict[str, Any]:
+    assert _SHARED is not None
+    pol, data, labels = _SHARED
+    pol.config = PolicyConfig(**setting)  # type: ignore[arg-type]
+    total = FileScore()
+    for (x, probs, _e), lab in zip(data, labels):
+        pol.reset()
+        total += score_file(pol.decide(x, probs), lab)
+    return summarize(total)
+
+
 def score_settings(
     data: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]], grid: dict[str, list[float]],
-    weights: str | None = None,
+    weights: str | None = None, jobs: int = 1,
 ) -> list[tuple[dict[str, float], dict[str, Any]]]:
-    """Score every combination of ``grid`` on (features, probs, manifest entry) triples."""
+    """Score every combination of ``grid`` on (features, probs, manifest entry) triples.
+
+    With ``jobs`` > 1 the settings are scored in that many forked processes, which share
+    ``data`` without copying it (where fork exists; else one process). Every setting is
+    checked before any is scored.
+    """
+    global _SHARED
+    if jobs < 1:
+        raise InvalidArgumentError(f"jobs must be >= 1, got {jobs}")
     names = list(grid)
+    settings = [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
+    for setting in settings:
+        PolicyConfig(**setting)  # type: ignore[arg-type]
     labels = [labels_from_manifest(e) for _x, _p, e in data]
-    pol = CadencePolicy(weights=weights)  # one policy; only its config changes per setting
-    out = []
-    for combo in itertools.product(*(grid[n] for n in names)):
-        setting = dict(zip(names, combo))
-        pol.config = PolicyConfig(**setting)  # type: ignore[arg-type]
-        total = FileScore()
-        for (x, probs, _e), lab in zip(data, labels):
-            pol.reset()
-            total += score_file(pol.decide(x, probs), lab)
-        out.append((setting, summarize(total)))
-    return out
+    # one policy; only its config changes per setting
+    _SHARED = (CadencePolicy(weights=weights), data, labels)
+    try:
+        if jobs > 1 and len(settings) > 1 and "fork" in mp.get_all_start_methods():
+            with mp.get_context("fork").Pool(min(jobs, len(settings))) as pool:
+                summaries = pool.map(_score_one, settings, chunksize=1)
+        else:
+            summaries = [_score_one(s) for s in settings]
+    finally:
+        _SHARED = None
+    return list(zip(settings, summaries))
 
 
 def main(argv: list[str]) -> int:
@@ -93,7 +121,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--weights", default=None, help="model .npz (default: the packaged one)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=v1,v2",
                     help="a PolicyConfig field and the values to try (repeat)")
-    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=2,
+                    help="processes that featurize the files and then score the settings")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     grid = parse_grid(args.set)
@@ -103,7 +132,7 @@ def main(argv: list[str]) -> int:
         for (x, _y, _w), entry in zip(load_split(split, args.jobs), _read_manifest(split)):
             model.reset()
             data.append((x, model.process(x), entry))
-    rows = score_settings(data, grid, args.weights)
+    rows = score_settings(data, grid, args.weights, args.jobs)
     sep = hold_shift_auc(((p, e) for _x, p, e in data), column=PAUSE)
     print(f"model alone: hold/shift AUC of 1 - P(keep) in pauses (the pause head, else keep) "
           f"at +{sep['offset_ms']} ms = "
