@@ -132,6 +132,18 @@ def test_recall_counts_unanswered_shifts() -> None:
     assert s["spurious"] == 1
 
 
+def test_answered_within_500ms_counts_every_turn() -> None:
+    # four turns: answered after 0.2 s, exactly 0.5 s (frame sums), 0.51 s, and never
+    labels = FileLabels(shifts=(10.0, 20.0, 30.0, 40.0))
+    s = summarize(score_file(commits(10.2, 20.0 + sum([0.01] * 50), 30.51), labels))
+    assert s["answered_500ms_share"] == pytest.approx(2 / 4)
+    # a policy that leaves its slow turns unanswered looks fast by latency, not by this share
+    fast = summarize(score_file(commits(10.2), labels))
+    assert fast["latency_p90_ms"] < s["latency_p90_ms"]
+    assert fast["answered_500ms_share"] == pytest.approx(1 / 4)
+    assert summarize(score_file([], FileLabels(shifts=())))["answered_500ms_share"] is None
+
+
 def test_speculation_and_retract_share() -> None:
     decs = [
         Decision("speculate", 1.0),

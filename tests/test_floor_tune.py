@@ -30,11 +30,15 @@ def test_table_cells_show_undefined_metrics_as_a_dash() -> None:
     assert all(k in empty for _, k in TUNE_COLS[1:])
     row = markdown_table({"patience=1": empty}, ["patience=1"], TUNE_COLS).splitlines()[2]
     cells = [c.strip() for c in row.strip("|").split("|")]
+    col = {key: i for i, (_name, key) in enumerate(TUNE_COLS)}
     assert cells[0] == "patience=1" and len(cells) == len(TUNE_COLS)
-    assert cells[1] == "–" and cells[3] == "–"  # no commits: no latency, no precision
-    full = {**empty, "precision": 0.5, "interruptions_per_100_turns": 12.34}
-    cells = markdown_table({"x": full}, ["x"], TUNE_COLS).splitlines()[2].split("|")
-    assert cells[4].strip() == "0.500" and cells[7].strip() == "12.3"
+    # no commits, no turns: no latency, no precision, no share answered
+    assert cells[col["latency_median_ms"]] == cells[col["precision"]] == "–"
+    assert cells[col["answered_500ms_share"]] == "–"
+    full = {**empty, "precision": 0.5, "interruptions_per_100_turns": 12.34, "answered_500ms_share": 0.25}
+    cells = [c.strip() for c in markdown_table({"x": full}, ["x"], TUNE_COLS).splitlines()[2].strip("|").split("|")]
+    assert cells[col["precision"]] == "0.500" and cells[col["interruptions_per_100_turns"]] == "12.3"
+    assert cells[col["answered_500ms_share"]] == "0.250"
 
 
 @pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")

@@ -383,6 +383,7 @@ _COLS = (
     ("median ms", "latency_median_ms"),
     ("p90 ms", "latency_p90_ms"),
     ("mean ms", "latency_mean_ms"),
+    ("≤500 ms", "answered_500ms_share"),
     ("precision", "precision"),
     ("recall", "recall"),
     ("recall, open", "recall_open"),
@@ -421,7 +422,7 @@ _STOP_COLS = (
 )
 _SHARES = frozenset(
     {"precision", "recall", "recall_open", "hold_interrupted_share", "speculate_per_turn", "retract_share",
-     "draft_ready_share", "bargein_recall",
+     "draft_ready_share", "bargein_recall", "answered_500ms_share",
      "bargein_within_150ms_share", "backchannel_trigger_share", "false_bargeins_per_persona_min",
      "stop_within_150ms_share", "false_pauses_per_persona_min", "backchannel_pause_share"}
 )
@@ -590,7 +591,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         *([f"Cadence model: `{cfg['weights']}`.", ""] if cfg.get("weights") else [""]),
         "Latency = first correct commit − true turn end (window [−100 ms, +2 s]); precision = correct / all "
         "commits; interruptions = commits inside a hold or inside the user's turn before t − 100 ms; "
-        "spurious = other wrong commits; RTF = compute / audio time." + (
+        "spurious = other wrong commits; ≤500 ms = share of all turns answered within 500 ms of their end "
+        "(a turn answered late or never counts against it); RTF = compute / audio time." + (
             f" Recall, open = recall over the {s0_open} shifts whose window the recorded persona did not "
             "pre-empt (in duplex files the persona's reply starts on its own; the window ends there)."
             if s0_open < turns else " Recall, open = recall (no recorded persona speech pre-empts a shift)."),

@@ -18,6 +18,10 @@ Definitions (per file; totals pool files):
   turn starts, after the last window. Spurious commits lower precision.
 * precision = correct / commits; recall = answered shifts / shifts;
   interruptions per 100 turns (turns = shifts).
+* **answered within 500 ms**: the share of all shifts with a correct commit at most
+  500 ms after ``t``. Unlike the latency percentiles, which only see answered
+  shifts, a turn answered late or never counts against it: a policy cannot look
+  fast by leaving its hard turns unanswered.
 * A shift is **pre-empted** when recorded persona speech (``meta.persona``,
   duplex files) starts in ``[t, t + 2.0)`` or is already under way at
   ``t - 0.1``: the corpus's persona took the floor on its own, so the shift's
@@ -96,6 +100,7 @@ EARLY_S = 0.1  # a commit may precede the true turn end by this much
 LATE_S = 2.0  # ... and follow it by at most this much
 BARGEIN_WINDOW_S = 1.0  # a bargein decision detects a barge-in at t within [t, t + this]
 BARGEIN_TARGET_S = 0.150  # product requirement: the persona stops within this of the barge-in
+ANSWER_FAST_S = 0.5  # answered_500ms_share: turns answered at most this long after their end
 BACKCHANNEL_TAIL_S = 0.3  # a false barge-in this long after a backchannel's end is blamed on it
 # lower edges of the hold-length buckets of the interruption breakdown, s
 HOLD_BUCKETS_S = (0.0, 0.5, 1.0, 1.5)
@@ -487,6 +492,7 @@ def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) ->
         "latency_median_ms": float(np.median(lat) * 1e3) if has else None,
         "latency_p90_ms": float(np.percentile(lat, 90) * 1e3) if has else None,
         "latency_mean_ms": float(lat.mean() * 1e3) if has else None,
+        "answered_500ms_share": _ratio(int(np.count_nonzero(lat <= ANSWER_FAST_S + _TOL)), score.shifts),
         "speculates": score.speculates,
         "speculate_per_turn": _ratio(score.speculates, score.commits),
         "retract_share": _ratio(score.retracted_speculates, score.speculates),
