@@ -67,6 +67,7 @@ class SmartTurnBaseline:
         self.stop_s = float(params.stop_secs if stop_s is None else stop_s)
         if not self.stop_s > 0.0:
             raise InvalidArgumentError(f"stop_s must be > 0, got {self.stop_s}")
+        self.stop_frames = max(1, int(round(self.stop_s / FRAME_SECONDS)))
         if stop_s is not None:  # a shorter (or longer) timeout than Pipecat's default
             self.name = f"smart-turn-v3-{round(self.stop_s * 1000)}"
         self.pre_speech_s = params.pre_speech_ms / 1000.0
@@ -86,13 +87,13 @@ class SmartTurnBaseline:
         self.buffer: deque[tuple[int, np.ndarray]] = deque()  # (frame index, int16 samples)
         self.triggered = False
         self.speech_start: int | None = None  # frame index of the turn's first speech
-        self.silence_s = 0.0
+        self.silence = 0  # frames since the VAD reported the user stopped
 
     def _clear(self) -> None:
         self.triggered = False
         self.buffer.clear()
         self.speech_start = None
-        self.silence_s = 0.0
+        self.silence = 0
 
     def prob_complete(self) -> float:
         """Smart Turn's P(turn complete) on the buffered turn audio (Pipecat's segment)."""
@@ -129,13 +130,13 @@ class SmartTurnBaseline:
             self.buffer.append((self.frame, pcm[i]))
             self.frame += 1
             if self.speaking:
-                self.silence_s = 0.0
+                self.silence = 0
                 self.triggered = True
                 if self.speech_start is None:
                     self.speech_start = self.frame - 1
             elif self.triggered:
-                self.silence_s += FRAME_SECONDS
-                if self.silence_s >= self.stop_s - 1e-9:
+                self.silence += 1
+                if self.silence >= self.stop_frames:
                     out.append(Decision("commit", now))
                     self._clear()
             # bounded: more than the segment (≤ 8 s) and the pre-speech audio never matter
