@@ -279,6 +279,23 @@ def test_lexical_targets_mark_closed_class_phrase_ends() -> None:
     assert w[:frame(1.5)].sum() == 0
 
 
+def test_question_weights_cover_turn_ends_after_questions_only() -> None:
+    from cadence.floor.labels import question_weights
+
+    entry = {"events": [{"type": "shift", "t": 1.5}, {"type": "shift", "t": 4.0},
+                        {"type": "hold", "start": 5.0, "end": 5.6}],
+             "meta": {"segments": [[0.5, 1.5, "Do you like apples?", "final"],
+                                   [3.0, 4.0, "I like pears.", "final"],
+                                   [4.6, 5.0, "Why?", "continuation"]]}}
+    m = question_weights(entry, 700, 3.0)
+    frame = lambda t: int(round(t / 0.01)) - 1  # noqa: E731 - the frame that ends at t
+    assert m[frame(0.9)] == 3.0 and m[frame(2.3) - 1] == 3.0  # 0.6 s before to 0.8 s after
+    assert m[frame(0.9) - 1] == 1.0 and m[frame(2.3)] == 1.0
+    assert m[frame(4.0)] == 1.0 and m[frame(5.3)] == 1.0  # a statement; a "?" before a hold
+    assert (m == 3.0).sum() == 140
+    assert (question_weights(entry, 700, 1.0) == 1.0).all()
+
+
 def test_export_drops_the_auxiliary_heads(tmp_path) -> None:
     torch = pytest.importorskip("torch")
     from cadence.floor.labels import TARGETS

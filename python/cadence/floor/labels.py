@@ -164,3 +164,17 @@ def lexical_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, n
         w[m] = 1.0
         y[m] = float(kind == "filler" or _last_word(text) in CLOSED_CLASS)
     return y, w
+
+
+def question_weights(entry: dict[str, Any], n_frames: int, weight: float) -> np.ndarray:
+    """Loss-weight multipliers (n,): ``weight`` from 0.6 s before to 0.8 s after every turn
+    end whose last phrase is a question, 1 elsewhere. Questions end on a rise that the
+    model confuses with the rise before a pause inside a turn (floor.md)."""
+    m = np.ones(n_frames, np.float32)
+    tau = (np.arange(n_frames, dtype=np.float64) + 1.0) * FRAME_S
+    ends = [e for _s, e, _kind, text in _segments(entry) if text and text.rstrip().endswith("?")]
+    for ev in entry.get("events", []):
+        if ev.get("type") == "shift" and any(abs(e - float(ev["t"])) < 0.06 for e in ends):
+            t = float(ev["t"])
+            m[(tau >= t - 0.6) & (tau < t + 0.8)] = weight
+    return m

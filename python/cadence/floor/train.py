@@ -59,7 +59,7 @@ import numpy as np
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import FEATURES_VERSION, N_FEATURES
-from cadence.floor.labels import AUX_TARGETS, TARGETS, frame_targets, lexical_targets
+from cadence.floor.labels import AUX_TARGETS, TARGETS, frame_targets, lexical_targets, question_weights
 from cadence.floor.model import conv_layers, default_weights_path
 
 CACHE_TAG = "persona-ref"  # bump when _featurize changes what it computes (not only features.py)
@@ -276,6 +276,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--aux-weight", type=float, default=0.0,
                     help="loss weight of the train-only closed-class head (labels.lexical_targets); "
                          "0 (the default, as v6 was trained): none")
+    ap.add_argument("--question-weight", type=float, default=1.0,
+                    help="loss weight multiplier around turn ends after a question (0.6 s before "
+                         "to 0.8 s after); 1 (the default): none")
     ap.add_argument("--threads", type=int, default=max(1, min(4, os.cpu_count() or 1)),
                     help="torch threads (1 to run two trainings side by side on 2 cores)")
     ap.add_argument("--batch", type=int, default=64)
@@ -289,6 +292,8 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     if not (args.aux_weight >= 0.0 and np.isfinite(args.aux_weight)):
         raise InvalidArgumentError(f"--aux-weight must be a finite number >= 0, got {args.aux_weight}")
+    if not (args.question_weight > 0.0 and np.isfinite(args.question_weight)):
+        raise InvalidArgumentError(f"--question-weight must be a finite number > 0, got {args.question_weight}")
     if args.threads < 1:
         raise InvalidArgumentError(f"--threads must be >= 1, got {args.threads}")
     if args.combine:
@@ -317,6 +322,8 @@ def main(argv: list[str]) -> int:
         out = []
         for c in args.corpus:
             for (x, y, w), e in zip(load_split(c / split, args.jobs), _read_manifest(c / split)):
+                if args.question_weight != 1.0:
+                    w = w * question_weights(e, len(x), args.question_weight)
                 if n_aux:
                     ya, wa = lexical_targets(e, len(x))
                     y, w = np.concatenate([y, ya[:, None]], 1), np.stack([w, wa], 1)
