@@ -504,6 +504,11 @@ def test_score_breaks_down_by_a_meta_key(tmp_path: Path, capsys: pytest.CaptureF
     two = score.score_decisions(str(tmp_path), doc, by="noise,snr")["by"]["groups"]
     assert set(two) == {"pink/10", "pink/(none)", "(none)/(none)"}
     assert two["pink/10"]["external"]["recall"] == 1.0 and two["pink/(none)"]["external"]["recall"] == 0.0
+    # "engine" is derived from meta.voice when the corpus does not record it
+    assert score.meta_group({"voice": "flite:rms"}, "engine") == "flite"
+    assert score.meta_group({"voice": "flite:rms", "engine": "other"}, "engine") == "other"
+    assert score.meta_group({"noise": "pink"}, "engine") == "(none)"
+    assert score.meta_group({"voice": "piper:joe-hi", "snr": "10"}, "engine,snr") == "piper/10"
 
 
 def test_score_orders_same_time_decisions_like_the_policy(tmp_path: Path) -> None:

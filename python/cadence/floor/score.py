@@ -83,10 +83,13 @@ def parse_decisions(doc: Any) -> dict[str, dict[str, list[Decision]]]:
 def meta_group(meta: Any, key: str) -> str:
     """The group of a manifest entry by ``meta[key]`` (as text; "(none)" when absent).
     ``key`` may name several keys, ``"noise,snr"``: the group is their values joined
-    by "/" (``"babble/10"``)."""
+    by "/" (``"babble/10"``). ``engine`` is derived when absent: the TTS engine of
+    ``meta.voice`` (``"flite:rms"`` → ``"flite"``)."""
     out = []
     for k in key.split(","):
         value = meta.get(k) if isinstance(meta, dict) else None
+        if value is None and k == "engine" and isinstance(meta, dict) and isinstance(meta.get("voice"), str):
+            value = meta["voice"].split(":", 1)[0]
         out.append("(none)" if value is None else (value if isinstance(value, str) else json.dumps(value)))
     return "/".join(out)
 
@@ -168,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--decisions", required=True, help="decisions JSON (the shape of bench floor --json)")
     ap.add_argument("--json", dest="json_out", help="write the scored report here")
     ap.add_argument("--markdown", dest="md_out", help="write the tables here")
-    ap.add_argument("--by", metavar="KEY", help="also break the scores down by this meta key (noise, snr, voice, ...; "
+    ap.add_argument("--by", metavar="KEY", help="also break the scores down by this meta key (noise, snr, voice, engine, ...; "
                          "several: noise,snr)")
     args = ap.parse_args(argv)
     try:
