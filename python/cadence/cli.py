@@ -16,6 +16,7 @@ COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("bench", "ring"): ("cadence.bench.ring", "AudioRing and Framer throughput vs numpy ring and deque"),
     ("bench", "features"): ("cadence.bench.features", "floor input stage: Rust FloorNormalizer vs its Python reference"),
     ("bench", "floor"): ("cadence.floor.bench", "turn-taking benchmark on a labeled corpus vs silence baselines"),
+    ("bench", "floor-stops"): ("cadence.floor.at_stops", "Cadence's model vs Smart Turn at Pipecat's VAD stops (AUC)"),
     ("score", "floor"): ("cadence.floor.score", "score turn-taking decisions made elsewhere with the benchmark's rules"),
     ("corpus", "floor"): ("cadence.floor.corpus", "generate a labeled turn-taking corpus with offline voices"),
     ("train", "floor"): ("cadence.floor.train", "train the floor model and export its weights"),

@@ -1,0 +1,72 @@
+"""``cadence bench floor-stops``: both models scored at Smart Turn's decision points."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pipecat")
+import soundfile as sf  # noqa: E402
+
+from cadence.errors import InvalidArgumentError  # noqa: E402
+from cadence.floor import at_stops  # noqa: E402
+from cadence.floor.bench import load_manifest  # noqa: E402
+from cadence.floor.model import default_weights_path  # noqa: E402
+
+from floor_speech import ESPEAK, RATE, render  # noqa: E402
+
+pytestmark = [pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed"),
+              pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")]
+
+
+@pytest.fixture(scope="module")
+def split(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("stops")
+    audio, spans = render([("I went to the store and bought some", 0.8), ("milk and bread.", 2.5),
+                           ("What do you think?", 3.0)])
+    sf.write(d / "a.wav", audio, RATE, subtype="PCM_16")
+    events = [{"type": "hold", "start": spans[0][1], "end": spans[1][0]},
+              {"type": "shift", "t": spans[1][1]}, {"type": "shift", "t": spans[2][1]}]
+    (d / "manifest.jsonl").write_text(json.dumps({"audio": "a.wav", "events": events,
+                                                  "meta": {"voice": "espeak:en-us"}}) + "\n")
+    return d
+
+
+def test_stops_are_labelled_and_scored_by_both_models(split: Path) -> None:
+    (f,) = load_manifest(str(split))
+    stops = at_stops.stops_of_file(f)
+    labels = [s["label"] for s in stops]
+    assert labels.count("shift") == 2 and labels.count("hold") == 1  # one VAD stop per pause here
+    for s in stops:
+        assert 0.0 <= s["smart_turn"] <= 1.0 and 0.0 <= s["cadence"] <= 1.0 and s["engine"] == "espeak"
+    hold = next(s for s in stops if s["label"] == "hold")
+    assert f.labels.holds[0][0] <= hold["t"] <= f.labels.holds[0][1]
+    summary = at_stops.summarize_stops(stops)
+    assert set(summary) == {"all", "espeak"} and summary["all"]["shifts"] == 2
+    for key in ("auc_smart_turn", "auc_cadence", "auc_mean"):
+        assert summary["all"][key] in (0.0, 0.5, 1.0)  # one hold against two shifts
+
+
+def test_cli_writes_the_table_and_json(split: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "s.json"
+    assert at_stops.main(["--corpus", str(split), "--jobs", "1", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| all | 2 / 1 |" in text and "| espeak | 2 / 1 |" in text
+    doc = json.loads(out.read_text())
+    assert len(doc["stops"]) == 3 and doc["summary"]["all"]["holds"] == 1
+    with pytest.raises(InvalidArgumentError, match="jobs"):
+        at_stops.main(["--corpus", str(split), "--jobs", "0"])
+
+
+def test_summary_aucs_rank_shifts_above_holds() -> None:
+    stops = [{"label": "shift", "smart_turn": 0.9, "cadence": 0.2, "engine": "a"},
+             {"label": "hold", "smart_turn": 0.1, "cadence": 0.8, "engine": "a"},
+             {"label": "shift", "smart_turn": 0.6, "cadence": 0.7, "engine": "b"},
+             {"label": "hold", "smart_turn": 0.7, "cadence": 0.1, "engine": "b"}]
+    s = at_stops.summarize_stops(stops)
+    assert s["a"]["auc_smart_turn"] == 1.0 and s["a"]["auc_cadence"] == 0.0
+    assert s["b"]["auc_smart_turn"] == 0.0 and s["b"]["auc_cadence"] == 1.0
+    assert s["all"]["auc_smart_turn"] == 0.75 and s["all"]["auc_cadence"] == 0.5
+    assert s["all"]["auc_mean"] == 1.0  # averaged, each pair of shifts ranks above both holds
