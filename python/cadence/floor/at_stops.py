@@ -17,43 +17,54 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from cadence.errors import InvalidArgumentError
-from cadence.floor.bench import CorpusFile, load_frames, load_manifest
+from cadence.floor.bench import CorpusFile, _map, load_frames, load_manifest, reference_frames
 from cadence.floor.scoring import LATE_S
 from cadence.floor.separability import auc
 
 __all__ = ["stops_of_file", "summarize_stops", "main"]
 
 
-def stops_of_file(f: CorpusFile, weights: str | None = None) -> list[dict[str, Any]]:
-    """Every VAD stop of ``smart-turn-v3`` on one file: time, label, both models' scores."""
+@lru_cache(maxsize=2)
+def _judges(weights: str | None) -> tuple[Any, Any, Any]:
+    """(Smart Turn policy that records its model calls, featurizer, Cadence model), built
+    once per process: loading the ONNX sessions and weights per file would dominate."""
     from cadence.floor.features import FloorFeaturizer
-    from cadence.floor.model import PAUSE, FloorModel
+    from cadence.floor.model import FloorModel
     from cadence.floor.smart_turn import SmartTurnBaseline
 
-    frames = load_frames(f.path)
-    reference = load_frames(f.persona)[: len(frames)] if f.persona else None
-    if reference is not None and len(reference) < len(frames):
-        reference = np.concatenate([reference, np.zeros((len(frames) - len(reference), frames.shape[1]),
-                                                        np.float32)])
-    asked: list[tuple[int, float]] = []
-
     class Recording(SmartTurnBaseline):
+        def reset(self) -> None:
+            super().reset()
+            self.asked: list[tuple[int, float]] = []  # (frame index, P(complete)) per call
+
         def prob_complete(self) -> float:
             p = super().prob_complete()
-            asked.append((self.frame, p))
+            self.asked.append((self.frame, p))
             return p
 
-    Recording().process(frames)
-    keep = FloorModel(weights).process(FloorFeaturizer().process(frames, reference))[:, PAUSE]
+    return Recording(), FloorFeaturizer(), FloorModel(weights)
+
+
+def stops_of_file(f: CorpusFile, weights: str | None = None) -> list[dict[str, Any]]:
+    """Every VAD stop of ``smart-turn-v3`` on one file: time, label, both models' scores."""
+    from cadence.floor.model import PAUSE
+
+    smart_turn, featurizer, model = _judges(weights)
+    frames = load_frames(f.path)
+    smart_turn.reset()
+    smart_turn.process(frames)
+    featurizer.reset()
+    model.reset()
+    keep = model.process(featurizer.process(frames, reference_frames(f.persona, len(frames))))[:, PAUSE]
+    voice = f.meta.get("voice") if isinstance(f.meta, dict) else None
+    engine = voice.split(":", 1)[0] if isinstance(voice, str) else "(none)"
     out = []
-    for frame, p in asked:
+    for frame, p in smart_turn.asked:
         t = (frame + 1) * 0.01  # the decision falls at the end of that frame
         if any(s <= t <= e for s, e in f.labels.holds):
             label = "hold"
@@ -61,9 +72,8 @@ def stops_of_file(f: CorpusFile, weights: str | None = None) -> list[dict[str, A
             label = "shift"
         else:
             continue
-        voice = f.meta.get("voice") if isinstance(f.meta, dict) else None
-        out.append({"t": round(t, 2), "label": label, "smart_turn": p, "cadence": 1.0 - float(keep[frame]),
-                    "engine": voice.split(":", 1)[0] if isinstance(voice, str) else "(none)"})
+        out.append({"audio": f.audio, "t": round(t, 2), "label": label, "smart_turn": p,
+                    "cadence": 1.0 - float(keep[frame]), "engine": engine})
     return out
 
 
@@ -100,13 +110,8 @@ def main(argv: list[str]) -> int:
     if args.jobs < 1:
         raise InvalidArgumentError(f"--jobs must be >= 1, got {args.jobs}")
     files = load_manifest(args.corpus, args.max_files)
-    tasks = [(f, args.weights) for f in files]
-    if args.jobs > 1:
-        with mp.get_context("spawn").Pool(min(args.jobs, len(tasks))) as pool:  # onnxruntime: no fork
-            per_file = pool.map(_one, tasks, chunksize=1)
-    else:
-        per_file = [_one(t) for t in tasks]
-    stops = [s for file_stops in per_file for s in file_stops]
+    per_file = _map(_one, [(f, args.weights) for f in files], args.jobs)  # the bench's process pool
+    stops = sorted((s for file_stops in per_file for s in file_stops), key=lambda s: (s["audio"], s["t"]))
     summary = summarize_stops(stops)
     fmt = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
     print(f"{len(files)} files; at smart-turn-v3's VAD stops, hold/shift AUC\n")

@@ -38,7 +38,8 @@ from cadence.floor.separability import hold_shift_auc
 
 # the table `cadence tune floor` prints: one row per setting, the benchmark's formatting
 TUNE_COLS = (("setting", None), ("median ms", "latency_median_ms"), ("p90 ms", "latency_p90_ms"),
-             ("≤500 ms", "answered_500ms_share"), ("precision", "precision"), ("recall", "recall"), ("recall, open", "recall_open"),
+             ("≤500 ms", "answered_500ms_share"), ("precision", "precision"), ("recall", "recall"),
+             ("recall, open", "recall_open"),
              ("interrupt./100", "interruptions_per_100_turns"), ("holds cut", "hold_interrupted_share"),
              ("barge-in recall", "bargein_recall"), ("≤150 ms", "bargein_within_150ms_share"),
              ("false /persona-min", "false_bargeins_per_persona_min"),
