@@ -373,6 +373,19 @@ def test_bench_errors(tmp_path: Path) -> None:
     assert bench.make_policy(specs[-1]).name == "silence-300"
 
 
+def test_bench_cadence_variants_set_policy_config() -> None:
+    specs = bench.parse_policies("cadence,cadence/fallback_s=3/ramp=0/min_run_frames=4", [0.2])
+    assert [s.label for s in specs] == ["cadence@0.2", "cadence/fallback_s=3/ramp=0/min_run_frames=4@0.2"]
+    cfg = bench.make_policy(specs[1]).config
+    assert (cfg.patience, cfg.fallback_s, cfg.ramp, cfg.min_run_frames) == (0.2, 3.0, 0.0, 4)
+    assert bench.make_policy(specs[0]).config.fallback_s != 3.0
+    assert [s.label for s in bench.parse_policies("cadence/ramp=0", None)] == ["cadence/ramp=0"]
+    assert all(bench.is_cadence(s.label) for s in specs) and not bench.is_cadence("silence-200")
+    for bad in ("cadence/foo=1", "cadence/ramp=x", "cadence/patience=1", "cadence/", "cadence/ramp=nan"):
+        with pytest.raises(InvalidArgumentError, match="policy 'cadence/"):
+            bench.parse_policies(bad, [0.5])
+
+
 class _EchoProbe:
     """A policy that commits on frames where the reference is louder than the mic."""
 

@@ -216,6 +216,33 @@ def make_policy(spec: PolicySpec) -> FloorPolicy:
     return make(**dict(spec.kwargs))
 
 
+def _config_overrides(name: str) -> tuple[tuple[str, Any], ...]:
+    """``cadence/fallback_s=3/ramp=0`` → the PolicyConfig fields it sets (checked like tune's ``--set``;
+    patience comes from ``--patience``)."""
+    from cadence.floor.tune import parse_grid
+
+    items = name.split("/")[1:]
+    try:
+        grid = parse_grid(items) if items else {}
+    except InvalidArgumentError as e:
+        raise InvalidArgumentError(f"policy {name!r}: {e}") from e
+    if not grid or "patience" in grid or any(len(v) != 1 for v in grid.values()) or not all(
+            math.isfinite(v[0]) for v in grid.values()):
+        raise InvalidArgumentError(
+            f"policy {name!r}: expected cadence/NAME=VALUE/... (one finite value each, not patience: "
+            "that comes from --patience)")
+    return tuple((k, v[0]) for k, v in grid.items())
+
+
+def is_cadence(label: str) -> bool:
+    """A row of Cadence's own policy (``cadence``, ``cadence@0.5``, ``cadence/ramp=0@0.5``)."""
+    return label.split("@")[0].split("/")[0] == "cadence"
+
+
+def _is_sweep(label: str) -> bool:
+    return is_cadence(label) and "@" in label
+
+
 def parse_policies(names: str, patience: Sequence[float] | None,
                    weights: str | None = None) -> list[PolicySpec]:
     """Specs of a comma-separated policy list; ``weights``: the cadence policy's model file."""
@@ -224,7 +251,11 @@ def parse_policies(names: str, patience: Sequence[float] | None,
     for name in (n.strip() for n in names.split(",")):
         if not name:
             continue
-        if name == "cadence" and patience:
+        if name.startswith("cadence/"):  # a variant: cadence/fallback_s=3/ramp=0
+            variant = model + _config_overrides(name)
+            specs += ([PolicySpec(f"{name}@{p:g}", "cadence", (("patience", p), *variant)) for p in patience]
+                      if patience else [PolicySpec(name, "cadence", variant)])
+        elif name == "cadence" and patience:
             specs += [PolicySpec(f"cadence@{p:g}", "cadence", (("patience", p), *model)) for p in patience]
         else:
             specs.append(PolicySpec(name, name, model if name == "cadence" else ()))
@@ -540,8 +571,8 @@ def dominance(summary: dict[str, dict[str, Any]], policy: str, baseline: str) ->
 
 def dominance_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> list[str]:
     """Per baseline: the cadence settings that beat it on every metric, else the best near miss."""
-    cadence = [lb for lb in labels if lb.startswith("cadence")]
-    baselines = [lb for lb in labels if not lb.startswith("cadence")]
+    cadence = [lb for lb in labels if is_cadence(lb)]
+    baselines = [lb for lb in labels if not is_cadence(lb)]
     if not cadence or not baselines:
         return []
     lines = ["| baseline | beaten on every metric by | else: closest setting, metrics not better |",
@@ -597,13 +628,12 @@ def render_markdown(report: dict[str, Any]) -> str:
             "pre-empt (in duplex files the persona's reply starts on its own; the window ends there)."
             if s0_open < turns else " Recall, open = recall (no recorded persona speech pre-empts a shift)."),
         "",
-        markdown_table(summary, [lb for lb in labels if not lb.startswith("cadence@")]
-                       + [lb for lb in labels if lb.startswith("cadence@")]),
+        markdown_table(summary, [lb for lb in labels if not _is_sweep(lb)] + [lb for lb in labels if _is_sweep(lb)]),
     ]
-    sweep = [lb for lb in labels if lb.startswith("cadence@")]
+    sweep = [lb for lb in labels if _is_sweep(lb)]
     if sweep:
         parts += ["", "## Cadence patience sweep", "", markdown_table(summary, sweep)]
-    ordered = [lb for lb in labels if not lb.startswith("cadence@")] + sweep
+    ordered = [lb for lb in labels if not _is_sweep(lb)] + sweep
     parts += dominance_section(summary, ordered)
     parts += interruption_section(summary, ordered)
     parts += duplex_section(summary, ordered)
