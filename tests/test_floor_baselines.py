@@ -381,6 +381,11 @@ def test_bench_cadence_variants_set_policy_config() -> None:
     assert bench.make_policy(specs[0]).config.fallback_s != 3.0
     assert [s.label for s in bench.parse_policies("cadence/ramp=0", None)] == ["cadence/ramp=0"]
     assert all(bench.is_cadence(s.label) for s in specs) and not bench.is_cadence("silence-200")
+    # the documented preset, spelled as a bench variant, gives the same config
+    from cadence.floor.policy import WAIT_WHEN_UNSURE, PolicyConfig
+
+    name = "cadence/" + "/".join(f"{k}={v:g}" for k, v in WAIT_WHEN_UNSURE.items())
+    assert bench.make_policy(bench.parse_policies(name, [0.1])[0]).config == PolicyConfig(0.1, **WAIT_WHEN_UNSURE)
     for bad in ("cadence/foo=1", "cadence/ramp=x", "cadence/patience=1", "cadence/", "cadence/ramp=nan"):
         with pytest.raises(InvalidArgumentError, match="policy 'cadence/"):
             bench.parse_policies(bad, [0.5])
