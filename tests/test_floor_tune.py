@@ -23,6 +23,9 @@ def test_parse_grid_checks_names_and_values() -> None:
         parse_grid(["no_such_knob=1"])
     with pytest.raises(InvalidArgumentError):
         parse_grid(["patience=abc"])
+    for bad in ("fallback_s=nan", "commit_keep=0.5,inf"):
+        with pytest.raises(InvalidArgumentError, match="finite"):
+            parse_grid([bad])
 
 
 def test_table_cells_show_undefined_metrics_as_a_dash() -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import CorpusFile, _map, load_frames, load_manifest, reference_frames
+from cadence.floor.score import meta_group
 from cadence.floor.scoring import LATE_S
 from cadence.floor.separability import auc
 
@@ -61,8 +62,7 @@ def stops_of_file(f: CorpusFile, weights: str | None = None) -> list[dict[str, A
     featurizer.reset()
     model.reset()
     keep = model.process(featurizer.process(frames, reference_frames(f.persona, len(frames))))[:, PAUSE]
-    voice = f.meta.get("voice") if isinstance(f.meta, dict) else None
-    engine = voice.split(":", 1)[0] if isinstance(voice, str) else "(none)"
+    engine = meta_group(f.meta, "engine")  # the TTS engine, as `score floor --by engine` groups
     out = []
     for frame, p in smart_turn.asked:
         t = (frame + 1) * 0.01  # the decision falls at the end of that frame

@@ -57,7 +57,9 @@ barge-in recall on dev).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -90,8 +92,8 @@ def heard_speech(x: np.ndarray) -> np.ndarray:
 # Smart Turn timeout). Chosen on the dev splits against Smart Turn; at patience 0.1 it beats
 # smart-turn-v3 on all six metrics on tests A, B and C, for ~10 points of recall against the default.
 # ``CadencePolicy(0.1, **WAIT_WHEN_UNSURE)``.
-WAIT_WHEN_UNSURE: dict[str, float] = {"commit_keep": 0.45, "fallback_s": 3.0, "ramp": 0.0,
-                                      "early_keep": 0.1, "early_silence_s": 0.15}
+WAIT_WHEN_UNSURE: Mapping[str, float] = MappingProxyType(
+    {"commit_keep": 0.45, "fallback_s": 3.0, "ramp": 0.0, "early_keep": 0.1, "early_silence_s": 0.15})
 
 
 @dataclass(frozen=True)

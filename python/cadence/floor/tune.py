@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import multiprocessing as mp
 from dataclasses import fields
 from pathlib import Path
@@ -63,6 +64,8 @@ def parse_grid(items: list[str]) -> dict[str, list[float]]:
             grid[name] = [cast(v) for v in values.split(",") if v]
         except ValueError as e:
             raise InvalidArgumentError(f"--set {item!r}: {e}") from e
+        if not all(math.isfinite(v) for v in grid[name]):
+            raise InvalidArgumentError(f"--set {item!r}: values must be finite numbers")
     return grid or {"patience": [0.5]}
 
 
