@@ -676,3 +676,40 @@ def test_against_each_baseline_names_the_settings_that_beat_it_on_every_metric()
     row = [ln for ln in bench.dominance_section(summary, list(summary)) if ln.startswith("| silence-500")][0]
     assert row == "| silence-500 | – | cadence@0.4: precision |"
     assert bench.dominance_section({"silence-500": summary["silence-500"]}, ["silence-500"]) == []
+
+
+@needs_espeak
+def test_cadence_decisions_do_not_depend_on_the_wav_format(corpus: Path, frames0: np.ndarray, tmp_path: Path) -> None:
+    """A corpus recorded elsewhere comes at 44.1 / 48 kHz, stereo, 24-bit or float: the same
+    audio must give the same frames (to the resampler's tail), the same model outputs (up to
+    resampling noise), the same commits and the same interruptions as the 16 kHz original.
+    A commit the fallback takes on a slowly falling P(keep) may move: the last one here
+    (P(keep) ≈ 0.9 for 2 s after the turn end) moved by 0.34 s at 44.1 kHz stereo, which
+    also moved it inside the 2 s answer window."""
+    from cadence.floor.policy import CadencePolicy
+    from cadence.floor.scoring import labels_from_manifest, score_file
+
+    x, _ = sf.read(corpus / "f0.wav", dtype="float32")
+    pol = CadencePolicy(0.5)
+    ref_p = pol.model.process(pol.featurizer.process(frames0))
+    labels = labels_from_manifest(json.loads((corpus / "manifest.jsonl").read_text().splitlines()[0]))
+    pol.reset()
+    decs = pol.process(frames0)
+    ref = score_file(decs, labels)
+    ref_times = [d.t for d in decs if d.kind == "commit"]
+    assert ref.commits >= 3 and ref.correct >= 1
+    for name, rate, sub, stereo in (("a.wav", 44100, "PCM_24", True), ("b.wav", 48000, "FLOAT", False)):
+        y = resample_poly(x, rate // 100, RATE // 100).astype(np.float32)
+        sf.write(tmp_path / name, np.stack([y, 0.5 * y], axis=1) if stereo else y, rate, subtype=sub)
+        frames = bench.load_frames(str(tmp_path / name))
+        assert abs(len(frames) - len(frames0)) <= 1, name
+        pol.reset()
+        probs = pol.model.process(pol.featurizer.process(frames))
+        n = min(len(probs), len(ref_p))
+        assert np.median(np.abs(probs[:n] - ref_p[:n])) <= 0.05, name
+        pol.reset()
+        decs = pol.process(frames)
+        got = score_file(decs, labels)
+        assert (got.commits, got.interruptions) == (ref.commits, ref.interruptions), name
+        times = [d.t for d in decs if d.kind == "commit"]
+        assert max(abs(a - b) for a, b in zip(times, ref_times)) <= 0.4, (name, times, ref_times)
