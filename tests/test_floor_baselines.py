@@ -285,6 +285,23 @@ def test_bench_orders_silence_baselines(corpus: Path) -> None:
 
 
 @needs_espeak
+def test_bench_gain_reaches_every_policy(corpus: Path) -> None:
+    specs = bench.parse_policies("silence-800", None)
+    loud = bench.run_bench(str(corpus), specs, jobs=1, gain_db=6.0)
+    assert loud["summary"]["silence-800"]["recall"] == 1.0 and loud["config"]["gain_db"] == 6.0
+    assert "Mic gain +6 dB" in bench.render_markdown(loud)
+    # 60 dB down (speech near -80 dBFS) Silero hears one turn of four (measured: 1)
+    mute = bench.run_bench(str(corpus), specs, jobs=1, gain_db=-60.0)
+    assert mute["summary"]["silence-800"]["recall"] < 0.5
+    for bad in (float("nan"), 61.0):
+        with pytest.raises(InvalidArgumentError, match="gain_db"):
+            bench.run_bench(str(corpus), specs, gain_db=bad)
+    x = np.full((2, 160), 0.5, np.float32)
+    assert bench.with_gain(x, 0.0) is x and bench.with_gain(x, 12.0).max() == 1.0
+    np.testing.assert_allclose(bench.with_gain(x, -20.0), 0.05, rtol=1e-6)
+
+
+@needs_espeak
 def test_bench_cli_json_shape(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out, md = tmp_path / "r.json", tmp_path / "r.md"
     rc = bench.main(["--corpus", str(corpus), "--policies", "silence-200,silence-800", "--jobs", "2",

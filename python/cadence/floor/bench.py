@@ -350,11 +350,18 @@ def reference_frames(ref_path: str | None, n: int) -> np.ndarray | None:
     return out
 
 
+def with_gain(frames: np.ndarray, gain_db: float) -> np.ndarray:
+    """The mic ``gain_db`` louder (or quieter), clipped to full scale like a real recording."""
+    if gain_db == 0.0:
+        return frames
+    return np.clip(frames * np.float32(10.0 ** (gain_db / 20.0)), -1.0, 1.0).astype(np.float32)
+
+
 def _run_file(
-    task: tuple[int, str, str | None, list[PolicySpec], int],
+    task: tuple[int, str, str | None, list[PolicySpec], int, float],
 ) -> tuple[int, float, dict[str, tuple[list[Decision], float]]]:
-    index, path, persona, specs, seed = task
-    frames = load_frames(path)
+    index, path, persona, specs, seed, gain_db = task
+    frames = with_gain(load_frames(path), gain_db)
     reference = reference_frames(persona, frames.shape[0])
     results: dict[str, tuple[list[Decision], float]] = {}
     for spec in specs:
@@ -381,10 +388,14 @@ def run_bench(
     max_files: int | None = None,
     jobs: int = 1,
     seed: int = 0,
+    gain_db: float = 0.0,
 ) -> dict[str, Any]:
-    """Run every policy on every file of the split; return the JSON-able report."""
+    """Run every policy on every file of the split (the mic ``gain_db`` louder or quieter:
+    a level-robustness check); return the JSON-able report."""
+    if not math.isfinite(gain_db) or abs(gain_db) > 60.0:
+        raise InvalidArgumentError(f"gain_db must be a finite number of dB within ±60, got {gain_db}")
     files = load_manifest(corpus, max_files)
-    tasks = [(i, f.path, f.persona, specs, seed) for i, f in enumerate(files)]
+    tasks = [(i, f.path, f.persona, specs, seed, gain_db) for i, f in enumerate(files)]
     outs = sorted(_map(_run_file, tasks, jobs), key=lambda r: r[0])
     totals = {s.label: FileScore() for s in specs}
     compute = {s.label: 0.0 for s in specs}
@@ -402,7 +413,8 @@ def run_bench(
     return {
         "files": rows,
         "summary": summary,
-        "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": seed},
+        "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": seed,
+                   "gain_db": gain_db},
     }
 
 
@@ -616,7 +628,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Corpus `{cfg['corpus']}`: {cfg['n_files']} files, {cfg['audio_s'] / 60:.1f} min of audio, {turns} turns "
         f"(shifts). " + (f"Chunking seed {cfg['seed']}. Machine: {cpu}, {os.cpu_count()} cores, "
                           f"Python {platform.python_version()}, numpy {np.__version__}."
-                          if cfg.get("seed") is not None else "Decisions scored from a file (`cadence score floor`)."),
+                          if cfg.get("seed") is not None else "Decisions scored from a file (`cadence score floor`).")
+        + (f" **Mic gain {cfg['gain_db']:+g} dB** (every file, clipped to full scale)." if cfg.get("gain_db") else ""),
         *([f"Cadence model: `{cfg['weights']}`.", ""] if cfg.get("weights") else [""]),
         "Latency = first correct commit − true turn end (window [−100 ms, +2 s]); precision = correct / all "
         "commits; interruptions = commits inside a hold or inside the user's turn before t − 100 ms; "
@@ -697,6 +710,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-files", type=int, default=None)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--seed", type=int, default=0, help="seed of the random chunking")
+    ap.add_argument("--gain-db", type=float, default=0.0,
+                    help="play every file this many dB louder (or quieter): a level-robustness check")
     ap.add_argument("--weights", metavar="NPZ",
                     help="the cadence policy's model (default: the packaged floor_gru.npz)")
     ap.add_argument("--fit-baselines", metavar="SPLIT", help="train vad-classify on this split and exit")
@@ -720,7 +735,8 @@ def main(argv: list[str] | None = None) -> int:
             print("cadence bench floor: no policy available", file=sys.stderr)
             return 2
         t0 = time.perf_counter()
-        report = run_bench(args.corpus, specs, max_files=args.max_files, jobs=args.jobs, seed=args.seed)
+        report = run_bench(args.corpus, specs, max_files=args.max_files, jobs=args.jobs, seed=args.seed,
+                           gain_db=args.gain_db)
         if any(s.name == "cadence" for s in specs):
             report["config"]["weights"] = _weights_id(args.weights)
         md = render_markdown(report)
