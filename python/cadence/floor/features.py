@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from cadence._core import FRAME_SAMPLES, MAX_SAMPLE_ABS, FeatureExtractor, FloorNormalizer
+from cadence._core import FRAME_SAMPLES, MAX_SAMPLE_ABS, FeatureExtractor, FloorNormalizer, VadGain
 from cadence.errors import InvalidAudioError
 
 N_MELS = 40
 # Bump when what FloorFeaturizer computes changes (Rust or Python): `cadence train
 # floor` caches featurized corpora under this version. "2": the echo estimate and
 # speaker normalisation moved to Rust, bit-identical to version 1 (the Python code).
-FEATURES_VERSION = "2"
+# "3": Silero hears the mic through a boost-only gain (``VadGain``): quiet speech is found.
+FEATURES_VERSION = "3"
 # Order of the model input columns (documented, checked by tests).
 SCALAR_NAMES = (
     "e_speech",  # rms dB − running speech level, /10
@@ -63,8 +64,9 @@ class FloorFeaturizer:
     """Raw 10 ms frames → normalised model inputs (n, N_FEATURES), streaming.
 
     The Rust ``FeatureExtractor`` gives the raw features, Silero the speech
-    probability, and the Rust ``FloorNormalizer`` the echo estimate and the
-    speaker normalisation (both with the GIL released). The Python reference of
+    probability (on the mic raised by the Rust ``VadGain``: Silero misses quiet
+    speech), and the Rust ``FloorNormalizer`` the echo estimate and the speaker
+    normalisation (all with the GIL released). The Python reference of
     the last step is ``cadence.floor.reference``.
     """
 
@@ -73,11 +75,13 @@ class FloorFeaturizer:
 
         self.extractor = FeatureExtractor(n_mels=N_MELS)
         self.vad = SileroVad()
+        self.vad_gain = VadGain()
         self.norm = FloorNormalizer(n_mels=N_MELS)
 
     def reset(self) -> None:
         self.extractor.reset()
         self.vad.reset()
+        self.vad_gain.reset()
         self.norm.reset()
 
     def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
@@ -97,6 +101,6 @@ class FloorFeaturizer:
             if not bool((np.abs(reference) <= MAX_SAMPLE_ABS).all()):
                 raise InvalidAudioError("reference holds NaN, inf or samples beyond the maximum magnitude")
         raw = self.extractor.process(frames)
-        vad = self.vad.frame_probs(frames).astype(np.float32, copy=False)
+        vad = self.vad.frame_probs(self.vad_gain.process(frames)).astype(np.float32, copy=False)
         return self.norm.process(raw, vad, np.ascontiguousarray(frames),
                                  None if reference is None else np.ascontiguousarray(reference, np.float32))

@@ -18,7 +18,7 @@ from cadence._core import FeatureExtractor
 from cadence.floor.echo import EXCESS_MAX, EchoEstimator
 from cadence.floor.features import N_FEATURES, N_MELS
 
-__all__ = ["SpeakerNormalizer", "ReferenceNormalizer", "reference_features"]
+__all__ = ["SpeakerNormalizer", "ReferenceNormalizer", "reference_vad_gain", "reference_features"]
 
 # least-squares slope denominators Σ (i − (n−1)/2)² for the last n ≤ 20 voiced frames
 _SLOPE_DEN = [sum((i - (n - 1) / 2.0) ** 2 for i in range(n)) for n in range(21)]
@@ -204,10 +204,24 @@ class ReferenceNormalizer:
         return out
 
 
+def reference_vad_gain(frames: np.ndarray) -> np.ndarray:
+    """What ``VadGain().process(frames)`` computes: the envelope of the frame level
+    (attack 0.05 of the gap per louder frame, release 0.01 dB per frame, from -30 dB,
+    at least -80 dB) and a boost to bring it to -20 dBFS, 0 to 30 dB, clipped to ±1."""
+    out = np.empty_like(frames)
+    level = -30.0
+    for i, f in enumerate(frames):
+        db = 10.0 * math.log10(float(np.sum(np.square(f, dtype=np.float64))) / f.size + 1e-12)
+        level = level + 0.05 * (db - level) if db > level else max(-80.0, level - 0.01)
+        gain = np.float32(10.0 ** (min(30.0, max(0.0, -20.0 - level)) / 20.0))
+        out[i] = np.clip(f * gain, -1.0, 1.0)
+    return out
+
+
 def reference_features(frames: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
     """What ``FloorFeaturizer().process(frames, reference)`` computes, in Python."""
     from cadence.floor.vad import SileroVad
 
     raw = FeatureExtractor(n_mels=N_MELS).process(frames)
-    vad = SileroVad().frame_probs(frames)
+    vad = SileroVad().frame_probs(reference_vad_gain(frames))
     return ReferenceNormalizer().process(raw, vad, frames, reference)

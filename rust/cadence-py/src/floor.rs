@@ -1,6 +1,7 @@
-//! Binding of `cadence_core::floor`: `FloorNormalizer`.
+//! Binding of `cadence_core::floor`: `FloorNormalizer`, `VadGain`.
 
 use cadence_core::dsp;
+use cadence_core::floor::vad_gain::{self, VadGain as CoreVadGain};
 use cadence_core::floor::FloorNormalizer as CoreNormalizer;
 use cadence_core::FRAME_SAMPLES;
 use numpy::{PyArray1, PyArray2, PyArrayMethods};
@@ -113,6 +114,70 @@ impl FloorNormalizer {
     }
 }
 
+/// Boost-only automatic gain for the VAD's input: quiet speech is raised so its
+/// envelope sits at -20 dBFS (at most +30 dB, never cut), clipped to full scale.
+/// Streaming and chunk-invariant; the gained copy feeds the VAD only.
+#[pyclass(module = "cadence._core")]
+pub struct VadGain {
+    inner: CoreVadGain,
+}
+
+#[pymethods]
+impl VadGain {
+    #[new]
+    fn new() -> Self {
+        VadGain {
+            inner: CoreVadGain::new(),
+        }
+    }
+
+    /// The tracked speech envelope, dBFS.
+    #[getter]
+    fn level_db(&self) -> f64 {
+        self.inner.level_db()
+    }
+
+    #[classattr]
+    const TARGET_DB: f64 = vad_gain::TARGET_DB;
+    #[classattr]
+    const MAX_BOOST_DB: f64 = vad_gain::MAX_BOOST_DB;
+
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// `frames`: float32 (n, 160). Returns the gained copy, float32 (n, 160).
+    /// Runs with the GIL released; a refused call changes nothing.
+    fn process<'py>(
+        &mut self,
+        py: Python<'py>,
+        frames: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let arr = F32Arg::new(py, frames, "frames", true)?;
+        let n = match arr.shape.as_slice() {
+            [n, c] if *c == FRAME_SAMPLES => *n,
+            shape => {
+                return Err(invalid_audio(
+                    py,
+                    format!("frames must have shape (n, {FRAME_SAMPLES}), got {shape:?}"),
+                ))
+            }
+        };
+        let x = arr.values();
+        let inner = &mut self.inner;
+        let out = detached(py, || {
+            let mut out = vec![0.0f32; x.len()];
+            inner.process(&x, &mut out).map(|()| out)
+        })?;
+        PyArray1::from_vec(py, out).reshape([n, FRAME_SAMPLES])
+    }
+
+    fn __repr__(&self) -> String {
+        format!("VadGain(level_db={:.1})", self.inner.level_db())
+    }
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<FloorNormalizer>()
+    m.add_class::<FloorNormalizer>()?;
+    m.add_class::<VadGain>()
 }
