@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cadence._core import FeatureExtractor, FloorNormalizer, VadGain
+from cadence._core import FeatureExtractor, FloorNormalizer, MicAgc
 from cadence.errors import InvalidArgumentError, InvalidAudioError
 from cadence.floor.features import FEATURE_NAMES, N_MELS, FloorFeaturizer
-from cadence.floor.reference import ReferenceNormalizer, reference_features, reference_vad_gain
+from cadence.floor.reference import ReferenceNormalizer, reference_features, reference_mic_agc
 
 from floor_speech import ESPEAK, frames_of, render
 from cadence.floor.vad import SileroVad
@@ -123,38 +123,51 @@ def test_featurizer_refuses_bad_calls_before_any_state_changes(duplex) -> None:
 
 
 @needs_espeak
-def test_vad_gain_matches_its_reference_and_is_chunk_invariant(duplex) -> None:
-    mic, _ = duplex
+def test_mic_agc_matches_its_reference_and_is_chunk_invariant(duplex) -> None:
+    mic, ref = duplex
     quiet = (mic * 0.01).astype(np.float32)  # -40 dB: the gain is at work
-    for x in (mic, quiet):
-        whole = VadGain().process(x)
-        np.testing.assert_allclose(whole, reference_vad_gain(x), rtol=1e-6, atol=1e-9)
-        g = VadGain()
-        parts = [g.process(x[a:b]) for a, b in [(0, 1), (1, 40), (40, 40), (40, x.shape[0])]]
+    for x, r in ((mic, None), (quiet, None), (quiet, ref)):
+        whole = MicAgc().process(x, r)
+        np.testing.assert_array_equal(whole, reference_mic_agc(x, r))
+        g = MicAgc()
+        spans = [(0, 1), (1, 40), (40, 40), (40, x.shape[0])]
+        parts = [g.process(x[a:b], None if r is None else r[a:b]) for a, b in spans]
         np.testing.assert_array_equal(whole, np.concatenate(parts))
     half = quiet.shape[0] // 2
-    assert np.std(VadGain().process(quiet)[half:]) > 5 * np.std(quiet[half:])
+    # raised by more than 8 dB within seconds (measured: 10.5 dB)
+    assert np.std(MicAgc().process(quiet)[half:]) > 2.5 * np.std(quiet[half:])
+    # while the persona plays the envelope is frozen: its echo does not move the gain
+    a, b = MicAgc(), MicAgc()
+    a.process(quiet[:100])
+    b.process(quiet[:100])
+    level = a.level_db
+    playing = np.full((300, 160), 0.1, np.float32)
+    a.process(quiet[100:400], playing)
+    b.process(quiet[100:400])
+    assert a.level_db == level != b.level_db
 
 
-def test_vad_gain_refuses_bad_input_and_keeps_its_state() -> None:
+def test_mic_agc_refuses_bad_input_and_keeps_its_state() -> None:
     x = (1e-3 * np.random.default_rng(0).standard_normal((60, 160))).astype(np.float32)
-    g = VadGain()
+    g = MicAgc()
     first = g.process(x[:30])
     level = g.level_db
     bad = x[30:].copy()
     bad[3, 3] = np.nan
-    for frames, msg in [(bad, "non-finite"), (x[30:].astype(np.float64), "float32"), (x[30:].reshape(-1), "shape")]:
+    for frames, reference, msg in [(bad, None, "non-finite"), (x[30:].astype(np.float64), None, "float32"),
+                                   (x[30:].reshape(-1), None, "shape"), (x[30:], bad, "non-finite"),
+                                   (x[30:], x[30:40], "does not match")]:
         with pytest.raises(InvalidAudioError, match=msg):
-            g.process(frames)
+            g.process(frames, reference)
     assert g.level_db == level
-    np.testing.assert_array_equal(np.concatenate([first, g.process(x[30:])]), VadGain().process(x))
+    np.testing.assert_array_equal(np.concatenate([first, g.process(x[30:])]), MicAgc().process(x))
 
 
 @needs_espeak
-def test_vad_gain_lets_silero_hear_quiet_speech() -> None:
+def test_mic_agc_lets_silero_hear_quiet_speech() -> None:
     """Speech at about -70 dBFS (the rendering's -20 dBFS, 50 dB down, in -80 dB noise): Silero
-    alone misses a third of it, through the gain it finds it, and it still does not fire in
-    the pauses."""
+    alone misses 40 % of it, through the gain 5 % (measured: 0.60 and 0.95 found), and it
+    still does not fire in the pauses."""
     audio, spans = render([("I think we should go tomorrow morning.", 1.5),
                            ("Then again the weather might turn.", 1.5)] * 2, lead=1.0, noise_db=-100.0)
     noise = 10 ** (-80 / 20) * np.random.default_rng(0).standard_normal(len(audio))
@@ -166,8 +179,8 @@ def test_vad_gain_lets_silero_hear_quiet_speech() -> None:
         inside |= (t >= a + 0.1) & (t <= b - 0.1)
         outside &= (t < a - 0.2) | (t > b + 0.4)
     plain = SileroVad().frame_probs(x) >= 0.5
-    gained = SileroVad().frame_probs(VadGain().process(x)) >= 0.5
-    assert plain[inside].mean() < 0.8 < 0.95 < gained[inside].mean(), (plain[inside].mean(), gained[inside].mean())
+    gained = SileroVad().frame_probs(np.clip(MicAgc().process(x), -1, 1)) >= 0.5
+    assert plain[inside].mean() < 0.7 < 0.9 < gained[inside].mean(), (plain[inside].mean(), gained[inside].mean())
     assert gained[outside].mean() < 0.05
 
 
@@ -175,7 +188,8 @@ def test_vad_gain_lets_silero_hear_quiet_speech() -> None:
 # model: only the normaliser's own arithmetic). A change here changes the model's
 # inputs: retrain or bump FEATURES_VERSION (training caches are keyed by it), then
 # update these numbers.
-# (version 3 changed what Silero hears, VadGain, not the normaliser: the sums stand)
+# (version 3 raised a quiet mic ahead of the extractor and Silero, MicAgc, not the normaliser:
+# the sums stand)
 GOLDEN_VERSION = "3"
 GOLDEN = [
     -3679.63, 3857.197, 4.023, 444.371, 1568.203, 0.716, -0.496, 25.0,

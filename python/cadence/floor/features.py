@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from cadence._core import FRAME_SAMPLES, MAX_SAMPLE_ABS, FeatureExtractor, FloorNormalizer, VadGain
+from cadence._core import FRAME_SAMPLES, MAX_SAMPLE_ABS, FeatureExtractor, FloorNormalizer, MicAgc
 from cadence.errors import InvalidAudioError
 
 N_MELS = 40
 # Bump when what FloorFeaturizer computes changes (Rust or Python): `cadence train
 # floor` caches featurized corpora under this version. "2": the echo estimate and
 # speaker normalisation moved to Rust, bit-identical to version 1 (the Python code).
-# "3": Silero hears the mic through a boost-only gain (``VadGain``): quiet speech is found.
+# "3": the features and Silero take the mic through a boost-only gain (``MicAgc``): quiet
+# speech is found and its quiet bands stay above the spectrum's floor.
 FEATURES_VERSION = "3"
 # Order of the model input columns (documented, checked by tests).
 SCALAR_NAMES = (
@@ -63,10 +64,12 @@ N_FEATURES = len(FEATURE_NAMES)
 class FloorFeaturizer:
     """Raw 10 ms frames → normalised model inputs (n, N_FEATURES), streaming.
 
-    The Rust ``FeatureExtractor`` gives the raw features, Silero the speech
-    probability (on the mic raised by the Rust ``VadGain``: Silero misses quiet
-    speech), and the Rust ``FloorNormalizer`` the echo estimate and the speaker
-    normalisation (all with the GIL released). The Python reference of
+    The Rust ``MicAgc`` raises a quiet mic (Silero misses quiet speech, and the
+    quiet bands of the log-mel spectrum sink to its floor), the Rust
+    ``FeatureExtractor`` gives the raw features of the raised mic, Silero the
+    speech probability (the raised mic clipped to full scale), and the Rust
+    ``FloorNormalizer`` the echo estimate (on the mic as it came: the echo path
+    must not see the gain) and the speaker normalisation (all with the GIL released). The Python reference of
     the last step is ``cadence.floor.reference``.
     """
 
@@ -75,19 +78,19 @@ class FloorFeaturizer:
 
         self.extractor = FeatureExtractor(n_mels=N_MELS)
         self.vad = SileroVad()
-        self.vad_gain = VadGain()
+        self.agc = MicAgc()
         self.norm = FloorNormalizer(n_mels=N_MELS)
 
     def reset(self) -> None:
         self.extractor.reset()
         self.vad.reset()
-        self.vad_gain.reset()
+        self.agc.reset()
         self.norm.reset()
 
     def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
         """frames: (n, 160) mic; reference: (n, 160) what the persona played (or None)."""
         # every check before any state changes: a refused call loses nothing (the
-        # extractor checks the samples themselves before it moves)
+        # gain checks the samples themselves before it moves, and comes first)
         if not isinstance(frames, np.ndarray) or frames.dtype != np.float32 or frames.ndim != 2 \
                 or frames.shape[1] != FRAME_SAMPLES:
             what = (f"dtype {frames.dtype}, shape {frames.shape}" if isinstance(frames, np.ndarray)
@@ -100,7 +103,8 @@ class FloorFeaturizer:
                 )
             if not bool((np.abs(reference) <= MAX_SAMPLE_ABS).all()):
                 raise InvalidAudioError("reference holds NaN, inf or samples beyond the maximum magnitude")
-        raw = self.extractor.process(frames)
-        vad = self.vad.frame_probs(self.vad_gain.process(frames)).astype(np.float32, copy=False)
-        return self.norm.process(raw, vad, np.ascontiguousarray(frames),
-                                 None if reference is None else np.ascontiguousarray(reference, np.float32))
+        ref = None if reference is None else np.ascontiguousarray(reference, np.float32)
+        raised = self.agc.process(frames, ref)
+        raw = self.extractor.process(raised)
+        vad = self.vad.frame_probs(np.clip(raised, -1.0, 1.0)).astype(np.float32, copy=False)
+        return self.norm.process(raw, vad, np.ascontiguousarray(frames), ref)

@@ -18,7 +18,7 @@ from cadence._core import FeatureExtractor
 from cadence.floor.echo import EXCESS_MAX, EchoEstimator
 from cadence.floor.features import N_FEATURES, N_MELS
 
-__all__ = ["SpeakerNormalizer", "ReferenceNormalizer", "reference_vad_gain", "reference_features"]
+__all__ = ["SpeakerNormalizer", "ReferenceNormalizer", "reference_mic_agc", "reference_features"]
 
 # least-squares slope denominators Σ (i − (n−1)/2)² for the last n ≤ 20 voiced frames
 _SLOPE_DEN = [sum((i - (n - 1) / 2.0) ** 2 for i in range(n)) for n in range(21)]
@@ -204,17 +204,29 @@ class ReferenceNormalizer:
         return out
 
 
-def reference_vad_gain(frames: np.ndarray) -> np.ndarray:
-    """What ``VadGain().process(frames)`` computes: the envelope of the frame level
-    (attack 0.05 of the gap per louder frame, release 0.01 dB per frame, from -30 dB,
-    at least -80 dB) and a boost to bring it to -20 dBFS, 0 to 30 dB, clipped to ±1."""
+def reference_mic_agc(frames: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+    """What ``MicAgc().process(frames, reference)`` computes: the envelope of the frame level
+    (attack 0.05 of the gap per louder frame, release 0.01 dB per frame within 15 dB below it,
+    0.001 dB further below, from -30 dB, at least -80 dB; frozen while a reference frame is
+    above -60 dB and 30 frames after) and a boost to bring it to -20 dBFS, 0 to 30 dB."""
+
+    def db(f: np.ndarray) -> float:
+        ms = 0.0
+        for v in f.tolist():  # summed in order, like the Rust
+            ms += v * v
+        return 10.0 * math.log10(ms / f.size + 1e-12)
+
     out = np.empty_like(frames)
-    level = -30.0
+    level, since_persona = -30.0, 30
     for i, f in enumerate(frames):
-        db = 10.0 * math.log10(float(np.sum(np.square(f, dtype=np.float64))) / f.size + 1e-12)
-        level = level + 0.05 * (db - level) if db > level else max(-80.0, level - 0.01)
-        gain = np.float32(10.0 ** (min(30.0, max(0.0, -20.0 - level)) / 20.0))
-        out[i] = np.clip(f * gain, -1.0, 1.0)
+        since_persona = 0 if reference is not None and db(reference[i]) > -60.0 else since_persona + 1
+        if since_persona >= 30:
+            d = db(f)
+            if d > level:
+                level = level + 0.05 * (d - level)
+            else:
+                level = max(-80.0, level - (0.01 if d > level - 15.0 else 0.001))
+        out[i] = f * np.float32(10.0 ** (min(30.0, max(0.0, -20.0 - level)) / 20.0))
     return out
 
 
@@ -222,6 +234,7 @@ def reference_features(frames: np.ndarray, reference: np.ndarray | None = None) 
     """What ``FloorFeaturizer().process(frames, reference)`` computes, in Python."""
     from cadence.floor.vad import SileroVad
 
-    raw = FeatureExtractor(n_mels=N_MELS).process(frames)
-    vad = SileroVad().frame_probs(reference_vad_gain(frames))
+    raised = reference_mic_agc(frames, reference)
+    raw = FeatureExtractor(n_mels=N_MELS).process(raised)
+    vad = SileroVad().frame_probs(np.clip(raised, -1.0, 1.0))
     return ReferenceNormalizer().process(raw, vad, frames, reference)

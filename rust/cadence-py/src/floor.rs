@@ -1,7 +1,7 @@
-//! Binding of `cadence_core::floor`: `FloorNormalizer`, `VadGain`.
+//! Binding of `cadence_core::floor`: `FloorNormalizer`, `MicAgc`.
 
 use cadence_core::dsp;
-use cadence_core::floor::vad_gain::{self, VadGain as CoreVadGain};
+use cadence_core::floor::agc::{self, MicAgc as CoreMicAgc};
 use cadence_core::floor::FloorNormalizer as CoreNormalizer;
 use cadence_core::FRAME_SAMPLES;
 use numpy::{PyArray1, PyArray2, PyArrayMethods};
@@ -114,20 +114,21 @@ impl FloorNormalizer {
     }
 }
 
-/// Boost-only automatic gain for the VAD's input: quiet speech is raised so its
-/// envelope sits at -20 dBFS (at most +30 dB, never cut), clipped to full scale.
-/// Streaming and chunk-invariant; the gained copy feeds the VAD only.
+/// Boost-only automatic gain on the mic, ahead of the floor features and the VAD:
+/// quiet speech is raised so its envelope sits at -20 dBFS (at most +30 dB, never
+/// cut); the envelope is frozen while the persona plays (and 300 ms after).
+/// Streaming and chunk-invariant.
 #[pyclass(module = "cadence._core")]
-pub struct VadGain {
-    inner: CoreVadGain,
+pub struct MicAgc {
+    inner: CoreMicAgc,
 }
 
 #[pymethods]
-impl VadGain {
+impl MicAgc {
     #[new]
     fn new() -> Self {
-        VadGain {
-            inner: CoreVadGain::new(),
+        MicAgc {
+            inner: CoreMicAgc::new(),
         }
     }
 
@@ -138,20 +139,23 @@ impl VadGain {
     }
 
     #[classattr]
-    const TARGET_DB: f64 = vad_gain::TARGET_DB;
+    const TARGET_DB: f64 = agc::TARGET_DB;
     #[classattr]
-    const MAX_BOOST_DB: f64 = vad_gain::MAX_BOOST_DB;
+    const MAX_BOOST_DB: f64 = agc::MAX_BOOST_DB;
 
     fn reset(&mut self) {
         self.inner.reset();
     }
 
-    /// `frames`: float32 (n, 160). Returns the gained copy, float32 (n, 160).
-    /// Runs with the GIL released; a refused call changes nothing.
+    /// `frames`: float32 (n, 160) mic; `reference`: float32 (n, 160) what the persona
+    /// played in the same frames, or None. Returns the raised mic, float32 (n, 160),
+    /// not clipped to full scale. Runs with the GIL released; a refused call changes nothing.
+    #[pyo3(signature = (frames, reference = None))]
     fn process<'py>(
         &mut self,
         py: Python<'py>,
         frames: &Bound<'py, PyAny>,
+        reference: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
         let arr = F32Arg::new(py, frames, "frames", true)?;
         let n = match arr.shape.as_slice() {
@@ -163,21 +167,36 @@ impl VadGain {
                 ))
             }
         };
+        let reference = match reference {
+            None => None,
+            Some(r) => {
+                let r = F32Arg::new(py, r, "reference", true)?;
+                if r.shape != arr.shape {
+                    let (rs, ms) = (&r.shape, &arr.shape);
+                    return Err(invalid_audio(
+                        py,
+                        format!("reference shape {rs:?} does not match frames {ms:?}"),
+                    ));
+                }
+                Some(r)
+            }
+        };
         let x = arr.values();
+        let reference = reference.as_ref().map(|r| r.values());
         let inner = &mut self.inner;
         let out = detached(py, || {
             let mut out = vec![0.0f32; x.len()];
-            inner.process(&x, &mut out).map(|()| out)
+            inner.process(&x, reference.as_deref(), &mut out).map(|()| out)
         })?;
         PyArray1::from_vec(py, out).reshape([n, FRAME_SAMPLES])
     }
 
     fn __repr__(&self) -> String {
-        format!("VadGain(level_db={:.1})", self.inner.level_db())
+        format!("MicAgc(level_db={:.1})", self.inner.level_db())
     }
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<FloorNormalizer>()?;
-    m.add_class::<VadGain>()
+    m.add_class::<MicAgc>()
 }

@@ -10,7 +10,7 @@
 
 pub mod echo;
 pub mod speaker;
-pub mod vad_gain;
+pub mod agc;
 
 use crate::dsp::{DEFAULT_N_MELS, MAX_N_MELS, N_SCALAR_FEATURES};
 use crate::error::{CadenceError, Result};
