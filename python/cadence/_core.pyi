@@ -151,6 +151,7 @@ class FloorNormalizer:
         reference: _npt_ld.NDArray[_np_ld.float32] | None = None,
     ) -> _npt_ld.NDArray[_np_ld.float32]: ...
 
+@_final_ld
 class MicAgc:
     """Boost-only mic gain ahead of the floor features and VAD: envelope to -20 dBFS (≤ +30 dB),
     frozen while the persona plays."""

@@ -10,6 +10,24 @@ use pyo3::prelude::*;
 use crate::arrays::{n_mels_arg, F32Arg};
 use crate::errors::{detached, invalid_argument, invalid_audio, map};
 
+/// The optional `reference` (what the persona played): float32, the mic's shape.
+fn reference_arg<'py>(
+    py: Python<'py>,
+    reference: Option<&Bound<'py, PyAny>>,
+    mic_shape: &[usize],
+) -> PyResult<Option<F32Arg<'py>>> {
+    let Some(r) = reference else { return Ok(None) };
+    let r = F32Arg::new(py, r, "reference", true)?;
+    if r.shape != mic_shape {
+        let shape = &r.shape;
+        return Err(invalid_audio(
+            py,
+            format!("reference shape {shape:?} does not match frames {mic_shape:?}"),
+        ));
+    }
+    Ok(Some(r))
+}
+
 /// Echo estimation against the persona's playback plus speaker normalisation:
 /// raw `FeatureExtractor` rows → the floor model's inputs (20 scalars then the
 /// normalised mel bands per 10 ms frame), streaming and chunk-invariant.
@@ -83,20 +101,7 @@ impl FloorNormalizer {
                 format!("frames must have shape ({n}, {FRAME_SAMPLES}), got {mic_shape:?}"),
             ));
         }
-        let reference = match reference {
-            None => None,
-            Some(r) => {
-                let r = F32Arg::new(py, r, "reference", true)?;
-                if &r.shape != mic_shape {
-                    let shape = &r.shape;
-                    return Err(invalid_audio(
-                        py,
-                        format!("reference shape {shape:?} does not match frames {mic_shape:?}"),
-                    ));
-                }
-                Some(r)
-            }
-        };
+        let reference = reference_arg(py, reference, mic_shape)?;
         let (raw, vad, mic) = (raw.values(), vad.values(), mic.values());
         let reference = reference.as_ref().map(|r| r.values());
         let inner = &mut self.inner;
@@ -167,26 +172,15 @@ impl MicAgc {
                 ))
             }
         };
-        let reference = match reference {
-            None => None,
-            Some(r) => {
-                let r = F32Arg::new(py, r, "reference", true)?;
-                if r.shape != arr.shape {
-                    let (rs, ms) = (&r.shape, &arr.shape);
-                    return Err(invalid_audio(
-                        py,
-                        format!("reference shape {rs:?} does not match frames {ms:?}"),
-                    ));
-                }
-                Some(r)
-            }
-        };
+        let reference = reference_arg(py, reference, &arr.shape)?;
         let x = arr.values();
         let reference = reference.as_ref().map(|r| r.values());
         let inner = &mut self.inner;
         let out = detached(py, || {
             let mut out = vec![0.0f32; x.len()];
-            inner.process(&x, reference.as_deref(), &mut out).map(|()| out)
+            inner
+                .process(&x, reference.as_deref(), &mut out)
+                .map(|()| out)
         })?;
         PyArray1::from_vec(py, out).reshape([n, FRAME_SAMPLES])
     }

@@ -23,6 +23,8 @@
 
 use crate::error::{CadenceError, Result};
 use crate::samples::{check_samples, MAX_SAMPLE_ABS};
+
+use super::{check_reference, mean_square};
 use crate::FRAME_SAMPLES;
 
 /// Where the tracked speech envelope is brought to, dBFS.
@@ -46,8 +48,7 @@ pub const PERSONA_DB: f64 = -60.0;
 pub const HOLD_FRAMES: u32 = 30;
 
 fn frame_db(f: &[f32]) -> f64 {
-    let ms = f.iter().map(|&x| x as f64 * x as f64).sum::<f64>() / f.len() as f64;
-    10.0 * (ms + 1e-12).log10()
+    10.0 * (mean_square(f) + 1e-12).log10()
 }
 
 #[derive(Debug, Clone)]
@@ -82,7 +83,11 @@ impl MicAgc {
     /// Advance by one mic frame (`persona`: the reference is audible in it); the
     /// linear gain (≥ 1) for the frame.
     fn step(&mut self, db: f64, persona: bool) -> f32 {
-        self.since_persona = if persona { 0 } else { self.since_persona.saturating_add(1) };
+        self.since_persona = if persona {
+            0
+        } else {
+            self.since_persona.saturating_add(1)
+        };
         if self.since_persona >= HOLD_FRAMES {
             self.level_db = if db > self.level_db {
                 self.level_db + ATTACK * (db - self.level_db)
@@ -100,24 +105,20 @@ impl MicAgc {
     /// frames, or `None`. Writes the raised mic to `out` (same length, magnitudes
     /// capped at [`MAX_SAMPLE_ABS`], not clipped to full scale). Refuses (changing
     /// nothing) a partial frame, mismatched lengths or a bad sample.
-    pub fn process(&mut self, mic: &[f32], reference: Option<&[f32]>, out: &mut [f32]) -> Result<()> {
-        if mic.len() % FRAME_SAMPLES != 0 || out.len() != mic.len() {
+    pub fn process(
+        &mut self,
+        mic: &[f32],
+        reference: Option<&[f32]>,
+        out: &mut [f32],
+    ) -> Result<()> {
+        if !mic.len().is_multiple_of(FRAME_SAMPLES) || out.len() != mic.len() {
             return Err(CadenceError::InvalidAudio(format!(
                 "{} samples in, {} out: both must be the same whole number of {FRAME_SAMPLES}-sample frames",
                 mic.len(),
                 out.len()
             )));
         }
-        if let Some(r) = reference {
-            if r.len() != mic.len() {
-                return Err(CadenceError::InvalidAudio(format!(
-                    "reference holds {} samples, the mic {}: they must cover the same frames",
-                    r.len(),
-                    mic.len()
-                )));
-            }
-            check_samples(r)?;
-        }
+        check_reference(mic, reference)?;
         check_samples(mic)?;
         for (i, (f, o)) in mic
             .chunks_exact(FRAME_SAMPLES)
@@ -163,7 +164,11 @@ mod tests {
         let mut g = MicAgc::new();
         let out = run(&mut g, &sine(300, 0.01), None);
         let tail = &out[out.len() - 10 * FRAME_SAMPLES..];
-        assert!((rms_db(tail) - (-43.0 + 13.0)).abs() < 0.5, "{}", rms_db(tail));
+        assert!(
+            (rms_db(tail) - (-43.0 + 13.0)).abs() < 0.5,
+            "{}",
+            rms_db(tail)
+        );
         let out = run(&mut g, &sine(1700, 0.01), None);
         let tail = &out[out.len() - 10 * FRAME_SAMPLES..];
         assert!((rms_db(tail) - TARGET_DB).abs() < 0.5, "{}", rms_db(tail));
@@ -172,15 +177,34 @@ mod tests {
         // at MAX_BOOST_DB
         let mut g = MicAgc::new();
         run(&mut g, &sine(10_000, 0.001), None);
-        assert!((g.level_db() - (-30.0 - 0.1 * 100.0)).abs() < 0.01, "{}", g.level_db());
+        assert!(
+            (g.level_db() - (-30.0 - 0.1 * 100.0)).abs() < 0.01,
+            "{}",
+            g.level_db()
+        );
         let out = run(&mut g, &sine(12_000, 0.001), None);
         let tail = &out[out.len() - 10 * FRAME_SAMPLES..];
-        assert!((rms_db(tail) - (-63.0 + MAX_BOOST_DB)).abs() < 0.5, "{}", rms_db(tail));
+        assert!(
+            (rms_db(tail) - (-63.0 + MAX_BOOST_DB)).abs() < 0.5,
+            "{}",
+            rms_db(tail)
+        );
         // a pause far below the envelope moves it 10x slower than speech near it
         let (mut a, mut b) = (MicAgc::new(), MicAgc::new());
-        run(&mut a, &sine(100, 10f32.powf(-40.0 / 20.0) * 2f32.sqrt()), None);
-        run(&mut b, &sine(100, 10f32.powf(-60.0 / 20.0) * 2f32.sqrt()), None);
-        assert!((INITIAL_DB - a.level_db() - 1.0).abs() < 1e-6 && (INITIAL_DB - b.level_db() - 0.1).abs() < 1e-6);
+        run(
+            &mut a,
+            &sine(100, 10f32.powf(-40.0 / 20.0) * 2f32.sqrt()),
+            None,
+        );
+        run(
+            &mut b,
+            &sine(100, 10f32.powf(-60.0 / 20.0) * 2f32.sqrt()),
+            None,
+        );
+        assert!(
+            (INITIAL_DB - a.level_db() - 1.0).abs() < 1e-6
+                && (INITIAL_DB - b.level_db() - 0.1).abs() < 1e-6
+        );
         // -13.5 dBFS: once the envelope has risen to it (~0.5 s), passed through, never cut
         let x = sine(300, 0.3);
         let out = run(&mut MicAgc::new(), &x, None);
@@ -198,7 +222,11 @@ mod tests {
         let reference = sine(200, 0.1);
         run(&mut g, &mic[..200 * FRAME_SAMPLES], Some(&reference));
         assert_eq!(g.level_db(), before);
-        run(&mut g, &mic[..(HOLD_FRAMES as usize - 1) * FRAME_SAMPLES], None);
+        run(
+            &mut g,
+            &mic[..(HOLD_FRAMES as usize - 1) * FRAME_SAMPLES],
+            None,
+        );
         assert_eq!(g.level_db(), before);
         run(&mut g, &mic[..FRAME_SAMPLES], None);
         assert!(g.level_db() < before);
@@ -213,7 +241,11 @@ mod tests {
     fn chunk_invariant_and_capped() {
         let x = sine(120, 0.02);
         let r = sine(120, 0.05);
-        let r: Vec<f32> = r.iter().enumerate().map(|(i, v)| if i < 6000 { *v } else { 0.0 }).collect();
+        let r: Vec<f32> = r
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if i < 6000 { *v } else { 0.0 })
+            .collect();
         let whole = run(&mut MicAgc::new(), &x, Some(&r));
         let mut g = MicAgc::new();
         let mut parts = Vec::new();
@@ -223,7 +255,9 @@ mod tests {
         assert_eq!(whole, parts);
         let mut huge = vec![0.0f32; 30 * FRAME_SAMPLES];
         huge[29 * FRAME_SAMPLES] = MAX_SAMPLE_ABS;
-        assert!(run(&mut MicAgc::new(), &huge, None).iter().all(|v| v.abs() <= MAX_SAMPLE_ABS));
+        assert!(run(&mut MicAgc::new(), &huge, None)
+            .iter()
+            .all(|v| v.abs() <= MAX_SAMPLE_ABS));
     }
 
     #[test]

@@ -8,9 +8,9 @@
 //! Any chunking gives the same output; inputs are validated before any state
 //! changes, so a bad call loses nothing.
 
+pub mod agc;
 pub mod echo;
 pub mod speaker;
-pub mod agc;
 
 use crate::dsp::{DEFAULT_N_MELS, MAX_N_MELS, N_SCALAR_FEATURES};
 use crate::error::{CadenceError, Result};
@@ -36,9 +36,25 @@ impl Default for FloorNormalizer {
     }
 }
 
+/// `Err(InvalidAudio)` unless the optional persona `reference` covers the same
+/// samples as the `mic` and holds only good samples.
+pub(crate) fn check_reference(mic: &[f32], reference: Option<&[f32]>) -> Result<()> {
+    if let Some(r) = reference {
+        if r.len() != mic.len() {
+            return Err(CadenceError::InvalidAudio(format!(
+                "reference holds {} samples, the mic {}: they must cover the same frames",
+                r.len(),
+                mic.len()
+            )));
+        }
+        check_samples(r)?;
+    }
+    Ok(())
+}
+
 /// Mean square of a frame, summed in order (numpy's pairwise `np.mean` in the Python
 /// reference can differ in the last bit; no feature has shown a difference).
-fn mean_square(frame: &[f32]) -> f64 {
+pub(crate) fn mean_square(frame: &[f32]) -> f64 {
     frame.iter().map(|&x| x as f64 * x as f64).sum::<f64>() / frame.len() as f64
 }
 
@@ -109,16 +125,7 @@ impl FloorNormalizer {
                 mic.len()
             )));
         }
-        if let Some(r) = reference {
-            if r.len() != mic.len() {
-                return Err(CadenceError::InvalidAudio(format!(
-                    "reference holds {} samples, the mic {}: they must cover the same frames",
-                    r.len(),
-                    mic.len()
-                )));
-            }
-            check_samples(r)?;
-        }
+        check_reference(mic, reference)?;
         if out.len() != n * no {
             return Err(CadenceError::InvalidArgument(format!(
                 "output holds {} values, expected {n} frames x {no}",
