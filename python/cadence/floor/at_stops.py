@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cadence.errors import InvalidArgumentError
-from cadence.floor.bench import CorpusFile, _map, load_frames, load_manifest, reference_frames
+from cadence.floor.bench import CorpusFile, load_frames, load_manifest, map_files, reference_frames
 from cadence.floor.score import meta_group
 from cadence.floor.scoring import LATE_S
 from cadence.floor.separability import auc
@@ -110,7 +110,7 @@ def main(argv: list[str]) -> int:
     if args.jobs < 1:
         raise InvalidArgumentError(f"--jobs must be >= 1, got {args.jobs}")
     files = load_manifest(args.corpus, args.max_files)
-    per_file = _map(_one, [(f, args.weights) for f in files], args.jobs)  # the bench's process pool
+    per_file = map_files(_one, [(f, args.weights) for f in files], args.jobs)  # the bench's process pool
     stops = sorted((s for file_stops in per_file for s in file_stops), key=lambda s: (s["audio"], s["t"]))
     summary = summarize_stops(stops)
     fmt = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731

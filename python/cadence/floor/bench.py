@@ -373,7 +373,8 @@ def _run_file(
     return index, frames.shape[0] * FRAME_SAMPLES / RATE, results
 
 
-def _map(fn: Callable[[Any], Any], tasks: list[Any], jobs: int) -> list[Any]:
+def map_files(fn: Callable[[Any], Any], tasks: list[Any], jobs: int) -> list[Any]:
+    """``fn`` over per-file ``tasks`` in ``jobs`` spawned processes (in order only when jobs ≤ 1)."""
     if jobs <= 1 or len(tasks) <= 1:
         return [fn(t) for t in tasks]
     ctx = mp.get_context("spawn")  # onnxruntime sessions do not survive fork well
@@ -396,7 +397,7 @@ def run_bench(
         raise InvalidArgumentError(f"gain_db must be a finite number of dB within ±60, got {gain_db}")
     files = load_manifest(corpus, max_files)
     tasks = [(i, f.path, f.persona, specs, seed, gain_db) for i, f in enumerate(files)]
-    outs = sorted(_map(_run_file, tasks, jobs), key=lambda r: r[0])
+    outs = sorted(map_files(_run_file, tasks, jobs), key=lambda r: r[0])
     totals = {s.label: FileScore() for s in specs}
     compute = {s.label: 0.0 for s in specs}
     audio_s = 0.0
@@ -664,7 +665,7 @@ def fit_baselines(split: str, *, jobs: int = 1, max_files: int | None = None, ou
     from cadence.floor.baselines import WEIGHTS_PATH, fit_classifier
 
     files = load_manifest(split, max_files)
-    parts = _map(_collect, [(f.path, f.labels.shifts) for f in files], jobs)
+    parts = map_files(_collect, [(f.path, f.labels.shifts) for f in files], jobs)
     X = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     info = {"split": os.path.abspath(split), "files": len(files), "stops": int(y.size), "end_of_turn": int(y.sum())}
