@@ -354,7 +354,7 @@ def with_gain(frames: np.ndarray, gain_db: float) -> np.ndarray:
     """The mic ``gain_db`` louder (or quieter), clipped to full scale like a real recording."""
     if gain_db == 0.0:
         return frames
-    return np.clip(frames * np.float32(10.0 ** (gain_db / 20.0)), -1.0, 1.0).astype(np.float32)
+    return np.clip(frames * np.float32(10.0 ** (gain_db / 20.0)), -1.0, 1.0)  # float32 stays float32
 
 
 def _run_file(

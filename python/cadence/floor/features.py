@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cadence._core import FRAME_SAMPLES, MAX_SAMPLE_ABS, FeatureExtractor, FloorNormalizer, MicAgc
+from cadence._core import FRAME_SAMPLES, FeatureExtractor, FloorNormalizer, MicAgc
 from cadence.errors import InvalidAudioError
 
 N_MELS = 40
@@ -89,8 +89,8 @@ class FloorFeaturizer:
 
     def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
         """frames: (n, 160) mic; reference: (n, 160) what the persona played (or None)."""
-        # every check before any state changes: a refused call loses nothing (the
-        # gain checks the samples themselves before it moves, and comes first)
+        # every check before any state changes: a refused call loses nothing (the gain
+        # comes first and checks the mic's and the reference's samples before it moves)
         if not isinstance(frames, np.ndarray) or frames.dtype != np.float32 or frames.ndim != 2 \
                 or frames.shape[1] != FRAME_SAMPLES:
             what = (f"dtype {frames.dtype}, shape {frames.shape}" if isinstance(frames, np.ndarray)
@@ -101,8 +101,6 @@ class FloorFeaturizer:
                 raise InvalidAudioError(
                     f"reference shape {getattr(reference, 'shape', None)} does not match frames {frames.shape}"
                 )
-            if not bool((np.abs(reference) <= MAX_SAMPLE_ABS).all()):
-                raise InvalidAudioError("reference holds NaN, inf or samples beyond the maximum magnitude")
         ref = None if reference is None else np.ascontiguousarray(reference, np.float32)
         raised = self.agc.process(frames, ref)
         raw = self.extractor.process(raised)
