@@ -356,3 +356,40 @@ def test_weight_files_are_checked_at_the_edge(tmp_path) -> None:
         train_main(["--corpus", str(tmp_path), "--aux-weight", "nan"])
     with pytest.raises(InvalidArgumentError, match="threads"):
         train_main(["--corpus", str(tmp_path), "--threads", "0"])
+
+
+@needs_espeak
+def test_level_augmentation_featurizes_each_file_at_its_own_gain(turn_audio, tmp_path) -> None:
+    import json
+    import wave
+
+    from cadence.floor.train import file_gain_db, load_split
+    from cadence.floor.train import main as train_main
+
+    gains = [file_gain_db(f"audio/{i}.wav", (-25.0, 0.0)) for i in range(400)]
+    assert min(gains) >= -25.0 and max(gains) <= 0.0 and np.ptp(gains) > 20.0
+    assert gains == [file_gain_db(f"audio/{i}.wav", (-25.0, 0.0)) for i in range(400)]
+    assert file_gain_db("audio/0.wav", None) == 0.0
+    assert file_gain_db("audio/0.wav", (-6.0, -6.0)) == -6.0
+
+    audio, spans = turn_audio
+    split = tmp_path / "c" / "train"
+    (split / "audio").mkdir(parents=True)
+    with wave.open(str(split / "audio" / "a.wav"), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+    events = [{"type": "hold", "start": spans[0][1], "end": spans[1][0]},
+              {"type": "shift", "t": spans[2][1]}]
+    (split / "manifest.jsonl").write_text(json.dumps({"audio": "audio/a.wav", "events": events}) + "\n")
+    (x0, y0, _), = load_split(split, jobs=1)
+    (xq, yq, _), = load_split(split, jobs=1, level_db=(-30.0, -30.0))
+    (xq2, _, _), = load_split(split, jobs=1, level_db=(-30.0, -30.0))  # from its own cache entry
+    assert len(list((split.parent / ".cache").glob("train-*.npz"))) == 2
+    np.testing.assert_array_equal(y0, yq)  # the labels do not move, the features do
+    assert not np.array_equal(x0, xq)
+    np.testing.assert_array_equal(xq, xq2)
+    for bad in ("-25", "0,-25", "nan,0", "-70,0", "a,b"):
+        with pytest.raises(SystemExit):
+            train_main(["--corpus", str(tmp_path / "c"), f"--level-db={bad}"])
+    with pytest.raises(InvalidArgumentError, match="no dev/manifest.jsonl"):  # a clear error, not a traceback
+        train_main(["--corpus", str(tmp_path / "c"), "--level-db=-25,0"])

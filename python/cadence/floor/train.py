@@ -72,13 +72,24 @@ def _read_manifest(split_dir: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def _featurize(args: tuple[str, dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    root, entry = args
-    from cadence.floor.bench import load_frames, persona_track, reference_frames
+def file_gain_db(audio: str, level_db: tuple[float, float] | None) -> float:
+    """The mic gain one file is featurized at for ``--level-db LO,HI``: uniform in [LO, HI],
+    a function of the file's name only (the same in every run, whatever the job order)."""
+    if level_db is None:
+        return 0.0
+    u = int.from_bytes(hashlib.sha1(audio.encode()).digest()[:8], "little") / 2.0**64
+    return level_db[0] + u * (level_db[1] - level_db[0])
+
+
+def _featurize(
+    args: tuple[str, dict[str, Any], tuple[float, float] | None],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    root, entry, level_db = args
+    from cadence.floor.bench import load_frames, persona_track, reference_frames, with_gain
     from cadence.floor.features import FloorFeaturizer
 
     path = str(Path(root) / entry["audio"])
-    frames = load_frames(path)
+    frames = with_gain(load_frames(path), file_gain_db(entry["audio"], level_db))
     # duplex files: the persona's playback is the reference, exactly as at run time
     reference = reference_frames(persona_track(root, entry, path), frames.shape[0])
     x = FloorFeaturizer().process(frames, reference)
@@ -86,11 +97,14 @@ def _featurize(args: tuple[str, dict[str, Any]]) -> tuple[np.ndarray, np.ndarray
     return x, y, w
 
 
-def load_split(split_dir: Path, jobs: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def load_split(split_dir: Path, jobs: int, level_db: tuple[float, float] | None = None,
+               ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Features and targets of every file of a split, cached; ``level_db`` featurizes each
+    file at its own mic gain (``file_gain_db``), as a quieter or louder microphone would."""
     entries = _read_manifest(split_dir)
     key = hashlib.sha1(
         (json.dumps(entries, sort_keys=True) + str(N_FEATURES) + FEATURES_VERSION
-         + CACHE_TAG).encode()
+         + CACHE_TAG + ("" if level_db is None else f"level{level_db}")).encode()
     ).hexdigest()[:12]
     cache = split_dir.parent / ".cache" / f"{split_dir.name}-{key}.npz"
     if cache.exists():
@@ -99,7 +113,7 @@ def load_split(split_dir: Path, jobs: int) -> list[tuple[np.ndarray, np.ndarray,
         return [(z[f"x{i}"], z[f"y{i}"], z[f"w{i}"]) for i in range(n)]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs) as ex:
-        data = list(ex.map(_featurize, [(str(split_dir), e) for e in entries], chunksize=4))
+        data = list(ex.map(_featurize, [(str(split_dir), e, level_db) for e in entries], chunksize=4))
     print(f"featurized {split_dir.name}: {len(data)} files, "
           f"{sum(len(d[0]) for d in data) / 360000:.2f} h in {time.perf_counter() - t0:.0f} s")
     cache.parent.mkdir(exist_ok=True)
@@ -254,6 +268,16 @@ def warp_mels(xb: np.ndarray, rng: np.random.Generator, max_shift: float = 1.5) 
         xb[b, :, m0 : m0 + N_MELS] = (mel[:, lo] * (1 - f) + mel[:, hi] * f) * rng.uniform(0.8, 1.2)
 
 
+def _level_range(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LO,HI in dB (e.g. -25,0), got {text!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and -60.0 <= lo <= hi <= 60.0):
+        raise argparse.ArgumentTypeError(f"need -60 <= LO <= HI <= 60 dB, got {text!r}")
+    return lo, hi
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="cadence train floor", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -288,6 +312,9 @@ def main(argv: list[str]) -> int:
                     help="fine-tune: start from this trained network (its shape and input "
                          "normalisation; an ensemble file: the --init-member'th network)")
     ap.add_argument("--init-member", type=int, default=0)
+    ap.add_argument("--level-db", type=_level_range, default=None, metavar="LO,HI",
+                    help="featurize each file at a mic gain drawn uniformly from [LO, HI] dB "
+                         "(per file, from its name), e.g. --level-db=-25,0 for quieter microphones")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args(argv)
     if not (args.aux_weight >= 0.0 and np.isfinite(args.aux_weight)):
@@ -308,6 +335,11 @@ def main(argv: list[str]) -> int:
         return 0
     if not args.corpus:
         ap.error("--corpus is required (or --combine to build an ensemble)")
+    for c in args.corpus:
+        for split in ("train", "dev"):
+            if not (c / split / "manifest.jsonl").is_file():
+                raise InvalidArgumentError(f"--corpus {c}: no {split}/manifest.jsonl "
+                                           "(a corpus made by `cadence corpus floor` with a train and a dev split)")
     if args.out is None:
         args.out = default_weights_path()
 
@@ -321,7 +353,7 @@ def main(argv: list[str]) -> int:
     def load(split: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         out = []
         for c in args.corpus:
-            for (x, y, w), e in zip(load_split(c / split, args.jobs), _read_manifest(c / split)):
+            for (x, y, w), e in zip(load_split(c / split, args.jobs, args.level_db), _read_manifest(c / split)):
                 if args.question_weight != 1.0:
                     w = w * question_weights(e, len(x), args.question_weight)
                 if n_aux:
