@@ -40,6 +40,10 @@ torch (CPU is fine: ~6.6 M frames, ~95 s per epoch on 2 cores); the exported
         --out python/cadence/floor/weights/floor_gru.npz
         # v12 (shipped): v11's frozen networks + the voice head (``heads.py``)
 
+``--level-db=LO,HI`` featurizes each file at its own mic gain (uniform in [LO, HI] dB, from
+the file's name): a model for the AGC-raised quiet mic. A v15 fine-tune with it was measured
+and not shipped (``benches/results/floor.md``).
+
 (v8, the previous ensemble, was v6 + v8x3 + v8x4; v7 replaced the last two members by two
 trained on floorg + floor1000 alone with ``--epochs 16 --seed 0/1 --aux-weight 0.3``.)
 """
