@@ -125,7 +125,7 @@ def _kinds(policy: CadencePolicy, x: np.ndarray, probs: np.ndarray) -> list[tupl
 
 
 def test_backchannel_pauses_then_resumes_the_persona() -> None:
-    # 30 frames of user speech the head scores 0.4: above the pause bar (0.2), below the
+    # 30 frames of user speech the head scores 0.4: above the pause bar (0.05), below the
     # barge-in bar (0.7) → pause after 2 frames, resume 15 frames after it ends
     x, probs = _over_persona([(50, 80, 0.4)])
     assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("resume", 95)]
@@ -138,6 +138,20 @@ def test_real_barge_in_pauses_at_once_and_is_confirmed() -> None:
     # long user speech the head still reads as the user's confirms it too (confirm_speech_s)
     x, probs = _over_persona([(50, 150, 0.4)])
     assert _kinds(CadencePolicy(0.5, confirm_speech_s=0.4), x, probs) == [("pause", 52), ("bargein", 90)]
+
+
+def test_background_talk_over_the_persona_does_not_pause_it() -> None:
+    # talk the voice head reads as not the user's (babble, a TV) clears the VAD and the
+    # echo rule, and even a low barge-in score would pause the persona: the voice head vetoes
+    x, probs = _over_persona([(50, 120, 0.1)])
+    probs[:, VOICE] = 0.2
+    assert _kinds(CadencePolicy(0.5), x, probs) == []
+    assert _kinds(CadencePolicy(0.5, pause_voice_threshold=0.0), x, probs)[0] == ("pause", 52)
+    # the user's own voice with the same low score pauses it at once
+    probs[:, VOICE] = 0.9
+    assert _kinds(CadencePolicy(0.5), x, probs)[0] == ("pause", 52)
+    with pytest.raises(InvalidArgumentError, match="pause_voice_threshold"):
+        CadencePolicy(0.5, pause_voice_threshold=1.5)
 
 
 def test_pause_stage_off_and_echo_alone() -> None:

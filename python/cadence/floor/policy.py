@@ -22,8 +22,9 @@ the Floor events of the protocol (``cadence.floor.protocol``):
 * **pause** / **resume**: telling a barge-in from a backchannel takes longer
   than the 150 ms in which the persona must fall silent, so barge-in is two
   stage. At the first sign of user speech over the persona (the barge-in head
-  above the low ``pause_threshold``) the persona's playout pauses (keeping its
-  place); then either the barge-in is confirmed (``bargein``: head above
+  above the low ``pause_threshold`` and the voice head above
+  ``pause_voice_threshold``, so background talk does not count) the persona's
+  playout pauses (keeping its place); then either the barge-in is confirmed (``bargein``: head above
   ``bargein_threshold``, or ``confirm_speech_s`` of user speech since the
   pause) or, once the user has been silent ``resume_silence_s``, playout
   resumes (``resume``: it was a backchannel, a cough, noise). While paused the
@@ -51,8 +52,13 @@ the persona is not speaking, the model's learned voice head agrees (voice ≥
 the silence counter at zero and the persona never answered; the voice head was
 fitted to tell the user's voice from it (a model without the head reads voice =
 1.0: the VAD rule alone decides). Over the persona's own voice the head is not
-used: there the barge-in head and the echo estimate decide (the head cost
-barge-in recall on dev).
+used to open a turn: there the barge-in head and the echo estimate decide (the
+head cost barge-in recall on dev); it only gates the pause stage, whose bar on
+the barge-in head is so low that babble would pause the persona without it.
+The price of stopping within 150 ms: the head cannot yet tell a backchannel from
+a barge-in that early (AUC ~0.8 at +120 ms on the duplex dev split), so most
+backchannels pause the persona briefly and it resumes; they do not become
+barge-ins.
 """
 
 from __future__ import annotations
@@ -111,10 +117,14 @@ class PolicyConfig:
     backchannel_threshold: float = 0.6
     bargein_threshold: float = 0.7
     bargein_frames: int = 3
-    pause_threshold: float = 0.25  # dev-tuned (v7, v8); >= bargein_threshold: no pause stage
+    # the pause stage (floor.md, "Stopping within 150 ms"; tuned on the duplex dev split):
+    # a low barge-in bar (>= bargein_threshold: no pause stage) that the voice head must
+    # back, so background talk over the persona does not pause it
+    pause_threshold: float = 0.05
     pause_frames: int = 2
+    pause_voice_threshold: float = 0.4
     resume_silence_s: float = 0.15
-    confirm_speech_s: float = 0.5
+    confirm_speech_s: float = 0.7
     # 0: the commit threshold is a step (thr, then fallback_keep at fallback_s);
     # 1: it rises linearly with the silence from thr to fallback_keep at fallback_s
     ramp: float = 1.0
@@ -127,7 +137,7 @@ class PolicyConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.patience <= 1.0:
             raise InvalidArgumentError(f"patience must be in [0, 1], got {self.patience}")
-        for name in ("voice_threshold", "commit_keep", "early_keep"):
+        for name in ("voice_threshold", "pause_voice_threshold", "commit_keep", "early_keep"):
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
                 raise InvalidArgumentError(f"{name} must be in [0, 1], got {v}")
@@ -222,7 +232,8 @@ class CadencePolicy:
                 self.silence += 1
             if self.persona_holds_floor:
                 self.bargein_run = self.bargein_run + 1 if (speech and barge >= cfg.bargein_threshold) else 0
-                self.pause_run = self.pause_run + 1 if (speech and barge >= cfg.pause_threshold) else 0
+                self.pause_run = self.pause_run + 1 if (
+                    speech and barge >= cfg.pause_threshold and voice >= cfg.pause_voice_threshold) else 0
                 if not self.bargein_done:
                     out.extend(self._barge_step(t, confirm_frames, resume_frames))
                 continue
