@@ -1,4 +1,4 @@
-"""The floor model's optional heads (voice, pause): targets, run-time evaluation, fitting
+"""The floor model's optional heads (voice, pause, onset): targets, run-time evaluation, fitting
 (`cadence train heads`)."""
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ import pytest
 from scipy.io import wavfile
 
 from cadence.errors import InvalidArgumentError
-from cadence.floor.features import FloorFeaturizer
-from cadence.floor.heads import fit_head, main as heads_main
+from cadence.floor.features import FEATURE_NAMES, N_FEATURES, FloorFeaturizer
+from cadence.floor.heads import fit_head, main as heads_main, onset_auc, onset_samples
 from cadence.floor.labels import pause_samples, voice_target
-from cadence.floor.model import OUTPUTS, PAUSE, VOICE, FloorModel, _sigmoid, default_weights_path, load_members
+from cadence.floor.model import (BARGEIN, ONSET, OUTPUTS, PAUSE, VOICE, FloorModel, _sigmoid, default_weights_path,
+                                 load_members)
 from cadence.floor.separability import auc
 
-from floor_speech import ESPEAK, RATE, frames_of, render
+from floor_speech import ESPEAK, RATE, frames_of, render, speak
 
 needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
 needs_weights = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
@@ -54,6 +55,7 @@ def _with_head(tmp_path, w_scale: float = 0.1, shape: tuple[int, ...] | None = N
     members = load_members(default_weights_path())
     arrays = {}
     for k, p in enumerate(members):
+        p = {n: v for n, v in p.items() if not n.startswith("onset_")}  # the voice head alone
         width = p["w_hh"].shape[1] + p["w_ih"].shape[1]
         w = np.random.default_rng(k).normal(size=shape or (width,)).astype(np.float32) * w_scale
         arrays.update({f"m{k}/{n}": v for n, v in {**p, "voice_w": w, "voice_b": np.array(0.3, np.float32)}.items()})
@@ -94,13 +96,56 @@ def test_bad_or_partial_voice_heads_are_refused(tmp_path) -> None:
              **{f"m1/{k}": v for k, v in p1.items()})
     with pytest.raises(InvalidArgumentError, match="not all have the same heads"):
         FloorModel(tmp_path / "mixed.npz")
-    headless = {k: v for k, v in members[0].items() if not k.startswith("voice_")}
+    headless = {k: v for k, v in members[0].items() if not k.startswith(("voice_", "onset_"))}
     np.savez(tmp_path / "headless.npz", **headless)
     model = FloorModel(tmp_path / "headless.npz")
     assert model.heads == ()
     out = model.process(np.zeros((5, headless["in_w"].shape[1]), np.float32))
     assert out.shape == (5, len(OUTPUTS)) and (out[:, VOICE] == 1.0).all()
     np.testing.assert_array_equal(out[:, PAUSE], out[:, 0])
+    np.testing.assert_array_equal(out[:, ONSET], out[:, BARGEIN])  # no onset head: the barge-in head's
+
+
+def _over_persona_features(n: int, user: list[tuple[int, int]]) -> np.ndarray:
+    """Features of ``n`` frames of the persona speaking, with user speech (heard: Silero, energy
+    and echo excess high) in the ``user`` frame spans."""
+    x = np.zeros((n, N_FEATURES), np.float32)
+    x[:, FEATURE_NAMES.index("persona")] = 1.0
+    for a, b in user:
+        x[a:b, FEATURE_NAMES.index("vad")] = 0.95
+        x[a:b, FEATURE_NAMES.index("e_noise")] = 1.5
+        x[a:b, FEATURE_NAMES.index("echo_excess")] = 2.0
+    return x
+
+
+def test_onset_samples_take_the_first_250_ms_of_barge_ins_and_backchannels_and_other_talk() -> None:
+    # a backchannel at 0.5 s, a barge-in at 1.5 s, talk that is neither at 4.5 s, over the persona
+    x = _over_persona_features(600, [(50, 80), (150, 200), (450, 480)])
+    x[560:, FEATURE_NAMES.index("persona")] = -3.0  # the persona falls silent at 5.6 s
+    entry = {"events": [{"type": "backchannel", "start": 0.5, "end": 0.8}, {"type": "bargein", "t": 1.5}]}
+    idx, y = onset_samples(x, entry)
+    assert idx.tolist() == list(range(50, 75)) + list(range(150, 175)) + list(range(450, 480, 3))
+    assert y.tolist() == [0.0] * 25 + [1.0] * 25 + [0.0] * 10
+    # frames not heard as speech are not samples, however close to an event
+    x[150:160, FEATURE_NAMES.index("vad")] = 0.1
+    idx, y = onset_samples(x, entry)
+    assert 150 not in idx and int(y.sum()) == 15
+    # without the persona nothing is "other talk"; without events only that is left
+    x[:, FEATURE_NAMES.index("persona")] = -3.0
+    assert onset_samples(x, {"events": []})[0].size == 0
+
+
+def test_onset_auc_ranks_barge_ins_over_backchannels_on_the_heard_frames() -> None:
+    x = _over_persona_features(400, [(50, 80), (150, 200)])
+    probs = np.zeros((400, len(OUTPUTS)), np.float32)
+    probs[150:200, ONSET] = 0.8
+    probs[50:80, ONSET] = 0.3
+    probs[40:50, ONSET] = 0.99  # before the backchannel starts: not read
+    entry = {"events": [{"type": "backchannel", "start": 0.5, "end": 0.8}, {"type": "bargein", "t": 1.5}]}
+    assert onset_auc([(x, probs, entry)], ONSET) == 1.0
+    probs[50:80, ONSET] = 0.9  # now the backchannel reads higher
+    assert onset_auc([(x, probs, entry)], ONSET) == 0.0
+    assert onset_auc([(x, probs, {"events": entry["events"][:1]})], ONSET) is None  # one class only
 
 
 def _babble_split(root, n_files: int = 2) -> list[tuple[float, float]]:
@@ -132,7 +177,7 @@ def test_train_heads_fits_a_voice_head_that_tells_the_user_from_background_talk(
                        "--jobs", "1", "--check", str(split)]) == 0
     report = capsys.readouterr().out
     assert "voice babble vad+head" in report and "pause head" in report and "pause auc" in report
-    assert FloorModel(out).heads == ("voice", "pause")
+    assert FloorModel(out).heads == ("voice", "pause", "onset")  # the packaged onset head is kept
     rate, pcm = wavfile.read(split / "audio" / "f0.wav")
     x = FloorFeaturizer().process(frames_of(pcm.astype(np.float32) / 20000))
     fitted, packaged = FloorModel(out).process(x), FloorModel().process(x)
@@ -158,9 +203,62 @@ def test_train_heads_fits_a_voice_head_that_tells_the_user_from_background_talk(
 @needs_weights
 def test_packaged_model_has_a_voice_head_that_follows_the_user() -> None:
     model = FloorModel()
-    assert model.heads == ("voice",)  # v12; the pause head was measured and not shipped
+    assert model.heads == ("voice", "onset")  # v16; the pause head was measured and not shipped
     audio, spans = render([("Could you tell me where the station is?", 1.5)], noise_db=-50.0)
     p = model.process(FloorFeaturizer().process(frames_of(audio)))[:, VOICE]
     s, e = spans[0]
     assert np.median(p[int(s / 0.01) + 20 : int(e / 0.01) - 20]) > 0.8  # inside the phrase
     assert np.median(p[int(e / 0.01) + 30 :]) < 0.2  # the silence after it
+
+
+def _duplex_split(root, n_files: int = 2) -> None:
+    """A tiny duplex split: the persona talks (its echo 20 dB down in the mic, its track in
+    ``x.persona.wav``); the user says "mm hm" over it, then barges in."""
+    (root / "audio").mkdir(parents=True)
+    lines = []
+    for i in range(n_files):
+        persona, _ = render([("so the plan is that we meet on Tuesday afternoon at the library near the "
+                              "station and then we walk over to the museum together", 0.5)], voice="en-gb", seed=i)
+        user = np.zeros_like(persona)
+        bc, barge = speak("mm hm", "en-us"), speak("wait wait, hold on, I have a question", "en-us")
+        b0, g0 = int((1.5 + 0.3 * i) * RATE), int(4.0 * RATE)
+        user[b0 : b0 + len(bc)] += bc
+        user[g0 : g0 + len(barge)] += barge
+        echo = np.concatenate([np.zeros(640, np.float32), persona[:-640]]) * 0.1
+        wavfile.write(root / "audio" / f"d{i}.wav", RATE, ((user + echo) * 20000).astype(np.int16))
+        wavfile.write(root / "audio" / f"d{i}.persona.wav", RATE, (persona * 20000).astype(np.int16))
+        segs = [[b0 / RATE, (b0 + len(bc)) / RATE, "mm hm", "backchannel"],
+                [g0 / RATE, (g0 + len(barge)) / RATE, "wait", "bargein"]]
+        events = [{"type": "backchannel", "start": segs[0][0], "end": segs[0][1]}, {"type": "bargein", "t": segs[1][0]}]
+        lines.append({"audio": f"audio/d{i}.wav", "events": events,
+                      "meta": {"segments": segs, "duplex": True, "persona_audio": f"audio/d{i}.persona.wav"}})
+    (root / "manifest.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+
+
+@needs_espeak
+@needs_weights
+def test_train_heads_fits_an_onset_head_on_duplex_files_and_keeps_the_others(tmp_path, capsys) -> None:
+    split = tmp_path / "d" / "train"
+    _duplex_split(split)
+    out = tmp_path / "o.npz"
+    assert heads_main(["--weights", str(default_weights_path()), "--corpus", str(split), "--out", str(out),
+                       "--heads", "onset", "--jobs", "1", "--check", str(split)]) == 0
+    report = capsys.readouterr().out
+    assert "onset head" in report and "onset auc" in report
+    fitted, packaged = FloorModel(out), FloorModel()
+    assert fitted.heads == ("voice", "onset")  # the packaged voice head is kept
+    for a, b in zip(load_members(out), load_members(default_weights_path())):
+        np.testing.assert_array_equal(a["voice_w"], b["voice_w"])
+        assert a["onset_w"].shape == b["voice_w"].shape
+        assert not np.array_equal(a["onset_w"], b["onset_w"])  # refitted on this split
+    x = _over_persona_features(300, [(100, 200)])
+    got, ref = fitted.process(x), packaged.process(x)
+    np.testing.assert_array_equal(got[:, :ONSET], ref[:, :ONSET])  # networks and other heads untouched
+    assert not np.array_equal(got[:, ONSET], ref[:, ONSET])
+    # a split without duplex files has nothing to fit it on: a clear error, nothing written
+    babble = tmp_path / "b" / "train"
+    _babble_split(babble, n_files=1)
+    with pytest.raises(InvalidArgumentError, match="onset head needs .* duplex files"):
+        heads_main(["--weights", str(default_weights_path()), "--corpus", str(babble),
+                    "--out", str(tmp_path / "none.npz"), "--heads", "onset", "--jobs", "1"])
+    assert not (tmp_path / "none.npz").exists()

@@ -7,7 +7,7 @@ import pytest
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import FEATURE_NAMES, N_FEATURES
-from cadence.floor.model import OUTPUTS, PAUSE, VOICE, default_weights_path
+from cadence.floor.model import BARGEIN, ONSET, OUTPUTS, PAUSE, VOICE, default_weights_path
 from cadence.floor.policy import CadencePolicy
 
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
@@ -116,7 +116,7 @@ def _over_persona(user: list[tuple[int, int, float]], n: int = 200) -> tuple[np.
         x[a:b, FEATURE_NAMES.index("vad")] = 0.95
         x[a:b, FEATURE_NAMES.index("e_noise")] = 1.5
         x[a:b, FEATURE_NAMES.index("echo_excess")] = 2.0
-        probs[a:b, 4] = p
+        probs[a:b, BARGEIN] = probs[a:b, ONSET] = p  # the early (onset) and whole-barge-in heads agree
     return x, probs
 
 
@@ -125,7 +125,7 @@ def _kinds(policy: CadencePolicy, x: np.ndarray, probs: np.ndarray) -> list[tupl
 
 
 def test_backchannel_pauses_then_resumes_the_persona() -> None:
-    # 30 frames of user speech the head scores 0.4: above the pause bar (0.05), below the
+    # 30 frames of user speech the heads score 0.4: above the pause bar (0.12), below the
     # barge-in bar (0.7) → pause after 2 frames, resume 15 frames after it ends
     x, probs = _over_persona([(50, 80, 0.4)])
     assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("resume", 95)]
@@ -140,11 +140,23 @@ def test_real_barge_in_pauses_at_once_and_is_confirmed() -> None:
     assert _kinds(CadencePolicy(0.5, confirm_speech_s=0.4), x, probs) == [("pause", 52), ("bargein", 90)]
 
 
+def test_the_onset_head_pauses_and_the_barge_in_head_confirms() -> None:
+    # the onset head alone (the first 250 ms look like a barge-in, the whole does not):
+    # pause, then resume once the user is silent; never a barge-in
+    x, probs = _over_persona([(50, 80, 0.0)])
+    probs[50:80, ONSET] = 0.6
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("resume", 95)]
+    # the barge-in head alone: no pause stage, a barge-in after its 3 frames
+    x, probs = _over_persona([(50, 120, 0.0)])
+    probs[50:120, BARGEIN] = 0.9
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("bargein", 53)]
+
+
 def test_background_talk_over_the_persona_does_not_pause_it() -> None:
     # talk the voice head reads as not the user's (babble, a TV) clears the VAD and the
-    # echo rule, and even a low barge-in score would pause the persona: the voice head vetoes
-    x, probs = _over_persona([(50, 120, 0.1)])
-    probs[:, VOICE] = 0.2
+    # echo rule, and even a low onset score would pause the persona: the voice head vetoes
+    x, probs = _over_persona([(50, 120, 0.15)])
+    probs[:, VOICE] = 0.1
     assert _kinds(CadencePolicy(0.5), x, probs) == []
     assert _kinds(CadencePolicy(0.5, pause_voice_threshold=0.0), x, probs)[0] == ("pause", 52)
     # the user's own voice with the same low score pauses it at once

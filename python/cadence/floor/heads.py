@@ -1,7 +1,7 @@
 """``cadence train heads``: fit the floor model's optional linear heads on the frozen networks.
 
     cadence train heads --weights IN.npz --corpus DIR/train [--corpus DIR2/train ...]
-                        --out OUT.npz [--heads voice,pause] [--files 150] [--check DIR/dev]
+                        --out OUT.npz [--heads voice,pause,onset] [--files 150] [--check DIR/dev]
 
 Each head is a logistic regression on the frame's GRU state and conv output
 (``_Member.head_inputs``), fitted per network with the networks frozen, so the five
@@ -14,11 +14,17 @@ trained outputs stay bit-identical and a head takes minutes, not a training run.
 * ``pause`` (against ``labels.pause_samples``: frames 50–500 ms into each pause, 1 in
   a hold, 0 after a shift). ``keep`` is fitted on every frame, most of them easy
   (speech, long gaps); this head spends its capacity where the commit is decided.
+* ``onset`` (against ``onset_samples``: the frames heard as user speech in the first
+  250 ms of each barge-in, 1, and of each backchannel, 0, plus every third frame heard
+  as user speech near the persona's voice outside those, 0: echo, noise, other talk).
+  The policy's pause stage reads it, and must decide within 150 ms; ``bargein`` was
+  fitted on whole barge-ins and says little in their first 100 ms.
 
 ``--check`` prints, on a labelled split, how often the user's speech is detected and
 how often a frame without it is taken for speech, by the VAD rule and with the voice
-head, per noise kind (files under 25 dB SNR; ``clean`` otherwise), and the hold/shift
-AUC 100 ms into each pause of ``keep`` and of the pause head.
+head, per noise kind (files under 25 dB SNR; ``clean`` otherwise), the hold/shift
+AUC 100 ms into each pause of ``keep`` and of the pause head, and the barge-in/backchannel
+AUC 100 ms after their start of ``bargein`` and of the onset head.
 """
 
 from __future__ import annotations
@@ -32,12 +38,66 @@ import numpy as np
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.labels import pause_samples, voice_target
-from cadence.floor.model import HEADS, PAUSE, VOICE, FloorModel, _Member, load_members
+from cadence.floor.features import FEATURE_NAMES
+from cadence.floor.model import BARGEIN, HEADS, ONSET, PAUSE, VOICE, FloorModel, _Member, load_members
 from cadence.floor.policy import heard_speech
 from cadence.floor.separability import hold_shift_auc
 
 L2 = 1e-4  # ridge on the head's weights (the inputs are tanh / GRU states in [-1, 1])
 VOICE_STRIDE = 3  # the voice head uses every third frame (neighbours are near copies)
+ONSET_FRAMES = 25  # the onset head's window: the first 250 ms of a barge-in or backchannel
+FRAME_S = 0.01
+_PERSONA = FEATURE_NAMES.index("persona")
+
+
+def _onset_starts(entry: dict[str, Any]) -> list[tuple[float, bool]]:
+    """(start s, is a barge-in) of each barge-in and backchannel of a manifest entry."""
+    return [(float(e["t"]), True) if e["type"] == "bargein" else (float(e["start"]), False)
+            for e in entry.get("events", []) if e.get("type") in ("bargein", "backchannel")]
+
+
+def onset_samples(x: np.ndarray, entry: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(frame indices, targets) for the onset head: the frames the policy hears as user
+    speech (``heard_speech``) in the first ``ONSET_FRAMES`` of each barge-in (1) and
+    backchannel (0), and every third such frame within 300 ms of the persona's voice and
+    away from both (0: the echo, noise, talk that is not the user's)."""
+    heard = heard_speech(x)
+    n = len(x)
+    persona = x[:, _PERSONA] > -1.0  # the reference above -60 dB, as the policy reads it
+    near = np.convolve(persona.astype(np.float32), np.ones(31, np.float32))[:n] > 0
+    busy = np.zeros(n, bool)
+    idx: list[np.ndarray] = []
+    y: list[np.ndarray] = []
+    for t, barge in _onset_starts(entry):
+        f = int(round(t / FRAME_S))
+        busy[max(0, f - 20) : f + 150] = True
+        win = np.arange(max(0, f), min(f + ONSET_FRAMES, n))
+        win = win[heard[win]]
+        idx.append(win)
+        y.append(np.full(len(win), float(barge), np.float32))
+    other = np.flatnonzero(heard & near & ~busy)[::VOICE_STRIDE]
+    idx.append(other)
+    y.append(np.zeros(len(other), np.float32))
+    return np.concatenate(idx).astype(np.int64), np.concatenate(y)
+
+
+def onset_auc(outputs: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]], column: int,
+              within_s: float = 0.1) -> float | None:
+    """Barge-ins against backchannels: AUC of the highest ``column`` value over the frames
+    heard as user speech in the first ``within_s`` of each ((x, probs, entry) per file)."""
+    pos: list[float] = []
+    neg: list[float] = []
+    for x, probs, entry in outputs:
+        heard = heard_speech(x)
+        for t, barge in _onset_starts(entry):
+            f = int(round(t / FRAME_S))
+            g = slice(max(0, f), f + int(round(within_s / FRAME_S)) + 1)
+            v = float(np.where(heard[g], probs[g, column], 0.0).max(initial=0.0))
+            (pos if barge else neg).append(v)
+    if not pos or not neg:
+        return None
+    p, q = np.asarray(pos)[:, None], np.asarray(neg)[None, :]
+    return float((p > q).mean() + 0.5 * (p == q).mean())
 
 
 def head_data(member: _Member, data: list[tuple[np.ndarray, dict[str, Any]]],
@@ -56,6 +116,10 @@ def head_data(member: _Member, data: list[tuple[np.ndarray, dict[str, Any]]],
             idx, y = pause_samples(entry, len(x))
             zs["pause"].append(z[idx])
             ys["pause"].append(y)
+        if "onset" in heads:
+            idx, y = onset_samples(x, entry)
+            zs["onset"].append(z[idx])
+            ys["onset"].append(y)
     return {h: (np.concatenate(zs[h]), np.concatenate(ys[h])) for h in heads}
 
 
@@ -82,13 +146,14 @@ def fit_head(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
 
 def check(model: FloorModel, data: list[tuple[np.ndarray, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """Voice: per noise group and rule, voice recall and the false-speech share of
-    non-voice frames. Pause: hold/shift AUC of 1 − keep and of 1 − pause."""
+    non-voice frames. Pause: hold/shift AUC of 1 − keep and of 1 − pause. Onset:
+    barge-in/backchannel AUC of bargein and of onset 100 ms after their start."""
     counts: dict[tuple[str, str], np.ndarray] = defaultdict(lambda: np.zeros(4))
     outputs = []
     for x, entry in data:
         model.reset()
         probs = model.process(x)
-        outputs.append((probs, entry))
+        outputs.append((x, probs, entry))
         truth = voice_target(entry, len(x)) > 0
         meta = entry.get("meta", {})
         group = str(meta.get("noise")) if float(meta.get("snr_db", 99.0)) < 25.0 else "clean"
@@ -100,8 +165,10 @@ def check(model: FloorModel, data: list[tuple[np.ndarray, dict[str, Any]]]) -> d
     for (group, rule), (tp, fn, fp, tn) in sorted(counts.items()):
         out[f"voice {group} {rule}"] = {"voice_recall": tp / max(1.0, tp + fn),
                                         "false_speech": fp / max(1.0, fp + tn)}
-    out["pause auc"] = {"keep": hold_shift_auc(outputs)["auc"],
-                        "pause": hold_shift_auc(outputs, column=PAUSE)["auc"]}
+    pauses = [(p, e) for _x, p, e in outputs]
+    out["pause auc"] = {"keep": hold_shift_auc(pauses)["auc"],
+                        "pause": hold_shift_auc(pauses, column=PAUSE)["auc"]}
+    out["onset auc"] = {"bargein": onset_auc(outputs, BARGEIN), "onset": onset_auc(outputs, ONSET)}
     return out
 
 
@@ -122,7 +189,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--corpus", required=True, type=Path, action="append",
                     help="a split folder with manifest.jsonl and meta.segments (repeat)")
     ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--heads", default=",".join(HEADS), help=f"which heads to fit (of {','.join(HEADS)})")
+    ap.add_argument("--heads", default="voice,pause",
+                    help=f"which heads to fit (of {','.join(HEADS)}; onset needs duplex files)")
     ap.add_argument("--files", type=int, default=150, help="files used per split")
     ap.add_argument("--check", type=Path, default=None, help="a labelled split to report on")
     ap.add_argument("--jobs", type=int, default=2)
@@ -139,6 +207,10 @@ def main(argv: list[str]) -> int:
     for k, p in enumerate(members):
         p = dict(p)
         for head, (z, y) in head_data(_Member(p, str(args.weights)), data, heads).items():
+            if len(np.unique(y)) < 2:
+                raise InvalidArgumentError(
+                    f"the {head} head needs training frames of both classes in --corpus"
+                    + (" (barge-ins and backchannels over the persona: duplex files)" if head == "onset" else ""))
             w, b = fit_head(z, y)
             acc = float((((z @ w + b) >= 0) == (y > 0)).mean())
             print(f"member {k}, {head} head: {len(y)} frames, {y.mean():.2f} positive, "
