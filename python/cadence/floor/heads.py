@@ -37,17 +37,14 @@ from typing import Any
 import numpy as np
 
 from cadence.errors import InvalidArgumentError
-from cadence.floor.labels import pause_samples, voice_target
-from cadence.floor.features import FEATURE_NAMES
+from cadence.floor.labels import FRAME_S, pause_samples, voice_target
 from cadence.floor.model import BARGEIN, HEADS, ONSET, PAUSE, VOICE, FloorModel, _Member, load_members
-from cadence.floor.policy import heard_speech
+from cadence.floor.policy import _PERSONA, heard_speech
 from cadence.floor.separability import hold_shift_auc
 
 L2 = 1e-4  # ridge on the head's weights (the inputs are tanh / GRU states in [-1, 1])
 VOICE_STRIDE = 3  # the voice head uses every third frame (neighbours are near copies)
 ONSET_FRAMES = 25  # the onset head's window: the first 250 ms of a barge-in or backchannel
-FRAME_S = 0.01
-_PERSONA = FEATURE_NAMES.index("persona")
 
 
 def _onset_starts(entry: dict[str, Any]) -> list[tuple[float, bool]]:
@@ -208,9 +205,8 @@ def main(argv: list[str]) -> int:
         p = dict(p)
         for head, (z, y) in head_data(_Member(p, str(args.weights)), data, heads).items():
             if len(np.unique(y)) < 2:
-                raise InvalidArgumentError(
-                    f"the {head} head needs training frames of both classes in --corpus"
-                    + (" (barge-ins and backchannels over the persona: duplex files)" if head == "onset" else ""))
+                why = " (barge-ins and backchannels over the persona: duplex files)" if head == "onset" else ""
+                raise InvalidArgumentError(f"the {head} head needs training frames of both classes in --corpus{why}")
             w, b = fit_head(z, y)
             acc = float((((z @ w + b) >= 0) == (y > 0)).mean())
             print(f"member {k}, {head} head: {len(y)} frames, {y.mean():.2f} positive, "

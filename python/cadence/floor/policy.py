@@ -24,7 +24,8 @@ the Floor events of the protocol (``cadence.floor.protocol``):
   stage. At the first sign of user speech over the persona (the model's onset
   head, fitted on the first 250 ms of barge-ins against backchannels, echo and
   other talk, above the low ``pause_threshold``, and the voice head above
-  ``pause_voice_threshold``) the persona's playout pauses (keeping its place); then either the barge-in is confirmed (``bargein``: head above
+  ``pause_voice_threshold``) the persona's playout pauses (keeping its place);
+  then either the barge-in is confirmed (``bargein``: the barge-in head above
   ``bargein_threshold``, or ``confirm_speech_s`` of user speech since the
   pause) or, once the user has been silent ``resume_silence_s``, playout
   resumes (``resume``: it was a backchannel, a cough, noise). While paused the
