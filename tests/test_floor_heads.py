@@ -1,4 +1,4 @@
-"""The floor model's optional heads (voice, pause, onset): targets, run-time evaluation, fitting
+"""The floor model's optional heads (voice, pause, onset, confirm): targets, run-time evaluation, fitting
 (`cadence train heads`)."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from scipy.io import wavfile
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import FEATURE_NAMES, N_FEATURES, FloorFeaturizer
-from cadence.floor.heads import fit_head, main as heads_main, onset_auc, onset_samples
+from cadence.floor.heads import CONFIRM_WINDOW, fit_head, main as heads_main, onset_auc, onset_samples
 from cadence.floor.labels import pause_samples, voice_target
-from cadence.floor.model import (BARGEIN, ONSET, OUTPUTS, PAUSE, VOICE, FloorModel, _sigmoid, default_weights_path,
-                                 load_members)
+from cadence.floor.model import (BARGEIN, CONFIRM, ONSET, OUTPUTS, PAUSE, VOICE, FloorModel, _sigmoid,
+                                 default_weights_path, load_members)
 from cadence.floor.separability import auc
 
 from floor_speech import ESPEAK, RATE, frames_of, render, speak
@@ -55,7 +55,7 @@ def _with_head(tmp_path, w_scale: float = 0.1, shape: tuple[int, ...] | None = N
     members = load_members(default_weights_path())
     arrays = {}
     for k, p in enumerate(members):
-        p = {n: v for n, v in p.items() if not n.startswith("onset_")}  # the voice head alone
+        p = {n: v for n, v in p.items() if not n.startswith(("onset_", "confirm_"))}  # the voice head alone
         width = p["w_hh"].shape[1] + p["w_ih"].shape[1]
         w = np.random.default_rng(k).normal(size=shape or (width,)).astype(np.float32) * w_scale
         arrays.update({f"m{k}/{n}": v for n, v in {**p, "voice_w": w, "voice_b": np.array(0.3, np.float32)}.items()})
@@ -96,7 +96,7 @@ def test_bad_or_partial_voice_heads_are_refused(tmp_path) -> None:
              **{f"m1/{k}": v for k, v in p1.items()})
     with pytest.raises(InvalidArgumentError, match="not all have the same heads"):
         FloorModel(tmp_path / "mixed.npz")
-    headless = {k: v for k, v in members[0].items() if not k.startswith(("voice_", "onset_"))}
+    headless = {k: v for k, v in members[0].items() if not k.startswith(("voice_", "onset_", "confirm_"))}
     np.savez(tmp_path / "headless.npz", **headless)
     model = FloorModel(tmp_path / "headless.npz")
     assert model.heads == ()
@@ -104,6 +104,7 @@ def test_bad_or_partial_voice_heads_are_refused(tmp_path) -> None:
     assert out.shape == (5, len(OUTPUTS)) and (out[:, VOICE] == 1.0).all()
     np.testing.assert_array_equal(out[:, PAUSE], out[:, 0])
     np.testing.assert_array_equal(out[:, ONSET], out[:, BARGEIN])  # no onset head: the barge-in head's
+    np.testing.assert_array_equal(out[:, CONFIRM], out[:, BARGEIN])  # nor confirm head
 
 
 def _over_persona_features(n: int, user: list[tuple[int, int]]) -> np.ndarray:
@@ -126,6 +127,10 @@ def test_onset_samples_take_the_first_250_ms_of_barge_ins_and_backchannels_and_o
     idx, y = onset_samples(x, entry)
     assert idx.tolist() == list(range(50, 75)) + list(range(150, 175)) + list(range(450, 480, 3))
     assert y.tolist() == [0.0] * 25 + [1.0] * 25 + [0.0] * 10
+    # the confirm head's window, 100-600 ms in: the backchannel's heard frames end at 80
+    idx, y = onset_samples(x, entry, CONFIRM_WINDOW)
+    assert idx.tolist() == list(range(60, 80)) + list(range(160, 200)) + list(range(450, 480, 3))
+    assert y.tolist() == [0.0] * 20 + [1.0] * 40 + [0.0] * 10
     # frames not heard as speech are not samples, however close to an event
     x[150:160, FEATURE_NAMES.index("vad")] = 0.1
     idx, y = onset_samples(x, entry)
@@ -177,7 +182,7 @@ def test_train_heads_fits_a_voice_head_that_tells_the_user_from_background_talk(
                        "--jobs", "1", "--check", str(split)]) == 0
     report = capsys.readouterr().out
     assert "voice babble vad+head" in report and "pause head" in report and "pause auc" in report
-    assert FloorModel(out).heads == ("voice", "pause", "onset")  # the packaged onset head is kept
+    assert FloorModel(out).heads == ("voice", "pause", "onset", "confirm")  # the packaged ones are kept
     rate, pcm = wavfile.read(split / "audio" / "f0.wav")
     x = FloorFeaturizer().process(frames_of(pcm.astype(np.float32) / 20000))
     fitted, packaged = FloorModel(out).process(x), FloorModel().process(x)
@@ -203,7 +208,7 @@ def test_train_heads_fits_a_voice_head_that_tells_the_user_from_background_talk(
 @needs_weights
 def test_packaged_model_has_a_voice_head_that_follows_the_user() -> None:
     model = FloorModel()
-    assert model.heads == ("voice", "onset")  # v16; the pause head was measured and not shipped
+    assert model.heads == ("voice", "onset", "confirm")  # v17; the pause head was measured, not shipped
     audio, spans = render([("Could you tell me where the station is?", 1.5)], noise_db=-50.0)
     p = model.process(FloorFeaturizer().process(frames_of(audio)))[:, VOICE]
     s, e = spans[0]
@@ -237,28 +242,30 @@ def _duplex_split(root, n_files: int = 2) -> None:
 
 @needs_espeak
 @needs_weights
-def test_train_heads_fits_an_onset_head_on_duplex_files_and_keeps_the_others(tmp_path, capsys) -> None:
+def test_train_heads_fits_onset_and_confirm_heads_on_duplex_files_and_keeps_the_others(tmp_path, capsys) -> None:
     split = tmp_path / "d" / "train"
     _duplex_split(split)
     out = tmp_path / "o.npz"
     assert heads_main(["--weights", str(default_weights_path()), "--corpus", str(split), "--out", str(out),
-                       "--heads", "onset", "--jobs", "1", "--check", str(split)]) == 0
+                       "--heads", "onset,confirm", "--jobs", "1", "--check", str(split)]) == 0
     report = capsys.readouterr().out
-    assert "onset head" in report and "onset auc" in report
+    assert "onset head" in report and "onset auc" in report and "confirm auc" in report
     fitted, packaged = FloorModel(out), FloorModel()
-    assert fitted.heads == ("voice", "onset")  # the packaged voice head is kept
+    assert fitted.heads == ("voice", "onset", "confirm")  # the packaged voice head is kept
     for a, b in zip(load_members(out), load_members(default_weights_path())):
         np.testing.assert_array_equal(a["voice_w"], b["voice_w"])
         assert a["onset_w"].shape == b["voice_w"].shape
         assert not np.array_equal(a["onset_w"], b["onset_w"])  # refitted on this split
+        assert not np.array_equal(a["confirm_w"], b["confirm_w"])
     x = _over_persona_features(300, [(100, 200)])
     got, ref = fitted.process(x), packaged.process(x)
     np.testing.assert_array_equal(got[:, :ONSET], ref[:, :ONSET])  # networks and other heads untouched
     assert not np.array_equal(got[:, ONSET], ref[:, ONSET])
+    assert not np.array_equal(got[:, CONFIRM], ref[:, CONFIRM])
     # a split without duplex files has nothing to fit it on: a clear error, nothing written
     babble = tmp_path / "b" / "train"
     _babble_split(babble, n_files=1)
-    with pytest.raises(InvalidArgumentError, match="onset head needs .* duplex files"):
+    with pytest.raises(InvalidArgumentError, match="confirm head needs .* duplex files"):
         heads_main(["--weights", str(default_weights_path()), "--corpus", str(babble),
-                    "--out", str(tmp_path / "none.npz"), "--heads", "onset", "--jobs", "1"])
+                    "--out", str(tmp_path / "none.npz"), "--heads", "confirm", "--jobs", "1"])
     assert not (tmp_path / "none.npz").exists()

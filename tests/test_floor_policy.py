@@ -7,7 +7,7 @@ import pytest
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import FEATURE_NAMES, N_FEATURES
-from cadence.floor.model import BARGEIN, ONSET, OUTPUTS, PAUSE, VOICE, default_weights_path
+from cadence.floor.model import CONFIRM, ONSET, OUTPUTS, PAUSE, VOICE, default_weights_path
 from cadence.floor.policy import CadencePolicy
 
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
@@ -116,7 +116,7 @@ def _over_persona(user: list[tuple[int, int, float]], n: int = 200) -> tuple[np.
         x[a:b, FEATURE_NAMES.index("vad")] = 0.95
         x[a:b, FEATURE_NAMES.index("e_noise")] = 1.5
         x[a:b, FEATURE_NAMES.index("echo_excess")] = 2.0
-        probs[a:b, BARGEIN] = probs[a:b, ONSET] = p  # the early (onset) and whole-barge-in heads agree
+        probs[a:b, ONSET] = probs[a:b, CONFIRM] = p  # the early (onset) and later (confirm) heads agree
     return x, probs
 
 
@@ -132,24 +132,28 @@ def test_backchannel_pauses_then_resumes_the_persona() -> None:
 
 
 def test_real_barge_in_pauses_at_once_and_is_confirmed() -> None:
-    # the head starts low and rises: pause at frame 2, barge-in at the 3rd frame over 0.7
+    # the heads start low and rise: pause at frame 2, barge-in at the 5th frame over 0.7
     x, probs = _over_persona([(50, 60, 0.3), (60, 120, 0.9)])
-    assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("bargein", 63)]
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("bargein", 65)]
     # long user speech the head still reads as the user's confirms it too (confirm_speech_s)
     x, probs = _over_persona([(50, 150, 0.4)])
     assert _kinds(CadencePolicy(0.5, confirm_speech_s=0.4), x, probs) == [("pause", 52), ("bargein", 90)]
 
 
-def test_the_onset_head_pauses_and_the_barge_in_head_confirms() -> None:
-    # the onset head alone (the first 250 ms look like a barge-in, the whole does not):
+def test_the_onset_head_pauses_and_the_confirm_head_confirms() -> None:
+    # the onset head alone (the first 250 ms look like a barge-in, what follows does not):
     # pause, then resume once the user is silent; never a barge-in
     x, probs = _over_persona([(50, 80, 0.0)])
     probs[50:80, ONSET] = 0.6
     assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("resume", 95)]
-    # the barge-in head alone: no pause stage, a barge-in after its 3 frames
+    # the confirm head alone: no pause stage, a barge-in after its 5 frames
     x, probs = _over_persona([(50, 120, 0.0)])
-    probs[50:120, BARGEIN] = 0.9
-    assert _kinds(CadencePolicy(0.5), x, probs) == [("bargein", 53)]
+    probs[50:120, CONFIRM] = 0.9
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("bargein", 55)]
+    # the network's own barge-in head is not read (the heads are fitted for these calls)
+    x, probs = _over_persona([(50, 120, 0.0)])
+    probs[50:120, 4] = 0.99
+    assert _kinds(CadencePolicy(0.5), x, probs) == []
 
 
 def test_background_talk_over_the_persona_does_not_pause_it() -> None:
@@ -168,7 +172,7 @@ def test_background_talk_over_the_persona_does_not_pause_it() -> None:
 
 def test_pause_stage_off_and_echo_alone() -> None:
     x, probs = _over_persona([(50, 60, 0.3), (60, 120, 0.9)])
-    assert _kinds(CadencePolicy(0.5, pause_threshold=0.7), x, probs) == [("bargein", 63)]
+    assert _kinds(CadencePolicy(0.5, pause_threshold=0.7), x, probs) == [("bargein", 65)]
     # the persona's echo alone (no excess over the predicted echo) never pauses it
     x, probs = _over_persona([])
     probs[:, 4] = 0.9
@@ -194,7 +198,7 @@ def test_one_bargein_while_the_stopped_persona_fades_out() -> None:
     x, probs = _over_persona([(50, 150, 0.9)])
     x[65:, FEATURE_NAMES.index("persona")] = -3.0
     kinds = _kinds(CadencePolicy(0.5), x, probs)
-    assert kinds[:2] == [("pause", 52), ("bargein", 53)]
+    assert kinds[:2] == [("pause", 52), ("bargein", 55)]
     assert [k for k, _ in kinds[2:]] == ["commit"]  # the user's barge-in turn ends: answer it
     # a later persona utterance is armed again
     x2, probs2 = _over_persona([(50, 60, 0.9)])

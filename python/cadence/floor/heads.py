@@ -1,7 +1,7 @@
 """``cadence train heads``: fit the floor model's optional linear heads on the frozen networks.
 
     cadence train heads --weights IN.npz --corpus DIR/train [--corpus DIR2/train ...]
-                        --out OUT.npz [--heads voice,pause,onset] [--files 150] [--check DIR/dev]
+                        --out OUT.npz [--heads voice,pause,onset,confirm] [--files 150] [--check DIR/dev]
 
 Each head is a logistic regression on the frame's GRU state and conv output
 (``_Member.head_inputs``), fitted per network with the networks frozen, so the five
@@ -19,12 +19,16 @@ trained outputs stay bit-identical and a head takes minutes, not a training run.
   as user speech near the persona's voice outside those, 0: echo, noise, other talk).
   The policy's pause stage reads it, and must decide within 150 ms; ``bargein`` was
   fitted on whole barge-ins and says little in their first 100 ms.
+* ``confirm`` (against ``confirm_samples``: the same, 100–600 ms into each barge-in and
+  backchannel). The policy confirms a barge-in with it: the window where a backchannel
+  has ended or is ending and a barge-in goes on.
 
 ``--check`` prints, on a labelled split, how often the user's speech is detected and
 how often a frame without it is taken for speech, by the VAD rule and with the voice
 head, per noise kind (files under 25 dB SNR; ``clean`` otherwise), the hold/shift
 AUC 100 ms into each pause of ``keep`` and of the pause head, and the barge-in/backchannel
-AUC 100 ms after their start of ``bargein`` and of the onset head.
+AUC of ``bargein`` and of the onset head (100 ms after their start) and of the confirm
+head (500 ms).
 """
 
 from __future__ import annotations
@@ -38,13 +42,15 @@ import numpy as np
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.labels import FRAME_S, pause_samples, voice_target
-from cadence.floor.model import BARGEIN, HEADS, ONSET, PAUSE, VOICE, FloorModel, _Member, load_members
+from cadence.floor.model import BARGEIN, CONFIRM, HEADS, ONSET, PAUSE, VOICE, FloorModel, _Member, load_members
 from cadence.floor.policy import _PERSONA, heard_speech
 from cadence.floor.separability import hold_shift_auc
 
 L2 = 1e-4  # ridge on the head's weights (the inputs are tanh / GRU states in [-1, 1])
 VOICE_STRIDE = 3  # the voice head uses every third frame (neighbours are near copies)
-ONSET_FRAMES = 25  # the onset head's window: the first 250 ms of a barge-in or backchannel
+# the windows (frames after the start of a barge-in or backchannel) the heads are fitted on
+ONSET_WINDOW = (0, 25)  # onset: the first 250 ms, before the persona must have stopped
+CONFIRM_WINDOW = (10, 60)  # confirm: 100-600 ms, where the barge-in is confirmed
 
 
 def _onset_starts(entry: dict[str, Any]) -> list[tuple[float, bool]]:
@@ -53,11 +59,13 @@ def _onset_starts(entry: dict[str, Any]) -> list[tuple[float, bool]]:
             for e in entry.get("events", []) if e.get("type") in ("bargein", "backchannel")]
 
 
-def onset_samples(x: np.ndarray, entry: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """(frame indices, targets) for the onset head: the frames the policy hears as user
-    speech (``heard_speech``) in the first ``ONSET_FRAMES`` of each barge-in (1) and
-    backchannel (0), and every third such frame within 300 ms of the persona's voice and
-    away from both (0: the echo, noise, talk that is not the user's)."""
+def onset_samples(x: np.ndarray, entry: dict[str, Any],
+                  window: tuple[int, int] = ONSET_WINDOW) -> tuple[np.ndarray, np.ndarray]:
+    """(frame indices, targets) for the onset head (and, with ``CONFIRM_WINDOW``, the
+    confirm head): the frames the policy hears as user speech (``heard_speech``) in
+    ``window`` (frames after the start) of each barge-in (1) and backchannel (0), and every
+    third such frame within 300 ms of the persona's voice and away from both (0: the echo,
+    noise, talk that is not the user's)."""
     heard = heard_speech(x)
     n = len(x)
     persona = x[:, _PERSONA] > -1.0  # the reference above -60 dB, as the policy reads it
@@ -68,7 +76,7 @@ def onset_samples(x: np.ndarray, entry: dict[str, Any]) -> tuple[np.ndarray, np.
     for t, barge in _onset_starts(entry):
         f = int(round(t / FRAME_S))
         busy[max(0, f - 20) : f + 150] = True
-        win = np.arange(max(0, f), min(f + ONSET_FRAMES, n))
+        win = np.arange(max(0, f + window[0]), min(f + window[1], n))
         win = win[heard[win]]
         idx.append(win)
         y.append(np.full(len(win), float(barge), np.float32))
@@ -113,10 +121,11 @@ def head_data(member: _Member, data: list[tuple[np.ndarray, dict[str, Any]]],
             idx, y = pause_samples(entry, len(x))
             zs["pause"].append(z[idx])
             ys["pause"].append(y)
-        if "onset" in heads:
-            idx, y = onset_samples(x, entry)
-            zs["onset"].append(z[idx])
-            ys["onset"].append(y)
+        for head, window in (("onset", ONSET_WINDOW), ("confirm", CONFIRM_WINDOW)):
+            if head in heads:
+                idx, y = onset_samples(x, entry, window)
+                zs[head].append(z[idx])
+                ys[head].append(y)
     return {h: (np.concatenate(zs[h]), np.concatenate(ys[h])) for h in heads}
 
 
@@ -144,7 +153,8 @@ def fit_head(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
 def check(model: FloorModel, data: list[tuple[np.ndarray, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """Voice: per noise group and rule, voice recall and the false-speech share of
     non-voice frames. Pause: hold/shift AUC of 1 − keep and of 1 − pause. Onset:
-    barge-in/backchannel AUC of bargein and of onset 100 ms after their start."""
+    barge-in/backchannel AUC of bargein and of onset 100 ms after their start, of bargein
+    and of confirm 500 ms after it."""
     counts: dict[tuple[str, str], np.ndarray] = defaultdict(lambda: np.zeros(4))
     outputs = []
     for x, entry in data:
@@ -166,6 +176,7 @@ def check(model: FloorModel, data: list[tuple[np.ndarray, dict[str, Any]]]) -> d
     out["pause auc"] = {"keep": hold_shift_auc(pauses)["auc"],
                         "pause": hold_shift_auc(pauses, column=PAUSE)["auc"]}
     out["onset auc"] = {"bargein": onset_auc(outputs, BARGEIN), "onset": onset_auc(outputs, ONSET)}
+    out["confirm auc"] = {"bargein": onset_auc(outputs, BARGEIN, 0.5), "confirm": onset_auc(outputs, CONFIRM, 0.5)}
     return out
 
 
@@ -187,7 +198,7 @@ def main(argv: list[str]) -> int:
                     help="a split folder with manifest.jsonl and meta.segments (repeat)")
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--heads", default="voice,pause",
-                    help=f"which heads to fit (of {','.join(HEADS)}; onset needs duplex files)")
+                    help=f"which heads to fit (of {','.join(HEADS)}; onset and confirm need duplex files)")
     ap.add_argument("--files", type=int, default=150, help="files used per split")
     ap.add_argument("--check", type=Path, default=None, help="a labelled split to report on")
     ap.add_argument("--jobs", type=int, default=2)
@@ -205,7 +216,8 @@ def main(argv: list[str]) -> int:
         p = dict(p)
         for head, (z, y) in head_data(_Member(p, str(args.weights)), data, heads).items():
             if len(np.unique(y)) < 2:
-                why = " (barge-ins and backchannels over the persona: duplex files)" if head == "onset" else ""
+                duplex = head in ("onset", "confirm")
+                why = " (barge-ins and backchannels over the persona: duplex files)" if duplex else ""
                 raise InvalidArgumentError(f"the {head} head needs training frames of both classes in --corpus{why}")
             w, b = fit_head(z, y)
             acc = float((((z @ w + b) >= 0) == (y > 0)).mean())

@@ -6,12 +6,12 @@ Architecture (trained by ``cadence train floor``, see ``train.py``)::
       → causal Conv1d (k, dilation d₀) → tanh            ~last syllable of context
       → [causal Conv1d (k, dilation dᵢ) → tanh] + skip   (residual layers)
       → GRU(hidden) → Linear → logits (keep, end200, end600, bc, bargein)
-      [GRU state ‖ conv output] → Linear → logit (voice), (pause), (onset)  (optional heads)
+      [GRU state ‖ conv output] → Linear → logit (voice), (pause), (onset), (confirm)  (optional)
 
 The convolutions see a short window of the normalised spectra and prosody
 (≈ 130–250 ms), which lets the model recognise *what* was said last — a filler,
 "and", a trailing function word — and how it was intoned, without a transcript;
-the GRU carries the longer context. Three optional linear heads are fitted on the
+the GRU carries the longer context. Four optional linear heads are fitted on the
 frozen network by ``cadence train heads`` (``heads.py``):
 
 * ``voice``: the *user* is speaking in this frame. Unlike Silero VAD it learned to
@@ -25,6 +25,8 @@ frozen network by ``cadence train heads`` (``heads.py``):
   250 ms of such speech: what the pause stage must judge before the persona has to stop
   (150 ms). ``bargein`` is fitted on the whole barge-in and is surer later, weaker
   early. Without the head it reads ``bargein``.
+* ``confirm``: the same question, fitted 100–600 ms into such speech, where the policy
+  confirms a barge-in. Without the head it reads ``bargein``.
 
 Everything is causal: the convolutions
 keep the last ``(k−1)·d`` inputs of the previous call, so any chunking gives
@@ -45,12 +47,13 @@ from cadence.floor.features import N_FEATURES
 from cadence.floor.labels import TARGETS
 
 # the model's output columns: the trained heads, then the optional linear heads
-HEADS = ("voice", "pause", "onset")
+HEADS = ("voice", "pause", "onset", "confirm")
 OUTPUTS = TARGETS + HEADS
 BARGEIN = OUTPUTS.index("bargein")
 VOICE = OUTPUTS.index("voice")
 PAUSE = OUTPUTS.index("pause")
 ONSET = OUTPUTS.index("onset")
+CONFIRM = OUTPUTS.index("confirm")
 
 DEFAULT_WEIGHTS = "floor_gru.npz"
 _KEYS = ("in_w", "in_b", "w_ih", "b_ih", "w_hh", "b_hh", "out_w", "out_b", "mean", "std")
@@ -167,7 +170,7 @@ class _Member:
         out = np.ones((x.shape[0], len(OUTPUTS)), np.float32)
         out[:, :VOICE] = _sigmoid(z[:, : self.hidden] @ self.out_w_t + self.out_b)
         out[:, PAUSE] = out[:, 0]  # no pause head: the keep head's opinion
-        out[:, ONSET] = out[:, BARGEIN]  # no onset head: the barge-in head's
+        out[:, ONSET] = out[:, CONFIRM] = out[:, BARGEIN]  # no onset/confirm head: the barge-in head's
         for name, (w, b) in self.heads.items():
             out[:, OUTPUTS.index(name)] = _sigmoid(z @ w + b)
         return out
@@ -244,5 +247,5 @@ class FloorModel:
         return (out / len(self.members)).astype(np.float32)
 
 
-__all__ = ["BARGEIN", "FloorModel", "HEADS", "ONSET", "OUTPUTS", "PAUSE", "TARGETS", "VOICE",
+__all__ = ["BARGEIN", "CONFIRM", "FloorModel", "HEADS", "ONSET", "OUTPUTS", "PAUSE", "TARGETS", "VOICE",
            "default_weights_path", "load_members", "save_ensemble"]

@@ -18,15 +18,16 @@ the Floor events of the protocol (``cadence.floor.protocol``):
 * **bargein** while the persona is speaking (a ``reference`` of its playback is
   given) and the user really starts talking over it — not for the persona's own
   echo (see ``echo.py``) and not for a user backchannel ("mm-hm", "yeah"),
-  which the model's barge-in head learned to tell apart;
+  which the model's heads learned to tell apart;
 * **pause** / **resume**: telling a barge-in from a backchannel takes longer
   than the 150 ms in which the persona must fall silent, so barge-in is two
   stage. At the first sign of user speech over the persona (the model's onset
   head, fitted on the first 250 ms of barge-ins against backchannels, echo and
   other talk, above the low ``pause_threshold``, and the voice head above
   ``pause_voice_threshold``) the persona's playout pauses (keeping its place);
-  then either the barge-in is confirmed (``bargein``: the barge-in head above
-  ``bargein_threshold``, or ``confirm_speech_s`` of user speech since the
+  then either the barge-in is confirmed (``bargein``: the confirm head, fitted
+  100–600 ms into barge-ins and backchannels, above ``bargein_threshold`` for
+  ``bargein_frames``, or ``confirm_speech_s`` of user speech since the
   pause) or, once the user has been silent ``resume_silence_s``, playout
   resumes (``resume``: it was a backchannel, a cough, noise). While paused the
   persona still holds the floor, although its playback is silent.
@@ -53,7 +54,7 @@ the persona is not speaking, the model's learned voice head agrees (voice ≥
 the silence counter at zero and the persona never answered; the voice head was
 fitted to tell the user's voice from it (a model without the head reads voice =
 1.0: the VAD rule alone decides). Over the persona's own voice the head is not
-used to open a turn: there the barge-in head and the echo estimate decide (the
+used to open a turn: there the barge-in heads and the echo estimate decide (the
 head cost barge-in recall on dev); it only backs the pause stage, whose bar is so
 low that background talk would pause the persona without it.
 The price of stopping within 150 ms: the heads cannot yet tell a backchannel from
@@ -116,8 +117,8 @@ class PolicyConfig:
     max_silence_s: float = 3.0
     min_run_frames: int = 5
     backchannel_threshold: float = 0.6
-    bargein_threshold: float = 0.7
-    bargein_frames: int = 3
+    bargein_threshold: float = 0.7  # on the confirm head
+    bargein_frames: int = 5
     # the pause stage (floor.md, "Stopping within 150 ms"; tuned on the duplex dev split):
     # a low bar on the onset head (>= bargein_threshold: no pause stage) that the voice
     # head must back, so background talk over the persona does not pause it
@@ -218,13 +219,13 @@ class CadencePolicy:
         for i in range(len(x)):
             self.frame += 1
             t = self.frame * FRAME_S
-            keep, _end200, end600, bc, barge, voice, pause, onset = (float(v) for v in probs[i])
+            keep, _end200, end600, bc, _barge, voice, pause, onset, confirm = (float(v) for v in probs[i])
             persona = x[i, _PERSONA] > -1.0  # reference above -60 dB
             if persona and self.persona_quiet > 20:
                 self.bargein_done = False  # a new persona utterance after a gap: arm again
             self.persona_quiet = 0 if persona else self.persona_quiet + 1
             speech = bool(heard[i])
-            if not self.persona_holds_floor:  # over the persona's voice the barge-in head decides
+            if not self.persona_holds_floor:  # over the persona's voice the barge-in heads decide
                 speech = speech and voice >= cfg.voice_threshold
             if speech:
                 self.silence = 0
@@ -232,7 +233,7 @@ class CadencePolicy:
             else:
                 self.silence += 1
             if self.persona_holds_floor:
-                self.bargein_run = self.bargein_run + 1 if (speech and barge >= cfg.bargein_threshold) else 0
+                self.bargein_run = self.bargein_run + 1 if (speech and confirm >= cfg.bargein_threshold) else 0
                 self.pause_run = self.pause_run + 1 if (
                     speech and onset >= cfg.pause_threshold and voice >= cfg.pause_voice_threshold) else 0
                 if not self.bargein_done:
