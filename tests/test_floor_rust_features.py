@@ -134,8 +134,9 @@ def test_mic_agc_matches_its_reference_and_is_chunk_invariant(duplex) -> None:
         parts = [g.process(x[a:b], None if r is None else r[a:b]) for a, b in spans]
         np.testing.assert_array_equal(whole, np.concatenate(parts))
     half = quiet.shape[0] // 2
-    # raised by more than 8 dB within seconds (measured: 10.5 dB)
-    assert np.std(MicAgc().process(quiet)[half:]) > 2.5 * np.std(quiet[half:])
+    # raised at once by the cold start: 30 dB, the most it boosts (10.5 dB before it, when
+    # the envelope crept down from -30 dBFS)
+    assert np.std(MicAgc().process(quiet)[half:]) > 25 * np.std(quiet[half:])
     # while the persona plays the envelope is frozen: its echo does not move the gain
     a, b = MicAgc(), MicAgc()
     a.process(quiet[:100])
@@ -188,9 +189,9 @@ def test_mic_agc_lets_silero_hear_quiet_speech() -> None:
 # model: only the normaliser's own arithmetic). A change here changes the model's
 # inputs: retrain or bump FEATURES_VERSION (training caches are keyed by it), then
 # update these numbers.
-# (version 3 raised a quiet mic ahead of the extractor and Silero, MicAgc, not the normaliser:
+# (versions 3 and 4 changed MicAgc, ahead of the extractor and Silero, not the normaliser:
 # the sums stand)
-GOLDEN_VERSION = "3"
+GOLDEN_VERSION = "4"
 GOLDEN = [
     -3679.63, 3857.197, 4.023, 444.371, 1568.203, 0.716, -0.496, 25.0,
     1557.79, 0.983, 1931.074, 7260.016, 1602.985, 637.128, 290.4, 2345.1,

@@ -30,8 +30,9 @@ N_MELS = 40
 # floor` caches featurized corpora under this version. "2": the echo estimate and
 # speaker normalisation moved to Rust, bit-identical to version 1 (the Python code).
 # "3": the features and Silero take the mic through a boost-only gain (``MicAgc``): quiet
-# speech is found and its quiet bands stay above the spectrum's floor.
-FEATURES_VERSION = "3"
+# speech is found and its quiet bands stay above the spectrum's floor. "4": ``MicAgc`` cold
+# start (its envelope set from the first 0.5 s of speech: a quiet mic is raised at once).
+FEATURES_VERSION = "4"
 # Order of the model input columns (documented, checked by tests).
 SCALAR_NAMES = (
     "e_speech",  # rms dB − running speech level, /10

@@ -19,6 +19,15 @@
 //! gain, or the persona's own voice, raised more and more, starts to look like
 //! the user talking over it.
 //!
+//! Cold start: the envelope starts at [`INITIAL_DB`], and speech more than
+//! [`GATE_DB`] below that (a quiet mic) would count as a pause and release it at
+//! [`SLOW_RELEASE_DB`]: +11 dB of boost after the first minute where +24 dB was
+//! due (floor.md, "A quiet mic costs stops"). So over the first [`COLD_FRAMES`]
+//! frames of speech — frames [`COLD_SNR_DB`] above a running noise floor (the
+//! quietest recent frame, rising [`NOISE_RISE_DB`] per frame) — the envelope is
+//! the loudest of them instead. A steady tone has no such frames and never
+//! leaves the initial envelope this way.
+//!
 //! Causal, per 10 ms frame; any chunking gives the same output.
 
 use crate::error::{CadenceError, Result};
@@ -46,6 +55,12 @@ pub const FLOOR_DB: f64 = -80.0;
 pub const PERSONA_DB: f64 = -60.0;
 /// Frames the envelope stays frozen after the persona's playback (300 ms).
 pub const HOLD_FRAMES: u32 = 30;
+/// Frames of speech over which the envelope is set from the loudest of them (500 ms).
+pub const COLD_FRAMES: u32 = 50;
+/// A frame this far above the noise floor is speech, for the cold start, dB.
+pub const COLD_SNR_DB: f64 = 12.0;
+/// The noise floor's rise per frame (it falls at once to a quieter frame), dB (1 dB/s).
+pub const NOISE_RISE_DB: f64 = 0.01;
 
 fn frame_db(f: &[f32]) -> f64 {
     10.0 * (mean_square(f) + 1e-12).log10()
@@ -55,6 +70,10 @@ fn frame_db(f: &[f32]) -> f64 {
 pub struct MicAgc {
     level_db: f64,
     since_persona: u32,
+    /// The running noise floor, dBFS (`None` before the first frame).
+    noise_db: Option<f64>,
+    /// Frames of speech heard so far, up to [`COLD_FRAMES`].
+    cold_heard: u32,
 }
 
 impl Default for MicAgc {
@@ -62,6 +81,8 @@ impl Default for MicAgc {
         MicAgc {
             level_db: INITIAL_DB,
             since_persona: HOLD_FRAMES,
+            noise_db: None,
+            cold_heard: 0,
         }
     }
 }
@@ -88,7 +109,20 @@ impl MicAgc {
         } else {
             self.since_persona.saturating_add(1)
         };
-        if self.since_persona >= HOLD_FRAMES {
+        let noise = self.noise_db.map_or(db, |n| (n + NOISE_RISE_DB).min(db));
+        self.noise_db = Some(noise);
+        if self.since_persona >= HOLD_FRAMES
+            && self.cold_heard < COLD_FRAMES
+            && db > noise + COLD_SNR_DB
+        {
+            // cold start: the envelope is the loudest speech frame so far
+            self.level_db = if self.cold_heard == 0 {
+                db
+            } else {
+                self.level_db.max(db)
+            };
+            self.cold_heard += 1;
+        } else if self.since_persona >= HOLD_FRAMES {
             self.level_db = if db > self.level_db {
                 self.level_db + ATTACK * (db - self.level_db)
             } else if db > self.level_db - GATE_DB {
@@ -210,6 +244,59 @@ mod tests {
         let out = run(&mut MicAgc::new(), &x, None);
         let tail = 100 * FRAME_SAMPLES;
         assert!(out[tail..] == x[tail..], "a loud input was changed");
+    }
+
+    /// `n` frames alternating 30 frames of a sine at `db` dBFS and 20 frames 40 dB under it.
+    fn bursts(n_frames: usize, db: f64) -> Vec<f32> {
+        let amp = (10f64.powf(db / 20.0) * 2f64.sqrt()) as f32;
+        let x = sine(n_frames, amp);
+        x.iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if (i / FRAME_SAMPLES) % 50 < 30 {
+                    *v
+                } else {
+                    v * 0.01
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cold_start_sets_the_envelope_from_the_first_speech() {
+        // speech bursts at -46 dBFS (16 dB under the first envelope, a pause to its gate):
+        // after 0.5 s of them the envelope is their level, the output sits at the target
+        let mut g = MicAgc::new();
+        let out = run(&mut g, &bursts(300, -46.0), None);
+        assert!((g.level_db() - (-46.0)).abs() < 0.6, "{}", g.level_db());
+        let last = &out[(250 + 10) * FRAME_SAMPLES..(250 + 20) * FRAME_SAMPLES];
+        assert!(
+            (frame_db(last) - TARGET_DB).abs() < 0.6,
+            "{}",
+            frame_db(last)
+        );
+        // then the envelope tracks as before: it no longer jumps down to quieter speech
+        run(&mut g, &bursts(100, -56.0), None);
+        assert!(g.level_db() > -47.5, "{}", g.level_db());
+        // loud speech: from its second burst (the first one set the noise floor) the
+        // envelope is its level, nothing is raised
+        let mut g = MicAgc::new();
+        let x = bursts(100, -12.0);
+        let from = 50 * FRAME_SAMPLES;
+        assert!(run(&mut g, &x, None)[from..] == x[from..]);
+        // bursts while the persona plays move nothing (its echo must not set the gain)
+        let mut g = MicAgc::new();
+        run(&mut g, &bursts(100, -46.0), Some(&sine(100, 0.1)));
+        assert_eq!(g.level_db(), INITIAL_DB);
+        // chunk-invariant like the rest
+        let x = bursts(200, -40.0);
+        let whole = run(&mut MicAgc::new(), &x, None);
+        let mut g = MicAgc::new();
+        let parts: Vec<f32> = x
+            .chunks(3 * FRAME_SAMPLES)
+            .flat_map(|c| run(&mut g, c, None))
+            .collect();
+        assert_eq!(whole, parts);
     }
 
     #[test]
