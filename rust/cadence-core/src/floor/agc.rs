@@ -21,12 +21,13 @@
 //!
 //! Cold start: the envelope starts at [`INITIAL_DB`], and speech more than
 //! [`GATE_DB`] below that (a quiet mic) would count as a pause and release it at
-//! [`SLOW_RELEASE_DB`]: +11 dB of boost after the first minute where +24 dB was
-//! due (floor.md, "A quiet mic costs stops"). So over the first [`COLD_FRAMES`]
+//! [`SLOW_RELEASE_DB`]: +11 dB of boost after 10 s and +15 dB after 40 s where +22
+//! to +24 dB was due (floor.md, "Features v4"). So over the first [`COLD_FRAMES`]
 //! frames of speech — frames [`COLD_SNR_DB`] above a running noise floor (the
 //! quietest recent frame, rising [`NOISE_RISE_DB`] per frame) — the envelope is
 //! the loudest of them instead. A steady tone has no such frames and never
-//! leaves the initial envelope this way.
+//! leaves the initial envelope this way. (A single loud transient among them,
+//! a click or a door, sets the envelope high; it then releases at 1 dB/s.)
 //!
 //! Causal, per 10 ms frame; any chunking gives the same output.
 
