@@ -10,13 +10,14 @@ import pytest
 from scipy.io import wavfile
 
 from cadence.errors import InvalidArgumentError
-from cadence.floor.features import FEATURE_NAMES, N_FEATURES, FloorFeaturizer
+from cadence.floor.features import FEATURE_NAMES, FloorFeaturizer
 from cadence.floor.heads import CONFIRM_WINDOW, fit_head, main as heads_main, onset_auc, onset_samples
 from cadence.floor.labels import pause_samples, voice_target
 from cadence.floor.model import (BARGEIN, CONFIRM, ONSET, OUTPUTS, PAUSE, VOICE, FloorModel, _sigmoid,
                                  default_weights_path, load_members)
 from cadence.floor.separability import auc
 
+from floor_frames import over_persona_features
 from floor_speech import ESPEAK, RATE, frames_of, render, speak
 
 needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
@@ -107,21 +108,9 @@ def test_bad_or_partial_voice_heads_are_refused(tmp_path) -> None:
     np.testing.assert_array_equal(out[:, CONFIRM], out[:, BARGEIN])  # nor confirm head
 
 
-def _over_persona_features(n: int, user: list[tuple[int, int]]) -> np.ndarray:
-    """Features of ``n`` frames of the persona speaking, with user speech (heard: Silero, energy
-    and echo excess high) in the ``user`` frame spans."""
-    x = np.zeros((n, N_FEATURES), np.float32)
-    x[:, FEATURE_NAMES.index("persona")] = 1.0
-    for a, b in user:
-        x[a:b, FEATURE_NAMES.index("vad")] = 0.95
-        x[a:b, FEATURE_NAMES.index("e_noise")] = 1.5
-        x[a:b, FEATURE_NAMES.index("echo_excess")] = 2.0
-    return x
-
-
 def test_onset_samples_take_the_first_250_ms_of_barge_ins_and_backchannels_and_other_talk() -> None:
     # a backchannel at 0.5 s, a barge-in at 1.5 s, talk that is neither at 4.5 s, over the persona
-    x = _over_persona_features(600, [(50, 80), (150, 200), (450, 480)])
+    x = over_persona_features(600, [(50, 80), (150, 200), (450, 480)])
     x[560:, FEATURE_NAMES.index("persona")] = -3.0  # the persona falls silent at 5.6 s
     entry = {"events": [{"type": "backchannel", "start": 0.5, "end": 0.8}, {"type": "bargein", "t": 1.5}]}
     idx, y = onset_samples(x, entry)
@@ -141,7 +130,7 @@ def test_onset_samples_take_the_first_250_ms_of_barge_ins_and_backchannels_and_o
 
 
 def test_onset_auc_ranks_barge_ins_over_backchannels_on_the_heard_frames() -> None:
-    x = _over_persona_features(400, [(50, 80), (150, 200)])
+    x = over_persona_features(400, [(50, 80), (150, 200)])
     probs = np.zeros((400, len(OUTPUTS)), np.float32)
     probs[150:200, ONSET] = 0.8
     probs[50:80, ONSET] = 0.3
@@ -257,7 +246,7 @@ def test_train_heads_fits_onset_and_confirm_heads_on_duplex_files_and_keeps_the_
         assert a["onset_w"].shape == b["voice_w"].shape
         assert not np.array_equal(a["onset_w"], b["onset_w"])  # refitted on this split
         assert not np.array_equal(a["confirm_w"], b["confirm_w"])
-    x = _over_persona_features(300, [(100, 200)])
+    x = over_persona_features(300, [(100, 200)])
     got, ref = fitted.process(x), packaged.process(x)
     np.testing.assert_array_equal(got[:, :ONSET], ref[:, :ONSET])  # networks and other heads untouched
     assert not np.array_equal(got[:, ONSET], ref[:, ONSET])

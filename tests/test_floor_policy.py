@@ -10,6 +10,8 @@ from cadence.floor.features import FEATURE_NAMES, N_FEATURES
 from cadence.floor.model import CONFIRM, ONSET, OUTPUTS, PAUSE, VOICE, default_weights_path
 from cadence.floor.policy import CadencePolicy
 
+from floor_frames import over_persona_features
+
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
 # a step threshold: commit when P(keep) < 0.16 after 50 ms, no early path
 STEP = {"ramp": 0.0, "fallback_s": 1.9, "max_silence_s": 3.0, "min_silence_s": 0.05,
@@ -107,15 +109,10 @@ def test_patience_is_checked_wherever_a_config_is_made() -> None:
 def _over_persona(user: list[tuple[int, int, float]], n: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """The persona talks for all ``n`` frames; the user speaks in [a, b) frames with the
     barge-in head at ``p``."""
-    x = np.zeros((n, N_FEATURES), np.float32)
-    x[:, FEATURE_NAMES.index("persona")] = 1.0
-    x[:, FEATURE_NAMES.index("echo_excess")] = 0.0  # only echo: not user speech
+    x = over_persona_features(n, [(a, b) for a, b, _p in user])
     probs = _probs(n)
     probs[:, 0] = probs[:, PAUSE] = 0.5
     for a, b, p in user:
-        x[a:b, FEATURE_NAMES.index("vad")] = 0.95
-        x[a:b, FEATURE_NAMES.index("e_noise")] = 1.5
-        x[a:b, FEATURE_NAMES.index("echo_excess")] = 2.0
         probs[a:b, ONSET] = probs[a:b, CONFIRM] = p  # the early (onset) and later (confirm) heads agree
     return x, probs
 

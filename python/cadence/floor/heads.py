@@ -19,8 +19,8 @@ trained outputs stay bit-identical and a head takes minutes, not a training run.
   as user speech near the persona's voice outside those, 0: echo, noise, other talk).
   The policy's pause stage reads it, and must decide within 150 ms; ``bargein`` was
   fitted on whole barge-ins and says little in their first 100 ms.
-* ``confirm`` (against ``confirm_samples``: the same, 100–600 ms into each barge-in and
-  backchannel). The policy confirms a barge-in with it: the window where a backchannel
+* ``confirm`` (against ``onset_samples`` with ``CONFIRM_WINDOW``: the same, 100–600 ms
+  into each barge-in and backchannel). The policy confirms a barge-in with it: the window where a backchannel
   has ended or is ending and a barge-in goes on.
 
 ``--check`` prints, on a labelled split, how often the user's speech is detected and

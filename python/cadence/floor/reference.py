@@ -223,7 +223,8 @@ def reference_mic_agc(frames: np.ndarray, reference: np.ndarray | None = None) -
     for i, f in enumerate(frames):
         since_persona = 0 if reference is not None and db(reference[i]) > -60.0 else since_persona + 1
         d = db(f)
-        noise = d if noise is None else min(noise + 0.01, d)
+        if heard < 50:  # the noise floor matters only until the cold start is over
+            noise = d if noise is None else min(noise + 0.01, d)
         if since_persona >= 30 and heard < 50 and d > noise + 12.0:
             level = d if heard == 0 else max(level, d)
             heard += 1

@@ -71,7 +71,8 @@ fn frame_db(f: &[f32]) -> f64 {
 pub struct MicAgc {
     level_db: f64,
     since_persona: u32,
-    /// The running noise floor, dBFS (`None` before the first frame).
+    /// The running noise floor, dBFS (`None` before the first frame; tracked during the
+    /// cold start only).
     noise_db: Option<f64>,
     /// Frames of speech heard so far, up to [`COLD_FRAMES`].
     cold_heard: u32,
@@ -110,11 +111,14 @@ impl MicAgc {
         } else {
             self.since_persona.saturating_add(1)
         };
-        let noise = self.noise_db.map_or(db, |n| (n + NOISE_RISE_DB).min(db));
-        self.noise_db = Some(noise);
+        // the noise floor matters only until the cold start is over
+        let cold = self.cold_heard < COLD_FRAMES;
+        if cold {
+            self.noise_db = Some(self.noise_db.map_or(db, |n| (n + NOISE_RISE_DB).min(db)));
+        }
         if self.since_persona >= HOLD_FRAMES
-            && self.cold_heard < COLD_FRAMES
-            && db > noise + COLD_SNR_DB
+            && cold
+            && self.noise_db.is_some_and(|n| db > n + COLD_SNR_DB)
         {
             // cold start: the envelope is the loudest speech frame so far
             self.level_db = if self.cold_heard == 0 {
