@@ -31,8 +31,9 @@ N_MELS = 40
 # speaker normalisation moved to Rust, bit-identical to version 1 (the Python code).
 # "3": the features and Silero take the mic through a boost-only gain (``MicAgc``): quiet
 # speech is found and its quiet bands stay above the spectrum's floor. "4": ``MicAgc`` cold
-# start (its envelope set from the first 0.5 s of speech: a quiet mic is raised at once).
-FEATURES_VERSION = "4"
+# start (its envelope set from the first 0.5 s of speech: a quiet mic is raised at once). "5":
+# the cold start reads levels held 30 ms (a click at the start no longer turns the AGC off).
+FEATURES_VERSION = "5"
 # Order of the model input columns (documented, checked by tests).
 SCALAR_NAMES = (
     "e_speech",  # rms dB − running speech level, /10

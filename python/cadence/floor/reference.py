@@ -208,9 +208,10 @@ def reference_mic_agc(frames: np.ndarray, reference: np.ndarray | None = None) -
     """What ``MicAgc().process(frames, reference)`` computes: the envelope of the frame level
     (attack 0.05 of the gap per louder frame, release 0.01 dB per frame within 15 dB below it,
     0.001 dB further below, from -30 dB, at least -80 dB; frozen while a reference frame is
-    above -60 dB and 30 frames after; over the first 50 frames more than 12 dB above the noise
-    floor — the quietest frame, rising 0.01 dB per frame — the loudest of them instead) and a
-    boost to bring it to -20 dBFS, 0 to 30 dB."""
+    above -60 dB and 30 frames after; over the first 50 frames whose sustained level — the
+    quietest of the frame and the two before it — is more than 12 dB above the noise floor (the
+    quietest frame, rising 0.01 dB per frame), the loudest such level instead) and a boost to
+    bring it to -20 dBFS, 0 to 30 dB."""
 
     def db(f: np.ndarray) -> float:
         ms = 0.0
@@ -220,13 +221,16 @@ def reference_mic_agc(frames: np.ndarray, reference: np.ndarray | None = None) -
 
     out = np.empty_like(frames)
     level, since_persona, noise, heard = -30.0, 30, None, 0
+    recent: list[float] = []  # the levels of the two frames before (cold start only)
     for i, f in enumerate(frames):
         since_persona = 0 if reference is not None and db(reference[i]) > -60.0 else since_persona + 1
         d = db(f)
-        if heard < 50:  # the noise floor matters only until the cold start is over
+        sustained = min([d, *recent])
+        if heard < 50:  # the noise floor and the recent levels matter only until the cold start is over
             noise = d if noise is None else min(noise + 0.01, d)
-        if since_persona >= 30 and heard < 50 and d > noise + 12.0:
-            level = d if heard == 0 else max(level, d)
+            recent = [d, *recent][:2]
+        if since_persona >= 30 and heard < 50 and sustained > noise + 12.0:
+            level = sustained if heard == 0 else max(level, sustained)
             heard += 1
         elif since_persona >= 30:
             if d > level:

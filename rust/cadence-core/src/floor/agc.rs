@@ -26,8 +26,13 @@
 //! frames of speech — frames [`COLD_SNR_DB`] above a running noise floor (the
 //! quietest recent frame, rising [`NOISE_RISE_DB`] per frame) — the envelope is
 //! the loudest of them instead. A steady tone has no such frames and never
-//! leaves the initial envelope this way. (A single loud transient among them,
-//! a click or a door, sets the envelope high; it then releases at 1 dB/s.)
+//! leaves the initial envelope this way. The cold start reads a frame's
+//! *sustained* level, the quietest of it and the [`SUSTAIN_FRAMES`] − 1 frames
+//! before it: one click (a plug, a tap on the mic) at the start of a call set the
+//! envelope to its own level before (−12 dB for a 2.5 ms click at 0.5 of full
+//! scale), and quiet speech, more than [`GATE_DB`] under it, released it at
+//! [`SLOW_RELEASE_DB`]: no boost for minutes. A sound held 30 ms or longer (a
+//! door, a cough) still counts as speech here.
 //!
 //! Causal, per 10 ms frame; any chunking gives the same output.
 
@@ -62,6 +67,9 @@ pub const COLD_FRAMES: u32 = 50;
 pub const COLD_SNR_DB: f64 = 12.0;
 /// The noise floor's rise per frame (it falls at once to a quieter frame), dB (1 dB/s).
 pub const NOISE_RISE_DB: f64 = 0.01;
+/// The cold start reads the quietest of this many consecutive frames (30 ms): a level held
+/// that long, not a click.
+pub const SUSTAIN_FRAMES: usize = 3;
 
 fn frame_db(f: &[f32]) -> f64 {
     10.0 * (mean_square(f) + 1e-12).log10()
@@ -76,6 +84,8 @@ pub struct MicAgc {
     noise_db: Option<f64>,
     /// Frames of speech heard so far, up to [`COLD_FRAMES`].
     cold_heard: u32,
+    /// The levels of the frames before this one, newest first (cold start only).
+    recent_db: [f64; SUSTAIN_FRAMES - 1],
 }
 
 impl Default for MicAgc {
@@ -85,6 +95,7 @@ impl Default for MicAgc {
             since_persona: HOLD_FRAMES,
             noise_db: None,
             cold_heard: 0,
+            recent_db: [f64::INFINITY; SUSTAIN_FRAMES - 1],
         }
     }
 }
@@ -113,18 +124,22 @@ impl MicAgc {
         };
         // the noise floor matters only until the cold start is over
         let cold = self.cold_heard < COLD_FRAMES;
+        // the level held over the last SUSTAIN_FRAMES frames (fewer at the very start)
+        let sustained = self.recent_db.iter().fold(db, |m, &d| m.min(d));
         if cold {
             self.noise_db = Some(self.noise_db.map_or(db, |n| (n + NOISE_RISE_DB).min(db)));
+            self.recent_db.rotate_right(1);
+            self.recent_db[0] = db;
         }
         if self.since_persona >= HOLD_FRAMES
             && cold
-            && self.noise_db.is_some_and(|n| db > n + COLD_SNR_DB)
+            && self.noise_db.is_some_and(|n| sustained > n + COLD_SNR_DB)
         {
-            // cold start: the envelope is the loudest speech frame so far
+            // cold start: the envelope is the loudest sustained speech level so far
             self.level_db = if self.cold_heard == 0 {
-                db
+                sustained
             } else {
-                self.level_db.max(db)
+                self.level_db.max(sustained)
             };
             self.cold_heard += 1;
         } else if self.since_persona >= HOLD_FRAMES {
@@ -289,6 +304,13 @@ mod tests {
         let x = bursts(100, -12.0);
         let from = 50 * FRAME_SAMPLES;
         assert!(run(&mut g, &x, None)[from..] == x[from..]);
+        // a click (one frame at -6 dBFS) before quiet speech is not a sustained level: the
+        // envelope ends where it ends without the click
+        let mut x = bursts(300, -46.0);
+        x[20 * FRAME_SAMPLES + 40..20 * FRAME_SAMPLES + 80].fill(0.5);
+        let mut g = MicAgc::new();
+        run(&mut g, &x, None);
+        assert!((g.level_db() - (-46.0)).abs() < 0.6, "{}", g.level_db());
         // bursts while the persona plays move nothing (its echo must not set the gain)
         let mut g = MicAgc::new();
         run(&mut g, &bursts(100, -46.0), Some(&sine(100, 0.1)));
