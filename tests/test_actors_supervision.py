@@ -97,6 +97,43 @@ async def test_crashed_request_raises_actor_error_and_restarts(autojump_clock):
         assert len(starts(log, "a")) == 2
 
 
+class Picky(Actor):
+    """Sums ints; refuses negative ones (InvalidArgumentError) before it changes anything."""
+
+    refuses = (InvalidArgumentError,)
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    async def handle(self, msg: object) -> int:
+        if msg == "crash":
+            raise Boom("a bug, not a bad message")
+        assert isinstance(msg, int)
+        if msg < 0:
+            raise InvalidArgumentError(f"negative: {msg}")
+        self.total += msg
+        return self.total
+
+
+async def test_a_refused_message_fails_its_request_and_the_actor_keeps_its_state(autojump_clock, caplog):
+    caplog.set_level(logging.WARNING, logger="cadence.actors")
+    async with open_actor_system() as system:
+        ref = system.spawn(Picky, "picky")
+        assert await ref.request(2, timeout=1) == 2
+        with pytest.raises(InvalidArgumentError, match="negative: -1"):
+            await ref.request(-1, timeout=1)
+        await ref.send(-5)  # a sent one is logged and counted
+        assert await ref.request(3, timeout=1) == 5  # nothing lost, no restart
+        st = ref.statistics()
+        assert (st.refused, st.restarts) == (2, 0)
+        assert any("refused int" in r.getMessage() and "negative: -5" in r.getMessage() for r in caplog.records)
+        # any other exception is still a crash: restarted, state gone
+        with pytest.raises(ActorError):
+            await ref.request("crash", timeout=1)
+        assert await ref.request(1, timeout=1) == 1
+        assert ref.statistics().restarts == 1
+
+
 async def test_crash_is_logged_with_name_type_traceback(autojump_clock, caplog):
     caplog.set_level(logging.ERROR, logger="cadence.actors")
     async with open_actor_system() as system:

@@ -72,3 +72,76 @@ async def test_floor_actor_rejects_bad_frames_at_the_edge() -> None:
         with pytest.raises(Exception) as ei:
             await floor.request(bad_len, timeout=5.0)
         assert isinstance(ei.value.__cause__ or ei.value, InvalidAudioError)
+
+
+async def _run_floor(frames: list[AudioFrame], bad: list[AudioFrame] = ()) -> tuple[list, list]:
+    """Send ``frames`` (then try each of ``bad`` after the first 10) to a FloorActor; the
+    messages it published and the errors the bad ones raised."""
+    from cadence.floor.actor import FloorActor
+
+    got: list = []
+    errors: list = []
+    async with open_actor_system(shutdown_timeout=2.0) as system:
+        floor = system.spawn(lambda: FloorActor(CID, patience=0.5), "floor")
+        sink = system.spawn(lambda: Collector(got), "sink")
+        for t in (Commit, FloorState):
+            system.subscribe(sink, t)
+        for i, fr in enumerate(frames):
+            if i == 10:
+                for b in bad:
+                    with pytest.raises(Exception) as ei:
+                        await floor.request(b, timeout=5.0)
+                    errors.append(ei.value.__cause__ or ei.value)
+            await floor.send(fr)
+        await floor.request(SetPatience(CID, 0, 0.5), timeout=10.0)
+        await trio.sleep(0.05)
+    return got, errors
+
+
+async def test_a_gap_in_the_mic_stream_is_heard_as_silence_on_the_mic_clock() -> None:
+    """Frames lost in the silence after a turn: the floor hears zeros for them, so the commit
+    and every state keep their media time; a gap longer than MAX_FILL_S is skipped past it,
+    and the states after it are stamped with the frames' own times."""
+    from cadence.floor.actor import MAX_FILL_S
+
+    audio, spans = render([("I would like a cup of coffee.", 2.0)])
+    frames = _frames(audio)
+    end = int(spans[0][1] / 0.01)
+    lost = set(range(end + 3, end + 20))  # 170 ms, before the persona would answer
+    zeroed = [AudioFrame.from_samples(CID, f.ts_ns, f.seq, np.zeros(160, np.float32)) if i in lost else f
+              for i, f in enumerate(frames)]
+    full, _ = await _run_floor(zeroed)
+    holed, _ = await _run_floor([f for i, f in enumerate(frames) if i not in lost])
+    commits = [m for m in full if isinstance(m, Commit)]
+    assert len(commits) == 1 and [m for m in holed if isinstance(m, Commit)] == commits
+    # one state per batch: the frame after the gap brings the 17 zero frames with it
+    states = {m.ts_ns: m for m in full if isinstance(m, FloorState)}
+    got = [m for m in holed if isinstance(m, FloorState)]
+    assert len(got) == len(states) - len(lost)
+    # the same values at the same media times (to float32 rounding: batches differ in size)
+    for m in got:
+        ref = states[m.ts_ns]
+        assert (m.user_speaking, m.persona_speaking, m.owner) == (ref.user_speaking, ref.persona_speaking, ref.owner)
+        assert [m.p_keep, m.p_end_200, m.p_end_600, m.backchannel] == pytest.approx(
+            [ref.p_keep, ref.p_end_200, ref.p_end_600, ref.backchannel], abs=1e-5)
+    # 8 s without frames, then 0.5 s more: 5 s of it heard, the rest skipped
+    late_t0 = frames[-1].ts_ns + 10_000_000 + 8_000_000_000
+    late = [AudioFrame.from_samples(CID, late_t0 + i * 10_000_000, len(frames) + i, np.zeros(160, np.float32))
+            for i in range(50)]
+    got, _ = await _run_floor(frames + late)
+    states = [m.ts_ns for m in got if isinstance(m, FloorState)]
+    assert len(states) == len(frames) + 1 + 50  # the 5 s of silence heard in one batch
+    assert states[len(frames)] == frames[-1].ts_ns + 10_000_000 + int(MAX_FILL_S * 1e9)
+    assert states[-50:] == [f.ts_ns + 10_000_000 for f in late]
+
+
+async def test_a_duplicate_or_reordered_frame_is_refused_and_loses_nothing() -> None:
+    audio, _ = render([("I would like a cup of coffee.", 2.0)])
+    frames = _frames(audio)
+    dup = frames[9]
+    early = AudioFrame.from_samples(CID, frames[10].ts_ns - 5_000_000, 10, np.zeros(160, np.float32))
+    full, _ = await _run_floor(frames)
+    got, errors = await _run_floor(frames, bad=[dup, early])
+    assert len(errors) == 2 and all(isinstance(e, InvalidArgumentError) for e in errors)
+    assert all("out-of-order" in str(e) for e in errors)
+    assert [m for m in got if isinstance(m, (Commit, FloorState))] == [m for m in full if isinstance(m, (Commit, FloorState))]

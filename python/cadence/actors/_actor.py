@@ -21,10 +21,16 @@ class Actor(ABC):
     given to ``spawn``, so state that must survive a crash belongs elsewhere.
     Class attributes configure the mailbox: ``mailbox`` (capacity and overflow
     policy) and ``accepts`` (the message types it takes; ``None``: any).
+    ``refuses``: exception types that mean "this message is bad", not "this actor is
+    broken": when ``handle`` raises one, the message is refused (a request gets the
+    error, a sent message is logged and counted) and the actor keeps its state and
+    goes on; any other exception crashes it (the supervisor restarts it). A handler
+    that refuses must check before it changes anything.
     """
 
     mailbox: ClassVar[MailboxSpec] = MailboxSpec()
     accepts: ClassVar[tuple[type, ...] | None] = None
+    refuses: ClassVar[tuple[type[Exception], ...]] = ()
 
     ref: ActorRef
     system: ActorSystem

@@ -38,6 +38,7 @@ class ActorStatistics(msgspec.Struct, frozen=True):
     blocked_senders: int
     restarts: int
     stopped: bool
+    refused: int = 0  # messages its handler refused (``Actor.refuses``) without crashing
 
 
 class _Envelope:
@@ -98,6 +99,7 @@ class ActorCell:
         self.stopped = trio.Event()
         self._current: Any = None
         self._inflight: _Reply | None = None
+        self.refused = 0
 
     # -- sending ---------------------------------------------------------------------
     def _check(self, msg: Any) -> None:
@@ -174,7 +176,7 @@ class ActorCell:
             name=self.name, depth=mb.depth, peak_depth=mb.peak, capacity=mb.capacity,
             overflow=mb.overflow.value, delivered=mb.delivered, dropped=mb.dropped,
             rejected=mb.rejected, blocked_senders=mb.blocked_senders,
-            restarts=self.restarts, stopped=self.stopped.is_set())
+            restarts=self.restarts, stopped=self.stopped.is_set(), refused=self.refused)
 
     # -- running ---------------------------------------------------------------------------
     async def incarnation(self) -> None:
@@ -238,16 +240,38 @@ class ActorCell:
         get = self.mailbox.get
         handle = actor.handle
         mailbox = self.mailbox
+        refuses = type(actor).refuses
         while True:
             item = await get()
             if item is STOP:
                 return
             mailbox.delivered += 1
-            if type(item) is _Envelope:
-                await self._handle_envelope(handle, item)
-            else:
-                self._current = item
-                await handle(item)
+            if not refuses:
+                if type(item) is _Envelope:
+                    await self._handle_envelope(handle, item)
+                else:
+                    self._current = item
+                    await handle(item)
+                continue
+            try:
+                if type(item) is _Envelope:
+                    await self._handle_envelope(handle, item)
+                else:
+                    self._current = item
+                    await handle(item)
+            except refuses as exc:
+                self._refuse(item, exc)
+
+    def _refuse(self, item: Any, exc: Exception) -> None:
+        """The handler refused a bad message: the requester gets the error, the actor goes on."""
+        self.refused += 1
+        msg = item.msg if type(item) is _Envelope else item
+        if self._inflight is not None:
+            self._inflight.fail(exc)
+            self._inflight = None
+        else:
+            log.warning("actor %r refused %s: %s", self.name, type(msg).__name__, exc,
+                        extra={"actor": self.name, "message_type": type(msg).__name__})
 
     async def _handle_envelope(self, handle: Callable[[Any], Any], env: _Envelope) -> None:
         msg = self._current = env.msg

@@ -19,6 +19,14 @@ epochs increase by one per draft: ``Speculate(e)`` opens draft ``e``; the
 matching ``Commit(e)`` or ``Retract(e)`` closes it. A commit without a prior
 speculation opens and commits a fresh epoch.
 
+Frames must follow each other in media time (``ts_ns``). A frame that starts
+where audio already received lies (a duplicate or a reordered packet; 1 ms of
+timestamp jitter is allowed) is refused with a clear error and nothing is
+consumed. A gap (lost packets, a muted client) is heard as silence: up to
+``MAX_FILL_S`` of zeros are fed to the policy (enough for it to decide on the
+turn it was in: its longest wait is 3 s), and the rest of a longer gap is
+skipped, so decision timestamps stay on the mic's clock.
+
 Compute (features, Silero, GRU: ~0.1–0.2 ms per frame) never runs on the trio
 loop: each batch of frames is processed in a worker thread; frames that arrive
 meanwhile wait in the actor's Rust ring and are processed together next time.
@@ -34,7 +42,7 @@ import trio
 
 from cadence._core import AudioRing
 from cadence.actors import Actor, MailboxSpec, Overflow
-from cadence.errors import InvalidArgumentError
+from cadence.errors import InvalidArgumentError, InvalidAudioError
 from cadence.floor.policy import CadencePolicy
 from cadence.floor.protocol import Decision
 from cadence.messages import (
@@ -53,12 +61,18 @@ from cadence.messages import (
 
 FRAME = 160
 FRAME_NS = 10_000_000
+NS_PER_SAMPLE = 62_500  # 16 kHz
+JITTER_NS = 1_000_000  # timestamps may be this far off a sample boundary
+MAX_FILL_S = 5.0  # a gap in the mic stream is heard as this much silence at most
+MAX_FILL = int(MAX_FILL_S * 16_000)
 
 
 class FloorActor(Actor):
     # Audio must never be dropped silently: senders wait (backpressure).
     mailbox = MailboxSpec(capacity=256, overflow=Overflow.BLOCK)
     accepts = (AudioFrame, SetPatience)
+    # a bad frame or setting is refused (the sender gets the error); the floor's state stays
+    refuses = (InvalidArgumentError, InvalidAudioError)
 
     def __init__(
         self,
@@ -87,9 +101,38 @@ class FloorActor(Actor):
                 f"frame for conversation {msg.conversation_id!r} sent to floor of {self.conversation_id!r}"
             )
         msg.validate()
-        self.pending.write(msg.samples())
+        samples = msg.samples()
         if self.next_ts_ns is None:
             self.next_ts_ns = msg.ts_ns
+        else:
+            gap = self._gap_samples(msg)
+            if gap > MAX_FILL:
+                # hear MAX_FILL of silence (rounded up to whole frames), then skip the rest
+                self.pending.write(np.zeros(MAX_FILL + (-(self.pending.available + MAX_FILL)) % FRAME, np.float32))
+                await self._drain()
+                if self.reference is not None:  # what the persona played meanwhile is not heard
+                    self.reference.skip((msg.ts_ns - self.next_ts_ns) // NS_PER_SAMPLE)
+                self.next_ts_ns = msg.ts_ns  # nothing pending: the next sample is this frame's first
+            elif gap:
+                self.pending.write(np.zeros(gap, np.float32))
+        self.pending.write(samples)
+        await self._drain()
+
+    def _gap_samples(self, msg: AudioFrame) -> int:
+        """Samples missing between the audio received so far and ``msg``; refuses a frame
+        that overlaps it."""
+        assert self.next_ts_ns is not None
+        expected = self.next_ts_ns + self.pending.available * NS_PER_SAMPLE
+        delta = msg.ts_ns - expected
+        if delta < -JITTER_NS:
+            raise InvalidArgumentError(
+                f"frame seq {msg.seq} at ts_ns {msg.ts_ns} overlaps the mic audio already received "
+                f"(the next frame was due at {expected}): a duplicate or out-of-order frame"
+            )
+        return 0 if delta <= JITTER_NS else int(round(delta / NS_PER_SAMPLE))
+
+    async def _drain(self) -> None:
+        """Run the policy on every whole frame pending (in a worker thread) and publish."""
         n = self.pending.available // FRAME
         if n == 0:
             return
