@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng libespeak-ng1 flite festival festvox-kdlpc16k festvox-us-slt-hts sox fortunes)
+# alsa-utils: the recorded human clips of `cadence corpus floor-recorded`
+APT_PACKAGES=(espeak-ng libespeak-ng1 flite festival festvox-kdlpc16k festvox-us-slt-hts sox fortunes alsa-utils)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -19,6 +19,7 @@ COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("bench", "floor-stops"): ("cadence.floor.at_stops", "Cadence's model vs Smart Turn at Pipecat's VAD stops (AUC)"),
     ("score", "floor"): ("cadence.floor.score", "score turn-taking decisions made elsewhere with the benchmark's rules"),
     ("corpus", "floor"): ("cadence.floor.corpus", "generate a labeled turn-taking corpus with offline voices"),
+    ("corpus", "floor-recorded"): ("cadence.floor.corpus.recorded", "a small turn-taking split from a recorded human voice (alsa-utils clips)"),
     ("train", "floor"): ("cadence.floor.train", "train the floor model and export its weights"),
     ("train", "heads"): ("cadence.floor.heads", "fit the floor model's voice and pause heads on its frozen networks"),
     ("tune", "floor"): ("cadence.floor.tune", "sweep floor-policy settings offline on a labeled split"),
