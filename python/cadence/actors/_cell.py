@@ -240,19 +240,12 @@ class ActorCell:
         get = self.mailbox.get
         handle = actor.handle
         mailbox = self.mailbox
-        refuses = type(actor).refuses
+        refuses = type(actor).refuses  # () catches nothing (a try costs nothing until it raises)
         while True:
             item = await get()
             if item is STOP:
                 return
             mailbox.delivered += 1
-            if not refuses:
-                if type(item) is _Envelope:
-                    await self._handle_envelope(handle, item)
-                else:
-                    self._current = item
-                    await handle(item)
-                continue
             try:
                 if type(item) is _Envelope:
                     await self._handle_envelope(handle, item)
