@@ -103,9 +103,9 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int) -> tuple[
         name, x, _r = clips[j]
         runs = clip_runs(x, rate)
         if len(runs) > 1 and rng.random() < 0.5:  # hesitate in the longest pause
-            k = max(range(len(runs) - 1), key=lambda i: runs[i + 1][0] - runs[i][1])
-            cut = int(round((runs[k][1] + runs[k + 1][0]) / 2 * rate))
-            add = int(round(float(rng.uniform(*STRETCH_S)) * rate)) - int(round((runs[k + 1][0] - runs[k][1]) * rate))
+            g = max(range(len(runs) - 1), key=lambda i: runs[i + 1][0] - runs[i][1])
+            cut = int(round((runs[g][1] + runs[g + 1][0]) / 2 * rate))
+            add = int(round(float(rng.uniform(*STRETCH_S)) * rate)) - int(round((runs[g + 1][0] - runs[g][1]) * rate))
             if add > 0:
                 x = np.concatenate([x[:cut], np.zeros(add, np.float32), x[cut:]])
                 runs = clip_runs(x, rate)
@@ -119,6 +119,7 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int) -> tuple[
     audio = np.concatenate(pieces)
     gain_db = float(rng.choice(LEVELS_DB))
     kind = str(rng.choice(["floor", "white", "pink", "brown"]))
+    # the SNR is against the clips' mean level (their silences included), not the active level
     speech_rms = float(np.sqrt(np.mean(np.concatenate([c[1] for c in clips]).astype(np.float64) ** 2)))
     if kind == "floor":
         snr, level = None, 10 ** (-70 / 20)
