@@ -46,3 +46,28 @@ def test_own_wav_prints_the_decisions(tmp_path, capsys: pytest.CaptureFixture[st
 def test_persona_needs_a_wav() -> None:
     with pytest.raises(InvalidArgumentError, match="--persona needs --wav"):
         demo.run(["--persona", "x.wav"])
+
+
+@pytest.mark.skipif(shutil.which("flite") is None, reason="flite not installed")
+def test_the_floor_actor_stops_the_persona_within_150_ms_of_each_barge_in(tmp_path) -> None:
+    """The product requirement at the actor's boundary: the demo's duplex conversation (its
+    playback through the actor's reference ring) streamed through a FloorActor; every labelled
+    barge-in is met by a PausePlayout or BargeIn stamped, in media time, within 150 ms of it,
+    and every PausePlayout is closed by a ResumePlayout or a BargeIn."""
+    import trio
+
+    from cadence.messages import BargeIn, PausePlayout, ResumePlayout
+
+    inp = demo._render(21, str(tmp_path))
+    assert inp.entry is not None
+    barge_ins = [e["t"] for e in inp.entry["events"] if e["type"] == "bargein"]
+    assert len(barge_ins) >= 3
+    got = trio.run(demo._stream, inp, 0.5, False, False)
+    stops = [t for t, m in got if isinstance(m, (PausePlayout, BargeIn))]
+    for b in barge_ins:
+        first = min((t for t in stops if t >= b - 0.01), default=None)
+        assert first is not None and first - b <= 0.150, (b, first)
+    kinds = [type(m) for _t, m in sorted(got, key=lambda x: x[0]) if isinstance(m, (PausePlayout, ResumePlayout, BargeIn))]
+    for k, nxt in zip(kinds, kinds[1:] + [None]):
+        if k is PausePlayout:
+            assert nxt in (ResumePlayout, BargeIn)
