@@ -33,3 +33,21 @@ def test_scores_are_read_100ms_into_each_pause() -> None:
     probs[109, 3] = 0.7  # another column (the pause head's) is read when asked for
     assert hold_shift_scores(probs, entry, column=3) == ([pytest.approx(0.3)], [pytest.approx(0.1)])
     assert hold_shift_auc([(probs, entry)], column=3)["auc"] == 1.0
+
+
+def test_the_auc_by_time_into_the_pause() -> None:
+    """A verdict that fades: right 50 ms into each pause, reversed from 200 ms on; a hold too
+    short for an offset drops out of it."""
+    from cadence.floor.separability import auc_by_offset
+
+    probs = np.full((600, 5), 0.5, np.float32)
+    entry = {"events": [{"type": "shift", "t": 1.0}, {"type": "hold", "start": 3.0, "end": 3.5},
+                        {"type": "hold", "start": 4.0, "end": 4.15}]}
+    for t0, early, late in ((1.0, 0.1, 0.9), (3.0, 0.9, 0.1), (4.0, 0.9, 0.1)):
+        i = int(round(t0 * 100))
+        probs[i:i + 15, 0] = early
+        probs[i + 15:i + 50, 0] = late
+    curve = auc_by_offset([(probs, entry)], (0.05, 0.1, 0.2, 0.3))
+    assert [c["offset_ms"] for c in curve] == [50, 100, 200, 300]
+    assert [c["auc"] for c in curve] == [1.0, 1.0, 0.0, 0.0]
+    assert [c["holds"] for c in curve] == [2, 2, 1, 1]

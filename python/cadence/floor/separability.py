@@ -10,7 +10,7 @@ compared on the same split without tuning a policy for each. The offset is fixed
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,9 +18,12 @@ from scipy.stats import rankdata
 
 from cadence.floor.labels import FRAME_S
 
-__all__ = ["auc", "hold_shift_scores", "hold_shift_auc", "OFFSET_S"]
+__all__ = ["auc", "hold_shift_scores", "hold_shift_auc", "auc_by_offset", "OFFSET_S", "CURVE_OFFSETS_S"]
 
 OFFSET_S = 0.1  # how far into the pause the model is read
+# ... and over the first 400 ms of a pause: does the verdict firm up or fade as the silence
+# goes on? (On the synthetic tests it firms up; on a recorded voice it faded, floor.md.)
+CURVE_OFFSETS_S = (0.05, 0.1, 0.2, 0.3, 0.4)
 
 
 def auc(pos: Iterable[float], neg: Iterable[float]) -> float | None:
@@ -67,3 +70,9 @@ def hold_shift_auc(pairs: Iterable[tuple[np.ndarray, dict[str, Any]]],
         holds += h
     return {"auc": auc(shifts, holds), "offset_ms": round(offset_s * 1000), "shifts": len(shifts),
             "holds": len(holds)}
+
+
+def auc_by_offset(pairs: Sequence[tuple[np.ndarray, dict[str, Any]]],
+                  offsets_s: Sequence[float] = CURVE_OFFSETS_S, column: int = 0) -> list[dict[str, Any]]:
+    """``hold_shift_auc`` at each offset (a hold counts at an offset only if it lasts past it)."""
+    return [hold_shift_auc(pairs, o, column) for o in offsets_s]

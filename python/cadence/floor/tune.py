@@ -34,7 +34,7 @@ from cadence.floor.bench import markdown_table
 from cadence.floor.model import PAUSE, FloorModel
 from cadence.floor.policy import CadencePolicy, PolicyConfig
 from cadence.floor.scoring import FileScore, labels_from_manifest, score_file, summarize
-from cadence.floor.separability import hold_shift_auc
+from cadence.floor.separability import auc_by_offset, hold_shift_auc
 
 
 # the table `cadence tune floor` prints: one row per setting, the benchmark's formatting
@@ -137,15 +137,19 @@ def main(argv: list[str]) -> int:
             model.reset()
             data.append((x, model.process(x), entry))
     rows = score_settings(data, grid, args.weights, args.jobs)
-    sep = hold_shift_auc(((p, e) for _x, p, e in data), column=PAUSE)
+    pairs = [(p, e) for _x, p, e in data]
+    sep = hold_shift_auc(pairs, column=PAUSE)
+    curve = auc_by_offset(pairs, column=PAUSE)
     print(f"model alone: hold/shift AUC of 1 - P(keep) in pauses (the pause head, else keep) "
           f"at +{sep['offset_ms']} ms = "
           f"{'n/a' if sep['auc'] is None else format(sep['auc'], '.3f')} "
-          f"({sep['shifts']} shifts, {sep['holds']} holds)\n")
+          f"({sep['shifts']} shifts, {sep['holds']} holds); by time into the pause: "
+          + ", ".join(f"{c['offset_ms']} ms {'n/a' if c['auc'] is None else format(c['auc'], '.3f')}"
+                      for c in curve) + "\n")
     table = {" ".join(f"{k}={v:g}" for k, v in setting.items()): s for setting, s in rows}
     print(markdown_table(table, list(table), TUNE_COLS))
     if args.json:
-        args.json.write_text(json.dumps({"separability": sep,
+        args.json.write_text(json.dumps({"separability": sep, "separability_by_offset": curve,
                                          "settings": [{"setting": a, "summary": b} for a, b in rows]},
                                         indent=1))
     return 0
