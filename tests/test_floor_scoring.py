@@ -518,6 +518,30 @@ def test_false_pause_duration_and_backchannel_blame() -> None:
     assert s["false_pause_mean_ms"] == pytest.approx(425.0)
 
 
+def test_false_pauses_with_no_user_sound_near_them_are_counted_apart() -> None:
+    """A pause near any labelled user sound (a turn segment, a barge-in's, a backchannel) is
+    blamed on the user; one with none from 0.1 s before to 0.3 s after it was echo or noise.
+    Without segments in the manifest that is unknown (None), not zero."""
+    entry = {"events": [{"type": "bargein", "t": 30.0}, {"type": "backchannel", "start": 5.0, "end": 5.3}],
+             "meta": {"persona": [[0.0, 60.0]],
+                      "segments": [[1.0, 2.0, "hello", "final"], [30.0, 31.0, "wait", "bargein"]]}}
+    labels = labels_from_manifest(entry)
+    assert labels.user_speech == ((1.0, 2.0), (5.0, 5.3), (30.0, 31.0))
+    decs = [Decision("pause", 2.2), Decision("resume", 2.4),  # just after the user's turn
+            Decision("pause", 5.55), Decision("resume", 5.7),  # 0.25 s after a backchannel
+            Decision("pause", 12.0), Decision("resume", 12.2),  # echo alone
+            Decision("pause", 29.95), Decision("resume", 30.1)]  # just before the barge-in: not in its window
+    sc = score_file(decs, labels)
+    assert (sc.false_pauses, sc.false_pauses_no_user) == (4, 1)
+    s = summarize(sc)
+    assert s["false_pauses_no_user_per_persona_min"] == pytest.approx(1.0)
+    assert s["false_pauses_per_persona_min"] == pytest.approx(4.0)
+    del entry["meta"]["segments"]
+    unknown = labels_from_manifest(entry)
+    assert unknown.user_speech is None
+    assert summarize(score_file(decs, unknown))["false_pauses_no_user_per_persona_min"] is None
+
+
 def test_policies_without_a_pause_stage_stop_at_their_bargein() -> None:
     sc = score_file(barges(20.1), FileLabels(shifts=(), bargeins=(20.0,)))
     assert sc.stop_latencies == [pytest.approx(0.1)] and sc.false_pauses == 0

@@ -43,6 +43,7 @@ from cadence.floor.scoring import (
     BACKCHANNEL_TAIL_S,
     BARGEIN_TARGET_S,
     BARGEIN_WINDOW_S,
+    USER_NEAR_S,
     FileLabels,
     FileScore,
     labels_from_manifest,
@@ -458,6 +459,7 @@ _STOP_COLS = (
     ("stop ≤150 ms", "stop_within_150ms_share"),
     ("false pauses", "false_pauses"),
     ("false pauses /persona-min", "false_pauses_per_persona_min"),
+    ("of them no user sound /persona-min", "false_pauses_no_user_per_persona_min"),
     ("false pause mean ms", "false_pause_mean_ms"),
     ("backch. paused", "backchannels_paused"),
     ("pause share", "backchannel_pause_share"),
@@ -466,7 +468,8 @@ _SHARES = frozenset(
     {"precision", "recall", "recall_open", "hold_interrupted_share", "speculate_per_turn", "retract_share",
      "draft_ready_share", "bargein_recall", "answered_500ms_share",
      "bargein_within_150ms_share", "backchannel_trigger_share", "false_bargeins_per_persona_min",
-     "stop_within_150ms_share", "false_pauses_per_persona_min", "backchannel_pause_share"}
+     "stop_within_150ms_share", "false_pauses_per_persona_min", "false_pauses_no_user_per_persona_min",
+     "backchannel_pause_share"}
 )
 
 
@@ -528,7 +531,10 @@ def duplex_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) ->
         f"≤{BARGEIN_TARGET_S * 1e3:.0f} ms = share of all barge-ins stopped that fast. A false pause is a "
         f"`pause` outside every barge-in window (the persona falls silent until the next `resume` or "
         f"`bargein`; mean ms = that silence); backch. paused = backchannels with a false pause in "
-        f"[start, end + {BACKCHANNEL_TAIL_S:g} s]. Policies without a pause stage stop at their `bargein`.",
+        f"[start, end + {BACKCHANNEL_TAIL_S:g} s]; no user sound = false pauses with no labelled user "
+        f"sound from {USER_NEAR_S[0]:g} s before to {USER_NEAR_S[1]:g} s after them (the persona's echo "
+        f"or noise alone; over files whose manifest has `meta.segments`). Policies without a pause "
+        f"stage stop at their `bargein`.",
         "",
         markdown_table(summary, rows, _STOP_COLS),
     ]

@@ -102,6 +102,8 @@ BARGEIN_WINDOW_S = 1.0  # a bargein decision detects a barge-in at t within [t, 
 BARGEIN_TARGET_S = 0.150  # product requirement: the persona stops within this of the barge-in
 ANSWER_FAST_S = 0.5  # answered_500ms_share: turns answered at most this long after their end
 BACKCHANNEL_TAIL_S = 0.3  # a false barge-in this long after a backchannel's end is blamed on it
+# a false pause from 0.1 s before to 0.3 s after a span of user sound is blamed on the user
+USER_NEAR_S = (0.1, 0.3)
 # lower edges of the hold-length buckets of the interruption breakdown, s
 HOLD_BUCKETS_S = (0.0, 0.5, 1.0, 1.5)
 _TOL = 1e-9  # float slack at the window edges (frame times are sums of 0.01)
@@ -122,6 +124,9 @@ class FileLabels:
     bargeins: tuple[float, ...] = ()
     backchannels: tuple[tuple[float, float], ...] = ()
     persona: tuple[tuple[float, float], ...] = ()
+    # every span of user sound (turn segments, barge-ins, backchannels), when the manifest
+    # has ``meta.segments``; None: unknown (a false pause cannot be told echo-only)
+    user_speech: tuple[tuple[float, float], ...] | None = None
 
     def __post_init__(self) -> None:
         if any(b < a for a, b in zip(self.shifts, self.shifts[1:])):
@@ -202,8 +207,28 @@ def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
     meta = entry.get("meta")
     turn_starts = _turn_starts(shifts, meta)
     return FileLabels(
-        tuple(shifts), tuple(holds), turn_starts, tuple(bargeins), tuple(backchannels), _persona(meta)
+        tuple(shifts), tuple(holds), turn_starts, tuple(bargeins), tuple(backchannels), _persona(meta),
+        _user_speech(meta, backchannels),
     )
+
+
+def _user_speech(meta: Any, backchannels: list[tuple[float, float]]) -> tuple[tuple[float, float], ...] | None:
+    """Spans of any user sound: ``meta``'s segments (``[start, end, ...]`` or
+    ``{"start", "end"}``) and the backchannels; None without segments."""
+    segs = next((meta[k] for k in _SEGMENT_KEYS if isinstance(meta.get(k), list)), None) \
+        if isinstance(meta, Mapping) else None
+    if segs is None:
+        return None
+    spans = list(backchannels)
+    for seg in segs:
+        if isinstance(seg, Mapping):
+            a, b = seg.get("start"), seg.get("end")
+        elif isinstance(seg, (list, tuple)) and len(seg) >= 2:
+            a, b = seg[0], seg[1]
+        else:
+            return None
+        spans.append((_num(a, "segment start"), _num(b, "segment end")))
+    return tuple(_merged(spans))
 
 
 def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -306,6 +331,10 @@ class FileScore:
     false_pauses: int = 0
     false_pause_durations: list[float] = field(default_factory=list)
     backchannels_paused: int = 0
+    # false pauses with no user sound within USER_NEAR_S of them (echo or noise alone), over
+    # the persona speech of files whose labels say where the user spoke
+    false_pauses_no_user: int = 0
+    persona_s_with_user_labels: float = 0.0
 
     def __iadd__(self, other: FileScore) -> FileScore:
         for f in fields(self):
@@ -407,10 +436,15 @@ def _score_pauses(decs: Sequence[Decision], labels: FileLabels, sc: FileScore) -
     """Fill the two-stage counts of ``sc`` from time-sorted decisions."""
     sc.stop_latencies = _latencies([d.t for d in decs if d.kind in ("pause", "bargein")], labels)
     paused = [False] * len(labels.backchannels)
+    if labels.user_speech is not None:
+        sc.persona_s_with_user_labels = labels.persona_s
     for i, d in enumerate(decs):
         if d.kind != "pause" or _in_bargein_window(d.t, labels):
             continue
         sc.false_pauses += 1
+        if labels.user_speech is not None and not any(
+                s - USER_NEAR_S[0] <= d.t <= e + USER_NEAR_S[1] for s, e in labels.user_speech):
+            sc.false_pauses_no_user += 1
         end = next((e.t for e in decs[i + 1 :] if e.kind in ("resume", "bargein")), None)
         if end is not None:
             sc.false_pause_durations.append(end - d.t)
@@ -524,6 +558,9 @@ def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) ->
         ),
         "false_pauses": score.false_pauses,
         "false_pauses_per_persona_min": _ratio(score.false_pauses, persona_min),
+        # of them, those with no user sound near (echo or noise alone; files with segments only)
+        "false_pauses_no_user_per_persona_min": _ratio(score.false_pauses_no_user,
+                                                       score.persona_s_with_user_labels / 60.0),
         "false_pause_mean_ms": float(np.mean(pdur) * 1e3) if pdur.size else None,
         "backchannels_paused": score.backchannels_paused,
         "backchannel_pause_share": _ratio(score.backchannels_paused, score.backchannels),

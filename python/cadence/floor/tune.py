@@ -46,7 +46,8 @@ TUNE_COLS = (("setting", None), ("median ms", "latency_median_ms"), ("p90 ms", "
              ("false /persona-min", "false_bargeins_per_persona_min"),
              ("backch. triggered", "backchannel_trigger_share"), ("stop ≤150 ms", "stop_within_150ms_share"),
              ("backch. paused", "backchannel_pause_share"),
-             ("false pauses /persona-min", "false_pauses_per_persona_min"))
+             ("false pauses /persona-min", "false_pauses_per_persona_min"),
+             ("of them no user sound", "false_pauses_no_user_per_persona_min"))
 
 
 def parse_grid(items: list[str]) -> dict[str, list[float]]:
