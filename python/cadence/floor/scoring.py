@@ -212,22 +212,31 @@ def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
     )
 
 
-def _user_speech(meta: Any, backchannels: list[tuple[float, float]]) -> tuple[tuple[float, float], ...] | None:
-    """Spans of any user sound: ``meta``'s segments (``[start, end, ...]`` or
-    ``{"start", "end"}``) and the backchannels; None without segments."""
+def _segments(meta: Any) -> list[tuple[Any, Any, Any]] | None:
+    """``meta``'s user speech segments as (start, end, kind): ``[start, end, text, kind]`` lists
+    or ``{"start", "end", "kind"}`` objects (kind None when absent); None when there are none
+    or one is malformed."""
     segs = next((meta[k] for k in _SEGMENT_KEYS if isinstance(meta.get(k), list)), None) \
         if isinstance(meta, Mapping) else None
     if segs is None:
         return None
-    spans = list(backchannels)
+    out: list[tuple[Any, Any, Any]] = []
     for seg in segs:
         if isinstance(seg, Mapping):
-            a, b = seg.get("start"), seg.get("end")
+            out.append((seg.get("start"), seg.get("end"), seg.get("kind")))
         elif isinstance(seg, (list, tuple)) and len(seg) >= 2:
-            a, b = seg[0], seg[1]
+            out.append((seg[0], seg[1], seg[3] if len(seg) >= 4 else None))
         else:
             return None
-        spans.append((_num(a, "segment start"), _num(b, "segment end")))
+    return out
+
+
+def _user_speech(meta: Any, backchannels: list[tuple[float, float]]) -> tuple[tuple[float, float], ...] | None:
+    """Spans of any user sound: ``meta``'s segments and the backchannels; None without segments."""
+    segs = _segments(meta)
+    if segs is None:
+        return None
+    spans = list(backchannels) + [(_num(a, "segment start"), _num(b, "segment end")) for a, b, _k in segs]
     return tuple(_merged(spans))
 
 
@@ -272,20 +281,10 @@ def _turn_starts(shifts: Sequence[float], meta: Any) -> tuple[float, ...] | None
             out_t.append(cands[0] if cands else (prev_t + LATE_S if prev_t > -math.inf else 0.0))
             prev_t = t
         return tuple(out_t)
-    segs = next((meta[k] for k in _SEGMENT_KEYS if isinstance(meta.get(k), list)), None)
+    segs = _segments(meta)
     if not segs:
         return None
-    starts: list[float] = []
-    for seg in segs:
-        if isinstance(seg, Mapping):
-            start, kind = seg.get("start"), seg.get("kind")
-        elif isinstance(seg, (list, tuple)) and len(seg) >= 4:
-            start, kind = seg[0], seg[3]
-        else:
-            return None
-        if kind in _TURN_SEGMENT_KINDS:
-            starts.append(_num(start, "segment start"))
-    starts.sort()
+    starts = sorted(_num(start, "segment start") for start, _end, kind in segs if kind in _TURN_SEGMENT_KINDS)
     out: list[float] = []
     prev = -math.inf
     for t in shifts:
