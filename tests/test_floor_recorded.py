@@ -41,7 +41,7 @@ def test_clip_runs_finds_the_words_and_drops_a_click() -> None:
 def test_build_labels_every_turn_from_the_clips(tmp_path) -> None:
     clips = tmp_path / "clips"
     clips.mkdir()
-    for i, name in enumerate(("Front_A", "Rear_B", "Side_C")):
+    for i, name in enumerate(("Front_A", "Rear_B", "Side_C")):  # any name outside alsa's folder
         sf.write(clips / f"{name}.wav", _two_words(first=0.3 + 0.1 * i), RATE)
     split = build(str(tmp_path / "out"), files=4, seed=3, clips_dir=str(clips))
     rows = [json.loads(line) for line in open(os.path.join(split, "manifest.jsonl"))]
@@ -64,6 +64,14 @@ def test_build_labels_every_turn_from_the_clips(tmp_path) -> None:
     assert open(os.path.join(again, "manifest.jsonl")).read() == open(os.path.join(split, "manifest.jsonl")).read()
     with pytest.raises(InvalidArgumentError, match="alsa-utils"):
         build(str(tmp_path / "none"), clips_dir=str(tmp_path))
+    # your own recordings: every WAV of the folder is a turn, whatever its name
+    own = tmp_path / "own"
+    own.mkdir()
+    for name in ("hello there", "see you"):
+        sf.write(own / f"{name}.wav", _two_words(), RATE)
+    rows = [json.loads(line) for line in open(os.path.join(build(str(tmp_path / "o"), 1, 0, str(own)), "manifest.jsonl"))]
+    assert sorted(rows[0]["meta"]["order"]) == ["hello there", "see you"]
+    assert rows[0]["meta"]["voice"] == "recorded:own"
 
 
 @pytest.mark.skipif(not os.path.exists(os.path.join(CLIPS_DIR, "Front_Center.wav")),

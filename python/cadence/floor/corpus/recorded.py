@@ -13,7 +13,8 @@ order, each followed by 2.5 s of silence (the persona's window), at a seeded mic
 (0, −10 or −20 dB) in seeded noise (a −70 dBFS pink floor, or white / pink / brown noise
 at 20–30 dB SNR). It is written as
 ``DIR/recorded/manifest.jsonl`` in the standard format, so ``cadence bench floor`` scores
-it with every baseline.
+it with every baseline. ``--clips DIR`` builds the same kind of split from your own
+recordings: every WAV in DIR is one turn (same sample rate, clean, a few words).
 
 Labels come from the clips' energy, not from a synthesis log: speech is a 10 ms frame
 within 40 dB of the clip's loudest (the clips are clean: their silence is 80 dB or more
@@ -32,7 +33,7 @@ import os
 from typing import Any
 
 import numpy as np
-import soundfile as sf
+import soundfile as sf  # type: ignore[import-untyped]
 
 from cadence.errors import InvalidArgumentError
 
@@ -62,11 +63,11 @@ def clip_runs(x: np.ndarray, rate: int) -> list[tuple[float, float]]:
         raise InvalidArgumentError("no speech found in the clip (it is silent: below -60 dBFS)")
     on = db > db.max() - SPEECH_DB
     runs: list[list[int]] = []
-    for i in np.flatnonzero(on):
+    for i in (int(j) for j in np.flatnonzero(on)):
         if runs and i - runs[-1][1] < MERGE_S * 100:
             runs[-1][1] = i + 1
         else:
-            runs.append([int(i), int(i) + 1])
+            runs.append([i, i + 1])
     kept = [(a / 100.0, b / 100.0) for a, b in runs if b - a >= MIN_RUN_S * 100]
     if not kept:
         raise InvalidArgumentError("no speech found in the clip")
@@ -74,11 +75,14 @@ def clip_runs(x: np.ndarray, rate: int) -> list[tuple[float, float]]:
 
 
 def _clips(folder: str) -> list[tuple[str, np.ndarray, int]]:
-    paths = sorted(p for g in _CLIP_GLOB for p in glob.glob(os.path.join(folder, g)))
+    """alsa-utils' speaker-test clips in ``CLIPS_DIR`` (not its ``Noise.wav``); in any other
+    folder every ``*.wav`` (one recorded turn each, the same sample rate)."""
+    globs = _CLIP_GLOB if os.path.abspath(folder) == CLIPS_DIR else ("*.wav",)
+    paths = sorted(p for g in globs for p in glob.glob(os.path.join(folder, g)))
     if not paths:
         raise InvalidArgumentError(
-            f"no recorded clips ({', '.join(_CLIP_GLOB)}) in {folder}: install alsa-utils "
-            "(apt-get install alsa-utils) or give --clips"
+            f"no recorded clips ({', '.join(globs)}) in {folder}: install alsa-utils "
+            "(apt-get install alsa-utils) or give --clips a folder of WAV files"
         )
     out = []
     for p in paths:
@@ -89,7 +93,8 @@ def _clips(folder: str) -> list[tuple[str, np.ndarray, int]]:
     return out
 
 
-def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int) -> tuple[np.ndarray, int, dict[str, Any]]:
+def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int,
+          source: str = "alsa") -> tuple[np.ndarray, int, dict[str, Any]]:
     """Audio, rate and manifest row (audio path left to the caller) of file ``k``."""
     rng = np.random.default_rng([seed, k])
     rate = clips[0][2]
@@ -126,11 +131,12 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int) -> tuple[
     else:
         snr = float(rng.uniform(20, 30))
         level = speech_rms / 10 ** (snr / 20)
-    audio = audio + augment.noise("pink" if kind == "floor" else kind, len(audio), rate, rng) * np.float32(level)
-    audio = np.clip(audio * np.float32(10 ** (gain_db / 20)), -1.0, 1.0).astype(np.float32)
-    meta = {"source": "alsa-utils speaker-test clips (one human voice)", "order": [clips[j][0] for j in order],
+    noisy = audio + augment.noise("pink" if kind == "floor" else kind, len(audio), rate, rng) * np.float32(level)
+    audio = np.clip(noisy * np.float32(10 ** (gain_db / 20)), -1.0, 1.0).astype(np.float32)
+    origin = "alsa-utils speaker-test clips (one human voice)" if source == "alsa" else f"recordings in {source}"
+    meta = {"source": origin, "order": [clips[j][0] for j in order],
             "gain_db": gain_db, "noise": kind, "snr_db": None if snr is None else round(snr, 2),
-            "voice": "recorded:alsa", "stretched_pauses": stretched, "segments": segments}
+            "voice": f"recorded:{source}", "stretched_pauses": stretched, "segments": segments}
     return audio, rate, {"events": events, "meta": meta}
 
 
@@ -139,11 +145,12 @@ def build(out: str, files: int = 12, seed: int = 0, clips_dir: str = CLIPS_DIR) 
     if files < 1:
         raise InvalidArgumentError(f"--files must be >= 1, got {files}")
     clips = _clips(clips_dir)
+    source = "alsa" if os.path.abspath(clips_dir) == CLIPS_DIR else os.path.basename(os.path.abspath(clips_dir))
     split = os.path.join(out, "recorded")
     os.makedirs(os.path.join(split, "audio"), exist_ok=True)
     rows = []
     for k in range(files):
-        audio, rate, row = _file(k, clips, seed)
+        audio, rate, row = _file(k, clips, seed, source)
         rel = f"audio/recorded_{k:03d}.wav"
         sf.write(os.path.join(split, rel), audio, rate, subtype="PCM_16")
         rows.append({"audio": rel, **row})
@@ -159,7 +166,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--files", type=int, default=12)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--clips", default=CLIPS_DIR, help="folder of the recorded clips")
+    ap.add_argument("--clips", default=CLIPS_DIR,
+                    help="folder of recorded turns, one per WAV (default: alsa-utils' speaker-test clips)")
     args = ap.parse_args(argv)
     split = build(args.out, args.files, args.seed, args.clips)
     print(f"wrote {args.files} files to {split}")
