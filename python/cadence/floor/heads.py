@@ -44,7 +44,7 @@ from cadence.errors import InvalidArgumentError
 from cadence.floor.labels import FRAME_S, pause_samples, voice_target
 from cadence.floor.model import BARGEIN, CONFIRM, HEADS, ONSET, PAUSE, VOICE, FloorModel, _Member, load_members
 from cadence.floor.policy import _PERSONA, heard_speech
-from cadence.floor.separability import hold_shift_auc
+from cadence.floor.separability import auc, hold_shift_auc
 
 L2 = 1e-4  # ridge on the head's weights (the inputs are tanh / GRU states in [-1, 1])
 VOICE_STRIDE = 3  # the voice head uses every third frame (neighbours are near copies)
@@ -99,10 +99,7 @@ def onset_auc(outputs: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]], colu
             g = slice(max(0, f), f + int(round(within_s / FRAME_S)) + 1)
             v = float(np.where(heard[g], probs[g, column], 0.0).max(initial=0.0))
             (pos if barge else neg).append(v)
-    if not pos or not neg:
-        return None
-    p, q = np.asarray(pos)[:, None], np.asarray(neg)[None, :]
-    return float((p > q).mean() + 0.5 * (p == q).mean())
+    return auc(pos, neg)
 
 
 def head_data(member: _Member, data: list[tuple[np.ndarray, dict[str, Any]]],
