@@ -65,28 +65,41 @@ resumes; they do not become barge-ins.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import FEATURE_NAMES, FloorFeaturizer
 from cadence.floor.model import OUTPUTS, FloorModel
-from cadence.floor.protocol import Decision
+from cadence.floor.protocol import FRAME_SAMPLES, Decision
+
+if TYPE_CHECKING:
+    from cadence.floor.turn_judge import SmartTurnJudge
 
 FRAME_S = 0.01
 _VAD = FEATURE_NAMES.index("vad")
 _E_NOISE = FEATURE_NAMES.index("e_noise")
 _PERSONA = FEATURE_NAMES.index("persona")
 _EXCESS = FEATURE_NAMES.index("echo_excess")
+_PRE_SPEECH_FRAMES = 70  # audio the judge reads before a turn's first speech (as Pipecat)
+_AUDIO_FRAMES = 800 + _PRE_SPEECH_FRAMES  # Smart Turn reads at most 8 s
 
 
 def _frames(seconds: float) -> int:
     """A duration in whole 10 ms frames, at least one."""
     return max(1, int(round(seconds / FRAME_S)))
+
+
+def _mix_log_odds(p: float, q: float, w: float) -> float:
+    """sigmoid((1 − w)·logit(p) + w·logit(q)), probabilities clipped to [1e-4, 1 − 1e-4]."""
+    lp, lq = (math.log(v / (1.0 - v)) for v in (min(max(p, 1e-4), 1 - 1e-4), min(max(q, 1e-4), 1 - 1e-4)))
+    return 1.0 / (1.0 + math.exp(-((1.0 - w) * lp + w * lq)))
 
 
 def heard_speech(x: np.ndarray) -> np.ndarray:
@@ -135,16 +148,25 @@ class PolicyConfig:
     early_keep: float | None = None  # overrides the patience-derived confident-end bar
     early_silence_s: float = 0.1  # the silence before a confident turn end is taken
     voice_threshold: float = 0.5  # the learned voice head must agree that the user speaks
+    # a second opinion in pauses (turn_judge.py): 0 = Cadence's P(keep) alone; w > 0 mixes in
+    # Smart Turn v3.2's P(incomplete) in log-odds, weight w, asked after smart_turn_at_s of
+    # silence and used smart_turn_delay_s later (its compute, ~100 ms on one core here)
+    smart_turn_weight: float = 0.0
+    smart_turn_at_s: float = 0.2
+    smart_turn_delay_s: float = 0.1
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.patience <= 1.0:
             raise InvalidArgumentError(f"patience must be in [0, 1], got {self.patience}")
-        for name in ("voice_threshold", "pause_voice_threshold", "commit_keep", "early_keep"):
+        for name in ("voice_threshold", "pause_voice_threshold", "commit_keep", "early_keep", "smart_turn_weight"):
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
                 raise InvalidArgumentError(f"{name} must be in [0, 1], got {v}")
         if not self.early_silence_s > 0.0:
             raise InvalidArgumentError(f"early_silence_s must be > 0, got {self.early_silence_s}")
+        if not (self.smart_turn_at_s > 0.0 and self.smart_turn_delay_s >= 0.0):
+            raise InvalidArgumentError(f"smart_turn_at_s must be > 0 and smart_turn_delay_s >= 0, got "
+                                       f"{self.smart_turn_at_s}, {self.smart_turn_delay_s}")
 
     def early_threshold(self) -> float:
         """Commit after ``early_silence_s`` when P(keep) < this: ``early_keep`` when
@@ -167,6 +189,13 @@ class CadencePolicy:
         self.featurizer = FloorFeaturizer()
         self.model = FloorModel(weights)
         self.last_probs = np.zeros(len(OUTPUTS), np.float32)
+        self.judge: SmartTurnJudge | None = None
+        if self.config.smart_turn_weight > 0.0:
+            from cadence.floor.turn_judge import SmartTurnJudge
+
+            self.judge = SmartTurnJudge()
+            self.name = f"cadence+smart-turn(p={patience:g},w={self.config.smart_turn_weight:g})"
+        self.judge_ms: list[float] = []  # wall time of every Smart Turn call
         self.reset()
 
     def reset(self) -> None:
@@ -187,6 +216,11 @@ class CadencePolicy:
         self.paused = False  # the persona's playout is paused (a barge-in is not yet confirmed)
         self.paused_speech = 0  # user speech frames since the pause
         self.paused_silence = 0  # consecutive non-speech frames while paused
+        self.turn_start = -1  # frame index where this turn's first speech run began (-1: none yet)
+        self.judged: float | None = None  # Smart Turn's P(complete) in this pause
+        self.judged_ready = 0  # the frame count from which that answer may be used
+        self.audio = np.zeros((_AUDIO_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
+        self.audio_frames = 0  # frames written to the ring
 
     @property
     def persona_holds_floor(self) -> bool:
@@ -196,7 +230,16 @@ class CadencePolicy:
     def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
         """frames: (n, 160) mic audio; reference: (n, 160) the persona's playback, if any."""
         x = self.featurizer.process(frames, reference)
+        self._remember(frames)
         return self.decide(x, self.model.process(x))
+
+    def _remember(self, frames: np.ndarray) -> None:
+        """Keep the raw mic frames the Smart Turn judge may read (only with a judge)."""
+        if self.judge is None:
+            return
+        for f in np.asarray(frames, np.float32):
+            self.audio[self.audio_frames % _AUDIO_FRAMES] = f
+            self.audio_frames += 1
 
     def decide(self, x: np.ndarray, probs: np.ndarray) -> list[Decision]:
         """The decision logic alone, on features ``x`` and model outputs ``probs`` of
@@ -214,6 +257,10 @@ class CadencePolicy:
         confirm_frames = _frames(cfg.confirm_speech_s)
         resume_frames = _frames(cfg.resume_silence_s)
         retract_frames = _frames(cfg.retract_speech_s)
+        ask_frames, ready_frames = _frames(cfg.smart_turn_at_s), round(cfg.smart_turn_delay_s / FRAME_S)
+        if self.judge is not None and self.audio_frames != self.frame + len(x):
+            raise InvalidArgumentError("a policy with smart_turn_weight > 0 needs the audio: call process(), "
+                                       "not decide()")
         heard = heard_speech(x)
         out: list[Decision] = []
         for i in range(len(x)):
@@ -230,6 +277,7 @@ class CadencePolicy:
             if speech:
                 self.silence = 0
                 self.bc_done = False
+                self.judged = None
             else:
                 self.silence += 1
             if self.persona_holds_floor:
@@ -245,6 +293,8 @@ class CadencePolicy:
             if speech and keep >= 0.1:
                 self.run += 1
                 if self.run == cfg.min_run_frames:
+                    if self.turn_speech == 0:
+                        self.turn_start = self.frame - self.run
                     self.turn_speech += self.run
                 elif self.run > cfg.min_run_frames:
                     self.turn_speech += 1
@@ -263,6 +313,12 @@ class CadencePolicy:
             if not self.speculating and end600 >= cfg.speculate_threshold:
                 out.append(Decision("speculate", t))
                 self.speculating, self.spec_gap, self.spec_speech = True, False, 0
+            if self.judge is not None:
+                if self.silence == ask_frames:
+                    self.judged = self._ask_judge()
+                    self.judged_ready = self.frame + ready_frames
+                if self.judged is not None and self.frame >= self.judged_ready:
+                    pause = _mix_log_odds(pause, 1.0 - self.judged, cfg.smart_turn_weight)
             sil_s = self.silence * FRAME_S
             if cfg.ramp > 0.0 and self.silence >= min_sil:
                 frac = min(1.0, (self.silence - min_sil) / max(1.0, cfg.fallback_s / FRAME_S - min_sil))
@@ -277,6 +333,8 @@ class CadencePolicy:
             ):
                 out.append(Decision("commit", t))
                 self.turn_speech = 0
+                self.turn_start = -1
+                self.judged = None
                 self.speculating = False
                 continue
             if self.silence > 0 and not self.bc_done and bc >= cfg.backchannel_threshold:
@@ -284,6 +342,17 @@ class CadencePolicy:
                 self.bc_done = True
         self.last_probs = probs[-1] if len(probs) else self.last_probs
         return out
+
+    def _ask_judge(self) -> float:
+        """Smart Turn's P(complete) on this turn's audio: from 0.7 s before its first
+        speech (Pipecat's pre-speech + VAD start) to now, at most the ring's 8.7 s."""
+        assert self.judge is not None
+        first = max(self.turn_start - _PRE_SPEECH_FRAMES, self.frame - _AUDIO_FRAMES, 0)
+        idx = np.arange(first, self.frame) % _AUDIO_FRAMES
+        t0 = time.perf_counter()
+        p = self.judge.prob_complete(self.audio[idx].reshape(-1))
+        self.judge_ms.append((time.perf_counter() - t0) * 1000.0)
+        return p
 
     def _barge_step(self, t: float, confirm_frames: int, resume_frames: int) -> list[Decision]:
         """One frame of the two-stage barge-in while the persona holds the floor."""
@@ -295,6 +364,7 @@ class CadencePolicy:
             self.bargein_done = True
             self.paused = False
             self.turn_speech = max(self.bargein_run, self.paused_speech)
+            self.turn_start = self.frame - self.turn_speech
             return [Decision("bargein", t)]
         if self.paused and self.paused_silence >= resume_frames:
             self.paused = False

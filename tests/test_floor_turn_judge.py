@@ -1,0 +1,115 @@
+"""The Smart Turn judge (turn_judge.py) and the policy's use of it in pauses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cadence.errors import InvalidArgumentError, InvalidAudioError
+from cadence.floor.model import default_weights_path
+from cadence.floor.policy import CadencePolicy, _mix_log_odds
+
+from floor_speech import ESPEAK, speak
+from test_floor_policy import STEP, _turn
+
+pytest.importorskip("pipecat")
+pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
+
+from cadence.floor.turn_judge import WINDOW_SAMPLES, SmartTurnJudge  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def judge() -> SmartTurnJudge:
+    return SmartTurnJudge()
+
+
+@pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
+def test_judge_is_pipecats_smart_turn(judge: SmartTurnJudge) -> None:
+    from cadence.floor.smart_turn import SmartTurnBaseline
+
+    pipecat = SmartTurnBaseline().analyzer
+    done = speak("I would like a table for two, please.")
+    unfinished = speak("I would like a table for")
+    long = np.concatenate([done] * 4)  # over 8 s: only the end is read
+    assert len(long) > WINDOW_SAMPLES
+    for audio in (done, unfinished, long):
+        assert judge.prob_complete(audio) == pytest.approx(pipecat._predict_endpoint(audio)["probability"], abs=1e-6)
+    # (no claim on espeak's prosody: Smart Turn judges these TTS turns poorly, floor.md)
+    assert 0.0 <= judge.prob_complete(unfinished) <= 1.0
+
+
+def test_judge_refuses_bad_audio(judge: SmartTurnJudge) -> None:
+    with pytest.raises(InvalidAudioError):
+        judge.prob_complete(np.zeros((2, 160), np.float32))
+    with pytest.raises(InvalidAudioError):
+        judge.prob_complete(np.zeros(1600, np.float64))
+    bad = np.zeros(1600, np.float32)
+    bad[3] = np.nan
+    with pytest.raises(InvalidAudioError, match="NaN"):
+        judge.prob_complete(bad)
+
+
+def test_mix_log_odds() -> None:
+    assert _mix_log_odds(0.3, 0.9, 0.0) == pytest.approx(0.3)
+    assert _mix_log_odds(0.3, 0.9, 1.0) == pytest.approx(0.9)
+    assert _mix_log_odds(0.3, 0.7, 0.5) == pytest.approx(0.5)
+    assert 0.0 < _mix_log_odds(0.0, 1.0, 0.5) < 1.0  # clipped, no log(0)
+
+
+class _Fake:
+    """A judge that answers ``p`` and keeps the audio it was asked about."""
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+        self.asked: list[np.ndarray] = []
+
+    def prob_complete(self, audio: np.ndarray) -> float:
+        self.asked.append(audio.copy())
+        return self.p
+
+
+def _hybrid_commit_s(p_complete: float, weight: float = 1.0, **kw: float) -> tuple[float | None, _Fake, np.ndarray]:
+    policy = CadencePolicy(0.9, **{**STEP, "smart_turn_weight": weight, **kw})
+    fake = _Fake(p_complete)
+    policy.judge = fake  # type: ignore[assignment]
+    speech = 60
+    x, probs = _turn(speech, 400, keep=0.5)  # Cadence alone is unsure: the 1.9 s fallback
+    audio = (np.arange(len(x), dtype=np.float32)[:, None] / 1e4).repeat(160, axis=1)  # frame k holds k/1e4
+    policy._remember(audio)
+    commits = [d.t for d in policy.decide(x, probs) if d.kind == "commit"]
+    return (round(commits[0] - speech * 0.01, 2) if commits else None), fake, audio
+
+
+def test_policy_asks_once_per_pause_and_waits_for_the_answer() -> None:
+    # the judge is asked at 200 ms of silence; its answer counts 100 ms later (its compute)
+    t, fake, audio = _hybrid_commit_s(1.0)
+    assert t == pytest.approx(0.30, abs=0.011)
+    assert len(fake.asked) == 1
+    # it read the turn: from its first speech frame (0: no audio before it) up to the asking frame
+    assert np.array_equal(fake.asked[0], audio[:80].reshape(-1))
+    assert _hybrid_commit_s(1.0, smart_turn_delay_s=0.0)[0] == pytest.approx(0.20, abs=0.011)
+    assert _hybrid_commit_s(1.0, smart_turn_at_s=0.5)[0] == pytest.approx(0.60, abs=0.011)
+
+
+def test_judge_moves_the_decision_both_ways() -> None:
+    # "incomplete" at full weight: P(keep) ≈ 1 ≥ fallback_keep, only max_silence_s commits
+    assert _hybrid_commit_s(0.0)[0] == pytest.approx(3.0, abs=0.011)
+    # weight 0.5, Cadence unsure (0.5): the judge's 0.99 "complete" gives P(keep) 0.09 < 0.16 (0.9: 0.25)
+    assert _hybrid_commit_s(0.99, weight=0.5)[0] == pytest.approx(0.30, abs=0.011)
+    assert _hybrid_commit_s(0.9, weight=0.5)[0] == pytest.approx(1.9, abs=0.011)
+    # a judge as unsure as Cadence changes nothing: the fallback at 1.9 s
+    assert _hybrid_commit_s(0.5, weight=0.5)[0] == pytest.approx(1.9, abs=0.011)
+
+
+def test_hybrid_needs_the_audio_and_a_valid_weight() -> None:
+    policy = CadencePolicy(0.5, smart_turn_weight=0.5)
+    policy.judge = _Fake(1.0)  # type: ignore[assignment]
+    x, probs = _turn(60, 100, keep=0.5)
+    with pytest.raises(InvalidArgumentError, match="needs the audio"):
+        policy.decide(x, probs)
+    for bad in (-0.1, 1.5):
+        with pytest.raises(InvalidArgumentError, match="smart_turn_weight"):
+            CadencePolicy(0.5, smart_turn_weight=bad)
+    with pytest.raises(InvalidArgumentError, match="smart_turn_at_s"):
+        CadencePolicy(0.5, smart_turn_weight=0.5, smart_turn_at_s=0.0)
+    assert CadencePolicy(0.5).judge is None  # the default asks nobody
