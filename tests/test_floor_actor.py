@@ -145,3 +145,44 @@ async def test_a_duplicate_or_reordered_frame_is_refused_and_loses_nothing() -> 
     assert len(errors) == 2 and all(isinstance(e, InvalidArgumentError) for e in errors)
     assert all("out-of-order" in str(e) for e in errors)
     assert [m for m in got if isinstance(m, (Commit, FloorState))] == [m for m in full if isinstance(m, (Commit, FloorState))]
+
+
+async def test_the_smart_turn_judge_runs_off_the_trio_thread() -> None:
+    pytest.importorskip("pipecat")
+    import threading
+
+    from cadence.floor.actor import FloorActor
+    from cadence.floor.policy import CadencePolicy
+
+    audio, spans = render([("I would like a cup of coffee.", 3.5)])
+    threads: list[int] = []
+    policies: list[CadencePolicy] = []
+
+    def hybrid(p: float) -> CadencePolicy:
+        policy = CadencePolicy(p, smart_turn_weight=0.5, early_keep=0.0)  # no commit before the judge is asked
+        assert policy.judge is not None
+        ask = policy.judge.prob_complete
+
+        def watched(a: np.ndarray) -> float:
+            threads.append(threading.get_ident())
+            return ask(a)
+
+        policy.judge.prob_complete = watched  # type: ignore[method-assign]
+        policies.append(policy)
+        return policy
+
+    got: list = []
+    async with open_actor_system(shutdown_timeout=2.0) as system:
+        floor = system.spawn(lambda: FloorActor(CID, patience=0.5, policy_factory=hybrid), "floor")
+        sink = system.spawn(lambda: Collector(got), "sink")
+        system.subscribe(sink, Commit)
+        for fr in _frames(audio):
+            await floor.send(fr)
+        await floor.request(SetPatience(CID, 0, 0.5), timeout=20.0)
+        await trio.sleep(0.05)
+    commits = [m for m in got if isinstance(m, Commit)]
+    assert len(commits) == 1
+    end_ns = 1_000_000_000 + int(spans[0][1] * 1e9)
+    assert -100_000_000 <= commits[0].ts_ns - end_ns <= 3_100_000_000
+    assert threads and threading.get_ident() not in threads  # asked, never on the trio loop's thread
+    assert len(policies[0].judge_ms) == len(threads)
