@@ -45,7 +45,7 @@ def test_stops_are_labelled_and_scored_by_both_models(split: Path) -> None:
     assert f.labels.holds[0][0] <= hold["t"] <= f.labels.holds[0][1]
     summary = at_stops.summarize_stops(stops)
     assert set(summary) == {"all", "espeak"} and summary["all"]["shifts"] == 2
-    for key in ("auc_smart_turn", "auc_cadence", "auc_mean"):
+    for key in ("auc_smart_turn", "auc_cadence", "auc_mean", "auc_mix"):
         assert summary["all"][key] in (0.0, 0.5, 1.0)  # one hold against two shifts
 
 
@@ -70,3 +70,5 @@ def test_summary_aucs_rank_shifts_above_holds() -> None:
     assert s["b"]["auc_smart_turn"] == 0.0 and s["b"]["auc_cadence"] == 1.0
     assert s["all"]["auc_smart_turn"] == 0.75 and s["all"]["auc_cadence"] == 0.5
     assert s["all"]["auc_mean"] == 1.0  # averaged, each pair of shifts ranks above both holds
+    assert s["all"]["auc_mix"] == 1.0  # log-odds: shifts 0.60, 0.65 against holds 0.40, 0.34
+    assert s["a"]["auc_mix"] == 1.0 and s["b"]["auc_mix"] == 1.0

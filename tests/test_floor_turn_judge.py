@@ -7,7 +7,7 @@ import pytest
 
 from cadence.errors import InvalidArgumentError, InvalidAudioError
 from cadence.floor.model import default_weights_path
-from cadence.floor.policy import CadencePolicy, _mix_log_odds
+from cadence.floor.policy import CadencePolicy, mix_log_odds
 
 from floor_speech import ESPEAK, speak
 from test_floor_policy import STEP, _turn
@@ -49,11 +49,11 @@ def test_judge_refuses_bad_audio(judge: SmartTurnJudge) -> None:
         judge.prob_complete(bad)
 
 
-def test_mix_log_odds() -> None:
-    assert _mix_log_odds(0.3, 0.9, 0.0) == pytest.approx(0.3)
-    assert _mix_log_odds(0.3, 0.9, 1.0) == pytest.approx(0.9)
-    assert _mix_log_odds(0.3, 0.7, 0.5) == pytest.approx(0.5)
-    assert 0.0 < _mix_log_odds(0.0, 1.0, 0.5) < 1.0  # clipped, no log(0)
+def testmix_log_odds() -> None:
+    assert mix_log_odds(0.3, 0.9, 0.0) == pytest.approx(0.3)
+    assert mix_log_odds(0.3, 0.9, 1.0) == pytest.approx(0.9)
+    assert mix_log_odds(0.3, 0.7, 0.5) == pytest.approx(0.5)
+    assert 0.0 < mix_log_odds(0.0, 1.0, 0.5) < 1.0  # clipped, no log(0)
 
 
 class _Fake:

@@ -9,8 +9,9 @@ runs it), Smart Turn's P(complete) against Cadence's 1 − P(keep) at the same
 frame (the ``pause`` column, what the policy reads in silence). A stop inside a
 hold is labelled *hold*, a stop at most 2 s after a turn end *shift*, other
 stops are left out; the table gives each model's hold/shift AUC (0.5 chance,
-1 perfect), overall and by TTS engine (``meta.voice``'s prefix), and the AUC of
-the two scores averaged (would a hybrid help?).
+1 perfect), overall and by TTS engine (``meta.voice``'s prefix), the AUC of
+the two scores averaged, and of their log-odds mix at weight 0.5 (what the
+policy's ``smart_turn_weight=0.5`` option reads in a pause).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import CorpusFile, load_frames, load_manifest, map_files, reference_frames
+from cadence.floor.policy import mix_log_odds
 from cadence.floor.score import meta_group
 from cadence.floor.scoring import LATE_S
 from cadence.floor.separability import auc
@@ -78,12 +80,18 @@ def stops_of_file(f: CorpusFile, weights: str | None = None) -> list[dict[str, A
 
 
 def _row(stops: list[dict[str, Any]]) -> dict[str, Any]:
+    def score(s: dict[str, Any], key: str) -> float:
+        if key == "mean":
+            return (s["smart_turn"] + s["cadence"]) / 2
+        if key == "mix":  # 1 − the policy's mixed P(keep) = the mix of the two P(end)s
+            return mix_log_odds(s["cadence"], s["smart_turn"], 0.5)
+        return float(s[key])
+
     def scores(key: str, label: str) -> list[float]:
-        return [s[key] if key != "mean" else (s["smart_turn"] + s["cadence"]) / 2 for s in stops
-                if s["label"] == label]
+        return [score(s, key) for s in stops if s["label"] == label]
 
     return {"shifts": sum(s["label"] == "shift" for s in stops), "holds": sum(s["label"] == "hold" for s in stops),
-            **{f"auc_{k}": auc(scores(k, "shift"), scores(k, "hold")) for k in ("smart_turn", "cadence", "mean")}}
+            **{f"auc_{k}": auc(scores(k, "shift"), scores(k, "hold")) for k in ("smart_turn", "cadence", "mean", "mix")}}
 
 
 def summarize_stops(stops: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -115,10 +123,11 @@ def main(argv: list[str]) -> int:
     summary = summarize_stops(stops)
     fmt = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
     print(f"{len(files)} files; at smart-turn-v3's VAD stops, hold/shift AUC\n")
-    print("| engine | shift / hold stops | Smart Turn | Cadence | mean of the two |\n|---|---|---:|---:|---:|")
+    print("| engine | shift / hold stops | Smart Turn | Cadence | mean of the two | log-odds mix, w 0.5 |\n"
+          "|---|---|---:|---:|---:|---:|")
     for name, r in summary.items():
         print(f"| {name} | {r['shifts']} / {r['holds']} | {fmt(r['auc_smart_turn'])} | {fmt(r['auc_cadence'])} "
-              f"| {fmt(r['auc_mean'])} |")
+              f"| {fmt(r['auc_mean'])} | {fmt(r['auc_mix'])} |")
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, "stops": stops}, indent=1))
     return 0

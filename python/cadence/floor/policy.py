@@ -96,7 +96,7 @@ def _frames(seconds: float) -> int:
     return max(1, int(round(seconds / FRAME_S)))
 
 
-def _mix_log_odds(p: float, q: float, w: float) -> float:
+def mix_log_odds(p: float, q: float, w: float) -> float:
     """sigmoid((1 − w)·logit(p) + w·logit(q)), probabilities clipped to [1e-4, 1 − 1e-4]."""
     lp, lq = (math.log(v / (1.0 - v)) for v in (min(max(p, 1e-4), 1 - 1e-4), min(max(q, 1e-4), 1 - 1e-4)))
     return 1.0 / (1.0 + math.exp(-((1.0 - w) * lp + w * lq)))
@@ -318,7 +318,7 @@ class CadencePolicy:
                     self.judged = self._ask_judge()
                     self.judged_ready = self.frame + ready_frames
                 if self.judged is not None and self.frame >= self.judged_ready:
-                    pause = _mix_log_odds(pause, 1.0 - self.judged, cfg.smart_turn_weight)
+                    pause = mix_log_odds(pause, 1.0 - self.judged, cfg.smart_turn_weight)
             sil_s = self.silence * FRAME_S
             if cfg.ramp > 0.0 and self.silence >= min_sil:
                 frac = min(1.0, (self.silence - min_sil) / max(1.0, cfg.fallback_s / FRAME_S - min_sil))
