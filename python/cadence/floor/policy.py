@@ -57,6 +57,11 @@ fitted to tell the user's voice from it (a model without the head reads voice =
 used to open a turn: there the barge-in heads and the echo estimate decide (the
 head cost barge-in recall on dev); it only backs the pause stage, whose bar is so
 low that background talk would pause the persona without it.
+A second opinion (off by default, ``smart_turn_weight`` > 0): once a pause reaches
+``smart_turn_at_s``, Smart Turn v3.2 (``turn_judge.py``) judges the turn's audio, and
+from ``smart_turn_delay_s`` later (its compute) every rule above reads P(keep) mixed
+with Smart Turn's P(incomplete) in log-odds. It helps on a recorded human voice and
+hurts on the synthetic tests (floor.md, "A second opinion in pauses").
 The price of stopping within 150 ms: the heads cannot yet tell a backchannel from
 a barge-in that early (onset head AUC 0.83 at +100 ms on the duplex dev split;
 the barge-in head 0.78), so most backchannels pause the persona briefly and it
@@ -67,6 +72,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -195,7 +201,7 @@ class CadencePolicy:
 
             self.judge = SmartTurnJudge()
             self.name = f"cadence+smart-turn(p={patience:g},w={self.config.smart_turn_weight:g})"
-        self.judge_ms: list[float] = []  # wall time of every Smart Turn call
+        self.judge_ms: deque[float] = deque(maxlen=1000)  # wall time of the last Smart Turn calls
         self.reset()
 
     def reset(self) -> None:
