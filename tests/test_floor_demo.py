@@ -43,6 +43,18 @@ def test_own_wav_prints_the_decisions(tmp_path, capsys: pytest.CaptureFixture[st
     assert "on this conversation" not in out  # no labels, no score
 
 
+def test_own_wav_with_the_smart_turn_mix(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("pipecat")
+    audio, spans = render([("Could you book a table for two tonight?", 3.5)])
+    path = tmp_path / "me.wav"
+    sf.write(path, np.clip(audio, -1, 1), 16000)
+    assert demo.run(["--wav", str(path), "--smart-turn-weight", "0.5"]) == 0
+    commits = [float(line.split()[0]) for line in capsys.readouterr().out.splitlines() if "COMMIT" in line]
+    assert len(commits) == 1 and spans[0][1] - 0.1 <= commits[0] <= spans[0][1] + 3.1
+    with pytest.raises(InvalidArgumentError, match="smart_turn_weight"):
+        demo.run(["--wav", str(path), "--smart-turn-weight", "2"])
+
+
 def test_persona_needs_a_wav() -> None:
     with pytest.raises(InvalidArgumentError, match="--persona needs --wav"):
         demo.run(["--persona", "x.wav"])

@@ -103,14 +103,17 @@ def _load_wav(path: str, persona: str | None) -> _Input:
     return _Input(frames, reference_frames(persona, len(frames)), None, f"{path} ({len(frames) / 100:.1f} s)")
 
 
-async def _stream(inp: _Input, patience: float, realtime: bool, echo: bool) -> list[tuple[float, Any]]:
+async def _stream(inp: _Input, patience: float, realtime: bool, echo: bool,
+                  smart_turn_weight: float = 0.0) -> list[tuple[float, Any]]:
     from cadence.floor.actor import FloorActor
+    from cadence.floor.policy import CadencePolicy
 
     got: list[tuple[float, Any]] = []
     ring = AudioRing(160 * 1000, overrun="error") if inp.reference is not None else None
+    policy = CadencePolicy(patience, smart_turn_weight=smart_turn_weight)  # checked here, before streaming
     async with open_actor_system(shutdown_timeout=5.0) as system:
-        floor = system.spawn(lambda: FloorActor(CID, patience=patience, reference=ring,
-                                                publish_state=False), "floor")
+        floor = system.spawn(lambda: FloorActor(CID, patience=patience, reference=ring, publish_state=False,
+                                                policy_factory=lambda _p: policy), "floor")
         sink = system.spawn(lambda: _Sink(got, echo), "sink")
         for t in _EVENT_TYPES:
             system.subscribe(sink, t)
@@ -160,12 +163,14 @@ def _baseline(inp: _Input) -> list[Any]:
     return list(SilenceBaseline(800).process(inp.frames))
 
 
-def _report(inp: _Input, got: list[tuple[float, Any]], patience: float) -> None:
+def _report(inp: _Input, got: list[tuple[float, Any]], patience: float, smart_turn_weight: float = 0.0) -> None:
     from cadence.floor.scoring import labels_from_manifest, score_file, summarize
 
     assert inp.entry is not None
     labels = labels_from_manifest(inp.entry)
-    rows = [("Cadence floor (patience %g)" % patience, _decisions(got)),
+    name = (f"Cadence (p {patience:g}, Smart Turn {smart_turn_weight:g})" if smart_turn_weight
+            else f"Cadence floor (patience {patience:g})")
+    rows = [(name, _decisions(got)),
             ("Silero VAD + 800 ms silence", _baseline(inp))]
     print("\n  on this conversation                 turns  answered  median ms  interruptions  "
           "barge-in stop ms  backchannels paused")
@@ -190,6 +195,9 @@ def run(argv: list[str]) -> int:
     ap.add_argument("--realtime", action="store_true", help="pace the frames at 10 ms (default: as fast as possible)")
     ap.add_argument("--wav", default=None, help="your own recording of the user's side instead")
     ap.add_argument("--persona", default=None, help="with --wav: the persona's playback (duplex)")
+    ap.add_argument("--smart-turn-weight", type=float, default=0.0,
+                    help="mix Smart Turn v3.2's verdict into each pause, 0–1 (default 0: Cadence alone; "
+                         "floor.md, 'A second opinion in pauses')")
     args = ap.parse_args(argv)
     if args.persona is not None and args.wav is None:
         raise InvalidArgumentError("--persona needs --wav")
@@ -200,7 +208,7 @@ def run(argv: list[str]) -> int:
           + (" (persona playback in its reference ring)" if inp.reference is not None else "") + " ...\n")
     truth = _truth_lines(inp.entry) if inp.entry else []
     t0 = time.perf_counter()
-    got = trio.run(_stream, inp, args.patience, args.realtime, not truth)
+    got = trio.run(_stream, inp, args.patience, args.realtime, not truth, args.smart_turn_weight)
     wall = time.perf_counter() - t0
     if truth:
         lines = [(t, 0, f"truth  {s}") for t, s in truth]
@@ -211,5 +219,5 @@ def run(argv: list[str]) -> int:
     print(f"\n  {audio_s:.1f} s of audio in {wall:.1f} s wall ({audio_s / wall:.0f}× real time, "
           f"features + Silero + model + policy in a worker thread)")
     if inp.entry is not None:
-        _report(inp, got, args.patience)
+        _report(inp, got, args.patience, args.smart_turn_weight)
     return 0
