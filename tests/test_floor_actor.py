@@ -185,4 +185,4 @@ async def test_the_smart_turn_judge_runs_off_the_trio_thread() -> None:
     end_ns = 1_000_000_000 + int(spans[0][1] * 1e9)
     assert -100_000_000 <= commits[0].ts_ns - end_ns <= 3_100_000_000
     assert threads and threading.get_ident() not in threads  # asked, never on the trio loop's thread
-    assert len(policies[0].judge_ms) == len(threads)
+    assert len(policies[0].call_ms) == len(threads)

@@ -71,10 +71,10 @@ def test_asks_the_model_at_each_vad_stop(dialogue: tuple[np.ndarray, list[float]
     frames, ends = dialogue
     yes = SmartTurnBaseline(threshold=1e-9)  # any P > 1e-9: every VAD stop ends the turn
     commits = [d.t for d in yes.process(frames)]
-    assert len(commits) == len(ends) == len(yes.inference_ms)
+    assert len(commits) == len(ends) == len(yes.call_ms)
     for end, t in zip(ends, commits):  # 0.2 s below the VAD's bar, in 32 ms windows; the bar
         assert 0.1 <= t - end <= 0.45, (ends, commits)  # falls before a soft final consonant
-    assert all(0.0 < ms < 5000.0 for ms in yes.inference_ms)
+    assert all(0.0 < ms < 5000.0 for ms in yes.call_ms)
 
 
 def test_silence_timeout_when_the_model_says_incomplete(dialogue: tuple[np.ndarray, list[float]]) -> None:
@@ -82,7 +82,7 @@ def test_silence_timeout_when_the_model_says_incomplete(dialogue: tuple[np.ndarr
     no = SmartTurnBaseline(threshold=1.0 - 1e-9, stop_s=1.0)
     assert no.name == "smart-turn-v3-1000"
     commits = [d.t for d in no.process(frames)]
-    assert no.inference_ms  # the model was asked and said no
+    assert no.call_ms  # the model was asked and said no
     # nothing in the 0.8 s hold; after each turn end the timeout counts from the VAD stop
     assert len(commits) == 2
     for end, t in zip((end1, end2), commits):
@@ -98,7 +98,7 @@ def test_model_scores_the_turn_audio(policy: SmartTurnBaseline, dialogue: tuple[
     assert policy.prob_complete() == 0.0  # nothing buffered: no call
     policy.process(frames[: int((ends[0] + 0.3) * 100)])
     p = policy.prob_complete()
-    assert 0.0 < p < 1.0 and policy.inference_ms
+    assert 0.0 < p < 1.0 and policy.call_ms
 
 
 def test_chunk_invariant(policy: SmartTurnBaseline, dialogue: tuple[np.ndarray, list[float]]) -> None:
@@ -146,3 +146,21 @@ def test_bench_names_the_family() -> None:
     for bad in ("smart-turn-v3-", "smart-turn-v3-0", "smart-turn-v4-500"):
         with pytest.raises(InvalidArgumentError, match="unknown policy"):
             bench.make_policy(bench.PolicySpec(bad, bad))
+
+
+def test_call_times_are_kept_per_file_and_reported(dialogue: tuple[np.ndarray, list[float]]) -> None:
+    frames, ends = dialogue
+    yes = SmartTurnBaseline(threshold=1e-9)
+    yes.process(frames)
+    assert len(yes.call_ms) == len(ends)
+    yes.reset()  # the bench reads call_ms after each file: a reset starts a new file
+    assert len(yes.call_ms) == 0
+    stats = bench.call_stats([10.0, 20.0, 30.0, 40.0], audio_s=120.0)
+    assert stats["model_calls"] == 4 and stats["model_calls_per_min"] == pytest.approx(2.0)
+    assert stats["model_call_median_ms"] == pytest.approx(25.0) and stats["model_call_max_ms"] == 40.0
+    assert 39.0 < stats["model_call_p99_ms"] <= 40.0
+    assert bench.call_stats([], 60.0) == {}
+    summary = {"a": stats, "b": {}}
+    section = "\n".join(bench.model_call_section(summary, ["a", "b"]))
+    assert "| a | 4 | 2.0 | 25 |" in section and "| b |" not in section
+    assert bench.model_call_section({"b": {}}, ["b"]) == []

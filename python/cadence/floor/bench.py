@@ -360,18 +360,31 @@ def with_gain(frames: np.ndarray, gain_db: float) -> np.ndarray:
 
 def _run_file(
     task: tuple[int, str, str | None, list[PolicySpec], int, float],
-) -> tuple[int, float, dict[str, tuple[list[Decision], float]]]:
+) -> tuple[int, float, dict[str, tuple[list[Decision], float, list[float]]]]:
+    """One file through every policy: (decisions, compute seconds, wall ms of each call
+    of a model the policy asks per pause — Smart Turn — if it has ``call_ms``)."""
     index, path, persona, specs, seed, gain_db = task
     frames = with_gain(load_frames(path), gain_db)
     reference = reference_frames(persona, frames.shape[0])
-    results: dict[str, tuple[list[Decision], float]] = {}
+    results: dict[str, tuple[list[Decision], float, list[float]]] = {}
     for spec in specs:
         pol = _policy(spec)
         rng = np.random.default_rng([seed, index])
         t0 = time.perf_counter()
         decs = stream(pol, frames, rng, reference)
-        results[spec.label] = (decs, time.perf_counter() - t0)
+        results[spec.label] = (decs, time.perf_counter() - t0, list(getattr(pol, "call_ms", ())))
     return index, frames.shape[0] * FRAME_SAMPLES / RATE, results
+
+
+def call_stats(call_ms: Sequence[float], audio_s: float) -> dict[str, Any]:
+    """Summary keys for a policy that asks a model per pause (empty for one that does not):
+    calls per audio minute and their wall time — what its ``smart_turn_delay_s`` stands for."""
+    if not call_ms:
+        return {}
+    ms = np.asarray(call_ms, np.float64)
+    return {"model_calls": int(ms.size), "model_calls_per_min": ms.size / max(audio_s / 60.0, 1e-9),
+            "model_call_median_ms": float(np.median(ms)), "model_call_p99_ms": float(np.percentile(ms, 99)),
+            "model_call_max_ms": float(ms.max())}
 
 
 def map_files(fn: Callable[[Any], Any], tasks: list[Any], jobs: int) -> list[Any]:
@@ -401,17 +414,20 @@ def run_bench(
     outs = sorted(map_files(_run_file, tasks, jobs), key=lambda r: r[0])
     totals = {s.label: FileScore() for s in specs}
     compute = {s.label: 0.0 for s in specs}
+    calls: dict[str, list[float]] = {s.label: [] for s in specs}
     audio_s = 0.0
     rows: list[dict[str, Any]] = []
     for index, dur, results in outs:
         audio_s += dur
         f = files[index]
         for spec in specs:
-            decs, secs = results[spec.label]
+            decs, secs, call_ms = results[spec.label]
             totals[spec.label] += score_file(decs, f.labels)
             compute[spec.label] += secs
+            calls[spec.label] += call_ms
             rows.append({"audio": f.audio, "policy": spec.label, **decision_lists(decs)})
-    summary = {s.label: summarize(totals[s.label], compute[s.label], audio_s) for s in specs}
+    summary = {s.label: {**summarize(totals[s.label], compute[s.label], audio_s), **call_stats(calls[s.label], audio_s)}
+               for s in specs}
     return {
         "files": rows,
         "summary": summary,
@@ -605,6 +621,29 @@ def dominance_section(summary: dict[str, dict[str, Any]], labels: Sequence[str])
             f"A setting beats a baseline when it is strictly better on every one of: {keys}.", "", *lines]
 
 
+_CALL_COLS = (
+    ("policy", None),
+    ("calls", "model_calls"),
+    ("per audio min", "model_calls_per_min"),
+    ("median ms", "model_call_median_ms"),
+    ("p99 ms", "model_call_p99_ms"),
+    ("max ms", "model_call_max_ms"),
+)
+
+
+def model_call_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> list[str]:
+    """Wall time of the model calls a policy makes per pause (Smart Turn), for the rows that make any."""
+    rows = [lb for lb in labels if summary[lb].get("model_calls")]
+    if not rows:
+        return []
+    return ["", "## Per-pause model calls (Smart Turn v3.2)", "",
+            "Wall time of each call on this machine, beside the rest of the run. The mix "
+            "(`smart_turn_weight`) uses an answer `smart_turn_delay_s` (100 ms) after asking, so its "
+            "latencies hold in real time only when the calls fit in that; `smart-turn-v3`'s decisions are "
+            "stamped without its call time (a best case).", "",
+            markdown_table(summary, rows, _CALL_COLS)]
+
+
 def _weights_id(path: str | None) -> str:
     """The cadence model file and the start of its SHA-1 (which model a report is about)."""
     import hashlib
@@ -655,6 +694,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     parts += dominance_section(summary, ordered)
     parts += interruption_section(summary, ordered)
     parts += duplex_section(summary, ordered)
+    parts += model_call_section(summary, ordered)
     return "\n".join(parts) + "\n"
 
 

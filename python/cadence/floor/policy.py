@@ -201,7 +201,8 @@ class CadencePolicy:
 
             self.judge = SmartTurnJudge()
             self.name = f"cadence+smart-turn(p={patience:g},w={self.config.smart_turn_weight:g})"
-        self.judge_ms: deque[float] = deque(maxlen=1000)  # wall time of the last Smart Turn calls
+        # wall ms of each Smart Turn call since the last reset (the last 1000; the bench reports them)
+        self.call_ms: deque[float] = deque(maxlen=1000)
         self.reset()
 
     def reset(self) -> None:
@@ -227,6 +228,7 @@ class CadencePolicy:
         self.judged_ready = 0  # the frame count from which that answer may be used
         self.audio = np.zeros((_AUDIO_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
         self.audio_frames = 0  # frames written to the ring
+        self.call_ms.clear()
 
     @property
     def persona_holds_floor(self) -> bool:
@@ -357,7 +359,7 @@ class CadencePolicy:
         idx = np.arange(first, self.frame) % _AUDIO_FRAMES
         t0 = time.perf_counter()
         p = self.judge.prob_complete(self.audio[idx].reshape(-1))
-        self.judge_ms.append((time.perf_counter() - t0) * 1000.0)
+        self.call_ms.append((time.perf_counter() - t0) * 1000.0)
         return p
 
     def _barge_step(self, t: float, confirm_frames: int, resume_frames: int) -> list[Decision]:

@@ -20,7 +20,7 @@ Pipecat keys its buffers by ``time.monotonic()``; offline the audio runs faster 
 real time, so the buffer is kept here by frame time and only the model call
 (``_predict_endpoint``: resampling, 8 s crop, Whisper log-mel, ONNX) is Pipecat's.
 The decision is stamped at the frame that triggered it: the model's compute (tens of
-ms per call on one core, ``inference_ms``) and Pipecat's wait for a final
+ms per call on one core, ``call_ms``: the bench reports them) and Pipecat's wait for a final
 transcript are not added, so its latencies are a best case.
 """
 
@@ -75,7 +75,7 @@ class SmartTurnBaseline:
         # Pipecat keeps pre-speech + stop + max duration of audio before a turn
         self._keep_frames = int(round((self.pre_speech_s + self.stop_s + params.max_duration_secs)
                                       / FRAME_SECONDS))
-        self.inference_ms: list[float] = []  # wall time of every model call
+        self.call_ms: deque[float] = deque(maxlen=1000)  # wall ms of each model call since the last reset
         self.reset()
 
     def reset(self) -> None:
@@ -88,6 +88,7 @@ class SmartTurnBaseline:
         self.triggered = False
         self.speech_start: int | None = None  # frame index of the turn's first speech
         self.silence = 0  # frames since the VAD reported the user stopped
+        self.call_ms.clear()
 
     def _clear(self) -> None:
         self.triggered = False
@@ -104,7 +105,7 @@ class SmartTurnBaseline:
         audio = np.concatenate(chunks).astype(np.float32) / 32768.0
         t0 = time.perf_counter()
         result = self.analyzer._predict_endpoint(audio)
-        self.inference_ms.append((time.perf_counter() - t0) * 1000.0)
+        self.call_ms.append((time.perf_counter() - t0) * 1000.0)
         return float(result["probability"])
 
     def process(self, frames: np.ndarray) -> list[Decision]:
