@@ -638,7 +638,7 @@ def model_call_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]
         return []
     return ["", "## Per-pause model calls (Smart Turn v3.2)", "",
             "Wall time of each call on this machine, beside the rest of the run. The mix "
-            "(`smart_turn_weight`) uses an answer `smart_turn_delay_s` (100 ms) after asking, so its "
+            "(`smart_turn_weight`) uses an answer `smart_turn_delay_s` (default 100 ms) after asking, so its "
             "latencies hold in real time only when the calls fit in that; `smart-turn-v3`'s decisions are "
             "stamped without its call time (a best case).", "",
             markdown_table(summary, rows, _CALL_COLS)]
