@@ -113,3 +113,11 @@ def test_hybrid_needs_the_audio_and_a_valid_weight() -> None:
     with pytest.raises(InvalidArgumentError, match="smart_turn_at_s"):
         CadencePolicy(0.5, smart_turn_weight=0.5, smart_turn_at_s=0.0)
     assert CadencePolicy(0.5).judge is None  # the default asks nobody
+
+
+def test_a_pipecat_without_the_model_gets_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cadence.floor import turn_judge
+
+    monkeypatch.setattr(turn_judge, "_MODEL", "no-such-model.onnx")
+    with pytest.raises(ImportError, match="no-such-model.onnx"):
+        turn_judge.SmartTurnJudge()

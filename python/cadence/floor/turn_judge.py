@@ -40,6 +40,9 @@ def _load() -> tuple[Any, Any]:
         raise ImportError(f"the Smart Turn judge needs pipecat-ai==1.14 and onnxruntime "
                           f"(scripts/setup.sh installs both): {e}") from e
     path = resources.files(_PACKAGE).joinpath(_MODEL)
+    if not path.is_file():
+        raise ImportError(f"the Smart Turn judge needs {_MODEL} from pipecat-ai==1.14 (scripts/setup.sh pins it); "
+                          f"the installed pipecat has no {path}")
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
