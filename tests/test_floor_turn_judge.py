@@ -121,3 +121,19 @@ def test_a_pipecat_without_the_model_gets_a_clear_error(monkeypatch: pytest.Monk
     monkeypatch.setattr(turn_judge, "_MODEL", "no-such-model.onnx")
     with pytest.raises(ImportError, match="no-such-model.onnx"):
         turn_judge.SmartTurnJudge()
+
+
+def test_judge_reads_from_0_7_s_before_the_turn() -> None:
+    policy = CadencePolicy(0.9, **{**STEP, "smart_turn_weight": 1.0})
+    fake = _Fake(1.0)
+    policy.judge = fake  # type: ignore[assignment]
+    x, probs = _turn(60, 400, keep=0.5)
+    lead = 100  # a second of silence before the user speaks
+    x = np.concatenate([x[-lead:], x])  # the turn's silent frames: no speech
+    probs = np.concatenate([probs[-lead:], probs])
+    audio = (np.arange(len(x), dtype=np.float32)[:, None] / 1e4).repeat(160, axis=1)
+    policy._remember(audio)
+    commits = [d.t for d in policy.decide(x, probs) if d.kind == "commit"]
+    assert commits == [pytest.approx((lead + 60 + 30) * 0.01, abs=0.011)]
+    # speech began at frame 100; asked at 200 ms of silence (frame 179): frames 30 … 179
+    assert np.array_equal(fake.asked[0], audio[lead - 70 : lead + 80].reshape(-1))
