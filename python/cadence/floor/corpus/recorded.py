@@ -38,6 +38,7 @@ import soundfile as sf  # type: ignore[import-untyped]
 from cadence.errors import InvalidArgumentError
 
 from . import augment
+from .voices import frame_db, speech_runs
 
 __all__ = ["CLIPS_DIR", "clip_runs", "build", "main"]
 
@@ -54,21 +55,12 @@ LEVELS_DB = (0.0, -10.0, -20.0)
 def clip_runs(x: np.ndarray, rate: int) -> list[tuple[float, float]]:
     """The speech runs of a clean clip, seconds: frames within ``SPEECH_DB`` of its
     loudest, merged over gaps < ``MERGE_S``, runs < ``MIN_RUN_S`` dropped."""
-    hop = rate // 100
-    n = len(x) // hop
-    if n == 0:
+    if len(x) < rate // 100:
         raise InvalidArgumentError("clip shorter than one 10 ms frame")
-    db = 10.0 * np.log10(np.mean(x[: n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1) + 1e-12)
-    if db.max() < -60.0:
+    if frame_db(x, rate).max() < -60.0:
         raise InvalidArgumentError("no speech found in the clip (it is silent: below -60 dBFS)")
-    on = db > db.max() - SPEECH_DB
-    runs: list[list[int]] = []
-    for i in (int(j) for j in np.flatnonzero(on)):
-        if runs and i - runs[-1][1] < MERGE_S * 100:
-            runs[-1][1] = i + 1
-        else:
-            runs.append([i, i + 1])
-    kept = [(a / 100.0, b / 100.0) for a, b in runs if b - a >= MIN_RUN_S * 100]
+    kept = [(a / rate, b / rate) for a, b in speech_runs(x, rate, MERGE_S, below_max_db=SPEECH_DB)
+            if b - a >= round(MIN_RUN_S * rate)]
     if not kept:
         raise InvalidArgumentError("no speech found in the clip")
     return kept
@@ -93,9 +85,10 @@ def _clips(folder: str) -> list[tuple[str, np.ndarray, int]]:
     return out
 
 
-def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int,
+def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rms: float,
           source: str = "alsa") -> tuple[np.ndarray, int, dict[str, Any]]:
-    """Audio, rate and manifest row (audio path left to the caller) of file ``k``."""
+    """Audio, rate and manifest row (audio path left to the caller) of file ``k``; noise is
+    set against ``speech_rms``, the clips' mean level."""
     rng = np.random.default_rng([seed, k])
     rate = clips[0][2]
     order = rng.permutation(len(clips))
@@ -124,8 +117,6 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int,
     audio = np.concatenate(pieces)
     gain_db = float(rng.choice(LEVELS_DB))
     kind = str(rng.choice(["floor", "white", "pink", "brown"]))
-    # the SNR is against the clips' mean level (their silences included), not the active level
-    speech_rms = float(np.sqrt(np.mean(np.concatenate([c[1] for c in clips]).astype(np.float64) ** 2)))
     if kind == "floor":
         snr, level = None, 10 ** (-70 / 20)
     else:
@@ -145,12 +136,14 @@ def build(out: str, files: int = 12, seed: int = 0, clips_dir: str = CLIPS_DIR) 
     if files < 1:
         raise InvalidArgumentError(f"--files must be >= 1, got {files}")
     clips = _clips(clips_dir)
+    # the SNR is against the clips' mean level (their silences included), not the active level
+    speech_rms = float(np.sqrt(np.mean(np.concatenate([c[1] for c in clips]).astype(np.float64) ** 2)))
     source = "alsa" if os.path.abspath(clips_dir) == CLIPS_DIR else os.path.basename(os.path.abspath(clips_dir))
     split = os.path.join(out, "recorded")
     os.makedirs(os.path.join(split, "audio"), exist_ok=True)
     rows = []
     for k in range(files):
-        audio, rate, row = _file(k, clips, seed, source)
+        audio, rate, row = _file(k, clips, seed, speech_rms, source)
         rel = f"audio/recorded_{k:03d}.wav"
         sf.write(os.path.join(split, rel), audio, rate, subtype="PCM_16")
         rows.append({"audio": rel, **row})

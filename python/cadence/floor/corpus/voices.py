@@ -28,7 +28,7 @@ from cadence.errors import CadenceError, InvalidArgumentError
 
 from . import augment
 
-__all__ = ["Voice", "Style", "catalogue", "pick_voice", "draw_style", "Synth", "trim", "speech_runs", "HELD_OUT_DOC",
+__all__ = ["Voice", "Style", "catalogue", "pick_voice", "draw_style", "Synth", "trim", "speech_runs", "frame_db", "HELD_OUT_DOC",
            "VOICE_SETS"]
 
 ESPEAK_LANGS = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
@@ -306,7 +306,8 @@ class Synth:
         return (a / peak).astype(np.float32)
 
 
-def _frame_db(a: np.ndarray, rate: int, win_s: float = 0.01) -> np.ndarray:
+def frame_db(a: np.ndarray, rate: int, win_s: float = 0.01) -> np.ndarray:
+    """Level of each whole ``win_s`` frame, dB of the mean square (-120 for a clip shorter than one)."""
     n = max(1, int(rate * win_s))
     k = len(a) // n
     if k == 0:
@@ -324,7 +325,7 @@ def trim(a: np.ndarray, rate: int) -> np.ndarray:
 
     3 ms fades at both ends keep the cut click-free.
     """
-    db = _frame_db(a, rate)
+    db = frame_db(a, rate)
     on = np.flatnonzero(db > _threshold(db))
     if len(on) == 0:
         return a[:0]
@@ -338,11 +339,14 @@ def trim(a: np.ndarray, rate: int) -> np.ndarray:
     return out
 
 
-def speech_runs(a: np.ndarray, rate: int, min_gap_s: float = 0.15) -> list[tuple[int, int]]:
-    """Sample ranges of speech in a trimmed phrase, split at pauses ≥ ``min_gap_s``."""
-    db = _frame_db(a, rate)
+def speech_runs(a: np.ndarray, rate: int, min_gap_s: float = 0.15,
+                below_max_db: float | None = None) -> list[tuple[int, int]]:
+    """Sample ranges of speech in a trimmed phrase, split at pauses ≥ ``min_gap_s``. Speech:
+    10 ms frames above p95 − 35 dB (at least −70 dB), or with ``below_max_db`` within that
+    many dB of the loudest frame."""
+    db = frame_db(a, rate)
     n = max(1, int(rate * 0.01))
-    on = db > _threshold(db)
+    on = db > (_threshold(db) if below_max_db is None else db.max() - below_max_db)
     idx = np.flatnonzero(on)
     if len(idx) == 0:
         return []
