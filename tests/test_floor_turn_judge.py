@@ -68,16 +68,20 @@ class _Fake:
         return self.p
 
 
-def _hybrid_commit_s(p_complete: float, weight: float = 1.0, **kw: float) -> tuple[float | None, _Fake, np.ndarray]:
+def _hybrid_commit_s(p_complete: float, weight: float = 1.0, lead: int = 0,
+                     **kw: float) -> tuple[float | None, _Fake, np.ndarray]:
+    """Commit time after the end of a 0.6 s turn (``lead`` frames of silence before it)
+    under a scripted judge; the judge and the audio it could read (frame k holds k/1e4)."""
     policy = CadencePolicy(0.9, **{**STEP, "smart_turn_weight": weight, **kw})
     fake = _Fake(p_complete)
     policy.judge = fake  # type: ignore[assignment]
     speech = 60
     x, probs = _turn(speech, 400, keep=0.5)  # Cadence alone is unsure: the 1.9 s fallback
-    audio = (np.arange(len(x), dtype=np.float32)[:, None] / 1e4).repeat(160, axis=1)  # frame k holds k/1e4
+    x, probs = (np.concatenate([np.repeat(v[-1:], lead, axis=0), v]) for v in (x, probs))  # a silent lead
+    audio = (np.arange(len(x), dtype=np.float32)[:, None] / 1e4).repeat(160, axis=1)
     policy._remember(audio)
     commits = [d.t for d in policy.decide(x, probs) if d.kind == "commit"]
-    return (round(commits[0] - speech * 0.01, 2) if commits else None), fake, audio
+    return (round(commits[0] - (lead + speech) * 0.01, 2) if commits else None), fake, audio
 
 
 def test_policy_asks_once_per_pause_and_waits_for_the_answer() -> None:
@@ -124,16 +128,12 @@ def test_a_pipecat_without_the_model_gets_a_clear_error(monkeypatch: pytest.Monk
 
 
 def test_judge_reads_from_0_7_s_before_the_turn() -> None:
-    policy = CadencePolicy(0.9, **{**STEP, "smart_turn_weight": 1.0})
-    fake = _Fake(1.0)
-    policy.judge = fake  # type: ignore[assignment]
-    x, probs = _turn(60, 400, keep=0.5)
     lead = 100  # a second of silence before the user speaks
-    x = np.concatenate([x[-lead:], x])  # the turn's silent frames: no speech
-    probs = np.concatenate([probs[-lead:], probs])
-    audio = (np.arange(len(x), dtype=np.float32)[:, None] / 1e4).repeat(160, axis=1)
-    policy._remember(audio)
-    commits = [d.t for d in policy.decide(x, probs) if d.kind == "commit"]
-    assert commits == [pytest.approx((lead + 60 + 30) * 0.01, abs=0.011)]
+    t, fake, audio = _hybrid_commit_s(1.0, lead=lead)
+    assert t == pytest.approx(0.30, abs=0.011)
     # speech began at frame 100; asked at 200 ms of silence (frame 179): frames 30 … 179
     assert np.array_equal(fake.asked[0], audio[lead - 70 : lead + 80].reshape(-1))
+    # one chunk longer than the judge's 8.7 s ring (960 frames): its end is kept in order
+    t, fake, audio = _hybrid_commit_s(1.0, lead=500)
+    assert t == pytest.approx(0.30, abs=0.011)
+    assert np.array_equal(fake.asked[0], audio[430:580].reshape(-1))

@@ -245,9 +245,11 @@ class CadencePolicy:
         """Keep the raw mic frames the Smart Turn judge may read (only with a judge)."""
         if self.judge is None:
             return
-        for f in np.asarray(frames, np.float32):
-            self.audio[self.audio_frames % _AUDIO_FRAMES] = f
-            self.audio_frames += 1
+        x = np.asarray(frames, np.float32)
+        kept = x[-_AUDIO_FRAMES:]  # a longer chunk: only its end can still be read
+        first = self.audio_frames + len(x) - len(kept)
+        self.audio[(first + np.arange(len(kept))) % _AUDIO_FRAMES] = kept
+        self.audio_frames += len(x)
 
     def decide(self, x: np.ndarray, probs: np.ndarray) -> list[Decision]:
         """The decision logic alone, on features ``x`` and model outputs ``probs`` of
