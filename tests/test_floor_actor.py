@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import trio
@@ -74,7 +76,8 @@ async def test_floor_actor_rejects_bad_frames_at_the_edge() -> None:
         assert isinstance(ei.value.__cause__ or ei.value, InvalidAudioError)
 
 
-async def _run_floor(frames: list[AudioFrame], bad: list[AudioFrame] = ()) -> tuple[list, list]:
+async def _run_floor(frames: list[AudioFrame], bad: list[AudioFrame] = (),
+                     policy_factory: Any = None) -> tuple[list, list]:
     """Send ``frames`` (then try each of ``bad`` after the first 10) to a FloorActor; the
     messages it published and the errors the bad ones raised."""
     from cadence.floor.actor import FloorActor
@@ -82,7 +85,7 @@ async def _run_floor(frames: list[AudioFrame], bad: list[AudioFrame] = ()) -> tu
     got: list = []
     errors: list = []
     async with open_actor_system(shutdown_timeout=2.0) as system:
-        floor = system.spawn(lambda: FloorActor(CID, patience=0.5), "floor")
+        floor = system.spawn(lambda: FloorActor(CID, patience=0.5, policy_factory=policy_factory), "floor")
         sink = system.spawn(lambda: Collector(got), "sink")
         for t in (Commit, FloorState):
             system.subscribe(sink, t)
@@ -93,7 +96,7 @@ async def _run_floor(frames: list[AudioFrame], bad: list[AudioFrame] = ()) -> tu
                         await floor.request(b, timeout=5.0)
                     errors.append(ei.value.__cause__ or ei.value)
             await floor.send(fr)
-        await floor.request(SetPatience(CID, 0, 0.5), timeout=10.0)
+        await floor.request(SetPatience(CID, 0, 0.5), timeout=20.0)
         await trio.sleep(0.05)
     return got, errors
 
@@ -151,7 +154,6 @@ async def test_the_smart_turn_judge_runs_off_the_trio_thread() -> None:
     pytest.importorskip("pipecat")
     import threading
 
-    from cadence.floor.actor import FloorActor
     from cadence.floor.policy import CadencePolicy
 
     audio, spans = render([("I would like a cup of coffee.", 3.5)])
@@ -171,15 +173,7 @@ async def test_the_smart_turn_judge_runs_off_the_trio_thread() -> None:
         policies.append(policy)
         return policy
 
-    got: list = []
-    async with open_actor_system(shutdown_timeout=2.0) as system:
-        floor = system.spawn(lambda: FloorActor(CID, patience=0.5, policy_factory=hybrid), "floor")
-        sink = system.spawn(lambda: Collector(got), "sink")
-        system.subscribe(sink, Commit)
-        for fr in _frames(audio):
-            await floor.send(fr)
-        await floor.request(SetPatience(CID, 0, 0.5), timeout=20.0)
-        await trio.sleep(0.05)
+    got, _ = await _run_floor(_frames(audio), policy_factory=hybrid)
     commits = [m for m in got if isinstance(m, Commit)]
     assert len(commits) == 1
     end_ns = 1_000_000_000 + int(spans[0][1] * 1e9)
