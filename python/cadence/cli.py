@@ -20,6 +20,7 @@ COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("score", "floor"): ("cadence.floor.score", "score turn-taking decisions made elsewhere with the benchmark's rules"),
     ("corpus", "floor"): ("cadence.floor.corpus", "generate a labeled turn-taking corpus with offline voices"),
     ("corpus", "floor-recorded"): ("cadence.floor.corpus.recorded", "a small turn-taking split from a recorded human voice (alsa-utils clips)"),
+    ("corpus", "floor-phone"): ("cadence.floor.corpus.phone", "turn ends from a recorded telephone call (pyannote-audio's sample)"),
     ("train", "floor"): ("cadence.floor.train", "train the floor model and export its weights"),
     ("train", "heads"): ("cadence.floor.heads", "fit the floor model's voice and pause heads on its frozen networks"),
     ("tune", "floor"): ("cadence.floor.tune", "sweep floor-policy settings offline on a labeled split"),

@@ -40,7 +40,7 @@ from cadence.errors import InvalidArgumentError
 from . import augment
 from .voices import frame_db, speech_runs
 
-__all__ = ["CLIPS_DIR", "clip_runs", "build", "main"]
+__all__ = ["CLIPS_DIR", "clip_runs", "condition_audio", "build", "main"]
 
 CLIPS_DIR = "/usr/share/sounds/alsa"
 _CLIP_GLOB = ("Front_*.wav", "Rear_*.wav", "Side_*.wav")
@@ -114,7 +114,17 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rm
         events.append({"type": "shift", "t": round(t + runs[-1][1], 4)})
         pieces += [x.astype(np.float32), np.zeros(int(AFTER_S * rate), np.float32)]
         t += len(x) / rate + AFTER_S
-    audio = np.concatenate(pieces)
+    audio, condition = condition_audio(np.concatenate(pieces), rate, rng, speech_rms)
+    origin = "alsa-utils speaker-test clips (one human voice)" if source == "alsa" else f"recordings in {source}"
+    meta = {"source": origin, "order": [clips[j][0] for j in order], **condition,
+            "voice": f"recorded:{source}", "stretched_pauses": stretched, "segments": segments}
+    return audio, rate, {"events": events, "meta": meta}
+
+
+def condition_audio(audio: np.ndarray, rate: int, rng: np.random.Generator,
+                    speech_rms: float) -> tuple[np.ndarray, dict[str, Any]]:
+    """A seeded mic level (``LEVELS_DB``) and noise (a −70 dBFS pink floor, or white / pink /
+    brown at 20–30 dB SNR against ``speech_rms``); returns the audio and its meta fields."""
     gain_db = float(rng.choice(LEVELS_DB))
     kind = str(rng.choice(["floor", "white", "pink", "brown"]))
     if kind == "floor":
@@ -123,12 +133,8 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rm
         snr = float(rng.uniform(20, 30))
         level = speech_rms / 10 ** (snr / 20)
     noisy = audio + augment.noise("pink" if kind == "floor" else kind, len(audio), rate, rng) * np.float32(level)
-    audio = np.clip(noisy * np.float32(10 ** (gain_db / 20)), -1.0, 1.0).astype(np.float32)
-    origin = "alsa-utils speaker-test clips (one human voice)" if source == "alsa" else f"recordings in {source}"
-    meta = {"source": origin, "order": [clips[j][0] for j in order],
-            "gain_db": gain_db, "noise": kind, "snr_db": None if snr is None else round(snr, 2),
-            "voice": f"recorded:{source}", "stretched_pauses": stretched, "segments": segments}
-    return audio, rate, {"events": events, "meta": meta}
+    out = np.clip(noisy * np.float32(10 ** (gain_db / 20)), -1.0, 1.0).astype(np.float32)
+    return out, {"gain_db": gain_db, "noise": kind, "snr_db": None if snr is None else round(snr, 2)}
 
 
 def build(out: str, files: int = 12, seed: int = 0, clips_dir: str = CLIPS_DIR) -> str:
