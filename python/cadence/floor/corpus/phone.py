@@ -1,6 +1,6 @@
 """``cadence corpus floor-phone``: turn ends from a real telephone conversation.
 
-    cadence corpus floor-phone --out DIR [--files N] [--seed S]
+    cadence corpus floor-phone --out DIR [--files N] [--seed S] [--call WAV --stm STM]
 
 ``floor-recorded`` reads speaker-test labels; this split reads people talking. The
 ``pyannote-audio`` package carries a 30 s excerpt of a recorded telephone call
@@ -25,6 +25,11 @@ run is the ``shift``; a gap of 150 ms or more inside a turn is a ``hold``. File 
 is speaker k mod 2 at a seeded mic level and noise (``condition_audio``). It is
 8 real turn ends under varied conditions, not a conversational corpus: too few
 for a rate, enough to see whether a policy answers people at all.
+
+``--call WAV --stm STM`` builds the same kind of split from your own recorded call
+and its NIST STM transcript (``file channel speaker start end words`` per line;
+the speakers on one channel, a few seconds of turns each); file k is then the k-th
+speaker (in name order) modulo their number.
 """
 
 from __future__ import annotations
@@ -68,11 +73,17 @@ def read_turns(stm: str, duration_s: float) -> list[tuple[str, float, float, str
     merged; a final line that reaches the recording's end is dropped."""
     lines = []
     with open(stm) as f:
-        for row in f:
+        for n, row in enumerate(f, 1):
             parts = row.split(maxsplit=5)
-            if len(parts) < 5:
+            if len(parts) < 5 or row.startswith(";;"):  # blank, short, or an STM comment
                 continue
-            lines.append((parts[2], float(parts[3]), float(parts[4]), parts[5].strip() if len(parts) > 5 else ""))
+            try:
+                start, end = float(parts[3]), float(parts[4])
+            except ValueError as e:
+                raise InvalidArgumentError(f"{stm}:{n}: start and end must be seconds: {row.strip()!r}") from e
+            if not 0.0 <= start < end:
+                raise InvalidArgumentError(f"{stm}:{n}: a line must end after it starts: {row.strip()!r}")
+            lines.append((parts[2], start, end, parts[5].strip() if len(parts) > 5 else ""))
     lines.sort(key=lambda r: r[1])
     if lines and lines[-1][2] > duration_s - END_MARGIN_S:
         lines.pop()
@@ -86,7 +97,7 @@ def read_turns(stm: str, duration_s: float) -> list[tuple[str, float, float, str
 
 
 def _file(k: int, call: np.ndarray, rate: int, turns: list[tuple[str, float, float, str]],
-          speakers: list[str], seed: int, speech_rms: float) -> tuple[np.ndarray, dict[str, Any]]:
+          speakers: list[str], seed: int, speech_rms: float, source: str) -> tuple[np.ndarray, dict[str, Any]]:
     rng = np.random.default_rng([seed, k])
     who = speakers[k % len(speakers)]
     pieces = [np.zeros(int(LEAD_S * rate), np.float32)]
@@ -97,7 +108,10 @@ def _file(k: int, call: np.ndarray, rate: int, turns: list[tuple[str, float, flo
         if speaker != who:
             continue
         x = call[int(round(a * rate)):int(round(b * rate))]
-        runs = clip_runs(x, rate)
+        try:
+            runs = clip_runs(x, rate)
+        except InvalidArgumentError as err:
+            raise InvalidArgumentError(f"{speaker}'s turn {a:.2f}-{b:.2f} s of the call: {err}") from err
         for (_s, e), (s2, _e2) in zip(runs, runs[1:]):
             events.append({"type": "hold", "start": round(t + e, 4), "end": round(t + s2, 4)})
         events.append({"type": "shift", "t": round(t + runs[-1][1], 4)})
@@ -105,27 +119,33 @@ def _file(k: int, call: np.ndarray, rate: int, turns: list[tuple[str, float, flo
         pieces += [x, np.zeros(int(AFTER_S * rate), np.float32)]
         t += len(x) / rate + AFTER_S
     audio, condition = condition_audio(np.concatenate(pieces), rate, rng, speech_rms)
-    meta = {"source": "pyannote-audio's sample telephone call", "speaker": who, **condition,
+    meta = {"source": source, "speaker": who, **condition,
             "voice": f"recorded:phone-{who}", "segments": segments}
     return audio, {"events": events, "meta": meta}
 
 
-def build(out: str, files: int = 24, seed: int = 0) -> str:
-    """Write the split; returns its folder (``out/phone``)."""
+def build(out: str, files: int = 24, seed: int = 0, call_wav: str | None = None, stm: str | None = None) -> str:
+    """Write the split; returns its folder (``out/phone``). Without ``call_wav``/``stm``: the
+    sample call that pyannote-audio carries."""
     if files < 1:
         raise InvalidArgumentError(f"--files must be >= 1, got {files}")
-    wav, stm = sample_paths()
+    if (call_wav is None) != (stm is None):
+        raise InvalidArgumentError("--call and --stm go together (a recorded call and its transcript)")
+    wav, stm = (call_wav, stm) if call_wav is not None and stm is not None else sample_paths()
     call, rate = sf.read(wav, dtype="float32", always_2d=True)
     call = call.mean(axis=1)
     turns = read_turns(stm, len(call) / rate)
     speakers = sorted({t[0] for t in turns})
+    if not speakers:
+        raise InvalidArgumentError(f"no transcript lines in {stm} (expected: file channel speaker start end words)")
     excerpts = [call[int(round(a * rate)):int(round(b * rate))] for _w, a, b, _x in turns]
     speech_rms = float(np.sqrt(np.mean(np.concatenate(excerpts).astype(np.float64) ** 2)))
+    source = "pyannote-audio's sample telephone call" if call_wav is None else f"the call {os.path.basename(wav)}"
     split = os.path.join(out, "phone")
     os.makedirs(os.path.join(split, "audio"), exist_ok=True)
     with open(os.path.join(split, "manifest.jsonl"), "w") as f:
         for k in range(files):
-            audio, row = _file(k, call, rate, turns, speakers, seed, speech_rms)
+            audio, row = _file(k, call, rate, turns, speakers, seed, speech_rms, source)
             rel = f"audio/phone_{k:03d}.wav"
             sf.write(os.path.join(split, rel), audio, rate, subtype="PCM_16")
             f.write(json.dumps({"audio": rel, **row}) + "\n")
@@ -138,7 +158,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--files", type=int, default=24)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--call", default=None, help="your own recorded call (WAV; default: pyannote-audio's sample)")
+    ap.add_argument("--stm", default=None, help="its transcript (NIST STM)")
     args = ap.parse_args(argv)
-    split = build(args.out, args.files, args.seed)
+    split = build(args.out, args.files, args.seed, args.call, args.stm)
     print(f"wrote {args.files} files to {split}")
     return 0
