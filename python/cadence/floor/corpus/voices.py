@@ -340,13 +340,17 @@ def trim(a: np.ndarray, rate: int) -> np.ndarray:
 
 
 def speech_runs(a: np.ndarray, rate: int, min_gap_s: float = 0.15,
-                below_max_db: float | None = None) -> list[tuple[int, int]]:
+                below_max_db: float | None = None, above_db: float | None = None) -> list[tuple[int, int]]:
     """Sample ranges of speech in a trimmed phrase, split at pauses ≥ ``min_gap_s``. Speech:
-    10 ms frames above p95 − 35 dB (at least −70 dB), or with ``below_max_db`` within that
-    many dB of the loudest frame."""
+    10 ms frames above p95 − 35 dB (at least −70 dB); with ``below_max_db``, within that
+    many dB of the loudest frame; with ``above_db``, above that level (dBFS)."""
     db = frame_db(a, rate)
     n = max(1, int(rate * 0.01))
-    on = db > (_threshold(db) if below_max_db is None else db.max() - below_max_db)
+    if above_db is not None:
+        threshold = above_db
+    else:
+        threshold = _threshold(db) if below_max_db is None else db.max() - below_max_db
+    on = db > threshold
     idx = np.flatnonzero(on)
     if len(idx) == 0:
         return []
