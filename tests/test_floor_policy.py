@@ -263,3 +263,37 @@ def test_in_silence_the_pause_head_decides() -> None:
     probs[60:, PAUSE] = 0.97  # ... or sure it is a hold: only max_silence_s ends the wait
     commits = [d.t for d in CadencePolicy(0.5).decide(x, probs) if d.kind == "commit"]
     assert commits and commits[0] - 0.6 == pytest.approx(CadencePolicy(0.5).config.max_silence_s, abs=0.011)
+
+
+def _turns(*parts: tuple[int, int], keep: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Consecutive (speech frames, silence frames) pieces; the model says P(keep) = keep in
+    every silence (sure the user goes on)."""
+    pieces = [_turn(speech, silence, keep) for speech, silence in parts]
+    return np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
+
+
+def test_the_speaker_adapted_last_resort_is_short_until_the_user_pauses_long_mid_turn() -> None:
+    """``max_silence_short_s``: a model sure the user goes on is overruled after 1.8 s, not 3 s,
+    until the user has gone on with a turn after a pause of ``long_pause_s`` (1 s) or more."""
+    adapted = {**STEP, "max_silence_short_s": 1.8}
+    assert _commit_silence_s(CadencePolicy(0.9, **adapted), keep=0.95) == pytest.approx(1.8, abs=0.011)
+    assert _commit_silence_s(CadencePolicy(0.9, **STEP), keep=0.95) == pytest.approx(3.0, abs=0.011)
+
+    def commits(policy: CadencePolicy, *parts: tuple[int, int]) -> list[float]:
+        x, probs = _turns(*parts)
+        return [round(d.t, 2) for d in policy.decide(x, probs) if d.kind == "commit"]
+
+    # a 1.2 s pause the user speaks on after, then a long silence: the full 3 s from then on
+    assert commits(CadencePolicy(0.9, **adapted), (60, 120), (60, 400)) == [0.6 + 1.2 + 0.6 + 3.0]
+    # pauses under 1 s do not count: the long silence is overruled at 1.8 s
+    assert commits(CadencePolicy(0.9, **adapted), (60, 80), (60, 400)) == [0.6 + 0.8 + 0.6 + 1.8]
+    # a silence the policy ended with a commit is not a pause the user went on after
+    assert commits(CadencePolicy(0.9, **adapted), (60, 200), (60, 400)) == [0.6 + 1.8, 0.6 + 2.0 + 0.6 + 1.8]
+    # reset() forgets the speaker
+    p = CadencePolicy(0.9, **adapted)
+    commits(p, (60, 120), (60, 400))
+    p.reset()
+    assert _commit_silence_s(p, keep=0.95) == pytest.approx(1.8, abs=0.011)
+    for bad in ({"max_silence_short_s": 0.0}, {"max_silence_short_s": 3.5}, {"long_pause_s": 0.0}):
+        with pytest.raises(InvalidArgumentError, match="max_silence_short_s|long_pause_s"):
+            CadencePolicy(0.5, **bad)

@@ -45,7 +45,10 @@ Timeouts keep the persona from waiting forever on a model that is unsure: after
 ``fallback_s`` of silence it commits unless the model is fairly sure the user
 keeps the floor, and after ``max_silence_s`` it commits regardless; with ``ramp``
 > 0 the commit threshold rises with the silence between the two (the longer the
-pause, the less sure the model must be). Speech counts toward a turn only in
+pause, the less sure the model must be). With ``max_silence_short_s`` set (off by default),
+the last resort adapts to the speaker: it is that shorter wait until the user has gone on
+with a turn after a pause of ``long_pause_s`` or more (floor.md, "A recorded telephone
+call": on real calls the model is sometimes sure a finished turn goes on). Speech counts toward a turn only in
 runs of at least ``min_run_frames`` (clicks and noise bursts do not open a turn).
 
 A frame is user *speech* when Silero VAD and the energy rule say so and, while
@@ -134,6 +137,11 @@ class PolicyConfig:
     fallback_s: float = 1.5
     fallback_keep: float = 0.9
     max_silence_s: float = 3.0
+    # speaker-adapted last resort (None: off): commit after this much silence instead of
+    # max_silence_s until the user has resumed a turn after a pause of long_pause_s or more
+    # (a speaker who pauses that long mid-turn gets the full max_silence_s from then on)
+    max_silence_short_s: float | None = None
+    long_pause_s: float = 1.0
     min_run_frames: int = 5
     backchannel_threshold: float = 0.6
     bargein_threshold: float = 0.7  # on the confirm head
@@ -173,6 +181,12 @@ class PolicyConfig:
         if not (self.smart_turn_at_s > 0.0 and self.smart_turn_delay_s >= 0.0):
             raise InvalidArgumentError(f"smart_turn_at_s must be > 0 and smart_turn_delay_s >= 0, got "
                                        f"{self.smart_turn_at_s}, {self.smart_turn_delay_s}")
+        short = self.max_silence_short_s
+        if short is not None and not 0.0 < short <= self.max_silence_s:
+            raise InvalidArgumentError(f"max_silence_short_s must be in (0, max_silence_s = {self.max_silence_s}], "
+                                       f"got {short}")
+        if not self.long_pause_s > 0.0:
+            raise InvalidArgumentError(f"long_pause_s must be > 0, got {self.long_pause_s}")
 
     def early_threshold(self) -> float:
         """Commit after ``early_silence_s`` when P(keep) < this: ``early_keep`` when
@@ -224,6 +238,7 @@ class CadencePolicy:
         self.paused_speech = 0  # user speech frames since the pause
         self.paused_silence = 0  # consecutive non-speech frames while paused
         self.turn_start = -1  # frame index where this turn's first speech run began (-1: none yet)
+        self.longest_hold = 0  # the longest pause (frames) after which the user went on with a turn
         self.judged: float | None = None  # Smart Turn's P(complete) in this pause
         self.judged_ready = 0  # the frame count from which that answer may be used
         self.audio = np.zeros((_AUDIO_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
@@ -273,6 +288,7 @@ class CadencePolicy:
                                        "not decide()")
         heard = heard_speech(x)
         out: list[Decision] = []
+        long_pause = _frames(cfg.long_pause_s)
         for i in range(len(x)):
             self.frame += 1
             t = self.frame * FRAME_S
@@ -285,6 +301,8 @@ class CadencePolicy:
             if not self.persona_holds_floor:  # over the persona's voice the barge-in heads decide
                 speech = speech and voice >= cfg.voice_threshold
             if speech:
+                if self.turn_speech >= min_speech and self.silence > self.longest_hold:
+                    self.longest_hold = self.silence  # the user went on after this pause
                 self.silence = 0
                 self.bc_done = False
                 self.judged = None
@@ -330,6 +348,9 @@ class CadencePolicy:
                 if self.judged is not None and self.frame >= self.judged_ready:
                     pause = mix_log_odds(pause, 1.0 - self.judged, cfg.smart_turn_weight)
             sil_s = self.silence * FRAME_S
+            max_silence_s = cfg.max_silence_s
+            if cfg.max_silence_short_s is not None and self.longest_hold < long_pause:
+                max_silence_s = cfg.max_silence_short_s
             if cfg.ramp > 0.0 and self.silence >= min_sil:
                 frac = min(1.0, (self.silence - min_sil) / max(1.0, cfg.fallback_s / FRAME_S - min_sil))
                 thr_now = thr + cfg.ramp * frac * max(0.0, cfg.fallback_keep - thr)
@@ -339,7 +360,7 @@ class CadencePolicy:
                 (self.silence >= min_sil and pause < thr_now)
                 or (self.silence >= early_sil and pause < early_thr)
                 or (sil_s >= cfg.fallback_s and pause < cfg.fallback_keep)
-                or sil_s >= cfg.max_silence_s
+                or sil_s >= max_silence_s
             ):
                 out.append(Decision("commit", t))
                 self.turn_speech = 0
