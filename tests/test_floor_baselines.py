@@ -403,7 +403,8 @@ def test_bench_cadence_variants_set_policy_config() -> None:
 
     name = "cadence/" + "/".join(f"{k}={v:g}" for k, v in WAIT_WHEN_UNSURE.items())
     assert bench.make_policy(bench.parse_policies(name, [0.1])[0]).config == PolicyConfig(0.1, **WAIT_WHEN_UNSURE)
-    for bad in ("cadence/foo=1", "cadence/ramp=x", "cadence/patience=1", "cadence/", "cadence/ramp=nan"):
+    for bad in ("cadence/foo=1", "cadence/ramp=x", "cadence/patience=1", "cadence/", "cadence/ramp=nan",
+                "cadence/max_silence_short_s=3.5", "cadence/long_pause_s=0"):  # out of range: an error, not a lost row
         with pytest.raises(InvalidArgumentError, match="policy 'cadence/"):
             bench.parse_policies(bad, [0.5])
 

@@ -289,11 +289,32 @@ def test_the_speaker_adapted_last_resort_is_short_until_the_user_pauses_long_mid
     assert commits(CadencePolicy(0.9, **adapted), (60, 80), (60, 400)) == [0.6 + 0.8 + 0.6 + 1.8]
     # a silence the policy ended with a commit is not a pause the user went on after
     assert commits(CadencePolicy(0.9, **adapted), (60, 200), (60, 400)) == [0.6 + 1.8, 0.6 + 2.0 + 0.6 + 1.8]
+    # "or more": a 1 s pause counts, 0.99 s does not; long_pause_s moves the bar
+    assert commits(CadencePolicy(0.9, **adapted), (60, 100), (60, 400)) == [0.6 + 1.0 + 0.6 + 3.0]
+    assert commits(CadencePolicy(0.9, **adapted), (60, 99), (60, 400)) == [0.6 + 0.99 + 0.6 + 1.8]
+    assert commits(CadencePolicy(0.9, **adapted, long_pause_s=0.6), (60, 70), (60, 400)) == [0.6 + 0.7 + 0.6 + 3.0]
+    # a click after a long pause is not the user going on (runs under min_run_frames are not
+    # turn speech): the pause is not counted, and the silence after the click is cut at 1.8 s
+    assert commits(CadencePolicy(0.9, **adapted), (60, 120), (1, 400)) == [0.6 + 1.2 + 0.01 + 1.8]
     # reset() forgets the speaker
     p = CadencePolicy(0.9, **adapted)
     commits(p, (60, 120), (60, 400))
     p.reset()
     assert _commit_silence_s(p, keep=0.95) == pytest.approx(1.8, abs=0.011)
-    for bad in ({"max_silence_short_s": 0.0}, {"max_silence_short_s": 3.5}, {"long_pause_s": 0.0}):
+    for bad in ({"max_silence_short_s": 0.0}, {"max_silence_short_s": 3.5}, {"long_pause_s": 0.0},
+                {"long_pause_s": float("inf")}, {"max_silence_short_s": 1.8, "long_pause_s": 1.8}):
         with pytest.raises(InvalidArgumentError, match="max_silence_short_s|long_pause_s"):
             CadencePolicy(0.5, **bad)
+
+
+def test_the_persona_own_audio_in_a_pause_is_not_the_user_going_on() -> None:
+    """Audio heard while the persona plays (its echo, its own backchannel) does not make a
+    pause count toward the speaker-adapted last resort."""
+    adapted = {**STEP, "max_silence_short_s": 1.8}
+    x, probs = _turns((60, 420))
+    persona = over_persona_features(20, [(0, 20)])  # 0.2 s of persona audio that passes the VAD rule
+    x[180:200] = persona
+    probs[180:200, 0] = 0.95
+    policy = CadencePolicy(0.9, **adapted)
+    policy.decide(x[:200], probs[:200])
+    assert policy.longest_hold == 0

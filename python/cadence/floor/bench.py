@@ -230,7 +230,14 @@ def _config_overrides(name: str) -> tuple[tuple[str, Any], ...]:
         raise InvalidArgumentError(
             f"policy {name!r}: expected cadence/NAME=VALUE/... (one value each, not patience: "
             "that comes from --patience)")
-    return tuple((k, v[0]) for k, v in grid.items())
+    overrides = tuple((k, v[0]) for k, v in grid.items())
+    from cadence.floor.policy import PolicyConfig
+
+    try:  # values out of range fail here, with the policy's name, not later as "not available"
+        PolicyConfig(**dict(overrides))
+    except InvalidArgumentError as e:
+        raise InvalidArgumentError(f"policy {name!r}: {e}") from e
+    return overrides
 
 
 def is_cadence(label: str) -> bool:

@@ -185,8 +185,11 @@ class PolicyConfig:
         if short is not None and not 0.0 < short <= self.max_silence_s:
             raise InvalidArgumentError(f"max_silence_short_s must be in (0, max_silence_s = {self.max_silence_s}], "
                                        f"got {short}")
-        if not self.long_pause_s > 0.0:
-            raise InvalidArgumentError(f"long_pause_s must be > 0, got {self.long_pause_s}")
+        if not (math.isfinite(self.long_pause_s) and self.long_pause_s > 0.0):
+            raise InvalidArgumentError(f"long_pause_s must be a finite number > 0, got {self.long_pause_s}")
+        if short is not None and not self.long_pause_s < short:
+            raise InvalidArgumentError(f"long_pause_s ({self.long_pause_s}) must be below max_silence_short_s "
+                                       f"({short}): a longer pause is always cut by it, so it would never switch")
 
     def early_threshold(self) -> float:
         """Commit after ``early_silence_s`` when P(keep) < this: ``early_keep`` when
@@ -239,6 +242,7 @@ class CadencePolicy:
         self.paused_silence = 0  # consecutive non-speech frames while paused
         self.turn_start = -1  # frame index where this turn's first speech run began (-1: none yet)
         self.longest_hold = 0  # the longest pause (frames) after which the user went on with a turn
+        self.gap = 0  # the pause (frames) before the current speech
         self.judged: float | None = None  # Smart Turn's P(complete) in this pause
         self.judged_ready = 0  # the frame count from which that answer may be used
         self.audio = np.zeros((_AUDIO_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
@@ -301,8 +305,8 @@ class CadencePolicy:
             if not self.persona_holds_floor:  # over the persona's voice the barge-in heads decide
                 speech = speech and voice >= cfg.voice_threshold
             if speech:
-                if self.turn_speech >= min_speech and self.silence > self.longest_hold:
-                    self.longest_hold = self.silence  # the user went on after this pause
+                if self.silence:
+                    self.gap = self.silence  # the pause before this speech
                 self.silence = 0
                 self.bc_done = False
                 self.judged = None
@@ -323,6 +327,8 @@ class CadencePolicy:
                 if self.run == cfg.min_run_frames:
                     if self.turn_speech == 0:
                         self.turn_start = self.frame - self.run
+                    elif self.turn_speech >= min_speech:  # the user goes on with the turn after the pause
+                        self.longest_hold = max(self.longest_hold, self.gap)
                     self.turn_speech += self.run
                 elif self.run > cfg.min_run_frames:
                     self.turn_speech += 1
