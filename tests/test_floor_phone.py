@@ -151,3 +151,19 @@ def test_the_split_holds_the_calls_turn_ends_where_the_audio_falls_silent(tmp_pa
     assert summary["recall"] >= 7 / 8 and summary["interruptions"] == 0, summary
     again = build(str(tmp_path / "again"), files=2, seed=0)
     assert _rows(again) == rows
+
+
+@pytest.mark.skipif(not _has_sample(), reason="pyannote-audio not installed (scripts/setup.sh installs it)")
+def test_cadence_on_real_turn_ends_and_the_adapted_last_resort(tmp_path) -> None:
+    """The first two files of the split (floor.md, "A recorded telephone call"): Cadence at
+    patience 0.5 answers 6 of the 8 real turn ends within 2 s (its model is sure "…so what can I
+    say?" goes on); the speaker-adapted last resort answers 7, without cutting into a turn."""
+    from cadence.floor.bench import parse_policies, run_bench
+
+    split = build(str(tmp_path), files=2, seed=0)
+    summary = run_bench(split, parse_policies("cadence,cadence/max_silence_short_s=1.8", [0.5]))["summary"]
+    default, adapted = summary["cadence@0.5"], summary["cadence/max_silence_short_s=1.8@0.5"]
+    assert default["turns"] == adapted["turns"] == 8
+    assert default["recall"] >= 6 / 8, default
+    assert adapted["recall"] >= 7 / 8 and adapted["recall"] > default["recall"], (adapted, default)
+    assert adapted["interruptions"] == 0, adapted
