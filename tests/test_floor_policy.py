@@ -177,6 +177,24 @@ def test_pause_stage_off_and_echo_alone() -> None:
     assert _kinds(CadencePolicy(0.5), x, probs) == []
 
 
+def test_the_pause_stage_can_lower_silero_bar_and_only_its_own() -> None:
+    # a voice over the persona whose first 6 frames Silero has not risen on yet (0.3):
+    # with the default bar the pause waits for Silero; with pause_vad_threshold 0.2 it comes
+    # at the onset, and the confirmed barge-in still waits for Silero's 0.5
+    x, probs = _over_persona([(50, 120, 0.4), (60, 120, 0.9)])
+    x[50:56, FEATURE_NAMES.index("vad")] = 0.3
+    assert _kinds(CadencePolicy(0.5), x, probs)[0] == ("pause", 58)
+    early = _kinds(CadencePolicy(0.5, pause_vad_threshold=0.2), x, probs)
+    assert early[0] == ("pause", 52)
+    assert early[1] == _kinds(CadencePolicy(0.5), x, probs)[1] == ("bargein", 65)
+    # the rest of the speech rule still holds: no excess over the predicted echo, no pause
+    x[:, FEATURE_NAMES.index("echo_excess")] = 0.0
+    assert _kinds(CadencePolicy(0.5, pause_vad_threshold=0.0), x, probs) == []
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(InvalidArgumentError, match="pause_vad_threshold"):
+            CadencePolicy(0.5, pause_vad_threshold=bad)
+
+
 def test_paused_persona_keeps_the_floor_while_its_playback_is_silent() -> None:
     # live, a paused persona's playback goes silent; the policy must not open a user turn
     # and commit over it before the resume

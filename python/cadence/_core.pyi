@@ -167,3 +167,21 @@ class MicAgc:
         frames: _npt_ld.NDArray[_np_ld.float32],
         reference: _npt_ld.NDArray[_np_ld.float32] | None = None,
     ) -> _npt_ld.NDArray[_np_ld.float32]: ...
+
+@_final_ld
+class EchoCanceller:
+    """Adaptive echo canceller (two-filter frequency-domain NLMS, 10 ms blocks): the mic minus
+    the persona's predicted echo. Without a reference the mic passes unchanged."""
+
+    MAX_PARTITIONS: int
+    def __new__(cls, partitions: int = 25) -> EchoCanceller: ...
+    @property
+    def partitions(self) -> int: ...
+    @property
+    def erle_db(self) -> float: ...
+    def reset(self) -> None: ...
+    def process(
+        self,
+        frames: _npt_ld.NDArray[_np_ld.float32],
+        reference: _npt_ld.NDArray[_np_ld.float32] | None = None,
+    ) -> _npt_ld.NDArray[_np_ld.float32]: ...

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cadence._core import FRAME_SAMPLES, FeatureExtractor, FloorNormalizer, MicAgc
+from cadence._core import FRAME_SAMPLES, EchoCanceller, FeatureExtractor, FloorNormalizer, MicAgc
 from cadence.errors import InvalidAudioError
 
 N_MELS = 40
@@ -66,7 +66,10 @@ N_FEATURES = len(FEATURE_NAMES)
 class FloorFeaturizer:
     """Raw 10 ms frames → normalised model inputs (n, N_FEATURES), streaming.
 
-    The Rust ``MicAgc`` raises a quiet mic (Silero misses quiet speech, and the
+    With ``echo_cancel`` (off by default; floor.md, "An adaptive echo canceller") the
+    Rust ``EchoCanceller`` first takes the persona's echo out of the mic, learning the
+    echo path from the reference; everything below then reads the cleaned mic except
+    the echo estimate, which keeps reading the mic as it came. The Rust ``MicAgc`` raises a quiet mic (Silero misses quiet speech, and the
     quiet bands of the log-mel spectrum sink to its floor), the Rust
     ``FeatureExtractor`` gives the raw features of the raised mic, Silero the
     speech probability (the raised mic clipped to full scale), and the Rust
@@ -75,15 +78,18 @@ class FloorFeaturizer:
     the last step is ``cadence.floor.reference``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, echo_cancel: bool = False) -> None:
         from cadence.floor.vad import SileroVad
 
+        self.aec = EchoCanceller() if echo_cancel else None
         self.extractor = FeatureExtractor(n_mels=N_MELS)
         self.vad = SileroVad()
         self.agc = MicAgc()
         self.norm = FloorNormalizer(n_mels=N_MELS)
 
     def reset(self) -> None:
+        if self.aec is not None:
+            self.aec.reset()
         self.extractor.reset()
         self.vad.reset()
         self.agc.reset()
@@ -104,7 +110,9 @@ class FloorFeaturizer:
                     f"reference shape {getattr(reference, 'shape', None)} does not match frames {frames.shape}"
                 )
         ref = None if reference is None else np.ascontiguousarray(reference, np.float32)
-        raised = self.agc.process(frames, ref)
+        mic = np.ascontiguousarray(frames)
+        clean = mic if self.aec is None else self.aec.process(mic, ref)
+        raised = self.agc.process(clean, ref)
         raw = self.extractor.process(raised)
         vad = self.vad.frame_probs(np.clip(raised, -1.0, 1.0)).astype(np.float32, copy=False)
-        return self.norm.process(raw, vad, np.ascontiguousarray(frames), ref)
+        return self.norm.process(raw, vad, mic, ref)

@@ -111,10 +111,10 @@ def mix_log_odds(p: float, q: float, w: float) -> float:
     return 1.0 / (1.0 + math.exp(-((1.0 - w) * lp + w * lq)))
 
 
-def heard_speech(x: np.ndarray) -> np.ndarray:
+def heard_speech(x: np.ndarray, vad_threshold: float = 0.5) -> np.ndarray:
     """(n,) bool: the speech rule before the voice head — Silero VAD, energy well above
     the noise floor, mic power above the persona's predicted echo."""
-    return (x[:, _VAD] >= 0.5) & (x[:, _E_NOISE] > 0.3) & (x[:, _EXCESS] > 0.6)
+    return (x[:, _VAD] >= vad_threshold) & (x[:, _E_NOISE] > 0.3) & (x[:, _EXCESS] > 0.6)
 
 
 # "Wait when unsure" (floor.md): commit after the patience wait only when P(keep) < 0.45, take an
@@ -152,6 +152,9 @@ class PolicyConfig:
     pause_threshold: float = 0.12
     pause_frames: int = 2
     pause_voice_threshold: float = 0.2
+    # Silero's bar in the pause stage's speech rule (the rest of the rule stays): Silero
+    # needs 30-100 ms to rise on a voice that starts over a mic the echo canceller left quiet
+    pause_vad_threshold: float = 0.5
     resume_silence_s: float = 0.15
     confirm_speech_s: float = 0.7
     # 0: the commit threshold is a step (thr, then fallback_keep at fallback_s);
@@ -172,7 +175,7 @@ class PolicyConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.patience <= 1.0:
             raise InvalidArgumentError(f"patience must be in [0, 1], got {self.patience}")
-        for name in ("voice_threshold", "pause_voice_threshold", "commit_keep", "early_keep", "smart_turn_weight"):
+        for name in ("voice_threshold", "pause_voice_threshold", "pause_vad_threshold", "commit_keep", "early_keep", "smart_turn_weight"):
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
                 raise InvalidArgumentError(f"{name} must be in [0, 1], got {v}")
@@ -291,6 +294,7 @@ class CadencePolicy:
             raise InvalidArgumentError("a policy with smart_turn_weight > 0 needs the audio: call process(), "
                                        "not decide()")
         heard = heard_speech(x)
+        heard_pause = heard if cfg.pause_vad_threshold == 0.5 else heard_speech(x, cfg.pause_vad_threshold)
         out: list[Decision] = []
         long_pause = _frames(cfg.long_pause_s)
         for i in range(len(x)):
@@ -315,7 +319,7 @@ class CadencePolicy:
             if self.persona_holds_floor:
                 self.bargein_run = self.bargein_run + 1 if (speech and confirm >= cfg.bargein_threshold) else 0
                 self.pause_run = self.pause_run + 1 if (
-                    speech and onset >= cfg.pause_threshold and voice >= cfg.pause_voice_threshold) else 0
+                    bool(heard_pause[i]) and onset >= cfg.pause_threshold and voice >= cfg.pause_voice_threshold) else 0
                 if not self.bargein_done:
                     out.extend(self._barge_step(t, confirm_frames, resume_frames))
                 continue

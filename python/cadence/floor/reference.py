@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from cadence._core import FeatureExtractor
+from cadence._core import EchoCanceller, FeatureExtractor
 from cadence.floor.echo import EXCESS_MAX, EchoEstimator
 from cadence.floor.features import N_FEATURES, N_MELS
 
@@ -241,11 +241,14 @@ def reference_mic_agc(frames: np.ndarray, reference: np.ndarray | None = None) -
     return out
 
 
-def reference_features(frames: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-    """What ``FloorFeaturizer().process(frames, reference)`` computes, in Python."""
+def reference_features(frames: np.ndarray, reference: np.ndarray | None = None,
+                       echo_cancel: bool = False) -> np.ndarray:
+    """What ``FloorFeaturizer(echo_cancel).process(frames, reference)`` computes, in Python."""
     from cadence.floor.vad import SileroVad
 
-    raised = reference_mic_agc(frames, reference)
+    # the echo canceller (Rust, tested on its own in test_floor_aec.py) comes first
+    clean = EchoCanceller().process(frames, reference) if echo_cancel else frames
+    raised = reference_mic_agc(clean, reference)
     raw = FeatureExtractor(n_mels=N_MELS).process(raised)
     vad = SileroVad().frame_probs(np.clip(raised, -1.0, 1.0))
     return ReferenceNormalizer().process(raw, vad, frames, reference)

@@ -1,6 +1,7 @@
-//! Binding of `cadence_core::floor`: `FloorNormalizer`, `MicAgc`.
+//! Binding of `cadence_core::floor`: `FloorNormalizer`, `MicAgc`, `EchoCanceller`.
 
 use cadence_core::dsp;
+use cadence_core::floor::aec::{self, EchoCanceller as CoreCanceller};
 use cadence_core::floor::agc::{self, MicAgc as CoreMicAgc};
 use cadence_core::floor::FloorNormalizer as CoreNormalizer;
 use cadence_core::FRAME_SAMPLES;
@@ -162,16 +163,7 @@ impl MicAgc {
         frames: &Bound<'py, PyAny>,
         reference: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let arr = F32Arg::new(py, frames, "frames", true)?;
-        let n = match arr.shape.as_slice() {
-            [n, c] if *c == FRAME_SAMPLES => *n,
-            shape => {
-                return Err(invalid_audio(
-                    py,
-                    format!("frames must have shape (n, {FRAME_SAMPLES}), got {shape:?}"),
-                ))
-            }
-        };
+        let (arr, n) = frames_arg(py, frames)?;
         let reference = reference_arg(py, reference, &arr.shape)?;
         let x = arr.values();
         let reference = reference.as_ref().map(|r| r.values());
@@ -190,7 +182,103 @@ impl MicAgc {
     }
 }
 
+/// `frames`: float32 (n, 160), returned as (its values, n).
+fn frames_arg<'py>(py: Python<'py>, frames: &Bound<'py, PyAny>) -> PyResult<(F32Arg<'py>, usize)> {
+    let arr = F32Arg::new(py, frames, "frames", true)?;
+    match arr.shape.as_slice() {
+        [n, c] if *c == FRAME_SAMPLES => {
+            let n = *n;
+            Ok((arr, n))
+        }
+        shape => Err(invalid_audio(
+            py,
+            format!("frames must have shape (n, {FRAME_SAMPLES}), got {shape:?}"),
+        )),
+    }
+}
+
+/// Adaptive echo canceller: learns the echo path from what the persona played
+/// (the reference) to the mic and subtracts the predicted echo (two-filter
+/// frequency-domain NLMS; near-end speech does not pull the output's filter).
+/// Without a reference the mic passes unchanged. Streaming and chunk-invariant.
+#[pyclass(module = "cadence._core")]
+pub struct EchoCanceller {
+    inner: CoreCanceller,
+}
+
+#[pymethods]
+impl EchoCanceller {
+    #[new]
+    #[pyo3(signature = (partitions = aec::DEFAULT_PARTITIONS as i128), text_signature = "(partitions=25)")]
+    fn new(py: Python<'_>, partitions: i128) -> PyResult<Self> {
+        let p = usize::try_from(partitions).map_err(|_| {
+            invalid_argument(
+                py,
+                format!(
+                    "partitions must be in 1..={} (10 ms each), got {partitions}",
+                    aec::MAX_PARTITIONS
+                ),
+            )
+        })?;
+        Ok(EchoCanceller {
+            inner: map(py, CoreCanceller::new(p))?,
+        })
+    }
+
+    #[classattr]
+    const MAX_PARTITIONS: usize = aec::MAX_PARTITIONS;
+
+    /// Filter length in 10 ms frames.
+    #[getter]
+    fn partitions(&self) -> usize {
+        self.inner.partitions()
+    }
+
+    /// Smoothed mic energy over output energy in frames with a reference, dB.
+    #[getter]
+    fn erle_db(&self) -> f64 {
+        self.inner.erle_db()
+    }
+
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// `frames`: float32 (n, 160) mic; `reference`: float32 (n, 160) what the persona
+    /// played in the same frames, or None. Returns the mic with the predicted echo
+    /// removed, float32 (n, 160). Runs with the GIL released; a refused call changes nothing.
+    #[pyo3(signature = (frames, reference = None))]
+    fn process<'py>(
+        &mut self,
+        py: Python<'py>,
+        frames: &Bound<'py, PyAny>,
+        reference: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let (arr, n) = frames_arg(py, frames)?;
+        let reference = reference_arg(py, reference, &arr.shape)?;
+        let x = arr.values();
+        let reference = reference.as_ref().map(|r| r.values());
+        let inner = &mut self.inner;
+        let out = detached(py, || {
+            let mut out = vec![0.0f32; x.len()];
+            inner
+                .process(&x, reference.as_deref(), &mut out)
+                .map(|()| out)
+        })?;
+        PyArray1::from_vec(py, out).reshape([n, FRAME_SAMPLES])
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "EchoCanceller(partitions={}, erle_db={:.1})",
+            self.inner.partitions(),
+            self.inner.erle_db()
+        )
+    }
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<FloorNormalizer>()?;
-    m.add_class::<MicAgc>()
+    m.add_class::<MicAgc>()?;
+    m.add_class::<EchoCanceller>()
 }

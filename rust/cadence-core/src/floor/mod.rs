@@ -8,6 +8,7 @@
 //! Any chunking gives the same output; inputs are validated before any state
 //! changes, so a bad call loses nothing.
 
+pub mod aec;
 pub mod agc;
 pub mod echo;
 pub mod speaker;
