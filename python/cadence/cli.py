@@ -15,6 +15,7 @@ COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("bench", "runtime"): ("cadence.bench.runtime", "actor hop latency and burst throughput vs trio channels and Pipecat"),
     ("bench", "ring"): ("cadence.bench.ring", "AudioRing and Framer throughput vs numpy ring and deque"),
     ("bench", "features"): ("cadence.bench.features", "floor input stage: Rust FloorNormalizer vs its Python reference"),
+    ("bench", "aec"): ("cadence.bench.aec", "echo canceller vs WebRTC AEC3 (LiveKit) on corpus voices, scored against the truth"),
     ("bench", "floor"): ("cadence.floor.bench", "turn-taking benchmark on a labeled corpus vs silence baselines"),
     ("bench", "floor-stops"): ("cadence.floor.at_stops", "Cadence's model vs Smart Turn at Pipecat's VAD stops (AUC)"),
     ("score", "floor"): ("cadence.floor.score", "score turn-taking decisions made elsewhere with the benchmark's rules"),

@@ -51,6 +51,12 @@ const TAKE_SIGNIFICANCE: f32 = 0.5;
 /// filter pulled by it does not pass; a filter fitted to voiced speech over a few
 /// frames can look better than the foreground for a moment) ...
 const TAKE_CANCELS: f32 = 0.5;
+/// That last test applies only while the mic is this multiple above its noise floor:
+/// an echo near or under the room noise cannot remove half the mic's energy, and a
+/// near-end talker that quiet barely moves the filter.
+const LOUD_ABOVE_FLOOR: f32 = 4.0;
+/// The mic's noise floor (a minimum of `mic_avg`) rises this much per frame (~0.9 dB/s).
+const FLOOR_RISE: f32 = 1.002;
 /// The background is put back to the foreground when its smoothed error energy is
 /// this multiple of the foreground's (near-end speech has pulled it off the path),
 /// once the foreground cancels (by `TAKE_CANCELS`): before that there is nothing
@@ -92,6 +98,8 @@ pub struct EchoCanceller {
     /// Smoothed energies of the mic and of both errors (same smoothing as `diff_avg`).
     mic_avg: f32,
     bg_avg: f32,
+    /// Noise floor of the mic (a slowly rising minimum of `mic_avg`).
+    mic_floor: f32,
     fg_avg: f32,
     /// Smoothed Σ mic·prediction and Σ prediction² of the foreground.
     dy_avg: f32,
@@ -146,6 +154,7 @@ impl EchoCanceller {
             diff_var: 0.0,
             mic_avg: 0.0,
             bg_avg: 0.0,
+            mic_floor: f32::MAX,
             fg_avg: 0.0,
             dy_avg: 0.0,
             yy_avg: 0.0,
@@ -296,6 +305,7 @@ impl EchoCanceller {
         self.diff_var = 0.36 * self.diff_var + 0.16 * e_fg * d_fb;
         self.mic_avg = 0.6 * self.mic_avg + 0.4 * e_mic;
         self.bg_avg = 0.6 * self.bg_avg + 0.4 * e_bg;
+        self.mic_floor = (self.mic_floor * FLOOR_RISE).min(self.mic_avg.max(1e-12));
         self.fg_avg = 0.6 * self.fg_avg + 0.4 * e_fg;
         self.dy_avg = 0.6 * self.dy_avg + 0.4 * dy;
         self.yy_avg = 0.6 * self.yy_avg + 0.4 * yy;
@@ -317,7 +327,8 @@ impl EchoCanceller {
         let sq = self.diff_avg * self.diff_avg;
         if self.diff_avg > 0.0
             && sq > TAKE_SIGNIFICANCE * self.diff_var
-            && self.bg_avg < TAKE_CANCELS * self.mic_avg
+            && (self.bg_avg < TAKE_CANCELS * self.mic_avg
+                || self.mic_avg < LOUD_ABOVE_FLOOR * self.mic_floor)
         {
             self.w_fg.clone_from(&self.w_bg);
             (self.diff_avg, self.diff_var) = (0.0, 0.0);
