@@ -10,9 +10,9 @@ low-passed at 2–5 kHz), so every part of the mic is known and the cancellers a
 scored against the truth:
 
 * **ERLE**, over frames of echo alone (the persona audible, no user speech within
-  100 ms): mic energy over output energy (the user's room noise stays in both, so it
-  caps what any canceller reaches). Reported for the first 3 s of persona speech in a
-  case (convergence) and after;
+  100 ms, and the echo at least 20 dB above the user's room noise, so the noise does not
+  cap the ratio below 20 dB): mic energy over output energy. Reported for the first 3 s
+  of persona speech in a case (convergence) and after;
 * **double talk** (the user's labelled speech while the echo is audible): output energy
   over the user's own energy, dB. The mic alone reads the echo on top (> 0 dB); a
   canceller should bring it to 0 dB; a suppressor that ducks the user reads < 0 dB;
@@ -47,6 +47,7 @@ from cadence.floor.bench import load_frames
 CASE_S = 30.0
 CONVERGE_S = 3.0
 ECHO_AUDIBLE_DBFS = -60.0  # a frame's echo power must reach this to count
+ALONE_MARGIN = 100.0  # echo-alone frames: echo energy ≥ 20 dB over the user track's
 
 
 def _webrtc_aec3() -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
@@ -134,7 +135,10 @@ def score_case(case: dict[str, Any], out: np.ndarray, linear: bool) -> dict[str,
     first = np.cumsum(audible) <= CONVERGE_S * 100
     e = lambda x: np.sum(np.asarray(x, np.float64) ** 2, axis=1)  # noqa: E731
     mic, o, user, echo, rest = e(case["mic"]), e(out), e(case["user"]), e(case["echo"]), e(out - case["user"])
-    early, late = audible & ~case["talk"] & first, audible & ~case["talk"] & ~first
+    # echo alone: no user speech near, and the echo 20 dB over the rest of the mic (the user's
+    # room noise), so the mic is the echo and the ratio is not capped by the noise
+    alone = audible & ~case["talk"] & (echo > ALONE_MARGIN * user)
+    early, late = alone & first, alone & ~first
     double = audible & case["talk"]
     return {"erle_first_3s_db": _ratio_db(mic[early], o[early]), "erle_after_db": _ratio_db(mic[late], o[late]),
             "double_talk_out_over_user_db": _ratio_db(o[double], user[double]),

@@ -62,6 +62,9 @@ const FLOOR_RISE: f32 = 1.002;
 /// once the foreground cancels (by `TAKE_CANCELS`): before that there is nothing
 /// to go back to, and the background's first steps may overshoot.
 const RESET_ABOVE: f32 = 2.0;
+/// ... and always when it is this multiple worse (20 dB: it has diverged, whatever the
+/// foreground; a bound on what a background pulled by a loud near end can cost).
+const DIVERGED_ABOVE: f32 = 100.0;
 /// Double talk: once the foreground has cancelled (`adapted`), the background's
 /// step scales with the share of the mic that the foreground's echo prediction
 /// explains (squared correlation ξ² of mic and prediction over the last frames):
@@ -69,12 +72,17 @@ const RESET_ABOVE: f32 = 2.0;
 const XI2_FULL: f32 = 0.6;
 const XI2_FREEZE: f32 = 0.2;
 /// The foreground counts as adapted once it removes this share of the mic's
-/// energy, and as lost (the echo path moved: adapt at full step again) when its
-/// output holds clearly more energy than the mic (this multiple).
+/// energy, and as lost (the echo path moved, or it took a filter fitted to noise:
+/// it is cleared and the background adapts at full step again) when its output
+/// holds clearly more energy than the mic (this multiple).
 const ADAPTED_BELOW: f32 = 0.25;
 const LOST_ABOVE: f32 = 1.5;
 /// Sample power of the quietest reference the step is normalised by (-50 dBFS).
 const REF_FLOOR_POWER: f32 = 1e-5;
+/// Share of the mic's own power added to the normaliser: the step shrinks in proportion
+/// to how far the near end (the user, loud noise) outweighs the echo, as the ideal NLMS
+/// step does, without a double-talk detector.
+const MIC_REG: f32 = 1.0;
 /// A reference block below this energy (sum of squares) counts as silent.
 const SILENT_ENERGY: f32 = 1e-10;
 const ZERO: Complex<f32> = Complex::new(0.0, 0.0);
@@ -312,7 +320,11 @@ impl EchoCanceller {
         if self.fg_avg < ADAPTED_BELOW * self.mic_avg {
             self.adapted = true;
         } else if self.fg_avg > LOST_ABOVE * self.mic_avg {
+            // the foreground adds more than it removes: do no harm, start it from nothing
             self.adapted = false;
+            self.w_fg.iter_mut().for_each(|w| w.fill(ZERO));
+            (self.diff_avg, self.diff_var) = (0.0, 0.0);
+            self.fg_avg = self.mic_avg;
         }
         let mu = if self.adapted {
             let xi2 = self.dy_avg * self.dy_avg / (self.mic_avg * self.yy_avg + 1e-20);
@@ -332,8 +344,9 @@ impl EchoCanceller {
         {
             self.w_fg.clone_from(&self.w_bg);
             (self.diff_avg, self.diff_var) = (0.0, 0.0);
-        } else if self.bg_avg > RESET_ABOVE * self.fg_avg + 1e-12
-            && self.fg_avg < TAKE_CANCELS * self.mic_avg
+        } else if (self.bg_avg > RESET_ABOVE * self.fg_avg + 1e-12
+            && self.fg_avg < TAKE_CANCELS * self.mic_avg)
+            || self.bg_avg > DIVERGED_ABOVE * self.fg_avg + 1e-12
         {
             self.w_bg.clone_from(&self.w_fg);
             (self.diff_avg, self.diff_var) = (0.0, 0.0);
@@ -357,9 +370,10 @@ impl EchoCanceller {
             }
         }
         let mean_power = power.iter().sum::<f32>() / BINS as f32;
-        // regularisation: relative (bins the reference leaves empty) plus absolute (a
-        // reference near silence must not turn mic noise into huge taps)
-        let floor = 0.01 * mean_power + (k * N_FFT) as f32 * REF_FLOOR_POWER;
+        // regularisation: relative (bins the reference leaves empty), absolute (a reference
+        // near silence must not turn mic noise into huge taps) and the mic's power (MIC_REG)
+        let floor = 0.01 * mean_power
+            + (k * N_FFT) as f32 * (REF_FLOOR_POWER + MIC_REG * self.mic_avg / BLOCK as f32);
         for p in 0..k {
             let x = self.x_hist[(self.head + p) % k];
             for b in 0..BINS {
