@@ -41,6 +41,10 @@ pub const MAX_PARTITIONS: usize = 100;
 /// NLMS step of the background filter (it adapts on every frame; the two-filter
 /// test below keeps near-end speech from reaching the output's filter).
 const MU: f32 = 0.8;
+/// The variable step (below): the share of the noise-to-error amplitude ratio taken off the
+/// step, and the least share of the step kept.
+const NPVSS: f32 = 1.0;
+const MU_MIN: f32 = 0.05;
 /// The foreground takes the background's taps when the background's smoothed
 /// error energy is lower by a margin whose square exceeds this multiple of the
 /// margin's variance under "no better" (near-end speech makes both errors large
@@ -332,6 +336,11 @@ impl EchoCanceller {
         } else {
             MU
         };
+        // non-parametric variable step (Benesty et al. 2006): as the background's error
+        // falls to the mic's noise floor there is less echo left to learn and the step
+        // shrinks, so the noise does not keep jostling a converged filter
+        let mu = mu
+            * (1.0 - NPVSS * (self.mic_floor / self.bg_avg.max(1e-20)).sqrt()).clamp(MU_MIN, 1.0);
         self.mic_energy += 0.05 * (e_mic - self.mic_energy);
         self.out_energy += 0.05 * (e_fg - self.out_energy);
 
