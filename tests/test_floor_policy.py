@@ -178,16 +178,24 @@ def test_pause_stage_off_and_echo_alone() -> None:
 
 
 def test_the_pause_stage_can_lower_silero_bar_and_only_its_own() -> None:
-    # a voice over the persona whose first 6 frames Silero has not risen on yet (0.3):
-    # with the default bar the pause waits for Silero; with pause_vad_threshold 0.2 it comes
-    # at the onset, and the confirmed barge-in still waits for Silero's 0.5
+    # a voice over the persona whose first 14 frames Silero has not risen on yet (0.3): with
+    # the default bar the pause waits for Silero; with pause_vad_threshold 0.2 it comes at the
+    # onset, and the barge-in (confirm head from frame 60) still waits for Silero's 0.5
     x, probs = _over_persona([(50, 120, 0.4), (60, 120, 0.9)])
-    x[50:56, FEATURE_NAMES.index("vad")] = 0.3
-    assert _kinds(CadencePolicy(0.5), x, probs)[0] == ("pause", 58)
-    early = _kinds(CadencePolicy(0.5, pause_vad_threshold=0.2), x, probs)
-    assert early[0] == ("pause", 52)
-    assert early[1] == _kinds(CadencePolicy(0.5), x, probs)[1] == ("bargein", 65)
+    x[50:64, FEATURE_NAMES.index("vad")] = 0.3
+    default = _kinds(CadencePolicy(0.5), x, probs)
+    assert default == [("pause", 66), ("bargein", 69)]
+    assert _kinds(CadencePolicy(0.5, pause_vad_threshold=0.2), x, probs) == [("pause", 52), ("bargein", 69)]
+    # user speech while paused confirms a barge-in only past Silero's usual bar: a second of
+    # sound Silero reads at 0.3 pauses the persona at once, never confirms, and it resumes
+    # 150 ms after the sound ends
+    x, probs = _over_persona([(50, 150, 0.4)])
+    x[50:150, FEATURE_NAMES.index("vad")] = 0.3
+    low = CadencePolicy(0.5, pause_vad_threshold=0.2, confirm_speech_s=0.4)
+    assert _kinds(low, x, probs) == [("pause", 52), ("resume", 165)]
+    assert _kinds(CadencePolicy(0.5, confirm_speech_s=0.4), x, probs) == []
     # the rest of the speech rule still holds: no excess over the predicted echo, no pause
+    x, probs = _over_persona([(50, 120, 0.4), (60, 120, 0.9)])
     x[:, FEATURE_NAMES.index("echo_excess")] = 0.0
     assert _kinds(CadencePolicy(0.5, pause_vad_threshold=0.0), x, probs) == []
     for bad in (-0.1, 1.5, float("nan")):

@@ -16,10 +16,11 @@ scored against the truth:
 * **double talk** (the user's labelled speech while the echo is audible): output energy
   over the user's own energy, dB. The mic alone reads the echo on top (> 0 dB); a
   canceller should bring it to 0 dB; a suppressor that ducks the user reads < 0 dB;
-* **echo left in double talk** (Cadence only: a linear canceller without delay, so
+* **echo removed in double talk** (``none`` and ``cadence``: linear, without delay, so
   ``out − user`` is what is left of the echo): echo energy over it, dB. WebRTC's APM
   delays and reshapes its output (by ~8–11 ms here), so the subtraction does not apply;
-* **µs per frame**, one core.
+* **µs per frame**, one core: Cadence's is one call per case; WebRTC's includes the
+  per-frame Python loop, the int16 conversion and LiveKit's FFI call its API requires.
 
 Methods: ``none`` (the raw mic), ``cadence`` (``EchoCanceller``: two-filter
 frequency-domain NLMS, no suppressor) and ``webrtc-aec3`` (``livekit.rtc.AudioProcessingModule``
@@ -142,7 +143,7 @@ def score_case(case: dict[str, Any], out: np.ndarray, linear: bool) -> dict[str,
     double = audible & case["talk"]
     return {"erle_first_3s_db": _ratio_db(mic[early], o[early]), "erle_after_db": _ratio_db(mic[late], o[late]),
             "double_talk_out_over_user_db": _ratio_db(o[double], user[double]),
-            "double_talk_echo_left_db": _ratio_db(echo[double], rest[double]) if linear else None}
+            "double_talk_echo_removed_db": _ratio_db(echo[double], rest[double]) if linear else None}
 
 
 def summarize(scores: list[dict[str, float | None]], us_per_frame: float) -> dict[str, Any]:
@@ -158,7 +159,7 @@ def summarize(scores: list[dict[str, float | None]], us_per_frame: float) -> dic
 
 COLS = (("method", None), ("ERLE, first 3 s (dB)", "erle_first_3s_db"), ("ERLE, after (dB)", "erle_after_db"),
         ("double talk: out over user (dB)", "double_talk_out_over_user_db"),
-        ("double talk: echo removed (dB)", "double_talk_echo_left_db"), ("µs per frame", "us_per_frame"))
+        ("double talk: echo removed (dB)", "double_talk_echo_removed_db"), ("µs per frame", "us_per_frame"))
 
 
 def markdown(summary: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:

@@ -240,6 +240,7 @@ class CadencePolicy:
         self.bargein_run = 0
         self.bargein_done = False
         self.pause_run = 0
+        self.pause_heard = False
         self.paused = False  # the persona's playout is paused (a barge-in is not yet confirmed)
         self.paused_speech = 0  # user speech frames since the pause
         self.paused_silence = 0  # consecutive non-speech frames while paused
@@ -318,6 +319,7 @@ class CadencePolicy:
                 self.silence += 1
             if self.persona_holds_floor:
                 self.bargein_run = self.bargein_run + 1 if (speech and confirm >= cfg.bargein_threshold) else 0
+                self.pause_heard = speech  # Silero's usual bar: only such frames confirm a barge-in
                 self.pause_run = self.pause_run + 1 if (
                     bool(heard_pause[i]) and onset >= cfg.pause_threshold and voice >= cfg.pause_voice_threshold) else 0
                 if not self.bargein_done:
@@ -399,7 +401,10 @@ class CadencePolicy:
         """One frame of the two-stage barge-in while the persona holds the floor."""
         cfg = self.config
         if self.paused:
-            self.paused_speech += int(self.pause_run > 0)  # speech the head still reads as user's
+            # speech the head still reads as user's; only frames past Silero's usual bar count
+            # towards confirming (a lower pause_vad_threshold makes the pause quicker, not its
+            # confirmation easier)
+            self.paused_speech += int(self.pause_run > 0 and self.pause_heard)
             self.paused_silence = 0 if self.pause_run > 0 else self.paused_silence + 1
         if self.bargein_run >= cfg.bargein_frames or (self.paused and self.paused_speech >= confirm_frames):
             self.bargein_done = True

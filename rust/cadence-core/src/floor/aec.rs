@@ -16,7 +16,7 @@
 //! and the background is put back to the foreground when it has clearly
 //! cancelled less (it was pulled off by near-end speech).
 //!
-//! Without a reference in the last `partitions` frames the mic passes through
+//! After more than `partitions` frames without a reference the mic passes through
 //! unchanged and no work is done. Streaming and chunk-invariant (the block is
 //! one frame); inputs are validated before any state changes.
 
@@ -64,7 +64,7 @@ const FLOOR_RISE: f32 = 1.002;
 /// The background is put back to the foreground when its smoothed error energy is
 /// this multiple of the foreground's (near-end speech has pulled it off the path),
 /// once the foreground cancels (by `TAKE_CANCELS`): before that there is nothing
-/// to go back to, and the background's first steps may overshoot.
+/// to go back to, and the background's first steps may overshoot ...
 const RESET_ABOVE: f32 = 2.0;
 /// ... and always when it is this multiple worse (20 dB: it has diverged, whatever the
 /// foreground; a bound on what a background pulled by a loud near end can cost).
@@ -83,9 +83,10 @@ const ADAPTED_BELOW: f32 = 0.25;
 const LOST_ABOVE: f32 = 1.5;
 /// Sample power of the quietest reference the step is normalised by (-50 dBFS).
 const REF_FLOOR_POWER: f32 = 1e-5;
-/// Share of the mic's own power added to the normaliser: the step shrinks in proportion
-/// to how far the near end (the user, loud noise) outweighs the echo, as the ideal NLMS
-/// step does, without a double-talk detector.
+/// Share of the mic's own power added to the normaliser (which sums the reference's
+/// power): the step shrinks as the mic's power (the user, loud noise) grows against the
+/// reference's. A user far louder than the persona's reference slows the filter; one
+/// over a quiet echo but under the reference barely does (the two-filter test guards then).
 const MIC_REG: f32 = 1.0;
 /// A reference block below this energy (sum of squares) counts as silent.
 const SILENT_ENERGY: f32 = 1e-10;
@@ -311,8 +312,9 @@ impl EchoCanceller {
             d_fb += (ef - eb) * (ef - eb);
             e_mic += mic[j] * mic[j];
         }
-        // e_fg − e_bg = d·(2·e_bg + d) with d = e_fg − e_bg per sample: under "no better"
-        // its spread is about 2·sqrt(Σe²·Σd²)
+        // Σef² − Σeb² = Σd·(2·eb + d) with d = ef − eb per sample: under "no better" its
+        // spread is about 2·sqrt(Σe²·Σd²); diff_var tracks Σe²·Σd² (Speex's statistic),
+        // so TAKE_SIGNIFICANCE 0.5 is a test at about 0.35 of that spread
         self.diff_avg = 0.6 * self.diff_avg + 0.4 * (e_fg - e_bg);
         self.diff_var = 0.36 * self.diff_var + 0.16 * e_fg * d_fb;
         self.mic_avg = 0.6 * self.mic_avg + 0.4 * e_mic;
@@ -360,6 +362,8 @@ impl EchoCanceller {
             self.w_bg.clone_from(&self.w_fg);
             (self.diff_avg, self.diff_var) = (0.0, 0.0);
             self.bg_avg = self.fg_avg;
+            // adapt the restored taps on their own error, not the diverged filter's (as Speex)
+            y_bg.copy_from_slice(out);
         }
 
         if mu == 0.0 {
@@ -513,18 +517,28 @@ mod tests {
 
     #[test]
     fn without_a_reference_the_mic_passes_unchanged() {
-        let mic = speechy(16000, 4);
+        let user = speechy(16000, 4);
         let mut aec = EchoCanceller::default();
-        assert_eq!(run(&mut aec, &mic, None), mic);
-        // after the reference stops, the echo tail is still cancelled, then the mic passes
-        let x = speechy(16000 * 3, 5);
+        assert_eq!(run(&mut aec, &user, None), user);
+        // the persona talks 4 s, then stops; its echo (50 ms late) rings on past its end
+        let x = speechy(16000 * 4, 5);
         let mut r = x.clone();
-        r.extend(vec![0.0; 16000]);
-        let mut m = echo_of(&x, 800, 0.3);
-        m.extend(mic.iter());
+        r.extend(vec![0.0; 16000 * 2]);
+        let mut m = echo_of(&r, 800, 0.3);
+        for (v, u) in m[16000 * 4 + 1600..].iter_mut().zip(&user) {
+            *v += u; // the user talks alone from 100 ms after the reference stops
+        }
         let out = run(&mut aec, &m, Some(&r));
-        let late = 16000 * 3 + 16000 / 2..;
-        assert_eq!(&out[late.clone()], &m[late]);
+        // the echo's tail after the reference stops is still cancelled ...
+        let tail = 16000 * 4..16000 * 4 + 800;
+        let erle = energy_db(&m[tail.clone()]) - energy_db(&out[tail]);
+        assert!(
+            erle > 15.0,
+            "echo tail after the reference stopped: ERLE {erle:.1} dB"
+        );
+        // ... and from the (partitions + 1)-th silent frame on the mic passes untouched
+        let pass = 16000 * 4 + (DEFAULT_PARTITIONS + 1) * BLOCK;
+        assert_eq!(&out[pass..], &m[pass..]);
     }
 
     #[test]
