@@ -163,18 +163,8 @@ impl MicAgc {
         frames: &Bound<'py, PyAny>,
         reference: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let (arr, n) = frames_arg(py, frames)?;
-        let reference = reference_arg(py, reference, &arr.shape)?;
-        let x = arr.values();
-        let reference = reference.as_ref().map(|r| r.values());
         let inner = &mut self.inner;
-        let out = detached(py, || {
-            let mut out = vec![0.0f32; x.len()];
-            inner
-                .process(&x, reference.as_deref(), &mut out)
-                .map(|()| out)
-        })?;
-        PyArray1::from_vec(py, out).reshape([n, FRAME_SAMPLES])
+        map_frames(py, frames, reference, |x, r, out| inner.process(x, r, out))
     }
 
     fn __repr__(&self) -> String {
@@ -195,6 +185,25 @@ fn frames_arg<'py>(py: Python<'py>, frames: &Bound<'py, PyAny>) -> PyResult<(F32
             format!("frames must have shape (n, {FRAME_SAMPLES}), got {shape:?}"),
         )),
     }
+}
+
+/// The body of `process(frames, reference=None)` for stages that turn mic frames (and
+/// what the persona played) into as many frames: checks, then `run` with the GIL released.
+fn map_frames<'py>(
+    py: Python<'py>,
+    frames: &Bound<'py, PyAny>,
+    reference: Option<&Bound<'py, PyAny>>,
+    run: impl Send + FnOnce(&[f32], Option<&[f32]>, &mut [f32]) -> cadence_core::Result<()>,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let (arr, n) = frames_arg(py, frames)?;
+    let reference = reference_arg(py, reference, &arr.shape)?;
+    let x = arr.values();
+    let reference = reference.as_ref().map(|r| r.values());
+    let out = detached(py, || {
+        let mut out = vec![0.0f32; x.len()];
+        run(&x[..], reference.as_deref(), &mut out).map(|()| out)
+    })?;
+    PyArray1::from_vec(py, out).reshape([n, FRAME_SAMPLES])
 }
 
 /// Adaptive echo canceller: learns the echo path from what the persona played
@@ -254,18 +263,8 @@ impl EchoCanceller {
         frames: &Bound<'py, PyAny>,
         reference: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let (arr, n) = frames_arg(py, frames)?;
-        let reference = reference_arg(py, reference, &arr.shape)?;
-        let x = arr.values();
-        let reference = reference.as_ref().map(|r| r.values());
         let inner = &mut self.inner;
-        let out = detached(py, || {
-            let mut out = vec![0.0f32; x.len()];
-            inner
-                .process(&x, reference.as_deref(), &mut out)
-                .map(|()| out)
-        })?;
-        PyArray1::from_vec(py, out).reshape([n, FRAME_SAMPLES])
+        map_frames(py, frames, reference, |x, r, out| inner.process(x, r, out))
     }
 
     fn __repr__(&self) -> String {
