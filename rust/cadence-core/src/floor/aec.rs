@@ -45,6 +45,9 @@ const MU: f32 = 0.8;
 /// step, and the least share of the step kept.
 const NPVSS: f32 = 1.0;
 const MU_MIN: f32 = 0.05;
+/// Share of the step given out by each partition's tap energy (IPNLMS over partitions; the
+/// rest is spread evenly): an echo path is a bulk delay then a short response.
+const PROPORTIONATE: f32 = 0.25;
 /// The foreground takes the background's taps when the background's smoothed
 /// error energy is lower by a margin whose square exceeds this multiple of the
 /// margin's variance under "no better" (near-end speech makes both errors large
@@ -387,10 +390,22 @@ impl EchoCanceller {
         // near silence must not turn mic noise into huge taps) and the mic's power (MIC_REG)
         let floor = 0.01 * mean_power
             + (k * N_FFT) as f32 * (REF_FLOOR_POWER + MIC_REG * self.mic_avg / BLOCK as f32);
+        // partition-proportionate step (IPNLMS over partitions): partitions that hold
+        // the echo path (after its bulk delay) learn faster than the empty ones
+        let mut w_energy = [0.0f32; MAX_PARTITIONS];
+        for (e, w) in w_energy.iter_mut().zip(&self.w_bg) {
+            *e = w.iter().map(|c| c.norm_sqr()).sum();
+        }
+        let total: f32 = w_energy[..k].iter().sum();
         for p in 0..k {
+            let share = if total > 0.0 {
+                (1.0 - PROPORTIONATE) + PROPORTIONATE * k as f32 * w_energy[p] / total
+            } else {
+                1.0
+            };
             let x = self.x_hist[(self.head + p) % k];
             for b in 0..BINS {
-                self.acc[b] = x[b].conj() * err_spec[b] * (mu / (power[b] + floor));
+                self.acc[b] = x[b].conj() * err_spec[b] * (mu * share / (power[b] + floor));
             }
             // gradient constraint: keep the first half of the time-domain update
             self.ifft_acc();
