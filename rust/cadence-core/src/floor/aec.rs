@@ -26,7 +26,8 @@ use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
 use crate::error::{CadenceError, Result};
-use crate::floor::check_reference;
+use crate::floor::echo::EchoEstimator;
+use crate::floor::{check_reference, mean_square};
 use crate::samples::check_samples;
 use crate::FRAME_SAMPLES;
 
@@ -46,7 +47,9 @@ const MU: f32 = 0.8;
 const NPVSS: f32 = 1.0;
 const MU_MIN: f32 = 0.05;
 /// Share of the step given out by each partition's tap energy (IPNLMS over partitions; the
-/// rest is spread evenly): an echo path is a bulk delay then a short response.
+/// rest is spread evenly): an echo path is a bulk delay then a short response. Until the
+/// foreground cancels, half of that share follows the frame-level lag estimate instead
+/// (a Gaussian 1.5 partitions wide around it), so a young filter learns where the echo is.
 const PROPORTIONATE: f32 = 0.25;
 /// The foreground takes the background's taps when the background's smoothed
 /// error energy is lower by a margin whose square exceeds this multiple of the
@@ -121,6 +124,9 @@ pub struct EchoCanceller {
     dy_avg: f32,
     yy_avg: f32,
     adapted: bool,
+    /// Frame-level echo lag estimate: until the filter cancels, the step leans on the
+    /// partitions around it.
+    lag: EchoEstimator,
     /// Smoothed energies of the mic and of the output over blocks with a reference.
     mic_energy: f32,
     out_energy: f32,
@@ -175,6 +181,7 @@ impl EchoCanceller {
             dy_avg: 0.0,
             yy_avg: 0.0,
             adapted: false,
+            lag: EchoEstimator::new(),
             mic_energy: 0.0,
             out_energy: 0.0,
             time: vec![0.0; N_FFT],
@@ -272,6 +279,7 @@ impl EchoCanceller {
 
     fn step(&mut self, mic: &[f32], reference: &[f32], out: &mut [f32]) {
         let ref_energy: f32 = reference.iter().map(|v| v * v).sum();
+        self.lag.step(mean_square(mic), mean_square(reference));
         self.silent_run = if ref_energy < SILENT_ENERGY {
             self.silent_run.saturating_add(1)
         } else {
@@ -397,12 +405,21 @@ impl EchoCanceller {
             *e = w.iter().map(|c| c.norm_sqr()).sum();
         }
         let total: f32 = w_energy[..k].iter().sum();
-        for p in 0..k {
-            let share = if total > 0.0 {
-                (1.0 - PROPORTIONATE) + PROPORTIONATE * k as f32 * w_energy[p] / total
+        let lag = self.lag.lag() as f32;
+        let prior = |p: usize| (-0.5 * ((p as f32 - lag) / 1.5).powi(2)).exp();
+        let prior_total: f32 = (0..k).map(prior).sum();
+        for (p, &taps) in w_energy[..k].iter().enumerate() {
+            let by_taps = if total > 0.0 {
+                taps / total
             } else {
-                1.0
+                1.0 / k as f32
             };
+            let shape = if self.adapted {
+                by_taps
+            } else {
+                0.5 * by_taps + 0.5 * prior(p) / prior_total
+            };
+            let share = (1.0 - PROPORTIONATE) + PROPORTIONATE * k as f32 * shape;
             let x = self.x_hist[(self.head + p) % k];
             for b in 0..BINS {
                 self.acc[b] = x[b].conj() * err_spec[b] * (mu * share / (power[b] + floor));
