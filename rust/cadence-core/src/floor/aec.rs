@@ -16,6 +16,13 @@
 //! and the background is put back to the foreground when it has clearly
 //! cancelled less (it was pulled off by near-end speech).
 //!
+//! The background's step shrinks with the mic's power against the reference's,
+//! with the share of the mic the foreground's prediction explains (once it
+//! cancels) and as its error nears the mic's noise floor; part of it is given
+//! out by partition, to those holding the echo path (by their taps, or, while
+//! the filter is young, around the frame-level lag of [`EchoEstimator`]).
+//! A foreground that adds energy is cleared.
+//!
 //! After more than `partitions` frames without a reference the mic passes through
 //! unchanged and no work is done. Streaming and chunk-invariant (the block is
 //! one frame); inputs are validated before any state changes.
