@@ -5,6 +5,8 @@ echo, keep the user, and refuse bad input without losing anything."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from scipy import signal
@@ -136,3 +138,36 @@ def test_refuses_bad_input_and_loses_nothing() -> None:
     assert EchoCanceller(10).partitions == 10
     aec.reset()
     np.testing.assert_array_equal(aec.process(mic, ref), EchoCanceller().process(mic, ref))
+
+
+def test_the_canceller_is_reachable_from_the_policy_the_bench_and_tune(call, tmp_path) -> None:
+    """``CadencePolicy(echo_cancel=True)``, ``cadence bench floor --echo-cancel`` and
+    ``cadence tune floor --echo-cancel`` (through ``load_split``) all run it; off by default."""
+    from cadence.floor.bench import parse_policies
+    from cadence.floor.policy import CadencePolicy
+    from cadence.floor.train import load_split
+
+    assert CadencePolicy(0.5).featurizer.aec is None
+    policy = CadencePolicy(0.5, echo_cancel=True)
+    assert policy.featurizer.aec is not None
+    mic, ref = frames_of(call["mic"]), frames_of(call["ref"])
+    assert policy.process(mic[:200], reference=ref[:200]) is not None
+    assert policy.featurizer.aec.erle_db != 0.0  # the canceller saw the persona's frames
+    specs = parse_policies("cadence,silence-500", [0.5], echo_cancel=True)
+    assert dict(specs[0].kwargs)["echo_cancel"] is True and specs[1].kwargs == ()
+    assert "echo_cancel" not in dict(parse_policies("cadence", [0.5])[0].kwargs)
+    # load_split caches the two front ends apart, and the canceller changes a duplex file's features
+    import soundfile as sf  # type: ignore[import-untyped]
+
+    split = tmp_path / "dev"
+    (split / "audio").mkdir(parents=True)
+    sf.write(split / "audio" / "d.wav", call["mic"], 16000, subtype="FLOAT")
+    sf.write(split / "audio" / "d.persona.wav", call["ref"], 16000, subtype="FLOAT")
+    (split / "manifest.jsonl").write_text(json.dumps({
+        "audio": "audio/d.wav", "events": [{"type": "shift", "t": 2.0}],
+        "meta": {"duplex": True, "persona_audio": "audio/d.persona.wav"}}) + "\n")
+    raw = load_split(split, 1)[0][0]
+    cleaned = load_split(split, 1, echo_cancel=True)[0][0]
+    assert len(list((tmp_path / ".cache").iterdir())) == 2
+    np.testing.assert_array_equal(raw, FloorFeaturizer().process(mic, ref))
+    np.testing.assert_array_equal(cleaned, FloorFeaturizer(echo_cancel=True).process(mic, ref))

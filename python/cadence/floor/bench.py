@@ -250,10 +250,12 @@ def _is_sweep(label: str) -> bool:
 
 
 def parse_policies(names: str, patience: Sequence[float] | None,
-                   weights: str | None = None) -> list[PolicySpec]:
-    """Specs of a comma-separated policy list; ``weights``: the cadence policy's model file."""
+                   weights: str | None = None, echo_cancel: bool = False) -> list[PolicySpec]:
+    """Specs of a comma-separated policy list; ``weights``: the cadence policy's model file;
+    ``echo_cancel``: the cadence policy's featurizer runs the echo canceller."""
     specs: list[PolicySpec] = []
-    model: tuple[tuple[str, Any], ...] = (("weights", weights),) if weights else ()
+    model: tuple[tuple[str, Any], ...] = ((("weights", weights),) if weights else ()) + (
+        (("echo_cancel", True),) if echo_cancel else ())
     for name in (n.strip() for n in names.split(",")):
         if not name:
             continue
@@ -683,7 +685,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                           f"Python {platform.python_version()}, numpy {np.__version__}."
                           if cfg.get("seed") is not None else "Decisions scored from a file (`cadence score floor`).")
         + (f" **Mic gain {cfg['gain_db']:+g} dB** (every file, clipped to full scale)." if cfg.get("gain_db") else ""),
-        *([f"Cadence model: `{cfg['weights']}`.", ""] if cfg.get("weights") else [""]),
+        *([f"Cadence model: `{cfg['weights']}`" + (", with the echo canceller (`--echo-cancel`)." if cfg.get('echo_cancel') else "."), ""] if cfg.get("weights") else [""]),
         "Latency = first correct commit − true turn end (window [−100 ms, +2 s]); precision = correct / all "
         "commits; interruptions = commits inside a hold or inside the user's turn before t − 100 ms; "
         "spurious = other wrong commits; ≤500 ms = share of all turns answered within 500 ms of their end "
@@ -768,6 +770,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="play every file this many dB louder (or quieter): a level-robustness check")
     ap.add_argument("--weights", metavar="NPZ",
                     help="the cadence policy's model (default: the packaged floor_gru.npz)")
+    ap.add_argument("--echo-cancel", action="store_true",
+                    help="the cadence policy's featurizer runs the adaptive echo canceller (off by default)")
     ap.add_argument("--fit-baselines", metavar="SPLIT", help="train vad-classify on this split and exit")
     ap.add_argument("--weights-out", help="with --fit-baselines: where to write the weights")
     args = ap.parse_args(argv)
@@ -784,7 +788,7 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--corpus DIR is required (or --fit-baselines SPLIT)")
         if args.weights and not os.path.isfile(args.weights):
             ap.error(f"--weights {args.weights}: no such file")
-        specs = _available(parse_policies(args.policies, args.patience, args.weights))
+        specs = _available(parse_policies(args.policies, args.patience, args.weights, args.echo_cancel))
         if not specs:
             print("cadence bench floor: no policy available", file=sys.stderr)
             return 2
@@ -793,6 +797,7 @@ def main(argv: list[str] | None = None) -> int:
                            gain_db=args.gain_db)
         if any(s.name == "cadence" for s in specs):
             report["config"]["weights"] = _weights_id(args.weights)
+            report["config"]["echo_cancel"] = bool(args.echo_cancel)
         md = render_markdown(report)
         print(md)
         print(f"({time.perf_counter() - t0:.1f} s wall)")

@@ -209,10 +209,13 @@ class PolicyConfig:
 class CadencePolicy:
     """Floor decisions from raw 10 ms frames (implements ``FloorPolicy``)."""
 
-    def __init__(self, patience: float = 0.5, weights: str | None = None, **kw: Any) -> None:
+    def __init__(self, patience: float = 0.5, weights: str | None = None, echo_cancel: bool = False,
+                 **kw: Any) -> None:
+        """``echo_cancel``: run the featurizer's adaptive echo canceller on the mic (off by
+        default; floor.md, "An adaptive echo canceller"). ``kw``: ``PolicyConfig`` fields."""
         self.config = PolicyConfig(patience=patience, **kw)
         self.name = f"cadence(p={patience:g})"
-        self.featurizer = FloorFeaturizer()
+        self.featurizer = FloorFeaturizer(echo_cancel=bool(echo_cancel))
         self.model = FloorModel(weights)
         self.last_probs = np.zeros(len(OUTPUTS), np.float32)
         self.judge: SmartTurnJudge | None = None

@@ -86,9 +86,9 @@ def file_gain_db(audio: str, level_db: tuple[float, float] | None) -> float:
 
 
 def _featurize(
-    args: tuple[str, dict[str, Any], tuple[float, float] | None],
+    args: tuple[str, dict[str, Any], tuple[float, float] | None, bool],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    root, entry, level_db = args
+    root, entry, level_db, echo_cancel = args
     from cadence.floor.bench import load_frames, persona_track, reference_frames, with_gain
     from cadence.floor.features import FloorFeaturizer
 
@@ -96,19 +96,20 @@ def _featurize(
     frames = with_gain(load_frames(path), file_gain_db(entry["audio"], level_db))
     # duplex files: the persona's playback is the reference, exactly as at run time
     reference = reference_frames(persona_track(root, entry, path), frames.shape[0])
-    x = FloorFeaturizer().process(frames, reference)
+    x = FloorFeaturizer(echo_cancel).process(frames, reference)
     y, w = frame_targets(entry, x.shape[0])
     return x, y, w
 
 
 def load_split(split_dir: Path, jobs: int, level_db: tuple[float, float] | None = None,
-               ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+               echo_cancel: bool = False) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Features and targets of every file of a split, cached; ``level_db`` featurizes each
-    file at its own mic gain (``file_gain_db``), as a quieter or louder microphone would."""
+    file at its own mic gain (``file_gain_db``), as a quieter or louder microphone would;
+    ``echo_cancel`` runs the featurizer's echo canceller (``FloorFeaturizer(echo_cancel=True)``)."""
     entries = _read_manifest(split_dir)
     key = hashlib.sha1(
         (json.dumps(entries, sort_keys=True) + str(N_FEATURES) + FEATURES_VERSION
-         + CACHE_TAG + ("" if level_db is None else f"level{level_db}")).encode()
+         + CACHE_TAG + ("" if level_db is None else f"level{level_db}") + ("aec" if echo_cancel else "")).encode()
     ).hexdigest()[:12]
     cache = split_dir.parent / ".cache" / f"{split_dir.name}-{key}.npz"
     if cache.exists():
@@ -117,7 +118,8 @@ def load_split(split_dir: Path, jobs: int, level_db: tuple[float, float] | None 
         return [(z[f"x{i}"], z[f"y{i}"], z[f"w{i}"]) for i in range(n)]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs) as ex:
-        data = list(ex.map(_featurize, [(str(split_dir), e, level_db) for e in entries], chunksize=4))
+        data = list(ex.map(_featurize, [(str(split_dir), e, level_db, echo_cancel) for e in entries],
+                           chunksize=4))
     print(f"featurized {split_dir.name}: {len(data)} files, "
           f"{sum(len(d[0]) for d in data) / 360000:.2f} h in {time.perf_counter() - t0:.0f} s")
     cache.parent.mkdir(exist_ok=True)

@@ -1,7 +1,7 @@
 """``cadence tune floor``: sweep CadencePolicy settings on a labeled split, offline and fast.
 
     cadence tune floor --corpus DIR/dev [--corpus DIR2/dev ...] [--weights W]
-                       [--set name=v1,v2 ...] [--json OUT]
+                       [--set name=v1,v2 ...] [--echo-cancel] [--json OUT]
 
 The featurizer and model run once per file (features are cached like training's);
 then only the policy's decision logic (``CadencePolicy.decide``) runs per setting,
@@ -129,12 +129,15 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--jobs", type=int, default=2,
                     help="processes that featurize the files and then score the settings")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--echo-cancel", action="store_true",
+                    help="featurize with the adaptive echo canceller (FloorFeaturizer(echo_cancel=True))")
     args = ap.parse_args(argv)
     grid = parse_grid(args.set)
     model = FloorModel(args.weights)
     data = []
     for split in (c.resolve() for c in args.corpus):
-        for (x, _y, _w), entry in zip(load_split(split, args.jobs), _read_manifest(split)):
+        for (x, _y, _w), entry in zip(load_split(split, args.jobs, echo_cancel=args.echo_cancel),
+                                      _read_manifest(split)):
             model.reset()
             data.append((x, model.process(x), entry))
     rows = score_settings(data, grid, args.weights, args.jobs)
