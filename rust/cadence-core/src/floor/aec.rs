@@ -33,9 +33,8 @@ use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
 use crate::error::{CadenceError, Result};
-use crate::floor::echo::EchoEstimator;
-use crate::floor::{check_reference, mean_square};
-use crate::samples::check_samples;
+use crate::floor::echo::{self, EchoEstimator};
+use crate::floor::{check_frames_io, mean_square};
 use crate::FRAME_SAMPLES;
 
 /// Samples per block (one 10 ms frame).
@@ -102,7 +101,7 @@ const REF_FLOOR_POWER: f32 = 1e-5;
 /// over a quiet echo but under the reference barely does (the two-filter test guards then).
 const MIC_REG: f32 = 1.0;
 /// A reference block below this energy (sum of squares) counts as silent.
-const SILENT_ENERGY: f32 = 1e-10;
+const SILENT_ENERGY: f64 = 1e-10;
 const ZERO: Complex<f32> = Complex::new(0.0, 0.0);
 
 /// Streaming two-filter frequency-domain echo canceller.
@@ -229,15 +228,7 @@ impl EchoCanceller {
         reference: Option<&[f32]>,
         out: &mut [f32],
     ) -> Result<()> {
-        if !mic.len().is_multiple_of(BLOCK) || out.len() != mic.len() {
-            return Err(CadenceError::InvalidAudio(format!(
-                "{} samples in, {} out: both must be the same whole number of {BLOCK}-sample frames",
-                mic.len(),
-                out.len()
-            )));
-        }
-        check_reference(mic, reference)?;
-        check_samples(mic)?;
+        check_frames_io(mic, reference, out)?;
         const SILENCE: [f32; BLOCK] = [0.0; BLOCK];
         for (i, (m, o)) in mic
             .chunks_exact(BLOCK)
@@ -285,13 +276,16 @@ impl EchoCanceller {
     }
 
     fn step(&mut self, mic: &[f32], reference: &[f32], out: &mut [f32]) {
-        let ref_energy: f32 = reference.iter().map(|v| v * v).sum();
-        self.lag.step(mean_square(mic), mean_square(reference));
-        self.silent_run = if ref_energy < SILENT_ENERGY {
+        let ref_power = mean_square(reference);
+        self.silent_run = if ref_power * (BLOCK as f64) < SILENT_ENERGY {
             self.silent_run.saturating_add(1)
         } else {
             0
         };
+        // the lag estimate reads the silence too, until its history has forgotten the persona
+        if self.silent_run <= self.partitions + echo::HIST {
+            self.lag.step(mean_square(mic), ref_power);
+        }
         if self.silent_run > self.partitions {
             // no reference left in the filter's reach: nothing to cancel (the history
             // is silence from here, so a reference that starts again finds it empty)
@@ -412,9 +406,16 @@ impl EchoCanceller {
             *e = w.iter().map(|c| c.norm_sqr()).sum();
         }
         let total: f32 = w_energy[..k].iter().sum();
-        let lag = self.lag.lag() as f32;
-        let prior = |p: usize| (-0.5 * ((p as f32 - lag) / 1.5).powi(2)).exp();
-        let prior_total: f32 = (0..k).map(prior).sum();
+        // while the filter is young, half of the shape follows the lag estimate
+        let mut prior = [0.0f32; MAX_PARTITIONS];
+        if !self.adapted {
+            let lag = self.lag.lag() as f32;
+            for (p, v) in prior[..k].iter_mut().enumerate() {
+                *v = (-0.5 * ((p as f32 - lag) / 1.5).powi(2)).exp();
+            }
+            let sum: f32 = prior[..k].iter().sum();
+            prior[..k].iter_mut().for_each(|v| *v /= sum);
+        }
         for (p, &taps) in w_energy[..k].iter().enumerate() {
             let by_taps = if total > 0.0 {
                 taps / total
@@ -424,12 +425,12 @@ impl EchoCanceller {
             let shape = if self.adapted {
                 by_taps
             } else {
-                0.5 * by_taps + 0.5 * prior(p) / prior_total
+                0.5 * by_taps + 0.5 * prior[p]
             };
             let share = (1.0 - PROPORTIONATE) + PROPORTIONATE * k as f32 * shape;
-            let x = self.x_hist[(self.head + p) % k];
-            for b in 0..BINS {
-                self.acc[b] = x[b].conj() * err_spec[b] * (mu * share / (power[b] + floor));
+            let x = &self.x_hist[(self.head + p) % k];
+            for (((a, xv), ev), pw) in self.acc.iter_mut().zip(x).zip(&err_spec).zip(&power) {
+                *a = xv.conj() * ev * (mu * share / (pw + floor));
             }
             // gradient constraint: keep the first half of the time-domain update
             self.ifft_acc();

@@ -36,10 +36,10 @@
 //!
 //! Causal, per 10 ms frame; any chunking gives the same output.
 
-use crate::error::{CadenceError, Result};
-use crate::samples::{check_samples, MAX_SAMPLE_ABS};
+use crate::error::Result;
+use crate::samples::MAX_SAMPLE_ABS;
 
-use super::{check_reference, mean_square};
+use super::{check_frames_io, mean_square};
 use crate::FRAME_SAMPLES;
 
 /// Where the tracked speech envelope is brought to, dBFS.
@@ -165,15 +165,7 @@ impl MicAgc {
         reference: Option<&[f32]>,
         out: &mut [f32],
     ) -> Result<()> {
-        if !mic.len().is_multiple_of(FRAME_SAMPLES) || out.len() != mic.len() {
-            return Err(CadenceError::InvalidAudio(format!(
-                "{} samples in, {} out: both must be the same whole number of {FRAME_SAMPLES}-sample frames",
-                mic.len(),
-                out.len()
-            )));
-        }
-        check_reference(mic, reference)?;
-        check_samples(mic)?;
+        check_frames_io(mic, reference, out)?;
         for (i, (f, o)) in mic
             .chunks_exact(FRAME_SAMPLES)
             .zip(out.chunks_exact_mut(FRAME_SAMPLES))

@@ -20,7 +20,8 @@ pub const EXCESS_MAX: f64 = 30.0;
 /// `ref_db` reported when the reference is silent.
 pub const REF_SILENT_DB: f64 = -100.0;
 const EPS: f64 = 1e-10;
-const HIST: usize = MAX_LAG + 3;
+/// Frames of reference power the estimator remembers.
+pub(crate) const HIST: usize = MAX_LAG + 3;
 const LAGS: usize = MAX_LAG + 1;
 
 /// Streaming echo estimator over per-frame mean-square powers.

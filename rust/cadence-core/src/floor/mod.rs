@@ -53,6 +53,21 @@ pub(crate) fn check_reference(mic: &[f32], reference: Option<&[f32]>) -> Result<
     Ok(())
 }
 
+/// `Err(InvalidAudio)` unless `mic` is whole frames, `out` as long, the optional
+/// `reference` covers the same samples, and every sample is good: the checks of a
+/// stage that maps mic frames (and what the persona played) to as many frames.
+pub(crate) fn check_frames_io(mic: &[f32], reference: Option<&[f32]>, out: &[f32]) -> Result<()> {
+    if !mic.len().is_multiple_of(FRAME_SAMPLES) || out.len() != mic.len() {
+        return Err(CadenceError::InvalidAudio(format!(
+            "{} samples in, {} out: both must be the same whole number of {FRAME_SAMPLES}-sample frames",
+            mic.len(),
+            out.len()
+        )));
+    }
+    check_reference(mic, reference)?;
+    check_samples(mic)
+}
+
 /// Mean square of a frame, summed in order (numpy's pairwise `np.mean` in the Python
 /// reference can differ in the last bit; no feature has shown a difference).
 pub(crate) fn mean_square(frame: &[f32]) -> f64 {
