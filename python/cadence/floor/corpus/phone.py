@@ -38,7 +38,6 @@ line, one file id; a stereo call is mixed to mono); file k is then the k-th spea
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 from importlib import metadata
@@ -49,7 +48,7 @@ import soundfile as sf  # type: ignore[import-untyped]
 
 from cadence.errors import InvalidArgumentError
 
-from .recorded import AFTER_S, LEAD_S, clip_runs, condition_audio, turn_labels
+from .recorded import AFTER_S, LEAD_S, clip_runs, condition_audio, mean_rms, turn_labels, write_split
 from .voices import frame_db
 
 __all__ = ["Turn", "sample_paths", "read_turns", "cut_turns", "build", "main"]
@@ -163,8 +162,9 @@ def cut_turns(call: np.ndarray, rate: int, turns: list[Turn]) -> list[tuple[np.n
 
 
 def _file(k: int, turns: list[Turn], cuts: list[tuple[np.ndarray, list[tuple[float, float]]]], rate: int,
-          speakers: list[str], seed: int, speech_rms: float, source: str) -> tuple[np.ndarray, dict[str, Any]]:
-    """Audio and manifest row (audio path left to the caller) of file ``k``: speaker k mod n's
+          speakers: list[str], seed: int, speech_rms: float, source: str,
+          ) -> tuple[np.ndarray, int, dict[str, Any]]:
+    """Audio, rate and manifest row (audio path left to the caller) of file ``k``: speaker k mod n's
     turns in call order, each followed by the persona's window, under a seeded condition."""
     rng = np.random.default_rng([seed, k])
     who = speakers[k % len(speakers)]
@@ -183,7 +183,7 @@ def _file(k: int, turns: list[Turn], cuts: list[tuple[np.ndarray, list[tuple[flo
     audio, condition = condition_audio(np.concatenate(pieces), rate, rng, speech_rms)
     meta = {"source": source, "speaker": who, **condition,
             "voice": f"recorded:phone-{who}", "segments": segments}
-    return audio, {"events": events, "meta": meta}
+    return audio, rate, {"events": events, "meta": meta}
 
 
 def build(out: str, files: int = 24, seed: int = 0, call_wav: str | None = None, stm: str | None = None) -> str:
@@ -201,17 +201,9 @@ def build(out: str, files: int = 24, seed: int = 0, call_wav: str | None = None,
     if not speakers:
         raise InvalidArgumentError(f"no turn in {stm} (lines: file channel speaker start end words)")
     cuts = cut_turns(call, rate, turns)
-    speech_rms = float(np.sqrt(np.mean(np.concatenate([x for x, _r in cuts]).astype(np.float64) ** 2)))
+    speech_rms = mean_rms([x for x, _r in cuts])
     source = "pyannote-audio's sample telephone call" if call_wav is None else f"the call {os.path.basename(wav)}"
-    split = os.path.join(out, "phone")
-    os.makedirs(os.path.join(split, "audio"), exist_ok=True)
-    with open(os.path.join(split, "manifest.jsonl"), "w") as f:
-        for k in range(files):
-            audio, row = _file(k, turns, cuts, rate, speakers, seed, speech_rms, source)
-            rel = f"audio/phone_{k:03d}.wav"
-            sf.write(os.path.join(split, rel), audio, rate, subtype="PCM_16")
-            f.write(json.dumps({"audio": rel, **row}) + "\n")
-    return split
+    return write_split(out, "phone", files, lambda k: _file(k, turns, cuts, rate, speakers, seed, speech_rms, source))
 
 
 def main(argv: list[str]) -> int:

@@ -30,6 +30,7 @@ import argparse
 import glob
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -153,19 +154,28 @@ def build(out: str, files: int = 12, seed: int = 0, clips_dir: str = CLIPS_DIR) 
         raise InvalidArgumentError(f"--files must be >= 1, got {files}")
     clips = _clips(clips_dir)
     # the SNR is against the clips' mean level (their silences included), not the active level
-    speech_rms = float(np.sqrt(np.mean(np.concatenate([c[1] for c in clips]).astype(np.float64) ** 2)))
+    speech_rms = mean_rms([c[1] for c in clips])
     source = "alsa" if os.path.abspath(clips_dir) == CLIPS_DIR else os.path.basename(os.path.abspath(clips_dir))
-    split = os.path.join(out, "recorded")
+    return write_split(out, "recorded", files, lambda k: _file(k, clips, seed, speech_rms, source))
+
+
+def mean_rms(pieces: list[np.ndarray]) -> float:
+    """RMS of the pieces end to end (silences included)."""
+    return float(np.sqrt(np.mean(np.concatenate(pieces).astype(np.float64) ** 2)))
+
+
+def write_split(out: str, name: str, files: int,
+                make: Callable[[int], tuple[np.ndarray, int, dict[str, Any]]]) -> str:
+    """``OUT/NAME``: files ``audio/NAME_000.wav`` … (int16) from ``make(k)`` → (audio, rate,
+    manifest row without its path), and ``manifest.jsonl``. Returns the split folder."""
+    split = os.path.join(out, name)
     os.makedirs(os.path.join(split, "audio"), exist_ok=True)
-    rows = []
-    for k in range(files):
-        audio, rate, row = _file(k, clips, seed, speech_rms, source)
-        rel = f"audio/recorded_{k:03d}.wav"
-        sf.write(os.path.join(split, rel), audio, rate, subtype="PCM_16")
-        rows.append({"audio": rel, **row})
     with open(os.path.join(split, "manifest.jsonl"), "w") as f:
-        for r in rows:
-            f.write(json.dumps(r) + "\n")
+        for k in range(files):
+            audio, rate, row = make(k)
+            rel = f"audio/{name}_{k:03d}.wav"
+            sf.write(os.path.join(split, rel), audio, rate, subtype="PCM_16")
+            f.write(json.dumps({"audio": rel, **row}) + "\n")
     return split
 
 
