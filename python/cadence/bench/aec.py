@@ -44,6 +44,7 @@ from cadence._core import FRAME_SAMPLES, INTERNAL_RATE, EchoCanceller
 from cadence.bench.ring import machine
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import load_frames
+from cadence.floor.corpus.voices import frame_db
 
 CASE_S = 30.0
 CONVERGE_S = 3.0
@@ -78,10 +79,6 @@ METHODS: dict[str, Callable[[], Callable[[np.ndarray, np.ndarray], np.ndarray]]]
     "cadence": lambda: _cadence,
     "webrtc-aec3": _webrtc_aec3,
 }
-
-
-def _frames_db(x: np.ndarray) -> np.ndarray:
-    return 10.0 * np.log10(np.mean(np.asarray(x, np.float64) ** 2, axis=1) + 1e-12)
 
 
 def _speech_frames(entry: dict[str, Any], n: int, margin_s: float = 0.1) -> np.ndarray:
@@ -132,7 +129,7 @@ def _ratio_db(a: np.ndarray, b: np.ndarray) -> float | None:
 
 def score_case(case: dict[str, Any], out: np.ndarray, linear: bool) -> dict[str, float | None]:
     """One case's figures (dB; None where the case has no such frames)."""
-    audible = _frames_db(case["echo"]) > ECHO_AUDIBLE_DBFS
+    audible = frame_db(case["echo"].reshape(-1), INTERNAL_RATE) > ECHO_AUDIBLE_DBFS
     first = np.cumsum(audible) <= CONVERGE_S * 100
     e = lambda x: np.sum(np.asarray(x, np.float64) ** 2, axis=1)  # noqa: E731
     mic, o, user, echo, rest = e(case["mic"]), e(out), e(case["user"]), e(case["echo"]), e(out - case["user"])

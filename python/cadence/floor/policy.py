@@ -111,7 +111,10 @@ def mix_log_odds(p: float, q: float, w: float) -> float:
     return 1.0 / (1.0 + math.exp(-((1.0 - w) * lp + w * lq)))
 
 
-def heard_speech(x: np.ndarray, vad_threshold: float = 0.5) -> np.ndarray:
+VAD_BAR = 0.5  # Silero's bar in the speech rule
+
+
+def heard_speech(x: np.ndarray, vad_threshold: float = VAD_BAR) -> np.ndarray:
     """(n,) bool: the speech rule before the voice head — Silero VAD, energy well above
     the noise floor, mic power above the persona's predicted echo."""
     return (x[:, _VAD] >= vad_threshold) & (x[:, _E_NOISE] > 0.3) & (x[:, _EXCESS] > 0.6)
@@ -154,7 +157,7 @@ class PolicyConfig:
     pause_voice_threshold: float = 0.2
     # Silero's bar in the pause stage's speech rule (the rest of the rule stays): Silero
     # needs 30-100 ms to rise on a voice that starts over a mic the echo canceller left quiet
-    pause_vad_threshold: float = 0.5
+    pause_vad_threshold: float = VAD_BAR
     resume_silence_s: float = 0.15
     confirm_speech_s: float = 0.7
     # 0: the commit threshold is a step (thr, then fallback_keep at fallback_s);
@@ -243,7 +246,6 @@ class CadencePolicy:
         self.bargein_run = 0
         self.bargein_done = False
         self.pause_run = 0
-        self.pause_heard = False
         self.paused = False  # the persona's playout is paused (a barge-in is not yet confirmed)
         self.paused_speech = 0  # user speech frames since the pause
         self.paused_silence = 0  # consecutive non-speech frames while paused
@@ -298,7 +300,7 @@ class CadencePolicy:
             raise InvalidArgumentError("a policy with smart_turn_weight > 0 needs the audio: call process(), "
                                        "not decide()")
         heard = heard_speech(x)
-        heard_pause = heard if cfg.pause_vad_threshold == 0.5 else heard_speech(x, cfg.pause_vad_threshold)
+        heard_pause = heard if cfg.pause_vad_threshold == VAD_BAR else heard_speech(x, cfg.pause_vad_threshold)
         out: list[Decision] = []
         long_pause = _frames(cfg.long_pause_s)
         for i in range(len(x)):
@@ -322,11 +324,11 @@ class CadencePolicy:
                 self.silence += 1
             if self.persona_holds_floor:
                 self.bargein_run = self.bargein_run + 1 if (speech and confirm >= cfg.bargein_threshold) else 0
-                self.pause_heard = speech  # Silero's usual bar: only such frames confirm a barge-in
                 self.pause_run = self.pause_run + 1 if (
                     bool(heard_pause[i]) and onset >= cfg.pause_threshold and voice >= cfg.pause_voice_threshold) else 0
                 if not self.bargein_done:
-                    out.extend(self._barge_step(t, confirm_frames, resume_frames))
+                    # only frames past Silero's usual bar (speech) confirm a barge-in
+                    out.extend(self._barge_step(t, confirm_frames, resume_frames, speech))
                 continue
             self.bargein_done = False
             # speech opens a turn only if the model also thinks the user is taking the
@@ -400,14 +402,15 @@ class CadencePolicy:
         self.call_ms.append((time.perf_counter() - t0) * 1000.0)
         return p
 
-    def _barge_step(self, t: float, confirm_frames: int, resume_frames: int) -> list[Decision]:
-        """One frame of the two-stage barge-in while the persona holds the floor."""
+    def _barge_step(self, t: float, confirm_frames: int, resume_frames: int, heard: bool) -> list[Decision]:
+        """One frame of the two-stage barge-in while the persona holds the floor; ``heard``:
+        the frame passes the speech rule at Silero's usual bar."""
         cfg = self.config
         if self.paused:
             # speech the head still reads as user's; only frames past Silero's usual bar count
             # towards confirming (a lower pause_vad_threshold makes the pause quicker, not its
             # confirmation easier)
-            self.paused_speech += int(self.pause_run > 0 and self.pause_heard)
+            self.paused_speech += int(self.pause_run > 0 and heard)
             self.paused_silence = 0 if self.pause_run > 0 else self.paused_silence + 1
         if self.bargein_run >= cfg.bargein_frames or (self.paused and self.paused_speech >= confirm_frames):
             self.bargein_done = True
