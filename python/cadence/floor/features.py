@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cadence._core import FRAME_SAMPLES, MAX_SAMPLE_ABS, EchoCanceller, FeatureExtractor, FloorNormalizer, MicAgc
+from cadence._core import FRAME_SAMPLES, EchoCanceller, FeatureExtractor, FloorNormalizer, MicAgc
 from cadence.errors import InvalidAudioError
 
 N_MELS = 40
@@ -111,9 +111,9 @@ class FloorFeaturizer:
                 )
         ref = None if reference is None else np.ascontiguousarray(reference, np.float32)
         mic = np.ascontiguousarray(frames)
-        # (the canceller has checked both; its output is kept in the range the gain accepts,
-        # so no later step can refuse this call after the canceller moved)
-        clean = mic if self.aec is None else np.clip(self.aec.process(mic, ref), -MAX_SAMPLE_ABS, MAX_SAMPLE_ABS)
+        # (the canceller checks both, and its output is in the range the gain accepts, so no
+        # later step can refuse this call after the canceller moved)
+        clean = mic if self.aec is None else self.aec.process(mic, ref)
         raised = self.agc.process(clean, ref)
         raw = self.extractor.process(raised)
         vad = self.vad.frame_probs(np.clip(raised, -1.0, 1.0)).astype(np.float32, copy=False)

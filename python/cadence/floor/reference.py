@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from cadence._core import MAX_SAMPLE_ABS, EchoCanceller, FeatureExtractor
+from cadence._core import EchoCanceller, FeatureExtractor
 from cadence.floor.echo import EXCESS_MAX, EchoEstimator
 from cadence.floor.features import N_FEATURES, N_MELS
 
@@ -247,8 +247,7 @@ def reference_features(frames: np.ndarray, reference: np.ndarray | None = None,
     from cadence.floor.vad import SileroVad
 
     # the echo canceller (Rust, tested on its own in test_floor_aec.py) comes first
-    clean = (np.clip(EchoCanceller().process(frames, reference), -MAX_SAMPLE_ABS, MAX_SAMPLE_ABS)
-             if echo_cancel else frames)
+    clean = EchoCanceller().process(frames, reference) if echo_cancel else frames
     raised = reference_mic_agc(clean, reference)
     raw = FeatureExtractor(n_mels=N_MELS).process(raised)
     vad = SileroVad().frame_probs(np.clip(raised, -1.0, 1.0))

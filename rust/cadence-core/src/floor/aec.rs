@@ -35,6 +35,7 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use crate::error::{CadenceError, Result};
 use crate::floor::echo::{self, EchoEstimator};
 use crate::floor::{check_frames_io, mean_square};
+use crate::samples::MAX_SAMPLE_ABS;
 use crate::FRAME_SAMPLES;
 
 /// Samples per block (one 10 ms frame).
@@ -221,7 +222,8 @@ impl EchoCanceller {
 
     /// `mic` and `reference` (what the persona played in the same samples, or
     /// None: silence): whole 10 ms frames. Writes the mic with the predicted
-    /// echo removed to `out`. A refused call changes nothing.
+    /// echo removed to `out` (magnitudes capped at [`MAX_SAMPLE_ABS`], so the output
+    /// is valid input for the next stage). A refused call changes nothing.
     pub fn process(
         &mut self,
         mic: &[f32],
@@ -316,7 +318,7 @@ impl EchoCanceller {
             dy += mic[j] * yf;
             yy += yf * yf;
             let ef = mic[j] - yf;
-            out[j] = ef;
+            out[j] = ef.clamp(-MAX_SAMPLE_ABS, MAX_SAMPLE_ABS); // a valid sample for the next stage
             e_fg += ef * ef;
             let eb = mic[j] - y_bg[j];
             y_bg[j] = eb; // now the background's error
