@@ -24,6 +24,7 @@ COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("corpus", "floor-phone"): ("cadence.floor.corpus.phone", "turn ends from a recorded telephone call (pyannote-audio's sample)"),
     ("train", "floor"): ("cadence.floor.train", "train the floor model and export its weights"),
     ("train", "heads"): ("cadence.floor.heads", "fit the floor model's voice and pause heads on its frozen networks"),
+    ("train", "judge"): ("cadence.floor.judge_head", "fit Cadence's hold/shift head on Smart Turn v3.2's speech encoder"),
     ("tune", "floor"): ("cadence.floor.tune", "sweep floor-policy settings offline on a labeled split"),
     ("select", "floor"): ("cadence.floor.select", "rank ensembles of trained floor networks on dev splits"),
 }

@@ -126,8 +126,8 @@ def head_data(member: _Member, data: list[tuple[np.ndarray, dict[str, Any]]],
     return {h: (np.concatenate(zs[h]), np.concatenate(ys[h])) for h in heads}
 
 
-def fit_head(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """Logistic regression (L-BFGS, small ridge): weights (width,), bias."""
+def fit_head(z: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:
+    """Logistic regression (L-BFGS, ridge ``l2`` on the weights): weights (width,), bias."""
     import torch
 
     if len(np.unique(y)) < 2:
@@ -139,7 +139,7 @@ def fit_head(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     def closure() -> Any:
         opt.zero_grad()
         loss = torch.nn.functional.binary_cross_entropy_with_logits(lin(zt)[:, 0], yt)
-        loss = loss + L2 * (lin.weight**2).sum()
+        loss = loss + l2 * (lin.weight**2).sum()
         loss.backward()
         return loss
 

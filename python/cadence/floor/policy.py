@@ -172,6 +172,9 @@ class PolicyConfig:
     # Smart Turn v3.2's P(incomplete) in log-odds, weight w, asked after smart_turn_at_s of
     # silence and used smart_turn_delay_s later (its compute, ~100 ms on one core here)
     smart_turn_weight: float = 0.0
+    # 1: the judge answers with Cadence's own head on Smart Turn's speech encoder
+    # (weights/judge_head.npz, ``cadence train judge``); 0: with Smart Turn's classifier
+    judge_head: float = 0.0
     smart_turn_at_s: float = 0.2
     smart_turn_delay_s: float = 0.1
 
@@ -182,6 +185,9 @@ class PolicyConfig:
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
                 raise InvalidArgumentError(f"{name} must be in [0, 1], got {v}")
+        if self.judge_head not in (0.0, 1.0):
+            raise InvalidArgumentError(f"judge_head must be 0 (Smart Turn's classifier) or 1 (Cadence's head), "
+                                       f"got {self.judge_head}")
         if not self.early_silence_s > 0.0:
             raise InvalidArgumentError(f"early_silence_s must be > 0, got {self.early_silence_s}")
         if not (self.smart_turn_at_s > 0.0 and self.smart_turn_delay_s >= 0.0):
@@ -223,10 +229,12 @@ class CadencePolicy:
         self.last_probs = np.zeros(len(OUTPUTS), np.float32)
         self.judge: SmartTurnJudge | None = None
         if self.config.smart_turn_weight > 0.0:
-            from cadence.floor.turn_judge import SmartTurnJudge
+            from cadence.floor.turn_judge import JudgeHead, SmartTurnJudge
 
-            self.judge = SmartTurnJudge()
-            self.name = f"cadence+smart-turn(p={patience:g},w={self.config.smart_turn_weight:g})"
+            head = JudgeHead.load() if self.config.judge_head else None
+            self.judge = SmartTurnJudge(head)
+            judge = "judge-head" if head is not None else "smart-turn"
+            self.name = f"cadence+{judge}(p={patience:g},w={self.config.smart_turn_weight:g})"
         # wall ms of each Smart Turn call since the last reset (the last 1000; the bench reports them)
         self.call_ms: deque[float] = deque(maxlen=1000)
         self.reset()

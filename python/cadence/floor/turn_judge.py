@@ -13,52 +13,109 @@ zero-padded in front, as Pipecat feeds it. One call takes ~100 ms on one of
 this machine's cores, so the policy asks once per pause and only uses the
 answer ``smart_turn_delay_s`` later (it runs in the Floor actor's worker thread,
 never on the trio loop).
+
+``SmartTurnJudge(head=...)`` reads the encoder's pooled output instead of Smart
+Turn's classifier and answers with a ``JudgeHead``: Cadence's own logistic
+regression on it, fitted on Cadence's hold/shift labels (``cadence train judge``,
+``judge_head.py``; the packaged ``weights/judge_head.npz``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cadence.errors import InvalidAudioError
+from cadence.errors import InvalidArgumentError, InvalidAudioError
 from cadence.floor.protocol import RATE
 
-__all__ = ["SmartTurnJudge", "WINDOW_SAMPLES"]
+__all__ = ["DEFAULT_HEAD", "EMBEDDING", "JudgeHead", "SmartTurnJudge", "WINDOW_SAMPLES"]
 
 WINDOW_SAMPLES = 8 * RATE  # Smart Turn v3 reads the last 8 s
 _PACKAGE = "pipecat.audio.turn.smart_turn.data"
 _MODEL = "smart-turn-v3.2-cpu.onnx"
+# the attention-pooled encoder output (384 values) that Smart Turn's classifier reads
+EMBEDDING = "sum_1_DequantizeLinear_Output"
+EMBEDDING_WIDTH = 384
+DEFAULT_HEAD = Path(__file__).parent / "weights" / "judge_head.npz"
 
 
 def _load() -> tuple[Any, Any]:
     try:
+        import onnx  # type: ignore[import-untyped]
         import onnxruntime as ort  # type: ignore[import-untyped]
         from pipecat.audio.turn.smart_turn._whisper_features import compute_whisper_log_mel_features
     except ImportError as e:
-        raise ImportError(f"the Smart Turn judge needs pipecat-ai==1.14 and onnxruntime "
-                          f"(scripts/setup.sh installs both): {e}") from e
+        raise ImportError(f"the Smart Turn judge needs pipecat-ai==1.14, onnx and onnxruntime "
+                          f"(scripts/setup.sh installs them): {e}") from e
     path = resources.files(_PACKAGE).joinpath(_MODEL)
     if not path.is_file():
         raise ImportError(f"the Smart Turn judge needs {_MODEL} from pipecat-ai==1.14 (scripts/setup.sh pins it); "
                           f"the installed pipecat has no {path}")
+    model = onnx.load(str(path))
+    if not any(EMBEDDING in n.output for n in model.graph.node):
+        raise ImportError(f"{path} has no {EMBEDDING} (not the Smart Turn v3.2 graph that pipecat-ai==1.14 carries)")
+    model.graph.output.append(onnx.helper.make_tensor_value_info(EMBEDDING, onnx.TensorProto.FLOAT, None))
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    return ort.InferenceSession(str(path), sess_options=so, providers=["CPUExecutionProvider"]), \
-        compute_whisper_log_mel_features
+    session = ort.InferenceSession(model.SerializeToString(), sess_options=so, providers=["CPUExecutionProvider"])
+    return session, compute_whisper_log_mel_features
+
+
+@dataclass(frozen=True)
+class JudgeHead:
+    """Logistic regression on the standardised encoder output: P(the user keeps the floor)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    w: np.ndarray
+    b: float
+
+    def __post_init__(self) -> None:
+        shapes = {a.shape for a in (self.mean, self.std, self.w)}
+        if shapes != {(EMBEDDING_WIDTH,)} or not all(np.isfinite(a).all() for a in (self.mean, self.std, self.w)) \
+                or not np.isfinite(self.b) or not (self.std > 0).all():
+            raise InvalidArgumentError(f"a judge head needs finite mean, std > 0 and w of shape ({EMBEDDING_WIDTH},) "
+                                       f"and a finite bias, got shapes {sorted(shapes)}")
+
+    @classmethod
+    def load(cls, path: str | Path = DEFAULT_HEAD) -> JudgeHead:
+        try:
+            with np.load(path) as d:
+                return cls(mean=d["mean"], std=d["std"], w=d["w"], b=float(d["b"]))
+        except (OSError, KeyError, ValueError) as e:
+            raise InvalidArgumentError(f"{path}: not a judge head (cadence train judge writes one): {e}") from e
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, mean=self.mean, std=self.std, w=self.w, b=np.float32(self.b))
+
+    def prob_hold(self, embedding: np.ndarray) -> np.ndarray:
+        """P(hold) of each row of ``embedding`` (…, 384)."""
+        logit = ((np.asarray(embedding, np.float32) - self.mean) / self.std) @ self.w + self.b
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(logit, -30.0, 30.0))))
 
 
 class SmartTurnJudge:
-    """``prob_complete(audio)``: Smart Turn v3.2's P(the turn in ``audio`` is complete)."""
+    """``prob_complete(audio)``: P(the turn in ``audio`` is complete), from Smart Turn v3.2's
+    classifier, or with ``head`` from Cadence's head on its encoder."""
 
-    def __init__(self) -> None:
+    def __init__(self, head: JudgeHead | None = None) -> None:
         self._session, self._log_mel = _load()
+        self.head = head
 
     def prob_complete(self, audio: np.ndarray) -> float:
         """audio: 1-D float32 at 16 kHz, the turn up to now (only the last 8 s are read)."""
+        p, emb = self.judge(audio)
+        return p if self.head is None else 1.0 - float(self.head.prob_hold(emb))
+
+    def judge(self, audio: np.ndarray) -> tuple[float, np.ndarray]:
+        """(Smart Turn's own P(complete), the pooled encoder output (384,)) of ``audio``."""
         a = np.asarray(audio)
         if a.ndim != 1 or a.dtype != np.float32:
             raise InvalidAudioError(f"expected 1-D float32 audio, got {a.dtype} {a.shape}")
@@ -68,5 +125,5 @@ class SmartTurnJudge:
         if len(a) < WINDOW_SAMPLES:
             a = np.concatenate([np.zeros(WINDOW_SAMPLES - len(a), np.float32), a])
         feats = self._log_mel(a, do_normalize=True)[None].astype(np.float32)
-        out = self._session.run(None, {"input_features": feats})[0]
-        return float(np.asarray(out).reshape(-1)[0])
+        out, emb = self._session.run(None, {"input_features": feats})
+        return float(np.asarray(out).reshape(-1)[0]), np.asarray(emb, np.float32).reshape(-1)

@@ -1,0 +1,133 @@
+"""``cadence train judge``: Cadence's own hold/shift head on Smart Turn v3.2's speech encoder.
+
+    cadence train judge --corpus DIR/train [--corpus DIR2/train ...] --out OUT.npz
+                        [--files 200] [--l2 0.01] [--check DIR/dev ...]
+
+Smart Turn v3.2 (the ONNX model ``pipecat-ai`` carries) is a Whisper-tiny encoder,
+trained on recorded speech, with an attention pool and a small classifier on top,
+trained on Pipecat's turn data. On Cadence's synthetic corpora its classifier
+separates holds from turn ends poorly (AUC 0.64–0.69), while on a recorded human voice it
+does better than Cadence's networks. This fits a logistic regression on the encoder's
+pooled 384-d output instead (``turn_judge.EMBEDDING``), against Cadence's labels: one
+sample per pause, ``OFFSET_S`` into it — 1 inside a hold longer than that, 0 after a
+shift. The audio read is what the policy hands the judge: the turn so far, from
+``PRE_S`` after the previous turn end (or the file's start) to the decision point, at
+most the last 8 s. The encoder stays frozen, so the head is 385 numbers plus the
+inputs' mean and scale (a few kB; ``weights/judge_head.npz``).
+
+``--check`` prints, per labelled split, the hold/shift AUC of Smart Turn's own
+classifier and of the head at the same instants.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cadence.errors import InvalidArgumentError
+
+OFFSET_S = 0.2  # into each pause (the policy asks the judge at smart_turn_at_s = 0.2 s)
+PRE_S = 0.1  # the window starts this long after the previous turn end
+_RATE = 16000
+
+
+def pause_windows(entry: dict[str, Any], n_samples: int) -> list[tuple[int, int, float]]:
+    """(first sample, end sample, target) per pause of a manifest entry: target 1 in a hold
+    longer than ``OFFSET_S`` + 20 ms, 0 after a shift; the window ends ``OFFSET_S`` into the
+    pause and starts ``PRE_S`` after the previous shift, at most 8 s before its end."""
+    events = sorted(entry.get("events", []), key=lambda e: float(e.get("t", e.get("start", 0.0))))
+    prev_shift = -PRE_S
+    out: list[tuple[int, int, float]] = []
+    for e in events:
+        if e.get("type") == "shift":
+            t, y = float(e["t"]), 0.0
+        elif e.get("type") == "hold" and float(e["end"]) - float(e["start"]) > OFFSET_S + 0.02:
+            t, y = float(e["start"]), 1.0
+        else:
+            continue
+        end = int(round((t + OFFSET_S) * _RATE))
+        first = max(int(round((prev_shift + PRE_S) * _RATE)), end - 8 * _RATE, 0)
+        if end <= n_samples and end - first >= _RATE // 2:
+            out.append((first, end, y))
+        if y == 0.0:
+            prev_shift = t
+    return out
+
+
+def _file_samples(task: tuple[str, dict[str, Any]]) -> list[tuple[float, np.ndarray, float]]:
+    """(Smart Turn's P(complete), embedding, target) per pause of one file."""
+    from cadence.floor.bench import load_frames
+    from cadence.floor.turn_judge import SmartTurnJudge
+
+    split, entry = task
+    audio = load_frames(str(Path(split) / entry["audio"])).reshape(-1)
+    judge = _worker_judge(SmartTurnJudge)
+    rows = []
+    for first, end, y in pause_windows(entry, len(audio)):
+        p, emb = judge.judge(audio[first:end])
+        rows.append((p, emb, y))
+    return rows
+
+
+_JUDGE: Any = None
+
+
+def _worker_judge(cls: Any) -> Any:
+    """One judge (ONNX session) per worker process."""
+    global _JUDGE
+    if _JUDGE is None:
+        _JUDGE = cls()
+    return _JUDGE
+
+
+def split_samples(split: Path, files: int, jobs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Smart Turn's P(complete) (n,), embeddings (n, 384), targets (n,)) over a split's first files."""
+    from cadence.floor.bench import map_files
+
+    manifest = split / "manifest.jsonl"
+    if not manifest.is_file():
+        raise InvalidArgumentError(f"{split}: no manifest.jsonl")
+    entries = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()][:files]
+    rows = [r for per_file in map_files(_file_samples, [(str(split), e) for e in entries], jobs) for r in per_file]
+    if not rows:
+        raise InvalidArgumentError(f"{split}: no pauses to judge (shift or hold events)")
+    return (np.array([r[0] for r in rows], np.float32), np.stack([r[1] for r in rows]).astype(np.float32),
+            np.array([r[2] for r in rows], np.float32))
+
+
+def main(argv: list[str]) -> int:
+    from cadence.floor.heads import fit_head
+    from cadence.floor.separability import auc
+    from cadence.floor.turn_judge import JudgeHead
+
+    ap = argparse.ArgumentParser(prog="cadence train judge", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", required=True, type=Path, action="append", help="a labelled split (repeat)")
+    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--files", type=int, default=200, help="files used per split")
+    ap.add_argument("--l2", type=float, default=0.01, help="ridge on the head's weights (standardised inputs)")
+    ap.add_argument("--check", type=Path, action="append", default=[], help="a labelled split to report on")
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args(argv)
+    if args.files < 1 or not args.l2 >= 0.0:
+        raise InvalidArgumentError("--files must be at least 1 and --l2 at least 0")
+    parts = [split_samples(s.resolve(), args.files, args.jobs) for s in args.corpus]
+    z = np.concatenate([p[1] for p in parts])
+    y = np.concatenate([p[2] for p in parts])
+    mean, std = z.mean(axis=0), z.std(axis=0) + 1e-6
+    w, b = fit_head((z - mean) / std, y, l2=args.l2)
+    head = JudgeHead(mean=mean.astype(np.float32), std=std.astype(np.float32), w=w, b=b)
+    head.save(args.out)
+    acc = float(((head.prob_hold(z) >= 0.5) == (y > 0)).mean())
+    print(f"wrote {args.out}: {len(y)} pauses ({y.mean():.2f} holds), training accuracy {acc:.3f}")
+    for split in args.check:
+        p, z, y = split_samples(split.resolve(), 10**9, args.jobs)
+        hold = y > 0
+        ph = head.prob_hold(z)
+        print(f"  {split}: {len(y)} pauses, hold/shift AUC: Smart Turn {auc(list(1 - p[hold]), list(1 - p[~hold])):.3f}, "
+              f"head {auc(list(ph[hold]), list(ph[~hold])):.3f}")
+    return 0

@@ -1,0 +1,93 @@
+"""Cadence's hold/shift head on Smart Turn v3.2's encoder (``cadence train judge``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cadence.errors import InvalidArgumentError
+from cadence.floor.judge_head import OFFSET_S, PRE_S, pause_windows
+from cadence.floor.policy import CadencePolicy, PolicyConfig
+from cadence.floor.turn_judge import DEFAULT_HEAD, EMBEDDING_WIDTH, JudgeHead
+
+R = 16000
+
+
+def test_pause_windows_follow_the_labels() -> None:
+    entry = {"events": [
+        {"type": "hold", "start": 1.0, "end": 1.5},
+        {"type": "hold", "start": 2.0, "end": 2.15},  # too short to be judged 0.2 s in
+        {"type": "shift", "t": 3.0},
+        {"type": "backchannel", "start": 3.5, "end": 3.8},
+        {"type": "shift", "t": 14.0},
+        {"type": "hold", "start": 14.9, "end": 16.0},  # the next turn: starts after the shift
+    ]}
+    got = pause_windows(entry, 20 * R)
+    ends = [round(b / R, 3) for _a, b, _y in got]
+    starts = [round(a / R, 3) for a, _b, _y in got]
+    assert ends == [1.2, 3.2, 14.2, 15.1]
+    assert starts == [0.0, 0.0, 6.2, 14.1]
+    assert [y for *_x, y in got] == [1.0, 0.0, 0.0, 1.0]
+    # a pause past the end of the audio, or with under 0.5 s of audio before it, is left out
+    assert pause_windows(entry, int(3.1 * R)) == got[:1]
+    assert pause_windows({"events": [{"type": "shift", "t": 0.1}]}, R) == []
+
+
+def _head(rng: np.random.Generator) -> JudgeHead:
+    return JudgeHead(mean=rng.standard_normal(EMBEDDING_WIDTH).astype(np.float32),
+                     std=np.full(EMBEDDING_WIDTH, 2.0, np.float32),
+                     w=rng.standard_normal(EMBEDDING_WIDTH).astype(np.float32), b=0.25)
+
+
+def test_head_round_trips_and_refuses_bad_weights(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    head = _head(rng)
+    head.save(tmp_path / "h.npz")
+    back = JudgeHead.load(tmp_path / "h.npz")
+    z = rng.standard_normal((5, EMBEDDING_WIDTH)).astype(np.float32)
+    expect = 1.0 / (1.0 + np.exp(-(((z - head.mean) / 2.0) @ head.w + 0.25)))
+    np.testing.assert_allclose(back.prob_hold(z), expect, rtol=1e-5)
+    with pytest.raises(InvalidArgumentError, match="shape"):
+        JudgeHead(mean=head.mean[:10], std=head.std, w=head.w, b=0.0)
+    with pytest.raises(InvalidArgumentError):
+        JudgeHead(mean=head.mean, std=np.zeros(EMBEDDING_WIDTH, np.float32), w=head.w, b=0.0)
+    with pytest.raises(InvalidArgumentError):
+        JudgeHead(mean=head.mean, std=head.std, w=head.w, b=float("nan"))
+    np.savez(tmp_path / "bad.npz", mean=head.mean)
+    with pytest.raises(InvalidArgumentError, match="not a judge head"):
+        JudgeHead.load(tmp_path / "bad.npz")
+    with pytest.raises(InvalidArgumentError, match="not a judge head"):
+        JudgeHead.load(tmp_path / "missing.npz")
+
+
+def test_packaged_head_loads() -> None:
+    head = JudgeHead.load(DEFAULT_HEAD)
+    assert head.w.shape == (EMBEDDING_WIDTH,) and DEFAULT_HEAD.stat().st_size < 20_000
+
+
+def test_judge_head_setting_is_checked() -> None:
+    with pytest.raises(InvalidArgumentError, match="judge_head"):
+        PolicyConfig(judge_head=0.5)
+    assert PolicyConfig(judge_head=1.0).judge_head == 1.0
+
+
+def test_policy_asks_cadences_head() -> None:
+    pytest.importorskip("pipecat")
+    from floor_speech import ESPEAK, speak
+
+    if ESPEAK is None:
+        pytest.skip("espeak-ng not installed")
+    from cadence.floor.turn_judge import SmartTurnJudge
+
+    plain, headed = SmartTurnJudge(), SmartTurnJudge(JudgeHead.load())
+    audio = speak("I would like a table for two, please.")
+    p, emb = headed.judge(audio)
+    assert emb.shape == (EMBEDDING_WIDTH,) and np.isfinite(emb).all()
+    assert p == pytest.approx(plain.prob_complete(audio), abs=1e-6)  # the classifier is untouched
+    assert headed.prob_complete(audio) == pytest.approx(1.0 - float(headed.head.prob_hold(emb)), abs=1e-6)  # type: ignore[union-attr]
+    policy = CadencePolicy(0.5, smart_turn_weight=0.35, judge_head=1)
+    assert policy.judge is not None and policy.judge.head is not None
+    assert policy.name == "cadence+judge-head(p=0.5,w=0.35)"
+    assert CadencePolicy(0.5, smart_turn_weight=0.35).judge.head is None  # type: ignore[union-attr]
