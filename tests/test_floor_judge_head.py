@@ -91,3 +91,14 @@ def test_policy_asks_cadences_head() -> None:
     assert policy.judge is not None and policy.judge.head is not None
     assert policy.name == "cadence+judge-head(p=0.5,w=0.35)"
     assert CadencePolicy(0.5, smart_turn_weight=0.35).judge.head is None  # type: ignore[union-attr]
+
+
+def test_add_log_odds_keeps_the_first_opinion_s_confidence() -> None:
+    from cadence.floor.policy import add_log_odds, mix_log_odds
+
+    assert add_log_odds(0.3, 0.9, 0.0) == pytest.approx(0.3)
+    assert add_log_odds(0.95, 0.5, 1.0) == pytest.approx(0.95)  # an unsure judge moves nothing
+    assert mix_log_odds(0.95, 0.5, 0.5) < 0.85  # where a mix pulls towards it
+    assert add_log_odds(0.5, 0.8, 1.0) == pytest.approx(0.8)
+    assert add_log_odds(0.6, 0.2, 0.5) < 0.6 < add_log_odds(0.6, 0.8, 0.5)
+    assert 0.0 < add_log_odds(0.0, 1.0, 1.0) < 1.0  # clipped, no log(0)

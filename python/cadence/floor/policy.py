@@ -111,6 +111,13 @@ def mix_log_odds(p: float, q: float, w: float) -> float:
     return 1.0 / (1.0 + math.exp(-((1.0 - w) * lp + w * lq)))
 
 
+def add_log_odds(p: float, q: float, w: float) -> float:
+    """sigmoid(logit(p) + w·logit(q)): q as independent evidence on top of p (p's confidence is
+    kept, where ``mix_log_odds`` pulls it towards q's); probabilities clipped as there."""
+    lp, lq = (math.log(v / (1.0 - v)) for v in (min(max(p, 1e-4), 1 - 1e-4), min(max(q, 1e-4), 1 - 1e-4)))
+    return 1.0 / (1.0 + math.exp(-(lp + w * lq)))
+
+
 VAD_BAR = 0.5  # Silero's bar in the speech rule
 
 
@@ -173,7 +180,8 @@ class PolicyConfig:
     # silence and used smart_turn_delay_s later (its compute, ~100 ms on one core here)
     smart_turn_weight: float = 0.0
     # 1: the judge answers with Cadence's own head on Smart Turn's speech encoder
-    # (weights/judge_head.npz, ``cadence train judge``); 0: with Smart Turn's classifier
+    # (weights/judge_head.npz, ``cadence train judge``), added to P(keep)'s log-odds with
+    # weight smart_turn_weight (add_log_odds); 0: Smart Turn's classifier, mixed (mix_log_odds)
     judge_head: float = 0.0
     smart_turn_at_s: float = 0.2
     smart_turn_delay_s: float = 0.1
@@ -371,7 +379,8 @@ class CadencePolicy:
                     self.judged = self._ask_judge()
                     self.judged_ready = self.frame + ready_frames
                 if self.judged is not None and self.frame >= self.judged_ready:
-                    pause = mix_log_odds(pause, 1.0 - self.judged, cfg.smart_turn_weight)
+                    combine = add_log_odds if cfg.judge_head else mix_log_odds
+                    pause = combine(pause, 1.0 - self.judged, cfg.smart_turn_weight)
             sil_s = self.silence * FRAME_S
             max_silence_s = cfg.max_silence_s
             if cfg.max_silence_short_s is not None and self.longest_hold < long_pause:
