@@ -60,6 +60,12 @@ def test_head_round_trips_and_refuses_bad_weights(tmp_path: Path) -> None:
         JudgeHead.load(tmp_path / "bad.npz")
     with pytest.raises(InvalidArgumentError, match="not a judge head"):
         JudgeHead.load(tmp_path / "missing.npz")
+    np.save(tmp_path / "plain.npy", head.w)
+    with pytest.raises(InvalidArgumentError, match="not a judge head"):
+        JudgeHead.load(tmp_path / "plain.npy")
+    np.savez(tmp_path / "b.npz", mean=head.mean, std=head.std, w=head.w, b=np.ones(3))
+    with pytest.raises(InvalidArgumentError, match="not a judge head"):
+        JudgeHead.load(tmp_path / "b.npz")
 
 
 def test_packaged_head_loads() -> None:
@@ -70,7 +76,7 @@ def test_packaged_head_loads() -> None:
 def test_judge_head_setting_is_checked() -> None:
     with pytest.raises(InvalidArgumentError, match="judge_head"):
         PolicyConfig(judge_head=0.5)
-    assert PolicyConfig(judge_head=1.0).judge_head == 1.0
+    assert PolicyConfig(judge_head=1.0, smart_turn_weight=0.5).judge_head == 1.0
 
 
 def test_policy_asks_cadences_head() -> None:
@@ -102,3 +108,31 @@ def test_add_log_odds_keeps_the_first_opinion_s_confidence() -> None:
     assert add_log_odds(0.5, 0.8, 1.0) == pytest.approx(0.8)
     assert add_log_odds(0.6, 0.2, 0.5) < 0.6 < add_log_odds(0.6, 0.8, 0.5)
     assert 0.0 < add_log_odds(0.0, 1.0, 1.0) < 1.0  # clipped, no log(0)
+
+
+def _commit_s(keep: float, p_complete: float | None, judge_head: int) -> float | None:
+    """Commit time after a 0.6 s turn that Cadence scores ``keep`` in the silence, with a
+    scripted judge answering ``p_complete`` (None: no judge)."""
+    pytest.importorskip("pipecat")
+    from test_floor_policy import STEP, _turn
+    from test_floor_turn_judge import _Fake
+
+    kw = {} if p_complete is None else {"smart_turn_weight": 0.5, "judge_head": judge_head}
+    policy = CadencePolicy(0.9, **{**STEP, **kw})
+    if p_complete is not None:
+        policy.judge = _Fake(p_complete)  # type: ignore[assignment]
+    x, probs = _turn(60, 400, keep=keep)
+    policy._remember(np.zeros((len(x), 160), np.float32))
+    commits = [d.t for d in policy.decide(x, probs) if d.kind == "commit"]
+    return round(commits[0] - 0.6, 2) if commits else None
+
+
+def test_the_head_is_added_as_evidence_not_mixed() -> None:
+    alone = _commit_s(0.95, None, 0)
+    # an unsure head leaves a sure P(keep) as it is; Smart Turn's mix pulls it under the fallback bar
+    assert _commit_s(0.95, 0.5, 1) == alone
+    assert _commit_s(0.95, 0.5, 0) is not None and alone is not None and _commit_s(0.95, 0.5, 0) < alone
+    # a sure "complete" from the head commits once its answer is in (asked at 0.2 s, used at 0.3 s)
+    assert _commit_s(0.6, 0.999, 1) == pytest.approx(0.30, abs=0.011)
+    with pytest.raises(InvalidArgumentError, match="smart_turn_weight"):
+        PolicyConfig(judge_head=1.0)  # the head needs a weight to be heard

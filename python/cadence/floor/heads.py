@@ -133,6 +133,7 @@ def fit_head(z: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarray, 
     if len(np.unique(y)) < 2:
         raise InvalidArgumentError("a head needs training frames of both classes")
     zt, yt = torch.from_numpy(np.ascontiguousarray(z, np.float32)), torch.from_numpy(y.astype(np.float32))
+    torch.manual_seed(0)  # the same start, so the same data gives the same head
     lin = torch.nn.Linear(z.shape[1], 1)
     opt = torch.optim.LBFGS(lin.parameters(), max_iter=300, line_search_fn="strong_wolfe")
 

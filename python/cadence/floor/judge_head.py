@@ -58,19 +58,19 @@ def pause_windows(entry: dict[str, Any], n_samples: int) -> list[tuple[int, int,
     return out
 
 
-def _file_samples(task: tuple[str, dict[str, Any]]) -> list[tuple[float, np.ndarray, float]]:
-    """(Smart Turn's P(complete), embedding, target) per pause of one file."""
+def _file_samples(task: tuple[int, str, dict[str, Any]]) -> tuple[int, list[tuple[float, np.ndarray, float]]]:
+    """(the file's index, (Smart Turn's P(complete), embedding, target) per pause of it)."""
     from cadence.floor.bench import load_frames
     from cadence.floor.turn_judge import SmartTurnJudge
 
-    split, entry = task
+    index, split, entry = task
     audio = load_frames(str(Path(split) / entry["audio"])).reshape(-1)
     judge = _worker_judge(SmartTurnJudge)
     rows = []
     for first, end, y in pause_windows(entry, len(audio)):
         p, emb = judge.judge(audio[first:end])
         rows.append((p, emb, y))
-    return rows
+    return index, rows
 
 
 _JUDGE: Any = None
@@ -92,7 +92,9 @@ def split_samples(split: Path, files: int, jobs: int) -> tuple[np.ndarray, np.nd
     if not manifest.is_file():
         raise InvalidArgumentError(f"{split}: no manifest.jsonl")
     entries = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()][:files]
-    rows = [r for per_file in map_files(_file_samples, [(str(split), e) for e in entries], jobs) for r in per_file]
+    done = sorted(map_files(_file_samples, [(i, str(split), e) for i, e in enumerate(entries)], jobs),
+                  key=lambda item: item[0])  # file order, whatever order the workers finished in
+    rows = [r for _i, per_file in done for r in per_file]
     if not rows:
         raise InvalidArgumentError(f"{split}: no pauses to judge (shift or hold events)")
     return (np.array([r[0] for r in rows], np.float32), np.stack([r[1] for r in rows]).astype(np.float32),

@@ -105,17 +105,21 @@ def _frames(seconds: float) -> int:
     return max(1, int(round(seconds / FRAME_S)))
 
 
+def _logit(p: float) -> float:
+    """log(p / (1 − p)), p clipped to [1e-4, 1 − 1e-4]."""
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1.0 - p))
+
+
 def mix_log_odds(p: float, q: float, w: float) -> float:
     """sigmoid((1 − w)·logit(p) + w·logit(q)), probabilities clipped to [1e-4, 1 − 1e-4]."""
-    lp, lq = (math.log(v / (1.0 - v)) for v in (min(max(p, 1e-4), 1 - 1e-4), min(max(q, 1e-4), 1 - 1e-4)))
-    return 1.0 / (1.0 + math.exp(-((1.0 - w) * lp + w * lq)))
+    return 1.0 / (1.0 + math.exp(-((1.0 - w) * _logit(p) + w * _logit(q))))
 
 
 def add_log_odds(p: float, q: float, w: float) -> float:
     """sigmoid(logit(p) + w·logit(q)): q as independent evidence on top of p (p's confidence is
     kept, where ``mix_log_odds`` pulls it towards q's); probabilities clipped as there."""
-    lp, lq = (math.log(v / (1.0 - v)) for v in (min(max(p, 1e-4), 1 - 1e-4), min(max(q, 1e-4), 1 - 1e-4)))
-    return 1.0 / (1.0 + math.exp(-(lp + w * lq)))
+    return 1.0 / (1.0 + math.exp(-(_logit(p) + w * _logit(q))))
 
 
 VAD_BAR = 0.5  # Silero's bar in the speech rule
@@ -196,6 +200,9 @@ class PolicyConfig:
         if self.judge_head not in (0.0, 1.0):
             raise InvalidArgumentError(f"judge_head must be 0 (Smart Turn's classifier) or 1 (Cadence's head), "
                                        f"got {self.judge_head}")
+        if self.judge_head and self.smart_turn_weight == 0.0:
+            raise InvalidArgumentError("judge_head=1 needs smart_turn_weight > 0 (the head's weight); "
+                                       "with 0 the judge is never asked")
         if not self.early_silence_s > 0.0:
             raise InvalidArgumentError(f"early_silence_s must be > 0, got {self.early_silence_s}")
         if not (self.smart_turn_at_s > 0.0 and self.smart_turn_delay_s >= 0.0):
@@ -409,7 +416,8 @@ class CadencePolicy:
         return out
 
     def _ask_judge(self) -> float:
-        """Smart Turn's P(complete) on this turn's audio: from 0.7 s before its first
+        """The judge's P(complete) (Smart Turn's, or Cadence's head on its encoder) on
+        this turn's audio: from 0.7 s before its first
         speech (Pipecat's pre-speech + VAD start) to now, at most the ring's 8.7 s."""
         assert self.judge is not None
         first = max(self.turn_start - _PRE_SPEECH_FRAMES, self.frame - _AUDIO_FRAMES, 0)

@@ -86,9 +86,12 @@ class JudgeHead:
     @classmethod
     def load(cls, path: str | Path = DEFAULT_HEAD) -> JudgeHead:
         try:
-            with np.load(path) as d:
+            d = np.load(path)
+            if not isinstance(d, np.lib.npyio.NpzFile):
+                raise ValueError("not an .npz archive")
+            with d:
                 return cls(mean=d["mean"], std=d["std"], w=d["w"], b=float(d["b"]))
-        except (OSError, KeyError, ValueError) as e:
+        except (OSError, KeyError, ValueError, TypeError) as e:
             raise InvalidArgumentError(f"{path}: not a judge head (cadence train judge writes one): {e}") from e
 
     def save(self, path: Path) -> None:
