@@ -53,6 +53,12 @@ def test_own_wav_with_the_smart_turn_mix(tmp_path, capsys: pytest.CaptureFixture
     assert len(commits) == 1 and spans[0][1] - 0.1 <= commits[0] <= spans[0][1] + 3.1
     with pytest.raises(InvalidArgumentError, match="smart_turn_weight"):
         demo.run(["--wav", str(path), "--smart-turn-weight", "2"])
+    # Cadence's own head on Smart Turn's encoder: the same turn is answered once
+    assert demo.run(["--wav", str(path), "--smart-turn-weight", "0.5", "--judge-head"]) == 0
+    commits = [float(line.split()[0]) for line in capsys.readouterr().out.splitlines() if "COMMIT" in line]
+    assert len(commits) == 1 and spans[0][1] - 0.1 <= commits[0] <= spans[0][1] + 3.1
+    with pytest.raises(InvalidArgumentError, match="judge_head"):
+        demo.run(["--wav", str(path), "--judge-head"])  # without a weight the head is never asked
 
 
 def test_persona_needs_a_wav() -> None:

@@ -104,13 +104,14 @@ def _load_wav(path: str, persona: str | None) -> _Input:
 
 
 async def _stream(inp: _Input, patience: float, realtime: bool, echo: bool,
-                  smart_turn_weight: float = 0.0) -> list[tuple[float, Any]]:
+                  smart_turn_weight: float = 0.0, judge_head: bool = False) -> list[tuple[float, Any]]:
     from cadence.floor.actor import FloorActor
     from cadence.floor.policy import CadencePolicy
 
     got: list[tuple[float, Any]] = []
     ring = AudioRing(160 * 1000, overrun="error") if inp.reference is not None else None
-    policy = CadencePolicy(patience, smart_turn_weight=smart_turn_weight)  # checked here, before streaming
+    # checked here, before streaming
+    policy = CadencePolicy(patience, smart_turn_weight=smart_turn_weight, judge_head=float(judge_head))
     async with open_actor_system(shutdown_timeout=5.0) as system:
         floor = system.spawn(lambda: FloorActor(CID, patience=patience, reference=ring, publish_state=False,
                                                 policy_factory=lambda _p: policy), "floor")
@@ -163,12 +164,14 @@ def _baseline(inp: _Input) -> list[Any]:
     return list(SilenceBaseline(800).process(inp.frames))
 
 
-def _report(inp: _Input, got: list[tuple[float, Any]], patience: float, smart_turn_weight: float = 0.0) -> None:
+def _report(inp: _Input, got: list[tuple[float, Any]], patience: float, smart_turn_weight: float = 0.0,
+            judge_head: bool = False) -> None:
     from cadence.floor.scoring import labels_from_manifest, score_file, summarize
 
     assert inp.entry is not None
     labels = labels_from_manifest(inp.entry)
-    name = (f"Cadence (p {patience:g}, Smart Turn {smart_turn_weight:g})" if smart_turn_weight
+    judge = "judge head" if judge_head else "Smart Turn"
+    name = (f"Cadence (p {patience:g}, {judge} {smart_turn_weight:g})" if smart_turn_weight
             else f"Cadence floor (patience {patience:g})")
     rows = [(name, _decisions(got)),
             ("Silero VAD + 800 ms silence", _baseline(inp))]
@@ -198,6 +201,9 @@ def run(argv: list[str]) -> int:
     ap.add_argument("--smart-turn-weight", type=float, default=0.0,
                     help="mix Smart Turn v3.2's verdict into each pause, 0–1 (default 0: Cadence alone; "
                          "floor.md, 'A second opinion in pauses')")
+    ap.add_argument("--judge-head", action="store_true",
+                    help="with --smart-turn-weight: the second opinion is Cadence's own head on Smart Turn's "
+                         "encoder, added to P(keep) (floor.md, 'Cadence's head on Smart Turn's encoder')")
     args = ap.parse_args(argv)
     if args.persona is not None and args.wav is None:
         raise InvalidArgumentError("--persona needs --wav")
@@ -208,7 +214,7 @@ def run(argv: list[str]) -> int:
           + (" (persona playback in its reference ring)" if inp.reference is not None else "") + " ...\n")
     truth = _truth_lines(inp.entry) if inp.entry else []
     t0 = time.perf_counter()
-    got = trio.run(_stream, inp, args.patience, args.realtime, not truth, args.smart_turn_weight)
+    got = trio.run(_stream, inp, args.patience, args.realtime, not truth, args.smart_turn_weight, args.judge_head)
     wall = time.perf_counter() - t0
     if truth:
         lines = [(t, 0, f"truth  {s}") for t, s in truth]
@@ -219,5 +225,5 @@ def run(argv: list[str]) -> int:
     print(f"\n  {audio_s:.1f} s of audio in {wall:.1f} s wall ({audio_s / wall:.0f}× real time, "
           f"features + Silero + model + policy in a worker thread)")
     if inp.entry is not None:
-        _report(inp, got, args.patience, args.smart_turn_weight)
+        _report(inp, got, args.patience, args.smart_turn_weight, args.judge_head)
     return 0
