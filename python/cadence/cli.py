@@ -55,7 +55,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cadence: unknown command: {' '.join(args[:2])}\n", file=sys.stderr)
         print(_usage(), file=sys.stderr)
         return 2
-    return int(importlib.import_module(module).main(rest) or 0)
+    from cadence.errors import CadenceError
+
+    try:
+        return int(importlib.import_module(module).main(rest) or 0)
+    except CadenceError as e:  # bad input or setup: one clear line, not a traceback
+        print(f"cadence {' '.join(args[:1] if args[0] in TOP else args[:2])}: error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

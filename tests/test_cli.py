@@ -1,0 +1,24 @@
+"""The ``cadence`` command line: bad input gets one clear line and exit status 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cadence.cli import main
+
+
+def test_bad_input_is_one_line_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nowhere"
+    assert main(["train", "judge", "--corpus", str(missing), "--out", str(tmp_path / "h.npz")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"cadence train judge: error: {missing}: no manifest.jsonl"
+    assert not (tmp_path / "h.npz").exists()
+    assert main(["demo", "--persona", "x.wav"]) == 2
+    assert capsys.readouterr().err.strip() == "cadence demo: error: --persona needs --wav"
+
+
+def test_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "nothing"]) == 2
+    assert "unknown command: train nothing" in capsys.readouterr().err
