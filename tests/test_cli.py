@@ -22,3 +22,9 @@ def test_bad_input_is_one_line_not_a_traceback(tmp_path: Path, capsys: pytest.Ca
 def test_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "nothing"]) == 2
     assert "unknown command: train nothing" in capsys.readouterr().err
+
+
+def test_a_malformed_manifest_line_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "manifest.jsonl").write_text('{"audio": "a.wav", "events": []}\n{not json\n')
+    assert main(["train", "judge", "--corpus", str(tmp_path), "--out", str(tmp_path / "h.npz")]) == 2
+    assert f"{tmp_path / 'manifest.jsonl'}:2: not JSON" in capsys.readouterr().err

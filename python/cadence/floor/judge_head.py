@@ -10,9 +10,10 @@ separates holds from turn ends poorly (AUC 0.64–0.69), while on a recorded hum
 does better than Cadence's networks. This fits a logistic regression on the encoder's
 pooled 384-d output instead (``turn_judge.EMBEDDING``), against Cadence's labels: one
 sample per pause, ``OFFSET_S`` into it — 1 inside a hold longer than that, 0 after a
-shift. The audio read is what the policy hands the judge: the turn so far, from
-``PRE_S`` after the previous turn end (or the file's start) to the decision point, at
-most the last 8 s. The encoder stays frozen, so the head is 385 numbers plus the
+shift. The audio read is the turn so far, from ``PRE_S`` after the previous turn end
+(or the file's start) to the decision point, at most the last 8 s. (The policy hands
+the judge the turn from 0.7 s before its first speech, as Pipecat crops it; read that
+way, floors/dev gives the packaged head an AUC of 0.807 against 0.797: floor.md.) The encoder stays frozen, so the head is 385 numbers plus the
 inputs' mean and scale (a few kB; ``weights/judge_head.npz``).
 
 ``--check`` prints, per labelled split, the hold/shift AUC of Smart Turn's own
@@ -91,7 +92,13 @@ def split_samples(split: Path, files: int, jobs: int) -> tuple[np.ndarray, np.nd
     manifest = split / "manifest.jsonl"
     if not manifest.is_file():
         raise InvalidArgumentError(f"{split}: no manifest.jsonl")
-    entries = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()][:files]
+    entries: list[dict[str, Any]] = []
+    for n, line in enumerate(manifest.read_text().splitlines(), 1):
+        if line.strip() and len(entries) < files:
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise InvalidArgumentError(f"{manifest}:{n}: not JSON: {e}") from e
     done = sorted(map_files(_file_samples, [(i, str(split), e) for i, e in enumerate(entries)], jobs),
                   key=lambda item: item[0])  # file order, whatever order the workers finished in
     rows = [r for _i, per_file in done for r in per_file]
@@ -130,6 +137,7 @@ def main(argv: list[str]) -> int:
         p, z, y = split_samples(split.resolve(), 10**9, args.jobs)
         hold = y > 0
         ph = head.prob_hold(z)
-        print(f"  {split}: {len(y)} pauses, hold/shift AUC: Smart Turn {auc(list(1 - p[hold]), list(1 - p[~hold])):.3f}, "
-              f"head {auc(list(ph[hold]), list(ph[~hold])):.3f}")
+        st, hd = auc(list(1 - p[hold]), list(1 - p[~hold])), auc(list(ph[hold]), list(ph[~hold]))
+        print(f"  {split}: {len(y)} pauses, hold/shift AUC: Smart Turn {'n/a' if st is None else f'{st:.3f}'}, "
+              f"head {'n/a' if hd is None else f'{hd:.3f}'}")
     return 0
