@@ -13,7 +13,8 @@ def test_bad_input_is_one_line_not_a_traceback(tmp_path: Path, capsys: pytest.Ca
     missing = tmp_path / "nowhere"
     assert main(["train", "judge", "--corpus", str(missing), "--out", str(tmp_path / "h.npz")]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == f"cadence train judge: error: {missing}: no manifest.jsonl"
+    assert err.strip() == (f"cadence train judge: error: no manifest.jsonl in {str(missing)!r} "
+                           "(pass one split, e.g. DIR/test)")
     assert not (tmp_path / "h.npz").exists()
     assert main(["demo", "--persona", "x.wav"]) == 2
     assert capsys.readouterr().err.strip() == "cadence demo: error: --persona needs --wav"
@@ -25,6 +26,7 @@ def test_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_malformed_manifest_line_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.wav").write_bytes(b"")  # the first line's file is there; the second line is broken
     (tmp_path / "manifest.jsonl").write_text('{"audio": "a.wav", "events": []}\n{not json\n')
     assert main(["train", "judge", "--corpus", str(tmp_path), "--out", str(tmp_path / "h.npz")]) == 2
     assert f"{tmp_path / 'manifest.jsonl'}:2: not JSON" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import pytest
 from cadence.errors import InvalidArgumentError
 from cadence.floor.judge_head import OFFSET_S, PRE_S, pause_windows
 from cadence.floor.policy import CadencePolicy, PolicyConfig
+from cadence.floor.scoring import labels_from_manifest
 from cadence.floor.turn_judge import DEFAULT_HEAD, EMBEDDING_WIDTH, JudgeHead
 
 R = 16000
@@ -24,15 +25,15 @@ def test_pause_windows_follow_the_labels() -> None:
         {"type": "shift", "t": 14.0},
         {"type": "hold", "start": 14.9, "end": 16.0},  # the next turn: starts after the shift
     ]}
-    got = pause_windows(entry, 20 * R)
+    got = pause_windows(labels_from_manifest(entry), 20 * R)
     ends = [round(b / R, 3) for _a, b, _y in got]
     starts = [round(a / R, 3) for a, _b, _y in got]
     assert ends == [1.2, 3.2, 14.2, 15.1]
     assert starts == [0.0, 0.0, 6.2, 14.1]
     assert [y for *_x, y in got] == [1.0, 0.0, 0.0, 1.0]
     # a pause past the end of the audio, or with under 0.5 s of audio before it, is left out
-    assert pause_windows(entry, int(3.1 * R)) == got[:1]
-    assert pause_windows({"events": [{"type": "shift", "t": 0.1}]}, R) == []
+    assert pause_windows(labels_from_manifest(entry), int(3.1 * R)) == got[:1]
+    assert pause_windows(labels_from_manifest({"events": [{"type": "shift", "t": 0.1}]}), R) == []
 
 
 def _head(rng: np.random.Generator) -> JudgeHead:

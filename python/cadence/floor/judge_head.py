@@ -23,33 +23,31 @@ classifier and of the head at the same instants.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cadence.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from cadence.floor.bench import CorpusFile
+    from cadence.floor.scoring import FileLabels
 
 OFFSET_S = 0.2  # into each pause (the policy asks the judge at smart_turn_at_s = 0.2 s)
 PRE_S = 0.1  # the window starts this long after the previous turn end
 _RATE = 16000
 
 
-def pause_windows(entry: dict[str, Any], n_samples: int) -> list[tuple[int, int, float]]:
-    """(first sample, end sample, target) per pause of a manifest entry: target 1 in a hold
-    longer than ``OFFSET_S`` + 20 ms, 0 after a shift; the window ends ``OFFSET_S`` into the
-    pause and starts ``PRE_S`` after the previous shift, at most 8 s before its end."""
-    events = sorted(entry.get("events", []), key=lambda e: float(e.get("t", e.get("start", 0.0))))
+def pause_windows(labels: FileLabels, n_samples: int) -> list[tuple[int, int, float]]:
+    """(first sample, end sample, target) per pause of a file: target 1 in a hold longer than
+    ``OFFSET_S`` + 20 ms, 0 after a shift; the window ends ``OFFSET_S`` into the pause and
+    starts ``PRE_S`` after the previous shift, at most 8 s before its end."""
+    pauses = sorted([(t, 0.0) for t in labels.shifts]
+                    + [(a, 1.0) for a, b in labels.holds if b - a > OFFSET_S + 0.02])
     prev_shift = -PRE_S
     out: list[tuple[int, int, float]] = []
-    for e in events:
-        if e.get("type") == "shift":
-            t, y = float(e["t"]), 0.0
-        elif e.get("type") == "hold" and float(e["end"]) - float(e["start"]) > OFFSET_S + 0.02:
-            t, y = float(e["start"]), 1.0
-        else:
-            continue
+    for t, y in pauses:
         end = int(round((t + OFFSET_S) * _RATE))
         first = max(int(round((prev_shift + PRE_S) * _RATE)), end - 8 * _RATE, 0)
         if end <= n_samples and end - first >= _RATE // 2:
@@ -59,16 +57,16 @@ def pause_windows(entry: dict[str, Any], n_samples: int) -> list[tuple[int, int,
     return out
 
 
-def _file_samples(task: tuple[int, str, dict[str, Any]]) -> tuple[int, list[tuple[float, np.ndarray, float]]]:
+def _file_samples(task: tuple[int, CorpusFile]) -> tuple[int, list[tuple[float, np.ndarray, float]]]:
     """(the file's index, (Smart Turn's P(complete), embedding, target) per pause of it)."""
     from cadence.floor.bench import load_frames
     from cadence.floor.turn_judge import SmartTurnJudge
 
-    index, split, entry = task
-    audio = load_frames(str(Path(split) / entry["audio"])).reshape(-1)
+    index, f = task
+    audio = load_frames(f.path).reshape(-1)
     judge = _worker_judge(SmartTurnJudge)
     rows = []
-    for first, end, y in pause_windows(entry, len(audio)):
+    for first, end, y in pause_windows(f.labels, len(audio)):
         p, emb = judge.judge(audio[first:end])
         rows.append((p, emb, y))
     return index, rows
@@ -87,19 +85,10 @@ def _worker_judge(cls: Any) -> Any:
 
 def split_samples(split: Path, files: int, jobs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(Smart Turn's P(complete) (n,), embeddings (n, 384), targets (n,)) over a split's first files."""
-    from cadence.floor.bench import map_files
+    from cadence.floor.bench import load_manifest, map_files
 
-    manifest = split / "manifest.jsonl"
-    if not manifest.is_file():
-        raise InvalidArgumentError(f"{split}: no manifest.jsonl")
-    entries: list[dict[str, Any]] = []
-    for n, line in enumerate(manifest.read_text().splitlines(), 1):
-        if line.strip() and len(entries) < files:
-            try:
-                entries.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise InvalidArgumentError(f"{manifest}:{n}: not JSON: {e}") from e
-    done = sorted(map_files(_file_samples, [(i, str(split), e) for i, e in enumerate(entries)], jobs),
+    corpus = load_manifest(str(split), files)  # checked: JSON, labels, audio files
+    done = sorted(map_files(_file_samples, list(enumerate(corpus)), jobs),
                   key=lambda item: item[0])  # file order, whatever order the workers finished in
     rows = [r for _i, per_file in done for r in per_file]
     if not rows:

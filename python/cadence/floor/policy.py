@@ -322,6 +322,7 @@ class CadencePolicy:
         if self.judge is not None and self.audio_frames != self.frame + len(x):
             raise InvalidArgumentError("a policy with smart_turn_weight > 0 needs the audio: call process(), "
                                        "not decide()")
+        combine = add_log_odds if cfg.judge_head else mix_log_odds  # how the judge's answer counts
         heard = heard_speech(x)
         heard_pause = heard if cfg.pause_vad_threshold == VAD_BAR else heard_speech(x, cfg.pause_vad_threshold)
         out: list[Decision] = []
@@ -386,7 +387,6 @@ class CadencePolicy:
                     self.judged = self._ask_judge()
                     self.judged_ready = self.frame + ready_frames
                 if self.judged is not None and self.frame >= self.judged_ready:
-                    combine = add_log_odds if cfg.judge_head else mix_log_odds
                     pause = combine(pause, 1.0 - self.judged, cfg.smart_turn_weight)
             sil_s = self.silence * FRAME_S
             max_silence_s = cfg.max_silence_s
