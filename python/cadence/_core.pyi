@@ -170,7 +170,7 @@ class MicAgc:
 
 @_final_ld
 class EchoCanceller:
-    """Adaptive echo canceller (two-filter frequency-domain NLMS, 10 ms blocks): the mic minus
+    """Adaptive echo canceller (frequency-domain Kalman filter with a shadow filter, 10 ms blocks): the mic minus
     the persona's predicted echo. Without a reference the mic passes unchanged."""
 
     MAX_PARTITIONS: int

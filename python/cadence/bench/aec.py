@@ -12,7 +12,11 @@ scored against the truth:
 * **ERLE**, over frames of echo alone (the persona audible, no user speech within
   100 ms, and the echo at least 20 dB above the user's room noise, so the noise does not
   cap the ratio below 20 dB): mic energy over output energy. Reported for the first 3 s
-  of persona speech in a case (convergence) and after;
+  of persona speech in a case (convergence) and after. A linear canceller's ERLE is
+  capped by the room noise it cannot remove: the table's header gives the ERLE of a
+  perfect one (output = the user's track);
+* **echo removed, after** (linear methods): the echo's energy over what is left of it
+  (``out − user``) in the same frames after the first 3 s, so the noise does not cap it;
 * **double talk** (the user's labelled speech while the echo is audible): output energy
   over the user's own energy, dB. The mic alone reads the echo on top (> 0 dB); a
   canceller should bring it to 0 dB; a suppressor that ducks the user reads < 0 dB;
@@ -22,8 +26,8 @@ scored against the truth:
 * **µs per frame**, one core: Cadence's is one call per case; WebRTC's includes the
   per-frame Python loop, the int16 conversion and LiveKit's FFI call its API requires.
 
-Methods: ``none`` (the raw mic), ``cadence`` (``EchoCanceller``: two-filter
-frequency-domain NLMS, no suppressor) and ``webrtc-aec3`` (``livekit.rtc.AudioProcessingModule``
+Methods: ``none`` (the raw mic), ``cadence`` (``EchoCanceller``: frequency-domain
+Kalman filter with a shadow filter, no suppressor) and ``webrtc-aec3`` (``livekit.rtc.AudioProcessingModule``
 with echo cancellation only: WebRTC's AEC3 with its delay estimator and residual-echo
 suppressor, fed 10 ms int16 frames, stream delay 0).
 """
@@ -139,6 +143,7 @@ def score_case(case: dict[str, Any], out: np.ndarray, linear: bool) -> dict[str,
     early, late = alone & first, alone & ~first
     double = audible & case["talk"]
     return {"erle_first_3s_db": _ratio_db(mic[early], o[early]), "erle_after_db": _ratio_db(mic[late], o[late]),
+            "echo_removed_after_db": _ratio_db(echo[late], rest[late]) if linear else None,
             "double_talk_out_over_user_db": _ratio_db(o[double], user[double]),
             "double_talk_echo_removed_db": _ratio_db(echo[double], rest[double]) if linear else None}
 
@@ -155,6 +160,7 @@ def summarize(scores: list[dict[str, float | None]], us_per_frame: float) -> dic
 
 
 COLS = (("method", None), ("ERLE, first 3 s (dB)", "erle_first_3s_db"), ("ERLE, after (dB)", "erle_after_db"),
+        ("echo removed, after (dB)", "echo_removed_after_db"),
         ("double talk: out over user (dB)", "double_talk_out_over_user_db"),
         ("double talk: echo removed (dB)", "double_talk_echo_removed_db"), ("µs per frame", "us_per_frame"))
 
@@ -162,7 +168,9 @@ COLS = (("method", None), ("ERLE, first 3 s (dB)", "erle_first_3s_db"), ("ERLE, 
 def markdown(summary: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
     lines = [f"Corpus `{meta['corpus']}`: {meta['pairs']} cases of up to {CASE_S:.0f} s (seed {meta['seed']}); "
              f"each figure is the median over cases. Machine: {meta['machine']['cpu']}, "
-             f"{meta['machine']['cores']} cores.", "",
+             f"{meta['machine']['cores']} cores. A perfect linear canceller (output = the user's track) "
+             f"reads an ERLE of {meta['ideal']['erle_first_3s_db']:.1f} / {meta['ideal']['erle_after_db']:.1f} dB "
+             "(the user's room noise caps it); more needs a suppressor.", "",
              "| " + " | ".join(c for c, _ in COLS) + " |", "|" + "|".join("---" if k is None else "---:" for _, k in COLS) + "|"]
     for name, s in summary.items():
         cells = [name] + ["–" if s[k] is None else (f"{s[k]:.1f}" if k != "us_per_frame" else f"{s[k]:.0f}")
@@ -198,7 +206,9 @@ def main(argv: list[str]) -> int:
             frames += len(out)
             scores.append(score_case(case, out, linear=name != "webrtc-aec3"))
         summary[name] = summarize(scores, compute / frames * 1e6)
+    ideal = summarize([score_case(c, c["user"], linear=True) for c in cases], 0.0)
     meta = {"corpus": str(args.corpus), "pairs": len(cases), "seed": args.seed, "machine": machine(),
+            "ideal": {k: ideal[k] for k in ("erle_first_3s_db", "erle_after_db")},
             "paths": [c["path"] for c in cases], "files": [c["files"] for c in cases]}
     text = markdown(summary, meta)
     print(text)

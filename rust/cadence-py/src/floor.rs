@@ -207,8 +207,9 @@ fn map_frames<'py>(
 }
 
 /// Adaptive echo canceller: learns the echo path from what the persona played
-/// (the reference) to the mic and subtracts the predicted echo (two-filter
-/// frequency-domain NLMS; near-end speech does not pull the output's filter).
+/// (the reference) to the mic and subtracts the predicted echo (frequency-domain
+/// Kalman filter: near-end speech lowers its gain; a shadow filter follows a
+/// moved echo path).
 /// Without a reference the mic passes unchanged. Streaming and chunk-invariant.
 #[pyclass(module = "cadence._core")]
 pub struct EchoCanceller {

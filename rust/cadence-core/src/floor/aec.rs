@@ -4,24 +4,28 @@
 //! and microphone, delayed, attenuated and filtered. The floor stage knows
 //! exactly what was played (the *reference*), so it can learn that echo path as
 //! a linear filter and subtract its prediction. [`EchoCanceller`] is a
-//! partitioned-block frequency-domain adaptive filter (overlap-save, one 10 ms
-//! frame per block, FFT of two frames, `partitions` blocks of taps: 250 ms by
-//! default), normalised per frequency bin by the reference power (NLMS).
+//! partitioned-block frequency-domain filter (overlap-save, one 10 ms frame per
+//! block, FFT of two frames, `partitions` blocks of taps: 250 ms by default)
+//! adapted as a **frequency-domain Kalman filter** (Enzner & Vary 2006; the
+//! partitioned form of Kuech, Mabande & Enzner 2014), diagonal in frequency and
+//! partition:
 //!
-//! Double talk (the user speaking over the persona) would drive an adapting
-//! filter off the echo path. Two filters guard against it, the scheme of
-//! Speex's MDF canceller: a *background* filter adapts on every frame; the
-//! *foreground* filter, whose output is returned, only takes the background's
-//! taps when the background has clearly cancelled more over the last frames,
-//! and the background is put back to the foreground when it has clearly
-//! cancelled less (it was pulled off by near-end speech).
+//! * each tap `W[p][k]` has a variance `P[p][k]`, the filter's own uncertainty;
+//! * the gain of bin `k` is `P·X* / (Σ_p P·|X|² + c·Ψ)`: what the filter does not
+//!   know of the echo (`Σ P·|X|²`, the predicted misalignment) against what it
+//!   cannot learn from (`Ψ`, the near end: the user and the room noise, estimated
+//!   as the error's power less the predicted misalignment);
+//! * after each update the variance shrinks by what the frame taught and grows by
+//!   a random walk `(1 − A²)·|W|²`, so a converged filter keeps a little step.
 //!
-//! The background's step shrinks with the mic's power against the reference's,
-//! with the share of the mic the foreground's prediction explains (once it
-//! cancels) and as its error nears the mic's noise floor; part of it is given
-//! out by partition, to those holding the echo path (by their taps, or, while
-//! the filter is young, around the frame-level lag of [`EchoEstimator`]).
-//! A foreground that adds energy is cleared.
+//! Double talk (the user speaking over the persona) needs no detector: the user
+//! raises `Ψ` in the bins they occupy and the gain falls there, while a young
+//! filter (large `P`) still learns fast. The same makes a settled filter slow to
+//! see that the echo path moved (it takes the new echo for the user), so a
+//! *shadow* filter runs beside it with its variances held at a prior: it never
+//! settles, and when it clearly cancels more than the main filter, and removes
+//! most of the mic, the main filter takes its taps (Speex's and WebRTC's
+//! two-filter scheme). A shadow pulled off the path by the user is put back.
 //!
 //! After more than `partitions` frames without a reference the mic passes through
 //! unchanged and no work is done. Streaming and chunk-invariant (the block is
@@ -33,7 +37,6 @@ use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
 use crate::error::{CadenceError, Result};
-use crate::floor::echo::{self, EchoEstimator};
 use crate::floor::{check_frames_io, mean_square};
 use crate::samples::MAX_SAMPLE_ABS;
 use crate::FRAME_SAMPLES;
@@ -46,102 +49,225 @@ const BINS: usize = BLOCK + 1;
 pub const DEFAULT_PARTITIONS: usize = 25;
 /// Longest filter accepted, blocks (1 s).
 pub const MAX_PARTITIONS: usize = 100;
-/// NLMS step of the background filter (it adapts on every frame; the two-filter
-/// test below keeps near-end speech from reaching the output's filter).
-const MU: f32 = 0.8;
-/// The variable step (below): the share of the noise-to-error amplitude ratio taken off the
-/// step, and the least share of the step kept.
-const NPVSS: f32 = 1.0;
-const MU_MIN: f32 = 0.05;
-/// Share of the step given out by each partition's tap energy (IPNLMS over partitions; the
-/// rest is spread evenly): an echo path is a bulk delay then a short response. Until the
-/// foreground cancels, half of that share follows the frame-level lag estimate instead
-/// (a Gaussian 1.5 partitions wide around it), so a young filter learns where the echo is.
-const PROPORTIONATE: f32 = 0.25;
-/// The foreground takes the background's taps when the background's smoothed
-/// error energy is lower by a margin whose square exceeds this multiple of the
-/// margin's variance under "no better" (near-end speech makes both errors large
-/// and their difference noisy) ...
-const TAKE_SIGNIFICANCE: f32 = 0.5;
-/// ... and only when the background removes at least this share of the mic's energy
-/// (near-end speech louder than the echo cannot be removed by a true echo path, so a
-/// filter pulled by it does not pass; a filter fitted to voiced speech over a few
-/// frames can look better than the foreground for a moment) ...
+/// Prior variance of every tap (an echo path 25 dB down, spread over the filter).
+const P_START: f32 = 0.003;
+/// Random-walk factor `A` of the taps per frame (`A²` kept, `1 − A²` of |W|² added
+/// to the variance): how far the echo path is expected to wander.
+const A2: f32 = 0.9999 * 0.9999;
+/// Smoothing of the error power per bin (the share of the previous frame kept).
+const ERR_SMOOTH: f32 = 0.5;
+/// Overlap-save: the error block is half the transform, so the misalignment's
+/// share of the error power is half of `Σ P·|X|²`; the same factor scales the
+/// variance update.
+const HALF: f32 = 0.5;
+/// Weight of the near-end power `Ψ` in the gain's denominator.
+const NEAR_WEIGHT: f32 = 2.0;
+/// `Ψ` is kept at least this share of the error power (the misalignment estimate
+/// can exceed the error on a frame).
+const NEAR_FLOOR: f32 = 1e-6;
+/// ... and at least a near end at -100 dBFS (error power per bin of a block whose
+/// samples have mean square 1e-10): a reference and mic near digital silence must
+/// not turn rounding into taps.
+const NEAR_MIN: f32 = BLOCK as f32 * 1e-10;
+/// Prior variance of the shadow filter's taps, which it keeps: it never settles,
+/// so it follows an echo path that moved, which the main filter (sure of its taps)
+/// would take for the user talking.
+const P_SHADOW: f32 = 0.01;
+/// Smoothing of the block energies that compare the two filters (~100 ms).
+const SHADOW_SMOOTH: f32 = 0.9;
+/// The main filter takes the shadow's taps when the shadow's error energy is under
+/// this share of the main filter's ...
+const TAKE_BELOW: f32 = 0.5;
+/// ... and under this share of the mic's (it removes echo, not the user).
 const TAKE_CANCELS: f32 = 0.5;
-/// That last test applies only while the mic is this multiple above its noise floor:
-/// an echo near or under the room noise cannot remove half the mic's energy, and a
-/// near-end talker that quiet barely moves the filter.
-const LOUD_ABOVE_FLOOR: f32 = 4.0;
-/// The mic's noise floor (a minimum of `mic_avg`) rises this much per frame (~0.9 dB/s).
-const FLOOR_RISE: f32 = 1.002;
-/// The background is put back to the foreground when its smoothed error energy is
-/// this multiple of the foreground's (near-end speech has pulled it off the path),
-/// once the foreground cancels (by `TAKE_CANCELS`): before that there is nothing
-/// to go back to, and the background's first steps may overshoot ...
-const RESET_ABOVE: f32 = 2.0;
-/// ... and always when it is this multiple worse (20 dB: it has diverged, whatever the
-/// foreground; a bound on what a background pulled by a loud near end can cost).
-const DIVERGED_ABOVE: f32 = 100.0;
-/// Double talk: once the foreground has cancelled (`adapted`), the background's
-/// step scales with the share of the mic that the foreground's echo prediction
-/// explains (squared correlation ξ² of mic and prediction over the last frames):
-/// full from `XI2_FULL`, zero at `XI2_FREEZE` (the user talks over the persona).
-const XI2_FULL: f32 = 0.6;
-const XI2_FREEZE: f32 = 0.2;
-/// The foreground counts as adapted once it removes this share of the mic's
-/// energy, and as lost (the echo path moved, or it took a filter fitted to noise:
-/// it is cleared and the background adapts at full step again) when its output
-/// holds clearly more energy than the mic (this multiple).
-const ADAPTED_BELOW: f32 = 0.25;
-const LOST_ABOVE: f32 = 1.5;
-/// Sample power of the quietest reference the step is normalised by (-50 dBFS).
-const REF_FLOOR_POWER: f32 = 1e-5;
-/// Share of the mic's own power added to the normaliser (which sums the reference's
-/// power): the step shrinks as the mic's power (the user, loud noise) grows against the
-/// reference's. A user far louder than the persona's reference slows the filter; one
-/// over a quiet echo but under the reference barely does (the two-filter test guards then).
-const MIC_REG: f32 = 1.0;
+/// The shadow is put back to the main filter when its error is this multiple of the
+/// main filter's (near-end speech pulled it off the path).
+const BACK_ABOVE: f32 = 4.0;
 /// A reference block below this energy (sum of squares) counts as silent.
 const SILENT_ENERGY: f64 = 1e-10;
 const ZERO: Complex<f32> = Complex::new(0.0, 0.0);
 
-/// Streaming two-filter frequency-domain echo canceller.
-pub struct EchoCanceller {
-    partitions: usize,
+/// FFT plans and their work buffers.
+struct Fft {
     fwd: Arc<dyn RealToComplex<f32>>,
     inv: Arc<dyn ComplexToReal<f32>>,
-    /// Reference spectra of the last `partitions` blocks; `x_hist[head]` is the newest.
-    x_hist: Vec<[Complex<f32>; BINS]>,
-    head: usize,
-    w_fg: Vec<[Complex<f32>; BINS]>,
-    w_bg: Vec<[Complex<f32>; BINS]>,
-    prev_ref: [f32; BLOCK],
-    /// Consecutive silent reference blocks (the filter has nothing to do past `partitions`).
-    silent_run: usize,
-    /// Smoothed (foreground − background) error energy, and its variance under "no better".
-    diff_avg: f32,
-    diff_var: f32,
-    /// Smoothed energies of the mic and of both errors (same smoothing as `diff_avg`).
-    mic_avg: f32,
-    bg_avg: f32,
-    /// Noise floor of the mic (a slowly rising minimum of `mic_avg`).
-    mic_floor: f32,
-    fg_avg: f32,
-    /// Smoothed Σ mic·prediction and Σ prediction² of the foreground.
-    dy_avg: f32,
-    yy_avg: f32,
-    adapted: bool,
-    /// Frame-level echo lag estimate: until the filter cancels, the step leans on the
-    /// partitions around it.
-    lag: EchoEstimator,
-    /// Smoothed energies of the mic and of the output over blocks with a reference.
-    mic_energy: f32,
-    out_energy: f32,
     time: Vec<f32>,
     spec: Vec<Complex<f32>>,
     acc: Vec<Complex<f32>>,
-    y_bg: Vec<f32>,
     scratch: Vec<Complex<f32>>,
+}
+
+impl Fft {
+    fn new() -> Self {
+        let mut planner = RealFftPlanner::<f32>::new();
+        let fwd = planner.plan_fft_forward(N_FFT);
+        let inv = planner.plan_fft_inverse(N_FFT);
+        let scratch_len = fwd.get_scratch_len().max(inv.get_scratch_len());
+        Fft {
+            fwd,
+            inv,
+            time: vec![0.0; N_FFT],
+            spec: vec![ZERO; BINS],
+            acc: vec![ZERO; BINS],
+            scratch: vec![ZERO; scratch_len],
+        }
+    }
+
+    /// `time` into `spec` (`time` is left as scratch).
+    fn forward(&mut self) {
+        self.fwd
+            .process_with_scratch(&mut self.time, &mut self.spec, &mut self.scratch)
+            .expect("planned lengths");
+    }
+
+    /// Inverse of `acc` into `time`, scaled (DC and Nyquist made real).
+    fn inverse_acc(&mut self) {
+        self.acc[0].im = 0.0;
+        self.acc[BINS - 1].im = 0.0;
+        self.inv
+            .process_with_scratch(&mut self.acc, &mut self.time, &mut self.scratch)
+            .expect("planned lengths");
+        let scale = 1.0 / N_FFT as f32;
+        self.time.iter_mut().for_each(|v| *v *= scale);
+    }
+}
+
+/// One partitioned filter: taps, their variances and the smoothed error power per bin.
+#[derive(Clone)]
+struct Filter {
+    /// Taps by partition (partition 0 meets the newest reference block).
+    w: Vec<[Complex<f32>; BINS]>,
+    var: Vec<[f32; BINS]>,
+    err_power: [f32; BINS],
+    /// The variances stay at the prior (the shadow filter) instead of shrinking.
+    fixed: bool,
+    prior: f32,
+}
+
+impl Filter {
+    fn new(partitions: usize, prior: f32, fixed: bool) -> Self {
+        Filter {
+            w: vec![[ZERO; BINS]; partitions],
+            var: vec![[prior; BINS]; partitions],
+            err_power: [0.0; BINS],
+            fixed,
+            prior,
+        }
+    }
+
+    /// The echo predicted for the newest block into `err`'s place: `err = mic − prediction`.
+    fn error(
+        &self,
+        x_hist: &[[Complex<f32>; BINS]],
+        head: usize,
+        fft: &mut Fft,
+        mic: &[f32],
+        err: &mut [f32; BLOCK],
+    ) {
+        let k = self.w.len();
+        fft.acc.fill(ZERO);
+        for (p, w) in self.w.iter().enumerate() {
+            let x = &x_hist[(head + p) % k];
+            for ((a, &wv), &xv) in fft.acc.iter_mut().zip(w.iter()).zip(x.iter()) {
+                *a += wv * xv;
+            }
+        }
+        fft.inverse_acc();
+        for ((e, &m), &y) in err.iter_mut().zip(mic).zip(&fft.time[BLOCK..]) {
+            *e = m - y;
+        }
+    }
+
+    /// One Kalman update from the error block `err`.
+    fn adapt(
+        &mut self,
+        x_hist: &[[Complex<f32>; BINS]],
+        head: usize,
+        fft: &mut Fft,
+        err: &[f32; BLOCK],
+    ) {
+        let k = self.w.len();
+        // error spectrum of [0, e]
+        fft.time[..BLOCK].fill(0.0);
+        fft.time[BLOCK..].copy_from_slice(err);
+        fft.forward();
+        let err_spec: [Complex<f32>; BINS] = fft.spec[..].try_into().expect("BINS bins");
+        // per bin: the predicted misalignment Σ P·|X|², the near end Ψ, the denominator
+        let mut misalign = [0.0f32; BINS];
+        for (p, v) in self.var.iter().enumerate() {
+            let x = &x_hist[(head + p) % k];
+            for ((m, c), &pv) in misalign.iter_mut().zip(x.iter()).zip(v.iter()) {
+                *m += pv * c.norm_sqr();
+            }
+        }
+        let mut denom = [0.0f32; BINS];
+        for (((d, s), &m), e) in denom
+            .iter_mut()
+            .zip(self.err_power.iter_mut())
+            .zip(&misalign)
+            .zip(&err_spec)
+        {
+            *s = ERR_SMOOTH * *s + (1.0 - ERR_SMOOTH) * e.norm_sqr();
+            let near = (*s - HALF * m).max(NEAR_FLOOR * *s).max(NEAR_MIN);
+            *d = m + NEAR_WEIGHT * near;
+        }
+        for p in 0..k {
+            let x = &x_hist[(head + p) % k];
+            let (w, v) = (&self.w[p], &mut self.var[p]);
+            for ((((a, xv), ev), (pv, wv)), d) in fft
+                .acc
+                .iter_mut()
+                .zip(x)
+                .zip(&err_spec)
+                .zip(v.iter_mut().zip(w.iter()))
+                .zip(&denom)
+            {
+                let gain = *pv / d; // the Kalman gain is gain · X*
+                *a = xv.conj() * ev * gain;
+                if !self.fixed {
+                    *pv =
+                        A2 * (1.0 - HALF * gain * xv.norm_sqr()) * *pv + (1.0 - A2) * wv.norm_sqr();
+                }
+            }
+            // gradient constraint: keep the first half of the time-domain update
+            fft.inverse_acc();
+            fft.time[BLOCK..].fill(0.0);
+            fft.forward();
+            for (w, g) in self.w[p].iter_mut().zip(fft.spec.iter()) {
+                *w += *g;
+            }
+        }
+    }
+
+    /// Take another filter's taps and start their variances from the prior.
+    fn take(&mut self, other: &Filter) {
+        self.w.clone_from(&other.w);
+        self.err_power = other.err_power;
+        self.var.iter_mut().for_each(|v| v.fill(self.prior));
+    }
+}
+
+/// Streaming frequency-domain Kalman echo canceller with a shadow filter.
+pub struct EchoCanceller {
+    partitions: usize,
+    fft: Fft,
+    /// Reference spectra of the last `partitions` blocks; `x_hist[head]` is the newest.
+    x_hist: Vec<[Complex<f32>; BINS]>,
+    head: usize,
+    /// The Kalman filter whose output is returned, and the shadow that never settles.
+    main: Filter,
+    shadow: Filter,
+    prev_ref: [f32; BLOCK],
+    /// Consecutive silent reference blocks (the filter has nothing to do past `partitions`).
+    silent_run: usize,
+    /// Smoothed energies per block of the mic and of both filters' errors (the shadow test).
+    mic_avg: f32,
+    main_avg: f32,
+    shadow_avg: f32,
+    /// Smoothed energies of the mic and of the output over blocks with a reference
+    /// (about 200 ms; [`EchoCanceller::erle_db`]).
+    mic_energy: f32,
+    out_energy: f32,
 }
 
 impl std::fmt::Debug for EchoCanceller {
@@ -167,37 +293,20 @@ impl EchoCanceller {
                 "partitions must be in 1..={MAX_PARTITIONS} (10 ms each), got {partitions}"
             )));
         }
-        let mut planner = RealFftPlanner::<f32>::new();
-        let fwd = planner.plan_fft_forward(N_FFT);
-        let inv = planner.plan_fft_inverse(N_FFT);
-        let scratch_len = fwd.get_scratch_len().max(inv.get_scratch_len());
         Ok(EchoCanceller {
             partitions,
+            fft: Fft::new(),
             x_hist: vec![[ZERO; BINS]; partitions],
             head: 0,
-            w_fg: vec![[ZERO; BINS]; partitions],
-            w_bg: vec![[ZERO; BINS]; partitions],
+            main: Filter::new(partitions, P_START, false),
+            shadow: Filter::new(partitions, P_SHADOW, true),
             prev_ref: [0.0; BLOCK],
             silent_run: usize::MAX,
-            diff_avg: 0.0,
-            diff_var: 0.0,
             mic_avg: 0.0,
-            bg_avg: 0.0,
-            mic_floor: f32::MAX,
-            fg_avg: 0.0,
-            dy_avg: 0.0,
-            yy_avg: 0.0,
-            adapted: false,
-            lag: EchoEstimator::new(),
+            main_avg: 0.0,
+            shadow_avg: 0.0,
             mic_energy: 0.0,
             out_energy: 0.0,
-            time: vec![0.0; N_FFT],
-            spec: vec![ZERO; BINS],
-            acc: vec![ZERO; BINS],
-            y_bg: vec![0.0; BLOCK],
-            scratch: vec![ZERO; scratch_len],
-            fwd,
-            inv,
         })
     }
 
@@ -243,40 +352,6 @@ impl EchoCanceller {
         Ok(())
     }
 
-    fn fft(&mut self) {
-        self.fwd
-            .process_with_scratch(&mut self.time, &mut self.spec, &mut self.scratch)
-            .expect("planned lengths");
-    }
-
-    /// Inverse of `self.acc` into `self.time`, scaled (DC and Nyquist made real).
-    fn ifft_acc(&mut self) {
-        self.acc[0].im = 0.0;
-        self.acc[BINS - 1].im = 0.0;
-        self.inv
-            .process_with_scratch(&mut self.acc, &mut self.time, &mut self.scratch)
-            .expect("planned lengths");
-        let scale = 1.0 / N_FFT as f32;
-        self.time.iter_mut().for_each(|v| *v *= scale);
-    }
-
-    /// Echo prediction of filter `w` for the current block into `y` (BLOCK samples).
-    fn predict(&mut self, fg: bool, y: Option<&mut [f32]>) {
-        self.acc.fill(ZERO);
-        let k = self.partitions;
-        for p in 0..k {
-            let x = &self.x_hist[(self.head + p) % k];
-            let w = if fg { &self.w_fg[p] } else { &self.w_bg[p] };
-            for ((a, &wv), &xv) in self.acc.iter_mut().zip(w.iter()).zip(x.iter()) {
-                *a += wv * xv;
-            }
-        }
-        self.ifft_acc();
-        if let Some(y) = y {
-            y.copy_from_slice(&self.time[BLOCK..]);
-        }
-    }
-
     fn step(&mut self, mic: &[f32], reference: &[f32], out: &mut [f32]) {
         let ref_power = mean_square(reference);
         self.silent_run = if ref_power * (BLOCK as f64) < SILENT_ENERGY {
@@ -284,10 +359,6 @@ impl EchoCanceller {
         } else {
             0
         };
-        // the lag estimate reads the silence too, until its history has forgotten the persona
-        if self.silent_run <= self.partitions + echo::HIST {
-            self.lag.step(mean_square(mic), ref_power);
-        }
         if self.silent_run > self.partitions {
             // no reference left in the filter's reach: nothing to cancel (the history
             // is silence from here, so a reference that starts again finds it empty)
@@ -301,147 +372,47 @@ impl EchoCanceller {
         // newest reference spectrum: FFT of [previous block, this block]
         let k = self.partitions;
         self.head = (self.head + k - 1) % k;
-        self.time[..BLOCK].copy_from_slice(&self.prev_ref);
-        self.time[BLOCK..].copy_from_slice(reference);
+        self.fft.time[..BLOCK].copy_from_slice(&self.prev_ref);
+        self.fft.time[BLOCK..].copy_from_slice(reference);
         self.prev_ref.copy_from_slice(reference);
-        self.fft();
-        self.x_hist[self.head].copy_from_slice(&self.spec);
+        self.fft.forward();
+        self.x_hist[self.head].copy_from_slice(&self.fft.spec);
 
-        // both filters' predictions and errors
-        let mut y_bg = std::mem::take(&mut self.y_bg);
-        self.predict(false, Some(&mut y_bg));
-        self.predict(true, None);
-        let (mut e_fg, mut e_bg, mut e_mic, mut d_fb) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
-        let (mut dy, mut yy) = (0.0f32, 0.0f32);
-        for j in 0..BLOCK {
-            let yf = self.time[BLOCK + j];
-            dy += mic[j] * yf;
-            yy += yf * yf;
-            let ef = mic[j] - yf;
-            out[j] = ef.clamp(-MAX_SAMPLE_ABS, MAX_SAMPLE_ABS); // a valid sample for the next stage
-            e_fg += ef * ef;
-            let eb = mic[j] - y_bg[j];
-            y_bg[j] = eb; // now the background's error
-            e_bg += eb * eb;
-            d_fb += (ef - eb) * (ef - eb);
-            e_mic += mic[j] * mic[j];
+        let mut err = [0.0f32; BLOCK];
+        let mut err_shadow = [0.0f32; BLOCK];
+        self.main
+            .error(&self.x_hist, self.head, &mut self.fft, mic, &mut err);
+        self.shadow
+            .error(&self.x_hist, self.head, &mut self.fft, mic, &mut err_shadow);
+        let energy = |x: &[f32]| x.iter().map(|v| v * v).sum::<f32>();
+        let (e_mic, e_main, e_shadow) = (energy(mic), energy(&err), energy(&err_shadow));
+        self.mic_avg = SHADOW_SMOOTH * self.mic_avg + (1.0 - SHADOW_SMOOTH) * e_mic;
+        self.main_avg = SHADOW_SMOOTH * self.main_avg + (1.0 - SHADOW_SMOOTH) * e_main;
+        self.shadow_avg = SHADOW_SMOOTH * self.shadow_avg + (1.0 - SHADOW_SMOOTH) * e_shadow;
+        if self.shadow_avg < TAKE_BELOW * self.main_avg
+            && self.shadow_avg < TAKE_CANCELS * self.mic_avg
+        {
+            // the shadow explains the echo clearly better: the path moved (or the main
+            // filter is young). Its taps become the main filter's, still uncertain
+            self.main.take(&self.shadow);
+            self.main_avg = self.shadow_avg;
+            err = err_shadow;
+        } else if self.shadow_avg > BACK_ABOVE * self.main_avg {
+            // near-end speech pulled the shadow off the path: put it back
+            self.shadow.w.clone_from(&self.main.w);
+            self.shadow.err_power = self.main.err_power;
+            self.shadow_avg = self.main_avg;
+            err_shadow = err;
         }
-        // Σef² − Σeb² = Σd·(2·eb + d) with d = ef − eb per sample: under "no better" its
-        // spread is about 2·sqrt(Σe²·Σd²); diff_var tracks Σe²·Σd² (Speex's statistic),
-        // so TAKE_SIGNIFICANCE 0.5 is a test at about 0.35 of that spread
-        self.diff_avg = 0.6 * self.diff_avg + 0.4 * (e_fg - e_bg);
-        self.diff_var = 0.36 * self.diff_var + 0.16 * e_fg * d_fb;
-        self.mic_avg = 0.6 * self.mic_avg + 0.4 * e_mic;
-        self.bg_avg = 0.6 * self.bg_avg + 0.4 * e_bg;
-        self.mic_floor = (self.mic_floor * FLOOR_RISE).min(self.mic_avg.max(1e-12));
-        self.fg_avg = 0.6 * self.fg_avg + 0.4 * e_fg;
-        self.dy_avg = 0.6 * self.dy_avg + 0.4 * dy;
-        self.yy_avg = 0.6 * self.yy_avg + 0.4 * yy;
-        if self.fg_avg < ADAPTED_BELOW * self.mic_avg {
-            self.adapted = true;
-        } else if self.fg_avg > LOST_ABOVE * self.mic_avg {
-            // the foreground adds more than it removes: do no harm, start it from nothing
-            self.adapted = false;
-            self.w_fg.iter_mut().for_each(|w| w.fill(ZERO));
-            (self.diff_avg, self.diff_var) = (0.0, 0.0);
-            self.fg_avg = self.mic_avg;
+        for (o, &e) in out.iter_mut().zip(&err) {
+            *o = e.clamp(-MAX_SAMPLE_ABS, MAX_SAMPLE_ABS); // a valid sample for the next stage
         }
-        let mu = if self.adapted {
-            let xi2 = self.dy_avg * self.dy_avg / (self.mic_avg * self.yy_avg + 1e-20);
-            MU * ((xi2 - XI2_FREEZE) / (XI2_FULL - XI2_FREEZE)).clamp(0.0, 1.0)
-        } else {
-            MU
-        };
-        // non-parametric variable step (Benesty et al. 2006): as the background's error
-        // falls to the mic's noise floor there is less echo left to learn and the step
-        // shrinks, so the noise does not keep jostling a converged filter
-        let mu = mu
-            * (1.0 - NPVSS * (self.mic_floor / self.bg_avg.max(1e-20)).sqrt()).clamp(MU_MIN, 1.0);
         self.mic_energy += 0.05 * (e_mic - self.mic_energy);
-        self.out_energy += 0.05 * (e_fg - self.out_energy);
-
-        // the foreground follows a better background; a diverged background is put back
-        let sq = self.diff_avg * self.diff_avg;
-        if self.diff_avg > 0.0
-            && sq > TAKE_SIGNIFICANCE * self.diff_var
-            && (self.bg_avg < TAKE_CANCELS * self.mic_avg
-                || self.mic_avg < LOUD_ABOVE_FLOOR * self.mic_floor)
-        {
-            self.w_fg.clone_from(&self.w_bg);
-            (self.diff_avg, self.diff_var) = (0.0, 0.0);
-        } else if (self.bg_avg > RESET_ABOVE * self.fg_avg + 1e-12
-            && self.fg_avg < TAKE_CANCELS * self.mic_avg)
-            || self.bg_avg > DIVERGED_ABOVE * self.fg_avg + 1e-12
-        {
-            self.w_bg.clone_from(&self.w_fg);
-            (self.diff_avg, self.diff_var) = (0.0, 0.0);
-            self.bg_avg = self.fg_avg;
-            // adapt the restored taps on their own error, not the diverged filter's (as Speex)
-            y_bg.copy_from_slice(out);
-        }
-
-        if mu == 0.0 {
-            self.y_bg = y_bg;
-            return;
-        }
-        // NLMS update of the background: error spectrum of [0, e]
-        self.time[..BLOCK].fill(0.0);
-        self.time[BLOCK..].copy_from_slice(&y_bg);
-        self.y_bg = y_bg;
-        self.fft();
-        let err_spec: [Complex<f32>; BINS] = self.spec[..].try_into().expect("BINS bins");
-        let mut power = [0.0f32; BINS];
-        for x in &self.x_hist {
-            for (p, c) in power.iter_mut().zip(x.iter()) {
-                *p += c.norm_sqr();
-            }
-        }
-        let mean_power = power.iter().sum::<f32>() / BINS as f32;
-        // regularisation: relative (bins the reference leaves empty), absolute (a reference
-        // near silence must not turn mic noise into huge taps) and the mic's power (MIC_REG)
-        let floor = 0.01 * mean_power
-            + (k * N_FFT) as f32 * (REF_FLOOR_POWER + MIC_REG * self.mic_avg / BLOCK as f32);
-        // partition-proportionate step (IPNLMS over partitions): partitions that hold
-        // the echo path (after its bulk delay) learn faster than the empty ones
-        let mut w_energy = [0.0f32; MAX_PARTITIONS];
-        for (e, w) in w_energy.iter_mut().zip(&self.w_bg) {
-            *e = w.iter().map(|c| c.norm_sqr()).sum();
-        }
-        let total: f32 = w_energy[..k].iter().sum();
-        // while the filter is young, half of the shape follows the lag estimate
-        let mut prior = [0.0f32; MAX_PARTITIONS];
-        if !self.adapted {
-            let lag = self.lag.lag() as f32;
-            for (p, v) in prior[..k].iter_mut().enumerate() {
-                *v = (-0.5 * ((p as f32 - lag) / 1.5).powi(2)).exp();
-            }
-            let sum: f32 = prior[..k].iter().sum();
-            prior[..k].iter_mut().for_each(|v| *v /= sum);
-        }
-        for (p, &taps) in w_energy[..k].iter().enumerate() {
-            let by_taps = if total > 0.0 {
-                taps / total
-            } else {
-                1.0 / k as f32
-            };
-            let shape = if self.adapted {
-                by_taps
-            } else {
-                0.5 * by_taps + 0.5 * prior[p]
-            };
-            let share = (1.0 - PROPORTIONATE) + PROPORTIONATE * k as f32 * shape;
-            let x = &self.x_hist[(self.head + p) % k];
-            for (((a, xv), ev), pw) in self.acc.iter_mut().zip(x).zip(&err_spec).zip(&power) {
-                *a = xv.conj() * ev * (mu * share / (pw + floor));
-            }
-            // gradient constraint: keep the first half of the time-domain update
-            self.ifft_acc();
-            self.time[BLOCK..].fill(0.0);
-            self.fft();
-            for (w, g) in self.w_bg[p].iter_mut().zip(self.spec.iter()) {
-                *w += *g;
-            }
-        }
+        self.out_energy += 0.05 * (energy(&err) - self.out_energy);
+        self.main
+            .adapt(&self.x_hist, self.head, &mut self.fft, &err);
+        self.shadow
+            .adapt(&self.x_hist, self.head, &mut self.fft, &err_shadow);
     }
 }
 
