@@ -34,6 +34,10 @@ N_MELS = 40
 # start (its envelope set from the first 0.5 s of speech: a quiet mic is raised at once). "5":
 # the cold start reads levels held 30 ms (a click at the start no longer turns the AGC off).
 FEATURES_VERSION = "5"
+# Bump when ``EchoCanceller`` (``FloorFeaturizer(echo_cancel=True)``) changes: cached corpora
+# featurized through it are keyed by this too. "2": the frequency-domain Kalman filter with a
+# shadow filter (was a two-filter NLMS).
+ECHO_CANCEL_VERSION = "2"
 # Order of the model input columns (documented, checked by tests).
 SCALAR_NAMES = (
     "e_speech",  # rms dB − running speech level, /10

@@ -513,6 +513,31 @@ mod tests {
     }
 
     #[test]
+    fn a_user_talking_from_the_first_frame_is_kept_and_the_echo_still_learnt() {
+        // double talk before the filter knows anything: the user (louder than the echo)
+        // talks for the first 3 s, then the persona's echo is alone
+        let n = 16000 * 8;
+        let x = speechy(n, 11);
+        let user: Vec<f32> = speechy(n, 12)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if i < 16000 * 3 { 2.0 * v } else { 0.0 })
+            .collect();
+        let echo = echo_of(&x, 700, 0.3);
+        let mic: Vec<f32> = echo.iter().zip(&user).map(|(a, b)| a + b).collect();
+        let out = run(&mut EchoCanceller::default(), &mic, Some(&x));
+        let dt = 0..16000 * 3;
+        let kept = energy_db(&out[dt.clone()]) - energy_db(&user[dt]);
+        assert!(
+            kept.abs() < 1.0,
+            "the user's speech changed by {kept:.2} dB"
+        );
+        let tail = n - 16000 * 2;
+        let erle = energy_db(&mic[tail..]) - energy_db(&out[tail..]);
+        assert!(erle > 20.0, "ERLE once the echo is alone: {erle:.1} dB");
+    }
+
+    #[test]
     fn follows_a_changed_echo_path() {
         let n = 16000 * 8;
         let x = speechy(n, 3);
