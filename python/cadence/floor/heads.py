@@ -1,7 +1,7 @@
 """``cadence train heads``: fit the floor model's optional linear heads on the frozen networks.
 
     cadence train heads --weights IN.npz --corpus DIR/train [--corpus DIR2/train ...]
-                        --out OUT.npz [--heads voice,pause,onset,confirm] [--files 150] [--check DIR/dev]
+                        --out OUT.npz [--heads voice,pause,onset,confirm] [--files 150] [--check DIR/dev] [--echo-cancel]
 
 Each head is a logistic regression on the frame's GRU state and conv output
 (``_Member.head_inputs``), fitted per network with the networks frozen, so the five
@@ -178,10 +178,11 @@ def check(model: FloorModel, data: list[tuple[np.ndarray, dict[str, Any]]]) -> d
     return out
 
 
-def _split_data(split: Path, files: int, jobs: int) -> list[tuple[np.ndarray, dict[str, Any]]]:
+def _split_data(split: Path, files: int, jobs: int,
+                echo_cancel: bool = False) -> list[tuple[np.ndarray, dict[str, Any]]]:
     from cadence.floor.train import _read_manifest, load_split
 
-    feats = load_split(split, jobs)
+    feats = load_split(split, jobs, echo_cancel=echo_cancel)
     entries = _read_manifest(split)
     if not any(e.get("meta", {}).get("segments") for e in entries):
         raise InvalidArgumentError(f"{split}: no meta.segments (speech timings) to fit the heads on")
@@ -200,6 +201,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--files", type=int, default=150, help="files used per split")
     ap.add_argument("--check", type=Path, default=None, help="a labelled split to report on")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--echo-cancel", action="store_true",
+                    help="featurize through the adaptive echo canceller (FloorFeaturizer(echo_cancel=True)), "
+                         "for a model run with CadencePolicy(echo_cancel=True)")
     args = ap.parse_args(argv)
     heads = [h for h in args.heads.split(",") if h]
     if not heads or any(h not in HEADS for h in heads):
@@ -208,7 +212,8 @@ def main(argv: list[str]) -> int:
         raise InvalidArgumentError("--files must be at least 1")
     FloorModel(args.weights)  # refuses a file that is not a floor model, with the reason
     members = load_members(args.weights)
-    data = [d for split in args.corpus for d in _split_data(split.resolve(), args.files, args.jobs)]
+    data = [d for split in args.corpus
+            for d in _split_data(split.resolve(), args.files, args.jobs, args.echo_cancel)]
     arrays: dict[str, np.ndarray] = {}
     for k, p in enumerate(members):
         p = dict(p)
@@ -228,7 +233,8 @@ def main(argv: list[str]) -> int:
     model = FloorModel(args.out)
     print(f"wrote {args.out} ({len(members)} network(s), heads: {', '.join(model.heads)})")
     if args.check:
-        for name, r in check(model, _split_data(args.check.resolve(), 10**9, args.jobs)).items():
+        check_data = _split_data(args.check.resolve(), 10**9, args.jobs, args.echo_cancel)
+        for name, r in check(model, check_data).items():
             print(f"  {name:28s} " + "  ".join(
                 f"{k} {'n/a' if v is None else format(v, '.3f')}" for k, v in r.items()))
     return 0
