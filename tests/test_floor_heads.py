@@ -258,3 +258,25 @@ def test_train_heads_fits_onset_and_confirm_heads_on_duplex_files_and_keeps_the_
         heads_main(["--weights", str(default_weights_path()), "--corpus", str(babble),
                     "--out", str(tmp_path / "none.npz"), "--heads", "confirm", "--jobs", "1"])
     assert not (tmp_path / "none.npz").exists()
+
+
+@needs_espeak
+@needs_weights
+def test_train_heads_echo_cancel_fits_on_the_features_the_canceller_leaves(tmp_path) -> None:
+    from cadence.floor.bench import load_frames, reference_frames
+    from cadence.floor.heads import _split_data
+
+    split = tmp_path / "d" / "train"
+    _duplex_split(split, n_files=1)
+    raw, clean = _split_data(split, 10, 1), _split_data(split, 10, 1, echo_cancel=True)
+    frames = load_frames(str(split / "audio" / "d0.wav"))
+    reference = reference_frames(str(split / "audio" / "d0.persona.wav"), len(frames))
+    np.testing.assert_array_equal(clean[0][0], FloorFeaturizer(echo_cancel=True).process(frames, reference))
+    assert not np.allclose(raw[0][0], clean[0][0])  # the echo (20 dB down) is gone from the mic
+    outs = {}
+    for flag in ((), ("--echo-cancel",)):
+        outs[flag] = tmp_path / f"o{len(flag)}.npz"
+        assert heads_main(["--weights", str(default_weights_path()), "--corpus", str(split), "--out",
+                           str(outs[flag]), "--heads", "onset", "--jobs", "1", *flag]) == 0
+    for a, b in zip(load_members(outs[()]), load_members(outs[("--echo-cancel",)])):
+        assert not np.array_equal(a["onset_w"], b["onset_w"])  # fitted on different features

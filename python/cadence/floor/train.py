@@ -109,7 +109,8 @@ def load_split(split_dir: Path, jobs: int, level_db: tuple[float, float] | None 
     entries = _read_manifest(split_dir)
     key = hashlib.sha1(
         (json.dumps(entries, sort_keys=True) + str(N_FEATURES) + FEATURES_VERSION
-         + CACHE_TAG + ("" if level_db is None else f"level{level_db}") + ("aec" + ECHO_CANCEL_VERSION if echo_cancel else "")).encode()
+         + CACHE_TAG + ("" if level_db is None else f"level{level_db}")
+         + ("aec" + ECHO_CANCEL_VERSION if echo_cancel else "")).encode()
     ).hexdigest()[:12]
     cache = split_dir.parent / ".cache" / f"{split_dir.name}-{key}.npz"
     if cache.exists():
