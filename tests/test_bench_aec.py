@@ -58,11 +58,28 @@ def test_bench_aec_scores_against_the_truth(split: Path, tmp_path: Path) -> None
     assert "| cadence |" in (tmp_path / "a.md").read_text()
 
 
+def test_bench_aec_moves_the_echo_path_when_asked(split: Path, tmp_path: Path) -> None:
+    out, md = tmp_path / "move.json", tmp_path / "move.md"
+    assert main(["--corpus", str(split), "--pairs", "1", "--methods", "none,cadence", "--move-at", "8",
+                 "--json", str(out), "--markdown", str(md)]) == 0
+    report = json.loads(out.read_text())
+    s, path = report["summary"], report["meta"]["paths"][0]
+    assert set(path) == {"first", "moved"} and path["first"] != path["moved"]
+    assert s["none"]["erle_after_move_db"] == pytest.approx(0.0, abs=1e-6)
+    assert s["cadence"]["erle_after_move_db"] > 1.0  # it learns the new path within 3 s
+    assert "3 s after the path moves" in md.read_text() and "moves 8 s into each case" in md.read_text()
+    assert main(["--corpus", str(split), "--pairs", "1", "--methods", "none",
+                 "--markdown", str(md)]) == 0
+    assert "path moves" not in md.read_text()  # no move, no column
+
+
 def test_bench_aec_refuses_what_it_cannot_score(split: Path, tmp_path: Path) -> None:
     with pytest.raises(InvalidArgumentError, match="--methods"):
         main(["--corpus", str(split), "--methods", "cadence,speex"])
     with pytest.raises(InvalidArgumentError, match="--pairs"):
         main(["--corpus", str(split), "--pairs", "0"])
+    with pytest.raises(InvalidArgumentError, match="--move-at"):
+        main(["--corpus", str(split), "--move-at", "40"])
     lone = tmp_path / "lone"
     lone.mkdir()
     (lone / "manifest.jsonl").write_text((split / "manifest.jsonl").read_text().splitlines()[1] + "\n")

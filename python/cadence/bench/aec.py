@@ -1,6 +1,6 @@
 """``cadence bench aec``: Cadence's echo canceller against WebRTC's AEC3 (LiveKit's SDK).
 
-    cadence bench aec --corpus DIR/dev [--pairs 24] [--seed 0] [--json OUT] [--markdown OUT]
+    cadence bench aec --corpus DIR/dev [--pairs 24] [--seed 0] [--move-at S] [--json OUT] [--markdown OUT]
 
 Each case pairs a duplex file's persona track (what the persona played: real TTS
 voices) with a half-duplex file's mic (the user's side: speech, noise, level, from
@@ -23,6 +23,9 @@ scored against the truth:
 * **echo removed in double talk** (``none`` and ``cadence``: linear, without delay, so
   ``out − user`` is what is left of the echo): echo energy over it, dB. WebRTC's APM
   delays and reshapes its output (by ~8–11 ms here), so the subtraction does not apply;
+* with ``--move-at S``, the echo path moves S seconds into each case (a second path drawn
+  the same way: the user turned the volume or moved the laptop), and **ERLE after the move**
+  reads the first 3 s of persona speech after it (those frames leave "after");
 * **µs per frame**, one core: Cadence's is one call per case; WebRTC's includes the
   per-frame Python loop, the int16 conversion and LiveKit's FFI call its API requires.
 
@@ -95,8 +98,19 @@ def _speech_frames(entry: dict[str, Any], n: int, margin_s: float = 0.1) -> np.n
     return out
 
 
-def make_cases(corpus: Path, pairs: int, seed: int) -> list[dict[str, Any]]:
-    """Cases of (mic, ref, echo, user frames, labels, path) from a corpus split."""
+def _echo(ref: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, float]]:
+    """The persona's echo through a path drawn as the corpus draws it: 20–80 ms late, −30 to
+    −10 dB, low-passed at 2–5 kHz."""
+    delay, gain_db, cutoff = float(rng.uniform(0.02, 0.08)), float(rng.uniform(-30, -10)), float(rng.uniform(2000, 5000))
+    flat = signal.sosfilt(signal.butter(4, cutoff, "lowpass", fs=INTERNAL_RATE, output="sos"), ref)
+    d = int(delay * INTERNAL_RATE)
+    echo = (np.concatenate([np.zeros(d), flat[: len(flat) - d]]) * 10 ** (gain_db / 20)).astype(np.float32)
+    return echo, {"delay_s": round(delay, 4), "gain_db": round(gain_db, 2), "cutoff_hz": round(cutoff)}
+
+
+def make_cases(corpus: Path, pairs: int, seed: int, move_at: float | None = None) -> list[dict[str, Any]]:
+    """Cases of (mic, ref, echo, user frames, labels, path) from a corpus split; with ``move_at``
+    the echo path changes that many seconds in (a second path, drawn as the first)."""
     entries = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines() if line.strip()]
     refs = [e for e in entries if e.get("meta", {}).get("persona_audio")]
     users = [e for e in entries if not e.get("meta", {}).get("duplex") and e.get("meta", {}).get("segments")]
@@ -115,14 +129,17 @@ def make_cases(corpus: Path, pairs: int, seed: int) -> list[dict[str, Any]]:
         ref = ref[first : first + n]
         m = min(len(ref), len(user))
         ref, user = ref[:m], user[:m]
-        delay, gain_db, cutoff = float(rng.uniform(0.02, 0.08)), float(rng.uniform(-30, -10)), float(rng.uniform(2000, 5000))
-        flat = signal.sosfilt(signal.butter(4, cutoff, "lowpass", fs=INTERNAL_RATE, output="sos"), ref.reshape(-1))
-        d = int(delay * INTERNAL_RATE)
-        echo = (np.concatenate([np.zeros(d), flat[: len(flat) - d]]) * 10 ** (gain_db / 20)).astype(np.float32)
+        echo, path = _echo(ref.reshape(-1), rng)
+        move = None
+        if move_at is not None:
+            move = min(int(move_at * 100), m)
+            # its own generator: the cases are otherwise the same as without a move
+            echo2, path2 = _echo(ref.reshape(-1), np.random.default_rng([seed, 1000 + k]))
+            echo[move * FRAME_SAMPLES :] = echo2[move * FRAME_SAMPLES :]
+            path = {"first": path, "moved": path2}
         echo = echo.reshape(m, FRAME_SAMPLES)
         cases.append({"mic": (echo + user).astype(np.float32), "ref": ref, "echo": echo, "user": user,
-                      "talk": _speech_frames(u, m), "path": {"delay_s": round(delay, 4),
-                      "gain_db": round(gain_db, 2), "cutoff_hz": round(cutoff)},
+                      "talk": _speech_frames(u, m), "path": path, "move_frame": move,
                       "files": [r["audio"], u["audio"]]})
     return cases
 
@@ -141,8 +158,14 @@ def score_case(case: dict[str, Any], out: np.ndarray, linear: bool) -> dict[str,
     # room noise), so the mic is the echo and the ratio is not capped by the noise
     alone = audible & ~case["talk"] & (echo > ALONE_MARGIN * user)
     early, late = alone & first, alone & ~first
+    moved = np.zeros_like(alone)
+    if case.get("move_frame") is not None:
+        after = np.arange(len(audible)) >= case["move_frame"]
+        moved = alone & after & (np.cumsum(audible & after) <= CONVERGE_S * 100)
+        late &= ~moved
     double = audible & case["talk"]
     return {"erle_first_3s_db": _ratio_db(mic[early], o[early]), "erle_after_db": _ratio_db(mic[late], o[late]),
+            "erle_after_move_db": _ratio_db(mic[moved], o[moved]),
             "echo_removed_after_db": _ratio_db(echo[late], rest[late]) if linear else None,
             "double_talk_out_over_user_db": _ratio_db(o[double], user[double]),
             "double_talk_echo_removed_db": _ratio_db(echo[double], rest[double]) if linear else None}
@@ -161,20 +184,24 @@ def summarize(scores: list[dict[str, float | None]], us_per_frame: float) -> dic
 
 COLS = (("method", None), ("ERLE, first 3 s (dB)", "erle_first_3s_db"), ("ERLE, after (dB)", "erle_after_db"),
         ("echo removed, after (dB)", "echo_removed_after_db"),
+        ("ERLE, 3 s after the path moves (dB)", "erle_after_move_db"),
         ("double talk: out over user (dB)", "double_talk_out_over_user_db"),
         ("double talk: echo removed (dB)", "double_talk_echo_removed_db"), ("µs per frame", "us_per_frame"))
 
 
 def markdown(summary: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
+    cols = [c for c in COLS if c[1] != "erle_after_move_db" or meta.get("move_at") is not None]
     lines = [f"Corpus `{meta['corpus']}`: {meta['pairs']} cases of up to {CASE_S:.0f} s (seed {meta['seed']}); "
              f"each figure is the median over cases. Machine: {meta['machine']['cpu']}, "
              f"{meta['machine']['cores']} cores. A perfect linear canceller (output = the user's track) "
              f"reads an ERLE of {meta['ideal']['erle_first_3s_db']:.1f} / {meta['ideal']['erle_after_db']:.1f} dB "
-             "(the user's room noise caps it); more needs a suppressor.", "",
-             "| " + " | ".join(c for c, _ in COLS) + " |", "|" + "|".join("---" if k is None else "---:" for _, k in COLS) + "|"]
+             "(the user's room noise caps it); more needs a suppressor."
+             + ("" if meta.get("move_at") is None else f" The echo path moves {meta['move_at']:g} s into each case."),
+             "",
+             "| " + " | ".join(c for c, _ in cols) + " |", "|" + "|".join("---" if k is None else "---:" for _, k in cols) + "|"]
     for name, s in summary.items():
         cells = [name] + ["–" if s[k] is None else (f"{s[k]:.1f}" if k != "us_per_frame" else f"{s[k]:.0f}")
-                          for _, k in COLS[1:] if k is not None]
+                          for _, k in cols[1:] if k is not None]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -185,6 +212,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--corpus", required=True, type=Path, help="a split folder (manifest.jsonl) with duplex files")
     ap.add_argument("--pairs", type=int, default=24)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--move-at", type=float, default=None,
+                    help="seconds into each case at which the echo path moves (a second path)")
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--markdown", type=Path, default=None)
@@ -194,7 +223,9 @@ def main(argv: list[str]) -> int:
         raise InvalidArgumentError(f"--methods {args.methods!r}: expected names from {list(METHODS)}")
     if args.pairs < 1:
         raise InvalidArgumentError("--pairs must be at least 1")
-    cases = make_cases(args.corpus, args.pairs, args.seed)
+    if args.move_at is not None and not 0.0 < args.move_at < CASE_S:
+        raise InvalidArgumentError(f"--move-at must be inside a case (0, {CASE_S:.0f}) s, got {args.move_at}")
+    cases = make_cases(args.corpus, args.pairs, args.seed, args.move_at)
     summary: dict[str, dict[str, Any]] = {}
     for name in names:
         run = METHODS[name]()
@@ -207,7 +238,8 @@ def main(argv: list[str]) -> int:
             scores.append(score_case(case, out, linear=name != "webrtc-aec3"))
         summary[name] = summarize(scores, compute / frames * 1e6)
     ideal = summarize([score_case(c, c["user"], linear=True) for c in cases], 0.0)
-    meta = {"corpus": str(args.corpus), "pairs": len(cases), "seed": args.seed, "machine": machine(),
+    meta = {"corpus": str(args.corpus), "pairs": len(cases), "seed": args.seed, "move_at": args.move_at,
+            "machine": machine(),
             "ideal": {k: ideal[k] for k in ("erle_first_3s_db", "erle_after_db")},
             "paths": [c["path"] for c in cases], "files": [c["files"] for c in cases]}
     text = markdown(summary, meta)

@@ -36,8 +36,9 @@ N_MELS = 40
 FEATURES_VERSION = "5"
 # Bump when ``EchoCanceller`` (``FloorFeaturizer(echo_cancel=True)``) changes: cached corpora
 # featurized through it are keyed by this too. "2": the frequency-domain Kalman filter with a
-# shadow filter (was a two-filter NLMS).
-ECHO_CANCEL_VERSION = "2"
+# shadow filter (was a two-filter NLMS). "3": the shadow's taps are taken at 0.7 of the main
+# filter's error (was 0.5), and whenever the main filter adds energy.
+ECHO_CANCEL_VERSION = "3"
 # Order of the model input columns (documented, checked by tests).
 SCALAR_NAMES = (
     "e_speech",  # rms dB − running speech level, /10

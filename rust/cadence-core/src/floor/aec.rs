@@ -77,8 +77,9 @@ const P_SHADOW: f32 = 0.01;
 const SHADOW_SMOOTH: f32 = 0.9;
 /// The main filter takes the shadow's taps when the shadow's error energy is under
 /// this share of the main filter's ...
-const TAKE_BELOW: f32 = 0.5;
-/// ... and under this share of the mic's (it removes echo, not the user).
+const TAKE_BELOW: f32 = 0.7;
+/// ... and under this share of the mic's (it removes echo, not the user), unless the
+/// main filter's error exceeds the mic (it adds energy: the path it learnt is gone).
 const TAKE_CANCELS: f32 = 0.5;
 /// The shadow is put back to the main filter when its error is this multiple of the
 /// main filter's (near-end speech pulled it off the path).
@@ -389,11 +390,13 @@ impl EchoCanceller {
         self.mic_avg = SHADOW_SMOOTH * self.mic_avg + (1.0 - SHADOW_SMOOTH) * e_mic;
         self.main_avg = SHADOW_SMOOTH * self.main_avg + (1.0 - SHADOW_SMOOTH) * e_main;
         self.shadow_avg = SHADOW_SMOOTH * self.shadow_avg + (1.0 - SHADOW_SMOOTH) * e_shadow;
-        if self.shadow_avg < TAKE_BELOW * self.main_avg
-            && self.shadow_avg < TAKE_CANCELS * self.mic_avg
+        let shadow_better = self.shadow_avg < TAKE_BELOW * self.main_avg;
+        if (shadow_better && self.shadow_avg < TAKE_CANCELS * self.mic_avg)
+            || (shadow_better && self.main_avg > self.mic_avg)
         {
-            // the shadow explains the echo clearly better: the path moved (or the main
-            // filter is young). Its taps become the main filter's, still uncertain
+            // the shadow explains the echo clearly better, and removes echo rather than
+            // the user (or the main filter adds energy: its path is gone): the path moved,
+            // or the main filter is young. Its taps become the main filter's, still uncertain
             self.main.take(&self.shadow);
             self.main_avg = self.shadow_avg;
             err = err_shadow;
