@@ -83,7 +83,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cadence._core import EchoCanceller
 from cadence.errors import InvalidArgumentError
+from cadence.floor.echo_rule import canceller_excess, sharpen
 from cadence.floor.features import FEATURE_NAMES, FloorFeaturizer
 from cadence.floor.model import OUTPUTS, FloorModel
 from cadence.floor.protocol import FRAME_SAMPLES, Decision
@@ -125,10 +127,12 @@ def add_log_odds(p: float, q: float, w: float) -> float:
 VAD_BAR = 0.5  # Silero's bar in the speech rule
 
 
-def heard_speech(x: np.ndarray, vad_threshold: float = VAD_BAR) -> np.ndarray:
+def heard_speech(x: np.ndarray, vad_threshold: float = VAD_BAR, excess: np.ndarray | None = None) -> np.ndarray:
     """(n,) bool: the speech rule before the voice head — Silero VAD, energy well above
-    the noise floor, mic power above the persona's predicted echo."""
-    return (x[:, _VAD] >= vad_threshold) & (x[:, _E_NOISE] > 0.3) & (x[:, _EXCESS] > 0.6)
+    the noise floor, mic power above the persona's predicted echo (``excess``, dB / 10:
+    the ``echo_excess`` feature unless given, as ``echo_rule.sharpen`` gives it)."""
+    ex = x[:, _EXCESS] if excess is None else excess
+    return (x[:, _VAD] >= vad_threshold) & (x[:, _E_NOISE] > 0.3) & (ex > 0.6)
 
 
 # "Wait when unsure" (floor.md): commit after the patience wait only when P(keep) < 0.45, take an
@@ -189,6 +193,9 @@ class PolicyConfig:
     judge_head: float = 0.0
     smart_turn_at_s: float = 0.2
     smart_turn_delay_s: float = 0.1
+    # 1: the speech rule's echo test also reads the Kalman echo canceller's prediction (the
+    # smaller excess wins; echo_rule.py); 0: the energy-domain echo estimate alone
+    echo_rule: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.patience <= 1.0:
@@ -200,6 +207,9 @@ class PolicyConfig:
         if self.judge_head not in (0.0, 1.0):
             raise InvalidArgumentError(f"judge_head must be 0 (Smart Turn's classifier) or 1 (Cadence's head), "
                                        f"got {self.judge_head}")
+        if self.echo_rule not in (0.0, 1.0):
+            raise InvalidArgumentError(f"echo_rule must be 0 (the echo estimate alone) or 1 (and the canceller's), "
+                                       f"got {self.echo_rule}")
         if self.judge_head and self.smart_turn_weight == 0.0:
             raise InvalidArgumentError("judge_head=1 needs smart_turn_weight > 0 (the head's weight); "
                                        "with 0 the judge is never asked")
@@ -240,6 +250,8 @@ class CadencePolicy:
         self.config = PolicyConfig(patience=patience, **kw)
         self.name = f"cadence(p={patience:g})"
         self.featurizer = FloorFeaturizer(echo_cancel=bool(echo_cancel))
+        # the speech rule's own canceller (echo_rule.py), on the mic as it came
+        self.rule_aec = EchoCanceller()
         self.model = FloorModel(weights)
         self.last_probs = np.zeros(len(OUTPUTS), np.float32)
         self.judge: SmartTurnJudge | None = None
@@ -256,6 +268,7 @@ class CadencePolicy:
 
     def reset(self) -> None:
         self.featurizer.reset()
+        self.rule_aec.reset()
         self.model.reset()
         self.frame = 0
         self.turn_speech = 0  # speech frames (in runs ≥ min_run_frames) since the last commit
@@ -288,9 +301,10 @@ class CadencePolicy:
 
     def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
         """frames: (n, 160) mic audio; reference: (n, 160) the persona's playback, if any."""
-        x = self.featurizer.process(frames, reference)
+        x = self.featurizer.process(frames, reference)  # checks frames and reference
+        aec_excess = canceller_excess(self.rule_aec, frames, reference) if self.config.echo_rule else None
         self._remember(frames)
-        return self.decide(x, self.model.process(x))
+        return self.decide(x, self.model.process(x), aec_excess)
 
     def _remember(self, frames: np.ndarray) -> None:
         """Keep the raw mic frames the Smart Turn judge may read (only with a judge)."""
@@ -302,13 +316,16 @@ class CadencePolicy:
         self.audio[(first + np.arange(len(kept))) % _AUDIO_FRAMES] = kept
         self.audio_frames += len(x)
 
-    def decide(self, x: np.ndarray, probs: np.ndarray) -> list[Decision]:
+    def decide(self, x: np.ndarray, probs: np.ndarray, aec_excess: np.ndarray | None = None) -> list[Decision]:
         """The decision logic alone, on features ``x`` and model outputs ``probs`` of
-        consecutive frames (``process`` = featurize → model → ``decide``). Offline tuning
-        runs it on cached features with several configs."""
+        consecutive frames (``process`` = featurize → model → ``decide``), and with
+        ``echo_rule`` the canceller's excess of the same frames (``echo_rule.canceller_excess``;
+        None: the echo estimate alone). Offline tuning runs it on cached features with several configs."""
         if probs.ndim != 2 or probs.shape[1] != len(OUTPUTS) or len(probs) != len(x):
             raise InvalidArgumentError(
                 f"probs must have shape ({len(x)}, {len(OUTPUTS)}) (columns {OUTPUTS}), got {probs.shape}")
+        if aec_excess is not None and np.shape(aec_excess) != (len(x),):
+            raise InvalidArgumentError(f"aec_excess must have shape ({len(x)},), got {np.shape(aec_excess)}")
         cfg = self.config
         thr = cfg.commit_keep
         min_sil = cfg.min_silence_frames()
@@ -323,8 +340,9 @@ class CadencePolicy:
             raise InvalidArgumentError("a policy with smart_turn_weight > 0 needs the audio: call process(), "
                                        "not decide()")
         combine = add_log_odds if cfg.judge_head else mix_log_odds  # how the judge's answer counts
-        heard = heard_speech(x)
-        heard_pause = heard if cfg.pause_vad_threshold == VAD_BAR else heard_speech(x, cfg.pause_vad_threshold)
+        excess = sharpen(x[:, _EXCESS], aec_excess if cfg.echo_rule else None)
+        heard = heard_speech(x, excess=excess)
+        heard_pause = heard if cfg.pause_vad_threshold == VAD_BAR else heard_speech(x, cfg.pause_vad_threshold, excess)
         out: list[Decision] = []
         long_pause = _frames(cfg.long_pause_s)
         for i in range(len(x)):

@@ -31,6 +31,7 @@ import numpy as np
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import markdown_table
+from cadence.floor.echo_rule import canceller_excess
 from cadence.floor.model import PAUSE, FloorModel
 from cadence.floor.policy import CadencePolicy, PolicyConfig
 from cadence.floor.scoring import FileScore, labels_from_manifest, score_file, summarize
@@ -79,17 +80,29 @@ def _score_one(setting: dict[str, float]) -> dict[str, Any]:
     pol, data, labels = _SHARED
     pol.config = PolicyConfig(**setting)  # type: ignore[arg-type]
     total = FileScore()
-    for (x, probs, _e), lab in zip(data, labels):
+    for (x, probs, _e, *aec_excess), lab in zip(data, labels):
         pol.reset()
-        total += score_file(pol.decide(x, probs), lab)
+        total += score_file(pol.decide(x, probs, *aec_excess), lab)
     return summarize(total)
+
+
+def rule_excess(split: Path, entry: dict[str, Any], n: int) -> np.ndarray:
+    """The echo rule's canceller excess (``echo_rule.canceller_excess``) of one file's ``n``
+    frames, as ``CadencePolicy.process`` computes it streaming (the canceller is chunk-invariant)."""
+    from cadence._core import EchoCanceller
+    from cadence.floor.bench import load_frames, persona_track, reference_frames
+
+    path = str(split / entry["audio"])
+    frames = load_frames(path)[:n]
+    return canceller_excess(EchoCanceller(), frames, reference_frames(persona_track(str(split), entry, path), n))
 
 
 def score_settings(
     data: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]], grid: dict[str, list[float]],
     weights: str | None = None, jobs: int = 1,
 ) -> list[tuple[dict[str, float], dict[str, Any]]]:
-    """Score every combination of ``grid`` on (features, probs, manifest entry) triples.
+    """Score every combination of ``grid`` on (features, probs, manifest entry) triples, or
+    quadruples with the echo rule's canceller excess of the file (``rule_excess``).
 
     With ``jobs`` > 1 the settings are scored in that many forked processes, which share
     ``data`` without copying it (where fork exists; else one process). Every setting is
@@ -102,7 +115,7 @@ def score_settings(
     settings = [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
     for setting in settings:
         PolicyConfig(**setting)  # type: ignore[arg-type]
-    labels = [labels_from_manifest(e) for _x, _p, e in data]
+    labels = [labels_from_manifest(e) for _x, _p, e, *_ in data]
     # one policy; only its config changes per setting
     _SHARED = (CadencePolicy(weights=weights), data, labels)
     try:
@@ -139,9 +152,9 @@ def main(argv: list[str]) -> int:
         for (x, _y, _w), entry in zip(load_split(split, args.jobs, echo_cancel=args.echo_cancel),
                                       _read_manifest(split)):
             model.reset()
-            data.append((x, model.process(x), entry))
+            data.append((x, model.process(x), entry, rule_excess(split, entry, len(x))))
     rows = score_settings(data, grid, args.weights, args.jobs)
-    pairs = [(p, e) for _x, p, e in data]
+    pairs = [(p, e) for _x, p, e, _a in data]
     sep = hold_shift_auc(pairs, column=PAUSE)
     curve = auc_by_offset(pairs, column=PAUSE)
     print(f"model alone: hold/shift AUC of 1 - P(keep) in pauses (the pause head, else keep) "
