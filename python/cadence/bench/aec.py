@@ -162,6 +162,7 @@ def score_case(case: dict[str, Any], out: np.ndarray, linear: bool) -> dict[str,
     if case.get("move_frame") is not None:
         after = np.arange(len(audible)) >= case["move_frame"]
         moved = alone & after & (np.cumsum(audible & after) <= CONVERGE_S * 100)
+        early &= ~moved  # a move inside the first 3 s: its frames count once, as after the move
         late &= ~moved
     double = audible & case["talk"]
     return {"erle_first_3s_db": _ratio_db(mic[early], o[early]), "erle_after_db": _ratio_db(mic[late], o[late]),
@@ -189,12 +190,16 @@ COLS = (("method", None), ("ERLE, first 3 s (dB)", "erle_first_3s_db"), ("ERLE, 
         ("double talk: echo removed (dB)", "double_talk_echo_removed_db"), ("µs per frame", "us_per_frame"))
 
 
+def _db(v: float | None) -> str:
+    return "–" if v is None else f"{v:.1f}"
+
+
 def markdown(summary: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
     cols = [c for c in COLS if c[1] != "erle_after_move_db" or meta.get("move_at") is not None]
     lines = [f"Corpus `{meta['corpus']}`: {meta['pairs']} cases of up to {CASE_S:.0f} s (seed {meta['seed']}); "
              f"each figure is the median over cases. Machine: {meta['machine']['cpu']}, "
              f"{meta['machine']['cores']} cores. A perfect linear canceller (output = the user's track) "
-             f"reads an ERLE of {meta['ideal']['erle_first_3s_db']:.1f} / {meta['ideal']['erle_after_db']:.1f} dB "
+             f"reads an ERLE of {_db(meta['ideal']['erle_first_3s_db'])} / {_db(meta['ideal']['erle_after_db'])} dB "
              "(the user's room noise caps it); more needs a suppressor."
              + ("" if meta.get("move_at") is None else f" The echo path moves {meta['move_at']:g} s into each case."),
              "",

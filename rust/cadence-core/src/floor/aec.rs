@@ -23,9 +23,10 @@
 //! filter (large `P`) still learns fast. The same makes a settled filter slow to
 //! see that the echo path moved (it takes the new echo for the user), so a
 //! *shadow* filter runs beside it with its variances held at a prior: it never
-//! settles, and when it clearly cancels more than the main filter, and removes
-//! most of the mic, the main filter takes its taps (Speex's and WebRTC's
-//! two-filter scheme). A shadow pulled off the path by the user is put back.
+//! settles, and when it clearly cancels more than the main filter, and either
+//! removes most of the mic or the main filter adds energy (its path is gone), the
+//! main filter takes its taps (Speex's and WebRTC's two-filter scheme). A shadow
+//! pulled off the path by the user is put back.
 //!
 //! After more than `partitions` frames without a reference the mic passes through
 //! unchanged and no work is done. Streaming and chunk-invariant (the block is
@@ -49,7 +50,8 @@ const BINS: usize = BLOCK + 1;
 pub const DEFAULT_PARTITIONS: usize = 25;
 /// Longest filter accepted, blocks (1 s).
 pub const MAX_PARTITIONS: usize = 100;
-/// Prior variance of every tap (an echo path 25 dB down, spread over the filter).
+/// Prior variance of every tap: -25 dB per tap (over the 25 partitions of the default
+/// filter, a path about 11 dB down).
 const P_START: f32 = 0.003;
 /// Random-walk factor `A` of the taps per frame (`A²` kept, `1 − A²` of |W|² added
 /// to the variance): how far the echo path is expected to wander.
@@ -265,10 +267,14 @@ pub struct EchoCanceller {
     mic_avg: f32,
     main_avg: f32,
     shadow_avg: f32,
-    /// Smoothed energies of the mic and of the output over blocks with a reference
-    /// (about 200 ms; [`EchoCanceller::erle_db`]).
+    /// Smoothed energies of the mic and of the output over the blocks the filter ran
+    /// on (about 200 ms; [`EchoCanceller::erle_db`]).
     mic_energy: f32,
     out_energy: f32,
+    /// Blocks the filter ran on, and the times the main filter took the shadow's taps
+    /// (counters for tests and diagnostics).
+    filtered: u64,
+    takes: u64,
 }
 
 impl std::fmt::Debug for EchoCanceller {
@@ -308,6 +314,8 @@ impl EchoCanceller {
             shadow_avg: 0.0,
             mic_energy: 0.0,
             out_energy: 0.0,
+            filtered: 0,
+            takes: 0,
         })
     }
 
@@ -322,7 +330,7 @@ impl EchoCanceller {
     }
 
     /// Echo return loss enhancement so far: smoothed mic energy over output
-    /// energy, dB, in frames with a reference (0 before any).
+    /// energy, dB, over the frames the filter ran on (0 before any).
     pub fn erle_db(&self) -> f64 {
         if self.mic_energy <= 0.0 {
             return 0.0;
@@ -370,6 +378,7 @@ impl EchoCanceller {
             out.copy_from_slice(mic);
             return;
         }
+        self.filtered += 1;
         // newest reference spectrum: FFT of [previous block, this block]
         let k = self.partitions;
         self.head = (self.head + k - 1) % k;
@@ -391,13 +400,14 @@ impl EchoCanceller {
         self.main_avg = SHADOW_SMOOTH * self.main_avg + (1.0 - SHADOW_SMOOTH) * e_main;
         self.shadow_avg = SHADOW_SMOOTH * self.shadow_avg + (1.0 - SHADOW_SMOOTH) * e_shadow;
         let shadow_better = self.shadow_avg < TAKE_BELOW * self.main_avg;
-        if (shadow_better && self.shadow_avg < TAKE_CANCELS * self.mic_avg)
-            || (shadow_better && self.main_avg > self.mic_avg)
+        if shadow_better
+            && (self.shadow_avg < TAKE_CANCELS * self.mic_avg || self.main_avg > self.mic_avg)
         {
             // the shadow explains the echo clearly better, and removes echo rather than
             // the user (or the main filter adds energy: its path is gone): the path moved,
             // or the main filter is young. Its taps become the main filter's, still uncertain
             self.main.take(&self.shadow);
+            self.takes += 1;
             self.main_avg = self.shadow_avg;
             err = err_shadow;
         } else if self.shadow_avg > BACK_ABOVE * self.main_avg {
@@ -550,10 +560,17 @@ mod tests {
             .map(|i| if i < n / 2 { a[i] } else { b[i] })
             .collect();
         let mut aec = EchoCanceller::default();
-        let out = run(&mut aec, &mic, Some(&x));
+        let mut out = run(&mut aec, &mic[..n / 2], Some(&x[..n / 2]));
+        let settled = aec.takes;
+        out.extend(run(&mut aec, &mic[n / 2..], Some(&x[n / 2..])));
         let tail = n - 16000 * 2;
         let erle = energy_db(&mic[tail..]) - energy_db(&out[tail..]);
         assert!(erle > 20.0, "ERLE 2 s after the path moved: {erle:.1} dB");
+        // the shadow filter, which never settles, handed the new path over
+        assert!(
+            aec.takes > settled,
+            "no take-over after the move ({settled} before)"
+        );
     }
 
     #[test]
@@ -577,9 +594,11 @@ mod tests {
             erle > 15.0,
             "echo tail after the reference stopped: ERLE {erle:.1} dB"
         );
-        // ... and from the (partitions + 1)-th silent frame on the mic passes untouched
+        // ... and from the (partitions + 1)-th silent frame on the mic passes untouched,
+        // and the filter does no work
         let pass = 16000 * 4 + (DEFAULT_PARTITIONS + 1) * BLOCK;
         assert_eq!(&out[pass..], &m[pass..]);
+        assert_eq!(aec.filtered as usize, 400 + DEFAULT_PARTITIONS);
     }
 
     #[test]
