@@ -60,6 +60,10 @@ fitted to tell the user's voice from it (a model without the head reads voice =
 used to open a turn: there the barge-in heads and the echo estimate decide (the
 head cost barge-in recall on dev); it only backs the pause stage, whose bar is so
 low that background talk would pause the persona without it.
+The energy rule's echo test (mic power 6 dB over the persona's predicted echo) reads
+the smaller of the featurizer's energy-domain echo estimate and the policy's own Kalman
+echo canceller's prediction (``echo_rule``, on by default; ``echo_rule.py``): the
+persona pauses half as often for its own echo alone on the duplex dev split.
 A second opinion (off by default, ``smart_turn_weight`` > 0): once a pause reaches
 ``smart_turn_at_s``, Smart Turn v3.2 (``turn_judge.py``) judges the turn's audio, and
 from ``smart_turn_delay_s`` later (its compute) every rule above reads P(keep) mixed
