@@ -73,3 +73,53 @@ def test_echo_the_energy_estimate_lets_through_no_longer_pauses_the_persona() ->
         CadencePolicy(0.5).decide(x, probs, aec[:10])
     with pytest.raises(InvalidArgumentError, match="echo_rule"):
         PolicyConfig(echo_rule=0.5)
+
+
+@pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
+def test_process_hands_decide_the_excess_of_its_own_streaming_canceller(monkeypatch) -> None:
+    n = RATE * 3
+    persona = _speechy(n, 3)
+    mic = (0.2 * np.concatenate([np.zeros(480, np.float32), persona[:-480]]) + _speechy(n, 4) * 0.5).astype(np.float32)
+    frames, ref = mic.reshape(-1, 160), persona.reshape(-1, 160)
+    ref[100:140] = 0.0  # the persona pauses: those chunks may come without a reference
+    want = canceller_excess(EchoCanceller(), frames, ref)
+    pol = CadencePolicy(0.5)
+    seen: list[np.ndarray] = []
+    real = pol.decide
+    monkeypatch.setattr(pol, "decide", lambda x, probs, aec=None: seen.append(aec) or real(x, probs, aec))
+    for _ in range(2):  # and again after a reset, from the same start
+        seen.clear()
+        pol.reset()
+        rng, i = np.random.default_rng(0), 0
+        while i < len(frames):
+            j = min(len(frames), i + int(rng.integers(1, 11)))
+            r = None if i >= 100 and j <= 140 else ref[i:j]
+            pol.process(frames[i:j], r)
+            i = j
+        np.testing.assert_array_equal(np.concatenate(seen), want)
+    # switched off, the canceller still follows the frames, so switching it on later loses nothing
+    pol.reset()
+    pol.config = PolicyConfig(echo_rule=0)
+    pol.process(frames[:150], ref[:150])
+    pol.config = PolicyConfig()
+    seen.clear()
+    pol.process(frames[150:], ref[150:])
+    np.testing.assert_array_equal(seen[0], want[150:])
+
+
+@pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
+def test_tune_scores_each_setting_with_the_files_canceller_excess() -> None:
+    from cadence.floor.tune import score_settings
+
+    n = 200
+    x = over_persona_features(n, [(50, 80)])
+    probs = np.zeros((n, len(OUTPUTS)), np.float32)
+    probs[:, VOICE] = 1.0
+    probs[:, 0] = probs[:, PAUSE] = 0.5
+    probs[50:80, ONSET] = probs[50:80, CONFIRM] = 0.4
+    aec = np.full(n, 3.0, np.float32)
+    aec[50:80] = 0.1  # the canceller: echo
+    entry = {"audio": "d.wav", "events": [{"type": "bargein", "t": 0.5}], "meta": {"duplex": True}}
+    rows = dict((s["echo_rule"], r) for s, r in score_settings([(x, probs, entry, aec)], {"echo_rule": [0.0, 1.0]}))
+    assert rows[0.0]["stop_within_150ms_share"] == 1.0  # the echo estimate alone: it pauses at once
+    assert rows[1.0]["stop_within_150ms_share"] == 0.0  # the canceller's excess reached decide

@@ -39,4 +39,4 @@ def canceller_excess(aec: EchoCanceller, frames: np.ndarray, reference: np.ndarr
 
 def sharpen(excess: np.ndarray, aec_excess: np.ndarray | None) -> np.ndarray:
     """The rule's excess: the smaller of the two (``excess`` itself without the canceller's)."""
-    return excess if aec_excess is None else np.minimum(excess, aec_excess)
+    return excess if aec_excess is None else np.fmin(excess, aec_excess)  # a NaN loses to a number

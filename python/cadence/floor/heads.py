@@ -62,7 +62,8 @@ def _onset_starts(entry: dict[str, Any]) -> list[tuple[float, bool]]:
 def onset_samples(x: np.ndarray, entry: dict[str, Any],
                   window: tuple[int, int] = ONSET_WINDOW) -> tuple[np.ndarray, np.ndarray]:
     """(frame indices, targets) for the onset head (and, with ``CONFIRM_WINDOW``, the
-    confirm head): the frames the policy hears as user speech (``heard_speech``) in
+    confirm head): the frames the policy hears as user speech (``heard_speech`` with the
+    energy-domain echo estimate; the policy's echo rule hears a few fewer over the persona) in
     ``window`` (frames after the start) of each barge-in (1) and backchannel (0), and every
     third such frame within 300 ms of the persona's voice and away from both (0: the echo,
     noise, talk that is not the user's)."""

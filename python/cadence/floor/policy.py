@@ -62,8 +62,8 @@ head cost barge-in recall on dev); it only backs the pause stage, whose bar is s
 low that background talk would pause the persona without it.
 The energy rule's echo test (mic power 6 dB over the persona's predicted echo) reads
 the smaller of the featurizer's energy-domain echo estimate and the policy's own Kalman
-echo canceller's prediction (``echo_rule``, on by default; ``echo_rule.py``): the
-persona pauses half as often for its own echo alone on the duplex dev split.
+echo canceller's prediction (``echo_rule``, on by default; ``echo_rule.py``): on the
+duplex dev split the persona pauses half as often with no user sound near.
 A second opinion (off by default, ``smart_turn_weight`` > 0): once a pause reaches
 ``smart_turn_at_s``, Smart Turn v3.2 (``turn_judge.py``) judges the turn's audio, and
 from ``smart_turn_delay_s`` later (its compute) every rule above reads P(keep) mixed
@@ -198,7 +198,8 @@ class PolicyConfig:
     smart_turn_at_s: float = 0.2
     smart_turn_delay_s: float = 0.1
     # 1: the speech rule's echo test also reads the Kalman echo canceller's prediction (the
-    # smaller excess wins; echo_rule.py); 0: the energy-domain echo estimate alone
+    # smaller excess wins; echo_rule.py); 0: the energy-domain echo estimate alone (as
+    # ``decide`` does when it is given no canceller excess)
     echo_rule: float = 1.0
 
     def __post_init__(self) -> None:
@@ -306,7 +307,8 @@ class CadencePolicy:
     def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
         """frames: (n, 160) mic audio; reference: (n, 160) the persona's playback, if any."""
         x = self.featurizer.process(frames, reference)  # checks frames and reference
-        aec_excess = canceller_excess(self.rule_aec, frames, reference) if self.config.echo_rule else None
+        # the rule's canceller follows every frame (echo_rule may be switched on later)
+        aec_excess = canceller_excess(self.rule_aec, frames, reference)
         self._remember(frames)
         return self.decide(x, self.model.process(x), aec_excess)
 

@@ -72,7 +72,9 @@ def parse_grid(items: list[str]) -> dict[str, list[float]]:
 
 
 # (policy, data, labels) while score_settings runs: forked workers inherit it, unpickled
-_SHARED: tuple[CadencePolicy, list[tuple[np.ndarray, np.ndarray, dict[str, Any]]], list[Any]] | None = None
+# (features, probs, manifest entry[, the echo rule's canceller excess]) per file
+Row = tuple[np.ndarray, np.ndarray, dict[str, Any]] | tuple[np.ndarray, np.ndarray, dict[str, Any], np.ndarray]
+_SHARED: tuple[CadencePolicy, list[Row], list[Any]] | None = None
 
 
 def _score_one(setting: dict[str, float]) -> dict[str, Any]:
@@ -80,9 +82,11 @@ def _score_one(setting: dict[str, float]) -> dict[str, Any]:
     pol, data, labels = _SHARED
     pol.config = PolicyConfig(**setting)  # type: ignore[arg-type]
     total = FileScore()
-    for (x, probs, _e, *aec_excess), lab in zip(data, labels):
+    for row, lab in zip(data, labels):
+        x, probs = row[0], row[1]
+        aec_excess = row[3] if len(row) > 3 else None
         pol.reset()
-        total += score_file(pol.decide(x, probs, *aec_excess), lab)
+        total += score_file(pol.decide(x, probs, aec_excess), lab)
     return summarize(total)
 
 
@@ -98,11 +102,12 @@ def rule_excess(split: Path, entry: dict[str, Any], n: int) -> np.ndarray:
 
 
 def score_settings(
-    data: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]], grid: dict[str, list[float]],
+    data: list[Row], grid: dict[str, list[float]],
     weights: str | None = None, jobs: int = 1,
 ) -> list[tuple[dict[str, float], dict[str, Any]]]:
     """Score every combination of ``grid`` on (features, probs, manifest entry) triples, or
-    quadruples with the echo rule's canceller excess of the file (``rule_excess``).
+    quadruples with the echo rule's canceller excess of the file (``rule_excess``); without it
+    ``echo_rule`` has nothing to read and every setting uses the echo estimate alone.
 
     With ``jobs`` > 1 the settings are scored in that many forked processes, which share
     ``data`` without copying it (where fork exists; else one process). Every setting is
@@ -115,7 +120,7 @@ def score_settings(
     settings = [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
     for setting in settings:
         PolicyConfig(**setting)  # type: ignore[arg-type]
-    labels = [labels_from_manifest(e) for _x, _p, e, *_ in data]
+    labels = [labels_from_manifest(row[2]) for row in data]
     # one policy; only its config changes per setting
     _SHARED = (CadencePolicy(weights=weights), data, labels)
     try:
@@ -147,14 +152,14 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     grid = parse_grid(args.set)
     model = FloorModel(args.weights)
-    data = []
+    data: list[Row] = []
     for split in (c.resolve() for c in args.corpus):
         for (x, _y, _w), entry in zip(load_split(split, args.jobs, echo_cancel=args.echo_cancel),
                                       _read_manifest(split)):
             model.reset()
             data.append((x, model.process(x), entry, rule_excess(split, entry, len(x))))
     rows = score_settings(data, grid, args.weights, args.jobs)
-    pairs = [(p, e) for _x, p, e, _a in data]
+    pairs = [(row[1], row[2]) for row in data]
     sep = hold_shift_auc(pairs, column=PAUSE)
     curve = auc_by_offset(pairs, column=PAUSE)
     print(f"model alone: hold/shift AUC of 1 - P(keep) in pauses (the pause head, else keep) "
