@@ -85,3 +85,15 @@ def test_bench_aec_refuses_what_it_cannot_score(split: Path, tmp_path: Path) -> 
     (lone / "manifest.jsonl").write_text((split / "manifest.jsonl").read_text().splitlines()[1] + "\n")
     with pytest.raises(InvalidArgumentError, match="duplex"):
         main(["--corpus", str(lone)])
+
+
+def test_bench_aec_table_reads_dashes_where_no_frame_qualifies() -> None:
+    from cadence.bench.aec import markdown
+
+    row = {"erle_first_3s_db": None, "erle_after_db": None, "echo_removed_after_db": None,
+           "erle_after_move_db": None, "double_talk_out_over_user_db": 0.1,
+           "double_talk_echo_removed_db": None, "us_per_frame": 3.0}
+    meta = {"corpus": "c", "pairs": 1, "seed": 0, "move_at": None, "machine": {"cpu": "x", "cores": 2},
+            "ideal": {"erle_first_3s_db": None, "erle_after_db": None}}
+    text = markdown({"cadence": row}, meta)
+    assert "an ERLE of – / – dB" in text and "| cadence | – | – | – | 0.1 | – | 3 |" in text
