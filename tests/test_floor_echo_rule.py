@@ -51,11 +51,9 @@ def test_sharpen_takes_the_smaller_excess() -> None:
     assert sharpen(a, None) is a
 
 
-@pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
-def test_echo_the_energy_estimate_lets_through_no_longer_pauses_the_persona() -> None:
-    # frames 50-80: Silero, energy and the energy-domain excess say "user" and the heads agree,
-    # but the canceller explains them as the persona's echo (excess 0.1 = 1 dB)
-    n = 200
+def _echo_the_estimate_lets_through(n: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Frames 50-80 over the persona: Silero, energy and the energy-domain excess say "user" and
+    the onset and confirm heads read 0.4, but the canceller's excess (0.1 = 1 dB) calls them echo."""
     x = over_persona_features(n, [(50, 80)])
     probs = np.zeros((n, len(OUTPUTS)), np.float32)
     probs[:, VOICE] = 1.0
@@ -63,6 +61,15 @@ def test_echo_the_energy_estimate_lets_through_no_longer_pauses_the_persona() ->
     probs[50:80, ONSET] = probs[50:80, CONFIRM] = 0.4
     aec = np.full(n, 3.0, np.float32)
     aec[50:80] = 0.1
+    return x, probs, aec
+
+
+@pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
+def test_echo_the_energy_estimate_lets_through_no_longer_pauses_the_persona() -> None:
+    # frames 50-80: Silero, energy and the energy-domain excess say "user" and the heads agree,
+    # but the canceller explains them as the persona's echo (excess 0.1 = 1 dB)
+    x, probs, aec = _echo_the_estimate_lets_through()
+    n = len(x)
     kinds = lambda pol, a: [(d.kind, round(d.t * 100)) for d in pol.decide(x, probs, a)]  # noqa: E731
     assert kinds(CadencePolicy(0.5), None) == [("pause", 52), ("resume", 95)]  # the estimate alone
     assert kinds(CadencePolicy(0.5), aec) == []  # the canceller's prediction: echo
@@ -111,14 +118,7 @@ def test_process_hands_decide_the_excess_of_its_own_streaming_canceller(monkeypa
 def test_tune_scores_each_setting_with_the_files_canceller_excess() -> None:
     from cadence.floor.tune import score_settings
 
-    n = 200
-    x = over_persona_features(n, [(50, 80)])
-    probs = np.zeros((n, len(OUTPUTS)), np.float32)
-    probs[:, VOICE] = 1.0
-    probs[:, 0] = probs[:, PAUSE] = 0.5
-    probs[50:80, ONSET] = probs[50:80, CONFIRM] = 0.4
-    aec = np.full(n, 3.0, np.float32)
-    aec[50:80] = 0.1  # the canceller: echo
+    x, probs, aec = _echo_the_estimate_lets_through()
     entry = {"audio": "d.wav", "events": [{"type": "bargein", "t": 0.5}], "meta": {"duplex": True}}
     rows = dict((s["echo_rule"], r) for s, r in score_settings([(x, probs, entry, aec)], {"echo_rule": [0.0, 1.0]}))
     assert rows[0.0]["stop_within_150ms_share"] == 1.0  # the echo estimate alone: it pauses at once

@@ -411,9 +411,9 @@ impl EchoCanceller {
             self.main_avg = self.shadow_avg;
             err = err_shadow;
         } else if self.shadow_avg > BACK_ABOVE * self.main_avg {
-            // near-end speech pulled the shadow off the path: put it back
-            self.shadow.w.clone_from(&self.main.w);
-            self.shadow.err_power = self.main.err_power;
+            // near-end speech pulled the shadow off the path: put it back (its variances
+            // stay at its prior)
+            self.shadow.take(&self.main);
             self.shadow_avg = self.main_avg;
             err_shadow = err;
         }
