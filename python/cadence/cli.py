@@ -22,6 +22,7 @@ COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("corpus", "floor"): ("cadence.floor.corpus", "generate a labeled turn-taking corpus with offline voices"),
     ("corpus", "floor-recorded"): ("cadence.floor.corpus.recorded", "a small turn-taking split from a recorded human voice (alsa-utils clips)"),
     ("corpus", "floor-phone"): ("cadence.floor.corpus.phone", "turn ends from a recorded telephone call (pyannote-audio's sample)"),
+    ("corpus", "floor-noisier"): ("cadence.floor.corpus.noisier", "a copy of a labeled split with stationary noise at a given SNR under the user"),
     ("train", "floor"): ("cadence.floor.train", "train the floor model and export its weights"),
     ("train", "heads"): ("cadence.floor.heads", "fit the floor model's voice and pause heads on its frozen networks"),
     ("train", "judge"): ("cadence.floor.judge_head", "fit Cadence's hold/shift head on Smart Turn v3.2's speech encoder"),

@@ -24,7 +24,10 @@ the Floor events of the protocol (``cadence.floor.protocol``):
   stage. At the first sign of user speech over the persona (the model's onset
   head, fitted on the first 250 ms of barge-ins against backchannels, echo and
   other talk, above the low ``pause_threshold``, and the voice head above
-  ``pause_voice_threshold``) the persona's playout pauses (keeping its place);
+  ``pause_voice_threshold``, on a frame loud enough to be the user's: ``pause_noise_db``
+  over the noise floor or within ``pause_speech_db`` of the user's speech level, so
+  background talk under the user's voice does not pause it) the persona's playout
+  pauses (keeping its place);
   then either the barge-in is confirmed (``bargein``: the confirm head, fitted
   100–600 ms into barge-ins and backchannels, above ``bargein_threshold`` for
   ``bargein_frames``, or ``confirm_speech_s`` of user speech since the
@@ -99,6 +102,7 @@ if TYPE_CHECKING:
 
 FRAME_S = 0.01
 _VAD = FEATURE_NAMES.index("vad")
+_E_SPEECH = FEATURE_NAMES.index("e_speech")
 _E_NOISE = FEATURE_NAMES.index("e_noise")
 _PERSONA = FEATURE_NAMES.index("persona")
 _EXCESS = FEATURE_NAMES.index("echo_excess")
@@ -139,6 +143,12 @@ def heard_speech(x: np.ndarray, vad_threshold: float = VAD_BAR, excess: np.ndarr
     return (x[:, _VAD] >= vad_threshold) & (x[:, _E_NOISE] > 0.3) & (ex > 0.6)
 
 
+def loud_enough(x: np.ndarray, noise_db: float, speech_db: float) -> np.ndarray:
+    """(n,) bool: the frame stands ``noise_db`` over the running noise floor, or no more than
+    ``-speech_db`` under the user's running speech level (the ``e_noise`` and ``e_speech`` features)."""
+    return (x[:, _E_NOISE] * 20.0 >= noise_db) | (x[:, _E_SPEECH] * 10.0 >= speech_db)
+
+
 # "Wait when unsure" (floor.md): commit after the patience wait only when P(keep) < 0.45, take an
 # early turn end only when P(keep) < 0.1 after 150 ms, else wait for 3 s of silence (Pipecat's
 # Smart Turn timeout). Chosen on the dev splits against Smart Turn; at patience 0.1 it beats
@@ -177,6 +187,12 @@ class PolicyConfig:
     # Silero's bar in the pause stage's speech rule (the rest of the rule stays): Silero
     # needs 30-100 ms to rise on a voice that starts over a mic the echo canceller left quiet
     pause_vad_threshold: float = VAD_BAR
+    # the pause stage's level test (floor.md, "Background talk pauses the persona less"): a
+    # frame pauses only if it stands pause_noise_db over the noise floor OR at most
+    # -pause_speech_db under the user's running speech level (the second clause keeps a
+    # user who talks less than pause_noise_db over a loud room); None: no level test
+    pause_noise_db: float | None = 14.0
+    pause_speech_db: float = -1.0
     resume_silence_s: float = 0.15
     confirm_speech_s: float = 0.7
     # 0: the commit threshold is a step (thr, then fallback_keep at fallback_s);
@@ -218,6 +234,10 @@ class PolicyConfig:
         if self.judge_head and self.smart_turn_weight == 0.0:
             raise InvalidArgumentError("judge_head=1 needs smart_turn_weight > 0 (the head's weight); "
                                        "with 0 the judge is never asked")
+        if not (self.pause_noise_db is None or math.isfinite(self.pause_noise_db)) \
+                or not math.isfinite(self.pause_speech_db):
+            raise InvalidArgumentError(f"pause_noise_db (or None) and pause_speech_db must be finite dB, got "
+                                       f"{self.pause_noise_db}, {self.pause_speech_db}")
         if not self.early_silence_s > 0.0:
             raise InvalidArgumentError(f"early_silence_s must be > 0, got {self.early_silence_s}")
         if not (self.smart_turn_at_s > 0.0 and self.smart_turn_delay_s >= 0.0):
@@ -349,6 +369,8 @@ class CadencePolicy:
         excess = sharpen(x[:, _EXCESS], aec_excess if cfg.echo_rule else None)
         heard = heard_speech(x, excess=excess)
         heard_pause = heard if cfg.pause_vad_threshold == VAD_BAR else heard_speech(x, cfg.pause_vad_threshold, excess)
+        if cfg.pause_noise_db is not None:
+            heard_pause = heard_pause & loud_enough(x, cfg.pause_noise_db, cfg.pause_speech_db)
         out: list[Decision] = []
         long_pause = _frames(cfg.long_pause_s)
         for i in range(len(x)):

@@ -1,0 +1,83 @@
+"""``cadence corpus floor-noisier``: a copy of a labeled split in a louder room.
+
+    cadence corpus floor-noisier --src DIR/split --out DIR2/split --snr 5 [--seed S]
+
+Every file gets stationary noise (white, pink and brown in turn) at ``--snr`` dB under
+the user's speech: the RMS over the user's labelled phrases (``meta.segments``; the
+active frames of the whole file where there are none). The labels stay exact (noise
+moves no word), so the split checks what the generator's quietest rooms (10 dB) do not
+reach: a user who talks little over the room. A file the noise would clip is scaled
+down as a whole. Persona tracks (duplex files) are copied unchanged; ``meta.snr`` and
+``meta.noise`` record what was added.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from cadence.errors import InvalidArgumentError
+from cadence.floor.corpus.augment import active_rms, noise
+
+KINDS = ("white", "pink", "brown")
+
+
+def user_rms(audio: np.ndarray, rate: int, meta: dict[str, Any]) -> float:
+    """RMS of the mono mix over the user's phrases (``meta.segments``), else its active frames."""
+    mono = audio.mean(axis=1)
+    spans = [(int(s[0] * rate), min(len(mono), int(s[1] * rate))) for s in meta.get("segments") or []]
+    parts = [mono[a:b] for a, b in spans if b > a]
+    if not parts:
+        return active_rms(mono, rate)
+    return float(np.sqrt(np.mean(np.concatenate(parts).astype(np.float64) ** 2)))
+
+
+def build(src: Path, out: Path, snr_db: float, seed: int = 0) -> int:
+    """Write the noisier copy of split ``src`` to ``out``; returns the number of files."""
+    manifest = src / "manifest.jsonl"
+    if not manifest.is_file():
+        raise InvalidArgumentError(f"{src}: no manifest.jsonl (expected a split folder)")
+    if not np.isfinite(snr_db):
+        raise InvalidArgumentError(f"--snr must be a finite number of dB, got {snr_db}")
+    if out.resolve() == src.resolve():
+        raise InvalidArgumentError("--out must differ from --src (the source split is read, never rewritten)")
+    lines = []
+    for k, line in enumerate(manifest.read_text().splitlines()):
+        entry = json.loads(line)
+        meta = entry.setdefault("meta", {})
+        audio, rate = sf.read(src / entry["audio"], dtype="float64", always_2d=True)
+        level = user_rms(audio, rate, meta)
+        if not level > 0.0:
+            raise InvalidArgumentError(f"{entry['audio']}: silent, no level to set the noise from")
+        kind = KINDS[k % len(KINDS)]
+        rng = np.random.default_rng([seed, k])
+        y = audio + (noise(kind, len(audio), rate, rng) * level * 10 ** (-snr_db / 20))[:, None]
+        y *= min(1.0, 0.99 / max(float(np.abs(y).max()), 1e-9))
+        (out / entry["audio"]).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(out / entry["audio"], y, rate, subtype="PCM_16")
+        if meta.get("persona_audio"):
+            shutil.copy(src / meta["persona_audio"], out / meta["persona_audio"])
+        meta["snr"], meta["noise"] = f"{snr_db:g}", f"{meta.get('noise', 'none')}+{kind}"
+        lines.append(json.dumps(entry))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "manifest.jsonl").write_text("".join(f"{ln}\n" for ln in lines))
+    return len(lines)
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="cadence corpus floor-noisier", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--src", required=True, type=Path, help="a split folder with manifest.jsonl")
+    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--snr", required=True, type=float, help="dB of the user's speech over the added noise")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    n = build(args.src, args.out, args.snr, args.seed)
+    print(f"wrote {n} files to {args.out} (noise {args.snr:g} dB under the user's speech)")
+    return 0

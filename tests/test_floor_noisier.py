@@ -1,0 +1,61 @@
+"""``cadence corpus floor-noisier``: a labeled split copied into a louder room, labels intact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from cadence.cli import main as cli
+from cadence.errors import InvalidArgumentError
+from cadence.floor.corpus.noisier import build
+
+RATE = 16000
+
+
+def _split(root: Path) -> Path:
+    """Two files: the user's phrase at 1-2 s (a 0.1-RMS tone) and silence; one is duplex."""
+    (root / "audio").mkdir(parents=True)
+    t = np.arange(3 * RATE) / RATE
+    x = np.where((t >= 1.0) & (t < 2.0), 0.1 * np.sqrt(2) * np.sin(2 * np.pi * 220 * t), 0.0)
+    lines = []
+    for k in range(2):
+        sf.write(root / f"audio/f{k}.wav", x, RATE, subtype="PCM_16")
+        meta: dict = {"segments": [[1.0, 2.0, "hello there", "final"]], "snr": "clean", "noise": "pink"}
+        if k:
+            sf.write(root / "audio/f1.persona.wav", 0.5 * x, RATE, subtype="PCM_16")
+            meta.update(duplex=True, persona_audio="audio/f1.persona.wav")
+        lines.append(json.dumps({"audio": f"audio/f{k}.wav", "events": [{"type": "shift", "t": 2.0}], "meta": meta}))
+    (root / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_noise_sits_at_the_snr_under_the_users_phrases_and_labels_stay(tmp_path: Path) -> None:
+    src = _split(tmp_path / "src")
+    assert cli(["corpus", "floor-noisier", "--src", str(src), "--out", str(tmp_path / "out"), "--snr", "6"]) == 0
+    entries = [json.loads(ln) for ln in (tmp_path / "out/manifest.jsonl").read_text().splitlines()]
+    assert [e["events"] for e in entries] == [[{"type": "shift", "t": 2.0}]] * 2
+    assert [(e["meta"]["snr"], e["meta"]["noise"]) for e in entries] == [("6", "pink+white"), ("6", "pink+pink")]
+    for e in entries:
+        y, rate = sf.read(tmp_path / "out" / e["audio"])
+        assert rate == RATE
+        added = y - sf.read(src / e["audio"])[0]  # the noise, over the whole file
+        assert 20 * np.log10(0.1 / np.sqrt(np.mean(added**2))) == pytest.approx(6.0, abs=0.05)
+    persona, _ = sf.read(tmp_path / "out/audio/f1.persona.wav")
+    np.testing.assert_array_equal(persona, sf.read(src / "audio/f1.persona.wav")[0])
+
+
+def test_a_loud_room_is_scaled_not_clipped_and_bad_arguments_are_refused(tmp_path: Path) -> None:
+    src = _split(tmp_path / "src")
+    build(src, tmp_path / "loud", -20.0)  # noise 10x the phrase: the file is scaled down as a whole
+    y, _ = sf.read(tmp_path / "loud/audio/f0.wav")
+    assert np.abs(y).max() <= 0.99
+    with pytest.raises(InvalidArgumentError, match="manifest"):
+        build(tmp_path, tmp_path / "x", 5.0)
+    with pytest.raises(InvalidArgumentError, match="finite"):
+        build(src, tmp_path / "x", float("nan"))
+    with pytest.raises(InvalidArgumentError, match="differ"):
+        build(src, src, 5.0)
