@@ -191,7 +191,7 @@ class PolicyConfig:
     # frame pauses only if it stands pause_noise_db over the noise floor OR at most
     # -pause_speech_db under the user's running speech level (the second clause keeps a
     # user who talks less than pause_noise_db over a loud room); None: no level test
-    pause_noise_db: float | None = 14.0
+    pause_noise_db: float | None = 16.0
     pause_speech_db: float = -1.0
     resume_silence_s: float = 0.15
     confirm_speech_s: float = 0.7
