@@ -83,14 +83,18 @@ def test_echo_the_energy_estimate_lets_through_no_longer_pauses_the_persona() ->
 
 
 @pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
-def test_process_hands_decide_the_excess_of_its_own_streaming_canceller(monkeypatch) -> None:
+@pytest.mark.parametrize("echo_cancel", [False, True])
+def test_process_hands_decide_the_excess_of_its_own_streaming_canceller(monkeypatch, echo_cancel: bool) -> None:
+    # with echo_cancel the featurizer's canceller (the same mic, the same reference) stands in
+    # for the rule's own: the same numbers, one canceller
     n = RATE * 3
     persona = _speechy(n, 3)
     mic = (0.2 * np.concatenate([np.zeros(480, np.float32), persona[:-480]]) + _speechy(n, 4) * 0.5).astype(np.float32)
     frames, ref = mic.reshape(-1, 160), persona.reshape(-1, 160)
     ref[100:140] = 0.0  # the persona pauses: those chunks may come without a reference
     want = canceller_excess(EchoCanceller(), frames, ref)
-    pol = CadencePolicy(0.5)
+    pol = CadencePolicy(0.5, echo_cancel=echo_cancel)
+    assert (pol.rule_aec is None) == echo_cancel
     seen: list[np.ndarray] = []
     real = pol.decide
     monkeypatch.setattr(pol, "decide", lambda x, probs, aec=None: seen.append(aec) or real(x, probs, aec))

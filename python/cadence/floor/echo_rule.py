@@ -31,7 +31,14 @@ def canceller_excess(aec: EchoCanceller, frames: np.ndarray, reference: np.ndarr
     the ``echo_excess`` feature); ``aec`` advances over the frames (streaming)."""
     mic = np.ascontiguousarray(frames, np.float32)
     ref = None if reference is None else np.ascontiguousarray(reference, np.float32)
-    echo = mic - aec.process(mic, ref)
+    return excess_over_prediction(mic, aec.process(mic, ref))
+
+
+def excess_over_prediction(mic: np.ndarray, cleaned: np.ndarray) -> np.ndarray:
+    """(n,) ``canceller_excess`` from a canceller's output ``cleaned`` of the (n, 160) ``mic``
+    (its echo prediction is mic − cleaned): a featurizer that already runs the canceller
+    (``FloorFeaturizer(echo_cancel=True)``) hands over its output instead of running a second one."""
+    echo = mic - cleaned
     p_mic = np.mean(np.square(mic, dtype=np.float64), axis=1)
     p_echo = np.mean(np.square(echo, dtype=np.float64), axis=1)
     return np.log10((p_mic + _FLOOR) / (p_echo + _FLOOR)).astype(np.float32)

@@ -87,6 +87,9 @@ class FloorFeaturizer:
         from cadence.floor.vad import SileroVad
 
         self.aec = EchoCanceller() if echo_cancel else None
+        # the canceller's output of the last ``process`` call (echo_cancel only): the
+        # policy's echo rule reads it instead of running a canceller of its own
+        self.cleaned: np.ndarray | None = None
         self.extractor = FeatureExtractor(n_mels=N_MELS)
         self.vad = SileroVad()
         self.agc = MicAgc()
@@ -119,6 +122,7 @@ class FloorFeaturizer:
         # (the canceller checks both, and its output is in the range the gain accepts, so no
         # later step can refuse this call after the canceller moved)
         clean = mic if self.aec is None else self.aec.process(mic, ref)
+        self.cleaned = None if self.aec is None else clean
         raised = self.agc.process(clean, ref)
         raw = self.extractor.process(raised)
         vad = self.vad.frame_probs(np.clip(raised, -1.0, 1.0)).astype(np.float32, copy=False)

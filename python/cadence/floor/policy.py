@@ -92,7 +92,7 @@ import numpy as np
 
 from cadence._core import EchoCanceller
 from cadence.errors import InvalidArgumentError
-from cadence.floor.echo_rule import canceller_excess, sharpen
+from cadence.floor.echo_rule import canceller_excess, excess_over_prediction, sharpen
 from cadence.floor.features import FEATURE_NAMES, FloorFeaturizer
 from cadence.floor.model import OUTPUTS, FloorModel
 from cadence.floor.protocol import FRAME_SAMPLES, Decision
@@ -275,8 +275,10 @@ class CadencePolicy:
         self.config = PolicyConfig(patience=patience, **kw)
         self.name = f"cadence(p={patience:g})"
         self.featurizer = FloorFeaturizer(echo_cancel=bool(echo_cancel))
-        # the speech rule's own canceller (echo_rule.py), on the mic as it came
-        self.rule_aec = EchoCanceller()
+        # the speech rule's own canceller (echo_rule.py), on the mic as it came; with
+        # echo_cancel the featurizer's canceller sees the same mic and reference, so the rule
+        # reads its output (the same numbers, half the work)
+        self.rule_aec = None if echo_cancel else EchoCanceller()
         self.model = FloorModel(weights)
         self.last_probs = np.zeros(len(OUTPUTS), np.float32)
         self.judge: SmartTurnJudge | None = None
@@ -293,7 +295,8 @@ class CadencePolicy:
 
     def reset(self) -> None:
         self.featurizer.reset()
-        self.rule_aec.reset()
+        if self.rule_aec is not None:
+            self.rule_aec.reset()
         self.model.reset()
         self.frame = 0
         self.turn_speech = 0  # speech frames (in runs ≥ min_run_frames) since the last commit
@@ -328,7 +331,11 @@ class CadencePolicy:
         """frames: (n, 160) mic audio; reference: (n, 160) the persona's playback, if any."""
         x = self.featurizer.process(frames, reference)  # checks frames and reference
         # the rule's canceller follows every frame (echo_rule may be switched on later)
-        aec_excess = canceller_excess(self.rule_aec, frames, reference)
+        if self.rule_aec is None:
+            assert self.featurizer.cleaned is not None
+            aec_excess = excess_over_prediction(np.ascontiguousarray(frames), self.featurizer.cleaned)
+        else:
+            aec_excess = canceller_excess(self.rule_aec, frames, reference)
         self._remember(frames)
         return self.decide(x, self.model.process(x), aec_excess)
 
