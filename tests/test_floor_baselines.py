@@ -17,6 +17,7 @@ import pytest
 
 from cadence.errors import InvalidArgumentError, InvalidAudioError
 from cadence.floor.protocol import RATE, Decision, frame_end_time
+from cadence.floor.scoring import labels_from_manifest
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("soundfile")
@@ -731,3 +732,31 @@ def test_cadence_decisions_do_not_depend_on_the_wav_format(corpus: Path, frames0
         assert (got.commits, got.interruptions) == (ref.commits, ref.interruptions), name
         times = [d.t for d in decs if d.kind == "commit"]
         assert max(abs(a - b) for a, b in zip(times, ref_times)) <= 0.4, (name, times, ref_times)
+
+
+def test_tail_frames_cover_every_answer_window() -> None:
+    lab = labels_from_manifest({"audio": "a.wav", "events": [{"type": "shift", "t": 1.0}, {"type": "shift", "t": 3.0},
+                                                             {"type": "bargein", "t": 4.5}]})
+    assert bench.tail_frames(lab, 100) == 550 - 100  # the barge-in's window ends last, at 5.5 s
+    assert bench.tail_frames(lab, 600) == 0
+    assert bench.tail_frames(labels_from_manifest({"audio": "a.wav", "events": []}), 10) == 0
+
+
+@needs_espeak
+def test_a_clip_cut_at_its_turn_end_is_still_answered(corpus: Path, tmp_path: Path) -> None:
+    # an outside corpus may cut each clip 100 ms after its last word: a live mic would go on,
+    # so the bench appends silence until the answer window is over
+    lines = []
+    for line in (corpus / "manifest.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        x, rate = sf.read(corpus / entry["audio"], dtype="float32")
+        last = max(e["t"] for e in entry["events"] if e["type"] == "shift")
+        sf.write(tmp_path / entry["audio"], x[: int((last + 0.1) * rate)], rate, subtype="PCM_16")
+        lines.append(line)
+    (tmp_path / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    report = bench.run_bench(str(tmp_path), bench.parse_policies("silence-800", None), jobs=1)
+    assert report["summary"]["silence-800"]["recall"] == 1.0
+    assert report["config"]["padded_files"] == 2 and report["config"]["padded_s"] == pytest.approx(2 * 1.9, abs=0.05)
+    assert "2 files end inside an answer window" in bench.render_markdown(report)
+    # the fixture's own files end well after their last turn: nothing appended
+    assert bench.run_bench(str(corpus), bench.parse_policies("silence-800", None), jobs=1)["config"]["padded_files"] == 0

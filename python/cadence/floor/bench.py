@@ -14,6 +14,11 @@ or ``x.persona.wav`` beside ``x.wav``) the persona's playback is passed as
 the baselines hear only the mic, as a plain voice agent does. Scoring is :mod:`cadence.floor.scoring`.
 The real-time factor is the policy's compute time over the audio duration.
 
+A file that ends less than 2 s after a turn end (or less than 1 s after a barge-in) gets
+digital silence appended until the answer window is over, as a live mic would go on
+delivering frames after the last word: otherwise no policy could answer a clip cut tight at
+its turn end. Every policy hears the same padded frames; the report counts the padding.
+
 A second table, "Duplex: barge-in vs backchannel", scores ``bargein``
 decisions against the corpus's ``bargein``/``backchannel`` events; it lists
 every policy when the split has barge-in events (those that emit none, such as
@@ -43,6 +48,7 @@ from cadence.floor.scoring import (
     BACKCHANNEL_TAIL_S,
     BARGEIN_TARGET_S,
     BARGEIN_WINDOW_S,
+    LATE_S,
     USER_NEAR_S,
     FileLabels,
     FileScore,
@@ -367,13 +373,24 @@ def with_gain(frames: np.ndarray, gain_db: float) -> np.ndarray:
     return np.clip(frames * np.float32(10.0 ** (gain_db / 20.0)), -1.0, 1.0)  # float32 stays float32
 
 
+def tail_frames(labels: FileLabels, n: int) -> int:
+    """Frames of silence to append to a file of ``n`` frames so that every shift's answer
+    window (``LATE_S``) and every barge-in's (``BARGEIN_WINDOW_S``) lies inside the stream."""
+    ends = [t + LATE_S for t in labels.shifts] + [t + BARGEIN_WINDOW_S for t in labels.bargeins]
+    return max(0, math.ceil(max(ends, default=0.0) * RATE / FRAME_SAMPLES) - n)
+
+
 def _run_file(
-    task: tuple[int, str, str | None, list[PolicySpec], int, float],
-) -> tuple[int, float, dict[str, tuple[list[Decision], float, list[float]]]]:
-    """One file through every policy: (decisions, compute seconds, wall ms of each call
+    task: tuple[int, str, str | None, list[PolicySpec], int, float, FileLabels],
+) -> tuple[int, float, float, dict[str, tuple[list[Decision], float, list[float]]]]:
+    """One file (silence appended by ``tail_frames``) through every policy: its streamed and
+    its appended seconds, and per policy (decisions, compute seconds, wall ms of each call
     of a model the policy asks per pause — Smart Turn — if it has ``call_ms``)."""
-    index, path, persona, specs, seed, gain_db = task
+    index, path, persona, specs, seed, gain_db, labels = task
     frames = with_gain(load_frames(path), gain_db)
+    pad = tail_frames(labels, frames.shape[0])
+    if pad:
+        frames = np.concatenate([frames, np.zeros((pad, FRAME_SAMPLES), np.float32)])
     reference = reference_frames(persona, frames.shape[0])
     results: dict[str, tuple[list[Decision], float, list[float]]] = {}
     for spec in specs:
@@ -382,7 +399,7 @@ def _run_file(
         t0 = time.perf_counter()
         decs = stream(pol, frames, rng, reference)
         results[spec.label] = (decs, time.perf_counter() - t0, list(getattr(pol, "call_ms", ())))
-    return index, frames.shape[0] * FRAME_SAMPLES / RATE, results
+    return index, frames.shape[0] * FRAME_SAMPLES / RATE, pad * FRAME_SAMPLES / RATE, results
 
 
 def call_stats(call_ms: Sequence[float], audio_s: float) -> dict[str, Any]:
@@ -419,15 +436,18 @@ def run_bench(
     if not math.isfinite(gain_db) or abs(gain_db) > 60.0:
         raise InvalidArgumentError(f"gain_db must be a finite number of dB within ±60, got {gain_db}")
     files = load_manifest(corpus, max_files)
-    tasks = [(i, f.path, f.persona, specs, seed, gain_db) for i, f in enumerate(files)]
+    tasks = [(i, f.path, f.persona, specs, seed, gain_db, f.labels) for i, f in enumerate(files)]
     outs = sorted(map_files(_run_file, tasks, jobs), key=lambda r: r[0])
     totals = {s.label: FileScore() for s in specs}
     compute = {s.label: 0.0 for s in specs}
     calls: dict[str, list[float]] = {s.label: [] for s in specs}
-    audio_s = 0.0
+    audio_s = padded_s = 0.0
+    padded_files = 0
     rows: list[dict[str, Any]] = []
-    for index, dur, results in outs:
+    for index, dur, pad_s, results in outs:
         audio_s += dur
+        padded_s += pad_s
+        padded_files += pad_s > 0
         f = files[index]
         for spec in specs:
             decs, secs, call_ms = results[spec.label]
@@ -441,7 +461,7 @@ def run_bench(
         "files": rows,
         "summary": summary,
         "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": seed,
-                   "gain_db": gain_db},
+                   "gain_db": gain_db, "padded_files": padded_files, "padded_s": padded_s},
     }
 
 
@@ -684,7 +704,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"(shifts). " + (f"Chunking seed {cfg['seed']}. Machine: {cpu}, {os.cpu_count()} cores, "
                           f"Python {platform.python_version()}, numpy {np.__version__}."
                           if cfg.get("seed") is not None else "Decisions scored from a file (`cadence score floor`).")
-        + (f" **Mic gain {cfg['gain_db']:+g} dB** (every file, clipped to full scale)." if cfg.get("gain_db") else ""),
+        + (f" **Mic gain {cfg['gain_db']:+g} dB** (every file, clipped to full scale)." if cfg.get("gain_db") else "")
+        + (f" {cfg['padded_files']} files end inside an answer window: {cfg['padded_s']:.1f} s of silence "
+           "appended (counted in the audio)." if cfg.get("padded_files") else ""),
         *([f"Cadence model: `{cfg['weights']}`" + (", with the echo canceller (`--echo-cancel`)." if cfg.get('echo_cancel') else "."), ""] if cfg.get("weights") else [""]),
         "Latency = first correct commit − true turn end (window [−100 ms, +2 s]); precision = correct / all "
         "commits; interruptions = commits inside a hold or inside the user's turn before t − 100 ms; "
