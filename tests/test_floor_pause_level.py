@@ -27,7 +27,7 @@ def _levels(noise_db: list[float], speech_db: list[float]) -> np.ndarray:
 
 
 def test_loud_enough_is_either_clause() -> None:
-    x = _levels([20.0, 10.0, 10.0, 14.0, 13.0], [-8.0, -0.5, -5.0, -9.0, -1.5])
+    x = _levels([20.0, 10.0, 10.0, 14.5, 13.5], [-8.0, -0.5, -5.0, -9.0, -1.5])
     np.testing.assert_array_equal(loud_enough(x, 14.0, -1.0), [True, True, False, True, False])
     # a stricter room bar keeps only the frames near the user's level
     np.testing.assert_array_equal(loud_enough(x, 30.0, -1.0), [False, True, False, False, False])
@@ -63,3 +63,18 @@ def test_level_bars_must_be_finite() -> None:
     for bad in ({"pause_noise_db": math.nan}, {"pause_speech_db": math.inf}):
         with pytest.raises(InvalidArgumentError, match="pause_noise_db"):
             PolicyConfig(**bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
+def test_once_paused_the_users_words_count_at_any_level() -> None:
+    # a loud room (10 dB over the floor); the user starts at their own level and goes on 3 dB
+    # under it: the level test let the pause start, it must not resume the persona mid-sentence
+    x, probs = _talk_over_persona(10.0, 0.0, n=300)
+    x[50:200] = over_persona_features(300, [(50, 200)])[50:200]
+    x[50:200, E_NOISE] = 0.5
+    x[50:60, E_SPEECH] = 0.0
+    x[60:200, E_SPEECH] = -0.3
+    probs[50:200, ONSET] = probs[50:200, CONFIRM] = 0.4
+    decisions = [(d.kind, round(d.t * 100)) for d in CadencePolicy(0.5).decide(x, probs)]
+    assert decisions == [(d.kind, round(d.t * 100)) for d in CadencePolicy(0.5, pause_noise_db=None).decide(x, probs)]
+    assert decisions[0] == ("pause", 52) and ("bargein", 120) in decisions and "resume" not in [k for k, _ in decisions]

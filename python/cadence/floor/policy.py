@@ -24,10 +24,12 @@ the Floor events of the protocol (``cadence.floor.protocol``):
   stage. At the first sign of user speech over the persona (the model's onset
   head, fitted on the first 250 ms of barge-ins against backchannels, echo and
   other talk, above the low ``pause_threshold``, and the voice head above
-  ``pause_voice_threshold``, on a frame loud enough to be the user's: ``pause_noise_db``
-  over the noise floor or within ``pause_speech_db`` of the user's speech level, so
-  background talk under the user's voice does not pause it) the persona's playout
-  pauses (keeping its place);
+  ``pause_voice_threshold``, on frames loud enough to be the user's: ``pause_noise_db``
+  over the noise floor, or at least ``pause_speech_db`` relative to the user's running
+  speech level, so most background talk under the user's voice does not start a pause;
+  the floor estimate starts low and rises slowly, so in a loud room the test bites only
+  after 10-25 s)
+  the persona's playout pauses (keeping its place);
   then either the barge-in is confirmed (``bargein``: the confirm head, fitted
   100–600 ms into barge-ins and backchannels, above ``bargein_threshold`` for
   ``bargein_frames``, or ``confirm_speech_s`` of user speech since the
@@ -376,8 +378,10 @@ class CadencePolicy:
         excess = sharpen(x[:, _EXCESS], aec_excess if cfg.echo_rule else None)
         heard = heard_speech(x, excess=excess)
         heard_pause = heard if cfg.pause_vad_threshold == VAD_BAR else heard_speech(x, cfg.pause_vad_threshold, excess)
-        if cfg.pause_noise_db is not None:
-            heard_pause = heard_pause & loud_enough(x, cfg.pause_noise_db, cfg.pause_speech_db)
+        # the level test gates the start of a pause only: once paused, the user's words count
+        # towards confirming (and hold off the resume) at any level
+        loud = (np.ones(len(x), bool) if cfg.pause_noise_db is None
+                else loud_enough(x, cfg.pause_noise_db, cfg.pause_speech_db))
         out: list[Decision] = []
         long_pause = _frames(cfg.long_pause_s)
         for i in range(len(x)):
@@ -402,7 +406,8 @@ class CadencePolicy:
             if self.persona_holds_floor:
                 self.bargein_run = self.bargein_run + 1 if (speech and confirm >= cfg.bargein_threshold) else 0
                 self.pause_run = self.pause_run + 1 if (
-                    bool(heard_pause[i]) and onset >= cfg.pause_threshold and voice >= cfg.pause_voice_threshold) else 0
+                    bool(heard_pause[i]) and (self.paused or bool(loud[i]))
+                    and onset >= cfg.pause_threshold and voice >= cfg.pause_voice_threshold) else 0
                 if not self.bargein_done:
                     # only frames past Silero's usual bar (speech) confirm a barge-in
                     out.extend(self._barge_step(t, confirm_frames, resume_frames, speech))
