@@ -51,11 +51,40 @@ def test_noise_sits_at_the_snr_under_the_users_phrases_and_labels_stay(tmp_path:
 def test_a_loud_room_is_scaled_not_clipped_and_bad_arguments_are_refused(tmp_path: Path) -> None:
     src = _split(tmp_path / "src")
     build(src, tmp_path / "loud", -20.0)  # noise 10x the phrase: the file is scaled down as a whole
-    y, _ = sf.read(tmp_path / "loud/audio/f0.wav")
-    assert np.abs(y).max() <= 0.99
+    x = sf.read(src / "audio/f0.wav")[0]
+    y = sf.read(tmp_path / "loud/audio/f0.wav")[0]
+    assert np.abs(y).max() == pytest.approx(0.99, abs=1e-4) and np.sum(np.abs(y) > 0.985) <= 2  # no clipped run
+    meta = json.loads((tmp_path / "loud/manifest.jsonl").read_text().splitlines()[0])["meta"]
+    assert meta["snr_db"] == -20.0 and meta["gain_db"] < -10.0  # the scale-down, recorded
+    scale = 10 ** (meta["gain_db"] / 20)
+    assert float(np.dot(y, x) / np.dot(x, x)) == pytest.approx(scale, rel=0.1)  # the phrase comes back scaled
+    assert 20 * np.log10(0.1 / np.sqrt(np.mean((y / scale - x) ** 2))) == pytest.approx(-20.0, abs=0.05)
     with pytest.raises(InvalidArgumentError, match="manifest"):
         build(tmp_path, tmp_path / "x", 5.0)
     with pytest.raises(InvalidArgumentError, match="finite"):
         build(src, tmp_path / "x", float("nan"))
     with pytest.raises(InvalidArgumentError, match="differ"):
         build(src, src, 5.0)
+    with pytest.raises(InvalidArgumentError, match="seed"):
+        build(src, tmp_path / "x", 5.0, seed=-1)
+
+
+def test_stereo_sibling_personas_no_segments_and_silence(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    t = np.arange(2 * RATE) / RATE
+    x = 0.1 * np.sqrt(2) * np.sin(2 * np.pi * 220 * t)
+    sf.write(src / "sub/a.wav", np.stack([x, 0.5 * x], axis=1), RATE, subtype="PCM_16")  # stereo, no segments
+    sf.write(src / "sub/a.persona.wav", 0.3 * x, RATE, subtype="PCM_16")  # a sibling persona track
+    (src / "manifest.jsonl").write_text(json.dumps({"audio": "sub/a.wav", "events": []}) + "\n\n")
+    build(src, tmp_path / "out", 10.0)
+    y = sf.read(tmp_path / "out/sub/a.wav")[0]
+    assert y.shape == (2 * RATE, 2)
+    added = y - sf.read(src / "sub/a.wav")[0]
+    assert abs(np.corrcoef(added[:, 0], added[:, 1])[0, 1]) < 0.05  # each channel its own noise
+    level = np.sqrt(np.mean(((x + 0.5 * x) / 2) ** 2))  # the mono mix's active level
+    assert 20 * np.log10(level / np.sqrt(np.mean(added[:, 0] ** 2))) == pytest.approx(10.0, abs=0.2)
+    assert (tmp_path / "out/sub/a.persona.wav").is_file()
+    sf.write(src / "sub/a.wav", np.zeros((RATE, 2)), RATE, subtype="PCM_16")
+    with pytest.raises(InvalidArgumentError, match="silent"):
+        build(src, tmp_path / "out2", 10.0)

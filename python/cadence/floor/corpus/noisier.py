@@ -6,16 +6,20 @@ Every file gets stationary noise (white, pink and brown in turn) at ``--snr`` dB
 the user's speech: the RMS over the user's labelled phrases (``meta.segments``; the
 active frames of the whole file where there are none). The labels stay exact (noise
 moves no word), so the split checks what the generator's quietest rooms (10 dB) do not
-reach: a user who talks little over the room. A file the noise would clip is scaled
-down as a whole. Persona tracks (duplex files) are copied unchanged; ``meta.snr`` and
-``meta.noise`` record what was added.
+reach: a user who talks little over the room. Each channel gets its own noise, drawn
+from the seed and the file's path. A file the noise would clip is scaled down as a whole
+(``meta.gain_db`` follows). Persona tracks (duplex files: ``meta.persona_audio`` or
+``x.persona.wav``) are copied unchanged; ``meta.snr``, ``meta.snr_db`` and ``meta.noise``
+record what was added.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,7 @@ import numpy as np
 import soundfile as sf
 
 from cadence.errors import InvalidArgumentError
+from cadence.floor.bench import persona_track
 from cadence.floor.corpus.augment import active_rms, noise
 
 KINDS = ("white", "pink", "brown")
@@ -47,23 +52,32 @@ def build(src: Path, out: Path, snr_db: float, seed: int = 0) -> int:
         raise InvalidArgumentError(f"--snr must be a finite number of dB, got {snr_db}")
     if out.resolve() == src.resolve():
         raise InvalidArgumentError("--out must differ from --src (the source split is read, never rewritten)")
+    if seed < 0:
+        raise InvalidArgumentError(f"--seed must be >= 0, got {seed}")
+    entries = [json.loads(ln) for ln in manifest.read_text().splitlines() if ln.strip()]
     lines = []
-    for k, line in enumerate(manifest.read_text().splitlines()):
-        entry = json.loads(line)
+    for k, entry in enumerate(entries):
         meta = entry.setdefault("meta", {})
         audio, rate = sf.read(src / entry["audio"], dtype="float64", always_2d=True)
         level = user_rms(audio, rate, meta)
         if not level > 0.0:
             raise InvalidArgumentError(f"{entry['audio']}: silent, no level to set the noise from")
         kind = KINDS[k % len(KINDS)]
-        rng = np.random.default_rng([seed, k])
-        y = audio + (noise(kind, len(audio), rate, rng) * level * 10 ** (-snr_db / 20))[:, None]
-        y *= min(1.0, 0.99 / max(float(np.abs(y).max()), 1e-9))
+        rng = np.random.default_rng([seed, k, zlib.crc32(entry["audio"].encode())])
+        amp = level * 10 ** (-snr_db / 20)
+        y = audio + np.stack([noise(kind, len(audio), rate, rng) * amp for _ in range(audio.shape[1])], axis=1)
+        scale = min(1.0, 0.99 / max(float(np.abs(y).max()), 1e-9))
         (out / entry["audio"]).parent.mkdir(parents=True, exist_ok=True)
-        sf.write(out / entry["audio"], y, rate, subtype="PCM_16")
-        if meta.get("persona_audio"):
-            shutil.copy(src / meta["persona_audio"], out / meta["persona_audio"])
-        meta["snr"], meta["noise"] = f"{snr_db:g}", f"{meta.get('noise', 'none')}+{kind}"
+        sf.write(out / entry["audio"], y * scale, rate, subtype="PCM_16")
+        persona = persona_track(str(src), entry, str(src / entry["audio"]))
+        if persona is not None:
+            dest = out / os.path.relpath(persona, src)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(persona, dest)
+        meta["snr"], meta["snr_db"] = f"{snr_db:g}", snr_db
+        meta["noise"] = f"{meta.get('noise', 'none')}+{kind}"
+        if scale < 1.0:
+            meta["gain_db"] = float(meta.get("gain_db", 0.0)) + 20 * np.log10(scale)
         lines.append(json.dumps(entry))
     out.mkdir(parents=True, exist_ok=True)
     (out / "manifest.jsonl").write_text("".join(f"{ln}\n" for ln in lines))
