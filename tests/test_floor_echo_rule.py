@@ -127,3 +127,22 @@ def test_tune_scores_each_setting_with_the_files_canceller_excess() -> None:
     rows = dict((s["echo_rule"], r) for s, r in score_settings([(x, probs, entry, aec)], {"echo_rule": [0.0, 1.0]}))
     assert rows[0.0]["stop_within_150ms_share"] == 1.0  # the echo estimate alone: it pauses at once
     assert rows[1.0]["stop_within_150ms_share"] == 0.0  # the canceller's excess reached decide
+
+
+def test_the_featurizers_cleaned_output_is_cleared_by_reset_and_by_a_refused_call() -> None:
+    from cadence.errors import InvalidAudioError
+    from cadence.floor.features import FloorFeaturizer
+
+    f = FloorFeaturizer(echo_cancel=True)
+    frames = _speechy(1600, 5).reshape(-1, 160)
+    f.process(frames, frames)
+    assert f.cleaned is not None and f.cleaned.shape == frames.shape
+    with pytest.raises(InvalidAudioError):
+        f.process(frames, frames[:3])
+    assert f.cleaned is None
+    f.process(frames, frames)
+    f.reset()
+    assert f.cleaned is None
+    g = FloorFeaturizer()  # no canceller: nothing to hand over
+    g.process(frames)
+    assert g.cleaned is None

@@ -87,8 +87,9 @@ class FloorFeaturizer:
         from cadence.floor.vad import SileroVad
 
         self.aec = EchoCanceller() if echo_cancel else None
-        # the canceller's output of the last ``process`` call (echo_cancel only): the
-        # policy's echo rule reads it instead of running a canceller of its own
+        # the canceller's output of the last successful ``process`` call (echo_cancel only;
+        # None after a reset or a refused call): the policy's echo rule reads it instead of
+        # running a canceller of its own
         self.cleaned: np.ndarray | None = None
         self.extractor = FeatureExtractor(n_mels=N_MELS)
         self.vad = SileroVad()
@@ -96,6 +97,7 @@ class FloorFeaturizer:
         self.norm = FloorNormalizer(n_mels=N_MELS)
 
     def reset(self) -> None:
+        self.cleaned = None
         if self.aec is not None:
             self.aec.reset()
         self.extractor.reset()
@@ -105,6 +107,7 @@ class FloorFeaturizer:
 
     def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
         """frames: (n, 160) mic; reference: (n, 160) what the persona played (or None)."""
+        self.cleaned = None  # an output, not state: a refused call leaves none behind
         # every check before any state changes: a refused call loses nothing (the gain
         # comes first and checks the mic's and the reference's samples before it moves)
         if not isinstance(frames, np.ndarray) or frames.dtype != np.float32 or frames.ndim != 2 \
