@@ -13,7 +13,9 @@ all their files), so a setting is not picked for one generator's quirks. Tune on
 bench floor`` (never tune on the split you report). It also prints the model's
 own hold/shift separability (``cadence.floor.separability``), which needs no policy.
 
-Example: ``--set patience=0.3,0.6,0.9 --set fallback_keep=0.9,0.97``.
+Example: ``--set patience=0.3,0.6,0.9 --set fallback_keep=0.9,0.97``. Fields that take
+None take numbers here; ``pause_noise_db=-100`` stands for no level test (every frame
+passes it).
 """
 
 from __future__ import annotations
