@@ -193,8 +193,8 @@ class PolicyConfig:
     # frame pauses only if it stands pause_noise_db over the noise floor OR at most
     # -pause_speech_db under the user's running speech level (the second clause keeps a
     # user who talks less than pause_noise_db over a loud room); None: no level test
-    pause_noise_db: float | None = 16.0
-    pause_speech_db: float = -1.0
+    pause_noise_db: float | None = 10.0
+    pause_speech_db: float = 0.0
     resume_silence_s: float = 0.15
     confirm_speech_s: float = 0.7
     # 0: the commit threshold is a step (thr, then fallback_keep at fallback_s);
