@@ -503,7 +503,8 @@ def test_score_needs_every_manifest_file_and_only_those(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgumentError, match="not in the manifest"):
         score.score_decisions(str(tmp_path), {"files": [{"audio": n, "commits": []} for n in ("a.wav", "b.wav", "c.wav")]})
     rep = score.score_decisions(str(tmp_path), {"files": [{"audio": n, "commits": [0.6]} for n in ("a.wav", "b.wav")]})
-    assert rep["summary"]["external"]["precision"] == 1.0 and rep["config"]["audio_s"] == pytest.approx(2.0)
+    # 1 s files with a turn end at 0.5 s: the bench would append 1.5 s of silence to each, and it counts
+    assert rep["summary"]["external"]["precision"] == 1.0 and rep["config"]["audio_s"] == pytest.approx(5.0)
     with pytest.raises(InvalidArgumentError, match="not milliseconds"):  # a 1 s file, a commit at 600
         score.score_decisions(str(tmp_path), {"files": [{"audio": n, "commits": [600.0]} for n in ("a.wav", "b.wav")]})
     (tmp_path / "d.json").write_text("{not json")
@@ -737,9 +738,11 @@ def test_cadence_decisions_do_not_depend_on_the_wav_format(corpus: Path, frames0
 def test_tail_frames_cover_every_answer_window() -> None:
     lab = labels_from_manifest({"audio": "a.wav", "events": [{"type": "shift", "t": 1.0}, {"type": "shift", "t": 3.0},
                                                              {"type": "bargein", "t": 4.5}]})
-    assert bench.tail_frames(lab, 100) == 550 - 100  # the barge-in's window ends last, at 5.5 s
+    assert bench.tail_frames(lab, 400) == 550 - 400  # the barge-in's window ends last, at 5.5 s
     assert bench.tail_frames(lab, 600) == 0
     assert bench.tail_frames(labels_from_manifest({"audio": "a.wav", "events": []}), 10) == 0
+    # a label far past the audio (milliseconds written as seconds) appends at most the 2 s window
+    assert bench.tail_frames(labels_from_manifest({"audio": "a.wav", "events": [{"type": "shift", "t": 5230.0}]}), 500) == 200
 
 
 @needs_espeak
@@ -757,6 +760,11 @@ def test_a_clip_cut_at_its_turn_end_is_still_answered(corpus: Path, tmp_path: Pa
     report = bench.run_bench(str(tmp_path), bench.parse_policies("silence-800", None), jobs=1)
     assert report["summary"]["silence-800"]["recall"] == 1.0
     assert report["config"]["padded_files"] == 2 and report["config"]["padded_s"] == pytest.approx(2 * 1.9, abs=0.05)
-    assert "2 files end inside an answer window" in bench.render_markdown(report)
+    assert "2 file(s) end inside an answer window" in bench.render_markdown(report)
+    # the bench's JSON scores the same with `cadence score floor`: decisions in the silence count
+    from cadence.floor import score
+
+    again = score.score_decisions(str(tmp_path), {"files": report["files"]})["summary"]["silence-800"]
+    assert again["recall"] == 1.0 and again["latency_median_ms"] == report["summary"]["silence-800"]["latency_median_ms"]
     # the fixture's own files end well after their last turn: nothing appended
     assert bench.run_bench(str(corpus), bench.parse_policies("silence-800", None), jobs=1)["config"]["padded_files"] == 0

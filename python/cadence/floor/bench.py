@@ -375,9 +375,12 @@ def with_gain(frames: np.ndarray, gain_db: float) -> np.ndarray:
 
 def tail_frames(labels: FileLabels, n: int) -> int:
     """Frames of silence to append to a file of ``n`` frames so that every shift's answer
-    window (``LATE_S``) and every barge-in's (``BARGEIN_WINDOW_S``) lies inside the stream."""
+    window (``LATE_S``) and every barge-in's (``BARGEIN_WINDOW_S``) lies inside the stream;
+    at most ``LATE_S`` of them, so a label past the audio's end (a mistake) cannot stream
+    minutes of silence."""
     ends = [t + LATE_S for t in labels.shifts] + [t + BARGEIN_WINDOW_S for t in labels.bargeins]
-    return max(0, math.ceil(max(ends, default=0.0) * RATE / FRAME_SAMPLES) - n)
+    need = math.ceil(max(ends, default=0.0) * RATE / FRAME_SAMPLES) - n
+    return max(0, min(need, math.ceil(LATE_S * RATE / FRAME_SAMPLES)))
 
 
 def _run_file(
@@ -388,10 +391,12 @@ def _run_file(
     of a model the policy asks per pause — Smart Turn — if it has ``call_ms``)."""
     index, path, persona, specs, seed, gain_db, labels = task
     frames = with_gain(load_frames(path), gain_db)
+    reference = reference_frames(persona, frames.shape[0])  # cut to the mic's length, then padded alike
     pad = tail_frames(labels, frames.shape[0])
     if pad:
         frames = np.concatenate([frames, np.zeros((pad, FRAME_SAMPLES), np.float32)])
-    reference = reference_frames(persona, frames.shape[0])
+        if reference is not None:
+            reference = np.concatenate([reference, np.zeros((pad, FRAME_SAMPLES), np.float32)])
     results: dict[str, tuple[list[Decision], float, list[float]]] = {}
     for spec in specs:
         pol = _policy(spec)
@@ -705,7 +710,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                           f"Python {platform.python_version()}, numpy {np.__version__}."
                           if cfg.get("seed") is not None else "Decisions scored from a file (`cadence score floor`).")
         + (f" **Mic gain {cfg['gain_db']:+g} dB** (every file, clipped to full scale)." if cfg.get("gain_db") else "")
-        + (f" {cfg['padded_files']} files end inside an answer window: {cfg['padded_s']:.1f} s of silence "
+        + (f" {cfg['padded_files']} file(s) end inside an answer window: {cfg['padded_s']:.1f} s of silence "
            "appended (counted in the audio)." if cfg.get("padded_files") else ""),
         *([f"Cadence model: `{cfg['weights']}`" + (", with the echo canceller (`--echo-cancel`)." if cfg.get('echo_cancel') else "."), ""] if cfg.get("weights") else [""]),
         "Latency = first correct commit − true turn end (window [−100 ms, +2 s]); precision = correct / all "

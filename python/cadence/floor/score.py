@@ -28,7 +28,7 @@ import sys
 from typing import Any
 
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
-from cadence.floor.bench import _fmt, load_manifest, render_markdown, write_outputs
+from cadence.floor.bench import _fmt, load_manifest, render_markdown, tail_frames, write_outputs
 from cadence.floor.protocol import DECISION_KEYS, Decision, decision_lists
 from cadence.floor.scoring import FileScore, score_file, summarize
 
@@ -107,9 +107,13 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, A
     durations = {}
     for f in files:
         try:
-            durations[f.audio] = float(sf.info(f.path).duration)
+            info = sf.info(f.path)
         except RuntimeError as e:  # soundfile's error for unreadable files
             raise InvalidAudioError(f"{f.path}: {e}") from e
+        # the silence the bench appends to a file that ends inside an answer window counts
+        # (``bench.tail_frames``): its decisions there are the bench's own
+        frames = math.ceil(info.frames / info.samplerate * 100)
+        durations[f.audio] = float(info.duration) + tail_frames(f.labels, frames) * 0.01
     audio_s = sum(durations.values())
     summary: dict[str, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
