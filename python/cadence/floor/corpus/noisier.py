@@ -7,7 +7,8 @@ the user's speech: the RMS over the user's labelled phrases (``meta.segments``; 
 active frames of the whole file where there are none). The labels stay exact (noise
 moves no word), so the split checks what the generator's quietest rooms (10 dB) do not
 reach: a user who talks little over the room. Each channel gets its own noise, drawn
-from the seed and the file's path. A file the noise would clip is scaled down as a whole
+from the seed, the file's place in the manifest and its path, √channels louder so the
+mono mix the engine hears (the Framer averages the channels) sits at ``--snr``. A file the noise would clip is scaled down as a whole
 (``meta.gain_db`` follows). Persona tracks (duplex files: ``meta.persona_audio`` or
 ``x.persona.wav``) are copied unchanged; ``meta.snr``, ``meta.snr_db`` and ``meta.noise``
 record what was added.
@@ -64,14 +65,17 @@ def build(src: Path, out: Path, snr_db: float, seed: int = 0) -> int:
             raise InvalidArgumentError(f"{entry['audio']}: silent, no level to set the noise from")
         kind = KINDS[k % len(KINDS)]
         rng = np.random.default_rng([seed, k, zlib.crc32(entry["audio"].encode())])
-        amp = level * 10 ** (-snr_db / 20)
+        amp = level * 10 ** (-snr_db / 20) * np.sqrt(audio.shape[1])  # independent channels average down
         y = audio + np.stack([noise(kind, len(audio), rate, rng) * amp for _ in range(audio.shape[1])], axis=1)
         scale = min(1.0, 0.99 / max(float(np.abs(y).max()), 1e-9))
         (out / entry["audio"]).parent.mkdir(parents=True, exist_ok=True)
         sf.write(out / entry["audio"], y * scale, rate, subtype="PCM_16")
         persona = persona_track(str(src), entry, str(src / entry["audio"]))
         if persona is not None:
-            dest = out / os.path.relpath(persona, src)
+            rel = os.path.relpath(persona, src)
+            if rel.startswith(os.pardir) or os.path.isabs(rel):
+                raise InvalidArgumentError(f"{entry['audio']}: persona track {persona} lies outside --src")
+            dest = out / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(persona, dest)
         meta["snr"], meta["snr_db"] = f"{snr_db:g}", snr_db
