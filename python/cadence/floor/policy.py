@@ -28,7 +28,7 @@ the Floor events of the protocol (``cadence.floor.protocol``):
   over the noise floor, or at least ``pause_speech_db`` relative to the user's running
   speech level, so most background talk under the user's voice does not start a pause;
   the floor estimate starts low and rises slowly, so in a loud room the test bites only
-  after 10-25 s)
+  after 20-35 s)
   the persona's playout pauses (keeping its place);
   then either the barge-in is confirmed (``bargein``: the confirm head, fitted
   100–600 ms into barge-ins and backchannels, above ``bargein_threshold`` for
@@ -190,9 +190,10 @@ class PolicyConfig:
     # needs 30-100 ms to rise on a voice that starts over a mic the echo canceller left quiet
     pause_vad_threshold: float = VAD_BAR
     # the pause stage's level test (floor.md, "Background talk pauses the persona less"): a
-    # frame pauses only if it stands pause_noise_db over the noise floor OR at most
-    # -pause_speech_db under the user's running speech level (the second clause keeps a
-    # user who talks less than pause_noise_db over a loud room); None: no level test
+    # frame counts towards starting a pause only if it stands pause_noise_db over the noise
+    # floor OR at least pause_speech_db relative to the user's running speech level (the
+    # second clause keeps a user who talks less than pause_noise_db over a loud room); once
+    # paused, any level counts; None: no level test
     pause_noise_db: float | None = 10.0
     pause_speech_db: float = 0.0
     resume_silence_s: float = 0.15

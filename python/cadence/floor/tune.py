@@ -12,6 +12,9 @@ scored with the benchmark's own scoring
 all their files), so a setting is not picked for one generator's quirks. Tune on ``dev``; report on ``test`` with ``cadence
 bench floor`` (never tune on the split you report). It also prints the model's
 own hold/shift separability (``cadence.floor.separability``), which needs no policy.
+Unlike ``cadence bench floor`` it does not append silence to a file that ends inside an
+answer window (``bench.tail_frames``): on such a split a final turn the bench answers in the
+appended silence counts as unanswered here.
 
 Example: ``--set patience=0.3,0.6,0.9 --set fallback_keep=0.9,0.97``. Fields that take
 None take numbers here; ``pause_noise_db=-100`` stands for no level test (every frame
