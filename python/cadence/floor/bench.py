@@ -393,10 +393,9 @@ def _run_file(
     frames = with_gain(load_frames(path), gain_db)
     reference = reference_frames(persona, frames.shape[0])  # cut to the mic's length, then padded alike
     pad = tail_frames(labels, frames.shape[0])
-    if pad:
-        frames = np.concatenate([frames, np.zeros((pad, FRAME_SAMPLES), np.float32)])
-        if reference is not None:
-            reference = np.concatenate([reference, np.zeros((pad, FRAME_SAMPLES), np.float32)])
+    if pad:  # zeros after the mic and the reference alike
+        frames = np.pad(frames, ((0, pad), (0, 0)))
+        reference = None if reference is None else np.pad(reference, ((0, pad), (0, 0)))
     results: dict[str, tuple[list[Decision], float, list[float]]] = {}
     for spec in specs:
         pol = _policy(spec)
