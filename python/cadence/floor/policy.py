@@ -96,6 +96,7 @@ from cadence._core import EchoCanceller
 from cadence.errors import InvalidArgumentError
 from cadence.floor.echo_rule import canceller_excess, excess_over_prediction, sharpen
 from cadence.floor.features import FEATURE_NAMES, FloorFeaturizer
+from cadence.floor.levels import RunningQuantile
 from cadence.floor.model import OUTPUTS, FloorModel
 from cadence.floor.protocol import FRAME_SAMPLES, Decision
 
@@ -196,6 +197,14 @@ class PolicyConfig:
     # paused, any level counts; None: no level test
     pause_noise_db: float | None = 10.0
     pause_speech_db: float = 0.0
+    # the pause stage's background test (floor.md, "Background talk pauses the persona less",
+    # session 26): a frame counts towards starting a pause only if it also stands
+    # pause_background_db over the running median level of the talk the voice head calls
+    # not the user's (heard while the persona speaks), a bar that never exceeds the user's own
+    # speech (the level 90 % of their frames exceed, less pause_user_db); each level is
+    # trusted after 0.5 s of its frames; None: no background test
+    pause_background_db: float | None = 6.0
+    pause_user_db: float = 4.0
     resume_silence_s: float = 0.15
     confirm_speech_s: float = 0.7
     # 0: the commit threshold is a step (thr, then fallback_keep at fallback_s);
@@ -241,6 +250,10 @@ class PolicyConfig:
                 or not math.isfinite(self.pause_speech_db):
             raise InvalidArgumentError(f"pause_noise_db (or None) and pause_speech_db must be finite dB, got "
                                        f"{self.pause_noise_db}, {self.pause_speech_db}")
+        if not (self.pause_background_db is None or math.isfinite(self.pause_background_db)) \
+                or not math.isfinite(self.pause_user_db):
+            raise InvalidArgumentError(f"pause_background_db (or None) and pause_user_db must be finite dB, got "
+                                       f"{self.pause_background_db}, {self.pause_user_db}")
         if not self.early_silence_s > 0.0:
             raise InvalidArgumentError(f"early_silence_s must be > 0, got {self.early_silence_s}")
         if not (self.smart_turn_at_s > 0.0 and self.smart_turn_delay_s >= 0.0):
@@ -314,6 +327,9 @@ class CadencePolicy:
         self.bargein_done = False
         self.pause_run = 0
         self.paused = False  # the persona's playout is paused (a barge-in is not yet confirmed)
+        # the background test's levels (e_noise, dB over the noise floor), kept per call
+        self.background_level = RunningQuantile(0.5)
+        self.user_level = RunningQuantile(0.1)
         self.paused_speech = 0  # user speech frames since the pause
         self.paused_silence = 0  # consecutive non-speech frames while paused
         self.turn_start = -1  # frame index where this turn's first speech run began (-1: none yet)
@@ -324,6 +340,18 @@ class CadencePolicy:
         self.audio = np.zeros((_AUDIO_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
         self.audio_frames = 0  # frames written to the ring
         self.call_ms.clear()
+
+    def background_bar(self) -> float:
+        """The background test's bar (e_noise, dB): ``pause_background_db`` over the
+        background talk's median level, at most the user's level less ``pause_user_db``;
+        -inf (every frame passes) until the background talk has been heard for 0.5 s."""
+        cfg = self.config
+        if cfg.pause_background_db is None or not self.background_level.ready:
+            return -math.inf
+        bar = self.background_level.value + cfg.pause_background_db
+        if self.user_level.ready:
+            bar = min(bar, self.user_level.value - cfg.pause_user_db)
+        return bar
 
     @property
     def persona_holds_floor(self) -> bool:
@@ -394,8 +422,13 @@ class CadencePolicy:
                 self.bargein_done = False  # a new persona utterance after a gap: arm again
             self.persona_quiet = 0 if persona else self.persona_quiet + 1
             speech = bool(heard[i])
+            level_db = float(x[i, _E_NOISE]) * 20.0
+            if speech and voice < cfg.voice_threshold and self.persona_holds_floor and not self.paused:
+                self.background_level.update(level_db)  # talk over the persona that is not the user's
             if not self.persona_holds_floor:  # over the persona's voice the barge-in heads decide
                 speech = speech and voice >= cfg.voice_threshold
+                if speech:
+                    self.user_level.update(level_db)
             if speech:
                 if self.silence:
                     self.gap = self.silence  # the pause before this speech
@@ -406,8 +439,9 @@ class CadencePolicy:
                 self.silence += 1
             if self.persona_holds_floor:
                 self.bargein_run = self.bargein_run + 1 if (speech and confirm >= cfg.bargein_threshold) else 0
+                over_background = cfg.pause_background_db is None or level_db >= self.background_bar()
                 self.pause_run = self.pause_run + 1 if (
-                    bool(heard_pause[i]) and (self.paused or bool(loud[i]))
+                    bool(heard_pause[i]) and (self.paused or (bool(loud[i]) and over_background))
                     and onset >= cfg.pause_threshold and voice >= cfg.pause_voice_threshold) else 0
                 if not self.bargein_done:
                     # only frames past Silero's usual bar (speech) confirm a barge-in
