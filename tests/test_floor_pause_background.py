@@ -96,3 +96,69 @@ def test_the_users_own_level_caps_the_bar() -> None:
     # reset forgets both levels
     pol.reset()
     assert not pol.background_level.ready and not pol.user_level.ready and pol.background_bar() == -math.inf
+
+
+def _over_persona(n: int, spans: list[tuple[int, int]], level_db: float, voice: float,
+                  onset: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """The persona speaks all through; talk the speech rule hears in ``spans`` at ``level_db``
+    over the floor, with the voice head at ``voice`` and the onset head at ``onset``."""
+    x = over_persona_features(n, spans)
+    probs = np.zeros((n, len(OUTPUTS)), np.float32)
+    probs[:, 0] = probs[:, PAUSE] = 0.95
+    probs[:, VOICE] = 1.0
+    for a, b in spans:
+        x[a:b, E_NOISE] = level_db / 20.0
+        probs[a:b, VOICE] = voice
+        probs[a:b, ONSET] = probs[a:b, CONFIRM] = onset
+    return x, probs
+
+
+@needs_weights
+def test_the_background_level_is_fed_only_by_talk_the_voice_head_calls_not_the_users() -> None:
+    pol = CadencePolicy(0.5)
+    pol.decide(*_over_persona(200, [(20, 69)], 18.0, voice=0.3))
+    assert pol.background_level.count == 49 and pol.background_bar() == -math.inf  # not yet trusted
+    pol.decide(*_over_persona(10, [(0, 1)], 18.0, voice=0.3))
+    assert pol.background_level.ready and pol.background_bar() > -math.inf
+    # the user's voice over the persona feeds neither level
+    pol = CadencePolicy(0.5)
+    pol.decide(*_over_persona(200, [(20, 120)], 18.0, voice=0.9))
+    assert pol.background_level.count == 0 and pol.user_level.count == 0
+
+
+@needs_weights
+def test_a_paused_persona_learns_nothing_and_the_users_words_count_at_any_level() -> None:
+    # background talk (frames 20-120), then a barge-in well over it (200-215) that pauses the
+    # persona, then the user goes on under the background bar (215-330)
+    x, probs = _over_persona(400, [(20, 120), (200, 330)], 18.0, voice=0.3)
+    x[200:215, E_NOISE] = 30.0 / 20.0
+    probs[200:330, VOICE] = 0.9
+    probs[200:330, ONSET] = 0.4
+    probs[200:330, CONFIRM] = 0.4
+    probs[215:330, VOICE] = 0.3  # under voice_threshold: as background talk would be, were it not paused
+    pol = CadencePolicy(0.5)
+    decisions = [(d.kind, round(d.t * 100)) for d in pol.decide(x, probs)]
+    # paused at once; the user's words under the bar confirm the barge-in, no resume
+    assert decisions == [("pause", 202), ("bargein", 270)]
+    # only the 100 frames before the pause fed the background: not the paused ones, nor
+    # those after the barge-in, though the persona's reference goes on
+    assert pol.background_level.count == 100
+    assert decisions == [(d.kind, round(d.t * 100)) for d in CadencePolicy(0.5, pause_background_db=None).decide(x, probs)]
+
+
+@needs_weights
+@pytest.mark.parametrize("user_first_db", [None, 12.0])
+@pytest.mark.parametrize("talk_db", [12.0, 21.0, 30.0])
+def test_minus_100_turns_the_test_off(talk_db: float, user_first_db: float | None) -> None:
+    xp = _room(talk_db, user_first_db)
+    off = [(d.kind, d.t) for d in CadencePolicy(0.5, pause_background_db=None).decide(*xp)]
+    assert [(d.kind, d.t) for d in CadencePolicy(0.5, pause_background_db=-100.0).decide(*xp)] == off
+
+
+def test_a_level_that_is_not_finite_is_ignored() -> None:
+    rq = RunningQuantile(0.5, min_count=1)
+    rq.update(math.nan)
+    assert rq.count == 0
+    rq.update(10.0)
+    rq.update(math.inf)
+    assert rq.count == 1 and rq.value == 10.0

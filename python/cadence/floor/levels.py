@@ -3,8 +3,10 @@
 ``RunningQuantile(q, step_db)`` follows the q-quantile of a stream of levels (dB) without
 storing it: each value above the estimate raises it by ``q · step_db``, each other value
 lowers it by ``(1 − q) · step_db``, so it settles where a share 1 − q of the values lies
-above it, and it follows a room that changes at about ``step_db`` per value. The first value
-sets it. ``ready`` says whether enough values have been seen to trust it.
+above it; a room that gets louder is followed at up to ``q · step_db`` per value, a quieter
+one at up to ``(1 − q) · step_db``. The first value sets it; a value that is not finite is
+ignored. ``ready`` says whether enough values have been seen to trust it. It moves only when
+fed: a level nobody feeds keeps its last value.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class RunningQuantile:
         return self.count >= self.min_count
 
     def update(self, v: float) -> None:
+        if not math.isfinite(v):
+            return
         if self.count == 0:
             self.value = v
         else:

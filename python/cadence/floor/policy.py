@@ -28,7 +28,8 @@ the Floor events of the protocol (``cadence.floor.protocol``):
   over the noise floor, or at least ``pause_speech_db`` relative to the user's running
   speech level, so most background talk under the user's voice does not start a pause;
   the floor estimate starts low and rises slowly, so in a loud room the test bites only
-  after 20-35 s)
+  after 20-35 s; and ``pause_background_db`` over the room's background talk, a bar capped
+  by the user's own level less ``pause_user_db``: ``background_bar``)
   the persona's playout pauses (keeping its place);
   then either the barge-in is confirmed (``bargein``: the confirm head, fitted
   100–600 ms into barge-ins and backchannels, above ``bargein_threshold`` for
@@ -152,6 +153,15 @@ def loud_enough(x: np.ndarray, noise_db: float, speech_db: float) -> np.ndarray:
     return (x[:, _E_NOISE] * 20.0 >= noise_db) | (x[:, _E_SPEECH] * 10.0 >= speech_db)
 
 
+# The background test's levels (``CadencePolicy.background_bar``; floor.md, "Background talk
+# stands over the room's own talk"): the background talk's median and the level 90 % of the
+# user's speech frames exceed, each moved LEVEL_STEP_DB per frame (up by q of it, down by 1 - q)
+# and trusted after LEVEL_MIN_FRAMES frames (0.5 s). Fixed when the margins were selected.
+BACKGROUND_QUANTILE = 0.5
+USER_QUANTILE = 0.1
+LEVEL_STEP_DB = 0.5
+LEVEL_MIN_FRAMES = 50
+
 # "Wait when unsure" (floor.md): commit after the patience wait only when P(keep) < 0.45, take an
 # early turn end only when P(keep) < 0.1 after 150 ms, else wait for 3 s of silence (Pipecat's
 # Smart Turn timeout). Chosen on the dev splits against Smart Turn; at patience 0.1 it beats
@@ -197,12 +207,12 @@ class PolicyConfig:
     # paused, any level counts; None: no level test
     pause_noise_db: float | None = 10.0
     pause_speech_db: float = 0.0
-    # the pause stage's background test (floor.md, "Background talk pauses the persona less",
-    # session 26): a frame counts towards starting a pause only if it also stands
+    # the pause stage's background test (floor.md, "Background talk stands over the room's own
+    # talk", session 26): a frame counts towards starting a pause only if it also stands
     # pause_background_db over the running median level of the talk the voice head calls
     # not the user's (heard while the persona speaks), a bar that never exceeds the user's own
     # speech (the level 90 % of their frames exceed, less pause_user_db); each level is
-    # trusted after 0.5 s of its frames; None: no background test
+    # trusted after LEVEL_MIN_FRAMES of its frames; None: no background test
     pause_background_db: float | None = 6.0
     pause_user_db: float = 4.0
     resume_silence_s: float = 0.15
@@ -328,8 +338,8 @@ class CadencePolicy:
         self.pause_run = 0
         self.paused = False  # the persona's playout is paused (a barge-in is not yet confirmed)
         # the background test's levels (e_noise, dB over the noise floor), kept per call
-        self.background_level = RunningQuantile(0.5)
-        self.user_level = RunningQuantile(0.1)
+        self.background_level = RunningQuantile(BACKGROUND_QUANTILE, LEVEL_STEP_DB, LEVEL_MIN_FRAMES)
+        self.user_level = RunningQuantile(USER_QUANTILE, LEVEL_STEP_DB, LEVEL_MIN_FRAMES)
         self.paused_speech = 0  # user speech frames since the pause
         self.paused_silence = 0  # consecutive non-speech frames while paused
         self.turn_start = -1  # frame index where this turn's first speech run began (-1: none yet)
@@ -423,8 +433,11 @@ class CadencePolicy:
             self.persona_quiet = 0 if persona else self.persona_quiet + 1
             speech = bool(heard[i])
             level_db = float(x[i, _E_NOISE]) * 20.0
-            if speech and voice < cfg.voice_threshold and self.persona_holds_floor and not self.paused:
-                self.background_level.update(level_db)  # talk over the persona that is not the user's
+            # talk over the persona that is not the user's (not while a pause may be starting,
+            # is on, or after the user has taken the floor: that talk may be the user's)
+            if (speech and voice < cfg.voice_threshold and self.persona_holds_floor and not self.paused
+                    and self.pause_run == 0 and not self.bargein_done):
+                self.background_level.update(level_db)
             if not self.persona_holds_floor:  # over the persona's voice the barge-in heads decide
                 speech = speech and voice >= cfg.voice_threshold
                 if speech:

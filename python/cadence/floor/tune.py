@@ -18,7 +18,8 @@ appended silence counts as unanswered here.
 
 Example: ``--set patience=0.3,0.6,0.9 --set fallback_keep=0.9,0.97``. Fields that take
 None take numbers here; ``pause_noise_db=-100`` stands for no level test (every frame
-passes it).
+passes it), ``pause_background_db=-100`` for no background test, and ``pause_user_db=-100``
+for a background test without the user's cap.
 """
 
 from __future__ import annotations
