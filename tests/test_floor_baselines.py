@@ -33,6 +33,7 @@ from cadence.floor.baselines import (  # noqa: E402
     prosodic_features,
 )
 from cadence.floor.vad import SileroVad  # noqa: E402
+from cadence.floor.model import default_weights_path  # noqa: E402
 
 ESPEAK = shutil.which("espeak-ng")
 needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
@@ -768,3 +769,40 @@ def test_a_clip_cut_at_its_turn_end_is_still_answered(corpus: Path, tmp_path: Pa
     assert again["recall"] == 1.0 and again["latency_median_ms"] == report["summary"]["silence-800"]["latency_median_ms"]
     # the fixture's own files end well after their last turn: nothing appended
     assert bench.run_bench(str(corpus), bench.parse_policies("silence-800", None), jobs=1)["config"]["padded_files"] == 0
+
+
+@pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
+def test_tune_hears_the_benchs_silence_after_a_clip_cut_at_its_turn_end(corpus: Path, tmp_path: Path) -> None:
+    from cadence.floor.model import FloorModel
+    from cadence.floor.train import _read_manifest, load_split
+    from cadence.floor.tune import file_row, score_settings
+
+    split = tmp_path / "cut"
+    split.mkdir()
+    lines = []
+    for line in (corpus / "manifest.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        x, rate = sf.read(corpus / entry["audio"], dtype="float32")
+        last = max(e["t"] for e in entry["events"] if e["type"] == "shift")
+        sf.write(split / entry["audio"], x[: int((last + 0.1) * rate)], rate, subtype="PCM_16")
+        lines.append(line)
+    (split / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    model = FloorModel()
+    rows, pads = [], []
+    for (x, _y, _w), entry in zip(load_split(split, 1), _read_manifest(split)):
+        row, pad = file_row(split, entry, x, model)
+        rows.append(row)
+        pads.append(pad)
+        assert len(row[0]) == len(x) + pad and len(row[3]) == len(row[0])
+    assert all(pads)
+    (_setting, tuned), = score_settings(rows, {"patience": [0.5]})
+    streamed = bench.run_bench(str(split), bench.parse_policies("cadence", [0.5]), jobs=1)["summary"]["cadence@0.5"]
+    for key in ("recall", "precision", "latency_median_ms", "interruptions", "commits"):
+        assert tuned[key] == streamed[key], key
+    # without the silence the final turns could not be answered at all
+    bare = []
+    for x, _y, _w in load_split(split, 1):
+        model.reset()
+        bare.append((x, model.process(x), json.loads(lines[len(bare)])))
+    (_setting, unpadded), = score_settings(bare, {"patience": [0.5]})
+    assert unpadded["recall"] < tuned["recall"]

@@ -383,6 +383,20 @@ def tail_frames(labels: FileLabels, n: int) -> int:
     return max(0, min(need, math.ceil(LATE_S * RATE / FRAME_SAMPLES)))
 
 
+def padded_input(path: str, persona: str | None, labels: FileLabels,
+                 gain_db: float = 0.0) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """What every policy hears of one file: its mic frames at ``gain_db`` and the persona's
+    reference cut to them, both with ``tail_frames`` of silence appended (zeros after the mic
+    and the reference alike), and how many frames were appended."""
+    frames = with_gain(load_frames(path), gain_db)
+    reference = reference_frames(persona, frames.shape[0])  # cut to the mic's length, then padded alike
+    pad = tail_frames(labels, frames.shape[0])
+    if pad:
+        frames = np.pad(frames, ((0, pad), (0, 0)))
+        reference = None if reference is None else np.pad(reference, ((0, pad), (0, 0)))
+    return frames, reference, pad
+
+
 def _run_file(
     task: tuple[int, str, str | None, list[PolicySpec], int, float, FileLabels],
 ) -> tuple[int, float, float, dict[str, tuple[list[Decision], float, list[float]]]]:
@@ -390,12 +404,7 @@ def _run_file(
     its appended seconds, and per policy (decisions, compute seconds, wall ms of each call
     of a model the policy asks per pause — Smart Turn — if it has ``call_ms``)."""
     index, path, persona, specs, seed, gain_db, labels = task
-    frames = with_gain(load_frames(path), gain_db)
-    reference = reference_frames(persona, frames.shape[0])  # cut to the mic's length, then padded alike
-    pad = tail_frames(labels, frames.shape[0])
-    if pad:  # zeros after the mic and the reference alike
-        frames = np.pad(frames, ((0, pad), (0, 0)))
-        reference = None if reference is None else np.pad(reference, ((0, pad), (0, 0)))
+    frames, reference, pad = padded_input(path, persona, labels, gain_db)
     results: dict[str, tuple[list[Decision], float, list[float]]] = {}
     for spec in specs:
         pol = _policy(spec)

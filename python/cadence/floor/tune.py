@@ -12,9 +12,9 @@ scored with the benchmark's own scoring
 all their files), so a setting is not picked for one generator's quirks. Tune on ``dev``; report on ``test`` with ``cadence
 bench floor`` (never tune on the split you report). It also prints the model's
 own hold/shift separability (``cadence.floor.separability``), which needs no policy.
-Unlike ``cadence bench floor`` it does not append silence to a file that ends inside an
-answer window (``bench.tail_frames``): on such a split a final turn the bench answers in the
-appended silence counts as unanswered here.
+Like ``cadence bench floor`` it appends silence to a file that ends inside an answer window
+(``bench.tail_frames``, ``bench.padded_input``), so a final turn the bench answers in that
+silence is answered here too; such files are featurized afresh on every run (not cached).
 
 Example: ``--set patience=0.3,0.6,0.9 --set fallback_keep=0.9,0.97``. Fields that take
 None take numbers here; ``pause_noise_db=-100`` stands for no level test (every frame
@@ -39,6 +39,7 @@ from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import markdown_table
 from cadence.floor.echo_rule import canceller_excess
 from cadence.floor.model import PAUSE, FloorModel
+from cadence.floor.labels import FRAME_S
 from cadence.floor.policy import CadencePolicy, PolicyConfig
 from cadence.floor.scoring import FileScore, labels_from_manifest, score_file, summarize
 from cadence.floor.separability import auc_by_offset, hold_shift_auc
@@ -96,15 +97,22 @@ def _score_one(setting: dict[str, float]) -> dict[str, Any]:
     return summarize(total)
 
 
-def rule_excess(split: Path, entry: dict[str, Any], n: int) -> np.ndarray:
-    """The echo rule's canceller excess (``echo_rule.canceller_excess``) of one file's ``n``
-    frames, as ``CadencePolicy.process`` computes it streaming (the canceller is chunk-invariant)."""
+def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorModel,
+             echo_cancel: bool = False) -> tuple[Row, int]:
+    """One file's (features, network outputs, manifest entry, the echo rule's canceller excess)
+    from its cached features ``x``, and the frames of silence appended to it: a file that ends
+    inside an answer window is featurized again with the bench's silence (``bench.padded_input``)."""
     from cadence._core import EchoCanceller
-    from cadence.floor.bench import load_frames, persona_track, reference_frames
+    from cadence.floor.bench import padded_input, persona_track
+    from cadence.floor.features import FloorFeaturizer
 
     path = str(split / entry["audio"])
-    frames = load_frames(path)[:n]
-    return canceller_excess(EchoCanceller(), frames, reference_frames(persona_track(str(split), entry, path), n))
+    frames, reference, pad = padded_input(path, persona_track(str(split), entry, path), labels_from_manifest(entry))
+    if pad:
+        x = FloorFeaturizer(echo_cancel).process(frames, reference)
+    excess = canceller_excess(EchoCanceller(), frames[: len(x)], None if reference is None else reference[: len(x)])
+    model.reset()
+    return (x, model.process(x), entry, excess), pad
 
 
 def score_settings(
@@ -112,7 +120,7 @@ def score_settings(
     weights: str | None = None, jobs: int = 1,
 ) -> list[tuple[dict[str, float], dict[str, Any]]]:
     """Score every combination of ``grid`` on (features, probs, manifest entry) triples, or
-    quadruples with the echo rule's canceller excess of the file (``rule_excess``); without it
+    quadruples with the echo rule's canceller excess of the file (``file_row``); without it
     ``echo_rule`` has nothing to read and every setting uses the echo estimate alone.
 
     With ``jobs`` > 1 the settings are scored in that many forked processes, which share
@@ -159,11 +167,16 @@ def main(argv: list[str]) -> int:
     grid = parse_grid(args.set)
     model = FloorModel(args.weights)
     data: list[Row] = []
+    padded = padded_frames = 0
     for split in (c.resolve() for c in args.corpus):
         for (x, _y, _w), entry in zip(load_split(split, args.jobs, echo_cancel=args.echo_cancel),
                                       _read_manifest(split)):
-            model.reset()
-            data.append((x, model.process(x), entry, rule_excess(split, entry, len(x))))
+            row, pad = file_row(split, entry, x, model, args.echo_cancel)
+            data.append(row)
+            padded, padded_frames = padded + bool(pad), padded_frames + pad
+    if padded:
+        print(f"{padded} file(s) end inside an answer window: {padded_frames * FRAME_S:.1f} s of silence "
+              "appended, as cadence bench floor does")
     rows = score_settings(data, grid, args.weights, args.jobs)
     pairs = [(row[1], row[2]) for row in data]
     sep = hold_shift_auc(pairs, column=PAUSE)
