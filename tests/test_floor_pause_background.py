@@ -91,7 +91,7 @@ def test_the_users_own_level_caps_the_bar() -> None:
     # is louder than they are: they still pause the persona at their own level
     pol = CadencePolicy(0.5)
     assert _pauses(pol, _room(12.0, user_first_db=12.0)) == [352]
-    assert pol.user_level.ready and abs(pol.background_bar() - (12.0 - 4.0)) < 1.0
+    assert pol.user_level.ready and abs(pol.background_bar() - (12.0 - 8.0)) < 1.0
     assert _pauses(CadencePolicy(0.5), _room(12.0, None)) == []  # without their turn: under the bar
     # reset forgets both levels
     pol.reset()
@@ -120,6 +120,16 @@ def test_the_background_level_is_fed_only_by_talk_the_voice_head_calls_not_the_u
     assert pol.background_level.count == 49 and pol.background_bar() == -math.inf  # not yet trusted
     pol.decide(*_over_persona(10, [(0, 1)], 18.0, voice=0.3))
     assert pol.background_level.ready and pol.background_bar() > -math.inf
+    # the user's level is read inside speech runs the turn logic counts (5 frames or more)
+    pol = CadencePolicy(0.5)
+    x, probs = _over_persona(300, [(20, 24), (40, 44), (60, 64)], 12.0, voice=0.9)
+    x[:, PERSONA] = -3.0  # the persona silent: three 40 ms bursts, too short to count
+    pol.decide(x, probs)
+    assert pol.user_level.count == 0
+    x, probs = _over_persona(300, [(20, 90)], 12.0, voice=0.9)
+    x[:, PERSONA] = -3.0
+    pol.decide(x, probs)
+    assert pol.user_level.count == 70 - 5
     # the user's voice over the persona feeds neither level
     pol = CadencePolicy(0.5)
     pol.decide(*_over_persona(200, [(20, 120)], 18.0, voice=0.9))

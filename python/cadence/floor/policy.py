@@ -154,11 +154,11 @@ def loud_enough(x: np.ndarray, noise_db: float, speech_db: float) -> np.ndarray:
 
 
 # The background test's levels (``CadencePolicy.background_bar``; floor.md, "Background talk
-# stands over the room's own talk"): the background talk's median and the level 90 % of the
-# user's speech frames exceed, each moved LEVEL_STEP_DB per frame (up by q of it, down by 1 - q)
-# and trusted after LEVEL_MIN_FRAMES frames (0.5 s). Fixed when the margins were selected.
+# stands over the room's own talk"): the medians of the background talk and of the user's
+# speech, each moved LEVEL_STEP_DB per frame (up by q of it, down by 1 - q) and trusted after
+# LEVEL_MIN_FRAMES frames (0.5 s). Fixed when the margins were selected.
 BACKGROUND_QUANTILE = 0.5
-USER_QUANTILE = 0.1
+USER_QUANTILE = 0.5
 LEVEL_STEP_DB = 0.5
 LEVEL_MIN_FRAMES = 50
 
@@ -211,10 +211,11 @@ class PolicyConfig:
     # talk", session 26): a frame counts towards starting a pause only if it also stands
     # pause_background_db over the running median level of the talk the voice head calls
     # not the user's (heard while the persona speaks), a bar that never exceeds the user's own
-    # speech (the level 90 % of their frames exceed, less pause_user_db); each level is
-    # trusted after LEVEL_MIN_FRAMES of its frames; None: no background test
+    # level (the median of their speech runs of min_run_frames or more while the persona is
+    # silent, less pause_user_db); each level is trusted after LEVEL_MIN_FRAMES of its frames;
+    # None: no background test
     pause_background_db: float | None = 6.0
-    pause_user_db: float = 4.0
+    pause_user_db: float = 8.0
     resume_silence_s: float = 0.15
     confirm_speech_s: float = 0.7
     # 0: the commit threshold is a step (thr, then fallback_keep at fallback_s);
@@ -440,7 +441,7 @@ class CadencePolicy:
                 self.background_level.update(level_db)
             if not self.persona_holds_floor:  # over the persona's voice the barge-in heads decide
                 speech = speech and voice >= cfg.voice_threshold
-                if speech:
+                if speech and self.run >= cfg.min_run_frames:  # inside a run the turn logic counts
                     self.user_level.update(level_db)
             if speech:
                 if self.silence:
