@@ -746,18 +746,25 @@ def test_tail_frames_cover_every_answer_window() -> None:
     assert bench.tail_frames(labels_from_manifest({"audio": "a.wav", "events": [{"type": "shift", "t": 5230.0}]}), 500) == 200
 
 
-@needs_espeak
-def test_a_clip_cut_at_its_turn_end_is_still_answered(corpus: Path, tmp_path: Path) -> None:
-    # an outside corpus may cut each clip 100 ms after its last word: a live mic would go on,
-    # so the bench appends silence until the answer window is over
+def _cut_at_last_turn(corpus: Path, dest: Path) -> list[str]:
+    """The corpus with each clip cut 100 ms after its last turn end, written to ``dest``; its
+    manifest lines."""
     lines = []
     for line in (corpus / "manifest.jsonl").read_text().splitlines():
         entry = json.loads(line)
         x, rate = sf.read(corpus / entry["audio"], dtype="float32")
         last = max(e["t"] for e in entry["events"] if e["type"] == "shift")
-        sf.write(tmp_path / entry["audio"], x[: int((last + 0.1) * rate)], rate, subtype="PCM_16")
+        sf.write(dest / entry["audio"], x[: int((last + 0.1) * rate)], rate, subtype="PCM_16")
         lines.append(line)
-    (tmp_path / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    (dest / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    return lines
+
+
+@needs_espeak
+def test_a_clip_cut_at_its_turn_end_is_still_answered(corpus: Path, tmp_path: Path) -> None:
+    # an outside corpus may cut each clip 100 ms after its last word: a live mic would go on,
+    # so the bench appends silence until the answer window is over
+    _cut_at_last_turn(corpus, tmp_path)
     report = bench.run_bench(str(tmp_path), bench.parse_policies("silence-800", None), jobs=1)
     assert report["summary"]["silence-800"]["recall"] == 1.0
     assert report["config"]["padded_files"] == 2 and report["config"]["padded_s"] == pytest.approx(2 * 1.9, abs=0.05)
@@ -779,14 +786,7 @@ def test_tune_hears_the_benchs_silence_after_a_clip_cut_at_its_turn_end(corpus: 
 
     split = tmp_path / "cut"
     split.mkdir()
-    lines = []
-    for line in (corpus / "manifest.jsonl").read_text().splitlines():
-        entry = json.loads(line)
-        x, rate = sf.read(corpus / entry["audio"], dtype="float32")
-        last = max(e["t"] for e in entry["events"] if e["type"] == "shift")
-        sf.write(split / entry["audio"], x[: int((last + 0.1) * rate)], rate, subtype="PCM_16")
-        lines.append(line)
-    (split / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    lines = _cut_at_last_turn(corpus, split)
     model = FloorModel()
     rows, pads = [], []
     for (x, _y, _w), entry in zip(load_split(split, 1), _read_manifest(split)):
