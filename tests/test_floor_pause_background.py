@@ -129,7 +129,19 @@ def test_the_background_level_is_fed_only_by_talk_the_voice_head_calls_not_the_u
     x, probs = _over_persona(300, [(20, 90)], 12.0, voice=0.9)
     x[:, PERSONA] = -3.0
     pol.decide(x, probs)
-    assert pol.user_level.count == 70 - 5
+    assert pol.user_level.count == 70 - 4  # from the 5th frame of the run
+    # frames the turn logic does not count (P(keep) under 0.1) break the run
+    pol = CadencePolicy(0.5)
+    probs[50:, 0] = probs[50:, PAUSE] = 0.05
+    pol.decide(x, probs)
+    assert pol.user_level.count == 30 - 4
+    # a run going when the persona starts is not carried over its turn: after it, a 3-frame
+    # burst is too short again
+    pol = CadencePolicy(0.5)
+    x, probs = _over_persona(300, [(20, 45), (169, 172)], 12.0, voice=0.9)
+    x[:40, PERSONA] = x[140:, PERSONA] = -3.0
+    pol.decide(x, probs)
+    assert pol.user_level.count == 20 - 4
     # the user's voice over the persona feeds neither level
     pol = CadencePolicy(0.5)
     pol.decide(*_over_persona(200, [(20, 120)], 18.0, voice=0.9))

@@ -211,8 +211,9 @@ class PolicyConfig:
     # talk", session 26): a frame counts towards starting a pause only if it also stands
     # pause_background_db over the running median level of the talk the voice head calls
     # not the user's (heard while the persona speaks), a bar that never exceeds the user's own
-    # level (the median of their speech runs of min_run_frames or more while the persona is
-    # silent, less pause_user_db); each level is trusted after LEVEL_MIN_FRAMES of its frames;
+    # level (the median of their speech runs, from the min_run_frames-th frame on, while the
+    # persona does not hold the floor, less pause_user_db); each level is trusted after
+    # LEVEL_MIN_FRAMES of its frames;
     # None: no background test
     pause_background_db: float | None = 6.0
     pause_user_db: float = 8.0
@@ -341,6 +342,7 @@ class CadencePolicy:
         # the background test's levels (e_noise, dB over the noise floor), kept per call
         self.background_level = RunningQuantile(BACKGROUND_QUANTILE, LEVEL_STEP_DB, LEVEL_MIN_FRAMES)
         self.user_level = RunningQuantile(USER_QUANTILE, LEVEL_STEP_DB, LEVEL_MIN_FRAMES)
+        self.user_run = 0  # the user's speech run for their level (not carried over the persona's turn)
         self.paused_speech = 0  # user speech frames since the pause
         self.paused_silence = 0  # consecutive non-speech frames while paused
         self.turn_start = -1  # frame index where this turn's first speech run began (-1: none yet)
@@ -441,8 +443,13 @@ class CadencePolicy:
                 self.background_level.update(level_db)
             if not self.persona_holds_floor:  # over the persona's voice the barge-in heads decide
                 speech = speech and voice >= cfg.voice_threshold
-                if speech and self.run >= cfg.min_run_frames:  # inside a run the turn logic counts
+                # the user's level: from the min_run_frames-th frame of a speech run as the turn
+                # logic counts one (speech with keep >= 0.1), counted afresh once the persona lets go
+                self.user_run = self.user_run + 1 if (speech and keep >= 0.1) else 0
+                if self.user_run >= cfg.min_run_frames:
                     self.user_level.update(level_db)
+            else:
+                self.user_run = 0
             if speech:
                 if self.silence:
                     self.gap = self.silence  # the pause before this speech
