@@ -213,8 +213,7 @@ class PolicyConfig:
     # not the user's (heard while the persona speaks), a bar that never exceeds the user's own
     # level (the median of their speech runs, from the min_run_frames-th frame on, while the
     # persona does not hold the floor, less pause_user_db); each level is trusted after
-    # LEVEL_MIN_FRAMES of its frames;
-    # None: no background test
+    # LEVEL_MIN_FRAMES of its frames; None: no background test
     pause_background_db: float | None = 6.0
     pause_user_db: float = 8.0
     resume_silence_s: float = 0.15
