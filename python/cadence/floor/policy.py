@@ -459,9 +459,11 @@ class CadencePolicy:
                 self.silence += 1
             if self.persona_holds_floor:
                 self.bargein_run = self.bargein_run + 1 if (speech and confirm >= cfg.bargein_threshold) else 0
-                over_background = cfg.pause_background_db is None or level_db >= self.background_bar()
+                # the level and background tests gate a pause's start only
+                may_start = self.paused or (bool(loud[i]) and (cfg.pause_background_db is None
+                                                               or level_db >= self.background_bar()))
                 self.pause_run = self.pause_run + 1 if (
-                    bool(heard_pause[i]) and (self.paused or (bool(loud[i]) and over_background))
+                    bool(heard_pause[i]) and may_start
                     and onset >= cfg.pause_threshold and voice >= cfg.pause_voice_threshold) else 0
                 if not self.bargein_done:
                     # only frames past Silero's usual bar (speech) confirm a barge-in

@@ -29,7 +29,8 @@ from typing import Any
 
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
 from cadence.floor.bench import _fmt, load_manifest, render_markdown, tail_frames, write_outputs
-from cadence.floor.protocol import DECISION_KEYS, FRAME_SAMPLES, RATE, Decision, decision_lists
+from cadence.floor.labels import FRAME_S
+from cadence.floor.protocol import DECISION_KEYS, Decision, decision_lists
 from cadence.floor.scoring import FileScore, score_file, summarize
 
 # a decision may follow the end of the audio by the resampler's flushed tail and one frame
@@ -112,9 +113,8 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, A
             raise InvalidAudioError(f"{f.path}: {e}") from e
         # the silence the bench appends to a file that ends inside an answer window counts
         # (``bench.tail_frames``): its decisions there are the bench's own
-        frame_s = FRAME_SAMPLES / RATE
-        pad = tail_frames(f.labels, math.ceil(info.frames / info.samplerate / frame_s))
-        durations[f.audio] = float(info.duration) + pad * frame_s
+        pad = tail_frames(f.labels, math.ceil(info.frames / info.samplerate / FRAME_S))
+        durations[f.audio] = float(info.duration) + pad * FRAME_S
     audio_s = sum(durations.values())
     summary: dict[str, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []

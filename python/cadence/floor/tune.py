@@ -37,7 +37,7 @@ import numpy as np
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import markdown_table
-from cadence.floor.echo_rule import canceller_excess
+from cadence.floor.echo_rule import canceller_excess, excess_over_prediction
 from cadence.floor.model import PAUSE, FloorModel
 from cadence.floor.labels import FRAME_S
 from cadence.floor.policy import CadencePolicy, PolicyConfig
@@ -108,9 +108,15 @@ def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorMode
 
     path = str(split / entry["audio"])
     frames, reference, pad = padded_input(path, persona_track(str(split), entry, path), labels_from_manifest(entry))
-    if pad:
-        x = FloorFeaturizer(echo_cancel).process(frames, reference)
-    excess = canceller_excess(EchoCanceller(), frames[: len(x)], None if reference is None else reference[: len(x)])
+    if pad and echo_cancel:  # the featurizer's canceller output serves the echo rule too (as in the policy)
+        featurizer = FloorFeaturizer(echo_cancel=True)
+        x = featurizer.process(frames, reference)
+        assert featurizer.cleaned is not None
+        excess = excess_over_prediction(frames, featurizer.cleaned)
+    else:
+        if pad:
+            x = FloorFeaturizer().process(frames, reference)
+        excess = canceller_excess(EchoCanceller(), frames[: len(x)], None if reference is None else reference[: len(x)])
     model.reset()
     return (x, model.process(x), entry, excess), pad
 
