@@ -8,7 +8,7 @@ import pytest
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import FEATURE_NAMES, N_FEATURES
 from cadence.floor.model import CONFIRM, ONSET, OUTPUTS, PAUSE, VOICE, default_weights_path
-from cadence.floor.policy import CadencePolicy
+from cadence.floor.policy import CadencePolicy, PolicyConfig
 
 from floor_frames import over_persona_features
 
@@ -55,6 +55,33 @@ def test_step_threshold_commits_at_fallback_when_unsure() -> None:
     assert _commit_silence_s(CadencePolicy(0.9, **STEP), keep=0.95) == pytest.approx(3.0, abs=0.011)
     # a model sure the turn ended commits after the minimum silence
     assert _commit_silence_s(CadencePolicy(0.9, **STEP), keep=0.05) == pytest.approx(0.05, abs=0.011)
+
+
+def _anticipated_s(end200: float, keep: float, **kw: float) -> float | None:
+    """Commit time after a 0.6 s turn whose last 100 ms the end200 head scores ``end200``
+    (P(keep) = ``keep`` in the silence), under a policy that would otherwise wait 1.9 s."""
+    policy = CadencePolicy(0.9, **{**STEP, "commit_keep": 0.0, "early_keep": 0.0, "min_silence_s": 0.5,
+                                   "anticipate_end200": 0.6, "anticipate_silence_s": 0.04,
+                                   "anticipate_keep": 0.3, **kw})
+    x, probs = _turn(60, 300, keep)
+    probs[50:60, OUTPUTS.index("end200")] = end200
+    commits = [d.t for d in policy.decide(x, probs) if d.kind == "commit"]
+    return round(commits[0] - 0.6, 2) if commits else None
+
+
+def test_the_anticipating_path_commits_just_after_a_predicted_turn_end() -> None:
+    # the end200 head said "ends within 200 ms" in the last word, the pause head agrees: 40 ms
+    assert _anticipated_s(0.8, 0.2) == pytest.approx(0.04, abs=0.011)
+    assert _anticipated_s(0.8, 0.2, anticipate_silence_s=0.1) == pytest.approx(0.10, abs=0.011)
+    # no predicted end, or a model that thinks the user goes on: the fallback
+    assert _anticipated_s(0.5, 0.2) == pytest.approx(1.9, abs=0.011)
+    assert _anticipated_s(0.8, 0.4) == pytest.approx(1.9, abs=0.011)
+    # the peak is read over the last ANTICIPATE_FRAMES frames only: a late start misses it
+    assert _anticipated_s(0.8, 0.2, anticipate_silence_s=0.3) == pytest.approx(1.9, abs=0.011)
+    assert _anticipated_s(0.8, 0.2, anticipate_end200=None) == pytest.approx(1.9, abs=0.011)  # off
+    for bad in ({"anticipate_end200": 1.5}, {"anticipate_keep": -0.1}, {"anticipate_silence_s": 0.0}):
+        with pytest.raises(InvalidArgumentError, match="anticipate"):
+            PolicyConfig(**bad)
 
 
 def test_ramp_lowers_the_bar_as_the_pause_grows() -> None:

@@ -46,7 +46,10 @@ ms … 1 → 600 ms) and then commits unless the model says the user keeps the f
 ``early_silence_s`` (100 ms). Chosen on the dev splits (floor.md, "Patience
 v2"): a fixed wait with a veto keeps the latency tail short, which a
 patience that only lowered the model's bar did not (p90 over 1.2 s); the early
-path keeps the median low.
+path keeps the median low. An anticipating path (``anticipate_end200``, off by default;
+floor.md, "Anticipating the turn end") commits sooner still, ``anticipate_silence_s``
+(50 ms) into the silence, when the model's end200 head (a turn end within 200 ms) peaked
+at ``anticipate_end200`` or more in the last word and P(keep) < ``anticipate_keep``.
 Timeouts keep the persona from waiting forever on a model that is unsure: after
 ``fallback_s`` of silence it commits unless the model is fairly sure the user
 keeps the floor, and after ``max_silence_s`` it commits regardless; with ``ramp``
@@ -110,6 +113,8 @@ _E_SPEECH = FEATURE_NAMES.index("e_speech")
 _E_NOISE = FEATURE_NAMES.index("e_noise")
 _PERSONA = FEATURE_NAMES.index("persona")
 _EXCESS = FEATURE_NAMES.index("echo_excess")
+# the anticipating path reads the end200 head's peak over this many frames (the last word's end)
+ANTICIPATE_FRAMES = 25
 _PRE_SPEECH_FRAMES = 70  # audio the judge reads before a turn's first speech (as Pipecat)
 _AUDIO_FRAMES = 800 + _PRE_SPEECH_FRAMES  # Smart Turn reads at most 8 s
 
@@ -225,6 +230,12 @@ class PolicyConfig:
     commit_keep: float = 0.55  # after the wait: commit unless P(keep) ≥ this (the veto)
     early_keep: float | None = None  # overrides the patience-derived confident-end bar
     early_silence_s: float = 0.1  # the silence before a confident turn end is taken
+    # the anticipating path (None: off): commit after anticipate_silence_s of silence when the
+    # end200 head (a turn end within 200 ms) peaked at >= anticipate_end200 over the last
+    # ANTICIPATE_FRAMES frames and P(keep) < anticipate_keep
+    anticipate_end200: float | None = None
+    anticipate_silence_s: float = 0.05
+    anticipate_keep: float = 0.2
     voice_threshold: float = 0.5  # the learned voice head must agree that the user speaks
     # a second opinion in pauses (turn_judge.py): 0 = Cadence's P(keep) alone; w > 0 mixes in
     # Smart Turn v3.2's P(incomplete) in log-odds, weight w, asked after smart_turn_at_s of
@@ -248,6 +259,12 @@ class PolicyConfig:
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
                 raise InvalidArgumentError(f"{name} must be in [0, 1], got {v}")
+        a = self.anticipate_end200
+        if a is not None and not 0.0 <= a <= 1.0:
+            raise InvalidArgumentError(f"anticipate_end200 must be None or in [0, 1], got {a}")
+        if not 0.0 <= self.anticipate_keep <= 1.0 or not 0.0 < self.anticipate_silence_s <= 1.0:
+            raise InvalidArgumentError(f"anticipate_keep must be in [0, 1] and anticipate_silence_s in (0, 1] s, got "
+                                       f"{self.anticipate_keep}, {self.anticipate_silence_s}")
         if self.judge_head not in (0.0, 1.0):
             raise InvalidArgumentError(f"judge_head must be 0 (Smart Turn's classifier) or 1 (Cadence's head), "
                                        f"got {self.judge_head}")
@@ -347,6 +364,7 @@ class CadencePolicy:
         self.turn_start = -1  # frame index where this turn's first speech run began (-1: none yet)
         self.longest_hold = 0  # the longest pause (frames) after which the user went on with a turn
         self.gap = 0  # the pause (frames) before the current speech
+        self.end200_recent: deque[float] = deque(maxlen=ANTICIPATE_FRAMES)  # the end200 head's last values
         self.judged: float | None = None  # Smart Turn's P(complete) in this pause
         self.judged_ready = 0  # the frame count from which that answer may be used
         self.audio = np.zeros((_AUDIO_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
@@ -407,6 +425,7 @@ class CadencePolicy:
         min_sil = cfg.min_silence_frames()
         early_thr = cfg.early_threshold()
         early_sil = _frames(cfg.early_silence_s)
+        anticipate_sil = _frames(cfg.anticipate_silence_s)
         min_speech = int(cfg.min_turn_speech_s / FRAME_S)
         confirm_frames = _frames(cfg.confirm_speech_s)
         resume_frames = _frames(cfg.resume_silence_s)
@@ -428,7 +447,8 @@ class CadencePolicy:
         for i in range(len(x)):
             self.frame += 1
             t = self.frame * FRAME_S
-            keep, _end200, end600, bc, _barge, voice, pause, onset, confirm = (float(v) for v in probs[i])
+            keep, end200, end600, bc, _barge, voice, pause, onset, confirm = (float(v) for v in probs[i])
+            self.end200_recent.append(end200)
             persona = x[i, _PERSONA] > -1.0  # reference above -60 dB
             if persona and self.persona_quiet > 20:
                 self.bargein_done = False  # a new persona utterance after a gap: arm again
@@ -515,6 +535,8 @@ class CadencePolicy:
             if (
                 (self.silence >= min_sil and pause < thr_now)
                 or (self.silence >= early_sil and pause < early_thr)
+                or (cfg.anticipate_end200 is not None and self.silence >= anticipate_sil
+                    and pause < cfg.anticipate_keep and max(self.end200_recent) >= cfg.anticipate_end200)
                 or (sil_s >= cfg.fallback_s and pause < cfg.fallback_keep)
                 or sil_s >= max_silence_s
             ):
