@@ -76,12 +76,38 @@ def test_the_anticipating_path_commits_just_after_a_predicted_turn_end() -> None
     # no predicted end, or a model that thinks the user goes on: the fallback
     assert _anticipated_s(0.5, 0.2) == pytest.approx(1.9, abs=0.011)
     assert _anticipated_s(0.8, 0.4) == pytest.approx(1.9, abs=0.011)
-    # the peak is read over the last ANTICIPATE_FRAMES frames only: a late start misses it
-    assert _anticipated_s(0.8, 0.2, anticipate_silence_s=0.3) == pytest.approx(1.9, abs=0.011)
+    # the peak is read over the last 25 frames: 240 ms into the silence they still hold the
+    # word's last frame; from 250 ms on only silence, so such a start is refused
+    assert _anticipated_s(0.8, 0.2, anticipate_silence_s=0.24) == pytest.approx(0.24, abs=0.011)
     assert _anticipated_s(0.8, 0.2, anticipate_end200=None) == pytest.approx(1.9, abs=0.011)  # off
-    for bad in ({"anticipate_end200": 1.5}, {"anticipate_keep": -0.1}, {"anticipate_silence_s": 0.0}):
-        with pytest.raises(InvalidArgumentError, match="anticipate"):
-            PolicyConfig(**bad)
+    for name, bad in (("anticipate_end200", 1.5), ("anticipate_end200", float("nan")), ("anticipate_keep", -0.1),
+                      ("anticipate_silence_s", 0.0), ("anticipate_silence_s", 0.25)):
+        with pytest.raises(InvalidArgumentError, match=name):
+            PolicyConfig(**{name: bad})
+
+
+def test_the_anticipating_path_is_the_same_for_any_chunking() -> None:
+    # a persona turn between a word the end200 head calls final and the user's next turn: the
+    # peak the rule reads is the user's own last word's, whatever the chunking
+    cfg = {**STEP, "commit_keep": 0.0, "early_keep": 0.0, "anticipate_end200": 0.6, "anticipate_keep": 0.3}
+    x1, p1 = _turn(60, 300, 0.2)
+    p1[50:60, OUTPUTS.index("end200")] = 0.9
+    xp = over_persona_features(200, [])
+    pp = _probs(len(xp))
+    x2, p2 = _turn(60, 300, 0.2)
+    x, probs = np.concatenate([x1, xp, x2]), np.concatenate([p1, pp, p2])
+    whole = [(d.kind, round(d.t, 2)) for d in CadencePolicy(0.9, **cfg).decide(x, probs)]
+    policy, chunked, i = CadencePolicy(0.9, **cfg), [], 0
+    rng = np.random.default_rng(0)
+    while i < len(x):
+        n = int(rng.integers(1, 40))
+        chunked += [(d.kind, round(d.t, 2)) for d in policy.decide(x[i:i + n], probs[i:i + n])]
+        i += n
+    assert chunked == whole
+    commits = [t for kind, t in whole if kind == "commit"]
+    # the first turn is taken 50 ms into its silence; the second (no predicted end) at the fallback
+    assert commits[0] == pytest.approx(0.65, abs=0.011)
+    assert commits[1] == pytest.approx((360 + len(xp) + 60) * 0.01 + 1.9, abs=0.011)
 
 
 def test_ramp_lowers_the_bar_as_the_pause_grows() -> None:

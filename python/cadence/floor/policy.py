@@ -47,9 +47,10 @@ ms … 1 → 600 ms) and then commits unless the model says the user keeps the f
 v2"): a fixed wait with a veto keeps the latency tail short, which a
 patience that only lowered the model's bar did not (p90 over 1.2 s); the early
 path keeps the median low. An anticipating path (``anticipate_end200``, off by default;
-floor.md, "Anticipating the turn end") commits sooner still, ``anticipate_silence_s``
-(50 ms) into the silence, when the model's end200 head (a turn end within 200 ms) peaked
-at ``anticipate_end200`` or more in the last word and P(keep) < ``anticipate_keep``.
+floor.md, "Anticipating the turn end") commits sooner still: from ``anticipate_silence_s``
+(50 ms) into the silence, while the model's end200 head (a turn end within 200 ms) peaked
+at ``anticipate_end200`` or more over the last 250 ms (the last word's end, until the
+silence fills that window) and P(keep) < ``anticipate_keep``.
 Timeouts keep the persona from waiting forever on a model that is unsure: after
 ``fallback_s`` of silence it commits unless the model is fairly sure the user
 keeps the floor, and after ``max_silence_s`` it commits regardless; with ``ramp``
@@ -114,7 +115,7 @@ _E_NOISE = FEATURE_NAMES.index("e_noise")
 _PERSONA = FEATURE_NAMES.index("persona")
 _EXCESS = FEATURE_NAMES.index("echo_excess")
 # the anticipating path reads the end200 head's peak over this many frames (the last word's end)
-ANTICIPATE_FRAMES = 25
+_ANTICIPATE_FRAMES = 25
 _PRE_SPEECH_FRAMES = 70  # audio the judge reads before a turn's first speech (as Pipecat)
 _AUDIO_FRAMES = 800 + _PRE_SPEECH_FRAMES  # Smart Turn reads at most 8 s
 
@@ -230,9 +231,10 @@ class PolicyConfig:
     commit_keep: float = 0.55  # after the wait: commit unless P(keep) ≥ this (the veto)
     early_keep: float | None = None  # overrides the patience-derived confident-end bar
     early_silence_s: float = 0.1  # the silence before a confident turn end is taken
-    # the anticipating path (None: off): commit after anticipate_silence_s of silence when the
+    # the anticipating path (None: off): commit from anticipate_silence_s of silence on while the
     # end200 head (a turn end within 200 ms) peaked at >= anticipate_end200 over the last
-    # ANTICIPATE_FRAMES frames and P(keep) < anticipate_keep
+    # _ANTICIPATE_FRAMES frames (which hold the last word's end until the silence fills them)
+    # and P(keep) < anticipate_keep
     anticipate_end200: float | None = None
     anticipate_silence_s: float = 0.05
     anticipate_keep: float = 0.2
@@ -255,16 +257,15 @@ class PolicyConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.patience <= 1.0:
             raise InvalidArgumentError(f"patience must be in [0, 1], got {self.patience}")
-        for name in ("voice_threshold", "pause_voice_threshold", "pause_vad_threshold", "commit_keep", "early_keep", "smart_turn_weight"):
+        for name in ("voice_threshold", "pause_voice_threshold", "pause_vad_threshold", "commit_keep", "early_keep",
+                     "smart_turn_weight", "anticipate_end200", "anticipate_keep"):
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
                 raise InvalidArgumentError(f"{name} must be in [0, 1], got {v}")
-        a = self.anticipate_end200
-        if a is not None and not 0.0 <= a <= 1.0:
-            raise InvalidArgumentError(f"anticipate_end200 must be None or in [0, 1], got {a}")
-        if not 0.0 <= self.anticipate_keep <= 1.0 or not 0.0 < self.anticipate_silence_s <= 1.0:
-            raise InvalidArgumentError(f"anticipate_keep must be in [0, 1] and anticipate_silence_s in (0, 1] s, got "
-                                       f"{self.anticipate_keep}, {self.anticipate_silence_s}")
+        window_s = _ANTICIPATE_FRAMES * FRAME_S
+        if not 0.0 < self.anticipate_silence_s < window_s:  # later, the window holds silence only
+            raise InvalidArgumentError(f"anticipate_silence_s must be in (0, {window_s:g}) s, got "
+                                       f"{self.anticipate_silence_s}")
         if self.judge_head not in (0.0, 1.0):
             raise InvalidArgumentError(f"judge_head must be 0 (Smart Turn's classifier) or 1 (Cadence's head), "
                                        f"got {self.judge_head}")
@@ -364,7 +365,7 @@ class CadencePolicy:
         self.turn_start = -1  # frame index where this turn's first speech run began (-1: none yet)
         self.longest_hold = 0  # the longest pause (frames) after which the user went on with a turn
         self.gap = 0  # the pause (frames) before the current speech
-        self.end200_recent: deque[float] = deque(maxlen=ANTICIPATE_FRAMES)  # the end200 head's last values
+        self.end200_recent: deque[float] = deque(maxlen=_ANTICIPATE_FRAMES)  # the end200 head's last values
         self.judged: float | None = None  # Smart Turn's P(complete) in this pause
         self.judged_ready = 0  # the frame count from which that answer may be used
         self.audio = np.zeros((_AUDIO_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
