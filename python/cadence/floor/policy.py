@@ -49,8 +49,9 @@ patience that only lowered the model's bar did not (p90 over 1.2 s); the early
 path keeps the median low. An anticipating path (``anticipate_end200``, off by default;
 floor.md, "Anticipating the turn end") commits sooner still: from ``anticipate_silence_s``
 (50 ms) into the silence, while the model's end200 head (a turn end within 200 ms) peaked
-at ``anticipate_end200`` or more over the last 250 ms (the last word's end, until the
-silence fills that window) and P(keep) < ``anticipate_keep``.
+at ``anticipate_end200`` or more over the last 250 ms and P(keep) < ``anticipate_keep``.
+The window holds the last word's end up to 240 ms into the silence; after that it reads
+the head on silence, which it was trained to score 0 after a turn end.
 Timeouts keep the persona from waiting forever on a model that is unsure: after
 ``fallback_s`` of silence it commits unless the model is fairly sure the user
 keeps the floor, and after ``max_silence_s`` it commits regardless; with ``ramp``
@@ -262,10 +263,10 @@ class PolicyConfig:
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
                 raise InvalidArgumentError(f"{name} must be in [0, 1], got {v}")
-        window_s = _ANTICIPATE_FRAMES * FRAME_S
-        if not 0.0 < self.anticipate_silence_s < window_s:  # later, the window holds silence only
-            raise InvalidArgumentError(f"anticipate_silence_s must be in (0, {window_s:g}) s, got "
-                                       f"{self.anticipate_silence_s}")
+        # from _ANTICIPATE_FRAMES frames of silence on, the window holds silence only
+        if not (self.anticipate_silence_s > 0.0 and _frames(self.anticipate_silence_s) < _ANTICIPATE_FRAMES):
+            raise InvalidArgumentError(f"anticipate_silence_s must be > 0 and under {_ANTICIPATE_FRAMES} frames "
+                                       f"({_ANTICIPATE_FRAMES * FRAME_S:g} s), got {self.anticipate_silence_s}")
         if self.judge_head not in (0.0, 1.0):
             raise InvalidArgumentError(f"judge_head must be 0 (Smart Turn's classifier) or 1 (Cadence's head), "
                                        f"got {self.judge_head}")
