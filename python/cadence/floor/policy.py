@@ -366,7 +366,8 @@ class CadencePolicy:
         self.turn_start = -1  # frame index where this turn's first speech run began (-1: none yet)
         self.longest_hold = 0  # the longest pause (frames) after which the user went on with a turn
         self.gap = 0  # the pause (frames) before the current speech
-        self.end200_recent: deque[float] = deque(maxlen=_ANTICIPATE_FRAMES)  # the end200 head's last values
+        # the last frame the end200 head reached anticipate_end200 (the anticipating path's window)
+        self.end200_frame = -_ANTICIPATE_FRAMES
         self.judged: float | None = None  # Smart Turn's P(complete) in this pause
         self.judged_ready = 0  # the frame count from which that answer may be used
         self.audio = np.zeros((_AUDIO_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
@@ -450,7 +451,8 @@ class CadencePolicy:
             self.frame += 1
             t = self.frame * FRAME_S
             keep, end200, end600, bc, _barge, voice, pause, onset, confirm = (float(v) for v in probs[i])
-            self.end200_recent.append(end200)
+            if cfg.anticipate_end200 is not None and end200 >= cfg.anticipate_end200:
+                self.end200_frame = self.frame
             persona = x[i, _PERSONA] > -1.0  # reference above -60 dB
             if persona and self.persona_quiet > 20:
                 self.bargein_done = False  # a new persona utterance after a gap: arm again
@@ -537,8 +539,8 @@ class CadencePolicy:
             if (
                 (self.silence >= min_sil and pause < thr_now)
                 or (self.silence >= early_sil and pause < early_thr)
-                or (cfg.anticipate_end200 is not None and self.silence >= anticipate_sil
-                    and pause < cfg.anticipate_keep and max(self.end200_recent) >= cfg.anticipate_end200)
+                or (self.frame - self.end200_frame < _ANTICIPATE_FRAMES and self.silence >= anticipate_sil
+                    and pause < cfg.anticipate_keep)
                 or (sil_s >= cfg.fallback_s and pause < cfg.fallback_keep)
                 or sil_s >= max_silence_s
             ):
