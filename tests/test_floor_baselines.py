@@ -562,6 +562,37 @@ def test_score_orders_same_time_decisions_like_the_policy(tmp_path: Path) -> Non
     assert s["draft_lead_median_ms"] == pytest.approx(500.0)
 
 
+def test_answers_drafted_counts_only_the_commits_that_answer(tmp_path: Path) -> None:
+    from cadence.floor import score
+
+    sf.write(tmp_path / "a.wav", np.zeros(6 * RATE, np.float32), RATE, subtype="PCM_16")
+    events = [{"type": "hold", "start": 0.5, "end": 1.0}, {"type": "shift", "t": 2.0}, {"type": "shift", "t": 4.0}]
+    (tmp_path / "manifest.jsonl").write_text(json.dumps({"audio": "a.wav", "events": events}))
+    # a drafted interruption in the hold, a drafted answer (lead 0.4 s), an answer without a draft
+    doc = {"files": [{"audio": "a.wav", "commits": [0.8, 2.2, 4.3], "speculates": [0.6, 1.8], "retracts": []}]}
+    s = score.score_decisions(str(tmp_path), doc)["summary"]["external"]
+    assert s["draft_ready_share"] == pytest.approx(2 / 3) and s["draft_lead_median_ms"] == pytest.approx(300.0)
+    assert s["answer_draft_share"] == 0.5 and s["answer_draft_lead_median_ms"] == pytest.approx(400.0)
+
+
+def test_nods_are_placed_in_holds_after_turn_ends_or_in_speech(tmp_path: Path) -> None:
+    from cadence.floor import score
+
+    sf.write(tmp_path / "a.wav", np.zeros(8 * RATE, np.float32), RATE, subtype="PCM_16")
+    events = [{"type": "hold", "start": 0.5, "end": 1.2}, {"type": "hold", "start": 1.6, "end": 1.9},
+              {"type": "shift", "t": 3.0}, {"type": "hold", "start": 4.0, "end": 4.8}, {"type": "shift", "t": 6.0}]
+    (tmp_path / "manifest.jsonl").write_text(json.dumps({"audio": "a.wav", "events": events}))
+    # in the first hold (twice), in speech (1.4 s), after the first turn end, in the third hold
+    doc = {"files": [{"audio": "a.wav", "commits": [3.2, 6.1], "backchannels": [0.8, 1.0, 1.4, 3.1, 4.5]}]}
+    s = score.score_decisions(str(tmp_path), doc)["summary"]["external"]
+    assert s["nods"] == 5 and s["nods_per_100_turns"] == 250.0
+    assert s["nod_hold_share"] == pytest.approx(3 / 5) and s["nod_after_end_share"] == pytest.approx(1 / 5)
+    assert s["holds_nodded_share"] == 1.0  # both holds of 0.5 s or more; the 0.3 s one is not counted
+    doc["files"][0]["backchannels"] = []
+    s = score.score_decisions(str(tmp_path), doc)["summary"]["external"]
+    assert s["nods"] == 0 and s["nod_hold_share"] is None and s["holds_nodded_share"] == 0.0
+
+
 def test_load_frames_names_the_file_it_refuses(tmp_path: Path) -> None:
     from cadence import _core
     from cadence.errors import UnsupportedRateError

@@ -276,12 +276,13 @@ def test_one_bargein_while_the_stopped_persona_fades_out() -> None:
     x[65:, FEATURE_NAMES.index("persona")] = -3.0
     kinds = _kinds(CadencePolicy(0.5), x, probs)
     assert kinds[:2] == [("pause", 52), ("bargein", 55)]
-    assert [k for k, _ in kinds[2:]] == ["commit"]  # the user's barge-in turn ends: answer it
+    # the user's barge-in turn ends: a draft in the silence, then the answer
+    assert [k for k, _ in kinds[2:]] == ["speculate", "commit"]
     # a later persona utterance is armed again
     x2, probs2 = _over_persona([(50, 60, 0.9)])
     both_x, both_p = np.concatenate([x, x2]), np.concatenate([probs, probs2])
     kinds = _kinds(CadencePolicy(0.5), both_x, both_p)
-    assert [k for k, _ in kinds if k != "commit"] == ["pause", "bargein", "pause", "bargein"]
+    assert [k for k, _ in kinds if k not in ("speculate", "commit")] == ["pause", "bargein", "pause", "bargein"]
 
 
 def test_a_draft_survives_the_silence_after_the_turn_end() -> None:
@@ -300,6 +301,38 @@ def test_a_draft_is_retracted_when_the_user_goes_on() -> None:
     probs[40:50, 2] = 0.8  # a speculation 1 s before the end of the turn
     kinds = [d.kind for d in CadencePolicy(0.5).decide(x, probs)]
     assert kinds[:2] == ["speculate", "retract"] and kinds[-1] == "commit"
+
+
+def _drafted(keep: float, silence: int = 120, resume: int = 0, **kw: float | None) -> list[tuple[str, float]]:
+    """Decisions (kind, seconds into the silence) after a 0.6 s turn whose end the end600 head
+    missed (0 throughout), P(keep) = ``keep`` in the silence, the commit waiting 1 s (P(keep) < 0.4); with
+    ``resume`` the user speaks again for that many frames after ``silence``."""
+    policy = CadencePolicy(0.5, **{**STEP, "commit_keep": 0.4, "min_silence_s": 1.0, **kw})
+    x, probs = _turn(60, silence + resume, keep)
+    if resume:
+        x2, p2 = _turn(resume, 0, 0.95)
+        x[60 + silence:], probs[60 + silence:] = x2, p2
+    return [(d.kind, round(d.t - 0.6, 2)) for d in policy.decide(x, probs)]
+
+
+def test_a_draft_is_started_in_the_silence_when_the_end_head_missed_the_end() -> None:
+    # off: the end600 head never rose, so the commit finds no draft
+    assert _drafted(0.3, silence=150, speculate_keep=None) == [("commit", 1.0)]
+    # on: a draft from speculate_silence_s into the silence, while P(keep) < speculate_keep
+    got = _drafted(0.3, silence=150, speculate_keep=0.5, speculate_silence_s=0.05)
+    assert [k for k, _ in got] == ["speculate", "commit"] and got[1][1] == 1.0
+    assert got[0][1] == pytest.approx(0.05, abs=0.011)
+    assert _drafted(0.3, silence=150, speculate_keep=0.5, speculate_silence_s=0.2)[0][1] == pytest.approx(
+        0.2, abs=0.011)
+    # a model that says the user keeps the floor starts none (and does not commit)
+    assert _drafted(0.6, silence=150, speculate_keep=0.5) == []
+    # the user goes on: the draft is retracted (then one more in the next pause, none here)
+    got = _drafted(0.3, silence=40, resume=30, speculate_keep=0.5)
+    assert [k for k, _ in got] == ["speculate", "retract"]
+    for name, bad in (("speculate_keep", 1.5), ("speculate_keep", float("nan")), ("speculate_silence_s", 0.0),
+                      ("speculate_silence_s", float("inf"))):
+        with pytest.raises(InvalidArgumentError, match=name):
+            PolicyConfig(**{name: bad})  # type: ignore[arg-type]
 
 
 def test_babble_the_voice_head_rejects_is_silence() -> None:

@@ -49,6 +49,7 @@ from cadence.floor.scoring import (
     BARGEIN_TARGET_S,
     BARGEIN_WINDOW_S,
     LATE_S,
+    NOD_HOLD_S,
     USER_NEAR_S,
     FileLabels,
     FileScore,
@@ -495,6 +496,8 @@ _COLS = (
     ("retract share", "retract_share"),
     ("draft ready", "draft_ready_share"),
     ("draft lead ms", "draft_lead_median_ms"),
+    ("answers drafted", "answer_draft_share"),
+    ("answer lead ms", "answer_draft_lead_median_ms"),
     ("RTF", "rtf"),
 )
 
@@ -524,7 +527,8 @@ _STOP_COLS = (
 )
 _SHARES = frozenset(
     {"precision", "recall", "recall_open", "hold_interrupted_share", "speculate_per_turn", "retract_share",
-     "draft_ready_share", "bargein_recall", "answered_500ms_share",
+     "draft_ready_share", "answer_draft_share", "nod_hold_share", "nod_after_end_share", "holds_nodded_share",
+     "bargein_recall", "answered_500ms_share",
      "bargein_within_150ms_share", "backchannel_trigger_share", "false_bargeins_per_persona_min",
      "stop_within_150ms_share", "false_pauses_per_persona_min", "false_pauses_no_user_per_persona_min",
      "backchannel_pause_share"}
@@ -627,6 +631,33 @@ def interruption_section(summary: dict[str, dict[str, Any]], labels: Sequence[st
         "holds (share). Delay = first commit in a hold − its start, the silence waited before cutting in.",
         "",
         *lines,
+    ]
+
+
+_NOD_COLS = (
+    ("policy", None),
+    ("nods", "nods"),
+    ("/100 turns", "nods_per_100_turns"),
+    ("in holds", "nod_hold_share"),
+    ("after a turn end", "nod_after_end_share"),
+    ("holds nodded", "holds_nodded_share"),
+)
+
+
+def nod_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> list[str]:
+    """Where the persona's backchannels (nods) fall, for the policies that emit any."""
+    rows = [lb for lb in labels if summary[lb].get("nods")]
+    if not rows:
+        return []
+    return [
+        "",
+        "## The persona's backchannels (nods)",
+        "",
+        "A nod is a `backchannel` decision: a nod or \"mm-hm\" while the user pauses. In holds = nods "
+        "inside a hold, where they belong; after a turn end = nods in a shift's answer window (the user "
+        f"waits for an answer); holds nodded = holds of at least {NOD_HOLD_S:g} s with a nod in them.",
+        "",
+        markdown_table(summary, rows, _NOD_COLS),
     ]
 
 
@@ -738,6 +769,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     parts += dominance_section(summary, ordered)
     parts += interruption_section(summary, ordered)
     parts += duplex_section(summary, ordered)
+    parts += nod_section(summary, ordered)
     parts += model_call_section(summary, ordered)
     return "\n".join(parts) + "\n"
 

@@ -5,7 +5,10 @@ Per 10 ms frame the model gives P(user keeps the floor), P(turn ends within
 the Floor events of the protocol (``cadence.floor.protocol``):
 
 * **speculate** when a turn end looks likely soon (P(end ≤ 600 ms) high) while
-  the user holds the floor: Dialogue starts a draft;
+  the user holds the floor: Dialogue starts a draft. With ``speculate_keep`` set, also
+  from ``speculate_silence_s`` into a silence while P(keep) < ``speculate_keep``: the end
+  head scores the silence after a turn end low, so a turn end it missed in the last words
+  would otherwise reach its commit with no draft (floor.md, "Drafts in the silence");
 * **commit** when the user has spoken in this turn, is silent, and P(keep) falls
   below the patience-dependent threshold: take the floor now. In silence the
   model's ``pause`` head gives P(keep) (fitted on the frames inside pauses, where
@@ -182,6 +185,12 @@ WAIT_WHEN_UNSURE: Mapping[str, float] = MappingProxyType(
 class PolicyConfig:
     patience: float = 0.5
     speculate_threshold: float = 0.5
+    # a second way to start a draft (None: off): in the silence, from speculate_silence_s on,
+    # while P(keep) < speculate_keep (the end head scores the silence after a turn end low,
+    # so a turn end it missed in the last words gets a draft here, before the commit); chosen
+    # on the dev splits (floor.md, "Drafts in the silence")
+    speculate_keep: float | None = 0.7
+    speculate_silence_s: float = 0.1
     # retract a draft once the user has said this much more since the speculation
     # (without a pause: the draft no longer answers what was said)
     retract_speech_s: float = 0.6
@@ -259,10 +268,12 @@ class PolicyConfig:
         if not 0.0 <= self.patience <= 1.0:
             raise InvalidArgumentError(f"patience must be in [0, 1], got {self.patience}")
         for name in ("voice_threshold", "pause_voice_threshold", "pause_vad_threshold", "commit_keep", "early_keep",
-                     "smart_turn_weight", "anticipate_end200", "anticipate_keep"):
+                     "smart_turn_weight", "anticipate_end200", "anticipate_keep", "speculate_keep"):
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
                 raise InvalidArgumentError(f"{name} must be in [0, 1], got {v}")
+        if not (math.isfinite(self.speculate_silence_s) and self.speculate_silence_s > 0.0):
+            raise InvalidArgumentError(f"speculate_silence_s must be a finite number > 0, got {self.speculate_silence_s}")
         # from _ANTICIPATE_FRAMES frames of silence on, the window holds silence only
         if not (self.anticipate_silence_s > 0.0 and _frames(self.anticipate_silence_s) < _ANTICIPATE_FRAMES):
             raise InvalidArgumentError(f"anticipate_silence_s must be > 0 and under {_ANTICIPATE_FRAMES} frames "
@@ -429,6 +440,7 @@ class CadencePolicy:
         early_thr = cfg.early_threshold()
         early_sil = _frames(cfg.early_silence_s)
         anticipate_sil = _frames(cfg.anticipate_silence_s)
+        spec_sil = _frames(cfg.speculate_silence_s)
         min_speech = int(cfg.min_turn_speech_s / FRAME_S)
         confirm_frames = _frames(cfg.confirm_speech_s)
         resume_frames = _frames(cfg.resume_silence_s)
@@ -550,6 +562,11 @@ class CadencePolicy:
                 self.judged = None
                 self.speculating = False
                 continue
+            # a draft in the silence (not in the frame of a commit: it would have no head start)
+            if (not self.speculating and cfg.speculate_keep is not None and self.silence >= spec_sil
+                    and pause < cfg.speculate_keep):
+                out.append(Decision("speculate", t))
+                self.speculating, self.spec_gap, self.spec_speech = True, False, 0
             if self.silence > 0 and not self.bc_done and bc >= cfg.backchannel_threshold:
                 out.append(Decision("backchannel", t))
                 self.bc_done = True

@@ -33,7 +33,9 @@ Definitions (per file; totals pool files):
   by a retract before the next commit (or the end of the file). A commit
   **has a draft ready** when a speculation since the previous commit was not
   retracted; its lead is the commit time minus that (oldest live) speculation,
-  the head start Dialogue got.
+  the head start Dialogue got. **Answers drafted**: the same share over the
+  commits that answer a shift (a draft behind an interrupting commit helps no one),
+  with its own median lead.
 
 Where interruptions happen: an interruption is **in a hold** or **in speech**
 (the user's turn, outside every hold). Each hold counts once however many
@@ -67,6 +69,13 @@ Duplex metrics (only decisions of kind ``bargein``; events ``bargein`` {t} and
   resumes); it lasts until the next ``resume`` or ``bargein`` decision. A
   backchannel **paused** the persona when a false pause lies in its
   ``[start, end + 0.3]``.
+
+The persona's own backchannels (decisions ``backchannel``: a nod or "mm-hm" while
+the user pauses): each **nod** lies in a hold (where it belongs), after a turn end
+(in the shift's answer window: the user was done and waits for an answer, not a
+nod), inside the user's speech, or elsewhere. Reported: nods per 100 turns, the
+share in holds, the share after turn ends, and the share of holds of at least
+``NOD_HOLD_S`` (the model's backchannel target) that got a nod.
 """
 
 from __future__ import annotations
@@ -88,6 +97,7 @@ __all__ = [
     "EARLY_S",
     "HOLD_BUCKETS_S",
     "LATE_S",
+    "NOD_HOLD_S",
     "FileLabels",
     "FileScore",
     "hold_breakdown",
@@ -102,6 +112,7 @@ BARGEIN_WINDOW_S = 1.0  # a bargein decision detects a barge-in at t within [t, 
 BARGEIN_TARGET_S = 0.150  # product requirement: the persona stops within this of the barge-in
 ANSWER_FAST_S = 0.5  # answered_500ms_share: turns answered at most this long after their end
 BACKCHANNEL_TAIL_S = 0.3  # a false barge-in this long after a backchannel's end is blamed on it
+NOD_HOLD_S = 0.5  # holds this long are the persona's backchannel opportunities (labels.py, ``bc``)
 # a false pause from 0.1 s before to 0.3 s after a span of user sound is blamed on the user
 USER_NEAR_S = (0.1, 0.3)
 # lower edges of the hold-length buckets of the interruption breakdown, s
@@ -315,6 +326,7 @@ class FileScore:
     retracted_speculates: int = 0
     commits_with_draft: int = 0  # commits with a live (unretracted) speculation before them
     draft_leads: list[float] = field(default_factory=list)  # commit − that speculation, s
+    answer_leads: list[float] = field(default_factory=list)  # the same, for the commits that answer a shift
     # duplex
     bargeins: int = 0
     bargein_decisions: int = 0
@@ -325,6 +337,12 @@ class FileScore:
     backchannels: int = 0
     backchannels_triggered: int = 0
     persona_s: float = 0.0
+    # the persona's backchannels (nods)
+    nods: int = 0
+    nods_in_holds: int = 0
+    nods_after_end: int = 0
+    nod_holds: int = 0  # holds of at least NOD_HOLD_S
+    nod_holds_nodded: int = 0
     # two-stage barge-in
     stop_latencies: list[float] = field(default_factory=list)
     false_pauses: int = 0
@@ -364,7 +382,8 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
         if first is not None:
             sc.interrupted_hold_lengths.append(e - s)
             sc.interruption_delays.append(first - s)
-    for c in commits:
+    answering = [False] * len(commits)  # which commits answer a shift (the first in its window)
+    for ci, c in enumerate(commits):
         if _in_hold(c, labels.holds):
             sc.interruptions += 1
             continue
@@ -373,6 +392,7 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
         if free:
             k = free[0]
             answered[k] = True
+            answering[ci] = True
             sc.correct += 1
             sc.latencies.append(c - shifts[k])
             continue
@@ -387,6 +407,7 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
     # speculation: is each speculate followed by a retract before the next commit?
     pending = 0
     live: float | None = None  # time of the oldest speculation not yet retracted
+    ci = 0
     for d in decs:
         if d.kind == "speculate":
             sc.speculates += 1
@@ -400,11 +421,28 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
             if live is not None:
                 sc.commits_with_draft += 1
                 sc.draft_leads.append(d.t - live)
+                if answering[ci] and d.t - live > _TOL:  # a draft begun with the commit is no head start
+                    sc.answer_leads.append(d.t - live)
+            ci += 1
             pending = 0
             live = None
     _score_bargeins([d.t for d in decs if d.kind == "bargein"], labels, sc)
     _score_pauses(decs, labels, sc)
+    _score_nods([d.t for d in decs if d.kind == "backchannel"], labels, ends, sc)
     return sc
+
+
+def _score_nods(nods: Sequence[float], labels: FileLabels, ends: Sequence[float], sc: FileScore) -> None:
+    """Fill the nod counts of ``sc``: where each backchannel decision lies (``ends``: each
+    shift's answer-window end)."""
+    sc.nods = len(nods)
+    sc.nods_in_holds = sum(_in_hold(b, labels.holds) for b in nods)
+    sc.nods_after_end = sum(
+        not _in_hold(b, labels.holds) and any(t - _TOL <= b <= e + _TOL for t, e in zip(labels.shifts, ends))
+        for b in nods)
+    long_holds = [(s, e) for s, e in labels.holds if e - s >= NOD_HOLD_S - _TOL]
+    sc.nod_holds = len(long_holds)
+    sc.nod_holds_nodded = sum(any(s <= b <= e for b in nods) for s, e in long_holds)
 
 
 def _in_window(b: float, t: float) -> bool:
@@ -531,6 +569,8 @@ def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) ->
         "retract_share": _ratio(score.retracted_speculates, score.speculates),
         "draft_ready_share": _ratio(score.commits_with_draft, score.commits),
         "draft_lead_median_ms": float(np.median(score.draft_leads) * 1e3) if score.draft_leads else None,
+        "answer_draft_share": _ratio(len(score.answer_leads), score.correct),
+        "answer_draft_lead_median_ms": float(np.median(score.answer_leads) * 1e3) if score.answer_leads else None,
         "rtf": _ratio(compute_s, audio_s),
         "compute_s": compute_s,
         "bargeins": score.bargeins,
@@ -563,4 +603,9 @@ def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) ->
         "false_pause_mean_ms": float(np.mean(pdur) * 1e3) if pdur.size else None,
         "backchannels_paused": score.backchannels_paused,
         "backchannel_pause_share": _ratio(score.backchannels_paused, score.backchannels),
+        "nods": score.nods,
+        "nods_per_100_turns": _ratio(100 * score.nods, score.shifts),
+        "nod_hold_share": _ratio(score.nods_in_holds, score.nods),
+        "nod_after_end_share": _ratio(score.nods_after_end, score.nods),
+        "holds_nodded_share": _ratio(score.nod_holds_nodded, score.nod_holds),
     }

@@ -55,7 +55,12 @@ TUNE_COLS = (("setting", None), ("median ms", "latency_median_ms"), ("p90 ms", "
              ("backch. triggered", "backchannel_trigger_share"), ("stop ≤150 ms", "stop_within_150ms_share"),
              ("backch. paused", "backchannel_pause_share"),
              ("false pauses /persona-min", "false_pauses_per_persona_min"),
-             ("of them no user sound", "false_pauses_no_user_per_persona_min"))
+             ("of them no user sound", "false_pauses_no_user_per_persona_min"),
+             ("spec/turn", "speculate_per_turn"), ("retract share", "retract_share"),
+             ("draft ready", "draft_ready_share"), ("draft lead ms", "draft_lead_median_ms"),
+             ("answers drafted", "answer_draft_share"), ("answer lead ms", "answer_draft_lead_median_ms"),
+             ("nods /100 turns", "nods_per_100_turns"), ("nods in holds", "nod_hold_share"),
+             ("nods after a turn end", "nod_after_end_share"), ("holds nodded", "holds_nodded_share"))
 
 
 def parse_grid(items: list[str]) -> dict[str, list[float]]:
