@@ -29,7 +29,10 @@ def test_rendered_conversation_scores_cadence_and_the_silence_agent(capsys: pyte
     rows = [line.split() for line in out.splitlines() if "Cadence floor (patience" in line or "800 ms silence" in line]
     assert len(rows) == 2
     # seed 21 has 8 user turns; both agents are scored on all of them
-    assert rows[0][-6] == rows[1][-6] == "8"
+    assert rows[0][-7] == rows[1][-7] == "8"
+    # answers with a draft begun before them: Cadence speculates, the silence agent never does
+    answered, drafted = int(rows[0][-6]), int(rows[0][-5])
+    assert 1 <= drafted <= answered and rows[1][-5] == "0"
 
 
 def test_own_wav_prints_the_decisions(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -175,13 +175,15 @@ def _report(inp: _Input, got: list[tuple[float, Any]], patience: float, smart_tu
             else f"Cadence floor (patience {patience:g})")
     rows = [(name, _decisions(got)),
             ("Silero VAD + 800 ms silence", _baseline(inp))]
-    print("\n  on this conversation                 turns  answered  median ms  interruptions  "
+    print("\n  on this conversation                 turns  answered  drafted  median ms  interruptions  "
           "barge-in stop ms  backchannels paused")
     for name, decs in rows:
-        s = summarize(score_file(decs, labels))
+        sc = score_file(decs, labels)
+        s = summarize(sc)
         med = s["latency_median_ms"]
         stop = s["stop_latency_median_ms"]
-        print(f"  {name:<36} {s['turns']:5d}  {s['answered']:8d}  "
+        # drafted: answers that found a draft (a Speculate) begun before their commit
+        print(f"  {name:<36} {s['turns']:5d}  {s['answered']:8d}  {len(sc.answer_leads):7d}  "
               f"{'–' if med is None else f'{med:9.0f}'}  {s['interruptions']:13d}  "
               f"{'never' if stop is None else f'{stop:16.0f}'}  "
               f"{s['backchannels_paused']}/{s['backchannels']}")
