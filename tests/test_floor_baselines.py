@@ -573,6 +573,10 @@ def test_answers_drafted_counts_only_the_commits_that_answer(tmp_path: Path) -> 
     s = score.score_decisions(str(tmp_path), doc)["summary"]["external"]
     assert s["draft_ready_share"] == pytest.approx(2 / 3) and s["draft_lead_median_ms"] == pytest.approx(300.0)
     assert s["answer_draft_share"] == 0.5 and s["answer_draft_lead_median_ms"] == pytest.approx(400.0)
+    # a draft begun in the answering commit's own frame is ready but gives no head start
+    doc = {"files": [{"audio": "a.wav", "commits": [2.2], "speculates": [2.2], "retracts": []}]}
+    s = score.score_decisions(str(tmp_path), doc)["summary"]["external"]
+    assert s["draft_ready_share"] == 1.0 and s["answer_draft_share"] == 0.0
 
 
 def test_nods_are_placed_in_holds_after_turn_ends_or_in_speech(tmp_path: Path) -> None:

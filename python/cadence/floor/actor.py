@@ -43,7 +43,6 @@ import trio
 from cadence._core import AudioRing
 from cadence.actors import Actor, MailboxSpec, Overflow
 from cadence.errors import InvalidArgumentError, InvalidAudioError
-from cadence.floor.model import PAUSE
 from cadence.floor.policy import CadencePolicy
 from cadence.floor.protocol import Decision
 from cadence.messages import (
@@ -162,8 +161,10 @@ class FloorActor(Actor):
             if d.kind == "speculate":
                 self.epoch += 1
                 self.speculating = True
-                # a turn end soon (end600) or, for a draft begun in the silence, one that happened
-                await self.system.publish(Speculate(cid, ts, self.epoch, max(float(probs[2]), 1.0 - float(probs[PAUSE]))))
+                # the policy's own value at the speculation: a turn end soon (end600) or, for a
+                # draft begun in the silence, one that happened (1 - P(keep))
+                await self.system.publish(Speculate(cid, ts, self.epoch,
+                                                    min(max(float(self.policy.spec_confidence), 0.0), 1.0)))
             elif d.kind == "retract":
                 self.speculating = False
                 await self.system.publish(Retract(cid, ts, self.epoch))

@@ -362,6 +362,9 @@ class CadencePolicy:
         self.speculating = False
         self.spec_gap = False  # a pause was seen since the speculation
         self.spec_speech = 0  # speech frames since the speculation
+        # the last speculation's confidence: P(end <= 600 ms) for the end head's drafts,
+        # 1 - P(keep) for a draft in the silence (the actor's Speculate carries it)
+        self.spec_confidence = 0.0
         self.bc_done = False
         self.persona_quiet = 1000  # frames since the persona's playback was audible
         self.bargein_run = 0
@@ -533,6 +536,7 @@ class CadencePolicy:
             if not self.speculating and end600 >= cfg.speculate_threshold:
                 out.append(Decision("speculate", t))
                 self.speculating, self.spec_gap, self.spec_speech = True, False, 0
+                self.spec_confidence = end600
             if self.judge is not None:
                 if self.silence == ask_frames:
                     self.judged = self._ask_judge()
@@ -562,11 +566,13 @@ class CadencePolicy:
                 self.judged = None
                 self.speculating = False
                 continue
-            # a draft in the silence (not in the frame of a commit: it would have no head start)
+            # a draft in the silence (not in the frame of a commit: it would have no head start);
+            # made in a pause, so speech from the next frame on retracts it like any other draft
             if (not self.speculating and cfg.speculate_keep is not None and self.silence >= spec_sil
                     and pause < cfg.speculate_keep):
                 out.append(Decision("speculate", t))
-                self.speculating, self.spec_gap, self.spec_speech = True, False, 0
+                self.speculating, self.spec_gap, self.spec_speech = True, self.silence >= 5, 0
+                self.spec_confidence = 1.0 - pause
             if self.silence > 0 and not self.bc_done and bc >= cfg.backchannel_threshold:
                 out.append(Decision("backchannel", t))
                 self.bc_done = True

@@ -33,9 +33,10 @@ Definitions (per file; totals pool files):
   by a retract before the next commit (or the end of the file). A commit
   **has a draft ready** when a speculation since the previous commit was not
   retracted; its lead is the commit time minus that (oldest live) speculation,
-  the head start Dialogue got. **Answers drafted**: the same share over the
-  commits that answer a shift (a draft behind an interrupting commit helps no one),
-  with its own median lead.
+  the head start Dialogue got (a draft begun in the commit's own frame counts, with
+  lead 0). **Answers drafted**: of the commits that answer a shift (a draft behind an
+  interrupting commit helps no one), the share whose live draft began strictly before
+  them (a head start), with its own median lead.
 
 Where interruptions happen: an interruption is **in a hold** or **in speech**
 (the user's turn, outside every hold). Each hold counts once however many
@@ -326,7 +327,7 @@ class FileScore:
     retracted_speculates: int = 0
     commits_with_draft: int = 0  # commits with a live (unretracted) speculation before them
     draft_leads: list[float] = field(default_factory=list)  # commit − that speculation, s
-    answer_leads: list[float] = field(default_factory=list)  # the same, for the commits that answer a shift
+    answer_leads: list[float] = field(default_factory=list)  # the same for answering commits, drafts begun before them only
     # duplex
     bargeins: int = 0
     bargein_decisions: int = 0
