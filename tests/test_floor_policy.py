@@ -330,9 +330,10 @@ def test_a_draft_is_started_in_the_silence_when_the_end_head_missed_the_end() ->
     got = _drafted(0.3, silence=40, resume=30, speculate_keep=0.5)
     assert [k for k, _ in got] == ["speculate", "retract"]
     # ... also when the user goes on in the very next frame (the draft was made in a pause)
-    assert _drafted(0.3, silence=10, resume=50, speculate_keep=0.5) == [("speculate", 0.1), ("retract", 0.11)]
+    assert _drafted(0.3, silence=10, resume=50, speculate_keep=0.5, speculate_silence_s=0.1) == [
+        ("speculate", 0.1), ("retract", 0.11)]
     # never in the frame of a commit (the early path commits 100 ms in): no head start, no draft
-    assert _drafted(0.1, silence=50, speculate_keep=0.5, early_keep=0.2) == [("commit", 0.1)]
+    assert _drafted(0.1, silence=50, speculate_keep=0.5, speculate_silence_s=0.1, early_keep=0.2) == [("commit", 0.1)]
     for name, bad in (("speculate_keep", 1.5), ("speculate_keep", float("nan")), ("speculate_silence_s", 0.0),
                       ("speculate_silence_s", float("inf"))):
         with pytest.raises(InvalidArgumentError, match=name):

@@ -189,8 +189,8 @@ class PolicyConfig:
     # while P(keep) < speculate_keep (the end head scores the silence after a turn end low,
     # so a turn end it missed in the last words gets a draft here, before the commit); chosen
     # on the dev splits (floor.md, "Drafts in the silence")
-    speculate_keep: float | None = 0.7
-    speculate_silence_s: float = 0.1
+    speculate_keep: float | None = 0.6
+    speculate_silence_s: float = 0.05
     # retract a draft once the user has said this much more since the speculation
     # (without a pause: the draft no longer answers what was said)
     retract_speech_s: float = 0.6
