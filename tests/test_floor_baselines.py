@@ -328,6 +328,8 @@ def test_bench_cli_json_shape(corpus: Path, tmp_path: Path, capsys: pytest.Captu
     assert "## Against each baseline" not in text  # no cadence row to compare
     # no barge-in events and no bargein decisions: no duplex table, but the keys are there
     assert "Duplex" not in text
+    assert "(nods)" not in text and report["summary"]["silence-200"]["nods"] == 0  # baselines never nod
+    assert report["summary"]["silence-200"]["answer_draft_share"] == 0.0  # ... nor draft
     assert report["summary"]["silence-200"]["bargeins"] == 0
     assert report["summary"]["silence-200"]["bargein_recall"] is None
     # the pool gives the same decisions as a single process

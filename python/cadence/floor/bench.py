@@ -644,21 +644,21 @@ _NOD_COLS = (
 )
 
 
+def _rows_section(summary: dict[str, dict[str, Any]], labels: Sequence[str], key: str, title: str, text: str,
+                  cols: Sequence[tuple[str, str | None]]) -> list[str]:
+    """A titled table of the policies whose ``key`` count is non-zero (none: no section)."""
+    rows = [lb for lb in labels if summary[lb].get(key)]
+    return ["", f"## {title}", "", text, "", markdown_table(summary, rows, cols)] if rows else []
+
+
 def nod_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> list[str]:
     """Where the persona's backchannels (nods) fall, for the policies that emit any."""
-    rows = [lb for lb in labels if summary[lb].get("nods")]
-    if not rows:
-        return []
-    return [
-        "",
-        "## The persona's backchannels (nods)",
-        "",
+    return _rows_section(
+        summary, labels, "nods", "The persona's backchannels (nods)",
         "A nod is a `backchannel` decision: a nod or \"mm-hm\" while the user pauses. In holds = nods "
         "inside a hold, where they belong; after a turn end = nods in a shift's answer window (the user "
         f"waits for an answer); holds nodded = holds of at least {NOD_HOLD_S:g} s with a nod in them.",
-        "",
-        markdown_table(summary, rows, _NOD_COLS),
-    ]
+        _NOD_COLS)
 
 
 # the metrics on which "beats a baseline" is judged, and which way is better
@@ -706,15 +706,13 @@ _CALL_COLS = (
 
 def model_call_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> list[str]:
     """Wall time of the model calls a policy makes per pause (Smart Turn), for the rows that make any."""
-    rows = [lb for lb in labels if summary[lb].get("model_calls")]
-    if not rows:
-        return []
-    return ["", "## Per-pause model calls (Smart Turn v3.2)", "",
-            "Wall time of each call on this machine, beside the rest of the run. The mix "
-            "(`smart_turn_weight`) uses an answer `smart_turn_delay_s` (default 100 ms) after asking, so its "
-            "latencies hold in real time only when the calls fit in that; `smart-turn-v3`'s decisions are "
-            "stamped without its call time (a best case).", "",
-            markdown_table(summary, rows, _CALL_COLS)]
+    return _rows_section(
+        summary, labels, "model_calls", "Per-pause model calls (Smart Turn v3.2)",
+        "Wall time of each call on this machine, beside the rest of the run. The mix "
+        "(`smart_turn_weight`) uses an answer `smart_turn_delay_s` (default 100 ms) after asking, so its "
+        "latencies hold in real time only when the calls fit in that; `smart-turn-v3`'s decisions are "
+        "stamped without its call time (a best case).",
+        _CALL_COLS)
 
 
 def _weights_id(path: str | None) -> str:
