@@ -180,3 +180,33 @@ async def test_the_smart_turn_judge_runs_off_the_trio_thread() -> None:
     assert -100_000_000 <= commits[0].ts_ns - end_ns <= 3_100_000_000
     assert threads and threading.get_ident() not in threads  # asked, never on the trio loop's thread
     assert len(policies[0].call_ms) == len(threads)
+
+
+async def test_each_speculate_carries_its_own_confidence() -> None:
+    """Two drafts decided in one chunk (a silence draft, the user goes on, the end head drafts
+    again) each publish the value that started them, not the chunk's last."""
+    from cadence.floor.actor import FloorActor
+    from cadence.floor.policy import CadencePolicy
+    from cadence.floor.protocol import Decision
+
+    class Scripted(CadencePolicy):
+        def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
+            out = super().process(frames, reference)
+            if self.frame == 3:  # the third frame's chunk
+                self.spec_confidences = [0.7, 0.9]
+                return [Decision("speculate", 0.01), Decision("retract", 0.02), Decision("speculate", 0.03)]
+            return [d for d in out if d.kind not in ("speculate", "retract")]
+
+    got: list = []
+    async with open_actor_system(shutdown_timeout=2.0) as system:
+        floor = system.spawn(lambda: FloorActor(CID, patience=0.5, policy_factory=lambda p: Scripted(p)), "floor")
+        sink = system.spawn(lambda: Collector(got), "sink")
+        for t in (Speculate, Retract):
+            system.subscribe(sink, t)
+        for fr in _frames(np.zeros(16000 // 10, np.float32))[:5]:
+            await floor.send(fr)
+        await floor.request(SetPatience(CID, 0, 0.5), timeout=10.0)
+        await trio.sleep(0.05)
+    specs = [m for m in got if isinstance(m, Speculate)]
+    assert [m.confidence for m in specs] == [pytest.approx(0.7), pytest.approx(0.9)]
+    assert [m.epoch for m in specs] == [1, 2]

@@ -330,8 +330,9 @@ def test_a_draft_is_started_in_the_silence_when_the_end_head_missed_the_end() ->
     got = _drafted(0.3, silence=40, resume=30, speculate_keep=0.5)
     assert [k for k, _ in got] == ["speculate", "retract"]
     # ... also when the user goes on in the very next frame (the draft was made in a pause)
-    assert _drafted(0.3, silence=10, resume=50, speculate_keep=0.5, speculate_silence_s=0.1) == [
-        ("speculate", 0.1), ("retract", 0.11)]
+    for start in (0.02, 0.05, 0.1):  # at any start, the shipped 50 ms too
+        assert _drafted(0.3, silence=round(start * 100), resume=50, speculate_keep=0.5,
+                        speculate_silence_s=start) == [("speculate", start), ("retract", round(start + 0.01, 2))]
     # never in the frame of a commit (the early path commits 100 ms in): no head start, no draft
     assert _drafted(0.1, silence=50, speculate_keep=0.5, speculate_silence_s=0.1, early_keep=0.2) == [("commit", 0.1)]
     for name, bad in (("speculate_keep", 1.5), ("speculate_keep", float("nan")), ("speculate_silence_s", 0.0),
@@ -340,17 +341,29 @@ def test_a_draft_is_started_in_the_silence_when_the_end_head_missed_the_end() ->
             PolicyConfig(**{name: bad})  # type: ignore[arg-type]
 
 
+def test_an_end_head_draft_begun_in_a_pause_is_retracted_by_the_next_speech() -> None:
+    # the end head fires 110 ms into a pause (its last word long over): the user's next frame
+    # of speech retracts the draft at once, not after 0.6 s more speech
+    x, probs = _turn(speech=60, silence=11, keep=0.8)
+    x2, p2 = _turn(80, 0, 0.95)
+    x, probs = np.concatenate([x, x2]), np.concatenate([probs, p2])
+    probs[70, 2] = 0.8
+    policy = CadencePolicy(0.5, **{**STEP, "commit_keep": 0.0, "speculate_keep": None})
+    assert [(d.kind, round(d.t - 0.6, 2)) for d in policy.decide(x, probs)] == [
+        ("speculate", 0.11), ("retract", 0.12)]
+
+
 def test_a_speculation_carries_the_value_that_started_it() -> None:
     # the end head's draft: P(end <= 600 ms); a draft in the silence: 1 - P(keep)
     x, probs = _turn(speech=80, silence=60, keep=0.25)
     probs[70:80, 2] = 0.8
     policy = CadencePolicy(0.5, **{**STEP, "commit_keep": 0.0, "min_silence_s": 1.0})
     assert [d.kind for d in policy.decide(x, probs)] == ["speculate"]
-    assert policy.spec_confidence == pytest.approx(0.8)
+    assert policy.spec_confidences == [pytest.approx(0.8)]
     probs[70:80, 2] = 0.0
     policy.reset()
     assert [d.kind for d in policy.decide(x, probs)] == ["speculate"]
-    assert policy.spec_confidence == pytest.approx(0.75)
+    assert policy.spec_confidences == [pytest.approx(0.75)]
 
 
 def test_babble_the_voice_head_rejects_is_silence() -> None:

@@ -138,8 +138,8 @@ class FloorActor(Actor):
             return
         frames = self.pending.read(n * FRAME).reshape(n, FRAME)
         ref = self._reference(n)
-        decisions, probs = await trio.to_thread.run_sync(self._compute, frames, ref)
-        await self._emit(decisions, probs, n)
+        decisions, probs, confidences = await trio.to_thread.run_sync(self._compute, frames, ref)
+        await self._emit(decisions, probs, n, confidences)
 
     def _reference(self, n: int) -> np.ndarray | None:
         if self.reference is None:
@@ -148,11 +148,11 @@ class FloorActor(Actor):
         self.reference.read_into(ref)  # playback not yet written stays silence (zeros)
         return ref.reshape(n, FRAME)
 
-    def _compute(self, frames: np.ndarray, ref: np.ndarray | None) -> tuple[list[Decision], np.ndarray]:
+    def _compute(self, frames: np.ndarray, ref: np.ndarray | None) -> tuple[list[Decision], np.ndarray, list[float]]:
         decisions = self.policy.process(frames, ref)
-        return decisions, self.policy.last_probs.copy()
+        return decisions, self.policy.last_probs.copy(), list(self.policy.spec_confidences)
 
-    async def _emit(self, decisions: list[Decision], probs: np.ndarray, n: int) -> None:
+    async def _emit(self, decisions: list[Decision], probs: np.ndarray, n: int, confidences: list[float]) -> None:
         assert self.next_ts_ns is not None
         base = self.next_ts_ns - self.frames_done * FRAME_NS  # media time of frame 0
         cid = self.conversation_id
@@ -161,10 +161,10 @@ class FloorActor(Actor):
             if d.kind == "speculate":
                 self.epoch += 1
                 self.speculating = True
-                # the policy's own value at the speculation: a turn end soon (end600) or, for a
-                # draft begun in the silence, one that happened (1 - P(keep))
-                await self.system.publish(Speculate(cid, ts, self.epoch,
-                                                    min(max(float(self.policy.spec_confidence), 0.0), 1.0)))
+                # the policy's own value at this speculation (one per speculate, in order): a turn
+                # end soon (end600) or, for a draft begun in the silence, one that happened (1 - P(keep))
+                conf = confidences.pop(0) if confidences else 0.0
+                await self.system.publish(Speculate(cid, ts, self.epoch, min(max(float(conf), 0.0), 1.0)))
             elif d.kind == "retract":
                 self.speculating = False
                 await self.system.publish(Retract(cid, ts, self.epoch))

@@ -362,9 +362,9 @@ class CadencePolicy:
         self.speculating = False
         self.spec_gap = False  # a pause was seen since the speculation
         self.spec_speech = 0  # speech frames since the speculation
-        # the last speculation's confidence: P(end <= 600 ms) for the end head's drafts,
-        # 1 - P(keep) for a draft in the silence (the actor's Speculate carries it)
-        self.spec_confidence = 0.0
+        # each speculation's confidence in the last decide() call, in order: P(end <= 600 ms) for
+        # the end head's drafts, 1 - P(keep) for a draft in the silence (the actor's Speculate)
+        self.spec_confidences: list[float] = []
         self.bc_done = False
         self.persona_quiet = 1000  # frames since the persona's playback was audible
         self.bargein_run = 0
@@ -461,6 +461,7 @@ class CadencePolicy:
         loud = (np.ones(len(x), bool) if cfg.pause_noise_db is None
                 else loud_enough(x, cfg.pause_noise_db, cfg.pause_speech_db))
         out: list[Decision] = []
+        self.spec_confidences = []
         long_pause = _frames(cfg.long_pause_s)
         for i in range(len(x)):
             self.frame += 1
@@ -534,9 +535,9 @@ class CadencePolicy:
             if not in_turn:
                 continue
             if not self.speculating and end600 >= cfg.speculate_threshold:
-                out.append(Decision("speculate", t))
-                self.speculating, self.spec_gap, self.spec_speech = True, False, 0
-                self.spec_confidence = end600
+                # a draft begun in a pause (the last word ended 50 ms or more ago) is retracted by
+                # the next speech, as one begun in speech is after a pause
+                out.append(self._speculate(t, end600, gap=self.silence >= 5))
             if self.judge is not None:
                 if self.silence == ask_frames:
                     self.judged = self._ask_judge()
@@ -567,17 +568,22 @@ class CadencePolicy:
                 self.speculating = False
                 continue
             # a draft in the silence (not in the frame of a commit: it would have no head start);
-            # made in a pause, so speech from the next frame on retracts it like any other draft
+            # any speech after it means the user went on: it is retracted
             if (not self.speculating and cfg.speculate_keep is not None and self.silence >= spec_sil
                     and pause < cfg.speculate_keep):
-                out.append(Decision("speculate", t))
-                self.speculating, self.spec_gap, self.spec_speech = True, self.silence >= 5, 0
-                self.spec_confidence = 1.0 - pause
+                out.append(self._speculate(t, 1.0 - pause, gap=True))
             if self.silence > 0 and not self.bc_done and bc >= cfg.backchannel_threshold:
                 out.append(Decision("backchannel", t))
                 self.bc_done = True
         self.last_probs = probs[-1] if len(probs) else self.last_probs
         return out
+
+    def _speculate(self, t: float, confidence: float, gap: bool) -> Decision:
+        """Open a draft; ``gap``: a pause already lies between the user's last speech and it
+        (so the next speech retracts it)."""
+        self.speculating, self.spec_gap, self.spec_speech = True, gap, 0
+        self.spec_confidences.append(confidence)
+        return Decision("speculate", t)
 
     def _ask_judge(self) -> float:
         """The judge's P(complete) (Smart Turn's, or Cadence's head on its encoder) on
