@@ -120,6 +120,8 @@ _PERSONA = FEATURE_NAMES.index("persona")
 _EXCESS = FEATURE_NAMES.index("echo_excess")
 # the anticipating path reads the end200 head's peak over this many frames (the last word's end)
 _ANTICIPATE_FRAMES = 25
+# this much silence between the user's speech and a draft is a pause: the next speech retracts the draft
+_SPEC_GAP_FRAMES = 5
 _PRE_SPEECH_FRAMES = 70  # audio the judge reads before a turn's first speech (as Pipecat)
 _AUDIO_FRAMES = 800 + _PRE_SPEECH_FRAMES  # Smart Turn reads at most 8 s
 
@@ -526,7 +528,7 @@ class CadencePolicy:
                 self.run = 0
             in_turn = self.turn_speech >= min_speech
             if self.speculating:
-                if self.silence >= 5:
+                if self.silence >= _SPEC_GAP_FRAMES:
                     self.spec_gap = True
                 self.spec_speech += int(speech)
                 if (speech and self.spec_gap) or self.spec_speech >= retract_frames:
@@ -537,7 +539,7 @@ class CadencePolicy:
             if not self.speculating and end600 >= cfg.speculate_threshold:
                 # a draft begun in a pause (the last word ended 50 ms or more ago) is retracted by
                 # the next speech, as one begun in speech is after a pause
-                out.append(self._speculate(t, end600, gap=self.silence >= 5))
+                out.append(self._speculate(t, end600, gap=self.silence >= _SPEC_GAP_FRAMES))
             if self.judge is not None:
                 if self.silence == ask_frames:
                     self.judged = self._ask_judge()
