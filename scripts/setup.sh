@@ -28,8 +28,31 @@ export VIRTUAL_ENV="$PWD/.venv" PATH="$PWD/.venv/bin:$PATH"
 
 stamp=.venv/.cadence-deps
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup.sh -nt "$stamp" ]; then
+    # torch from PyPI is a CUDA build: with its nvidia-* libraries and triton the
+    # virtualenv grows to about 6.5 GB. pip's wheel cache would hold a second copy of the
+    # downloads, so it is off unless the caller set PIP_NO_CACHE_DIR themselves; and torch's
+    # wheels go in one at a time (below), since one pip call downloads all before it
+    # installs any (9.4 GB at the peak on a fresh machine, measured).
+    export PIP_NO_CACHE_DIR="${PIP_NO_CACHE_DIR:-1}"
+    need_kb=$((7 * 1024 * 1024))
+    free_kb=$(df -Pk .venv | awk 'NR==2 {print $4}')
+    tmp_free_kb=$(df -Pk "${TMPDIR:-/tmp}" | awk 'NR==2 {print $4}')
+    if [ "${free_kb:-0}" -lt "$need_kb" ] || [ "${tmp_free_kb:-0}" -lt $((1024 * 1024)) ]; then
+        echo "setup: not enough free disk for the Python dependencies:" \
+            "$((free_kb / 1024)) MB free for .venv (needs about $((need_kb / 1024)) MB)," \
+            "$((tmp_free_kb / 1024)) MB free in ${TMPDIR:-/tmp} (pip unpacks wheels there; needs about 1024 MB)" >&2
+        df -h .venv "${TMPDIR:-/tmp}" >&2
+        exit 1
+    fi
     echo "setup: installing Python dependencies (first run downloads torch: a few minutes)"
     python -m pip install -q --upgrade pip
+    report="$(mktemp -d)"
+    python -m pip install -q --dry-run --report "$report/torch.json" torch triton
+    python -c 'import json, sys
+for it in json.load(open(sys.argv[1]))["install"]:
+    print(it["metadata"]["name"] + "==" + it["metadata"]["version"])' "$report/torch.json" >"$report/torch.txt"
+    while read -r req; do python -m pip install -q --no-deps "$req"; done <"$report/torch.txt"
+    rm -rf "$report"
     # pipecat-ai is pinned: the smart-turn-v3 baseline runs the Smart Turn model it carries (v3.2)
     python -m pip install -q "maturin>=1.5,<2" numpy msgspec trio onnxruntime soundfile \
         torch triton pytest pytest-trio hypothesis scipy mypy praat-parselmouth \
