@@ -46,8 +46,11 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup.sh -n
     fi
     echo "setup: installing Python dependencies (first run downloads torch: a few minutes)"
     python -m pip install -q --upgrade pip
+    # torch and triton pinned to the pair the test suite last passed with (2026-12): an
+    # unpinned install takes whatever PyPI has that day, CUDA libraries and all.
+    TORCH=("torch==2.15.0" "triton==3.9.0")
     report="$(mktemp -d)"
-    python -m pip install -q --dry-run --report "$report/torch.json" torch triton
+    python -m pip install -q --dry-run --report "$report/torch.json" "${TORCH[@]}"
     python -c 'import json, sys
 for it in json.load(open(sys.argv[1]))["install"]:
     print(it["metadata"]["name"] + "==" + it["metadata"]["version"])' "$report/torch.json" >"$report/torch.txt"
@@ -55,7 +58,7 @@ for it in json.load(open(sys.argv[1]))["install"]:
     rm -rf "$report"
     # pipecat-ai is pinned: the smart-turn-v3 baseline runs the Smart Turn model it carries (v3.2)
     python -m pip install -q "maturin>=1.5,<2" numpy msgspec trio onnxruntime soundfile \
-        torch triton pytest pytest-trio hypothesis scipy mypy praat-parselmouth \
+        "${TORCH[@]}" pytest pytest-trio hypothesis scipy mypy praat-parselmouth \
         "pipecat-ai==1.14.0" piper-tts onnx
     # These carry model or data files only; their declared deps (torch and the like) are not
     # needed, so `pip check` lists them as missing. pyannote-audio: the recorded telephone call
