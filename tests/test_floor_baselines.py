@@ -394,6 +394,29 @@ def test_bench_errors(tmp_path: Path) -> None:
     assert bench.make_policy(specs[-1]).name == "silence-300"
 
 
+def test_manifest_events_are_checked_and_unknown_types_reported(tmp_path: Path) -> None:
+    sf.write(tmp_path / "a.wav", np.zeros(3 * RATE, np.float32), RATE, subtype="PCM_16")
+    bad = [({"type": "hold", "start": 2.0, "end": 1.5}, "hold ends before it starts"),
+           ({"type": "backchannel", "start": 1.0, "end": 0.5}, "backchannel ends before it starts"),
+           ({"type": "shift", "t": -0.5}, "shift t must be seconds"),
+           ({"type": "hold", "start": -1.0, "end": 0.5}, "hold start must be seconds"),
+           ({"type": "bargein", "t": float("nan")}, "bargein t must be a finite number")]
+    for ev, match in bad:
+        (tmp_path / "manifest.jsonl").write_text(
+            '{"audio": "a.wav", "events": []}\n' + json.dumps({"audio": "a.wav", "events": [ev]}) + "\n")
+        with pytest.raises(InvalidArgumentError, match=f":2: .*{match}"):
+            bench.load_manifest(str(tmp_path))
+    events = [{"type": "shift", "t": 1.0}, {"type": "Shift", "t": 2.0}, {"type": "overlap", "start": 0, "end": 1},
+              {"type": "overlap"}, {"type": "hold", "start": 0.5, "end": 0.5}]
+    (tmp_path / "manifest.jsonl").write_text(json.dumps({"audio": "a.wav", "events": events}) + "\n")
+    files = bench.load_manifest(str(tmp_path))
+    assert files[0].labels.shifts == (1.0,) and files[0].labels.holds == ((0.5, 0.5),)
+    assert bench.ignored_counts(files) == {"Shift": 1, "overlap": 2}
+    report = bench.run_bench(str(tmp_path), bench.parse_policies("silence-500", []))
+    assert report["config"]["ignored_events"] == {"Shift": 1, "overlap": 2}
+    assert "Events of types no metric reads (ignored): 'Shift' × 1, 'overlap' × 2." in bench.render_markdown(report)
+
+
 def test_bench_cadence_variants_set_policy_config() -> None:
     specs = bench.parse_policies("cadence,cadence/fallback_s=3/ramp=0/min_run_frames=4", [0.2])
     assert [s.label for s in specs] == ["cadence@0.2", "cadence/fallback_s=3/ramp=0/min_run_frames=4@0.2"]

@@ -36,6 +36,7 @@ import os
 import platform
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,7 @@ from cadence.floor.scoring import (
     USER_NEAR_S,
     FileLabels,
     FileScore,
+    ignored_event_types,
     labels_from_manifest,
     score_file,
     summarize,
@@ -117,6 +119,12 @@ class CorpusFile:
     labels: FileLabels
     persona: str | None = None  # absolute path of the persona track (duplex files)
     meta: Any = None  # the entry's "meta", as written (for breakdowns by a meta key)
+    ignored: tuple[str, ...] = ()  # types of the events no metric reads, one per event
+
+
+def ignored_counts(files: Sequence[CorpusFile]) -> dict[str, int]:
+    """How many events of each type no metric reads, over the split (the report's note)."""
+    return dict(sorted(Counter(t for f in files for t in f.ignored).items()))
 
 
 def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]:
@@ -147,7 +155,7 @@ def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]
                 raise InvalidArgumentError(f"{mpath}:{lineno}: {e}") from e
             files.append(
                 CorpusFile(entry["audio"], os.path.abspath(path), labels, persona and os.path.abspath(persona),
-                           entry.get("meta"))
+                           entry.get("meta"), tuple(ignored_event_types(entry)))
             )
             if max_files is not None and len(files) >= max_files:
                 break
@@ -475,7 +483,8 @@ def run_bench(
         "files": rows,
         "summary": summary,
         "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": seed,
-                   "gain_db": gain_db, "padded_files": padded_files, "padded_s": padded_s},
+                   "gain_db": gain_db, "padded_files": padded_files, "padded_s": padded_s,
+                   "ignored_events": ignored_counts(files)},
     }
 
 
@@ -748,7 +757,10 @@ def render_markdown(report: dict[str, Any]) -> str:
                           if cfg.get("seed") is not None else "Decisions scored from a file (`cadence score floor`).")
         + (f" **Mic gain {cfg['gain_db']:+g} dB** (every file, clipped to full scale)." if cfg.get("gain_db") else "")
         + (f" {cfg['padded_files']} file(s) end inside an answer window: {cfg['padded_s']:.1f} s of silence "
-           "appended (counted in the audio)." if cfg.get("padded_files") else ""),
+           "appended (counted in the audio)." if cfg.get("padded_files") else "")
+        + (" Events of types no metric reads (ignored): "
+           + ", ".join(f"{t!r} × {n}" for t, n in cfg["ignored_events"].items()) + "."
+           if cfg.get("ignored_events") else ""),
         *([f"Cadence model: `{cfg['weights']}`" + (", with the echo canceller (`--echo-cancel`)." if cfg.get('echo_cancel') else "."), ""] if cfg.get("weights") else [""]),
         "Latency = first correct commit − true turn end (window [−100 ms, +2 s]); precision = correct / all "
         "commits; interruptions = commits inside a hold or inside the user's turn before t − 100 ms; "

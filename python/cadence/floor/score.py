@@ -28,7 +28,7 @@ import sys
 from typing import Any
 
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
-from cadence.floor.bench import _fmt, load_manifest, render_markdown, tail_frames, write_outputs
+from cadence.floor.bench import _fmt, ignored_counts, load_manifest, render_markdown, tail_frames, write_outputs
 from cadence.floor.labels import FRAME_S
 from cadence.floor.protocol import DECISION_KEYS, Decision, decision_lists
 from cadence.floor.scoring import FileScore, score_file, summarize
@@ -143,7 +143,8 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, A
         summary[policy]["rtf"] = summary[policy]["compute_s"] = None  # compute time unknown
     report: dict[str, Any] = {
         "files": rows, "summary": summary,
-        "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": None}}
+        "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": None,
+                   "ignored_events": ignored_counts(files)}}
     if by:
         report["by"] = {"key": by, "groups": {g: {p: summarize(sc) for p, sc in per_pol.items()}
                                               for g, per_pol in sorted(by_group.items())}}

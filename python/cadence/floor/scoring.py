@@ -45,7 +45,9 @@ commits fall in it; its **delay** is the first such commit − the hold's start
 length (:data:`HOLD_BUCKETS_S`), so a policy that only fails on long pauses
 (a silence timeout) reads differently from one that fails on short ones.
 
-Event types other than ``shift`` and ``hold`` are ignored by these metrics.
+Event types other than ``shift`` and ``hold`` are ignored by these metrics; types
+other than those and the duplex ones below are ignored by every metric, and counted
+(:func:`ignored_event_types`).
 
 Duplex metrics (only decisions of kind ``bargein``; events ``bargein`` {t} and
 ``backchannel`` {start, end}; the persona's speech from ``meta.persona``):
@@ -190,8 +192,35 @@ def _num(x: Any, what: str) -> float:
     return float(x)
 
 
+EVENT_TYPES = ("shift", "hold", "bargein", "backchannel")
+
+
+def _time(x: Any, what: str) -> float:
+    t = _num(x, what)
+    if t < 0:
+        raise InvalidArgumentError(f"{what} must be seconds from the file's start (>= 0), got {t!r}")
+    return t
+
+
+def _span(ev: Mapping[str, Any], what: str) -> tuple[float, float]:
+    start, end = _time(ev.get("start"), f"{what} start"), _time(ev.get("end"), f"{what} end")
+    if end < start:
+        raise InvalidArgumentError(f"{what} ends before it starts: start {start!r}, end {end!r}")
+    return start, end
+
+
+def ignored_event_types(entry: Mapping[str, Any]) -> list[str]:
+    """The ``type`` of each event in a manifest entry that no metric reads (one per event):
+    the benchmark reports them, so a misspelt ``"Shift"`` does not pass unseen."""
+    events = entry.get("events")
+    return [str(ev.get("type")) for ev in events if isinstance(ev, Mapping) and ev.get("type") not in EVENT_TYPES] \
+        if isinstance(events, list) else []
+
+
 def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
-    """Build :class:`FileLabels` from one manifest.jsonl object."""
+    """Build :class:`FileLabels` from one manifest.jsonl object. Times must be finite and
+    ≥ 0 and spans must not end before they start (:class:`InvalidArgumentError` otherwise);
+    events of other types than :data:`EVENT_TYPES` are skipped (see :func:`ignored_event_types`)."""
     events = entry.get("events")
     if not isinstance(events, list):
         raise InvalidArgumentError(f"manifest entry {entry.get('audio')!r}: 'events' must be a list")
@@ -203,15 +232,13 @@ def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
         if not isinstance(ev, Mapping) or "type" not in ev:
             raise InvalidArgumentError(f"manifest entry {entry.get('audio')!r}: bad event {ev!r}")
         if ev["type"] == "shift":
-            shifts.append(_num(ev.get("t"), "shift t"))
+            shifts.append(_time(ev.get("t"), "shift t"))
         elif ev["type"] == "hold":
-            holds.append((_num(ev.get("start"), "hold start"), _num(ev.get("end"), "hold end")))
+            holds.append(_span(ev, "hold"))
         elif ev["type"] == "bargein":
-            bargeins.append(_num(ev.get("t"), "bargein t"))
+            bargeins.append(_time(ev.get("t"), "bargein t"))
         elif ev["type"] == "backchannel":
-            backchannels.append(
-                (_num(ev.get("start"), "backchannel start"), _num(ev.get("end"), "backchannel end"))
-            )
+            backchannels.append(_span(ev, "backchannel"))
     shifts.sort()
     holds = _merged(holds)
     bargeins.sort()
