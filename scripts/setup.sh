@@ -6,8 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# alsa-utils: the recorded human clips of `cadence corpus floor-recorded`
-APT_PACKAGES=(espeak-ng libespeak-ng1 flite festival festvox-kdlpc16k festvox-us-slt-hts sox fortunes alsa-utils)
+# alsa-utils: the recorded human clips of `cadence corpus floor-recorded`; asterisk-core-sounds-en
+# (-wav): the recorded prompts and their transcript of `cadence corpus floor-prompts`
+APT_PACKAGES=(espeak-ng libespeak-ng1 flite festival festvox-kdlpc16k festvox-us-slt-hts sox fortunes alsa-utils
+    asterisk-core-sounds-en-wav asterisk-core-sounds-en)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,6 +21,7 @@ COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("score", "floor"): ("cadence.floor.score", "score turn-taking decisions made elsewhere with the benchmark's rules"),
     ("corpus", "floor"): ("cadence.floor.corpus", "generate a labeled turn-taking corpus with offline voices"),
     ("corpus", "floor-recorded"): ("cadence.floor.corpus.recorded", "a small turn-taking split from a recorded human voice (alsa-utils clips)"),
+    ("corpus", "floor-prompts"): ("cadence.floor.corpus.prompts", "turn ends and unfinished phrases read by a human voice (Asterisk's prompts)"),
     ("corpus", "floor-phone"): ("cadence.floor.corpus.phone", "turn ends from a recorded telephone call (pyannote-audio's sample)"),
     ("corpus", "floor-noisier"): ("cadence.floor.corpus.noisier", "a copy of a labeled split with stationary noise at a given SNR under the user"),
     ("train", "floor"): ("cadence.floor.train", "train the floor model and export its weights"),

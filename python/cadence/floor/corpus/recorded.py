@@ -41,7 +41,7 @@ from cadence.errors import InvalidArgumentError
 from . import augment
 from .voices import frame_db, speech_runs
 
-__all__ = ["CLIPS_DIR", "clip_runs", "turn_labels", "condition_audio", "build", "main"]
+__all__ = ["CLIPS_DIR", "clip_runs", "hesitate", "turn_labels", "condition_audio", "build", "main"]
 
 CLIPS_DIR = "/usr/share/sounds/alsa"
 _CLIP_GLOB = ("Front_*.wav", "Rear_*.wav", "Side_*.wav")
@@ -102,15 +102,8 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rm
     stretched = 0
     for j in order:
         name, x, _r = clips[j]
-        runs = clip_runs(x, rate)
-        if len(runs) > 1 and rng.random() < 0.5:  # hesitate in the longest pause
-            g = max(range(len(runs) - 1), key=lambda i: runs[i + 1][0] - runs[i][1])
-            cut = int(round((runs[g][1] + runs[g + 1][0]) / 2 * rate))
-            add = int(round(float(rng.uniform(*STRETCH_S)) * rate)) - int(round((runs[g + 1][0] - runs[g][1]) * rate))
-            if add > 0:
-                x = np.concatenate([x[:cut], np.zeros(add, np.float32), x[cut:]])
-                runs = clip_runs(x, rate)
-                stretched += 1
+        x, runs, did = hesitate(x, rate, rng)
+        stretched += did
         turn_events, segment = turn_labels(t, runs, name)
         events += turn_events
         segments.append(segment)
@@ -121,6 +114,21 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rm
     meta = {"source": origin, "order": [clips[j][0] for j in order], **condition,
             "voice": f"recorded:{source}", "stretched_pauses": stretched, "segments": segments}
     return audio, rate, {"events": events, "meta": meta}
+
+
+def hesitate(x: np.ndarray, rate: int, rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[float, float]], bool]:
+    """Half the time (seeded) stretch a clip's longest pause between speech runs to
+    ``STRETCH_S`` with spliced-in silence, as a speaker who hesitates mid-phrase; returns
+    the clip, its speech runs and whether it was stretched."""
+    runs = clip_runs(x, rate)
+    if len(runs) > 1 and rng.random() < 0.5:
+        g = max(range(len(runs) - 1), key=lambda i: runs[i + 1][0] - runs[i][1])
+        cut = int(round((runs[g][1] + runs[g + 1][0]) / 2 * rate))
+        add = int(round(float(rng.uniform(*STRETCH_S)) * rate)) - int(round((runs[g + 1][0] - runs[g][1]) * rate))
+        if add > 0:
+            x = np.concatenate([x[:cut], np.zeros(add, np.float32), x[cut:]])
+            return x, clip_runs(x, rate), True
+    return x, runs, False
 
 
 def turn_labels(t: float, runs: list[tuple[float, float]], words: str) -> tuple[list[dict[str, Any]], list[Any]]:
