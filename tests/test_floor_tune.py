@@ -83,3 +83,7 @@ def test_settings_scored_in_processes_equal_one_process() -> None:
         score_settings(data, grid, jobs=0)
     with pytest.raises(InvalidArgumentError, match="commit_keep"):  # checked before any scoring
         score_settings(data, {"patience": [0.5], "commit_keep": [0.5, 2.0]}, jobs=2)
+    # the Smart Turn judge reads raw audio, which tune does not replay: an error, not rows
+    # identical to smart_turn_weight=0 (what tune gave before)
+    with pytest.raises(InvalidArgumentError, match="cadence bench floor --policies cadence/smart_turn_weight"):
+        score_settings(data, {"patience": [0.5], "smart_turn_weight": [0.0, 0.5]}, jobs=1)
