@@ -34,32 +34,34 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup.sh -n
     # virtualenv grows to about 6.5 GB. pip's wheel cache would hold a second copy of the
     # downloads, so it is off unless the caller set PIP_NO_CACHE_DIR themselves; and torch's
     # wheels go in one at a time (below), since one pip call downloads all before it
-    # installs any (9.4 GB at the peak on a fresh machine, measured).
+    # installs any (9.4 GB at the peak on a fresh machine, measured); the disk is checked
+    # first when torch is to be installed.
     export PIP_NO_CACHE_DIR="${PIP_NO_CACHE_DIR:-1}"
-    need_kb=$((7 * 1024 * 1024))
-    free_kb=$(df -Pk .venv | awk 'NR==2 {print $4}')
-    tmp_free_kb=$(df -Pk "${TMPDIR:-/tmp}" | awk 'NR==2 {print $4}')
-    # (only before torch is in: a re-run that adds a small package needs little)
-    if ! compgen -G ".venv/lib/python3*/site-packages/torch" >/dev/null \
-        && { [ "${free_kb:-0}" -lt "$need_kb" ] || [ "${tmp_free_kb:-0}" -lt $((1024 * 1024)) ]; }; then
-        echo "setup: not enough free disk for the Python dependencies:" \
-            "$((free_kb / 1024)) MB free for .venv (needs about $((need_kb / 1024)) MB)," \
-            "$((tmp_free_kb / 1024)) MB free in ${TMPDIR:-/tmp} (pip unpacks wheels there; needs about 1024 MB)" >&2
-        df -h .venv "${TMPDIR:-/tmp}" >&2
-        exit 1
-    fi
     echo "setup: installing Python dependencies (first run downloads torch: a few minutes)"
     python -m pip install -q --upgrade pip
     # torch and triton pinned to the pair the test suite last passed with (2026-12): an
     # unpinned install takes whatever PyPI has that day, CUDA libraries and all.
     TORCH=("torch==2.15.0" "triton==3.9.0")
     report="$(mktemp -d)"
+    trap 'rm -rf "$report"' EXIT
     python -m pip install -q --dry-run --report "$report/torch.json" "${TORCH[@]}"
     python -c 'import json, sys
 for it in json.load(open(sys.argv[1]))["install"]:
     print(it["metadata"]["name"] + "==" + it["metadata"]["version"])' "$report/torch.json" >"$report/torch.txt"
-    while read -r req; do python -m pip install -q --no-deps "$req"; done <"$report/torch.txt"
-    rm -rf "$report"
+    if grep -q "^torch==" "$report/torch.txt"; then
+        # pip downloads each wheel to TMPDIR, then unpacks it into .venv
+        need_kb=$((7 * 1024 * 1024))
+        free_kb=$(df -Pk .venv 2>/dev/null | awk 'NR==2 {print $4}')
+        tmp_free_kb=$(df -Pk "${TMPDIR:-/tmp}" 2>/dev/null | awk 'NR==2 {print $4}')
+        if [ "${free_kb:-0}" -lt "$need_kb" ] || [ "${tmp_free_kb:-0}" -lt $((1024 * 1024)) ]; then
+            echo "setup: not enough free disk for torch and its CUDA libraries:" \
+                "$((${free_kb:-0} / 1024)) MB free for .venv (needs about $((need_kb / 1024)) MB)," \
+                "$((${tmp_free_kb:-0} / 1024)) MB free in ${TMPDIR:-/tmp} (pip downloads each wheel there; needs about 1024 MB)" >&2
+            df -h .venv "${TMPDIR:-/tmp}" >&2 || true
+            exit 1
+        fi
+    fi
+    while read -r req; do python -m pip install -q --no-deps "$req" </dev/null; done <"$report/torch.txt"
     # pipecat-ai is pinned: the smart-turn-v3 baseline runs the Smart Turn model it carries (v3.2)
     python -m pip install -q "maturin>=1.5,<2" numpy msgspec trio onnxruntime soundfile \
         "${TORCH[@]}" pytest pytest-trio hypothesis scipy mypy praat-parselmouth \

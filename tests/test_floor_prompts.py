@@ -18,12 +18,16 @@ RATE = 8000
 @pytest.mark.parametrize("text, kind", [
     ("Your call cannot be completed as dialed.", "final"),
     ("Change to which folder?", "final"),
-    ("...to remove the participant who most recently joined the conference.", "final"),
+    ("...to remove the participant who most recently joined the conference.", None),  # a piece
     ("Please enter a new extension, followed by pound.", "final"),  # a comma is not a sentence end
     ("To mute or unmute yourself...", "open"),
     ("Press 1 for", "open"),
     ("There are currently", "open"),
     ("I have a caller waiting, who introduces themselves as:", "open"),
+    ("Is set to.", None),  # a period after "to": a fragment, not used
+    ("To call this number.", None),  # an infinitive alone, spliced before "press 1"
+    ("You entered.", None),  # read before digits
+    ("Please hold on.", "final"),
     ("press 1 to call this number", None),  # finished, with no mark: not used either way
     ("You are currently caller number", None),
     ("That agent is already logged on.  Please enter your agent number followed by the pound key.", None),
@@ -49,14 +53,16 @@ def test_build_labels_final_and_open_turns(tmp_path) -> None:
     sounds = tmp_path / "sounds"
     (sounds / "digits").mkdir(parents=True)
     sf.write(sounds / "done.wav", np.concatenate([_z(0.1), _word(0.4), _z(0.1)]), RATE)  # one run
+    # a finished sentence with a 0.2 s pause in it: a hold, stretched in about half the turns
+    sf.write(sounds / "paused.wav", np.concatenate([_z(0.1), _word(0.3), _z(0.2), _word(0.3), _z(0.1)]), RATE)
     sf.write(sounds / "open.wav", np.concatenate([_z(0.1), _word(0.3), _z(0.05)]), RATE)
     sf.write(sounds / "digits" / "7.wav", np.concatenate([_z(0.05), _word(0.2, 330.0), _z(0.1)]), RATE)
     sf.write(sounds / "beep.wav", _word(0.2, 1000.0), RATE)
-    (tmp_path / "t.txt").write_text("; comment\ndone: That is all.\nopen: To leave the conference...\n"
+    (tmp_path / "t.txt").write_text("; comment\ndone: That is all.\npaused: Well, that is all.\nopen: To leave the conference...\n"
                                     "digits/7: seven\nbeep: [this is a simple beep tone]\nmissing: Not here.\n")
     split = build(str(tmp_path / "out"), files=3, turns=9, seed=5, sounds=str(sounds), transcript=str(tmp_path / "t.txt"))
     rows = [json.loads(line) for line in open(os.path.join(split, "manifest.jsonl"))]
-    opens = 0
+    opens = stretched = 0
     for row in rows:
         audio, rate = sf.read(os.path.join(split, row["audio"]))
         assert rate == RATE
@@ -64,19 +70,26 @@ def test_build_labels_final_and_open_turns(tmp_path) -> None:
         shifts = [e["t"] for e in row["events"] if e["type"] == "shift"]
         holds = [(e["start"], e["end"]) for e in row["events"] if e["type"] == "hold"]
         assert len(kinds) == len(shifts) == len(segments) == 9 and set(kinds) <= {"final", "open"}
-        assert len(holds) == kinds.count("open")  # only the open turns pause; "done" is one run
+        paused = [seg[2] == "Well, that is all." for seg in segments]
+        assert len(holds) == kinds.count("open") + sum(paused)  # "done" is one run
         for kind, seg, t in zip(kinds, segments, shifts):
             assert seg[1] == t
+            hold = next((h for h in holds if seg[0] < h[0] < t), None)
             if kind == "open":
                 assert seg[2] == "To leave the conference... seven"
-                hold = next(h for h in holds if seg[0] < h[0] < t)
-                # the drawn pause plus the clips' own silent edges (0.05 + 0.05 s)
-                assert 0.3 + 0.1 - 0.02 <= hold[1] - hold[0] <= 1.5 + 0.1 + 0.02
+                assert 0.3 - 0.02 <= hold[1] - hold[0] <= 1.5 + 0.02  # the drawn pause, edges cut
                 assert t - hold[1] == pytest.approx(0.2, abs=0.02)  # "seven" ends the turn
+            elif seg[2] == "Well, that is all.":
+                assert 0.2 - 0.02 <= hold[1] - hold[0] <= 1.5 + 0.02 and t - hold[1] == pytest.approx(0.3, abs=0.02)
             else:
-                assert seg[2] == "That is all." and t - seg[0] == pytest.approx(0.4, abs=0.02)
+                assert seg[2] == "That is all." and hold is None and t - seg[0] == pytest.approx(0.4, abs=0.02)
+        long_in_final = sum(1 for h in holds for seg, k in zip(segments, kinds)
+                            if k == "final" and seg[0] < h[0] < seg[1] and h[1] - h[0] >= 0.45)
+        assert long_in_final == row["meta"]["stretched_pauses"]
+        stretched += row["meta"]["stretched_pauses"]
         opens += kinds.count("open")
     assert 0 < opens < 27  # about a third of the turns
+    assert stretched > 0  # some finished sentences hesitate
     again = build(str(tmp_path / "again"), files=3, turns=9, seed=5, sounds=str(sounds), transcript=str(tmp_path / "t.txt"))
     assert open(os.path.join(again, "manifest.jsonl")).read() == open(os.path.join(split, "manifest.jsonl")).read()
     with pytest.raises(InvalidArgumentError, match="asterisk-core-sounds-en"):
@@ -109,3 +122,5 @@ def test_the_packaged_prompts_make_a_split(tmp_path) -> None:
     for e in row["events"]:
         if e["type"] == "hold":  # a hold is silence between the speaker's words
             assert db(e["start"] + 0.02, e["end"] - 0.02) < speech - 15
+        else:  # a shift is where the speech ends
+            assert db(e["t"] + 0.02, e["t"] + 0.5) < min(speech - 15, db(e["t"] - 0.15, e["t"]) - 6)

@@ -87,3 +87,5 @@ def test_settings_scored_in_processes_equal_one_process() -> None:
     # identical to smart_turn_weight=0 (what tune gave before)
     with pytest.raises(InvalidArgumentError, match="cadence bench floor --policies cadence/smart_turn_weight"):
         score_settings(data, {"patience": [0.5], "smart_turn_weight": [0.0, 0.5]}, jobs=1)
+    with pytest.raises(InvalidArgumentError, match="smart_turn_at_s"):
+        score_settings(data, {"patience": [0.5], "smart_turn_at_s": [0.2, 0.4]}, jobs=1)

@@ -144,10 +144,11 @@ def score_settings(
     names = list(grid)
     settings = [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
     for setting in settings:
-        if PolicyConfig(**setting).smart_turn_weight > 0.0:  # type: ignore[arg-type]
+        if PolicyConfig(**setting).smart_turn_weight > 0.0 or {"smart_turn_at_s", "smart_turn_delay_s"} & set(setting):  # type: ignore[arg-type]
             # tune replays cached features through decide(); the judge reads the raw audio
             raise InvalidArgumentError(
-                "smart_turn_weight > 0 asks Smart Turn about the audio, which tune does not replay: "
+                "smart_turn_weight > 0 (and smart_turn_at_s / smart_turn_delay_s, read only then) asks "
+                "Smart Turn about the audio, which tune does not replay: "
                 "use `cadence bench floor --policies cadence/smart_turn_weight=W[/judge_head=1]`")
     labels = [labels_from_manifest(row[2]) for row in data]
     # one policy; only its config changes per setting

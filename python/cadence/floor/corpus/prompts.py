@@ -10,16 +10,18 @@ finished sentences and which are fragments read to be spliced before a number, s
 labels come from the words, not from a model:
 
 * a **final** prompt is one sentence ending in ``.``, ``?`` or ``!`` ("Your call cannot be
-  completed as dialed."): its end is a ``shift``; a pause of 150 ms or more inside it (a
-  comma) is a ``hold``, and half of the turns (seeded) have their longest such pause
-  stretched to 0.5–1.5 s, as a speaker who hesitates;
+  completed as dialed."): its end is a ``shift``; a pause of 150 ms or more inside it is a
+  ``hold``, and in half of the final turns that have one (seeded) the longest is stretched
+  to 0.5–1.5 s, as a speaker who hesitates;
 * an **open** prompt ends in ``...`` or ``:`` or on a word that needs more after it ("To
-  mute or unmute yourself...", "You are currently caller number"): it is followed by
-  ``OPEN_PAUSE_S`` (0.3–1.5 s) of silence and a number from ``digits/`` ("seven"), and that
-  pause is a ``hold``: the unfinished phrase must keep the floor; the number's end is the
-  ``shift``.
+  mute or unmute yourself...", "Press 1 for", "There are currently"): its speech is followed
+  by ``OPEN_PAUSE_S`` (0.3–1.5 s) of silence and then the speech of a number from
+  ``digits/`` ("seven"), and that pause is a ``hold``: the unfinished phrase must keep the
+  floor; the number's end is the ``shift``.
 
-Prompts of several sentences, tones and spelt-out letters are not used. A file is
+Not used: prompts of several sentences, tones, single words, and sentence-marked fragments
+(a ``.`` after a word such as "to", or an infinitive alone: "To call this number.", which
+the recordings splice before "press 1"). A file is
 ``--turns`` prompts (an open one with probability ``OPEN_SHARE``), each followed by
 2.5 s of silence, at a seeded mic level in seeded noise (as ``floor-recorded``). Speech
 extents come from the clips' energy (``recorded.clip_runs``): the prompts are studio
@@ -48,11 +50,16 @@ SOUNDS_DIR = "/usr/share/asterisk/sounds/en"
 TRANSCRIPT = "/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz"
 OPEN_PAUSE_S = (0.3, 1.5)
 OPEN_SHARE = 1 / 3
+_EDGE_S = 0.01  # silence kept at a spliced clip's edge
 # a fragment ending on one of these words is unfinished ("Press 1 for", "There are currently")
 _OPEN_WORDS = frozenset(
     "a an and are as at be by for from has have in is of on or than the there to was were with your "
     "currently exactly".split()
 )
+# words no English sentence ends on: a "." after one marks a fragment
+_NEVER_LAST = frozenset("a an and of or the to your".split())
+# read before digits though the transcript ends it with a period (no rule above catches it)
+_FRAGMENTS = frozenset({"you entered."})
 _FINAL_MARK = re.compile(r"[.!?]$")
 _INNER_SENTENCE_END = re.compile(r"[.!?]\s+\S")
 
@@ -68,6 +75,8 @@ def prompt_kind(text: str) -> str | None:
         return None
     if t.endswith("...") or t.endswith(":") or (not _FINAL_MARK.search(t) and words[-1] in _OPEN_WORDS):
         return "open"
+    if words[-1] in _NEVER_LAST or words[0] == "to" or t.lower() in _FRAGMENTS:  # "Is set to.", "To extension."
+        return None
     if _FINAL_MARK.search(t) and not _INNER_SENTENCE_END.search(t.lstrip(".")):
         return "final"
     return None
@@ -112,7 +121,8 @@ def _load(sounds: str, transcript: dict[str, str]) -> tuple[dict[str, list[tuple
         kinds[kind].append((text, x.mean(axis=1)))
     missing = [k for k, v in kinds.items() if not v]
     if missing:
-        raise InvalidArgumentError(f"no {', '.join(missing)} prompts found in {sounds} with the transcript")
+        raise InvalidArgumentError(f"no {', '.join(missing)} prompts found in {sounds} with the transcript "
+                                   "(--sounds is the folder of the prompt WAVs, with digits/ in it)")
     if len(rates) != 1:
         raise InvalidArgumentError(f"the prompts in {sounds} have different sample rates: {sorted(rates)}")
     return kinds, rates.pop()
@@ -124,9 +134,10 @@ def _turn(kinds: dict[str, list[tuple[str, np.ndarray]]], rate: int,
     if rng.random() < OPEN_SHARE:
         text, x = kinds["open"][int(rng.integers(len(kinds["open"])))]
         digit, d = kinds["digit"][int(rng.integers(len(kinds["digit"])))]
-        gap = np.zeros(int(round(float(rng.uniform(*OPEN_PAUSE_S)) * rate)), np.float32)
-        # each clip's own silence edges are kept, so the pause is at least the drawn one
-        audio = np.concatenate([x, gap, d])
+        # the clips' own silent edges are cut (10 ms kept), so the pause is the drawn one
+        end, start = clip_runs(x, rate)[-1][1] + _EDGE_S, max(0.0, clip_runs(d, rate)[0][0] - _EDGE_S)
+        gap = np.zeros(int(round((float(rng.uniform(*OPEN_PAUSE_S)) - 2 * _EDGE_S) * rate)), np.float32)
+        audio = np.concatenate([x[: int(round(end * rate))], gap, d[int(round(start * rate)):]])
         return "open", f"{text} {digit}", audio, clip_runs(audio, rate), False
     text, x = kinds["final"][int(rng.integers(len(kinds["final"])))]
     x, runs, stretched = hesitate(x, rate, rng)
