@@ -42,7 +42,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup.sh -n
     # torch and triton pinned to the pair the test suite last passed with (2026-12): an
     # unpinned install takes whatever PyPI has that day, CUDA libraries and all.
     TORCH=("torch==2.15.0" "triton==3.9.0")
-    report="$(mktemp -d)"
+    report="$(mktemp -d "$PWD/.venv/setup.XXXXXX")"  # not TMPDIR: pip falls back when that is missing
     trap 'rm -rf "$report"' EXIT
     python -m pip install -q --dry-run --report "$report/torch.json" "${TORCH[@]}"
     python -c 'import json, sys
@@ -51,12 +51,14 @@ for it in json.load(open(sys.argv[1]))["install"]:
     if grep -q "^torch==" "$report/torch.txt"; then
         # pip downloads each wheel to TMPDIR, then unpacks it into .venv
         need_kb=$((7 * 1024 * 1024))
-        free_kb=$(df -Pk .venv 2>/dev/null | awk 'NR==2 {print $4}')
-        tmp_free_kb=$(df -Pk "${TMPDIR:-/tmp}" 2>/dev/null | awk 'NR==2 {print $4}')
-        if [ "${free_kb:-0}" -lt "$need_kb" ] || [ "${tmp_free_kb:-0}" -lt $((1024 * 1024)) ]; then
+        # a df that fails (a missing TMPDIR, say) skips the check: pip then says what is wrong
+        free_kb=$(df -Pk .venv 2>/dev/null | awk 'NR==2 {print $4}') || free_kb=""
+        tmp_free_kb=$(df -Pk "${TMPDIR:-/tmp}" 2>/dev/null | awk 'NR==2 {print $4}') || tmp_free_kb=""
+        if [ -n "$free_kb" ] && [ -n "$tmp_free_kb" ] \
+            && { [ "$free_kb" -lt "$need_kb" ] || [ "$tmp_free_kb" -lt $((1024 * 1024)) ]; }; then
             echo "setup: not enough free disk for torch and its CUDA libraries:" \
-                "$((${free_kb:-0} / 1024)) MB free for .venv (needs about $((need_kb / 1024)) MB)," \
-                "$((${tmp_free_kb:-0} / 1024)) MB free in ${TMPDIR:-/tmp} (pip downloads each wheel there; needs about 1024 MB)" >&2
+                "$((free_kb / 1024)) MB free for .venv (needs about $((need_kb / 1024)) MB)," \
+                "$((tmp_free_kb / 1024)) MB free in ${TMPDIR:-/tmp} (pip downloads each wheel there; needs about 1024 MB)" >&2
             df -h .venv "${TMPDIR:-/tmp}" >&2 || true
             exit 1
         fi

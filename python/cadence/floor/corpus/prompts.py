@@ -21,7 +21,10 @@ labels come from the words, not from a model:
 
 Not used: prompts of several sentences, tones, single words, and sentence-marked fragments
 (a ``.`` after a word such as "to", or an infinitive alone: "To call this number.", which
-the recordings splice before "press 1"). A file is
+the recordings splice before "press 1"). Kept as final although Asterisk's dialplans often
+say more after them: about a dozen heading-like phrases with a period ("Telephone number.",
+"Call-Forward Unconditional.", "...using your touchtone keypad."); the speaker ends them with
+a full fall, and a listener could take the floor there. A file is
 ``--turns`` prompts (an open one with probability ``OPEN_SHARE``), each followed by
 2.5 s of silence, at a seeded mic level in seeded noise (as ``floor-recorded``). Speech
 extents come from the clips' energy (``recorded.clip_runs``): the prompts are studio
