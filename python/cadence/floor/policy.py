@@ -97,7 +97,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -261,10 +261,17 @@ class PolicyConfig:
     judge_head: float = 0.0
     smart_turn_at_s: float = 0.2
     smart_turn_delay_s: float = 0.1
+    # read only when the judge is asked (asks_judge), which needs process()'s raw audio
+    JUDGE_ONLY: ClassVar[frozenset[str]] = frozenset({"smart_turn_at_s", "smart_turn_delay_s"})
     # 1: the speech rule's echo test also reads the Kalman echo canceller's prediction (the
     # smaller excess wins; echo_rule.py); 0: the energy-domain echo estimate alone (as
     # ``decide`` does when it is given no canceller excess)
     echo_rule: float = 1.0
+
+    @property
+    def asks_judge(self) -> bool:
+        """Smart Turn judges pauses (it reads the raw audio: only ``process()`` feeds it)."""
+        return self.smart_turn_weight > 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.patience <= 1.0:
@@ -341,7 +348,7 @@ class CadencePolicy:
         self.model = FloorModel(weights)
         self.last_probs = np.zeros(len(OUTPUTS), np.float32)
         self.judge: SmartTurnJudge | None = None
-        if self.config.smart_turn_weight > 0.0:
+        if self.config.asks_judge:
             from cadence.floor.turn_judge import JudgeHead, SmartTurnJudge
 
             head = JudgeHead.load() if self.config.judge_head else None

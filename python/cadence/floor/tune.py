@@ -144,8 +144,8 @@ def score_settings(
     names = list(grid)
     settings = [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
     for setting in settings:
-        if PolicyConfig(**setting).smart_turn_weight > 0.0 or {"smart_turn_at_s", "smart_turn_delay_s"} & set(setting):  # type: ignore[arg-type]
-            # tune replays cached features through decide(); the judge reads the raw audio
+        # tune replays cached features through decide(); the judge reads the raw audio
+        if PolicyConfig(**setting).asks_judge or PolicyConfig.JUDGE_ONLY & set(setting):  # type: ignore[arg-type]
             raise InvalidArgumentError(
                 "smart_turn_weight > 0 (and smart_turn_at_s / smart_turn_delay_s, read only then) asks "
                 "Smart Turn about the audio, which tune does not replay: "
