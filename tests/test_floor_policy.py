@@ -10,7 +10,7 @@ from cadence.floor.features import FEATURE_NAMES, N_FEATURES
 from cadence.floor.model import CONFIRM, ONSET, OUTPUTS, PAUSE, VOICE, default_weights_path
 from cadence.floor.policy import CadencePolicy, PolicyConfig
 
-from floor_frames import over_persona_features
+from floor_frames import model_outputs, over_persona_features, user_turn
 
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
 # a step threshold: commit when P(keep) < 0.16 after 50 ms, no early path
@@ -18,27 +18,8 @@ STEP = {"ramp": 0.0, "fallback_s": 1.9, "max_silence_s": 3.0, "min_silence_s": 0
         "commit_keep": 0.16, "early_keep": 0.0}
 
 
-def _probs(n: int) -> np.ndarray:
-    """Model outputs of ``n`` frames: all heads 0, the voice head agreeing with the VAD."""
-    probs = np.zeros((n, len(OUTPUTS)), np.float32)
-    probs[:, VOICE] = 1.0
-    return probs
-
-
-def _turn(speech: int, silence: int, keep: float) -> tuple[np.ndarray, np.ndarray]:
-    """Features of `speech` frames of user speech then `silence`, during which the model
-    says P(keep) = keep."""
-    n = speech + silence
-    x = np.zeros((n, N_FEATURES), np.float32)
-    x[:, FEATURE_NAMES.index("persona")] = -3.0  # no persona playback
-    x[:, FEATURE_NAMES.index("echo_excess")] = 3.0
-    x[:speech, FEATURE_NAMES.index("vad")] = 0.95
-    x[:speech, FEATURE_NAMES.index("e_noise")] = 1.5
-    probs = _probs(n)
-    probs[:speech, 0] = 0.95  # the user holds the floor while speaking
-    probs[speech:, 0] = keep
-    probs[:, PAUSE] = probs[:, 0]  # no separate pause head: it reads keep
-    return x, probs
+_probs = model_outputs
+_turn = user_turn
 
 
 def _commit_silence_s(policy: CadencePolicy, speech: int = 60, silence: int = 400,

@@ -62,7 +62,12 @@ keeps the floor, and after ``max_silence_s`` it commits regardless; with ``ramp`
 pause, the less sure the model must be). With ``max_silence_short_s`` set (off by default),
 the last resort adapts to the speaker: it is that shorter wait until the user has gone on
 with a turn after a pause of ``long_pause_s`` or more (floor.md, "A recorded telephone
-call": on real calls the model is sometimes sure a finished turn goes on). Speech counts toward a turn only in
+call": on real calls the model is sometimes sure a finished turn goes on). With ``adapt_step`` > 0 (off by
+default) the policy learns from cutting in (floor.md, "Learning from cut-ins"): a commit the user
+speaks again within ``adapt_window_s`` of (in a simplex call, a new turn; live, a barge-in over the
+answer it began) adds ``adapt_step`` to a log-odds bias on P(keep), up to ``adapt_max``; each commit
+let stand takes ``adapt_relax`` off. The bias moves the model's rules (the wait's veto, the early
+and anticipating paths), not the timeouts, which read the model's own P(keep). Speech counts toward a turn only in
 runs of at least ``min_run_frames`` (clicks and noise bursts do not open a turn).
 
 A frame is user *speech* when Silero VAD and the energy rule say so and, while
@@ -267,6 +272,15 @@ class PolicyConfig:
     # smaller excess wins; echo_rule.py); 0: the energy-domain echo estimate alone (as
     # ``decide`` does when it is given no canceller excess)
     echo_rule: float = 1.0
+    # a persona that learns from cutting in (off while adapt_step is 0; floor.md, "Learning from
+    # cut-ins"): when the user speaks again within adapt_window_s of a commit, the commit cut
+    # them off, and every rule that reads P(keep) in the silence adds adapt_step to its
+    # log-odds from then on (at most adapt_max); each commit the user lets stand for
+    # adapt_window_s takes adapt_relax off again (not below 0)
+    adapt_step: float = 0.0
+    adapt_relax: float = 0.0
+    adapt_max: float = 3.0
+    adapt_window_s: float = 1.0
 
     @property
     def asks_judge(self) -> bool:
@@ -304,6 +318,11 @@ class PolicyConfig:
                 or not math.isfinite(self.pause_user_db):
             raise InvalidArgumentError(f"pause_background_db (or None) and pause_user_db must be finite dB, got "
                                        f"{self.pause_background_db}, {self.pause_user_db}")
+        if not all(math.isfinite(v) and v >= 0.0 for v in (self.adapt_step, self.adapt_relax, self.adapt_max)):
+            raise InvalidArgumentError(f"adapt_step, adapt_relax and adapt_max must be finite numbers >= 0, got "
+                                       f"{self.adapt_step}, {self.adapt_relax}, {self.adapt_max}")
+        if not (math.isfinite(self.adapt_window_s) and self.adapt_window_s > 0.0):
+            raise InvalidArgumentError(f"adapt_window_s must be a finite number > 0, got {self.adapt_window_s}")
         if not self.early_silence_s > 0.0:
             raise InvalidArgumentError(f"early_silence_s must be > 0, got {self.early_silence_s}")
         if not (self.smart_turn_at_s > 0.0 and self.smart_turn_delay_s >= 0.0):
@@ -392,6 +411,9 @@ class CadencePolicy:
         # the last frame the end200 head reached anticipate_end200 (the anticipating path's window)
         self.end200_frame = -_ANTICIPATE_FRAMES
         self.judged: float | None = None  # Smart Turn's P(complete) in this pause
+        self.bias = 0.0  # log-odds added to P(keep) in the silence: learnt from cut-ins (adapt_step)
+        self.last_commit = -1  # the frame of the last commit not yet judged a cut-in or let stand (-1: none)
+        self.cut_ins = 0  # commits after which the user spoke again within adapt_window_s
         self.judged_ready = 0  # the frame count from which that answer may be used
         self.audio = np.zeros((_AUDIO_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
         self.audio_frames = 0  # frames written to the ring
@@ -472,6 +494,7 @@ class CadencePolicy:
         out: list[Decision] = []
         self.spec_confidences = []
         long_pause = _frames(cfg.long_pause_s)
+        adapt_frames = _frames(cfg.adapt_window_s)
         for i in range(len(x)):
             self.frame += 1
             t = self.frame * FRAME_S
@@ -506,6 +529,10 @@ class CadencePolicy:
                 self.judged = None
             else:
                 self.silence += 1
+            # the user let the last commit stand (while the persona is paused, the verdict waits
+            # for the barge-in or the resume)
+            if self.last_commit >= 0 and not self.paused and self.frame - self.last_commit > adapt_frames:
+                self._judge_commit(cut_in=False)
             if self.persona_holds_floor:
                 self.bargein_run = self.bargein_run + 1 if (speech and confirm >= cfg.bargein_threshold) else 0
                 # the level and background tests gate a pause's start only
@@ -524,6 +551,8 @@ class CadencePolicy:
             if speech and keep >= 0.1:
                 self.run += 1
                 if self.run == cfg.min_run_frames:
+                    if self.last_commit >= 0:  # speech again within the window: the commit cut in
+                        self._judge_commit(cut_in=True)
                     if self.turn_speech == 0:
                         self.turn_start = self.frame - self.run
                     elif self.turn_speech >= min_speech:  # the user goes on with the turn after the pause
@@ -553,6 +582,8 @@ class CadencePolicy:
                     self.judged_ready = self.frame + ready_frames
                 if self.judged is not None and self.frame >= self.judged_ready:
                     pause = combine(pause, 1.0 - self.judged, cfg.smart_turn_weight)
+            # the learnt bias moves the model's rules, not the timeouts (fallback_s, max_silence_s)
+            keep_b = add_log_odds(pause, 1.0 / (1.0 + math.exp(-self.bias)), 1.0) if self.bias else pause
             sil_s = self.silence * FRAME_S
             max_silence_s = cfg.max_silence_s
             if cfg.max_silence_short_s is not None and self.longest_hold < long_pause:
@@ -563,14 +594,16 @@ class CadencePolicy:
             else:
                 thr_now = thr
             if (
-                (self.silence >= min_sil and pause < thr_now)
-                or (self.silence >= early_sil and pause < early_thr)
+                (self.silence >= min_sil and keep_b < thr_now)
+                or (self.silence >= early_sil and keep_b < early_thr)
                 or (self.frame - self.end200_frame < _ANTICIPATE_FRAMES and self.silence >= anticipate_sil
-                    and pause < cfg.anticipate_keep)
+                    and keep_b < cfg.anticipate_keep)
                 or (sil_s >= cfg.fallback_s and pause < cfg.fallback_keep)
                 or sil_s >= max_silence_s
             ):
                 out.append(Decision("commit", t))
+                if cfg.adapt_step or cfg.adapt_relax:
+                    self.last_commit = self.frame
                 self.turn_speech = 0
                 self.turn_start = -1
                 self.judged = None
@@ -586,6 +619,17 @@ class CadencePolicy:
                 self.bc_done = True
         self.last_probs = probs[-1] if len(probs) else self.last_probs
         return out
+
+    def _judge_commit(self, cut_in: bool) -> None:
+        """The last commit cut the user off (they spoke again within ``adapt_window_s``) or
+        was let stand: move the P(keep) bias by ``adapt_step`` up or ``adapt_relax`` down."""
+        cfg = self.config
+        self.last_commit = -1
+        if cut_in:
+            self.cut_ins += 1
+            self.bias = min(cfg.adapt_max, self.bias + cfg.adapt_step)
+        else:
+            self.bias = max(0.0, self.bias - cfg.adapt_relax)
 
     def _speculate(self, t: float, confidence: float, gap: bool) -> Decision:
         """Open a draft; ``gap``: a pause already lies between the user's last speech and it
@@ -619,6 +663,8 @@ class CadencePolicy:
         if self.bargein_run >= cfg.bargein_frames or (self.paused and self.paused_speech >= confirm_frames):
             self.bargein_done = True
             self.paused = False
+            if self.last_commit >= 0:  # the user talked over the answer the commit began
+                self._judge_commit(cut_in=True)
             self.turn_speech = max(self.bargein_run, self.paused_speech)
             self.turn_start = self.frame - self.turn_speech
             return [Decision("bargein", t)]

@@ -1,0 +1,123 @@
+"""Learning from cut-ins (``adapt_step``): a commit the user speaks over soon after makes the
+policy wait longer for this speaker; commits let stand take it back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from cadence.errors import InvalidArgumentError
+from cadence.floor.model import CONFIRM, ONSET, PAUSE, default_weights_path
+from cadence.floor.policy import CadencePolicy
+
+from floor_frames import model_outputs, over_persona_features, user_turn
+
+pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
+# commit when P(keep) < 0.16 after 50 ms; the timeout at 1.9 s commits while P(keep) < 0.9
+STEP: dict[str, Any] = {"ramp": 0.0, "fallback_s": 1.9, "max_silence_s": 3.0, "min_silence_s": 0.05,
+        "commit_keep": 0.16, "early_keep": 0.0}
+KEEP = 0.1  # the model is sure every pause is a turn end: logit -2.2
+
+
+def _commits(policy: CadencePolicy, *parts: tuple[int, int]) -> list[float]:
+    """Commit times (s) over consecutive (speech frames, silence frames) pieces; P(keep) = KEEP
+    in every silence."""
+    pieces = [user_turn(speech, silence, KEEP) for speech, silence in parts]
+    x, probs = np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
+    return [round(d.t, 2) for d in policy.decide(x, probs) if d.kind == "commit"]
+
+
+def test_off_by_default_every_pause_is_cut() -> None:
+    policy = CadencePolicy(0.5, **STEP)
+    # three pauses of 0.4 s the user speaks on after: each cut 50 ms in, nothing learnt
+    assert _commits(policy, (60, 40), (60, 40), (60, 40)) == [0.65, 1.65, 2.65]
+    assert policy.bias == 0.0 and policy.cut_ins == 0
+
+
+def test_a_cut_in_makes_the_model_rules_wait_and_the_timeout_still_answers() -> None:
+    policy = CadencePolicy(0.5, adapt_step=1.0, **STEP)
+    # the first pause is cut 50 ms in and the user goes on 0.35 s later: a cut-in. P(keep) 0.1
+    # then reads sigmoid(-2.2 + 1) = 0.23 >= 0.16: the second pause is not cut; its silence
+    # ends the turn at the timeout, which reads the model's own P(keep)
+    assert _commits(policy, (60, 40), (60, 250)) == [0.65, 1.0 + 0.6 + 1.9]
+    assert policy.cut_ins == 1 and policy.bias == pytest.approx(1.0)
+    # more cut-ins add up to adapt_max: with a bar of 0.3, one cut-in (0.23) still commits, the
+    # second (bias 1.5: 0.33) does not
+    policy = CadencePolicy(0.5, adapt_step=1.0, adapt_max=1.5, **{**STEP, "commit_keep": 0.3})
+    assert _commits(policy, (60, 40), (60, 40), (60, 250)) == [0.65, 1.65, 2.0 + 0.6 + 1.9]
+    assert policy.cut_ins == 2 and policy.bias == pytest.approx(1.5)
+
+
+def test_only_speech_within_the_window_is_a_cut_in() -> None:
+    # the user goes on 1.25 s after the commit (window 1 s): the commit was let stand
+    policy = CadencePolicy(0.5, adapt_step=1.0, **STEP)
+    assert _commits(policy, (60, 130), (60, 40)) == [0.65, 1.9 + 0.65]
+    assert policy.cut_ins == 0 and policy.bias == 0.0
+    # a longer window counts it
+    policy = CadencePolicy(0.5, adapt_step=1.0, adapt_window_s=1.5, **STEP)
+    assert _commits(policy, (60, 130), (60, 40))[0] == 0.65
+    assert policy.cut_ins == 1
+
+
+def test_commits_let_stand_take_the_bias_back() -> None:
+    policy = CadencePolicy(0.5, adapt_step=1.0, adapt_relax=0.5, **STEP)
+    # a cut-in (bias 1), then a turn the timeout answers and the user lets stand (bias 0.5:
+    # sigmoid(-2.2 + 0.5) = 0.155 < 0.16), so the third pause is cut 50 ms in again
+    got = _commits(policy, (60, 40), (60, 300), (60, 40))
+    assert got == [0.65, 1.0 + 0.6 + 1.9, 1.0 + 3.6 + 0.65]
+    # the input ends 0.35 s after the third commit: its verdict is still open
+    assert policy.bias == pytest.approx(0.5) and policy.last_commit >= 0
+    # never below 0
+    policy = CadencePolicy(0.5, adapt_step=1.0, adapt_relax=5.0, **STEP)
+    _commits(policy, (60, 200), (60, 200))
+    assert policy.bias == 0.0
+
+
+def test_talk_over_the_answer_is_a_cut_in() -> None:
+    """Live, the persona speaks after its commit: a user who goes on barges in over it."""
+    policy = CadencePolicy(0.5, adapt_step=1.0, **STEP)
+    x1, p1 = user_turn(60, 10, KEEP)  # committed 50 ms into the silence (frame 65)
+    xp = over_persona_features(200, [(20, 120)])  # the user talks 0.25 s into the answer
+    pp = model_outputs(len(xp))
+    pp[:, 0] = pp[:, PAUSE] = 0.5
+    pp[20:120, ONSET] = pp[20:120, CONFIRM] = 0.9
+    kinds = [(d.kind, round(d.t, 2)) for d in policy.decide(np.concatenate([x1, xp]), np.concatenate([p1, pp]))]
+    assert [k for k, _t in kinds] == ["commit", "pause", "bargein"]
+    assert policy.cut_ins == 1
+    # a backchannel that pauses the persona and lets it resume is not a cut-in
+    policy = CadencePolicy(0.5, adapt_step=1.0, **STEP)
+    pp[20:120, ONSET] = pp[20:120, CONFIRM] = 0.0
+    pp[20:40, ONSET] = pp[20:40, CONFIRM] = 0.4
+    xp = over_persona_features(200, [(20, 40)])
+    kinds = [(d.kind, round(d.t, 2)) for d in policy.decide(np.concatenate([x1, xp]), np.concatenate([p1, pp]))]
+    assert [k for k, _t in kinds] == ["commit", "pause", "resume"]
+    assert policy.cut_ins == 0 and policy.bias == 0.0
+
+
+def test_any_chunking_and_reset() -> None:
+    pieces = [user_turn(s, q, KEEP) for s, q in ((60, 40), (60, 250), (60, 40), (60, 150))]
+    x, probs = np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
+    cfg: dict[str, Any] = {**STEP, "adapt_step": 1.0, "adapt_relax": 0.5}
+    whole = [(d.kind, round(d.t, 2)) for d in CadencePolicy(0.5, **cfg).decide(x, probs)]
+    for seed in (0, 1, 2):
+        policy, chunked, i = CadencePolicy(0.5, **cfg), [], 0
+        rng = np.random.default_rng(seed)
+        while i < len(x):
+            n = int(rng.integers(1, 12))
+            chunked += [(d.kind, round(d.t, 2)) for d in policy.decide(x[i:i + n], probs[i:i + n])]
+            i += n
+        assert chunked == whole, seed
+    policy = CadencePolicy(0.5, **cfg)
+    policy.decide(x, probs)
+    assert policy.bias > 0.0
+    policy.reset()  # a new call: a new speaker
+    assert policy.bias == 0.0 and policy.cut_ins == 0 and policy.last_commit == -1
+
+
+@pytest.mark.parametrize("bad", [{"adapt_step": -1.0}, {"adapt_relax": float("nan")}, {"adapt_max": float("inf")},
+                                 {"adapt_window_s": 0.0}, {"adapt_window_s": float("nan")}])
+def test_bad_settings_are_refused(bad: dict[str, Any]) -> None:
+    with pytest.raises(InvalidArgumentError, match="adapt_"):
+        CadencePolicy(0.5, **bad)
