@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cadence.errors import InvalidArgumentError
-from cadence.floor.model import CONFIRM, ONSET, PAUSE, default_weights_path
+from cadence.floor.model import CONFIRM, ONSET, OUTPUTS, PAUSE, default_weights_path
 from cadence.floor.policy import CadencePolicy
 
 from floor_frames import model_outputs, over_persona_features, user_turn
@@ -17,16 +17,23 @@ from floor_frames import model_outputs, over_persona_features, user_turn
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
 # commit when P(keep) < 0.16 after 50 ms; the timeout at 1.9 s commits while P(keep) < 0.9
 STEP: dict[str, Any] = {"ramp": 0.0, "fallback_s": 1.9, "max_silence_s": 3.0, "min_silence_s": 0.05,
-        "commit_keep": 0.16, "early_keep": 0.0}
+                        "commit_keep": 0.16, "early_keep": 0.0}
 KEEP = 0.1  # the model is sure every pause is a turn end: logit -2.2
 
 
-def _commits(policy: CadencePolicy, *parts: tuple[int, int]) -> list[float]:
-    """Commit times (s) over consecutive (speech frames, silence frames) pieces; P(keep) = KEEP
-    in every silence."""
-    pieces = [user_turn(speech, silence, KEEP) for speech, silence in parts]
-    x, probs = np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
-    return [round(d.t, 2) for d in policy.decide(x, probs) if d.kind == "commit"]
+def _turns(*parts: tuple[int, int] | tuple[int, int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Consecutive (speech frames, silence frames[, P(keep) in the silence: KEEP]) pieces."""
+    pieces = [user_turn(part[0], part[1], part[2] if len(part) > 2 else KEEP) for part in parts]
+    return np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
+
+
+def _decisions(policy: CadencePolicy, x: np.ndarray, probs: np.ndarray, kind: str = "commit") -> list[float]:
+    return [round(d.t, 2) for d in policy.decide(x, probs) if d.kind == kind]
+
+
+def _commits(policy: CadencePolicy, *parts: tuple[int, int] | tuple[int, int, float]) -> list[float]:
+    """Commit times (s) over consecutive user turns (``_turns``)."""
+    return _decisions(policy, *_turns(*parts))
 
 
 def test_off_by_default_every_pause_is_cut() -> None:
@@ -50,8 +57,41 @@ def test_a_cut_in_makes_the_model_rules_wait_and_the_timeout_still_answers() -> 
     assert policy.cut_ins == 2 and policy.bias == pytest.approx(1.5)
 
 
+def test_the_timeout_reads_the_model_own_p_keep() -> None:
+    # after a cut-in (bias 1.5) P(keep) 0.8 reads 0.95: past the timeout's 0.9 bar. The timeout
+    # reads the model's own 0.8 and commits at 1.9 s, not at max_silence_s (3 s)
+    policy = CadencePolicy(0.5, adapt_step=1.5, **STEP)
+    assert _commits(policy, (60, 40), (60, 350, 0.8)) == [0.65, 1.0 + 0.6 + 1.9]
+
+
+def test_the_early_and_anticipating_paths_read_the_bias() -> None:
+    # the early path (P(keep) < 0.2 after 100 ms; the veto waits 1 s): P(keep) 0.1 is taken
+    # early, until a cut-in makes it read 0.23
+    early = {**STEP, "early_keep": 0.2, "early_silence_s": 0.1, "min_silence_s": 1.0}
+    assert _commits(CadencePolicy(0.5, **early), (60, 40), (60, 250)) == [0.7, 1.7]
+    assert _commits(CadencePolicy(0.5, adapt_step=1.0, **early), (60, 40), (60, 250)) == [0.7, 1.0 + 0.6 + 1.9]
+    # the anticipating path (end200 high in the last word, P(keep) < 0.3 after 40 ms): P(keep)
+    # 0.2 reads 0.41 after a cut-in
+    ant = {**STEP, "commit_keep": 0.0, "anticipate_end200": 0.6, "anticipate_keep": 0.3,
+           "anticipate_silence_s": 0.04}
+    x, probs = _turns((60, 40, 0.2), (60, 250, 0.2))
+    probs[50:60, OUTPUTS.index("end200")] = probs[150:160, OUTPUTS.index("end200")] = 0.9
+    assert _decisions(CadencePolicy(0.5, **ant), x, probs) == [0.64, 1.64]
+    assert _decisions(CadencePolicy(0.5, adapt_step=1.0, **ant), x, probs) == [0.64, 1.0 + 0.6 + 1.9]
+
+
+def test_the_drafts_in_the_silence_read_the_model_own_p_keep() -> None:
+    # speculate_keep 0.6: P(keep) 0.5 starts a draft 50 ms into the silence; after a cut-in it
+    # reads 0.73, but the draft still starts (the bias delays commits, not drafts)
+    cfg = {**STEP, "speculate_keep": 0.6, "speculate_silence_s": 0.05}
+    x, probs = _turns((60, 40), (60, 250, 0.5))
+    policy = CadencePolicy(0.5, adapt_step=1.0, **cfg)
+    assert 1.65 in _decisions(policy, x, probs, "speculate")
+    assert policy.cut_ins == 1
+
+
 def test_only_speech_within_the_window_is_a_cut_in() -> None:
-    # the user goes on 1.25 s after the commit (window 1 s): the commit was let stand
+    # the user goes on 1.26 s after the commit (window 1 s): the commit was let stand
     policy = CadencePolicy(0.5, adapt_step=1.0, **STEP)
     assert _commits(policy, (60, 130), (60, 40)) == [0.65, 1.9 + 0.65]
     assert policy.cut_ins == 0 and policy.bias == 0.0
@@ -59,6 +99,17 @@ def test_only_speech_within_the_window_is_a_cut_in() -> None:
     policy = CadencePolicy(0.5, adapt_step=1.0, adapt_window_s=1.5, **STEP)
     assert _commits(policy, (60, 130), (60, 40))[0] == 0.65
     assert policy.cut_ins == 1
+    # the edge: speech whose first frame is the window's last (100 frames after the commit's) is
+    # a cut-in, though its run reaches min_run_frames after the window; one frame later it is not
+    for silence, cut in ((104, 1), (105, 0)):
+        policy = CadencePolicy(0.5, adapt_step=1.0, **STEP)
+        _commits(policy, (60, silence), (60, 40))
+        assert policy.cut_ins == cut, silence
+    # a click in the window (a run shorter than min_run_frames) is not the user going on
+    x, probs = _turns((60, 95), (3, 200))
+    policy = CadencePolicy(0.5, adapt_step=1.0, **STEP)
+    _decisions(policy, x, probs)
+    assert policy.cut_ins == 0 and policy.last_commit == -1
 
 
 def test_commits_let_stand_take_the_bias_back() -> None:
@@ -79,7 +130,7 @@ def test_talk_over_the_answer_is_a_cut_in() -> None:
     """Live, the persona speaks after its commit: a user who goes on barges in over it."""
     policy = CadencePolicy(0.5, adapt_step=1.0, **STEP)
     x1, p1 = user_turn(60, 10, KEEP)  # committed 50 ms into the silence (frame 65)
-    xp = over_persona_features(200, [(20, 120)])  # the user talks 0.25 s into the answer
+    xp = over_persona_features(200, [(20, 120)])  # the user talks 0.25 s after the commit
     pp = model_outputs(len(xp))
     pp[:, 0] = pp[:, PAUSE] = 0.5
     pp[20:120, ONSET] = pp[20:120, CONFIRM] = 0.9
@@ -93,7 +144,17 @@ def test_talk_over_the_answer_is_a_cut_in() -> None:
     xp = over_persona_features(200, [(20, 40)])
     kinds = [(d.kind, round(d.t, 2)) for d in policy.decide(np.concatenate([x1, xp]), np.concatenate([p1, pp]))]
     assert [k for k, _t in kinds] == ["commit", "pause", "resume"]
-    assert policy.cut_ins == 0 and policy.bias == 0.0
+    assert policy.cut_ins == 0 and policy.bias == 0.0 and policy.last_commit == -1  # judged: let stand
+    # a barge-in that starts 0.86 s after the commit and is confirmed after the window (0.7 s of
+    # speech while paused): the verdict waits for it while the persona is paused
+    policy = CadencePolicy(0.5, adapt_step=1.0, **STEP)
+    xp = over_persona_features(300, [(81, 200)])
+    pp = model_outputs(len(xp))
+    pp[:, 0] = pp[:, PAUSE] = 0.5
+    pp[81:200, ONSET] = pp[81:200, CONFIRM] = 0.4  # pauses the persona, never confirms by the head
+    kinds = [(d.kind, round(d.t, 2)) for d in policy.decide(np.concatenate([x1, xp]), np.concatenate([p1, pp]))]
+    assert [k for k, _t in kinds] == ["commit", "pause", "bargein"]
+    assert kinds[2][1] - kinds[0][1] > 1.0 and policy.cut_ins == 1
 
 
 def test_any_chunking_and_reset() -> None:

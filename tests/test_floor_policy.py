@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cadence.errors import InvalidArgumentError
-from cadence.floor.features import FEATURE_NAMES, N_FEATURES
+from cadence.floor.features import FEATURE_NAMES
 from cadence.floor.model import CONFIRM, ONSET, OUTPUTS, PAUSE, VOICE, default_weights_path
 from cadence.floor.policy import CadencePolicy, PolicyConfig
 

@@ -65,9 +65,11 @@ with a turn after a pause of ``long_pause_s`` or more (floor.md, "A recorded tel
 call": on real calls the model is sometimes sure a finished turn goes on). With ``adapt_step`` > 0 (off by
 default) the policy learns from cutting in (floor.md, "Learning from cut-ins"): a commit the user
 speaks again within ``adapt_window_s`` of (in a simplex call, a new turn; live, a barge-in over the
-answer it began) adds ``adapt_step`` to a log-odds bias on P(keep), up to ``adapt_max``; each commit
-let stand takes ``adapt_relax`` off. The bias moves the model's rules (the wait's veto, the early
-and anticipating paths), not the timeouts, which read the model's own P(keep). Speech counts toward a turn only in
+answer it began, if the user's speech starts within the window, which runs from the commit, not
+from the answer's first sound) adds ``adapt_step`` to a log-odds bias on P(keep), up to
+``adapt_max``; each commit let stand takes ``adapt_relax`` off. The bias moves the model's rules
+(the wait's veto, the early and anticipating paths), not the timeouts (``fallback_s`` reads the
+model's own P(keep), ``max_silence_s`` none) nor the drafts in the silence. Speech counts toward a turn only in
 runs of at least ``min_run_frames`` (clicks and noise bursts do not open a turn).
 
 A frame is user *speech* when Silero VAD and the energy rule say so and, while
@@ -272,11 +274,13 @@ class PolicyConfig:
     # smaller excess wins; echo_rule.py); 0: the energy-domain echo estimate alone (as
     # ``decide`` does when it is given no canceller excess)
     echo_rule: float = 1.0
-    # a persona that learns from cutting in (off while adapt_step is 0; floor.md, "Learning from
-    # cut-ins"): when the user speaks again within adapt_window_s of a commit, the commit cut
-    # them off, and every rule that reads P(keep) in the silence adds adapt_step to its
-    # log-odds from then on (at most adapt_max); each commit the user lets stand for
-    # adapt_window_s takes adapt_relax off again (not below 0)
+    # a persona that learns from cutting in (off while adapt_step and adapt_relax are 0; floor.md,
+    # "Learning from cut-ins"): when the user speaks again within adapt_window_s of a commit (a
+    # new turn, or a barge-in over the answer), the commit cut them off and adapt_step is added
+    # to a log-odds bias on P(keep) (at most adapt_max); each commit the user lets stand for
+    # adapt_window_s takes adapt_relax off again (not below 0). The model's commit rules (the
+    # veto, the early and anticipating paths) read the biased P(keep); the timeouts and the
+    # drafts in the silence do not
     adapt_step: float = 0.0
     adapt_relax: float = 0.0
     adapt_max: float = 3.0
@@ -413,7 +417,8 @@ class CadencePolicy:
         self.judged: float | None = None  # Smart Turn's P(complete) in this pause
         self.bias = 0.0  # log-odds added to P(keep) in the silence: learnt from cut-ins (adapt_step)
         self.last_commit = -1  # the frame of the last commit not yet judged a cut-in or let stand (-1: none)
-        self.cut_ins = 0  # commits after which the user spoke again within adapt_window_s
+        # commits after which the user spoke again within adapt_window_s (counted while adapting)
+        self.cut_ins = 0
         self.judged_ready = 0  # the frame count from which that answer may be used
         self.audio = np.zeros((_AUDIO_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
         self.audio_frames = 0  # frames written to the ring
@@ -530,8 +535,10 @@ class CadencePolicy:
             else:
                 self.silence += 1
             # the user let the last commit stand (while the persona is paused, the verdict waits
-            # for the barge-in or the resume)
-            if self.last_commit >= 0 and not self.paused and self.frame - self.last_commit > adapt_frames:
+            # for the barge-in or the resume; while a speech run that began in the window is still
+            # short of min_run_frames, for its end or its min_run_frames-th frame)
+            if (self.last_commit >= 0 and not self.paused and self.run == 0
+                    and self.frame - self.last_commit > adapt_frames):
                 self._judge_commit(cut_in=False)
             if self.persona_holds_floor:
                 self.bargein_run = self.bargein_run + 1 if (speech and confirm >= cfg.bargein_threshold) else 0
@@ -551,8 +558,9 @@ class CadencePolicy:
             if speech and keep >= 0.1:
                 self.run += 1
                 if self.run == cfg.min_run_frames:
-                    if self.last_commit >= 0:  # speech again within the window: the commit cut in
-                        self._judge_commit(cut_in=True)
+                    if self.last_commit >= 0:  # speech again: a cut-in if it began within the window
+                        began = self.frame - self.run + 1
+                        self._judge_commit(cut_in=began - self.last_commit <= adapt_frames)
                     if self.turn_speech == 0:
                         self.turn_start = self.frame - self.run
                     elif self.turn_speech >= min_speech:  # the user goes on with the turn after the pause
@@ -583,7 +591,7 @@ class CadencePolicy:
                 if self.judged is not None and self.frame >= self.judged_ready:
                     pause = combine(pause, 1.0 - self.judged, cfg.smart_turn_weight)
             # the learnt bias moves the model's rules, not the timeouts (fallback_s, max_silence_s)
-            keep_b = add_log_odds(pause, 1.0 / (1.0 + math.exp(-self.bias)), 1.0) if self.bias else pause
+            keep_b = 1.0 / (1.0 + math.exp(-(_logit(pause) + self.bias))) if self.bias else pause
             sil_s = self.silence * FRAME_S
             max_silence_s = cfg.max_silence_s
             if cfg.max_silence_short_s is not None and self.longest_hold < long_pause:
