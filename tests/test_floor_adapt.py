@@ -91,7 +91,7 @@ def test_the_drafts_in_the_silence_read_the_model_own_p_keep() -> None:
 
 
 def test_only_speech_within_the_window_is_a_cut_in() -> None:
-    # the user goes on 1.26 s after the commit (window 1 s): the commit was let stand
+    # the user goes on 1.25 s after the commit (window 1 s): the commit was let stand
     policy = CadencePolicy(0.5, adapt_step=1.0, **STEP)
     assert _commits(policy, (60, 130), (60, 40)) == [0.65, 1.9 + 0.65]
     assert policy.cut_ins == 0 and policy.bias == 0.0
@@ -155,6 +155,22 @@ def test_talk_over_the_answer_is_a_cut_in() -> None:
     kinds = [(d.kind, round(d.t, 2)) for d in policy.decide(np.concatenate([x1, xp]), np.concatenate([p1, pp]))]
     assert [k for k, _t in kinds] == ["commit", "pause", "bargein"]
     assert kinds[2][1] - kinds[0][1] > 1.0 and policy.cut_ins == 1
+
+
+def test_a_late_barge_in_is_not_a_cut_in() -> None:
+    """A barge-in that starts after the window does not count, even when a few frames of user
+    speech (short of a run) came just before the persona began: the verdict is not held by them."""
+    x1, p1 = user_turn(60, 10, KEEP)  # committed at 0.65 s
+    for lead in (0, 3):  # 3 frames of user speech as the answer starts
+        xs, ps = user_turn(lead, 0, KEEP)
+        xp = over_persona_features(400, [(210, 320)])  # the user talks over the answer ~2.8 s in
+        pp = model_outputs(len(xp))
+        pp[:, 0] = pp[:, PAUSE] = 0.5
+        pp[210:320, ONSET] = pp[210:320, CONFIRM] = 0.9
+        policy = CadencePolicy(0.5, adapt_step=1.0, **STEP)
+        kinds = [d.kind for d in policy.decide(np.concatenate([x1, xs, xp]), np.concatenate([p1, ps, pp]))]
+        assert kinds == ["commit", "pause", "bargein"], lead
+        assert policy.cut_ins == 0 and policy.bias == 0.0 and policy.last_commit == -1, lead
 
 
 def test_any_chunking_and_reset() -> None:

@@ -64,12 +64,13 @@ the last resort adapts to the speaker: it is that shorter wait until the user ha
 with a turn after a pause of ``long_pause_s`` or more (floor.md, "A recorded telephone
 call": on real calls the model is sometimes sure a finished turn goes on). With ``adapt_step`` > 0 (off by
 default) the policy learns from cutting in (floor.md, "Learning from cut-ins"): a commit the user
-speaks again within ``adapt_window_s`` of (in a simplex call, a new turn; live, a barge-in over the
-answer it began, if the user's speech starts within the window, which runs from the commit, not
-from the answer's first sound) adds ``adapt_step`` to a log-odds bias on P(keep), up to
-``adapt_max``; each commit let stand takes ``adapt_relax`` off. The bias moves the model's rules
-(the wait's veto, the early and anticipating paths), not the timeouts (``fallback_s`` reads the
-model's own P(keep), ``max_silence_s`` none) nor the drafts in the silence. Speech counts toward a turn only in
+speaks again within ``adapt_window_s`` of (in a simplex call, a speech run of ``min_run_frames`` the
+model reads as the user's, keep >= 0.1, that began in the window; live, a barge-in over the answer
+it began whose pause began in the window, or with no pause stage, confirmed in it; the window runs
+from the commit, not from the answer's first sound) adds ``adapt_step`` to a log-odds bias on
+P(keep), up to ``adapt_max``; each commit let stand takes ``adapt_relax`` off. The bias moves the
+model's rules (the wait's veto, the early and anticipating paths), not the timeouts (``fallback_s``
+reads the unbiased P(keep), ``max_silence_s`` none) nor the drafts in the silence. Speech counts toward a turn only in
 runs of at least ``min_run_frames`` (clicks and noise bursts do not open a turn).
 
 A frame is user *speech* when Silero VAD and the energy rule say so and, while
@@ -274,7 +275,7 @@ class PolicyConfig:
     # smaller excess wins; echo_rule.py); 0: the energy-domain echo estimate alone (as
     # ``decide`` does when it is given no canceller excess)
     echo_rule: float = 1.0
-    # a persona that learns from cutting in (off while adapt_step and adapt_relax are 0; floor.md,
+    # a persona that learns from cutting in (decisions unchanged while adapt_step is 0; floor.md,
     # "Learning from cut-ins"): when the user speaks again within adapt_window_s of a commit (a
     # new turn, or a barge-in over the answer), the commit cut them off and adapt_step is added
     # to a log-odds bias on P(keep) (at most adapt_max); each commit the user lets stand for
@@ -536,8 +537,9 @@ class CadencePolicy:
                 self.silence += 1
             # the user let the last commit stand (while the persona is paused, the verdict waits
             # for the barge-in or the resume; while a speech run that began in the window is still
-            # short of min_run_frames, for its end or its min_run_frames-th frame)
-            if (self.last_commit >= 0 and not self.paused and self.run == 0
+            # short of min_run_frames, for its end or its min_run_frames-th frame, unless the
+            # persona holds the floor: the run is not counted then, so it would hold the verdict)
+            if (self.last_commit >= 0 and not self.paused and (self.run == 0 or self.persona_holds_floor)
                     and self.frame - self.last_commit > adapt_frames):
                 self._judge_commit(cut_in=False)
             if self.persona_holds_floor:
