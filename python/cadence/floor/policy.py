@@ -150,10 +150,15 @@ def mix_log_odds(p: float, q: float, w: float) -> float:
     return 1.0 / (1.0 + math.exp(-((1.0 - w) * _logit(p) + w * _logit(q))))
 
 
+def shift_log_odds(p: float, b: float) -> float:
+    """sigmoid(logit(p) + b), p clipped to [1e-4, 1 − 1e-4]."""
+    return 1.0 / (1.0 + math.exp(-(_logit(p) + b)))
+
+
 def add_log_odds(p: float, q: float, w: float) -> float:
     """sigmoid(logit(p) + w·logit(q)): q as independent evidence on top of p (p's confidence is
     kept, where ``mix_log_odds`` pulls it towards q's); probabilities clipped as there."""
-    return 1.0 / (1.0 + math.exp(-(_logit(p) + w * _logit(q))))
+    return shift_log_odds(p, w * _logit(q))
 
 
 VAD_BAR = 0.5  # Silero's bar in the speech rule
@@ -593,7 +598,7 @@ class CadencePolicy:
                 if self.judged is not None and self.frame >= self.judged_ready:
                     pause = combine(pause, 1.0 - self.judged, cfg.smart_turn_weight)
             # the learnt bias moves the model's rules, not the timeouts (fallback_s, max_silence_s)
-            keep_b = 1.0 / (1.0 + math.exp(-(_logit(pause) + self.bias))) if self.bias else pause
+            keep_b = shift_log_odds(pause, self.bias) if self.bias else pause
             sil_s = self.silence * FRAME_S
             max_silence_s = cfg.max_silence_s
             if cfg.max_silence_short_s is not None and self.longest_hold < long_pause:

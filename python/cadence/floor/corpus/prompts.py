@@ -65,6 +65,8 @@ _NEVER_LAST = frozenset("a an and of or the to your".split())
 _FRAGMENTS = frozenset({"you entered."})
 _FINAL_MARK = re.compile(r"[.!?]$")
 _INNER_SENTENCE_END = re.compile(r"[.!?]\s+\S")
+# a usable prompt: (text, audio, its speech runs in seconds, ``recorded.clip_runs``, found once)
+Clip = tuple[str, np.ndarray, list[tuple[float, float]]]
 
 
 def prompt_kind(text: str) -> str | None:
@@ -103,15 +105,14 @@ def read_transcript(path: str) -> dict[str, str]:
     return out
 
 
-def _load(sounds: str, transcript: dict[str, str]) -> tuple[dict[str, list[tuple[str, np.ndarray]]], int]:
-    """The usable prompts by kind (``final``, ``open``, ``digit``) as (text, audio), and their
-    sample rate."""
+def _load(sounds: str, transcript: dict[str, str]) -> tuple[dict[str, list[Clip]], int]:
+    """The usable prompts by kind (``final``, ``open``, ``digit``), and their sample rate."""
     if not os.path.isdir(sounds):
         raise InvalidArgumentError(
             f"no prompt recordings in {sounds}: install asterisk-core-sounds-en-wav "
             "(apt-get install asterisk-core-sounds-en-wav) or pass --sounds"
         )
-    kinds: dict[str, list[tuple[str, np.ndarray]]] = {"final": [], "open": [], "digit": []}
+    kinds: dict[str, list[Clip]] = {"final": [], "open": [], "digit": []}
     rates = set()
     for name, text in sorted(transcript.items()):
         m = re.fullmatch(r"digits/(\d)", name)
@@ -121,7 +122,8 @@ def _load(sounds: str, transcript: dict[str, str]) -> tuple[dict[str, list[tuple
             continue
         x, rate = sf.read(path, dtype="float32", always_2d=True)
         rates.add(int(rate))
-        kinds[kind].append((text, x.mean(axis=1)))
+        mono = x.mean(axis=1)
+        kinds[kind].append((text, mono, clip_runs(mono, int(rate))))
     missing = [k for k, v in kinds.items() if not v]
     if missing:
         raise InvalidArgumentError(f"no {', '.join(missing)} prompts found in {sounds} with the transcript "
@@ -131,23 +133,23 @@ def _load(sounds: str, transcript: dict[str, str]) -> tuple[dict[str, list[tuple
     return kinds, rates.pop()
 
 
-def _turn(kinds: dict[str, list[tuple[str, np.ndarray]]], rate: int,
+def _turn(kinds: dict[str, list[Clip]], rate: int,
           rng: np.random.Generator) -> tuple[str, str, np.ndarray, list[tuple[float, float]], bool]:
     """One turn: (kind, words, audio, speech runs, stretched)."""
     if rng.random() < OPEN_SHARE:
-        text, x = kinds["open"][int(rng.integers(len(kinds["open"])))]
-        digit, d = kinds["digit"][int(rng.integers(len(kinds["digit"])))]
+        text, x, x_runs = kinds["open"][int(rng.integers(len(kinds["open"])))]
+        digit, d, d_runs = kinds["digit"][int(rng.integers(len(kinds["digit"])))]
         # the clips' own silent edges are cut (10 ms kept), so the pause is the drawn one
-        end, start = clip_runs(x, rate)[-1][1] + _EDGE_S, max(0.0, clip_runs(d, rate)[0][0] - _EDGE_S)
+        end, start = x_runs[-1][1] + _EDGE_S, max(0.0, d_runs[0][0] - _EDGE_S)
         gap = np.zeros(int(round((float(rng.uniform(*OPEN_PAUSE_S)) - 2 * _EDGE_S) * rate)), np.float32)
         audio = np.concatenate([x[: int(round(end * rate))], gap, d[int(round(start * rate)):]])
         return "open", f"{text} {digit}", audio, clip_runs(audio, rate), False
-    text, x = kinds["final"][int(rng.integers(len(kinds["final"])))]
-    x, runs, stretched = hesitate(x, rate, rng)
+    text, x, runs = kinds["final"][int(rng.integers(len(kinds["final"])))]
+    x, runs, stretched = hesitate(x, rate, rng, runs)
     return "final", text, x, runs, stretched
 
 
-def _file(k: int, kinds: dict[str, list[tuple[str, np.ndarray]]], rate: int, turns: int, seed: int,
+def _file(k: int, kinds: dict[str, list[Clip]], rate: int, turns: int, seed: int,
           speech_rms: float) -> tuple[np.ndarray, int, dict[str, Any]]:
     rng = np.random.default_rng([seed, k])
     pieces = [np.zeros(int(LEAD_S * rate), np.float32)]
@@ -177,7 +179,7 @@ def build(out: str, files: int = 30, turns: int = 12, seed: int = 0, sounds: str
     if files < 1 or turns < 1:
         raise InvalidArgumentError(f"--files and --turns must be >= 1, got {files} and {turns}")
     kinds, rate = _load(sounds, read_transcript(transcript))
-    speech_rms = mean_rms([x for v in kinds.values() for _t, x in v])
+    speech_rms = mean_rms([x for v in kinds.values() for _t, x, _r in v])
     return write_split(out, "prompts", files, lambda k: _file(k, kinds, rate, turns, seed, speech_rms))
 
 

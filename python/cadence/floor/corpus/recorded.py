@@ -116,11 +116,13 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rm
     return audio, rate, {"events": events, "meta": meta}
 
 
-def hesitate(x: np.ndarray, rate: int, rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[float, float]], bool]:
+def hesitate(x: np.ndarray, rate: int, rng: np.random.Generator,
+             runs: list[tuple[float, float]] | None = None) -> tuple[np.ndarray, list[tuple[float, float]], bool]:
     """Half the time (seeded) stretch a clip's longest pause between speech runs to
     ``STRETCH_S`` with spliced-in silence, as a speaker who hesitates mid-phrase; returns
-    the clip, its speech runs and whether it was stretched."""
-    runs = clip_runs(x, rate)
+    the clip, its speech runs and whether it was stretched. ``runs``: the clip's
+    ``clip_runs``, if the caller has them."""
+    runs = clip_runs(x, rate) if runs is None else runs
     if len(runs) > 1 and rng.random() < 0.5:
         g = max(range(len(runs) - 1), key=lambda i: runs[i + 1][0] - runs[i][1])
         cut = int(round((runs[g][1] + runs[g + 1][0]) / 2 * rate))
