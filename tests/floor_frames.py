@@ -41,3 +41,10 @@ def user_turn(speech: int, silence: int, keep: float) -> tuple[np.ndarray, np.nd
     probs[speech:, 0] = keep
     probs[:, PAUSE] = probs[:, 0]  # no separate pause head: it reads keep
     return x, probs
+
+
+def user_turns(*parts: tuple[int, int] | tuple[int, int, float], keep: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Consecutive ``user_turn`` pieces: (speech frames, silence frames[, P(keep) in that
+    silence, else ``keep``])."""
+    pieces = [user_turn(part[0], part[1], part[2] if len(part) > 2 else keep) for part in parts]
+    return np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])

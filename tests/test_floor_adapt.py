@@ -12,7 +12,7 @@ from cadence.errors import InvalidArgumentError
 from cadence.floor.model import CONFIRM, ONSET, OUTPUTS, PAUSE, default_weights_path
 from cadence.floor.policy import CadencePolicy
 
-from floor_frames import model_outputs, over_persona_features, user_turn
+from floor_frames import model_outputs, over_persona_features, user_turn, user_turns
 
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
 # commit when P(keep) < 0.16 after 50 ms; the timeout at 1.9 s commits while P(keep) < 0.9
@@ -22,9 +22,8 @@ KEEP = 0.1  # the model is sure every pause is a turn end: logit -2.2
 
 
 def _turns(*parts: tuple[int, int] | tuple[int, int, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Consecutive (speech frames, silence frames[, P(keep) in the silence: KEEP]) pieces."""
-    pieces = [user_turn(part[0], part[1], part[2] if len(part) > 2 else KEEP) for part in parts]
-    return np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
+    """Consecutive user turns (``user_turns``), P(keep) = KEEP in a silence unless given."""
+    return user_turns(*parts, keep=KEEP)
 
 
 def _decisions(policy: CadencePolicy, x: np.ndarray, probs: np.ndarray, kind: str = "commit") -> list[float]:
@@ -174,8 +173,7 @@ def test_a_late_barge_in_is_not_a_cut_in() -> None:
 
 
 def test_any_chunking_and_reset() -> None:
-    pieces = [user_turn(s, q, KEEP) for s, q in ((60, 40), (60, 250), (60, 40), (60, 150))]
-    x, probs = np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
+    x, probs = _turns((60, 40), (60, 250), (60, 40), (60, 150))
     cfg: dict[str, Any] = {**STEP, "adapt_step": 1.0, "adapt_relax": 0.5}
     whole = [(d.kind, round(d.t, 2)) for d in CadencePolicy(0.5, **cfg).decide(x, probs)]
     for seed in (0, 1, 2):

@@ -10,7 +10,7 @@ from cadence.floor.features import FEATURE_NAMES
 from cadence.floor.model import CONFIRM, ONSET, OUTPUTS, PAUSE, VOICE, default_weights_path
 from cadence.floor.policy import CadencePolicy, PolicyConfig
 
-from floor_frames import model_outputs, over_persona_features, user_turn
+from floor_frames import model_outputs, over_persona_features, user_turn, user_turns
 
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
 # a step threshold: commit when P(keep) < 0.16 after 50 ms, no early path
@@ -390,13 +390,6 @@ def test_in_silence_the_pause_head_decides() -> None:
     assert commits and commits[0] - 0.6 == pytest.approx(CadencePolicy(0.5).config.max_silence_s, abs=0.011)
 
 
-def _turns(*parts: tuple[int, int], keep: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Consecutive (speech frames, silence frames) pieces; the model says P(keep) = keep in
-    every silence (sure the user goes on)."""
-    pieces = [_turn(speech, silence, keep) for speech, silence in parts]
-    return np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
-
-
 def test_the_speaker_adapted_last_resort_is_short_until_the_user_pauses_long_mid_turn() -> None:
     """``max_silence_short_s``: a model sure the user goes on is overruled after 1.8 s, not 3 s,
     until the user has gone on with a turn after a pause of ``long_pause_s`` (1 s) or more."""
@@ -405,7 +398,7 @@ def test_the_speaker_adapted_last_resort_is_short_until_the_user_pauses_long_mid
     assert _commit_silence_s(CadencePolicy(0.9, **STEP), keep=0.95) == pytest.approx(3.0, abs=0.011)
 
     def commits(policy: CadencePolicy, *parts: tuple[int, int]) -> list[float]:
-        x, probs = _turns(*parts)
+        x, probs = user_turns(*parts)
         return [round(d.t, 2) for d in policy.decide(x, probs) if d.kind == "commit"]
 
     # a 1.2 s pause the user speaks on after, then a long silence: the full 3 s from then on
@@ -436,7 +429,7 @@ def test_the_persona_own_audio_in_a_pause_is_not_the_user_going_on() -> None:
     """Audio heard while the persona plays (its echo, its own backchannel) does not make a
     pause count toward the speaker-adapted last resort."""
     adapted = {**STEP, "max_silence_short_s": 1.8}
-    x, probs = _turns((60, 420))
+    x, probs = user_turns((60, 420))
     persona = over_persona_features(20, [(0, 20)])  # 0.2 s of persona audio that passes the VAD rule
     x[180:200] = persona
     probs[180:200, 0] = 0.95
