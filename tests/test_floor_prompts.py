@@ -40,6 +40,20 @@ def test_prompt_kind_reads_the_transcript(text: str, kind: str | None) -> None:
     assert prompt_kind(text) == kind
 
 
+@pytest.mark.parametrize("text, kind", [
+    ("Vous êtes maintenant en ligne.", "final"),
+    ("Ошибка регистрации. Введите номер оператора и нажмите решетку.", None),  # two sentences
+    ("Оператор зарегистрирован.", "final"),  # Cyrillic words count
+    ("Per accedere alla conferenza...", "open"),
+    ("Il numero selezionato è:", "open"),
+    ("operatore connesso", None),  # no mark: not used
+    ("Attivato.", None),  # one word
+    ("Press 1 to.", "final"),  # no English word rules outside English
+])
+def test_prompt_kind_outside_english_reads_the_punctuation(text: str, kind: str | None) -> None:
+    assert prompt_kind(text, "fr") == kind
+
+
 def _word(s: float, f: float = 220.0) -> np.ndarray:
     t = np.arange(int(s * RATE)) / RATE
     return (0.3 * np.sin(2 * np.pi * f * t)).astype(np.float32)
@@ -101,6 +115,18 @@ def test_build_labels_final_and_open_turns(tmp_path) -> None:
         build(str(tmp_path / "y"), sounds=str(sounds), transcript=str(tmp_path / "u.txt"))
     with pytest.raises(InvalidArgumentError, match="--turns"):
         build(str(tmp_path / "z"), turns=0, sounds=str(sounds), transcript=str(tmp_path / "t.txt"))
+    with pytest.raises(InvalidArgumentError, match="--open-share"):
+        build(str(tmp_path / "z"), open_share=1.5, sounds=str(sounds), transcript=str(tmp_path / "t.txt"))
+    with pytest.raises(InvalidArgumentError, match="--lang"):
+        build(str(tmp_path / "z"), lang="../en", sounds=str(sounds), transcript=str(tmp_path / "t.txt"))
+    with pytest.raises(InvalidArgumentError, match="asterisk-core-sounds-xx-wav"):
+        build(str(tmp_path / "z"), lang="xx", transcript=str(tmp_path / "t.txt"))
+    # only finished sentences, in another language's voice label
+    finals = build(str(tmp_path / "finals"), files=2, turns=9, seed=5, sounds=str(sounds),
+                   transcript=str(tmp_path / "t.txt"), lang="fr", open_share=0.0)
+    for line in open(os.path.join(finals, "manifest.jsonl")):
+        meta = json.loads(line)["meta"]
+        assert meta["turn_kinds"] == ["final"] * 9 and meta["voice"] == "recorded:asterisk-june"
 
 
 @pytest.mark.skipif(not (os.path.isfile(TRANSCRIPT) and os.path.isdir(SOUNDS_DIR)),

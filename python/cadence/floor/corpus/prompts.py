@@ -1,7 +1,7 @@
 """``cadence corpus floor-prompts``: turn ends and unfinished phrases read by a human voice.
 
-    cadence corpus floor-prompts --out DIR [--files N] [--turns K] [--seed S]
-                                 [--sounds DIR] [--transcript FILE]
+    cadence corpus floor-prompts --out DIR [--files N] [--turns K] [--seed S] [--lang L]
+                                 [--open-share P] [--sounds DIR] [--transcript FILE]
 
 Debian's ``asterisk-core-sounds-en-wav`` carries the recorded prompts of Asterisk's US
 English voice (one professional human speaker, 8 kHz WAV) and ``asterisk-core-sounds-en``
@@ -30,6 +30,13 @@ a full fall, and a listener could take the floor there. A file is
 extents come from the clips' energy (``recorded.clip_runs``): the prompts are studio
 clean. One voice, IVR phrasing, telephone band: a second human voice, and the first with
 unfinished phrases, not a measure of conversation.
+
+``--lang fr|it|ru|es`` reads Debian's other core-sounds packages (``asterisk-core-sounds-LANG``
+and ``-LANG-wav``): three more human voices (``VOICES``; the Spanish one is the English test
+voice, Allison, so it is no held-out data). Their words are not English, so the rule is the
+punctuation alone: a final prompt is one sentence of two words or more ending in ``.``, ``?`` or
+``!``; an open one ends in ``...`` or ``:``. ``--open-share`` sets the share of open turns
+(0: finished sentences only, whose holds are pauses inside them).
 """
 
 from __future__ import annotations
@@ -47,10 +54,13 @@ from cadence.errors import InvalidArgumentError
 
 from .recorded import AFTER_S, LEAD_S, clip_runs, condition_audio, hesitate, mean_rms, turn_labels, write_split
 
-__all__ = ["SOUNDS_DIR", "TRANSCRIPT", "prompt_kind", "read_transcript", "build", "main"]
+__all__ = ["SOUNDS_DIR", "SOUNDS_FMT", "TRANSCRIPT", "TRANSCRIPT_FMT", "VOICES", "prompt_kind", "read_transcript", "build", "main"]
 
-SOUNDS_DIR = "/usr/share/asterisk/sounds/en"
-TRANSCRIPT = "/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz"
+SOUNDS_FMT = "/usr/share/asterisk/sounds/{lang}"
+TRANSCRIPT_FMT = "/usr/share/doc/asterisk-core-sounds-{lang}/core-sounds-{lang}.txt.gz"
+SOUNDS_DIR, TRANSCRIPT = SOUNDS_FMT.format(lang="en"), TRANSCRIPT_FMT.format(lang="en")
+# the speaker of each language's core sounds (the folder Debian links ``sounds/LANG`` to)
+VOICES = {"en": "allison", "es": "allison", "fr": "june", "it": "carlo", "ru": "ivrvoiceru"}
 OPEN_PAUSE_S = (0.3, 1.5)
 OPEN_SHARE = 1 / 3
 _EDGE_S = 0.01  # silence kept at a spliced clip's edge
@@ -69,30 +79,33 @@ _INNER_SENTENCE_END = re.compile(r"[.!?]\s+\S")
 Clip = tuple[str, np.ndarray, list[tuple[float, float]]]
 
 
-def prompt_kind(text: str) -> str | None:
+def prompt_kind(text: str, lang: str = "en") -> str | None:
     """``"final"`` (one finished sentence), ``"open"`` (an unfinished fragment) or None
-    (not used: several sentences, a tone, a single word, no clear end)."""
+    (not used: several sentences, a tone, a single word, no clear end). English reads the
+    last word too; other languages only the punctuation."""
     t = text.strip()
     if not t or t[0] in "[<":
         return None
-    words = re.sub(r"[^a-z' ]", " ", t.lower()).split()
+    english = lang == "en"
+    words = re.sub(r"[^a-z' ]", " ", t.lower()).split() if english else re.findall(r"[\w']+", t.lower())
     if len(words) < 2:
         return None
-    if t.endswith("...") or t.endswith(":") or (not _FINAL_MARK.search(t) and words[-1] in _OPEN_WORDS):
+    if t.endswith("...") or t.endswith(":") or (
+            english and not _FINAL_MARK.search(t) and words[-1] in _OPEN_WORDS):
         return "open"
-    if words[-1] in _NEVER_LAST or words[0] == "to" or t.lower() in _FRAGMENTS:  # "Is set to.", "To extension."
-        return None
+    if english and (words[-1] in _NEVER_LAST or words[0] == "to" or t.lower() in _FRAGMENTS):
+        return None  # "Is set to.", "To extension."
     if _FINAL_MARK.search(t) and not _INNER_SENTENCE_END.search(t.lstrip(".")):
         return "final"
     return None
 
 
-def read_transcript(path: str) -> dict[str, str]:
+def read_transcript(path: str, lang: str = "en") -> dict[str, str]:
     """``name: text`` lines (``;`` comments) of a core-sounds transcript, gzipped or not."""
     if not os.path.isfile(path):
         raise InvalidArgumentError(
-            f"no prompt transcript at {path}: install asterisk-core-sounds-en "
-            "(apt-get install asterisk-core-sounds-en) or pass --transcript"
+            f"no prompt transcript at {path}: install asterisk-core-sounds-{lang} "
+            f"(apt-get install asterisk-core-sounds-{lang}) or pass --transcript"
         )
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8", errors="replace") as f:
@@ -105,18 +118,18 @@ def read_transcript(path: str) -> dict[str, str]:
     return out
 
 
-def _load(sounds: str, transcript: dict[str, str]) -> tuple[dict[str, list[Clip]], int]:
+def _load(sounds: str, transcript: dict[str, str], lang: str = "en") -> tuple[dict[str, list[Clip]], int]:
     """The usable prompts by kind (``final``, ``open``, ``digit``), and their sample rate."""
     if not os.path.isdir(sounds):
         raise InvalidArgumentError(
-            f"no prompt recordings in {sounds}: install asterisk-core-sounds-en-wav "
-            "(apt-get install asterisk-core-sounds-en-wav) or pass --sounds"
+            f"no prompt recordings in {sounds}: install asterisk-core-sounds-{lang}-wav "
+            f"(apt-get install asterisk-core-sounds-{lang}-wav) or pass --sounds"
         )
     kinds: dict[str, list[Clip]] = {"final": [], "open": [], "digit": []}
     rates = set()
     for name, text in sorted(transcript.items()):
         m = re.fullmatch(r"digits/(\d)", name)
-        kind = "digit" if m else (None if "/" in name else prompt_kind(text))
+        kind = "digit" if m else (None if "/" in name else prompt_kind(text, lang))
         path = os.path.join(sounds, name + ".wav")
         if kind is None or not os.path.isfile(path):
             continue
@@ -133,10 +146,10 @@ def _load(sounds: str, transcript: dict[str, str]) -> tuple[dict[str, list[Clip]
     return kinds, rates.pop()
 
 
-def _turn(kinds: dict[str, list[Clip]], rate: int,
-          rng: np.random.Generator) -> tuple[str, str, np.ndarray, list[tuple[float, float]], bool]:
+def _turn(kinds: dict[str, list[Clip]], rate: int, rng: np.random.Generator,
+          open_share: float = OPEN_SHARE) -> tuple[str, str, np.ndarray, list[tuple[float, float]], bool]:
     """One turn: (kind, words, audio, speech runs, stretched)."""
-    if rng.random() < OPEN_SHARE:
+    if rng.random() < open_share:
         text, x, x_runs = kinds["open"][int(rng.integers(len(kinds["open"])))]
         digit, d, d_runs = kinds["digit"][int(rng.integers(len(kinds["digit"])))]
         # the clips' own silent edges are cut (10 ms kept), so the pause is the drawn one
@@ -149,8 +162,8 @@ def _turn(kinds: dict[str, list[Clip]], rate: int,
     return "final", text, x, runs, stretched
 
 
-def _file(k: int, kinds: dict[str, list[Clip]], rate: int, turns: int, seed: int,
-          speech_rms: float) -> tuple[np.ndarray, int, dict[str, Any]]:
+def _file(k: int, kinds: dict[str, list[Clip]], rate: int, turns: int, seed: int, speech_rms: float,
+          lang: str = "en", open_share: float = OPEN_SHARE) -> tuple[np.ndarray, int, dict[str, Any]]:
     rng = np.random.default_rng([seed, k])
     pieces = [np.zeros(int(LEAD_S * rate), np.float32)]
     t = LEAD_S
@@ -159,7 +172,7 @@ def _file(k: int, kinds: dict[str, list[Clip]], rate: int, turns: int, seed: int
     kinds_drawn: list[str] = []
     stretched = 0
     for _ in range(turns):
-        kind, words, x, runs, did = _turn(kinds, rate, rng)
+        kind, words, x, runs, did = _turn(kinds, rate, rng, open_share)
         turn_events, segment = turn_labels(t, runs, words)
         events += turn_events
         segments.append(segment)
@@ -168,19 +181,26 @@ def _file(k: int, kinds: dict[str, list[Clip]], rate: int, turns: int, seed: int
         pieces += [x.astype(np.float32), np.zeros(int(AFTER_S * rate), np.float32)]
         t += len(x) / rate + AFTER_S
     audio, condition = condition_audio(np.concatenate(pieces), rate, rng, speech_rms)
-    meta = {"source": "asterisk-core-sounds-en prompts (one human voice)", "voice": "recorded:asterisk-allison",
+    meta = {"source": f"asterisk-core-sounds-{lang} prompts (one human voice)",
+            "voice": f"recorded:asterisk-{VOICES.get(lang, lang)}",
             **condition, "turn_kinds": kinds_drawn, "stretched_pauses": stretched, "segments": segments}
     return audio, rate, {"events": events, "meta": meta}
 
 
-def build(out: str, files: int = 30, turns: int = 12, seed: int = 0, sounds: str = SOUNDS_DIR,
-          transcript: str = TRANSCRIPT) -> str:
+def build(out: str, files: int = 30, turns: int = 12, seed: int = 0, sounds: str | None = None,
+          transcript: str | None = None, lang: str = "en", open_share: float = OPEN_SHARE) -> str:
     """Write the split; returns its folder (``out/prompts``)."""
     if files < 1 or turns < 1:
         raise InvalidArgumentError(f"--files and --turns must be >= 1, got {files} and {turns}")
-    kinds, rate = _load(sounds, read_transcript(transcript))
+    if not 0.0 <= open_share <= 1.0:
+        raise InvalidArgumentError(f"--open-share must be in [0, 1], got {open_share}")
+    if not re.fullmatch(r"[a-z]{2}", lang):
+        raise InvalidArgumentError(f"--lang must be a two-letter code such as en or fr, got {lang!r}")
+    sounds = sounds or SOUNDS_FMT.format(lang=lang)
+    kinds, rate = _load(sounds, read_transcript(transcript or TRANSCRIPT_FMT.format(lang=lang), lang), lang)
     speech_rms = mean_rms([x for v in kinds.values() for _t, x, _r in v])
-    return write_split(out, "prompts", files, lambda k: _file(k, kinds, rate, turns, seed, speech_rms))
+    return write_split(out, "prompts", files,
+                       lambda k: _file(k, kinds, rate, turns, seed, speech_rms, lang, open_share))
 
 
 def main(argv: list[str]) -> int:
@@ -190,9 +210,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--files", type=int, default=30)
     ap.add_argument("--turns", type=int, default=12, help="prompts per file")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--sounds", default=SOUNDS_DIR, help="folder of the prompt WAVs (with digits/)")
-    ap.add_argument("--transcript", default=TRANSCRIPT, help="core-sounds-en.txt(.gz)")
+    ap.add_argument("--lang", default="en", help="the core-sounds language: en (default), fr, it, ru, es")
+    ap.add_argument("--open-share", type=float, default=OPEN_SHARE, help="share of open (unfinished) turns")
+    ap.add_argument("--sounds", default=None, help="folder of the prompt WAVs (with digits/); "
+                    f"default {SOUNDS_FMT}")
+    ap.add_argument("--transcript", default=None, help=f"core-sounds-LANG.txt(.gz); default {TRANSCRIPT_FMT}")
     args = ap.parse_args(argv)
-    split = build(args.out, args.files, args.turns, args.seed, args.sounds, args.transcript)
+    split = build(args.out, args.files, args.turns, args.seed, args.sounds, args.transcript, args.lang,
+                  args.open_share)
     print(f"wrote {args.files} files to {split}")
     return 0
