@@ -117,10 +117,10 @@ def test_patience_trades_latency_for_certainty() -> None:
     def when(keep: float) -> list[float | None]:  # silence before the commit, per patience
         return [_commit_silence_s(CadencePolicy(p), keep=keep) for p in (0.0, 0.5, 1.0)]
 
-    # a turn end the model is sure of (P(keep) 0.05) is taken after 100 ms at any patience
-    assert when(0.05) == pytest.approx([0.1] * 3, abs=0.011)
+    # a turn end the model is sure of (P(keep) 0.05) is taken after 150 ms at any patience
+    assert when(0.05) == pytest.approx([0.15] * 3, abs=0.011)
     # P(keep) 0.25 is sure enough for patience 0 only; the others wait 375 / 600 ms
-    assert when(0.25) == pytest.approx([0.1, 0.38, 0.6], abs=0.011)
+    assert when(0.25) == pytest.approx([0.15, 0.38, 0.6], abs=0.011)
     # P(keep) 0.6 ≥ commit_keep: the model vetoes the wait; the ramp to the
     # fallback commits later, the later the more patient
     vetoed = when(0.6)
@@ -314,8 +314,9 @@ def test_a_draft_is_started_in_the_silence_when_the_end_head_missed_the_end() ->
     for start in (0.02, 0.05, 0.1):  # at any start, the shipped 50 ms too
         assert _drafted(0.3, silence=round(start * 100), resume=50, speculate_keep=0.5,
                         speculate_silence_s=start) == [("speculate", start), ("retract", round(start + 0.01, 2))]
-    # never in the frame of a commit (the early path commits 100 ms in): no head start, no draft
-    assert _drafted(0.1, silence=50, speculate_keep=0.5, speculate_silence_s=0.1, early_keep=0.2) == [("commit", 0.1)]
+    # never in the frame of a commit (here the early path commits 100 ms in): no head start, no draft
+    assert _drafted(0.1, silence=50, speculate_keep=0.5, speculate_silence_s=0.1, early_keep=0.2,
+                    early_silence_s=0.1) == [("commit", 0.1)]
     for name, bad in (("speculate_keep", 1.5), ("speculate_keep", float("nan")), ("speculate_silence_s", 0.0),
                       ("speculate_silence_s", float("inf"))):
         with pytest.raises(InvalidArgumentError, match=name):

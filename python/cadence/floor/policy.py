@@ -46,10 +46,11 @@ After the user falls silent the policy waits ``min_silence_s`` (patience 0 → 1
 ms … 1 → 600 ms) and then commits unless the model says the user keeps the floor
 (P(keep) ≥ ``commit_keep``: the model's veto). A turn end the model is sure of
 (P(keep) < ``early_keep``, patience 0 → 0.3 … 1 → 0.1) is taken already after
-``early_silence_s`` (100 ms). Chosen on the dev splits (floor.md, "Patience
-v2"): a fixed wait with a veto keeps the latency tail short, which a
-patience that only lowered the model's bar did not (p90 over 1.2 s); the early
-path keeps the median low. An anticipating path (``anticipate_end200``, off by default;
+``early_silence_s`` (150 ms; 100 ms until session 32, when the human dev voices showed
+gaps of 100–150 ms between words taken for turn ends: floor.md, "Three more human voices").
+Chosen on the dev splits (floor.md, "Patience v2"): a fixed wait with a veto keeps the
+latency tail short, which a patience that only lowered the model's bar did not (p90 over
+1.2 s); the early path keeps the median low. An anticipating path (``anticipate_end200``, off by default;
 floor.md, "Anticipating the turn end") commits sooner still: from ``anticipate_silence_s``
 (50 ms) into the silence, while the model's end200 head (a turn end within 200 ms) peaked
 at ``anticipate_end200`` or more over the last 250 ms and P(keep) < ``anticipate_keep``.
@@ -255,7 +256,7 @@ class PolicyConfig:
     min_silence_s: float | None = None  # overrides the patience-derived silence wait
     commit_keep: float = 0.55  # after the wait: commit unless P(keep) ≥ this (the veto)
     early_keep: float | None = None  # overrides the patience-derived confident-end bar
-    early_silence_s: float = 0.1  # the silence before a confident turn end is taken
+    early_silence_s: float = 0.15  # the silence before a confident turn end is taken
     # the anticipating path (None: off): commit from anticipate_silence_s of silence on while the
     # end200 head (a turn end within 200 ms) peaked at >= anticipate_end200 over the last
     # _ANTICIPATE_FRAMES frames (which hold the last word's end until the silence fills them)
