@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from cadence.errors import InvalidArgumentError
-from cadence.floor.corpus.prompts import SOUNDS_DIR, TRANSCRIPT, build, prompt_kind, read_transcript
+from cadence.floor.corpus.prompts import SOUNDS_DIR, TRANSCRIPT, build, main, prompt_kind, read_transcript
 
 RATE = 8000
 
@@ -49,6 +49,9 @@ def test_prompt_kind_reads_the_transcript(text: str, kind: str | None) -> None:
     ("operatore connesso", None),  # no mark: not used
     ("Attivato.", None),  # one word
     ("Press 1 to.", "final"),  # no English word rules outside English
+    ("To call this number.", "final"),  # (English: an infinitive alone, not used)
+    ("Press 1 for", None),  # no mark: not used (English: open, on its last word)
+    ("You entered.", "final"),  # (English: read before digits, not used)
 ])
 def test_prompt_kind_outside_english_reads_the_punctuation(text: str, kind: str | None) -> None:
     assert prompt_kind(text, "fr") == kind
@@ -121,9 +124,12 @@ def test_build_labels_final_and_open_turns(tmp_path) -> None:
         build(str(tmp_path / "z"), lang="../en", sounds=str(sounds), transcript=str(tmp_path / "t.txt"))
     with pytest.raises(InvalidArgumentError, match="asterisk-core-sounds-xx-wav"):
         build(str(tmp_path / "z"), lang="xx", transcript=str(tmp_path / "t.txt"))
-    # only finished sentences, in another language's voice label
-    finals = build(str(tmp_path / "finals"), files=2, turns=9, seed=5, sounds=str(sounds),
-                   transcript=str(tmp_path / "t.txt"), lang="fr", open_share=0.0)
+    # only finished sentences, in another language's voice label (through the command line)
+    assert main(["--out", str(tmp_path / "finals"), "--files", "2", "--turns", "9", "--seed", "5", "--lang", "fr",
+                 "--open-share", "0", "--sounds", str(sounds), "--transcript", str(tmp_path / "t.txt")]) == 0
+    finals = str(tmp_path / "finals" / "prompts")
+    with pytest.raises(InvalidArgumentError, match="asterisk-core-sounds-ru "):
+        read_transcript(str(tmp_path / "nope.txt.gz"), "ru")
     for line in open(os.path.join(finals, "manifest.jsonl")):
         meta = json.loads(line)["meta"]
         assert meta["turn_kinds"] == ["final"] * 9 and meta["voice"] == "recorded:asterisk-june"

@@ -36,7 +36,9 @@ and ``-LANG-wav``): three more human voices (``VOICES``; the Spanish one is the 
 voice, Allison, so it is no held-out data). Their words are not English, so the rule is the
 punctuation alone: a final prompt is one sentence of two words or more ending in ``.``, ``?`` or
 ``!``; an open one ends in ``...`` or ``:``. ``--open-share`` sets the share of open turns
-(0: finished sentences only, whose holds are pauses inside them).
+(0: finished sentences only, whose holds are pauses inside them). Cruder than the English
+rule: pieces made for splicing that end in a period ("le numéro est.", or beginning with
+``...``) count as final, and prompts ending in the one-character ``…`` are not used.
 """
 
 from __future__ import annotations
