@@ -76,7 +76,9 @@ def test_build_labels_final_and_open_turns(tmp_path) -> None:
     sf.write(sounds / "digits" / "7.wav", np.concatenate([_z(0.05), _word(0.2, 330.0), _z(0.1)]), RATE)
     sf.write(sounds / "beep.wav", _word(0.2, 1000.0), RATE)
     (tmp_path / "t.txt").write_text("; comment\ndone: That is all.\npaused: Well, that is all.\nopen: To leave the conference...\n"
-                                    "digits/7: seven\nbeep: [this is a simple beep tone]\nmissing: Not here.\n")
+                                    "digits/7: seven\nbeep: [this is a simple beep tone]\nmissing: Not here.\n"
+                                    "inf: To call this number.\n")  # final outside English only
+    sf.write(sounds / "inf.wav", np.concatenate([_z(0.1), _word(0.5), _z(0.1)]), RATE)
     split = build(str(tmp_path / "out"), files=3, turns=9, seed=5, sounds=str(sounds), transcript=str(tmp_path / "t.txt"))
     rows = [json.loads(line) for line in open(os.path.join(split, "manifest.jsonl"))]
     opens = stretched = 0
@@ -130,9 +132,12 @@ def test_build_labels_final_and_open_turns(tmp_path) -> None:
     finals = str(tmp_path / "finals" / "prompts")
     with pytest.raises(InvalidArgumentError, match="asterisk-core-sounds-ru "):
         read_transcript(str(tmp_path / "nope.txt.gz"), "ru")
+    texts = set()
     for line in open(os.path.join(finals, "manifest.jsonl")):
         meta = json.loads(line)["meta"]
         assert meta["turn_kinds"] == ["final"] * 9 and meta["voice"] == "recorded:asterisk-june"
+        texts |= {seg[2] for seg in meta["segments"]}
+    assert "To call this number." in texts  # read with the French rule (English leaves it out)
 
 
 @pytest.mark.skipif(not (os.path.isfile(TRANSCRIPT) and os.path.isdir(SOUNDS_DIR)),
