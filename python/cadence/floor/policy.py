@@ -51,8 +51,9 @@ gaps of 100–150 ms between words taken for turn ends: floor.md, "Three more hu
 Chosen on the dev splits (floor.md, "Patience v2"): a fixed wait with a veto keeps the
 latency tail short, which a patience that only lowered the model's bar did not (p90 over
 1.2 s); the early path keeps the median low (with the defaults, at patience 0 the wait is also
-150 ms and its veto bar, 0.55, is above the early bar, so there the early path adds nothing). An anticipating path (``anticipate_end200``, off by default;
-floor.md, "Anticipating the turn end") commits sooner still: from ``anticipate_silence_s``
+150 ms and its veto bar, 0.55, is above the early bar, so there the early path adds nothing).
+An anticipating path (``anticipate_end200``, off by default; floor.md, "Anticipating the turn
+end") commits sooner still: from ``anticipate_silence_s``
 (50 ms) into the silence, while the model's end200 head (a turn end within 200 ms) peaked
 at ``anticipate_end200`` or more over the last 250 ms and P(keep) < ``anticipate_keep``.
 The window holds the last word's end up to 240 ms into the silence; after that it reads

@@ -56,7 +56,8 @@ from cadence.errors import InvalidArgumentError
 
 from .recorded import AFTER_S, LEAD_S, clip_runs, condition_audio, hesitate, mean_rms, turn_labels, write_split
 
-__all__ = ["SOUNDS_DIR", "SOUNDS_FMT", "TRANSCRIPT", "TRANSCRIPT_FMT", "VOICES", "prompt_kind", "read_transcript", "build", "main"]
+__all__ = ["SOUNDS_DIR", "SOUNDS_FMT", "TRANSCRIPT", "TRANSCRIPT_FMT", "VOICES", "prompt_kind", "read_transcript",
+           "build", "main"]
 
 SOUNDS_FMT = "/usr/share/asterisk/sounds/{lang}"
 TRANSCRIPT_FMT = "/usr/share/doc/asterisk-core-sounds-{lang}/core-sounds-{lang}.txt.gz"
