@@ -493,6 +493,36 @@ def test_score_cli_reproduces_the_bench_from_its_json(corpus: Path, tmp_path: Pa
     assert rep["summary"]["external"]["recall"] == 0.0 and rep["summary"]["external"]["commits"] == 1
 
 
+@needs_espeak
+def test_bench_and_score_count_cadence_commits_by_rule(corpus: Path, tmp_path: Path) -> None:
+    from cadence.floor import score
+    from cadence.floor.protocol import COMMIT_RULES
+
+    out = tmp_path / "r.json"
+    assert bench.main(["--corpus", str(corpus), "--policies", "cadence,silence-200", "--patience", "0,1",
+                       "--jobs", "1", "--json", str(out), "--markdown", str(tmp_path / "r.md")]) == 0
+    report = json.loads(out.read_text())
+    for row in report["files"]:
+        if row["policy"].startswith("cadence"):
+            assert len(row["commit_rules"]) == len(row["commits"]) and set(row["commit_rules"]) <= set(COMMIT_RULES)
+        else:
+            assert "commit_rules" not in row
+    for label in ("cadence@0", "cadence@1"):
+        s = report["summary"][label]
+        by_rule = s["commits_by_rule"]
+        assert sum(c["commits"] for c in by_rule.values()) == s["commits"] > 0
+        assert sum(c["correct"] for c in by_rule.values()) == s["correct"]
+        assert sum(c["in a hold"] + c["in speech"] for c in by_rule.values()) == s["interruptions"]
+        assert sum(c["spurious"] for c in by_rule.values()) == s["spurious"]
+        assert s["commit_rules_unmatched_files"] == 0
+    assert "commits_by_rule" not in report["summary"]["silence-200"]
+    assert "## Which rule took the floor" in (tmp_path / "r.md").read_text()
+    # the scorer reads the rules back from the JSON and counts them the same way
+    scored = score.score_decisions(str(corpus), report)
+    for label in ("cadence@0", "cadence@1"):
+        assert scored["summary"][label]["commits_by_rule"] == report["summary"][label]["commits_by_rule"]
+
+
 @pytest.mark.parametrize(
     ("doc", "match"),
     [

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
+from cadence.floor.commit_rules import rule_section, rule_summary, tally
 from cadence.floor.protocol import FRAME_SAMPLES, RATE, Decision, FloorPolicy, decision_lists
 from cadence.floor.scoring import (
     BACKCHANNEL_TAIL_S,
@@ -408,19 +409,22 @@ def padded_input(path: str, persona: str | None, labels: FileLabels,
 
 def _run_file(
     task: tuple[int, str, str | None, list[PolicySpec], int, float, FileLabels],
-) -> tuple[int, float, float, dict[str, tuple[list[Decision], float, list[float]]]]:
+) -> tuple[int, float, float, dict[str, tuple[list[Decision], float, list[float], list[str] | None]]]:
     """One file (silence appended by ``tail_frames``) through every policy: its streamed and
     its appended seconds, and per policy (decisions, compute seconds, wall ms of each call
-    of a model the policy asks per pause — Smart Turn — if it has ``call_ms``)."""
+    of a model the policy asks per pause — Smart Turn — if it has ``call_ms``, the rule
+    behind each commit if it has ``commit_rules``, else None)."""
     index, path, persona, specs, seed, gain_db, labels = task
     frames, reference, pad = padded_input(path, persona, labels, gain_db)
-    results: dict[str, tuple[list[Decision], float, list[float]]] = {}
+    results: dict[str, tuple[list[Decision], float, list[float], list[str] | None]] = {}
     for spec in specs:
         pol = _policy(spec)
         rng = np.random.default_rng([seed, index])
         t0 = time.perf_counter()
         decs = stream(pol, frames, rng, reference)
-        results[spec.label] = (decs, time.perf_counter() - t0, list(getattr(pol, "call_ms", ())))
+        rules = getattr(pol, "commit_rules", None)
+        results[spec.label] = (decs, time.perf_counter() - t0, list(getattr(pol, "call_ms", ())),
+                               None if rules is None else list(rules))
     return index, frames.shape[0] * FRAME_SAMPLES / RATE, pad * FRAME_SAMPLES / RATE, results
 
 
@@ -463,6 +467,9 @@ def run_bench(
     totals = {s.label: FileScore() for s in specs}
     compute = {s.label: 0.0 for s in specs}
     calls: dict[str, list[float]] = {s.label: [] for s in specs}
+    by_rule: dict[str, dict[str, Counter[str]]] = {s.label: {} for s in specs}
+    unmatched = {s.label: 0 for s in specs}  # files whose commit rules did not match their commits
+    named = {s.label: False for s in specs}  # the policy names the rule behind each commit
     audio_s = padded_s = 0.0
     padded_files = 0
     rows: list[dict[str, Any]] = []
@@ -472,12 +479,18 @@ def run_bench(
         padded_files += pad_s > 0
         f = files[index]
         for spec in specs:
-            decs, secs, call_ms = results[spec.label]
+            decs, secs, call_ms, rules = results[spec.label]
             totals[spec.label] += score_file(decs, f.labels)
             compute[spec.label] += secs
             calls[spec.label] += call_ms
-            rows.append({"audio": f.audio, "policy": spec.label, **decision_lists(decs)})
-    summary = {s.label: {**summarize(totals[s.label], compute[s.label], audio_s), **call_stats(calls[s.label], audio_s)}
+            row = {"audio": f.audio, "policy": spec.label, **decision_lists(decs)}
+            if rules is not None:
+                named[spec.label] = True
+                row["commit_rules"] = rules
+                unmatched[spec.label] += not tally(by_rule[spec.label], decs, rules, f.labels)
+            rows.append(row)
+    summary = {s.label: {**summarize(totals[s.label], compute[s.label], audio_s), **call_stats(calls[s.label], audio_s),
+                         **(rule_summary(by_rule[s.label], unmatched[s.label]) if named[s.label] else {})}
                for s in specs}
     return {
         "files": rows,
@@ -778,6 +791,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     ordered = [lb for lb in labels if not _is_sweep(lb)] + sweep
     parts += dominance_section(summary, ordered)
     parts += interruption_section(summary, ordered)
+    parts += rule_section(summary, ordered)
     parts += duplex_section(summary, ordered)
     parts += nod_section(summary, ordered)
     parts += model_call_section(summary, ordered)

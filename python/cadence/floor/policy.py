@@ -76,6 +76,13 @@ model's rules (the wait's veto, the early and anticipating paths), not the timeo
 reads the unbiased P(keep), ``max_silence_s`` none) nor the drafts in the silence. Speech counts toward a turn only in
 runs of at least ``min_run_frames`` (clicks and noise bursts do not open a turn).
 
+Each commit is named for the rule that took it (``commit_rules``, one of ``protocol.COMMIT_RULES``:
+the wait and its veto at ``commit_keep``, the same veto under the bar the ``ramp`` raised, the
+early path, the anticipating path, the fallback, the last-resort timeout). Where several fire in
+one frame it is the one that asks the least silence (the ramp's is the silence so far; a tie: that
+order), the rule that would have taken the floor even if the others waited longer.
+``cadence bench floor`` counts correct commits and interruptions per rule.
+
 A frame is user *speech* when Silero VAD and the energy rule say so and, while
 the persona is not speaking, the model's learned voice head agrees (voice ≥
 ``voice_threshold``). Silero fires on any talk, so background babble used to keep
@@ -389,6 +396,9 @@ class CadencePolicy:
             self.name = f"cadence+{judge}(p={patience:g},w={self.config.smart_turn_weight:g})"
         # wall ms of each Smart Turn call since the last reset (the last 1000; the bench reports them)
         self.call_ms: deque[float] = deque(maxlen=1000)
+        # the rule behind each commit since the last reset, in order (the last 10000; the bench
+        # reports them): see protocol.COMMIT_RULES
+        self.commit_rules: deque[str] = deque(maxlen=10_000)
         self.reset()
 
     def reset(self) -> None:
@@ -432,6 +442,7 @@ class CadencePolicy:
         self.audio = np.zeros((_AUDIO_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
         self.audio_frames = 0  # frames written to the ring
         self.call_ms.clear()
+        self.commit_rules.clear()
 
     def background_bar(self) -> float:
         """The background test's bar (e_noise, dB): ``pause_background_db`` over the
@@ -508,6 +519,7 @@ class CadencePolicy:
         out: list[Decision] = []
         self.spec_confidences = []
         long_pause = _frames(cfg.long_pause_s)
+        fallback_frames = cfg.fallback_s / FRAME_S
         adapt_frames = _frames(cfg.adapt_window_s)
         for i in range(len(x)):
             self.frame += 1
@@ -611,14 +623,19 @@ class CadencePolicy:
                 thr_now = thr + cfg.ramp * frac * max(0.0, cfg.fallback_keep - thr)
             else:
                 thr_now = thr
-            if (
-                (self.silence >= min_sil and keep_b < thr_now)
-                or (self.silence >= early_sil and keep_b < early_thr)
-                or (self.frame - self.end200_frame < _ANTICIPATE_FRAMES and self.silence >= anticipate_sil
-                    and keep_b < cfg.anticipate_keep)
-                or (sil_s >= cfg.fallback_s and pause < cfg.fallback_keep)
-                or sil_s >= max_silence_s
-            ):
+            # each rule that would take the floor now, with the silence it asks for (frames)
+            fired = [(need, rule) for need, rule, ok in (
+                (min_sil, "wait", self.silence >= min_sil and keep_b < thr),
+                (self.silence, "ramp", self.silence >= min_sil and keep_b < thr_now),
+                (early_sil, "early", self.silence >= early_sil and keep_b < early_thr),
+                (anticipate_sil, "anticipate", self.frame - self.end200_frame < _ANTICIPATE_FRAMES
+                 and self.silence >= anticipate_sil and keep_b < cfg.anticipate_keep),
+                (fallback_frames, "fallback", sil_s >= cfg.fallback_s and pause < cfg.fallback_keep),
+                (max_silence_s / FRAME_S, "timeout", sil_s >= max_silence_s),
+            ) if ok]
+            if fired:
+                # named for the rule that asks the least silence (a tie: the first listed)
+                self.commit_rules.append(min(fired, key=lambda f: f[0])[1])
                 out.append(Decision("commit", t))
                 if cfg.adapt_step or cfg.adapt_relax:
                     self.last_commit = self.frame

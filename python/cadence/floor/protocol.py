@@ -22,6 +22,7 @@ __all__ = [
     "DecisionKind",
     "DECISION_KINDS",
     "DECISION_KEYS",
+    "COMMIT_RULES",
     "decision_lists",
     "Decision",
     "FloorPolicy",
@@ -42,6 +43,11 @@ DECISION_KEYS: dict[str, DecisionKind] = {
     "pauses": "pause", "bargeins": "bargein", "resumes": "resume",
 }
 DECISION_KINDS: tuple[str, ...] = tuple(DECISION_KEYS.values())
+# The rules by which CadencePolicy takes the floor, the name each commit gets in its
+# ``commit_rules`` (and in a bench JSON's per-file ``commit_rules``): the patience wait and
+# its veto, the veto under the bar the ramp raised with the silence, the early path, the
+# anticipating path, the fallback, the last-resort timeout.
+COMMIT_RULES: tuple[str, ...] = ("wait", "ramp", "early", "anticipate", "fallback", "timeout")
 
 
 class Decision(NamedTuple):

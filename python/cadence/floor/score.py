@@ -25,17 +25,19 @@ import json
 import math
 import os
 import sys
+from collections import Counter
 from typing import Any
 
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
 from cadence.floor.bench import _fmt, ignored_counts, load_manifest, render_markdown, tail_frames, write_outputs
+from cadence.floor.commit_rules import rule_summary, tally
 from cadence.floor.labels import FRAME_S
 from cadence.floor.protocol import DECISION_KEYS, Decision, decision_lists
 from cadence.floor.scoring import FileScore, score_file, summarize
 
 # a decision may follow the end of the audio by the resampler's flushed tail and one frame
 END_SLACK_S = 0.1
-_ROW_KEYS = frozenset({"audio", "policy", *DECISION_KEYS})
+_ROW_KEYS = frozenset({"audio", "policy", "commit_rules", *DECISION_KEYS})
 
 
 def _times(row: dict[str, Any], key: str, where: str) -> list[float]:
@@ -76,6 +78,12 @@ def parse_decisions(doc: Any) -> dict[str, dict[str, list[Decision]]]:
         if row["audio"] in per:
             raise InvalidArgumentError(f"{where}: a second entry for {row['audio']!r} under policy {policy!r}")
         per[row["audio"]] = [Decision(kind, t) for key, kind in DECISION_KEYS.items() for t in _times(row, key, where)]
+        if "commit_rules" in row:
+            rules = row["commit_rules"]
+            if not (isinstance(rules, list) and all(isinstance(r, str) and r for r in rules)
+                    and len(rules) == len(row["commits"])):
+                raise InvalidArgumentError(f"{where}: 'commit_rules' must name the rule of each commit "
+                                           "(a list of non-empty strings, one per commit)")
     if not out:
         raise InvalidArgumentError("decisions: the files list is empty")
     return out
@@ -104,6 +112,11 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, A
     files = load_manifest(corpus)
     by_group: dict[str, dict[str, FileScore]] = {}
     decisions = parse_decisions(doc)
+    # the rule behind each commit, where the decisions name them (Cadence's, ``commit_rules``)
+    # (in the commits' time order, as the scoring reads them)
+    rule_lists = {(r.get("policy", "external"), r["audio"]):
+                  [rule for _t, rule in sorted(zip(r["commits"], r["commit_rules"]), key=lambda p: p[0])]
+                  for r in doc["files"] if "commit_rules" in r}
     names = {f.audio for f in files}
     durations = {}
     for f in files:
@@ -128,6 +141,8 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, A
             raise InvalidArgumentError(f"policy {policy!r}: no entry for {len(missing)} files of the manifest, "
                                        f"e.g. {missing[0]!r}")
         total = FileScore()
+        by_rule: dict[str, Counter[str]] = {}
+        named = unmatched = 0
         for f in files:
             late = [d for d in per[f.audio] if d.t > durations[f.audio] + END_SLACK_S]
             if late:
@@ -138,8 +153,16 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, A
             total += sc
             if by:
                 by_group.setdefault(meta_group(f.meta, by), {}).setdefault(policy, FileScore()).__iadd__(sc)
-            rows.append({"audio": f.audio, "policy": policy, **decision_lists(per[f.audio])})
+            row = {"audio": f.audio, "policy": policy, **decision_lists(per[f.audio])}
+            rules = rule_lists.get((policy, f.audio))
+            if rules is not None:
+                named += 1
+                row["commit_rules"] = rules
+                unmatched += not tally(by_rule, per[f.audio], rules, f.labels)
+            rows.append(row)
         summary[policy] = summarize(total, 0.0, audio_s)
+        if named:
+            summary[policy].update(rule_summary(by_rule, unmatched))
         summary[policy]["rtf"] = summary[policy]["compute_s"] = None  # compute time unknown
     report: dict[str, Any] = {
         "files": rows, "summary": summary,

@@ -97,12 +97,14 @@ __all__ = [
     "BACKCHANNEL_TAIL_S",
     "BARGEIN_TARGET_S",
     "BARGEIN_WINDOW_S",
+    "COMMIT_OUTCOMES",
     "EARLY_S",
     "HOLD_BUCKETS_S",
     "LATE_S",
     "NOD_HOLD_S",
     "FileLabels",
     "FileScore",
+    "commit_outcomes",
     "hold_breakdown",
     "labels_from_manifest",
     "score_file",
@@ -120,6 +122,8 @@ NOD_HOLD_S = 0.5  # holds this long are the persona's backchannel opportunities 
 USER_NEAR_S = (0.1, 0.3)
 # lower edges of the hold-length buckets of the interruption breakdown, s
 HOLD_BUCKETS_S = (0.0, 0.5, 1.0, 1.5)
+# what a commit was: it answered a shift, it interrupted (in a hold, or in the user's speech), or neither
+COMMIT_OUTCOMES = ("correct", "in a hold", "in speech", "spurious")
 _TOL = 1e-9  # float slack at the window edges (frame times are sums of 0.01)
 
 _TURN_SEGMENT_KINDS = frozenset({"final", "continuation", "filler", "bargein"})
@@ -395,6 +399,37 @@ def _in_hold(c: float, holds: Sequence[tuple[float, float]]) -> bool:
     return any(s <= c <= e for s, e in holds)
 
 
+def _commit_outcomes(commits: Sequence[float], labels: FileLabels, ends: Sequence[float],
+                     answered: list[bool], latencies: list[float]) -> list[str]:
+    """Each commit (sorted) as one of :data:`COMMIT_OUTCOMES`: the first in a shift's window
+    answers it (``answered`` and ``latencies`` are filled in), one in a hold or inside the
+    user's turn before ``t - EARLY_S`` is an interruption, any other is spurious."""
+    shifts = labels.shifts
+    out: list[str] = []
+    for c in commits:
+        if _in_hold(c, labels.holds):
+            out.append("in a hold")
+            continue
+        free = [k for k, t in enumerate(shifts) if t - EARLY_S - _TOL <= c <= ends[k] + _TOL and not answered[k]]
+        if free:
+            answered[free[0]] = True
+            latencies.append(c - shifts[free[0]])
+            out.append("correct")
+        elif any(labels.turn_start(k) <= c < t - EARLY_S - _TOL for k, t in enumerate(shifts)):
+            out.append("in speech")
+        else:
+            out.append("spurious")
+    return out
+
+
+def commit_outcomes(decisions: Iterable[Decision], labels: FileLabels) -> list[str]:
+    """What each commit of a file was, in time order (:data:`COMMIT_OUTCOMES`), as
+    :func:`score_file` counts them."""
+    commits = sorted(d.t for d in decisions if d.kind == "commit")
+    return _commit_outcomes(commits, labels, [labels.window_end(k) for k in range(len(labels.shifts))],
+                            [False] * len(labels.shifts), [])
+
+
 def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
     """Score one file's decisions (any order; sorted stably by time here)."""
     decs = sorted(decisions, key=lambda d: d.t)
@@ -410,25 +445,12 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
         if first is not None:
             sc.interrupted_hold_lengths.append(e - s)
             sc.interruption_delays.append(first - s)
-    answering = [False] * len(commits)  # which commits answer a shift (the first in its window)
-    for ci, c in enumerate(commits):
-        if _in_hold(c, labels.holds):
-            sc.interruptions += 1
-            continue
-        in_window = [k for k, t in enumerate(shifts) if t - EARLY_S - _TOL <= c <= ends[k] + _TOL]
-        free = [k for k in in_window if not answered[k]]
-        if free:
-            k = free[0]
-            answered[k] = True
-            answering[ci] = True
-            sc.correct += 1
-            sc.latencies.append(c - shifts[k])
-            continue
-        if any(labels.turn_start(k) <= c < t - EARLY_S - _TOL for k, t in enumerate(shifts)):
-            sc.interruptions += 1
-            sc.interruptions_in_speech += 1
-        else:
-            sc.spurious += 1
+    outcomes = _commit_outcomes(commits, labels, ends, answered, sc.latencies)
+    answering = [o == "correct" for o in outcomes]  # which commits answer a shift (the first in its window)
+    sc.correct = outcomes.count("correct")
+    sc.interruptions_in_speech = outcomes.count("in speech")
+    sc.interruptions = outcomes.count("in a hold") + sc.interruptions_in_speech
+    sc.spurious = outcomes.count("spurious")
     sc.answered = sum(answered)
     sc.open_shifts = sum(is_open)
     sc.open_answered = sum(a and o for a, o in zip(answered, is_open))
