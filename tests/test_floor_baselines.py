@@ -887,7 +887,7 @@ def test_tune_hears_the_benchs_silence_after_a_clip_cut_at_its_turn_end(corpus: 
     assert all(pads)
     (_setting, tuned), = score_settings(rows, {"patience": [0.5]})
     streamed = bench.run_bench(str(split), bench.parse_policies("cadence", [0.5]), jobs=1)["summary"]["cadence@0.5"]
-    for key in ("recall", "precision", "latency_median_ms", "interruptions", "commits"):
+    for key in ("recall", "precision", "latency_median_ms", "interruptions", "commits", "commits_by_rule"):
         assert tuned[key] == streamed[key], key
     # without the silence the final turns could not be answered at all
     bare = []

@@ -29,6 +29,7 @@ import itertools
 import json
 import math
 import multiprocessing as mp
+from collections import Counter
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ import numpy as np
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import markdown_table
+from cadence.floor.commit_rules import rule_section, rule_summary, tally
 from cadence.floor.echo_rule import canceller_excess, excess_over_prediction
 from cadence.floor.model import PAUSE, FloorModel
 from cadence.floor.labels import FRAME_S
@@ -94,12 +96,16 @@ def _score_one(setting: dict[str, float]) -> dict[str, Any]:
     pol, data, labels = _SHARED
     pol.config = PolicyConfig(**setting)  # type: ignore[arg-type]
     total = FileScore()
+    by_rule: dict[str, Counter[str]] = {}
+    unmatched = 0
     for row, lab in zip(data, labels):
         x, probs = row[0], row[1]
         aec_excess = row[3] if len(row) > 3 else None
         pol.reset()
-        total += score_file(pol.decide(x, probs, aec_excess), lab)
-    return summarize(total)
+        decs = pol.decide(x, probs, aec_excess)
+        total += score_file(decs, lab)
+        unmatched += not tally(by_rule, decs, list(pol.commit_rules), lab)
+    return {**summarize(total), **rule_summary(by_rule, unmatched)}
 
 
 def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorModel,
@@ -205,6 +211,7 @@ def main(argv: list[str]) -> int:
                       for c in curve) + "\n")
     table = {" ".join(f"{k}={v:g}" for k, v in setting.items()): s for setting, s in rows}
     print(markdown_table(table, list(table), TUNE_COLS))
+    print("\n".join(rule_section(table, list(table))))
     if args.json:
         args.json.write_text(json.dumps({"separability": sep, "separability_by_offset": curve,
                                          "settings": [{"setting": a, "summary": b} for a, b in rows]},
