@@ -38,6 +38,13 @@ def _first_commit(policy: CadencePolicy, keep: float, speech: int = 60, silence:
 @needs_weights
 def test_each_rule_names_the_commits_it_makes() -> None:
     assert _first_commit(CadencePolicy(0.9, **STEP), 0.05) == (0.05, "wait")
+    # with the ramp on, a P(keep) under the patience bar is still the wait's (it asks no more silence)
+    assert _first_commit(CadencePolicy(0.9, **{**STEP, "ramp": 1.0}), 0.05) == (0.05, "wait")
+    # where the risen bar meets fallback_keep, at the fallback's frame, the commit is the fallback's,
+    # also for a fallback_s that is no whole number of frames in floating point (0.59 / 0.01 < 59)
+    for fallback_s in (1.9, 0.59, 1.51):
+        t, rule = _first_commit(CadencePolicy(0.9, **{**STEP, "ramp": 1.0, "fallback_s": fallback_s}), 0.8999)
+        assert (t, rule) == (pytest.approx(fallback_s, abs=0.011), "fallback"), fallback_s
     assert _first_commit(CadencePolicy(0.9, **STEP), 0.5) == (1.9, "fallback")
     assert _first_commit(CadencePolicy(0.9, **STEP), 0.95) == (3.0, "timeout")
     # the bar rising with the silence (ramp) crosses 0.5 at about 0.9 s
@@ -106,13 +113,18 @@ def test_score_checks_and_counts_commit_rules(tmp_path: Path) -> None:
         doc = {"files": [{"audio": "a.wav", "commits": [1.0, 2.0], "commit_rules": bad}]}
         with pytest.raises(InvalidArgumentError, match="commit_rules"):
             score.parse_decisions(doc)
-    sf.write(tmp_path / "a.wav", np.zeros(16000 * 6, np.float32), 16000)
-    (tmp_path / "manifest.jsonl").write_text(json.dumps({"audio": "a.wav", "events": [
-        {"type": "shift", "t": 2.0}, {"type": "hold", "start": 2.5, "end": 3.5}, {"type": "shift", "t": 5.0}]}) + "\n")
+    events = [{"type": "shift", "t": 2.0}, {"type": "hold", "start": 2.5, "end": 3.5}, {"type": "shift", "t": 5.0}]
+    for name in ("a.wav", "b.wav"):
+        sf.write(tmp_path / name, np.zeros(16000 * 6, np.float32), 16000)
+    (tmp_path / "manifest.jsonl").write_text("".join(json.dumps({"audio": n, "events": events}) + "\n"
+                                                     for n in ("a.wav", "b.wav")))
     # rules given in the commits' order, the commits out of time order: paired before counting
-    doc = {"files": [{"audio": "a.wav", "commits": [2.05, 1.0], "commit_rules": ["wait", "early"]}]}
+    doc = {"files": [{"audio": "a.wav", "commits": [2.05, 1.0], "commit_rules": ["wait", "early"]},
+                     {"audio": "b.wav", "commits": [3.0]}]}
     s = score.score_decisions(str(tmp_path), doc)["summary"]["external"]
     assert s["commits_by_rule"]["wait"]["correct"] == 1 and s["commits_by_rule"]["early"]["in speech"] == 1
+    assert s["commit_rules_unmatched_files"] == 1  # b.wav names no rules: not counted
+    assert sum(c["commits"] for c in s["commits_by_rule"].values()) == 2 and s["commits"] == 3
     # decisions without rules (another system's): no breakdown
-    plain = score.score_decisions(str(tmp_path), {"files": [{"audio": "a.wav", "commits": [2.05]}]})
+    plain = score.score_decisions(str(tmp_path), {"files": [{"audio": n, "commits": [2.05]} for n in ("a.wav", "b.wav")]})
     assert "commits_by_rule" not in plain["summary"]["external"]

@@ -486,8 +486,10 @@ def run_bench(
             row = {"audio": f.audio, "policy": spec.label, **decision_lists(decs)}
             if rules is not None:
                 named[spec.label] = True
-                row["commit_rules"] = rules
-                unmatched[spec.label] += not tally(by_rule[spec.label], decs, rules, f.labels)
+                if tally(by_rule[spec.label], decs, rules, f.labels):
+                    row["commit_rules"] = rules
+                else:  # a rule per commit or none (cadence score floor checks it)
+                    unmatched[spec.label] += 1
             rows.append(row)
     summary = {s.label: {**summarize(totals[s.label], compute[s.label], audio_s), **call_stats(calls[s.label], audio_s),
                          **(rule_summary(by_rule[s.label], unmatched[s.label]) if named[s.label] else {})}

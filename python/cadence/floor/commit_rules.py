@@ -41,7 +41,7 @@ def rule_summary(counts: dict[str, Counter[str]], unmatched_files: int = 0) -> d
 
 def rule_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> list[str]:
     """The markdown section: one row per policy and rule, for the policies that name rules."""
-    named = [lb for lb in labels if summary[lb].get("commits_by_rule")]
+    named = [lb for lb in labels if "commits_by_rule" in summary[lb]]
     if not named:
         return []
     lines = ["| policy | rule | commits | correct | in a hold | in speech | spurious | precision | share of interruptions |",

@@ -79,8 +79,9 @@ runs of at least ``min_run_frames`` (clicks and noise bursts do not open a turn)
 Each commit is named for the rule that took it (``commit_rules``, one of ``protocol.COMMIT_RULES``:
 the wait and its veto at ``commit_keep``, the same veto under the bar the ``ramp`` raised, the
 early path, the anticipating path, the fallback, the last-resort timeout). Where several fire in
-one frame it is the one that asks the least silence (the ramp's is the silence so far; a tie: that
-order), the rule that would have taken the floor even if the others waited longer.
+one frame it is the one that asks the least silence (the ramp's is the silence so far; a tie: the
+order wait, early, anticipate, fallback, timeout, ramp), the rule that would have taken the floor
+even if the others waited longer.
 ``cadence bench floor`` counts correct commits and interruptions per rule.
 
 A frame is user *speech* when Silero VAD and the energy rule say so and, while
@@ -147,6 +148,11 @@ _AUDIO_FRAMES = 800 + _PRE_SPEECH_FRAMES  # Smart Turn reads at most 8 s
 def _frames(seconds: float) -> int:
     """A duration in whole 10 ms frames, at least one."""
     return max(1, int(round(seconds / FRAME_S)))
+
+
+def _whole_frames(seconds: float) -> int:
+    """The frames of silence after which ``silence * FRAME_S >= seconds`` first holds (float slack aside)."""
+    return math.ceil(seconds / FRAME_S - 1e-6)
 
 
 def _logit(p: float) -> float:
@@ -519,7 +525,7 @@ class CadencePolicy:
         out: list[Decision] = []
         self.spec_confidences = []
         long_pause = _frames(cfg.long_pause_s)
-        fallback_frames = cfg.fallback_s / FRAME_S
+        fallback_frames = _whole_frames(cfg.fallback_s)
         adapt_frames = _frames(cfg.adapt_window_s)
         for i in range(len(x)):
             self.frame += 1
@@ -623,15 +629,17 @@ class CadencePolicy:
                 thr_now = thr + cfg.ramp * frac * max(0.0, cfg.fallback_keep - thr)
             else:
                 thr_now = thr
-            # each rule that would take the floor now, with the silence it asks for (frames)
+            # each rule that would take the floor now, with the silence it asks for (whole frames;
+            # the ramp's is the silence so far, and it is listed last, so at the fallback's frame,
+            # where the risen bar meets fallback_keep, the commit is the fallback's)
             fired = [(need, rule) for need, rule, ok in (
                 (min_sil, "wait", self.silence >= min_sil and keep_b < thr),
-                (self.silence, "ramp", self.silence >= min_sil and keep_b < thr_now),
                 (early_sil, "early", self.silence >= early_sil and keep_b < early_thr),
                 (anticipate_sil, "anticipate", self.frame - self.end200_frame < _ANTICIPATE_FRAMES
                  and self.silence >= anticipate_sil and keep_b < cfg.anticipate_keep),
                 (fallback_frames, "fallback", sil_s >= cfg.fallback_s and pause < cfg.fallback_keep),
-                (max_silence_s / FRAME_S, "timeout", sil_s >= max_silence_s),
+                (_whole_frames(max_silence_s), "timeout", sil_s >= max_silence_s),
+                (self.silence, "ramp", self.silence >= min_sil and keep_b < thr_now),
             ) if ok]
             if fired:
                 # named for the rule that asks the least silence (a tie: the first listed)

@@ -8,7 +8,10 @@
 [...]}]}``, times in seconds from the file's start (decisions at the same time
 are taken in the order of ``DECISION_KEYS``, CadencePolicy's order within a frame;
 other keys and times after the audio ends are refused). Only ``audio`` and
-``commits`` are required; ``policy`` defaults to ``external``. Any system (another
+``commits`` are required; ``policy`` defaults to ``external``. An optional
+``commit_rules`` list names the rule behind each commit, in the commits' order
+(Cadence's bench JSON has it): the report then counts the commits per rule (a
+policy's files without it are counted as not matched). Any system (another
 engine, a recorded session, a human annotator) can be scored with exactly the
 benchmark's rules (``cadence.floor.scoring``) and tables, beside Cadence's own
 rows when the file also holds them. Every file of the manifest needs an entry
@@ -161,8 +164,8 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, A
                 unmatched += not tally(by_rule, per[f.audio], rules, f.labels)
             rows.append(row)
         summary[policy] = summarize(total, 0.0, audio_s)
-        if named:
-            summary[policy].update(rule_summary(by_rule, unmatched))
+        if named:  # the files of this policy that name no rules are not counted either
+            summary[policy].update(rule_summary(by_rule, unmatched + len(files) - named))
         summary[policy]["rtf"] = summary[policy]["compute_s"] = None  # compute time unknown
     report: dict[str, Any] = {
         "files": rows, "summary": summary,
