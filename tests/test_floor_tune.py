@@ -10,6 +10,7 @@ from cadence.floor.model import FloorModel, default_weights_path
 from cadence.floor.policy import CadencePolicy
 from cadence.floor.scoring import labels_from_manifest, score_file, summarize
 from cadence.floor.bench import markdown_table
+from cadence.floor.commit_rules import rule_summary, tally
 from cadence.floor.tune import TUNE_COLS, parse_grid, score_settings
 
 from floor_speech import ESPEAK, frames_of, render
@@ -62,8 +63,15 @@ def test_offline_decisions_equal_streaming_decisions() -> None:
         streamed = []
         for i in range(0, len(frames), 7):
             streamed += pol.process(frames[i : i + 7])
-        assert summary == summarize(score_file(streamed, labels_from_manifest(entry)))
+        labels = labels_from_manifest(entry)
+        rules = summary.pop("commits_by_rule")
+        assert summary.pop("commit_rules_unmatched_files") == 0
+        assert summary == summarize(score_file(streamed, labels))
         assert summary["turns"] == 1 and summary["commits"] >= 1
+        # the same rule behind each commit, offline and streamed
+        counts: dict = {}
+        assert tally(counts, streamed, list(pol.commit_rules), labels)
+        assert rule_summary(counts)["commits_by_rule"] == rules
 
 
 @pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
