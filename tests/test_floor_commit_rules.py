@@ -94,8 +94,9 @@ def test_commit_outcomes_agree_with_the_score() -> None:
     assert (sc.correct, sc.interruptions, sc.interruptions_in_speech, sc.spurious) == (2, 2, 1, 2)
     counts: dict[str, Counter[str]] = {}
     rules = ["early", "wait", "wait", "early", "fallback", "timeout"]
-    assert tally(counts, decs, rules, labels)
-    assert not tally(counts, decs, rules[:-1], labels)  # one rule short: not counted
+    assert sc.commit_outcomes == outcomes
+    assert tally(counts, rules, outcomes)
+    assert not tally(counts, rules[:-1], outcomes)  # one rule short: not counted
     summary = rule_summary(counts, unmatched_files=1)
     by_rule = summary["commits_by_rule"]
     assert list(by_rule) == ["wait", "early", "fallback", "timeout"]  # COMMIT_RULES order

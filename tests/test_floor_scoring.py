@@ -481,7 +481,7 @@ def test_sum_covers_every_field() -> None:
 
     a, b = FileScore(), FileScore()
     for i, f in enumerate(fields(FileScore)):
-        setattr(b, f.name, [0.5, 0.25] if f.type in ("list[float]", list) else i + 1)
+        setattr(b, f.name, [0.5, 0.25] if str(f.type).startswith("list") else i + 1)
     a += b
     a += b
     for i, f in enumerate(fields(FileScore)):

@@ -480,13 +480,14 @@ def run_bench(
         f = files[index]
         for spec in specs:
             decs, secs, call_ms, rules = results[spec.label]
-            totals[spec.label] += score_file(decs, f.labels)
+            sc = score_file(decs, f.labels)
+            totals[spec.label] += sc
             compute[spec.label] += secs
             calls[spec.label] += call_ms
             row = {"audio": f.audio, "policy": spec.label, **decision_lists(decs)}
             if rules is not None:
                 named[spec.label] = True
-                if tally(by_rule[spec.label], decs, rules, f.labels):
+                if tally(by_rule[spec.label], rules, sc.commit_outcomes):
                     row["commit_rules"] = rules
                 else:  # a rule per commit or none (cadence score floor checks it)
                     unmatched[spec.label] += 1

@@ -1,5 +1,5 @@
 """Which rule took the floor: Cadence's commits counted by the rule that made each
-(``CadencePolicy.commit_rules``) and by what each turned out to be (``scoring.commit_outcomes``).
+(``CadencePolicy.commit_rules``) and by what each turned out to be (``FileScore.commit_outcomes``).
 
 The bench reports these counts for every policy that names its rules, so a researcher can see
 where interruptions come from: the patience wait and its veto, the bar the ramp raises
@@ -9,20 +9,19 @@ with the silence, the early path, the anticipating path, the fallback, or the la
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from cadence.floor.protocol import COMMIT_RULES, Decision
-from cadence.floor.scoring import COMMIT_OUTCOMES, FileLabels, commit_outcomes
+from cadence.floor.protocol import COMMIT_RULES
+from cadence.floor.scoring import COMMIT_OUTCOMES
 
 __all__ = ["tally", "rule_summary", "rule_section"]
 
 
-def tally(counts: dict[str, Counter[str]], decisions: Iterable[Decision], rules: Sequence[str],
-          labels: FileLabels) -> bool:
-    """Add one file's commits to ``counts`` (rule → outcome → count). False, and nothing
-    added, when ``rules`` does not name every commit of the file (one per commit, in order)."""
-    outcomes = commit_outcomes(decisions, labels)
+def tally(counts: dict[str, Counter[str]], rules: Sequence[str], outcomes: Sequence[str]) -> bool:
+    """Add one file's commits to ``counts`` (rule → outcome → count), given the rule and the
+    outcome of each (``FileScore.commit_outcomes``, both in time order). False, and nothing
+    added, when ``rules`` does not name every commit of the file."""
     if len(rules) != len(outcomes):
         return False
     for rule, outcome in zip(rules, outcomes):

@@ -525,7 +525,6 @@ class CadencePolicy:
         out: list[Decision] = []
         self.spec_confidences = []
         long_pause = _frames(cfg.long_pause_s)
-        fallback_frames = _whole_frames(cfg.fallback_s)
         adapt_frames = _frames(cfg.adapt_window_s)
         for i in range(len(x)):
             self.frame += 1
@@ -629,20 +628,22 @@ class CadencePolicy:
                 thr_now = thr + cfg.ramp * frac * max(0.0, cfg.fallback_keep - thr)
             else:
                 thr_now = thr
-            # each rule that would take the floor now, with the silence it asks for (whole frames;
-            # the ramp's is the silence so far, and it is listed last, so at the fallback's frame,
-            # where the risen bar meets fallback_keep, the commit is the fallback's)
-            fired = [(need, rule) for need, rule, ok in (
-                (min_sil, "wait", self.silence >= min_sil and keep_b < thr),
-                (early_sil, "early", self.silence >= early_sil and keep_b < early_thr),
-                (anticipate_sil, "anticipate", self.frame - self.end200_frame < _ANTICIPATE_FRAMES
-                 and self.silence >= anticipate_sil and keep_b < cfg.anticipate_keep),
-                (fallback_frames, "fallback", sil_s >= cfg.fallback_s and pause < cfg.fallback_keep),
-                (_whole_frames(max_silence_s), "timeout", sil_s >= max_silence_s),
-                (self.silence, "ramp", self.silence >= min_sil and keep_b < thr_now),
-            ) if ok]
-            if fired:
-                # named for the rule that asks the least silence (a tie: the first listed)
+            # the rules that take the floor (named only when one does: this runs every silent frame)
+            wait = self.silence >= min_sil and keep_b < thr
+            ramp = self.silence >= min_sil and keep_b < thr_now
+            early = self.silence >= early_sil and keep_b < early_thr
+            anticipate = (self.frame - self.end200_frame < _ANTICIPATE_FRAMES and self.silence >= anticipate_sil
+                          and keep_b < cfg.anticipate_keep)
+            fallback = sil_s >= cfg.fallback_s and pause < cfg.fallback_keep
+            timeout = sil_s >= max_silence_s
+            if wait or ramp or early or anticipate or fallback or timeout:
+                # named for the rule that asks the least silence (whole frames; a tie: the first
+                # listed). The ramp's is the silence so far and it is listed last, so at the
+                # fallback's frame, where the risen bar meets fallback_keep, the commit is the fallback's
+                fired = [(need, rule) for need, rule, ok in (
+                    (min_sil, "wait", wait), (early_sil, "early", early), (anticipate_sil, "anticipate", anticipate),
+                    (_whole_frames(cfg.fallback_s), "fallback", fallback),
+                    (_whole_frames(max_silence_s), "timeout", timeout), (self.silence, "ramp", ramp)) if ok]
                 self.commit_rules.append(min(fired, key=lambda f: f[0])[1])
                 out.append(Decision("commit", t))
                 if cfg.adapt_step or cfg.adapt_relax:

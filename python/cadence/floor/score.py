@@ -161,7 +161,7 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, A
             if rules is not None:
                 named += 1
                 row["commit_rules"] = rules
-                unmatched += not tally(by_rule, per[f.audio], rules, f.labels)
+                unmatched += not tally(by_rule, rules, sc.commit_outcomes)
             rows.append(row)
         summary[policy] = summarize(total, 0.0, audio_s)
         if named:  # the files of this policy that name no rules are not counted either

@@ -346,6 +346,7 @@ class FileScore:
     interruptions: int = 0
     spurious: int = 0
     interruptions_in_speech: int = 0
+    commit_outcomes: list[str] = field(default_factory=list)  # each commit in time order (COMMIT_OUTCOMES)
     hold_lengths: list[float] = field(default_factory=list)  # every hold, s
     interrupted_hold_lengths: list[float] = field(default_factory=list)  # holds with a commit in them
     interruption_delays: list[float] = field(default_factory=list)  # first commit in a hold − its start
@@ -424,10 +425,8 @@ def _commit_outcomes(commits: Sequence[float], labels: FileLabels, ends: Sequenc
 
 def commit_outcomes(decisions: Iterable[Decision], labels: FileLabels) -> list[str]:
     """What each commit of a file was, in time order (:data:`COMMIT_OUTCOMES`), as
-    :func:`score_file` counts them."""
-    commits = sorted(d.t for d in decisions if d.kind == "commit")
-    return _commit_outcomes(commits, labels, [labels.window_end(k) for k in range(len(labels.shifts))],
-                            [False] * len(labels.shifts), [])
+    :func:`score_file` counts them (its ``commit_outcomes``)."""
+    return score_file(decisions, labels).commit_outcomes
 
 
 def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
@@ -451,6 +450,7 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
     sc.interruptions_in_speech = outcomes.count("in speech")
     sc.interruptions = outcomes.count("in a hold") + sc.interruptions_in_speech
     sc.spurious = outcomes.count("spurious")
+    sc.commit_outcomes = outcomes
     sc.answered = sum(answered)
     sc.open_shifts = sum(is_open)
     sc.open_answered = sum(a and o for a, o in zip(answered, is_open))

@@ -102,9 +102,9 @@ def _score_one(setting: dict[str, float]) -> dict[str, Any]:
         x, probs = row[0], row[1]
         aec_excess = row[3] if len(row) > 3 else None
         pol.reset()
-        decs = pol.decide(x, probs, aec_excess)
-        total += score_file(decs, lab)
-        unmatched += not tally(by_rule, decs, list(pol.commit_rules), lab)
+        sc = score_file(pol.decide(x, probs, aec_excess), lab)
+        total += sc
+        unmatched += not tally(by_rule, list(pol.commit_rules), sc.commit_outcomes)
     return {**summarize(total), **rule_summary(by_rule, unmatched)}
 
 
