@@ -117,8 +117,9 @@ def test_patience_trades_latency_for_certainty() -> None:
     def when(keep: float) -> list[float | None]:  # silence before the commit, per patience
         return [_commit_silence_s(CadencePolicy(p), keep=keep) for p in (0.0, 0.5, 1.0)]
 
-    # a turn end the model is sure of (P(keep) 0.05) is taken after 150 ms at any patience
-    assert when(0.05) == pytest.approx([0.15] * 3, abs=0.011)
+    # a turn end the model is sure of (P(keep) 0.05) is taken after 150 ms up to patience 0.5;
+    # a patient persona sits out the pauses inside a sentence: 400 ms at patience 1
+    assert when(0.05) == pytest.approx([0.15, 0.15, 0.4], abs=0.011)
     # P(keep) 0.25 is sure enough for patience 0 only; the others wait 375 / 600 ms
     assert when(0.25) == pytest.approx([0.15, 0.38, 0.6], abs=0.011)
     # P(keep) 0.6 ≥ commit_keep: the model vetoes the wait; the ramp to the
@@ -364,9 +365,20 @@ def test_babble_the_voice_head_rejects_is_silence() -> None:
         CadencePolicy(0.5, voice_threshold=float("nan"))
 
 
+def test_the_early_wait_grows_with_patience_above_one_half() -> None:
+    frames = [PolicyConfig(patience=p).early_silence_frames() for p in (0.0, 0.25, 0.5, 0.6, 0.75, 0.9, 1.0)]
+    assert frames == [15, 15, 15, 20, 28, 35, 40]
+    # a set early_silence_s overrides it at every patience
+    assert {PolicyConfig(patience=p, early_silence_s=0.1).early_silence_frames() for p in (0.0, 0.5, 1.0)} == {10}
+    # the wait is where the early path commits: P(keep) 0.05 at patience 0.75 is taken at 280 ms
+    # (its plain wait, 488 ms, comes later), and 150 ms in with the old fixed wait
+    assert _commit_silence_s(CadencePolicy(0.75), keep=0.05) == pytest.approx(0.28, abs=0.011)
+    assert _commit_silence_s(CadencePolicy(0.75, early_silence_s=0.15), keep=0.05) == pytest.approx(0.15, abs=0.011)
+
+
 def test_commit_bars_are_checked() -> None:
     for bad in ({"commit_keep": 1.5}, {"early_keep": -0.1}, {"early_keep": float("nan")},
-                {"early_silence_s": 0.0}, {"early_silence_s": float("nan")}):
+                {"early_silence_s": 0.0}, {"early_silence_s": float("nan")}, {"early_silence_s": float("inf")}):
         with pytest.raises(InvalidArgumentError, match=next(iter(bad))):
             CadencePolicy(0.5, **bad)
 

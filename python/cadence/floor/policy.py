@@ -46,8 +46,11 @@ After the user falls silent the policy waits ``min_silence_s`` (patience 0 → 1
 ms … 1 → 600 ms) and then commits unless the model says the user keeps the floor
 (P(keep) ≥ ``commit_keep``: the model's veto). A turn end the model is sure of
 (P(keep) < ``early_keep``, patience 0 → 0.3 … 1 → 0.1) is taken already after
-``early_silence_s`` (150 ms; 100 ms until session 32, when the human dev voices showed
-gaps of 100–150 ms between words taken for turn ends: floor.md, "Three more human voices").
+``early_silence_s``: 150 ms up to patience 0.5, then growing to 400 ms at patience 1 (100 ms for
+every patience until session 32, when the human dev voices showed gaps of 100–150 ms between
+words taken for turn ends: floor.md, "Three more human voices"; 150 ms at every patience until
+session 34, when they showed the model sure of turn ends in the pauses inside a sentence, which a
+patient persona should sit out: floor.md, "The early wait grows with patience").
 Chosen on the dev splits (floor.md, "Patience v2"): a fixed wait with a veto keeps the
 latency tail short, which a patience that only lowered the model's bar did not (p90 over
 1.2 s); the early path keeps the median low (with the defaults, at patience 0 the wait is also
@@ -271,7 +274,7 @@ class PolicyConfig:
     min_silence_s: float | None = None  # overrides the patience-derived silence wait
     commit_keep: float = 0.55  # after the wait: commit unless P(keep) ≥ this (the veto)
     early_keep: float | None = None  # overrides the patience-derived confident-end bar
-    early_silence_s: float = 0.15  # the silence before a confident turn end is taken
+    early_silence_s: float | None = None  # overrides the patience-derived early wait
     # the anticipating path (None: off): commit from anticipate_silence_s of silence on while the
     # end200 head (a turn end within 200 ms) peaked at >= anticipate_end200 over the last
     # _ANTICIPATE_FRAMES frames (which hold the last word's end until the silence fills them)
@@ -349,8 +352,10 @@ class PolicyConfig:
                                        f"{self.adapt_step}, {self.adapt_relax}, {self.adapt_max}")
         if not (math.isfinite(self.adapt_window_s) and self.adapt_window_s > 0.0):
             raise InvalidArgumentError(f"adapt_window_s must be a finite number > 0, got {self.adapt_window_s}")
-        if not self.early_silence_s > 0.0:
-            raise InvalidArgumentError(f"early_silence_s must be > 0, got {self.early_silence_s}")
+        if self.early_silence_s is not None and not (math.isfinite(self.early_silence_s)
+                                                     and self.early_silence_s > 0.0):
+            raise InvalidArgumentError(f"early_silence_s must be a finite number > 0 (or None), "
+                                       f"got {self.early_silence_s}")
         if not (self.smart_turn_at_s > 0.0 and self.smart_turn_delay_s >= 0.0):
             raise InvalidArgumentError(f"smart_turn_at_s must be > 0 and smart_turn_delay_s >= 0, got "
                                        f"{self.smart_turn_at_s}, {self.smart_turn_delay_s}")
@@ -368,6 +373,14 @@ class PolicyConfig:
         """Commit after ``early_silence_s`` when P(keep) < this: ``early_keep`` when
         set, else patience 0 → 0.3 … 1 → 0.1."""
         return self.early_keep if self.early_keep is not None else 0.3 - 0.2 * self.patience
+
+    def early_silence_frames(self) -> int:
+        """The silence before a confident turn end is taken: ``early_silence_s`` when set,
+        else 150 ms up to patience 0.5, then rising to 400 ms at patience 1 (chosen on the
+        dev splits, floor.md, "The early wait grows with patience")."""
+        wait = self.early_silence_s if self.early_silence_s is not None else (
+            0.15 + 0.5 * max(0.0, self.patience - 0.5))
+        return _frames(wait)
 
     def min_silence_frames(self) -> int:
         """The silence wait before a vetoable commit: ``min_silence_s`` when set,
@@ -503,7 +516,7 @@ class CadencePolicy:
         thr = cfg.commit_keep
         min_sil = cfg.min_silence_frames()
         early_thr = cfg.early_threshold()
-        early_sil = _frames(cfg.early_silence_s)
+        early_sil = cfg.early_silence_frames()
         anticipate_sil = _frames(cfg.anticipate_silence_s)
         spec_sil = _frames(cfg.speculate_silence_s)
         min_speech = int(cfg.min_turn_speech_s / FRAME_S)
