@@ -310,6 +310,15 @@ class PolicyConfig:
     adapt_relax: float = 0.0
     adapt_max: float = 3.0
     adapt_window_s: float = 1.0
+    # an early path that earns its place per speaker (None: always on; floor.md, "The early path
+    # earns its place"): in every pause the policy notes whether the early path would have fired
+    # (silence >= the early wait, P(keep) under its bar), and how the pause ended: a hit when a
+    # commit in it was let stand for adapt_window_s, a miss when the user went on (speech before
+    # any commit, or within adapt_window_s of one). The early path is used only while
+    # (hits + early_trust_prior) / (hits + misses + early_trust_prior) >= early_trust: it starts
+    # on and switches off for a speaker whose pauses it misreads (and on again as hits come in)
+    early_trust: float | None = None
+    early_trust_prior: float = 2.0
 
     @property
     def asks_judge(self) -> bool:
@@ -320,7 +329,7 @@ class PolicyConfig:
         if not 0.0 <= self.patience <= 1.0:
             raise InvalidArgumentError(f"patience must be in [0, 1], got {self.patience}")
         for name in ("voice_threshold", "pause_voice_threshold", "pause_vad_threshold", "commit_keep", "early_keep",
-                     "smart_turn_weight", "anticipate_end200", "anticipate_keep", "speculate_keep"):
+                     "smart_turn_weight", "anticipate_end200", "anticipate_keep", "speculate_keep", "early_trust"):
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
                 raise InvalidArgumentError(f"{name} must be in [0, 1], got {v}")
@@ -350,6 +359,8 @@ class PolicyConfig:
         if not all(math.isfinite(v) and v >= 0.0 for v in (self.adapt_step, self.adapt_relax, self.adapt_max)):
             raise InvalidArgumentError(f"adapt_step, adapt_relax and adapt_max must be finite numbers >= 0, got "
                                        f"{self.adapt_step}, {self.adapt_relax}, {self.adapt_max}")
+        if not (math.isfinite(self.early_trust_prior) and self.early_trust_prior >= 0.0):
+            raise InvalidArgumentError(f"early_trust_prior must be a finite number >= 0, got {self.early_trust_prior}")
         if not (math.isfinite(self.adapt_window_s) and self.adapt_window_s > 0.0):
             raise InvalidArgumentError(f"adapt_window_s must be a finite number > 0, got {self.adapt_window_s}")
         if self.early_silence_s is not None and not (math.isfinite(self.early_silence_s)
@@ -457,6 +468,12 @@ class CadencePolicy:
         self.last_commit = -1  # the frame of the last commit not yet judged a cut-in or let stand (-1: none)
         # commits after which the user spoke again within adapt_window_s (counted while adapting)
         self.cut_ins = 0
+        # the early path's record on this speaker (early_trust): pauses where it would have fired
+        # and the turn had ended (hits) or the user went on (misses)
+        self.early_hits = 0
+        self.early_misses = 0
+        self.early_would = False  # the early path would have fired in this pause
+        self.commit_early = False  # ... in the pause of the last commit (last_commit)
         self.judged_ready = 0  # the frame count from which that answer may be used
         self.audio = np.zeros((_AUDIO_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
         self.audio_frames = 0  # frames written to the ring
@@ -605,6 +622,8 @@ class CadencePolicy:
                         self.turn_start = self.frame - self.run
                     elif self.turn_speech >= min_speech:  # the user goes on with the turn after the pause
                         self.longest_hold = max(self.longest_hold, self.gap)
+                        self.early_misses += int(self.early_would)
+                    self.early_would = False
                     self.turn_speech += self.run
                 elif self.run > cfg.min_run_frames:
                     self.turn_speech += 1
@@ -644,7 +663,8 @@ class CadencePolicy:
             # the rules that take the floor (named only when one does: this runs every silent frame)
             wait = self.silence >= min_sil and keep_b < thr
             ramp = self.silence >= min_sil and keep_b < thr_now
-            early = self.silence >= early_sil and keep_b < early_thr
+            early_cond = self.silence >= early_sil and keep_b < early_thr
+            early = early_cond and self.early_trusted()
             anticipate = (self.frame - self.end200_frame < _ANTICIPATE_FRAMES and self.silence >= anticipate_sil
                           and keep_b < cfg.anticipate_keep)
             fallback = sil_s >= cfg.fallback_s and pause < cfg.fallback_keep
@@ -659,13 +679,16 @@ class CadencePolicy:
                     (_whole_frames(max_silence_s), "timeout", timeout), (self.silence, "ramp", ramp)) if ok]
                 self.commit_rules.append(min(fired, key=lambda f: f[0])[1])
                 out.append(Decision("commit", t))
-                if cfg.adapt_step or cfg.adapt_relax:
+                if cfg.adapt_step or cfg.adapt_relax or cfg.early_trust is not None:
                     self.last_commit = self.frame
+                    self.commit_early = self.early_would or early_cond
+                self.early_would = False
                 self.turn_speech = 0
                 self.turn_start = -1
                 self.judged = None
                 self.speculating = False
                 continue
+            self.early_would = self.early_would or early_cond
             # a draft in the silence (not in the frame of a commit: it would have no head start);
             # any speech after it means the user went on: it is retracted
             if (not self.speculating and cfg.speculate_keep is not None and self.silence >= spec_sil
@@ -682,11 +705,24 @@ class CadencePolicy:
         was let stand: move the P(keep) bias by ``adapt_step`` up or ``adapt_relax`` down."""
         cfg = self.config
         self.last_commit = -1
+        if self.commit_early:  # the early path would have fired in that commit's pause
+            self.early_misses += int(cut_in)
+            self.early_hits += int(not cut_in)
         if cut_in:
             self.cut_ins += 1
             self.bias = min(cfg.adapt_max, self.bias + cfg.adapt_step)
         else:
             self.bias = max(0.0, self.bias - cfg.adapt_relax)
+
+    def early_trusted(self) -> bool:
+        """The early path may commit: always, unless ``early_trust`` is set and its record on this
+        speaker, (hits + prior) / (hits + misses + prior), has fallen under it."""
+        bar = self.config.early_trust
+        if bar is None:
+            return True
+        prior = self.config.early_trust_prior
+        n = self.early_hits + self.early_misses + prior
+        return n <= 0.0 or (self.early_hits + prior) / n >= bar
 
     def _speculate(self, t: float, confidence: float, gap: bool) -> Decision:
         """Open a draft; ``gap``: a pause already lies between the user's last speech and it

@@ -1,0 +1,81 @@
+"""The early path earns its place per speaker (``early_trust``): the policy keeps a record of the
+pauses where the early path would have fired and stops using it for a speaker whose pauses it
+misreads, until turn ends it would have read right bring it back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from cadence.errors import InvalidArgumentError
+from cadence.floor.model import default_weights_path
+from cadence.floor.policy import CadencePolicy
+
+from floor_frames import user_turns
+
+pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
+# the early path takes P(keep) < 0.2 after 100 ms; the plain wait commits after 1 s while P(keep) < 0.16
+EARLY: dict[str, Any] = {"ramp": 0.0, "fallback_s": 1.9, "max_silence_s": 3.0, "min_silence_s": 1.0,
+                         "commit_keep": 0.16, "early_keep": 0.2, "early_silence_s": 0.1}
+KEEP = 0.1  # the model is sure every pause is a turn end
+
+
+def _commits(policy: CadencePolicy, *parts: tuple[int, int]) -> list[float]:
+    """Commit times (s) over consecutive user turns (speech frames, silence frames)."""
+    x, probs = user_turns(*parts, keep=KEEP)
+    return [round(d.t, 2) for d in policy.decide(x, probs) if d.kind == "commit"]
+
+
+# two pauses of 0.4 s the user goes on after, then three turn ends of 2.5 s
+SPEAKER = ((60, 40), (60, 40), (60, 250), (60, 250), (60, 250))
+
+
+def test_off_by_default_the_early_path_cuts_every_pause() -> None:
+    assert _commits(CadencePolicy(0.5, **EARLY), *SPEAKER) == [0.7, 1.7, 2.7, 5.8, 8.9]
+
+
+def test_misses_switch_the_early_path_off_and_hits_bring_it_back() -> None:
+    policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
+    # 1st pause: taken early (0.7 s) and the user goes on 0.3 s later: a miss, (0 + 1) / (0 + 1 + 1)
+    # = 0.5 < 0.6, so the early path is off. 2nd pause: it would fire at 1.7 s but is not used, the
+    # plain wait (1 s) is not reached, the user goes on: a 2nd miss. 3rd and 4th: real turn ends,
+    # taken by the wait 1 s in and let stand: the early path would have fired in both, 2 hits.
+    # (2 + 1) / (2 + 2 + 1) = 0.6: the 5th is taken 100 ms in again, and let stand: a 3rd hit
+    assert _commits(policy, *SPEAKER) == [0.7, 2.6 + 1.0, 5.7 + 1.0, 8.9]
+    assert (policy.early_hits, policy.early_misses) == (3, 2)
+    assert policy.early_trusted()
+    # a new call forgets the record
+    policy.reset()
+    assert (policy.early_hits, policy.early_misses) == (0, 0)
+    assert _commits(policy, *SPEAKER) == [0.7, 2.6 + 1.0, 5.7 + 1.0, 8.9]
+
+
+def test_a_larger_prior_takes_more_misses() -> None:
+    # prior 2: one miss leaves 2 / 3 >= 0.6, so the 2nd pause is still cut early and the user goes
+    # on again; 2 / 4 < 0.6 turns it off for the 3rd, whose hit brings it back: 3 / 5 = 0.6
+    policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=2.0, **EARLY)
+    assert _commits(policy, *SPEAKER, (60, 250)) == [0.7, 1.7, 2.6 + 1.0, 5.8, 8.9, 12.0]
+    assert (policy.early_hits, policy.early_misses) == (4, 2)
+
+
+def test_pauses_the_early_path_would_not_fire_in_leave_the_record_alone() -> None:
+    # P(keep) 0.5 is over the early bar (and the wait's): nothing is taken early or noted
+    policy = CadencePolicy(0.5, early_trust=0.9, **EARLY)
+    x, probs = user_turns((60, 40), (60, 40), keep=0.5)
+    assert not [d for d in policy.decide(x, probs) if d.kind == "commit"]
+    assert (policy.early_hits, policy.early_misses) == (0, 0)
+
+
+def test_trust_zero_is_the_plain_policy() -> None:
+    plain = _commits(CadencePolicy(0.5, **EARLY), *SPEAKER)
+    assert _commits(CadencePolicy(0.5, early_trust=0.0, **EARLY), *SPEAKER) == plain
+
+
+def test_trust_settings_are_checked() -> None:
+    for bad in ({"early_trust": 1.5}, {"early_trust": float("nan")}, {"early_trust_prior": -1.0},
+                {"early_trust_prior": float("inf")}):
+        with pytest.raises(InvalidArgumentError, match=next(iter(bad))):
+            CadencePolicy(0.5, **bad)
+    assert np.isclose(CadencePolicy(0.5, early_trust=0.8).config.early_trust_prior, 2.0)
