@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from cadence.errors import InvalidArgumentError
-from cadence.floor.model import default_weights_path
+from cadence.floor.model import CONFIRM, ONSET, PAUSE, default_weights_path
 from cadence.floor.policy import CadencePolicy
 
-from floor_frames import user_turns
+from floor_frames import model_outputs, over_persona_features, user_turn, user_turns
 
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
 # the early path takes P(keep) < 0.2 after 100 ms; the plain wait commits after 1 s while P(keep) < 0.16
@@ -32,8 +32,19 @@ def _commits(policy: CadencePolicy, *parts: tuple[int, int]) -> list[float]:
 SPEAKER = ((60, 40), (60, 40), (60, 250), (60, 250), (60, 250))
 
 
-def test_off_by_default_the_early_path_cuts_every_pause() -> None:
-    assert _commits(CadencePolicy(0.5, **EARLY), *SPEAKER) == [0.7, 1.7, 2.7, 5.8, 8.9]
+def test_without_a_record_the_early_path_cuts_every_pause() -> None:
+    assert _commits(CadencePolicy(0.5, early_trust=None, **EARLY), *SPEAKER) == [0.7, 1.7, 2.7, 5.8, 8.9]
+
+
+def test_on_by_default() -> None:
+    # 0.8 with a prior of 2: the first miss, 2 / 3, switches the early path off, and the user goes
+    # on after the 2nd pause too (2 / 4). The turn ends the plain wait then takes are hits: the
+    # early path comes back after 6 of them, (6 + 2) / (6 + 2 + 2) = 0.8
+    policy = CadencePolicy(0.5, **EARLY)
+    assert (policy.config.early_trust, policy.config.early_trust_prior) == (0.8, 2.0)
+    waits = [2.6 + 1.0 + 3.1 * k for k in range(6)]
+    assert _commits(policy, *SPEAKER, *[(60, 250)] * 4) == pytest.approx([0.7, *waits, 2.6 + 3.1 * 6 + 0.1])
+    assert (policy.early_hits, policy.early_misses) == (7, 2)
 
 
 def test_misses_switch_the_early_path_off_and_hits_bring_it_back() -> None:
@@ -60,6 +71,29 @@ def test_a_larger_prior_takes_more_misses() -> None:
     assert (policy.early_hits, policy.early_misses) == (4, 2)
 
 
+def test_talk_over_an_early_answer_is_a_miss_and_a_backchannel_is_not() -> None:
+    """Live, the persona speaks after its commit: a user who goes on barges in over the answer."""
+    x1, p1 = user_turn(60, 15, KEEP)  # taken early, 100 ms into the silence
+    pp = model_outputs(200)
+    pp[:, 0] = pp[:, PAUSE] = 0.5
+
+    def run(user: list[tuple[int, int]], head: float) -> tuple[list[str], CadencePolicy]:
+        policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
+        q = pp.copy()
+        for a, b in user:
+            q[a:b, ONSET] = q[a:b, CONFIRM] = head
+        x = np.concatenate([x1, over_persona_features(200, user)])
+        kinds = [d.kind for d in policy.decide(x, np.concatenate([p1, q]))]
+        return [k for k in kinds if k != "speculate"], policy
+
+    kinds, policy = run([(20, 120)], 0.9)  # the user talks on 0.25 s after the commit
+    assert kinds == ["commit", "pause", "bargein"]
+    assert (policy.early_hits, policy.early_misses) == (0, 1) and not policy.early_trusted()
+    kinds, policy = run([(20, 40)], 0.4)  # an "mm-hm": the persona pauses and resumes
+    assert kinds == ["commit", "pause", "resume"]
+    assert (policy.early_hits, policy.early_misses) == (1, 0) and policy.early_trusted()
+
+
 def test_pauses_the_early_path_would_not_fire_in_leave_the_record_alone() -> None:
     # P(keep) 0.5 is over the early bar (and the wait's): nothing is taken early or noted
     policy = CadencePolicy(0.5, early_trust=0.9, **EARLY)
@@ -68,8 +102,8 @@ def test_pauses_the_early_path_would_not_fire_in_leave_the_record_alone() -> Non
     assert (policy.early_hits, policy.early_misses) == (0, 0)
 
 
-def test_trust_zero_is_the_plain_policy() -> None:
-    plain = _commits(CadencePolicy(0.5, **EARLY), *SPEAKER)
+def test_trust_zero_is_the_policy_without_a_record() -> None:
+    plain = _commits(CadencePolicy(0.5, early_trust=None, **EARLY), *SPEAKER)
     assert _commits(CadencePolicy(0.5, early_trust=0.0, **EARLY), *SPEAKER) == plain
 
 

@@ -311,13 +311,14 @@ class PolicyConfig:
     adapt_max: float = 3.0
     adapt_window_s: float = 1.0
     # an early path that earns its place per speaker (None: always on; floor.md, "The early path
-    # earns its place"): in every pause the policy notes whether the early path would have fired
-    # (silence >= the early wait, P(keep) under its bar), and how the pause ended: a hit when a
-    # commit in it was let stand for adapt_window_s, a miss when the user went on (speech before
-    # any commit, or within adapt_window_s of one). The early path is used only while
-    # (hits + early_trust_prior) / (hits + misses + early_trust_prior) >= early_trust: it starts
-    # on and switches off for a speaker whose pauses it misreads (and on again as hits come in)
-    early_trust: float | None = None
+    # earns its place", chosen on the dev splits in session 34): in every pause the policy notes
+    # whether the early path would have fired (silence >= the early wait, P(keep) under its bar),
+    # and how the pause ended: a hit when a commit in it was let stand for adapt_window_s, a miss
+    # when the user went on (speech before any commit, or within adapt_window_s of one). The early
+    # path is used only while (hits + early_trust_prior) / (hits + misses + early_trust_prior) >=
+    # early_trust: it starts on, switches off for a speaker whose pauses it misreads, and on again
+    # as hits come in. reset() (a new call) forgets the record
+    early_trust: float | None = 0.8
     early_trust_prior: float = 2.0
 
     @property
@@ -466,7 +467,8 @@ class CadencePolicy:
         self.judged: float | None = None  # Smart Turn's P(complete) in this pause
         self.bias = 0.0  # log-odds added to P(keep) in the silence: learnt from cut-ins (adapt_step)
         self.last_commit = -1  # the frame of the last commit not yet judged a cut-in or let stand (-1: none)
-        # commits after which the user spoke again within adapt_window_s (counted while adapting)
+        # commits after which the user spoke again within adapt_window_s (counted while adapting or
+        # keeping the early path's record: early_trust)
         self.cut_ins = 0
         # the early path's record on this speaker (early_trust): pauses where it would have fired
         # and the turn had ended (hits) or the user went on (misses)
