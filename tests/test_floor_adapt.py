@@ -17,7 +17,7 @@ from floor_frames import model_outputs, over_persona_features, user_turn, user_t
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
 # commit when P(keep) < 0.16 after 50 ms; the timeout at 1.9 s commits while P(keep) < 0.9
 STEP: dict[str, Any] = {"ramp": 0.0, "fallback_s": 1.9, "max_silence_s": 3.0, "min_silence_s": 0.05,
-                        "commit_keep": 0.16, "early_keep": 0.0, "early_trust": None}
+                        "commit_keep": 0.16, "early_keep": 0.0}
 KEEP = 0.1  # the model is sure every pause is a turn end: logit -2.2
 
 

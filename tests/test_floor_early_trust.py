@@ -58,6 +58,8 @@ def test_misses_switch_the_early_path_off_and_hits_bring_it_back() -> None:
     assert _commits(policy, *SPEAKER) == [0.7, 2.6 + 1.0, 5.7 + 1.0, 8.9]
     assert (policy.early_hits, policy.early_misses) == (3, 2)
     assert policy.early_trusted()
+    # while it is off, the commits are the plain wait's (the rule that fired, not the one that would have)
+    assert list(policy.commit_rules) == ["early", "wait", "wait", "early"]
     # a new call forgets the record
     policy.reset()
     assert (policy.early_hits, policy.early_misses) == (0, 0)
@@ -95,6 +97,43 @@ def test_talk_over_an_early_answer_is_a_miss_and_a_backchannel_is_not() -> None:
     assert (policy.early_hits, policy.early_misses) == (1, 0) and policy.early_trusted()
 
 
+def test_each_pause_is_counted_once() -> None:
+    # a miss takes the early path off; the 2nd pause is one it would have taken (a 2nd miss); the
+    # 3rd, at P(keep) 0.5, is not, and the user goes on after it too: it leaves the record alone
+    policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
+    assert _commits(policy, (60, 40), (60, 40), (60, 40, 0.5), (60, 40, 0.5)) == [0.7]
+    assert (policy.early_hits, policy.early_misses) == (0, 2)
+
+
+def test_a_pause_it_would_have_taken_counts_whatever_rule_commits_later() -> None:
+    # off after a miss; in the 2nd turn's silence P(keep) is 0.1 for 200 ms (the early path would
+    # fire at 100 ms), then 0.5: neither the wait nor the early path commits, the fallback does at
+    # 1.9 s and the user lets it stand: a hit
+    policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
+    x, probs = user_turns((60, 40), (60, 300), keep=KEEP)
+    probs[180:, 0] = probs[180:, PAUSE] = 0.5
+    assert [round(d.t, 2) for d in policy.decide(x, probs) if d.kind == "commit"] == [0.7, 1.6 + 1.9]
+    assert (policy.early_hits, policy.early_misses) == (1, 1)
+    assert list(policy.commit_rules) == ["early", "fallback"]
+
+
+def test_talk_after_a_barge_in_is_not_a_second_miss() -> None:
+    policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
+    # a miss takes the early path off; the 2nd pause is one it would have taken, and the plain
+    # wait takes it after 1 s
+    x1, p1 = user_turns((60, 40), (60, 110), keep=KEEP)
+    xp = over_persona_features(200, [(20, 200)])  # the user talks over the answer and on
+    pp = model_outputs(len(xp))
+    pp[:, 0] = pp[:, PAUSE] = 0.5
+    pp[20:200, ONSET] = 0.9  # the persona pauses; 0.7 s of talk confirms the barge-in
+    x2, p2 = user_turn(100, 50, 0.5)  # the persona has stopped; the user goes on
+    kinds = [d.kind for d in policy.decide(np.concatenate([x1, xp, x2]), np.concatenate([p1, pp, p2]))]
+    assert [k for k in kinds if k in ("commit", "bargein")] == ["commit", "commit", "bargein"]
+    assert list(policy.commit_rules) == ["early", "wait"]
+    # the barge-in over the wait's answer is the 2nd miss; the talk after it is the same one
+    assert (policy.early_hits, policy.early_misses) == (0, 2)
+
+
 def test_pauses_the_early_path_would_not_fire_in_leave_the_record_alone() -> None:
     # P(keep) 0.5 is over the early bar (and the wait's): nothing is taken early or noted
     policy = CadencePolicy(0.5, early_trust=0.9, **EARLY)
@@ -109,8 +148,9 @@ def test_trust_zero_is_the_plain_policy() -> None:
 
 
 def test_trust_settings_are_checked() -> None:
-    for bad in ({"early_trust": 1.5}, {"early_trust": float("nan")}, {"early_trust_prior": -1.0},
-                {"early_trust_prior": float("inf")}):
+    # at 1 a single miss would switch the early path off for the call
+    for bad in ({"early_trust": 1.0}, {"early_trust": 1.5}, {"early_trust": float("nan")},
+                {"early_trust_prior": -1.0}, {"early_trust_prior": float("inf")}, {"early_trust_prior": None}):
         with pytest.raises(InvalidArgumentError, match=next(iter(bad))):
             CadencePolicy(0.5, **bad)
     assert np.isclose(CadencePolicy(0.5, early_trust=0.8).config.early_trust_prior, 2.0)

@@ -311,7 +311,7 @@ class PolicyConfig:
     adapt_max: float = 3.0
     adapt_window_s: float = 1.0
     # an early path that earns its place per speaker (None: always on, the default; floor.md, "The
-    # early path earns its place", session 34: 0.8 was chosen on the dev splits, where it gains on
+    # early path earns its place per speaker", session 34: 0.8 was chosen on the dev splits, where it gains on
     # the human voices, and on the test splits it moved along the patience curve, so it is off by
     # default): in every pause the policy notes
     # whether the early path would have fired (silence >= the early wait, P(keep) under its bar),
@@ -332,7 +332,7 @@ class PolicyConfig:
         if not 0.0 <= self.patience <= 1.0:
             raise InvalidArgumentError(f"patience must be in [0, 1], got {self.patience}")
         for name in ("voice_threshold", "pause_voice_threshold", "pause_vad_threshold", "commit_keep", "early_keep",
-                     "smart_turn_weight", "anticipate_end200", "anticipate_keep", "speculate_keep", "early_trust"):
+                     "smart_turn_weight", "anticipate_end200", "anticipate_keep", "speculate_keep"):
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
                 raise InvalidArgumentError(f"{name} must be in [0, 1], got {v}")
@@ -362,7 +362,11 @@ class PolicyConfig:
         if not all(math.isfinite(v) and v >= 0.0 for v in (self.adapt_step, self.adapt_relax, self.adapt_max)):
             raise InvalidArgumentError(f"adapt_step, adapt_relax and adapt_max must be finite numbers >= 0, got "
                                        f"{self.adapt_step}, {self.adapt_relax}, {self.adapt_max}")
-        if not (math.isfinite(self.early_trust_prior) and self.early_trust_prior >= 0.0):
+        # at 1 one miss would switch the early path off for the call: (h + prior) / (h + 1 + prior) < 1
+        if self.early_trust is not None and not 0.0 <= self.early_trust < 1.0:
+            raise InvalidArgumentError(f"early_trust must be in [0, 1) or None, got {self.early_trust}")
+        if not (isinstance(self.early_trust_prior, (int, float)) and math.isfinite(self.early_trust_prior)
+                and self.early_trust_prior >= 0.0):
             raise InvalidArgumentError(f"early_trust_prior must be a finite number >= 0, got {self.early_trust_prior}")
         if not (math.isfinite(self.adapt_window_s) and self.adapt_window_s > 0.0):
             raise InvalidArgumentError(f"adapt_window_s must be a finite number > 0, got {self.adapt_window_s}")
