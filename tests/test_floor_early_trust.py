@@ -134,24 +134,6 @@ def test_talk_after_a_barge_in_is_not_a_second_miss() -> None:
     assert (policy.early_hits, policy.early_misses) == (0, 2)
 
 
-def test_with_early_trust_wait_a_hold_the_wait_would_cut_too_is_no_miss() -> None:
-    # the plain wait is 0.5 s here: holds of 0.8 s cut early are cut-ins, but the wait would have
-    # cut them too (P(keep) 0.1 < 0.16), so with early_trust_wait they are not held against it
-    short_wait = {**EARLY, "min_silence_s": 0.5}
-    holds = ((60, 80), (60, 80), (60, 250))
-    policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=1.0, early_trust_wait=1.0, **short_wait)
-    assert _commits(policy, *holds) == [0.7, 2.1, 3.5]
-    assert (policy.early_hits, policy.early_misses) == (1, 0)
-    # without it the first is a miss: the second hold is then cut by the wait, a second miss
-    policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=1.0, **short_wait)
-    assert _commits(policy, *holds) == [0.7, 2.0 + 0.5, 3.4 + 0.5]
-    assert (policy.early_hits, policy.early_misses) == (1, 2)
-    # a hold shorter than the wait still counts (0.3 s): the early path alone cut it
-    policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=1.0, early_trust_wait=1.0, **short_wait)
-    assert _commits(policy, (60, 30), (60, 250)) == [0.7, 1.5 + 0.5]
-    assert policy.early_misses == 1
-
-
 def test_pauses_the_early_path_would_not_fire_in_leave_the_record_alone() -> None:
     # P(keep) 0.5 is over the early bar (and the wait's): nothing is taken early or noted
     policy = CadencePolicy(0.5, early_trust=0.9, **EARLY)
@@ -168,8 +150,7 @@ def test_trust_zero_is_the_plain_policy() -> None:
 def test_trust_settings_are_checked() -> None:
     # at 1 a single miss would switch the early path off for the call
     for bad in ({"early_trust": 1.0}, {"early_trust": 1.5}, {"early_trust": float("nan")},
-                {"early_trust_prior": -1.0}, {"early_trust_prior": float("inf")}, {"early_trust_prior": None},
-                {"early_trust_wait": 0.5}):
+                {"early_trust_prior": -1.0}, {"early_trust_prior": float("inf")}, {"early_trust_prior": None}):
         with pytest.raises(InvalidArgumentError, match=next(iter(bad))):
             CadencePolicy(0.5, **bad)
     assert np.isclose(CadencePolicy(0.5, early_trust=0.8).config.early_trust_prior, 2.0)

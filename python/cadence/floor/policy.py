@@ -322,11 +322,6 @@ class PolicyConfig:
     # as hits come in. reset() (a new call) forgets the record
     early_trust: float | None = None
     early_trust_prior: float = 2.0
-    # 1: a miss counts only when the user went on within the plain wait (min_silence_frames) of
-    # the pause's start: a longer hold the model misread the wait would have cut too, so it is not
-    # the early path's doing (floor.md, "The early path earns its place per speaker"); 0: every
-    # pause the user went on after
-    early_trust_wait: float = 0.0
 
     @property
     def asks_judge(self) -> bool:
@@ -350,9 +345,6 @@ class PolicyConfig:
         if self.judge_head not in (0.0, 1.0):
             raise InvalidArgumentError(f"judge_head must be 0 (Smart Turn's classifier) or 1 (Cadence's head), "
                                        f"got {self.judge_head}")
-        if self.early_trust_wait not in (0.0, 1.0):
-            raise InvalidArgumentError(f"early_trust_wait must be 0 (every miss) or 1 (misses within the plain "
-                                       f"wait), got {self.early_trust_wait}")
         if self.echo_rule not in (0.0, 1.0):
             raise InvalidArgumentError(f"echo_rule must be 0 (the echo estimate alone) or 1 (and the canceller's), "
                                        f"got {self.echo_rule}")
@@ -490,7 +482,6 @@ class CadencePolicy:
         self.early_misses = 0
         self.early_would = False  # the early path would have fired in this pause
         self.commit_early = False  # ... in the pause of the last commit (last_commit)
-        self.commit_pause = -1  # the first silent frame of the last commit's pause
         self.judged_ready = 0  # the frame count from which that answer may be used
         self.audio = np.zeros((_AUDIO_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
         self.audio_frames = 0  # frames written to the ring
@@ -613,7 +604,7 @@ class CadencePolicy:
             # persona holds the floor: the run is not counted then, so it would hold the verdict)
             if (self.last_commit >= 0 and not self.paused and (self.run == 0 or self.persona_holds_floor)
                     and self.frame - self.last_commit > adapt_frames):
-                self._judge_commit(cut_in=False, resumed=-1)
+                self._judge_commit(cut_in=False)
             if self.persona_holds_floor:
                 self.bargein_run = self.bargein_run + 1 if (speech and confirm >= cfg.bargein_threshold) else 0
                 # the level and background tests gate a pause's start only
@@ -634,12 +625,12 @@ class CadencePolicy:
                 if self.run == cfg.min_run_frames:
                     if self.last_commit >= 0:  # speech again: a cut-in if it began within the window
                         began = self.frame - self.run + 1
-                        self._judge_commit(cut_in=began - self.last_commit <= adapt_frames, resumed=began)
+                        self._judge_commit(cut_in=began - self.last_commit <= adapt_frames)
                     if self.turn_speech == 0:
                         self.turn_start = self.frame - self.run
                     elif self.turn_speech >= min_speech:  # the user goes on with the turn after the pause
                         self.longest_hold = max(self.longest_hold, self.gap)
-                        self.early_misses += int(self.early_would and self._early_fault(self.gap))
+                        self.early_misses += int(self.early_would)
                     self.early_would = False
                     self.turn_speech += self.run
                 elif self.run > cfg.min_run_frames:
@@ -699,7 +690,6 @@ class CadencePolicy:
                 if cfg.adapt_step or cfg.adapt_relax or cfg.early_trust is not None:
                     self.last_commit = self.frame
                     self.commit_early = self.early_would or early_cond
-                    self.commit_pause = self.frame - self.silence + 1
                 self.early_would = False
                 self.turn_speech = 0
                 self.turn_start = -1
@@ -718,19 +708,13 @@ class CadencePolicy:
         self.last_probs = probs[-1] if len(probs) else self.last_probs
         return out
 
-    def _early_fault(self, hold: int) -> bool:
-        """A pause of ``hold`` frames the user went on after counts as the early path's miss:
-        always, or with ``early_trust_wait`` only if the plain wait would not have ended it."""
-        return not self.config.early_trust_wait or hold < self.config.min_silence_frames()
-
-    def _judge_commit(self, cut_in: bool, resumed: int) -> None:
-        """The last commit cut the user off (they spoke again, from frame ``resumed``, within
-        ``adapt_window_s``) or was let stand: move the P(keep) bias by ``adapt_step`` up or
-        ``adapt_relax`` down, and keep the early path's record (``early_trust``)."""
+    def _judge_commit(self, cut_in: bool) -> None:
+        """The last commit cut the user off (they spoke again within ``adapt_window_s``) or
+        was let stand: move the P(keep) bias by ``adapt_step`` up or ``adapt_relax`` down."""
         cfg = self.config
         self.last_commit = -1
         if self.commit_early:  # the early path would have fired in that commit's pause
-            self.early_misses += int(cut_in and self._early_fault(resumed - self.commit_pause))
+            self.early_misses += int(cut_in)
             self.early_hits += int(not cut_in)
         if cut_in:
             self.cut_ins += 1
@@ -781,7 +765,7 @@ class CadencePolicy:
             self.bargein_done = True
             self.paused = False
             if self.last_commit >= 0:  # the user talked over the answer the commit began
-                self._judge_commit(cut_in=True, resumed=self.frame - max(self.bargein_run, self.paused_speech))
+                self._judge_commit(cut_in=True)
             self.turn_speech = max(self.bargein_run, self.paused_speech)
             self.turn_start = self.frame - self.turn_speech
             return [Decision("bargein", t)]
