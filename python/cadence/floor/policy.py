@@ -311,15 +311,15 @@ class PolicyConfig:
     adapt_max: float = 3.0
     adapt_window_s: float = 1.0
     # an early path that earns its place per speaker (None: always on, the default; floor.md, "The
-    # early path earns its place per speaker", session 34: 0.8 was chosen on the dev splits, where it gains on
-    # the human voices, and on the test splits it moved along the patience curve, so it is off by
-    # default): in every pause the policy notes
-    # whether the early path would have fired (silence >= the early wait, P(keep) under its bar),
-    # and how the pause ended: a hit when a commit in it was let stand for adapt_window_s, a miss
-    # when the user went on (speech before any commit, or within adapt_window_s of one). The early
-    # path is used only while (hits + early_trust_prior) / (hits + misses + early_trust_prior) >=
-    # early_trust: it starts on, switches off for a speaker whose pauses it misreads, and on again
-    # as hits come in. reset() (a new call) forgets the record
+    # early path earns its place per speaker", session 34: 0.8 was chosen on the dev splits, where
+    # it gains on the human voices; on the test splits it moved along the patience curve, so it is
+    # off by default). In every pause the policy notes whether the early path would have fired
+    # (silence >= the early wait, P(keep) under its bar), and how the pause ended: a hit when a
+    # commit in it was let stand for adapt_window_s, a miss when the user went on (speech before
+    # any commit, or within adapt_window_s of one). The early path is used only while
+    # (hits + early_trust_prior) / (hits + misses + early_trust_prior) >= early_trust: it starts
+    # on, switches off for a speaker whose pauses it misreads, and on again as hits come in.
+    # reset() (a new call) forgets the record
     early_trust: float | None = None
     early_trust_prior: float = 2.0
 

@@ -104,7 +104,6 @@ __all__ = [
     "NOD_HOLD_S",
     "FileLabels",
     "FileScore",
-    "commit_outcomes",
     "hold_breakdown",
     "labels_from_manifest",
     "score_file",
@@ -421,12 +420,6 @@ def _commit_outcomes(commits: Sequence[float], labels: FileLabels, ends: Sequenc
         else:
             out.append("spurious")
     return out
-
-
-def commit_outcomes(decisions: Iterable[Decision], labels: FileLabels) -> list[str]:
-    """What each commit of a file was, in time order (:data:`COMMIT_OUTCOMES`), as
-    :func:`score_file` counts them (its ``commit_outcomes``)."""
-    return score_file(decisions, labels).commit_outcomes
 
 
 def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
