@@ -129,14 +129,15 @@ def make_cases(corpus: Path, pairs: int, seed: int, move_at: float | None = None
         ref = ref[first : first + n]
         m = min(len(ref), len(user))
         ref, user = ref[:m], user[:m]
-        echo, path = _echo(ref.reshape(-1), rng)
+        echo, path1 = _echo(ref.reshape(-1), rng)
+        path: dict[str, Any] = path1
         move = None
         if move_at is not None:
             move = min(int(move_at * 100), m)
             # its own generator: the cases are otherwise the same as without a move
             echo2, path2 = _echo(ref.reshape(-1), np.random.default_rng([seed, 1000 + k]))
             echo[move * FRAME_SAMPLES :] = echo2[move * FRAME_SAMPLES :]
-            path = {"first": path, "moved": path2}
+            path = {"first": path1, "moved": path2}
         echo = echo.reshape(m, FRAME_SAMPLES)
         cases.append({"mic": (echo + user).astype(np.float32), "ref": ref, "echo": echo, "user": user,
                       "talk": _speech_frames(u, m), "path": path, "move_frame": move,
@@ -176,7 +177,7 @@ def summarize(scores: list[dict[str, float | None]], us_per_frame: float) -> dic
     """The median over cases of each figure."""
     out: dict[str, Any] = {}
     for k in scores[0]:
-        v = [s[k] for s in scores if s[k] is not None]
+        v = [x for s in scores if (x := s[k]) is not None]
         out[k] = float(np.median(v)) if v else None
     out["us_per_frame"] = us_per_frame
     out["cases"] = scores

@@ -39,7 +39,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -250,7 +250,7 @@ def _config_overrides(name: str) -> tuple[tuple[str, Any], ...]:
     from cadence.floor.policy import PolicyConfig
 
     try:  # values out of range fail here, with the policy's name, not later as "not available"
-        PolicyConfig(**dict(overrides))
+        PolicyConfig(**cast(dict[str, Any], dict(overrides)))
     except InvalidArgumentError as e:
         raise InvalidArgumentError(f"policy {name!r}: {e}") from e
     return overrides

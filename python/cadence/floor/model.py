@@ -131,12 +131,12 @@ class _Member:
         self.heads: dict[str, tuple[np.ndarray, float]] = {}  # name → (weights, bias)
         for name in HEADS:
             if f"{name}_w" in p or f"{name}_b" in p:
-                w, b = p.get(f"{name}_w"), p.get(f"{name}_b")
-                if w is None or b is None or w.shape != (self.head_width,) or b.shape != ():
+                hw, hb = p.get(f"{name}_w"), p.get(f"{name}_b")
+                if hw is None or hb is None or hw.shape != (self.head_width,) or hb.shape != ():
                     raise InvalidArgumentError(
                         f"{where}: {name} head must be {name}_w ({self.head_width},) and a scalar "
-                        f"{name}_b, got {None if w is None else w.shape} and {None if b is None else b.shape}")
-                self.heads[name] = (w, float(b))
+                        f"{name}_b, got {None if hw is None else hw.shape} and {None if hb is None else hb.shape}")
+                self.heads[name] = (hw, float(hb))
 
     def reset(self) -> None:
         self.h = np.zeros(self.hidden, np.float32)

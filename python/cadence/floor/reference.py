@@ -229,7 +229,7 @@ def reference_mic_agc(frames: np.ndarray, reference: np.ndarray | None = None) -
         if heard < 50:  # the noise floor and the recent levels matter only until the cold start is over
             noise = d if noise is None else min(noise + 0.01, d)
             recent = [d, *recent][:2]
-        if since_persona >= 30 and heard < 50 and sustained > noise + 12.0:
+        if since_persona >= 30 and heard < 50 and noise is not None and sustained > noise + 12.0:
             level = sustained if heard == 0 else max(level, sustained)
             heard += 1
         elif since_persona >= 30:

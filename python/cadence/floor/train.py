@@ -57,7 +57,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -204,7 +204,7 @@ def build(hidden: int, proj: int, dropout: float = 0.0, input_noise: float = 0.0
             if self.training and input_noise > 0:
                 x = x + input_noise * torch.randn_like(x)
             u = self.drop(torch.tanh(self.inp(x))).transpose(1, 2)  # (B, C, T)
-            for i, c in enumerate(self.convs):
+            for i, c in enumerate(cast(list[Any], self.convs)):
                 pad = (c.kernel_size[0] - 1) * c.dilation[0]
                 y = torch.tanh(c(nn.functional.pad(u, (pad, 0))))
                 u = u + y if (i > 0 and c.in_channels == c.out_channels) else y
@@ -222,14 +222,14 @@ def export(net: Any, mean: np.ndarray, std: np.ndarray, out: Path) -> None:
         conv[f"conv{i}_w"], conv[f"conv{i}_b"] = sd[f"convs.{i}.weight"], sd[f"convs.{i}.bias"]
         conv[f"conv{i}_d"] = np.array(c.dilation[0])
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        out,
+    arrays: dict[str, Any] = dict(
         in_w=sd["inp.weight"], in_b=sd["inp.bias"],
         w_ih=sd["gru.weight_ih_l0"], b_ih=sd["gru.bias_ih_l0"],
         w_hh=sd["gru.weight_hh_l0"], b_hh=sd["gru.bias_hh_l0"],
         out_w=sd["out.weight"][: len(TARGETS)], out_b=sd["out.bias"][: len(TARGETS)],
         mean=mean, std=std, **conv,
     )
+    np.savez_compressed(out, **arrays)
 
 
 def _init_params(path: Path, member: int) -> dict[str, np.ndarray]:
@@ -253,9 +253,9 @@ def _load_into(net: Any, p: dict[str, np.ndarray]) -> None:
     pairs.update({f"convs.{i}.{w}": f"conv{i}_{w[0]}" for i in range(len(net.convs)) for w in ("weight", "bias")})
     for k, src in pairs.items():
         sd[k] = torch.from_numpy(np.ascontiguousarray(p[src]))
-    k = len(TARGETS)
-    sd["out.weight"][:k] = torch.from_numpy(p["out_w"])
-    sd["out.bias"][:k] = torch.from_numpy(p["out_b"])
+    nt = len(TARGETS)
+    sd["out.weight"][:nt] = torch.from_numpy(p["out_w"])
+    sd["out.bias"][:nt] = torch.from_numpy(p["out_b"])
     net.load_state_dict(sd)
 
 
