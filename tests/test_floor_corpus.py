@@ -21,7 +21,8 @@ pytestmark = pytest.mark.skipif(
 from cadence.floor.corpus import generate, plan, write_file  # noqa: E402
 from cadence.floor.corpus import augment, text  # noqa: E402
 from cadence.floor.corpus.compose import MIN_HOLD_S  # noqa: E402
-from cadence.floor.corpus.voices import Style, Synth, catalogue, pick_voice, speech_runs, trim  # noqa: E402
+from cadence.floor.corpus.voices import (  # noqa: E402
+    Style, Synth, Voice, catalogue, draw_style, pick_voice, speech_runs, trim)
 
 RATES = {8000, 16000, 22050, 24000, 44100, 48000}
 SEED = 11
@@ -227,6 +228,32 @@ def test_select_voice_set_is_unseen_by_training_and_test(tmp_path: Path) -> None
     rows = generate(str(tmp_path), n=20, seed=SEED, jobs=1, duplex_fraction=0.5, voices="select",
                     splits=("dev",))
     assert {r["meta"]["voice"] for r in rows["dev"]} <= {v.id for v in pool}
+
+
+def test_shifted_voice_set_lies_past_every_training_and_test_shift(tmp_path: Path) -> None:
+    sh = catalogue("shifted")
+    pool = [v for v in sh if not v.held_out]
+    trained = {v.id for s in ("base", "extended") for v in catalogue(s) if not v.held_out}
+    assert {v.backend for v in pool} == {"piper", "flite", "festival"} and not {v.id for v in pool} & trained
+    assert {v.id.removesuffix("-far") for v in pool} <= trained  # the training voices, moved
+    assert [v for v in sh if v.held_out] == [v for v in catalogue("base") if v.held_out]
+
+    def shifts(voices: list[Voice], n: int) -> tuple[np.ndarray, np.ndarray]:
+        st = [draw_style(np.random.default_rng([3, i]), v) for i in range(n) for v in voices]
+        return np.array([s.sox_cents for s in st]), np.array([s.sox_tempo for s in st])
+
+    cents, tempo = shifts(pool, 200)
+    assert np.all((np.abs(cents) >= 220) & (np.abs(cents) <= 320)) and (cents > 0).any() and (cents < 0).any()
+    assert np.all((tempo < 0.9) | (tempo > 1.1)) and (tempo < 1).any() and (tempo > 1).any()
+    # every voice training or the test split draws stays inside what the far variant leaves
+    cents, tempo = shifts([v for s in ("base", "extended") for v in catalogue(s)], 40)
+    assert np.abs(cents).max() <= 200 and tempo.min() >= 0.9 and tempo.max() <= 1.1
+    with pytest.raises(InvalidArgumentError, match="--voices shifted.*--splits dev"):
+        generate(str(tmp_path), n=6, seed=SEED, jobs=1, duplex_fraction=0.0, voices="shifted")
+    rows = generate(str(tmp_path), n=14, seed=SEED, jobs=1, duplex_fraction=0.0, voices="shifted",
+                    splits=("dev",))
+    assert rows["dev"] and {r["meta"]["voice"] for r in rows["dev"]} <= {v.id for v in pool}
+    assert all(abs(r["meta"]["voice_style"]["sox_cents"]) >= 220 for r in rows["dev"])
 
 
 @pytest.mark.parametrize("name", ["ked_diphone", "cmu_us_slt_arctic_hts"])

@@ -132,9 +132,9 @@ def generate(out: str, n: int, seed: int, jobs: int, duplex_fraction: float,
     """Render the corpus; with ``splits``, only the files of those splits (the same
     files, bit for bit, as the full corpus holds)."""
     specs = plan(n, seed, duplex_fraction, **knobs)
-    if knobs.get("voices") == "select" and (not splits or "train" in splits):
-        raise InvalidArgumentError("--voices select makes selection splits only (voices no model may "
-                                   "train on): pass --splits dev")
+    if knobs.get("voices") in ("select", "shifted") and (not splits or "train" in splits):
+        raise InvalidArgumentError(f"--voices {knobs['voices']} makes selection splits only (voices no "
+                                   "model may train on): pass --splits dev")
     if knobs.get("text") == "written":
         from . import written
 
@@ -193,8 +193,10 @@ def main(argv: list[str]) -> int:
                     help="train/dev sentences: the template pool, the compositional grammar, or the "
                          "selection pool (its own templates and words; dev splits only)")
     ap.add_argument("--voices", choices=VOICE_SETS, default="base",
-                    help="train/dev voices: the base set, extended with two more festival voices, or "
-                         "select: unused espeak-ng variants, for a selection dev split only")
+                    help="train/dev voices: the base set, extended with two more festival voices, "
+                         "select: unused espeak-ng variants, or shifted: piper, flite and festival "
+                         "voices moved past every training and test shift (select and shifted: for a "
+                         "selection dev split only)")
     ap.add_argument("--diagnostic", choices=DIAGNOSTICS, default="",
                     help="instead of train/dev/test, one split of N files that crosses held-out "
                          "voices with training sentences (unseen-voices) or the reverse "
