@@ -29,7 +29,7 @@ from cadence.errors import CadenceError, InvalidArgumentError
 from . import augment
 
 __all__ = ["Voice", "Style", "catalogue", "pick_voice", "draw_style", "Synth", "trim", "speech_runs", "frame_db", "HELD_OUT_DOC",
-           "VOICE_SETS"]
+           "VOICE_SETS", "sox_effect"]
 
 ESPEAK_LANGS = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
                 "en-gb-x-gbcwmd", "en-029", "en-us-nyc"]
@@ -277,11 +277,7 @@ class Synth:
         return a
 
     def _sox_effect(self, a: np.ndarray, effect: list[str]) -> np.ndarray:
-        fmt = ["-t", "raw", "-e", "floating-point", "-b", "32", "-c", "1", "-r", str(self.rate)]
-        pad = np.zeros(int(0.05 * self.rate), np.float32)  # keeps edges out of sox's window
-        data = np.concatenate([pad, a, pad]).astype("<f4").tobytes()
-        out = _run(["sox", *fmt, "-", *fmt, "-", *effect], stdin=data)
-        return np.frombuffer(out, dtype="<f4").astype(np.float32)
+        return sox_effect(a, self.rate, effect)
 
     def _sox(self, a: np.ndarray) -> np.ndarray:
         s = self.style
@@ -320,6 +316,17 @@ class Synth:
         if not np.isfinite(peak) or peak < 1e-6:
             raise CadenceError(f"{self.voice.id} produced silence for {text!r}")
         return (a / peak).astype(np.float32)
+
+
+def sox_effect(a: np.ndarray, rate: int, effect: list[str]) -> np.ndarray:
+    """Mono ``a`` through a sox effect chain (e.g. ``["pitch", "260"]``), with 50 ms of
+    silence on both ends that keeps the edges out of sox's window (and stays in the output)."""
+    _have("sox")
+    fmt = ["-t", "raw", "-e", "floating-point", "-b", "32", "-c", "1", "-r", str(rate)]
+    pad = np.zeros(int(0.05 * rate), np.float32)
+    data = np.concatenate([pad, a, pad]).astype("<f4").tobytes()
+    out = _run(["sox", *fmt, "-", *fmt, "-", *effect], stdin=data)
+    return np.frombuffer(out, dtype="<f4").astype(np.float32)
 
 
 def frame_db(a: np.ndarray, rate: int, win_s: float = 0.01) -> np.ndarray:

@@ -1,0 +1,70 @@
+"""``cadence corpus floor-pitch``: a labeled split spoken higher or lower, labels and timing kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from cadence.cli import main as cli
+from cadence.errors import InvalidArgumentError
+from cadence.floor.corpus.pitch import build
+
+RATE = 16000
+
+
+def _split(root: Path, duplex: tuple[bool, ...] = (False, True)) -> Path:
+    """A 220 Hz tone at 1-2 s of a 3 s file, once per entry of ``duplex``."""
+    (root / "audio").mkdir(parents=True)
+    t = np.arange(3 * RATE) / RATE
+    x = np.where((t >= 1.0) & (t < 2.0), 0.3 * np.sin(2 * np.pi * 220 * t), 0.0)
+    lines = []
+    for k, dup in enumerate(duplex):
+        sf.write(root / f"audio/f{k}.wav", x, RATE, subtype="PCM_16")
+        meta: dict = {"segments": [[1.0, 2.0, "hello there", "final"]]}
+        if dup:
+            sf.write(root / f"audio/f{k}.persona.wav", 0.5 * x, RATE, subtype="PCM_16")
+            meta.update(duplex=True, persona_audio=f"audio/f{k}.persona.wav")
+        lines.append(json.dumps({"audio": f"audio/f{k}.wav", "events": [{"type": "shift", "t": 2.0}], "meta": meta}))
+    (root / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    return root
+
+
+@pytest.mark.parametrize("cents", [260.0, -260.0])
+def test_the_voice_moves_and_the_words_stay_where_the_labels_say(tmp_path: Path, cents: float) -> None:
+    src = _split(tmp_path / "src")
+    out = tmp_path / "out"
+    assert cli(["corpus", "floor-pitch", "--src", str(src), "--out", str(out), "--cents", f"{cents:g}"]) == 0
+    entries = [json.loads(ln) for ln in (out / "manifest.jsonl").read_text().splitlines()]
+    assert [e["audio"] for e in entries] == ["audio/f0.wav"]  # the duplex file is left out
+    assert entries[0]["events"] == [{"type": "shift", "t": 2.0}]
+    assert entries[0]["meta"]["pitch_cents"] == cents
+    assert entries[0]["meta"]["segments"] == [[1.0, 2.0, "hello there", "final"]]
+    y, rate = sf.read(out / "audio/f0.wav")
+    x, _ = sf.read(src / "audio/f0.wav")
+    assert rate == RATE and y.shape == x.shape
+    mid = y[int(1.2 * RATE): int(1.8 * RATE)]
+    freq = np.fft.rfftfreq(len(mid), 1 / RATE)[np.argmax(np.abs(np.fft.rfft(mid)))]
+    assert freq == pytest.approx(220 * 2 ** (cents / 1200), abs=3.0)
+    # the tone still starts and ends within a frame or two of 1 s and 2 s
+    db = 10 * np.log10(np.mean(y[: len(y) // 160 * 160].reshape(-1, 160) ** 2, axis=1) + 1e-12)
+    on = np.flatnonzero(db > db.max() - 20)
+    assert abs(on[0] * 0.01 - 1.0) <= 0.02 and abs((on[-1] + 1) * 0.01 - 2.0) <= 0.02
+
+
+def test_bad_arguments_are_refused_and_the_source_is_never_rewritten(tmp_path: Path) -> None:
+    src = _split(tmp_path / "src")
+    for bad in (0.0, 1300.0, float("nan")):
+        with pytest.raises(InvalidArgumentError, match="--cents"):
+            build(src, tmp_path / "out", bad)
+    with pytest.raises(InvalidArgumentError, match="--out must differ"):
+        build(src, src, 100.0)
+    with pytest.raises(InvalidArgumentError, match="no manifest"):
+        build(tmp_path, tmp_path / "out", 100.0)
+    only_duplex = _split(tmp_path / "dup", duplex=(True,))
+    with pytest.raises(InvalidArgumentError, match="every file is duplex"):
+        build(only_duplex, tmp_path / "out2", 100.0)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out2").exists()
