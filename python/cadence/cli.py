@@ -24,7 +24,7 @@ COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("corpus", "floor-prompts"): ("cadence.floor.corpus.prompts", "turn ends and unfinished phrases read by a human voice (Asterisk's prompts)"),
     ("corpus", "floor-phone"): ("cadence.floor.corpus.phone", "turn ends from a recorded telephone call (pyannote-audio's sample)"),
     ("corpus", "floor-noisier"): ("cadence.floor.corpus.noisier", "a copy of a labeled split with stationary noise at a given SNR under the user"),
-    ("corpus", "floor-pitch"): ("cadence.floor.corpus.pitch", "a copy of a labeled split spoken higher or lower (sox pitch, labels kept)"),
+    ("corpus", "floor-shift"): ("cadence.floor.corpus.shift", "a copy of a labeled split spoken higher, lower, faster or slower (sox; labels follow)"),
     ("train", "floor"): ("cadence.floor.train", "train the floor model and export its weights"),
     ("train", "heads"): ("cadence.floor.heads", "fit the floor model's voice and pause heads on its frozen networks"),
     ("train", "judge"): ("cadence.floor.judge_head", "fit Cadence's hold/shift head on Smart Turn v3.2's speech encoder"),

@@ -1,4 +1,4 @@
-"""``cadence corpus floor-pitch``: a labeled split spoken higher or lower, labels and timing kept."""
+"""``cadence corpus floor-shift``: a labeled split spoken higher, lower, faster or slower; the labels follow."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import soundfile as sf
 
 from cadence.cli import main as cli
 from cadence.errors import InvalidArgumentError
-from cadence.floor.corpus.pitch import build
+from cadence.floor.corpus.shift import build
 
 RATE = 16000
 
@@ -24,7 +24,7 @@ def _split(root: Path, duplex: tuple[bool, ...] = (False, True)) -> Path:
     lines = []
     for k, dup in enumerate(duplex):
         sf.write(root / f"audio/f{k}.wav", x, RATE, subtype="PCM_16")
-        meta: dict = {"segments": [[1.0, 2.0, "hello there", "final"]]}
+        meta: dict = {"segments": [[1.0, 2.0, "hello there", "final"]], "turns": [[1.0, 2.0]], "duration": 3.0}
         if dup:
             sf.write(root / f"audio/f{k}.persona.wav", 0.5 * x, RATE, subtype="PCM_16")
             meta.update(duplex=True, persona_audio=f"audio/f{k}.persona.wav")
@@ -33,33 +33,41 @@ def _split(root: Path, duplex: tuple[bool, ...] = (False, True)) -> Path:
     return root
 
 
-@pytest.mark.parametrize("cents", [260.0, -260.0])
-def test_the_voice_moves_and_the_words_stay_where_the_labels_say(tmp_path: Path, cents: float) -> None:
+@pytest.mark.parametrize("cents,tempo", [(260.0, 1.0), (-260.0, 1.0), (0.0, 1.13), (260.0, 0.87)])
+def test_the_voice_moves_and_the_words_stay_where_the_labels_say(tmp_path: Path, cents: float, tempo: float) -> None:
     src = _split(tmp_path / "src")
     out = tmp_path / "out"
-    assert cli(["corpus", "floor-pitch", "--src", str(src), "--out", str(out), "--cents", f"{cents:g}"]) == 0
+    assert cli(["corpus", "floor-shift", "--src", str(src), "--out", str(out), "--cents", f"{cents:g}",
+                "--tempo", f"{tempo:g}"]) == 0
     entries = [json.loads(ln) for ln in (out / "manifest.jsonl").read_text().splitlines()]
     assert [e["audio"] for e in entries] == ["audio/f0.wav"]  # the duplex file is left out
-    assert entries[0]["events"] == [{"type": "shift", "t": 2.0}]
-    assert entries[0]["meta"]["pitch_cents"] == cents
-    assert entries[0]["meta"]["segments"] == [[1.0, 2.0, "hello there", "final"]]
+    assert entries[0]["events"] == [{"type": "shift", "t": round(2.0 / tempo, 4)}]
+    meta = entries[0]["meta"]
+    assert (meta["shift_cents"], meta["shift_tempo"]) == (cents, tempo)
+    assert meta["segments"] == [[round(1.0 / tempo, 4), round(2.0 / tempo, 4), "hello there", "final"]]
+    assert meta["turns"] == [[round(1.0 / tempo, 4), round(2.0 / tempo, 4)]] and meta["duration"] == round(3.0 / tempo, 4)
     y, rate = sf.read(out / "audio/f0.wav")
     x, _ = sf.read(src / "audio/f0.wav")
-    assert rate == RATE and y.shape == x.shape
+    assert rate == RATE and abs(len(y) - len(x) / tempo) <= 2
     mid = y[int(1.2 * RATE): int(1.8 * RATE)]
     freq = np.fft.rfftfreq(len(mid), 1 / RATE)[np.argmax(np.abs(np.fft.rfft(mid)))]
     assert freq == pytest.approx(220 * 2 ** (cents / 1200), abs=3.0)
-    # the tone still starts and ends within a frame or two of 1 s and 2 s
+    # the tone still starts and ends within a frame or two of where the labels say
     db = 10 * np.log10(np.mean(y[: len(y) // 160 * 160].reshape(-1, 160) ** 2, axis=1) + 1e-12)
     on = np.flatnonzero(db > db.max() - 20)
-    assert abs(on[0] * 0.01 - 1.0) <= 0.02 and abs((on[-1] + 1) * 0.01 - 2.0) <= 0.02
+    assert abs(on[0] * 0.01 - 1.0 / tempo) <= 0.02 and abs((on[-1] + 1) * 0.01 - 2.0 / tempo) <= 0.02
 
 
 def test_bad_arguments_are_refused_and_the_source_is_never_rewritten(tmp_path: Path) -> None:
     src = _split(tmp_path / "src")
-    for bad in (0.0, 1300.0, float("nan")):
+    for bad in (1300.0, float("nan")):
         with pytest.raises(InvalidArgumentError, match="--cents"):
             build(src, tmp_path / "out", bad)
+    for bad in (0.4, 2.5, float("inf")):
+        with pytest.raises(InvalidArgumentError, match="--tempo"):
+            build(src, tmp_path / "out", 0.0, bad)
+    with pytest.raises(InvalidArgumentError, match="nothing to shift"):
+        build(src, tmp_path / "out")
     with pytest.raises(InvalidArgumentError, match="--out must differ"):
         build(src, src, 100.0)
     with pytest.raises(InvalidArgumentError, match="no manifest"):
