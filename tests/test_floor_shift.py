@@ -16,19 +16,25 @@ from cadence.floor.corpus.shift import build
 RATE = 16000
 
 
+EVENTS = [{"type": "hold", "start": 0.5, "end": 1.0}, {"type": "shift", "t": 2.0},
+          {"type": "backchannel", "start": 2.2, "end": 2.5}]
+
+
 def _split(root: Path, duplex: tuple[bool, ...] = (False, True)) -> Path:
-    """A 220 Hz tone at 1-2 s of a 3 s file, once per entry of ``duplex``."""
+    """A 220 Hz tone at 1-2 s of a 3 s stereo file (the right channel at half the left's
+    level), once per entry of ``duplex``."""
     (root / "audio").mkdir(parents=True)
     t = np.arange(3 * RATE) / RATE
     x = np.where((t >= 1.0) & (t < 2.0), 0.3 * np.sin(2 * np.pi * 220 * t), 0.0)
     lines = []
     for k, dup in enumerate(duplex):
-        sf.write(root / f"audio/f{k}.wav", x, RATE, subtype="PCM_16")
-        meta: dict = {"segments": [[1.0, 2.0, "hello there", "final"]], "turns": [[1.0, 2.0]], "duration": 3.0}
+        sf.write(root / f"audio/f{k}.wav", np.stack([x, 0.5 * x], axis=1), RATE, subtype="PCM_16")
+        meta: dict = {"segments": [[1.0, 2.0, "hello there", "final"]], "turns": [[1.0, 2.0]], "duration": 3.0,
+                      "speech_segments": [{"start": 1.0, "end": 2.0, "kind": "final"}], "persona": [[2.1, 2.9]]}
         if dup:
             sf.write(root / f"audio/f{k}.persona.wav", 0.5 * x, RATE, subtype="PCM_16")
             meta.update(duplex=True, persona_audio=f"audio/f{k}.persona.wav")
-        lines.append(json.dumps({"audio": f"audio/f{k}.wav", "events": [{"type": "shift", "t": 2.0}], "meta": meta}))
+        lines.append(json.dumps({"audio": f"audio/f{k}.wav", "events": EVENTS, "meta": meta}))
     (root / "manifest.jsonl").write_text("\n".join(lines) + "\n")
     return root
 
@@ -41,14 +47,25 @@ def test_the_voice_moves_and_the_words_stay_where_the_labels_say(tmp_path: Path,
                 "--tempo", f"{tempo:g}"]) == 0
     entries = [json.loads(ln) for ln in (out / "manifest.jsonl").read_text().splitlines()]
     assert [e["audio"] for e in entries] == ["audio/f0.wav"]  # the duplex file is left out
-    assert entries[0]["events"] == [{"type": "shift", "t": round(2.0 / tempo, 4)}]
+    def moved(v: float) -> float:
+        return round(v / tempo, 4)
+
+    assert entries[0]["events"] == [{"type": "hold", "start": moved(0.5), "end": moved(1.0)},
+                                    {"type": "shift", "t": moved(2.0)},
+                                    {"type": "backchannel", "start": moved(2.2), "end": moved(2.5)}]
     meta = entries[0]["meta"]
+    assert meta["speech_segments"] == [{"start": moved(1.0), "end": moved(2.0), "kind": "final"}]
+    assert meta["persona"] == [[moved(2.1), moved(2.9)]]
     assert (meta["shift_cents"], meta["shift_tempo"]) == (cents, tempo)
     assert meta["segments"] == [[round(1.0 / tempo, 4), round(2.0 / tempo, 4), "hello there", "final"]]
     assert meta["turns"] == [[round(1.0 / tempo, 4), round(2.0 / tempo, 4)]] and meta["duration"] == round(3.0 / tempo, 4)
     y, rate = sf.read(out / "audio/f0.wav")
     x, _ = sf.read(src / "audio/f0.wav")
-    assert rate == RATE and abs(len(y) - len(x) / tempo) <= 2
+    assert rate == RATE and y.shape[1] == 2 and abs(len(y) - len(x) / tempo) <= 2
+    # both channels moved alike and in step: the right is still half the left, sample for sample
+    loud = np.abs(y[:, 0]) > 0.05
+    np.testing.assert_allclose(y[loud, 1] / y[loud, 0], 0.5, atol=0.02)
+    y = y[:, 0]
     mid = y[int(1.2 * RATE): int(1.8 * RATE)]
     freq = np.fft.rfftfreq(len(mid), 1 / RATE)[np.argmax(np.abs(np.fft.rfft(mid)))]
     assert freq == pytest.approx(220 * 2 ** (cents / 1200), abs=3.0)

@@ -5,8 +5,11 @@
 Every file goes through sox: ``pitch`` (``--cents``, the length kept) and ``tempo -s``
 (``--tempo`` > 1 is faster, the pitch kept), so the same words, pauses and room are heard
 from a voice moved up or down, or the whole conversation sped up or slowed down (its
-pauses too). The labels follow: every time in the events and in ``meta`` (``segments``,
-``turns``, ``persona``, ``duration``) is divided by the tempo. sox moves a sound by about a
+pauses too, unlike the generator's sox tempo, which moves each phrase and leaves the pauses
+as drawn). The labels follow: every time in the events and in ``meta`` (``segments``,
+``speech_segments``, ``speech``, ``turns`` and ``persona``, as ``[start, end, ...]`` rows or
+``{"start", "end"}`` objects; ``duration``) is divided by the tempo. All channels go
+through one sox call, so they stay aligned. sox moves a sound by about a
 frame (±12 ms measured on tone bursts at ±260 cents), well inside the scoring windows. It
 asks one question of a model: do a voice's pitch or pace alone move its verdicts (section "A
 dev split that reads like test A" of ``benches/results/floor.md``)? Duplex files (a
@@ -39,8 +42,10 @@ def _scaled(entry: dict[str, Any], tempo: float) -> None:
                 ev[k] = round(ev[k] / tempo, 4)
     meta = entry.setdefault("meta", {})
     for key in _TIME_LISTS:
-        if isinstance(meta.get(key), list):
-            meta[key] = [[round(r[0] / tempo, 4), round(r[1] / tempo, 4), *r[2:]] for r in meta[key]]
+        if isinstance(meta.get(key), list):  # rows [start, end, ...] or {"start", "end", ...}
+            meta[key] = [{**r, "start": round(r["start"] / tempo, 4), "end": round(r["end"] / tempo, 4)}
+                         if isinstance(r, dict) else [round(r[0] / tempo, 4), round(r[1] / tempo, 4), *r[2:]]
+                         for r in meta[key]]
     if isinstance(meta.get("duration"), (int, float)):
         meta["duration"] = round(meta["duration"] / tempo, 4)
 
@@ -67,12 +72,10 @@ def build(src: Path, out: Path, cents: float = 0.0, tempo: float = 1.0) -> tuple
             continue
         audio, rate = sf.read(src / entry["audio"], dtype="float32", always_2d=True)
         # sox_effect pads 50 ms on each side; the tempo shortens or stretches the pads too
-        pad, n = round(0.05 * rate / tempo), round(len(audio) / tempo)
-        chans = [sox_effect(audio[:, c], rate, effect)[pad: pad + n] for c in range(audio.shape[1])]
-        if any(abs(len(c) - n) > 0.01 * rate for c in chans):
-            raise InvalidArgumentError(f"{entry['audio']}: sox returned {len(chans[0])} samples, expected {n}")
-        m = min(len(c) for c in chans)
-        y = np.stack([c[:m] for c in chans], axis=1)
+        pad, n = round(int(0.05 * rate) / tempo), round(len(audio) / tempo)
+        y = sox_effect(audio, rate, effect)[pad: pad + n]  # all channels in one sox call
+        if abs(len(y) - n) > 0.01 * rate:
+            raise InvalidArgumentError(f"{entry['audio']}: sox returned {len(y)} samples, expected {n}")
         scale = min(1.0, 0.99 / max(float(np.abs(y).max()), 1e-9))
         (out / entry["audio"]).parent.mkdir(parents=True, exist_ok=True)
         sf.write(out / entry["audio"], y * scale, rate, subtype="PCM_16")
