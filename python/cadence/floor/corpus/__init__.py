@@ -195,8 +195,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--voices", choices=VOICE_SETS, default="base",
                     help="train/dev voices: the base set, extended with two more festival voices, "
                          "select: unused espeak-ng variants, or shifted: piper, flite and festival "
-                         "voices moved past every training and test shift (select and shifted: for a "
-                         "selection dev split only)")
+                         "voices with sox pitch and tempo settings past any training or test style's "
+                         "(select and shifted: for a selection dev split only)")
     ap.add_argument("--diagnostic", choices=DIAGNOSTICS, default="",
                     help="instead of train/dev/test, one split of N files that crosses held-out "
                          "voices with training sentences (unseen-voices) or the reverse "

@@ -167,7 +167,7 @@ def draw_style(rng: np.random.Generator, voice: Voice) -> Style:
     if voice.backend == "flite" and rng.random() < 0.7:
         s.f0 = float(rng.uniform(85, 125) if voice.name in ("kal", "kal16", "awb", "rms")
                      else rng.uniform(150, 210))
-    if voice.variant == "far":  # the "shifted" set: past every shift that training or test draws
+    if voice.variant == "far":  # the "shifted" set: sox settings past any training or test style's
         s.sox_cents = float(rng.choice([-1.0, 1.0]) * rng.uniform(*FAR_CENTS))
         s.sox_tempo = float(rng.uniform(*FAR_TEMPO[int(rng.integers(2))]))
     elif voice.id == "piper:joe-hi":
