@@ -230,7 +230,7 @@ def test_select_voice_set_is_unseen_by_training_and_test(tmp_path: Path) -> None
     assert {r["meta"]["voice"] for r in rows["dev"]} <= {v.id for v in pool}
 
 
-def test_shifted_voice_set_lies_past_every_training_and_test_shift(tmp_path: Path) -> None:
+def test_shifted_voice_set_sox_settings_lie_past_training_and_test_styles(tmp_path: Path) -> None:
     sh = catalogue("shifted")
     pool = [v for v in sh if not v.held_out]
     trained = {v.id for s in ("base", "extended") for v in catalogue(s) if not v.held_out}

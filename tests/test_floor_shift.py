@@ -21,14 +21,15 @@ EVENTS = [{"type": "hold", "start": 0.5, "end": 1.0}, {"type": "shift", "t": 2.0
 
 
 def _split(root: Path, duplex: tuple[bool, ...] = (False, True)) -> Path:
-    """A 220 Hz tone at 1-2 s of a 3 s stereo file (the right channel at half the left's
-    level), once per entry of ``duplex``."""
+    """A 220 Hz tone at 1-2 s of a 3 s stereo file (the right channel: half the left, plus
+    its own noise), once per entry of ``duplex``."""
     (root / "audio").mkdir(parents=True)
     t = np.arange(3 * RATE) / RATE
     x = np.where((t >= 1.0) & (t < 2.0), 0.3 * np.sin(2 * np.pi * 220 * t), 0.0)
     lines = []
     for k, dup in enumerate(duplex):
-        sf.write(root / f"audio/f{k}.wav", np.stack([x, 0.5 * x], axis=1), RATE, subtype="PCM_16")
+        right = 0.5 * x + 0.05 * np.random.default_rng(k).standard_normal(len(x))
+        sf.write(root / f"audio/f{k}.wav", np.stack([x, right], axis=1), RATE, subtype="PCM_16")
         meta: dict = {"segments": [[1.0, 2.0, "hello there", "final"]], "turns": [[1.0, 2.0]], "duration": 3.0,
                       "speech_segments": [{"start": 1.0, "end": 2.0, "kind": "final"}], "persona": [[2.1, 2.9]]}
         if dup:
@@ -62,9 +63,10 @@ def test_the_voice_moves_and_the_words_stay_where_the_labels_say(tmp_path: Path,
     y, rate = sf.read(out / "audio/f0.wav")
     x, _ = sf.read(src / "audio/f0.wav")
     assert rate == RATE and y.shape[1] == 2 and abs(len(y) - len(x) / tempo) <= 2
-    # both channels moved alike and in step: the right is still half the left, sample for sample
-    loud = np.abs(y[:, 0]) > 0.05
-    np.testing.assert_allclose(y[loud, 1] / y[loud, 0], 0.5, atol=0.02)
+    # both channels moved in one sox call, so in step: the right less half the left is about its
+    # own noise (0.05 RMS; separate calls, whose splices differ with the content, leave ~0.2)
+    tone = slice(int(1.2 / tempo * RATE), int(1.8 / tempo * RATE))
+    assert np.sqrt(np.mean((y[tone, 1] - 0.5 * y[tone, 0]) ** 2)) < 0.07
     y = y[:, 0]
     mid = y[int(1.2 * RATE): int(1.8 * RATE)]
     freq = np.fft.rfftfreq(len(mid), 1 / RATE)[np.argmax(np.abs(np.fft.rfft(mid)))]
