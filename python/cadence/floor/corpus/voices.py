@@ -275,17 +275,14 @@ class Synth:
         a = augment.resample(a.mean(axis=1), int(sr), v.rate)
         if v.name.endswith("_hts") and abs(stretch / s.speed - 1.0) > 1e-3:
             # festival's HTS engine ignores Duration_Stretch: change the tempo with sox.
-            a = self._sox_effect(a, ["tempo", "-s", f"{s.speed / stretch:.4f}"])
+            a = sox_effect(a, self.rate, ["tempo", "-s", f"{s.speed / stretch:.4f}"])
         return a
-
-    def _sox_effect(self, a: np.ndarray, effect: list[str]) -> np.ndarray:
-        return sox_effect(a, self.rate, effect)
 
     def _sox(self, a: np.ndarray) -> np.ndarray:
         s = self.style
         if not s.sox_cents and s.sox_tempo == 1.0:
             return a
-        return self._sox_effect(a, ["pitch", f"{s.sox_cents:.1f}", "tempo", "-s", f"{s.sox_tempo:.4f}"])
+        return sox_effect(a, self.rate, ["pitch", f"{s.sox_cents:.1f}", "tempo", "-s", f"{s.sox_tempo:.4f}"])
 
     def phrase(self, text: str, slow_last: float = 1.0) -> np.ndarray:
         """Synthesize ``text``; with ``slow_last`` > 1 the last word is lengthened.
