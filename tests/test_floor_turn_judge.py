@@ -68,7 +68,7 @@ class _Fake:
         return self.p
 
 
-def _hybrid_commit_s(p_complete: float, weight: float = 1.0, lead: int = 0,
+def _hybrid_commit_s(p_complete: float, weight: float = 1.0, lead: int = 0, keep: float = 0.5,
                      **kw: float) -> tuple[float | None, _Fake, np.ndarray]:
     """Commit time after the end of a 0.6 s turn (``lead`` frames of silence before it)
     under a scripted judge; the judge and the audio it could read (frame k holds k/1e4)."""
@@ -76,7 +76,7 @@ def _hybrid_commit_s(p_complete: float, weight: float = 1.0, lead: int = 0,
     fake = _Fake(p_complete)
     policy.judge = fake  # type: ignore[assignment]
     speech = 60
-    x, probs = _turn(speech, 400, keep=0.5)  # Cadence alone is unsure: the 1.9 s fallback
+    x, probs = _turn(speech, 400, keep=keep)  # Cadence alone unsure (0.5): the 1.9 s fallback
     x, probs = (np.concatenate([np.repeat(v[-1:], lead, axis=0), v]) for v in (x, probs))  # a silent lead
     audio = (np.arange(len(x), dtype=np.float32)[:, None] / 1e4).repeat(160, axis=1)
     policy._remember(audio)
@@ -103,6 +103,23 @@ def test_judge_moves_the_decision_both_ways() -> None:
     assert _hybrid_commit_s(0.9, weight=0.5)[0] == pytest.approx(1.9, abs=0.011)
     # a judge as unsure as Cadence changes nothing: the fallback at 1.9 s
     assert _hybrid_commit_s(0.5, weight=0.5)[0] == pytest.approx(1.9, abs=0.011)
+
+
+def test_the_veto_only_holds_the_floor() -> None:
+    # a sure "complete" would commit at 0.3 s in a mix; as a veto it leaves Cadence's fallback at 1.9 s
+    assert _hybrid_commit_s(0.99, weight=0.5)[0] == pytest.approx(0.30, abs=0.011)
+    assert _hybrid_commit_s(0.99, weight=0.5, judge_veto=1)[0] == pytest.approx(1.9, abs=0.011)
+    # Cadence sure of a turn end (0.1 < commit_keep), asked at once: the wait commits as the pause
+    # begins; a sure "incomplete" holds it off, in a veto only up to the fallback (Cadence's own 0.1)
+    at_once = {"keep": 0.1, "smart_turn_at_s": 0.05, "smart_turn_delay_s": 0.0}
+    assert _hybrid_commit_s(0.99, **at_once)[0] == pytest.approx(0.05, abs=0.011)
+    assert _hybrid_commit_s(0.0, judge_veto=1, **at_once)[0] == pytest.approx(1.9, abs=0.011)
+    assert _hybrid_commit_s(0.0, **at_once)[0] == pytest.approx(3.0, abs=0.011)  # the mix: the timeout
+    for bad in (0.5, 2.0):
+        with pytest.raises(InvalidArgumentError, match="judge_veto"):
+            CadencePolicy(0.5, smart_turn_weight=0.5, judge_veto=bad)
+    with pytest.raises(InvalidArgumentError, match="judge_veto=1 needs smart_turn_weight"):
+        CadencePolicy(0.5, judge_veto=1)
 
 
 def test_hybrid_needs_the_audio_and_a_valid_weight() -> None:

@@ -104,7 +104,8 @@ A second opinion (off by default, ``smart_turn_weight`` > 0): once a pause reach
 ``smart_turn_at_s``, Smart Turn v3.2 (``turn_judge.py``) judges the turn's audio, and
 from ``smart_turn_delay_s`` later (its compute) every rule above reads P(keep) mixed
 with Smart Turn's P(incomplete) in log-odds. It helps on a recorded human voice and
-hurts on the synthetic tests (floor.md, "A second opinion in pauses").
+hurts on the synthetic tests (floor.md, "A second opinion in pauses"). With ``judge_veto`` the
+judge's answer may only hold the floor, and only up to the fallback (floor.md, "The judge as a veto").
 The price of stopping within 150 ms: the heads cannot yet tell a backchannel from
 a barge-in that early (onset head AUC 0.83 at +100 ms on the duplex dev split;
 the barge-in head 0.78), so most backchannels pause the persona briefly and it
@@ -291,10 +292,16 @@ class PolicyConfig:
     # (weights/judge_head.npz, ``cadence train judge``), added to P(keep)'s log-odds with
     # weight smart_turn_weight (add_log_odds); 0: Smart Turn's classifier, mixed (mix_log_odds)
     judge_head: float = 0.0
+    # 1: the judge may only hold the floor (a veto; floor.md, "The judge as a veto"): the model's
+    # rules (the wait and its ramp, the early and anticipating paths) read the judge's answer
+    # combined as above where that raises P(keep), P(keep) itself where it would lower it, and the
+    # fallback reads Cadence's own P(keep) (the veto holds no turn end past fallback_s); 0: every
+    # rule reads the combination
+    judge_veto: float = 0.0
     smart_turn_at_s: float = 0.2
     smart_turn_delay_s: float = 0.1
     # read only when the judge is asked (asks_judge), which needs process()'s raw audio
-    JUDGE_ONLY: ClassVar[frozenset[str]] = frozenset({"smart_turn_at_s", "smart_turn_delay_s"})
+    JUDGE_ONLY: ClassVar[frozenset[str]] = frozenset({"smart_turn_at_s", "smart_turn_delay_s", "judge_veto"})
     # 1: the speech rule's echo test also reads the Kalman echo canceller's prediction (the
     # smaller excess wins; echo_rule.py); 0: the energy-domain echo estimate alone (as
     # ``decide`` does when it is given no canceller excess)
@@ -348,6 +355,12 @@ class PolicyConfig:
         if self.echo_rule not in (0.0, 1.0):
             raise InvalidArgumentError(f"echo_rule must be 0 (the echo estimate alone) or 1 (and the canceller's), "
                                        f"got {self.echo_rule}")
+        if self.judge_veto not in (0.0, 1.0):
+            raise InvalidArgumentError(f"judge_veto must be 0 (the judge's answer is mixed in) or 1 (it may only "
+                                       f"raise P(keep)), got {self.judge_veto}")
+        if self.judge_veto and self.smart_turn_weight == 0.0:
+            raise InvalidArgumentError("judge_veto=1 needs smart_turn_weight > 0 (the judge's weight); "
+                                       "with 0 the judge is never asked")
         if self.judge_head and self.smart_turn_weight == 0.0:
             raise InvalidArgumentError("judge_head=1 needs smart_turn_weight > 0 (the head's weight); "
                                        "with 0 the judge is never asked")
@@ -651,12 +664,14 @@ class CadencePolicy:
                 # a draft begun in a pause (the last word ended 50 ms or more ago) is retracted by
                 # the next speech, as one begun in speech is after a pause
                 out.append(self._speculate(t, end600, gap=self.silence >= _SPEC_GAP_FRAMES))
+            own = pause  # Cadence's own P(keep), before the judge's answer
             if self.judge is not None:
                 if self.silence == ask_frames:
                     self.judged = self._ask_judge()
                     self.judged_ready = self.frame + ready_frames
                 if self.judged is not None and self.frame >= self.judged_ready:
-                    pause = combine(pause, 1.0 - self.judged, cfg.smart_turn_weight)
+                    mixed = combine(pause, 1.0 - self.judged, cfg.smart_turn_weight)
+                    pause = max(pause, mixed) if cfg.judge_veto else mixed
             # the learnt bias moves the model's rules, not the timeouts (fallback_s, max_silence_s)
             keep_b = shift_log_odds(pause, self.bias) if self.bias else pause
             sil_s = self.silence * FRAME_S
@@ -675,7 +690,8 @@ class CadencePolicy:
             early = early_cond and self.early_trusted()
             anticipate = (self.frame - self.end200_frame < _ANTICIPATE_FRAMES and self.silence >= anticipate_sil
                           and keep_b < cfg.anticipate_keep)
-            fallback = sil_s >= cfg.fallback_s and pause < cfg.fallback_keep
+            # a judge that may only hold the floor (judge_veto) does not hold it past the fallback
+            fallback = sil_s >= cfg.fallback_s and (own if cfg.judge_veto else pause) < cfg.fallback_keep
             timeout = sil_s >= max_silence_s
             if wait or ramp or early or anticipate or fallback or timeout:
                 # named for the rule that asks the least silence (whole frames; a tie: the first
