@@ -97,6 +97,8 @@ def test_policy_asks_cadences_head() -> None:
     policy = CadencePolicy(0.5, smart_turn_weight=0.35, judge_head=1)
     assert policy.judge is not None and policy.judge.head is not None
     assert policy.name == "cadence+judge-head(p=0.5,w=0.35)"
+    assert CadencePolicy(0.5, smart_turn_weight=0.35, judge_head=1, judge_veto=1).name == \
+        "cadence+judge-head(p=0.5,w=0.35,veto)"
     assert CadencePolicy(0.5, smart_turn_weight=0.35).judge.head is None  # type: ignore[union-attr]
 
 
@@ -111,14 +113,14 @@ def test_add_log_odds_keeps_the_first_opinion_s_confidence() -> None:
     assert 0.0 < add_log_odds(0.0, 1.0, 1.0) < 1.0  # clipped, no log(0)
 
 
-def _commit_s(keep: float, p_complete: float | None, judge_head: int) -> float | None:
+def _commit_s(keep: float, p_complete: float | None, judge_head: int, judge_veto: int = 0) -> float | None:
     """Commit time after a 0.6 s turn that Cadence scores ``keep`` in the silence, with a
     scripted judge answering ``p_complete`` (None: no judge)."""
     pytest.importorskip("pipecat")
     from test_floor_policy import STEP, _turn
     from test_floor_turn_judge import _Fake
 
-    kw = {} if p_complete is None else {"smart_turn_weight": 0.5, "judge_head": judge_head}
+    kw = {} if p_complete is None else {"smart_turn_weight": 0.5, "judge_head": judge_head, "judge_veto": judge_veto}
     policy = CadencePolicy(0.9, **{**STEP, **kw})
     if p_complete is not None:
         policy.judge = _Fake(p_complete)  # type: ignore[assignment]
@@ -135,5 +137,7 @@ def test_the_head_is_added_as_evidence_not_mixed() -> None:
     assert _commit_s(0.95, 0.5, 0) is not None and alone is not None and _commit_s(0.95, 0.5, 0) < alone
     # a sure "complete" from the head commits once its answer is in (asked at 0.2 s, used at 0.3 s)
     assert _commit_s(0.6, 0.999, 1) == pytest.approx(0.30, abs=0.011)
+    # as a veto it lowers nothing: Cadence's own 0.6 waits for the 1.9 s fallback
+    assert _commit_s(0.6, 0.999, 1, judge_veto=1) == pytest.approx(1.9, abs=0.011) == _commit_s(0.6, None, 0)
     with pytest.raises(InvalidArgumentError, match="smart_turn_weight"):
         PolicyConfig(judge_head=1.0)  # the head needs a weight to be heard

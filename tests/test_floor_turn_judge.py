@@ -122,6 +122,20 @@ def test_the_veto_only_holds_the_floor() -> None:
         CadencePolicy(0.5, judge_veto=1)
 
 
+def test_the_veto_holds_off_drafts_in_the_silence() -> None:
+    # Cadence sure of a turn end (0.1 < speculate_keep), the judge asked and answering at 50 ms
+    def drafts(p_complete: float, **kw: float) -> list[float]:
+        policy = CadencePolicy(0.9, **{**STEP, "smart_turn_weight": 1.0, "smart_turn_at_s": 0.05,
+                                       "smart_turn_delay_s": 0.0, "fallback_s": 2.5, "commit_keep": 0.0, **kw})
+        policy.judge = _Fake(p_complete)  # type: ignore[assignment]
+        x, probs = _turn(60, 100, keep=0.1)
+        policy._remember(np.zeros((len(x), 160), np.float32))
+        return [round(d.t - 0.6, 2) for d in policy.decide(x, probs) if d.kind == "speculate"]
+    assert drafts(0.99, judge_veto=1) == [0.05]  # a "complete" lowers nothing: the draft as without a judge
+    assert drafts(0.0, judge_veto=1) == []  # a sure "incomplete" holds it off
+    assert drafts(0.0) == []  # as the mix does
+
+
 def test_hybrid_needs_the_audio_and_a_valid_weight() -> None:
     policy = CadencePolicy(0.5, smart_turn_weight=0.5)
     policy.judge = _Fake(1.0)  # type: ignore[assignment]

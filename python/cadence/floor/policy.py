@@ -105,7 +105,8 @@ A second opinion (off by default, ``smart_turn_weight`` > 0): once a pause reach
 from ``smart_turn_delay_s`` later (its compute) every rule above reads P(keep) mixed
 with Smart Turn's P(incomplete) in log-odds. It helps on a recorded human voice and
 hurts on the synthetic tests (floor.md, "A second opinion in pauses"). With ``judge_veto`` the
-judge's answer may only hold the floor, and only up to the fallback (floor.md, "The judge as a veto").
+judge's answer may only hold the floor (and hold off a draft in the silence), and only up to the
+fallback (floor.md, "The judge as a veto").
 The price of stopping within 150 ms: the heads cannot yet tell a backchannel from
 a barge-in that early (onset head AUC 0.83 at +100 ms on the duplex dev split;
 the barge-in head 0.78), so most backchannels pause the persona briefly and it
@@ -293,10 +294,10 @@ class PolicyConfig:
     # weight smart_turn_weight (add_log_odds); 0: Smart Turn's classifier, mixed (mix_log_odds)
     judge_head: float = 0.0
     # 1: the judge may only hold the floor (a veto; floor.md, "The judge as a veto"): the model's
-    # rules (the wait and its ramp, the early and anticipating paths) read the judge's answer
-    # combined as above where that raises P(keep), P(keep) itself where it would lower it, and the
-    # fallback reads Cadence's own P(keep) (the veto holds no turn end past fallback_s); 0: every
-    # rule reads the combination
+    # rules (the wait and its ramp, the early and anticipating paths) and the drafts in the silence
+    # read the judge's answer combined as above where that raises P(keep), P(keep) itself where it
+    # would lower it, and the fallback reads Cadence's own P(keep) (the veto holds no turn end past
+    # fallback_s); 0: all of them read the combination
     judge_veto: float = 0.0
     smart_turn_at_s: float = 0.2
     smart_turn_delay_s: float = 0.1
@@ -443,7 +444,8 @@ class CadencePolicy:
             head = JudgeHead.load() if self.config.judge_head else None
             self.judge = SmartTurnJudge(head)
             judge = "judge-head" if head is not None else "smart-turn"
-            self.name = f"cadence+{judge}(p={patience:g},w={self.config.smart_turn_weight:g})"
+            veto = ",veto" if self.config.judge_veto else ""
+            self.name = f"cadence+{judge}(p={patience:g},w={self.config.smart_turn_weight:g}{veto})"
         # wall ms of each Smart Turn call since the last reset (the last 1000; the bench reports them)
         self.call_ms: deque[float] = deque(maxlen=1000)
         # the rule behind each commit since the last reset, in order (the last 10000; the bench

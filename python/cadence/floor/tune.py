@@ -153,9 +153,9 @@ def score_settings(
         # tune replays cached features through decide(); the judge reads the raw audio
         if PolicyConfig(**setting).asks_judge or PolicyConfig.JUDGE_ONLY & set(setting):  # type: ignore[arg-type]
             raise InvalidArgumentError(
-                "smart_turn_weight > 0 (and smart_turn_at_s / smart_turn_delay_s, read only then) asks "
-                "Smart Turn about the audio, which tune does not replay: "
-                "use `cadence bench floor --policies cadence/smart_turn_weight=W[/judge_head=1]`")
+                "smart_turn_weight > 0 (and smart_turn_at_s / smart_turn_delay_s / judge_veto, read only then) "
+                "asks Smart Turn about the audio, which tune does not replay: "
+                "use `cadence bench floor --policies cadence/smart_turn_weight=W[/judge_head=1][/judge_veto=1]`")
     labels = [labels_from_manifest(row[2]) for row in data]
     # one policy; only its config changes per setting
     _SHARED = (CadencePolicy(weights=weights), data, labels)
