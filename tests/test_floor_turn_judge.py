@@ -8,6 +8,7 @@ import pytest
 from cadence.errors import InvalidArgumentError, InvalidAudioError
 from cadence.floor.model import default_weights_path
 from cadence.floor.policy import CadencePolicy, mix_log_odds
+from cadence.floor.protocol import Decision
 
 from floor_speech import ESPEAK, speak
 from test_floor_policy import STEP, _turn
@@ -68,20 +69,30 @@ class _Fake:
         return self.p
 
 
-def _hybrid_commit_s(p_complete: float, weight: float = 1.0, lead: int = 0, keep: float = 0.5,
-                     **kw: float) -> tuple[float | None, _Fake, np.ndarray]:
-    """Commit time after the end of a 0.6 s turn (``lead`` frames of silence before it)
-    under a scripted judge; the judge and the audio it could read (frame k holds k/1e4)."""
+_SPEECH = 60  # frames of the scripted turn
+
+
+def _scripted(p_complete: float, weight: float = 1.0, lead: int = 0, keep: float = 0.5,
+              **kw: float) -> tuple[list[Decision], _Fake, np.ndarray]:
+    """The decisions over a 0.6 s turn (``lead`` frames of silence before it) and 4 s of silence
+    that Cadence scores ``keep``, under a scripted judge; the judge and the audio it could read
+    (frame k holds k/1e4)."""
     policy = CadencePolicy(0.9, **{**STEP, "smart_turn_weight": weight, **kw})
     fake = _Fake(p_complete)
     policy.judge = fake  # type: ignore[assignment]
-    speech = 60
-    x, probs = _turn(speech, 400, keep=keep)  # Cadence alone unsure (0.5): the 1.9 s fallback
+    x, probs = _turn(_SPEECH, 400, keep=keep)  # Cadence alone unsure (0.5): the 1.9 s fallback
     x, probs = (np.concatenate([np.repeat(v[-1:], lead, axis=0), v]) for v in (x, probs))  # a silent lead
     audio = (np.arange(len(x), dtype=np.float32)[:, None] / 1e4).repeat(160, axis=1)
     policy._remember(audio)
-    commits = [d.t for d in policy.decide(x, probs) if d.kind == "commit"]
-    return (round(commits[0] - (lead + speech) * 0.01, 2) if commits else None), fake, audio
+    return policy.decide(x, probs), fake, audio
+
+
+def _hybrid_commit_s(p_complete: float, weight: float = 1.0, lead: int = 0, keep: float = 0.5,
+                     **kw: float) -> tuple[float | None, _Fake, np.ndarray]:
+    """Commit time after the end of the scripted turn (``_scripted``), the judge and the audio."""
+    decisions, fake, audio = _scripted(p_complete, weight, lead, keep, **kw)
+    commits = [d.t for d in decisions if d.kind == "commit"]
+    return (round(commits[0] - (lead + _SPEECH) * 0.01, 2) if commits else None), fake, audio
 
 
 def test_policy_asks_once_per_pause_and_waits_for_the_answer() -> None:
@@ -125,12 +136,9 @@ def test_the_veto_only_holds_the_floor() -> None:
 def test_the_veto_holds_off_drafts_in_the_silence() -> None:
     # Cadence sure of a turn end (0.1 < speculate_keep), the judge asked and answering at 50 ms
     def drafts(p_complete: float, **kw: float) -> list[float]:
-        policy = CadencePolicy(0.9, **{**STEP, "smart_turn_weight": 1.0, "smart_turn_at_s": 0.05,
-                                       "smart_turn_delay_s": 0.0, "fallback_s": 2.5, "commit_keep": 0.0, **kw})
-        policy.judge = _Fake(p_complete)  # type: ignore[assignment]
-        x, probs = _turn(60, 100, keep=0.1)
-        policy._remember(np.zeros((len(x), 160), np.float32))
-        return [round(d.t - 0.6, 2) for d in policy.decide(x, probs) if d.kind == "speculate"]
+        decisions = _scripted(p_complete, keep=0.1, smart_turn_at_s=0.05, smart_turn_delay_s=0.0,
+                              fallback_s=2.5, commit_keep=0.0, **kw)[0]
+        return [round(d.t - _SPEECH * 0.01, 2) for d in decisions if d.kind == "speculate"]
     assert drafts(0.99, judge_veto=1) == [0.05]  # a "complete" lowers nothing: the draft as without a judge
     assert drafts(0.0, judge_veto=1) == []  # a sure "incomplete" holds it off
     assert drafts(0.0) == []  # as the mix does

@@ -359,12 +359,10 @@ class PolicyConfig:
         if self.judge_veto not in (0.0, 1.0):
             raise InvalidArgumentError(f"judge_veto must be 0 (the judge's answer is mixed in) or 1 (it may only "
                                        f"raise P(keep)), got {self.judge_veto}")
-        if self.judge_veto and self.smart_turn_weight == 0.0:
-            raise InvalidArgumentError("judge_veto=1 needs smart_turn_weight > 0 (the judge's weight); "
-                                       "with 0 the judge is never asked")
-        if self.judge_head and self.smart_turn_weight == 0.0:
-            raise InvalidArgumentError("judge_head=1 needs smart_turn_weight > 0 (the head's weight); "
-                                       "with 0 the judge is never asked")
+        for name in ("judge_head", "judge_veto"):  # they shape the judge's answer: it must be asked
+            if getattr(self, name) and self.smart_turn_weight == 0.0:
+                raise InvalidArgumentError(f"{name}=1 needs smart_turn_weight > 0 (the judge's weight); "
+                                           "with 0 the judge is never asked")
         if not (self.pause_noise_db is None or math.isfinite(self.pause_noise_db)) \
                 or not math.isfinite(self.pause_speech_db):
             raise InvalidArgumentError(f"pause_noise_db (or None) and pause_speech_db must be finite dB, got "
