@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -72,19 +75,38 @@ class _Fake:
 _SPEECH = 60  # frames of the scripted turn
 
 
-def _scripted(p_complete: float, weight: float = 1.0, lead: int = 0, keep: float = 0.5,
-              **kw: float) -> tuple[list[Decision], _Fake, np.ndarray]:
-    """The decisions over a 0.6 s turn (``lead`` frames of silence before it) and 4 s of silence
-    that Cadence scores ``keep``, under a scripted judge; the judge and the audio it could read
-    (frame k holds k/1e4)."""
+def _script(fake: _Fake, weight: float = 1.0, lead: int = 0, keep: float = 0.5,
+            **kw: float) -> tuple[CadencePolicy, np.ndarray, np.ndarray, np.ndarray]:
+    """A policy judged by ``fake``, and a 0.6 s turn (``lead`` frames of silence before it)
+    and 4 s of silence that Cadence scores ``keep``: the policy, features, model outputs
+    and the audio the judge could read (frame k holds k/1e4; ``policy._remember`` it before
+    deciding its frames)."""
     policy = CadencePolicy(0.9, **{**STEP, "smart_turn_weight": weight, **kw})
-    fake = _Fake(p_complete)
     policy.judge = fake  # type: ignore[assignment]
     x, probs = _turn(_SPEECH, 400, keep=keep)  # Cadence alone unsure (0.5): the 1.9 s fallback
     x, probs = (np.concatenate([np.repeat(v[-1:], lead, axis=0), v]) for v in (x, probs))  # a silent lead
     audio = (np.arange(len(x), dtype=np.float32)[:, None] / 1e4).repeat(160, axis=1)
+    return policy, x, probs, audio
+
+
+def _scripted(p_complete: float, weight: float = 1.0, lead: int = 0, keep: float = 0.5,
+              **kw: float) -> tuple[list[Decision], _Fake, np.ndarray]:
+    """The decisions over ``_script``'s turn and silence under a judge that answers
+    ``p_complete``; the judge and the audio it could read."""
+    fake = _Fake(p_complete)
+    policy, x, probs, audio = _script(fake, weight, lead, keep, **kw)
     policy._remember(audio)
     return policy.decide(x, probs), fake, audio
+
+
+def _in_two(policy: CadencePolicy, x: np.ndarray, probs: np.ndarray, audio: np.ndarray,
+            split: int) -> tuple[list[Decision], Callable[[], list[Decision]]]:
+    """The decisions over the first ``split`` frames, and a call that decides the rest."""
+    def rest() -> list[Decision]:
+        policy._remember(audio[split:])
+        return policy.decide(x[split:], probs[split:])
+    policy._remember(audio[:split])
+    return policy.decide(x[:split], probs[:split]), rest
 
 
 def _hybrid_commit_s(p_complete: float, weight: float = 1.0, lead: int = 0, keep: float = 0.5,
@@ -104,6 +126,51 @@ def test_policy_asks_once_per_pause_and_waits_for_the_answer() -> None:
     assert np.array_equal(fake.asked[0], audio[:80].reshape(-1))
     assert _hybrid_commit_s(1.0, smart_turn_delay_s=0.0)[0] == pytest.approx(0.20, abs=0.011)
     assert _hybrid_commit_s(1.0, smart_turn_at_s=0.5)[0] == pytest.approx(0.60, abs=0.011)
+
+
+class _Held(_Fake):
+    """A judge whose call does not return until ``go`` is set (at most 5 s)."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__(p)
+        self.go = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def prob_complete(self, audio: np.ndarray) -> float:
+        self.threads.append(threading.current_thread())
+        assert self.go.wait(5.0), "the policy waited for the judge before its answer was due"
+        return super().prob_complete(audio)
+
+
+def test_the_judge_thinks_while_the_frames_go_on() -> None:
+    # asked at frame 80 (200 ms of silence), due at frame 90: the frames before are decided
+    # while the call runs on the policy's own thread, as live frames arrive during the call
+    fake = _Held(1.0)
+    policy, *turn = _script(fake)
+    early, rest = _in_two(policy, *turn, split=89)  # the call is still held here
+    assert fake.threads and fake.threads[0] is not threading.current_thread()
+    assert not fake.asked and not any(d.kind == "commit" for d in early)
+    fake.go.set()
+    late = rest()  # frame 90 waits for the answer, then reads it
+    assert [round(d.t - _SPEECH * 0.01, 2) for d in late if d.kind == "commit"][:1] == [0.30]
+    assert len(fake.asked) == 1 and len(policy.call_ms) == 1  # its time is kept
+
+
+def test_drain_waits_for_a_call_whose_answer_is_not_due() -> None:
+    fake = _Held(1.0)
+    policy, *turn = _script(fake)
+    _in_two(policy, *turn, split=85)  # asked at frame 80, due at 90
+    threading.Timer(0.2, fake.go.set).start()  # the call ends 0.2 s from now
+    policy.drain()
+    assert len(fake.asked) == 1 and len(policy.call_ms) == 1 and policy.judged is None
+
+
+def test_a_judge_that_fails_fails_where_its_answer_is_read() -> None:
+    fake = _Fake(1.0)
+    fake.prob_complete = lambda audio: 1 / 0  # type: ignore[method-assign]
+    _, rest = _in_two(*_script(fake), split=89)  # asked at frame 80: the error waits in the answer
+    with pytest.raises(ZeroDivisionError):
+        rest()
 
 
 def test_judge_moves_the_decision_both_ways() -> None:

@@ -101,7 +101,8 @@ the smaller of the featurizer's energy-domain echo estimate and the policy's own
 echo canceller's prediction (``echo_rule``, on by default; ``echo_rule.py``): on the
 duplex dev split the persona pauses half as often with no user sound near.
 A second opinion (off by default, ``smart_turn_weight`` > 0): once a pause reaches
-``smart_turn_at_s``, Smart Turn v3.2 (``turn_judge.py``) judges the turn's audio, and
+``smart_turn_at_s``, Smart Turn v3.2 (``turn_judge.py``) judges the turn's audio on the
+policy's own worker thread (the frames go on being decided meanwhile), and
 from ``smart_turn_delay_s`` later (its compute) every rule above reads P(keep) mixed
 with Smart Turn's P(incomplete) in log-odds. It helps on a recorded human voice and
 hurts on the synthetic tests (floor.md, "A second opinion in pauses"). With ``judge_veto`` the
@@ -119,6 +120,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -436,6 +438,9 @@ class CadencePolicy:
         self.model = FloorModel(weights)
         self.last_probs = np.zeros(len(OUTPUTS), np.float32)
         self.judge: SmartTurnJudge | None = None
+        self._judge_thread: ThreadPoolExecutor | None = None  # the judge's calls (made on first use)
+        self.asked: Future[float] | None = None  # the judge's answer for this pause, still to be read
+        self._last_call: Future[float] | None = None  # the last call asked (drain)
         if self.config.asks_judge:
             from cadence.floor.turn_judge import JudgeHead, SmartTurnJudge
 
@@ -451,7 +456,14 @@ class CadencePolicy:
         self.commit_rules: deque[str] = deque(maxlen=10_000)
         self.reset()
 
+    def drain(self) -> None:
+        """Wait for a judge call in flight (its answer, not yet due, stays unread), so that
+        ``call_ms`` holds every call asked so far."""
+        if self._last_call is not None:  # one worker: the calls before it have ended too
+            self._last_call.exception()
+
     def reset(self) -> None:
+        self.drain()  # a call in flight ends before its time is cleared below
         self.featurizer.reset()
         if self.rule_aec is not None:
             self.rule_aec.reset()
@@ -483,7 +495,8 @@ class CadencePolicy:
         self.gap = 0  # the pause (frames) before the current speech
         # the last frame the end200 head reached anticipate_end200 (the anticipating path's window)
         self.end200_frame = -_ANTICIPATE_FRAMES
-        self.judged: float | None = None  # Smart Turn's P(complete) in this pause
+        self.judged: float | None = None  # the judge's P(complete) in this pause, once it may be read
+        self.asked = None
         self.bias = 0.0  # log-odds added to P(keep) in the silence: learnt from cut-ins (adapt_step)
         self.last_commit = -1  # the frame of the last commit not yet judged a cut-in or let stand (-1: none)
         # commits after which the user spoke again within adapt_window_s (counted while adapting or
@@ -608,7 +621,7 @@ class CadencePolicy:
                     self.gap = self.silence  # the pause before this speech
                 self.silence = 0
                 self.bc_done = False
-                self.judged = None
+                self.judged = self.asked = None
             else:
                 self.silence += 1
             # the user let the last commit stand (while the persona is paused, the verdict waits
@@ -667,9 +680,13 @@ class CadencePolicy:
             own = pause  # Cadence's own P(keep), before the judge's answer
             if self.judge is not None:
                 if self.silence == ask_frames:
-                    self.judged = self._ask_judge()
+                    self.asked = self._ask_judge()
                     self.judged_ready = self.frame + ready_frames
-                if self.judged is not None and self.frame >= self.judged_ready:
+                if self.asked is not None and self.frame >= self.judged_ready:
+                    # the answer is due: wait for it here if the call is not done (live, the
+                    # delay's frames took as long to arrive: rarely), so every run decides alike
+                    self.judged, self.asked = self.asked.result(), None
+                if self.judged is not None:
                     mixed = combine(pause, 1.0 - self.judged, cfg.smart_turn_weight)
                     pause = max(pause, mixed) if cfg.judge_veto else mixed
             # the learnt bias moves the model's rules, not the timeouts (fallback_s, max_silence_s)
@@ -709,7 +726,7 @@ class CadencePolicy:
                 self.early_would = False
                 self.turn_speech = 0
                 self.turn_start = -1
-                self.judged = None
+                self.judged = self.asked = None
                 self.speculating = False
                 continue
             self.early_would = self.early_would or early_cond
@@ -755,17 +772,27 @@ class CadencePolicy:
         self.spec_confidences.append(confidence)
         return Decision("speculate", t)
 
-    def _ask_judge(self) -> float:
+    def _ask_judge(self) -> Future[float]:
         """The judge's P(complete) (Smart Turn's, or Cadence's head on its encoder) on
         this turn's audio: from 0.7 s before its first
-        speech (Pipecat's pre-speech + VAD start) to now, at most the ring's 8.7 s."""
-        assert self.judge is not None
+        speech (Pipecat's pre-speech + VAD start) to now, at most the ring's 8.7 s. Asked
+        on the policy's worker thread (one: calls run in order), so that the frames of the
+        delay are decided meanwhile; an error comes back where the answer is read."""
+        judge = self.judge
+        assert judge is not None
         first = max(self.turn_start - _PRE_SPEECH_FRAMES, self.frame - _AUDIO_FRAMES, 0)
-        idx = np.arange(first, self.frame) % _AUDIO_FRAMES
-        t0 = time.perf_counter()
-        p = self.judge.prob_complete(self.audio[idx].reshape(-1))
-        self.call_ms.append((time.perf_counter() - t0) * 1000.0)
-        return p
+        audio = self.audio[np.arange(first, self.frame) % _AUDIO_FRAMES].reshape(-1)  # a copy
+
+        def call() -> float:
+            t0 = time.perf_counter()
+            p = judge.prob_complete(audio)
+            self.call_ms.append((time.perf_counter() - t0) * 1000.0)
+            return p
+
+        if self._judge_thread is None:
+            self._judge_thread = ThreadPoolExecutor(1, thread_name_prefix="cadence-judge")
+        self._last_call = self._judge_thread.submit(call)
+        return self._last_call
 
     def _barge_step(self, t: float, confirm_frames: int, resume_frames: int, heard: bool) -> list[Decision]:
         """One frame of the two-stage barge-in while the persona holds the floor; ``heard``:
