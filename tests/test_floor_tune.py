@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
+import soundfile as sf
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import FloorFeaturizer
@@ -92,9 +96,41 @@ def test_settings_scored_in_processes_equal_one_process() -> None:
         score_settings(data, grid, jobs=0)
     with pytest.raises(InvalidArgumentError, match="commit_keep"):  # checked before any scoring
         score_settings(data, {"patience": [0.5], "commit_keep": [0.5, 2.0]}, jobs=2)
-    # the Smart Turn judge reads raw audio, which tune does not replay: an error, not rows
-    # identical to smart_turn_weight=0 (what tune gave before)
-    with pytest.raises(InvalidArgumentError, match="cadence bench floor --policies cadence/smart_turn_weight"):
+    # the judge reads the mic audio, which these rows lack: an error, not rows identical to
+    # smart_turn_weight=0; and a judge's setting without the judge would score the same rows
+    with pytest.raises(InvalidArgumentError, match="audio=True"):
         score_settings(data, {"patience": [0.5], "smart_turn_weight": [0.0, 0.5]}, jobs=1)
     with pytest.raises(InvalidArgumentError, match="smart_turn_at_s"):
         score_settings(data, {"patience": [0.5], "smart_turn_at_s": [0.2, 0.4]}, jobs=1)
+
+
+@pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
+@pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
+def test_judge_settings_score_what_streaming_decides(tmp_path: Path) -> None:
+    pytest.importorskip("pipecat")
+    from cadence.floor import tune
+
+    audio, spans = render([("So what I wanted to say is", 1.2), ("we should leave now.", 1.0),
+                           ("Is that fine?", 2.0)])
+    sf.write(tmp_path / "x.wav", audio, 16000, subtype="FLOAT")
+    entry = {"audio": "x.wav", "events": [
+        {"type": "hold", "start": spans[0][1], "end": spans[1][0]},
+        {"type": "shift", "t": spans[1][1]}, {"type": "shift", "t": spans[2][1]}]}
+    x = FloorFeaturizer().process(frames_of(audio))
+    row, pad = tune.file_row(tmp_path, entry, x, FloorModel(), audio=True)
+    frames = row[4]  # type: ignore[misc]  # the file's and the bench's silence after it
+    assert np.array_equal(frames[: len(x)], frames_of(audio)) and len(frames) == len(x) + pad
+    judge = {"smart_turn_weight": 0.5, "judge_head": 1.0, "judge_veto": 1.0}
+    grid = {"patience": [0.0, 1.0], **{k: [v] for k, v in judge.items()}}
+    rows = score_settings([row], grid, jobs=1)
+    asked = len(tune._JUDGES[True].memo)
+    assert score_settings([row], grid, jobs=1) == rows and len(tune._JUDGES[True].memo) == asked
+    for setting, summary in rows:
+        pol = CadencePolicy(setting["patience"], **judge)
+        streamed = []
+        for i in range(0, len(frames), 7):
+            streamed += pol.process(frames[i : i + 7])
+        summary.pop("commits_by_rule")
+        summary.pop("commit_rules_unmatched_files")
+        assert summary == summarize(score_file(streamed, labels_from_manifest(entry)))
+    assert asked >= 2  # the judge was asked in more than one pause; the second run from memory

@@ -156,6 +156,23 @@ def test_the_judge_thinks_while_the_frames_go_on() -> None:
     assert len(fake.asked) == 1 and len(policy.call_ms) == 1  # its time is kept
 
 
+def test_one_long_call_reads_the_audio_a_stream_reads() -> None:
+    # a 10 s turn and 3 s of silence: asked 200 ms into the pause (frame 1020) the judge reads
+    # the ring's 8.7 s before it intact, whether the frames come in one call or 7 at a time
+    def asked(step: int) -> tuple[list[np.ndarray], np.ndarray]:
+        fake = _Fake(1.0)
+        policy = CadencePolicy(0.9, **{**STEP, "smart_turn_weight": 1.0})
+        policy.judge = fake  # type: ignore[assignment]
+        x, probs = _turn(1000, 300, keep=0.5)
+        audio = (np.arange(len(x), dtype=np.float32)[:, None] / 1e4).repeat(160, axis=1)
+        for i in range(0, len(x), step):
+            policy.decide_heard(audio[i : i + step], x[i : i + step], probs[i : i + step])
+        return fake.asked, audio
+    (one, audio), (seven, _) = asked(10**6), asked(7)
+    assert len(one) == 1 and np.array_equal(one[0], seven[0])
+    assert np.array_equal(one[0], audio[1020 - 870 : 1020].reshape(-1))
+
+
 def test_drain_waits_for_a_call_whose_answer_is_not_due() -> None:
     fake = _Held(1.0)
     policy, *turn = _script(fake)

@@ -150,6 +150,10 @@ _ANTICIPATE_FRAMES = 25
 _SPEC_GAP_FRAMES = 5
 _PRE_SPEECH_FRAMES = 70  # audio the judge reads before a turn's first speech (as Pipecat)
 _AUDIO_FRAMES = 800 + _PRE_SPEECH_FRAMES  # Smart Turn reads at most 8 s
+# frames decided per step with a judge (decide_heard): the ring of raw audio holds the step's
+# frames and the _AUDIO_FRAMES before them, all that a judge asked in the step may read
+_JUDGE_STEP = 64
+_RING_FRAMES = _AUDIO_FRAMES + _JUDGE_STEP
 
 
 def _frames(seconds: float) -> int:
@@ -509,7 +513,7 @@ class CadencePolicy:
         self.early_would = False  # the early path would have fired in this pause
         self.commit_early = False  # ... in the pause of the last commit (last_commit)
         self.judged_ready = 0  # the frame count from which that answer may be used
-        self.audio = np.zeros((_AUDIO_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
+        self.audio = np.zeros((_RING_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
         self.audio_frames = 0  # frames written to the ring
         self.call_ms.clear()
         self.commit_rules.clear()
@@ -540,17 +544,34 @@ class CadencePolicy:
             aec_excess = excess_over_prediction(np.ascontiguousarray(frames), self.featurizer.cleaned)
         else:
             aec_excess = canceller_excess(self.rule_aec, frames, reference)
-        self._remember(frames)
-        return self.decide(x, self.model.process(x), aec_excess)
+        return self.decide_heard(frames, x, self.model.process(x), aec_excess)
+
+    def decide_heard(self, frames: np.ndarray, x: np.ndarray, probs: np.ndarray,
+                     aec_excess: np.ndarray | None = None) -> list[Decision]:
+        """``decide`` on frames whose mic audio ``frames`` (n, 160) the judge may read:
+        ``process``' last step, and tune's on cached features. With a judge it decides in steps
+        of at most ``_JUDGE_STEP`` frames, so that a judge asked in a step finds the 8 s it
+        reads still in the ring; the decisions are those of one call."""
+        if self.judge is None:
+            return self.decide(x, probs, aec_excess)
+        out: list[Decision] = []
+        confidences: list[float] = []
+        for i in range(0, len(x), _JUDGE_STEP):
+            j = i + _JUDGE_STEP
+            self._remember(frames[i:j])
+            out += self.decide(x[i:j], probs[i:j], None if aec_excess is None else aec_excess[i:j])
+            confidences += self.spec_confidences
+        self.spec_confidences = confidences  # the whole call's, as decide() keeps them
+        return out
 
     def _remember(self, frames: np.ndarray) -> None:
         """Keep the raw mic frames the Smart Turn judge may read (only with a judge)."""
         if self.judge is None:
             return
         x = np.asarray(frames, np.float32)
-        kept = x[-_AUDIO_FRAMES:]  # a longer chunk: only its end can still be read
+        kept = x[-_RING_FRAMES:]  # a longer chunk: only its end can still be read
         first = self.audio_frames + len(x) - len(kept)
-        self.audio[(first + np.arange(len(kept))) % _AUDIO_FRAMES] = kept
+        self.audio[(first + np.arange(len(kept))) % _RING_FRAMES] = kept
         self.audio_frames += len(x)
 
     def decide(self, x: np.ndarray, probs: np.ndarray, aec_excess: np.ndarray | None = None) -> list[Decision]:
@@ -781,7 +802,7 @@ class CadencePolicy:
         judge = self.judge
         assert judge is not None
         first = max(self.turn_start - _PRE_SPEECH_FRAMES, self.frame - _AUDIO_FRAMES, 0)
-        audio = self.audio[np.arange(first, self.frame) % _AUDIO_FRAMES].reshape(-1)  # a copy
+        audio = self.audio[np.arange(first, self.frame) % _RING_FRAMES].reshape(-1)  # a copy
 
         def call() -> float:
             t0 = time.perf_counter()

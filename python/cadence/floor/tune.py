@@ -12,6 +12,9 @@ scored with the benchmark's own scoring
 all their files), so a setting is not picked for one generator's quirks. Tune on ``dev``; report on ``test`` with ``cadence
 bench floor`` (never tune on the split you report). It also prints the model's
 own hold/shift separability (``cadence.floor.separability``), which needs no policy.
+Settings that ask the judge in pauses (``smart_turn_weight`` > 0) keep each file's mic audio
+and ask it as the bench does, each distinct question once per process (the settings of one
+file mostly ask about the same turns), so they cost the judge's compute once, not per setting.
 Like ``cadence bench floor`` it appends silence to a file that ends inside an answer window
 (``bench.tail_frames``, ``bench.padded_input``), so a final turn the bench answers in that
 silence is answered here too; such files are featurized afresh on every run (not cached).
@@ -25,6 +28,7 @@ for a background test without the user's cap.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import math
@@ -86,15 +90,43 @@ def parse_grid(items: list[str]) -> dict[str, list[float]]:
 
 
 # (policy, data, labels) while score_settings runs: forked workers inherit it, unpickled
-# (features, probs, manifest entry[, the echo rule's canceller excess]) per file
-Row = tuple[np.ndarray, np.ndarray, dict[str, Any]] | tuple[np.ndarray, np.ndarray, dict[str, Any], np.ndarray]
+# (features, probs, manifest entry[, the echo rule's canceller excess[, the mic frames (n, 160)
+# that the judge reads]]) per file
+Row = (tuple[np.ndarray, np.ndarray, dict[str, Any]] | tuple[np.ndarray, np.ndarray, dict[str, Any], np.ndarray]
+       | tuple[np.ndarray, np.ndarray, dict[str, Any], np.ndarray, np.ndarray])
 _SHARED: tuple[CadencePolicy, list[Row], list[Any]] | None = None
+
+
+class _MemoJudge:
+    """A judge that answers each distinct audio once (in this process), then from memory."""
+
+    def __init__(self, judge: Any) -> None:
+        self.judge = judge
+        self.memo: dict[bytes, float] = {}
+
+    def prob_complete(self, audio: np.ndarray) -> float:
+        key = hashlib.blake2b(np.ascontiguousarray(audio).tobytes(), digest_size=16).digest()
+        if key not in self.memo:
+            self.memo[key] = self.judge.prob_complete(audio)
+        return self.memo[key]
+
+
+_JUDGES: dict[bool, _MemoJudge] = {}  # by judge_head: loaded on first use (after the fork)
+
+
+def _judge(head: bool) -> _MemoJudge:
+    if head not in _JUDGES:
+        from cadence.floor.turn_judge import JudgeHead, SmartTurnJudge
+
+        _JUDGES[head] = _MemoJudge(SmartTurnJudge(JudgeHead.load() if head else None))
+    return _JUDGES[head]
 
 
 def _score_one(setting: dict[str, float]) -> dict[str, Any]:
     assert _SHARED is not None
     pol, data, labels = _SHARED
     pol.config = PolicyConfig(**setting)  # type: ignore[arg-type]
+    pol.judge = _judge(bool(pol.config.judge_head)) if pol.config.asks_judge else None  # type: ignore[assignment]
     total = FileScore()
     by_rule: dict[str, Counter[str]] = {}
     unmatched = 0
@@ -102,17 +134,20 @@ def _score_one(setting: dict[str, float]) -> dict[str, Any]:
         x, probs = row[0], row[1]
         aec_excess = row[3] if len(row) > 3 else None
         pol.reset()
-        sc = score_file(pol.decide(x, probs, aec_excess), lab)
+        decisions = (pol.decide(x, probs, aec_excess) if pol.judge is None
+                     else pol.decide_heard(row[4], x, probs, aec_excess))  # type: ignore[misc]
+        sc = score_file(decisions, lab)
         total += sc
         unmatched += not tally(by_rule, list(pol.commit_rules), sc.commit_outcomes)
     return {**summarize(total), **rule_summary(by_rule, unmatched)}
 
 
 def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorModel,
-             echo_cancel: bool = False) -> tuple[Row, int]:
-    """One file's (features, network outputs, manifest entry, the echo rule's canceller excess)
-    from its cached features ``x``, and the frames of silence appended to it: a file that ends
-    inside an answer window is featurized again with the bench's silence (``bench.padded_input``)."""
+             echo_cancel: bool = False, audio: bool = False) -> tuple[Row, int]:
+    """One file's (features, network outputs, manifest entry, the echo rule's canceller excess
+    [, with ``audio`` its mic frames, for the judge]) from its cached features ``x``, and the
+    frames of silence appended to it: a file that ends inside an answer window is featurized
+    again with the bench's silence (``bench.padded_input``)."""
     from cadence._core import EchoCanceller
     from cadence.floor.bench import padded_input, persona_track
     from cadence.floor.features import FloorFeaturizer
@@ -129,6 +164,8 @@ def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorMode
             x = FloorFeaturizer().process(frames, reference)
         excess = canceller_excess(EchoCanceller(), frames[: len(x)], None if reference is None else reference[: len(x)])
     model.reset()
+    if audio:
+        return (x, model.process(x), entry, excess, np.asarray(frames[: len(x)], np.float32)), pad
     return (x, model.process(x), entry, excess), pad
 
 
@@ -150,12 +187,13 @@ def score_settings(
     names = list(grid)
     settings = [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
     for setting in settings:
-        # tune replays cached features through decide(); the judge reads the raw audio
-        if PolicyConfig(**setting).asks_judge or PolicyConfig.JUDGE_ONLY & set(setting):  # type: ignore[arg-type]
-            raise InvalidArgumentError(
-                "smart_turn_weight > 0 (and smart_turn_at_s / smart_turn_delay_s / judge_veto, read only then) "
-                "asks Smart Turn about the audio, which tune does not replay: "
-                "use `cadence bench floor --policies cadence/smart_turn_weight=W[/judge_head=1][/judge_veto=1]`")
+        config = PolicyConfig(**setting)  # type: ignore[arg-type]
+        if config.asks_judge and not all(len(row) > 4 for row in data):
+            raise InvalidArgumentError("smart_turn_weight > 0 asks the judge about the mic audio: "
+                                       "score rows made with file_row(..., audio=True)")
+        if not config.asks_judge and PolicyConfig.JUDGE_ONLY & set(setting):
+            raise InvalidArgumentError(f"{sorted(PolicyConfig.JUDGE_ONLY & set(setting))} are read only when "
+                                       "the judge is asked: set smart_turn_weight > 0 too")
     labels = [labels_from_manifest(row[2]) for row in data]
     # one policy; only its config changes per setting
     _SHARED = (CadencePolicy(weights=weights), data, labels)
@@ -187,13 +225,16 @@ def main(argv: list[str]) -> int:
                     help="featurize with the adaptive echo canceller (FloorFeaturizer(echo_cancel=True))")
     args = ap.parse_args(argv)
     grid = parse_grid(args.set)
+    names = list(grid)
+    audio = any(PolicyConfig(**dict(zip(names, combo))).asks_judge  # type: ignore[arg-type]
+                for combo in itertools.product(*grid.values()))
     model = FloorModel(args.weights)
     data: list[Row] = []
     padded = padded_frames = 0
     for split in (c.resolve() for c in args.corpus):
         for (x, _y, _w), entry in zip(load_split(split, args.jobs, echo_cancel=args.echo_cancel),
                                       _read_manifest(split)):
-            row, pad = file_row(split, entry, x, model, args.echo_cancel)
+            row, pad = file_row(split, entry, x, model, args.echo_cancel, audio)
             data.append(row)
             padded, padded_frames = padded + bool(pad), padded_frames + pad
     if padded:
