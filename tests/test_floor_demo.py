@@ -26,7 +26,7 @@ def test_rendered_conversation_scores_cadence_and_the_silence_agent(capsys: pyte
     out = capsys.readouterr().out
     assert "truth  user's turn ends" in out and "floor  COMMIT" in out
     assert "truth  user barges in" in out and "floor  pause persona playout" in out
-    rows = [line.split() for line in out.splitlines() if "Cadence floor (patience" in line or "800 ms silence" in line]
+    rows = [line.split() for line in out.splitlines() if "Cadence (patience" in line or "800 ms silence" in line]
     assert len(rows) == 2
     # seed 21 has 8 user turns; both agents are scored on all of them
     assert rows[0][-7] == rows[1][-7] == "8"
@@ -46,22 +46,19 @@ def test_own_wav_prints_the_decisions(tmp_path, capsys: pytest.CaptureFixture[st
     assert "on this conversation" not in out  # no labels, no score
 
 
-def test_own_wav_with_the_smart_turn_mix(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_own_wav_with_each_judge(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("pipecat")
     audio, spans = render([("Could you book a table for two tonight?", 3.5)])
     path = tmp_path / "me.wav"
     sf.write(path, np.clip(audio, -1, 1), 16000)
-    assert demo.run(["--wav", str(path), "--smart-turn-weight", "0.5"]) == 0
-    commits = [float(line.split()[0]) for line in capsys.readouterr().out.splitlines() if "COMMIT" in line]
-    assert len(commits) == 1 and spans[0][1] - 0.1 <= commits[0] <= spans[0][1] + 3.1
+    for judge in demo.JUDGES:  # each answers the one turn once
+        assert demo.run(["--wav", str(path), "--judge", judge]) == 0
+        commits = [float(line.split()[0]) for line in capsys.readouterr().out.splitlines() if "COMMIT" in line]
+        assert len(commits) == 1 and spans[0][1] - 0.1 <= commits[0] <= spans[0][1] + 3.1, judge
     with pytest.raises(InvalidArgumentError, match="smart_turn_weight"):
         demo.run(["--wav", str(path), "--smart-turn-weight", "2"])
-    # Cadence's own head on Smart Turn's encoder: the same turn is answered once
-    assert demo.run(["--wav", str(path), "--smart-turn-weight", "0.5", "--judge-head"]) == 0
-    commits = [float(line.split()[0]) for line in capsys.readouterr().out.splitlines() if "COMMIT" in line]
-    assert len(commits) == 1 and spans[0][1] - 0.1 <= commits[0] <= spans[0][1] + 3.1
-    with pytest.raises(InvalidArgumentError, match="judge_head"):
-        demo.run(["--wav", str(path), "--judge-head"])  # without a weight the head is never asked
+    with pytest.raises(SystemExit):
+        demo.run(["--wav", str(path), "--judge", "oracle"])
 
 
 def test_persona_needs_a_wav() -> None:

@@ -15,7 +15,7 @@ from cadence.floor.policy import CadencePolicy
 from cadence.floor.scoring import labels_from_manifest, score_file, summarize
 from cadence.floor.bench import markdown_table
 from cadence.floor.commit_rules import rule_summary, tally
-from cadence.floor.tune import TUNE_COLS, parse_grid, score_settings
+from cadence.floor.tune import TUNE_COLS, Row, file_row, parse_grid, score_settings
 
 from floor_speech import ESPEAK, frames_of, render
 
@@ -51,15 +51,25 @@ def test_table_cells_show_undefined_metrics_as_a_dash() -> None:
 
 @pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
 @pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
-def test_offline_decisions_equal_streaming_decisions() -> None:
+def _file_row(tmp_path: Path, audio: np.ndarray, events: list[dict]) -> tuple[Row, np.ndarray]:
+    """Tune's row of ``audio`` saved as a file (with the judge's audio), and the frames a
+    stream of it hears (the bench's silence appended)."""
+    sf.write(tmp_path / "x.wav", audio, 16000, subtype="FLOAT")
+    entry = {"audio": "x.wav", "events": events}
+    x = FloorFeaturizer().process(frames_of(audio))
+    row, pad = file_row(tmp_path, entry, x, FloorModel(), audio=True)
+    frames = row[4]  # type: ignore[misc]
+    assert np.array_equal(frames[: len(x)], frames_of(audio)) and len(frames) == len(x) + pad
+    return row, frames
+
+
+def test_offline_decisions_equal_streaming_decisions(tmp_path: Path) -> None:
+    # the default policy (the judge's veto in it) offline and streamed
     audio, spans = render([("So what I wanted to say is", 1.0), ("we should leave now.", 2.0)])
-    frames = frames_of(audio)
-    entry = {"audio": "x.wav", "events": [
-        {"type": "hold", "start": spans[0][1], "end": spans[1][0]},
-        {"type": "shift", "t": spans[1][1]}]}
-    x = FloorFeaturizer().process(frames)
-    probs = FloorModel().process(x)
-    rows = score_settings([(x, probs, entry)], {"patience": [0.3, 0.9], "max_silence_s": [1.5]})
+    row, frames = _file_row(tmp_path, audio, [{"type": "hold", "start": spans[0][1], "end": spans[1][0]},
+                                              {"type": "shift", "t": spans[1][1]}])
+    entry = row[2]
+    rows = score_settings([row], {"patience": [0.3, 0.9], "max_silence_s": [1.5]})
     assert [r[0] for r in rows] == [{"patience": 0.3, "max_silence_s": 1.5},
                                      {"patience": 0.9, "max_silence_s": 1.5}]
     for setting, summary in rows:
@@ -88,20 +98,20 @@ def test_settings_scored_in_processes_equal_one_process() -> None:
         {"type": "shift", "t": spans[1][1]}, {"type": "shift", "t": spans[2][1]}]}
     x = FloorFeaturizer().process(frames_of(audio))
     data = [(x, FloorModel().process(x), entry)]
-    grid = {"patience": [0.0, 0.5, 1.0], "commit_keep": [0.3, 0.8]}
+    grid = {"patience": [0.0, 0.5, 1.0], "commit_keep": [0.3, 0.8], "smart_turn_weight": [0.0]}
     one = score_settings(data, grid, jobs=1)
     assert score_settings(data, grid, jobs=2) == one and len(one) == 6
     assert len({r[1]["latency_median_ms"] for r in one}) > 1  # the settings do differ
     with pytest.raises(InvalidArgumentError, match="jobs"):
         score_settings(data, grid, jobs=0)
     with pytest.raises(InvalidArgumentError, match="commit_keep"):  # checked before any scoring
-        score_settings(data, {"patience": [0.5], "commit_keep": [0.5, 2.0]}, jobs=2)
+        score_settings(data, {"patience": [0.5], "commit_keep": [0.5, 2.0], "smart_turn_weight": [0.0]}, jobs=2)
     # the judge reads the mic audio, which these rows lack: an error, not rows identical to
     # smart_turn_weight=0; and a judge's setting without the judge would score the same rows
     with pytest.raises(InvalidArgumentError, match="audio=True"):
         score_settings(data, {"patience": [0.5], "smart_turn_weight": [0.0, 0.5]}, jobs=1)
     with pytest.raises(InvalidArgumentError, match="smart_turn_at_s"):
-        score_settings(data, {"patience": [0.5], "smart_turn_at_s": [0.2, 0.4]}, jobs=1)
+        score_settings(data, {"smart_turn_weight": [0.0], "smart_turn_at_s": [0.2, 0.4]}, jobs=1)
 
 
 @pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
@@ -112,19 +122,15 @@ def test_judge_settings_score_what_streaming_decides(tmp_path: Path) -> None:
 
     audio, spans = render([("So what I wanted to say is", 1.2), ("we should leave now.", 1.0),
                            ("Is that fine?", 2.0)])
-    sf.write(tmp_path / "x.wav", audio, 16000, subtype="FLOAT")
-    entry = {"audio": "x.wav", "events": [
-        {"type": "hold", "start": spans[0][1], "end": spans[1][0]},
-        {"type": "shift", "t": spans[1][1]}, {"type": "shift", "t": spans[2][1]}]}
-    x = FloorFeaturizer().process(frames_of(audio))
-    row, pad = tune.file_row(tmp_path, entry, x, FloorModel(), audio=True)
-    frames = row[4]  # type: ignore[misc]  # the file's and the bench's silence after it
-    assert np.array_equal(frames[: len(x)], frames_of(audio)) and len(frames) == len(x) + pad
-    judge = {"smart_turn_weight": 0.5, "judge_head": 1.0, "judge_veto": 1.0}
+    row, frames = _file_row(tmp_path, audio, [{"type": "hold", "start": spans[0][1], "end": spans[1][0]},
+                                              {"type": "shift", "t": spans[1][1]}, {"type": "shift", "t": spans[2][1]}])
+    entry = row[2]
+    judge = {"smart_turn_weight": 0.5, "judge_head": 0.0, "judge_veto": 0.0}  # Smart Turn's classifier, mixed
     grid = {"patience": [0.0, 1.0], **{k: [v] for k, v in judge.items()}}
     rows = score_settings([row], grid, jobs=1)
-    asked = len(tune._JUDGES[True].memo)
-    assert score_settings([row], grid, jobs=1) == rows and len(tune._JUDGES[True].memo) == asked
+    asked = len(tune._JUDGES[False].memo)
+    assert score_settings([row], grid, jobs=1) == rows and len(tune._JUDGES[False].memo) == asked
+    assert score_settings([row], grid, jobs=2) == rows  # forked workers ask the judge alike
     for setting, summary in rows:
         pol = CadencePolicy(setting["patience"], **judge)
         streamed = []

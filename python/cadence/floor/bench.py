@@ -735,10 +735,11 @@ def model_call_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]
     """Wall time of the model calls a policy makes per pause (Smart Turn), for the rows that make any."""
     return _rows_section(
         summary, labels, "model_calls", "Per-pause model calls (Smart Turn v3.2)",
-        "Wall time of each call on this machine, beside the rest of the run. The mix "
-        "(`smart_turn_weight`) uses an answer `smart_turn_delay_s` (default 100 ms) after asking, so its "
-        "latencies hold in real time only when the calls fit in that; `smart-turn-v3`'s decisions are "
-        "stamped without its call time (a best case).",
+        "Wall time of each call on this machine, beside the rest of the run. Cadence's judge "
+        "(`smart_turn_weight`) runs on the policy's own thread and its answer is read `smart_turn_delay_s` "
+        "(default 100 ms) after asking, so its latencies hold in real time when the calls fit in that (a "
+        "longer call holds the policy until it ends); `smart-turn-v3`'s decisions are stamped without its "
+        "call time (a best case).",
         _CALL_COLS)
 
 

@@ -103,15 +103,24 @@ def _load_wav(path: str, persona: str | None) -> _Input:
     return _Input(frames, reference_frames(persona, len(frames)), None, f"{path} ({len(frames) / 100:.1f} s)")
 
 
+# --judge: the judge in pauses, as PolicyConfig fields (the default: the policy's own defaults)
+JUDGES: dict[str, dict[str, float]] = {
+    "veto": {},  # Cadence's head on Smart Turn's encoder, as a veto
+    "head": {"judge_head": 1.0, "judge_veto": 0.0},  # the head's answer added to P(keep)
+    "smart-turn": {"judge_head": 0.0, "judge_veto": 0.0},  # Smart Turn v3.2's classifier, mixed in
+    "off": {"smart_turn_weight": 0.0},  # Cadence's networks alone
+}
+
+
 async def _stream(inp: _Input, patience: float, realtime: bool, echo: bool,
-                  smart_turn_weight: float = 0.0, judge_head: bool = False) -> list[tuple[float, Any]]:
+                  judge: dict[str, float] | None = None) -> list[tuple[float, Any]]:
     from cadence.floor.actor import FloorActor
     from cadence.floor.policy import CadencePolicy
 
     got: list[tuple[float, Any]] = []
     ring = AudioRing(160 * 1000, overrun="error") if inp.reference is not None else None
     # checked here, before streaming
-    policy = CadencePolicy(patience, smart_turn_weight=smart_turn_weight, judge_head=float(judge_head))
+    policy = CadencePolicy(patience, **(judge or {}))  # type: ignore[arg-type]
     async with open_actor_system(shutdown_timeout=5.0) as system:
         floor = system.spawn(lambda: FloorActor(CID, patience=patience, reference=ring, publish_state=False,
                                                 policy_factory=lambda _p: policy), "floor")
@@ -164,15 +173,12 @@ def _baseline(inp: _Input) -> list[Any]:
     return list(SilenceBaseline(800).process(inp.frames))
 
 
-def _report(inp: _Input, got: list[tuple[float, Any]], patience: float, smart_turn_weight: float = 0.0,
-            judge_head: bool = False) -> None:
+def _report(inp: _Input, got: list[tuple[float, Any]], patience: float, judge: str = "veto") -> None:
     from cadence.floor.scoring import labels_from_manifest, score_file, summarize
 
     assert inp.entry is not None
     labels = labels_from_manifest(inp.entry)
-    judge = "judge head" if judge_head else "Smart Turn"
-    name = (f"Cadence (p {patience:g}, {judge} {smart_turn_weight:g})" if smart_turn_weight
-            else f"Cadence floor (patience {patience:g})")
+    name = f"Cadence (patience {patience:g}, judge: {judge})"
     rows = [(name, _decisions(got)),
             ("Silero VAD + 800 ms silence", _baseline(inp))]
     print("\n  on this conversation                 turns  answered  drafted  median ms  interruptions  "
@@ -200,13 +206,17 @@ def run(argv: list[str]) -> int:
     ap.add_argument("--realtime", action="store_true", help="pace the frames at 10 ms (default: as fast as possible)")
     ap.add_argument("--wav", default=None, help="your own recording of the user's side instead")
     ap.add_argument("--persona", default=None, help="with --wav: the persona's playback (duplex)")
-    ap.add_argument("--smart-turn-weight", type=float, default=0.0,
-                    help="mix Smart Turn v3.2's verdict into each pause, 0–1 (default 0: Cadence alone; "
-                         "floor.md, 'A second opinion in pauses')")
-    ap.add_argument("--judge-head", action="store_true",
-                    help="with --smart-turn-weight: the second opinion is Cadence's own head on Smart Turn's "
-                         "encoder, added to P(keep) (floor.md, 'Cadence's head on Smart Turn's encoder')")
+    ap.add_argument("--judge", choices=list(JUDGES), default="veto",
+                    help="the second opinion in pauses: veto (default) = Cadence's head on Smart Turn v3.2's "
+                         "encoder, which may only hold the floor (floor.md, 'The judge as a veto'); head = its "
+                         "answer added to P(keep); smart-turn = Smart Turn's own verdict mixed in (floor.md, "
+                         "'A second opinion in pauses'); off = Cadence's networks alone")
+    ap.add_argument("--smart-turn-weight", type=float, default=None,
+                    help="the judge's weight, 0–1 (default: the policy's, 0.5; 0 = off)")
     args = ap.parse_args(argv)
+    judge = dict(JUDGES[args.judge])
+    if args.smart_turn_weight is not None:
+        judge["smart_turn_weight"] = args.smart_turn_weight
     if args.persona is not None and args.wav is None:
         raise InvalidArgumentError("--persona needs --wav")
     with tempfile.TemporaryDirectory() as tmp:
@@ -216,7 +226,7 @@ def run(argv: list[str]) -> int:
           + (" (persona playback in its reference ring)" if inp.reference is not None else "") + " ...\n")
     truth = _truth_lines(inp.entry) if inp.entry else []
     t0 = time.perf_counter()
-    got = trio.run(_stream, inp, args.patience, args.realtime, not truth, args.smart_turn_weight, args.judge_head)
+    got = trio.run(_stream, inp, args.patience, args.realtime, not truth, judge)
     wall = time.perf_counter() - t0
     if truth:
         lines = [(t, 0, f"truth  {s}") for t, s in truth]
@@ -227,5 +237,5 @@ def run(argv: list[str]) -> int:
     print(f"\n  {audio_s:.1f} s of audio in {wall:.1f} s wall ({audio_s / wall:.0f}× real time, "
           f"features + Silero + model + policy in a worker thread)")
     if inp.entry is not None:
-        _report(inp, got, args.patience, args.smart_turn_weight, args.judge_head)
+        _report(inp, got, args.patience, args.judge)
     return 0

@@ -10,9 +10,10 @@ The model is the ``smart-turn-v3.2-cpu.onnx`` that the ``pipecat-ai`` package
 carries (a dependency, pinned by ``scripts/setup.sh``), with Pipecat's own
 numpy Whisper log-mel features; the input is the last 8 s of 16 kHz audio,
 zero-padded in front, as Pipecat feeds it. One call takes ~100 ms on one of
-this machine's cores, so the policy asks once per pause and only uses the
-answer ``smart_turn_delay_s`` later (it runs in the Floor actor's worker thread,
-never on the trio loop).
+this machine's cores, so the policy asks once per pause, on its own worker thread,
+and only uses the answer ``smart_turn_delay_s`` later (never on the trio loop). The
+model is loaded once per process; its session is shared by every judge.
+The default policy asks Cadence's head as a veto (floor.md, "The judge as a veto").
 
 ``SmartTurnJudge(head=...)`` reads the encoder's pooled output instead of Smart
 Turn's classifier and answers with a ``JudgeHead``: Cadence's own logistic
@@ -23,6 +24,7 @@ regression on it, fitted on Cadence's hold/shift labels (``cadence train judge``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -43,7 +45,9 @@ EMBEDDING_WIDTH = 384
 DEFAULT_HEAD = Path(__file__).parent / "weights" / "judge_head.npz"
 
 
-def _load() -> tuple[Any, Any]:
+@cache
+def _load(model_name: str) -> tuple[Any, Any]:
+    """The session (shared: ONNX Runtime runs are thread-safe) and the log-mel function."""
     try:
         import onnx  # type: ignore[import-untyped]
         import onnxruntime as ort  # type: ignore[import-untyped]
@@ -51,9 +55,9 @@ def _load() -> tuple[Any, Any]:
     except ImportError as e:
         raise ImportError(f"the Smart Turn judge needs pipecat-ai==1.14, onnx and onnxruntime "
                           f"(scripts/setup.sh installs them): {e}") from e
-    path = resources.files(_PACKAGE).joinpath(_MODEL)
+    path = resources.files(_PACKAGE).joinpath(model_name)
     if not path.is_file():
-        raise ImportError(f"the Smart Turn judge needs {_MODEL} from pipecat-ai==1.14 (scripts/setup.sh pins it); "
+        raise ImportError(f"the Smart Turn judge needs {model_name} from pipecat-ai==1.14 (scripts/setup.sh pins it); "
                           f"the installed pipecat has no {path}")
     model = onnx.load(str(path))
     if not any(EMBEDDING in n.output for n in model.graph.node):
@@ -109,7 +113,7 @@ class SmartTurnJudge:
     classifier, or with ``head`` from Cadence's head on its encoder."""
 
     def __init__(self, head: JudgeHead | None = None) -> None:
-        self._session, self._log_mel = _load()
+        self._session, self._log_mel = _load(_MODEL)
         self.head = head
 
     def prob_complete(self, audio: np.ndarray) -> float:
