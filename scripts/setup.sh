@@ -64,8 +64,7 @@ for it in json.load(open(sys.argv[1]))["install"]:
         fi
     fi
     while read -r req; do python -m pip install -q --no-deps "$req" </dev/null; done <"$report/torch.txt"
-    # pipecat-ai is pinned: the floor policy's judge (the default) and the smart-turn-v3 baseline
-    # run the Smart Turn v3.2 model it carries
+    # pipecat-ai is pinned: the smart-turn-v3 baseline runs the Smart Turn model it carries (v3.2)
     python -m pip install -q "maturin>=1.5,<2" numpy msgspec trio onnxruntime soundfile \
         "${TORCH[@]}" pytest pytest-trio hypothesis scipy mypy praat-parselmouth \
         "pipecat-ai==1.14.0" piper-tts onnx

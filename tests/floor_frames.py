@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from cadence.floor.features import FEATURE_NAMES, N_FEATURES
 from cadence.floor.model import OUTPUTS, PAUSE, VOICE
-from cadence.floor.policy import CadencePolicy
-
-
-def core(patience: float = 0.5, **kw: Any) -> CadencePolicy:
-    """The policy's own rules with the judge off (``smart_turn_weight=0``): ``decide`` on frames
-    built by hand, with no audio for a judge to read."""
-    return CadencePolicy(patience, **{"smart_turn_weight": 0.0, **kw})
 
 
 def over_persona_features(n: int, user: list[tuple[int, int]]) -> np.ndarray:

@@ -19,7 +19,7 @@ from cadence.floor.policy import CadencePolicy
 from cadence.floor.protocol import COMMIT_RULES, Decision
 from cadence.floor.scoring import FileLabels, labels_from_manifest, score_file
 
-from floor_frames import core, user_turn, user_turns
+from floor_frames import user_turn, user_turns
 
 needs_weights = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
 # a step bar (P(keep) < 0.16 after 50 ms), no early path, fallback 1.9 s, timeout 3 s
@@ -37,27 +37,27 @@ def _first_commit(policy: CadencePolicy, keep: float, speech: int = 60, silence:
 
 @needs_weights
 def test_each_rule_names_the_commits_it_makes() -> None:
-    assert _first_commit(core(0.9, **STEP), 0.05) == (0.05, "wait")
+    assert _first_commit(CadencePolicy(0.9, **STEP), 0.05) == (0.05, "wait")
     # with the ramp on, a P(keep) under the patience bar is still the wait's (it asks no more silence)
-    assert _first_commit(core(0.9, **{**STEP, "ramp": 1.0}), 0.05) == (0.05, "wait")
+    assert _first_commit(CadencePolicy(0.9, **{**STEP, "ramp": 1.0}), 0.05) == (0.05, "wait")
     # where the risen bar meets fallback_keep, at the fallback's frame, the commit is the fallback's,
     # also for a fallback_s that is no whole number of frames in floating point (0.59 / 0.01 < 59)
     for fallback_s in (1.9, 0.59, 1.51):
-        t, rule = _first_commit(core(0.9, **{**STEP, "ramp": 1.0, "fallback_s": fallback_s}), 0.8999)
+        t, rule = _first_commit(CadencePolicy(0.9, **{**STEP, "ramp": 1.0, "fallback_s": fallback_s}), 0.8999)
         assert (t, rule) == (pytest.approx(fallback_s, abs=0.011), "fallback"), fallback_s
-    assert _first_commit(core(0.9, **STEP), 0.5) == (1.9, "fallback")
-    assert _first_commit(core(0.9, **STEP), 0.95) == (3.0, "timeout")
+    assert _first_commit(CadencePolicy(0.9, **STEP), 0.5) == (1.9, "fallback")
+    assert _first_commit(CadencePolicy(0.9, **STEP), 0.95) == (3.0, "timeout")
     # the bar rising with the silence (ramp) crosses 0.5 at about 0.9 s
     ramped = {**STEP, "ramp": 1.0}
-    t, rule = _first_commit(core(0.9, **ramped), 0.5)
+    t, rule = _first_commit(CadencePolicy(0.9, **ramped), 0.5)
     assert rule == "ramp" and t == pytest.approx(0.90, abs=0.02)
     # a confident end (P(keep) 0.1 under the early bar 0.2) after 150 ms, before the 0.5 s wait
     early = {**STEP, "min_silence_s": 0.5, "commit_keep": 0.55, "early_keep": 0.2, "early_silence_s": 0.15}
-    assert _first_commit(core(0.9, **early), 0.1) == (0.15, "early")
+    assert _first_commit(CadencePolicy(0.9, **early), 0.1) == (0.15, "early")
     # the same P(keep) when the wait asks no more silence than the early path: both fire, the wait is named
-    assert _first_commit(core(0.9, **{**early, "min_silence_s": 0.15}), 0.1) == (0.15, "wait")
+    assert _first_commit(CadencePolicy(0.9, **{**early, "min_silence_s": 0.15}), 0.1) == (0.15, "wait")
     # the anticipating path: the end200 head predicted the end in the last word
-    policy = core(0.9, **{**STEP, "commit_keep": 0.0, "min_silence_s": 0.5, "anticipate_end200": 0.6,
+    policy = CadencePolicy(0.9, **{**STEP, "commit_keep": 0.0, "min_silence_s": 0.5, "anticipate_end200": 0.6,
                                    "anticipate_silence_s": 0.04, "anticipate_keep": 0.3})
     x, probs = user_turn(60, 300, 0.2)
     probs[50:60, OUTPUTS.index("end200")] = 0.8
@@ -68,7 +68,7 @@ def test_each_rule_names_the_commits_it_makes() -> None:
 
 @needs_weights
 def test_rules_follow_the_commits_in_order_and_reset_forgets_them() -> None:
-    policy = core(0.9, **STEP)
+    policy = CadencePolicy(0.9, **STEP)
     x, probs = user_turns((60, 100, 0.05), (60, 250, 0.5), (60, 320, 0.95))
     commits = [d.t for d in policy.decide(x, probs) if d.kind == "commit"]
     assert len(commits) == 3 and list(policy.commit_rules) == ["wait", "fallback", "timeout"]

@@ -56,7 +56,9 @@ def test_own_wav_with_each_judge(tmp_path, capsys: pytest.CaptureFixture[str]) -
         commits = [float(line.split()[0]) for line in capsys.readouterr().out.splitlines() if "COMMIT" in line]
         assert len(commits) == 1 and spans[0][1] - 0.1 <= commits[0] <= spans[0][1] + 3.1, judge
     with pytest.raises(InvalidArgumentError, match="smart_turn_weight"):
-        demo.run(["--wav", str(path), "--smart-turn-weight", "2"])
+        demo.run(["--wav", str(path), "--judge", "veto", "--smart-turn-weight", "2"])
+    with pytest.raises(InvalidArgumentError, match="--judge veto"):
+        demo.run(["--wav", str(path), "--smart-turn-weight", "0.5"])  # the default has no judge to weigh
     with pytest.raises(SystemExit):
         demo.run(["--wav", str(path), "--judge", "oracle"])
 

@@ -13,7 +13,7 @@ from cadence.errors import InvalidArgumentError
 from cadence.floor.model import CONFIRM, ONSET, PAUSE, default_weights_path
 from cadence.floor.policy import CadencePolicy
 
-from floor_frames import core, model_outputs, over_persona_features, user_turn, user_turns
+from floor_frames import model_outputs, over_persona_features, user_turn, user_turns
 
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
 # the early path takes P(keep) < 0.2 after 100 ms; the plain wait commits after 1 s while P(keep) < 0.16
@@ -33,15 +33,15 @@ SPEAKER = ((60, 40), (60, 40), (60, 250), (60, 250), (60, 250))
 
 
 def test_off_by_default_the_early_path_cuts_every_pause() -> None:
-    assert core(0.5).config.early_trust is None
-    assert _commits(core(0.5, **EARLY), *SPEAKER) == [0.7, 1.7, 2.7, 5.8, 8.9]
+    assert CadencePolicy(0.5).config.early_trust is None
+    assert _commits(CadencePolicy(0.5, **EARLY), *SPEAKER) == [0.7, 1.7, 2.7, 5.8, 8.9]
 
 
 def test_the_dev_setting_takes_six_hits_after_two_misses() -> None:
     # 0.8 with a prior of 2 (chosen on the dev splits): the first miss, 2 / 3, switches the early
     # path off, and the user goes on after the 2nd pause too (2 / 4). The turn ends the plain wait
     # then takes are hits: the early path comes back after 6 of them, (6 + 2) / (6 + 2 + 2) = 0.8
-    policy = core(0.5, early_trust=0.8, **EARLY)
+    policy = CadencePolicy(0.5, early_trust=0.8, **EARLY)
     assert policy.config.early_trust_prior == 2.0
     waits = [2.6 + 1.0 + 3.1 * k for k in range(6)]
     assert _commits(policy, *SPEAKER, *[(60, 250)] * 4) == pytest.approx([0.7, *waits, 2.6 + 3.1 * 6 + 0.1])
@@ -49,7 +49,7 @@ def test_the_dev_setting_takes_six_hits_after_two_misses() -> None:
 
 
 def test_misses_switch_the_early_path_off_and_hits_bring_it_back() -> None:
-    policy = core(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
+    policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
     # 1st pause: taken early (0.7 s) and the user goes on 0.3 s later: a miss, (0 + 1) / (0 + 1 + 1)
     # = 0.5 < 0.6, so the early path is off. 2nd pause: it would fire at 1.7 s but is not used, the
     # plain wait (1 s) is not reached, the user goes on: a 2nd miss. 3rd and 4th: real turn ends,
@@ -69,7 +69,7 @@ def test_misses_switch_the_early_path_off_and_hits_bring_it_back() -> None:
 def test_a_larger_prior_takes_more_misses() -> None:
     # prior 2: one miss leaves 2 / 3 >= 0.6, so the 2nd pause is still cut early and the user goes
     # on again; 2 / 4 < 0.6 turns it off for the 3rd, whose hit brings it back: 3 / 5 = 0.6
-    policy = core(0.5, early_trust=0.6, early_trust_prior=2.0, **EARLY)
+    policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=2.0, **EARLY)
     assert _commits(policy, *SPEAKER, (60, 250)) == [0.7, 1.7, 2.6 + 1.0, 5.8, 8.9, 12.0]
     assert (policy.early_hits, policy.early_misses) == (4, 2)
 
@@ -81,7 +81,7 @@ def test_talk_over_an_early_answer_is_a_miss_and_a_backchannel_is_not() -> None:
     pp[:, 0] = pp[:, PAUSE] = 0.5
 
     def run(user: list[tuple[int, int]], head: float) -> tuple[list[str], CadencePolicy]:
-        policy = core(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
+        policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
         q = pp.copy()
         for a, b in user:
             q[a:b, ONSET] = q[a:b, CONFIRM] = head
@@ -100,7 +100,7 @@ def test_talk_over_an_early_answer_is_a_miss_and_a_backchannel_is_not() -> None:
 def test_each_pause_is_counted_once() -> None:
     # a miss takes the early path off; the 2nd pause is one it would have taken (a 2nd miss); the
     # 3rd, at P(keep) 0.5, is not, and the user goes on after it too: it leaves the record alone
-    policy = core(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
+    policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
     assert _commits(policy, (60, 40), (60, 40), (60, 40, 0.5), (60, 40, 0.5)) == [0.7]
     assert (policy.early_hits, policy.early_misses) == (0, 2)
 
@@ -109,7 +109,7 @@ def test_a_pause_it_would_have_taken_counts_whatever_rule_commits_later() -> Non
     # off after a miss; in the 2nd turn's silence P(keep) is 0.1 for 200 ms (the early path would
     # fire at 100 ms), then 0.5: neither the wait nor the early path commits, the fallback does at
     # 1.9 s and the user lets it stand: a hit
-    policy = core(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
+    policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
     x, probs = user_turns((60, 40), (60, 300), keep=KEEP)
     probs[180:, 0] = probs[180:, PAUSE] = 0.5
     assert [round(d.t, 2) for d in policy.decide(x, probs) if d.kind == "commit"] == [0.7, 1.6 + 1.9]
@@ -118,7 +118,7 @@ def test_a_pause_it_would_have_taken_counts_whatever_rule_commits_later() -> Non
 
 
 def test_talk_after_a_barge_in_is_not_a_second_miss() -> None:
-    policy = core(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
+    policy = CadencePolicy(0.5, early_trust=0.6, early_trust_prior=1.0, **EARLY)
     # a miss takes the early path off; the 2nd pause is one it would have taken, and the plain
     # wait takes it after 1 s
     x1, p1 = user_turns((60, 40), (60, 110), keep=KEEP)
@@ -136,15 +136,15 @@ def test_talk_after_a_barge_in_is_not_a_second_miss() -> None:
 
 def test_pauses_the_early_path_would_not_fire_in_leave_the_record_alone() -> None:
     # P(keep) 0.5 is over the early bar (and the wait's): nothing is taken early or noted
-    policy = core(0.5, early_trust=0.9, **EARLY)
+    policy = CadencePolicy(0.5, early_trust=0.9, **EARLY)
     x, probs = user_turns((60, 40), (60, 40), keep=0.5)
     assert not [d for d in policy.decide(x, probs) if d.kind == "commit"]
     assert (policy.early_hits, policy.early_misses) == (0, 0)
 
 
 def test_trust_zero_is_the_plain_policy() -> None:
-    plain = _commits(core(0.5, **EARLY), *SPEAKER)
-    assert _commits(core(0.5, early_trust=0.0, **EARLY), *SPEAKER) == plain
+    plain = _commits(CadencePolicy(0.5, **EARLY), *SPEAKER)
+    assert _commits(CadencePolicy(0.5, early_trust=0.0, **EARLY), *SPEAKER) == plain
 
 
 def test_trust_settings_are_checked() -> None:
@@ -152,5 +152,5 @@ def test_trust_settings_are_checked() -> None:
     for bad in ({"early_trust": 1.0}, {"early_trust": 1.5}, {"early_trust": float("nan")},
                 {"early_trust_prior": -1.0}, {"early_trust_prior": float("inf")}, {"early_trust_prior": None}):
         with pytest.raises(InvalidArgumentError, match=next(iter(bad))):
-            core(0.5, **bad)
-    assert np.isclose(core(0.5, early_trust=0.8).config.early_trust_prior, 2.0)
+            CadencePolicy(0.5, **bad)
+    assert np.isclose(CadencePolicy(0.5, early_trust=0.8).config.early_trust_prior, 2.0)

@@ -13,7 +13,7 @@ from cadence.floor.echo_rule import canceller_excess, sharpen
 from cadence.floor.model import CONFIRM, ONSET, OUTPUTS, PAUSE, VOICE, default_weights_path
 from cadence.floor.policy import CadencePolicy, PolicyConfig
 
-from floor_frames import core, over_persona_features
+from floor_frames import over_persona_features
 
 RATE = 16000
 
@@ -71,13 +71,13 @@ def test_echo_the_energy_estimate_lets_through_no_longer_pauses_the_persona() ->
     x, probs, aec = _echo_the_estimate_lets_through()
     n = len(x)
     kinds = lambda pol, a: [(d.kind, round(d.t * 100)) for d in pol.decide(x, probs, a)]  # noqa: E731
-    assert kinds(core(0.5), None) == [("pause", 52), ("resume", 95)]  # the estimate alone
-    assert kinds(core(0.5), aec) == []  # the canceller's prediction: echo
-    assert kinds(core(0.5, echo_rule=0), aec) == [("pause", 52), ("resume", 95)]
+    assert kinds(CadencePolicy(0.5), None) == [("pause", 52), ("resume", 95)]  # the estimate alone
+    assert kinds(CadencePolicy(0.5), aec) == []  # the canceller's prediction: echo
+    assert kinds(CadencePolicy(0.5, echo_rule=0), aec) == [("pause", 52), ("resume", 95)]
     # the user over the echo (the canceller's excess high too) still pauses it
-    assert kinds(core(0.5), np.full(n, 2.5, np.float32)) == [("pause", 52), ("resume", 95)]
+    assert kinds(CadencePolicy(0.5), np.full(n, 2.5, np.float32)) == [("pause", 52), ("resume", 95)]
     with pytest.raises(InvalidArgumentError, match="aec_excess"):
-        core(0.5).decide(x, probs, aec[:10])
+        CadencePolicy(0.5).decide(x, probs, aec[:10])
     with pytest.raises(InvalidArgumentError, match="echo_rule"):
         PolicyConfig(echo_rule=0.5)
 
@@ -93,7 +93,7 @@ def test_process_hands_decide_the_excess_of_its_own_streaming_canceller(monkeypa
     frames, ref = mic.reshape(-1, 160), persona.reshape(-1, 160)
     ref[100:140] = 0.0  # the persona pauses: those chunks may come without a reference
     want = canceller_excess(EchoCanceller(), frames, ref)
-    pol = core(0.5, echo_cancel=echo_cancel)
+    pol = CadencePolicy(0.5, echo_cancel=echo_cancel)
     assert (pol.rule_aec is None) == echo_cancel
     seen: list[np.ndarray] = []
     real = pol.decide
@@ -124,8 +124,7 @@ def test_tune_scores_each_setting_with_the_files_canceller_excess() -> None:
 
     x, probs, aec = _echo_the_estimate_lets_through()
     entry = {"audio": "d.wav", "events": [{"type": "bargein", "t": 0.5}], "meta": {"duplex": True}}
-    grid = {"echo_rule": [0.0, 1.0], "smart_turn_weight": [0.0]}  # the judge off: no audio here
-    rows = dict((s["echo_rule"], r) for s, r in score_settings([(x, probs, entry, aec)], grid))
+    rows = dict((s["echo_rule"], r) for s, r in score_settings([(x, probs, entry, aec)], {"echo_rule": [0.0, 1.0]}))
     assert rows[0.0]["stop_within_150ms_share"] == 1.0  # the echo estimate alone: it pauses at once
     assert rows[1.0]["stop_within_150ms_share"] == 0.0  # the canceller's excess reached decide
 

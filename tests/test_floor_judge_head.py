@@ -94,11 +94,12 @@ def test_policy_asks_cadences_head() -> None:
     assert emb.shape == (EMBEDDING_WIDTH,) and np.isfinite(emb).all()
     assert p == pytest.approx(plain.prob_complete(audio), abs=1e-6)  # the classifier is untouched
     assert headed.prob_complete(audio) == pytest.approx(1.0 - float(headed.head.prob_hold(emb)), abs=1e-6)  # type: ignore[union-attr]
-    policy = CadencePolicy(0.5, smart_turn_weight=0.35, judge_head=1, judge_veto=0)
+    policy = CadencePolicy(0.5, smart_turn_weight=0.35, judge_head=1)
     assert policy.judge is not None and policy.judge.head is not None
     assert policy.name == "cadence+judge-head(p=0.5,w=0.35)"
-    assert CadencePolicy(0.5, smart_turn_weight=0.35).name == "cadence+judge-head(p=0.5,w=0.35,veto)"
-    assert CadencePolicy(0.5, smart_turn_weight=0.35, judge_head=0).judge.head is None  # type: ignore[union-attr]
+    assert CadencePolicy(0.5, smart_turn_weight=0.35, judge_head=1, judge_veto=1).name == \
+        "cadence+judge-head(p=0.5,w=0.35,veto)"
+    assert CadencePolicy(0.5, smart_turn_weight=0.35).judge.head is None  # type: ignore[union-attr]
 
 
 def test_add_log_odds_keeps_the_first_opinion_s_confidence() -> None:
@@ -119,8 +120,7 @@ def _commit_s(keep: float, p_complete: float | None, judge_head: int, judge_veto
     from test_floor_policy import STEP, _turn
     from test_floor_turn_judge import _Fake
 
-    kw = ({"smart_turn_weight": 0.0} if p_complete is None
-          else {"smart_turn_weight": 0.5, "judge_head": judge_head, "judge_veto": judge_veto})
+    kw = {} if p_complete is None else {"smart_turn_weight": 0.5, "judge_head": judge_head, "judge_veto": judge_veto}
     policy = CadencePolicy(0.9, **{**STEP, **kw})
     if p_complete is not None:
         policy.judge = _Fake(p_complete)  # type: ignore[assignment]
@@ -138,3 +138,5 @@ def test_the_head_is_added_as_evidence_not_mixed() -> None:
     assert _commit_s(0.6, 0.999, 1) == pytest.approx(0.30, abs=0.011)
     # as a veto it lowers nothing: Cadence's own 0.6 waits for the 1.9 s fallback
     assert _commit_s(0.6, 0.999, 1, judge_veto=1) == pytest.approx(1.9, abs=0.011) == _commit_s(0.6, None, 0)
+    with pytest.raises(InvalidArgumentError, match="smart_turn_weight"):
+        PolicyConfig(judge_head=1.0)  # the head needs a weight to be heard

@@ -15,7 +15,7 @@ from cadence.floor.levels import RunningQuantile
 from cadence.floor.model import CONFIRM, ONSET, OUTPUTS, PAUSE, VOICE, default_weights_path
 from cadence.floor.policy import CadencePolicy, PolicyConfig
 
-from floor_frames import core, over_persona_features
+from floor_frames import over_persona_features
 
 E_NOISE, PERSONA = FEATURE_NAMES.index("e_noise"), FEATURE_NAMES.index("persona")
 needs_weights = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
@@ -77,10 +77,10 @@ def _pauses(pol: CadencePolicy, xp: tuple[np.ndarray, np.ndarray]) -> list[int]:
 def test_talk_little_over_the_background_does_not_pause_the_persona() -> None:
     # 21 dB: over the room's noise floor (the level test passes it) but only 3 dB over the
     # background talk's median: no pause; with the test off it pauses the persona
-    assert _pauses(core(0.5), _room(21.0, None)) == []
-    assert _pauses(core(0.5, pause_background_db=None), _room(21.0, None)) == [352]
+    assert _pauses(CadencePolicy(0.5), _room(21.0, None)) == []
+    assert _pauses(CadencePolicy(0.5, pause_background_db=None), _room(21.0, None)) == [352]
     # well over the background talk: a pause
-    pol = core(0.5)
+    pol = CadencePolicy(0.5)
     assert _pauses(pol, _room(30.0, None)) == [352]
     assert abs(pol.background_level.value - 18.0) < 1.0 and not pol.user_level.ready
 
@@ -89,10 +89,10 @@ def test_talk_little_over_the_background_does_not_pause_the_persona() -> None:
 def test_the_users_own_level_caps_the_bar() -> None:
     # a quiet talker (12 dB over the floor in their own turn) in a room whose background talk
     # is louder than they are: they still pause the persona at their own level
-    pol = core(0.5)
+    pol = CadencePolicy(0.5)
     assert _pauses(pol, _room(12.0, user_first_db=12.0)) == [352]
     assert pol.user_level.ready and abs(pol.background_bar() - (12.0 - 8.0)) < 1.0
-    assert _pauses(core(0.5), _room(12.0, None)) == []  # without their turn: under the bar
+    assert _pauses(CadencePolicy(0.5), _room(12.0, None)) == []  # without their turn: under the bar
     # reset forgets both levels
     pol.reset()
     assert not pol.background_level.ready and not pol.user_level.ready and pol.background_bar() == -math.inf
@@ -115,13 +115,13 @@ def _over_persona(n: int, spans: list[tuple[int, int]], level_db: float, voice: 
 
 @needs_weights
 def test_the_background_level_is_fed_only_by_talk_the_voice_head_calls_not_the_users() -> None:
-    pol = core(0.5)
+    pol = CadencePolicy(0.5)
     pol.decide(*_over_persona(200, [(20, 69)], 18.0, voice=0.3))
     assert pol.background_level.count == 49 and pol.background_bar() == -math.inf  # not yet trusted
     pol.decide(*_over_persona(10, [(0, 1)], 18.0, voice=0.3))
     assert pol.background_level.ready and pol.background_bar() > -math.inf
     # the user's level is read inside speech runs the turn logic counts (5 frames or more)
-    pol = core(0.5)
+    pol = CadencePolicy(0.5)
     x, probs = _over_persona(300, [(20, 24), (40, 44), (60, 64)], 12.0, voice=0.9)
     x[:, PERSONA] = -3.0  # the persona silent: three 40 ms bursts, too short to count
     pol.decide(x, probs)
@@ -131,19 +131,19 @@ def test_the_background_level_is_fed_only_by_talk_the_voice_head_calls_not_the_u
     pol.decide(x, probs)
     assert pol.user_level.count == 70 - 4  # from the 5th frame of the run
     # frames the turn logic does not count (P(keep) under 0.1) break the run
-    pol = core(0.5)
+    pol = CadencePolicy(0.5)
     probs[50:, 0] = probs[50:, PAUSE] = 0.05
     pol.decide(x, probs)
     assert pol.user_level.count == 30 - 4
     # a run going when the persona starts is not carried over its turn: after it, a 3-frame
     # burst is too short again
-    pol = core(0.5)
+    pol = CadencePolicy(0.5)
     x, probs = _over_persona(300, [(20, 45), (169, 172)], 12.0, voice=0.9)
     x[:40, PERSONA] = x[140:, PERSONA] = -3.0
     pol.decide(x, probs)
     assert pol.user_level.count == 20 - 4
     # the user's voice over the persona feeds neither level
-    pol = core(0.5)
+    pol = CadencePolicy(0.5)
     pol.decide(*_over_persona(200, [(20, 120)], 18.0, voice=0.9))
     assert pol.background_level.count == 0 and pol.user_level.count == 0
 
@@ -158,14 +158,14 @@ def test_a_paused_persona_learns_nothing_and_the_users_words_count_at_any_level(
     probs[200:330, ONSET] = 0.4
     probs[200:330, CONFIRM] = 0.4
     probs[215:330, VOICE] = 0.3  # under voice_threshold: as background talk would be, were it not paused
-    pol = core(0.5)
+    pol = CadencePolicy(0.5)
     decisions = [(d.kind, round(d.t * 100)) for d in pol.decide(x, probs)]
     # paused at once; the user's words under the bar confirm the barge-in, no resume
     assert decisions == [("pause", 202), ("bargein", 270)]
     # only the 100 frames before the pause fed the background: not the paused ones, nor
     # those after the barge-in, though the persona's reference goes on
     assert pol.background_level.count == 100
-    assert decisions == [(d.kind, round(d.t * 100)) for d in core(0.5, pause_background_db=None).decide(x, probs)]
+    assert decisions == [(d.kind, round(d.t * 100)) for d in CadencePolicy(0.5, pause_background_db=None).decide(x, probs)]
 
 
 @needs_weights
@@ -173,8 +173,8 @@ def test_a_paused_persona_learns_nothing_and_the_users_words_count_at_any_level(
 @pytest.mark.parametrize("talk_db", [12.0, 21.0, 30.0])
 def test_minus_100_turns_the_test_off(talk_db: float, user_first_db: float | None) -> None:
     xp = _room(talk_db, user_first_db)
-    off = [(d.kind, d.t) for d in core(0.5, pause_background_db=None).decide(*xp)]
-    assert [(d.kind, d.t) for d in core(0.5, pause_background_db=-100.0).decide(*xp)] == off
+    off = [(d.kind, d.t) for d in CadencePolicy(0.5, pause_background_db=None).decide(*xp)]
+    assert [(d.kind, d.t) for d in CadencePolicy(0.5, pause_background_db=-100.0).decide(*xp)] == off
 
 
 def test_a_level_that_is_not_finite_is_ignored() -> None:

@@ -14,7 +14,7 @@ from cadence.floor.features import FEATURE_NAMES
 from cadence.floor.model import CONFIRM, ONSET, OUTPUTS, PAUSE, VOICE, default_weights_path
 from cadence.floor.policy import CadencePolicy, PolicyConfig, loud_enough
 
-from floor_frames import core, over_persona_features
+from floor_frames import over_persona_features
 
 E_SPEECH, E_NOISE = FEATURE_NAMES.index("e_speech"), FEATURE_NAMES.index("e_noise")
 
@@ -51,11 +51,11 @@ def test_background_talk_under_the_users_level_does_not_pause_the_persona() -> N
     kinds = lambda pol, xp: [(d.kind, round(d.t * 100)) for d in pol.decide(*xp)]  # noqa: E731
     paused = [("pause", 52), ("resume", 95)]
     # babble 8 dB over the floor and 5 dB under the user's voice: no pause
-    assert kinds(core(0.5), _talk_over_persona(8.0, -5.0)) == []
-    assert kinds(core(0.5, pause_noise_db=None), _talk_over_persona(8.0, -5.0)) == paused
+    assert kinds(CadencePolicy(0.5), _talk_over_persona(8.0, -5.0)) == []
+    assert kinds(CadencePolicy(0.5, pause_noise_db=None), _talk_over_persona(8.0, -5.0)) == paused
     # the user at their own level in a loud room (8 dB over the floor), or well over the floor
-    assert kinds(core(0.5), _talk_over_persona(8.0, 0.5)) == paused
-    assert kinds(core(0.5), _talk_over_persona(12.0, -8.0)) == paused
+    assert kinds(CadencePolicy(0.5), _talk_over_persona(8.0, 0.5)) == paused
+    assert kinds(CadencePolicy(0.5), _talk_over_persona(12.0, -8.0)) == paused
 
 
 def test_level_bars_must_be_finite() -> None:
@@ -75,6 +75,6 @@ def test_once_paused_the_users_words_count_at_any_level() -> None:
     x[50:60, E_SPEECH] = 0.05
     x[60:200, E_SPEECH] = -0.3
     probs[50:200, ONSET] = probs[50:200, CONFIRM] = 0.4
-    decisions = [(d.kind, round(d.t * 100)) for d in core(0.5).decide(x, probs)]
-    assert decisions == [(d.kind, round(d.t * 100)) for d in core(0.5, pause_noise_db=None).decide(x, probs)]
+    decisions = [(d.kind, round(d.t * 100)) for d in CadencePolicy(0.5).decide(x, probs)]
+    assert decisions == [(d.kind, round(d.t * 100)) for d in CadencePolicy(0.5, pause_noise_db=None).decide(x, probs)]
     assert decisions[0] == ("pause", 52) and ("bargein", 120) in decisions and "resume" not in [k for k, _ in decisions]

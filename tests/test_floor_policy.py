@@ -10,7 +10,7 @@ from cadence.floor.features import FEATURE_NAMES
 from cadence.floor.model import CONFIRM, ONSET, OUTPUTS, PAUSE, VOICE, default_weights_path
 from cadence.floor.policy import CadencePolicy, PolicyConfig
 
-from floor_frames import core, model_outputs, over_persona_features, user_turn, user_turns
+from floor_frames import model_outputs, over_persona_features, user_turn, user_turns
 
 pytestmark = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
 # a step threshold: commit when P(keep) < 0.16 after 50 ms, no early path
@@ -31,17 +31,17 @@ def _commit_silence_s(policy: CadencePolicy, speech: int = 60, silence: int = 40
 
 def test_step_threshold_commits_at_fallback_when_unsure() -> None:
     # threshold 0.16; P(keep)=0.5 is "unsure" → the 1.9 s fallback commits
-    assert _commit_silence_s(core(0.9, **STEP)) == pytest.approx(1.9, abs=0.011)
+    assert _commit_silence_s(CadencePolicy(0.9, **STEP)) == pytest.approx(1.9, abs=0.011)
     # a model sure the user keeps the floor (0.95 ≥ fallback_keep) waits for max_silence_s
-    assert _commit_silence_s(core(0.9, **STEP), keep=0.95) == pytest.approx(3.0, abs=0.011)
+    assert _commit_silence_s(CadencePolicy(0.9, **STEP), keep=0.95) == pytest.approx(3.0, abs=0.011)
     # a model sure the turn ended commits after the minimum silence
-    assert _commit_silence_s(core(0.9, **STEP), keep=0.05) == pytest.approx(0.05, abs=0.011)
+    assert _commit_silence_s(CadencePolicy(0.9, **STEP), keep=0.05) == pytest.approx(0.05, abs=0.011)
 
 
 def _anticipated_s(end200: float, keep: float, **kw: float | None) -> float | None:
     """Commit time after a 0.6 s turn whose last 100 ms the end200 head scores ``end200``
     (P(keep) = ``keep`` in the silence), under a policy that would otherwise wait 1.9 s."""
-    policy = core(0.9, **{**STEP, "commit_keep": 0.0, "early_keep": 0.0, "min_silence_s": 0.5,
+    policy = CadencePolicy(0.9, **{**STEP, "commit_keep": 0.0, "early_keep": 0.0, "min_silence_s": 0.5,
                                    "anticipate_end200": 0.6, "anticipate_silence_s": 0.04,
                                    "anticipate_keep": 0.3, **kw})
     x, probs = _turn(60, 300, keep)
@@ -77,9 +77,9 @@ def test_the_anticipating_path_is_the_same_for_any_chunking() -> None:
     pp = _probs(len(xp))
     x2, p2 = _turn(60, 300, 0.2)
     x, probs = np.concatenate([x1, xp, x2]), np.concatenate([p1, pp, p2])
-    whole = [(d.kind, round(d.t, 2)) for d in core(0.9, **cfg).decide(x, probs)]
+    whole = [(d.kind, round(d.t, 2)) for d in CadencePolicy(0.9, **cfg).decide(x, probs)]
     for seed in (None, 0, 1, 2, 3):  # None: one frame per call
-        policy, chunked, i = core(0.9, **cfg), [], 0
+        policy, chunked, i = CadencePolicy(0.9, **cfg), [], 0
         rng = np.random.default_rng(seed)
         while i < len(x):
             n = 1 if seed is None else int(rng.integers(1, 12))
@@ -96,26 +96,26 @@ def test_ramp_lowers_the_bar_as_the_pause_grows() -> None:
     # threshold rises linearly from 0.16 (5 frames) to 0.9 (190 frames): 0.5 is crossed
     # at 5 + (0.34 / 0.74) · 185 ≈ 90 frames of silence
     bar = {"min_silence_s": 0.05, "commit_keep": 0.16, "early_keep": 0.0, "fallback_s": 1.9}
-    t = _commit_silence_s(core(0.9, ramp=1.0, **bar))
+    t = _commit_silence_s(CadencePolicy(0.9, ramp=1.0, **bar))
     assert t == pytest.approx(0.90, abs=0.02)
-    half = _commit_silence_s(core(0.9, ramp=0.5, **bar))
+    half = _commit_silence_s(CadencePolicy(0.9, ramp=0.5, **bar))
     assert half is not None and t < half < 1.9
 
 
 def test_no_commit_without_a_turn() -> None:
     # three frames of speech never open a turn (min_run_frames = 5)
-    assert _commit_silence_s(core(0.5), speech=3) is None
+    assert _commit_silence_s(CadencePolicy(0.5), speech=3) is None
 
 
 def test_patience_trades_latency_for_certainty() -> None:
     # more patience: a longer silence wait, and a surer model to skip it
-    policies = [core(p) for p in (0.0, 0.5, 1.0)]
+    policies = [CadencePolicy(p) for p in (0.0, 0.5, 1.0)]
     sil = [p.config.min_silence_frames() for p in policies]
     early = [p.config.early_threshold() for p in policies]
     assert sil[0] < sil[1] < sil[2] and early[0] > early[1] > early[2]
 
     def when(keep: float) -> list[float | None]:  # silence before the commit, per patience
-        return [_commit_silence_s(core(p), keep=keep) for p in (0.0, 0.5, 1.0)]
+        return [_commit_silence_s(CadencePolicy(p), keep=keep) for p in (0.0, 0.5, 1.0)]
 
     # a turn end the model is sure of (P(keep) 0.05) is taken after 150 ms up to patience 0.5;
     # a patient persona sits out the pauses inside a sentence: 400 ms at patience 1
@@ -137,7 +137,7 @@ def test_patience_is_checked_wherever_a_config_is_made() -> None:
 
     for bad in (-0.1, 1.5, float("nan")):
         with pytest.raises(InvalidArgumentError, match="patience"):
-            core(bad)
+            CadencePolicy(bad)
         with pytest.raises(InvalidArgumentError, match="patience"):
             replace(PolicyConfig(), patience=bad)  # the actor's SetPatience path
 
@@ -161,16 +161,16 @@ def test_backchannel_pauses_then_resumes_the_persona() -> None:
     # 30 frames of user speech the heads score 0.4: above the pause bar (0.12), below the
     # barge-in bar (0.7) → pause after 2 frames, resume 15 frames after it ends
     x, probs = _over_persona([(50, 80, 0.4)])
-    assert _kinds(core(0.5), x, probs) == [("pause", 52), ("resume", 95)]
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("resume", 95)]
 
 
 def test_real_barge_in_pauses_at_once_and_is_confirmed() -> None:
     # the heads start low and rise: pause at frame 2, barge-in at the 5th frame over 0.7
     x, probs = _over_persona([(50, 60, 0.3), (60, 120, 0.9)])
-    assert _kinds(core(0.5), x, probs) == [("pause", 52), ("bargein", 65)]
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("bargein", 65)]
     # long user speech the head still reads as the user's confirms it too (confirm_speech_s)
     x, probs = _over_persona([(50, 150, 0.4)])
-    assert _kinds(core(0.5, confirm_speech_s=0.4), x, probs) == [("pause", 52), ("bargein", 90)]
+    assert _kinds(CadencePolicy(0.5, confirm_speech_s=0.4), x, probs) == [("pause", 52), ("bargein", 90)]
 
 
 def test_the_onset_head_pauses_and_the_confirm_head_confirms() -> None:
@@ -178,15 +178,15 @@ def test_the_onset_head_pauses_and_the_confirm_head_confirms() -> None:
     # pause, then resume once the user is silent; never a barge-in
     x, probs = _over_persona([(50, 80, 0.0)])
     probs[50:80, ONSET] = 0.6
-    assert _kinds(core(0.5), x, probs) == [("pause", 52), ("resume", 95)]
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("resume", 95)]
     # the confirm head alone: no pause stage, a barge-in after its 5 frames
     x, probs = _over_persona([(50, 120, 0.0)])
     probs[50:120, CONFIRM] = 0.9
-    assert _kinds(core(0.5), x, probs) == [("bargein", 55)]
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("bargein", 55)]
     # the network's own barge-in head is not read (the heads are fitted for these calls)
     x, probs = _over_persona([(50, 120, 0.0)])
     probs[50:120, 4] = 0.99
-    assert _kinds(core(0.5), x, probs) == []
+    assert _kinds(CadencePolicy(0.5), x, probs) == []
 
 
 def test_background_talk_over_the_persona_does_not_pause_it() -> None:
@@ -194,23 +194,23 @@ def test_background_talk_over_the_persona_does_not_pause_it() -> None:
     # echo rule, and even a low onset score would pause the persona: the voice head vetoes
     x, probs = _over_persona([(50, 120, 0.15)])
     probs[:, VOICE] = 0.1
-    assert _kinds(core(0.5), x, probs) == []
-    assert _kinds(core(0.5, pause_voice_threshold=0.0), x, probs)[0] == ("pause", 52)
+    assert _kinds(CadencePolicy(0.5), x, probs) == []
+    assert _kinds(CadencePolicy(0.5, pause_voice_threshold=0.0), x, probs)[0] == ("pause", 52)
     # the user's own voice with the same low score pauses it at once
     probs[:, VOICE] = 0.9
-    assert _kinds(core(0.5), x, probs)[0] == ("pause", 52)
+    assert _kinds(CadencePolicy(0.5), x, probs)[0] == ("pause", 52)
     with pytest.raises(InvalidArgumentError, match="pause_voice_threshold"):
-        core(0.5, pause_voice_threshold=1.5)
+        CadencePolicy(0.5, pause_voice_threshold=1.5)
 
 
 def test_pause_stage_off_and_echo_alone() -> None:
     x, probs = _over_persona([(50, 60, 0.3), (60, 120, 0.9)])
-    assert _kinds(core(0.5, pause_threshold=0.7), x, probs) == [("bargein", 65)]
+    assert _kinds(CadencePolicy(0.5, pause_threshold=0.7), x, probs) == [("bargein", 65)]
     # the persona's echo alone (no excess over the predicted echo) never pauses it
     x, probs = _over_persona([])
     probs[:, 4] = 0.9
     x[:, FEATURE_NAMES.index("vad")] = 0.95
-    assert _kinds(core(0.5), x, probs) == []
+    assert _kinds(CadencePolicy(0.5), x, probs) == []
 
 
 def test_the_pause_stage_can_lower_silero_bar_and_only_its_own() -> None:
@@ -219,24 +219,24 @@ def test_the_pause_stage_can_lower_silero_bar_and_only_its_own() -> None:
     # onset, and the barge-in (confirm head from frame 60) still waits for Silero's 0.5
     x, probs = _over_persona([(50, 120, 0.4), (60, 120, 0.9)])
     x[50:64, FEATURE_NAMES.index("vad")] = 0.3
-    default = _kinds(core(0.5), x, probs)
+    default = _kinds(CadencePolicy(0.5), x, probs)
     assert default == [("pause", 66), ("bargein", 69)]
-    assert _kinds(core(0.5, pause_vad_threshold=0.2), x, probs) == [("pause", 52), ("bargein", 69)]
+    assert _kinds(CadencePolicy(0.5, pause_vad_threshold=0.2), x, probs) == [("pause", 52), ("bargein", 69)]
     # user speech while paused confirms a barge-in only past Silero's usual bar: a second of
     # sound Silero reads at 0.3 pauses the persona at once, never confirms, and it resumes
     # 150 ms after the sound ends
     x, probs = _over_persona([(50, 150, 0.4)])
     x[50:150, FEATURE_NAMES.index("vad")] = 0.3
-    low = core(0.5, pause_vad_threshold=0.2, confirm_speech_s=0.4)
+    low = CadencePolicy(0.5, pause_vad_threshold=0.2, confirm_speech_s=0.4)
     assert _kinds(low, x, probs) == [("pause", 52), ("resume", 165)]
-    assert _kinds(core(0.5, confirm_speech_s=0.4), x, probs) == []
+    assert _kinds(CadencePolicy(0.5, confirm_speech_s=0.4), x, probs) == []
     # the rest of the speech rule still holds: no excess over the predicted echo, no pause
     x, probs = _over_persona([(50, 120, 0.4), (60, 120, 0.9)])
     x[:, FEATURE_NAMES.index("echo_excess")] = 0.0
-    assert _kinds(core(0.5, pause_vad_threshold=0.0), x, probs) == []
+    assert _kinds(CadencePolicy(0.5, pause_vad_threshold=0.0), x, probs) == []
     for bad in (-0.1, 1.5, float("nan")):
         with pytest.raises(InvalidArgumentError, match="pause_vad_threshold"):
-            core(0.5, pause_vad_threshold=bad)
+            CadencePolicy(0.5, pause_vad_threshold=bad)
 
 
 def test_paused_persona_keeps_the_floor_while_its_playback_is_silent() -> None:
@@ -246,7 +246,7 @@ def test_paused_persona_keeps_the_floor_while_its_playback_is_silent() -> None:
     x[55:, FEATURE_NAMES.index("persona")] = -3.0  # playback paused from frame 55
     x[70:, FEATURE_NAMES.index("echo_excess")] = 3.0
     probs[:, 0] = 0.05  # the model thinks nobody holds the floor
-    kinds = _kinds(core(0.5), x, probs)
+    kinds = _kinds(CadencePolicy(0.5), x, probs)
     assert kinds[:2] == [("pause", 52), ("resume", 85)]
     assert not any(k == "commit" for k, _ in kinds)
 
@@ -256,14 +256,14 @@ def test_one_bargein_while_the_stopped_persona_fades_out() -> None:
     # one barge-in, not one per frame until the persona counts as quiet
     x, probs = _over_persona([(50, 150, 0.9)])
     x[65:, FEATURE_NAMES.index("persona")] = -3.0
-    kinds = _kinds(core(0.5), x, probs)
+    kinds = _kinds(CadencePolicy(0.5), x, probs)
     assert kinds[:2] == [("pause", 52), ("bargein", 55)]
     # the user's barge-in turn ends: a draft in the silence, then the answer
     assert [k for k, _ in kinds[2:]] == ["speculate", "commit"]
     # a later persona utterance is armed again
     x2, probs2 = _over_persona([(50, 60, 0.9)])
     both_x, both_p = np.concatenate([x, x2]), np.concatenate([probs, probs2])
-    kinds = _kinds(core(0.5), both_x, both_p)
+    kinds = _kinds(CadencePolicy(0.5), both_x, both_p)
     assert [k for k, _ in kinds if k not in ("speculate", "commit")] == ["pause", "bargein", "pause", "bargein"]
 
 
@@ -274,14 +274,14 @@ def test_a_draft_survives_the_silence_after_the_turn_end() -> None:
     probs[70:80, 2] = 0.8
     probs[:80, 0] = 0.95
     probs[80:, 0] = np.linspace(0.9, 0.05, 120)
-    kinds = [d.kind for d in core(1.0).decide(x, probs)]
+    kinds = [d.kind for d in CadencePolicy(1.0).decide(x, probs)]
     assert kinds == ["speculate", "commit"]
 
 
 def test_a_draft_is_retracted_when_the_user_goes_on() -> None:
     x, probs = _turn(speech=150, silence=100, keep=0.05)
     probs[40:50, 2] = 0.8  # a speculation 1 s before the end of the turn
-    kinds = [d.kind for d in core(0.5).decide(x, probs)]
+    kinds = [d.kind for d in CadencePolicy(0.5).decide(x, probs)]
     assert kinds[:2] == ["speculate", "retract"] and kinds[-1] == "commit"
 
 
@@ -289,7 +289,7 @@ def _drafted(keep: float, silence: int = 120, resume: int = 0, **kw: float | Non
     """Decisions (kind, seconds into the silence) after a 0.6 s turn whose end the end600 head
     missed (0 throughout), P(keep) = ``keep`` in the silence, the commit waiting 1 s (P(keep) < 0.4); with
     ``resume`` the user speaks again for that many frames after ``silence``."""
-    policy = core(0.5, **{**STEP, "commit_keep": 0.4, "min_silence_s": 1.0, **kw})
+    policy = CadencePolicy(0.5, **{**STEP, "commit_keep": 0.4, "min_silence_s": 1.0, **kw})
     x, probs = _turn(60, silence + resume, keep)
     if resume:
         x2, p2 = _turn(resume, 0, 0.95)
@@ -331,7 +331,7 @@ def test_an_end_head_draft_begun_in_a_pause_is_retracted_by_the_next_speech() ->
     x2, p2 = _turn(80, 0, 0.95)
     x, probs = np.concatenate([x, x2]), np.concatenate([probs, p2])
     probs[70, 2] = 0.8
-    policy = core(0.5, **{**STEP, "commit_keep": 0.0, "speculate_keep": None})
+    policy = CadencePolicy(0.5, **{**STEP, "commit_keep": 0.0, "speculate_keep": None})
     assert [(d.kind, round(d.t - 0.6, 2)) for d in policy.decide(x, probs)] == [
         ("speculate", 0.11), ("retract", 0.12)]
 
@@ -340,7 +340,7 @@ def test_a_speculation_carries_the_value_that_started_it() -> None:
     # the end head's draft: P(end <= 600 ms); a draft in the silence: 1 - P(keep)
     x, probs = _turn(speech=80, silence=60, keep=0.25)
     probs[70:80, 2] = 0.8
-    policy = core(0.5, **{**STEP, "commit_keep": 0.0, "min_silence_s": 1.0})
+    policy = CadencePolicy(0.5, **{**STEP, "commit_keep": 0.0, "min_silence_s": 1.0})
     assert [d.kind for d in policy.decide(x, probs)] == ["speculate"]
     assert policy.spec_confidences == [pytest.approx(0.8)]
     probs[70:80, 2] = 0.0
@@ -357,12 +357,12 @@ def test_babble_the_voice_head_rejects_is_silence() -> None:
     x[60:, FEATURE_NAMES.index("vad")] = 0.9  # babble
     x[60:, FEATURE_NAMES.index("e_noise")] = 1.0
     probs[60:, VOICE] = 0.1
-    commits = [d.t for d in core(0.5).decide(x, probs) if d.kind == "commit"]
+    commits = [d.t for d in CadencePolicy(0.5).decide(x, probs) if d.kind == "commit"]
     assert commits and commits[0] - 0.6 < 0.5
-    deaf = core(0.5, voice_threshold=0.0, max_silence_s=10.0)
+    deaf = CadencePolicy(0.5, voice_threshold=0.0, max_silence_s=10.0)
     assert not [d for d in deaf.decide(x, probs) if d.kind == "commit"]
     with pytest.raises(InvalidArgumentError, match="voice_threshold"):
-        core(0.5, voice_threshold=float("nan"))
+        CadencePolicy(0.5, voice_threshold=float("nan"))
 
 
 def test_the_early_wait_grows_with_patience_above_one_half() -> None:
@@ -372,70 +372,70 @@ def test_the_early_wait_grows_with_patience_above_one_half() -> None:
     assert {PolicyConfig(patience=p, early_silence_s=0.1).early_silence_frames() for p in (0.0, 0.5, 1.0)} == {10}
     # the wait is where the early path commits: P(keep) 0.05 at patience 0.75 is taken at 280 ms
     # (its plain wait, 488 ms, comes later), and 150 ms in with the old fixed wait
-    assert _commit_silence_s(core(0.75), keep=0.05) == pytest.approx(0.28, abs=0.011)
-    assert _commit_silence_s(core(0.75, early_silence_s=0.15), keep=0.05) == pytest.approx(0.15, abs=0.011)
+    assert _commit_silence_s(CadencePolicy(0.75), keep=0.05) == pytest.approx(0.28, abs=0.011)
+    assert _commit_silence_s(CadencePolicy(0.75, early_silence_s=0.15), keep=0.05) == pytest.approx(0.15, abs=0.011)
 
 
 def test_commit_bars_are_checked() -> None:
     for bad in ({"commit_keep": 1.5}, {"early_keep": -0.1}, {"early_keep": float("nan")},
                 {"early_silence_s": 0.0}, {"early_silence_s": float("nan")}, {"early_silence_s": float("inf")}):
         with pytest.raises(InvalidArgumentError, match=next(iter(bad))):
-            core(0.5, **bad)
+            CadencePolicy(0.5, **bad)
 
 
 def test_decide_refuses_outputs_of_the_wrong_shape() -> None:
     x, probs = _turn(10, 10, keep=0.5)
     with pytest.raises(InvalidArgumentError, match="probs must have shape"):
-        core(0.5).decide(x, probs[:, :5])
+        CadencePolicy(0.5).decide(x, probs[:, :5])
     with pytest.raises(InvalidArgumentError, match="probs must have shape"):
-        core(0.5).decide(x, probs[:5])
+        CadencePolicy(0.5).decide(x, probs[:5])
 
 
 def test_in_silence_the_pause_head_decides() -> None:
     """The commit reads the pause head's P(keep) in silence; the keep head only opens turns."""
     x, probs = _turn(60, 300, keep=0.95)
     probs[60:, PAUSE] = 0.05  # the pause head is sure the turn is over
-    commits = [d.t for d in core(0.5).decide(x, probs) if d.kind == "commit"]
+    commits = [d.t for d in CadencePolicy(0.5).decide(x, probs) if d.kind == "commit"]
     assert commits and commits[0] - 0.6 < 0.5
     x, probs = _turn(60, 300, keep=0.05)
     probs[60:, PAUSE] = 0.97  # ... or sure it is a hold: only max_silence_s ends the wait
-    commits = [d.t for d in core(0.5).decide(x, probs) if d.kind == "commit"]
-    assert commits and commits[0] - 0.6 == pytest.approx(core(0.5).config.max_silence_s, abs=0.011)
+    commits = [d.t for d in CadencePolicy(0.5).decide(x, probs) if d.kind == "commit"]
+    assert commits and commits[0] - 0.6 == pytest.approx(CadencePolicy(0.5).config.max_silence_s, abs=0.011)
 
 
 def test_the_speaker_adapted_last_resort_is_short_until_the_user_pauses_long_mid_turn() -> None:
     """``max_silence_short_s``: a model sure the user goes on is overruled after 1.8 s, not 3 s,
     until the user has gone on with a turn after a pause of ``long_pause_s`` (1 s) or more."""
     adapted = {**STEP, "max_silence_short_s": 1.8}
-    assert _commit_silence_s(core(0.9, **adapted), keep=0.95) == pytest.approx(1.8, abs=0.011)
-    assert _commit_silence_s(core(0.9, **STEP), keep=0.95) == pytest.approx(3.0, abs=0.011)
+    assert _commit_silence_s(CadencePolicy(0.9, **adapted), keep=0.95) == pytest.approx(1.8, abs=0.011)
+    assert _commit_silence_s(CadencePolicy(0.9, **STEP), keep=0.95) == pytest.approx(3.0, abs=0.011)
 
     def commits(policy: CadencePolicy, *parts: tuple[int, int]) -> list[float]:
         x, probs = user_turns(*parts)
         return [round(d.t, 2) for d in policy.decide(x, probs) if d.kind == "commit"]
 
     # a 1.2 s pause the user speaks on after, then a long silence: the full 3 s from then on
-    assert commits(core(0.9, **adapted), (60, 120), (60, 400)) == [0.6 + 1.2 + 0.6 + 3.0]
+    assert commits(CadencePolicy(0.9, **adapted), (60, 120), (60, 400)) == [0.6 + 1.2 + 0.6 + 3.0]
     # pauses under 1 s do not count: the long silence is overruled at 1.8 s
-    assert commits(core(0.9, **adapted), (60, 80), (60, 400)) == [0.6 + 0.8 + 0.6 + 1.8]
+    assert commits(CadencePolicy(0.9, **adapted), (60, 80), (60, 400)) == [0.6 + 0.8 + 0.6 + 1.8]
     # a silence the policy ended with a commit is not a pause the user went on after
-    assert commits(core(0.9, **adapted), (60, 200), (60, 400)) == [0.6 + 1.8, 0.6 + 2.0 + 0.6 + 1.8]
+    assert commits(CadencePolicy(0.9, **adapted), (60, 200), (60, 400)) == [0.6 + 1.8, 0.6 + 2.0 + 0.6 + 1.8]
     # "or more": a 1 s pause counts, 0.99 s does not; long_pause_s moves the bar
-    assert commits(core(0.9, **adapted), (60, 100), (60, 400)) == [0.6 + 1.0 + 0.6 + 3.0]
-    assert commits(core(0.9, **adapted), (60, 99), (60, 400)) == [0.6 + 0.99 + 0.6 + 1.8]
-    assert commits(core(0.9, **adapted, long_pause_s=0.6), (60, 70), (60, 400)) == [0.6 + 0.7 + 0.6 + 3.0]
+    assert commits(CadencePolicy(0.9, **adapted), (60, 100), (60, 400)) == [0.6 + 1.0 + 0.6 + 3.0]
+    assert commits(CadencePolicy(0.9, **adapted), (60, 99), (60, 400)) == [0.6 + 0.99 + 0.6 + 1.8]
+    assert commits(CadencePolicy(0.9, **adapted, long_pause_s=0.6), (60, 70), (60, 400)) == [0.6 + 0.7 + 0.6 + 3.0]
     # a click after a long pause is not the user going on (runs under min_run_frames are not
     # turn speech): the pause is not counted, and the silence after the click is cut at 1.8 s
-    assert commits(core(0.9, **adapted), (60, 120), (1, 400)) == [0.6 + 1.2 + 0.01 + 1.8]
+    assert commits(CadencePolicy(0.9, **adapted), (60, 120), (1, 400)) == [0.6 + 1.2 + 0.01 + 1.8]
     # reset() forgets the speaker
-    p = core(0.9, **adapted)
+    p = CadencePolicy(0.9, **adapted)
     commits(p, (60, 120), (60, 400))
     p.reset()
     assert _commit_silence_s(p, keep=0.95) == pytest.approx(1.8, abs=0.011)
     for bad in ({"max_silence_short_s": 0.0}, {"max_silence_short_s": 3.5}, {"long_pause_s": 0.0},
                 {"long_pause_s": float("inf")}, {"max_silence_short_s": 1.8, "long_pause_s": 1.8}):
         with pytest.raises(InvalidArgumentError, match="max_silence_short_s|long_pause_s"):
-            core(0.5, **bad)
+            CadencePolicy(0.5, **bad)
 
 
 def test_the_persona_own_audio_in_a_pause_is_not_the_user_going_on() -> None:
@@ -446,6 +446,6 @@ def test_the_persona_own_audio_in_a_pause_is_not_the_user_going_on() -> None:
     persona = over_persona_features(20, [(0, 20)])  # 0.2 s of persona audio that passes the VAD rule
     x[180:200] = persona
     probs[180:200, 0] = 0.95
-    policy = core(0.9, **adapted)
+    policy = CadencePolicy(0.9, **adapted)
     policy.decide(x[:200], probs[:200])
     assert policy.longest_hold == 0

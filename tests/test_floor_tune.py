@@ -64,7 +64,6 @@ def _file_row(tmp_path: Path, audio: np.ndarray, events: list[dict]) -> tuple[Ro
 
 
 def test_offline_decisions_equal_streaming_decisions(tmp_path: Path) -> None:
-    # the default policy (the judge's veto in it) offline and streamed
     audio, spans = render([("So what I wanted to say is", 1.0), ("we should leave now.", 2.0)])
     row, frames = _file_row(tmp_path, audio, [{"type": "hold", "start": spans[0][1], "end": spans[1][0]},
                                               {"type": "shift", "t": spans[1][1]}])
@@ -98,20 +97,20 @@ def test_settings_scored_in_processes_equal_one_process() -> None:
         {"type": "shift", "t": spans[1][1]}, {"type": "shift", "t": spans[2][1]}]}
     x = FloorFeaturizer().process(frames_of(audio))
     data = [(x, FloorModel().process(x), entry)]
-    grid = {"patience": [0.0, 0.5, 1.0], "commit_keep": [0.3, 0.8], "smart_turn_weight": [0.0]}
+    grid = {"patience": [0.0, 0.5, 1.0], "commit_keep": [0.3, 0.8]}
     one = score_settings(data, grid, jobs=1)
     assert score_settings(data, grid, jobs=2) == one and len(one) == 6
     assert len({r[1]["latency_median_ms"] for r in one}) > 1  # the settings do differ
     with pytest.raises(InvalidArgumentError, match="jobs"):
         score_settings(data, grid, jobs=0)
     with pytest.raises(InvalidArgumentError, match="commit_keep"):  # checked before any scoring
-        score_settings(data, {"patience": [0.5], "commit_keep": [0.5, 2.0], "smart_turn_weight": [0.0]}, jobs=2)
+        score_settings(data, {"patience": [0.5], "commit_keep": [0.5, 2.0]}, jobs=2)
     # the judge reads the mic audio, which these rows lack: an error, not rows identical to
     # smart_turn_weight=0; and a judge's setting without the judge would score the same rows
     with pytest.raises(InvalidArgumentError, match="audio=True"):
         score_settings(data, {"patience": [0.5], "smart_turn_weight": [0.0, 0.5]}, jobs=1)
     with pytest.raises(InvalidArgumentError, match="smart_turn_at_s"):
-        score_settings(data, {"smart_turn_weight": [0.0], "smart_turn_at_s": [0.2, 0.4]}, jobs=1)
+        score_settings(data, {"patience": [0.5], "smart_turn_at_s": [0.2, 0.4]}, jobs=1)
 
 
 @pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
@@ -125,11 +124,11 @@ def test_judge_settings_score_what_streaming_decides(tmp_path: Path) -> None:
     row, frames = _file_row(tmp_path, audio, [{"type": "hold", "start": spans[0][1], "end": spans[1][0]},
                                               {"type": "shift", "t": spans[1][1]}, {"type": "shift", "t": spans[2][1]}])
     entry = row[2]
-    judge = {"smart_turn_weight": 0.5, "judge_head": 0.0, "judge_veto": 0.0}  # Smart Turn's classifier, mixed
+    judge = {"smart_turn_weight": 0.5, "judge_head": 1.0, "judge_veto": 1.0}  # Cadence's head, as a veto
     grid = {"patience": [0.0, 1.0], **{k: [v] for k, v in judge.items()}}
     rows = score_settings([row], grid, jobs=1)
-    asked = len(tune._JUDGES[False].memo)
-    assert score_settings([row], grid, jobs=1) == rows and len(tune._JUDGES[False].memo) == asked
+    asked = len(tune._JUDGES[True].memo)
+    assert score_settings([row], grid, jobs=1) == rows and len(tune._JUDGES[True].memo) == asked
     assert score_settings([row], grid, jobs=2) == rows  # forked workers ask the judge alike
     for setting, summary in rows:
         pol = CadencePolicy(setting["patience"], **judge)

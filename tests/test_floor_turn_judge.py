@@ -80,8 +80,7 @@ def _script(fake: _Fake, weight: float = 1.0, lead: int = 0, keep: float = 0.5,
     """A policy judged by ``fake``, and a 0.6 s turn (``lead`` frames of silence before it)
     and 4 s of silence that Cadence scores ``keep``: the policy, features, model outputs
     and the audio the judge could read (frame k holds k/1e4; ``decide_heard`` reads it)."""
-    # the judge's answer mixed in unless kw says otherwise (the default is a veto with Cadence's head)
-    policy = CadencePolicy(0.9, **{**STEP, "smart_turn_weight": weight, "judge_head": 0.0, "judge_veto": 0.0, **kw})
+    policy = CadencePolicy(0.9, **{**STEP, "smart_turn_weight": weight, **kw})
     policy.judge = fake  # type: ignore[assignment]
     x, probs = _turn(_SPEECH, 400, keep=keep)  # Cadence alone unsure (0.5): the 1.9 s fallback
     x, probs = (np.concatenate([np.repeat(v[-1:], lead, axis=0), v]) for v in (x, probs))  # a silent lead
@@ -210,8 +209,8 @@ def test_the_veto_only_holds_the_floor() -> None:
     for bad in (0.5, 2.0):
         with pytest.raises(InvalidArgumentError, match="judge_veto"):
             CadencePolicy(0.5, smart_turn_weight=0.5, judge_veto=bad)
-    # weight 0 turns the judge off; the default head and veto are then not read
-    assert CadencePolicy(0.5, smart_turn_weight=0.0).judge is None
+    with pytest.raises(InvalidArgumentError, match="judge_veto=1 needs smart_turn_weight"):
+        CadencePolicy(0.5, judge_veto=1)
 
 
 def test_the_veto_holds_off_drafts_in_the_silence() -> None:
@@ -236,9 +235,7 @@ def test_hybrid_needs_the_audio_and_a_valid_weight() -> None:
             CadencePolicy(0.5, smart_turn_weight=bad)
     with pytest.raises(InvalidArgumentError, match="smart_turn_at_s"):
         CadencePolicy(0.5, smart_turn_weight=0.5, smart_turn_at_s=0.0)
-    default = CadencePolicy(0.5)  # the default asks Cadence's head on Smart Turn's encoder, as a veto
-    assert default.judge is not None and default.judge.head is not None and default.config.judge_veto == 1.0
-    assert "judge-head" in default.name and "veto" in default.name
+    assert CadencePolicy(0.5).judge is None  # the default asks nobody
 
 
 def test_a_pipecat_without_the_model_gets_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

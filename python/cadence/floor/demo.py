@@ -103,12 +103,12 @@ def _load_wav(path: str, persona: str | None) -> _Input:
     return _Input(frames, reference_frames(persona, len(frames)), None, f"{path} ({len(frames) / 100:.1f} s)")
 
 
-# --judge: the judge in pauses, as PolicyConfig fields (the default: the policy's own defaults)
+# --judge: the second opinion in pauses, as PolicyConfig fields
 JUDGES: dict[str, dict[str, float]] = {
-    "veto": {},  # Cadence's head on Smart Turn's encoder, as a veto
-    "head": {"judge_head": 1.0, "judge_veto": 0.0},  # the head's answer added to P(keep)
-    "smart-turn": {"judge_head": 0.0, "judge_veto": 0.0},  # Smart Turn v3.2's classifier, mixed in
-    "off": {"smart_turn_weight": 0.0},  # Cadence's networks alone
+    "off": {},  # Cadence's networks alone (the policy's default)
+    "veto": {"smart_turn_weight": 0.5, "judge_head": 1.0, "judge_veto": 1.0},  # Cadence's head, as a veto
+    "head": {"smart_turn_weight": 0.5, "judge_head": 1.0},  # the head's answer added to P(keep)
+    "smart-turn": {"smart_turn_weight": 0.5},  # Smart Turn v3.2's classifier, mixed in
 }
 
 
@@ -173,7 +173,7 @@ def _baseline(inp: _Input) -> list[Any]:
     return list(SilenceBaseline(800).process(inp.frames))
 
 
-def _report(inp: _Input, got: list[tuple[float, Any]], patience: float, judge: str = "veto") -> None:
+def _report(inp: _Input, got: list[tuple[float, Any]], patience: float, judge: str = "off") -> None:
     from cadence.floor.scoring import labels_from_manifest, score_file, summarize
 
     assert inp.entry is not None
@@ -206,16 +206,18 @@ def run(argv: list[str]) -> int:
     ap.add_argument("--realtime", action="store_true", help="pace the frames at 10 ms (default: as fast as possible)")
     ap.add_argument("--wav", default=None, help="your own recording of the user's side instead")
     ap.add_argument("--persona", default=None, help="with --wav: the persona's playback (duplex)")
-    ap.add_argument("--judge", choices=list(JUDGES), default="veto",
-                    help="the second opinion in pauses: veto (default) = Cadence's head on Smart Turn v3.2's "
-                         "encoder, which may only hold the floor (floor.md, 'The judge as a veto'); head = its "
-                         "answer added to P(keep); smart-turn = Smart Turn's own verdict mixed in (floor.md, "
-                         "'A second opinion in pauses'); off = Cadence's networks alone")
+    ap.add_argument("--judge", choices=list(JUDGES), default="off",
+                    help="a second opinion in pauses: off (default) = Cadence's networks alone; veto = "
+                         "Cadence's head on Smart Turn v3.2's encoder, which may only hold the floor (floor.md, "
+                         "'The judge as a veto'); head = its answer added to P(keep); smart-turn = Smart Turn's "
+                         "own verdict mixed in (floor.md, 'A second opinion in pauses')")
     ap.add_argument("--smart-turn-weight", type=float, default=None,
-                    help="the judge's weight, 0–1 (default: the policy's, 0.5; 0 = off)")
+                    help="with --judge veto|head|smart-turn: the judge's weight, 0–1 (default 0.5)")
     args = ap.parse_args(argv)
     judge = dict(JUDGES[args.judge])
     if args.smart_turn_weight is not None:
+        if args.judge == "off":
+            raise InvalidArgumentError("--smart-turn-weight needs --judge veto, head or smart-turn")
         judge["smart_turn_weight"] = args.smart_turn_weight
     if args.persona is not None and args.wav is None:
         raise InvalidArgumentError("--persona needs --wav")

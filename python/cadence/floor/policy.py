@@ -100,15 +100,14 @@ The energy rule's echo test (mic power 6 dB over the persona's predicted echo) r
 the smaller of the featurizer's energy-domain echo estimate and the policy's own Kalman
 echo canceller's prediction (``echo_rule``, on by default; ``echo_rule.py``): on the
 duplex dev split the persona pauses half as often with no user sound near.
-A second opinion (``smart_turn_weight`` > 0; 0 turns it off): once a pause reaches
-``smart_turn_at_s`` (200 ms), a judge reads the turn's audio on the policy's own worker
-thread (the frames go on being decided meanwhile), and from ``smart_turn_delay_s`` later
-(its compute) the rules above read its answer with P(keep). The default judge is Cadence's
-head on Smart Turn v3.2's speech encoder (``judge_head``, ``turn_judge.py``), as a veto
-(``judge_veto``): its answer may only hold the floor (and hold off a draft in the silence),
-and only up to the fallback (floor.md, "The judge as a veto"; the default since session 37).
-Smart Turn's own classifier mixed into P(keep) (``judge_head=0, judge_veto=0``) helps on a
-recorded human voice and hurts on the synthetic tests (floor.md, "A second opinion in pauses").
+A second opinion (off by default, ``smart_turn_weight`` > 0): once a pause reaches
+``smart_turn_at_s``, Smart Turn v3.2 (``turn_judge.py``) judges the turn's audio on the
+policy's own worker thread (the frames go on being decided meanwhile), and
+from ``smart_turn_delay_s`` later (its compute) every rule above reads P(keep) mixed
+with Smart Turn's P(incomplete) in log-odds. It helps on a recorded human voice and
+hurts on the synthetic tests (floor.md, "A second opinion in pauses"). With ``judge_veto`` the
+judge's answer may only hold the floor (and hold off a draft in the silence), and only up to the
+fallback (floor.md, "The judge as a veto").
 The price of stopping within 150 ms: the heads cannot yet tell a backchannel from
 a barge-in that early (onset head AUC 0.83 at +100 ms on the duplex dev split;
 the barge-in head 0.78), so most backchannels pause the persona briefly and it
@@ -292,27 +291,24 @@ class PolicyConfig:
     anticipate_silence_s: float = 0.05
     anticipate_keep: float = 0.2
     voice_threshold: float = 0.5  # the learned voice head must agree that the user speaks
-    # a second opinion in pauses (turn_judge.py): 0 = Cadence's P(keep) alone (the judge off);
-    # w > 0 mixes in the judge's P(incomplete) in log-odds, weight w, asked after smart_turn_at_s
-    # of silence and used smart_turn_delay_s later (its compute, ~100 ms on one core here). The
-    # default since session 37: Cadence's head on Smart Turn's encoder as a veto at weight 0.5
-    # (floor.md, "The judge as a veto")
-    smart_turn_weight: float = 0.5
+    # a second opinion in pauses (turn_judge.py): 0 = Cadence's P(keep) alone; w > 0 mixes in
+    # Smart Turn v3.2's P(incomplete) in log-odds, weight w, asked after smart_turn_at_s of
+    # silence and used smart_turn_delay_s later (its compute, ~100 ms on one core here)
+    smart_turn_weight: float = 0.0
     # 1: the judge answers with Cadence's own head on Smart Turn's speech encoder
     # (weights/judge_head.npz, ``cadence train judge``), added to P(keep)'s log-odds with
     # weight smart_turn_weight (add_log_odds); 0: Smart Turn's classifier, mixed (mix_log_odds)
-    judge_head: float = 1.0
+    judge_head: float = 0.0
     # 1: the judge may only hold the floor (a veto; floor.md, "The judge as a veto"): the model's
     # rules (the wait and its ramp, the early and anticipating paths) and the drafts in the silence
     # read the judge's answer combined as above where that raises P(keep), P(keep) itself where it
     # would lower it, and the fallback reads Cadence's own P(keep) (the veto holds no turn end past
     # fallback_s); 0: all of them read the combination
-    judge_veto: float = 1.0
+    judge_veto: float = 0.0
     smart_turn_at_s: float = 0.2
     smart_turn_delay_s: float = 0.1
     # read only when the judge is asked (asks_judge), which needs process()'s raw audio
-    JUDGE_ONLY: ClassVar[frozenset[str]] = frozenset({"smart_turn_at_s", "smart_turn_delay_s", "judge_head",
-                                                      "judge_veto"})
+    JUDGE_ONLY: ClassVar[frozenset[str]] = frozenset({"smart_turn_at_s", "smart_turn_delay_s", "judge_veto"})
     # 1: the speech rule's echo test also reads the Kalman echo canceller's prediction (the
     # smaller excess wins; echo_rule.py); 0: the energy-domain echo estimate alone (as
     # ``decide`` does when it is given no canceller excess)
@@ -369,6 +365,10 @@ class PolicyConfig:
         if self.judge_veto not in (0.0, 1.0):
             raise InvalidArgumentError(f"judge_veto must be 0 (the judge's answer is mixed in) or 1 (it may only "
                                        f"raise P(keep)), got {self.judge_veto}")
+        for name in ("judge_head", "judge_veto"):  # they shape the judge's answer: it must be asked
+            if getattr(self, name) and self.smart_turn_weight == 0.0:
+                raise InvalidArgumentError(f"{name}=1 needs smart_turn_weight > 0 (the judge's weight); "
+                                           "with 0 the judge is never asked")
         if not (self.pause_noise_db is None or math.isfinite(self.pause_noise_db)) \
                 or not math.isfinite(self.pause_speech_db):
             raise InvalidArgumentError(f"pause_noise_db (or None) and pause_speech_db must be finite dB, got "

@@ -13,7 +13,6 @@ zero-padded in front, as Pipecat feeds it. One call takes ~100 ms on one of
 this machine's cores, so the policy asks once per pause, on its own worker thread,
 and only uses the answer ``smart_turn_delay_s`` later (never on the trio loop). The
 model is loaded once per process; its session is shared by every judge.
-The default policy asks Cadence's head as a veto (floor.md, "The judge as a veto").
 
 ``SmartTurnJudge(head=...)`` reads the encoder's pooled output instead of Smart
 Turn's classifier and answers with a ``JudgeHead``: Cadence's own logistic
