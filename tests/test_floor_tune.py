@@ -49,8 +49,6 @@ def test_table_cells_show_undefined_metrics_as_a_dash() -> None:
     assert cells[col["answered_500ms_share"]] == "0.250"
 
 
-@pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
-@pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
 def _file_row(tmp_path: Path, audio: np.ndarray, events: list[dict]) -> tuple[Row, np.ndarray]:
     """Tune's row of ``audio`` saved as a file (with the judge's audio), and the frames a
     stream of it hears (the bench's silence appended)."""
@@ -63,6 +61,8 @@ def _file_row(tmp_path: Path, audio: np.ndarray, events: list[dict]) -> tuple[Ro
     return row, frames
 
 
+@pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
+@pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
 def test_offline_decisions_equal_streaming_decisions(tmp_path: Path) -> None:
     audio, spans = render([("So what I wanted to say is", 1.0), ("we should leave now.", 2.0)])
     row, frames = _file_row(tmp_path, audio, [{"type": "hold", "start": spans[0][1], "end": spans[1][0]},
@@ -117,19 +117,24 @@ def test_settings_scored_in_processes_equal_one_process() -> None:
 @pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
 def test_judge_settings_score_what_streaming_decides(tmp_path: Path) -> None:
     pytest.importorskip("pipecat")
-    from cadence.floor import tune
+    from cadence.floor import tune, turn_judge
 
     audio, spans = render([("So what I wanted to say is", 1.2), ("we should leave now.", 1.0),
                            ("Is that fine?", 2.0)])
     row, frames = _file_row(tmp_path, audio, [{"type": "hold", "start": spans[0][1], "end": spans[1][0]},
                                               {"type": "shift", "t": spans[1][1]}, {"type": "shift", "t": spans[2][1]}])
     entry = row[2]
-    judge = {"smart_turn_weight": 0.5, "judge_head": 1.0, "judge_veto": 1.0}  # Cadence's head, as a veto
+    judge = {"smart_turn_weight": 0.5, "judge_head": 0.0, "judge_veto": 0.0}  # Smart Turn's classifier, mixed
     grid = {"patience": [0.0, 1.0], **{k: [v] for k, v in judge.items()}}
     rows = score_settings([row], grid, jobs=1)
-    asked = len(tune._JUDGES[True].memo)
-    assert score_settings([row], grid, jobs=1) == rows and len(tune._JUDGES[True].memo) == asked
-    assert score_settings([row], grid, jobs=2) == rows  # forked workers ask the judge alike
+    asked = len(tune._JUDGES[False].memo)
+    assert score_settings([row], grid, jobs=1) == rows and len(tune._JUDGES[False].memo) == asked
+    tune._JUDGES.clear()
+    turn_judge._load.cache_clear()  # no judge in this process: the forked workers load and ask their own
+    assert score_settings([row], grid, jobs=2) == rows
+    # the judge moved the decisions here: tune does not score them as if it were not asked
+    alone = score_settings([row], {"patience": grid["patience"]}, jobs=1)
+    assert [summary for _, summary in alone] != [summary for _, summary in rows]
     for setting, summary in rows:
         pol = CadencePolicy(setting["patience"], **judge)
         streamed = []

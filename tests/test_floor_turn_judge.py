@@ -130,10 +130,12 @@ class _Held(_Fake):
     def __init__(self, p: float) -> None:
         super().__init__(p)
         self.go = threading.Event()
+        self.started = threading.Event()
         self.threads: list[threading.Thread] = []
 
     def prob_complete(self, audio: np.ndarray) -> float:
         self.threads.append(threading.current_thread())
+        self.started.set()
         assert self.go.wait(5.0), "the policy waited for the judge before its answer was due"
         return super().prob_complete(audio)
 
@@ -144,7 +146,7 @@ def test_the_judge_thinks_while_the_frames_go_on() -> None:
     fake = _Held(1.0)
     policy, *turn = _script(fake)
     early, rest = _in_two(policy, *turn, split=89)  # the call is still held here
-    assert fake.threads and fake.threads[0] is not threading.current_thread()
+    assert fake.started.wait(5.0) and fake.threads[0] is not threading.current_thread()
     assert not fake.asked and not any(d.kind == "commit" for d in early)
     fake.go.set()
     late = rest()  # frame 90 waits for the answer, then reads it
@@ -230,6 +232,9 @@ def test_hybrid_needs_the_audio_and_a_valid_weight() -> None:
     x, probs = _turn(60, 100, keep=0.5)
     with pytest.raises(InvalidArgumentError, match="needs the audio"):
         policy.decide(x, probs)
+    with pytest.raises(InvalidArgumentError, match="frames must have one row per feature frame"):
+        policy.decide_heard(np.zeros((len(x) - 1, 160), np.float32), x, probs)  # checked before any step
+    assert policy.frame == 0
     for bad in (-0.1, 1.5):
         with pytest.raises(InvalidArgumentError, match="smart_turn_weight"):
             CadencePolicy(0.5, smart_turn_weight=bad)

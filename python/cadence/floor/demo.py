@@ -216,8 +216,9 @@ def run(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     judge = dict(JUDGES[args.judge])
     if args.smart_turn_weight is not None:
-        if args.judge == "off":
-            raise InvalidArgumentError("--smart-turn-weight needs --judge veto, head or smart-turn")
+        if args.judge == "off" or not args.smart_turn_weight > 0.0:
+            raise InvalidArgumentError("--smart-turn-weight needs --judge veto, head or smart-turn, and a "
+                                       f"weight > 0 (--judge off has none), got {args.smart_turn_weight}")
         judge["smart_turn_weight"] = args.smart_turn_weight
     if args.persona is not None and args.wav is None:
         raise InvalidArgumentError("--persona needs --wav")

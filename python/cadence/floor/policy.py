@@ -307,7 +307,7 @@ class PolicyConfig:
     judge_veto: float = 0.0
     smart_turn_at_s: float = 0.2
     smart_turn_delay_s: float = 0.1
-    # read only when the judge is asked (asks_judge), which needs process()'s raw audio
+    # read only when the judge is asked (asks_judge), which needs the raw audio (process, decide_heard)
     JUDGE_ONLY: ClassVar[frozenset[str]] = frozenset({"smart_turn_at_s", "smart_turn_delay_s", "judge_veto"})
     # 1: the speech rule's echo test also reads the Kalman echo canceller's prediction (the
     # smaller excess wins; echo_rule.py); 0: the energy-domain echo estimate alone (as
@@ -339,7 +339,7 @@ class PolicyConfig:
 
     @property
     def asks_judge(self) -> bool:
-        """Smart Turn judges pauses (it reads the raw audio: only ``process()`` feeds it)."""
+        """A judge reads pauses (it reads the raw audio: ``process()`` and ``decide_heard()`` feed it)."""
         return self.smart_turn_weight > 0.0
 
     def __post_init__(self) -> None:
@@ -552,6 +552,9 @@ class CadencePolicy:
         ``process``' last step, and tune's on cached features. With a judge it decides in steps
         of at most ``_JUDGE_STEP`` frames, so that a judge asked in a step finds the 8 s it
         reads still in the ring; the decisions are those of one call."""
+        for name, v in (("frames", frames), ("probs", probs), ("aec_excess", aec_excess)):
+            if v is not None and len(v) != len(x):
+                raise InvalidArgumentError(f"{name} must have one row per feature frame ({len(x)}), got {len(v)}")
         if self.judge is None:
             return self.decide(x, probs, aec_excess)
         out: list[Decision] = []
@@ -597,8 +600,8 @@ class CadencePolicy:
         retract_frames = _frames(cfg.retract_speech_s)
         ask_frames, ready_frames = _frames(cfg.smart_turn_at_s), round(cfg.smart_turn_delay_s / FRAME_S)
         if self.judge is not None and self.audio_frames != self.frame + len(x):
-            raise InvalidArgumentError("a policy with smart_turn_weight > 0 needs the audio: call process(), "
-                                       "not decide()")
+            raise InvalidArgumentError("a policy with smart_turn_weight > 0 needs the audio: call process() or "
+                                       "decide_heard(), not decide()")
         combine = add_log_odds if cfg.judge_head else mix_log_odds  # how the judge's answer counts
         excess = sharpen(x[:, _EXCESS], aec_excess if cfg.echo_rule else None)
         heard = heard_speech(x, excess=excess)
@@ -706,7 +709,8 @@ class CadencePolicy:
                 if self.asked is not None and self.frame >= self.judged_ready:
                     # the answer is due: wait for it here if the call is not done (live, the
                     # delay's frames took as long to arrive: rarely), so every run decides alike
-                    self.judged, self.asked = self.asked.result(), None
+                    asked, self.asked = self.asked, None
+                    self.judged = asked.result()  # a failed call raises here, once
                 if self.judged is not None:
                     mixed = combine(pause, 1.0 - self.judged, cfg.smart_turn_weight)
                     pause = max(pause, mixed) if cfg.judge_veto else mixed

@@ -33,6 +33,7 @@ import itertools
 import json
 import math
 import multiprocessing as mp
+import os
 from collections import Counter
 from dataclasses import fields
 from pathlib import Path
@@ -111,7 +112,9 @@ class _MemoJudge:
         return self.memo[key]
 
 
-_JUDGES: dict[bool, _MemoJudge] = {}  # by judge_head: loaded on first use (after the fork)
+_JUDGES: dict[bool, _MemoJudge] = {}  # by judge_head: loaded on first use
+# a forked worker loads its own judge (ONNX Runtime sessions do not survive a fork well)
+os.register_at_fork(after_in_child=_JUDGES.clear)
 
 
 def _judge(head: bool) -> _MemoJudge:
@@ -175,7 +178,9 @@ def score_settings(
 ) -> list[tuple[dict[str, float], dict[str, Any]]]:
     """Score every combination of ``grid`` on (features, probs, manifest entry) triples, or
     quadruples with the echo rule's canceller excess of the file (``file_row``); without it
-    ``echo_rule`` has nothing to read and every setting uses the echo estimate alone.
+    ``echo_rule`` has nothing to read and every setting uses the echo estimate alone. Settings
+    that ask the judge (``smart_turn_weight`` > 0) need quintuples with the mic frames too
+    (``file_row(..., audio=True)``).
 
     With ``jobs`` > 1 the settings are scored in that many forked processes, which share
     ``data`` without copying it (where fork exists; else one process). Every setting is

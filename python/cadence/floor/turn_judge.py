@@ -22,6 +22,7 @@ regression on it, fitted on Cadence's hold/shift labels (``cadence train judge``
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -68,6 +69,9 @@ def _load(model_name: str) -> tuple[Any, Any]:
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     session = ort.InferenceSession(model.SerializeToString(), sess_options=so, providers=["CPUExecutionProvider"])
     return session, compute_whisper_log_mel_features
+
+
+os.register_at_fork(after_in_child=_load.cache_clear)  # a forked child makes its own session
 
 
 @dataclass(frozen=True)
