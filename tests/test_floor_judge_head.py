@@ -118,14 +118,12 @@ def _commit_s(keep: float, p_complete: float | None, judge_head: int, judge_veto
     scripted judge answering ``p_complete`` (None: no judge)."""
     pytest.importorskip("pipecat")
     from test_floor_policy import STEP, _turn
-    from test_floor_turn_judge import _Fake
+    from test_floor_turn_judge import _hybrid_commit_s
 
-    kw = {} if p_complete is None else {"smart_turn_weight": 0.5, "judge_head": judge_head, "judge_veto": judge_veto}
-    policy = CadencePolicy(0.9, **{**STEP, **kw})
-    if p_complete is not None:
-        policy.judge = _Fake(p_complete)  # type: ignore[assignment]
+    if p_complete is not None:  # the turn-judge tests' scripted turn and judge
+        return _hybrid_commit_s(p_complete, weight=0.5, keep=keep, judge_head=judge_head, judge_veto=judge_veto)[0]
     x, probs = _turn(60, 400, keep=keep)
-    commits = [d.t for d in policy.decide_heard(np.zeros((len(x), 160), np.float32), x, probs) if d.kind == "commit"]
+    commits = [d.t for d in CadencePolicy(0.9, **STEP).decide(x, probs) if d.kind == "commit"]
     return round(commits[0] - 0.6, 2) if commits else None
 
 

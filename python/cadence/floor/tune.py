@@ -125,6 +125,12 @@ def _judge(head: bool) -> _MemoJudge:
     return _JUDGES[head]
 
 
+def expand_grid(grid: dict[str, list[float]]) -> list[dict[str, float]]:
+    """Every combination of ``grid``'s values, one setting each, in ``itertools.product`` order."""
+    names = list(grid)
+    return [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
+
+
 def _score_one(setting: dict[str, float]) -> dict[str, Any]:
     assert _SHARED is not None
     pol, data, labels = _SHARED
@@ -189,8 +195,7 @@ def score_settings(
     global _SHARED
     if jobs < 1:
         raise InvalidArgumentError(f"jobs must be >= 1, got {jobs}")
-    names = list(grid)
-    settings = [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
+    settings = expand_grid(grid)
     for setting in settings:
         config = PolicyConfig(**setting)  # type: ignore[arg-type]
         if config.asks_judge and not all(len(row) > 4 for row in data):
@@ -230,9 +235,7 @@ def main(argv: list[str]) -> int:
                     help="featurize with the adaptive echo canceller (FloorFeaturizer(echo_cancel=True))")
     args = ap.parse_args(argv)
     grid = parse_grid(args.set)
-    names = list(grid)
-    audio = any(PolicyConfig(**dict(zip(names, combo))).asks_judge  # type: ignore[arg-type]
-                for combo in itertools.product(*grid.values()))
+    audio = any(PolicyConfig(**s).asks_judge for s in expand_grid(grid))  # type: ignore[arg-type]
     model = FloorModel(args.weights)
     data: list[Row] = []
     padded = padded_frames = 0
