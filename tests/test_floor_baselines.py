@@ -883,7 +883,7 @@ def test_tune_hears_the_benchs_silence_after_a_clip_cut_at_its_turn_end(corpus: 
         row, pad = file_row(split, entry, x, model)
         rows.append(row)
         pads.append(pad)
-        assert len(row[0]) == len(x) + pad and len(row[3]) == len(row[0])
+        assert row.excess is not None and len(row.x) == len(x) + pad and len(row.excess) == len(row.x)
     assert all(pads)
     (_setting, tuned), = score_settings(rows, {"patience": [0.5]})
     streamed = bench.run_bench(str(split), bench.parse_policies("cadence", [0.5]), jobs=1)["summary"]["cadence@0.5"]

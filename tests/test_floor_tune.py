@@ -56,7 +56,8 @@ def _file_row(tmp_path: Path, audio: np.ndarray, events: list[dict]) -> tuple[Ro
     entry = {"audio": "x.wav", "events": events}
     x = FloorFeaturizer().process(frames_of(audio))
     row, pad = file_row(tmp_path, entry, x, FloorModel(), audio=True)
-    frames = row[4]  # type: ignore[misc]
+    frames = row.audio
+    assert frames is not None
     assert np.array_equal(frames[: len(x)], frames_of(audio)) and len(frames) == len(x) + pad
     return row, frames
 
@@ -67,7 +68,7 @@ def test_offline_decisions_equal_streaming_decisions(tmp_path: Path) -> None:
     audio, spans = render([("So what I wanted to say is", 1.0), ("we should leave now.", 2.0)])
     row, frames = _file_row(tmp_path, audio, [{"type": "hold", "start": spans[0][1], "end": spans[1][0]},
                                               {"type": "shift", "t": spans[1][1]}])
-    entry = row[2]
+    entry = row.entry
     rows = score_settings([row], {"patience": [0.3, 0.9], "max_silence_s": [1.5]})
     assert [r[0] for r in rows] == [{"patience": 0.3, "max_silence_s": 1.5},
                                      {"patience": 0.9, "max_silence_s": 1.5}]
@@ -123,7 +124,7 @@ def test_judge_settings_score_what_streaming_decides(tmp_path: Path) -> None:
                            ("Is that fine?", 2.0)])
     row, frames = _file_row(tmp_path, audio, [{"type": "hold", "start": spans[0][1], "end": spans[1][0]},
                                               {"type": "shift", "t": spans[1][1]}, {"type": "shift", "t": spans[2][1]}])
-    entry = row[2]
+    entry = row.entry
     judge = {"smart_turn_weight": 0.5, "judge_head": 0.0, "judge_veto": 0.0}  # Smart Turn's classifier, mixed
     grid = {"patience": [0.0, 1.0], **{k: [v] for k, v in judge.items()}}
     rows = score_settings([row], grid, jobs=1)

@@ -422,8 +422,8 @@ def _run_file(
         rng = np.random.default_rng([seed, index])
         t0 = time.perf_counter()
         decs = stream(pol, frames, rng, reference)
-        if hasattr(pol, "drain"):
-            pol.drain()  # a judge call asked in the file's last frames (CadencePolicy)
+        if hasattr(pol, "drain"):  # the protocol's optional drain(): a judge call asked in the last frames
+            pol.drain()
         rules = getattr(pol, "commit_rules", None)
         results[spec.label] = (decs, time.perf_counter() - t0, list(getattr(pol, "call_ms", ())),
                                None if rules is None else list(rules))

@@ -7,6 +7,10 @@ audio it has seen, never on how the stream was cut into chunks.
 
 A decision's time ``t`` is the END time of the 10 ms frame whose processing
 produced it, in seconds from the start of the file (``frame_end_time``).
+
+A policy may also define ``drain()``: wait for work it started off the caller's thread
+(``CadencePolicy``'s judge call asked in a file's last frames). ``cadence bench floor`` calls it
+after a file's last frames, where present; a policy without one has nothing in flight.
 """
 
 from __future__ import annotations

@@ -102,6 +102,7 @@ __all__ = [
     "HOLD_BUCKETS_S",
     "LATE_S",
     "NOD_HOLD_S",
+    "SEGMENT_KEYS",
     "FileLabels",
     "FileScore",
     "hold_breakdown",
@@ -126,7 +127,8 @@ COMMIT_OUTCOMES = ("correct", "in a hold", "in speech", "spurious")
 _TOL = 1e-9  # float slack at the window edges (frame times are sums of 0.01)
 
 _TURN_SEGMENT_KINDS = frozenset({"final", "continuation", "filler", "bargein"})
-_SEGMENT_KEYS = ("segments", "speech_segments", "speech")
+# the manifest ``meta`` keys that may hold the user's speech segments, the first list found wins
+SEGMENT_KEYS = ("segments", "speech_segments", "speech")
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,7 @@ def _segments(meta: Any) -> list[tuple[Any, Any, Any]] | None:
     """``meta``'s user speech segments as (start, end, kind): ``[start, end, text, kind]`` lists
     or ``{"start", "end", "kind"}`` objects (kind None when absent); None when there are none
     or one is malformed."""
-    segs = next((meta[k] for k in _SEGMENT_KEYS if isinstance(meta.get(k), list)), None) \
+    segs = next((meta[k] for k in SEGMENT_KEYS if isinstance(meta.get(k), list)), None) \
         if isinstance(meta, Mapping) else None
     if segs is None:
         return None

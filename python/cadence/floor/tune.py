@@ -35,9 +35,10 @@ import math
 import multiprocessing as mp
 import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -90,11 +91,17 @@ def parse_grid(items: list[str]) -> dict[str, list[float]]:
     return grid or {"patience": [0.5]}
 
 
+class Row(NamedTuple):
+    """One file as tune scores it (``file_row``)."""
+
+    x: np.ndarray  # features (n, FEATURES)
+    probs: np.ndarray  # the networks' outputs per frame
+    entry: dict[str, Any]  # the manifest entry (its labels)
+    excess: np.ndarray | None = None  # the echo rule's canceller excess per frame
+    audio: np.ndarray | None = None  # the mic frames (n, 160) that the judge reads
+
+
 # (policy, data, labels) while score_settings runs: forked workers inherit it, unpickled
-# (features, probs, manifest entry[, the echo rule's canceller excess[, the mic frames (n, 160)
-# that the judge reads]]) per file
-Row = (tuple[np.ndarray, np.ndarray, dict[str, Any]] | tuple[np.ndarray, np.ndarray, dict[str, Any], np.ndarray]
-       | tuple[np.ndarray, np.ndarray, dict[str, Any], np.ndarray, np.ndarray])
 _SHARED: tuple[CadencePolicy, list[Row], list[Any]] | None = None
 
 
@@ -140,11 +147,12 @@ def _score_one(setting: dict[str, float]) -> dict[str, Any]:
     by_rule: dict[str, Counter[str]] = {}
     unmatched = 0
     for row, lab in zip(data, labels):
-        x, probs = row[0], row[1]
-        aec_excess = row[3] if len(row) > 3 else None
         pol.reset()
-        decisions = (pol.decide(x, probs, aec_excess) if pol.judge is None
-                     else pol.decide_heard(row[4], x, probs, aec_excess))  # type: ignore[misc]
+        if pol.judge is None:
+            decisions = pol.decide(row.x, row.probs, row.excess)
+        else:
+            assert row.audio is not None  # score_settings checked it
+            decisions = pol.decide_heard(row.audio, row.x, row.probs, row.excess)
         sc = score_file(decisions, lab)
         total += sc
         unmatched += not tally(by_rule, list(pol.commit_rules), sc.commit_outcomes)
@@ -173,20 +181,19 @@ def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorMode
             x = FloorFeaturizer().process(frames, reference)
         excess = canceller_excess(EchoCanceller(), frames[: len(x)], None if reference is None else reference[: len(x)])
     model.reset()
-    if audio:
-        return (x, model.process(x), entry, excess, np.asarray(frames[: len(x)], np.float32)), pad
-    return (x, model.process(x), entry, excess), pad
+    mic = np.asarray(frames[: len(x)], np.float32) if audio else None
+    return Row(x, model.process(x), entry, excess, mic), pad
 
 
 def score_settings(
-    data: list[Row], grid: dict[str, list[float]],
+    data: Sequence[Row | tuple[Any, ...]], grid: dict[str, list[float]],
     weights: str | None = None, jobs: int = 1,
 ) -> list[tuple[dict[str, float], dict[str, Any]]]:
-    """Score every combination of ``grid`` on (features, probs, manifest entry) triples, or
-    quadruples with the echo rule's canceller excess of the file (``file_row``); without it
-    ``echo_rule`` has nothing to read and every setting uses the echo estimate alone. Settings
-    that ask the judge (``smart_turn_weight`` > 0) need quintuples with the mic frames too
-    (``file_row(..., audio=True)``).
+    """Score every combination of ``grid`` on rows (``Row``, or a tuple of its fields in order:
+    features, probs, manifest entry[, the echo rule's canceller excess[, mic frames]]). Without
+    the excess (``file_row`` gives it) ``echo_rule`` has nothing to read and every setting uses
+    the echo estimate alone. Settings that ask the judge (``smart_turn_weight`` > 0) need the
+    mic frames too (``file_row(..., audio=True)``).
 
     With ``jobs`` > 1 the settings are scored in that many forked processes, which share
     ``data`` without copying it (where fork exists; else one process). Every setting is
@@ -195,18 +202,19 @@ def score_settings(
     global _SHARED
     if jobs < 1:
         raise InvalidArgumentError(f"jobs must be >= 1, got {jobs}")
+    rows = [r if isinstance(r, Row) else Row(*r) for r in data]
     settings = expand_grid(grid)
     for setting in settings:
         config = PolicyConfig(**setting)  # type: ignore[arg-type]
-        if config.asks_judge and not all(len(row) > 4 for row in data):
+        if config.asks_judge and any(row.audio is None for row in rows):
             raise InvalidArgumentError("smart_turn_weight > 0 asks the judge about the mic audio: "
                                        "score rows made with file_row(..., audio=True)")
         if not config.asks_judge and PolicyConfig.JUDGE_ONLY & set(setting):
             raise InvalidArgumentError(f"{sorted(PolicyConfig.JUDGE_ONLY & set(setting))} are read only when "
                                        "the judge is asked: set smart_turn_weight > 0 too")
-    labels = [labels_from_manifest(row[2]) for row in data]
+    labels = [labels_from_manifest(row.entry) for row in rows]
     # one policy; only its config changes per setting
-    _SHARED = (CadencePolicy(weights=weights), data, labels)
+    _SHARED = (CadencePolicy(weights=weights), rows, labels)
     try:
         if jobs > 1 and len(settings) > 1 and "fork" in mp.get_all_start_methods():
             with mp.get_context("fork").Pool(min(jobs, len(settings))) as pool:
@@ -249,7 +257,7 @@ def main(argv: list[str]) -> int:
         print(f"{padded} file(s) end inside an answer window: {padded_frames * FRAME_S:.1f} s of silence "
               "appended, as cadence bench floor does")
     rows = score_settings(data, grid, args.weights, args.jobs)
-    pairs = [(row[1], row[2]) for row in data]
+    pairs = [(row.probs, row.entry) for row in data]
     sep = hold_shift_auc(pairs, column=PAUSE)
     curve = auc_by_offset(pairs, column=PAUSE)
     print(f"model alone: hold/shift AUC of 1 - P(keep) in pauses (the pause head, else keep) "

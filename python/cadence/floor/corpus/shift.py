@@ -30,10 +30,10 @@ import soundfile as sf
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import persona_track
 from cadence.floor.corpus.voices import sox_effect
-from cadence.floor.scoring import _SEGMENT_KEYS
+from cadence.floor.scoring import SEGMENT_KEYS
 
 # meta's lists of spans, every one scoring reads (the user's speech, turns, the persona's speech)
-_TIME_LISTS = (*_SEGMENT_KEYS, "turns", "persona")
+_TIME_LISTS = (*SEGMENT_KEYS, "turns", "persona")
 
 
 def _scaled(entry: dict[str, Any], tempo: float) -> None:
