@@ -34,6 +34,13 @@ def test_pause_windows_follow_the_labels() -> None:
     # a pause past the end of the audio, or with under 0.5 s of audio before it, is left out
     assert pause_windows(labels_from_manifest(entry), int(3.1 * R)) == got[:1]
     assert pause_windows(labels_from_manifest({"events": [{"type": "shift", "t": 0.1}]}), R) == []
+    # a head fitted on shorter windows reads the last window_s before each decision point
+    short = pause_windows(labels_from_manifest(entry), 20 * R, window_s=3.0)
+    assert [(round(a / R, 3), round(b / R, 3)) for a, b, _y in short] == [(0.0, 1.2), (0.2, 3.2), (11.2, 14.2),
+                                                                            (14.1, 15.1)]
+    for bad in (0.4, 8.5):
+        with pytest.raises(InvalidArgumentError, match="window_s"):
+            pause_windows(labels_from_manifest(entry), 20 * R, window_s=bad)
 
 
 def _head(rng: np.random.Generator) -> JudgeHead:
@@ -56,6 +63,13 @@ def test_head_round_trips_and_refuses_bad_weights(tmp_path: Path) -> None:
         JudgeHead(mean=head.mean, std=np.zeros(EMBEDDING_WIDTH, np.float32), w=head.w, b=0.0)
     with pytest.raises(InvalidArgumentError):
         JudgeHead(mean=head.mean, std=head.std, w=head.w, b=float("nan"))
+    assert back.window_s == 8.0
+    JudgeHead(head.mean, head.std, head.w, 0.25, window_s=3.0).save(tmp_path / "h3.npz")
+    assert JudgeHead.load(tmp_path / "h3.npz").window_s == 3.0
+    np.savez(tmp_path / "old.npz", mean=head.mean, std=head.std, w=head.w, b=np.float32(0.25))
+    assert JudgeHead.load(tmp_path / "old.npz").window_s == 8.0  # written before window_s: the whole 8 s
+    with pytest.raises(InvalidArgumentError, match="window_s"):
+        JudgeHead(mean=head.mean, std=head.std, w=head.w, b=0.0, window_s=9.0)
     np.savez(tmp_path / "bad.npz", mean=head.mean)
     with pytest.raises(InvalidArgumentError, match="not a judge head"):
         JudgeHead.load(tmp_path / "bad.npz")
@@ -94,6 +108,15 @@ def test_policy_asks_cadences_head() -> None:
     assert emb.shape == (EMBEDDING_WIDTH,) and np.isfinite(emb).all()
     assert p == pytest.approx(plain.prob_complete(audio), abs=1e-6)  # the classifier is untouched
     assert headed.prob_complete(audio) == pytest.approx(1.0 - float(headed.head.prob_hold(emb)), abs=1e-6)  # type: ignore[union-attr]
+    # a head fitted on the last 1 s reads only that: the rest of the turn changes nothing
+    head = headed.head
+    assert head is not None
+    short = SmartTurnJudge(JudgeHead(head.mean, head.std, head.w, head.b, window_s=1.0))
+    longer = np.concatenate([speak("Well, let me think about it for a moment."), audio])
+    assert short.prob_complete(longer) == pytest.approx(short.prob_complete(audio[-R:]), abs=1e-6)
+    assert short.prob_complete(longer) == pytest.approx(1.0 - float(head.prob_hold(headed.judge(audio[-R:])[1])),
+                                                        abs=1e-6)
+    assert headed.prob_complete(longer) != pytest.approx(headed.prob_complete(audio), abs=1e-6)  # 8 s: it does
     policy = CadencePolicy(0.5, smart_turn_weight=0.35, judge_head=1)
     assert policy.judge is not None and policy.judge.head is not None
     assert policy.name == "cadence+judge-head(p=0.5,w=0.35)"

@@ -1,7 +1,7 @@
 """``cadence train judge``: Cadence's own hold/shift head on Smart Turn v3.2's speech encoder.
 
     cadence train judge --corpus DIR/train [--corpus DIR2/train ...] --out OUT.npz
-                        [--files 200] [--l2 0.01] [--check DIR/dev ...]
+                        [--files 200] [--l2 0.01] [--window-s 8] [--check DIR/dev ...]
 
 Smart Turn v3.2 (the ONNX model ``pipecat-ai`` carries) is a Whisper-tiny encoder,
 trained on recorded speech, with an attention pool and a small classifier on top,
@@ -15,6 +15,11 @@ shift. The audio read is the turn so far, from ``PRE_S`` after the previous turn
 the judge the turn from 0.7 s before its first speech, as Pipecat crops it; read that
 way, floors/dev gives the packaged head an AUC of 0.807 against 0.797: floor.md.) The encoder stays frozen, so the head is 385 numbers plus the
 inputs' mean and scale (a few kB; ``weights/judge_head.npz``).
+
+``--window-s`` crops each window to its last seconds; the head keeps that length
+(``JudgeHead.window_s``) and the policy's judge crops the turn it hands it the same way.
+Where a corpus's holds fall late in long turns (the prompt corpora: the window's length alone
+separates them, floor.md), a short window keeps the head from learning the turn's length.
 
 ``--check`` prints, per labelled split, the hold/shift AUC of Smart Turn's own
 classifier and of the head at the same instants.
@@ -39,17 +44,19 @@ PRE_S = 0.1  # the window starts this long after the previous turn end
 _RATE = 16000
 
 
-def pause_windows(labels: FileLabels, n_samples: int) -> list[tuple[int, int, float]]:
+def pause_windows(labels: FileLabels, n_samples: int, window_s: float = 8.0) -> list[tuple[int, int, float]]:
     """(first sample, end sample, target) per pause of a file: target 1 in a hold longer than
     ``OFFSET_S`` + 20 ms, 0 after a shift; the window ends ``OFFSET_S`` into the pause and
-    starts ``PRE_S`` after the previous shift, at most 8 s before its end."""
+    starts ``PRE_S`` after the previous shift, at most ``window_s`` (at most 8 s) before its end."""
+    if not 0.5 <= window_s <= 8.0:
+        raise InvalidArgumentError(f"window_s must be in [0.5, 8] s (Smart Turn reads at most 8 s), got {window_s}")
     pauses = sorted([(t, 0.0) for t in labels.shifts]
                     + [(a, 1.0) for a, b in labels.holds if b - a > OFFSET_S + 0.02])
     prev_shift = -PRE_S
     out: list[tuple[int, int, float]] = []
     for t, y in pauses:
         end = int(round((t + OFFSET_S) * _RATE))
-        first = max(int(round((prev_shift + PRE_S) * _RATE)), end - 8 * _RATE, 0)
+        first = max(int(round((prev_shift + PRE_S) * _RATE)), end - int(round(window_s * _RATE)), 0)
         if end <= n_samples and end - first >= _RATE // 2:
             out.append((first, end, y))
         if y == 0.0:
@@ -57,16 +64,17 @@ def pause_windows(labels: FileLabels, n_samples: int) -> list[tuple[int, int, fl
     return out
 
 
-def _file_samples(task: tuple[int, CorpusFile]) -> tuple[int, list[tuple[float, np.ndarray, float]]]:
-    """(the file's index, (Smart Turn's P(complete), embedding, target) per pause of it)."""
+def _file_samples(task: tuple[int, CorpusFile, float]) -> tuple[int, list[tuple[float, np.ndarray, float]]]:
+    """(the file's index, (Smart Turn's P(complete), embedding, target) per pause of it), each
+    read over at most the last ``window_s`` (the task's third item)."""
     from cadence.floor.bench import load_frames
     from cadence.floor.turn_judge import SmartTurnJudge
 
-    index, f = task
+    index, f, window_s = task
     audio = load_frames(f.path).reshape(-1)
     judge = _worker_judge(SmartTurnJudge)
     rows = []
-    for first, end, y in pause_windows(f.labels, len(audio)):
+    for first, end, y in pause_windows(f.labels, len(audio), window_s):
         p, emb = judge.judge(audio[first:end])
         rows.append((p, emb, y))
     return index, rows
@@ -83,12 +91,14 @@ def _worker_judge(cls: Any) -> Any:
     return _JUDGE
 
 
-def split_samples(split: Path, files: int, jobs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(Smart Turn's P(complete) (n,), embeddings (n, 384), targets (n,)) over a split's first files."""
+def split_samples(split: Path, files: int, jobs: int,
+                  window_s: float = 8.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Smart Turn's P(complete) (n,), embeddings (n, 384), targets (n,)) over a split's first
+    files, each pause read over at most the last ``window_s``."""
     from cadence.floor.bench import load_manifest, map_files
 
     corpus = load_manifest(str(split), files)  # checked: JSON, labels, audio files
-    done = sorted(map_files(_file_samples, list(enumerate(corpus)), jobs),
+    done = sorted(map_files(_file_samples, [(i, f, window_s) for i, f in enumerate(corpus)], jobs),
                   key=lambda item: item[0])  # file order, whatever order the workers finished in
     rows = [r for _i, per_file in done for r in per_file]
     if not rows:
@@ -109,21 +119,26 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--files", type=int, default=200, help="files used per split")
     ap.add_argument("--l2", type=float, default=0.01, help="ridge on the head's weights (standardised inputs)")
     ap.add_argument("--check", type=Path, action="append", default=[], help="a labelled split to report on")
+    ap.add_argument("--window-s", type=float, default=8.0,
+                    help="the head reads the last this many seconds before the decision point (0.5-8; "
+                         "the policy's judge crops the turn so too)")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
     if args.files < 1 or not args.l2 >= 0.0:
         raise InvalidArgumentError("--files must be at least 1 and --l2 at least 0")
-    parts = [split_samples(s.resolve(), args.files, args.jobs) for s in args.corpus]
+    if not 0.5 <= args.window_s <= 8.0:
+        raise InvalidArgumentError("--window-s must be in [0.5, 8]")
+    parts = [split_samples(s.resolve(), args.files, args.jobs, args.window_s) for s in args.corpus]
     z = np.concatenate([p[1] for p in parts])
     y = np.concatenate([p[2] for p in parts])
     mean, std = z.mean(axis=0), z.std(axis=0) + 1e-6
     w, b = fit_head((z - mean) / std, y, l2=args.l2)
-    head = JudgeHead(mean=mean.astype(np.float32), std=std.astype(np.float32), w=w, b=b)
+    head = JudgeHead(mean=mean.astype(np.float32), std=std.astype(np.float32), w=w, b=b, window_s=args.window_s)
     head.save(args.out)
     acc = float(((head.prob_hold(z) >= 0.5) == (y > 0)).mean())
     print(f"wrote {args.out}: {len(y)} pauses ({y.mean():.2f} holds), training accuracy {acc:.3f}")
     for split in args.check:
-        p, z, y = split_samples(split.resolve(), 10**9, args.jobs)
+        p, z, y = split_samples(split.resolve(), 10**9, args.jobs, args.window_s)
         hold = y > 0
         ph = head.prob_hold(z)
         st, hd = auc(list(1 - p[hold]), list(1 - p[~hold])), auc(list(ph[hold]), list(ph[~hold]))

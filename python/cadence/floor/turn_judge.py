@@ -82,8 +82,12 @@ class JudgeHead:
     std: np.ndarray
     w: np.ndarray
     b: float
+    # the audio it reads: the last window_s of the turn (it was fitted on windows so cropped)
+    window_s: float = 8.0
 
     def __post_init__(self) -> None:
+        if not 0.5 <= self.window_s <= WINDOW_SAMPLES / RATE:
+            raise InvalidArgumentError(f"a judge head reads 0.5-8 s of audio, got window_s {self.window_s}")
         shapes = {a.shape for a in (self.mean, self.std, self.w)}
         if shapes != {(EMBEDDING_WIDTH,)} or not all(np.isfinite(a).all() for a in (self.mean, self.std, self.w)) \
                 or not np.isfinite(self.b) or not (self.std > 0).all():
@@ -96,14 +100,16 @@ class JudgeHead:
             d = np.load(path)
             if not isinstance(d, np.lib.npyio.NpzFile):
                 raise ValueError("not an .npz archive")
-            with d:
-                return cls(mean=d["mean"], std=d["std"], w=d["w"], b=float(d["b"]))
+            with d:  # heads written before window_s read the whole 8 s
+                window_s = float(d["window_s"]) if "window_s" in d.files else WINDOW_SAMPLES / RATE
+                return cls(mean=d["mean"], std=d["std"], w=d["w"], b=float(d["b"]), window_s=window_s)
         except (OSError, KeyError, ValueError, TypeError) as e:
             raise InvalidArgumentError(f"{path}: not a judge head (cadence train judge writes one): {e}") from e
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, mean=self.mean, std=self.std, w=self.w, b=np.float32(self.b))
+        np.savez_compressed(path, mean=self.mean, std=self.std, w=self.w, b=np.float32(self.b),
+                            window_s=np.float32(self.window_s))
 
     def prob_hold(self, embedding: np.ndarray) -> np.ndarray:
         """P(hold) of each row of ``embedding`` (…, 384)."""
@@ -120,9 +126,12 @@ class SmartTurnJudge:
         self.head = head
 
     def prob_complete(self, audio: np.ndarray) -> float:
-        """audio: 1-D float32 at 16 kHz, the turn up to now (only the last 8 s are read)."""
-        p, emb = self.judge(audio)
-        return p if self.head is None else 1.0 - float(self.head.prob_hold(emb))
+        """audio: 1-D float32 at 16 kHz, the turn up to now (only the last 8 s are read; with a
+        head, only its last ``window_s``)."""
+        if self.head is None:
+            return self.judge(audio)[0]
+        _p, emb = self.judge(audio[-int(round(self.head.window_s * RATE)):])
+        return 1.0 - float(self.head.prob_hold(emb))
 
     def judge(self, audio: np.ndarray) -> tuple[float, np.ndarray]:
         """(Smart Turn's own P(complete), the pooled encoder output (384,)) of ``audio``."""
