@@ -83,6 +83,23 @@ def test_head_round_trips_and_refuses_bad_weights(tmp_path: Path) -> None:
         JudgeHead.load(tmp_path / "b.npz")
 
 
+def test_a_weighted_corpus_counts_more() -> None:
+    """Two corpora that disagree on the same inputs: the head sides with the one weighted up."""
+    pytest.importorskip("torch")
+    from cadence.floor.judge_head import fit_judge_head
+
+    rng = np.random.default_rng(1)
+    z = np.zeros((200, EMBEDDING_WIDTH), np.float32)
+    z[:, 0] = rng.standard_normal(200)
+    y = (z[:, 0] > 0).astype(np.float32)  # one corpus: the first input up means a hold
+    parts = [(z, y), (z[:100], 1.0 - y[:100])]  # a smaller one that reads it the other way
+    side = [fit_judge_head(parts, k, l2=0.01, window_s=3.0) for k in ([1, 1], [1, 3])]
+    assert side[0].w[0] > 0 > side[1].w[0] and side[1].window_s == 3.0
+    for bad in ([1], [1, 0]):
+        with pytest.raises(InvalidArgumentError, match="weights"):
+            fit_judge_head(parts, bad, l2=0.01)
+
+
 def test_packaged_head_loads() -> None:
     head = JudgeHead.load(DEFAULT_HEAD)
     assert head.w.shape == (EMBEDDING_WIDTH,) and DEFAULT_HEAD.stat().st_size < 20_000

@@ -1,7 +1,8 @@
 """``cadence train judge``: Cadence's own hold/shift head on Smart Turn v3.2's speech encoder.
 
     cadence train judge --corpus DIR/train [--corpus DIR2/train ...] --out OUT.npz
-                        [--files 200] [--l2 0.01] [--window-s 8] [--check DIR/dev ...]
+                        [--weight 1 ...] [--files 200] [--l2 0.01] [--window-s 8]
+                        [--check DIR/dev ...]
 
 Smart Turn v3.2 (the ONNX model ``pipecat-ai`` carries) is a Whisper-tiny encoder,
 trained on recorded speech, with an attention pool and a small classifier on top,
@@ -15,6 +16,9 @@ shift. The audio read is the turn so far, from ``PRE_S`` after the previous turn
 the judge the turn from 0.7 s before its first speech, as Pipecat crops it; read that
 way, floors/dev gives the packaged head an AUC of 0.807 against 0.797: floor.md.) The encoder stays frozen, so the head is 385 numbers plus the
 inputs' mean and scale (a few kB; ``weights/judge_head.npz``).
+
+``--weight K`` (one per ``--corpus``, in order) counts each pause of that corpus K times, so a
+few hundred pauses of recorded speech can weigh against thousands of synthetic ones.
 
 ``--window-s`` crops each window to its last seconds; the head keeps that length
 (``JudgeHead.window_s``) and the policy's judge crops the turn it hands it the same way.
@@ -38,6 +42,7 @@ from cadence.errors import InvalidArgumentError
 if TYPE_CHECKING:
     from cadence.floor.bench import CorpusFile
     from cadence.floor.scoring import FileLabels
+    from cadence.floor.turn_judge import JudgeHead
 
 OFFSET_S = 0.2  # into each pause (the policy asks the judge at smart_turn_at_s = 0.2 s)
 PRE_S = 0.1  # the window starts this long after the previous turn end
@@ -107,15 +112,31 @@ def split_samples(split: Path, files: int, jobs: int,
             np.array([r[2] for r in rows], np.float32))
 
 
-def main(argv: list[str]) -> int:
+def fit_judge_head(parts: list[tuple[np.ndarray, np.ndarray]], weights: list[int], l2: float,
+                   window_s: float = 8.0) -> JudgeHead:
+    """A head on (embeddings, targets) per corpus, each corpus's pauses counted ``weights[i]``
+    times (the inputs' mean and scale too), for windows of ``window_s``."""
     from cadence.floor.heads import fit_head
-    from cadence.floor.separability import auc
     from cadence.floor.turn_judge import JudgeHead
+
+    if len(weights) != len(parts) or not all(isinstance(k, int) and k >= 1 for k in weights):
+        raise InvalidArgumentError(f"weights: one whole number >= 1 per corpus ({len(parts)}), got {weights}")
+    z = np.concatenate([np.tile(emb, (k, 1)) for (emb, _y), k in zip(parts, weights)])
+    y = np.concatenate([np.tile(target, k) for (_z, target), k in zip(parts, weights)])
+    mean, std = z.mean(axis=0), z.std(axis=0) + 1e-6
+    w, b = fit_head((z - mean) / std, y, l2=l2)
+    return JudgeHead(mean=mean.astype(np.float32), std=std.astype(np.float32), w=w, b=b, window_s=window_s)
+
+
+def main(argv: list[str]) -> int:
+    from cadence.floor.separability import auc
 
     ap = argparse.ArgumentParser(prog="cadence train judge", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", required=True, type=Path, action="append", help="a labelled split (repeat)")
     ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--weight", type=int, action="append", default=None,
+                    help="how many times each pause of the matching --corpus counts (one per --corpus; default 1)")
     ap.add_argument("--files", type=int, default=200, help="files used per split")
     ap.add_argument("--l2", type=float, default=0.01, help="ridge on the head's weights (standardised inputs)")
     ap.add_argument("--check", type=Path, action="append", default=[], help="a labelled split to report on")
@@ -128,15 +149,16 @@ def main(argv: list[str]) -> int:
         raise InvalidArgumentError("--files must be at least 1 and --l2 at least 0")
     if not 0.5 <= args.window_s <= 8.0:
         raise InvalidArgumentError("--window-s must be in [0.5, 8]")
-    parts = [split_samples(s.resolve(), args.files, args.jobs, args.window_s) for s in args.corpus]
-    z = np.concatenate([p[1] for p in parts])
-    y = np.concatenate([p[2] for p in parts])
-    mean, std = z.mean(axis=0), z.std(axis=0) + 1e-6
-    w, b = fit_head((z - mean) / std, y, l2=args.l2)
-    head = JudgeHead(mean=mean.astype(np.float32), std=std.astype(np.float32), w=w, b=b, window_s=args.window_s)
+    weights = args.weight or [1] * len(args.corpus)
+    if len(weights) != len(args.corpus) or min(weights) < 1:
+        raise InvalidArgumentError(f"--weight: one whole number >= 1 per --corpus ({len(args.corpus)}), got {weights}")
+    parts = [split_samples(s.resolve(), args.files, args.jobs, args.window_s)[1:] for s in args.corpus]
+    head = fit_judge_head(parts, weights, args.l2, args.window_s)
     head.save(args.out)
+    z, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     acc = float(((head.prob_hold(z) >= 0.5) == (y > 0)).mean())
-    print(f"wrote {args.out}: {len(y)} pauses ({y.mean():.2f} holds), training accuracy {acc:.3f}")
+    print(f"wrote {args.out}: {len(y)} pauses ({y.mean():.2f} holds; weights {weights}), "
+          f"training accuracy {acc:.3f} (unweighted)")
     for split in args.check:
         p, z, y = split_samples(split.resolve(), 10**9, args.jobs, args.window_s)
         hold = y > 0
