@@ -30,3 +30,11 @@ def test_a_malformed_manifest_line_is_named(tmp_path: Path, capsys: pytest.Captu
     (tmp_path / "manifest.jsonl").write_text('{"audio": "a.wav", "events": []}\n{not json\n')
     assert main(["train", "judge", "--corpus", str(tmp_path), "--out", str(tmp_path / "h.npz")]) == 2
     assert f"{tmp_path / 'manifest.jsonl'}:2: not JSON" in capsys.readouterr().err
+
+
+def test_a_missing_judge_head_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "head.npz"
+    with pytest.raises(SystemExit) as e:  # argparse's error: one line, status 2
+        main(["bench", "floor", "--corpus", str(tmp_path), "--judge-head", str(missing)])
+    assert e.value.code == 2
+    assert f"--judge-head {missing}: no such file" in capsys.readouterr().err

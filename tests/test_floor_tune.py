@@ -128,8 +128,8 @@ def test_judge_settings_score_what_streaming_decides(tmp_path: Path) -> None:
     judge = {"smart_turn_weight": 0.5, "judge_head": 0.0, "judge_veto": 0.0}  # Smart Turn's classifier, mixed
     grid = {"patience": [0.0, 1.0], **{k: [v] for k, v in judge.items()}}
     rows = score_settings([row], grid, jobs=1)
-    asked = len(tune._JUDGES[False].memo)
-    assert score_settings([row], grid, jobs=1) == rows and len(tune._JUDGES[False].memo) == asked
+    asked = len(tune._JUDGES[(False, None)].memo)
+    assert score_settings([row], grid, jobs=1) == rows and len(tune._JUDGES[(False, None)].memo) == asked
     tune._JUDGES.clear()
     turn_judge._load.cache_clear()  # no judge in this process: the forked workers load and ask their own
     assert score_settings([row], grid, jobs=2) == rows
@@ -145,3 +145,51 @@ def test_judge_settings_score_what_streaming_decides(tmp_path: Path) -> None:
         summary.pop("commit_rules_unmatched_files")
         assert summary == summarize(score_file(streamed, labels_from_manifest(entry)))
     assert asked >= 2  # the judge was asked in more than one pause; the second run from memory
+
+
+@pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
+@pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
+def test_a_judge_head_file_is_read_where_judge_head_is_set(tmp_path: Path) -> None:
+    """``--judge-head``: tune, the bench's specs and the policy read the head file given, and
+    refuse one that no setting would read."""
+    pytest.importorskip("pipecat")
+    from cadence.floor import bench
+    from cadence.floor.turn_judge import JudgeHead
+
+    audio, spans = render([("So what I wanted to say is", 1.2), ("we should leave now.", 1.0),
+                           ("Is that fine?", 2.0)])
+    row, frames = _file_row(tmp_path, audio, [{"type": "hold", "start": spans[0][1], "end": spans[1][0]},
+                                              {"type": "shift", "t": spans[1][1]}, {"type": "shift", "t": spans[2][1]}])
+    packaged = JudgeHead.load()
+    files = {}
+    for name, bias in (("sure_end", -30.0), ("sure_hold", 30.0)):  # it answers the same in every pause
+        files[name] = str(tmp_path / f"{name}.npz")
+        JudgeHead(packaged.mean, packaged.std, np.zeros_like(packaged.w), bias, window_s=2.0).save(Path(files[name]))
+    # asked 50 ms into each pause, its answer counts as the 150 ms wait ends
+    judge = {"smart_turn_weight": 1.0, "judge_head": 1.0, "judge_veto": 1.0, "smart_turn_at_s": 0.05}
+    grid = {"patience": [0.0], **{k: [v] for k, v in judge.items()}}
+    off = score_settings([row], {"patience": [0.0]})[0][1]
+    end = score_settings([row], grid, judge_head=files["sure_end"])[0][1]
+    held = score_settings([row], grid, judge_head=files["sure_hold"])[0][1]
+    assert end == off  # a veto that never vetoes
+    assert held["commits_by_rule"].keys() == {"fallback"} != end["commits_by_rule"].keys()  # held to the fallback
+    pol = CadencePolicy(0.0, judge_head_file=files["sure_hold"], **judge)
+    assert pol.judge is not None and pol.judge.head is not None and pol.judge.head.window_s == 2.0
+    streamed = []
+    for i in range(0, len(frames), 7):
+        streamed += pol.process(frames[i : i + 7])
+    for key in ("commits_by_rule", "commit_rules_unmatched_files"):
+        held.pop(key)
+    assert held == summarize(score_file(streamed, labels_from_manifest(row.entry)))
+    # a head file no setting reads is an error, not a silent no-op
+    with pytest.raises(InvalidArgumentError, match="no setting reads it"):
+        score_settings([row], {"patience": [0.5]}, judge_head=files["sure_hold"])
+    with pytest.raises(InvalidArgumentError, match="judge_head=1"):
+        CadencePolicy(0.5, judge_head_file=files["sure_hold"])
+    with pytest.raises(InvalidArgumentError, match="not a judge head"):
+        score_settings([row], grid, judge_head=str(tmp_path / "missing.npz"))
+    specs = bench.parse_policies("cadence,cadence/smart_turn_weight=1/judge_head=1,cadence/smart_turn_weight=1",
+                                 [0.5], judge_head=files["sure_hold"])
+    assert [dict(s.kwargs).get("judge_head_file") for s in specs] == [None, files["sure_hold"], None]
+    with pytest.raises(InvalidArgumentError, match="no policy reads it"):
+        bench.parse_policies("cadence,cadence/smart_turn_weight=1", [0.5], judge_head=files["sure_hold"])

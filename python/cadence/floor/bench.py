@@ -265,10 +265,11 @@ def _is_sweep(label: str) -> bool:
     return is_cadence(label) and "@" in label
 
 
-def parse_policies(names: str, patience: Sequence[float] | None,
-                   weights: str | None = None, echo_cancel: bool = False) -> list[PolicySpec]:
+def parse_policies(names: str, patience: Sequence[float] | None, weights: str | None = None,
+                   echo_cancel: bool = False, judge_head: str | None = None) -> list[PolicySpec]:
     """Specs of a comma-separated policy list; ``weights``: the cadence policy's model file;
-    ``echo_cancel``: the cadence policy's featurizer runs the echo canceller."""
+    ``echo_cancel``: the cadence policy's featurizer runs the echo canceller; ``judge_head``: the
+    judge head file of the cadence variants that set ``judge_head=1`` (at least one must)."""
     specs: list[PolicySpec] = []
     model: tuple[tuple[str, Any], ...] = ((("weights", weights),) if weights else ()) + (
         (("echo_cancel", True),) if echo_cancel else ())
@@ -277,6 +278,8 @@ def parse_policies(names: str, patience: Sequence[float] | None,
             continue
         if name.startswith("cadence/"):  # a variant: cadence/fallback_s=3/ramp=0
             variant = model + _config_overrides(name)
+            if judge_head and ("judge_head", 1.0) in variant:
+                variant += (("judge_head_file", judge_head),)
             specs += ([PolicySpec(f"{name}@{p:g}", "cadence", (("patience", p), *variant)) for p in patience]
                       if patience else [PolicySpec(name, "cadence", variant)])
         elif name == "cadence" and patience:
@@ -285,6 +288,9 @@ def parse_policies(names: str, patience: Sequence[float] | None,
             specs.append(PolicySpec(name, name, model if name == "cadence" else ()))
     if not specs:
         raise InvalidArgumentError("no policies given")
+    if judge_head and not any(("judge_head_file", judge_head) in s.kwargs for s in specs):
+        raise InvalidArgumentError(f"--judge-head {judge_head}: no policy reads it (a cadence/.../judge_head=1 "
+                                   "variant with smart_turn_weight > 0 does)")
     return specs
 
 
@@ -780,7 +786,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         + (" Events of types no metric reads (ignored): "
            + ", ".join(f"{t!r} × {n}" for t, n in cfg["ignored_events"].items()) + "."
            if cfg.get("ignored_events") else ""),
-        *([f"Cadence model: `{cfg['weights']}`" + (", with the echo canceller (`--echo-cancel`)." if cfg.get('echo_cancel') else "."), ""] if cfg.get("weights") else [""]),
+        *([f"Cadence model: `{cfg['weights']}`" + (", with the echo canceller (`--echo-cancel`)." if cfg.get('echo_cancel') else ".")
+           + (f" Judge head (`--judge-head`): `{cfg['judge_head']}`." if cfg.get("judge_head") else ""), ""]
+          if cfg.get("weights") else [""]),
         "Latency = first correct commit − true turn end (window [−100 ms, +2 s]); precision = correct / all "
         "commits; interruptions = commits inside a hold or inside the user's turn before t − 100 ms; "
         "spurious = other wrong commits; ≤500 ms = share of all turns answered within 500 ms of their end "
@@ -869,6 +877,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="the cadence policy's model (default: the packaged floor_gru.npz)")
     ap.add_argument("--echo-cancel", action="store_true",
                     help="the cadence policy's featurizer runs the adaptive echo canceller (off by default)")
+    ap.add_argument("--judge-head", metavar="NPZ",
+                    help="the judge head of the cadence/.../judge_head=1 variants (cadence train judge writes "
+                         "one; default the packaged judge_head.npz)")
     ap.add_argument("--fit-baselines", metavar="SPLIT", help="train vad-classify on this split and exit")
     ap.add_argument("--weights-out", help="with --fit-baselines: where to write the weights")
     args = ap.parse_args(argv)
@@ -883,9 +894,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if not args.corpus:
             ap.error("--corpus DIR is required (or --fit-baselines SPLIT)")
-        if args.weights and not os.path.isfile(args.weights):
-            ap.error(f"--weights {args.weights}: no such file")
-        specs = _available(parse_policies(args.policies, args.patience, args.weights, args.echo_cancel))
+        for flag, path in (("--weights", args.weights), ("--judge-head", args.judge_head)):
+            if path and not os.path.isfile(path):
+                ap.error(f"{flag} {path}: no such file")
+        specs = _available(parse_policies(args.policies, args.patience, args.weights, args.echo_cancel,
+                                          args.judge_head))
         if not specs:
             print("cadence bench floor: no policy available", file=sys.stderr)
             return 2
@@ -895,6 +908,8 @@ def main(argv: list[str] | None = None) -> int:
         if any(s.name == "cadence" for s in specs):
             report["config"]["weights"] = _weights_id(args.weights)
             report["config"]["echo_cancel"] = bool(args.echo_cancel)
+            if args.judge_head:
+                report["config"]["judge_head"] = _weights_id(args.judge_head)
         md = render_markdown(report)
         print(md)
         print(f"({time.perf_counter() - t0:.1f} s wall)")

@@ -429,9 +429,11 @@ class CadencePolicy:
     """Floor decisions from raw 10 ms frames (implements ``FloorPolicy``)."""
 
     def __init__(self, patience: float = 0.5, weights: str | None = None, echo_cancel: bool = False,
-                 **kw: Any) -> None:
+                 judge_head_file: str | None = None, **kw: Any) -> None:
         """``echo_cancel``: run the featurizer's adaptive echo canceller on the mic (off by
-        default; floor.md, "An adaptive echo canceller"). ``kw``: ``PolicyConfig`` fields."""
+        default; floor.md, "An adaptive echo canceller"). ``judge_head_file``: the judge head
+        that ``judge_head=1`` reads (``cadence train judge`` writes one; default the packaged
+        ``weights/judge_head.npz``). ``kw``: ``PolicyConfig`` fields."""
         self.config = PolicyConfig(patience=patience, **kw)
         self.name = f"cadence(p={patience:g})"
         self.featurizer = FloorFeaturizer(echo_cancel=bool(echo_cancel))
@@ -445,10 +447,13 @@ class CadencePolicy:
         self._judge_thread: ThreadPoolExecutor | None = None  # the judge's calls (made on first use)
         self.asked: Future[float] | None = None  # the judge's answer for this pause, still to be read
         self._last_call: Future[float] | None = None  # the last call asked (drain)
+        if judge_head_file is not None and not self.config.judge_head:
+            raise InvalidArgumentError(f"judge_head_file {judge_head_file!r} is read only with judge_head=1 "
+                                       "(and smart_turn_weight > 0)")
         if self.config.asks_judge:
-            from cadence.floor.turn_judge import JudgeHead, SmartTurnJudge
+            from cadence.floor.turn_judge import DEFAULT_HEAD, JudgeHead, SmartTurnJudge
 
-            head = JudgeHead.load() if self.config.judge_head else None
+            head = JudgeHead.load(judge_head_file or DEFAULT_HEAD) if self.config.judge_head else None
             self.judge = SmartTurnJudge(head)
             judge = "judge-head" if head is not None else "smart-turn"
             veto = ",veto" if self.config.judge_veto else ""

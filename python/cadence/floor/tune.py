@@ -101,8 +101,8 @@ class Row(NamedTuple):
     audio: np.ndarray | None = None  # the mic frames (n, 160) that the judge reads
 
 
-# (policy, data, labels) while score_settings runs: forked workers inherit it, unpickled
-_SHARED: tuple[CadencePolicy, list[Row], list[Any]] | None = None
+# (policy, data, labels, judge head file) while score_settings runs: forked workers inherit it, unpickled
+_SHARED: tuple[CadencePolicy, list[Row], list[Any], str | None] | None = None
 
 
 class _MemoJudge:
@@ -119,17 +119,32 @@ class _MemoJudge:
         return self.memo[key]
 
 
-_JUDGES: dict[bool, _MemoJudge] = {}  # by judge_head: loaded on first use
+_JUDGES: dict[tuple[bool, str | None], _MemoJudge] = {}  # by (judge_head, its file): loaded on first use
 # a forked worker loads its own judge (ONNX Runtime sessions do not survive a fork well)
 os.register_at_fork(after_in_child=_JUDGES.clear)
 
 
-def _judge(head: bool) -> _MemoJudge:
-    if head not in _JUDGES:
-        from cadence.floor.turn_judge import JudgeHead, SmartTurnJudge
+def _judge(head: bool, head_file: str | None = None) -> _MemoJudge:
+    """The judge of a setting: Smart Turn's classifier, or with ``head`` the head in ``head_file``
+    (default the packaged one)."""
+    key = (head, head_file if head else None)
+    if key not in _JUDGES:
+        from cadence.floor.turn_judge import DEFAULT_HEAD, JudgeHead, SmartTurnJudge
 
-        _JUDGES[head] = _MemoJudge(SmartTurnJudge(JudgeHead.load() if head else None))
-    return _JUDGES[head]
+        _JUDGES[key] = _MemoJudge(SmartTurnJudge(JudgeHead.load(head_file or DEFAULT_HEAD) if head else None))
+    return _JUDGES[key]
+
+
+def _check_judge_head(settings: list[dict[str, float]], judge_head: str | None) -> None:
+    """A judge head file must load and be read by some setting (judge_head=1)."""
+    if judge_head is None:
+        return
+    from cadence.floor.turn_judge import JudgeHead
+
+    if not any(PolicyConfig(**s).judge_head for s in settings):  # type: ignore[arg-type]
+        raise InvalidArgumentError(f"judge head {judge_head}: no setting reads it (set judge_head=1 and "
+                                   "smart_turn_weight > 0)")
+    JudgeHead.load(judge_head)  # a missing or malformed file fails here, before any scoring
 
 
 def expand_grid(grid: dict[str, list[float]]) -> list[dict[str, float]]:
@@ -140,9 +155,10 @@ def expand_grid(grid: dict[str, list[float]]) -> list[dict[str, float]]:
 
 def _score_one(setting: dict[str, float]) -> dict[str, Any]:
     assert _SHARED is not None
-    pol, data, labels = _SHARED
+    pol, data, labels, head_file = _SHARED
     pol.config = PolicyConfig(**setting)  # type: ignore[arg-type]
-    pol.judge = _judge(bool(pol.config.judge_head)) if pol.config.asks_judge else None  # type: ignore[assignment]
+    pol.judge = (_judge(bool(pol.config.judge_head), head_file)  # type: ignore[assignment]
+                 if pol.config.asks_judge else None)
     total = FileScore()
     by_rule: dict[str, Counter[str]] = {}
     unmatched = 0
@@ -187,13 +203,16 @@ def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorMode
 
 def score_settings(
     data: Sequence[Row | tuple[Any, ...]], grid: dict[str, list[float]],
-    weights: str | None = None, jobs: int = 1,
+    weights: str | None = None, jobs: int = 1, judge_head: str | None = None,
 ) -> list[tuple[dict[str, float], dict[str, Any]]]:
     """Score every combination of ``grid`` on rows (``Row``, or a tuple of its fields in order:
     features, probs, manifest entry[, the echo rule's canceller excess[, mic frames]]). Without
     the excess (``file_row`` gives it) ``echo_rule`` has nothing to read and every setting uses
     the echo estimate alone. Settings that ask the judge (``smart_turn_weight`` > 0) need the
     mic frames too (``file_row(..., audio=True)``).
+
+    ``judge_head``: the head file that settings with ``judge_head=1`` read (default the packaged
+    one); at least one setting must read it.
 
     With ``jobs`` > 1 the settings are scored in that many forked processes, which share
     ``data`` without copying it (where fork exists; else one process). Every setting is
@@ -212,9 +231,10 @@ def score_settings(
         if not config.asks_judge and PolicyConfig.JUDGE_ONLY & set(setting):
             raise InvalidArgumentError(f"{sorted(PolicyConfig.JUDGE_ONLY & set(setting))} are read only when "
                                        "the judge is asked: set smart_turn_weight > 0 too")
+    _check_judge_head(settings, judge_head)
     labels = [labels_from_manifest(row.entry) for row in rows]
     # one policy; only its config changes per setting
-    _SHARED = (CadencePolicy(weights=weights), rows, labels)
+    _SHARED = (CadencePolicy(weights=weights), rows, labels, judge_head)
     try:
         if jobs > 1 and len(settings) > 1 and "fork" in mp.get_all_start_methods():
             with mp.get_context("fork").Pool(min(jobs, len(settings))) as pool:
@@ -238,12 +258,16 @@ def main(argv: list[str]) -> int:
                     help="a PolicyConfig field and the values to try (repeat)")
     ap.add_argument("--jobs", type=int, default=2,
                     help="processes that featurize the files and then score the settings")
+    ap.add_argument("--judge-head", default=None, metavar="NPZ",
+                    help="the judge head that settings with judge_head=1 read (cadence train judge writes one; "
+                         "default the packaged judge_head.npz)")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--echo-cancel", action="store_true",
                     help="featurize with the adaptive echo canceller (FloorFeaturizer(echo_cancel=True))")
     args = ap.parse_args(argv)
     grid = parse_grid(args.set)
     audio = any(PolicyConfig(**s).asks_judge for s in expand_grid(grid))  # type: ignore[arg-type]
+    _check_judge_head(expand_grid(grid), args.judge_head)  # before the files are featurized
     model = FloorModel(args.weights)
     data: list[Row] = []
     padded = padded_frames = 0
@@ -256,7 +280,7 @@ def main(argv: list[str]) -> int:
     if padded:
         print(f"{padded} file(s) end inside an answer window: {padded_frames * FRAME_S:.1f} s of silence "
               "appended, as cadence bench floor does")
-    rows = score_settings(data, grid, args.weights, args.jobs)
+    rows = score_settings(data, grid, args.weights, args.jobs, args.judge_head)
     pairs = [(row.probs, row.entry) for row in data]
     sep = hold_shift_auc(pairs, column=PAUSE)
     curve = auc_by_offset(pairs, column=PAUSE)
