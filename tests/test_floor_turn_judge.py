@@ -154,6 +154,29 @@ def test_the_judge_thinks_while_the_frames_go_on() -> None:
     assert len(fake.asked) == 1 and len(policy.call_ms) == 1  # its time is kept
 
 
+def test_live_frames_do_not_wait_for_a_late_answer() -> None:
+    # wait_for_judge False (the Floor actor): past the due frame (90) the frames are decided
+    # without the answer, and it counts from the first frame after the call is done
+    fake = _Held(1.0)
+    policy, *turn = _script(fake)
+    policy.wait_for_judge = False
+    early, rest = _in_two(policy, *turn, split=95)  # returns although the call is still held
+    assert fake.started.is_set() and not fake.asked and policy.judged is None
+    assert policy.late_answers == 1 and not any(d.kind == "commit" for d in early)
+    fake.go.set()
+    policy.drain()  # the call is done before frame 95 is decided
+    late = rest()
+    assert [round(d.t - _SPEECH * 0.01, 2) for d in late if d.kind == "commit"][:1] == [0.36]
+    assert policy.late_answers == 1 and len(fake.asked) == 1
+
+
+def test_the_floor_actor_does_not_wait_for_the_judge() -> None:
+    from cadence.floor.actor import FloorActor
+
+    assert FloorActor("c", patience=0.5).policy.wait_for_judge is False
+    assert CadencePolicy(0.5).wait_for_judge is True  # bench and tune: every run decides alike
+
+
 def test_one_long_call_reads_the_audio_a_stream_reads() -> None:
     # a 10 s turn and 3 s of silence: asked 200 ms into the pause (frame 1020) the judge reads
     # the ring's 8.7 s before it intact, whether the frames come in one call or 7 at a time

@@ -85,6 +85,8 @@ class FloorActor(Actor):
         self.conversation_id = conversation_id
         self.reference = reference
         self.policy = (policy_factory or (lambda p: CadencePolicy(patience=p)))(patience)
+        # live frames do not wait for a judge's late answer (policy.late_answers counts them)
+        self.policy.wait_for_judge = False
         self.pending = AudioRing(FRAME * 1000, overrun="error")  # 10 s of backlog
         self.publish_state = publish_state
         self.epoch = 0

@@ -743,8 +743,9 @@ def model_call_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]
         summary, labels, "model_calls", "Per-pause model calls (Smart Turn v3.2)",
         "Wall time of each call on this machine, beside the rest of the run. Cadence's judge "
         "(`smart_turn_weight`) runs on the policy's own thread and its answer is read `smart_turn_delay_s` "
-        "(default 100 ms) after asking, so its latencies hold in real time when the calls fit in that (a "
-        "longer call holds the policy until it ends); `smart-turn-v3`'s decisions are stamped without its "
+        "(default 100 ms) after asking, so its latencies hold in real time when the calls fit in that (here "
+        "a longer call holds the policy until it ends; in the live Floor actor the frames go on without "
+        "it until it ends); `smart-turn-v3`'s decisions are stamped without its "
         "call time (a best case).",
         _CALL_COLS)
 

@@ -460,6 +460,10 @@ class CadencePolicy:
             self.name = f"cadence+{judge}(p={patience:g},w={self.config.smart_turn_weight:g}{veto})"
         # wall ms of each Smart Turn call since the last reset (the last 1000; the bench reports them)
         self.call_ms: deque[float] = deque(maxlen=1000)
+        # True (bench, tune): an answer not done when due is waited for, so every run decides
+        # alike; False (the live Floor actor): the frames go on being decided without it, and it
+        # counts from the first frame after it is done (late_answers counts such calls)
+        self.wait_for_judge = True
         # the rule behind each commit since the last reset, in order (the last 10000; the bench
         # reports them): see protocol.COMMIT_RULES
         self.commit_rules: deque[str] = deque(maxlen=10_000)
@@ -518,6 +522,7 @@ class CadencePolicy:
         self.early_would = False  # the early path would have fired in this pause
         self.commit_early = False  # ... in the pause of the last commit (last_commit)
         self.judged_ready = 0  # the frame count from which that answer may be used
+        self.late_answers = 0  # live (wait_for_judge False): answers not done when due
         self.audio = np.zeros((_RING_FRAMES if self.judge else 0, FRAME_SAMPLES), np.float32)
         self.audio_frames = 0  # frames written to the ring
         self.call_ms.clear()
@@ -712,10 +717,14 @@ class CadencePolicy:
                     self.asked = self._ask_judge()
                     self.judged_ready = self.frame + ready_frames
                 if self.asked is not None and self.frame >= self.judged_ready:
-                    # the answer is due: wait for it here if the call is not done (live, the
-                    # delay's frames took as long to arrive: rarely), so every run decides alike
-                    asked, self.asked = self.asked, None
-                    self.judged = asked.result()  # a failed call raises here, once
+                    # the answer is due: wait for it here if the call is not done (wait_for_judge;
+                    # live, the delay's frames took as long to arrive: rarely), so every run
+                    # decides alike; live, go on without it until it is done
+                    if self.wait_for_judge or self.asked.done():
+                        asked, self.asked = self.asked, None
+                        self.judged = asked.result()  # a failed call raises here, once
+                    elif self.frame == self.judged_ready:
+                        self.late_answers += 1
                 if self.judged is not None:
                     mixed = combine(pause, 1.0 - self.judged, cfg.smart_turn_weight)
                     pause = max(pause, mixed) if cfg.judge_veto else mixed
