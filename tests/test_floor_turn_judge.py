@@ -174,6 +174,7 @@ def test_the_floor_actor_does_not_wait_for_the_judge() -> None:
     from cadence.floor.actor import FloorActor
 
     assert FloorActor("c", patience=0.5).policy.wait_for_judge is False
+    assert FloorActor("c", patience=0.5, wait_for_judge=True).policy.wait_for_judge is True  # a file, fast
     assert CadencePolicy(0.5).wait_for_judge is True  # bench and tune: every run decides alike
 
 

@@ -68,6 +68,11 @@ MAX_FILL = int(MAX_FILL_S * 16_000)
 
 
 class FloorActor(Actor):
+    """The Floor stage: mic frames in, floor events out. ``wait_for_judge``: whether a judge's
+    answer (``smart_turn_weight`` > 0) that is not ready when due is waited for. Live (False,
+    the default) the frames go on without it; for audio fed faster than real time, True, so
+    the decisions are those the bench scores."""
+
     # Audio must never be dropped silently: senders wait (backpressure).
     mailbox = MailboxSpec(capacity=256, overflow=Overflow.BLOCK)
     accepts = (AudioFrame, SetPatience)
@@ -81,12 +86,14 @@ class FloorActor(Actor):
         reference: AudioRing | None = None,
         policy_factory: Callable[[float], CadencePolicy] | None = None,
         publish_state: bool = True,
+        wait_for_judge: bool = False,
     ) -> None:
         self.conversation_id = conversation_id
         self.reference = reference
         self.policy = (policy_factory or (lambda p: CadencePolicy(patience=p)))(patience)
-        # live frames do not wait for a judge's late answer (policy.late_answers counts them)
-        self.policy.wait_for_judge = False
+        # live frames do not wait for a judge's late answer (policy.late_answers counts them);
+        # audio fed faster than real time (a file) should: its frames outrun any call
+        self.policy.wait_for_judge = wait_for_judge
         self.pending = AudioRing(FRAME * 1000, overrun="error")  # 10 s of backlog
         self.publish_state = publish_state
         self.epoch = 0

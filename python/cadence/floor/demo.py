@@ -123,7 +123,8 @@ async def _stream(inp: _Input, patience: float, realtime: bool, echo: bool,
     policy = CadencePolicy(patience, **(judge or {}))  # type: ignore[arg-type]
     async with open_actor_system(shutdown_timeout=5.0) as system:
         floor = system.spawn(lambda: FloorActor(CID, patience=patience, reference=ring, publish_state=False,
-                                                policy_factory=lambda _p: policy), "floor")
+                                                policy_factory=lambda _p: policy,
+                                                wait_for_judge=not realtime), "floor")
         sink = system.spawn(lambda: _Sink(got, echo), "sink")
         for t in _EVENT_TYPES:
             system.subscribe(sink, t)
