@@ -38,3 +38,6 @@ def test_a_missing_judge_head_file_is_named(tmp_path: Path, capsys: pytest.Captu
         main(["bench", "floor", "--corpus", str(tmp_path), "--judge-head", str(missing)])
     assert e.value.code == 2
     assert f"--judge-head {missing}: no such file" in capsys.readouterr().err
+    missing.write_bytes(b"not an npz")  # there, but not a head: an error, not a policy left out
+    assert main(["bench", "floor", "--corpus", str(tmp_path), "--judge-head", str(missing)]) == 2
+    assert "not a judge head" in capsys.readouterr().err

@@ -181,6 +181,13 @@ def test_a_judge_head_file_is_read_where_judge_head_is_set(tmp_path: Path) -> No
     for key in ("commits_by_rule", "commit_rules_unmatched_files"):
         held.pop(key)
     assert held == summarize(score_file(streamed, labels_from_manifest(row.entry)))
+    # in forked workers too; and a head rewritten in place is read anew, not from memory
+    two = {**grid, "patience": [0.0, 0.5]}
+    assert score_settings([row], two, judge_head=files["sure_hold"], jobs=2)[0][1] == \
+        score_settings([row], grid, judge_head=files["sure_hold"])[0][1]
+    JudgeHead(packaged.mean, packaged.std, np.zeros_like(packaged.w), -30.0, window_s=2.0).save(
+        Path(files["sure_hold"]))
+    assert score_settings([row], grid, judge_head=files["sure_hold"])[0][1] == end
     # a head file no setting reads is an error, not a silent no-op
     with pytest.raises(InvalidArgumentError, match="no setting reads it"):
         score_settings([row], {"patience": [0.5]}, judge_head=files["sure_hold"])

@@ -898,6 +898,10 @@ def main(argv: list[str] | None = None) -> int:
         for flag, path in (("--weights", args.weights), ("--judge-head", args.judge_head)):
             if path and not os.path.isfile(path):
                 ap.error(f"{flag} {path}: no such file")
+        if args.judge_head:
+            from cadence.floor.turn_judge import JudgeHead
+
+            JudgeHead.load(args.judge_head)  # a malformed file is an error, not a policy "not available"
         specs = _available(parse_policies(args.policies, args.patience, args.weights, args.echo_cancel,
                                           args.judge_head))
         if not specs:

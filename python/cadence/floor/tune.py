@@ -119,7 +119,7 @@ class _MemoJudge:
         return self.memo[key]
 
 
-_JUDGES: dict[tuple[bool, str | None], _MemoJudge] = {}  # by (judge_head, its file): loaded on first use
+_JUDGES: dict[tuple[bool, str | None], _MemoJudge] = {}  # by (judge_head, its file and time): loaded on first use
 # a forked worker loads its own judge (ONNX Runtime sessions do not survive a fork well)
 os.register_at_fork(after_in_child=_JUDGES.clear)
 
@@ -127,7 +127,8 @@ os.register_at_fork(after_in_child=_JUDGES.clear)
 def _judge(head: bool, head_file: str | None = None) -> _MemoJudge:
     """The judge of a setting: Smart Turn's classifier, or with ``head`` the head in ``head_file``
     (default the packaged one)."""
-    key = (head, head_file if head else None)
+    # a file is known by its path and when it was written: a head rewritten in place is loaded anew
+    key = (head, f"{head_file}@{os.stat(head_file).st_mtime_ns}" if head and head_file else None)
     if key not in _JUDGES:
         from cadence.floor.turn_judge import DEFAULT_HEAD, JudgeHead, SmartTurnJudge
 
@@ -294,7 +295,8 @@ def main(argv: list[str]) -> int:
     print(markdown_table(table, list(table), TUNE_COLS))
     print("\n".join(rule_section(table, list(table))))
     if args.json:
-        args.json.write_text(json.dumps({"separability": sep, "separability_by_offset": curve,
+        args.json.write_text(json.dumps({"weights": args.weights, "judge_head": args.judge_head,
+                                         "separability": sep, "separability_by_offset": curve,
                                          "settings": [{"setting": a, "summary": b} for a, b in rows]},
                                         indent=1))
     return 0
