@@ -61,6 +61,17 @@ def test_own_wav_with_each_judge(tmp_path, capsys: pytest.CaptureFixture[str]) -
         demo.run(["--wav", str(path), "--smart-turn-weight", "0.5"])  # the default has no judge to weigh
     with pytest.raises(SystemExit):
         demo.run(["--wav", str(path), "--judge", "oracle"])
+    # a head file of one's own (cadence train judge): read only by a judge that reads a head
+    from cadence.floor.turn_judge import JudgeHead
+
+    packaged = JudgeHead.load()
+    JudgeHead(packaged.mean, packaged.std, np.zeros_like(packaged.w), 30.0, window_s=2.0).save(tmp_path / "h.npz")
+    assert demo.run(["--wav", str(path), "--judge", "veto", "--judge-head", str(tmp_path / "h.npz")]) == 0
+    assert sum("COMMIT" in line for line in capsys.readouterr().out.splitlines()) == 1
+    with pytest.raises(InvalidArgumentError, match="--judge veto or head"):
+        demo.run(["--wav", str(path), "--judge", "smart-turn", "--judge-head", str(tmp_path / "h.npz")])
+    with pytest.raises(InvalidArgumentError, match="not a judge head"):
+        demo.run(["--wav", str(path), "--judge", "veto", "--judge-head", str(tmp_path / "none.npz")])
 
 
 def test_persona_needs_a_wav() -> None:

@@ -113,14 +113,14 @@ JUDGES: dict[str, dict[str, float]] = {
 
 
 async def _stream(inp: _Input, patience: float, realtime: bool, echo: bool,
-                  judge: dict[str, float] | None = None) -> list[tuple[float, Any]]:
+                  judge: dict[str, float] | None = None, judge_head: str | None = None) -> list[tuple[float, Any]]:
     from cadence.floor.actor import FloorActor
     from cadence.floor.policy import CadencePolicy
 
     got: list[tuple[float, Any]] = []
     ring = AudioRing(160 * 1000, overrun="error") if inp.reference is not None else None
     # checked here, before streaming
-    policy = CadencePolicy(patience, **(judge or {}))  # type: ignore[arg-type]
+    policy = CadencePolicy(patience, judge_head_file=judge_head, **(judge or {}))  # type: ignore[arg-type]
     async with open_actor_system(shutdown_timeout=5.0) as system:
         floor = system.spawn(lambda: FloorActor(CID, patience=patience, reference=ring, publish_state=False,
                                                 policy_factory=lambda _p: policy,
@@ -214,6 +214,9 @@ def run(argv: list[str]) -> int:
                          "own verdict mixed in (floor.md, 'A second opinion in pauses')")
     ap.add_argument("--smart-turn-weight", type=float, default=None,
                     help="with --judge veto|head|smart-turn: the judge's weight, 0–1 (default 0.5)")
+    ap.add_argument("--judge-head", default=None, metavar="NPZ",
+                    help="with --judge veto|head: the head to read (cadence train judge writes one; default the "
+                         "packaged judge_head.npz)")
     args = ap.parse_args(argv)
     judge = dict(JUDGES[args.judge])
     if args.smart_turn_weight is not None:
@@ -221,6 +224,12 @@ def run(argv: list[str]) -> int:
             raise InvalidArgumentError("--smart-turn-weight needs --judge veto, head or smart-turn, and a "
                                        f"weight > 0 (--judge off has none), got {args.smart_turn_weight}")
         judge["smart_turn_weight"] = args.smart_turn_weight
+    if args.judge_head is not None:
+        if not judge.get("judge_head"):
+            raise InvalidArgumentError(f"--judge-head needs --judge veto or head (--judge {args.judge} reads no head)")
+        from cadence.floor.turn_judge import JudgeHead
+
+        JudgeHead.load(args.judge_head)  # a missing or malformed file fails before the rendering
     if args.persona is not None and args.wav is None:
         raise InvalidArgumentError("--persona needs --wav")
     with tempfile.TemporaryDirectory() as tmp:
@@ -230,7 +239,7 @@ def run(argv: list[str]) -> int:
           + (" (persona playback in its reference ring)" if inp.reference is not None else "") + " ...\n")
     truth = _truth_lines(inp.entry) if inp.entry else []
     t0 = time.perf_counter()
-    got = trio.run(_stream, inp, args.patience, args.realtime, not truth, judge)
+    got = trio.run(_stream, inp, args.patience, args.realtime, not truth, judge, args.judge_head)
     wall = time.perf_counter() - t0
     if truth:
         lines = [(t, 0, f"truth  {s}") for t, s in truth]
@@ -241,5 +250,5 @@ def run(argv: list[str]) -> int:
     print(f"\n  {audio_s:.1f} s of audio in {wall:.1f} s wall ({audio_s / wall:.0f}× real time, "
           f"features + Silero + model + policy in a worker thread)")
     if inp.entry is not None:
-        _report(inp, got, args.patience, args.judge)
+        _report(inp, got, args.patience, args.judge + (f", head {args.judge_head}" if args.judge_head else ""))
     return 0

@@ -106,7 +106,8 @@ class JudgeHead:
         except (OSError, KeyError, ValueError, TypeError) as e:
             raise InvalidArgumentError(f"{path}: not a judge head (cadence train judge writes one): {e}") from e
 
-    def save(self, path: Path) -> None:
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, mean=self.mean, std=self.std, w=self.w, b=np.float32(self.b),
                             window_s=np.float32(self.window_s))
