@@ -38,23 +38,23 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cadence.errors import InvalidArgumentError
+from cadence.floor.turn_judge import MAX_WINDOW_S, JudgeHead, SmartTurnJudge, check_window_s
 
 if TYPE_CHECKING:
     from cadence.floor.bench import CorpusFile
     from cadence.floor.scoring import FileLabels
-    from cadence.floor.turn_judge import JudgeHead
 
 OFFSET_S = 0.2  # into each pause (the policy asks the judge at smart_turn_at_s = 0.2 s)
 PRE_S = 0.1  # the window starts this long after the previous turn end
 _RATE = 16000
 
 
-def pause_windows(labels: FileLabels, n_samples: int, window_s: float = 8.0) -> list[tuple[int, int, float]]:
+def pause_windows(labels: FileLabels, n_samples: int,
+                  window_s: float = MAX_WINDOW_S) -> list[tuple[int, int, float]]:
     """(first sample, end sample, target) per pause of a file: target 1 in a hold longer than
     ``OFFSET_S`` + 20 ms, 0 after a shift; the window ends ``OFFSET_S`` into the pause and
     starts ``PRE_S`` after the previous shift, at most ``window_s`` (at most 8 s) before its end."""
-    if not 0.5 <= window_s <= 8.0:
-        raise InvalidArgumentError(f"window_s must be in [0.5, 8] s (Smart Turn reads at most 8 s), got {window_s}")
+    check_window_s(window_s)
     pauses = sorted([(t, 0.0) for t in labels.shifts]
                     + [(a, 1.0) for a, b in labels.holds if b - a > OFFSET_S + 0.02])
     prev_shift = -PRE_S
@@ -73,7 +73,6 @@ def _file_samples(task: tuple[int, CorpusFile, float]) -> tuple[int, list[tuple[
     """(the file's index, (Smart Turn's P(complete), embedding, target) per pause of it), each
     read over at most the last ``window_s`` (the task's third item)."""
     from cadence.floor.bench import load_frames
-    from cadence.floor.turn_judge import SmartTurnJudge
 
     index, f, window_s = task
     audio = load_frames(f.path).reshape(-1)
@@ -97,7 +96,7 @@ def _worker_judge(cls: Any) -> Any:
 
 
 def split_samples(split: Path, files: int, jobs: int,
-                  window_s: float = 8.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  window_s: float = MAX_WINDOW_S) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(Smart Turn's P(complete) (n,), embeddings (n, 384), targets (n,)) over a split's first
     files, each pause read over at most the last ``window_s``."""
     from cadence.floor.bench import load_manifest, map_files
@@ -112,15 +111,18 @@ def split_samples(split: Path, files: int, jobs: int,
             np.array([r[2] for r in rows], np.float32))
 
 
+def _check_weights(weights: list[int], corpora: int) -> None:
+    if len(weights) != corpora or not all(isinstance(k, int) and k >= 1 for k in weights):
+        raise InvalidArgumentError(f"weights (--weight): one whole number >= 1 per corpus ({corpora}), got {weights}")
+
+
 def fit_judge_head(parts: list[tuple[np.ndarray, np.ndarray]], weights: list[int], l2: float,
-                   window_s: float = 8.0) -> JudgeHead:
+                   window_s: float = MAX_WINDOW_S) -> JudgeHead:
     """A head on (embeddings, targets) per corpus, each corpus's pauses counted ``weights[i]``
     times (the inputs' mean and scale too), for windows of ``window_s``."""
     from cadence.floor.heads import fit_head
-    from cadence.floor.turn_judge import JudgeHead
 
-    if len(weights) != len(parts) or not all(isinstance(k, int) and k >= 1 for k in weights):
-        raise InvalidArgumentError(f"weights: one whole number >= 1 per corpus ({len(parts)}), got {weights}")
+    _check_weights(weights, len(parts))
     z = np.concatenate([np.tile(emb, (k, 1)) for (emb, _y), k in zip(parts, weights)])
     y = np.concatenate([np.tile(target, k) for (_z, target), k in zip(parts, weights)])
     mean, std = z.mean(axis=0), z.std(axis=0) + 1e-6
@@ -140,18 +142,16 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--files", type=int, default=200, help="files used per split")
     ap.add_argument("--l2", type=float, default=0.01, help="ridge on the head's weights (standardised inputs)")
     ap.add_argument("--check", type=Path, action="append", default=[], help="a labelled split to report on")
-    ap.add_argument("--window-s", type=float, default=8.0,
+    ap.add_argument("--window-s", type=float, default=MAX_WINDOW_S,
                     help="the head reads the last this many seconds before the decision point (0.5-8; "
                          "the policy's judge crops the turn so too)")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
     if args.files < 1 or not args.l2 >= 0.0:
         raise InvalidArgumentError("--files must be at least 1 and --l2 at least 0")
-    if not 0.5 <= args.window_s <= 8.0:
-        raise InvalidArgumentError("--window-s must be in [0.5, 8]")
+    check_window_s(args.window_s)  # these two fail before any audio is read
     weights = args.weight or [1] * len(args.corpus)
-    if len(weights) != len(args.corpus) or min(weights) < 1:
-        raise InvalidArgumentError(f"--weight: one whole number >= 1 per --corpus ({len(args.corpus)}), got {weights}")
+    _check_weights(weights, len(args.corpus))
     parts = [split_samples(s.resolve(), args.files, args.jobs, args.window_s)[1:] for s in args.corpus]
     head = fit_judge_head(parts, weights, args.l2, args.window_s)
     head.save(args.out)

@@ -34,7 +34,8 @@ import numpy as np
 from cadence.errors import InvalidArgumentError, InvalidAudioError
 from cadence.floor.protocol import RATE
 
-__all__ = ["DEFAULT_HEAD", "EMBEDDING", "JudgeHead", "SmartTurnJudge", "WINDOW_SAMPLES"]
+__all__ = ["DEFAULT_HEAD", "EMBEDDING", "MAX_WINDOW_S", "JudgeHead", "SmartTurnJudge", "WINDOW_SAMPLES",
+           "check_window_s"]
 
 WINDOW_SAMPLES = 8 * RATE  # Smart Turn v3 reads the last 8 s
 _PACKAGE = "pipecat.audio.turn.smart_turn.data"
@@ -43,6 +44,16 @@ _MODEL = "smart-turn-v3.2-cpu.onnx"
 EMBEDDING = "sum_1_DequantizeLinear_Output"
 EMBEDDING_WIDTH = 384
 DEFAULT_HEAD = Path(__file__).parent / "weights" / "judge_head.npz"
+MAX_WINDOW_S = WINDOW_SAMPLES / RATE  # the most a head may read (Smart Turn's 8 s)
+_MIN_WINDOW_S = 0.5
+
+
+def check_window_s(window_s: float) -> float:
+    """``window_s`` if a judge head may read that much audio before a pause (0.5-8 s)."""
+    if not _MIN_WINDOW_S <= window_s <= MAX_WINDOW_S:
+        raise InvalidArgumentError(f"a judge head reads 0.5-8 s of audio (Smart Turn reads at most 8 s), "
+                                   f"got window_s {window_s}")
+    return window_s
 
 
 @cache
@@ -83,11 +94,10 @@ class JudgeHead:
     w: np.ndarray
     b: float
     # the audio it reads: the last window_s of the turn (it was fitted on windows so cropped)
-    window_s: float = 8.0
+    window_s: float = MAX_WINDOW_S
 
     def __post_init__(self) -> None:
-        if not 0.5 <= self.window_s <= WINDOW_SAMPLES / RATE:
-            raise InvalidArgumentError(f"a judge head reads 0.5-8 s of audio, got window_s {self.window_s}")
+        check_window_s(self.window_s)
         shapes = {a.shape for a in (self.mean, self.std, self.w)}
         if shapes != {(EMBEDDING_WIDTH,)} or not all(np.isfinite(a).all() for a in (self.mean, self.std, self.w)) \
                 or not np.isfinite(self.b) or not (self.std > 0).all():
@@ -101,7 +111,7 @@ class JudgeHead:
             if not isinstance(d, np.lib.npyio.NpzFile):
                 raise ValueError("not an .npz archive")
             with d:  # heads written before window_s read the whole 8 s
-                window_s = float(d["window_s"]) if "window_s" in d.files else WINDOW_SAMPLES / RATE
+                window_s = float(d["window_s"]) if "window_s" in d.files else MAX_WINDOW_S
                 return cls(mean=d["mean"], std=d["std"], w=d["w"], b=float(d["b"]), window_s=window_s)
         except (OSError, KeyError, ValueError, TypeError) as e:
             raise InvalidArgumentError(f"{path}: not a judge head (cadence train judge writes one): {e}") from e
