@@ -267,8 +267,9 @@ def main(argv: list[str]) -> int:
                     help="featurize with the adaptive echo canceller (FloorFeaturizer(echo_cancel=True))")
     args = ap.parse_args(argv)
     grid = parse_grid(args.set)
-    audio = any(PolicyConfig(**s).asks_judge for s in expand_grid(grid))  # type: ignore[arg-type]
-    _check_judge_head(expand_grid(grid), args.judge_head)  # before the files are featurized
+    settings = expand_grid(grid)
+    audio = any(PolicyConfig(**s).asks_judge for s in settings)  # type: ignore[arg-type]
+    _check_judge_head(settings, args.judge_head)  # before the files are featurized
     model = FloorModel(args.weights)
     data: list[Row] = []
     padded = padded_frames = 0
