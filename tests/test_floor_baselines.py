@@ -521,6 +521,9 @@ def test_bench_and_score_count_cadence_commits_by_rule(corpus: Path, tmp_path: P
     scored = score.score_decisions(str(corpus), report)
     for label in ("cadence@0", "cadence@1"):
         assert scored["summary"][label]["commits_by_rule"] == report["summary"][label]["commits_by_rule"]
+    # ... and finds the same intervals (the same files, resamples and seed) and the same sure wins
+    assert scored["intervals"] == report["intervals"] and set(report["intervals"]["against"]) == {"silence-200"}
+    assert set(report["intervals"]["against"]["silence-200"]) == {"cadence@0", "cadence@1"}
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,9 @@ from typing import Any, cast
 import numpy as np
 
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
+from cadence.floor import intervals
 from cadence.floor.commit_rules import rule_section, rule_summary, tally
+from cadence.floor.intervals import DOMINANCE_KEYS
 from cadence.floor.protocol import FRAME_SAMPLES, RATE, Decision, FloorPolicy, decision_lists
 from cadence.floor.scoring import (
     BACKCHANNEL_TAIL_S,
@@ -464,15 +466,20 @@ def run_bench(
     jobs: int = 1,
     seed: int = 0,
     gain_db: float = 0.0,
+    resamples: int = intervals.RESAMPLES,
 ) -> dict[str, Any]:
     """Run every policy on every file of the split (the mic ``gain_db`` louder or quieter:
-    a level-robustness check); return the JSON-able report."""
+    a level-robustness check); return the JSON-able report. With ``resamples`` > 0 it holds
+    each headline figure's 95 % interval over that many resamples of the files
+    (``intervals.py``), and which baselines each cadence setting beats with that confidence."""
     if not math.isfinite(gain_db) or abs(gain_db) > 60.0:
         raise InvalidArgumentError(f"gain_db must be a finite number of dB within ±60, got {gain_db}")
+    intervals.check_resamples(resamples)  # before the run, not after it
     files = load_manifest(corpus, max_files)
     tasks = [(i, f.path, f.persona, specs, seed, gain_db, f.labels) for i, f in enumerate(files)]
     outs = sorted(map_files(_run_file, tasks, jobs), key=lambda r: r[0])
     totals = {s.label: FileScore() for s in specs}
+    per_file: dict[str, list[FileScore]] = {s.label: [] for s in specs}
     compute = {s.label: 0.0 for s in specs}
     calls: dict[str, list[float]] = {s.label: [] for s in specs}
     by_rule: dict[str, dict[str, Counter[str]]] = {s.label: {} for s in specs}
@@ -489,6 +496,7 @@ def run_bench(
         for spec in specs:
             decs, secs, call_ms, rules = results[spec.label]
             sc = score_file(decs, f.labels)
+            per_file[spec.label].append(sc)
             totals[spec.label] += sc
             compute[spec.label] += secs
             calls[spec.label] += call_ms
@@ -503,13 +511,27 @@ def run_bench(
     summary = {s.label: {**summarize(totals[s.label], compute[s.label], audio_s), **call_stats(calls[s.label], audio_s),
                          **(rule_summary(by_rule[s.label], unmatched[s.label]) if named[s.label] else {})}
                for s in specs}
-    return {
+    report = {
         "files": rows,
         "summary": summary,
         "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": seed,
                    "gain_db": gain_db, "padded_files": padded_files, "padded_s": padded_s,
                    "ignored_events": ignored_counts(files)},
     }
+    add_intervals(report, per_file, resamples)
+    return report
+
+
+def add_intervals(report: dict[str, Any], per_file: dict[str, list[FileScore]], resamples: int,
+                  seed: int = 0) -> None:
+    """Put ``intervals.report`` of the per-file scores into ``report`` (nothing with
+    ``resamples`` 0): the cadence settings are the contenders, the other policies the baselines."""
+    intervals.check_resamples(resamples)
+    if resamples == 0:
+        return
+    labels = list(per_file)
+    report["intervals"] = intervals.report(per_file, labels, [lb for lb in labels if not is_cadence(lb)],
+                                           [lb for lb in labels if is_cadence(lb)], resamples, seed)
 
 
 # --------------------------------------------------------------------------- output
@@ -694,10 +716,6 @@ def nod_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> li
         _NOD_COLS)
 
 
-# the metrics on which "beats a baseline" is judged, and which way is better
-DOMINANCE_KEYS = (("latency_median_ms", -1), ("latency_p90_ms", -1), ("precision", 1), ("recall", 1),
-                  ("recall_open", 1), ("interruptions_per_100_turns", -1))
-
 
 def dominance(summary: dict[str, dict[str, Any]], policy: str, baseline: str) -> list[str]:
     """The metrics of ``DOMINANCE_KEYS`` on which ``policy`` is *not* strictly better than
@@ -708,23 +726,62 @@ def dominance(summary: dict[str, dict[str, Any]], policy: str, baseline: str) ->
             if b[k] is not None and (a[k] is None or (a[k] - b[k]) * sign <= 0)]
 
 
-def dominance_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> list[str]:
-    """Per baseline: the cadence settings that beat it on every metric, else the best near miss."""
+def dominance_section(summary: dict[str, dict[str, Any]], labels: Sequence[str],
+                      ci: dict[str, Any] | None = None) -> list[str]:
+    """Per baseline: the cadence settings that beat it on every metric, else the best near miss;
+    with ``ci`` (a report's ``intervals``) also those that beat it on every metric with 95 %
+    confidence, else the closest of them and the metrics where the difference may be chance."""
     cadence = [lb for lb in labels if is_cadence(lb)]
     baselines = [lb for lb in labels if not is_cadence(lb)]
     if not cadence or not baselines:
         return []
-    lines = ["| baseline | beaten on every metric by | else: closest setting, metrics not better |",
-             "|---|---|---|"]
+    sure = ci["against"] if ci else None
+    lines = ["| baseline | beaten on every metric by | else: closest setting, metrics not better |"
+             + (f" beaten with {ci['level'] * 100:g} % confidence by | else: closest, metrics not surely better |"
+                if ci else ""),
+             "|---|---|---|" + ("---|---|" if ci else "")]
     for b in baselines:
         lost = {c: dominance(summary, c, b) for c in cadence}
         wins = [c for c in cadence if not lost[c]]
         near = min(cadence, key=lambda c: len(lost[c]))
-        lines.append(f"| {b} | {', '.join(wins) or '–'} | "
-                     f"{'' if wins else near + ': ' + ', '.join(lost[near])} |")
+        row = f"| {b} | {', '.join(wins) or '–'} | {'' if wins else near + ': ' + ', '.join(lost[near])} |"
+        if sure is not None:
+            unsure = sure[b]
+            sure_wins = [c for c in cadence if not unsure[c]]
+            near = min(cadence, key=lambda c: len(unsure[c]))
+            row += f" {', '.join(sure_wins) or '–'} | {'' if sure_wins else near + ': ' + ', '.join(unsure[near])} |"
+        lines.append(row)
     keys = ", ".join(k for k, _ in DOMINANCE_KEYS)
-    return ["", "## Against each baseline", "",
-            f"A setting beats a baseline when it is strictly better on every one of: {keys}.", "", *lines]
+    text = f"A setting beats a baseline when it is strictly better on every one of: {keys}."
+    if ci:
+        text += (f" With {ci['level'] * 100:g} % confidence: on every one the {ci['level'] * 100:g} % interval of the "
+                 "difference (paired, the same resamples of the files for both; section \"How sure\") "
+                 "lies wholly on the better side of 0.")
+    return ["", "## Against each baseline", "", text, "", *lines]
+
+
+def _interval_cell(key: str, iv: dict[str, Any]) -> str:
+    if iv["value"] is None:
+        return "–"
+    return f"{_fmt(key, iv['value'])} ({_fmt(key, iv['lo'])}–{_fmt(key, iv['hi'])})"
+
+
+def interval_section(ci: dict[str, Any] | None, labels: Sequence[str]) -> list[str]:
+    """Each policy's headline figures with their intervals (a report's ``intervals``)."""
+    if not ci:
+        return []
+    cols = [("median ms", "latency_median_ms"), ("p90 ms", "latency_p90_ms"), ("precision", "precision"),
+            ("recall", "recall"), ("recall, open", "recall_open"), ("/100 turns", "interruptions_per_100_turns")]
+    lines = ["| policy | " + " | ".join(c for c, _ in cols) + " |", "|---" + "|---:" * len(cols) + "|"]
+    for lb in labels:
+        lines.append(f"| {lb} | " + " | ".join(_interval_cell(k, ci["policies"][lb][k]) for _, k in cols) + " |")
+    return ["", "## How sure: intervals over the files", "",
+            f"Each figure with its {ci['level'] * 100:g} % interval: the {50 * (1 - ci['level']):g}th to "
+            f"{100 - 50 * (1 - ci['level']):g}th percentile over {ci['resamples']} resamples of the split's files, "
+            f"drawn with replacement (seed {ci['seed']}). A file's turns share a voice, a noise and a mic level, "
+            "so the file is the unit resampled (`cadence/floor/intervals.py`). Two policies ran on the same "
+            "files, so their difference is surer than the two intervals side by side suggest: "
+            "\"Against each baseline\" compares them on the same resamples.", "", *lines]
 
 
 _CALL_COLS = (
@@ -804,7 +861,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     if sweep:
         parts += ["", "## Cadence patience sweep", "", markdown_table(summary, sweep)]
     ordered = [lb for lb in labels if not _is_sweep(lb)] + sweep
-    parts += dominance_section(summary, ordered)
+    parts += interval_section(report.get("intervals"), ordered)
+    parts += dominance_section(summary, ordered, report.get("intervals"))
     parts += interruption_section(summary, ordered)
     parts += rule_section(summary, ordered)
     parts += duplex_section(summary, ordered)
@@ -881,6 +939,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--judge-head", metavar="NPZ",
                     help="the judge head of the cadence/.../judge_head=1 variants (cadence train judge writes "
                          "one; default the packaged judge_head.npz)")
+    ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES,
+                    help="resamples of the files behind each figure's 95 %% interval and the paired "
+                         "comparisons with the baselines (0: none)")
     ap.add_argument("--fit-baselines", metavar="SPLIT", help="train vad-classify on this split and exit")
     ap.add_argument("--weights-out", help="with --fit-baselines: where to write the weights")
     args = ap.parse_args(argv)
@@ -909,7 +970,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         t0 = time.perf_counter()
         report = run_bench(args.corpus, specs, max_files=args.max_files, jobs=args.jobs, seed=args.seed,
-                           gain_db=args.gain_db)
+                           gain_db=args.gain_db, resamples=args.resamples)
         if any(s.name == "cadence" for s in specs):
             report["config"]["weights"] = _weights_id(args.weights)
             report["config"]["echo_cancel"] = bool(args.echo_cancel)

@@ -32,7 +32,16 @@ from collections import Counter
 from typing import Any
 
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
-from cadence.floor.bench import _fmt, ignored_counts, load_manifest, render_markdown, tail_frames, write_outputs
+from cadence.floor import intervals
+from cadence.floor.bench import (
+    _fmt,
+    add_intervals,
+    ignored_counts,
+    load_manifest,
+    render_markdown,
+    tail_frames,
+    write_outputs,
+)
 from cadence.floor.commit_rules import rule_summary, tally
 from cadence.floor.labels import FRAME_S
 from cadence.floor.protocol import DECISION_KEYS, Decision, decision_lists
@@ -106,12 +115,15 @@ def meta_group(meta: Any, key: str) -> str:
     return "/".join(out)
 
 
-def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, Any]:
-    """Score ``doc`` (bench JSON shape) on the split ``corpus``; a report like ``run_bench``'s.
+def score_decisions(corpus: str, doc: Any, by: str | None = None,
+                    resamples: int = intervals.RESAMPLES) -> dict[str, Any]:
+    """Score ``doc`` (bench JSON shape) on the split ``corpus``; a report like ``run_bench``'s,
+    with its intervals over ``resamples`` resamples of the files (0: none).
     With ``by`` (a ``meta`` key such as ``noise``, ``snr``, ``voice`` or ``duplex``) the
     report also holds one summary per policy per value of that key (``report["by"]``)."""
     import soundfile as sf  # type: ignore[import-untyped]
 
+    intervals.check_resamples(resamples)
     files = load_manifest(corpus)
     by_group: dict[str, dict[str, FileScore]] = {}
     decisions = parse_decisions(doc)
@@ -133,6 +145,7 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, A
         durations[f.audio] = float(info.duration) + pad * FRAME_S
     audio_s = sum(durations.values())
     summary: dict[str, dict[str, Any]] = {}
+    per_file: dict[str, list[FileScore]] = {}
     rows: list[dict[str, Any]] = []
     for policy, per in decisions.items():
         unknown = sorted(set(per) - names)
@@ -144,6 +157,7 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, A
             raise InvalidArgumentError(f"policy {policy!r}: no entry for {len(missing)} files of the manifest, "
                                        f"e.g. {missing[0]!r}")
         total = FileScore()
+        per_file[policy] = []
         by_rule: dict[str, Counter[str]] = {}
         named = unmatched = 0
         for f in files:
@@ -153,6 +167,7 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, A
                     f"policy {policy!r}, {f.audio!r}: a {late[0].kind} at {late[0].t:g} s, after the "
                     f"{durations[f.audio]:.2f} s audio ends (times are seconds, not milliseconds)")
             sc = score_file(per[f.audio], f.labels)
+            per_file[policy].append(sc)
             total += sc
             if by:
                 by_group.setdefault(meta_group(f.meta, by), {}).setdefault(policy, FileScore()).__iadd__(sc)
@@ -171,6 +186,7 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None) -> dict[str, A
         "files": rows, "summary": summary,
         "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": None,
                    "ignored_events": ignored_counts(files)}}
+    add_intervals(report, per_file, resamples)
     if by:
         report["by"] = {"key": by, "groups": {g: {p: summarize(sc) for p, sc in per_pol.items()}
                                               for g, per_pol in sorted(by_group.items())}}
@@ -205,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", dest="md_out", help="write the tables here")
     ap.add_argument("--by", metavar="KEY", help="also break the scores down by this meta key (noise, snr, voice, engine, ...; "
                          "several: noise,snr)")
+    ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES,
+                    help="resamples of the files behind each figure's 95 %% interval and the paired "
+                         "comparisons with the baselines (0: none)")
     args = ap.parse_args(argv)
     try:
         try:
@@ -212,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                 doc = json.load(f)
         except ValueError as e:  # not JSON, not UTF-8
             raise InvalidArgumentError(f"{args.decisions}: not JSON: {e}") from e
-        report = score_decisions(args.corpus, doc, args.by)
+        report = score_decisions(args.corpus, doc, args.by, args.resamples)
         md = render_markdown(report) + "\n".join(by_section(report)) + ("\n" if args.by else "")
         print(md)
         write_outputs(report, md, args.json_out, args.md_out)

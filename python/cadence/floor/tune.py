@@ -43,6 +43,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from cadence.errors import InvalidArgumentError
+from cadence.floor import intervals
 from cadence.floor.bench import markdown_table
 from cadence.floor.commit_rules import rule_section, rule_summary, tally
 from cadence.floor.echo_rule import canceller_excess, excess_over_prediction
@@ -101,8 +102,9 @@ class Row(NamedTuple):
     audio: np.ndarray | None = None  # the mic frames (n, 160) that the judge reads
 
 
-# (policy, data, labels, judge head file) while score_settings runs: forked workers inherit it, unpickled
-_SHARED: tuple[CadencePolicy, list[Row], list[Any], str | None] | None = None
+# (policy, data, labels, judge head file, keep the per-file scores) while score_settings runs: forked
+# workers inherit it, unpickled
+_SHARED: tuple[CadencePolicy, list[Row], list[Any], str | None, bool] | None = None
 
 
 class _MemoJudge:
@@ -154,13 +156,14 @@ def expand_grid(grid: dict[str, list[float]]) -> list[dict[str, float]]:
     return [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
 
 
-def _score_one(setting: dict[str, float]) -> dict[str, Any]:
+def _score_one(setting: dict[str, float]) -> tuple[dict[str, Any], list[FileScore] | None]:
     assert _SHARED is not None
-    pol, data, labels, head_file = _SHARED
+    pol, data, labels, head_file, keep = _SHARED
     pol.config = PolicyConfig(**setting)  # type: ignore[arg-type]
     pol.judge = (_judge(bool(pol.config.judge_head), head_file)  # type: ignore[assignment]
                  if pol.config.asks_judge else None)
     total = FileScore()
+    per_file: list[FileScore] = []
     by_rule: dict[str, Counter[str]] = {}
     unmatched = 0
     for row, lab in zip(data, labels):
@@ -172,8 +175,10 @@ def _score_one(setting: dict[str, float]) -> dict[str, Any]:
             decisions = pol.decide_heard(row.audio, row.x, row.probs, row.excess)
         sc = score_file(decisions, lab)
         total += sc
+        if keep:
+            per_file.append(sc)
         unmatched += not tally(by_rule, list(pol.commit_rules), sc.commit_outcomes)
-    return {**summarize(total), **rule_summary(by_rule, unmatched)}
+    return {**summarize(total), **rule_summary(by_rule, unmatched)}, (per_file if keep else None)
 
 
 def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorModel,
@@ -204,7 +209,7 @@ def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorMode
 
 def score_settings(
     data: Sequence[Row | tuple[Any, ...]], grid: dict[str, list[float]],
-    weights: str | None = None, jobs: int = 1, judge_head: str | None = None,
+    weights: str | None = None, jobs: int = 1, judge_head: str | None = None, resamples: int = 0,
 ) -> list[tuple[dict[str, float], dict[str, Any]]]:
     """Score every combination of ``grid`` on rows (``Row``, or a tuple of its fields in order:
     features, probs, manifest entry[, the echo rule's canceller excess[, mic frames]]). Without
@@ -215,6 +220,10 @@ def score_settings(
     ``judge_head``: the head file that settings with ``judge_head=1`` read (default the packaged
     one); at least one setting must read it.
 
+    ``resamples`` > 0: each summary also holds its headline figures' 95 % intervals over that
+    many resamples of the files (``"intervals"``, ``intervals.py``), and every setting but the
+    first its paired difference from the first setting on the same resamples (``"against_first"``).
+
     With ``jobs`` > 1 the settings are scored in that many forked processes, which share
     ``data`` without copying it (where fork exists; else one process). Every setting is
     checked before any is scored.
@@ -222,6 +231,7 @@ def score_settings(
     global _SHARED
     if jobs < 1:
         raise InvalidArgumentError(f"jobs must be >= 1, got {jobs}")
+    intervals.check_resamples(resamples)
     rows = [r if isinstance(r, Row) else Row(*r) for r in data]
     settings = expand_grid(grid)
     for setting in settings:
@@ -235,16 +245,56 @@ def score_settings(
     _check_judge_head(settings, judge_head)
     labels = [labels_from_manifest(row.entry) for row in rows]
     # one policy; only its config changes per setting
-    _SHARED = (CadencePolicy(weights=weights), rows, labels, judge_head)
+    _SHARED = (CadencePolicy(weights=weights), rows, labels, judge_head, resamples > 0)
     try:
         if jobs > 1 and len(settings) > 1 and "fork" in mp.get_all_start_methods():
             with mp.get_context("fork").Pool(min(jobs, len(settings))) as pool:
-                summaries = pool.map(_score_one, settings, chunksize=1)
+                scored = pool.map(_score_one, settings, chunksize=1)
         else:
-            summaries = [_score_one(s) for s in settings]
+            scored = [_score_one(s) for s in settings]
     finally:
         _SHARED = None
+    summaries = [summary for summary, _ in scored]
+    if resamples and rows:
+        weights_ = intervals.resample_weights(len(rows), resamples)
+        drawn = [intervals.Drawn.of(intervals.FileTable.from_scores(files or []), weights_) for _, files in scored]
+        for i, summary in enumerate(summaries):
+            summary["intervals"] = intervals.intervals(drawn[i])
+            if i:
+                summary["against_first"] = intervals.paired(drawn[i], drawn[0])
     return list(zip(settings, summaries))
+
+
+_SHARE_KEYS = frozenset({"precision", "recall", "recall_open"})
+_DIFF_COLS = (("median ms", "latency_median_ms"), ("p90 ms", "latency_p90_ms"), ("precision", "precision"),
+              ("recall", "recall"), ("recall, open", "recall_open"), ("/100 turns", "interruptions_per_100_turns"))
+
+
+def _signed(key: str, v: float | None) -> str:
+    return "–" if v is None else f"{v:+.3f}" if key in _SHARE_KEYS else f"{v:+.1f}"
+
+
+def _diff_cell(key: str, d: dict[str, Any]) -> str:
+    """``+1.2 (−0.3 … +2.6)``, marked ✓ where the setting is surely better than the first, ✗ surely worse."""
+    if d["diff"] is None:
+        return "–"
+    mark = " ✓" if d["better"] else " ✗" if d["worse"] else ""
+    return f"{_signed(key, d['diff'])} ({_signed(key, d['lo'])} … {_signed(key, d['hi'])}){mark}"
+
+
+def against_first_section(table: dict[str, dict[str, Any]], labels: Sequence[str], resamples: int) -> list[str]:
+    """Every setting's difference from the first, with its paired 95 % interval (``score_settings``
+    with ``resamples``)."""
+    later = [lb for lb in labels[1:] if "against_first" in table[lb]]
+    if not later:
+        return []
+    lines = ["| setting | " + " | ".join(c for c, _ in _DIFF_COLS) + " |", "|---" + "|---:" * len(_DIFF_COLS) + "|"]
+    for lb in later:
+        d = table[lb]["against_first"]
+        lines.append(f"| {lb} | " + " | ".join(_diff_cell(k, d[k]) for _, k in _DIFF_COLS) + " |")
+    return ["", f"Against the first setting ({labels[0]}): each difference with its 95 % interval over "
+            f"{resamples} resamples of the files, the same for both (paired). ✓: surely better, ✗: surely "
+            "worse (the interval lies wholly on one side of 0); unmarked: it may be chance.", "", *lines]
 
 
 def main(argv: list[str]) -> int:
@@ -265,6 +315,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--echo-cancel", action="store_true",
                     help="featurize with the adaptive echo canceller (FloorFeaturizer(echo_cancel=True))")
+    ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES,
+                    help="resamples of the files behind the 95 %% intervals of each setting's difference "
+                         "from the first (0: none)")
     args = ap.parse_args(argv)
     grid = parse_grid(args.set)
     settings = expand_grid(grid)
@@ -282,7 +335,7 @@ def main(argv: list[str]) -> int:
     if padded:
         print(f"{padded} file(s) end inside an answer window: {padded_frames * FRAME_S:.1f} s of silence "
               "appended, as cadence bench floor does")
-    rows = score_settings(data, grid, args.weights, args.jobs, args.judge_head)
+    rows = score_settings(data, grid, args.weights, args.jobs, args.judge_head, args.resamples)
     pairs = [(row.probs, row.entry) for row in data]
     sep = hold_shift_auc(pairs, column=PAUSE)
     curve = auc_by_offset(pairs, column=PAUSE)
@@ -295,6 +348,7 @@ def main(argv: list[str]) -> int:
     table = {" ".join(f"{k}={v:g}" for k, v in setting.items()): s for setting, s in rows}
     print(markdown_table(table, list(table), TUNE_COLS))
     print("\n".join(rule_section(table, list(table))))
+    print("\n".join(against_first_section(table, list(table), args.resamples)))
     if args.json:
         args.json.write_text(json.dumps({"weights": args.weights, "judge_head": args.judge_head,
                                          "separability": sep, "separability_by_offset": curve,

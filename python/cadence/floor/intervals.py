@@ -1,0 +1,198 @@
+"""How sure a floor benchmark figure is: bootstrap intervals over files.
+
+A split's headline figures (median and p90 latency, precision, recall, recall over
+the open shifts, interruptions per 100 turns) are point estimates from a few
+hundred turns. A setting that reads 34.7 interruptions per 100 turns against
+another's 35.6 may be better, or the files may just have fallen that way. This
+module says which.
+
+* **The unit resampled is the file**, not the turn: a file's turns share a voice,
+  a noise, a mic level and a phrasing, so they are not independent (a cluster
+  bootstrap). Each resample draws the split's files with replacement and scores
+  the drawn files' summed counts exactly as ``scoring.summarize`` does (a ratio of
+  sums; a latency quantile of the pooled turns, as ``np.percentile``'s linear
+  rule reads the expanded sample), so with every file drawn once it gives the
+  point figures of the tables.
+* **An interval** is the 2.5th and 97.5th percentile of a metric over the
+  resamples (``LEVEL`` 0.95), ``None`` where no resample defines it (a policy that
+  never commits has no latency).
+* **A paired difference** scores two policies on the *same* resamples (they ran
+  on the same files), so what the files have in common cancels out: the interval
+  of ``a − b`` is much narrower than the two intervals side by side. ``a`` is
+  better than ``b`` on a metric with 95 % confidence when that interval lies wholly
+  on the better side of 0 (an equal figure, e.g. the same recall, never is).
+
+Resampling is seeded (``seed``), so a report is reproducible to the digit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cadence.errors import InvalidArgumentError
+from cadence.floor.scoring import FileScore
+
+# the metrics on which "beats a baseline" is judged, and which way is better
+DOMINANCE_KEYS = (("latency_median_ms", -1), ("latency_p90_ms", -1), ("precision", 1), ("recall", 1),
+                  ("recall_open", 1), ("interruptions_per_100_turns", -1))
+METRICS = tuple(k for k, _ in DOMINANCE_KEYS)
+SIGN = dict(DOMINANCE_KEYS)
+LEVEL = 0.95
+RESAMPLES = 2000
+# the per-file counts a metric is a ratio of (numerator, denominator, scale)
+_COUNTS = ("correct", "commits", "answered", "shifts", "open_answered", "open_shifts", "interruptions")
+_RATIOS = {"precision": ("correct", "commits", 1.0), "recall": ("answered", "shifts", 1.0),
+           "recall_open": ("open_answered", "open_shifts", 1.0),
+           "interruptions_per_100_turns": ("interruptions", "shifts", 100.0)}
+_QUANTILES = {"latency_median_ms": 50.0, "latency_p90_ms": 90.0}
+
+
+@dataclass(frozen=True)
+class FileTable:
+    """The per-file counts and latencies of one policy on one split, in file order."""
+
+    counts: np.ndarray  # (files, len(_COUNTS)) int64
+    latencies: np.ndarray  # every answered turn's latency, s, sorted
+    latency_file: np.ndarray  # the file each sorted latency came from
+
+    @classmethod
+    def from_scores(cls, scores: Sequence[FileScore]) -> FileTable:
+        if not scores:
+            raise InvalidArgumentError("no files to resample")
+        counts = np.array([[getattr(s, k) for k in _COUNTS] for s in scores], np.int64)
+        lat = np.array([x for s in scores for x in s.latencies], np.float64)
+        owner = np.array([i for i, s in enumerate(scores) for _ in s.latencies], np.int64)
+        order = np.argsort(lat, kind="stable")
+        return cls(counts, lat[order], owner[order])
+
+    @property
+    def files(self) -> int:
+        return int(self.counts.shape[0])
+
+
+def check_resamples(resamples: Any) -> None:
+    """``resamples`` is a whole number >= 0 (0: no intervals)."""
+    if isinstance(resamples, bool) or not isinstance(resamples, (int, np.integer)) or resamples < 0:
+        raise InvalidArgumentError(f"resamples must be a whole number >= 0 (0: no intervals), got {resamples!r}")
+
+
+def resample_weights(files: int, resamples: int = RESAMPLES, seed: int = 0) -> np.ndarray:
+    """(resamples, files): how many times each file is drawn in each resample (row sums = files)."""
+    if files < 1 or resamples < 1:
+        raise InvalidArgumentError(f"need at least one file and one resample, got {files} and {resamples}")
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(files, np.full(files, 1.0 / files), size=resamples).astype(np.int64)
+
+
+def _quantile(sorted_x: np.ndarray, counts: np.ndarray, q: float) -> float:
+    """``np.percentile(expanded, q)`` (linear rule) of the sample holding ``sorted_x[i]``
+    ``counts[i]`` times, without expanding it."""
+    cum = np.cumsum(counts)
+    n = int(cum[-1]) if cum.size else 0
+    if n == 0:
+        return float("nan")
+    h = q / 100.0 * (n - 1)
+    lo = int(np.floor(h))
+    a = sorted_x[np.searchsorted(cum, lo, side="right")]
+    if h == lo:
+        return float(a)
+    b = sorted_x[np.searchsorted(cum, lo + 1, side="right")]
+    return float(a + (h - lo) * (b - a))
+
+
+def metric_samples(table: FileTable, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Each metric of ``METRICS`` per row of ``weights`` (NaN where a resample leaves it undefined)."""
+    if weights.ndim != 2 or weights.shape[1] != table.files:
+        raise InvalidArgumentError(f"weights must be (resamples, {table.files}), got {weights.shape}")
+    sums = weights @ table.counts  # (resamples, len(_COUNTS))
+    col = {k: sums[:, i].astype(np.float64) for i, k in enumerate(_COUNTS)}
+    out: dict[str, np.ndarray] = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name, (num, den, scale) in _RATIOS.items():
+            out[name] = np.where(col[den] > 0, scale * col[num] / col[den], np.nan)
+    lat_w = weights[:, table.latency_file]  # (resamples, latencies)
+    for name, q in _QUANTILES.items():
+        out[name] = 1e3 * np.array([_quantile(table.latencies, w, q) for w in lat_w])
+    return out
+
+
+def _bounds(x: np.ndarray, level: float) -> tuple[float, float] | None:
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return None
+    tail = 50.0 * (1.0 - level)
+    lo, hi = np.percentile(x, [tail, 100.0 - tail])
+    return float(lo), float(hi)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """One policy's figures: the point ones (every file once) and each resample's."""
+
+    point: dict[str, float]
+    samples: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, table: FileTable, weights: np.ndarray) -> Drawn:
+        point = metric_samples(table, np.ones((1, table.files), np.int64))
+        return cls({k: float(v[0]) for k, v in point.items()}, metric_samples(table, weights))
+
+
+def _finite(v: float) -> float | None:
+    return v if np.isfinite(v) else None
+
+
+def intervals(drawn: Drawn, level: float = LEVEL) -> dict[str, Any]:
+    """Per metric: ``{"value": point figure, "lo", "hi"}`` (``None`` where undefined)."""
+    out = {}
+    for k in METRICS:
+        b = _bounds(drawn.samples[k], level)
+        out[k] = {"value": _finite(drawn.point[k]), "lo": b[0] if b else None, "hi": b[1] if b else None}
+    return out
+
+
+def paired(a: Drawn, b: Drawn, level: float = LEVEL) -> dict[str, Any]:
+    """Per metric, ``a − b`` on the same resamples (``Drawn.of`` with the same weights):
+    ``{"diff", "lo", "hi", "better", "worse"}``; ``better``: ``a`` is better with confidence
+    ``level`` (the interval lies wholly on the better side of 0), ``worse``: ``b`` is."""
+    out = {}
+    for k in METRICS:
+        if a.samples[k].shape != b.samples[k].shape:
+            raise InvalidArgumentError("paired intervals need the same resamples of the same files")
+        bounds = _bounds(a.samples[k] - b.samples[k], level)
+        lo, hi = bounds if bounds else (None, None)
+        better = worse = False
+        if bounds:
+            signed = sorted((SIGN[k] * bounds[0], SIGN[k] * bounds[1]))
+            better, worse = signed[0] > 0.0, signed[1] < 0.0
+        out[k] = {"diff": _finite(a.point[k] - b.point[k]), "lo": lo, "hi": hi, "better": better, "worse": worse}
+    return out
+
+
+def not_surely_better(diffs: Mapping[str, Any]) -> list[str]:
+    """The metrics of a ``paired`` result on which ``a`` is not better with confidence (empty:
+    it beats ``b`` on every one)."""
+    return [k for k in METRICS if not diffs[k]["better"]]
+
+
+def report(per_file: Mapping[str, Sequence[FileScore]], labels: Sequence[str], baselines: Sequence[str],
+           contenders: Sequence[str], resamples: int = RESAMPLES, seed: int = 0,
+           level: float = LEVEL) -> dict[str, Any]:
+    """The JSON-able interval report of a bench run: every policy's intervals, and for each
+    baseline the metrics on which each contender is not better with confidence (paired)."""
+    tables = {lb: FileTable.from_scores(per_file[lb]) for lb in labels}
+    files = {t.files for t in tables.values()}
+    if len(files) != 1:
+        raise InvalidArgumentError(f"every policy must be scored on the same files, got {sorted(files)} files")
+    weights = resample_weights(files.pop(), resamples, seed)
+    drawn = {lb: Drawn.of(t, weights) for lb, t in tables.items()}
+    return {
+        "resamples": resamples, "seed": seed, "level": level, "unit": "file",
+        "policies": {lb: intervals(drawn[lb], level) for lb in labels},
+        "against": {b: {c: not_surely_better(paired(drawn[c], drawn[b], level)) for c in contenders}
+                    for b in baselines},
+    }

@@ -1,0 +1,190 @@
+"""Bootstrap intervals over files (`cadence/floor/intervals.py`) and where the reports show them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cadence.errors import InvalidArgumentError
+from cadence.floor import bench, intervals
+from cadence.floor.intervals import METRICS, Drawn, FileTable, paired, resample_weights
+from cadence.floor.scoring import FileScore, summarize
+from cadence.floor.tune import against_first_section, score_settings
+
+
+def _file(rng: np.random.Generator, shifts: int = 6, bad: float = 0.3, slow: float = 0.0,
+          miss: float = 0.1) -> FileScore:
+    """One file's counts: ``shifts`` turns each missed with chance ``miss``, interruptions drawn with
+    chance ``bad`` in six holds, latencies ``slow`` s later."""
+    answered = shifts - int(rng.binomial(shifts, miss))
+    interruptions = int(rng.binomial(6, bad))
+    lat = list(rng.uniform(0.1, 0.6, answered) + slow)
+    return FileScore(commits=answered + interruptions, correct=answered, interruptions=interruptions,
+                     shifts=shifts, answered=answered, open_shifts=shifts, open_answered=answered, latencies=lat)
+
+
+def _files(n: int, seed: int, **kw: float) -> list[FileScore]:
+    rng = np.random.default_rng(seed)
+    return [_file(rng, **kw) for _ in range(n)]
+
+
+def _total(scores: list[FileScore]) -> FileScore:
+    total = FileScore()
+    for s in scores:
+        total += s
+    return total
+
+
+def _drawn(scores: list[FileScore], weights: np.ndarray) -> Drawn:
+    return Drawn.of(FileTable.from_scores(scores), weights)
+
+
+def test_point_figures_are_the_summary_figures() -> None:
+    scores = _files(40, 1)
+    want = summarize(_total(scores))
+    drawn = _drawn(scores, resample_weights(40, 200))
+    got = intervals.intervals(drawn)
+    for k in METRICS:
+        assert got[k]["value"] == pytest.approx(want[k], rel=1e-12)
+        assert got[k]["lo"] <= got[k]["value"] <= got[k]["hi"]
+        # the central 95 % of the resamples, not their whole range
+        assert (got[k]["lo"], got[k]["hi"]) == tuple(np.percentile(drawn.samples[k], [2.5, 97.5]))
+        assert drawn.samples[k].min() < got[k]["lo"] < got[k]["hi"] < drawn.samples[k].max()
+
+
+def test_a_resample_reads_its_latency_quantiles_as_numpy_does_on_the_expanded_sample() -> None:
+    scores = _files(25, 2)
+    table = FileTable.from_scores(scores)
+    weights = resample_weights(25, 30, seed=5)
+    samples = intervals.metric_samples(table, weights)
+    for r, w in enumerate(weights):
+        expanded = np.concatenate([np.repeat(s.latencies, k) for s, k in zip(scores, w)])
+        assert samples["latency_median_ms"][r] == pytest.approx(1e3 * np.median(expanded), rel=1e-12)
+        assert samples["latency_p90_ms"][r] == pytest.approx(1e3 * np.percentile(expanded, 90), rel=1e-12)
+        interruptions = sum(s.interruptions * k for s, k in zip(scores, w))
+        assert samples["interruptions_per_100_turns"][r] == pytest.approx(100 * interruptions / (6 * 25))
+
+
+def test_resampling_is_seeded_and_draws_every_file_count() -> None:
+    w = resample_weights(30, 50, seed=3)
+    assert w.shape == (50, 30) and (w.sum(axis=1) == 30).all()
+    assert (resample_weights(30, 50, seed=3) == w).all() and not (resample_weights(30, 50, seed=4) == w).all()
+    for bad in (-1, 1.5, True, "10"):
+        with pytest.raises(InvalidArgumentError, match="resamples"):
+            intervals.check_resamples(bad)
+    intervals.check_resamples(0)
+    with pytest.raises(InvalidArgumentError):
+        resample_weights(0, 10)
+    with pytest.raises(InvalidArgumentError, match="no files"):
+        FileTable.from_scores([])
+
+
+def test_a_clear_gain_is_sure_and_a_coin_flip_is_not() -> None:
+    weights = resample_weights(60, 1000)
+    base = _drawn(_files(60, 7, bad=0.4), weights)
+    better = _drawn(_files(60, 8, bad=0.1, slow=-0.05), weights)  # other files' noise, far fewer cut-ins
+    same = _drawn(_files(60, 7, bad=0.4), weights)
+    d = paired(better, base)
+    assert d["interruptions_per_100_turns"]["better"] and not d["interruptions_per_100_turns"]["worse"]
+    assert d["interruptions_per_100_turns"]["hi"] < 0 and d["precision"]["lo"] > 0 and d["precision"]["better"]
+    assert d["latency_median_ms"]["better"]
+    assert paired(base, better)["interruptions_per_100_turns"]["worse"]
+    # the same decisions: every difference is exactly 0, neither better nor worse
+    for k, v in paired(same, base).items():
+        assert (v["diff"], v["lo"], v["hi"], v["better"], v["worse"]) == (0.0, 0.0, 0.0, False, False), k
+    assert intervals.not_surely_better(paired(same, base)) == list(METRICS)
+    # one interruption fewer in one file of 60 is no sure gain
+    nudged = _files(60, 7, bad=0.4)
+    k = next(i for i, s in enumerate(nudged) if s.interruptions)
+    nudged[k].interruptions -= 1
+    nudged[k].commits -= 1
+    d = paired(_drawn(nudged, weights), base)
+    assert d["interruptions_per_100_turns"]["diff"] < 0 and not d["interruptions_per_100_turns"]["better"]
+    assert d["interruptions_per_100_turns"]["lo"] < 0 <= d["interruptions_per_100_turns"]["hi"]
+
+
+def test_undefined_figures_have_no_interval() -> None:
+    silent = [FileScore(shifts=3, open_shifts=3) for _ in range(5)]  # never commits
+    got = intervals.intervals(_drawn(silent, resample_weights(5, 50)))
+    assert got["latency_median_ms"] == {"value": None, "lo": None, "hi": None}
+    assert got["precision"] == {"value": None, "lo": None, "hi": None}
+    assert got["recall"] == {"value": 0.0, "lo": 0.0, "hi": 0.0}
+    d = paired(_drawn(_files(5, 1), resample_weights(5, 50)), _drawn(silent, resample_weights(5, 50)))
+    assert d["latency_median_ms"]["diff"] is None and not d["latency_median_ms"]["better"]
+    assert d["recall"]["better"]
+
+
+def test_the_report_compares_contenders_with_baselines_on_the_same_files() -> None:
+    per_file = {"silence-500": _files(30, 1, bad=0.5, slow=0.4, miss=0.3), "cadence@0.5": _files(30, 2, bad=0.1, miss=0.0),
+                "cadence@1": _files(30, 1, bad=0.5, slow=0.4, miss=0.3)}
+    rep = intervals.report(per_file, list(per_file), ["silence-500"], ["cadence@0.5", "cadence@1"], 300)
+    assert rep["resamples"] == 300 and rep["unit"] == "file" and set(rep["policies"]) == set(per_file)
+    assert rep["against"]["silence-500"]["cadence@0.5"] == []  # surely better on all six
+    assert rep["against"]["silence-500"]["cadence@1"] == list(METRICS)  # the same figures
+    with pytest.raises(InvalidArgumentError, match="same files"):
+        intervals.report({"a": _files(3, 1), "b": _files(4, 1)}, ["a", "b"], ["a"], ["b"])
+    # the bench's table: the sure winners, else the closest setting and what may be chance
+    summary = {lb: summarize(_total(fs)) for lb, fs in per_file.items()}
+    text = "\n".join(bench.dominance_section(summary, list(per_file), rep))
+    assert "| silence-500 | cadence@0.5 |  | cadence@0.5 |  |" in text and "95 % confidence" in text
+    rep["against"]["silence-500"]["cadence@0.5"] = ["recall"]
+    text = "\n".join(bench.dominance_section(summary, list(per_file), rep))
+    assert "| silence-500 | cadence@0.5 |  | – | cadence@0.5: recall |" in text
+    section = "\n".join(bench.interval_section(rep, list(per_file)))
+    lo, hi = (rep["policies"]["cadence@0.5"]["precision"][k] for k in ("lo", "hi"))
+    assert f"({lo:.3f}–{hi:.3f})" in section and "300 resamples" in section
+    assert bench.interval_section(None, list(per_file)) == []
+
+
+def test_tune_shows_each_setting_against_the_first() -> None:
+    pytest.importorskip("soundfile")
+    from floor_speech import ESPEAK, frames_of, render
+
+    if ESPEAK is None:
+        pytest.skip("espeak-ng not installed")
+    from cadence.floor.features import FloorFeaturizer
+    from cadence.floor.model import FloorModel
+
+    audio, spans = render([("I think that", 0.7), ("it will rain tomorrow.", 2.0), ("Okay?", 2.0)])
+    entry = {"audio": "x.wav", "events": [
+        {"type": "hold", "start": spans[0][1], "end": spans[1][0]},
+        {"type": "shift", "t": spans[1][1]}, {"type": "shift", "t": spans[2][1]}]}
+    x = FloorFeaturizer().process(frames_of(audio))
+    data = [(x, FloorModel().process(x), entry)] * 3
+    plain = score_settings(data, {"patience": [0.0, 1.0, 0.0]}, jobs=1)
+    rows = score_settings(data, {"patience": [0.0, 1.0, 0.0]}, jobs=2, resamples=100)
+    assert [r[1]["latency_median_ms"] for r in rows] == [r[1]["latency_median_ms"] for r in plain]
+    assert "against_first" not in rows[0][1] and "intervals" in rows[0][1] and "intervals" not in plain[0][1]
+    slower = rows[1][1]["against_first"]["latency_median_ms"]
+    assert slower["diff"] == pytest.approx(rows[1][1]["latency_median_ms"] - rows[0][1]["latency_median_ms"])
+    assert slower["diff"] > 0 and not slower["better"]
+    assert not any(v["better"] or v["worse"] or v["diff"] for v in rows[2][1]["against_first"].values())
+    table = {f"patience={s['patience']:g}#{i}": m for i, (s, m) in enumerate(rows)}
+    text = "\n".join(against_first_section(table, list(table), 100))
+    assert "Against the first setting (patience=0#0)" in text and "| patience=1#1 | +" in text
+    assert against_first_section({k: v for k, v in table.items() if "#0" in k}, ["patience=0#0"], 100) == []
+    with pytest.raises(InvalidArgumentError, match="resamples"):
+        score_settings(data, {"patience": [0.5]}, resamples=-1)
+
+
+def test_bench_report_holds_intervals_unless_asked_not_to(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    from cadence.floor.protocol import RATE
+
+    for name in ("a.wav", "b.wav"):
+        sf.write(tmp_path / name, np.zeros(RATE, np.float32), RATE, subtype="PCM_16")
+    (tmp_path / "manifest.jsonl").write_text("\n".join(
+        f'{{"audio": "{n}", "events": [{{"type": "shift", "t": 0.5}}]}}' for n in ("a.wav", "b.wav")))
+    specs = bench.parse_policies("silence-200,silence-500", None)
+    rep = bench.run_bench(str(tmp_path), specs, jobs=1, resamples=50)
+    assert rep["intervals"]["resamples"] == 50 and set(rep["intervals"]["policies"]) == {"silence-200", "silence-500"}
+    for lb in ("silence-200", "silence-500"):
+        for k in METRICS:
+            assert rep["intervals"]["policies"][lb][k]["value"] == rep["summary"][lb][k]
+    assert "## How sure" in bench.render_markdown(rep)
+    assert "intervals" not in bench.run_bench(str(tmp_path), specs, jobs=1, resamples=0)
+    with pytest.raises(InvalidArgumentError, match="resamples"):  # before the run
+        bench.run_bench(str(tmp_path / "missing"), specs, resamples=-2)
