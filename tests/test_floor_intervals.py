@@ -188,3 +188,52 @@ def test_bench_report_holds_intervals_unless_asked_not_to(tmp_path: Path) -> Non
     assert "intervals" not in bench.run_bench(str(tmp_path), specs, jobs=1, resamples=0)
     with pytest.raises(InvalidArgumentError, match="resamples"):  # before the run
         bench.run_bench(str(tmp_path / "missing"), specs, resamples=-2)
+
+
+def test_pairs_are_compared_on_request() -> None:
+    per_file = {"silence-500": _files(30, 1, bad=0.5, slow=0.4, miss=0.3), "cadence@0.5": _files(30, 2, bad=0.1)}
+    rep = intervals.report(per_file, list(per_file), ["silence-500"], ["cadence@0.5"], 300,
+                           pairs=[("cadence@0.5", "silence-500")])
+    (pair,) = rep["pairs"]
+    assert (pair["a"], pair["b"]) == ("cadence@0.5", "silence-500")
+    d = pair["diff"]["interruptions_per_100_turns"]
+    assert d["better"] and d["lo"] <= d["diff"] <= d["hi"] < 0
+    text = "\n".join(bench.pairs_section(rep))
+    row = next(ln for ln in text.splitlines() if ln.startswith("| cadence@0.5 − silence-500 |"))
+    assert row.count("✓") == 6 and f"{d['diff']:+.1f} ({d['lo']:+.1f} … {d['hi']:+.1f}) ✓" in row
+    assert bench.pairs_section(intervals.report(per_file, list(per_file), [], [], 50)) == []
+    with pytest.raises(InvalidArgumentError, match="no policy 'cadence@1'"):
+        intervals.report(per_file, list(per_file), [], [], 50, pairs=[("cadence@1", "silence-500")])
+    assert bench.parse_pairs(["cadence@0.5:silence-500", "a/b=1@0.5:c"]) == [
+        ("cadence@0.5", "silence-500"), ("a/b=1@0.5", "c")]
+    for bad in ("cadence@0.5", ":b", "a:"):
+        with pytest.raises(InvalidArgumentError, match="A:B"):
+            bench.parse_pairs([bad])
+
+
+def test_bench_and_score_compare_the_policies_they_ran(tmp_path: Path) -> None:
+    import json
+
+    import soundfile as sf
+
+    from cadence.floor import score
+    from cadence.floor.protocol import RATE
+
+    for name in ("a.wav", "b.wav"):
+        sf.write(tmp_path / name, np.zeros(RATE, np.float32), RATE, subtype="PCM_16")
+    (tmp_path / "manifest.jsonl").write_text("\n".join(
+        f'{{"audio": "{n}", "events": [{{"type": "shift", "t": 0.5}}]}}' for n in ("a.wav", "b.wav")))
+    specs = bench.parse_policies("silence-200,silence-500", None)
+    with pytest.raises(InvalidArgumentError, match="no policy 'silence-800' in this run"):  # before the run
+        bench.run_bench(str(tmp_path), specs, pairs=[("silence-800", "silence-200")])
+    with pytest.raises(InvalidArgumentError, match="resamples > 0"):
+        bench.run_bench(str(tmp_path), specs, resamples=0, pairs=[("silence-500", "silence-200")])
+    rep = bench.run_bench(str(tmp_path), specs, jobs=1, resamples=40, pairs=[("silence-500", "silence-200")])
+    assert [(p["a"], p["b"]) for p in rep["intervals"]["pairs"]] == [("silence-500", "silence-200")]
+    out = tmp_path / "d.json"
+    out.write_text(json.dumps(rep))
+    md = tmp_path / "s.md"
+    assert score.main(["--corpus", str(tmp_path), "--decisions", str(out), "--resamples", "40",
+                       "--compare", "silence-500:silence-200", "--markdown", str(md)]) == 0
+    assert "| silence-500 − silence-200 |" in md.read_text()
+    assert score.main(["--corpus", str(tmp_path), "--decisions", str(out), "--compare", "nope:silence-200"]) == 2

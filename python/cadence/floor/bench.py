@@ -467,6 +467,7 @@ def run_bench(
     seed: int = 0,
     gain_db: float = 0.0,
     resamples: int = intervals.RESAMPLES,
+    pairs: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     """Run every policy on every file of the split (the mic ``gain_db`` louder or quieter:
     a level-robustness check); return the JSON-able report. With ``resamples`` > 0 it holds
@@ -475,6 +476,10 @@ def run_bench(
     if not math.isfinite(gain_db) or abs(gain_db) > 60.0:
         raise InvalidArgumentError(f"gain_db must be a finite number of dB within ±60, got {gain_db}")
     intervals.check_resamples(resamples)  # before the run, not after it
+    unknown = sorted({p for pair in pairs for p in pair} - {s.label for s in specs})
+    if unknown:
+        raise InvalidArgumentError(f"--compare: no policy {unknown[0]!r} in this run "
+                                   f"({', '.join(s.label for s in specs)})")
     files = load_manifest(corpus, max_files)
     tasks = [(i, f.path, f.persona, specs, seed, gain_db, f.labels) for i, f in enumerate(files)]
     outs = sorted(map_files(_run_file, tasks, jobs), key=lambda r: r[0])
@@ -518,20 +523,36 @@ def run_bench(
                    "gain_db": gain_db, "padded_files": padded_files, "padded_s": padded_s,
                    "ignored_events": ignored_counts(files)},
     }
-    add_intervals(report, per_file, resamples)
+    add_intervals(report, per_file, resamples, pairs=pairs)
     return report
 
 
+def parse_pairs(items: Sequence[str]) -> list[tuple[str, str]]:
+    """``--compare A:B`` values → (A, B) policy label pairs."""
+    pairs = []
+    for item in items:
+        a, sep, b = item.partition(":")
+        if not sep or not a or not b:
+            raise InvalidArgumentError(f"--compare takes A:B (two policy labels, e.g. cadence@0.5:silence-500), "
+                                       f"got {item!r}")
+        pairs.append((a, b))
+    return pairs
+
+
 def add_intervals(report: dict[str, Any], per_file: dict[str, list[FileScore]], resamples: int,
-                  seed: int = 0) -> None:
+                  seed: int = 0, pairs: Sequence[tuple[str, str]] = ()) -> None:
     """Put ``intervals.report`` of the per-file scores into ``report`` (nothing with
-    ``resamples`` 0): the cadence settings are the contenders, the other policies the baselines."""
+    ``resamples`` 0): the cadence settings are the contenders, the other policies the baselines;
+    ``pairs``: (a, b) policies whose whole paired difference a − b the report holds too."""
     intervals.check_resamples(resamples)
     if resamples == 0:
+        if pairs:
+            raise InvalidArgumentError("comparing policies needs resamples > 0")
         return
     labels = list(per_file)
     report["intervals"] = intervals.report(per_file, labels, [lb for lb in labels if not is_cadence(lb)],
-                                           [lb for lb in labels if is_cadence(lb)], resamples, seed)
+                                           [lb for lb in labels if is_cadence(lb)], resamples, seed,
+                                           pairs=pairs)
 
 
 # --------------------------------------------------------------------------- output
@@ -766,6 +787,43 @@ def _interval_cell(key: str, iv: dict[str, Any]) -> str:
     return f"{_fmt(key, iv['value'])} ({_fmt(key, iv['lo'])}–{_fmt(key, iv['hi'])})"
 
 
+_DIFF_COLS = (("median ms", "latency_median_ms"), ("p90 ms", "latency_p90_ms"), ("precision", "precision"),
+              ("recall", "recall"), ("recall, open", "recall_open"), ("/100 turns", "interruptions_per_100_turns"))
+
+
+def _signed(key: str, v: float | None) -> str:
+    return "–" if v is None else f"{v:+.3f}" if key in _SHARES else f"{v:+.1f}"
+
+
+def diff_cell(key: str, d: dict[str, Any]) -> str:
+    """``+1.2 (−0.3 … +2.6)`` (a paired difference and its interval), marked ✓ where it is
+    surely better, ✗ surely worse."""
+    if d["diff"] is None:
+        return "–"
+    mark = " ✓" if d["better"] else " ✗" if d["worse"] else ""
+    return f"{_signed(key, d['diff'])} ({_signed(key, d['lo'])} … {_signed(key, d['hi'])}){mark}"
+
+
+def diff_rows(rows: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
+    """A table of paired differences, one (label, ``intervals.paired`` result) per row."""
+    lines = ["| comparison | " + " | ".join(c for c, _ in _DIFF_COLS) + " |",
+             "|---" + "|---:" * len(_DIFF_COLS) + "|"]
+    for label, d in rows:
+        lines.append(f"| {label} | " + " | ".join(diff_cell(k, d[k]) for _, k in _DIFF_COLS) + " |")
+    return lines
+
+
+def pairs_section(ci: dict[str, Any] | None) -> list[str]:
+    """The paired differences a report was asked for (``--compare``)."""
+    if not ci or not ci.get("pairs"):
+        return []
+    return ["", "## Paired differences", "",
+            f"Each difference a − b with its {ci['level'] * 100:g} % interval over the same {ci['resamples']} "
+            "resamples of the files for both. ✓: a is surely better, ✗: surely worse (the interval lies "
+            "wholly on one side of 0); unmarked: it may be chance.", "",
+            *diff_rows([(f"{p['a']} − {p['b']}", p["diff"]) for p in ci["pairs"]])]
+
+
 def interval_section(ci: dict[str, Any] | None, labels: Sequence[str]) -> list[str]:
     """Each policy's headline figures with their intervals (a report's ``intervals``)."""
     if not ci:
@@ -863,6 +921,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     ordered = [lb for lb in labels if not _is_sweep(lb)] + sweep
     parts += interval_section(report.get("intervals"), ordered)
     parts += dominance_section(summary, ordered, report.get("intervals"))
+    parts += pairs_section(report.get("intervals"))
     parts += interruption_section(summary, ordered)
     parts += rule_section(summary, ordered)
     parts += duplex_section(summary, ordered)
@@ -942,6 +1001,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES,
                     help="resamples of the files behind each figure's 95 %% interval and the paired "
                          "comparisons with the baselines (0: none)")
+    ap.add_argument("--compare", action="append", default=[], metavar="A:B",
+                    help="also print policy A's paired difference from B with its interval (repeat)")
     ap.add_argument("--fit-baselines", metavar="SPLIT", help="train vad-classify on this split and exit")
     ap.add_argument("--weights-out", help="with --fit-baselines: where to write the weights")
     args = ap.parse_args(argv)
@@ -970,7 +1031,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         t0 = time.perf_counter()
         report = run_bench(args.corpus, specs, max_files=args.max_files, jobs=args.jobs, seed=args.seed,
-                           gain_db=args.gain_db, resamples=args.resamples)
+                           gain_db=args.gain_db, resamples=args.resamples, pairs=parse_pairs(args.compare))
         if any(s.name == "cadence" for s in specs):
             report["config"]["weights"] = _weights_id(args.weights)
             report["config"]["echo_cancel"] = bool(args.echo_cancel)

@@ -181,9 +181,13 @@ def not_surely_better(diffs: Mapping[str, Any]) -> list[str]:
 
 def report(per_file: Mapping[str, Sequence[FileScore]], labels: Sequence[str], baselines: Sequence[str],
            contenders: Sequence[str], resamples: int = RESAMPLES, seed: int = 0,
-           level: float = LEVEL) -> dict[str, Any]:
-    """The JSON-able interval report of a bench run: every policy's intervals, and for each
-    baseline the metrics on which each contender is not better with confidence (paired)."""
+           level: float = LEVEL, pairs: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    """The JSON-able interval report of a bench run: every policy's intervals, for each
+    baseline the metrics on which each contender is not better with confidence (paired), and
+    for each ``(a, b)`` of ``pairs`` the whole paired difference ``a − b``."""
+    unknown = sorted({p for pair in pairs for p in pair} - set(labels))
+    if unknown:
+        raise InvalidArgumentError(f"no policy {unknown[0]!r} to compare; the policies are: {', '.join(labels)}")
     tables = {lb: FileTable.from_scores(per_file[lb]) for lb in labels}
     files = {t.files for t in tables.values()}
     if len(files) != 1:
@@ -195,4 +199,5 @@ def report(per_file: Mapping[str, Sequence[FileScore]], labels: Sequence[str], b
         "policies": {lb: intervals(drawn[lb], level) for lb in labels},
         "against": {b: {c: not_surely_better(paired(drawn[c], drawn[b], level)) for c in contenders}
                     for b in baselines},
+        "pairs": [{"a": a, "b": b, "diff": paired(drawn[a], drawn[b], level)} for a, b in pairs],
     }

@@ -29,6 +29,7 @@ import math
 import os
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
@@ -36,6 +37,7 @@ from cadence.floor import intervals
 from cadence.floor.bench import (
     _fmt,
     add_intervals,
+    parse_pairs,
     ignored_counts,
     load_manifest,
     render_markdown,
@@ -116,7 +118,7 @@ def meta_group(meta: Any, key: str) -> str:
 
 
 def score_decisions(corpus: str, doc: Any, by: str | None = None,
-                    resamples: int = intervals.RESAMPLES) -> dict[str, Any]:
+                    resamples: int = intervals.RESAMPLES, pairs: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """Score ``doc`` (bench JSON shape) on the split ``corpus``; a report like ``run_bench``'s,
     with its intervals over ``resamples`` resamples of the files (0: none).
     With ``by`` (a ``meta`` key such as ``noise``, ``snr``, ``voice`` or ``duplex``) the
@@ -186,7 +188,7 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None,
         "files": rows, "summary": summary,
         "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": None,
                    "ignored_events": ignored_counts(files)}}
-    add_intervals(report, per_file, resamples)
+    add_intervals(report, per_file, resamples, pairs=pairs)
     if by:
         report["by"] = {"key": by, "groups": {g: {p: summarize(sc) for p, sc in per_pol.items()}
                                               for g, per_pol in sorted(by_group.items())}}
@@ -224,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES,
                     help="resamples of the files behind each figure's 95 %% interval and the paired "
                          "comparisons with the baselines (0: none)")
+    ap.add_argument("--compare", action="append", default=[], metavar="A:B",
+                    help="also print policy A's paired difference from B with its interval (repeat)")
     args = ap.parse_args(argv)
     try:
         try:
@@ -231,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                 doc = json.load(f)
         except ValueError as e:  # not JSON, not UTF-8
             raise InvalidArgumentError(f"{args.decisions}: not JSON: {e}") from e
-        report = score_decisions(args.corpus, doc, args.by, args.resamples)
+        report = score_decisions(args.corpus, doc, args.by, args.resamples, parse_pairs(args.compare))
         md = render_markdown(report) + "\n".join(by_section(report)) + ("\n" if args.by else "")
         print(md)
         write_outputs(report, md, args.json_out, args.md_out)

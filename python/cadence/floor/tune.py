@@ -44,7 +44,7 @@ import numpy as np
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor import intervals
-from cadence.floor.bench import markdown_table
+from cadence.floor.bench import diff_rows, markdown_table
 from cadence.floor.commit_rules import rule_section, rule_summary, tally
 from cadence.floor.echo_rule import canceller_excess, excess_over_prediction
 from cadence.floor.model import PAUSE, FloorModel
@@ -265,33 +265,13 @@ def score_settings(
     return list(zip(settings, summaries))
 
 
-_SHARE_KEYS = frozenset({"precision", "recall", "recall_open"})
-_DIFF_COLS = (("median ms", "latency_median_ms"), ("p90 ms", "latency_p90_ms"), ("precision", "precision"),
-              ("recall", "recall"), ("recall, open", "recall_open"), ("/100 turns", "interruptions_per_100_turns"))
-
-
-def _signed(key: str, v: float | None) -> str:
-    return "–" if v is None else f"{v:+.3f}" if key in _SHARE_KEYS else f"{v:+.1f}"
-
-
-def _diff_cell(key: str, d: dict[str, Any]) -> str:
-    """``+1.2 (−0.3 … +2.6)``, marked ✓ where the setting is surely better than the first, ✗ surely worse."""
-    if d["diff"] is None:
-        return "–"
-    mark = " ✓" if d["better"] else " ✗" if d["worse"] else ""
-    return f"{_signed(key, d['diff'])} ({_signed(key, d['lo'])} … {_signed(key, d['hi'])}){mark}"
-
-
 def against_first_section(table: dict[str, dict[str, Any]], labels: Sequence[str], resamples: int) -> list[str]:
     """Every setting's difference from the first, with its paired 95 % interval (``score_settings``
     with ``resamples``)."""
     later = [lb for lb in labels[1:] if "against_first" in table[lb]]
     if not later:
         return []
-    lines = ["| setting | " + " | ".join(c for c, _ in _DIFF_COLS) + " |", "|---" + "|---:" * len(_DIFF_COLS) + "|"]
-    for lb in later:
-        d = table[lb]["against_first"]
-        lines.append(f"| {lb} | " + " | ".join(_diff_cell(k, d[k]) for _, k in _DIFF_COLS) + " |")
+    lines = diff_rows([(lb, table[lb]["against_first"]) for lb in later])
     return ["", f"Against the first setting ({labels[0]}): each difference with its 95 % interval over "
             f"{resamples} resamples of the files, the same for both (paired). ✓: surely better, ✗: surely "
             "worse (the interval lies wholly on one side of 0); unmarked: it may be chance.", "", *lines]
