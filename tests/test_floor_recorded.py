@@ -38,6 +38,10 @@ def test_clip_runs_finds_the_words_and_drops_a_click() -> None:
     assert len(clip_runs(_two_words(gap=0.1), RATE)) == 1
     with pytest.raises(InvalidArgumentError, match="no speech"):
         clip_runs(np.zeros(RATE, np.float32), RATE)
+    # a breath 34 dB under the words, 0.3 s after them: a run of its own, unless peak_db leaves it out
+    breath = np.concatenate([_two_words(), _tone(0.2, 0.3 * 10 ** (-34 / 20)), np.zeros(RATE // 4, np.float32)])
+    assert len(clip_runs(breath, RATE)) == 3 and clip_runs(breath, RATE, peak_db=30.0) == runs
+    assert len(clip_runs(breath, RATE, peak_db=35.0)) == 3
 
 
 def test_build_labels_every_turn_from_the_clips(tmp_path) -> None:
@@ -97,6 +101,8 @@ def test_pauses_kept_as_spoken_and_turns_spread_over_files(tmp_path) -> None:
         build(str(tmp_path / "x"), clips_dir=str(clips), stretch=1.5)
     with pytest.raises(InvalidArgumentError, match="per-file"):
         build(str(tmp_path / "x"), clips_dir=str(clips), per_file=0)
+    with pytest.raises(InvalidArgumentError, match="peak-db"):
+        build(str(tmp_path / "x"), clips_dir=str(clips), peak_db=0.0)
 
 
 @pytest.mark.skipif(not os.path.isfile(os.path.join(MFA_DIR, ".complete")),
@@ -104,13 +110,18 @@ def test_pauses_kept_as_spoken_and_turns_spread_over_files(tmp_path) -> None:
 def test_real_hesitations_are_labelled_holds(tmp_path) -> None:
     """The Montreal Forced Aligner's clips: "montreal forced um aligner" and its kin hold their
     pauses inside the phrase, and each clip is one turn."""
-    split = build(str(tmp_path), files=7, seed=0, clips_dir=MFA_DIR, stretch=0.0, per_file=7)
+    split = build(str(tmp_path), files=7, seed=0, clips_dir=MFA_DIR, stretch=0.0, per_file=7, peak_db=30.0)
     rows = [json.loads(line) for line in open(os.path.join(split, "manifest.jsonl"))]
     names = [n for r in rows for n in r["meta"]["order"]]
     assert len(set(names)) == len(names) == 49 and "mfa um" in names
     holds = [e["end"] - e["start"] for r in rows for e in r["events"] if e["type"] == "hold"]
     assert sum(e["type"] == "shift" for r in rows for e in r["events"]) == 49
-    assert 60 <= len(holds) <= 90 and max(holds) > 2.0 and sum(h >= 0.5 for h in holds) >= 30
+    assert 55 <= len(holds) <= 75 and max(holds) > 2.0 and sum(h >= 0.5 for h in holds) >= 30
+    # the breaths and clicks after "montreal forced aligner" are not his words: "mfa buddy"
+    # ("m f a is like buddy", then a lip click 0.2 s later, 39 dB down) ends at the word
+    row = next(r for r in rows if "mfa buddy" in r["meta"]["order"])
+    seg = next(sg for sg in row["meta"]["segments"] if sg[2] == "mfa buddy")
+    assert seg[1] - seg[0] == pytest.approx(1.74 - 0.53, abs=0.02)
     assert rows[0]["meta"]["voice"] == "recorded:mfa"
 
 

