@@ -224,7 +224,7 @@ def test_bench_and_score_compare_the_policies_they_ran(tmp_path: Path) -> None:
     (tmp_path / "manifest.jsonl").write_text("\n".join(
         f'{{"audio": "{n}", "events": [{{"type": "shift", "t": 0.5}}]}}' for n in ("a.wav", "b.wav")))
     specs = bench.parse_policies("silence-200,silence-500", None)
-    with pytest.raises(InvalidArgumentError, match="no policy 'silence-800' in this run"):  # before the run
+    with pytest.raises(InvalidArgumentError, match="no policy 'silence-800' to compare in this run"):  # before the run
         bench.run_bench(str(tmp_path), specs, pairs=[("silence-800", "silence-200")])
     with pytest.raises(InvalidArgumentError, match="resamples > 0"):
         bench.run_bench(str(tmp_path), specs, resamples=0, pairs=[("silence-500", "silence-200")])

@@ -476,10 +476,7 @@ def run_bench(
     if not math.isfinite(gain_db) or abs(gain_db) > 60.0:
         raise InvalidArgumentError(f"gain_db must be a finite number of dB within ±60, got {gain_db}")
     intervals.check_resamples(resamples)  # before the run, not after it
-    unknown = sorted({p for pair in pairs for p in pair} - {s.label for s in specs})
-    if unknown:
-        raise InvalidArgumentError(f"--compare: no policy {unknown[0]!r} in this run "
-                                   f"({', '.join(s.label for s in specs)})")
+    intervals.check_pairs(pairs, [s.label for s in specs])
     files = load_manifest(corpus, max_files)
     tasks = [(i, f.path, f.persona, specs, seed, gain_db, f.labels) for i, f in enumerate(files)]
     outs = sorted(map_files(_run_file, tasks, jobs), key=lambda r: r[0])
@@ -737,7 +734,6 @@ def nod_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> li
         _NOD_COLS)
 
 
-
 def dominance(summary: dict[str, dict[str, Any]], policy: str, baseline: str) -> list[str]:
     """The metrics of ``DOMINANCE_KEYS`` on which ``policy`` is *not* strictly better than
     ``baseline`` (empty: it beats the baseline on every one). A metric the policy cannot
@@ -787,8 +783,8 @@ def _interval_cell(key: str, iv: dict[str, Any]) -> str:
     return f"{_fmt(key, iv['value'])} ({_fmt(key, iv['lo'])}–{_fmt(key, iv['hi'])})"
 
 
-_DIFF_COLS = (("median ms", "latency_median_ms"), ("p90 ms", "latency_p90_ms"), ("precision", "precision"),
-              ("recall", "recall"), ("recall, open", "recall_open"), ("/100 turns", "interruptions_per_100_turns"))
+_HEADLINE_COLS = (("median ms", "latency_median_ms"), ("p90 ms", "latency_p90_ms"), ("precision", "precision"),
+                  ("recall", "recall"), ("recall, open", "recall_open"), ("/100 turns", "interruptions_per_100_turns"))
 
 
 def _signed(key: str, v: float | None) -> str:
@@ -806,10 +802,10 @@ def diff_cell(key: str, d: dict[str, Any]) -> str:
 
 def diff_rows(rows: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
     """A table of paired differences, one (label, ``intervals.paired`` result) per row."""
-    lines = ["| comparison | " + " | ".join(c for c, _ in _DIFF_COLS) + " |",
-             "|---" + "|---:" * len(_DIFF_COLS) + "|"]
+    lines = ["| comparison | " + " | ".join(c for c, _ in _HEADLINE_COLS) + " |",
+             "|---" + "|---:" * len(_HEADLINE_COLS) + "|"]
     for label, d in rows:
-        lines.append(f"| {label} | " + " | ".join(diff_cell(k, d[k]) for _, k in _DIFF_COLS) + " |")
+        lines.append(f"| {label} | " + " | ".join(diff_cell(k, d[k]) for _, k in _HEADLINE_COLS) + " |")
     return lines
 
 
@@ -828,11 +824,11 @@ def interval_section(ci: dict[str, Any] | None, labels: Sequence[str]) -> list[s
     """Each policy's headline figures with their intervals (a report's ``intervals``)."""
     if not ci:
         return []
-    cols = [("median ms", "latency_median_ms"), ("p90 ms", "latency_p90_ms"), ("precision", "precision"),
-            ("recall", "recall"), ("recall, open", "recall_open"), ("/100 turns", "interruptions_per_100_turns")]
-    lines = ["| policy | " + " | ".join(c for c, _ in cols) + " |", "|---" + "|---:" * len(cols) + "|"]
+    lines = ["| policy | " + " | ".join(c for c, _ in _HEADLINE_COLS) + " |",
+             "|---" + "|---:" * len(_HEADLINE_COLS) + "|"]
     for lb in labels:
-        lines.append(f"| {lb} | " + " | ".join(_interval_cell(k, ci["policies"][lb][k]) for _, k in cols) + " |")
+        lines.append(f"| {lb} | " + " | ".join(_interval_cell(k, ci["policies"][lb][k]) for _, k in _HEADLINE_COLS)
+                     + " |")
     return ["", "## How sure: intervals over the files", "",
             f"Each figure with its {ci['level'] * 100:g} % interval: the {50 * (1 - ci['level']):g}th to "
             f"{100 - 50 * (1 - ci['level']):g}th percentile over {ci['resamples']} resamples of the split's files, "

@@ -179,15 +179,20 @@ def not_surely_better(diffs: Mapping[str, Any]) -> list[str]:
     return [k for k in METRICS if not diffs[k]["better"]]
 
 
+def check_pairs(pairs: Sequence[tuple[str, str]], labels: Sequence[str]) -> None:
+    """Every policy of ``pairs`` is one of ``labels``."""
+    unknown = sorted({p for pair in pairs for p in pair} - set(labels))
+    if unknown:
+        raise InvalidArgumentError(f"no policy {unknown[0]!r} to compare in this run; its policies: {', '.join(labels)}")
+
+
 def report(per_file: Mapping[str, Sequence[FileScore]], labels: Sequence[str], baselines: Sequence[str],
            contenders: Sequence[str], resamples: int = RESAMPLES, seed: int = 0,
            level: float = LEVEL, pairs: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """The JSON-able interval report of a bench run: every policy's intervals, for each
     baseline the metrics on which each contender is not better with confidence (paired), and
     for each ``(a, b)`` of ``pairs`` the whole paired difference ``a − b``."""
-    unknown = sorted({p for pair in pairs for p in pair} - set(labels))
-    if unknown:
-        raise InvalidArgumentError(f"no policy {unknown[0]!r} to compare; the policies are: {', '.join(labels)}")
+    check_pairs(pairs, labels)
     tables = {lb: FileTable.from_scores(per_file[lb]) for lb in labels}
     files = {t.files for t in tables.values()}
     if len(files) != 1:
