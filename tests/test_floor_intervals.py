@@ -71,10 +71,11 @@ def test_resampling_is_seeded_and_draws_every_file_count() -> None:
     w = resample_weights(30, 50, seed=3)
     assert w.shape == (50, 30) and (w.sum(axis=1) == 30).all()
     assert (resample_weights(30, 50, seed=3) == w).all() and not (resample_weights(30, 50, seed=4) == w).all()
-    for bad in (-1, 1.5, True, "10"):
+    for bad in (-1, 1.5, True, "10", 1, 99):  # one resample cannot place a 95 % interval
         with pytest.raises(InvalidArgumentError, match="resamples"):
             intervals.check_resamples(bad)
     intervals.check_resamples(0)
+    intervals.check_resamples(100)
     with pytest.raises(InvalidArgumentError):
         resample_weights(0, 10)
     with pytest.raises(InvalidArgumentError, match="no files"):
@@ -103,6 +104,17 @@ def test_a_clear_gain_is_sure_and_a_coin_flip_is_not() -> None:
     d = paired(_drawn(nudged, weights), base)
     assert d["interruptions_per_100_turns"]["diff"] < 0 and not d["interruptions_per_100_turns"]["better"]
     assert d["interruptions_per_100_turns"]["lo"] < 0 <= d["interruptions_per_100_turns"]["hi"]
+
+
+def test_a_figure_the_baseline_leaves_undefined_does_not_count_against_a_contender() -> None:
+    # no open shift anywhere: recall over the open shifts is undefined for both, as bench.dominance reads it
+    closed = [FileScore(**{**vars(s), "open_shifts": 0, "open_answered": 0}) for s in _files(30, 1, bad=0.5, slow=0.4)]
+    better = [FileScore(**{**vars(s), "open_shifts": 0, "open_answered": 0})
+              for s in _files(30, 2, bad=0.05, miss=0.0)]
+    rep = intervals.report({"silence-500": closed, "cadence@0.5": better}, ["silence-500", "cadence@0.5"],
+                           ["silence-500"], ["cadence@0.5"], 300)
+    assert rep["against"]["silence-500"]["cadence@0.5"] == []
+    assert rep["policies"]["cadence@0.5"]["recall_open"]["value"] is None
 
 
 def test_undefined_figures_have_no_interval() -> None:
@@ -179,8 +191,8 @@ def test_bench_report_holds_intervals_unless_asked_not_to(tmp_path: Path) -> Non
     (tmp_path / "manifest.jsonl").write_text("\n".join(
         f'{{"audio": "{n}", "events": [{{"type": "shift", "t": 0.5}}]}}' for n in ("a.wav", "b.wav")))
     specs = bench.parse_policies("silence-200,silence-500", None)
-    rep = bench.run_bench(str(tmp_path), specs, jobs=1, resamples=50)
-    assert rep["intervals"]["resamples"] == 50 and set(rep["intervals"]["policies"]) == {"silence-200", "silence-500"}
+    rep = bench.run_bench(str(tmp_path), specs, jobs=1, resamples=100)
+    assert rep["intervals"]["resamples"] == 100 and set(rep["intervals"]["policies"]) == {"silence-200", "silence-500"}
     for lb in ("silence-200", "silence-500"):
         for k in METRICS:
             assert rep["intervals"]["policies"][lb][k]["value"] == rep["summary"][lb][k]
@@ -228,12 +240,12 @@ def test_bench_and_score_compare_the_policies_they_ran(tmp_path: Path) -> None:
         bench.run_bench(str(tmp_path), specs, pairs=[("silence-800", "silence-200")])
     with pytest.raises(InvalidArgumentError, match="resamples > 0"):
         bench.run_bench(str(tmp_path), specs, resamples=0, pairs=[("silence-500", "silence-200")])
-    rep = bench.run_bench(str(tmp_path), specs, jobs=1, resamples=40, pairs=[("silence-500", "silence-200")])
+    rep = bench.run_bench(str(tmp_path), specs, jobs=1, resamples=100, pairs=[("silence-500", "silence-200")])
     assert [(p["a"], p["b"]) for p in rep["intervals"]["pairs"]] == [("silence-500", "silence-200")]
     out = tmp_path / "d.json"
     out.write_text(json.dumps(rep))
     md = tmp_path / "s.md"
-    assert score.main(["--corpus", str(tmp_path), "--decisions", str(out), "--resamples", "40",
+    assert score.main(["--corpus", str(tmp_path), "--decisions", str(out), "--resamples", "100",
                        "--compare", "silence-500:silence-200", "--markdown", str(md)]) == 0
     assert "| silence-500 − silence-200 |" in md.read_text()
     assert score.main(["--corpus", str(tmp_path), "--decisions", str(out), "--compare", "nope:silence-200"]) == 2

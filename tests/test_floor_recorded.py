@@ -80,6 +80,22 @@ def test_build_labels_every_turn_from_the_clips(tmp_path) -> None:
     assert rows[0]["meta"]["voice"] == "recorded:own"
 
 
+def test_the_default_split_is_the_one_earlier_sessions_measured(tmp_path) -> None:
+    """--stretch, --per-file and --peak-db left the default build as it was: the same audio
+    and labels, byte for byte, as the code of session 38 (b88e375) wrote them."""
+    import hashlib
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for i, name in enumerate(("A", "B", "C")):
+        sf.write(clips / f"{name}.wav", _two_words(first=0.3 + 0.1 * i, gap=0.2 + 0.15 * i), RATE)
+    split = build(str(tmp_path / "out"), files=3, seed=5, clips_dir=str(clips))
+    h = hashlib.sha1()
+    for name in ["manifest.jsonl"] + [f"audio/recorded_{k:03d}.wav" for k in range(3)]:
+        h.update(open(os.path.join(split, name), "rb").read())
+    assert h.hexdigest() == "888d68c9e74cfac88b30a26841dc7d77dfba310d"
+
+
 def test_pauses_kept_as_spoken_and_turns_spread_over_files(tmp_path) -> None:
     clips = tmp_path / "clips"
     clips.mkdir()
@@ -103,6 +119,8 @@ def test_pauses_kept_as_spoken_and_turns_spread_over_files(tmp_path) -> None:
         build(str(tmp_path / "x"), clips_dir=str(clips), per_file=0)
     with pytest.raises(InvalidArgumentError, match="peak-db"):
         build(str(tmp_path / "x"), clips_dir=str(clips), peak_db=0.0)
+    with pytest.raises(InvalidArgumentError, match="more than the 5 clips"):
+        build(str(tmp_path / "x"), clips_dir=str(clips), per_file=6)
 
 
 @pytest.mark.skipif(not os.path.isfile(os.path.join(MFA_DIR, ".complete")),

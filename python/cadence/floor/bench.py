@@ -475,8 +475,7 @@ def run_bench(
     (``intervals.py``), and which baselines each cadence setting beats with that confidence."""
     if not math.isfinite(gain_db) or abs(gain_db) > 60.0:
         raise InvalidArgumentError(f"gain_db must be a finite number of dB within ±60, got {gain_db}")
-    intervals.check_resamples(resamples)  # before the run, not after it
-    intervals.check_pairs(pairs, [s.label for s in specs])
+    check_interval_args(resamples, pairs, [s.label for s in specs])  # before the run, not after it
     files = load_manifest(corpus, max_files)
     tasks = [(i, f.path, f.persona, specs, seed, gain_db, f.labels) for i, f in enumerate(files)]
     outs = sorted(map_files(_run_file, tasks, jobs), key=lambda r: r[0])
@@ -524,8 +523,27 @@ def run_bench(
     return report
 
 
+def add_interval_args(ap: argparse.ArgumentParser) -> None:
+    """``--resamples`` and ``--compare``, for the bench and the scorer."""
+    ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES,
+                    help=f"resamples of the files behind each figure's 95 %% interval and the paired "
+                         f"comparisons (0: none; else at least {intervals.MIN_RESAMPLES})")
+    ap.add_argument("--compare", action="append", default=[], metavar="A:B",
+                    help="also print policy A's paired difference from B with its interval (repeat)")
+
+
+def check_interval_args(resamples: int, pairs: Sequence[tuple[str, str]], labels: Sequence[str]) -> None:
+    """The resample count is valid, and every compared policy is one of ``labels`` (which needs
+    resamples)."""
+    intervals.check_resamples(resamples)
+    if pairs and resamples == 0:
+        raise InvalidArgumentError("comparing policies needs resamples > 0")
+    intervals.check_pairs(pairs, labels)
+
+
 def parse_pairs(items: Sequence[str]) -> list[tuple[str, str]]:
-    """``--compare A:B`` values → (A, B) policy label pairs."""
+    """``--compare A:B`` values → (A, B) policy label pairs (split at the first ``:``; Cadence's
+    and the baselines' labels hold none)."""
     pairs = []
     for item in items:
         a, sep, b = item.partition(":")
@@ -541,12 +559,10 @@ def add_intervals(report: dict[str, Any], per_file: dict[str, list[FileScore]], 
     """Put ``intervals.report`` of the per-file scores into ``report`` (nothing with
     ``resamples`` 0): the cadence settings are the contenders, the other policies the baselines;
     ``pairs``: (a, b) policies whose whole paired difference a − b the report holds too."""
-    intervals.check_resamples(resamples)
-    if resamples == 0:
-        if pairs:
-            raise InvalidArgumentError("comparing policies needs resamples > 0")
-        return
     labels = list(per_file)
+    check_interval_args(resamples, pairs, labels)
+    if resamples == 0:
+        return
     report["intervals"] = intervals.report(per_file, labels, [lb for lb in labels if not is_cadence(lb)],
                                            [lb for lb in labels if is_cadence(lb)], resamples, seed,
                                            pairs=pairs)
@@ -809,14 +825,19 @@ def diff_rows(rows: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
     return lines
 
 
+# the legend of a difference table
+SURE_MARKS = ("✓: surely better, ✗: surely worse (the interval lies wholly on one side of 0); unmarked: it may "
+              "be chance. Where there is no real difference a mark still comes 5 % of the time: among 20 "
+              "such comparisons, about one is marked.")
+
+
 def pairs_section(ci: dict[str, Any] | None) -> list[str]:
     """The paired differences a report was asked for (``--compare``)."""
     if not ci or not ci.get("pairs"):
         return []
     return ["", "## Paired differences", "",
             f"Each difference a − b with its {ci['level'] * 100:g} % interval over the same {ci['resamples']} "
-            "resamples of the files for both. ✓: a is surely better, ✗: surely worse (the interval lies "
-            "wholly on one side of 0); unmarked: it may be chance.", "",
+            f"resamples of the files for both. {SURE_MARKS}", "",
             *diff_rows([(f"{p['a']} − {p['b']}", p["diff"]) for p in ci["pairs"]])]
 
 
@@ -994,11 +1015,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--judge-head", metavar="NPZ",
                     help="the judge head of the cadence/.../judge_head=1 variants (cadence train judge writes "
                          "one; default the packaged judge_head.npz)")
-    ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES,
-                    help="resamples of the files behind each figure's 95 %% interval and the paired "
-                         "comparisons with the baselines (0: none)")
-    ap.add_argument("--compare", action="append", default=[], metavar="A:B",
-                    help="also print policy A's paired difference from B with its interval (repeat)")
+    add_interval_args(ap)
     ap.add_argument("--fit-baselines", metavar="SPLIT", help="train vad-classify on this split and exit")
     ap.add_argument("--weights-out", help="with --fit-baselines: where to write the weights")
     args = ap.parse_args(argv)

@@ -43,6 +43,7 @@ METRICS = tuple(k for k, _ in DOMINANCE_KEYS)
 SIGN = dict(DOMINANCE_KEYS)
 LEVEL = 0.95
 RESAMPLES = 2000
+MIN_RESAMPLES = 100  # fewer cannot place a 95 % interval's ends (2.5 resamples each side at 100)
 # the per-file counts a metric is a ratio of (numerator, denominator, scale)
 _COUNTS = ("correct", "commits", "answered", "shifts", "open_answered", "open_shifts", "interruptions")
 _RATIOS = {"precision": ("correct", "commits", 1.0), "recall": ("answered", "shifts", 1.0),
@@ -75,9 +76,11 @@ class FileTable:
 
 
 def check_resamples(resamples: Any) -> None:
-    """``resamples`` is a whole number >= 0 (0: no intervals)."""
-    if isinstance(resamples, bool) or not isinstance(resamples, (int, np.integer)) or resamples < 0:
-        raise InvalidArgumentError(f"resamples must be a whole number >= 0 (0: no intervals), got {resamples!r}")
+    """``resamples`` is 0 (no intervals) or a whole number >= ``MIN_RESAMPLES``."""
+    if isinstance(resamples, bool) or not isinstance(resamples, (int, np.integer)) \
+            or not (resamples == 0 or resamples >= MIN_RESAMPLES):
+        raise InvalidArgumentError(f"resamples must be 0 (no intervals) or a whole number >= {MIN_RESAMPLES}, "
+                                   f"got {resamples!r}")
 
 
 def resample_weights(files: int, resamples: int = RESAMPLES, seed: int = 0) -> np.ndarray:
@@ -114,9 +117,8 @@ def metric_samples(table: FileTable, weights: np.ndarray) -> dict[str, np.ndarra
     with np.errstate(divide="ignore", invalid="ignore"):
         for name, (num, den, scale) in _RATIOS.items():
             out[name] = np.where(col[den] > 0, scale * col[num] / col[den], np.nan)
-    lat_w = weights[:, table.latency_file]  # (resamples, latencies)
-    for name, q in _QUANTILES.items():
-        out[name] = 1e3 * np.array([_quantile(table.latencies, w, q) for w in lat_w])
+    for name, q in _QUANTILES.items():  # row by row: a (resamples, latencies) matrix can be large
+        out[name] = 1e3 * np.array([_quantile(table.latencies, w[table.latency_file], q) for w in weights])
     return out
 
 
@@ -138,8 +140,11 @@ class Drawn:
 
     @classmethod
     def of(cls, table: FileTable, weights: np.ndarray) -> Drawn:
-        point = metric_samples(table, np.ones((1, table.files), np.int64))
-        return cls({k: float(v[0]) for k, v in point.items()}, metric_samples(table, weights))
+        point = {k: float(v[0]) for k, v in metric_samples(table, np.ones((1, table.files), np.int64)).items()}
+        if table.latencies.size:  # as scoring.summarize computes them, to the last digit
+            point["latency_median_ms"] = float(np.median(table.latencies) * 1e3)
+            point["latency_p90_ms"] = float(np.percentile(table.latencies, 90) * 1e3)
+        return cls(point, metric_samples(table, weights))
 
 
 def _finite(v: float) -> float | None:
@@ -173,10 +178,11 @@ def paired(a: Drawn, b: Drawn, level: float = LEVEL) -> dict[str, Any]:
     return out
 
 
-def not_surely_better(diffs: Mapping[str, Any]) -> list[str]:
+def not_surely_better(diffs: Mapping[str, Any], b: Drawn | None = None) -> list[str]:
     """The metrics of a ``paired`` result on which ``a`` is not better with confidence (empty:
-    it beats ``b`` on every one)."""
-    return [k for k in METRICS if not diffs[k]["better"]]
+    it beats ``b`` on every one). With ``b``: a metric ``b`` leaves undefined (no latency, no
+    open shift) does not count, as in ``bench.dominance``."""
+    return [k for k in METRICS if not diffs[k]["better"] and not (b is not None and not np.isfinite(b.point[k]))]
 
 
 def check_pairs(pairs: Sequence[tuple[str, str]], labels: Sequence[str]) -> None:
@@ -202,7 +208,7 @@ def report(per_file: Mapping[str, Sequence[FileScore]], labels: Sequence[str], b
     return {
         "resamples": resamples, "seed": seed, "level": level, "unit": "file",
         "policies": {lb: intervals(drawn[lb], level) for lb in labels},
-        "against": {b: {c: not_surely_better(paired(drawn[c], drawn[b], level)) for c in contenders}
+        "against": {b: {c: not_surely_better(paired(drawn[c], drawn[b], level), drawn[b]) for c in contenders}
                     for b in baselines},
         "pairs": [{"a": a, "b": b, "diff": paired(drawn[a], drawn[b], level)} for a, b in pairs],
     }

@@ -36,10 +36,11 @@ from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
 from cadence.floor import intervals
 from cadence.floor.bench import (
     _fmt,
+    add_interval_args,
     add_intervals,
-    parse_pairs,
     ignored_counts,
     load_manifest,
+    parse_pairs,
     render_markdown,
     tail_frames,
     write_outputs,
@@ -223,11 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", dest="md_out", help="write the tables here")
     ap.add_argument("--by", metavar="KEY", help="also break the scores down by this meta key (noise, snr, voice, engine, ...; "
                          "several: noise,snr)")
-    ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES,
-                    help="resamples of the files behind each figure's 95 %% interval and the paired "
-                         "comparisons with the baselines (0: none)")
-    ap.add_argument("--compare", action="append", default=[], metavar="A:B",
-                    help="also print policy A's paired difference from B with its interval (repeat)")
+    add_interval_args(ap)
     args = ap.parse_args(argv)
     try:
         try:

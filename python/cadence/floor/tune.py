@@ -44,7 +44,7 @@ import numpy as np
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor import intervals
-from cadence.floor.bench import diff_rows, markdown_table
+from cadence.floor.bench import SURE_MARKS, diff_rows, markdown_table
 from cadence.floor.commit_rules import rule_section, rule_summary, tally
 from cadence.floor.echo_rule import canceller_excess, excess_over_prediction
 from cadence.floor.model import PAUSE, FloorModel
@@ -273,8 +273,7 @@ def against_first_section(table: dict[str, dict[str, Any]], labels: Sequence[str
         return []
     lines = diff_rows([(lb, table[lb]["against_first"]) for lb in later])
     return ["", f"Against the first setting ({labels[0]}): each difference with its 95 % interval over "
-            f"{resamples} resamples of the files, the same for both (paired). ✓: surely better, ✗: surely "
-            "worse (the interval lies wholly on one side of 0); unmarked: it may be chance.", "", *lines]
+            f"{resamples} resamples of the files, the same for both (paired). {SURE_MARKS}", "", *lines]
 
 
 def main(argv: list[str]) -> int:
@@ -297,7 +296,7 @@ def main(argv: list[str]) -> int:
                     help="featurize with the adaptive echo canceller (FloorFeaturizer(echo_cancel=True))")
     ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES,
                     help="resamples of the files behind the 95 %% intervals of each setting's difference "
-                         "from the first (0: none)")
+                         f"from the first (0: none; else at least {intervals.MIN_RESAMPLES})")
     args = ap.parse_args(argv)
     grid = parse_grid(args.set)
     settings = expand_grid(grid)

@@ -115,7 +115,8 @@ def _clips(folder: str) -> list[tuple[str, np.ndarray, int]]:
 def file_clips(k: int, n_clips: int, per_file: int | None, seed: int) -> list[int]:
     """The clips of file ``k``: all of them in a seeded order, or with ``per_file`` the k-th
     ``per_file`` of a seeded sequence of passes over the clips (each pass a new order), so
-    every clip comes once before any comes again."""
+    every clip comes once before any comes again (a file that straddles two passes may hold
+    a clip twice, unless ``per_file`` divides the number of clips)."""
     if per_file is None:
         return list(np.random.default_rng([seed, k]).permutation(n_clips))
     start = k * per_file
@@ -212,6 +213,8 @@ def build(out: str, files: int = 12, seed: int = 0, clips_dir: str = CLIPS_DIR, 
     if peak_db is not None and not 0.0 < peak_db <= SPEECH_DB:
         raise InvalidArgumentError(f"--peak-db must be in (0, {SPEECH_DB:g}] dB, got {peak_db}")
     clips = _clips(clips_dir)
+    if per_file is not None and per_file > len(clips):
+        raise InvalidArgumentError(f"--per-file {per_file} is more than the {len(clips)} clips in {clips_dir}")
     # the SNR is against the clips' mean level (their silences included), not the active level
     speech_rms = mean_rms([c[1] for c in clips])
     source = "alsa" if os.path.abspath(clips_dir) == CLIPS_DIR else os.path.basename(os.path.abspath(clips_dir))
