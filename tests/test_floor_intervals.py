@@ -181,15 +181,20 @@ def test_tune_shows_each_setting_against_the_first() -> None:
         score_settings(data, {"patience": [0.5]}, resamples=-1)
 
 
-def test_bench_report_holds_intervals_unless_asked_not_to(tmp_path: Path) -> None:
+def _two_quiet_files(folder: Path) -> None:
+    """A split of two 1 s silent files, a turn end at 0.5 s in each."""
     import soundfile as sf
 
     from cadence.floor.protocol import RATE
 
     for name in ("a.wav", "b.wav"):
-        sf.write(tmp_path / name, np.zeros(RATE, np.float32), RATE, subtype="PCM_16")
-    (tmp_path / "manifest.jsonl").write_text("\n".join(
+        sf.write(folder / name, np.zeros(RATE, np.float32), RATE, subtype="PCM_16")
+    (folder / "manifest.jsonl").write_text("\n".join(
         f'{{"audio": "{n}", "events": [{{"type": "shift", "t": 0.5}}]}}' for n in ("a.wav", "b.wav")))
+
+
+def test_bench_report_holds_intervals_unless_asked_not_to(tmp_path: Path) -> None:
+    _two_quiet_files(tmp_path)
     specs = bench.parse_policies("silence-200,silence-500", None)
     rep = bench.run_bench(str(tmp_path), specs, jobs=1, resamples=100)
     assert rep["intervals"]["resamples"] == 100 and set(rep["intervals"]["policies"]) == {"silence-200", "silence-500"}
@@ -226,15 +231,9 @@ def test_pairs_are_compared_on_request() -> None:
 def test_bench_and_score_compare_the_policies_they_ran(tmp_path: Path) -> None:
     import json
 
-    import soundfile as sf
-
     from cadence.floor import score
-    from cadence.floor.protocol import RATE
 
-    for name in ("a.wav", "b.wav"):
-        sf.write(tmp_path / name, np.zeros(RATE, np.float32), RATE, subtype="PCM_16")
-    (tmp_path / "manifest.jsonl").write_text("\n".join(
-        f'{{"audio": "{n}", "events": [{{"type": "shift", "t": 0.5}}]}}' for n in ("a.wav", "b.wav")))
+    _two_quiet_files(tmp_path)
     specs = bench.parse_policies("silence-200,silence-500", None)
     with pytest.raises(InvalidArgumentError, match="no policy 'silence-800' to compare in this run"):  # before the run
         bench.run_bench(str(tmp_path), specs, pairs=[("silence-800", "silence-200")])
