@@ -22,7 +22,10 @@ module says which.
   better than ``b`` on a metric with 95 % confidence when that interval lies wholly
   on the better side of 0 (an equal figure, e.g. the same recall, never is).
 
-Resampling is seeded (``seed``), so a report is reproducible to the digit.
+Resampling is seeded (``seed``), so a report is reproducible to the digit. Two limits:
+files that repeat content (the recorded splits put the same clips in several files) are
+not independent, so their intervals read too sure; and where two policies do not differ, a
+95 % mark still comes one time in twenty, so a grid of settings gets some by chance.
 """
 
 from __future__ import annotations
