@@ -10,7 +10,7 @@ import pytest
 from cadence.errors import InvalidArgumentError
 from cadence.floor import bench, intervals
 from cadence.floor.intervals import METRICS, Drawn, FileTable, paired, resample_weights
-from cadence.floor.scoring import FileScore, summarize
+from cadence.floor.scoring import FileScore, summarize, total
 from cadence.floor.tune import against_first_section, score_settings
 
 
@@ -30,20 +30,13 @@ def _files(n: int, seed: int, **kw: float) -> list[FileScore]:
     return [_file(rng, **kw) for _ in range(n)]
 
 
-def _total(scores: list[FileScore]) -> FileScore:
-    total = FileScore()
-    for s in scores:
-        total += s
-    return total
-
-
 def _drawn(scores: list[FileScore], weights: np.ndarray) -> Drawn:
     return Drawn.of(FileTable.from_scores(scores), weights)
 
 
 def test_point_figures_are_the_summary_figures() -> None:
     scores = _files(40, 1)
-    want = summarize(_total(scores))
+    want = summarize(total(scores))
     drawn = _drawn(scores, resample_weights(40, 200))
     got = intervals.intervals(drawn)
     for k in METRICS:
@@ -138,7 +131,7 @@ def test_the_report_compares_contenders_with_baselines_on_the_same_files() -> No
     with pytest.raises(InvalidArgumentError, match="same files"):
         intervals.report({"a": _files(3, 1), "b": _files(4, 1)}, ["a", "b"], ["a"], ["b"])
     # the bench's table: the sure winners, else the closest setting and what may be chance
-    summary = {lb: summarize(_total(fs)) for lb, fs in per_file.items()}
+    summary = {lb: summarize(total(fs)) for lb, fs in per_file.items()}
     text = "\n".join(bench.dominance_section(summary, list(per_file), rep))
     assert "| silence-500 | cadence@0.5 |  | cadence@0.5 |  |" in text and "95 % confidence" in text
     rep["against"]["silence-500"]["cadence@0.5"] = ["recall"]

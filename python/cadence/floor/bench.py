@@ -61,6 +61,7 @@ from cadence.floor.scoring import (
     labels_from_manifest,
     score_file,
     summarize,
+    total,
 )
 
 __all__ = ["load_frames", "load_manifest", "make_policy", "PolicySpec", "parse_policies", "run_bench", "main"]
@@ -479,7 +480,6 @@ def run_bench(
     files = load_manifest(corpus, max_files)
     tasks = [(i, f.path, f.persona, specs, seed, gain_db, f.labels) for i, f in enumerate(files)]
     outs = sorted(map_files(_run_file, tasks, jobs), key=lambda r: r[0])
-    totals = {s.label: FileScore() for s in specs}
     per_file: dict[str, list[FileScore]] = {s.label: [] for s in specs}
     compute = {s.label: 0.0 for s in specs}
     calls: dict[str, list[float]] = {s.label: [] for s in specs}
@@ -498,7 +498,6 @@ def run_bench(
             decs, secs, call_ms, rules = results[spec.label]
             sc = score_file(decs, f.labels)
             per_file[spec.label].append(sc)
-            totals[spec.label] += sc
             compute[spec.label] += secs
             calls[spec.label] += call_ms
             row = {"audio": f.audio, "policy": spec.label, **decision_lists(decs)}
@@ -509,7 +508,7 @@ def run_bench(
                 else:  # a rule per commit or none (cadence score floor checks it)
                     unmatched[spec.label] += 1
             rows.append(row)
-    summary = {s.label: {**summarize(totals[s.label], compute[s.label], audio_s), **call_stats(calls[s.label], audio_s),
+    summary = {s.label: {**summarize(total(per_file[s.label]), compute[s.label], audio_s), **call_stats(calls[s.label], audio_s),
                          **(rule_summary(by_rule[s.label], unmatched[s.label]) if named[s.label] else {})}
                for s in specs}
     report = {

@@ -48,7 +48,7 @@ from cadence.floor.bench import (
 from cadence.floor.commit_rules import rule_summary, tally
 from cadence.floor.labels import FRAME_S
 from cadence.floor.protocol import DECISION_KEYS, Decision, decision_lists
-from cadence.floor.scoring import FileScore, score_file, summarize
+from cadence.floor.scoring import FileScore, score_file, summarize, total
 
 # a decision may follow the end of the audio by the resampler's flushed tail and one frame
 END_SLACK_S = 0.1
@@ -159,7 +159,6 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None,
         if missing:
             raise InvalidArgumentError(f"policy {policy!r}: no entry for {len(missing)} files of the manifest, "
                                        f"e.g. {missing[0]!r}")
-        total = FileScore()
         per_file[policy] = []
         by_rule: dict[str, Counter[str]] = {}
         named = unmatched = 0
@@ -171,7 +170,6 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None,
                     f"{durations[f.audio]:.2f} s audio ends (times are seconds, not milliseconds)")
             sc = score_file(per[f.audio], f.labels)
             per_file[policy].append(sc)
-            total += sc
             if by:
                 by_group.setdefault(meta_group(f.meta, by), {}).setdefault(policy, FileScore()).__iadd__(sc)
             row = {"audio": f.audio, "policy": policy, **decision_lists(per[f.audio])}
@@ -181,7 +179,7 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None,
                 row["commit_rules"] = rules
                 unmatched += not tally(by_rule, rules, sc.commit_outcomes)
             rows.append(row)
-        summary[policy] = summarize(total, 0.0, audio_s)
+        summary[policy] = summarize(total(per_file[policy]), 0.0, audio_s)
         if named:  # the files of this policy that name no rules are not counted either
             summary[policy].update(rule_summary(by_rule, unmatched + len(files) - named))
         summary[policy]["rtf"] = summary[policy]["compute_s"] = None  # compute time unknown

@@ -106,6 +106,7 @@ __all__ = [
     "FileLabels",
     "FileScore",
     "hold_breakdown",
+    "total",
     "labels_from_manifest",
     "score_file",
     "summarize",
@@ -395,6 +396,14 @@ class FileScore:
             else:
                 setattr(self, f.name, mine + getattr(other, f.name))
         return self
+
+
+def total(scores: Iterable[FileScore]) -> FileScore:
+    """The summed score of several files (a corpus)."""
+    out = FileScore()
+    for sc in scores:
+        out += sc
+    return out
 
 
 def _in_hold(c: float, holds: Sequence[tuple[float, float]]) -> bool:

@@ -50,7 +50,7 @@ from cadence.floor.echo_rule import canceller_excess, excess_over_prediction
 from cadence.floor.model import PAUSE, FloorModel
 from cadence.floor.labels import FRAME_S
 from cadence.floor.policy import CadencePolicy, PolicyConfig
-from cadence.floor.scoring import FileScore, labels_from_manifest, score_file, summarize
+from cadence.floor.scoring import FileScore, labels_from_manifest, score_file, summarize, total
 from cadence.floor.separability import auc_by_offset, hold_shift_auc
 
 
@@ -156,13 +156,12 @@ def expand_grid(grid: dict[str, list[float]]) -> list[dict[str, float]]:
     return [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
 
 
-def _score_one(setting: dict[str, float]) -> tuple[dict[str, Any], list[FileScore] | None]:
+def _score_one(setting: dict[str, float]) -> tuple[dict[str, Any], intervals.FileTable | None]:
     assert _SHARED is not None
     pol, data, labels, head_file, keep = _SHARED
     pol.config = PolicyConfig(**setting)  # type: ignore[arg-type]
     pol.judge = (_judge(bool(pol.config.judge_head), head_file)  # type: ignore[assignment]
                  if pol.config.asks_judge else None)
-    total = FileScore()
     per_file: list[FileScore] = []
     by_rule: dict[str, Counter[str]] = {}
     unmatched = 0
@@ -174,11 +173,11 @@ def _score_one(setting: dict[str, float]) -> tuple[dict[str, Any], list[FileScor
             assert row.audio is not None  # score_settings checked it
             decisions = pol.decide_heard(row.audio, row.x, row.probs, row.excess)
         sc = score_file(decisions, lab)
-        total += sc
-        if keep:
-            per_file.append(sc)
+        per_file.append(sc)
         unmatched += not tally(by_rule, list(pol.commit_rules), sc.commit_outcomes)
-    return {**summarize(total), **rule_summary(by_rule, unmatched)}, (per_file if keep else None)
+    # the per-file counts go back from a worker as a small table, not as every file's score
+    table = intervals.FileTable.from_scores(per_file) if keep and per_file else None
+    return {**summarize(total(per_file)), **rule_summary(by_rule, unmatched)}, table
 
 
 def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorModel,
@@ -257,7 +256,7 @@ def score_settings(
     summaries = [summary for summary, _ in scored]
     if resamples and rows:
         weights_ = intervals.resample_weights(len(rows), resamples)
-        drawn = [intervals.Drawn.of(intervals.FileTable.from_scores(files or []), weights_) for _, files in scored]
+        drawn = [intervals.Drawn.of(table, weights_) for _, table in scored if table is not None]
         for i, summary in enumerate(summaries):
             summary["intervals"] = intervals.intervals(drawn[i])
             if i:
