@@ -65,7 +65,8 @@ Timeouts keep the persona from waiting forever on a model that is unsure: after
 ``fallback_s`` of silence it commits unless the model is fairly sure the user
 keeps the floor, and after ``max_silence_s`` it commits regardless; with ``ramp``
 > 0 the commit threshold rises with the silence between the two (the longer the
-pause, the less sure the model must be). With ``max_silence_short_s`` set (off by default),
+pause, the less sure the model must be), from ``ramp_start_s`` (600 ms, or the patience wait if
+longer) to ``fallback_keep`` at ``fallback_s``. With ``max_silence_short_s`` set (off by default),
 the last resort adapts to the speaker: it is that shorter wait until the user has gone on
 with a turn after a pause of ``long_pause_s`` or more (floor.md, "A recorded telephone
 call": on real calls the model is sometimes sure a finished turn goes on). With ``adapt_step`` > 0 (off by
@@ -279,6 +280,11 @@ class PolicyConfig:
     # 0: the commit threshold is a step (thr, then fallback_keep at fallback_s);
     # 1: it rises linearly with the silence from thr to fallback_keep at fallback_s
     ramp: float = 1.0
+    # the ramp's bar is commit_keep up to this much silence (or the patience wait, if longer) and
+    # rises from there (0: from the patience wait, as before session 40; floor.md, "The ramp
+    # starts at 600 ms"). Chosen on the dev splits: below 600 ms the ramp cut holds about as often
+    # as it answered turn ends, and at 600 ms every patience's ramp is patience 1's
+    ramp_start_s: float = 0.6
     min_silence_s: float | None = None  # overrides the patience-derived silence wait
     commit_keep: float = 0.55  # after the wait: commit unless P(keep) ≥ this (the veto)
     early_keep: float | None = None  # overrides the patience-derived confident-end bar
@@ -350,6 +356,8 @@ class PolicyConfig:
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
                 raise InvalidArgumentError(f"{name} must be in [0, 1], got {v}")
+        if not (math.isfinite(self.ramp_start_s) and self.ramp_start_s >= 0.0):
+            raise InvalidArgumentError(f"ramp_start_s must be a finite number >= 0, got {self.ramp_start_s}")
         if not (math.isfinite(self.speculate_silence_s) and self.speculate_silence_s > 0.0):
             raise InvalidArgumentError(f"speculate_silence_s must be a finite number > 0, got {self.speculate_silence_s}")
         # from _ANTICIPATE_FRAMES frames of silence on, the window holds silence only
@@ -417,6 +425,11 @@ class PolicyConfig:
         wait = self.early_silence_s if self.early_silence_s is not None else (
             0.15 + 0.5 * max(0.0, self.patience - 0.5))
         return _frames(wait)
+
+    def ramp_start_frames(self) -> int:
+        """The silence at which the ramp's bar starts to rise: ``ramp_start_s`` or the patience
+        wait, whichever is longer."""
+        return max(self.min_silence_frames(), _frames(self.ramp_start_s))
 
     def min_silence_frames(self) -> int:
         """The silence wait before a vetoable commit: ``min_silence_s`` when set,
@@ -600,6 +613,7 @@ class CadencePolicy:
         cfg = self.config
         thr = cfg.commit_keep
         min_sil = cfg.min_silence_frames()
+        ramp_sil = cfg.ramp_start_frames()
         early_thr = cfg.early_threshold()
         early_sil = cfg.early_silence_frames()
         anticipate_sil = _frames(cfg.anticipate_silence_s)
@@ -734,8 +748,8 @@ class CadencePolicy:
             max_silence_s = cfg.max_silence_s
             if cfg.max_silence_short_s is not None and self.longest_hold < long_pause:
                 max_silence_s = cfg.max_silence_short_s
-            if cfg.ramp > 0.0 and self.silence >= min_sil:
-                frac = min(1.0, (self.silence - min_sil) / max(1.0, cfg.fallback_s / FRAME_S - min_sil))
+            if cfg.ramp > 0.0 and self.silence >= ramp_sil:
+                frac = min(1.0, (self.silence - ramp_sil) / max(1.0, cfg.fallback_s / FRAME_S - ramp_sil))
                 thr_now = thr + cfg.ramp * frac * max(0.0, cfg.fallback_keep - thr)
             else:
                 thr_now = thr
