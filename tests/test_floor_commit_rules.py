@@ -47,8 +47,8 @@ def test_each_rule_names_the_commits_it_makes() -> None:
         assert (t, rule) == (pytest.approx(fallback_s, abs=0.011), "fallback"), fallback_s
     assert _first_commit(CadencePolicy(0.9, **STEP), 0.5) == (1.9, "fallback")
     assert _first_commit(CadencePolicy(0.9, **STEP), 0.95) == (3.0, "timeout")
-    # the bar rising with the silence from the wait (ramp, ramp_start_s 0) crosses 0.5 at about 0.9 s
-    ramped = {**STEP, "ramp": 1.0, "ramp_start_s": 0.0}
+    # the bar rising with the silence (ramp) crosses 0.5 at about 0.9 s
+    ramped = {**STEP, "ramp": 1.0}
     t, rule = _first_commit(CadencePolicy(0.9, **ramped), 0.5)
     assert rule == "ramp" and t == pytest.approx(0.90, abs=0.02)
     # a confident end (P(keep) 0.1 under the early bar 0.2) after 150 ms, before the 0.5 s wait

@@ -93,29 +93,29 @@ def test_the_anticipating_path_is_the_same_for_any_chunking() -> None:
 
 
 def test_ramp_lowers_the_bar_as_the_pause_grows() -> None:
-    # from the wait (ramp_start_s 0): the bar rises linearly from 0.16 (5 frames) to 0.9 (190
-    # frames), so 0.5 is crossed at 5 + (0.34 / 0.74) · 185 ≈ 90 frames of silence
+    # threshold rises linearly from 0.16 (5 frames) to 0.9 (190 frames): 0.5 is crossed
+    # at 5 + (0.34 / 0.74) · 185 ≈ 90 frames of silence
     bar = {"min_silence_s": 0.05, "commit_keep": 0.16, "early_keep": 0.0, "fallback_s": 1.9}
-    t = _commit_silence_s(CadencePolicy(0.9, ramp=1.0, ramp_start_s=0.0, **bar))
+    t = _commit_silence_s(CadencePolicy(0.9, ramp=1.0, **bar))
     assert t == pytest.approx(0.90, abs=0.02)
-    half = _commit_silence_s(CadencePolicy(0.9, ramp=0.5, ramp_start_s=0.0, **bar))
+    half = _commit_silence_s(CadencePolicy(0.9, ramp=0.5, **bar))
     assert half is not None and t < half < 1.9
-    # by default the bar holds at 0.16 up to 600 ms, then rises to 0.9 at 1.9 s: 0.5 is crossed
-    # at 60 + (0.34 / 0.74) · 130 ≈ 120 frames
-    assert _commit_silence_s(CadencePolicy(0.9, ramp=1.0, **bar)) == pytest.approx(1.20, abs=0.02)
-    # a start before the wait is the wait
+    # ramp_start_s 0.6: the bar holds at 0.16 up to 600 ms, then rises to 0.9 at 1.9 s, so 0.5
+    # is crossed at 60 + (0.34 / 0.74) · 130 ≈ 120 frames; a start before the wait is the wait
+    assert _commit_silence_s(CadencePolicy(0.9, ramp=1.0, ramp_start_s=0.6, **bar)) == pytest.approx(1.20, abs=0.02)
     assert _commit_silence_s(CadencePolicy(0.9, ramp=1.0, ramp_start_s=0.01, **bar)) == t
 
 
-def test_the_ramp_starts_at_600_ms_at_every_patience() -> None:
-    # a pause the model vetoes (P(keep) 0.6, over commit_keep 0.55): the ramp answers it at the
-    # same silence whatever the patience, as patience 1 always did (its wait is 600 ms)
-    assert [PolicyConfig(patience=p).ramp_start_frames() for p in (0.0, 0.5, 1.0)] == [60, 60, 60]
-    when = {_commit_silence_s(CadencePolicy(p), keep=0.6) for p in (0.0, 0.25, 0.5, 0.75, 1.0)}
-    assert len(when) == 1 and 0.6 < next(iter(when)) < 1.5
-    # before session 40 (ramp_start_s 0) the ramp rose from each patience's wait
-    old = [_commit_silence_s(CadencePolicy(p, ramp_start_s=0.0), keep=0.6) for p in (0.0, 0.5, 1.0)]
-    assert old == sorted(old) and old[0] < old[2] == next(iter(when))
+def test_a_ramp_from_600_ms_is_the_same_at_every_patience() -> None:
+    # a pause the model vetoes (P(keep) 0.6, over commit_keep 0.55) is answered by the ramp: by
+    # default from each patience's wait, the later the more patient; with ramp_start_s=0.6 at the
+    # same silence whatever the patience, patience 1's (its wait is 600 ms)
+    assert [PolicyConfig(patience=p).ramp_start_frames() for p in (0.0, 0.5, 1.0)] == [15, 38, 60]
+    assert [PolicyConfig(patience=p, ramp_start_s=0.6).ramp_start_frames() for p in (0.0, 0.5, 1.0)] == [60] * 3
+    by_wait = [_commit_silence_s(CadencePolicy(p), keep=0.6) for p in (0.0, 0.5, 1.0)]
+    late = {_commit_silence_s(CadencePolicy(p, ramp_start_s=0.6), keep=0.6) for p in (0.0, 0.25, 0.5, 0.75, 1.0)}
+    assert by_wait == sorted(by_wait) and by_wait[0] < by_wait[2] < 1.5
+    assert late == {by_wait[2]}
     for bad in (-0.1, float("nan"), float("inf")):
         with pytest.raises(InvalidArgumentError, match="ramp_start_s"):
             PolicyConfig(ramp_start_s=bad)
