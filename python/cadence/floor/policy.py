@@ -281,10 +281,11 @@ class PolicyConfig:
     # 1: it rises linearly with the silence from thr to fallback_keep at fallback_s
     ramp: float = 1.0
     # the ramp's bar is commit_keep up to this much silence (or the patience wait, if longer) and
-    # rises from there; 0 (the default): from the patience wait. An option (floor.md, "A later
-    # ramp", session 40): 0.6 makes every patience ramp as patience 1 does, about one fewer
-    # interruption per 100 turns at patience 0.5 on the synthetic splits, but below patience 0.5
-    # it leaves the turn ends the model is unsure of to the fallback (p90 +0.9 s on a human voice)
+    # rises from there to fallback_keep at fallback_s (a start at or past fallback_s leaves the
+    # fallback alone); 0 (the default): from the patience wait. An option (floor.md, "A later
+    # ramp", session 40): 0.6 makes every patience ramp as patience 1 does, 0.4-0.8 fewer
+    # interruptions per 100 turns at patience 0.5 on the synthetic tests, but below patience 0.5
+    # the turn ends the model vetoes wait for the later bar (p90 +0.9 s on a human voice)
     ramp_start_s: float = 0.0
     min_silence_s: float | None = None  # overrides the patience-derived silence wait
     commit_keep: float = 0.55  # after the wait: commit unless P(keep) ≥ this (the veto)
