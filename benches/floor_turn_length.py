@@ -19,16 +19,16 @@ import soundfile as sf  # type: ignore[import-untyped]
 
 from cadence.floor.bench import load_manifest
 from cadence.floor.judge_head import pause_windows
+from cadence.floor.protocol import RATE
 from cadence.floor.separability import auc
-
-RATE = 16000
 
 
 def lengths(split: str, files: int, window_s: float) -> tuple[np.ndarray, np.ndarray]:
     """(window lengths in s, targets: 1 hold, 0 turn end) over a split's first ``files``."""
     out: list[tuple[float, float]] = []
     for f in load_manifest(split, files):
-        n = sf.info(f.path).frames * RATE // sf.info(f.path).samplerate  # the 16 kHz length bench reads
+        info = sf.info(f.path)
+        n = info.frames * RATE // info.samplerate  # the 16 kHz length bench reads
         out += [((end - first) / RATE, y) for first, end, y in pause_windows(f.labels, n, window_s)]
     arr = np.array(out, np.float64).reshape(-1, 2)
     return arr[:, 0], arr[:, 1]

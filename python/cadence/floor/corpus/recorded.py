@@ -76,18 +76,17 @@ def clip_runs(x: np.ndarray, rate: int, above_db: float | None = None,
     loudest frame is more than ``peak_db`` under the clip's loudest (a breath, a lip click)."""
     if len(x) < rate // 100:
         raise InvalidArgumentError("clip shorter than one 10 ms frame")
-    if frame_db(x, rate).max() < -60.0:
+    db = frame_db(x, rate)
+    if db.max() < -60.0:
         raise InvalidArgumentError("no speech found in the clip (it is silent: below -60 dBFS)")
     rule: dict[str, float] = {"below_max_db": SPEECH_DB} if above_db is None else {"above_db": above_db}
     kept = [(a / rate, b / rate) for a, b in speech_runs(x, rate, MERGE_S, **rule)
             if b - a >= round(MIN_RUN_S * rate)]
     if peak_db is not None:
-        db = frame_db(x, rate)
         hop = rate // 100
-        top = float(db.max())
-        kept = [(a, b) for a, b in kept
-                if float(db[int(round(a * rate)) // hop:max(int(round(b * rate)) // hop, int(round(a * rate)) // hop + 1)].max())
-                >= top - peak_db]
+        first = [int(round(a * rate)) // hop for a, _b in kept]  # each run's first and end frame
+        end = [max(int(round(b * rate)) // hop, f + 1) for (_a, b), f in zip(kept, first)]
+        kept = [run for run, f, e in zip(kept, first, end) if float(db[f:e].max()) >= float(db.max()) - peak_db]
     if not kept:
         raise InvalidArgumentError("no speech found in the clip")
     return kept
@@ -120,11 +119,9 @@ def file_clips(k: int, n_clips: int, per_file: int | None, seed: int) -> list[in
     if per_file is None:
         return list(np.random.default_rng([seed, k]).permutation(n_clips))
     start = k * per_file
-    out: list[int] = []
-    for i in range(start, start + per_file):
-        rep, j = divmod(i, n_clips)
-        out.append(int(np.random.default_rng([seed, 1_000_003, rep]).permutation(n_clips)[j]))
-    return out
+    passes = {rep: np.random.default_rng([seed, 1_000_003, rep]).permutation(n_clips)
+              for rep in range(start // n_clips, (start + per_file - 1) // n_clips + 1)}
+    return [int(passes[i // n_clips][i % n_clips]) for i in range(start, start + per_file)]
 
 
 def _file(k: int, clips: list[tuple[str, np.ndarray, int]], seed: int, speech_rms: float,
