@@ -15,7 +15,7 @@ from cadence.floor.policy import CadencePolicy
 from cadence.floor.scoring import labels_from_manifest, score_file, summarize
 from cadence.floor.bench import markdown_table
 from cadence.floor.commit_rules import rule_summary, tally
-from cadence.floor.tune import TUNE_COLS, Row, file_row, parse_grid, score_settings
+from cadence.floor.tune import TUNE_COLS, Row, expand_grid, file_row, parse_grid, score_settings
 
 from floor_speech import ESPEAK, frames_of, render
 
@@ -61,6 +61,23 @@ def _file_row(tmp_path: Path, audio: np.ndarray, events: list[dict]) -> tuple[Ro
     assert np.array_equal(frames[: len(x)], frames_of(audio)) and len(frames) == len(x) + pad
     return row, frames
 
+
+
+def test_a_grid_without_the_judge_drops_the_judges_fields() -> None:
+    # beside settings that ask the judge, smart_turn_weight=0 is one setting (the control, first)
+    grid = {"patience": [0.5], "smart_turn_weight": [0.0, 0.5], "judge_head": [0.0, 1.0], "judge_release": [1.0]}
+    assert expand_grid(grid) == [
+        {"patience": 0.5, "smart_turn_weight": 0.0},
+        {"patience": 0.5, "smart_turn_weight": 0.5, "judge_head": 0.0, "judge_release": 1.0},
+        {"patience": 0.5, "smart_turn_weight": 0.5, "judge_head": 1.0, "judge_release": 1.0}]
+    # every field that is not the judge's stays, in product order
+    assert expand_grid({"smart_turn_weight": [0.0, 0.5], "patience": [0.2, 0.4], "smart_turn_at_s": [0.2]}) == [
+        {"smart_turn_weight": 0.0, "patience": 0.2}, {"smart_turn_weight": 0.0, "patience": 0.4},
+        {"smart_turn_weight": 0.5, "patience": 0.2, "smart_turn_at_s": 0.2},
+        {"smart_turn_weight": 0.5, "patience": 0.4, "smart_turn_at_s": 0.2}]
+    # a grid that never asks the judge keeps them (score_settings says they are read only with it)
+    assert expand_grid({"smart_turn_weight": [0.0], "judge_veto": [0.0, 1.0]}) == [
+        {"smart_turn_weight": 0.0, "judge_veto": 0.0}, {"smart_turn_weight": 0.0, "judge_veto": 1.0}]
 
 @pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
 @pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")

@@ -250,6 +250,42 @@ def test_the_veto_holds_off_drafts_in_the_silence() -> None:
     assert drafts(0.0) == []  # as the mix does
 
 
+def test_the_release_only_lets_go_at_the_fallback() -> None:
+    # Cadence sure the user goes on (0.95 >= fallback_keep), the judge too: the 3 s timeout
+    assert _hybrid_commit_s(0.0, weight=0.5, keep=0.95, judge_release=1)[0] == pytest.approx(3.0, abs=0.011)
+    # a sure "complete" mixed in commits once it is read (0.3 s: the mix's 0.12 < commit_keep); as a
+    # release it lets go at the fallback (1.9 s: min(0.95, 0.12) < fallback_keep), and a plainer
+    # "complete" too (the mix's 0.30)
+    assert _hybrid_commit_s(0.999, weight=0.5, keep=0.95)[0] == pytest.approx(0.30, abs=0.011)
+    assert _hybrid_commit_s(0.999, weight=0.5, keep=0.95, judge_release=1)[0] == pytest.approx(1.9, abs=0.011)
+    assert _hybrid_commit_s(0.99, weight=0.5, keep=0.95, judge_release=1)[0] == pytest.approx(1.9, abs=0.011)
+    # an unsure judge (0.5) at weight 0.25 leaves the mix at 0.901 >= fallback_keep: the timeout
+    assert _hybrid_commit_s(0.5, weight=0.25, keep=0.95, judge_release=1)[0] == pytest.approx(3.0, abs=0.011)
+    # an "incomplete" never holds the floor in a release: Cadence's own wait commits as without a judge
+    at_once = {"keep": 0.1, "smart_turn_at_s": 0.05, "smart_turn_delay_s": 0.0}
+    assert _hybrid_commit_s(0.0, **at_once)[0] == pytest.approx(3.0, abs=0.011)  # the mix: the timeout
+    assert _hybrid_commit_s(0.0, judge_release=1, **at_once)[0] == pytest.approx(0.05, abs=0.011)
+    for bad in (0.5, 2.0):
+        with pytest.raises(InvalidArgumentError, match="judge_release"):
+            CadencePolicy(0.5, smart_turn_weight=0.5, judge_release=bad)
+    with pytest.raises(InvalidArgumentError, match="judge_release=1 needs smart_turn_weight"):
+        CadencePolicy(0.5, judge_release=1)
+    with pytest.raises(InvalidArgumentError, match="exclude each other"):
+        CadencePolicy(0.5, smart_turn_weight=0.5, judge_veto=1, judge_release=1)
+    assert CadencePolicy(0.5, smart_turn_weight=0.5, judge_release=1).name == "cadence+smart-turn(p=0.5,w=0.5,release)"
+
+
+def test_the_release_leaves_drafts_in_the_silence_alone() -> None:
+    # Cadence sure of a turn end (0.1 < speculate_keep): a sure "incomplete" holds off the draft
+    # in a mix, not in a release
+    def drafts(p_complete: float, **kw: float) -> list[float]:
+        decisions = _scripted(p_complete, keep=0.1, smart_turn_at_s=0.05, smart_turn_delay_s=0.0,
+                              fallback_s=2.5, commit_keep=0.0, **kw)[0]
+        return [round(d.t - _SPEECH * 0.01, 2) for d in decisions if d.kind == "speculate"]
+    assert drafts(0.0) == []
+    assert drafts(0.0, judge_release=1) == [0.05]
+
+
 def test_hybrid_needs_the_audio_and_a_valid_weight() -> None:
     policy = CadencePolicy(0.5, smart_turn_weight=0.5)
     policy.judge = _Fake(1.0)  # type: ignore[assignment]

@@ -108,7 +108,8 @@ from ``smart_turn_delay_s`` later (its compute) every rule above reads P(keep) m
 with Smart Turn's P(incomplete) in log-odds. It helps on a recorded human voice and
 hurts on the synthetic tests (floor.md, "A second opinion in pauses"). With ``judge_veto`` the
 judge's answer may only hold the floor (and hold off a draft in the silence), and only up to the
-fallback (floor.md, "The judge as a veto").
+fallback (floor.md, "The judge as a veto"); with ``judge_release`` it may only let go of the floor,
+at the fallback, where Cadence's own P(keep) would hold it to ``max_silence_s``.
 The price of stopping within 150 ms: the heads cannot yet tell a backchannel from
 a barge-in that early (onset head AUC 0.83 at +100 ms on the duplex dev split;
 the barge-in head 0.78), so most backchannels pause the persona briefly and it
@@ -313,10 +314,17 @@ class PolicyConfig:
     # would lower it, and the fallback reads Cadence's own P(keep) (the veto holds no turn end past
     # fallback_s); 0: all of them read the combination
     judge_veto: float = 0.0
+    # 1: the judge may only release the floor, and only at the fallback: every model rule and the
+    # drafts read Cadence's own P(keep), and from fallback_s of silence on the fallback reads the
+    # smaller of it and the judge's answer combined as above, so a turn end the model holds on to
+    # is not left to max_silence_s when the judge hears it complete (floor.md, "The judge releases
+    # a long silence"); 0: as judge_veto says
+    judge_release: float = 0.0
     smart_turn_at_s: float = 0.2
     smart_turn_delay_s: float = 0.1
     # read only when the judge is asked (asks_judge), which needs the raw audio (process, decide_heard)
-    JUDGE_ONLY: ClassVar[frozenset[str]] = frozenset({"smart_turn_at_s", "smart_turn_delay_s", "judge_veto"})
+    JUDGE_ONLY: ClassVar[frozenset[str]] = frozenset({"smart_turn_at_s", "smart_turn_delay_s", "judge_veto",
+                                                          "judge_release"})
     # 1: the speech rule's echo test also reads the Kalman echo canceller's prediction (the
     # smaller excess wins; echo_rule.py); 0: the energy-domain echo estimate alone (as
     # ``decide`` does when it is given no canceller excess)
@@ -375,7 +383,13 @@ class PolicyConfig:
         if self.judge_veto not in (0.0, 1.0):
             raise InvalidArgumentError(f"judge_veto must be 0 (the judge's answer is mixed in) or 1 (it may only "
                                        f"raise P(keep)), got {self.judge_veto}")
-        for name in ("judge_head", "judge_veto"):  # they shape the judge's answer: it must be asked
+        if self.judge_release not in (0.0, 1.0):
+            raise InvalidArgumentError(f"judge_release must be 0 or 1 (the judge may only release the floor at "
+                                       f"the fallback), got {self.judge_release}")
+        if self.judge_veto and self.judge_release:
+            raise InvalidArgumentError("judge_veto=1 and judge_release=1 exclude each other: the judge may only "
+                                       "hold the floor, or only release it")
+        for name in ("judge_head", "judge_veto", "judge_release"):  # they shape the judge's answer: it must be asked
             if getattr(self, name) and self.smart_turn_weight == 0.0:
                 raise InvalidArgumentError(f"{name}=1 needs smart_turn_weight > 0 (the judge's weight); "
                                            "with 0 the judge is never asked")
@@ -471,7 +485,7 @@ class CadencePolicy:
             head = JudgeHead.load(judge_head_file or DEFAULT_HEAD) if self.config.judge_head else None
             self.judge = SmartTurnJudge(head)
             judge = "judge-head" if head is not None else "smart-turn"
-            veto = ",veto" if self.config.judge_veto else ""
+            veto = ",veto" if self.config.judge_veto else ",release" if self.config.judge_release else ""
             self.name = f"cadence+{judge}(p={patience:g},w={self.config.smart_turn_weight:g}{veto})"
         # wall ms of each Smart Turn call since the last reset (the last 1000; the bench reports them)
         self.call_ms: deque[float] = deque(maxlen=1000)
@@ -728,6 +742,7 @@ class CadencePolicy:
                 # the next speech, as one begun in speech is after a pause
                 out.append(self._speculate(t, end600, gap=self.silence >= _SPEC_GAP_FRAMES))
             own = pause  # Cadence's own P(keep), before the judge's answer
+            released = pause  # what the fallback reads with judge_release
             if self.judge is not None:
                 if self.silence == ask_frames:
                     self.asked = self._ask_judge()
@@ -743,7 +758,10 @@ class CadencePolicy:
                         self.late_answers += 1
                 if self.judged is not None:
                     mixed = combine(pause, 1.0 - self.judged, cfg.smart_turn_weight)
-                    pause = max(pause, mixed) if cfg.judge_veto else mixed
+                    if cfg.judge_release:
+                        released = min(pause, mixed)
+                    else:
+                        pause = max(pause, mixed) if cfg.judge_veto else mixed
             # the learnt bias moves the model's rules, not the timeouts (fallback_s, max_silence_s)
             keep_b = shift_log_odds(pause, self.bias) if self.bias else pause
             sil_s = self.silence * FRAME_S
@@ -762,8 +780,10 @@ class CadencePolicy:
             early = early_cond and self.early_trusted()
             anticipate = (self.frame - self.end200_frame < _ANTICIPATE_FRAMES and self.silence >= anticipate_sil
                           and keep_b < cfg.anticipate_keep)
-            # a judge that may only hold the floor (judge_veto) does not hold it past the fallback
-            fallback = sil_s >= cfg.fallback_s and (own if cfg.judge_veto else pause) < cfg.fallback_keep
+            # a judge that may only hold the floor (judge_veto) does not hold it past the fallback;
+            # one that may only release it (judge_release) does so there
+            fallback = sil_s >= cfg.fallback_s and (
+                own if cfg.judge_veto else released if cfg.judge_release else pause) < cfg.fallback_keep
             timeout = sil_s >= max_silence_s
             if wait or ramp or early or anticipate or fallback or timeout:
                 # named for the rule that asks the least silence (whole frames; a tie: the first

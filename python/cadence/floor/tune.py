@@ -150,10 +150,28 @@ def _check_judge_head(settings: list[dict[str, float]], judge_head: str | None) 
     JudgeHead.load(judge_head)  # a missing or malformed file fails here, before any scoring
 
 
+# the fields that shape the judge's answer: a setting that does not ask the judge reads none of them
+_JUDGE_FIELDS = PolicyConfig.JUDGE_ONLY | {"judge_head"}
+
+
 def expand_grid(grid: dict[str, list[float]]) -> list[dict[str, float]]:
-    """Every combination of ``grid``'s values, one setting each, in ``itertools.product`` order."""
+    """Every combination of ``grid``'s values, one setting each, in ``itertools.product`` order.
+
+    Where ``smart_turn_weight`` takes 0 beside other values, its settings at 0 (no judge) drop
+    the judge's fields, and repeats are dropped: ``smart_turn_weight=0,0.5 judge_veto=0,1`` is
+    three settings, the first without a judge. A grid whose settings never ask the judge keeps
+    them (``score_settings`` then says they are read only with a judge)."""
     names = list(grid)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
+    settings = [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
+    if not any(v > 0.0 for v in grid.get("smart_turn_weight", [])):
+        return settings
+    out: list[dict[str, float]] = []
+    for s in settings:
+        if s.get("smart_turn_weight", 0.0) == 0.0:
+            s = {k: v for k, v in s.items() if k not in _JUDGE_FIELDS}
+        if s not in out:
+            out.append(s)
+    return out
 
 
 def _score_one(setting: dict[str, float]) -> tuple[dict[str, Any], intervals.FileTable | None]:
