@@ -109,6 +109,9 @@ JUDGES: dict[str, dict[str, float]] = {
     "veto": {"smart_turn_weight": 0.5, "judge_head": 1.0, "judge_veto": 1.0},  # Cadence's head, as a veto
     "head": {"smart_turn_weight": 0.5, "judge_head": 1.0},  # the head's answer added to P(keep)
     "smart-turn": {"smart_turn_weight": 0.5},  # Smart Turn v3.2's classifier, mixed in
+    # Smart Turn v3.2's classifier, which may only let go of the floor, at the fallback (weight 0.1:
+    # chosen on the dev splits; floor.md, "The judge releases a long silence")
+    "release": {"smart_turn_weight": 0.1, "judge_release": 1.0},
 }
 
 
@@ -211,9 +214,12 @@ def run(argv: list[str]) -> int:
                     help="a second opinion in pauses: off (default) = Cadence's networks alone; veto = "
                          "Cadence's head on Smart Turn v3.2's encoder, which may only hold the floor (floor.md, "
                          "'The judge as a veto'); head = its answer added to P(keep); smart-turn = Smart Turn's "
-                         "own verdict mixed in (floor.md, 'A second opinion in pauses')")
+                         "own verdict mixed in (floor.md, 'A second opinion in pauses'); release = Smart Turn's verdict, "
+                         "which may only let go of a silence the model holds on to, at the fallback (floor.md, "
+                         "'The judge releases a long silence')")
     ap.add_argument("--smart-turn-weight", type=float, default=None,
-                    help="with --judge veto|head|smart-turn: the judge's weight, 0–1 (default 0.5)")
+                    help="with --judge veto|head|smart-turn|release: the judge's weight, 0–1 (default 0.5; "
+                         "release: 0.1)")
     ap.add_argument("--judge-head", default=None, metavar="NPZ",
                     help="with --judge veto|head: the head to read (cadence train judge writes one; default the "
                          "packaged judge_head.npz)")
@@ -221,7 +227,7 @@ def run(argv: list[str]) -> int:
     judge = dict(JUDGES[args.judge])
     if args.smart_turn_weight is not None:
         if args.judge == "off" or not args.smart_turn_weight > 0.0:
-            raise InvalidArgumentError("--smart-turn-weight needs --judge veto, head or smart-turn, and a "
+            raise InvalidArgumentError("--smart-turn-weight needs --judge veto, head, smart-turn or release, and a "
                                        f"weight > 0 (--judge off has none), got {args.smart_turn_weight}")
         judge["smart_turn_weight"] = args.smart_turn_weight
     if args.judge_head is not None:
