@@ -104,6 +104,12 @@ def test_ramp_lowers_the_bar_as_the_pause_grows() -> None:
     # is crossed at 60 + (0.34 / 0.74) · 130 ≈ 120 frames; a start before the wait is the wait
     assert _commit_silence_s(CadencePolicy(0.9, ramp=1.0, ramp_start_s=0.6, **bar)) == pytest.approx(1.20, abs=0.02)
     assert _commit_silence_s(CadencePolicy(0.9, ramp=1.0, ramp_start_s=0.01, **bar)) == t
+    # a start at or past the fallback leaves the fallback alone: 0.5 is taken at 1.9 s, 0.95 at the
+    # 3 s timeout (``max_silence_s``), as with the ramp off
+    for start in (1.9, 2.5):
+        assert _commit_silence_s(CadencePolicy(0.9, ramp=1.0, ramp_start_s=start, **bar)) == pytest.approx(1.9, abs=0.011)
+        assert _commit_silence_s(CadencePolicy(0.9, ramp=1.0, ramp_start_s=start, **bar), keep=0.95) == \
+            pytest.approx(3.0, abs=0.011) == _commit_silence_s(CadencePolicy(0.9, ramp=0.0, **bar), keep=0.95)
 
 
 def test_a_ramp_from_600_ms_is_the_same_at_every_patience() -> None:
