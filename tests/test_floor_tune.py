@@ -62,7 +62,6 @@ def _file_row(tmp_path: Path, audio: np.ndarray, events: list[dict]) -> tuple[Ro
     return row, frames
 
 
-
 def test_a_grid_without_the_judge_drops_the_judges_fields() -> None:
     # beside settings that ask the judge, smart_turn_weight=0 is one setting (the control, first)
     grid = {"patience": [0.5], "smart_turn_weight": [0.0, 0.5], "judge_head": [0.0, 1.0], "judge_release": [1.0]}
@@ -78,6 +77,7 @@ def test_a_grid_without_the_judge_drops_the_judges_fields() -> None:
     # a grid that never asks the judge keeps them (score_settings says they are read only with it)
     assert expand_grid({"smart_turn_weight": [0.0], "judge_veto": [0.0, 1.0]}) == [
         {"smart_turn_weight": 0.0, "judge_veto": 0.0}, {"smart_turn_weight": 0.0, "judge_veto": 1.0}]
+
 
 @pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
 @pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")

@@ -261,6 +261,9 @@ def test_the_release_only_lets_go_at_the_fallback() -> None:
     assert _hybrid_commit_s(0.99, weight=0.5, keep=0.95, judge_release=1)[0] == pytest.approx(1.9, abs=0.011)
     # an unsure judge (0.5) at weight 0.25 leaves the mix at 0.901 >= fallback_keep: the timeout
     assert _hybrid_commit_s(0.5, weight=0.25, keep=0.95, judge_release=1)[0] == pytest.approx(3.0, abs=0.011)
+    # the smaller of the two: Cadence unsure (0.5 < fallback_keep), a sure "incomplete" (the mix's
+    # 0.99) does not hold the fallback off
+    assert _hybrid_commit_s(0.0, weight=0.5, judge_release=1)[0] == pytest.approx(1.9, abs=0.011)
     # an "incomplete" never holds the floor in a release: Cadence's own wait commits as without a judge
     at_once = {"keep": 0.1, "smart_turn_at_s": 0.05, "smart_turn_delay_s": 0.0}
     assert _hybrid_commit_s(0.0, **at_once)[0] == pytest.approx(3.0, abs=0.011)  # the mix: the timeout

@@ -318,7 +318,8 @@ class PolicyConfig:
     # drafts read Cadence's own P(keep), and from fallback_s of silence on the fallback reads the
     # smaller of it and the judge's answer combined as above, so a turn end the model holds on to
     # is not left to max_silence_s when the judge hears it complete (floor.md, "The judge releases
-    # a long silence"); 0: as judge_veto says
+    # a long silence"). The learnt bias (adapt_step) never reaches the fallback, so a release that
+    # cut in is not learnt from. 0: the judge's answer reaches every rule (mixed, or as judge_veto says)
     judge_release: float = 0.0
     smart_turn_at_s: float = 0.2
     smart_turn_delay_s: float = 0.1
@@ -384,8 +385,8 @@ class PolicyConfig:
             raise InvalidArgumentError(f"judge_veto must be 0 (the judge's answer is mixed in) or 1 (it may only "
                                        f"raise P(keep)), got {self.judge_veto}")
         if self.judge_release not in (0.0, 1.0):
-            raise InvalidArgumentError(f"judge_release must be 0 or 1 (the judge may only release the floor at "
-                                       f"the fallback), got {self.judge_release}")
+            raise InvalidArgumentError(f"judge_release must be 0 (the judge's answer reaches every rule) or 1 (it "
+                                       f"may only release the floor, at the fallback), got {self.judge_release}")
         if self.judge_veto and self.judge_release:
             raise InvalidArgumentError("judge_veto=1 and judge_release=1 exclude each other: the judge may only "
                                        "hold the floor, or only release it")
