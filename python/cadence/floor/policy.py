@@ -486,8 +486,8 @@ class CadencePolicy:
             head = JudgeHead.load(judge_head_file or DEFAULT_HEAD) if self.config.judge_head else None
             self.judge = SmartTurnJudge(head)
             judge = "judge-head" if head is not None else "smart-turn"
-            veto = ",veto" if self.config.judge_veto else ",release" if self.config.judge_release else ""
-            self.name = f"cadence+{judge}(p={patience:g},w={self.config.smart_turn_weight:g}{veto})"
+            mode = ",veto" if self.config.judge_veto else ",release" if self.config.judge_release else ""
+            self.name = f"cadence+{judge}(p={patience:g},w={self.config.smart_turn_weight:g}{mode})"
         # wall ms of each Smart Turn call since the last reset (the last 1000; the bench reports them)
         self.call_ms: deque[float] = deque(maxlen=1000)
         # True (bench, tune): an answer not done when due is waited for, so every run decides

@@ -160,8 +160,8 @@ def expand_grid(grid: dict[str, list[float]]) -> list[dict[str, float]]:
     Where ``smart_turn_weight`` takes 0 beside other values, its settings at 0 (no judge) drop
     the judge's fields, and repeats are dropped: ``smart_turn_weight=0,0.5 judge_veto=0,1`` is
     three settings, the first without a judge (list 0 first: every setting is compared with the
-    first). A grid whose settings never ask the judge keeps
-    them (``score_settings`` then says they are read only with a judge)."""
+    first). A grid whose settings never ask the judge keeps the fields (``score_settings`` then
+    says they are read only with a judge)."""
     names = list(grid)
     settings = [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
     if not any(v > 0.0 for v in grid.get("smart_turn_weight", [])):
