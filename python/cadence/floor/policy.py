@@ -326,6 +326,8 @@ class PolicyConfig:
     # read only when the judge is asked (asks_judge), which needs the raw audio (process, decide_heard)
     JUDGE_ONLY: ClassVar[frozenset[str]] = frozenset({"smart_turn_at_s", "smart_turn_delay_s", "judge_veto",
                                                           "judge_release"})
+    # the 0/1 fields that shape the judge's answer: set to 1, each needs smart_turn_weight > 0
+    JUDGE_FLAGS: ClassVar[tuple[str, ...]] = ("judge_head", "judge_veto", "judge_release")
     # 1: the speech rule's echo test also reads the Kalman echo canceller's prediction (the
     # smaller excess wins; echo_rule.py); 0: the energy-domain echo estimate alone (as
     # ``decide`` does when it is given no canceller excess)
@@ -390,7 +392,7 @@ class PolicyConfig:
         if self.judge_veto and self.judge_release:
             raise InvalidArgumentError("judge_veto=1 and judge_release=1 exclude each other: the judge may only "
                                        "hold the floor, or only release it")
-        for name in ("judge_head", "judge_veto", "judge_release"):  # they shape the judge's answer: it must be asked
+        for name in self.JUDGE_FLAGS:  # they shape the judge's answer: it must be asked
             if getattr(self, name) and self.smart_turn_weight == 0.0:
                 raise InvalidArgumentError(f"{name}=1 needs smart_turn_weight > 0 (the judge's weight); "
                                            "with 0 the judge is never asked")

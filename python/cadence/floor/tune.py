@@ -151,7 +151,7 @@ def _check_judge_head(settings: list[dict[str, float]], judge_head: str | None) 
 
 
 # the fields that shape the judge's answer: a setting that does not ask the judge reads none of them
-_JUDGE_FIELDS = PolicyConfig.JUDGE_ONLY | {"judge_head"}
+_JUDGE_FIELDS = PolicyConfig.JUDGE_ONLY | set(PolicyConfig.JUDGE_FLAGS)
 
 
 def expand_grid(grid: dict[str, list[float]]) -> list[dict[str, float]]:
