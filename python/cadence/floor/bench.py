@@ -836,7 +836,7 @@ def pairs_section(ci: dict[str, Any] | None) -> list[str]:
         return []
     return ["", "## Paired differences", "",
             f"Each difference a − b with its {ci['level'] * 100:g} % interval over the same {ci['resamples']} "
-            f"resamples of the files for both. {SURE_MARKS}", "",
+            f"resamples of the {'recorded clips' if ci.get('unit') == 'clip' else 'files'} for both. {SURE_MARKS}", "",
             *diff_rows([(f"{p['a']} − {p['b']}", p["diff"]) for p in ci["pairs"]])]
 
 
@@ -849,13 +849,22 @@ def interval_section(ci: dict[str, Any] | None, labels: Sequence[str]) -> list[s
     for lb in labels:
         lines.append(f"| {lb} | " + " | ".join(_interval_cell(k, ci["policies"][lb][k]) for _, k in _HEADLINE_COLS)
                      + " |")
-    return ["", "## How sure: intervals over the files", "",
+    if ci.get("unit") == "clip":
+        what = (f"the split's recorded clips, drawn with replacement (seed {ci['seed']}). The same clip is heard "
+                "in several files, so the unit resampled is the clip with its turns in every file (and, per file, "
+                f"what no clip owns: {ci['units']} units; `cadence/floor/intervals.py`). Two policies ran on the "
+                "same clips, so their difference is surer than the two intervals side by side suggest: ")
+        title = "## How sure: intervals over the recorded clips"
+    else:
+        what = (f"the split's files, drawn with replacement (seed {ci['seed']}). A file's turns share a voice, a "
+                "noise and a mic level, so the file is the unit resampled (`cadence/floor/intervals.py`). Two "
+                "policies ran on the same files, so their difference is surer than the two intervals side by "
+                "side suggest: ")
+        title = "## How sure: intervals over the files"
+    return ["", title, "",
             f"Each figure with its {ci['level'] * 100:g} % interval: the {50 * (1 - ci['level']):g}th to "
-            f"{100 - 50 * (1 - ci['level']):g}th percentile over {ci['resamples']} resamples of the split's files, "
-            f"drawn with replacement (seed {ci['seed']}). A file's turns share a voice, a noise and a mic level, "
-            "so the file is the unit resampled (`cadence/floor/intervals.py`). Two policies ran on the same "
-            "files, so their difference is surer than the two intervals side by side suggest: "
-            "\"Against each baseline\" compares them on the same resamples.", "", *lines]
+            f"{100 - 50 * (1 - ci['level']):g}th percentile over {ci['resamples']} resamples of " + what
+            + "\"Against each baseline\" compares them on the same resamples.", "", *lines]
 
 
 _CALL_COLS = (

@@ -1,4 +1,4 @@
-"""How sure a floor benchmark figure is: bootstrap intervals over files.
+"""How sure a floor benchmark figure is: bootstrap intervals over files (or recorded clips).
 
 A split's headline figures (median and p90 latency, precision, recall, recall over
 the open shifts, interruptions per 100 turns) are point estimates from a few
@@ -13,6 +13,12 @@ module says which.
   sums; a latency quantile of the pooled turns, as ``np.percentile``'s linear
   rule reads the expanded sample), so with every file drawn once it gives the
   point figures of the tables.
+* **On a split of recorded clips the unit is the clip.** ``cadence corpus floor-recorded``,
+  ``floor-prompts`` and ``floor-phone`` (``meta.voice`` "recorded:…") build each file from a
+  few clips, and the same clip is heard in many files: the alsa split has 8 clips in each of
+  its 12 files. Files are then far from independent, and intervals over them read too sure.
+  There each turn is scored on its own (``FileScore.clip_units``), a clip's turns in every
+  file form one unit, and each resample draws clips (``FileTable.unit`` "clip").
 * **An interval** is the 2.5th and 97.5th percentile of a metric over the
   resamples (``LEVEL`` 0.95), ``None`` where no resample defines it (a policy that
   never commits has no latency).
@@ -22,9 +28,9 @@ module says which.
   better than ``b`` on a metric with 95 % confidence when that interval lies wholly
   on the better side of 0 (an equal figure, e.g. the same recall, never is).
 
-Resampling is seeded (``seed``), so a report is reproducible to the digit. Two limits:
-files that repeat content (the recorded splits put the same clips in several files) are
-not independent, so their intervals read too sure; and where two policies do not differ, a
+Resampling is seeded (``seed``), so a report is reproducible to the digit. Two limits: a
+clip's unit still shares its files' noise and gain with other clips (a split of few clips
+gives wide intervals, which is what it can say); and where two policies do not differ, a
 95 % mark still comes one time in twenty, so a grid of settings gets some by chance.
 """
 
@@ -37,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from cadence.errors import InvalidArgumentError
-from cadence.floor.scoring import FileScore
+from cadence.floor.scoring import UNIT_COUNTS, FileScore
 
 # the metrics on which "beats a baseline" is judged, and which way is better
 DOMINANCE_KEYS = (("latency_median_ms", -1), ("latency_p90_ms", -1), ("precision", 1), ("recall", 1),
@@ -47,8 +53,8 @@ SIGN = dict(DOMINANCE_KEYS)
 LEVEL = 0.95
 RESAMPLES = 2000
 MIN_RESAMPLES = 100  # fewer cannot place a 95 % interval's ends (2.5 resamples each side at 100)
-# the per-file counts a metric is a ratio of (numerator, denominator, scale)
-_COUNTS = ("correct", "commits", "answered", "shifts", "open_answered", "open_shifts", "interruptions")
+# the per-unit counts a metric is a ratio of (numerator, denominator, scale)
+_COUNTS = UNIT_COUNTS
 _RATIOS = {"precision": ("correct", "commits", 1.0), "recall": ("answered", "shifts", 1.0),
            "recall_open": ("open_answered", "open_shifts", 1.0),
            "interruptions_per_100_turns": ("interruptions", "shifts", 100.0)}
@@ -57,25 +63,58 @@ _QUANTILES = {"latency_median_ms": 50.0, "latency_p90_ms": 90.0}
 
 @dataclass(frozen=True)
 class FileTable:
-    """The per-file counts and latencies of one policy on one split, in file order."""
+    """The per-unit counts and latencies of one policy on one split: a row per file, or on
+    a split of recorded clips a row per clip (``unit``)."""
 
-    counts: np.ndarray  # (files, len(_COUNTS)) int64
+    counts: np.ndarray  # (units, len(_COUNTS)) int64
     latencies: np.ndarray  # every answered turn's latency, s, sorted
-    latency_file: np.ndarray  # the file each sorted latency came from
+    latency_file: np.ndarray  # the unit each sorted latency came from
+    unit: str = "file"
 
     @classmethod
     def from_scores(cls, scores: Sequence[FileScore]) -> FileTable:
+        """Rows per file; on a split whose every file replays recorded clips
+        (``FileScore.clip_units``), rows per clip: a clip's turns in every file it is in
+        (plus one row per file for what no clip owns: turns no clip ends, commits past the
+        last window), so a clip heard in many files is drawn, or left out, as one."""
         if not scores:
             raise InvalidArgumentError("no files to resample")
+        if all(s.clip_units for s in scores):
+            return cls._by_clip(scores)
         counts = np.array([[getattr(s, k) for k in _COUNTS] for s in scores], np.int64)
         lat = np.array([x for s in scores for x in s.latencies], np.float64)
         owner = np.array([i for i, s in enumerate(scores) for _ in s.latencies], np.int64)
+        return cls._sorted(counts, lat, owner, "file")
+
+    @classmethod
+    def _by_clip(cls, scores: Sequence[FileScore]) -> FileTable:
+        rows: dict[tuple[str, int], int] = {}
+        unit_of = [[rows.setdefault(_row_key(key, f), len(rows)) for key, _c, _l in s.clip_units]
+                   for f, s in enumerate(scores)]
+        counts = np.zeros((len(rows), len(_COUNTS)), np.int64)
+        lat: list[float] = []
+        owner: list[int] = []
+        for s, units in zip(scores, unit_of):
+            for (_key, c, ls), row in zip(s.clip_units, units):
+                counts[row] += c
+                lat += ls
+                owner += [row] * len(ls)
+        return cls._sorted(counts, np.array(lat, np.float64), np.array(owner, np.int64), "clip")
+
+    @classmethod
+    def _sorted(cls, counts: np.ndarray, lat: np.ndarray, owner: np.ndarray, unit: str) -> FileTable:
         order = np.argsort(lat, kind="stable")
-        return cls(counts, lat[order], owner[order])
+        return cls(counts, lat[order], owner[order], unit)
 
     @property
     def files(self) -> int:
+        """The units resampled (files, or clips: ``unit``)."""
         return int(self.counts.shape[0])
+
+
+def _row_key(clip: str | None, file: int) -> tuple[str, int]:
+    """A clip's row is shared by every file it is in; what no clip owns stays its file's."""
+    return (clip, -1) if clip is not None else ("", file)
 
 
 def check_resamples(resamples: Any) -> None:
@@ -209,7 +248,8 @@ def report(per_file: Mapping[str, Sequence[FileScore]], labels: Sequence[str], b
     weights = resample_weights(files.pop(), resamples, seed)
     drawn = {lb: Drawn.of(t, weights) for lb, t in tables.items()}
     return {
-        "resamples": resamples, "seed": seed, "level": level, "unit": "file",
+        "resamples": resamples, "seed": seed, "level": level, "unit": next(iter(tables.values())).unit,
+        "units": next(iter(tables.values())).files,
         "policies": {lb: intervals(drawn[lb], level) for lb in labels},
         "against": {b: {c: not_surely_better(paired(drawn[c], drawn[b], level), drawn[b]) for c in contenders}
                     for b in baselines},

@@ -130,6 +130,12 @@ _TOL = 1e-9  # float slack at the window edges (frame times are sums of 0.01)
 _TURN_SEGMENT_KINDS = frozenset({"final", "continuation", "filler", "bargein"})
 # the manifest ``meta`` keys that may hold the user's speech segments, the first list found wins
 SEGMENT_KEYS = ("segments", "speech_segments", "speech")
+# a file whose meta.voice starts so replays recorded clips (``cadence corpus floor-recorded``,
+# ``floor-prompts``, ``floor-phone``): the same clip in several files is one unit to resample
+RECORDED_VOICE_PREFIX = "recorded:"
+CLIP_END_S = 0.05  # a turn ends with the clip whose segment ends this near its shift
+# the counts of a turn that intervals.py resamples, in its order
+UNIT_COUNTS = ("correct", "commits", "answered", "shifts", "open_answered", "open_shifts", "interruptions")
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,9 @@ class FileLabels:
     # every span of user sound (turn segments, barge-ins, backchannels), when the manifest
     # has ``meta.segments``; None: unknown (a false pause cannot be told echo-only)
     user_speech: tuple[tuple[float, float], ...] | None = None
+    # recorded splits, where several files replay the same clips: per shift, the clip its turn
+    # ends with (``RECORDED_VOICE_PREFIX``; None where no clip ends there); None: not recorded
+    clips: tuple[str | None, ...] | None = None
 
     def __post_init__(self) -> None:
         if any(b < a for a, b in zip(self.shifts, self.shifts[1:])):
@@ -161,6 +170,8 @@ class FileLabels:
                     raise InvalidArgumentError(f"bad {what} [{s}, {e}]")
         if self.turn_starts is not None and len(self.turn_starts) != len(self.shifts):
             raise InvalidArgumentError("turn_starts must have one entry per shift")
+        if self.clips is not None and len(self.clips) != len(self.shifts):
+            raise InvalidArgumentError("clips must have one entry per shift")
 
     @property
     def persona_s(self) -> float:
@@ -253,8 +264,25 @@ def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
     turn_starts = _turn_starts(shifts, meta)
     return FileLabels(
         tuple(shifts), tuple(holds), turn_starts, tuple(bargeins), tuple(backchannels), _persona(meta),
-        _user_speech(meta, backchannels),
+        _user_speech(meta, backchannels), _clips(shifts, meta),
     )
+
+
+def _clips(shifts: Sequence[float], meta: Any) -> tuple[str | None, ...] | None:
+    """Per shift, the text of the ``meta.segments`` entry that ends within ``CLIP_END_S`` of it,
+    for a file whose ``meta.voice`` starts with ``RECORDED_VOICE_PREFIX`` (a split of recorded
+    clips); None for any other file."""
+    voice = meta.get("voice") if isinstance(meta, Mapping) else None
+    if not (isinstance(voice, str) and voice.startswith(RECORDED_VOICE_PREFIX)):
+        return None
+    segs: list[Any] = next((meta[k] for k in SEGMENT_KEYS if isinstance(meta.get(k), list)), [])
+    ends = [(_num(seg[1], "segment end"), str(seg[2])) for seg in segs
+            if isinstance(seg, (list, tuple)) and len(seg) >= 3 and isinstance(seg[2], str) and seg[2]]
+    out: list[str | None] = []
+    for t in shifts:
+        near = [(abs(e - t), text) for e, text in ends if abs(e - t) <= CLIP_END_S]
+        out.append(min(near)[1] if near else None)
+    return tuple(out)
 
 
 def _segments(meta: Any) -> list[tuple[Any, Any, Any]] | None:
@@ -387,6 +415,9 @@ class FileScore:
     # the persona speech of files whose labels say where the user spoke
     false_pauses_no_user: int = 0
     persona_s_with_user_labels: float = 0.0
+    # recorded files (``FileLabels.clips``): each turn's counts (``UNIT_COUNTS``) and latency,
+    # keyed by its clip, and one unit (key None) for the commits after the last answer window
+    clip_units: list[tuple[str | None, tuple[int, ...], tuple[float, ...]]] = field(default_factory=list)
 
     def __iadd__(self, other: FileScore) -> FileScore:
         for f in fields(self):
@@ -411,17 +442,21 @@ def _in_hold(c: float, holds: Sequence[tuple[float, float]]) -> bool:
 
 
 def _commit_outcomes(commits: Sequence[float], labels: FileLabels, ends: Sequence[float],
-                     answered: list[bool], latencies: list[float]) -> list[str]:
+                     answered: list[bool], latencies: list[float], turns: list[int]) -> list[str]:
     """Each commit (sorted) as one of :data:`COMMIT_OUTCOMES`: the first in a shift's window
     answers it (``answered`` and ``latencies`` are filled in), one in a hold or inside the
-    user's turn before ``t - EARLY_S`` is an interruption, any other is spurious."""
+    user's turn before ``t - EARLY_S`` is an interruption, any other is spurious. ``turns``
+    gets each commit's turn: the shift it answered, else the first whose window it does
+    not pass (``len(shifts)``: past every window)."""
     shifts = labels.shifts
     out: list[str] = []
     for c in commits:
+        free = [k for k, t in enumerate(shifts) if t - EARLY_S - _TOL <= c <= ends[k] + _TOL and not answered[k]]
+        turns.append(free[0] if free and not _in_hold(c, labels.holds)
+                     else next((k for k in range(len(shifts)) if c <= ends[k] + _TOL), len(shifts)))
         if _in_hold(c, labels.holds):
             out.append("in a hold")
             continue
-        free = [k for k, t in enumerate(shifts) if t - EARLY_S - _TOL <= c <= ends[k] + _TOL and not answered[k]]
         if free:
             answered[free[0]] = True
             latencies.append(c - shifts[free[0]])
@@ -448,7 +483,8 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
         if first is not None:
             sc.interrupted_hold_lengths.append(e - s)
             sc.interruption_delays.append(first - s)
-    outcomes = _commit_outcomes(commits, labels, ends, answered, sc.latencies)
+    turns: list[int] = []
+    outcomes = _commit_outcomes(commits, labels, ends, answered, sc.latencies, turns)
     answering = [o == "correct" for o in outcomes]  # which commits answer a shift (the first in its window)
     sc.correct = outcomes.count("correct")
     sc.interruptions_in_speech = outcomes.count("in speech")
@@ -458,6 +494,8 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
     sc.answered = sum(answered)
     sc.open_shifts = sum(is_open)
     sc.open_answered = sum(a and o for a, o in zip(answered, is_open))
+    if labels.clips is not None:
+        sc.clip_units = _clip_units(labels, outcomes, turns, answered, is_open, sc.latencies)
     # speculation: is each speculate followed by a retract before the next commit?
     pending = 0
     live: float | None = None  # time of the oldest speculation not yet retracted
@@ -484,6 +522,34 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
     _score_pauses(decs, labels, sc)
     _score_nods([d.t for d in decs if d.kind == "backchannel"], labels, ends, sc)
     return sc
+
+
+def _clip_units(labels: FileLabels, outcomes: Sequence[str], turns: Sequence[int], answered: Sequence[bool],
+                is_open: Sequence[bool], latencies: Sequence[float]) -> list[tuple[str | None, tuple[int, ...],
+                                                                                 tuple[float, ...]]]:
+    """``FileScore.clip_units`` of a recorded file: per turn (and one unit for the commits
+    past the last window), its counts in ``UNIT_COUNTS`` order and its latency; they sum to
+    the file's counts."""
+    n = len(labels.shifts)
+    assert labels.clips is not None
+    counts = np.zeros((n + 1, len(UNIT_COUNTS)), np.int64)
+    col = {k: i for i, k in enumerate(UNIT_COUNTS)}
+    for o, k in zip(outcomes, turns):
+        counts[k, col["commits"]] += 1
+        counts[k, col["correct"]] += o == "correct"
+        counts[k, col["interruptions"]] += o in ("in a hold", "in speech")
+    lat: list[tuple[float, ...]] = [() for _ in range(n + 1)]
+    answering = iter(latencies)  # in commit order, as _commit_outcomes appended them
+    for o, k in zip(outcomes, turns):
+        if o == "correct":
+            lat[k] = (next(answering),)
+    for k in range(n):
+        counts[k, col["shifts"]] = 1
+        counts[k, col["answered"]] = answered[k]
+        counts[k, col["open_shifts"]] = is_open[k]
+        counts[k, col["open_answered"]] = answered[k] and is_open[k]
+    keys = [*labels.clips, None]
+    return [(keys[k], tuple(int(v) for v in counts[k]), lat[k]) for k in range(n + 1)]
 
 
 def _score_nods(nods: Sequence[float], labels: FileLabels, ends: Sequence[float], sc: FileScore) -> None:

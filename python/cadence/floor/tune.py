@@ -274,7 +274,8 @@ def score_settings(
         _SHARED = None
     summaries = [summary for summary, _ in scored]
     if resamples and rows:
-        weights_ = intervals.resample_weights(len(rows), resamples)
+        units = next(table.files for _, table in scored if table is not None)  # files, or recorded clips
+        weights_ = intervals.resample_weights(units, resamples)
         drawn = [intervals.Drawn.of(table, weights_) for _, table in scored if table is not None]
         for i, summary in enumerate(summaries):
             summary["intervals"] = intervals.intervals(drawn[i])
