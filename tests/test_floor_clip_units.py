@@ -105,7 +105,8 @@ def test_the_report_and_its_markdown_say_the_clip_is_the_unit() -> None:
     scores = _scores(6)
     other = _scores(6)  # the same clips and files, another policy
     rep = intervals.report({"cadence@0.5": scores, "silence-500": other}, ["cadence@0.5", "silence-500"],
-                           ["silence-500"], ["cadence@0.5"], resamples=200)
+                           ["silence-500"], ["cadence@0.5"], resamples=200, pairs=[("cadence@0.5", "silence-500")])
     assert rep["unit"] == "clip" and rep["units"] == len(CLIPS) + 6
     text = "\n".join(bench.interval_section(rep, ["cadence@0.5", "silence-500"]))
     assert "intervals over the recorded clips" in text and f"{len(CLIPS) + 6} units" in text
+    assert "resamples of the recorded clips for both" in "\n".join(bench.pairs_section(rep))

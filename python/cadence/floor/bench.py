@@ -787,9 +787,14 @@ def dominance_section(summary: dict[str, dict[str, Any]], labels: Sequence[str],
     text = f"A setting beats a baseline when it is strictly better on every one of: {keys}."
     if ci:
         text += (f" With {ci['level'] * 100:g} % confidence: on every one the {ci['level'] * 100:g} % interval of the "
-                 "difference (paired, the same resamples of the files for both; section \"How sure\") "
+                 f"difference (paired, the same resamples of the {_units(ci)} for both; section \"How sure\") "
                  "lies wholly on the better side of 0.")
     return ["", "## Against each baseline", "", text, "", *lines]
+
+
+def _units(ci: dict[str, Any]) -> str:
+    """What an interval report resampled, in words."""
+    return "recorded clips" if ci.get("unit") == "clip" else "files"
 
 
 def _interval_cell(key: str, iv: dict[str, Any]) -> str:
@@ -836,7 +841,7 @@ def pairs_section(ci: dict[str, Any] | None) -> list[str]:
         return []
     return ["", "## Paired differences", "",
             f"Each difference a − b with its {ci['level'] * 100:g} % interval over the same {ci['resamples']} "
-            f"resamples of the {'recorded clips' if ci.get('unit') == 'clip' else 'files'} for both. {SURE_MARKS}", "",
+            f"resamples of the {_units(ci)} for both. {SURE_MARKS}", "",
             *diff_rows([(f"{p['a']} − {p['b']}", p["diff"]) for p in ci["pairs"]])]
 
 
