@@ -794,7 +794,7 @@ def dominance_section(summary: dict[str, dict[str, Any]], labels: Sequence[str],
 
 def _units(ci: dict[str, Any]) -> str:
     """What an interval report resampled, in words."""
-    return "recorded clips" if ci.get("unit") == "clip" else "files"
+    return intervals.unit_words(ci.get("unit", "file"))
 
 
 def _interval_cell(key: str, iv: dict[str, Any]) -> str:

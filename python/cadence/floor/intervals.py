@@ -112,6 +112,11 @@ class FileTable:
         return int(self.counts.shape[0])
 
 
+def unit_words(unit: str) -> str:
+    """What a table of ``unit`` ("file" or "clip") resamples, in words."""
+    return "recorded clips" if unit == "clip" else "files"
+
+
 def _row_key(clip: str | None, file: int) -> tuple[str, int]:
     """A clip's row is shared by every file it is in; what no clip owns stays its file's."""
     return (clip, -1) if clip is not None else ("", file)

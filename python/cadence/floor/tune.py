@@ -239,7 +239,8 @@ def score_settings(
     one); at least one setting must read it.
 
     ``resamples`` > 0: each summary also holds its headline figures' 95 % intervals over that
-    many resamples of the files (``"intervals"``, ``intervals.py``), and every setting but the
+    many resamples of the files, or of the clips on a recorded split (``"intervals"``,
+    ``"resample_unit"``, ``intervals.py``), and every setting but the
     first its paired difference from the first setting on the same resamples (``"against_first"``).
 
     With ``jobs`` > 1 the settings are scored in that many forked processes, which share
@@ -274,11 +275,12 @@ def score_settings(
         _SHARED = None
     summaries = [summary for summary, _ in scored]
     if resamples and rows:
-        units = next(table.files for _, table in scored if table is not None)  # files, or recorded clips
-        weights_ = intervals.resample_weights(units, resamples)
+        first = next(table for _, table in scored if table is not None)  # rows: files, or recorded clips
+        weights_ = intervals.resample_weights(first.files, resamples)
         drawn = [intervals.Drawn.of(table, weights_) for _, table in scored if table is not None]
         for i, summary in enumerate(summaries):
             summary["intervals"] = intervals.intervals(drawn[i])
+            summary["resample_unit"] = first.unit
             if i:
                 summary["against_first"] = intervals.paired(drawn[i], drawn[0])
     return list(zip(settings, summaries))
@@ -291,8 +293,9 @@ def against_first_section(table: dict[str, dict[str, Any]], labels: Sequence[str
     if not later:
         return []
     lines = diff_rows([(lb, table[lb]["against_first"]) for lb in later])
+    units = intervals.unit_words(table[labels[0]].get("resample_unit", "file"))
     return ["", f"Against the first setting ({labels[0]}): each difference with its 95 % interval over "
-            f"{resamples} resamples of the files, the same for both (paired). {SURE_MARKS}", "", *lines]
+            f"{resamples} resamples of the {units}, the same for both (paired). {SURE_MARKS}", "", *lines]
 
 
 def main(argv: list[str]) -> int:
@@ -314,7 +317,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--echo-cancel", action="store_true",
                     help="featurize with the adaptive echo canceller (FloorFeaturizer(echo_cancel=True))")
     ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES,
-                    help="resamples of the files behind the 95 %% intervals of each setting's difference "
+                    help="resamples of the files (on a recorded split, the clips) behind the 95 %% intervals of each setting's difference "
                          f"from the first (0: none; else at least {intervals.MIN_RESAMPLES})")
     args = ap.parse_args(argv)
     grid = parse_grid(args.set)
