@@ -1,4 +1,4 @@
-"""On splits of recorded clips the bootstrap draws clips, not files (`FileScore.clip_units`)."""
+"""On splits of recorded clips the bootstrap draws files and clips (`FileScore.clip_units`)."""
 
 from __future__ import annotations
 
@@ -77,20 +77,43 @@ def test_a_files_clip_units_sum_to_its_counts() -> None:
 def test_a_clip_heard_in_every_file_is_drawn_as_one() -> None:
     scores = _scores(12)
     table = FileTable.from_scores(scores)
-    assert table.unit == "clip" and table.files == len(CLIPS) + 12  # the clips, and each file's remainder
+    assert table.unit == "file × clip" and (table.files, table.clips) == (12, len(CLIPS))
+    assert table.cells == 12 * (len(CLIPS) + 1)  # each file's clips, and its remainder
     by_file = FileTable.from_scores([replace(s, clip_units=[]) for s in scores])
-    assert by_file.unit == "file" and by_file.files == 12
-    one = np.ones((1, table.files), np.int64)
-    # every unit once reads the point figures, whichever the unit
-    a, b = Drawn.of(table, one), Drawn.of(by_file, np.ones((1, 12), np.int64))
+    assert by_file.unit == "file" and by_file.files == by_file.cells == 12 and by_file.clips == 0
+    # every cell once reads the point figures, whichever the unit
+    a = Drawn.of(table, np.ones((1, table.cells), np.int64))
+    b = Drawn.of(by_file, np.ones((1, 12), np.int64))
     for k in METRICS:
         assert a.point[k] == pytest.approx(b.point[k])
     # every file holds the same clips with the same outcome: drawing files cannot move the
     # interruptions, drawing clips can (half the clips are cut into)
-    ci_file = intervals.intervals(Drawn.of(by_file, resample_weights(12, 500)))["interruptions_per_100_turns"]
-    ci_clip = intervals.intervals(Drawn.of(table, resample_weights(table.files, 500)))["interruptions_per_100_turns"]
+    ci_file = intervals.intervals(Drawn.of(by_file, by_file.weights(500)))["interruptions_per_100_turns"]
+    ci_clip = intervals.intervals(Drawn.of(table, table.weights(500)))["interruptions_per_100_turns"]
     assert ci_file["lo"] == ci_file["hi"] == pytest.approx(50.0)
     assert ci_clip["lo"] < 40.0 and ci_clip["hi"] > 60.0
+    assert np.array_equal(by_file.weights(50, seed=3), resample_weights(12, 50, seed=3))  # as before
+
+
+def test_files_that_differ_move_the_interval_too() -> None:
+    """The same clips, but half the files are cut into on every turn (a noisy room): drawing
+    the clips alone cannot move that, drawing the files can."""
+    scores = []
+    for f in range(12):
+        order = list(CLIPS)
+        labels = labels_from_manifest(_entry(order))
+        decisions = [Decision("commit", t + 0.3) for t in labels.shifts]
+        if f % 2:
+            decisions += [Decision("commit", s + 0.1) for s, _e in labels.holds]
+        scores.append(score_file(decisions, labels))
+    table = FileTable.from_scores(scores)
+    w = table.weights(1000)
+    assert w.shape == (1000, table.cells) and (w.sum(axis=1) > 0).all()
+    ci = intervals.intervals(Drawn.of(table, w))["interruptions_per_100_turns"]
+    assert ci["value"] == pytest.approx(50.0) and ci["lo"] < 30.0 and ci["hi"] > 70.0
+    files_only = FileTable.from_scores([replace(s, clip_units=[]) for s in scores])
+    ci_files = intervals.intervals(Drawn.of(files_only, files_only.weights(1000)))["interruptions_per_100_turns"]
+    assert ci["hi"] - ci["lo"] >= ci_files["hi"] - ci_files["lo"] - 1e-9
 
 
 def test_one_synthetic_file_makes_the_split_resample_files() -> None:
@@ -98,15 +121,17 @@ def test_one_synthetic_file_makes_the_split_resample_files() -> None:
     order = list(CLIPS)
     synthetic = labels_from_manifest(_entry(order, voice="piper:joe"))
     table = FileTable.from_scores([*scores, score_file(_decide(synthetic, order), synthetic)])
-    assert table.unit == "file" and table.files == 4
+    assert table.unit == "file" and table.files == table.cells == 4
 
 
-def test_the_report_and_its_markdown_say_the_clip_is_the_unit() -> None:
+def test_the_report_and_its_markdown_say_files_and_clips_are_drawn() -> None:
     scores = _scores(6)
     other = _scores(6)  # the same clips and files, another policy
     rep = intervals.report({"cadence@0.5": scores, "silence-500": other}, ["cadence@0.5", "silence-500"],
                            ["silence-500"], ["cadence@0.5"], resamples=200, pairs=[("cadence@0.5", "silence-500")])
-    assert rep["unit"] == "clip" and rep["units"] == len(CLIPS) + 6
+    assert rep["unit"] == "file × clip" and (rep["files"], rep["clips"]) == (6, len(CLIPS))
     text = "\n".join(bench.interval_section(rep, ["cadence@0.5", "silence-500"]))
-    assert "intervals over the recorded clips" in text and f"{len(CLIPS) + 6} units" in text
-    assert "resamples of the recorded clips for both" in "\n".join(bench.pairs_section(rep))
+    assert "intervals over the files and the recorded clips" in text and f"its {len(CLIPS)} recorded clips" in text
+    assert "resamples of the files and recorded clips for both" in "\n".join(bench.pairs_section(rep))
+    with pytest.raises(InvalidArgumentError, match="same files"):
+        intervals.report({"a": scores, "b": scores[:5]}, ["a", "b"], ["b"], ["a"], resamples=200)

@@ -174,9 +174,9 @@ def test_tune_shows_each_setting_against_the_first() -> None:
     recorded = {**entry, "meta": {"voice": "recorded:test", "segments": [
         [spans[0][0], spans[1][1], "I think that it will rain tomorrow.", "final"], [*spans[2], "Okay?", "final"]]}}
     rows = score_settings([(x, p, recorded) for x, p, _e in data], {"patience": [0.0, 1.0]}, jobs=1, resamples=100)
-    assert rows[0][1]["resample_unit"] == "clip"
+    assert rows[0][1]["resample_unit"] == "file × clip"
     table = {f"patience={s['patience']:g}": m for s, m in rows}
-    assert "resamples of the recorded clips" in "\n".join(against_first_section(table, list(table), 100))
+    assert "resamples of the files and recorded clips" in "\n".join(against_first_section(table, list(table), 100))
     assert against_first_section({k: v for k, v in table.items() if "#0" in k}, ["patience=0#0"], 100) == []
     with pytest.raises(InvalidArgumentError, match="resamples"):
         score_settings(data, {"patience": [0.5]}, resamples=-1)

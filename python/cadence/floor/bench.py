@@ -854,12 +854,13 @@ def interval_section(ci: dict[str, Any] | None, labels: Sequence[str]) -> list[s
     for lb in labels:
         lines.append(f"| {lb} | " + " | ".join(_interval_cell(k, ci["policies"][lb][k]) for _, k in _HEADLINE_COLS)
                      + " |")
-    if ci.get("unit") == "clip":
-        what = (f"the split's recorded clips, drawn with replacement (seed {ci['seed']}). The same clip is heard "
-                "in several files, so the unit resampled is the clip with its turns in every file (and, per file, "
-                f"what no clip owns: {ci['units']} units; `cadence/floor/intervals.py`). Two policies ran on the "
-                "same clips, so their difference is surer than the two intervals side by side suggest: ")
-        title = "## How sure: intervals over the recorded clips"
+    if ci.get("unit") == "file × clip":
+        what = (f"the split's {ci['files']} files and, on their own, its {ci['clips']} recorded clips, each drawn "
+                f"with replacement (seed {ci['seed']}; a turn counts its file's draws times its clip's). A file's "
+                "turns share a noise and a level, and the same clip is heard in several files, so both move "
+                "together (`cadence/floor/intervals.py`). Two policies ran on the same files, so their difference "
+                "is surer than the two intervals side by side suggest: ")
+        title = "## How sure: intervals over the files and the recorded clips"
     else:
         what = (f"the split's files, drawn with replacement (seed {ci['seed']}). A file's turns share a voice, a "
                 "noise and a mic level, so the file is the unit resampled (`cadence/floor/intervals.py`). Two "

@@ -1,4 +1,4 @@
-"""How sure a floor benchmark figure is: bootstrap intervals over files (or recorded clips).
+"""How sure a floor benchmark figure is: bootstrap intervals over files (and recorded clips).
 
 A split's headline figures (median and p90 latency, precision, recall, recall over
 the open shifts, interruptions per 100 turns) are point estimates from a few
@@ -13,12 +13,14 @@ module says which.
   sums; a latency quantile of the pooled turns, as ``np.percentile``'s linear
   rule reads the expanded sample), so with every file drawn once it gives the
   point figures of the tables.
-* **On a split of recorded clips the unit is the clip.** ``cadence corpus floor-recorded``,
-  ``floor-prompts`` and ``floor-phone`` (``meta.voice`` "recorded:…") build each file from a
-  few clips, and the same clip is heard in many files: the alsa split has 8 clips in each of
-  its 12 files. Files are then far from independent, and intervals over them read too sure.
-  There each turn is scored on its own (``FileScore.clip_units``), a clip's turns in every
-  file form one unit, and each resample draws clips (``FileTable.unit`` "clip").
+* **On a split of recorded clips, files and clips are drawn.** ``cadence corpus
+  floor-recorded``, ``floor-prompts`` and ``floor-phone`` (``meta.voice`` "recorded:…") build
+  each file from a few clips, and the same clip is heard in many files: the alsa split has 8
+  clips in each of its 12 files. Turns then share a file (its noise and level) and a clip (the
+  same audio), and intervals over the files alone read too sure. There each turn is scored on
+  its own (``FileScore.clip_units``), and each resample draws the files and, on their own, the
+  clips; a turn counts its file's draws times its clip's (a two-way, "pigeonhole" bootstrap,
+  Owen 2007, which errs wide; ``FileTable.unit`` "file × clip").
 * **An interval** is the 2.5th and 97.5th percentile of a metric over the
   resamples (``LEVEL`` 0.95), ``None`` where no resample defines it (a policy that
   never commits has no latency).
@@ -28,10 +30,9 @@ module says which.
   better than ``b`` on a metric with 95 % confidence when that interval lies wholly
   on the better side of 0 (an equal figure, e.g. the same recall, never is).
 
-Resampling is seeded (``seed``), so a report is reproducible to the digit. Two limits: a
-clip's unit still shares its files' noise and gain with other clips (a split of few clips
-gives wide intervals, which is what it can say); and where two policies do not differ, a
-95 % mark still comes one time in twenty, so a grid of settings gets some by chance.
+Resampling is seeded (``seed``), so a report is reproducible to the digit. A limit: where two
+policies do not differ, a 95 % mark still comes one time in twenty, so a grid of settings gets
+some by chance.
 """
 
 from __future__ import annotations
@@ -63,20 +64,22 @@ _QUANTILES = {"latency_median_ms": 50.0, "latency_p90_ms": 90.0}
 
 @dataclass(frozen=True)
 class FileTable:
-    """The per-unit counts and latencies of one policy on one split: a row per file, or on
-    a split of recorded clips a row per clip (``unit``)."""
+    """The counts and latencies of one policy on one split, per cell: a cell per file, or on a
+    split of recorded clips a cell per (file, clip) (``unit``)."""
 
-    counts: np.ndarray  # (units, len(_COUNTS)) int64
+    counts: np.ndarray  # (cells, len(_COUNTS)) int64
     latencies: np.ndarray  # every answered turn's latency, s, sorted
-    latency_file: np.ndarray  # the unit each sorted latency came from
+    latency_file: np.ndarray  # the cell each sorted latency came from
+    cell_file: np.ndarray  # (cells,): the file of each cell
+    cell_clip: np.ndarray  # (cells,): the clip of each cell, -1 for none (a file's own)
     unit: str = "file"
 
     @classmethod
     def from_scores(cls, scores: Sequence[FileScore]) -> FileTable:
-        """Rows per file; on a split whose every file replays recorded clips
-        (``FileScore.clip_units``), rows per clip: a clip's turns in every file it is in
-        (plus one row per file for what no clip owns: turns no clip ends, commits past the
-        last window), so a clip heard in many files is drawn, or left out, as one."""
+        """A cell per file; on a split whose every file replays recorded clips
+        (``FileScore.clip_units``), a cell per turn's clip in each file (plus one per file for
+        what no clip owns: turns no clip ends, commits past the last window), so that
+        ``weights`` draws files and clips both."""
         if not scores:
             raise InvalidArgumentError("no files to resample")
         if all(s.clip_units for s in scores):
@@ -84,42 +87,68 @@ class FileTable:
         counts = np.array([[getattr(s, k) for k in _COUNTS] for s in scores], np.int64)
         lat = np.array([x for s in scores for x in s.latencies], np.float64)
         owner = np.array([i for i, s in enumerate(scores) for _ in s.latencies], np.int64)
-        return cls._sorted(counts, lat, owner, "file")
+        files = np.arange(len(scores), dtype=np.int64)
+        return cls._sorted(counts, lat, owner, files, np.full(len(scores), -1, np.int64), "file")
 
     @classmethod
     def _by_clip(cls, scores: Sequence[FileScore]) -> FileTable:
-        rows: dict[tuple[str, int], int] = {}
-        unit_of = [[rows.setdefault(_row_key(key, f), len(rows)) for key, _c, _l in s.clip_units]
-                   for f, s in enumerate(scores)]
-        counts = np.zeros((len(rows), len(_COUNTS)), np.int64)
+        clips: dict[str, int] = {}
+        cells: dict[tuple[int, int], int] = {}
+        for f, s in enumerate(scores):
+            for key, _c, _l in s.clip_units:
+                c = -1 if key is None else clips.setdefault(key, len(clips))
+                cells.setdefault((f, c), len(cells))
+        counts = np.zeros((len(cells), len(_COUNTS)), np.int64)
         lat: list[float] = []
         owner: list[int] = []
-        for s, units in zip(scores, unit_of):
-            for (_key, c, ls), row in zip(s.clip_units, units):
-                counts[row] += c
+        for f, s in enumerate(scores):
+            for key, n, ls in s.clip_units:
+                cell = cells[(f, -1 if key is None else clips[key])]
+                counts[cell] += n
                 lat += ls
-                owner += [row] * len(ls)
-        return cls._sorted(counts, np.array(lat, np.float64), np.array(owner, np.int64), "clip")
+                owner += [cell] * len(ls)
+        where = np.array(list(cells), np.int64).reshape(-1, 2)
+        return cls._sorted(counts, np.array(lat, np.float64), np.array(owner, np.int64), where[:, 0], where[:, 1],
+                           "file × clip")
 
     @classmethod
-    def _sorted(cls, counts: np.ndarray, lat: np.ndarray, owner: np.ndarray, unit: str) -> FileTable:
+    def _sorted(cls, counts: np.ndarray, lat: np.ndarray, owner: np.ndarray, cell_file: np.ndarray,
+                cell_clip: np.ndarray, unit: str) -> FileTable:
         order = np.argsort(lat, kind="stable")
-        return cls(counts, lat[order], owner[order], unit)
+        return cls(counts, lat[order], owner[order], cell_file, cell_clip, unit)
+
+    @property
+    def cells(self) -> int:
+        return int(self.counts.shape[0])
 
     @property
     def files(self) -> int:
-        """The units resampled (files, or clips: ``unit``)."""
-        return int(self.counts.shape[0])
+        return int(self.cell_file.max()) + 1 if self.cells else 0
+
+    @property
+    def clips(self) -> int:
+        return int(self.cell_clip.max()) + 1 if self.cells else 0
+
+    def layout(self) -> tuple[bytes, bytes]:
+        """Two tables with the same layout can share ``weights`` (paired comparisons)."""
+        return self.cell_file.tobytes(), self.cell_clip.tobytes()
+
+    def weights(self, resamples: int = RESAMPLES, seed: int = 0) -> np.ndarray:
+        """(resamples, cells): how many times each cell counts in each resample. Files are drawn
+        with replacement (``resample_weights``), and on a recorded split the clips too, on their
+        own (a two-way, "pigeonhole" bootstrap): a cell counts its file's draws times its clip's,
+        so both the turns that share a file and those that share a clip move together."""
+        w = resample_weights(self.files, resamples, seed)[:, self.cell_file]
+        if self.clips:
+            wc = np.random.default_rng([seed, 1]).multinomial(
+                self.clips, np.full(self.clips, 1.0 / self.clips), size=resamples).astype(np.int64)
+            w = w * np.where(self.cell_clip >= 0, wc[:, np.maximum(self.cell_clip, 0)], 1)
+        return w
 
 
 def unit_words(unit: str) -> str:
-    """What a table of ``unit`` ("file" or "clip") resamples, in words."""
-    return "recorded clips" if unit == "clip" else "files"
-
-
-def _row_key(clip: str | None, file: int) -> tuple[str, int]:
-    """A clip's row is shared by every file it is in; what no clip owns stays its file's."""
-    return (clip, -1) if clip is not None else ("", file)
+    """What a table of ``unit`` ("file", or "file × clip") resamples, in words."""
+    return "files and recorded clips" if unit == "file × clip" else "files"
 
 
 def check_resamples(resamples: Any) -> None:
@@ -156,8 +185,8 @@ def _quantile(sorted_x: np.ndarray, counts: np.ndarray, q: float) -> float:
 
 def metric_samples(table: FileTable, weights: np.ndarray) -> dict[str, np.ndarray]:
     """Each metric of ``METRICS`` per row of ``weights`` (NaN where a resample leaves it undefined)."""
-    if weights.ndim != 2 or weights.shape[1] != table.files:
-        raise InvalidArgumentError(f"weights must be (resamples, {table.files}), got {weights.shape}")
+    if weights.ndim != 2 or weights.shape[1] != table.cells:
+        raise InvalidArgumentError(f"weights must be (resamples, {table.cells}), got {weights.shape}")
     sums = weights @ table.counts  # (resamples, len(_COUNTS))
     col = {k: sums[:, i].astype(np.float64) for i, k in enumerate(_COUNTS)}
     out: dict[str, np.ndarray] = {}
@@ -187,7 +216,7 @@ class Drawn:
 
     @classmethod
     def of(cls, table: FileTable, weights: np.ndarray) -> Drawn:
-        point = {k: float(v[0]) for k, v in metric_samples(table, np.ones((1, table.files), np.int64)).items()}
+        point = {k: float(v[0]) for k, v in metric_samples(table, np.ones((1, table.cells), np.int64)).items()}
         if table.latencies.size:  # as scoring.summarize computes them, to the last digit
             point["latency_median_ms"] = float(np.median(table.latencies) * 1e3)
             point["latency_p90_ms"] = float(np.percentile(table.latencies, 90) * 1e3)
@@ -247,14 +276,15 @@ def report(per_file: Mapping[str, Sequence[FileScore]], labels: Sequence[str], b
     for each ``(a, b)`` of ``pairs`` the whole paired difference ``a − b``."""
     check_pairs(pairs, labels)
     tables = {lb: FileTable.from_scores(per_file[lb]) for lb in labels}
-    files = {t.files for t in tables.values()}
-    if len(files) != 1:
-        raise InvalidArgumentError(f"every policy must be scored on the same files, got {sorted(files)} files")
-    weights = resample_weights(files.pop(), resamples, seed)
+    if len({t.layout() for t in tables.values()}) != 1:
+        raise InvalidArgumentError(f"every policy must be scored on the same files, got "
+                                   f"{sorted({t.files for t in tables.values()})} files")
+    first = next(iter(tables.values()))
+    weights = first.weights(resamples, seed)
     drawn = {lb: Drawn.of(t, weights) for lb, t in tables.items()}
     return {
-        "resamples": resamples, "seed": seed, "level": level, "unit": next(iter(tables.values())).unit,
-        "units": next(iter(tables.values())).files,
+        "resamples": resamples, "seed": seed, "level": level, "unit": first.unit, "files": first.files,
+        **({"clips": first.clips} if first.clips else {}),
         "policies": {lb: intervals(drawn[lb], level) for lb in labels},
         "against": {b: {c: not_surely_better(paired(drawn[c], drawn[b], level), drawn[b]) for c in contenders}
                     for b in baselines},

@@ -239,7 +239,7 @@ def score_settings(
     one); at least one setting must read it.
 
     ``resamples`` > 0: each summary also holds its headline figures' 95 % intervals over that
-    many resamples of the files, or of the clips on a recorded split (``"intervals"``,
+    many resamples of the files, and of the clips too on a recorded split (``"intervals"``,
     ``"resample_unit"``, ``intervals.py``), and every setting but the
     first its paired difference from the first setting on the same resamples (``"against_first"``).
 
@@ -275,8 +275,8 @@ def score_settings(
         _SHARED = None
     summaries = [summary for summary, _ in scored]
     if resamples and rows:
-        first = next(table for _, table in scored if table is not None)  # rows: files, or recorded clips
-        weights_ = intervals.resample_weights(first.files, resamples)
+        first = next(table for _, table in scored if table is not None)  # cells: files, or files × clips
+        weights_ = first.weights(resamples)
         drawn = [intervals.Drawn.of(table, weights_) for _, table in scored if table is not None]
         for i, summary in enumerate(summaries):
             summary["intervals"] = intervals.intervals(drawn[i])
@@ -317,7 +317,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--echo-cancel", action="store_true",
                     help="featurize with the adaptive echo canceller (FloorFeaturizer(echo_cancel=True))")
     ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES,
-                    help="resamples of the files (on a recorded split, the clips) behind the 95 %% intervals of each setting's difference "
+                    help="resamples of the files (on a recorded split, and of the clips) behind the 95 %% intervals of each setting's difference "
                          f"from the first (0: none; else at least {intervals.MIN_RESAMPLES})")
     args = ap.parse_args(argv)
     grid = parse_grid(args.set)
