@@ -183,8 +183,9 @@ def _quantile(sorted_x: np.ndarray, counts: np.ndarray, q: float) -> float:
     return float(a + (h - lo) * (b - a))
 
 
-def metric_samples(table: FileTable, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """Each metric of ``METRICS`` per row of ``weights`` (NaN where a resample leaves it undefined)."""
+def ratio_samples(table: FileTable, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """The ratio metrics of ``METRICS`` (precision, the recalls, interruptions per 100 turns) per
+    row of ``weights`` (NaN where a resample leaves one undefined)."""
     if weights.ndim != 2 or weights.shape[1] != table.cells:
         raise InvalidArgumentError(f"weights must be (resamples, {table.cells}), got {weights.shape}")
     sums = weights @ table.counts  # (resamples, len(_COUNTS))
@@ -193,12 +194,19 @@ def metric_samples(table: FileTable, weights: np.ndarray) -> dict[str, np.ndarra
     with np.errstate(divide="ignore", invalid="ignore"):
         for name, (num, den, scale) in _RATIOS.items():
             out[name] = np.where(col[den] > 0, scale * col[num] / col[den], np.nan)
+    return out
+
+
+def metric_samples(table: FileTable, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Each metric of ``METRICS`` per row of ``weights`` (NaN where a resample leaves it undefined)."""
+    out = ratio_samples(table, weights)
     for name, q in _QUANTILES.items():  # row by row: a (resamples, latencies) matrix can be large
         out[name] = 1e3 * np.array([_quantile(table.latencies, w[table.latency_file], q) for w in weights])
     return out
 
 
-def _bounds(x: np.ndarray, level: float) -> tuple[float, float] | None:
+def bounds(x: np.ndarray, level: float = LEVEL) -> tuple[float, float] | None:
+    """The ``level`` interval of the finite samples ``x`` (their tails' percentiles), ``None`` if none."""
     x = x[np.isfinite(x)]
     if x.size == 0:
         return None
@@ -231,7 +239,7 @@ def intervals(drawn: Drawn, level: float = LEVEL) -> dict[str, Any]:
     """Per metric: ``{"value": point figure, "lo", "hi"}`` (``None`` where undefined)."""
     out = {}
     for k in METRICS:
-        b = _bounds(drawn.samples[k], level)
+        b = bounds(drawn.samples[k], level)
         out[k] = {"value": _finite(drawn.point[k]), "lo": b[0] if b else None, "hi": b[1] if b else None}
     return out
 
@@ -244,11 +252,11 @@ def paired(a: Drawn, b: Drawn, level: float = LEVEL) -> dict[str, Any]:
     for k in METRICS:
         if a.samples[k].shape != b.samples[k].shape:
             raise InvalidArgumentError("paired intervals need the same resamples of the same files")
-        bounds = _bounds(a.samples[k] - b.samples[k], level)
-        lo, hi = bounds if bounds else (None, None)
+        iv = bounds(a.samples[k] - b.samples[k], level)
+        lo, hi = iv if iv else (None, None)
         better = worse = False
-        if bounds:
-            signed = sorted((SIGN[k] * bounds[0], SIGN[k] * bounds[1]))
+        if iv:
+            signed = sorted((SIGN[k] * iv[0], SIGN[k] * iv[1]))
             better, worse = signed[0] > 0.0, signed[1] < 0.0
         out[k] = {"diff": _finite(a.point[k] - b.point[k]), "lo": lo, "hi": hi, "better": better, "worse": worse}
     return out

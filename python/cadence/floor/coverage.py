@@ -1,0 +1,176 @@
+"""How often the floor bench's 95 % intervals hold the truth: a simulation (``cadence bench intervals``).
+
+``intervals.py`` resamples the files of a split, and on a split of recorded clips the files and
+the clips both (a two-way, "pigeonhole" bootstrap). Which is right depends on how much a file and
+a clip each move a policy's figures, and one split cannot say. This module makes splits whose
+truth is known and counts how often each way's interval holds it.
+
+* **A split** (``Design``) has files, and clips heard in them. Each file and each clip has an
+  effect, drawn normal with spread ``file_sd`` and ``clip_sd``: on the logit scale for recall
+  and on the log scale for interruptions (drawn apart). A turn, one clip in one file, is answered
+  with probability ``sigmoid(RECALL_LOGIT + a_file + b_clip)`` and has
+  ``Poisson(CUT_RATE · exp(a'_file + b'_clip))`` interruptions.
+* **The truth** is the figure over new files and new clips: recall's by Gauss-Hermite quadrature,
+  interruptions' in closed form, ``100 · CUT_RATE · exp((file_sd² + clip_sd²) / 2)``.
+* **Three ways to draw** the same split, each with ``FileTable.weights`` and the bench's
+  percentile interval (``intervals.bounds``): the files alone (what a synthetic split gets), the
+  clips alone, and both (what a recorded split gets).
+* **Coverage** is the share of simulated splits whose 95 % interval holds the truth: 0.95 if the
+  interval is right, lower if it is too sure, higher if too wide. With it, the median width.
+
+The designs mirror the bench's splits (``DESIGNS``): the alsa voice (12 files, the same 8 clips in
+each), the hesitations (21 files, each of 49 clips in 3), the English prompts (30 files of 12
+turns from 200 clips), and a synthetic split (150 files of 20 turns, no clip twice), each once
+where clips move the figures more than files and once the other way round.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cadence.errors import InvalidArgumentError
+from cadence.floor import intervals
+from cadence.floor.scoring import UNIT_COUNTS
+
+RECALL_LOGIT = 2.5  # a typical turn is answered with probability 0.92
+CUT_RATE = 0.4  # 40 interruptions per 100 turns, as on the human splits
+COVERED = ("recall", "interruptions_per_100_turns")
+WAYS = ("files", "clips", "both")
+
+
+@dataclass(frozen=True)
+class Design:
+    """A simulated split: ``files`` files of ``turns`` turns; each turn one clip. ``clips`` > 0: the
+    clips a file's turns are drawn from (without replacement within a file; ``turns == clips``:
+    every clip in every file); 0: every turn its own clip, as on a synthetic split."""
+
+    name: str
+    files: int
+    turns: int
+    clips: int
+    file_sd: float
+    clip_sd: float
+
+    def __post_init__(self) -> None:
+        if self.files < 2 or self.turns < 1 or self.clips < 0 or (self.clips and self.turns > self.clips):
+            raise InvalidArgumentError(f"a design needs >= 2 files, >= 1 turn each and, with clips, no more turns "
+                                       f"per file than clips; got {self}")
+        if not (self.file_sd >= 0.0 and self.clip_sd >= 0.0 and np.isfinite(self.file_sd + self.clip_sd)):
+            raise InvalidArgumentError(f"effect spreads must be finite and >= 0, got {self.file_sd}, {self.clip_sd}")
+
+
+def _designs() -> tuple[Design, ...]:
+    shapes = (("alsa voice: 12 files, the same 8 clips in each", 12, 8, 8),
+              ("hesitations: 21 files, 7 turns each from 49 clips", 21, 7, 49),
+              ("English prompts: 30 files, 12 turns each from 200 clips", 30, 12, 200),
+              ("synthetic: 150 files of 20 turns, no clip twice", 150, 20, 0))
+    spreads = ((0.3, 1.0), (1.0, 0.3))  # clips matter more; files matter more
+    return tuple(Design(n, f, t, c, fs, cs) for n, f, t, c in shapes for fs, cs in spreads)
+
+
+DESIGNS = _designs()
+
+
+def truth(design: Design) -> dict[str, float]:
+    """Recall and interruptions per 100 turns over new files and new clips."""
+    sd = float(np.hypot(design.file_sd, design.clip_sd))
+    x, w = np.polynomial.hermite_e.hermegauss(96)  # E[f(Z)], Z ~ N(0, 1) = sum(w f(x)) / sqrt(2 pi)
+    recall = float(np.sum(w / (1.0 + np.exp(-(RECALL_LOGIT + sd * x)))) / np.sqrt(2.0 * np.pi))
+    return {"recall": recall, "interruptions_per_100_turns": 100.0 * CUT_RATE * float(np.exp(sd * sd / 2.0))}
+
+
+def _turns(design: Design, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each turn's file and clip."""
+    file = np.repeat(np.arange(design.files), design.turns)
+    if design.clips == 0:
+        return file, np.arange(file.size)
+    clip = np.concatenate([rng.permutation(design.clips)[: design.turns] for _ in range(design.files)])
+    return file, clip
+
+
+def simulate_split(design: Design, rng: np.random.Generator) -> intervals.FileTable:
+    """One simulated split as the bench's table (a cell per file and clip, ``unit`` "file × clip")."""
+    file, clip = _turns(design, rng)
+    n_clips = int(clip.max()) + 1
+    recall_logit = RECALL_LOGIT + rng.normal(0.0, design.file_sd, design.files)[file] \
+        + rng.normal(0.0, design.clip_sd, n_clips)[clip]
+    cut_log = rng.normal(0.0, design.file_sd, design.files)[file] + rng.normal(0.0, design.clip_sd, n_clips)[clip]
+    answered = (rng.random(file.size) < 1.0 / (1.0 + np.exp(-recall_logit))).astype(np.int64)
+    cuts = rng.poisson(CUT_RATE * np.exp(cut_log))
+    cells, cell_of = np.unique(file * n_clips + clip, return_inverse=True)
+    per_turn = {"correct": answered, "commits": np.ones_like(answered), "answered": answered,
+                "shifts": np.ones_like(answered), "open_answered": answered, "open_shifts": np.ones_like(answered),
+                "interruptions": cuts}
+    counts = np.zeros((cells.size, len(UNIT_COUNTS)), np.int64)
+    for j, k in enumerate(UNIT_COUNTS):
+        np.add.at(counts[:, j], cell_of, per_turn[k])
+    none = np.zeros(0, np.float64)
+    return intervals.FileTable(counts, none, none.astype(np.int64), cells // n_clips, cells % n_clips, "file × clip")
+
+
+def ways(table: intervals.FileTable) -> dict[str, intervals.FileTable]:
+    """The same split drawn three ways: the files alone, the clips alone, both."""
+    return {"files": replace(table, cell_clip=np.full(table.cells, -1, np.int64), unit="file"),
+            "clips": replace(table, cell_file=np.zeros(table.cells, np.int64), unit="clip"),
+            "both": table}
+
+
+def coverage(design: Design, sims: int, resamples: int = intervals.RESAMPLES, seed: int = 0,
+             level: float = intervals.LEVEL) -> dict[str, dict[str, dict[str, float]]]:
+    """Per way and metric (``COVERED``): the share of ``sims`` simulated splits whose interval
+    holds the truth (``"coverage"``) and the median width (``"width"``)."""
+    if sims < 1:
+        raise InvalidArgumentError(f"sims must be >= 1, got {sims}")
+    intervals.check_resamples(resamples)
+    if resamples == 0:
+        raise InvalidArgumentError("coverage needs resamples (>= 100)")
+    true = truth(design)
+    hits = {w: {m: 0 for m in COVERED} for w in WAYS}
+    widths: dict[str, dict[str, list[float]]] = {w: {m: [] for m in COVERED} for w in WAYS}
+    for s in range(sims):
+        table = simulate_split(design, np.random.default_rng([seed, s]))
+        for way, t in ways(table).items():
+            samples = intervals.ratio_samples(t, t.weights(resamples, seed + s))
+            for m in COVERED:
+                iv = intervals.bounds(samples[m], level)
+                if iv is None:
+                    continue
+                hits[way][m] += iv[0] <= true[m] <= iv[1]
+                widths[way][m].append(iv[1] - iv[0])
+    return {w: {m: {"coverage": hits[w][m] / sims, "width": float(np.median(widths[w][m]))} for m in COVERED}
+            for w in WAYS}
+
+
+def markdown(results: Sequence[tuple[Design, dict[str, Any]]], sims: int, resamples: int) -> list[str]:
+    lines = [f"Coverage of the 95 % intervals over {sims} simulated splits ({resamples} resamples each), and in "
+             "brackets the median width: over the files alone, the clips alone, and both (`cadence bench "
+             "intervals`; 0.95 is right, lower is too sure).", "",
+             "| split | spread: file, clip | recall: files | clips | both | int./100 turns: files | clips | both |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for d, r in results:
+        cells = [f"{r[w][m]['coverage']:.3f} ({r[w][m]['width']:.{3 if m == 'recall' else 1}f})"
+                 for m in COVERED for w in WAYS]
+        lines.append(f"| {d.name} | {d.file_sd:g}, {d.clip_sd:g} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="cadence bench intervals", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sims", type=int, default=400, help="simulated splits per design")
+    ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--markdown", type=Path, default=None, help="also write the table here")
+    args = ap.parse_args(argv)
+    results = [(d, coverage(d, args.sims, args.resamples, args.seed)) for d in DESIGNS]
+    text = "\n".join(markdown(results, args.sims, args.resamples))
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text + "\n")
+    return 0
