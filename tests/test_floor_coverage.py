@@ -97,5 +97,22 @@ def test_the_command_prints_a_table(capsys: pytest.CaptureFixture[str], monkeypa
     out = tmp_path / "cov.md"
     assert cv.main(["--sims", "3", "--resamples", "100", "--markdown", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "| alsa-like | 0.3, 1 |" in text and out.read_text().strip() == text.strip()
+    assert text.count("| alsa-like | 0.3, 1 |") == 2 and "False marks" in text
+    assert out.read_text().strip() == text.strip()
     assert intervals.LEVEL == 0.95
+
+
+def test_two_policies_share_the_split_and_differ_only_by_their_own_reading() -> None:
+    a, b = cv.simulate_splits(ALSA_CLIPS, np.random.default_rng(0), policies=2, pair_sd=0.5)
+    assert a.layout() == b.layout()
+    assert (a.counts[:, UNIT_COUNTS.index("shifts")] == b.counts[:, UNIT_COUNTS.index("shifts")]).all()
+    assert not (a.counts == b.counts).all()
+    same = cv.simulate_splits(ALSA_CLIPS, np.random.default_rng(0), policies=2, pair_sd=0.0)
+    assert same[0].layout() == same[1].layout()
+
+
+def test_where_clips_move_the_figures_marks_over_the_files_alone_are_luck() -> None:
+    r = cv.false_marks(ALSA_CLIPS, sims=80, resamples=300, seed=0)
+    for m in cv.COVERED:
+        assert r["files"][m] > r["both"][m] + 0.05
+        assert r["both"][m] <= 0.1

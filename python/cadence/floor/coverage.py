@@ -17,11 +17,15 @@ truth is known and counts how often each way's interval holds it.
   clips alone, and both (what a recorded split gets).
 * **Coverage** is the share of simulated splits whose 95 % interval holds the truth: 0.95 if the
   interval is right, lower if it is too sure, higher if too wide. With it, the median width.
+* **False marks** (``false_marks``): two policies with the same true figures, each reading every
+  file and clip a little differently (``PAIR_SD``), scored on the same split and the same
+  resamples, as the bench pairs them. The share of splits on which their difference gets a ✓ or
+  ✗: 0.05 if the paired interval is right, more if the marks are the files' or clips' luck.
 
 The designs mirror the bench's splits (``DESIGNS``): the alsa voice (12 files, the same 8 clips in
 each), the hesitations (21 files, each of 49 clips in 3), the English prompts (30 files of 12
-turns from 200 clips), and a synthetic split (150 files of 20 turns, no clip twice), each once
-where clips move the figures more than files and once the other way round.
+turns from 200 clips), and a synthetic split (150 files of 6 turns, as test A, no clip twice),
+each once where clips move the figures more than files and once the other way round.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ RECALL_LOGIT = 2.5  # a typical turn is answered with probability 0.92
 CUT_RATE = 0.4  # 40 interruptions per 100 turns, as on the human splits
 COVERED = ("recall", "interruptions_per_100_turns")
 WAYS = ("files", "clips", "both")
+PAIR_SD = 0.5  # how differently two policies read each file and each clip (false_marks)
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ def _designs() -> tuple[Design, ...]:
     shapes = (("alsa voice: 12 files, the same 8 clips in each", 12, 8, 8),
               ("hesitations: 21 files, 7 turns each from 49 clips", 21, 7, 49),
               ("English prompts: 30 files, 12 turns each from 200 clips", 30, 12, 200),
-              ("synthetic: 150 files of 20 turns, no clip twice", 150, 20, 0))
+              ("synthetic: 150 files of 6 turns, no clip twice", 150, 6, 0))
     spreads = ((0.3, 1.0), (1.0, 0.3))  # clips matter more; files matter more
     return tuple(Design(n, f, t, c, fs, cs) for n, f, t, c in shapes for fs, cs in spreads)
 
@@ -94,24 +99,39 @@ def _turns(design: Design, rng: np.random.Generator) -> tuple[np.ndarray, np.nda
     return file, clip
 
 
-def simulate_split(design: Design, rng: np.random.Generator) -> intervals.FileTable:
-    """One simulated split as the bench's table (a cell per file and clip, ``unit`` "file × clip")."""
+def simulate_splits(design: Design, rng: np.random.Generator, policies: int = 1,
+                    pair_sd: float = 0.0) -> list[intervals.FileTable]:
+    """One simulated split as the bench's tables (a cell per file and clip, ``unit`` "file ×
+    clip"), one per policy. The policies share the files' and clips' effects; each adds its own,
+    with spread ``pair_sd``, per file and per clip (they read files and clips differently, the
+    same on average: their true figures are equal)."""
     file, clip = _turns(design, rng)
     n_clips = int(clip.max()) + 1
-    recall_logit = RECALL_LOGIT + rng.normal(0.0, design.file_sd, design.files)[file] \
-        + rng.normal(0.0, design.clip_sd, n_clips)[clip]
-    cut_log = rng.normal(0.0, design.file_sd, design.files)[file] + rng.normal(0.0, design.clip_sd, n_clips)[clip]
-    answered = (rng.random(file.size) < 1.0 / (1.0 + np.exp(-recall_logit))).astype(np.int64)
-    cuts = rng.poisson(CUT_RATE * np.exp(cut_log))
+
+    def effects(file_sd: float, clip_sd: float) -> np.ndarray:  # per turn; one draw for recall, one for cuts
+        return rng.normal(0.0, file_sd, (2, design.files))[:, file] + rng.normal(0.0, clip_sd, (2, n_clips))[:, clip]
+
+    shared = effects(design.file_sd, design.clip_sd)
     cells, cell_of = np.unique(file * n_clips + clip, return_inverse=True)
-    per_turn = {"correct": answered, "commits": np.ones_like(answered), "answered": answered,
-                "shifts": np.ones_like(answered), "open_answered": answered, "open_shifts": np.ones_like(answered),
-                "interruptions": cuts}
-    counts = np.zeros((cells.size, len(UNIT_COUNTS)), np.int64)
-    for j, k in enumerate(UNIT_COUNTS):
-        np.add.at(counts[:, j], cell_of, per_turn[k])
-    none = np.zeros(0, np.float64)
-    return intervals.FileTable(counts, none, none.astype(np.int64), cells // n_clips, cells % n_clips, "file × clip")
+    tables = []
+    for _ in range(policies):
+        recall_logit, cut_log = shared + (effects(pair_sd, pair_sd) if pair_sd > 0.0 else 0.0)
+        answered = (rng.random(file.size) < 1.0 / (1.0 + np.exp(-(RECALL_LOGIT + recall_logit)))).astype(np.int64)
+        one = np.ones_like(answered)
+        per_turn = {"correct": answered, "commits": one, "answered": answered, "shifts": one,
+                    "open_answered": answered, "open_shifts": one, "interruptions": rng.poisson(CUT_RATE * np.exp(cut_log))}
+        counts = np.zeros((cells.size, len(UNIT_COUNTS)), np.int64)
+        for j, k in enumerate(UNIT_COUNTS):
+            np.add.at(counts[:, j], cell_of, per_turn[k])
+        none = np.zeros(0, np.float64)
+        tables.append(intervals.FileTable(counts, none, none.astype(np.int64), cells // n_clips, cells % n_clips,
+                                          "file × clip"))
+    return tables
+
+
+def simulate_split(design: Design, rng: np.random.Generator) -> intervals.FileTable:
+    """One simulated split, one policy."""
+    return simulate_splits(design, rng)[0]
 
 
 def ways(table: intervals.FileTable) -> dict[str, intervals.FileTable]:
@@ -121,15 +141,19 @@ def ways(table: intervals.FileTable) -> dict[str, intervals.FileTable]:
             "both": table}
 
 
-def coverage(design: Design, sims: int, resamples: int = intervals.RESAMPLES, seed: int = 0,
-             level: float = intervals.LEVEL) -> dict[str, dict[str, dict[str, float]]]:
-    """Per way and metric (``COVERED``): the share of ``sims`` simulated splits whose interval
-    holds the truth (``"coverage"``) and the median width (``"width"``)."""
+def _check(sims: int, resamples: int) -> None:
     if sims < 1:
         raise InvalidArgumentError(f"sims must be >= 1, got {sims}")
     intervals.check_resamples(resamples)
     if resamples == 0:
-        raise InvalidArgumentError("coverage needs resamples (>= 100)")
+        raise InvalidArgumentError("the simulation needs resamples (>= 100)")
+
+
+def coverage(design: Design, sims: int, resamples: int = intervals.RESAMPLES, seed: int = 0,
+             level: float = intervals.LEVEL) -> dict[str, dict[str, dict[str, float]]]:
+    """Per way and metric (``COVERED``): the share of ``sims`` simulated splits whose interval
+    holds the truth (``"coverage"``) and the median width (``"width"``)."""
+    _check(sims, resamples)
     true = truth(design)
     hits = {w: {m: 0 for m in COVERED} for w in WAYS}
     widths: dict[str, dict[str, list[float]]] = {w: {m: [] for m in COVERED} for w in WAYS}
@@ -147,17 +171,43 @@ def coverage(design: Design, sims: int, resamples: int = intervals.RESAMPLES, se
             for w in WAYS}
 
 
-def markdown(results: Sequence[tuple[Design, dict[str, Any]]], sims: int, resamples: int) -> list[str]:
-    lines = [f"Coverage of the 95 % intervals over {sims} simulated splits ({resamples} resamples each), and in "
-             "brackets the median width: over the files alone, the clips alone, and both (`cadence bench "
-             "intervals`; 0.95 is right, lower is too sure).", "",
-             "| split | spread: file, clip | recall: files | clips | both | int./100 turns: files | clips | both |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
-    for d, r in results:
-        cells = [f"{r[w][m]['coverage']:.3f} ({r[w][m]['width']:.{3 if m == 'recall' else 1}f})"
-                 for m in COVERED for w in WAYS]
-        lines.append(f"| {d.name} | {d.file_sd:g}, {d.clip_sd:g} | " + " | ".join(cells) + " |")
-    return lines
+def false_marks(design: Design, sims: int, resamples: int = intervals.RESAMPLES, seed: int = 0,
+                pair_sd: float = PAIR_SD, level: float = intervals.LEVEL) -> dict[str, dict[str, float]]:
+    """Per way and metric (``COVERED``): the share of ``sims`` simulated splits on which two
+    policies with the same true figure (``simulate_splits``) get a mark: their paired interval,
+    on the same resamples, lies wholly on one side of 0. 1 − ``level`` is right; more: the
+    marks are the files' or the clips' luck."""
+    _check(sims, resamples)
+    marks = {w: {m: 0 for m in COVERED} for w in WAYS}
+    for s in range(sims):
+        a, b = simulate_splits(design, np.random.default_rng([seed, s, 1]), policies=2, pair_sd=pair_sd)
+        for (way, ta), tb in zip(ways(a).items(), ways(b).values()):
+            weights = ta.weights(resamples, seed + s)
+            sa, sb = intervals.ratio_samples(ta, weights), intervals.ratio_samples(tb, weights)
+            for m in COVERED:
+                iv = intervals.bounds(sa[m] - sb[m], level)
+                marks[way][m] += iv is not None and (iv[0] > 0.0 or iv[1] < 0.0)
+    return {w: {m: marks[w][m] / sims for m in COVERED} for w in WAYS}
+
+
+def markdown(results: Sequence[tuple[Design, dict[str, Any], dict[str, Any]]], sims: int, resamples: int) -> list[str]:
+    """The two tables: each way's coverage (and median width), and its false marks."""
+    cov = [f"**Coverage** of the 95 % intervals over {sims} simulated splits per row ({resamples} resamples "
+           "each), with the median width in brackets: drawing the files alone, the clips alone, and both "
+           "(0.95 is right; lower: too sure).", "",
+           "| split | spread: file, clip | recall: files | clips | both | int./100 turns: files | clips | both |",
+           "|---|---|---:|---:|---:|---:|---:|---:|"]
+    fm = ["", f"**False marks**: the share of {sims} simulated splits per row on which two policies with the same "
+          f"true figure, reading each file and clip differently (spread {PAIR_SD:g}), get a ✓ or ✗ (their paired "
+          "95 % interval lies wholly on one side of 0; 0.05 is right).", "",
+          "| split | spread: file, clip | recall: files | clips | both | int./100 turns: files | clips | both |",
+          "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for d, c, f in results:
+        head = f"| {d.name} | {d.file_sd:g}, {d.clip_sd:g} | "
+        cov.append(head + " | ".join(f"{c[w][m]['coverage']:.3f} ({c[w][m]['width']:.{3 if m == 'recall' else 1}f})"
+                                     for m in COVERED for w in WAYS) + " |")
+        fm.append(head + " | ".join(f"{f[w][m]:.3f}" for m in COVERED for w in WAYS) + " |")
+    return cov + fm
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--markdown", type=Path, default=None, help="also write the table here")
     args = ap.parse_args(argv)
-    results = [(d, coverage(d, args.sims, args.resamples, args.seed)) for d in DESIGNS]
+    results = [(d, coverage(d, args.sims, args.resamples, args.seed),
+                false_marks(d, args.sims, args.resamples, args.seed)) for d in DESIGNS]
     text = "\n".join(markdown(results, args.sims, args.resamples))
     print(text)
     if args.markdown:
