@@ -29,7 +29,11 @@ fi
 export VIRTUAL_ENV="$PWD/.venv" PATH="$PWD/.venv/bin:$PATH"
 
 stamp=.venv/.cadence-deps
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup.sh -nt "$stamp" ]; then
+# every package at the version the tests and the benchmark figures were measured with: a new
+# Silero VAD, onnxruntime or numpy release would otherwise move the figures unseen
+export PIP_CONSTRAINT="$PWD/scripts/constraints.txt"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup.sh -nt "$stamp" ] \
+    || [ scripts/constraints.txt -nt "$stamp" ]; then
     # torch from PyPI is a CUDA build: with its nvidia-* libraries and triton the
     # virtualenv grows to about 6.5 GB. pip's wheel cache would hold a second copy of the
     # downloads, so it is off unless the caller set PIP_NO_CACHE_DIR themselves; and torch's
