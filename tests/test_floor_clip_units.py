@@ -49,11 +49,14 @@ def _scores(files: int, seed: int = 0) -> list:
 
 def test_recorded_files_name_the_clip_each_turn_ends_with() -> None:
     labels = labels_from_manifest(_entry(["Rear Left", "Front Left"]))
-    assert labels.clips == ("Rear Left", "Front Left")
+    assert labels.clips == ("recorded:alsa: Rear Left", "recorded:alsa: Front Left")
+    # the same words in another recorded voice are another clip (the call's two "Hello?")
+    assert labels_from_manifest(_entry(["Rear Left"], voice="recorded:phone-Sheila")).clips \
+        == ("recorded:phone-Sheila: Rear Left",)
     assert labels_from_manifest(_entry(["Rear Left"], voice="espeak:en")).clips is None
     entry = _entry(["Rear Left", "Front Left"])
     entry["events"][1]["t"] += 0.2  # no segment ends near this shift
-    assert labels_from_manifest(entry).clips == (None, "Front Left")
+    assert labels_from_manifest(entry).clips == (None, "recorded:alsa: Front Left")
     with pytest.raises(InvalidArgumentError, match="one entry per shift"):
         FileLabels((1.0, 2.0), clips=("a",))
 
@@ -62,11 +65,11 @@ def test_a_files_clip_units_sum_to_its_counts() -> None:
     order = ["Rear Left", "Front Left", "Rear Right"]
     labels = labels_from_manifest(_entry(order))
     sc = score_file(_decide(labels, order), labels)
-    assert [u[0] for u in sc.clip_units] == [*order, None]
+    assert [u[0] for u in sc.clip_units] == [*(f"recorded:alsa: {c}" for c in order), None]
     sums = np.sum([u[1] for u in sc.clip_units], axis=0)
     assert dict(zip(UNIT_COUNTS, sums.tolist())) == {k: getattr(sc, k) for k in UNIT_COUNTS}
     assert sc.interruptions == 2 and sc.commits == 6
-    rear = dict((u[0], u) for u in sc.clip_units)["Rear Left"]
+    rear = dict((u[0], u) for u in sc.clip_units)["recorded:alsa: Rear Left"]
     assert rear[1][UNIT_COUNTS.index("interruptions")] == 1 and rear[2] == pytest.approx((0.3,))
     assert sc.clip_units[-1][1][UNIT_COUNTS.index("commits")] == 1  # the spurious commit past the windows
     # a synthetic file keeps no units
@@ -114,6 +117,27 @@ def test_files_that_differ_move_the_interval_too() -> None:
     files_only = FileTable.from_scores([replace(s, clip_units=[]) for s in scores])
     ci_files = intervals.intervals(Drawn.of(files_only, files_only.weights(1000)))["interruptions_per_100_turns"]
     assert ci["hi"] - ci["lo"] >= ci_files["hi"] - ci_files["lo"] - 1e-9
+    # the clips alone (every cell of one file, as coverage.ways draws them) cannot move it
+    clips_only = replace(table, cell_file=np.zeros(table.cells, np.int64), unit="clip")
+    ci_clips = intervals.intervals(Drawn.of(clips_only, clips_only.weights(1000)))["interruptions_per_100_turns"]
+    assert ci_clips["lo"] == ci_clips["hi"] == pytest.approx(50.0)
+
+
+def test_a_recorded_split_where_no_turn_ends_a_clip_resamples_files() -> None:
+    scores = []
+    for _ in range(4):
+        entry = _entry(list(CLIPS))
+        for e in entry["events"]:
+            if e["type"] == "shift":
+                e["t"] += 0.2  # no segment ends near any shift: every unit is the file's own
+        labels = labels_from_manifest(entry)
+        scores.append(score_file([Decision("commit", t + 0.3) for t in labels.shifts], labels))
+    assert all(k is None for s in scores for k, _c, _l in s.clip_units)
+    table = FileTable.from_scores(scores)
+    assert table.unit == "file" and table.files == table.cells == 4 and table.clips == 0
+    rep = intervals.report({"a": scores, "b": scores}, ["a", "b"], ["b"], ["a"], resamples=200)
+    assert rep["unit"] == "file" and "clips" not in rep
+    assert "intervals over the files" in "\n".join(bench.interval_section(rep, ["a", "b"]))
 
 
 def test_one_synthetic_file_makes_the_split_resample_files() -> None:

@@ -18,13 +18,13 @@ truth is known and counts how often each way's interval holds it.
 * **Coverage** is the share of simulated splits whose 95 % interval holds the truth: 0.95 if the
   interval is right, lower if it is too sure, higher if too wide. With it, the median width.
 * **False marks** (``false_marks``): two policies with the same true figures, each reading every
-  file and clip a little differently (``PAIR_SD``), scored on the same split and the same
+  file and clip a little differently (``PAIR_SHARE`` of the design's spreads), scored on the same split and the same
   resamples, as the bench pairs them. The share of splits on which their difference gets a ✓ or
   ✗: 0.05 if the paired interval is right, more if the marks are the files' or clips' luck.
 
 The designs mirror the bench's splits (``DESIGNS``): the alsa voice (12 files, the same 8 clips in
-each), the hesitations (21 files, each of 49 clips in 3), the English prompts (30 files of 12
-turns from 200 clips), and a synthetic split (150 files of 6 turns, as test A, no clip twice),
+each), the hesitations (21 files of 7 turns, each of 49 clips in 3), the English prompts (30 files
+of 12 turns from 200 clips, each in 1 or 2), and a synthetic split (150 files of 6 turns, as test A, no clip twice),
 each once where clips move the figures more than files and once the other way round.
 """
 
@@ -46,14 +46,14 @@ RECALL_LOGIT = 2.5  # a typical turn is answered with probability 0.92
 CUT_RATE = 0.4  # 40 interruptions per 100 turns, as on the human splits
 COVERED = ("recall", "interruptions_per_100_turns")
 WAYS = ("files", "clips", "both")
-PAIR_SD = 0.5  # how differently two policies read each file and each clip (false_marks)
+PAIR_SHARE = 0.5  # how differently two policies read each file and clip, as a share of the spreads (false_marks)
 
 
 @dataclass(frozen=True)
 class Design:
     """A simulated split: ``files`` files of ``turns`` turns; each turn one clip. ``clips`` > 0: the
-    clips a file's turns are drawn from (without replacement within a file; ``turns == clips``:
-    every clip in every file); 0: every turn its own clip, as on a synthetic split."""
+    clips the turns are dealt from (``_turns``; ``turns == clips``: every clip in every file); 0:
+    every turn its own clip, as on a synthetic split."""
 
     name: str
     files: int
@@ -63,17 +63,18 @@ class Design:
     clip_sd: float
 
     def __post_init__(self) -> None:
-        if self.files < 2 or self.turns < 1 or self.clips < 0 or (self.clips and self.turns > self.clips):
+        if self.files < 2 or self.turns < 1 or self.clips < 0 \
+                or (self.clips and not self.turns <= self.clips <= self.files * self.turns):
             raise InvalidArgumentError(f"a design needs >= 2 files, >= 1 turn each and, with clips, no more turns "
-                                       f"per file than clips; got {self}")
+                                       f"per file than clips and no more clips than turns; got {self}")
         if not (self.file_sd >= 0.0 and self.clip_sd >= 0.0 and np.isfinite(self.file_sd + self.clip_sd)):
             raise InvalidArgumentError(f"effect spreads must be finite and >= 0, got {self.file_sd}, {self.clip_sd}")
 
 
 def _designs() -> tuple[Design, ...]:
     shapes = (("alsa voice: 12 files, the same 8 clips in each", 12, 8, 8),
-              ("hesitations: 21 files, 7 turns each from 49 clips", 21, 7, 49),
-              ("English prompts: 30 files, 12 turns each from 200 clips", 30, 12, 200),
+              ("hesitations: 21 files of 7 turns, each of 49 clips in 3", 21, 7, 49),
+              ("English prompts: 30 files of 12 turns, each of 200 clips in 1 or 2", 30, 12, 200),
               ("synthetic: 150 files of 6 turns, no clip twice", 150, 6, 0))
     spreads = ((0.3, 1.0), (1.0, 0.3))  # clips matter more; files matter more
     return tuple(Design(n, f, t, c, fs, cs) for n, f, t, c in shapes for fs, cs in spreads)
@@ -90,22 +91,24 @@ def truth(design: Design) -> dict[str, float]:
     return {"recall": recall, "interruptions_per_100_turns": 100.0 * CUT_RATE * float(np.exp(sd * sd / 2.0))}
 
 
-def _turns(design: Design, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Each turn's file and clip."""
+def _turns(design: Design) -> tuple[np.ndarray, np.ndarray]:
+    """Each turn's file and clip. The clips are dealt round: file f holds clips f·turns … f·turns +
+    turns − 1 (mod ``clips``), so every clip is heard, in files·turns/clips files or one either
+    side of it (the hesitations: each clip in 3; the prompts: in 1 or 2), never twice in a file.
+    The effects are drawn independently per clip, so which clips share a file does not matter."""
     file = np.repeat(np.arange(design.files), design.turns)
     if design.clips == 0:
         return file, np.arange(file.size)
-    clip = np.concatenate([rng.permutation(design.clips)[: design.turns] for _ in range(design.files)])
-    return file, clip
+    return file, np.arange(file.size) % design.clips
 
 
 def simulate_splits(design: Design, rng: np.random.Generator, policies: int = 1,
-                    pair_sd: float = 0.0) -> list[intervals.FileTable]:
+                    pair_share: float = 0.0) -> list[intervals.FileTable]:
     """One simulated split as the bench's tables (a cell per file and clip, ``unit`` "file ×
-    clip"), one per policy. The policies share the files' and clips' effects; each adds its own,
-    with spread ``pair_sd``, per file and per clip (they read files and clips differently, the
-    same on average: their true figures are equal)."""
-    file, clip = _turns(design, rng)
+    clip"), one per policy. The policies share the files' and clips' effects; each adds its own
+    per file and per clip, with ``pair_share`` of the design's spreads (they read files and clips
+    differently, the same on average: their true figures are equal)."""
+    file, clip = _turns(design)
     n_clips = int(clip.max()) + 1
 
     def effects(file_sd: float, clip_sd: float) -> np.ndarray:  # per turn; one draw for recall, one for cuts
@@ -115,7 +118,8 @@ def simulate_splits(design: Design, rng: np.random.Generator, policies: int = 1,
     cells, cell_of = np.unique(file * n_clips + clip, return_inverse=True)
     tables = []
     for _ in range(policies):
-        recall_logit, cut_log = shared + (effects(pair_sd, pair_sd) if pair_sd > 0.0 else 0.0)
+        own = effects(pair_share * design.file_sd, pair_share * design.clip_sd) if pair_share > 0.0 else 0.0
+        recall_logit, cut_log = shared + own
         answered = (rng.random(file.size) < 1.0 / (1.0 + np.exp(-(RECALL_LOGIT + recall_logit)))).astype(np.int64)
         one = np.ones_like(answered)
         per_turn = {"correct": answered, "commits": one, "answered": answered, "shifts": one,
@@ -158,7 +162,7 @@ def coverage(design: Design, sims: int, resamples: int = intervals.RESAMPLES, se
     hits = {w: {m: 0 for m in COVERED} for w in WAYS}
     widths: dict[str, dict[str, list[float]]] = {w: {m: [] for m in COVERED} for w in WAYS}
     for s in range(sims):
-        table = simulate_split(design, np.random.default_rng([seed, s]))
+        table = simulate_split(design, np.random.default_rng([seed, s, 2]))  # a tag: [seed, 0] is seed's stream
         for way, t in ways(table).items():
             samples = intervals.ratio_samples(t, t.weights(resamples, seed + s))
             for m in COVERED:
@@ -172,7 +176,7 @@ def coverage(design: Design, sims: int, resamples: int = intervals.RESAMPLES, se
 
 
 def false_marks(design: Design, sims: int, resamples: int = intervals.RESAMPLES, seed: int = 0,
-                pair_sd: float = PAIR_SD, level: float = intervals.LEVEL) -> dict[str, dict[str, float]]:
+                pair_share: float = PAIR_SHARE, level: float = intervals.LEVEL) -> dict[str, dict[str, float]]:
     """Per way and metric (``COVERED``): the share of ``sims`` simulated splits on which two
     policies with the same true figure (``simulate_splits``) get a mark: their paired interval,
     on the same resamples, lies wholly on one side of 0. 1 − ``level`` is right; more: the
@@ -180,7 +184,7 @@ def false_marks(design: Design, sims: int, resamples: int = intervals.RESAMPLES,
     _check(sims, resamples)
     marks = {w: {m: 0 for m in COVERED} for w in WAYS}
     for s in range(sims):
-        a, b = simulate_splits(design, np.random.default_rng([seed, s, 1]), policies=2, pair_sd=pair_sd)
+        a, b = simulate_splits(design, np.random.default_rng([seed, s, 3]), policies=2, pair_share=pair_share)
         for (way, ta), tb in zip(ways(a).items(), ways(b).values()):
             weights = ta.weights(resamples, seed + s)
             sa, sb = intervals.ratio_samples(ta, weights), intervals.ratio_samples(tb, weights)
@@ -198,7 +202,7 @@ def markdown(results: Sequence[tuple[Design, dict[str, Any], dict[str, Any]]], s
            "| split | spread: file, clip | recall: files | clips | both | int./100 turns: files | clips | both |",
            "|---|---|---:|---:|---:|---:|---:|---:|"]
     fm = ["", f"**False marks**: the share of {sims} simulated splits per row on which two policies with the same "
-          f"true figure, reading each file and clip differently (spread {PAIR_SD:g}), get a ✓ or ✗ (their paired "
+          f"true figure, reading each file and clip differently ({PAIR_SHARE:g} of the row's spreads), get a ✓ or ✗ (their paired "
           "95 % interval lies wholly on one side of 0; 0.05 is right).", "",
           "| split | spread: file, clip | recall: files | clips | both | int./100 turns: files | clips | both |",
           "|---|---|---:|---:|---:|---:|---:|---:|"]

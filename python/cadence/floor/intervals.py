@@ -77,12 +77,12 @@ class FileTable:
     @classmethod
     def from_scores(cls, scores: Sequence[FileScore]) -> FileTable:
         """A cell per file; on a split whose every file replays recorded clips
-        (``FileScore.clip_units``), a cell per turn's clip in each file (plus one per file for
+        (``FileScore.clip_units``, at least one turn ending with a clip), a cell per turn's clip in each file (plus one per file for
         what no clip owns: turns no clip ends, commits past the last window), so that
         ``weights`` draws files and clips both."""
         if not scores:
             raise InvalidArgumentError("no files to resample")
-        if all(s.clip_units for s in scores):
+        if all(s.clip_units for s in scores) and any(k is not None for s in scores for k, _c, _l in s.clip_units):
             return cls._by_clip(scores)
         counts = np.array([[getattr(s, k) for k in _COUNTS] for s in scores], np.int64)
         lat = np.array([x for s in scores for x in s.latencies], np.float64)

@@ -269,9 +269,10 @@ def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
 
 
 def _clips(shifts: Sequence[float], meta: Any) -> tuple[str | None, ...] | None:
-    """Per shift, the text of the ``meta.segments`` entry that ends within ``CLIP_END_S`` of it,
-    for a file whose ``meta.voice`` starts with ``RECORDED_VOICE_PREFIX`` (a split of recorded
-    clips); None for any other file."""
+    """Per shift, the clip its turn ends with: the voice and the text of the ``meta.segments``
+    entry that ends within ``CLIP_END_S`` of it (two speakers' "Hello?" are two clips), for a file
+    whose ``meta.voice`` starts with ``RECORDED_VOICE_PREFIX`` (a split of recorded clips); None
+    for any other file."""
     voice = meta.get("voice") if isinstance(meta, Mapping) else None
     if not (isinstance(voice, str) and voice.startswith(RECORDED_VOICE_PREFIX)):
         return None
@@ -281,7 +282,7 @@ def _clips(shifts: Sequence[float], meta: Any) -> tuple[str | None, ...] | None:
     out: list[str | None] = []
     for t in shifts:
         near = [(abs(e - t), text) for e, text in ends if abs(e - t) <= CLIP_END_S]
-        out.append(min(near)[1] if near else None)
+        out.append(f"{voice}: {min(near)[1]}" if near else None)
     return tuple(out)
 
 
