@@ -32,7 +32,7 @@ def test_a_simulated_split_is_the_bench_table_of_its_turns(design: cv.Design) ->
     assert col["shifts"] == col["commits"] == design.files * design.turns
     assert col["answered"] == col["correct"] == col["open_answered"] <= col["shifts"]
     assert table.files == design.files and table.unit == "file × clip"
-    # every turn is its own cell unless a clip comes back in the same file (never: drawn without replacement)
+    # every turn is its own cell unless a clip comes back in the same file (never: dealt round, turns <= clips)
     assert table.cells == design.files * design.turns
     if design.clips:  # every clip dealt, each in about files * turns / clips files
         assert table.clips == design.clips
@@ -136,3 +136,37 @@ def test_where_clips_move_the_figures_marks_over_the_files_alone_are_luck() -> N
     for m in cv.COVERED:
         assert r["files"][m] > r["both"][m] + 0.05
         assert r["both"][m] <= 0.1
+    # the policies' own readings are what the files alone miss (0.09 with pair_share 0, or with
+    # the two policies on different resamples 0.34: both would still pass the lines above)
+    assert r["files"]["interruptions_per_100_turns"] >= 0.4
+
+
+def test_false_marks_pair_both_policies_on_the_same_resamples(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[np.ndarray] = []
+    real = intervals.ratio_samples
+
+    def spy(table: intervals.FileTable, weights: np.ndarray) -> dict[str, np.ndarray]:
+        seen.append(weights)
+        return real(table, weights)
+
+    monkeypatch.setattr(intervals, "ratio_samples", spy)
+    cv.false_marks(ALSA_CLIPS, sims=2, resamples=100, seed=0)
+    assert len(seen) == 2 * 2 * len(cv.WAYS)
+    for a, b in zip(seen[::2], seen[1::2]):
+        assert a is b
+
+
+def test_the_data_and_the_draws_take_their_own_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    """numpy reads the seed [k, 0] as k: a split drawn from [seed, s] would replay the stream of
+    sim s's file draws (``weights`` seeds them with seed + s, its clip draws with [seed + s, 1])."""
+    entropies: list[object] = []
+    real = cv.simulate_splits
+
+    def spy(design: cv.Design, rng: np.random.Generator, *args: object, **kw: object) -> list[intervals.FileTable]:
+        entropies.append(rng.bit_generator.seed_seq.entropy)  # type: ignore[attr-defined]
+        return real(design, rng, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cv, "simulate_splits", spy)
+    cv.coverage(ALSA_CLIPS, sims=3, resamples=100, seed=5)
+    cv.false_marks(ALSA_CLIPS, sims=3, resamples=100, seed=5)
+    assert entropies == [[5, 0, 2], [5, 1, 2], [5, 2, 2], [5, 0, 3], [5, 1, 3], [5, 2, 3]]

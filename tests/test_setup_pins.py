@@ -7,6 +7,8 @@ import re
 from importlib import metadata
 from pathlib import Path
 
+from packaging.version import Version
+
 CONSTRAINTS = Path(__file__).resolve().parents[1] / "scripts" / "constraints.txt"
 
 
@@ -35,6 +37,7 @@ def test_every_pinned_package_is_installed_at_its_pin() -> None:
             got = metadata.version(name)
         except metadata.PackageNotFoundError:
             got = "not installed"
-        if got != version:
+        if got == "not installed" or Version(got) != Version(version):
             wrong.append(f"{name}: {got}, pinned {version}")
-    assert not wrong, "run scripts/setup.sh (the environment differs from scripts/constraints.txt): " + "; ".join(wrong)
+    assert not wrong, ("run scripts/setup.sh, which reinstalls what differs from scripts/constraints.txt: "
+                       + "; ".join(wrong))

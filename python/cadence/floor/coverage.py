@@ -93,8 +93,9 @@ def truth(design: Design) -> dict[str, float]:
 
 def _turns(design: Design) -> tuple[np.ndarray, np.ndarray]:
     """Each turn's file and clip. The clips are dealt round: file f holds clips f·turns … f·turns +
-    turns − 1 (mod ``clips``), so every clip is heard, in files·turns/clips files or one either
-    side of it (the hesitations: each clip in 3; the prompts: in 1 or 2), never twice in a file.
+    turns − 1 (mod ``clips``), so every clip is heard, in the floor or the ceiling of
+    files·turns/clips files (the hesitations: each clip in 3; the prompts: in 1 or 2), never twice
+    in a file (``turns <= clips``).
     The effects are drawn independently per clip, so which clips share a file does not matter."""
     file = np.repeat(np.arange(design.files), design.turns)
     if design.clips == 0:

@@ -21,8 +21,9 @@ module says which.
   its own (``FileScore.clip_units``), and each resample draws the files and, on their own, the
   clips; a turn counts its file's draws times its clip's (a two-way, "pigeonhole" bootstrap,
   Owen 2007, whose variance errs high; ``FileTable.unit`` "file × clip"). ``cadence bench
-  intervals`` (``coverage.py``) checks it on simulated splits: right or wide with tens of clips,
-  still too sure for a skewed rate with the alsa voice's 8.
+  intervals`` (``coverage.py``) checks it on simulated splits: right or wide for recall and
+  where clips matter more; a little too sure for interruptions where files matter more, and more
+  so with the alsa voice's 12 files and 8 clips.
 * **An interval** is the 2.5th and 97.5th percentile of a metric over the
   resamples (``LEVEL`` 0.95), ``None`` where no resample defines it (a policy that
   never commits has no latency).
