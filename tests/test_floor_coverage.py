@@ -170,3 +170,26 @@ def test_the_data_and_the_draws_take_their_own_streams(monkeypatch: pytest.Monke
     cv.coverage(ALSA_CLIPS, sims=3, resamples=100, seed=5)
     cv.false_marks(ALSA_CLIPS, sims=3, resamples=100, seed=5)
     assert entropies == [[5, 0, 2], [5, 1, 2], [5, 2, 2], [5, 0, 3], [5, 1, 3], [5, 2, 3]]
+
+
+def test_a_true_gain_is_marked_more_often_the_larger_it_is() -> None:
+    d = cv.Design("synthetic-like", 60, 6, 0, 0.5, 0.5)
+    t0, t1 = cv.truth(d), cv.truth(d, 0.4)
+    assert t1["recall"] > t0["recall"]
+    assert t1["interruptions_per_100_turns"] == pytest.approx(t0["interruptions_per_100_turns"] * np.exp(-0.4))
+    small = cv.marks(d, sims=30, resamples=200, seed=0, shift=0.1)
+    large = cv.marks(d, sims=30, resamples=200, seed=0, shift=0.6)
+    for m in cv.COVERED:
+        assert large["files"][m] > small["files"][m] + 0.3 and large["both"][m] > small["both"][m]
+    assert cv.marks(d, sims=5, resamples=100, seed=1) == cv.false_marks(d, sims=5, resamples=100, seed=1)
+    with pytest.raises(InvalidArgumentError):
+        cv.marks(d, sims=5, resamples=100, shift=-0.1)
+
+
+def test_the_command_takes_your_own_split_and_a_gain(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cv.main(["--sims", "3", "--resamples", "100", "--design", "10,4,8,0.3,1", "--shift", "0.5"]) == 0
+    text = capsys.readouterr().out
+    assert text.count("| 10 files of 4 turns, 8 clips | 0.3, 1 |") == 3 and "**Power**" in text
+    for bad in ("10,4,8,0.3", "10,4,x,0.3,1", "1,4,8,0.3,1"):
+        with pytest.raises(InvalidArgumentError):
+            cv._design(bad)

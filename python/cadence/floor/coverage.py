@@ -83,12 +83,14 @@ def _designs() -> tuple[Design, ...]:
 DESIGNS = _designs()
 
 
-def truth(design: Design) -> dict[str, float]:
-    """Recall and interruptions per 100 turns over new files and new clips."""
+def truth(design: Design, shift: float = 0.0) -> dict[str, float]:
+    """Recall and interruptions per 100 turns over new files and new clips (of a policy ``shift``
+    better on both scales: ``simulate_splits``)."""
     sd = float(np.hypot(design.file_sd, design.clip_sd))
     x, w = np.polynomial.hermite_e.hermegauss(96)  # E[f(Z)], Z ~ N(0, 1) = sum(w f(x)) / sqrt(2 pi)
-    recall = float(np.sum(w / (1.0 + np.exp(-(RECALL_LOGIT + sd * x)))) / np.sqrt(2.0 * np.pi))
-    return {"recall": recall, "interruptions_per_100_turns": 100.0 * CUT_RATE * float(np.exp(sd * sd / 2.0))}
+    recall = float(np.sum(w / (1.0 + np.exp(-(RECALL_LOGIT + shift + sd * x)))) / np.sqrt(2.0 * np.pi))
+    return {"recall": recall,
+            "interruptions_per_100_turns": 100.0 * CUT_RATE * float(np.exp(sd * sd / 2.0 - shift))}
 
 
 def _turns(design: Design) -> tuple[np.ndarray, np.ndarray]:
@@ -104,11 +106,12 @@ def _turns(design: Design) -> tuple[np.ndarray, np.ndarray]:
 
 
 def simulate_splits(design: Design, rng: np.random.Generator, policies: int = 1,
-                    pair_share: float = 0.0) -> list[intervals.FileTable]:
+                    pair_share: float = 0.0, shift: float = 0.0) -> list[intervals.FileTable]:
     """One simulated split as the bench's tables (a cell per file and clip, ``unit`` "file ×
     clip"), one per policy. The policies share the files' and clips' effects; each adds its own
     per file and per clip, with ``pair_share`` of the design's spreads (they read files and clips
-    differently, the same on average: their true figures are equal)."""
+    differently, the same on average: their true figures are equal). ``shift``: the first policy
+    is better by that much on both scales (recall's logit up, interruptions' log down)."""
     file, clip = _turns(design)
     n_clips = int(clip.max()) + 1
 
@@ -118,9 +121,11 @@ def simulate_splits(design: Design, rng: np.random.Generator, policies: int = 1,
     shared = effects(design.file_sd, design.clip_sd)
     cells, cell_of = np.unique(file * n_clips + clip, return_inverse=True)
     tables = []
-    for _ in range(policies):
+    for p in range(policies):
         own = effects(pair_share * design.file_sd, pair_share * design.clip_sd) if pair_share > 0.0 else 0.0
         recall_logit, cut_log = shared + own
+        if p == 0 and shift:
+            recall_logit, cut_log = recall_logit + shift, cut_log - shift
         answered = (rng.random(file.size) < 1.0 / (1.0 + np.exp(-(RECALL_LOGIT + recall_logit)))).astype(np.int64)
         one = np.ones_like(answered)
         per_turn = {"correct": answered, "commits": one, "answered": answered, "shifts": one,
@@ -176,43 +181,78 @@ def coverage(design: Design, sims: int, resamples: int = intervals.RESAMPLES, se
             for w in WAYS}
 
 
-def false_marks(design: Design, sims: int, resamples: int = intervals.RESAMPLES, seed: int = 0,
-                pair_share: float = PAIR_SHARE, level: float = intervals.LEVEL) -> dict[str, dict[str, float]]:
-    """Per way and metric (``COVERED``): the share of ``sims`` simulated splits on which two
-    policies with the same true figure (``simulate_splits``) get a mark: their paired interval,
-    on the same resamples, lies wholly on one side of 0. 1 − ``level`` is right; more: the
-    marks are the files' or the clips' luck."""
+def marks(design: Design, sims: int, resamples: int = intervals.RESAMPLES, seed: int = 0,
+          pair_share: float = PAIR_SHARE, shift: float = 0.0, level: float = intervals.LEVEL) -> dict[str, dict[str, float]]:
+    """Per way and metric (``COVERED``): two policies scored on the same simulated splits and
+    paired on the same resamples, as the bench pairs them (``simulate_splits``). ``shift`` 0: the
+    share of splits on which their paired interval lies wholly on one side of 0, a false mark
+    (1 − ``level`` is right; more: the marks are the files' or the clips' luck). ``shift`` > 0:
+    the first is better by that much, and this is the share on which it is marked surely better
+    (the power to see that gain)."""
     _check(sims, resamples)
-    marks = {w: {m: 0 for m in COVERED} for w in WAYS}
+    if not (np.isfinite(shift) and shift >= 0.0):
+        raise InvalidArgumentError(f"shift must be a finite number >= 0, got {shift}")
+    count = {w: {m: 0 for m in COVERED} for w in WAYS}
     for s in range(sims):
-        a, b = simulate_splits(design, np.random.default_rng([seed, s, 3]), policies=2, pair_share=pair_share)
+        a, b = simulate_splits(design, np.random.default_rng([seed, s, 3]), policies=2, pair_share=pair_share,
+                               shift=shift)
         for (way, ta), tb in zip(ways(a).items(), ways(b).values()):
             weights = ta.weights(resamples, seed + s)
             sa, sb = intervals.ratio_samples(ta, weights), intervals.ratio_samples(tb, weights)
             for m in COVERED:
                 iv = intervals.bounds(sa[m] - sb[m], level)
-                marks[way][m] += iv is not None and (iv[0] > 0.0 or iv[1] < 0.0)
-    return {w: {m: marks[w][m] / sims for m in COVERED} for w in WAYS}
+                if iv is None:
+                    continue
+                better = iv[0] > 0.0 if intervals.SIGN[m] > 0 else iv[1] < 0.0
+                count[way][m] += better if shift else (iv[0] > 0.0 or iv[1] < 0.0)
+    return {w: {m: count[w][m] / sims for m in COVERED} for w in WAYS}
 
 
-def markdown(results: Sequence[tuple[Design, dict[str, Any], dict[str, Any]]], sims: int, resamples: int) -> list[str]:
-    """The two tables: each way's coverage (and median width), and its false marks."""
+def false_marks(design: Design, sims: int, resamples: int = intervals.RESAMPLES, seed: int = 0,
+                pair_share: float = PAIR_SHARE, level: float = intervals.LEVEL) -> dict[str, dict[str, float]]:
+    """``marks`` of two policies with the same true figures."""
+    return marks(design, sims, resamples, seed, pair_share, 0.0, level)
+
+
+def markdown(results: Sequence[tuple[Design, dict[str, Any], dict[str, Any], dict[str, Any] | None]], sims: int,
+             resamples: int, shift: float = 0.0) -> list[str]:
+    """The tables: each way's coverage (and median width), its false marks, and with ``shift`` its
+    power to mark a true gain."""
+    head_row = ["| split | spread: file, clip | recall: files | clips | both | int./100 turns: files | clips | both |",
+                "|---|---|---:|---:|---:|---:|---:|---:|"]
     cov = [f"**Coverage** of the 95 % intervals over {sims} simulated splits per row ({resamples} resamples "
            "each), with the median width in brackets: drawing the files alone, the clips alone, and both "
-           "(0.95 is right; lower: too sure).", "",
-           "| split | spread: file, clip | recall: files | clips | both | int./100 turns: files | clips | both |",
-           "|---|---|---:|---:|---:|---:|---:|---:|"]
+           "(0.95 is right; lower: too sure).", "", *head_row]
     fm = ["", f"**False marks**: the share of {sims} simulated splits per row on which two policies with the same "
-          f"true figure, reading each file and clip differently ({PAIR_SHARE:g} of the row's spreads), get a ✓ or ✗ (their paired "
-          "95 % interval lies wholly on one side of 0; 0.05 is right).", "",
-          "| split | spread: file, clip | recall: files | clips | both | int./100 turns: files | clips | both |",
-          "|---|---|---:|---:|---:|---:|---:|---:|"]
-    for d, c, f in results:
+          f"true figure, reading each file and clip differently ({PAIR_SHARE:g} of the row's spreads), get a ✓ or ✗ "
+          "(their paired 95 % interval lies wholly on one side of 0; 0.05 is right).", "", *head_row]
+    pw = ["", f"**Power**: the share of {sims} simulated splits per row on which a policy better by {shift:g} (recall's "
+          "logit up, interruptions' log down; the true gain in brackets) is marked surely better. Only the ways "
+          "that are not too sure (false marks near 0.05 or under) can be read.", "", *head_row]
+    for d, c, f, p in results:
         head = f"| {d.name} | {d.file_sd:g}, {d.clip_sd:g} | "
         cov.append(head + " | ".join(f"{c[w][m]['coverage']:.3f} ({c[w][m]['width']:.{3 if m == 'recall' else 1}f})"
                                      for m in COVERED for w in WAYS) + " |")
         fm.append(head + " | ".join(f"{f[w][m]:.3f}" for m in COVERED for w in WAYS) + " |")
-    return cov + fm
+        if p is not None:
+            gain = {m: truth(d, shift)[m] - truth(d)[m] for m in COVERED}
+            pw.append(head + " | ".join(f"{p[w][m]:.3f}" + (f" ({gain[m]:+.{3 if m == 'recall' else 1}f})" if w == "both"
+                                                             else "") for m in COVERED for w in WAYS) + " |")
+    return cov + fm + (pw if shift else [])
+
+
+def _design(text: str) -> Design:
+    """``FILES,TURNS,CLIPS,FILE_SD,CLIP_SD`` (CLIPS 0: every turn its own clip)."""
+    parts = text.split(",")
+    if len(parts) != 5:
+        raise InvalidArgumentError(f"--design takes FILES,TURNS,CLIPS,FILE_SD,CLIP_SD, got {text!r}")
+    try:
+        files, turns, clips = (int(x) for x in parts[:3])
+        file_sd, clip_sd = float(parts[3]), float(parts[4])
+    except ValueError as e:
+        raise InvalidArgumentError(f"--design takes FILES,TURNS,CLIPS,FILE_SD,CLIP_SD, got {text!r}: {e}") from e
+    name = f"{files} files of {turns} turns, " + (f"{clips} clips" if clips else "no clip twice")
+    return Design(name, files, turns, clips, file_sd, clip_sd)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,11 +261,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sims", type=int, default=400, help="simulated splits per design")
     ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--markdown", type=Path, default=None, help="also write the table here")
+    ap.add_argument("--design", action="append", type=_design, default=None, metavar="FILES,TURNS,CLIPS,FILE_SD,CLIP_SD",
+                    help="simulate your own split's shape instead of the bench's (repeat for several; CLIPS 0: "
+                         "every turn its own clip, as on a synthetic split)")
+    ap.add_argument("--shift", type=float, default=0.0,
+                    help="also the power to mark a policy better by this much (logit of recall, log of interruptions): "
+                         "how large a split a gain needs")
+    ap.add_argument("--markdown", type=Path, default=None, help="also write the tables here")
     args = ap.parse_args(argv)
+    designs = args.design or DESIGNS
     results = [(d, coverage(d, args.sims, args.resamples, args.seed),
-                false_marks(d, args.sims, args.resamples, args.seed)) for d in DESIGNS]
-    text = "\n".join(markdown(results, args.sims, args.resamples))
+                false_marks(d, args.sims, args.resamples, args.seed),
+                marks(d, args.sims, args.resamples, args.seed, shift=args.shift) if args.shift else None)
+               for d in designs]
+    text = "\n".join(markdown(results, args.sims, args.resamples, args.shift))
     print(text)
     if args.markdown:
         args.markdown.write_text(text + "\n")
