@@ -21,6 +21,9 @@ truth is known and counts how often each way's interval holds it.
   file and clip a little differently (``PAIR_SHARE`` of the design's spreads), scored on the same split and the same
   resamples, as the bench pairs them. The share of splits on which their difference gets a ✓ or
   ✗: 0.05 if the paired interval is right, more if the marks are the files' or clips' luck.
+* **Power** (``marks`` with ``shift``, ``--shift``): the same pair, the first policy better by
+  ``shift`` on both scales; the share of splits on which it is marked surely better: how large a
+  split a gain needs. ``--design`` simulates another split's shape.
 
 The designs mirror the bench's splits (``DESIGNS``): the alsa voice (12 files, the same 8 clips in
 each), the hesitations (21 files of 7 turns, each of 49 clips in 3), the English prompts (30 files
