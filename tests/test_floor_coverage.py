@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -181,9 +182,34 @@ def test_a_true_gain_is_marked_more_often_the_larger_it_is() -> None:
     large = cv.marks(d, sims=30, resamples=200, seed=0, shift=0.6)
     for m in cv.COVERED:
         assert large["files"][m] > small["files"][m] + 0.3 and large["both"][m] > small["both"][m]
-    assert cv.marks(d, sims=5, resamples=100, seed=1) == cv.false_marks(d, sims=5, resamples=100, seed=1)
     with pytest.raises(InvalidArgumentError):
         cv.marks(d, sims=5, resamples=100, shift=-0.1)
+
+
+def test_power_counts_only_marks_for_the_better_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    d = cv.Design("synthetic-like", 60, 6, 0, 0.5, 0.5)
+    real = cv.simulate_splits
+
+    def swapped(*args: object, **kw: object) -> list[intervals.FileTable]:
+        return real(*args, **kw)[::-1]  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cv, "simulate_splits", swapped)
+    r = cv.marks(d, sims=30, resamples=200, seed=0, shift=0.6)  # the first is now the worse one
+    for w in cv.WAYS:
+        for m in cv.COVERED:
+            assert r[w][m] <= 0.05
+
+
+def test_the_true_gain_counts_each_policys_own_reading() -> None:
+    d = cv.Design("x", 10, 5, 5, 0.6, 0.8)
+    rng = np.random.default_rng(2)
+    n = 1_000_000
+    own = cv.PAIR_SHARE
+    z = (rng.normal(0.0, d.file_sd, n) + rng.normal(0.0, d.clip_sd, n)
+         + rng.normal(0.0, own * d.file_sd, n) + rng.normal(0.0, own * d.clip_sd, n))
+    t = cv.truth(d, 0.3, own)
+    assert t["interruptions_per_100_turns"] == pytest.approx(100 * cv.CUT_RATE * np.mean(np.exp(z - 0.3)), rel=0.01)
+    assert t["recall"] == pytest.approx(np.mean(1.0 / (1.0 + np.exp(-(cv.RECALL_LOGIT + 0.3 + z)))), abs=1e-3)
 
 
 def test_the_command_takes_your_own_split_and_a_gain(capsys: pytest.CaptureFixture[str]) -> None:
@@ -191,5 +217,11 @@ def test_the_command_takes_your_own_split_and_a_gain(capsys: pytest.CaptureFixtu
     text = capsys.readouterr().out
     assert text.count("| 10 files of 4 turns, 8 clips | 0.3, 1 |") == 3 and "**Power**" in text
     for bad in ("10,4,8,0.3", "10,4,x,0.3,1", "1,4,8,0.3,1"):
-        with pytest.raises(InvalidArgumentError):
+        with pytest.raises(argparse.ArgumentTypeError):
             cv._design(bad)
+    with pytest.raises(SystemExit):
+        cv.main(["--sims", "3", "--design", "1,4,8,0.3,1"])
+    assert ">= 2 files" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cv.main(["--sims", "3", "--shift", "-1"])
+    assert "--shift must be" in capsys.readouterr().err

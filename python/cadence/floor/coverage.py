@@ -86,10 +86,11 @@ def _designs() -> tuple[Design, ...]:
 DESIGNS = _designs()
 
 
-def truth(design: Design, shift: float = 0.0) -> dict[str, float]:
-    """Recall and interruptions per 100 turns over new files and new clips (of a policy ``shift``
-    better on both scales: ``simulate_splits``)."""
-    sd = float(np.hypot(design.file_sd, design.clip_sd))
+def truth(design: Design, shift: float = 0.0, pair_share: float = 0.0) -> dict[str, float]:
+    """Recall and interruptions per 100 turns over new files and new clips, of a policy ``shift``
+    better on both scales that reads files and clips its own way at ``pair_share`` of the spreads
+    (``simulate_splits``)."""
+    sd = float(np.hypot(design.file_sd, design.clip_sd)) * float(np.sqrt(1.0 + pair_share * pair_share))
     x, w = np.polynomial.hermite_e.hermegauss(96)  # E[f(Z)], Z ~ N(0, 1) = sum(w f(x)) / sqrt(2 pi)
     recall = float(np.sum(w / (1.0 + np.exp(-(RECALL_LOGIT + shift + sd * x)))) / np.sqrt(2.0 * np.pi))
     return {"recall": recall,
@@ -238,7 +239,7 @@ def markdown(results: Sequence[tuple[Design, dict[str, Any], dict[str, Any], dic
                                      for m in COVERED for w in WAYS) + " |")
         fm.append(head + " | ".join(f"{f[w][m]:.3f}" for m in COVERED for w in WAYS) + " |")
         if p is not None:
-            gain = {m: truth(d, shift)[m] - truth(d)[m] for m in COVERED}
+            gain = {m: truth(d, shift, PAIR_SHARE)[m] - truth(d, 0.0, PAIR_SHARE)[m] for m in COVERED}
             pw.append(head + " | ".join(f"{p[w][m]:.3f}" + (f" ({gain[m]:+.{3 if m == 'recall' else 1}f})" if w == "both"
                                                              else "") for m in COVERED for w in WAYS) + " |")
     return cov + fm + (pw if shift else [])
@@ -247,15 +248,15 @@ def markdown(results: Sequence[tuple[Design, dict[str, Any], dict[str, Any], dic
 def _design(text: str) -> Design:
     """``FILES,TURNS,CLIPS,FILE_SD,CLIP_SD`` (CLIPS 0: every turn its own clip)."""
     parts = text.split(",")
-    if len(parts) != 5:
-        raise InvalidArgumentError(f"--design takes FILES,TURNS,CLIPS,FILE_SD,CLIP_SD, got {text!r}")
-    try:
+    try:  # argparse shows an ArgumentTypeError's own words (a ValueError only as "invalid value")
+        if len(parts) != 5:
+            raise InvalidArgumentError(f"--design takes FILES,TURNS,CLIPS,FILE_SD,CLIP_SD, got {text!r}")
         files, turns, clips = (int(x) for x in parts[:3])
         file_sd, clip_sd = float(parts[3]), float(parts[4])
-    except ValueError as e:
-        raise InvalidArgumentError(f"--design takes FILES,TURNS,CLIPS,FILE_SD,CLIP_SD, got {text!r}: {e}") from e
-    name = f"{files} files of {turns} turns, " + (f"{clips} clips" if clips else "no clip twice")
-    return Design(name, files, turns, clips, file_sd, clip_sd)
+        name = f"{files} files of {turns} turns, " + (f"{clips} clips" if clips else "no clip twice")
+        return Design(name, files, turns, clips, file_sd, clip_sd)
+    except ValueError as e:  # InvalidArgumentError is one
+        raise argparse.ArgumentTypeError(f"--design FILES,TURNS,CLIPS,FILE_SD,CLIP_SD: {e}") from e
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
                          "how large a split a gain needs")
     ap.add_argument("--markdown", type=Path, default=None, help="also write the tables here")
     args = ap.parse_args(argv)
+    if not (np.isfinite(args.shift) and args.shift >= 0.0):
+        ap.error(f"--shift must be a finite number >= 0, got {args.shift}")
     designs = args.design or DESIGNS
     results = [(d, coverage(d, args.sims, args.resamples, args.seed),
                 false_marks(d, args.sims, args.resamples, args.seed),
