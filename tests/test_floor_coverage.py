@@ -108,7 +108,7 @@ def test_the_command_prints_a_table(capsys: pytest.CaptureFixture[str], monkeypa
     out = tmp_path / "cov.md"
     assert cv.main(["--sims", "3", "--resamples", "100", "--markdown", str(out)]) == 0
     text = capsys.readouterr().out
-    assert text.count("| alsa-like | 0.3, 1 |") == 2 and "False marks" in text
+    assert text.count("| alsa-like | 0.3, 1 |") == 3 and "False marks" in text and "Latency coverage" in text
     assert out.read_text().strip() == text.strip()
     assert intervals.LEVEL == 0.95
 
@@ -215,7 +215,7 @@ def test_the_true_gain_counts_each_policys_own_reading() -> None:
 def test_the_command_takes_your_own_split_and_a_gain(capsys: pytest.CaptureFixture[str]) -> None:
     assert cv.main(["--sims", "3", "--resamples", "100", "--design", "10,4,8,0.3,1", "--shift", "0.5"]) == 0
     text = capsys.readouterr().out
-    assert text.count("| 10 files of 4 turns, 8 clips | 0.3, 1 |") == 3 and "**Power**" in text
+    assert text.count("| 10 files of 4 turns, 8 clips | 0.3, 1 |") == 4 and "**Power**" in text
     for bad in ("10,4,8,0.3", "10,4,x,0.3,1", "1,4,8,0.3,1"):
         with pytest.raises(argparse.ArgumentTypeError):
             cv._design(bad)
@@ -225,3 +225,32 @@ def test_the_command_takes_your_own_split_and_a_gain(capsys: pytest.CaptureFixtu
     with pytest.raises(SystemExit):
         cv.main(["--sims", "3", "--shift", "-1"])
     assert "--shift must be" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("design", [ALSA_CLIPS, cv.Design("synthetic-like", 12, 5, 0, 1.0, 0.3)])
+def test_latency_quantiles_are_the_benchs_row_by_row_ones(design: cv.Design) -> None:
+    table = cv.simulate_split(design, np.random.default_rng(4))
+    assert table.latencies.size == table.counts[:, UNIT_COUNTS.index("answered")].sum()
+    assert (np.diff(table.latencies) >= 0).all()
+    w = table.weights(50, 7)
+    fast = cv.latency_samples(table, w)
+    slow = intervals.metric_samples(table, w)
+    for k in cv.LATENCIES:
+        np.testing.assert_allclose(fast[k], slow[k], rtol=1e-12)
+    empty = cv.latency_samples(cv.ways(table)["files"], np.zeros((3, table.cells), np.int64))
+    assert np.isnan(empty["latency_median_ms"]).all()
+
+
+def test_the_latency_truth_matches_a_monte_carlo_draw() -> None:
+    d = cv.Design("x", 10, 5, 5, 0.6, 0.8)
+    rng = np.random.default_rng(3)
+    n = 1_000_000
+    z = (rng.normal(0.0, cv.LATENCY_SHARE * d.file_sd, n) + rng.normal(0.0, cv.LATENCY_SHARE * d.clip_sd, n)
+         + rng.normal(0.0, cv.LATENCY_TURN_SD, n))
+    lat = 1e3 * cv.LATENCY_S * np.exp(z)
+    t = cv.truth(d)
+    assert t["latency_median_ms"] == pytest.approx(np.median(lat), rel=0.01)
+    assert t["latency_p90_ms"] == pytest.approx(np.percentile(lat, 90), rel=0.01)
+    r = cv.coverage(ALSA_CLIPS, sims=20, resamples=200, seed=0)
+    assert set(r["both"]) == {*cv.COVERED, *cv.LATENCIES}
+    assert r["both"]["latency_p90_ms"]["width"] > r["files"]["latency_p90_ms"]["width"]

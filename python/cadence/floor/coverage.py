@@ -16,7 +16,10 @@ truth is known and counts how often each way's interval holds it.
   percentile interval (``intervals.bounds``): the files alone (what a synthetic split gets), the
   clips alone, and both (what a recorded split gets).
 * **Coverage** is the share of simulated splits whose 95 % interval holds the truth: 0.95 if the
-  interval is right, lower if it is too sure, higher if too wide. With it, the median width.
+  interval is right, lower if it is too sure, higher if too wide. With it, the median width. The
+  latency quantiles too: each answered turn has a lognormal latency with its file's and its
+  clip's effects (``LATENCY_S``, ``LATENCY_SHARE``, ``LATENCY_TURN_SD``), and the truth is the
+  median and p90 over new files, clips and turns.
 * **False marks** (``false_marks``): two policies with the same true figures, each reading every
   file and clip a little differently (``PAIR_SHARE`` of the design's spreads), scored on the same split and the same
   resamples, as the bench pairs them. The share of splits on which their difference gets a ✓ or
@@ -48,6 +51,11 @@ from cadence.floor.scoring import UNIT_COUNTS
 RECALL_LOGIT = 2.5  # a typical turn is answered with probability 0.92
 CUT_RATE = 0.4  # 40 interruptions per 100 turns, as on the human splits
 COVERED = ("recall", "interruptions_per_100_turns")
+LATENCIES = ("latency_median_ms", "latency_p90_ms")  # their coverage only (``coverage``)
+LATENCY_S = 0.3  # a typical answered turn's latency (the median of its lognormal)
+LATENCY_SHARE = 0.5  # a file's and a clip's spread of log latency, as a share of the design's spreads
+LATENCY_TURN_SD = 0.5  # each turn's own spread of log latency
+_Z90 = 1.2815515655446004  # the standard normal's 90th percentile
 WAYS = ("files", "clips", "both")
 PAIR_SHARE = 0.5  # how differently two policies read each file and clip, as a share of the spreads (false_marks)
 
@@ -93,8 +101,10 @@ def truth(design: Design, shift: float = 0.0, pair_share: float = 0.0) -> dict[s
     sd = float(np.hypot(design.file_sd, design.clip_sd)) * float(np.sqrt(1.0 + pair_share * pair_share))
     x, w = np.polynomial.hermite_e.hermegauss(96)  # E[f(Z)], Z ~ N(0, 1) = sum(w f(x)) / sqrt(2 pi)
     recall = float(np.sum(w / (1.0 + np.exp(-(RECALL_LOGIT + shift + sd * x)))) / np.sqrt(2.0 * np.pi))
+    lat_sd = float(np.hypot(LATENCY_SHARE * sd, LATENCY_TURN_SD))
     return {"recall": recall,
-            "interruptions_per_100_turns": 100.0 * CUT_RATE * float(np.exp(sd * sd / 2.0 - shift))}
+            "interruptions_per_100_turns": 100.0 * CUT_RATE * float(np.exp(sd * sd / 2.0 - shift)),
+            "latency_median_ms": 1e3 * LATENCY_S, "latency_p90_ms": 1e3 * LATENCY_S * float(np.exp(_Z90 * lat_sd))}
 
 
 def _turns(design: Design) -> tuple[np.ndarray, np.ndarray]:
@@ -124,7 +134,7 @@ def simulate_splits(design: Design, rng: np.random.Generator, policies: int = 1,
 
     shared = effects(design.file_sd, design.clip_sd)
     cells, cell_of = np.unique(file * n_clips + clip, return_inverse=True)
-    tables = []
+    made = []
     for p in range(policies):
         own = effects(pair_share * design.file_sd, pair_share * design.clip_sd) if pair_share > 0.0 else 0.0
         recall_logit, cut_log = shared + own
@@ -137,10 +147,39 @@ def simulate_splits(design: Design, rng: np.random.Generator, policies: int = 1,
         counts = np.zeros((cells.size, len(UNIT_COUNTS)), np.int64)
         for j, k in enumerate(UNIT_COUNTS):
             np.add.at(counts[:, j], cell_of, per_turn[k])
-        none = np.zeros(0, np.float64)
-        tables.append(intervals.FileTable(counts, none, none.astype(np.int64), cells // n_clips, cells % n_clips,
-                                          "file × clip"))
+        made.append((counts, answered.astype(bool)))
+    # each answered turn's latency, lognormal with the file's and the clip's effects (drawn after
+    # the counts, so adding latencies left the counts' draws as they were)
+    lat_shared = effects(LATENCY_SHARE * design.file_sd, LATENCY_SHARE * design.clip_sd)[0]
+    tables = []
+    for counts, answered in made:
+        own_lat = effects(pair_share * LATENCY_SHARE * design.file_sd,
+                          pair_share * LATENCY_SHARE * design.clip_sd)[0] if pair_share > 0.0 else 0.0
+        lat = LATENCY_S * np.exp(lat_shared + own_lat + rng.normal(0.0, LATENCY_TURN_SD, file.size))
+        order = np.argsort(lat[answered], kind="stable")
+        tables.append(intervals.FileTable(counts, lat[answered][order], cell_of[answered].astype(np.int64)[order],
+                                          cells // n_clips, cells % n_clips, "file × clip"))
     return tables
+
+
+def latency_samples(table: intervals.FileTable, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """``intervals.metric_samples``' latency quantiles (``np.percentile``'s linear rule on the
+    resampled turns) for every row of ``weights`` at once (the bench reads them row by row)."""
+    out = {}
+    counts = weights[:, table.latency_file]  # (resamples, latencies): each sorted latency's draws
+    cum = np.cumsum(counts, axis=1)
+    n = cum[:, -1] if cum.shape[1] else np.zeros(weights.shape[0], np.int64)
+    x = table.latencies
+    for name, q in (("latency_median_ms", 50.0), ("latency_p90_ms", 90.0)):
+        if not x.size:
+            out[name] = np.full(weights.shape[0], np.nan)
+            continue
+        h = q / 100.0 * (n - 1)
+        lo = np.floor(h)
+        a = x[np.minimum((cum <= lo[:, None]).sum(axis=1), x.size - 1)]  # searchsorted(cum, lo, "right")
+        b = x[np.minimum((cum <= lo[:, None] + 1).sum(axis=1), x.size - 1)]
+        out[name] = np.where(n > 0, 1e3 * (a + (h - lo) * (b - a)), np.nan)
+    return out
 
 
 def simulate_split(design: Design, rng: np.random.Generator) -> intervals.FileTable:
@@ -165,23 +204,25 @@ def _check(sims: int, resamples: int) -> None:
 
 def coverage(design: Design, sims: int, resamples: int = intervals.RESAMPLES, seed: int = 0,
              level: float = intervals.LEVEL) -> dict[str, dict[str, dict[str, float]]]:
-    """Per way and metric (``COVERED``): the share of ``sims`` simulated splits whose interval
-    holds the truth (``"coverage"``) and the median width (``"width"``)."""
+    """Per way and metric (``COVERED`` and ``LATENCIES``): the share of ``sims`` simulated splits
+    whose interval holds the truth (``"coverage"``) and the median width (``"width"``)."""
     _check(sims, resamples)
     true = truth(design)
-    hits = {w: {m: 0 for m in COVERED} for w in WAYS}
-    widths: dict[str, dict[str, list[float]]] = {w: {m: [] for m in COVERED} for w in WAYS}
+    metrics = (*COVERED, *LATENCIES)
+    hits = {w: {m: 0 for m in metrics} for w in WAYS}
+    widths: dict[str, dict[str, list[float]]] = {w: {m: [] for m in metrics} for w in WAYS}
     for s in range(sims):
         table = simulate_split(design, np.random.default_rng([seed, s, 2]))  # a tag: [seed, 0] is seed's stream
         for way, t in ways(table).items():
-            samples = intervals.ratio_samples(t, t.weights(resamples, seed + s))
-            for m in COVERED:
+            weights = t.weights(resamples, seed + s)
+            samples = {**intervals.ratio_samples(t, weights), **latency_samples(t, weights)}
+            for m in metrics:
                 iv = intervals.bounds(samples[m], level)
                 if iv is None:
                     continue
                 hits[way][m] += iv[0] <= true[m] <= iv[1]
                 widths[way][m].append(iv[1] - iv[0])
-    return {w: {m: {"coverage": hits[w][m] / sims, "width": float(np.median(widths[w][m]))} for m in COVERED}
+    return {w: {m: {"coverage": hits[w][m] / sims, "width": float(np.median(widths[w][m]))} for m in metrics}
             for w in WAYS}
 
 
@@ -233,8 +274,15 @@ def markdown(results: Sequence[tuple[Design, dict[str, Any], dict[str, Any], dic
     pw = ["", f"**Power**: the share of {sims} simulated splits per row on which a policy better by {shift:g} (recall's "
           "logit up, interruptions' log down; the true gain in brackets) is marked surely better. Only the ways "
           "that are not too sure (false marks near 0.05 or under) can be read.", "", *head_row]
+    lat = ["", f"**Latency coverage**: the same splits' answered turns, each with a lognormal latency (median "
+           f"{1e3 * LATENCY_S:g} ms; log spreads {LATENCY_SHARE:g} of the row's per file and per clip, "
+           f"{LATENCY_TURN_SD:g} per turn), median and p90 with the median width in ms.", "",
+           "| split | spread: file, clip | median: files | clips | both | p90: files | clips | both |",
+           "|---|---|---:|---:|---:|---:|---:|---:|"]
     for d, c, f, p in results:
         head = f"| {d.name} | {d.file_sd:g}, {d.clip_sd:g} | "
+        lat.append(head + " | ".join(f"{c[w][m]['coverage']:.3f} ({c[w][m]['width']:.0f})" for m in LATENCIES
+                                     for w in WAYS) + " |")
         cov.append(head + " | ".join(f"{c[w][m]['coverage']:.3f} ({c[w][m]['width']:.{3 if m == 'recall' else 1}f})"
                                      for m in COVERED for w in WAYS) + " |")
         fm.append(head + " | ".join(f"{f[w][m]:.3f}" for m in COVERED for w in WAYS) + " |")
@@ -242,7 +290,7 @@ def markdown(results: Sequence[tuple[Design, dict[str, Any], dict[str, Any], dic
             gain = {m: truth(d, shift, PAIR_SHARE)[m] - truth(d, 0.0, PAIR_SHARE)[m] for m in COVERED}
             pw.append(head + " | ".join(f"{p[w][m]:.3f}" + (f" ({gain[m]:+.{3 if m == 'recall' else 1}f})" if w == "both"
                                                              else "") for m in COVERED for w in WAYS) + " |")
-    return cov + fm + (pw if shift else [])
+    return cov + lat + fm + (pw if shift else [])
 
 
 def _design(text: str) -> Design:
