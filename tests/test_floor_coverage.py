@@ -254,3 +254,35 @@ def test_the_latency_truth_matches_a_monte_carlo_draw() -> None:
     r = cv.coverage(ALSA_CLIPS, sims=20, resamples=200, seed=0)
     assert set(r["both"]) == {*cv.COVERED, *cv.LATENCIES}
     assert r["both"]["latency_p90_ms"]["width"] > r["files"]["latency_p90_ms"]["width"]
+
+
+def test_latency_quantiles_match_the_bench_on_small_random_tables() -> None:
+    rng = np.random.default_rng(9)
+    for _ in range(300):
+        n_lat, cells = int(rng.integers(1, 7)), int(rng.integers(1, 4))
+        lat = np.sort(rng.choice([0.1, 0.2, 0.3, 0.5], n_lat))
+        table = intervals.FileTable(np.zeros((cells, len(UNIT_COUNTS)), np.int64), lat,
+                                    rng.integers(0, cells, n_lat), np.arange(cells), np.full(cells, -1), "file")
+        w = rng.integers(0, 3, (5, cells))
+        fast, slow = cv.latency_samples(table, w), intervals.metric_samples(table, w)
+        for k in cv.LATENCIES:
+            np.testing.assert_array_equal(fast[k], slow[k])  # NaN where a row draws no latency
+    none = cv.latency_samples(table, np.zeros((2, cells), np.int64))
+    assert all(np.isnan(v).all() for v in none.values())
+
+
+@pytest.mark.parametrize("pair_share", [0.0, 0.5])
+def test_simulated_latencies_have_the_true_median_and_p90(pair_share: float) -> None:
+    d = cv.Design("file-heavy", 20, 6, 6, 1.0, 0.3)
+    lat = np.concatenate([cv.simulate_splits(d, np.random.default_rng([k, 1]), policies=2,
+                                             pair_share=pair_share)[1].latencies for k in range(300)])
+    t = cv.truth(d, 0.0, pair_share)
+    assert 1e3 * np.median(lat) == pytest.approx(t["latency_median_ms"], rel=0.03)
+    assert 1e3 * np.percentile(lat, 90) == pytest.approx(t["latency_p90_ms"], rel=0.03)
+
+
+def test_each_latency_stays_with_its_turns_cell() -> None:
+    d = cv.Design("files far apart", 8, 6, 6, 20.0, 0.0)  # each file's latencies in a block of their own
+    table = cv.simulate_split(d, np.random.default_rng(5))
+    files = table.cell_file[table.latency_file]
+    assert np.count_nonzero(np.diff(files)) == len(set(files.tolist())) - 1
