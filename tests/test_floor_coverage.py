@@ -227,17 +227,28 @@ def test_the_command_takes_your_own_split_and_a_gain(capsys: pytest.CaptureFixtu
     assert "--shift must be" in capsys.readouterr().err
 
 
+def _expanded(table: intervals.FileTable, w: np.ndarray) -> dict[str, np.ndarray]:
+    """np.percentile of each row's sample, the turns' latencies repeated as their cells are drawn
+    (what ``intervals.latency_samples`` reads without expanding it)."""
+    out: dict[str, list[float]] = {k: [] for k in cv.LATENCIES}
+    for row in w:
+        x = np.repeat(table.latencies, row[table.latency_file])
+        for k, q in zip(cv.LATENCIES, (50, 90)):
+            out[k].append(1e3 * np.percentile(x, q) if x.size else np.nan)
+    return {k: np.array(v) for k, v in out.items()}
+
+
 @pytest.mark.parametrize("design", [ALSA_CLIPS, cv.Design("synthetic-like", 12, 5, 0, 1.0, 0.3)])
-def test_latency_quantiles_are_the_benchs_row_by_row_ones(design: cv.Design) -> None:
+def test_latency_quantiles_are_the_expanded_samples_ones(design: cv.Design) -> None:
     table = cv.simulate_split(design, np.random.default_rng(4))
     assert table.latencies.size == table.counts[:, UNIT_COUNTS.index("answered")].sum()
     assert (np.diff(table.latencies) >= 0).all()
     w = table.weights(50, 7)
-    fast = cv.latency_samples(table, w)
-    slow = intervals.metric_samples(table, w)
+    fast = intervals.latency_samples(table, w)
+    slow = _expanded(table, w)
     for k in cv.LATENCIES:
         np.testing.assert_allclose(fast[k], slow[k], rtol=1e-12)
-    empty = cv.latency_samples(cv.ways(table)["files"], np.zeros((3, table.cells), np.int64))
+    empty = intervals.latency_samples(cv.ways(table)["files"], np.zeros((3, table.cells), np.int64))
     assert np.isnan(empty["latency_median_ms"]).all()
 
 
@@ -256,7 +267,7 @@ def test_the_latency_truth_matches_a_monte_carlo_draw() -> None:
     assert r["both"]["latency_p90_ms"]["width"] > r["files"]["latency_p90_ms"]["width"]
 
 
-def test_latency_quantiles_match_the_bench_on_small_random_tables() -> None:
+def test_latency_quantiles_match_the_expanded_samples_on_small_random_tables() -> None:
     rng = np.random.default_rng(9)
     for _ in range(300):
         n_lat, cells = int(rng.integers(1, 7)), int(rng.integers(1, 4))
@@ -264,10 +275,10 @@ def test_latency_quantiles_match_the_bench_on_small_random_tables() -> None:
         table = intervals.FileTable(np.zeros((cells, len(UNIT_COUNTS)), np.int64), lat,
                                     rng.integers(0, cells, n_lat), np.arange(cells), np.full(cells, -1), "file")
         w = rng.integers(0, 3, (5, cells))
-        fast, slow = cv.latency_samples(table, w), intervals.metric_samples(table, w)
-        for k in cv.LATENCIES:
-            np.testing.assert_array_equal(fast[k], slow[k])  # NaN where a row draws no latency
-    none = cv.latency_samples(table, np.zeros((2, cells), np.int64))
+        fast, slow = intervals.latency_samples(table, w), _expanded(table, w)
+        for k in cv.LATENCIES:  # NaN where a row draws no latency
+            np.testing.assert_allclose(fast[k], slow[k], rtol=1e-12)
+    none = intervals.latency_samples(table, np.zeros((2, cells), np.int64))
     assert all(np.isnan(v).all() for v in none.values())
 
 

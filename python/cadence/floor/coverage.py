@@ -56,7 +56,6 @@ LATENCY_S = 0.3  # a typical answered turn's latency (the median of its lognorma
 LATENCY_SHARE = 0.5  # a file's and a clip's spread of log latency, as a share of the design's spreads
 LATENCY_TURN_SD = 0.5  # each turn's own spread of log latency
 _Z90 = 1.2815515655446004  # the standard normal's 90th percentile
-_LATENCY_ROWS = 256  # resamples whose latency quantiles are read at once (memory: rows × answered turns)
 WAYS = ("files", "clips", "both")
 PAIR_SHARE = 0.5  # how differently two policies read each file and clip, as a share of the spreads (false_marks)
 
@@ -158,30 +157,9 @@ def simulate_splits(design: Design, rng: np.random.Generator, policies: int = 1,
         own_lat = effects(pair_share * LATENCY_SHARE * design.file_sd,
                           pair_share * LATENCY_SHARE * design.clip_sd)[0] if pair_share > 0.0 else 0.0
         lat = LATENCY_S * np.exp(lat_shared + own_lat + rng.normal(0.0, LATENCY_TURN_SD, file.size))
-        order = np.argsort(lat[answered], kind="stable")
-        tables.append(intervals.FileTable(counts, lat[answered][order], cell_of[answered].astype(np.int64)[order],
-                                          cells // n_clips, cells % n_clips, "file × clip"))
+        tables.append(intervals.FileTable.from_cells(counts, lat[answered], cell_of[answered].astype(np.int64),
+                                                     cells // n_clips, cells % n_clips, "file × clip"))
     return tables
-
-
-def latency_samples(table: intervals.FileTable, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """``intervals.metric_samples``' latency quantiles (``np.percentile``'s linear rule on the
-    resampled turns) for every row of ``weights`` at once (the bench reads them row by row)."""
-    x = table.latencies
-    names = (("latency_median_ms", 50.0), ("latency_p90_ms", 90.0))
-    if not x.size:
-        return {name: np.full(weights.shape[0], np.nan) for name, _ in names}
-    out: dict[str, list[np.ndarray]] = {name: [] for name, _ in names}
-    for start in range(0, weights.shape[0], _LATENCY_ROWS):  # rows × latencies at a time, not all
-        cum = np.cumsum(weights[start:start + _LATENCY_ROWS, table.latency_file], axis=1)
-        n = cum[:, -1]
-        for name, q in names:
-            h = q / 100.0 * (n - 1)
-            lo = np.floor(h)
-            a = x[np.minimum((cum <= lo[:, None]).sum(axis=1), x.size - 1)]  # searchsorted(cum, lo, "right")
-            b = x[np.minimum((cum <= lo[:, None] + 1).sum(axis=1), x.size - 1)]
-            out[name].append(np.where(n > 0, 1e3 * (a + (h - lo) * (b - a)), np.nan))
-    return {name: np.concatenate(v) for name, v in out.items()}
 
 
 def simulate_split(design: Design, rng: np.random.Generator) -> intervals.FileTable:
@@ -217,7 +195,7 @@ def coverage(design: Design, sims: int, resamples: int = intervals.RESAMPLES, se
         table = simulate_split(design, np.random.default_rng([seed, s, 2]))  # a tag: [seed, 0] is seed's stream
         for way, t in ways(table).items():
             weights = t.weights(resamples, seed + s)
-            samples = {**intervals.ratio_samples(t, weights), **latency_samples(t, weights)}
+            samples = intervals.metric_samples(t, weights)
             for m in metrics:
                 iv = intervals.bounds(samples[m], level)
                 if iv is None:

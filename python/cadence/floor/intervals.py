@@ -63,6 +63,7 @@ _RATIOS = {"precision": ("correct", "commits", 1.0), "recall": ("answered", "shi
            "recall_open": ("open_answered", "open_shifts", 1.0),
            "interruptions_per_100_turns": ("interruptions", "shifts", 100.0)}
 _QUANTILES = {"latency_median_ms": 50.0, "latency_p90_ms": 90.0}
+_LATENCY_ROWS = 256  # resamples whose latency quantiles are read at once (memory: rows × answered turns)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ class FileTable:
         lat = np.array([x for s in scores for x in s.latencies], np.float64)
         owner = np.array([i for i, s in enumerate(scores) for _ in s.latencies], np.int64)
         files = np.arange(len(scores), dtype=np.int64)
-        return cls._sorted(counts, lat, owner, files, np.full(len(scores), -1, np.int64), "file")
+        return cls.from_cells(counts, lat, owner, files, np.full(len(scores), -1, np.int64), "file")
 
     @classmethod
     def _by_clip(cls, scores: Sequence[FileScore]) -> FileTable:
@@ -111,12 +112,14 @@ class FileTable:
                 lat += ls
                 owner += [cell] * len(ls)
         where = np.array(list(cells), np.int64).reshape(-1, 2)
-        return cls._sorted(counts, np.array(lat, np.float64), np.array(owner, np.int64), where[:, 0], where[:, 1],
-                           "file × clip")
+        return cls.from_cells(counts, np.array(lat, np.float64), np.array(owner, np.int64), where[:, 0],
+                              where[:, 1], "file × clip")
 
     @classmethod
-    def _sorted(cls, counts: np.ndarray, lat: np.ndarray, owner: np.ndarray, cell_file: np.ndarray,
-                cell_clip: np.ndarray, unit: str) -> FileTable:
+    def from_cells(cls, counts: np.ndarray, lat: np.ndarray, owner: np.ndarray, cell_file: np.ndarray,
+                   cell_clip: np.ndarray, unit: str) -> FileTable:
+        """A table from each cell's counts, file and clip, and the answered turns' latencies with
+        the cell each came from (in any order: sorted here)."""
         order = np.argsort(lat, kind="stable")
         return cls(counts, lat[order], owner[order], cell_file, cell_clip, unit)
 
@@ -170,22 +173,6 @@ def resample_weights(files: int, resamples: int = RESAMPLES, seed: int = 0) -> n
     return rng.multinomial(files, np.full(files, 1.0 / files), size=resamples).astype(np.int64)
 
 
-def _quantile(sorted_x: np.ndarray, counts: np.ndarray, q: float) -> float:
-    """``np.percentile(expanded, q)`` (linear rule) of the sample holding ``sorted_x[i]``
-    ``counts[i]`` times, without expanding it."""
-    cum = np.cumsum(counts)
-    n = int(cum[-1]) if cum.size else 0
-    if n == 0:
-        return float("nan")
-    h = q / 100.0 * (n - 1)
-    lo = int(np.floor(h))
-    a = sorted_x[np.searchsorted(cum, lo, side="right")]
-    if h == lo:
-        return float(a)
-    b = sorted_x[np.searchsorted(cum, lo + 1, side="right")]
-    return float(a + (h - lo) * (b - a))
-
-
 def ratio_samples(table: FileTable, weights: np.ndarray) -> dict[str, np.ndarray]:
     """The ratio metrics of ``METRICS`` (precision, the recalls, interruptions per 100 turns) per
     row of ``weights`` (NaN where a resample leaves one undefined)."""
@@ -200,12 +187,29 @@ def ratio_samples(table: FileTable, weights: np.ndarray) -> dict[str, np.ndarray
     return out
 
 
+def latency_samples(table: FileTable, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """The latency quantiles of ``METRICS`` (ms) per row of ``weights``: ``np.percentile``'s linear
+    rule on the sample holding each sorted latency as many times as its cell is drawn, without
+    expanding it (NaN where a resample draws no latency)."""
+    x = table.latencies
+    if not x.size:
+        return {name: np.full(weights.shape[0], np.nan) for name in _QUANTILES}
+    out: dict[str, list[np.ndarray]] = {name: [] for name in _QUANTILES}
+    for start in range(0, weights.shape[0], _LATENCY_ROWS):  # a (resamples, latencies) matrix can be large
+        cum = np.cumsum(weights[start:start + _LATENCY_ROWS, table.latency_file], axis=1)
+        n = cum[:, -1]
+        for name, q in _QUANTILES.items():
+            h = q / 100.0 * (n - 1)
+            lo = np.floor(h)
+            a = x[np.minimum((cum <= lo[:, None]).sum(axis=1), x.size - 1)]  # searchsorted(cum, lo, "right")
+            b = x[np.minimum((cum <= lo[:, None] + 1).sum(axis=1), x.size - 1)]
+            out[name].append(np.where(n > 0, 1e3 * (a + (h - lo) * (b - a)), np.nan))
+    return {name: np.concatenate(v) for name, v in out.items()}
+
+
 def metric_samples(table: FileTable, weights: np.ndarray) -> dict[str, np.ndarray]:
     """Each metric of ``METRICS`` per row of ``weights`` (NaN where a resample leaves it undefined)."""
-    out = ratio_samples(table, weights)
-    for name, q in _QUANTILES.items():  # row by row: a (resamples, latencies) matrix can be large
-        out[name] = 1e3 * np.array([_quantile(table.latencies, w[table.latency_file], q) for w in weights])
-    return out
+    return {**ratio_samples(table, weights), **latency_samples(table, weights)}
 
 
 def bounds(x: np.ndarray, level: float = LEVEL) -> tuple[float, float] | None:
