@@ -33,24 +33,7 @@ stamp=.venv/.cadence-deps
 # Silero VAD, onnxruntime or numpy release would otherwise move the figures unseen
 export PIP_CONSTRAINT="$PWD/scripts/constraints.txt"
 pins_differ() {  # some package is missing or not at its pin (a `pip install -U` since the last setup)
-    python - "$PIP_CONSTRAINT" <<'PY'
-import sys
-from importlib import metadata
-try:
-    from packaging.version import Version
-except ImportError:
-    sys.exit(0)
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if line and not line.startswith("#"):
-        name, _, pin = line.partition("==")
-        try:
-            if Version(metadata.version(name)) != Version(pin):
-                sys.exit(0)
-        except metadata.PackageNotFoundError:
-            sys.exit(0)
-sys.exit(1)
-PY
+    ! python scripts/check_pins.py "$PIP_CONSTRAINT" >/dev/null 2>&1
 }
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup.sh -nt "$stamp" ] \
     || [ scripts/constraints.txt -nt "$stamp" ] || pins_differ; then
