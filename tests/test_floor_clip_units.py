@@ -9,7 +9,7 @@ import pytest
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor import bench, intervals
-from cadence.floor.intervals import METRICS, Drawn, FileTable, resample_weights
+from cadence.floor.intervals import METRICS, Drawn, FileTable, paired, resample_weights
 from cadence.floor.protocol import Decision
 from cadence.floor.scoring import UNIT_COUNTS, FileLabels, labels_from_manifest, score_file
 
@@ -159,3 +159,40 @@ def test_the_report_and_its_markdown_say_files_and_clips_are_drawn() -> None:
     assert "resamples of the files and recorded clips for both" in "\n".join(bench.pairs_section(rep))
     with pytest.raises(InvalidArgumentError, match="same files"):
         intervals.report({"a": scores, "b": scores[:5]}, ["a", "b"], ["b"], ["a"], resamples=200)
+
+
+def test_a_recorded_split_reads_satterthwaite_degrees_of_freedom_from_its_two_draws() -> None:
+    scores = _scores(12)
+    table = FileTable.from_scores(scores)
+    parts = table.factor_weights(400, seed=2)
+    assert parts is not None
+    w_files, w_clips = parts
+    assert np.array_equal(w_files * w_clips, table.weights(400, seed=2))  # the same draws, bit for bit
+    assert np.array_equal(w_files, resample_weights(12, 400, seed=2)[:, table.cell_file])
+    assert (w_clips[:, table.cell_clip < 0] == 1).all()  # what no clip owns moves with its file alone
+    by_file = FileTable.from_scores([replace(s, clip_units=[]) for s in scores])
+    assert by_file.factor_weights(400) is None
+    # the formula: only the files move a figure -> files - 1, only the clips -> clips - 1, both
+    # alike -> between the smaller count's and both counts' less two
+    ones, zeros = np.array([0.0, 2.0] * 50), np.zeros(100)
+    assert intervals.dof(12, 8, (ones, zeros)) == pytest.approx(11.0)
+    assert intervals.dof(12, 8, (zeros, ones)) == pytest.approx(7.0)
+    assert 7.0 < intervals.dof(12, 8, (ones, ones)) <= 18.0
+    assert intervals.dof(12, 8, (zeros, zeros)) == intervals.dof(12, 8) == 7.0  # nothing to read: the fewer
+    assert intervals.dof(1, 8) == 7.0  # the clips alone
+    # every file holds the same clips with the same outcome: only the clips move the interruptions
+    drawn = Drawn.of(table, table.weights(400, seed=2), parts)
+    assert drawn.by_files is not None and drawn.by_clips is not None
+    k = "interruptions_per_100_turns"
+    assert float(np.var(drawn.by_files[k])) == 0.0 and float(np.var(drawn.by_clips[k])) > 0.0
+    ci = intervals.intervals(drawn)[k]
+    assert ci["df"] == pytest.approx(len(CLIPS) - 1.0)
+    plain = intervals.bounds(drawn.samples[k])
+    assert plain is not None and ci["lo"] <= plain[0] and ci["hi"] >= plain[1]  # holds the plain percentiles
+    # without its draws a recorded split reads the fewer units' degrees of freedom
+    assert intervals.intervals(Drawn.of(table, table.weights(400, seed=2)))[k]["df"] == len(CLIPS) - 1.0
+    with pytest.raises(InvalidArgumentError, match="factors must be the two draws"):
+        Drawn.of(table, table.weights(400, seed=2), (w_files[:10], w_clips[:10]))
+    # a paired difference reads its own draws; the same policy twice leaves none to read: the fewer units'
+    other = Drawn.of(table, table.weights(400, seed=2), parts)
+    assert paired(drawn, other)[k]["df"] == len(CLIPS) - 1.0

@@ -42,8 +42,11 @@ def test_point_figures_are_the_summary_figures() -> None:
     for k in METRICS:
         assert got[k]["value"] == pytest.approx(want[k], rel=1e-12)
         assert got[k]["lo"] <= got[k]["value"] <= got[k]["hi"]
-        # the central 95 % of the resamples, not their whole range
-        assert (got[k]["lo"], got[k]["hi"]) == tuple(np.percentile(drawn.samples[k], [2.5, 97.5]))
+        # the central share of the resamples an expanded percentile interval keeps over 40 files
+        # (39 degrees of freedom), not their whole range
+        tail = intervals.tail_percent(0.95, 39)
+        assert 2.0 < tail < 2.5
+        assert (got[k]["lo"], got[k]["hi"]) == tuple(np.percentile(drawn.samples[k], [tail, 100 - tail]))
         assert drawn.samples[k].min() < got[k]["lo"] < got[k]["hi"] < drawn.samples[k].max()
 
 
@@ -113,9 +116,9 @@ def test_a_figure_the_baseline_leaves_undefined_does_not_count_against_a_contend
 def test_undefined_figures_have_no_interval() -> None:
     silent = [FileScore(shifts=3, open_shifts=3) for _ in range(5)]  # never commits
     got = intervals.intervals(_drawn(silent, resample_weights(5, 50)))
-    assert got["latency_median_ms"] == {"value": None, "lo": None, "hi": None}
-    assert got["precision"] == {"value": None, "lo": None, "hi": None}
-    assert got["recall"] == {"value": 0.0, "lo": 0.0, "hi": 0.0}
+    assert got["latency_median_ms"] == {"value": None, "lo": None, "hi": None, "df": 4.0}
+    assert got["precision"] == {"value": None, "lo": None, "hi": None, "df": 4.0}
+    assert got["recall"] == {"value": 0.0, "lo": 0.0, "hi": 0.0, "df": 4.0}
     d = paired(_drawn(_files(5, 1), resample_weights(5, 50)), _drawn(silent, resample_weights(5, 50)))
     assert d["latency_median_ms"]["diff"] is None and not d["latency_median_ms"]["better"]
     assert d["recall"]["better"]
@@ -249,3 +252,33 @@ def test_bench_and_score_compare_the_policies_they_ran(tmp_path: Path) -> None:
                        "--compare", "silence-500:silence-200", "--markdown", str(md)]) == 0
     assert "| silence-500 − silence-200 |" in md.read_text()
     assert score.main(["--corpus", str(tmp_path), "--decisions", str(out), "--compare", "nope:silence-200"]) == 2
+
+
+def test_the_expanded_percentile_leaves_out_less_the_fewer_the_degrees_of_freedom() -> None:
+    assert intervals.tail_percent(0.95) == pytest.approx(2.5)
+    tails = [intervals.tail_percent(0.95, df) for df in (3, 7, 11, 39, 149, 10**6)]
+    assert tails == sorted(tails) and tails[-1] == pytest.approx(2.5, abs=1e-3)
+    # 12 files: the normal quantile of sqrt(12/11) * t(11)'s 97.5th percentile, 2.299
+    assert intervals.tail_percent(0.95, 11) == pytest.approx(1.0757, abs=1e-3)
+    assert intervals.tail_percent(0.9, 11) > intervals.tail_percent(0.95, 11)
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(InvalidArgumentError, match="degrees of freedom"):
+            intervals.tail_percent(0.95, bad)
+    x = np.arange(1001, dtype=np.float64)
+    assert intervals.bounds(x) == pytest.approx((25.0, 975.0))
+    lo, hi = intervals.bounds(x, 0.95, 11)
+    assert lo == pytest.approx(10.757, abs=0.01) and hi == pytest.approx(1000 - 10.757, abs=0.01)
+
+
+def test_a_split_of_files_reads_files_less_one_degrees_of_freedom() -> None:
+    scores = _files(12, 4)
+    drawn = _drawn(scores, resample_weights(12, 300))
+    assert (drawn.files, drawn.clips, drawn.by_files) == (12, 0, None)
+    got = intervals.intervals(drawn)
+    for k in METRICS:
+        assert got[k]["df"] == drawn.dof(k) == 11.0
+        tail = intervals.tail_percent(0.95, 11)
+        assert (got[k]["lo"], got[k]["hi"]) == tuple(np.percentile(drawn.samples[k], [tail, 100 - tail]))
+    d = paired(drawn, _drawn(_files(12, 5), resample_weights(12, 300)))
+    assert all(d[k]["df"] == 11.0 for k in METRICS)
+    assert intervals.dof(1, 0) == 1.0  # one file: no fewer than one

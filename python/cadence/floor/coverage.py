@@ -13,8 +13,9 @@ truth is known and counts how often each way's interval holds it.
 * **The truth** is the figure over new files and new clips: recall's by Gauss-Hermite quadrature,
   interruptions' in closed form, ``100 · CUT_RATE · exp((file_sd² + clip_sd²) / 2)``.
 * **Three ways to draw** the same split, each with ``FileTable.weights`` and the bench's
-  percentile interval (``intervals.bounds``): the files alone (what a synthetic split gets), the
-  clips alone, and both (what a recorded split gets).
+  interval (``intervals.Drawn``, ``intervals.intervals``: the expanded percentile interval with
+  the degrees of freedom ``intervals.dof`` reads): the files alone (what a synthetic split gets),
+  the clips alone, and both (what a recorded split gets).
 * **Coverage** is the share of simulated splits whose 95 % interval holds the truth: 0.95 if the
   interval is right, lower if it is too sure, higher if too wide. With it, the median width. The
   latency quantiles too: each answered turn has a lognormal latency with its file's and its
@@ -194,14 +195,14 @@ def coverage(design: Design, sims: int, resamples: int = intervals.RESAMPLES, se
     for s in range(sims):
         table = simulate_split(design, np.random.default_rng([seed, s, 2]))  # a tag: [seed, 0] is seed's stream
         for way, t in ways(table).items():
-            weights = t.weights(resamples, seed + s)
-            samples = intervals.metric_samples(t, weights)
+            drawn = intervals.Drawn.of(t, t.weights(resamples, seed + s), t.factor_weights(resamples, seed + s))
+            got = intervals.intervals(drawn, level)
             for m in metrics:
-                iv = intervals.bounds(samples[m], level)
-                if iv is None:
+                lo, hi = got[m]["lo"], got[m]["hi"]
+                if lo is None or hi is None:
                     continue
-                hits[way][m] += iv[0] <= true[m] <= iv[1]
-                widths[way][m].append(iv[1] - iv[0])
+                hits[way][m] += lo <= true[m] <= hi
+                widths[way][m].append(hi - lo)
     return {w: {m: {"coverage": hits[w][m] / sims, "width": float(np.median(widths[w][m]))} for m in metrics}
             for w in WAYS}
 
@@ -222,10 +223,15 @@ def marks(design: Design, sims: int, resamples: int = intervals.RESAMPLES, seed:
         a, b = simulate_splits(design, np.random.default_rng([seed, s, 3]), policies=2, pair_share=pair_share,
                                shift=shift)
         for (way, ta), tb in zip(ways(a).items(), ways(b).values()):
-            weights = ta.weights(resamples, seed + s)
+            weights, parts = ta.weights(resamples, seed + s), ta.factor_weights(resamples, seed + s)
             sa, sb = intervals.ratio_samples(ta, weights), intervals.ratio_samples(tb, weights)
+            # the paired difference's degrees of freedom as Drawn.dof reads them (ratios only: faster)
+            by = None if parts is None else [(intervals.ratio_samples(ta, w), intervals.ratio_samples(tb, w))
+                                             for w in parts]
             for m in COVERED:
-                iv = intervals.bounds(sa[m] - sb[m], level)
+                df = intervals.dof(ta.files, ta.clips, None if by is None else
+                                   (by[0][0][m] - by[0][1][m], by[1][0][m] - by[1][1][m]))
+                iv = intervals.bounds(sa[m] - sb[m], level, df)
                 if iv is None:
                     continue
                 better = iv[0] > 0.0 if intervals.SIGN[m] > 0 else iv[1] < 0.0

@@ -276,8 +276,8 @@ def score_settings(
     summaries = [summary for summary, _ in scored]
     if resamples and rows:
         first = next(table for _, table in scored if table is not None)  # cells: files, or files × clips
-        weights_ = first.weights(resamples)
-        drawn = [intervals.Drawn.of(table, weights_) for _, table in scored if table is not None]
+        weights_, factors = first.weights(resamples), first.factor_weights(resamples)
+        drawn = [intervals.Drawn.of(table, weights_, factors) for _, table in scored if table is not None]
         for i, summary in enumerate(summaries):
             summary["intervals"] = intervals.intervals(drawn[i])
             summary["resample_unit"] = first.unit
