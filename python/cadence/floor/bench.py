@@ -868,8 +868,10 @@ def interval_section(ci: dict[str, Any] | None, labels: Sequence[str]) -> list[s
                 "side suggest: ")
         title = "## How sure: intervals over the files"
     return ["", title, "",
-            f"Each figure with its {ci['level'] * 100:g} % interval: the {50 * (1 - ci['level']):g}th to "
-            f"{100 - 50 * (1 - ci['level']):g}th percentile over {ci['resamples']} resamples of " + what
+            f"Each figure with its {ci['level'] * 100:g} % interval over {ci['resamples']} resamples of " + what
+            + "Each interval is an expanded percentile interval: its tails leave out less than "
+            f"{50 * (1 - ci['level']):g} % of the resamples where few files or clips carry a figure (its degrees "
+            "of freedom, `df` in the JSON). "
             + "\"Against each baseline\" compares them on the same resamples.", "", *lines]
 
 
