@@ -31,8 +31,10 @@ module says which.
   read from the figure's degrees of freedom (``dof``): files − 1 on a synthetic split (150
   files: 2.37 % a tail, nearly the plain 2.5 %); on a recorded split Satterthwaite's, from how
   much the files' draws alone and the clips' alone move the figure (the alsa voice, 12 files and
-  8 clips: 10–17, about 1 % a tail). ``cadence bench intervals`` measured the gain: the alsa
-  voice's interruptions held the truth 0.815 → 0.880 of the time where clips matter more.
+  8 clips: 10–17, 1.0–1.5 % a tail). ``cadence bench intervals`` measured the gain: on splits
+  shaped like the alsa voice the interruptions hold the truth 0.828 → 0.895 of the time where
+  clips matter more, 0.885 → 0.912 where files do (floor.md, "Intervals widen where few files
+  or clips carry a figure").
 * **A paired difference** scores two policies on the *same* resamples (they ran
   on the same files), so what the files have in common cancels out: the interval
   of ``a − b`` is much narrower than the two intervals side by side. ``a`` is
