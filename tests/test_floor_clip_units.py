@@ -196,3 +196,40 @@ def test_a_recorded_split_reads_satterthwaite_degrees_of_freedom_from_its_two_dr
     # a paired difference reads its own draws; the same policy twice leaves none to read: the fewer units'
     other = Drawn.of(table, table.weights(400, seed=2), parts)
     assert paired(drawn, other)[k]["df"] == len(CLIPS) - 1.0
+
+
+def _both_move(files: int = 12, cut_noisy: bool = True) -> list:
+    """Files and clips both move the interruptions: the 'Rear Left' turn is cut into in every
+    file, and (``cut_noisy``) in every other file both 'Front' turns too (a noisy room)."""
+    rng = np.random.default_rng(3)
+    out = []
+    for f in range(files):
+        order = list(rng.permutation(CLIPS))
+        labels = labels_from_manifest(_entry(order))
+        cut = {"Rear Left"} | ({"Front Left", "Front Right"} if cut_noisy and f % 2 else set())
+        decisions = [Decision("commit", t + 0.3) for t in labels.shifts]
+        decisions += [Decision("commit", s + 0.1) for (s, _e), c in zip(labels.holds, order) if c in cut]
+        out.append(score_file(sorted(decisions, key=lambda d: d.t), labels))
+    return out
+
+
+def test_satterthwaite_degrees_of_freedom_reach_the_report_and_its_pairs() -> None:
+    k = "interruptions_per_100_turns"
+    a, b = _both_move(), _both_move(cut_noisy=False)
+    table = FileTable.from_scores(a)
+    fallback = intervals.dof(table.files, table.clips)  # 3: four clips
+    drawn = Drawn.of(table, table.weights(400), table.factor_weights(400))
+    df = drawn.dof(k)
+    assert fallback + 0.5 < df <= table.files + table.clips - 2
+    rep = intervals.report({"a": a, "b": b}, ["a", "b"], ["b"], ["a"], resamples=400, pairs=[("a", "b")])
+    assert rep["policies"]["a"][k]["df"] == pytest.approx(df)
+    tail = intervals.tail_percent(0.95, df)
+    lo, hi = np.percentile(drawn.samples[k], [tail, 100 - tail])
+    assert (rep["policies"]["a"][k]["lo"], rep["policies"]["a"][k]["hi"]) == pytest.approx((lo, hi))
+    # a minus b is the noisy files' cuts alone: the files move it more than they move a (df 5.3
+    # against 4.0); the fallback would read 3 for both
+    pair = rep["pairs"][0]["diff"][k]
+    assert pair["df"] > fallback + 1.0 and abs(pair["df"] - df) > 1.0
+    assert intervals.draw_all([table, FileTable.from_scores(b)], 400)[0].dof(k) == pytest.approx(df)
+    with pytest.raises(InvalidArgumentError, match="same files"):
+        intervals.draw_all([table, FileTable.from_scores(a[:6])], 400)

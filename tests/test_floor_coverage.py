@@ -76,6 +76,16 @@ def test_where_clips_move_the_figures_the_files_alone_read_too_sure() -> None:
     assert r["files"]["recall"]["coverage"] <= 0.87  # 0.84 here (the expanded interval over 12 files)
 
 
+def test_the_expanded_interval_holds_the_truth_more_often_where_units_are_few(monkeypatch: pytest.MonkeyPatch) -> None:
+    m = "interruptions_per_100_turns"
+    new = cv.coverage(ALSA_CLIPS, sims=60, resamples=300, seed=1)
+    monkeypatch.setattr(intervals, "tail_percent", lambda level=0.95, df=0.0: 50.0 * (1.0 - level))  # plain
+    plain = cv.coverage(ALSA_CLIPS, sims=60, resamples=300, seed=1)
+    for way in ("files", "both"):  # the same splits and resamples: only the tails differ
+        assert new[way][m]["coverage"] > plain[way][m]["coverage"]
+        assert new[way][m]["width"] > 1.08 * plain[way][m]["width"]
+
+
 def test_without_shared_clips_the_files_are_close_to_right_and_both_err_wide() -> None:
     d = cv.Design("synthetic-like", 40, 10, 0, 1.0, 0.3)
     r = cv.coverage(d, sims=60, resamples=200, seed=0)

@@ -320,6 +320,15 @@ class Drawn:
                                             self.by_clips[metric] - other.by_clips[metric]))
 
 
+def draw_all(tables: Sequence[FileTable], resamples: int = RESAMPLES, seed: int = 0) -> list[Drawn]:
+    """Each table (policies scored on the same files: one layout) drawn on the same resamples, with,
+    on a recorded split, the two draws its degrees of freedom are read from."""
+    if not tables or len({t.layout() for t in tables}) != 1:
+        raise InvalidArgumentError("draw_all needs one or more tables of the same files (and clips)")
+    weights, factors = tables[0].weights(resamples, seed), tables[0].factor_weights(resamples, seed)
+    return [Drawn.of(t, weights, factors) for t in tables]
+
+
 def _finite(v: float) -> float | None:
     return v if np.isfinite(v) else None
 
@@ -381,8 +390,7 @@ def report(per_file: Mapping[str, Sequence[FileScore]], labels: Sequence[str], b
         raise InvalidArgumentError(f"every policy must be scored on the same files, got "
                                    f"{sorted({t.files for t in tables.values()})} files")
     first = next(iter(tables.values()))
-    weights, factors = first.weights(resamples, seed), first.factor_weights(resamples, seed)
-    drawn = {lb: Drawn.of(t, weights, factors) for lb, t in tables.items()}
+    drawn = dict(zip(tables, draw_all(list(tables.values()), resamples, seed)))
     return {
         "resamples": resamples, "seed": seed, "level": level, "unit": first.unit, "files": first.files,
         **({"clips": first.clips} if first.clips else {}),

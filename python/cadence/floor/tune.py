@@ -276,8 +276,7 @@ def score_settings(
     summaries = [summary for summary, _ in scored]
     if resamples and rows:
         first = next(table for _, table in scored if table is not None)  # cells: files, or files × clips
-        weights_, factors = first.weights(resamples), first.factor_weights(resamples)
-        drawn = [intervals.Drawn.of(table, weights_, factors) for _, table in scored if table is not None]
+        drawn = intervals.draw_all([table for _, table in scored if table is not None], resamples)
         for i, summary in enumerate(summaries):
             summary["intervals"] = intervals.intervals(drawn[i])
             summary["resample_unit"] = first.unit
