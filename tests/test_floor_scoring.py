@@ -502,6 +502,24 @@ def test_stop_is_the_first_pause_or_bargein_in_the_window() -> None:
     assert s["stop_latency_median_ms"] == pytest.approx(130.0)
 
 
+def test_late_stops_after_a_yield_are_counted_apart() -> None:
+    """A barge-in not stopped in time in a persona utterance the policy had already yielded (an
+    earlier `bargein` in it): the recorded persona plays on, a live one would be silent."""
+    labels = FileLabels(shifts=(), bargeins=(12.0, 20.0, 31.0, 45.0),
+                        persona=((10.0, 13.0), (18.0, 21.0), (30.0, 33.0), (44.0, 46.0)))
+    decs = [Decision("pause", 10.5), Decision("bargein", 11.0),  # a backchannel taken for a barge-in
+            Decision("bargein", 12.6),  # the real one, 600 ms late: after a yield
+            Decision("bargein", 20.4),  # late, no earlier yield in this utterance
+            Decision("bargein", 30.5), Decision("pause", 31.05),  # yielded, but stopped in time
+            Decision("bargein", 43.0)]  # before this utterance began: not a yield of it
+    sc = score_file(decs, labels)
+    assert sc.stops_late_after_yield == 1
+    assert summarize(sc)["stops_late_after_yield"] == 1
+    assert sc.stop_latencies == [pytest.approx(0.6), pytest.approx(0.4), pytest.approx(0.05)]
+    # the same late barge-in with no persona spans labelled: no utterance to have yielded
+    assert score_file(decs, FileLabels(shifts=(), bargeins=labels.bargeins)).stops_late_after_yield == 0
+
+
 def test_false_pause_duration_and_backchannel_blame() -> None:
     labels = FileLabels(shifts=(), bargeins=(30.0,), backchannels=((5.0, 5.3), (8.0, 8.2)))
     decs = [

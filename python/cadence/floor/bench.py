@@ -606,6 +606,7 @@ _STOP_COLS = (
     ("policy", None),
     ("stop median ms", "stop_latency_median_ms"),
     ("stop ≤150 ms", "stop_within_150ms_share"),
+    ("late, after a yield", "stops_late_after_yield"),
     ("false pauses", "false_pauses"),
     ("false pauses /persona-min", "false_pauses_per_persona_min"),
     ("of them no user sound /persona-min", "false_pauses_no_user_per_persona_min"),
@@ -678,7 +679,10 @@ def duplex_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) ->
         "### When the persona's audio stops (two-stage barge-in)",
         "",
         f"Stop = the first `pause` or `bargein` decision in [t, t + {BARGEIN_WINDOW_S:g} s] of a barge-in; "
-        f"≤{BARGEIN_TARGET_S * 1e3:.0f} ms = share of all barge-ins stopped that fast. A false pause is a "
+        f"≤{BARGEIN_TARGET_S * 1e3:.0f} ms = share of all barge-ins stopped that fast; late, after a yield = "
+        f"barge-ins not stopped that fast whose persona utterance the policy had already yielded to an "
+        f"earlier `bargein` (a recorded persona track plays on after a yield; a live persona would be "
+        f"silent). A false pause is a "
         f"`pause` outside every barge-in window (the persona falls silent until the next `resume` or "
         f"`bargein`; mean ms = that silence); backch. paused = backchannels with a false pause in "
         f"[start, end + {BACKCHANNEL_TAIL_S:g} s]; no user sound = false pauses with no labelled user "

@@ -416,6 +416,10 @@ class FileScore:
     # the persona speech of files whose labels say where the user spoke
     false_pauses_no_user: int = 0
     persona_s_with_user_labels: float = 0.0
+    # barge-ins not stopped within BARGEIN_TARGET_S whose persona utterance the policy had already
+    # yielded (a `bargein` decision between the utterance's start and the barge-in): a recorded
+    # persona track plays on after the yield, where a live persona would have fallen silent
+    stops_late_after_yield: int = 0
     # recorded files (``FileLabels.clips``): each turn's counts (``UNIT_COUNTS``) and latency,
     # keyed by its clip, and one unit (key None) for the commits after the last answer window
     clip_units: list[tuple[str | None, tuple[int, ...], tuple[float, ...]]] = field(default_factory=list)
@@ -585,6 +589,19 @@ def _latencies(times: Sequence[float], labels: FileLabels) -> list[float]:
     return out
 
 
+def _late_after_yield(stops: Sequence[float], barges: Sequence[float], labels: FileLabels) -> int:
+    """The barge-ins with no stop (sorted ``stops``) within ``BARGEIN_TARGET_S`` whose persona
+    utterance (``labels.persona``) holds a ``bargein`` decision before them."""
+    n = 0
+    for t in labels.bargeins:
+        first = next((b for b in stops if _in_window(b, t)), None)
+        if first is not None and first - t <= BARGEIN_TARGET_S + _TOL:
+            continue
+        span = next(((s, e) for s, e in labels.persona if s - _TOL <= t <= e + _TOL), None)
+        n += span is not None and any(span[0] <= b < t for b in barges)
+    return n
+
+
 def _backchannels_at(b: float, labels: FileLabels) -> list[int]:
     """Indices of the backchannels whose [start, end + tail] holds ``b``."""
     return [k for k, (s, e) in enumerate(labels.backchannels) if s - _TOL <= b <= e + BACKCHANNEL_TAIL_S + _TOL]
@@ -592,7 +609,9 @@ def _backchannels_at(b: float, labels: FileLabels) -> list[int]:
 
 def _score_pauses(decs: Sequence[Decision], labels: FileLabels, sc: FileScore) -> None:
     """Fill the two-stage counts of ``sc`` from time-sorted decisions."""
-    sc.stop_latencies = _latencies([d.t for d in decs if d.kind in ("pause", "bargein")], labels)
+    stops = [d.t for d in decs if d.kind in ("pause", "bargein")]
+    sc.stop_latencies = _latencies(stops, labels)
+    sc.stops_late_after_yield = _late_after_yield(stops, [d.t for d in decs if d.kind == "bargein"], labels)
     paused = [False] * len(labels.backchannels)
     if labels.user_speech is not None:
         sc.persona_s_with_user_labels = labels.persona_s
@@ -716,6 +735,7 @@ def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) ->
         "stop_within_150ms_share": _ratio(
             int(np.count_nonzero(slat <= BARGEIN_TARGET_S + _TOL)), score.bargeins
         ),
+        "stops_late_after_yield": score.stops_late_after_yield,
         "false_pauses": score.false_pauses,
         "false_pauses_per_persona_min": _ratio(score.false_pauses, persona_min),
         # of them, those with no user sound near (echo or noise alone; files with segments only)
