@@ -43,11 +43,37 @@ def test_point_figures_are_the_summary_figures() -> None:
         assert got[k]["value"] == pytest.approx(want[k], rel=1e-12)
         assert got[k]["lo"] <= got[k]["value"] <= got[k]["hi"]
         # the central share of the resamples an expanded percentile interval keeps over 40 files
-        # (39 degrees of freedom), not their whole range
-        tail = intervals.tail_percent(0.95, 39)
-        assert 2.0 < tail < 2.5
-        assert (got[k]["lo"], got[k]["hi"]) == tuple(np.percentile(drawn.samples[k], [tail, 100 - tail]))
-        assert drawn.samples[k].min() < got[k]["lo"] < got[k]["hi"] < drawn.samples[k].max()
+        # (39 degrees of freedom), bias-corrected for the ratios, not their whole range
+        assert 2.0 < intervals.tail_percent(0.95, 39) < 2.5
+        assert (got[k]["lo"], got[k]["hi"]) == _want(drawn, k, 39)
+        lo, hi, x = got[k]["lo"], got[k]["hi"], drawn.samples[k]
+        assert x.min() <= lo < hi <= x.max() and (lo > x.min() or hi < x.max())
+
+
+def _want(drawn: Drawn, k: str, df: float) -> tuple[float, ...]:
+    """What ``intervals.intervals`` should read: the expanded tails, bias-corrected for a ratio."""
+    tail = intervals.tail_percent(0.95, df)
+    x = drawn.samples[k][np.isfinite(drawn.samples[k])]
+    q = intervals.bias_corrected(x, drawn.point[k], tail) if k in intervals.BIAS_CORRECTED else (tail, 100 - tail)
+    return tuple(np.percentile(x, q))
+
+
+def test_bias_correction_moves_both_ends_towards_where_the_resamples_lie() -> None:
+    x = np.arange(1000, dtype=np.float64)
+    assert intervals.bias_corrected(x, 499.5, 2.5) == pytest.approx((2.5, 97.5))  # half under: unchanged
+    lo, hi = intervals.bias_corrected(x, 299.5, 2.5)  # most resamples over the point: both ends move down
+    assert 0 < lo < 2.5 and lo < hi < 97.5
+    lo2, hi2 = intervals.bias_corrected(x, 699.5, 2.5)
+    assert (lo2, hi2) == pytest.approx((100 - hi, 100 - lo))  # the mirror image
+    assert intervals.bias_corrected(x, 1e6, 2.5)[0] > 90  # the point over every resample: held within the sample
+    # ties with the point count half: a figure the resamples mostly equal is not corrected
+    assert intervals.bias_corrected(np.r_[np.full(900, 1.0), np.linspace(0.9, 0.99, 100)], 1.0, 2.5)[0] > 2.5
+    assert intervals.bias_corrected(np.full(50, 1.0), 1.0, 2.5) == pytest.approx((2.5, 97.5))
+    # a right-skewed sample lies mostly under its mean: both ends move up; the latencies keep plain tails
+    skewed = np.random.default_rng(0).lognormal(0.0, 1.0, 4000)
+    plain, bc = intervals.bounds(skewed), intervals.bounds(skewed, point=float(np.exp(0.5)))
+    assert plain is not None and bc is not None and bc[0] > plain[0] and bc[1] > plain[1]
+    assert "latency_median_ms" not in intervals.BIAS_CORRECTED and "recall" in intervals.BIAS_CORRECTED
 
 
 def test_a_resample_reads_its_latency_quantiles_as_numpy_does_on_the_expanded_sample() -> None:
@@ -277,8 +303,7 @@ def test_a_split_of_files_reads_files_less_one_degrees_of_freedom() -> None:
     got = intervals.intervals(drawn)
     for k in METRICS:
         assert got[k]["df"] == drawn.dof(k) == 11.0
-        tail = intervals.tail_percent(0.95, 11)
-        assert (got[k]["lo"], got[k]["hi"]) == tuple(np.percentile(drawn.samples[k], [tail, 100 - tail]))
+        assert (got[k]["lo"], got[k]["hi"]) == _want(drawn, k, 11)
     d = paired(drawn, _drawn(_files(12, 5), resample_weights(12, 300)))
     assert all(d[k]["df"] == 11.0 for k in METRICS)
     assert intervals.dof(1, 0) == 1.0  # one file: no fewer than one

@@ -72,6 +72,9 @@ _RATIOS = {"precision": ("correct", "commits", 1.0), "recall": ("answered", "shi
            "recall_open": ("open_answered", "open_shifts", 1.0),
            "interruptions_per_100_turns": ("interruptions", "shifts", 100.0)}
 _QUANTILES = {"latency_median_ms": 50.0, "latency_p90_ms": 90.0}
+# the metrics whose intervals are bias-corrected (``bias_corrected``): the ratios, whose resamples a
+# few units with large counts skew; the latency quantiles keep plain (expanded) tails
+BIAS_CORRECTED = frozenset(_RATIOS)
 _LATENCY_ROWS = 256  # resamples whose latency quantiles are read at once (memory: rows × answered turns)
 
 
@@ -246,15 +249,35 @@ def tail_percent(level: float = LEVEL, df: float = math.inf) -> float:
     return 100.0 * float(stats.norm.sf(q))
 
 
-def bounds(x: np.ndarray, level: float = LEVEL, df: float = math.inf) -> tuple[float, float] | None:
+def bounds(x: np.ndarray, level: float = LEVEL, df: float = math.inf,
+           point: float | None = None) -> tuple[float, float] | None:
     """The ``level`` interval of the finite samples ``x`` (their tails' percentiles, each tail
-    ``tail_percent(level, df)``), ``None`` if none."""
+    ``tail_percent(level, df)``), ``None`` if none. With the ``point`` figure the tails are
+    bias-corrected (Efron's BC, ``bias_corrected``): where most resamples fall on one side of
+    the point, as a skewed figure's do (a rate that a few units with large counts drive lies
+    mostly under its point), both ends move to the other side."""
     x = x[np.isfinite(x)]
     if x.size == 0:
         return None
     tail = tail_percent(level, df)
-    lo, hi = np.percentile(x, [tail, 100.0 - tail])
+    lo_q, hi_q = (tail, 100.0 - tail) if point is None or not math.isfinite(point) \
+        else bias_corrected(x, point, tail)
+    lo, hi = np.percentile(x, [lo_q, hi_q])
     return float(lo), float(hi)
+
+
+def bias_corrected(x: np.ndarray, point: float, tail: float) -> tuple[float, float]:
+    """Efron's bias-corrected percentiles (percent) for tails of ``tail`` percent: with z0 the
+    normal quantile of the share of the resamples ``x`` under ``point`` (ties count half; kept
+    within half a resample of 0 and 1), Φ(2·z0 ± z) where Φ(z) = 1 − tail / 100. z0 = 0 (half
+    under, half over) leaves the tails as they were."""
+    from scipy import stats
+
+    n = x.size
+    share = (np.count_nonzero(x < point) + 0.5 * np.count_nonzero(x == point)) / n
+    z0 = float(stats.norm.ppf(min(max(share, 0.5 / n), 1.0 - 0.5 / n)))
+    z = float(stats.norm.isf(tail / 100.0))
+    return 100.0 * float(stats.norm.cdf(2.0 * z0 - z)), 100.0 * float(stats.norm.cdf(2.0 * z0 + z))
 
 
 def _var(x: np.ndarray) -> float:
@@ -339,7 +362,7 @@ def intervals(drawn: Drawn, level: float = LEVEL) -> dict[str, Any]:
     out = {}
     for k in METRICS:
         df = drawn.dof(k)
-        b = bounds(drawn.samples[k], level, df)
+        b = bounds(drawn.samples[k], level, df, drawn.point[k] if k in BIAS_CORRECTED else None)
         out[k] = {"value": _finite(drawn.point[k]), "lo": b[0] if b else None, "hi": b[1] if b else None, "df": df}
     return out
 
@@ -353,7 +376,7 @@ def paired(a: Drawn, b: Drawn, level: float = LEVEL) -> dict[str, Any]:
         if a.samples[k].shape != b.samples[k].shape:
             raise InvalidArgumentError("paired intervals need the same resamples of the same files")
         df = a.dof(k, b)
-        iv = bounds(a.samples[k] - b.samples[k], level, df)
+        iv = bounds(a.samples[k] - b.samples[k], level, df, a.point[k] - b.point[k] if k in BIAS_CORRECTED else None)
         lo, hi = iv if iv else (None, None)
         better = worse = False
         if iv:
