@@ -162,10 +162,9 @@ def test_false_marks_pair_both_policies_on_the_same_resamples(monkeypatch: pytes
 
     monkeypatch.setattr(intervals, "ratio_samples", spy)
     cv.false_marks(ALSA_CLIPS, sims=2, resamples=100, seed=0)
-    # per split and policy: each way once for the resamples and once for the point figure (every
-    # cell once: the bias correction); the clips alone and both once more under each of their two
-    # draws alone (the degrees of freedom, intervals.dof)
-    assert len(seen) == 2 * 2 * (2 + 4 + 4)
+    # per split and policy: the files alone once; the clips alone and both once, and once under
+    # each of their two draws alone (the degrees of freedom, intervals.dof)
+    assert len(seen) == 2 * 2 * (1 + 3 + 3)
     for a, b in zip(seen[::2], seen[1::2]):
         assert a is b
 

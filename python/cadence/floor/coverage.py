@@ -225,15 +225,13 @@ def marks(design: Design, sims: int, resamples: int = intervals.RESAMPLES, seed:
         for (way, ta), tb in zip(ways(a).items(), ways(b).values()):
             weights, parts = ta.weights(resamples, seed + s), ta.factor_weights(resamples, seed + s)
             sa, sb = intervals.ratio_samples(ta, weights), intervals.ratio_samples(tb, weights)
-            once = np.ones((1, ta.cells), np.int64)  # every cell once: the point figures, as Drawn.of reads them
-            pa, pb = ({k: float(v[0]) for k, v in intervals.ratio_samples(t, once).items()} for t in (ta, tb))
             # the paired difference's degrees of freedom as Drawn.dof reads them (ratios only: faster)
             by = None if parts is None else [(intervals.ratio_samples(ta, w), intervals.ratio_samples(tb, w))
                                              for w in parts]
             for m in COVERED:
                 df = intervals.dof(ta.files, ta.clips, None if by is None else
                                    (by[0][0][m] - by[0][1][m], by[1][0][m] - by[1][1][m]))
-                iv = intervals.bounds(sa[m] - sb[m], level, df, pa[m] - pb[m])
+                iv = intervals.bounds(sa[m] - sb[m], level, df)
                 if iv is None:
                     continue
                 better = iv[0] > 0.0 if intervals.SIGN[m] > 0 else iv[1] < 0.0
