@@ -875,7 +875,8 @@ def interval_section(ci: dict[str, Any] | None, labels: Sequence[str]) -> list[s
             f"Each figure with its {ci['level'] * 100:g} % interval over {ci['resamples']} resamples of " + what
             + "Each interval is an expanded percentile interval: its tails leave out less than "
             f"{50 * (1 - ci['level']):g} % of the resamples where few files or clips carry a figure (its degrees "
-            "of freedom, `df` in the JSON). "
+            "of freedom, `df` in the JSON); a ratio's own interval (not a paired difference's) is also "
+            "bias-corrected, so it leans the way its resamples are skewed. "
             + "\"Against each baseline\" compares them on the same resamples.", "", *lines]
 
 
