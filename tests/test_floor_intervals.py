@@ -63,17 +63,41 @@ def test_bias_correction_moves_both_ends_towards_where_the_resamples_lie() -> No
     assert intervals.bias_corrected(x, 499.5, 2.5) == pytest.approx((2.5, 97.5))  # half under: unchanged
     lo, hi = intervals.bias_corrected(x, 299.5, 2.5)  # most resamples over the point: both ends move down
     assert 0 < lo < 2.5 and lo < hi < 97.5
+    # pinned: z0 = Φ⁻¹(0.3) = −0.524, z = 1.960; Φ(2·z0 ∓ z) = Φ(−3.009), Φ(0.911)
+    assert (lo, hi) == pytest.approx((0.1312, 81.890), abs=1e-3)
     lo2, hi2 = intervals.bias_corrected(x, 699.5, 2.5)
     assert (lo2, hi2) == pytest.approx((100 - hi, 100 - lo))  # the mirror image
-    assert intervals.bias_corrected(x, 1e6, 2.5)[0] > 90  # the point over every resample: held within the sample
-    # ties with the point count half: a figure the resamples mostly equal is not corrected
-    assert intervals.bias_corrected(np.r_[np.full(900, 1.0), np.linspace(0.9, 0.99, 100)], 1.0, 2.5)[0] > 2.5
+    # the point over every resample: the share is held at 1 − 0.5 / n, so the interval sits at the
+    # top of the sample and leaves the point out (a point outside all its resamples is rare)
+    assert intervals.bias_corrected(x, 1e6, 2.5)[0] > 90
+    # ties with the point count half: 100 of 1000 under and 900 tied read a share of 0.55
+    assert intervals.bias_corrected(np.r_[np.full(900, 1.0), np.linspace(0.9, 0.99, 100)], 1.0, 2.5) \
+        == pytest.approx((4.376, 98.649), abs=1e-3)
     assert intervals.bias_corrected(np.full(50, 1.0), 1.0, 2.5) == pytest.approx((2.5, 97.5))
     # a right-skewed sample lies mostly under its mean: both ends move up; the latencies keep plain tails
     skewed = np.random.default_rng(0).lognormal(0.0, 1.0, 4000)
     plain, bc = intervals.bounds(skewed), intervals.bounds(skewed, point=float(np.exp(0.5)))
     assert plain is not None and bc is not None and bc[0] > plain[0] and bc[1] > plain[1]
-    assert "latency_median_ms" not in intervals.BIAS_CORRECTED and "recall" in intervals.BIAS_CORRECTED
+    assert intervals.BIAS_CORRECTED == {"precision", "recall", "recall_open", "interruptions_per_100_turns"}
+
+
+def test_paired_differences_keep_the_expanded_tails() -> None:
+    """The bias correction is for a ratio's own interval; a paired difference keeps the expanded
+    percentiles (corrected, pairs that do not differ were marked too often: floor.md)."""
+    a, b = _files(30, 7), _files(30, 8, bad=0.5)
+    w = resample_weights(30, 400, seed=2)
+    da, db = _drawn(a, w), _drawn(b, w)
+    d = paired(da, db)
+    tail = intervals.tail_percent(0.95, 29)
+    moved = 0
+    for k in METRICS:
+        diff = da.samples[k] - db.samples[k]
+        diff = diff[np.isfinite(diff)]
+        assert (d[k]["lo"], d[k]["hi"]) == pytest.approx(tuple(np.percentile(diff, [tail, 100 - tail])))
+        if k in intervals.BIAS_CORRECTED:
+            q = intervals.bias_corrected(diff, da.point[k] - db.point[k], tail)
+            moved += tuple(np.percentile(diff, q)) != pytest.approx((d[k]["lo"], d[k]["hi"]))
+    assert moved  # the correction would have moved at least one: the check above can tell
 
 
 def test_a_resample_reads_its_latency_quantiles_as_numpy_does_on_the_expanded_sample() -> None:

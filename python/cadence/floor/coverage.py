@@ -14,8 +14,9 @@ truth is known and counts how often each way's interval holds it.
   interruptions' in closed form, ``100 · CUT_RATE · exp((file_sd² + clip_sd²) / 2)``.
 * **Three ways to draw** the same split, each with ``FileTable.weights`` and the bench's
   interval (``intervals.Drawn``, ``intervals.intervals``: the expanded percentile interval with
-  the degrees of freedom ``intervals.dof`` reads): the files alone (what a synthetic split gets),
-  the clips alone, and both (what a recorded split gets).
+  the degrees of freedom ``intervals.dof`` reads, bias-corrected for a ratio's own interval, not
+  for a paired difference's): the files alone (what a synthetic split gets), the clips alone, and
+  both (what a recorded split gets).
 * **Coverage** is the share of simulated splits whose 95 % interval holds the truth: 0.95 if the
   interval is right, lower if it is too sure, higher if too wide. With it, the median width. The
   latency quantiles too: each answered turn has a lognormal latency with its file's and its
