@@ -196,7 +196,7 @@ def coverage(design: Design, sims: int, resamples: int = intervals.RESAMPLES, se
     for s in range(sims):
         table = simulate_split(design, np.random.default_rng([seed, s, 2]))  # a tag: [seed, 0] is seed's stream
         for way, t in ways(table).items():
-            drawn = intervals.Drawn.of(t, t.weights(resamples, seed + s), t.factor_weights(resamples, seed + s))
+            drawn = intervals.Drawn.of(t, *t.draws(resamples, seed + s))
             got = intervals.intervals(drawn, level)
             for m in metrics:
                 lo, hi = got[m]["lo"], got[m]["hi"]
@@ -224,7 +224,7 @@ def marks(design: Design, sims: int, resamples: int = intervals.RESAMPLES, seed:
         a, b = simulate_splits(design, np.random.default_rng([seed, s, 3]), policies=2, pair_share=pair_share,
                                shift=shift)
         for (way, ta), tb in zip(ways(a).items(), ways(b).values()):
-            weights, parts = ta.weights(resamples, seed + s), ta.factor_weights(resamples, seed + s)
+            weights, parts = ta.draws(resamples, seed + s)
             sa, sb = intervals.ratio_samples(ta, weights), intervals.ratio_samples(tb, weights)
             # the paired difference's degrees of freedom as Drawn.dof reads them (ratios only: faster)
             by = None if parts is None else [(intervals.ratio_samples(ta, w), intervals.ratio_samples(tb, w))

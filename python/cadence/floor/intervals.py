@@ -161,10 +161,15 @@ class FileTable:
         with replacement (``resample_weights``), and on a recorded split the clips too, on their
         own (a two-way, "pigeonhole" bootstrap): a cell counts its file's draws times its clip's,
         so both the turns that share a file and those that share a clip move together."""
+        return self.draws(resamples, seed)[0]
+
+    def draws(self, resamples: int = RESAMPLES,
+              seed: int = 0) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """``weights`` and ``factor_weights`` from one draw (what ``Drawn.of`` takes)."""
         parts = self.factor_weights(resamples, seed)
         if parts is None:
-            return resample_weights(self.files, resamples, seed)[:, self.cell_file]
-        return parts[0] * parts[1]
+            return resample_weights(self.files, resamples, seed)[:, self.cell_file], None
+        return parts[0] * parts[1], parts
 
     def factor_weights(self, resamples: int = RESAMPLES, seed: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
         """On a recorded split, the two draws ``weights`` multiplies, each (resamples, cells): the
@@ -259,8 +264,7 @@ def bounds(x: np.ndarray, level: float = LEVEL, df: float = math.inf,
     """The ``level`` interval of the finite samples ``x`` (their tails' percentiles, each tail
     ``tail_percent(level, df)``), ``None`` if none. With the ``point`` figure the tails are
     bias-corrected (Efron's BC, ``bias_corrected``): where most resamples fall on one side of
-    the point, as a skewed figure's do (a rate that a few units with large counts drive lies
-    mostly under its point), both ends move to the other side."""
+    the point, as a skewed figure's often do, both ends move to the other side."""
     x = x[np.isfinite(x)]
     if x.size == 0:
         return None
@@ -353,7 +357,7 @@ def draw_all(tables: Sequence[FileTable], resamples: int = RESAMPLES, seed: int 
     on a recorded split, the two draws its degrees of freedom are read from."""
     if not tables or len({t.layout() for t in tables}) != 1:
         raise InvalidArgumentError("draw_all needs one or more tables of the same files (and clips)")
-    weights, factors = tables[0].weights(resamples, seed), tables[0].factor_weights(resamples, seed)
+    weights, factors = tables[0].draws(resamples, seed)
     return [Drawn.of(t, weights, factors) for t in tables]
 
 

@@ -579,11 +579,16 @@ def _in_bargein_window(b: float, labels: FileLabels) -> bool:
     return any(_in_window(b, t) for t in labels.bargeins)
 
 
+def _first_in_window(times: Sequence[float], t: float) -> float | None:
+    """The first of the sorted ``times`` in the window of a barge-in at ``t``, if any."""
+    return next((b for b in times if _in_window(b, t)), None)
+
+
 def _latencies(times: Sequence[float], labels: FileLabels) -> list[float]:
     """Per detected barge-in: the first of the sorted ``times`` in its window, minus its start."""
     out = []
     for t in labels.bargeins:
-        first = next((b for b in times if _in_window(b, t)), None)
+        first = _first_in_window(times, t)
         if first is not None:
             out.append(max(first - t, 0.0))
     return out
@@ -594,7 +599,7 @@ def _late_after_yield(stops: Sequence[float], barges: Sequence[float], labels: F
     utterance (``labels.persona``) holds a ``bargein`` decision before them."""
     n = 0
     for t in labels.bargeins:
-        first = next((b for b in stops if _in_window(b, t)), None)
+        first = _first_in_window(stops, t)
         if first is not None and first - t <= BARGEIN_TARGET_S + _TOL:
             continue
         span = next(((s, e) for s, e in labels.persona if s - _TOL <= t <= e + _TOL), None)
