@@ -301,6 +301,21 @@ def test_question_weights_cover_turn_ends_after_questions_only() -> None:
     assert (question_weights(entry, 700, 1.0) == 1.0).all()
 
 
+def test_onset_multipliers_cover_the_first_250_ms_of_voices_over_the_persona() -> None:
+    from cadence.floor.labels import ONSET_SPAN_S, onset_multipliers
+
+    entry = {"events": [{"type": "shift", "t": 1.0}, {"type": "hold", "start": 1.5, "end": 2.0},
+                        {"type": "bargein", "t": 3.0},
+                        {"type": "backchannel", "start": 5.0, "end": 5.6}]}
+    m = onset_multipliers(entry, 700, 4.0)
+    frame = lambda t: int(round(t / 0.01)) - 1  # noqa: E731 - the frame that ends at t
+    assert m[frame(3.0)] == 4.0 and m[frame(3.0 + ONSET_SPAN_S) - 1] == 4.0
+    assert m[frame(3.0) - 1] == 1.0 and m[frame(3.0 + ONSET_SPAN_S)] == 1.0
+    assert m[frame(5.0)] == 4.0 and m[frame(5.5)] == 1.0  # a backchannel's start only
+    assert (m == 4.0).sum() == 2 * round(ONSET_SPAN_S / 0.01)  # shifts and holds: none
+    assert (onset_multipliers(entry, 700, 1.0) == 1.0).all()
+
+
 def test_export_drops_the_auxiliary_heads(tmp_path) -> None:
     torch = pytest.importorskip("torch")
     from cadence.floor.labels import TARGETS
@@ -354,6 +369,10 @@ def test_weight_files_are_checked_at_the_edge(tmp_path) -> None:
         train_main(["--corpus", str(tmp_path), "--aux-weight", "nan"])
     with pytest.raises(InvalidArgumentError, match="threads"):
         train_main(["--corpus", str(tmp_path), "--threads", "0"])
+    with pytest.raises(InvalidArgumentError, match="onset-weight"):
+        train_main(["--corpus", str(tmp_path), "--onset-weight", "0.5"])
+    with pytest.raises(InvalidArgumentError, match="voice-weight"):
+        train_main(["--corpus", str(tmp_path), "--voice-weight", "inf"])
 
 
 @needs_espeak

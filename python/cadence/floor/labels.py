@@ -23,6 +23,13 @@ The optional ``pause`` head is fitted to ``pause_samples``: frames a little into
 each pause, 1 in a hold and 0 after a shift — ``keep`` restricted to the moments
 the commit decision is made.
 
+Two train-only options (``cadence train floor --onset-weight K --voice-weight W``) aim the
+networks at the start of a barge-in: ``onset_multipliers`` counts the ``bargein`` output's loss
+K times in the first 250 ms of each barge-in and backchannel, and a train-only ``voice``
+output learns ``voice_target`` (the same multipliers as its weights). The pause stage must stop
+the persona within 150 ms, and the heads that read the networks' state are as slow as that
+state is to register a voice starting under the persona's.
+
 Training also uses an auxiliary, train-only target (``lexical_targets``): in the
 200 ms after a phrase ends, was its last word a closed-class word (article,
 preposition, conjunction, subject pronoun, auxiliary) or a filler? Those are the
@@ -164,6 +171,21 @@ def lexical_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, n
         w[m] = 1.0
         y[m] = float(kind == "filler" or _last_word(text) in CLOSED_CLASS)
     return y, w
+
+
+ONSET_SPAN_S = 0.25  # the pause stage's window: a barge-in's first 250 ms
+
+
+def onset_multipliers(entry: dict[str, Any], n_frames: int, weight: float) -> np.ndarray:
+    """Loss-weight multipliers (n,): ``weight`` in the first ``ONSET_SPAN_S`` of every
+    barge-in and user backchannel (the user's voice starting over the persona's), 1 elsewhere."""
+    m = np.ones(n_frames, np.float32)
+    tau = (np.arange(n_frames, dtype=np.float64) + 1.0) * FRAME_S
+    for e in entry.get("events", []):
+        if e.get("type") in ("bargein", "backchannel"):
+            t0 = float(e["t"] if e["type"] == "bargein" else e["start"])
+            m[(tau >= t0) & (tau < t0 + ONSET_SPAN_S)] = weight
+    return m
 
 
 def question_weights(entry: dict[str, Any], n_frames: int, weight: float) -> np.ndarray:

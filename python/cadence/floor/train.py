@@ -63,7 +63,14 @@ import numpy as np
 
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import ECHO_CANCEL_VERSION, FEATURES_VERSION, N_FEATURES
-from cadence.floor.labels import AUX_TARGETS, TARGETS, frame_targets, lexical_targets, question_weights
+from cadence.floor.labels import (
+    TARGETS,
+    frame_targets,
+    lexical_targets,
+    onset_multipliers,
+    question_weights,
+    voice_target,
+)
 from cadence.floor.model import conv_layers, default_weights_path
 
 CACHE_TAG = "persona-ref"  # bump when _featurize changes what it computes (not only features.py)
@@ -307,6 +314,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--aux-weight", type=float, default=0.0,
                     help="loss weight of the train-only closed-class head (labels.lexical_targets); "
                          "0 (the default, as v6 was trained): none")
+    ap.add_argument("--onset-weight", type=float, default=1.0,
+                    help="count the bargein output's loss K times in the first 250 ms of each "
+                         "barge-in and backchannel (labels.onset_multipliers; 1: off)")
+    ap.add_argument("--voice-weight", type=float, default=0.0,
+                    help="weight of a train-only output learning the user's own voice "
+                         "(labels.voice_target, weighted by the onset multipliers; 0: off)")
     ap.add_argument("--question-weight", type=float, default=1.0,
                     help="loss weight multiplier around turn ends after a question (0.6 s before "
                          "to 0.8 s after); 1 (the default): none")
@@ -326,6 +339,10 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     if not (args.aux_weight >= 0.0 and np.isfinite(args.aux_weight)):
         raise InvalidArgumentError(f"--aux-weight must be a finite number >= 0, got {args.aux_weight}")
+    if not (args.onset_weight >= 1.0 and np.isfinite(args.onset_weight)):
+        raise InvalidArgumentError(f"--onset-weight must be a finite number >= 1, got {args.onset_weight}")
+    if not (args.voice_weight >= 0.0 and np.isfinite(args.voice_weight)):
+        raise InvalidArgumentError(f"--voice-weight must be a finite number >= 0, got {args.voice_weight}")
     if not (args.question_weight > 0.0 and np.isfinite(args.question_weight)):
         raise InvalidArgumentError(f"--question-weight must be a finite number > 0, got {args.question_weight}")
     if args.threads < 1:
@@ -355,18 +372,30 @@ def main(argv: list[str]) -> int:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
-    n_aux = len(AUX_TARGETS) if args.aux_weight > 0 else 0
+    # train-only outputs after the run-time ones, and each one's loss scale
+    aux_scale = [args.aux_weight] * (args.aux_weight > 0) + [args.voice_weight] * (args.voice_weight > 0)
+    n_aux = len(aux_scale)
 
     def load(split: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(x, y, w) per file: y's columns are the run-time targets then the train-only
+        ones; w's are the frame weight, each train-only output's weight, and the bargein
+        output's multiplier."""
         out = []
         for c in args.corpus:
             for (x, y, w), e in zip(load_split(c / split, args.jobs, args.level_db), _read_manifest(c / split)):
+                n = len(x)
                 if args.question_weight != 1.0:
-                    w = w * question_weights(e, len(x), args.question_weight)
-                if n_aux:
-                    ya, wa = lexical_targets(e, len(x))
-                    y, w = np.concatenate([y, ya[:, None]], 1), np.stack([w, wa], 1)
-                out.append((x, y, w))
+                    w = w * question_weights(e, n, args.question_weight)
+                mult = onset_multipliers(e, n, args.onset_weight)
+                ys, ws = [y], [w[:, None]]
+                if args.aux_weight > 0:
+                    ya, wa = lexical_targets(e, n)
+                    ys.append(ya[:, None])
+                    ws.append(wa[:, None])
+                if args.voice_weight > 0:
+                    ys.append(voice_target(e, n)[:, None])
+                    ws.append(mult[:, None])
+                out.append((x, np.concatenate(ys, 1), np.concatenate(ws + [mult[:, None]], 1)))
         return out
 
     init = _init_params(args.init, args.init_member) if args.init else None
@@ -392,16 +421,19 @@ def main(argv: list[str]) -> int:
     bce = torch.nn.BCEWithLogitsLoss(reduction="none")
 
     k = len(TARGETS)
+    bi = TARGETS.index("bargein")
 
     def loss_of(data: list, wins: list, aug: np.random.Generator | None = None) -> tuple[Any, Any]:
-        """(run-time heads' loss, auxiliary heads' loss)."""
+        """(run-time heads' loss, train-only heads' loss, each scaled by its weight)."""
         xb, yb, wb = _batch(data, wins, aug)
         logits = net(xb)
-        per = (bce(logits[..., :k], yb[..., :k]) * head_w).sum(-1)
+        per = bce(logits[..., :k], yb[..., :k]) * head_w
+        per = per.sum(-1) + per[..., bi] * (wb[..., -1] - 1.0)  # the onset multiplier
         main = (per * wb[..., 0]).sum() / wb[..., 0].sum().clamp(min=1.0)
-        if not n_aux:
-            return main, torch.zeros(())
-        aux = (bce(logits[..., k:], yb[..., k:]) * wb[..., 1:]).sum() / wb[..., 1:].sum().clamp(min=1.0)
+        aux = torch.zeros(())
+        for j, scale in enumerate(aux_scale):
+            wj = wb[..., 1 + j]
+            aux = aux + scale * (bce(logits[..., k + j], yb[..., k + j]) * wj).sum() / wj.sum().clamp(min=1.0)
         return main, aux
 
     dev_wins = _windows(dev_n, np.random.default_rng(123))
@@ -416,7 +448,7 @@ def main(argv: list[str]) -> int:
             opt.zero_grad()
             main, aux = loss_of(train_n, [wins[i] for i in order[b : b + args.batch]],
                                 rng if args.augment else None)
-            loss = main + args.aux_weight * aux
+            loss = main + aux
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
