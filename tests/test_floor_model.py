@@ -376,6 +376,47 @@ def test_weight_files_are_checked_at_the_edge(tmp_path) -> None:
 
 
 @needs_espeak
+def test_a_fine_tune_keeps_its_init_unless_an_epoch_beats_it_on_dev(turn_audio, tmp_path, capsys) -> None:
+    import json
+    import wave
+
+    torch = pytest.importorskip("torch")
+    from cadence.floor.train import build, export
+    from cadence.floor.train import main as train_main
+
+    audio, spans = turn_audio
+    events = [{"type": "hold", "start": spans[0][1], "end": spans[1][0]},
+              {"type": "shift", "t": spans[2][1]}]
+    for split in ("train", "dev"):
+        (tmp_path / "c" / split / "audio").mkdir(parents=True)
+        with wave.open(str(tmp_path / "c" / split / "audio" / "a.wav"), "wb") as w:
+            w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+            w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+        (tmp_path / "c" / split / "manifest.jsonl").write_text(
+            json.dumps({"audio": "audio/a.wav", "events": events}) + "\n")
+    torch.manual_seed(0)
+    init = tmp_path / "init.npz"
+    export(build(hidden=8, proj=8, channels=8).eval(), np.zeros(N_FEATURES, np.float32),
+           np.ones(N_FEATURES, np.float32), init)
+    common = ["--corpus", str(tmp_path / "c"), "--init", str(init), "--epochs", "1",
+              "--threads", "1", "--jobs", "1", "--no-augment", "--onset-weight", "4", "--voice-weight", "0.3"]
+    # a step too small to move the dev loss: the starting network is written back as it was
+    assert train_main(common + ["--lr", "1e-12", "--out", str(tmp_path / "same.npz")]) == 0
+    assert "(epoch 0)" in capsys.readouterr().out
+    with np.load(init) as a, np.load(tmp_path / "same.npz") as b:
+        assert sorted(a.files) == sorted(b.files)
+        for k in a.files:
+            np.testing.assert_array_equal(a[k], b[k])
+    # a real step on the same (train = dev) file beats it
+    assert train_main(common + ["--lr", "3e-2", "--out", str(tmp_path / "moved.npz")]) == 0
+    assert "(epoch 1)" in capsys.readouterr().out
+    with np.load(init) as a, np.load(tmp_path / "moved.npz") as b:
+        assert not np.array_equal(a["w_hh"], b["w_hh"])
+    with pytest.raises(InvalidArgumentError, match="epochs"):
+        train_main(common + ["--epochs", "0"])
+
+
+@needs_espeak
 def test_level_augmentation_featurizes_each_file_at_its_own_gain(turn_audio, tmp_path) -> None:
     import json
     import wave

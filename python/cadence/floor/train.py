@@ -347,6 +347,8 @@ def main(argv: list[str]) -> int:
         raise InvalidArgumentError(f"--question-weight must be a finite number > 0, got {args.question_weight}")
     if args.threads < 1:
         raise InvalidArgumentError(f"--threads must be >= 1, got {args.threads}")
+    if args.epochs < 1:
+        raise InvalidArgumentError(f"--epochs must be >= 1, got {args.epochs}")
     if args.combine:
         from cadence.floor.model import save_ensemble
 
@@ -437,7 +439,19 @@ def main(argv: list[str]) -> int:
         return main, aux
 
     dev_wins = _windows(dev_n, np.random.default_rng(123))
-    best, best_state = float("inf"), None
+
+    def dev_loss() -> float:
+        net.eval()
+        with torch.no_grad():
+            return sum(float(loss_of(dev_n, dev_wins[i : i + 64])[0]) * len(dev_wins[i : i + 64])
+                       for i in range(0, len(dev_wins), 64)) / len(dev_wins)
+
+    best, best_state, best_epoch = float("inf"), None, -1
+    if init:  # a fine-tune keeps the network it started from unless an epoch beats it on dev
+        best = dev_loss()
+        best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        best_epoch = 0
+        print(f"epoch  0  (the --init network)  dev {best:.4f}", flush=True)
     for epoch in range(args.epochs):
         t0 = time.perf_counter()
         net.train()
@@ -456,20 +470,20 @@ def main(argv: list[str]) -> int:
                 sched.step()
             tot += float(main.detach()) * len(order[b : b + args.batch])
             tot_aux += float(aux.detach()) * len(order[b : b + args.batch])
-        net.eval()
-        with torch.no_grad():
-            dl = sum(float(loss_of(dev_n, dev_wins[i : i + 64])[0]) * len(dev_wins[i : i + 64])
-                     for i in range(0, len(dev_wins), 64)) / len(dev_wins)
+        dl = dev_loss()
         aux_note = f"  aux {tot_aux / len(order):.4f}" if n_aux else ""
         print(f"epoch {epoch + 1:2d}  train {tot / len(order):.4f}{aux_note}  dev {dl:.4f}  "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
         if dl < best:
-            best = dl
+            best, best_epoch = dl, epoch + 1
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
             export(net, mean, std, args.out)  # keep the best so far on disk
 
     assert best_state is not None
     net.load_state_dict(best_state)
     export(net, mean, std, args.out)
-    print(f"best dev loss {best:.4f}; wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
+    if best_epoch == 0:
+        print("no epoch beat the --init network on dev: it is written back unchanged "
+              "(its fitted heads, if any, are not carried over)")
+    print(f"best dev loss {best:.4f} (epoch {best_epoch}); wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
     return 0
