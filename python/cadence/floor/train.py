@@ -165,8 +165,8 @@ def _batch(data: list, wins: list[tuple[int, int]],
            rng: np.random.Generator | None = None) -> tuple[Any, Any, Any]:
     import torch
 
-    # y: (n, heads) targets; w: (n,) loss weights, or (n, 1 + aux heads) with the
-    # auxiliary heads' own weights in columns 1…
+    # y: (n, heads) targets; w: (n,) loss weights, or (n, columns): training's are the frame
+    # weight, each train-only output's weight, then the bargein output's onset multiplier
     _x0, y0, w0 = data[wins[0][0]]
     xb = np.zeros((len(wins), WINDOW, N_FEATURES), np.float32)
     yb = np.zeros((len(wins), WINDOW, y0.shape[1]), np.float32)
@@ -435,7 +435,7 @@ def main(argv: list[str]) -> int:
         aux = torch.zeros(())
         for j, scale in enumerate(aux_scale):
             wj = wb[..., 1 + j]
-            aux = aux + scale * (bce(logits[..., k + j], yb[..., k + j]) * wj).sum() / wj.sum().clamp(min=1.0)
+            aux = aux + scale * ((bce(logits[..., k + j], yb[..., k + j]) * wj).sum() / wj.sum().clamp(min=1.0))
         return main, aux
 
     dev_wins = _windows(dev_n, np.random.default_rng(123))
