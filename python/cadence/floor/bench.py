@@ -44,7 +44,7 @@ from typing import Any, cast
 import numpy as np
 
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
-from cadence.floor import intervals
+from cadence.floor import intervals, stop_intervals
 from cadence.floor.commit_rules import rule_section, rule_summary, tally
 from cadence.floor.intervals import DOMINANCE_KEYS
 from cadence.floor.protocol import FRAME_SAMPLES, RATE, Decision, FloorPolicy, decision_lists
@@ -565,6 +565,9 @@ def add_intervals(report: dict[str, Any], per_file: dict[str, list[FileScore]], 
     report["intervals"] = intervals.report(per_file, labels, [lb for lb in labels if not is_cadence(lb)],
                                            [lb for lb in labels if is_cadence(lb)], resamples, seed,
                                            pairs=pairs)
+    stops = stop_intervals.report(per_file, resamples, seed, pairs=pairs)
+    if stops is not None:
+        report["stop_intervals"] = stops
 
 
 # --------------------------------------------------------------------------- output
@@ -656,7 +659,8 @@ def duplex_labels(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> 
     return [lb for lb in labels if summary[lb]["bargein_decisions"]]
 
 
-def duplex_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) -> list[str]:
+def duplex_section(summary: dict[str, dict[str, Any]], labels: Sequence[str],
+                   stops: dict[str, Any] | None = None) -> list[str]:
     rows = duplex_labels(summary, labels)
     if not rows:
         return []
@@ -691,7 +695,39 @@ def duplex_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]) ->
         f"stage stop at their `bargein`.",
         "",
         markdown_table(summary, rows, _STOP_COLS),
+        *stop_interval_lines(stops, rows),
     ]
+
+
+def _ci(c: dict[str, Any] | None, fmt: str) -> str:
+    return "–" if c is None else f"{c['point']:{fmt}} ({c['lo']:{fmt}} … {c['hi']:{fmt}}; {c['files']} files)"
+
+
+def stop_interval_lines(stops: dict[str, Any] | None, rows: Sequence[str]) -> list[str]:
+    """The pause stage's figures with their 95 % intervals (``stop_intervals.report``)."""
+    if not stops:
+        return []
+    pol = stops["policies"]
+    lines = ["", f"With {stops['level']:.0%} intervals over {stops['resamples']} resamples of the files "
+             "(`cadence/floor/stop_intervals.py`; the degrees of freedom are those of the files that carry "
+             "the figure: with barge-ins, with backchannels, with persona speech):", "",
+             "| policy | stop ≤150 ms | backch. paused share | false pauses /persona-min |",
+             "|---|---|---|---|"]
+    for lb in rows:
+        if lb in pol:
+            c = pol[lb]
+            lines.append(f"| {lb} | {_ci(c['stop_within_150ms_share'], '.3f')} | "
+                         f"{_ci(c['backchannel_pause_share'], '.3f')} | "
+                         f"{_ci(c['false_pauses_per_persona_min'], '.2f')} |")
+    for pr in stops.get("pairs", []):
+        d = pr["diff"]
+        cells = []
+        for m, fmt in (("stop_within_150ms_share", "+.3f"), ("backchannel_pause_share", "+.3f"),
+                       ("false_pauses_per_persona_min", "+.2f")):
+            x = d[m]
+            cells.append("–" if x is None else f"{x['point']:{fmt}} ({x['lo']:{fmt}} … {x['hi']:{fmt}})")
+        lines.append(f"| {pr['a']} − {pr['b']} (paired) | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _bucket_name(b: dict[str, Any]) -> str:
@@ -962,7 +998,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     parts += pairs_section(report.get("intervals"))
     parts += interruption_section(summary, ordered)
     parts += rule_section(summary, ordered)
-    parts += duplex_section(summary, ordered)
+    parts += duplex_section(summary, ordered, report.get("stop_intervals"))
     parts += nod_section(summary, ordered)
     parts += model_call_section(summary, ordered)
     return "\n".join(parts) + "\n"

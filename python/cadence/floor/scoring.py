@@ -109,6 +109,7 @@ __all__ = [
     "total",
     "labels_from_manifest",
     "score_file",
+    "stops_within_target",
     "summarize",
 ]
 
@@ -434,6 +435,11 @@ class FileScore:
         return self
 
 
+def stops_within_target(latencies: Sequence[float] | np.ndarray) -> int:
+    """How many of the barge-ins' stop latencies (s) are within ``BARGEIN_TARGET_S``."""
+    return int(np.count_nonzero(np.asarray(latencies, np.float64) <= BARGEIN_TARGET_S + _TOL))
+
+
 def total(scores: Iterable[FileScore]) -> FileScore:
     """The summed score of several files (a corpus)."""
     out = FileScore()
@@ -737,9 +743,7 @@ def summarize(score: FileScore, compute_s: float = 0.0, audio_s: float = 0.0) ->
         "backchannels_triggered": score.backchannels_triggered,
         "backchannel_trigger_share": _ratio(score.backchannels_triggered, score.backchannels),
         "stop_latency_median_ms": float(np.median(slat) * 1e3) if slat.size else None,
-        "stop_within_150ms_share": _ratio(
-            int(np.count_nonzero(slat <= BARGEIN_TARGET_S + _TOL)), score.bargeins
-        ),
+        "stop_within_150ms_share": _ratio(stops_within_target(slat), score.bargeins),
         "stops_late_after_yield": score.stops_late_after_yield,
         "false_pauses": score.false_pauses,
         "false_pauses_per_persona_min": _ratio(score.false_pauses, persona_min),

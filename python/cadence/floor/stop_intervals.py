@@ -1,0 +1,99 @@
+"""How sure the pause stage's figures are: bootstrap intervals over the files that carry them.
+
+The issue asks that the persona's audio stop within 150 ms of a real barge-in. The bench reports
+the share that does (``stop_within_150ms_share``), the share of the user's backchannels that
+paused the persona (``backchannel_pause_share``) and false pauses per minute of the persona's
+speech (``false_pauses_per_persona_min``). They rest on few events (test A: 30 barge-ins and 49
+backchannels in 20 of its 150 files), where one barge-in moves a share by 3 points, so each gets
+an interval here, as the turn-taking figures do in ``intervals.py``:
+
+* the same resamples: the split's files drawn with replacement (``intervals.resample_weights``,
+  the same seed as the turn-taking intervals, so a resample is the same draw of files for both);
+* each resample's figure is a ratio of the drawn files' summed counts, as ``scoring.summarize``
+  scores it, so with every file drawn once it is the point figure;
+* the expanded percentile interval with the bias correction of a single ratio
+  (``intervals.bounds``), read from files − 1 degrees of freedom where *files* are those whose
+  denominator is not 0 (the files with barge-ins, backchannels or persona speech: those that carry
+  the figure, not the whole split);
+* a paired difference ``a − b`` of two policies reads the same resamples, without the correction,
+  as ``intervals.paired`` does.
+
+Files recorded from clips (``intervals.FileTable`` "file × clip") hold no persona, so these
+figures are undefined there and get no interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from cadence.floor.intervals import LEVEL, bounds, resample_weights
+from cadence.floor.scoring import FileScore, stops_within_target
+
+# per-file counts, and each figure's (numerator, denominator, scale) among them
+COUNTS = ("stops_in_time", "bargeins", "backchannels_paused", "backchannels", "false_pauses", "persona_min")
+STOP_METRICS = {
+    "stop_within_150ms_share": ("stops_in_time", "bargeins", 1.0),
+    "backchannel_pause_share": ("backchannels_paused", "backchannels", 1.0),
+    "false_pauses_per_persona_min": ("false_pauses", "persona_min", 1.0),
+}
+
+
+def stop_counts(scores: Sequence[FileScore]) -> np.ndarray:
+    """(files, len(COUNTS)) float64: each file's counts (persona speech in minutes)."""
+    return np.array([[
+        stops_within_target(s.stop_latencies),
+        s.bargeins, s.backchannels_paused, s.backchannels, s.false_pauses, s.persona_s / 60.0,
+    ] for s in scores], np.float64).reshape(len(scores), len(COUNTS))
+
+
+def _samples(counts: np.ndarray, weights: np.ndarray | None) -> dict[str, np.ndarray]:
+    sums = counts.sum(axis=0)[None, :] if weights is None else weights @ counts
+    col = {k: sums[:, i] for i, k in enumerate(COUNTS)}
+    out = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name, (num, den, scale) in STOP_METRICS.items():
+            out[name] = np.where(col[den] > 0, scale * col[num] / col[den], np.nan)
+    return out
+
+
+def _carriers(counts: np.ndarray, name: str) -> int:
+    """The files whose denominator of ``name`` is not 0."""
+    return int(np.count_nonzero(counts[:, COUNTS.index(STOP_METRICS[name][1])] > 0))
+
+
+def report(per_file: Mapping[str, Sequence[FileScore]], resamples: int, seed: int = 0,
+           level: float = LEVEL, pairs: Sequence[tuple[str, str]] = ()) -> dict[str, Any] | None:
+    """Each policy's interval of each ``STOP_METRICS`` figure, and each ``(a, b)`` of ``pairs``'
+    paired difference; None where no policy's files carry any of them (no duplex files)."""
+    counts = {lb: stop_counts(s) for lb, s in per_file.items()}
+    files = len(next(iter(counts.values()))) if counts else 0
+    if not files or not any(_carriers(c, m) for c in counts.values() for m in STOP_METRICS):
+        return None
+    w = resample_weights(files, resamples, seed)
+    point = {lb: {k: float(v[0]) for k, v in _samples(c, None).items()} for lb, c in counts.items()}
+    drawn = {lb: _samples(c, w) for lb, c in counts.items()}
+
+    def one(lb: str, name: str) -> dict[str, Any] | None:
+        n = _carriers(counts[lb], name)
+        p = point[lb][name]
+        if n < 2 or not np.isfinite(p):
+            return None
+        b = bounds(drawn[lb][name], level, float(n - 1), point=p)
+        return None if b is None else {"point": p, "lo": b[0], "hi": b[1], "df": n - 1, "files": n}
+
+    def diff(a: str, b: str, name: str) -> dict[str, Any] | None:
+        n = min(_carriers(counts[a], name), _carriers(counts[b], name))
+        d = point[a][name] - point[b][name]
+        if n < 2 or not np.isfinite(d):
+            return None
+        x = bounds(drawn[a][name] - drawn[b][name], level, float(n - 1))
+        return None if x is None else {"point": d, "lo": x[0], "hi": x[1], "df": n - 1}
+
+    return {
+        "resamples": resamples, "seed": seed, "level": level,
+        "policies": {lb: {m: one(lb, m) for m in STOP_METRICS} for lb in counts},
+        "pairs": [{"a": a, "b": b, "diff": {m: diff(a, b, m) for m in STOP_METRICS}} for a, b in pairs],
+    }

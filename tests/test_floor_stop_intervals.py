@@ -1,0 +1,82 @@
+"""Intervals of the pause stage's figures (``cadence.floor.stop_intervals``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cadence.floor import stop_intervals
+from cadence.floor.bench import stop_interval_lines
+from cadence.floor.scoring import FileScore, summarize, total
+
+
+def _files(rng: np.random.Generator, n: int, late_share: float, duplex_every: int = 2) -> list[FileScore]:
+    """n files; every ``duplex_every``-th has barge-ins, backchannels and persona speech."""
+    out = []
+    for i in range(n):
+        if i % duplex_every:
+            out.append(FileScore(shifts=3))
+            continue
+        b = int(rng.integers(1, 4))
+        lat = [float(x) for x in np.where(rng.random(b) < late_share, 0.3, 0.05)]
+        bc = int(rng.integers(1, 5))
+        out.append(FileScore(shifts=3, bargeins=b, stop_latencies=lat, backchannels=bc,
+                             backchannels_paused=int(rng.integers(0, bc + 1)),
+                             false_pauses=int(rng.integers(0, 4)), persona_s=float(rng.uniform(20, 60))))
+    return out
+
+
+def test_point_figures_are_the_summary_s_and_the_intervals_hold_them() -> None:
+    rng = np.random.default_rng(0)
+    files = _files(rng, 40, 0.1)
+    r = stop_intervals.report({"a": files}, resamples=500, seed=3)
+    assert r is not None
+    s = summarize(total(files))
+    for name, c in r["policies"]["a"].items():
+        assert c is not None
+        assert c["point"] == pytest.approx(s[name], abs=1e-12)
+        assert c["lo"] <= c["point"] <= c["hi"] and c["lo"] < c["hi"]
+        assert c["files"] == 20 and c["df"] == 19  # the files that carry it, not the split's 40
+    # seeded: the same report twice
+    assert stop_intervals.report({"a": files}, resamples=500, seed=3) == r
+
+
+def test_a_policy_against_itself_differs_by_nothing_and_a_clear_gain_is_sure() -> None:
+    rng = np.random.default_rng(1)
+    slow = _files(rng, 60, 0.5)
+    fast = [FileScore(**{**vars(f), "stop_latencies": [0.05] * len(f.stop_latencies)}) for f in slow]
+    r = stop_intervals.report({"slow": slow, "fast": fast}, resamples=500, seed=0,
+                              pairs=[("slow", "slow"), ("fast", "slow")])
+    assert r is not None
+    same, gain = (p["diff"]["stop_within_150ms_share"] for p in r["pairs"])
+    assert same["point"] == same["lo"] == same["hi"] == 0.0
+    assert r["policies"]["fast"]["stop_within_150ms_share"]["point"] == 1.0
+    assert gain["lo"] > 0.0  # every late stop made timely, in every file: sure
+    assert r["pairs"][1]["diff"]["backchannel_pause_share"]["point"] == 0.0
+
+
+def test_few_files_widen_the_interval_and_none_without_duplex_files() -> None:
+    rng = np.random.default_rng(2)
+    many = _files(rng, 200, 0.2)
+    r_many = stop_intervals.report({"a": many}, resamples=1000, seed=0)
+    r_few = stop_intervals.report({"a": many[:16]}, resamples=1000, seed=0)
+    assert r_many is not None and r_few is not None
+    width = lambda r: r["policies"]["a"]["stop_within_150ms_share"]["hi"] - r["policies"]["a"]["stop_within_150ms_share"]["lo"]  # noqa: E731
+    assert width(r_few) > 2 * width(r_many)
+    assert stop_intervals.report({"a": [FileScore(shifts=2)] * 5}, resamples=200) is None
+    one = _files(rng, 2, 0.2)  # a single file carries the figures: no interval
+    r_one = stop_intervals.report({"a": one}, resamples=200)
+    assert r_one is not None and r_one["policies"]["a"]["stop_within_150ms_share"] is None
+
+
+def test_the_bench_prints_them_under_its_stop_table() -> None:
+    rng = np.random.default_rng(4)
+    files = _files(rng, 30, 0.2)
+    r = stop_intervals.report({"cadence@0.5": files, "silence-500": files}, resamples=300,
+                              pairs=[("cadence@0.5", "silence-500")])
+    lines = stop_interval_lines(r, ["cadence@0.5", "silence-500"])
+    c = r["policies"]["cadence@0.5"]["stop_within_150ms_share"]
+    row = next(x for x in lines if x.startswith("| cadence@0.5 |"))
+    assert f"{c['point']:.3f} ({c['lo']:.3f} … {c['hi']:.3f}; 15 files)" in row
+    assert any(x.startswith("| cadence@0.5 − silence-500 (paired) | +0.000 (+0.000 … +0.000)") for x in lines)
+    assert stop_interval_lines(None, ["cadence@0.5"]) == []
