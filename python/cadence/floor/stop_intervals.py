@@ -3,9 +3,9 @@
 The issue asks that the persona's audio stop within 150 ms of a real barge-in. The bench reports
 the share that does (``stop_within_150ms_share``), the share of the user's backchannels that
 paused the persona (``backchannel_pause_share``) and false pauses per minute of the persona's
-speech (``false_pauses_per_persona_min``). They rest on few events (test A: 30 barge-ins and 49
-backchannels in 20 of its 150 files), where one barge-in moves a share by 3 points, so each gets
-an interval here, as the turn-taking figures do in ``intervals.py``:
+speech (``false_pauses_per_persona_min``). They rest on few events (test A: 30 barge-ins in 15
+of its 150 files, 49 backchannels in 15), where one barge-in moves a share by 3 points, so each
+gets an interval here, as the turn-taking figures do in ``intervals.py``:
 
 * the same resamples: the split's files drawn with replacement (``intervals.resample_weights``,
   the same seed as the turn-taking intervals, so a resample is the same draw of files for both);
