@@ -77,6 +77,7 @@ def test_the_bench_prints_them_under_its_stop_table() -> None:
     lines = stop_interval_lines(r, ["cadence@0.5", "silence-500"])
     c = r["policies"]["cadence@0.5"]["stop_within_150ms_share"]
     row = next(x for x in lines if x.startswith("| cadence@0.5 |"))
-    assert f"{c['point']:.3f} ({c['lo']:.3f} … {c['hi']:.3f}; 15 files)" in row
+    assert f"{c['point']:.3f} ({c['lo']:.3f}–{c['hi']:.3f}; 15 files)" in row
     assert any(x.startswith("| cadence@0.5 − silence-500 (paired) | +0.000 (+0.000 … +0.000)") for x in lines)
+    assert any(x.startswith("With 95 % intervals over 300 resamples") for x in lines)
     assert stop_interval_lines(None, ["cadence@0.5"]) == []

@@ -700,7 +700,7 @@ def duplex_section(summary: dict[str, dict[str, Any]], labels: Sequence[str],
 
 
 def _ci(c: dict[str, Any] | None, fmt: str) -> str:
-    return "–" if c is None else f"{c['point']:{fmt}} ({c['lo']:{fmt}} … {c['hi']:{fmt}}; {c['files']} files)"
+    return "–" if c is None else f"{c['point']:{fmt}} ({c['lo']:{fmt}}–{c['hi']:{fmt}}; {c['files']} files)"
 
 
 def stop_interval_lines(stops: dict[str, Any] | None, rows: Sequence[str]) -> list[str]:
@@ -708,7 +708,7 @@ def stop_interval_lines(stops: dict[str, Any] | None, rows: Sequence[str]) -> li
     if not stops:
         return []
     pol = stops["policies"]
-    lines = ["", f"With {stops['level']:.0%} intervals over {stops['resamples']} resamples of the files "
+    lines = ["", f"With {stops['level'] * 100:g} % intervals over {stops['resamples']} resamples of the files "
              "(`cadence/floor/stop_intervals.py`; the degrees of freedom are those of the files that carry "
              "the figure: with barge-ins, with backchannels, with persona speech):", "",
              "| policy | stop ≤150 ms | backch. paused share | false pauses /persona-min |",
