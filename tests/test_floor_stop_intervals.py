@@ -11,15 +11,17 @@ from cadence.floor.scoring import FileScore, summarize, total
 
 
 def _files(rng: np.random.Generator, n: int, late_share: float, duplex_every: int = 2) -> list[FileScore]:
-    """n files; every ``duplex_every``-th has barge-ins, backchannels and persona speech."""
+    """n files; every ``duplex_every``-th has persona speech, most of those barge-ins, some of
+    them backchannels (so the three figures rest on different files)."""
     out = []
     for i in range(n):
         if i % duplex_every:
             out.append(FileScore(shifts=3))
             continue
-        b = int(rng.integers(1, 4))
+        k = i // duplex_every
+        b = int(rng.integers(1, 4)) if k % 4 else 0
         lat = [float(x) for x in np.where(rng.random(b) < late_share, 0.3, 0.05)]
-        bc = int(rng.integers(1, 5))
+        bc = int(rng.integers(1, 5)) if k % 3 else 0
         out.append(FileScore(shifts=3, bargeins=b, stop_latencies=lat, backchannels=bc,
                              backchannels_paused=int(rng.integers(0, bc + 1)),
                              false_pauses=int(rng.integers(0, 4)), persona_s=float(rng.uniform(20, 60))))
@@ -36,7 +38,13 @@ def test_point_figures_are_the_summary_s_and_the_intervals_hold_them() -> None:
         assert c is not None
         assert c["point"] == pytest.approx(s[name], abs=1e-12)
         assert c["lo"] <= c["point"] <= c["hi"] and c["lo"] < c["hi"]
-        assert c["files"] == 20 and c["df"] == 19  # the files that carry it, not the split's 40
+    # the files that carry each figure, not the split's 40
+    carriers = {"stop_within_150ms_share": sum(f.bargeins > 0 for f in files),
+                "backchannel_pause_share": sum(f.backchannels > 0 for f in files),
+                "false_pauses_per_persona_min": sum(f.persona_s > 0 for f in files)}
+    assert len(set(carriers.values())) == 3
+    for name, c in r["policies"]["a"].items():
+        assert c["files"] == carriers[name] and c["df"] == carriers[name] - 1
     # seeded: the same report twice
     assert stop_intervals.report({"a": files}, resamples=500, seed=3) == r
 
@@ -77,7 +85,55 @@ def test_the_bench_prints_them_under_its_stop_table() -> None:
     lines = stop_interval_lines(r, ["cadence@0.5", "silence-500"])
     c = r["policies"]["cadence@0.5"]["stop_within_150ms_share"]
     row = next(x for x in lines if x.startswith("| cadence@0.5 |"))
-    assert f"{c['point']:.3f} ({c['lo']:.3f}–{c['hi']:.3f}; 15 files)" in row
-    assert any(x.startswith("| cadence@0.5 − silence-500 (paired) | +0.000 (+0.000 … +0.000)") for x in lines)
+    n = sum(f.bargeins > 0 for f in files)
+    assert f"{c['point']:.3f} ({c['lo']:.3f}–{c['hi']:.3f}; {n} files)" in row
+    assert "| cadence@0.5 − silence-500 | +0.000 (+0.000 … +0.000) | +0.000 (+0.000 … +0.000) |" in "\n".join(lines)
     assert any(x.startswith("With 95 % intervals over 300 resamples") for x in lines)
     assert stop_interval_lines(None, ["cadence@0.5"]) == []
+
+
+def test_the_intervals_are_the_turn_taking_resamples_read_as_documented() -> None:
+    """Recomputed by another path: the turn-taking intervals' own weights (``FileTable.draws``, the
+    same seed), the carriers' degrees of freedom, the bias correction for a single figure only."""
+    from cadence.floor import intervals
+
+    rng = np.random.default_rng(5)
+    a, b = _files(rng, 50, 0.3), _files(rng, 50, 0.1)
+    r = stop_intervals.report({"a": a, "b": b}, resamples=400, seed=7, pairs=[("a", "b")])
+    assert r is not None
+    w, _parts = intervals.FileTable.from_scores(a).draws(400, 7)
+
+    def samples(files: list[FileScore]) -> tuple[np.ndarray, float, int]:
+        num = np.array([sum(lat <= 0.15 for lat in f.stop_latencies) for f in files], float)
+        den = np.array([f.bargeins for f in files], float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (w @ num) / (w @ den), num.sum() / den.sum(), int((den > 0).sum())
+
+    xa, pa, na = samples(a)
+    xb, pb, nb = samples(b)
+    got = r["policies"]["a"]["stop_within_150ms_share"]
+    assert (got["lo"], got["hi"]) == intervals.bounds(xa, df=float(na - 1), point=pa)
+    d = r["pairs"][0]["diff"]["stop_within_150ms_share"]
+    assert (d["lo"], d["hi"]) == intervals.bounds(xa - xb, df=float(min(na, nb) - 1))
+    assert d["point"] == pytest.approx(pa - pb)
+
+
+def test_the_bench_reports_them_on_files_and_not_on_recorded_clips() -> None:
+    from cadence.errors import InvalidArgumentError
+    from cadence.floor.bench import add_intervals
+
+    rng = np.random.default_rng(6)
+    files = _files(rng, 20, 0.2)
+    per_file = {"cadence@0.5": files, "silence-500": [FileScore(**vars(f)) for f in files]}
+    report: dict = {}
+    add_intervals(report, per_file, 200, pairs=[("cadence@0.5", "silence-500")])
+    assert report["stop_intervals"]["pairs"][0]["a"] == "cadence@0.5"
+    units = [("clip-a", (1, 1, 1, 1, 1, 1, 0), (0.2,)), ("clip-b", (0, 1, 0, 1, 0, 1, 1), ())]
+    recorded = [FileScore(**{**vars(f), "clip_units": units}) for f in files]
+    report = {}
+    add_intervals(report, {"cadence@0.5": recorded}, 200)
+    assert report["intervals"]["unit"] == "file × clip" and "stop_intervals" not in report
+    with pytest.raises(InvalidArgumentError, match="same files"):
+        stop_intervals.report({"a": files, "b": files[:5]}, resamples=200)
+    with pytest.raises(InvalidArgumentError, match="'c'"):
+        stop_intervals.report({"a": files}, resamples=200, pairs=[("a", "c")])

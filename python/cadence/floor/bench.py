@@ -565,7 +565,9 @@ def add_intervals(report: dict[str, Any], per_file: dict[str, list[FileScore]], 
     report["intervals"] = intervals.report(per_file, labels, [lb for lb in labels if not is_cadence(lb)],
                                            [lb for lb in labels if is_cadence(lb)], resamples, seed,
                                            pairs=pairs)
-    stops = stop_intervals.report(per_file, resamples, seed, pairs=pairs)
+    # over files alone: not on a split of recorded clips, whose intervals need the clips drawn too
+    stops = stop_intervals.report(per_file, resamples, seed, pairs=pairs) \
+        if report["intervals"]["unit"] == "file" else None
     if stops is not None:
         report["stop_intervals"] = stops
 
@@ -703,30 +705,36 @@ def _ci(c: dict[str, Any] | None, fmt: str) -> str:
     return "–" if c is None else f"{c['point']:{fmt}} ({c['lo']:{fmt}}–{c['hi']:{fmt}}; {c['files']} files)"
 
 
+def _diff(d: dict[str, Any] | None, fmt: str, sign: int) -> str:
+    if d is None:
+        return "–"
+    sure = d["lo"] > 0.0 or d["hi"] < 0.0
+    mark = (" ✓" if (d["point"] > 0.0) == (sign > 0) else " ✗") if sure else ""
+    return f"{d['point']:{fmt}} ({d['lo']:{fmt}} … {d['hi']:{fmt}}){mark}"
+
+
+_STOP_CI = (("stop_within_150ms_share", ".3f"), ("backchannel_pause_share", ".3f"),
+            ("false_pauses_per_persona_min", ".3f"))
+
+
 def stop_interval_lines(stops: dict[str, Any] | None, rows: Sequence[str]) -> list[str]:
-    """The pause stage's figures with their 95 % intervals (``stop_intervals.report``)."""
+    """The pause stage's figures with their 95 % intervals (``stop_intervals.report``), and the
+    paired differences of ``--compare``."""
     if not stops:
         return []
     pol = stops["policies"]
-    lines = ["", f"With {stops['level'] * 100:g} % intervals over {stops['resamples']} resamples of the files "
-             "(`cadence/floor/stop_intervals.py`; the degrees of freedom are those of the files that carry "
-             "the figure: with barge-ins, with backchannels, with persona speech):", "",
-             "| policy | stop ≤150 ms | backch. paused share | false pauses /persona-min |",
-             "|---|---|---|---|"]
-    for lb in rows:
-        if lb in pol:
-            c = pol[lb]
-            lines.append(f"| {lb} | {_ci(c['stop_within_150ms_share'], '.3f')} | "
-                         f"{_ci(c['backchannel_pause_share'], '.3f')} | "
-                         f"{_ci(c['false_pauses_per_persona_min'], '.2f')} |")
-    for pr in stops.get("pairs", []):
-        d = pr["diff"]
-        cells = []
-        for m, fmt in (("stop_within_150ms_share", "+.3f"), ("backchannel_pause_share", "+.3f"),
-                       ("false_pauses_per_persona_min", "+.2f")):
-            x = d[m]
-            cells.append("–" if x is None else f"{x['point']:{fmt}} ({x['lo']:{fmt}} … {x['hi']:{fmt}})")
-        lines.append(f"| {pr['a']} − {pr['b']} (paired) | " + " | ".join(cells) + " |")
+    head = ["| policy | stop ≤150 ms | backch. paused share | false pauses /persona-min |", "|---|---:|---:|---:|"]
+    lines = ["", f"With {stops['level'] * 100:g} % intervals over {stops['resamples']} resamples of the split's "
+             "files (`cadence/floor/stop_intervals.py`; expanded and bias-corrected as the turn-taking "
+             "figures' are, with the degrees of freedom of the files that carry each figure: those with "
+             "barge-ins, with backchannels, with persona speech):", "", *head]
+    lines += [f"| {lb} | " + " | ".join(_ci(pol[lb][m], f) for m, f in _STOP_CI) + " |" for lb in rows if lb in pol]
+    if stops.get("pairs"):
+        lines += ["", f"Paired differences (a − b, the same resamples, not bias-corrected). {SURE_MARKS}", "",
+                  head[0].replace("| policy |", "| a − b |"), head[1]]
+        lines += [f"| {pr['a']} − {pr['b']} | " + " | ".join(
+            _diff(pr["diff"][m], "+" + f, stop_intervals.SIGN[m]) for m, f in _STOP_CI) + " |"
+            for pr in stops["pairs"]]
     return lines
 
 

@@ -18,8 +18,9 @@ gets an interval here, as the turn-taking figures do in ``intervals.py``:
 * a paired difference ``a − b`` of two policies reads the same resamples, without the correction,
   as ``intervals.paired`` does.
 
-Files recorded from clips (``intervals.FileTable`` "file × clip") hold no persona, so these
-figures are undefined there and get no interval.
+On a split of recorded clips (``intervals.FileTable`` "file × clip") the turn-taking intervals
+draw the clips too; these draw files alone, which would read too sure there, so the bench gives
+none (``bench.add_intervals``). Today's recorded splits hold no persona anyway.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from cadence.errors import InvalidArgumentError
 from cadence.floor.intervals import LEVEL, bounds, resample_weights
 from cadence.floor.scoring import FileScore, stops_within_target
 
@@ -39,6 +41,7 @@ STOP_METRICS = {
     "backchannel_pause_share": ("backchannels_paused", "backchannels", 1.0),
     "false_pauses_per_persona_min": ("false_pauses", "persona_min", 1.0),
 }
+SIGN = {"stop_within_150ms_share": 1, "backchannel_pause_share": -1, "false_pauses_per_persona_min": -1}
 
 
 def stop_counts(scores: Sequence[FileScore]) -> np.ndarray:
@@ -69,6 +72,12 @@ def report(per_file: Mapping[str, Sequence[FileScore]], resamples: int, seed: in
     """Each policy's interval of each ``STOP_METRICS`` figure, and each ``(a, b)`` of ``pairs``'
     paired difference; None where no policy's files carry any of them (no duplex files)."""
     counts = {lb: stop_counts(s) for lb, s in per_file.items()}
+    if len({len(c) for c in counts.values()}) > 1:
+        raise InvalidArgumentError(f"every policy must be scored on the same files, got "
+                                   f"{sorted({len(c) for c in counts.values()})} files")
+    unknown = sorted({x for pr in pairs for x in pr} - set(counts))
+    if unknown:
+        raise InvalidArgumentError(f"no policy named {', '.join(map(repr, unknown))} to compare")
     files = len(next(iter(counts.values()))) if counts else 0
     if not files or not any(_carriers(c, m) for c in counts.values() for m in STOP_METRICS):
         return None
