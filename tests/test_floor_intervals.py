@@ -223,11 +223,25 @@ def test_tune_shows_each_setting_against_the_first() -> None:
     text = "\n".join(against_first_section(table, list(table), 100))
     assert "Against the first setting (patience=0#0)" in text and "| patience=1#1 | +" in text
     assert rows[0][1]["resample_unit"] == "file" and "resamples of the files" in text
+    assert "stop_intervals" not in rows[0][1]  # no barge-ins, backchannels or persona: nothing to read
+    # a barge-in label (no persona plays here, so no policy stops it): the pause stage's figures
+    # get intervals and paired differences from the first setting, on the same resamples
+    barged = {**entry, "events": [*entry["events"], {"type": "bargein", "t": spans[2][0]}]}
+    rows_b = score_settings([(x, p, barged) for x, p, _e in data], {"patience": [0.0, 1.0]}, jobs=1, resamples=100)
+    stop = rows_b[0][1]["stop_intervals"]["stop_within_150ms_share"]
+    assert stop is not None and stop["files"] == 3 and stop["point"] == rows_b[0][1]["stop_within_150ms_share"]
+    d = rows_b[1][1]["stop_against_first"]["stop_within_150ms_share"]
+    assert d["point"] == d["lo"] == d["hi"] == 0.0 and "stop_against_first" not in rows_b[0][1]
+    table_b = {f"patience={s['patience']:g}": m for s, m in rows_b}
+    text_b = "\n".join(against_first_section(table_b, list(table_b), 100))
+    assert "The pause stage's figures against the first setting" in text_b
+    assert "| patience=1 | +0.000 (+0.000 … +0.000) |" in text_b
     # the same files as recorded clips: the two turn ends are two clips heard in all three files
     recorded = {**entry, "meta": {"voice": "recorded:test", "segments": [
         [spans[0][0], spans[1][1], "I think that it will rain tomorrow.", "final"], [*spans[2], "Okay?", "final"]]}}
     rows = score_settings([(x, p, recorded) for x, p, _e in data], {"patience": [0.0, 1.0]}, jobs=1, resamples=100)
     assert rows[0][1]["resample_unit"] == "file × clip"
+    assert "stop_intervals" not in rows[0][1]
     table = {f"patience={s['patience']:g}": m for s, m in rows}
     assert "resamples of the files and recorded clips" in "\n".join(against_first_section(table, list(table), 100))
     assert against_first_section({k: v for k, v in table.items() if "#0" in k}, ["patience=0#0"], 100) == []

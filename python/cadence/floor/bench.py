@@ -717,6 +717,13 @@ _STOP_CI = (("stop_within_150ms_share", ".3f"), ("backchannel_pause_share", ".3f
             ("false_pauses_per_persona_min", ".3f"))
 
 
+def stop_diff_rows(rows: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
+    """A table of the pause stage's paired differences, one (label, ``stop_intervals`` diff) per row."""
+    return ["| a − b | stop ≤150 ms | backch. paused share | false pauses /persona-min |", "|---|---:|---:|---:|",
+            *(f"| {label} | " + " | ".join(_diff(d[m], "+" + f, stop_intervals.SIGN[m]) for m, f in _STOP_CI) + " |"
+              for label, d in rows)]
+
+
 def stop_interval_lines(stops: dict[str, Any] | None, rows: Sequence[str]) -> list[str]:
     """The pause stage's figures with their 95 % intervals (``stop_intervals.report``), and the
     paired differences of ``--compare``."""
@@ -731,10 +738,7 @@ def stop_interval_lines(stops: dict[str, Any] | None, rows: Sequence[str]) -> li
     lines += [f"| {lb} | " + " | ".join(_ci(pol[lb][m], f) for m, f in _STOP_CI) + " |" for lb in rows if lb in pol]
     if stops.get("pairs"):
         lines += ["", f"Paired differences (a − b, the same resamples, not bias-corrected). {SURE_MARKS}", "",
-                  head[0].replace("| policy |", "| a − b |"), head[1]]
-        lines += [f"| {pr['a']} − {pr['b']} | " + " | ".join(
-            _diff(pr["diff"][m], "+" + f, stop_intervals.SIGN[m]) for m, f in _STOP_CI) + " |"
-            for pr in stops["pairs"]]
+                  *stop_diff_rows([(f"{pr['a']} − {pr['b']}", pr["diff"]) for pr in stops["pairs"]])]
     return lines
 
 

@@ -71,7 +71,12 @@ def report(per_file: Mapping[str, Sequence[FileScore]], resamples: int, seed: in
            level: float = LEVEL, pairs: Sequence[tuple[str, str]] = ()) -> dict[str, Any] | None:
     """Each policy's interval of each ``STOP_METRICS`` figure, and each ``(a, b)`` of ``pairs``'
     paired difference; None where no policy's files carry any of them (no duplex files)."""
-    counts = {lb: stop_counts(s) for lb, s in per_file.items()}
+    return counts_report({lb: stop_counts(s) for lb, s in per_file.items()}, resamples, seed, level, pairs)
+
+
+def counts_report(counts: Mapping[str, np.ndarray], resamples: int, seed: int = 0,
+                  level: float = LEVEL, pairs: Sequence[tuple[str, str]] = ()) -> dict[str, Any] | None:
+    """``report`` from each policy's ``stop_counts`` (what ``cadence tune floor``'s workers send back)."""
     if len({len(c) for c in counts.values()}) > 1:
         raise InvalidArgumentError(f"every policy must be scored on the same files, got "
                                    f"{sorted({len(c) for c in counts.values()})} files")

@@ -43,8 +43,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from cadence.errors import InvalidArgumentError
-from cadence.floor import intervals
-from cadence.floor.bench import SURE_MARKS, diff_rows, markdown_table
+from cadence.floor import intervals, stop_intervals
+from cadence.floor.bench import SURE_MARKS, diff_rows, markdown_table, stop_diff_rows
 from cadence.floor.commit_rules import rule_section, rule_summary, tally
 from cadence.floor.echo_rule import canceller_excess, excess_over_prediction
 from cadence.floor.model import PAUSE, FloorModel
@@ -175,7 +175,7 @@ def expand_grid(grid: dict[str, list[float]]) -> list[dict[str, float]]:
     return out
 
 
-def _score_one(setting: dict[str, float]) -> tuple[dict[str, Any], intervals.FileTable | None]:
+def _score_one(setting: dict[str, float]) -> tuple[dict[str, Any], intervals.FileTable | None, np.ndarray | None]:
     assert _SHARED is not None
     pol, data, labels, head_file, keep = _SHARED
     pol.config = PolicyConfig(**setting)  # type: ignore[arg-type]
@@ -196,7 +196,8 @@ def _score_one(setting: dict[str, float]) -> tuple[dict[str, Any], intervals.Fil
         unmatched += not tally(by_rule, list(pol.commit_rules), sc.commit_outcomes)
     # the per-file counts go back from a worker as a small table, not as every file's score
     table = intervals.FileTable.from_scores(per_file) if keep and per_file else None
-    return {**summarize(total(per_file)), **rule_summary(by_rule, unmatched)}, table
+    stops = stop_intervals.stop_counts(per_file) if keep and per_file else None
+    return {**summarize(total(per_file)), **rule_summary(by_rule, unmatched)}, table, stops
 
 
 def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorModel,
@@ -241,7 +242,9 @@ def score_settings(
     ``resamples`` > 0: each summary also holds its headline figures' 95 % intervals over that
     many resamples of the files, and of the clips too on a recorded split (``"intervals"``,
     ``"resample_unit"``, ``intervals.py``), and every setting but the
-    first its paired difference from the first setting on the same resamples (``"against_first"``).
+    first its paired difference from the first setting on the same resamples (``"against_first"``);
+    where duplex files carry them, the pause stage's figures likewise (``"stop_intervals"``,
+    ``"stop_against_first"``, ``stop_intervals.py``; files alone, so not on recorded clips).
 
     With ``jobs`` > 1 the settings are scored in that many forked processes, which share
     ``data`` without copying it (where fork exists; else one process). Every setting is
@@ -273,15 +276,24 @@ def score_settings(
             scored = [_score_one(s) for s in settings]
     finally:
         _SHARED = None
-    summaries = [summary for summary, _ in scored]
+    summaries = [summary for summary, _, _ in scored]
     if resamples and rows:
-        first = next(table for _, table in scored if table is not None)  # cells: files, or files × clips
-        drawn = intervals.draw_all([table for _, table in scored if table is not None], resamples)
+        first = next(table for _, table, _ in scored if table is not None)  # cells: files, or files × clips
+        drawn = intervals.draw_all([table for _, table, _ in scored if table is not None], resamples)
         for i, summary in enumerate(summaries):
             summary["intervals"] = intervals.intervals(drawn[i])
             summary["resample_unit"] = first.unit
             if i:
                 summary["against_first"] = intervals.paired(drawn[i], drawn[0])
+        # the pause stage's figures, over files alone (as the bench: not on recorded clips)
+        stops = stop_intervals.counts_report(
+            {str(i): c for i, (_, _, c) in enumerate(scored) if c is not None}, resamples,
+            pairs=[(str(i), "0") for i in range(1, len(scored))]) if first.unit == "file" else None
+        for i, summary in enumerate(summaries):
+            if stops is not None:
+                summary["stop_intervals"] = stops["policies"][str(i)]
+                if i:
+                    summary["stop_against_first"] = stops["pairs"][i - 1]["diff"]
     return list(zip(settings, summaries))
 
 
@@ -293,8 +305,11 @@ def against_first_section(table: dict[str, dict[str, Any]], labels: Sequence[str
         return []
     lines = diff_rows([(lb, table[lb]["against_first"]) for lb in later])
     units = intervals.unit_words(table[labels[0]].get("resample_unit", "file"))
+    stops = [(lb, table[lb]["stop_against_first"]) for lb in later if "stop_against_first" in table[lb]]
     return ["", f"Against the first setting ({labels[0]}): each difference with its 95 % interval over "
-            f"{resamples} resamples of the {units}, the same for both (paired). {SURE_MARKS}", "", *lines]
+            f"{resamples} resamples of the {units}, the same for both (paired). {SURE_MARKS}", "", *lines,
+            *(["", "The pause stage's figures against the first setting, on the same resamples "
+               "(`cadence/floor/stop_intervals.py`):", "", *stop_diff_rows(stops)] if stops else [])]
 
 
 def main(argv: list[str]) -> int:
