@@ -415,6 +415,14 @@ def test_manifest_events_are_checked_and_unknown_types_reported(tmp_path: Path) 
     report = bench.run_bench(str(tmp_path), bench.parse_policies("silence-500", []))
     assert report["config"]["ignored_events"] == {"Shift": 1, "overlap": 2}
     assert "Events of types no metric reads (ignored): 'Shift' × 1, 'overlap' × 2." in bench.render_markdown(report)
+    assert report["config"]["coarse_audio"] == [] and "8-bit" not in bench.render_markdown(report)
+    # a file stored as 8-bit PCM is named in the report's header
+    sf.write(tmp_path / "b.wav", 0.1 * np.sin(np.arange(3 * RATE) / 10.0).astype(np.float32), RATE, subtype="PCM_U8")
+    (tmp_path / "manifest.jsonl").write_text(json.dumps({"audio": "a.wav", "events": events}) + "\n"
+                                             + json.dumps({"audio": "b.wav", "events": []}) + "\n")
+    report = bench.run_bench(str(tmp_path), bench.parse_policies("silence-500", []))
+    assert report["config"]["coarse_audio"] == ["b.wav"]
+    assert "**1 file(s) stored as 8-bit PCM** (e.g. `b.wav`)" in bench.render_markdown(report)
 
 
 def test_bench_cadence_variants_set_policy_config() -> None:

@@ -131,6 +131,26 @@ def ignored_counts(files: Sequence[CorpusFile]) -> dict[str, int]:
     return dict(sorted(Counter(t for f in files for t in f.ignored).items()))
 
 
+COARSE_SUBTYPES = ("PCM_U8", "PCM_S8")  # 8-bit PCM: quantisation noise about -48 dBFS
+
+
+def coarse_files(files: Sequence[CorpusFile]) -> list[str]:
+    """The files stored as 8-bit PCM (the report's note): their quantisation noise sits about 48 dB
+    under full scale, where a quiet room's would, so the features and Cadence's decisions change
+    with it (a test A file: 4 commits against 9 at 16 bits; floor.md), while a silence timer's
+    barely do."""
+    import soundfile as sf
+
+    out = []
+    for f in files:
+        try:
+            if sf.info(f.path).subtype in COARSE_SUBTYPES:
+                out.append(f.audio)
+        except RuntimeError:  # unreadable: load_frames names it when the file is run
+            continue
+    return out
+
+
 def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]:
     mpath = os.path.join(corpus, "manifest.jsonl")
     if not os.path.isfile(mpath):
@@ -516,7 +536,7 @@ def run_bench(
         "summary": summary,
         "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": seed,
                    "gain_db": gain_db, "padded_files": padded_files, "padded_s": padded_s,
-                   "ignored_events": ignored_counts(files)},
+                   "ignored_events": ignored_counts(files), "coarse_audio": coarse_files(files)},
     }
     add_intervals(report, per_file, resamples, pairs=pairs)
     return report
@@ -987,7 +1007,10 @@ def render_markdown(report: dict[str, Any]) -> str:
            "appended (counted in the audio)." if cfg.get("padded_files") else "")
         + (" Events of types no metric reads (ignored): "
            + ", ".join(f"{t!r} × {n}" for t, n in cfg["ignored_events"].items()) + "."
-           if cfg.get("ignored_events") else ""),
+           if cfg.get("ignored_events") else "")
+        + (f" **{len(cfg['coarse_audio'])} file(s) stored as 8-bit PCM** (e.g. `{cfg['coarse_audio'][0]}`): "
+           "their quantisation noise, about 48 dB under full scale, reaches the features and can change "
+           "Cadence's decisions." if cfg.get("coarse_audio") else ""),
         *([f"Cadence model: `{cfg['weights']}`" + (", with the echo canceller (`--echo-cancel`)." if cfg.get('echo_cancel') else ".")
            + (f" Judge head (`--judge-head`): `{cfg['judge_head']}`." if cfg.get("judge_head") else ""), ""]
           if cfg.get("weights") else [""]),

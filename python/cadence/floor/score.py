@@ -38,6 +38,7 @@ from cadence.floor.bench import (
     _fmt,
     add_interval_args,
     add_intervals,
+    coarse_files,
     ignored_counts,
     load_manifest,
     parse_pairs,
@@ -186,7 +187,7 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None,
     report: dict[str, Any] = {
         "files": rows, "summary": summary,
         "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": None,
-                   "ignored_events": ignored_counts(files)}}
+                   "ignored_events": ignored_counts(files), "coarse_audio": coarse_files(files)}}
     add_intervals(report, per_file, resamples, pairs=pairs)
     if by:
         report["by"] = {"key": by, "groups": {g: {p: summarize(sc) for p, sc in per_pol.items()}
