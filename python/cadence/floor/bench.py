@@ -733,14 +733,19 @@ def _diff(d: dict[str, Any] | None, fmt: str, sign: int) -> str:
     return f"{d['point']:{fmt}} ({d['lo']:{fmt}} … {d['hi']:{fmt}}){mark}"
 
 
-_STOP_CI = (("stop_within_150ms_share", ".3f"), ("backchannel_pause_share", ".3f"),
-            ("false_pauses_per_persona_min", ".3f"))
+# the pause stage's figures with intervals (``stop_intervals``): column, key, format
+_STOP_CI = (("stop ≤150 ms", "stop_within_150ms_share", ".3f"), ("backch. paused share", "backchannel_pause_share", ".3f"),
+            ("false pauses /persona-min", "false_pauses_per_persona_min", ".3f"))
+
+
+def _stop_head(first: str) -> list[str]:
+    return [f"| {first} | " + " | ".join(c for c, _, _ in _STOP_CI) + " |", "|---" + "|---:" * len(_STOP_CI) + "|"]
 
 
 def stop_diff_rows(rows: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
     """A table of the pause stage's paired differences, one (label, ``stop_intervals`` diff) per row."""
-    return ["| a − b | stop ≤150 ms | backch. paused share | false pauses /persona-min |", "|---|---:|---:|---:|",
-            *(f"| {label} | " + " | ".join(_diff(d[m], "+" + f, stop_intervals.SIGN[m]) for m, f in _STOP_CI) + " |"
+    return [*_stop_head("a − b"),
+            *(f"| {label} | " + " | ".join(_diff(d[m], "+" + f, stop_intervals.SIGN[m]) for _, m, f in _STOP_CI) + " |"
               for label, d in rows)]
 
 
@@ -750,12 +755,11 @@ def stop_interval_lines(stops: dict[str, Any] | None, rows: Sequence[str]) -> li
     if not stops:
         return []
     pol = stops["policies"]
-    head = ["| policy | stop ≤150 ms | backch. paused share | false pauses /persona-min |", "|---|---:|---:|---:|"]
     lines = ["", f"With {stops['level'] * 100:g} % intervals over {stops['resamples']} resamples of the split's "
              "files (`cadence/floor/stop_intervals.py`; expanded and bias-corrected as the turn-taking "
              "figures' are, with the degrees of freedom of the files that carry each figure: those with "
-             "barge-ins, with backchannels, with persona speech):", "", *head]
-    lines += [f"| {lb} | " + " | ".join(_ci(pol[lb][m], f) for m, f in _STOP_CI) + " |" for lb in rows if lb in pol]
+             "barge-ins, with backchannels, with persona speech):", "", *_stop_head("policy")]
+    lines += [f"| {lb} | " + " | ".join(_ci(pol[lb][m], f) for _, m, f in _STOP_CI) + " |" for lb in rows if lb in pol]
     if stops.get("pairs"):
         lines += ["", f"Paired differences (a − b, the same resamples, not bias-corrected). {SURE_MARKS}", "",
                   *stop_diff_rows([(f"{pr['a']} − {pr['b']}", pr["diff"]) for pr in stops["pairs"]])]

@@ -209,11 +209,17 @@ def ratio_samples(table: FileTable, weights: np.ndarray) -> dict[str, np.ndarray
     row of ``weights`` (NaN where a resample leaves one undefined)."""
     if weights.ndim != 2 or weights.shape[1] != table.cells:
         raise InvalidArgumentError(f"weights must be (resamples, {table.cells}), got {weights.shape}")
-    sums = weights @ table.counts  # (resamples, len(_COUNTS))
-    col = {k: sums[:, i].astype(np.float64) for i, k in enumerate(_COUNTS)}
+    return ratios(weights @ table.counts, _COUNTS, _RATIOS)
+
+
+def ratios(sums: np.ndarray, columns: Sequence[str],
+           spec: Mapping[str, tuple[str, str, float]]) -> dict[str, np.ndarray]:
+    """Each ``spec`` ratio (numerator column, denominator column, scale) of ``sums`` (rows:
+    resamples, columns named by ``columns``), NaN where its denominator is 0."""
+    col = {k: sums[:, i].astype(np.float64) for i, k in enumerate(columns)}
     out: dict[str, np.ndarray] = {}
     with np.errstate(divide="ignore", invalid="ignore"):
-        for name, (num, den, scale) in _RATIOS.items():
+        for name, (num, den, scale) in spec.items():
             out[name] = np.where(col[den] > 0, scale * col[num] / col[den], np.nan)
     return out
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from cadence.errors import InvalidArgumentError
-from cadence.floor.intervals import LEVEL, bounds, resample_weights
+from cadence.floor.intervals import LEVEL, bounds, ratios, resample_weights
 from cadence.floor.scoring import FileScore, stops_within_target
 
 # per-file counts, and each figure's (numerator, denominator, scale) among them
@@ -53,13 +53,7 @@ def stop_counts(scores: Sequence[FileScore]) -> np.ndarray:
 
 
 def _samples(counts: np.ndarray, weights: np.ndarray | None) -> dict[str, np.ndarray]:
-    sums = counts.sum(axis=0)[None, :] if weights is None else weights @ counts
-    col = {k: sums[:, i] for i, k in enumerate(COUNTS)}
-    out = {}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for name, (num, den, scale) in STOP_METRICS.items():
-            out[name] = np.where(col[den] > 0, scale * col[num] / col[den], np.nan)
-    return out
+    return ratios(counts.sum(axis=0)[None, :] if weights is None else weights @ counts, COUNTS, STOP_METRICS)
 
 
 def _carriers(counts: np.ndarray, name: str) -> int:

@@ -280,16 +280,15 @@ def score_settings(
     if resamples and rows:
         first = next(table for _, table, _ in scored if table is not None)  # cells: files, or files × clips
         drawn = intervals.draw_all([table for _, table, _ in scored if table is not None], resamples)
-        for i, summary in enumerate(summaries):
-            summary["intervals"] = intervals.intervals(drawn[i])
-            summary["resample_unit"] = first.unit
-            if i:
-                summary["against_first"] = intervals.paired(drawn[i], drawn[0])
         # the pause stage's figures, over files alone (as the bench: not on recorded clips)
         stops = stop_intervals.counts_report(
             {str(i): c for i, (_, _, c) in enumerate(scored) if c is not None}, resamples,
             pairs=[(str(i), "0") for i in range(1, len(scored))]) if first.unit == "file" else None
         for i, summary in enumerate(summaries):
+            summary["intervals"] = intervals.intervals(drawn[i])
+            summary["resample_unit"] = first.unit
+            if i:
+                summary["against_first"] = intervals.paired(drawn[i], drawn[0])
             if stops is not None:
                 summary["stop_intervals"] = stops["policies"][str(i)]
                 if i:
