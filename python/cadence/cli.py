@@ -17,6 +17,7 @@ COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("bench", "features"): ("cadence.bench.features", "floor input stage: Rust FloorNormalizer vs its Python reference"),
     ("bench", "aec"): ("cadence.bench.aec", "echo canceller vs WebRTC AEC3 (LiveKit) on corpus voices, scored against the truth"),
     ("bench", "floor"): ("cadence.floor.bench", "turn-taking benchmark on a labeled corpus vs silence baselines"),
+    ("bench", "floor-loop"): ("cadence.floor.loop", "turn-taking in a closed loop: the persona talks back, its echo in the mic"),
     ("bench", "intervals"): ("cadence.floor.coverage", "how often the floor bench's 95 % intervals hold the truth (simulated splits)"),
     ("bench", "floor-stops"): ("cadence.floor.at_stops", "Cadence's model vs Smart Turn at Pipecat's VAD stops (AUC)"),
     ("score", "floor"): ("cadence.floor.score", "score turn-taking decisions made elsewhere with the benchmark's rules"),

@@ -245,14 +245,29 @@ def _factory(name: str) -> Callable[..., FloorPolicy] | None:
             return _silence(int(ms))
         if family == "smart-turn-v3":
             return lambda **kw: _smart_turn(stop_s=int(ms) / 1000.0, **kw)
+        if family in _DUPLEX_FAMILIES:
+            return _duplex(family, int(ms))
     return None
+
+
+_DUPLEX_FAMILIES = ("half-duplex", "aec3-vad")
+
+
+def _duplex(family: str, ms: int) -> Callable[..., FloorPolicy]:
+    def make(**kw: Any) -> FloorPolicy:
+        from cadence.floor.duplex_baselines import AecVadBaseline, HalfDuplexBaseline
+
+        return (HalfDuplexBaseline if family == "half-duplex" else AecVadBaseline)(ms, **kw)
+
+    return make
 
 
 def make_policy(spec: PolicySpec) -> FloorPolicy:
     make = _factory(spec.name)
     if make is None:
         raise InvalidArgumentError(
-            f"unknown policy {spec.name!r}; known: {', '.join(REGISTRY)}, silence-<ms>, smart-turn-v3-<ms>")
+            f"unknown policy {spec.name!r}; known: {', '.join(REGISTRY)}, silence-<ms>, smart-turn-v3-<ms>, "
+            "half-duplex-<ms>, aec3-vad-<ms>")
     return make(**dict(spec.kwargs))
 
 

@@ -52,13 +52,15 @@ def stop_counts(scores: Sequence[FileScore]) -> np.ndarray:
     ] for s in scores], np.float64).reshape(len(scores), len(COUNTS))
 
 
-def _samples(counts: np.ndarray, weights: np.ndarray | None) -> dict[str, np.ndarray]:
-    return ratios(counts.sum(axis=0)[None, :] if weights is None else weights @ counts, COUNTS, STOP_METRICS)
+def _samples(counts: np.ndarray, weights: np.ndarray | None, columns: Sequence[str],
+             metrics: Mapping[str, tuple[str, str, float]]) -> dict[str, np.ndarray]:
+    return ratios(counts.sum(axis=0)[None, :] if weights is None else weights @ counts, columns, metrics)
 
 
-def _carriers(counts: np.ndarray, name: str) -> int:
+def _carriers(counts: np.ndarray, name: str, columns: Sequence[str],
+              metrics: Mapping[str, tuple[str, str, float]]) -> int:
     """The files whose denominator of ``name`` is not 0."""
-    return int(np.count_nonzero(counts[:, COUNTS.index(STOP_METRICS[name][1])] > 0))
+    return int(np.count_nonzero(counts[:, list(columns).index(metrics[name][1])] > 0))
 
 
 def report(per_file: Mapping[str, Sequence[FileScore]], resamples: int, seed: int = 0,
@@ -69,8 +71,12 @@ def report(per_file: Mapping[str, Sequence[FileScore]], resamples: int, seed: in
 
 
 def counts_report(counts: Mapping[str, np.ndarray], resamples: int, seed: int = 0,
-                  level: float = LEVEL, pairs: Sequence[tuple[str, str]] = ()) -> dict[str, Any] | None:
-    """``report`` from each policy's ``stop_counts`` (what ``cadence tune floor``'s workers send back)."""
+                  level: float = LEVEL, pairs: Sequence[tuple[str, str]] = (),
+                  columns: Sequence[str] = COUNTS,
+                  metrics: Mapping[str, tuple[str, str, float]] = STOP_METRICS) -> dict[str, Any] | None:
+    """``report`` from each policy's ``stop_counts`` (what ``cadence tune floor``'s workers send back);
+    ``columns`` and ``metrics``: other per-file counts and the ratios read from them (the
+    closed-loop bench's, ``loop.py``)."""
     if len({len(c) for c in counts.values()}) > 1:
         raise InvalidArgumentError(f"every policy must be scored on the same files, got "
                                    f"{sorted({len(c) for c in counts.values()})} files")
@@ -78,14 +84,14 @@ def counts_report(counts: Mapping[str, np.ndarray], resamples: int, seed: int = 
     if unknown:
         raise InvalidArgumentError(f"no policy named {', '.join(map(repr, unknown))} to compare")
     files = len(next(iter(counts.values()))) if counts else 0
-    if not files or not any(_carriers(c, m) for c in counts.values() for m in STOP_METRICS):
+    if not files or not any(_carriers(c, m, columns, metrics) for c in counts.values() for m in metrics):
         return None
     w = resample_weights(files, resamples, seed)
-    point = {lb: {k: float(v[0]) for k, v in _samples(c, None).items()} for lb, c in counts.items()}
-    drawn = {lb: _samples(c, w) for lb, c in counts.items()}
+    point = {lb: {k: float(v[0]) for k, v in _samples(c, None, columns, metrics).items()} for lb, c in counts.items()}
+    drawn = {lb: _samples(c, w, columns, metrics) for lb, c in counts.items()}
 
     def one(lb: str, name: str) -> dict[str, Any] | None:
-        n = _carriers(counts[lb], name)
+        n = _carriers(counts[lb], name, columns, metrics)
         p = point[lb][name]
         if n < 2 or not np.isfinite(p):
             return None
@@ -93,7 +99,7 @@ def counts_report(counts: Mapping[str, np.ndarray], resamples: int, seed: int = 
         return None if b is None else {"point": p, "lo": b[0], "hi": b[1], "df": n - 1, "files": n}
 
     def diff(a: str, b: str, name: str) -> dict[str, Any] | None:
-        n = min(_carriers(counts[a], name), _carriers(counts[b], name))
+        n = min(_carriers(counts[a], name, columns, metrics), _carriers(counts[b], name, columns, metrics))
         d = point[a][name] - point[b][name]
         if n < 2 or not np.isfinite(d):
             return None
@@ -102,6 +108,6 @@ def counts_report(counts: Mapping[str, np.ndarray], resamples: int, seed: int = 
 
     return {
         "resamples": resamples, "seed": seed, "level": level,
-        "policies": {lb: {m: one(lb, m) for m in STOP_METRICS} for lb in counts},
-        "pairs": [{"a": a, "b": b, "diff": {m: diff(a, b, m) for m in STOP_METRICS}} for a, b in pairs],
+        "policies": {lb: {m: one(lb, m) for m in metrics} for lb in counts},
+        "pairs": [{"a": a, "b": b, "diff": {m: diff(a, b, m) for m in metrics}} for a, b in pairs],
     }

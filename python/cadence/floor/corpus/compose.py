@@ -238,9 +238,11 @@ class _Timeline:
         return out
 
 
-def _persona_clip(synth: Synth, rng: np.random.Generator) -> np.ndarray:
+def persona_clip(synth: Synth, rng: np.random.Generator, max_phrases: int = 3) -> np.ndarray:
+    """One persona utterance: 1 to ``max_phrases`` phrases with 150–500 ms between them, at the
+    corpus's speech level."""
     parts = []
-    for _ in range(int(rng.integers(1, 4))):
+    for _ in range(int(rng.integers(1, max_phrases + 1))):
         parts.append(synth.phrase(text.persona_phrase(rng)))
         parts.append(np.zeros(int(synth.rate * rng.uniform(0.15, 0.5)), np.float32))
     a = np.concatenate(parts[:-1])
@@ -295,7 +297,7 @@ def render_file(spec: FileSpec) -> Rendered:
         # Duplex: the persona answers; the user backchannels, then barges in or
         # waits for the persona to finish.
         p0 = end + float(rng.uniform(0.2, 1.2))
-        clip = augment.resample(_persona_clip(psynth, rng), psynth.rate, rate)
+        clip = augment.resample(persona_clip(psynth, rng), psynth.rate, rate)
         p1 = p0 + len(clip) / rate
         barge = p1 - p0 > 1.2 and rng.random() < 0.3
         user_at = float(rng.uniform(p0 + 0.5, p1 - 0.3)) if barge else p1 + float(rng.uniform(0.2, 1.5))

@@ -1,0 +1,181 @@
+"""The closed-loop bench (`cadence bench floor-loop`): the simulated persona's playout and echo,
+the talk-over scoring, the duplex baselines, and a run end to end on a tiny espeak corpus."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cadence.errors import InvalidArgumentError, InvalidAudioError
+from cadence.floor.persona_sim import EchoPath, Playout
+from cadence.floor.protocol import Decision
+
+pytest.importorskip("onnxruntime")
+sf = pytest.importorskip("soundfile")
+
+from cadence.floor import bench, loop  # noqa: E402
+from cadence.floor.duplex_baselines import AecVadBaseline, HalfDuplexBaseline  # noqa: E402
+
+from floor_speech import frames_of, render, speak  # noqa: E402
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+RATE = 16000
+
+
+def _clip(frames: int, value: float = 0.1) -> np.ndarray:
+    return np.full(frames * 160, value, np.float32)
+
+
+def test_playout_follows_the_decisions() -> None:
+    play = Playout([_clip(5), _clip(3, 0.2)], delay=2)
+    assert not play.next_frame(0).any() and play.state == "idle"
+    assert play.decide("commit", 0) and play.state == "pending"
+    assert not play.decide("commit", 0)  # a second commit starts nothing
+    assert not play.next_frame(1).any() and not play.next_frame(2).any()  # frames 1–2: the delay
+    assert play.next_frame(3)[0] == pytest.approx(0.1) and play.sounding
+    assert play.decide("pause", 3) and not play.next_frame(4).any() and not play.sounding
+    assert not play.decide("pause", 4) and play.decide("resume", 4)
+    for f in range(5, 9):  # the reply goes on where it stopped: 4 frames left
+        assert play.next_frame(f)[0] == pytest.approx(0.1)
+    assert play.state == "idle" and play.finished == 1
+    assert play.decide("commit", 9) and play.decide("bargein", 9) and play.yielded == 1
+    assert not play.next_frame(13).any() and play.started == 2
+    assert not play.decide("bargein", 13) and not play.decide("resume", 13)
+    with pytest.raises(InvalidArgumentError):
+        Playout([], 1)
+    with pytest.raises(InvalidArgumentError):
+        Playout([_clip(1)], -1)
+
+
+def test_playout_takes_the_replies_in_the_given_order() -> None:
+    play = Playout([_clip(1, 0.1), _clip(1, 0.2), _clip(1, 0.3)], delay=0, order=np.array([2, 0, 1]))
+    got = []
+    for f in range(0, 9, 3):
+        play.decide("commit", f)
+        got.append(round(float(play.next_frame(f + 1)[0]), 2))
+    assert got == [0.3, 0.1, 0.2]
+
+
+def test_echo_path_delays_and_attenuates() -> None:
+    echo = EchoPath(np.random.default_rng(3))
+    played = np.zeros(160 * 20, np.float32)
+    played[:1600] = np.sin(2 * np.pi * 300 * np.arange(1600) / RATE).astype(np.float32)
+    out = np.concatenate([echo.push(played[i : i + 160]) for i in range(0, len(played), 160)])
+    d = int(echo.delay_s * RATE)
+    assert np.abs(out[: d - 5]).max() == 0.0  # nothing before the path's delay
+    level = 20 * np.log10(np.sqrt(np.mean(out[d + 400 : d + 1400] ** 2)) / np.sqrt(0.5))
+    assert level == pytest.approx(echo.gain_db, abs=1.0)  # 300 Hz passes the low-pass
+    assert set(echo.meta()) == {"delay_s", "gain_db", "cutoff_hz"}
+
+
+def test_talk_overs_begin_on_the_user_or_the_reply_and_end_where_playback_stops() -> None:
+    playing = np.zeros(500, bool)
+    playing[100:200] = True  # a reply, 1.0–2.0 s
+    playing[300:400] = True  # another, 3.0–4.0 s
+    stretches = [(1.5, 1.8, "final"),  # the user starts over the first reply: stops at 2.0
+                 (1.2, 1.3, "backchannel"),  # a backchannel: no talk-over
+                 (2.9, 3.5, "continuation")]  # the second reply starts inside the user's speech
+    overs = loop.talk_overs(playing, stretches)
+    assert [(b, round(x, 3)) for b, x in overs] == [(1.5, 0.5), (3.0, 1.0)]
+    playing[450:] = True
+    assert loop.talk_overs(playing, [(4.6, 4.8, "final")]) == [(4.6, None)]  # plays to the end
+
+
+def test_loop_counts_self_stops_and_backchannels() -> None:
+    playing = np.zeros(600, bool)
+    playing[100:300] = True
+    stretches = [(1.5, 1.9, "bargein"), (2.2, 2.5, "backchannel")]
+    decs = [(Decision("pause", 1.2), True),  # no user speech in the 600 ms before: the persona's own
+            (Decision("bargein", 1.6), True),  # the user's
+            (Decision("bargein", 2.4), True),  # yields to the backchannel
+            (Decision("pause", 5.0), False)]  # acted on nothing: not counted
+    c = loop.loop_counts(decs, playing, stretches)
+    assert c["self_stops"] == 1 and c["self_yields"] == 0
+    assert c["backchannels"] == 1 and c["backchannels_yielded"] == 1
+    assert c["persona_min"] == pytest.approx(2.0 / 60.0)
+    assert c["overlap_s"] == pytest.approx(0.4 + 0.3)
+    assert c["talkovers"] == 1 and c["stopped_in_time"] == 0  # the stretch began at 1.5, playing until 3.0
+
+
+@needs_espeak
+def test_half_duplex_hears_nothing_while_the_persona_talks() -> None:
+    audio, spans = render([("I would like a table for two.", 2.0)])
+    x = frames_of(audio)
+    loud = np.full_like(x, 0.05)
+    free = HalfDuplexBaseline(500)
+    assert [d.kind for d in free.process(x)] == ["commit"]
+    muted = HalfDuplexBaseline(500)
+    assert muted.process(x, reference=loud) == []  # the persona talked throughout: the mic was off
+    with pytest.raises(InvalidAudioError):
+        muted.process(x, reference=loud[:-1])
+
+
+@needs_espeak
+def test_aec3_vad_interrupts_for_the_user_not_for_its_own_echo() -> None:
+    persona = np.tile(speak("Let me tell you about our opening hours and the menu today."), 3)[: 6 * RATE]
+    ref = frames_of(persona)
+    echo = np.concatenate([np.zeros(480, np.float32), persona[:-480]]) * 0.1  # −20 dB, 30 ms late
+    mic = echo.copy()
+    user = speak("No, wait, stop.")
+    start = 4 * RATE
+    mic[start : start + len(user)] += user[: len(mic) - start]
+    base = AecVadBaseline(500)
+    decs = [d for i in range(0, len(ref), 2) for d in base.process(frames_of(mic)[i : i + 2], reference=ref[i : i + 2])]
+    barges = [d.t for d in decs if d.kind == "bargein"]
+    assert len(barges) == 1 and 4.0 + 0.2 <= barges[0] <= 4.0 + 0.5  # 200 ms of the user's speech, not the echo
+    base.reset()
+    alone = [d for i in range(0, len(ref), 2) for d in base.process(frames_of(echo)[i : i + 2], reference=ref[i : i + 2])]
+    assert alone == []  # its own echo neither interrupts it nor opens a turn
+
+
+@pytest.fixture(scope="module")
+def loop_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed")
+    d = tmp_path_factory.mktemp("floor_loop")
+    lines = []
+    for i, voice in enumerate(["en-us", "en-gb"]):
+        # turn ends 1.2 s apart: a reply of a few seconds meets the next turn
+        script = [("Could you book me a table for tonight?", 1.2), ("For four people, at eight.", 1.2),
+                  ("And a quiet corner, please.", 3.0)]
+        audio, spans = render(script, voice=voice, seed=i)
+        sf.write(d / f"f{i}.wav", audio, RATE, subtype="PCM_16")
+        events = [{"type": "shift", "t": round(e, 4)} for _, e in spans]
+        segments = [[round(s, 4), round(e, 4), text, "final"] for (s, e), (text, _) in zip(spans, script)]
+        lines.append(json.dumps({"audio": f"f{i}.wav", "events": events, "meta": {"segments": segments}}))
+    sf.write(d / "dup.wav", np.zeros(RATE, np.float32), RATE)
+    sf.write(d / "dup.persona.wav", np.zeros(RATE, np.float32), RATE)  # a duplex file: left out
+    lines.append(json.dumps({"audio": "dup.wav", "events": []}))
+    (d / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    return d
+
+
+@needs_espeak
+def test_run_loop_end_to_end(loop_corpus: Path, tmp_path: Path) -> None:
+    pytest.importorskip("piper")
+    specs = bench.parse_policies("cadence,aec3-vad-500,half-duplex-500", [0.5])
+    rep = loop.run_loop(str(loop_corpus), specs, jobs=1, resamples=0)
+    assert rep["config"]["n_files"] == 2 and rep["config"]["duplex_left_out"] == 1
+    s = rep["summary"]
+    for lb in ("cadence@0.5", "aec3-vad-500", "half-duplex-500"):
+        lp = s[lb]["loop"]
+        assert lp["replies"] >= 2 and lp["persona_min"] > 0
+        assert s[lb]["recall"] is not None
+    # half duplex never stops for the user: its replies run over the next turns
+    hd = s["half-duplex-500"]["loop"]
+    assert hd["talkovers"] >= 1 and hd["yielded"] == 0 and hd["stop_median_ms"] > 150
+    assert s["aec3-vad-500"]["loop"]["stop_median_ms"] >= 200  # it waits for 200 ms of speech
+    again = loop.run_loop(str(loop_corpus), specs, jobs=1, resamples=0)
+    assert again["files"] == rep["files"]  # the same seed plays the same conversation
+    out = tmp_path / "loop.json"
+    md = tmp_path / "loop.md"
+    assert loop.main(["--corpus", str(loop_corpus), "--policies", "half-duplex-500", "--jobs", "1",
+                      "--resamples", "0", "--json", str(out), "--markdown", str(md)]) == 0
+    doc = json.loads(out.read_text())
+    assert {"files", "summary", "config"} <= set(doc) and "talk-overs" in md.read_text()
+    with pytest.raises(InvalidArgumentError, match="reply delay"):
+        loop.run_loop(str(loop_corpus), specs, delay_ms=-5)
