@@ -80,9 +80,9 @@ def test_talk_overs_begin_on_the_user_or_the_reply_and_end_where_playback_stops(
                  (1.2, 1.3, "backchannel"),  # a backchannel: no talk-over
                  (2.9, 3.5, "continuation")]  # the second reply starts inside the user's speech
     overs = loop.talk_overs(playing, stretches)
-    assert [(b, round(x, 3)) for b, x in overs] == [(1.5, 0.5), (3.0, 1.0)]
+    assert [(b, round(x, 3), k) for b, x, k in overs] == [(1.5, 0.5, "user"), (3.0, 1.0, "reply")]
     playing[450:] = True
-    assert loop.talk_overs(playing, [(4.6, 4.8, "final")]) == [(4.6, None)]  # plays to the end
+    assert loop.talk_overs(playing, [(4.6, 4.8, "final")]) == [(4.6, None, "user")]  # plays to the end
 
 
 def test_loop_counts_self_stops_and_backchannels() -> None:
@@ -99,6 +99,7 @@ def test_loop_counts_self_stops_and_backchannels() -> None:
     assert c["persona_min"] == pytest.approx(2.0 / 60.0)
     assert c["overlap_s"] == pytest.approx(0.4 + 0.3)
     assert c["talkovers"] == 1 and c["stopped_in_time"] == 0  # the stretch began at 1.5, playing until 3.0
+    assert c["user_talkovers"] == 1 and c["user_stopped_in_time"] == 0
 
 
 @needs_espeak

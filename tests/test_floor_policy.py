@@ -474,3 +474,58 @@ def test_the_persona_own_audio_in_a_pause_is_not_the_user_going_on() -> None:
     policy = CadencePolicy(0.9, **adapted)
     policy.decide(x[:200], probs[:200])
     assert policy.longest_hold == 0
+
+
+def test_the_users_speech_holds_a_pause_after_the_onset_head_falls() -> None:
+    # the onset head reads the first 100 ms as a barge-in and then nothing (it was fitted on
+    # speech's first 250 ms); the user talks on for a second: the pause holds and the speech
+    # confirms the barge-in (confirm_speech_s). Without pause_hold_voice the persona resumed
+    # 150 ms after the onset head fell, over the user's words
+    x, probs = _over_persona([(50, 150, 0.3)])
+    probs[50:60, ONSET] = 0.6
+    probs[60:150, ONSET] = 0.0
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("bargein", 120)]
+    assert _kinds(CadencePolicy(0.5, pause_hold_voice=0), x, probs) == [("pause", 52), ("resume", 75)]
+    # a backchannel still resumes: 30 frames of speech, then silence
+    x, probs = _over_persona([(50, 80, 0.3)])
+    probs[50:60, ONSET] = 0.6
+    probs[60:80, ONSET] = 0.0
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("resume", 95)]
+    with pytest.raises(InvalidArgumentError, match="pause_hold_voice"):
+        CadencePolicy(0.5, pause_hold_voice=0.5)
+
+
+def test_a_reply_that_starts_over_the_user_yields_at_once() -> None:
+    # the user is 60 frames into their speech when the persona's playback starts (it cut in):
+    # it yields in its first audible frame
+    x, probs = _turn(120, 80, 0.95)
+    x[60:, FEATURE_NAMES.index("persona")] = 1.0
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("bargein", 61)]
+    # without it the utterance's open window only pauses it, and it resumes when the user stops
+    assert _kinds(CadencePolicy(0.5, yield_over_user=0), x, probs) == [("pause", 62), ("resume", 135)]
+    assert _kinds(CadencePolicy(0.5, yield_over_user=0, pause_open_s=0), x, probs) == []
+    # playback that starts in the user's silence is the persona's turn: nothing to yield
+    x, probs = _turn(50, 150, 0.95)
+    x[100:, FEATURE_NAMES.index("persona")] = 1.0
+    assert _kinds(CadencePolicy(0.5), x, probs) == []
+    with pytest.raises(InvalidArgumentError, match="yield_over_user"):
+        CadencePolicy(0.5, yield_over_user=2)
+
+
+def test_the_first_300_ms_of_an_utterance_pause_on_the_users_speech_alone() -> None:
+    def heard_over_persona(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        # the persona's playback starts at frame 40; the user speaks in [a, b) and the onset
+        # and confirm heads read nothing
+        x, probs = _over_persona([(a, b, 0.0)])
+        x[:40, FEATURE_NAMES.index("persona")] = -3.0
+        return x, probs
+
+    x, probs = heard_over_persona(50, 80)  # 100 ms into the utterance: the window is open
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("resume", 95)]
+    assert _kinds(CadencePolicy(0.5, pause_open_s=0.0), x, probs) == []
+    x, probs = heard_over_persona(100, 130)  # 600 ms in: the onset head decides again
+    assert _kinds(CadencePolicy(0.5), x, probs) == []
+    assert _kinds(CadencePolicy(0.5, pause_open_s=1.0), x, probs) == [("pause", 102), ("resume", 145)]
+    for bad in (-0.1, 6.0, float("nan")):
+        with pytest.raises(InvalidArgumentError, match="pause_open_s"):
+            CadencePolicy(0.5, pause_open_s=bad)

@@ -256,6 +256,22 @@ class PolicyConfig:
     # head must back, so background talk over the persona does not pause it
     pause_threshold: float = 0.12
     pause_frames: int = 2
+    # a persona utterance that begins while the user speaks (a speech run the turn logic counts,
+    # min_run_frames or longer, not ended: the persona cut in) yields at once, a bargein in its
+    # first audible frame (1: on; 0: off; floor.md, "The persona in the loop")
+    yield_over_user: float = 1.0
+    # while paused, the user's speech (the speech rule and the voice head) holds the pause and
+    # counts towards confirming it, whatever the onset head (fitted on speech's first 250 ms)
+    # reads by then (1); 0: the onset head must stay over its bar, so a pause resumed while the
+    # user went on talking (floor.md, "The persona in the loop")
+    pause_hold_voice: float = 1.0
+    # for this long after the persona starts an utterance (its playback audible after 200 ms
+    # without), the user's speech (the speech rule, the voice head over voice_threshold and the
+    # level tests) pauses it whatever the onset head reads: a reply that began
+    # at a commit meets the user going on with their turn far more often than mid-reply talk
+    # does, and the heads, fitted on barge-ins over a persona already talking, are slow there
+    # (floor.md, "The persona in the loop"); 0: off
+    pause_open_s: float = 0.3
     pause_voice_threshold: float = 0.2
     # Silero's bar in the pause stage's speech rule (the rest of the rule stays): Silero
     # needs 30-100 ms to rise on a voice that starts over a mic the echo canceller left quiet
@@ -380,6 +396,12 @@ class PolicyConfig:
         if self.judge_head not in (0.0, 1.0):
             raise InvalidArgumentError(f"judge_head must be 0 (Smart Turn's classifier) or 1 (Cadence's head), "
                                        f"got {self.judge_head}")
+        if not (math.isfinite(self.pause_open_s) and 0.0 <= self.pause_open_s <= 5.0):
+            raise InvalidArgumentError(f"pause_open_s must be in [0, 5] s, got {self.pause_open_s}")
+        if self.pause_hold_voice not in (0.0, 1.0):
+            raise InvalidArgumentError(f"pause_hold_voice must be 0 (off) or 1 (on), got {self.pause_hold_voice}")
+        if self.yield_over_user not in (0.0, 1.0):
+            raise InvalidArgumentError(f"yield_over_user must be 0 (off) or 1 (on), got {self.yield_over_user}")
         if self.echo_rule not in (0.0, 1.0):
             raise InvalidArgumentError(f"echo_rule must be 0 (the echo estimate alone) or 1 (and the canceller's), "
                                        f"got {self.echo_rule}")
@@ -525,6 +547,7 @@ class CadencePolicy:
         self.spec_confidences: list[float] = []
         self.bc_done = False
         self.persona_quiet = 1000  # frames since the persona's playback was audible
+        self.utterance_frames = 1000  # frames since the persona's utterance began
         self.bargein_run = 0
         self.bargein_done = False
         self.pause_run = 0
@@ -656,6 +679,7 @@ class CadencePolicy:
         out: list[Decision] = []
         self.spec_confidences = []
         long_pause = _frames(cfg.long_pause_s)
+        open_frames = round(cfg.pause_open_s / FRAME_S)
         adapt_frames = _frames(cfg.adapt_window_s)
         for i in range(len(x)):
             self.frame += 1
@@ -664,9 +688,16 @@ class CadencePolicy:
             if cfg.anticipate_end200 is not None and end200 >= cfg.anticipate_end200:
                 self.end200_frame = self.frame
             persona = x[i, _PERSONA] > -1.0  # reference above -60 dB
+            # the persona starts over the user's speech (read before this frame counts as its own)
+            over_user = (cfg.yield_over_user and persona and not self.persona_holds_floor
+                         and self.run >= cfg.min_run_frames)
             if persona and self.persona_quiet > 20:
                 self.bargein_done = False  # a new persona utterance after a gap: arm again
+                self.utterance_frames = 0
             self.persona_quiet = 0 if persona else self.persona_quiet + 1
+            self.utterance_frames += 1
+            if over_user:
+                out.append(self._yield(t))
             speech = bool(heard[i])
             level_db = float(x[i, _E_NOISE]) * 20.0
             # talk over the persona that is not the user's (not while a pause may be starting,
@@ -703,9 +734,12 @@ class CadencePolicy:
                 # the level and background tests gate a pause's start only
                 may_start = self.paused or (bool(loud[i]) and (cfg.pause_background_db is None
                                                                or level_db >= self.background_bar()))
-                self.pause_run = self.pause_run + 1 if (
-                    bool(heard_pause[i]) and may_start
-                    and onset >= cfg.pause_threshold and voice >= cfg.pause_voice_threshold) else 0
+                # the onset head's word, or the user's voice while paused (pause_hold_voice), or
+                # in the utterance's open window a voice the turn logic would take as the user's
+                voiced = voice >= cfg.pause_voice_threshold and (
+                    onset >= cfg.pause_threshold or (self.paused and bool(cfg.pause_hold_voice))
+                    or (self.utterance_frames <= open_frames and voice >= cfg.voice_threshold))
+                self.pause_run = self.pause_run + 1 if bool(heard_pause[i]) and may_start and voiced else 0
                 if not self.bargein_done:
                     # only frames past Silero's usual bar (speech) confirm a barge-in
                     out.extend(self._barge_step(t, confirm_frames, resume_frames, speech))
@@ -819,6 +853,15 @@ class CadencePolicy:
         self.last_probs = probs[-1] if len(probs) else self.last_probs
         return out
 
+    def _yield(self, t: float) -> Decision:
+        """The persona yields the floor to the user (a ``bargein``) and the stage disarms until
+        its next utterance."""
+        self.bargein_done = True
+        self.paused = False
+        if self.last_commit >= 0:  # the user talked over the answer the commit began
+            self._judge_commit(cut_in=True)
+        return Decision("bargein", t)
+
     def _judge_commit(self, cut_in: bool) -> None:
         """The last commit cut the user off (they spoke again within ``adapt_window_s``) or
         was let stand: move the P(keep) bias by ``adapt_step`` up or ``adapt_relax`` down."""
@@ -883,13 +926,9 @@ class CadencePolicy:
             self.paused_speech += int(self.pause_run > 0 and heard)
             self.paused_silence = 0 if self.pause_run > 0 else self.paused_silence + 1
         if self.bargein_run >= cfg.bargein_frames or (self.paused and self.paused_speech >= confirm_frames):
-            self.bargein_done = True
-            self.paused = False
-            if self.last_commit >= 0:  # the user talked over the answer the commit began
-                self._judge_commit(cut_in=True)
             self.turn_speech = max(self.bargein_run, self.paused_speech)
             self.turn_start = self.frame - self.turn_speech
-            return [Decision("bargein", t)]
+            return [self._yield(t)]
         if self.paused and self.paused_silence >= resume_frames:
             self.paused = False
             return [Decision("resume", t)]
