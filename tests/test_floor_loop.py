@@ -180,3 +180,13 @@ def test_run_loop_end_to_end(loop_corpus: Path, tmp_path: Path) -> None:
     assert {"files", "summary", "config"} <= set(doc) and "talk-overs" in md.read_text()
     with pytest.raises(InvalidArgumentError, match="reply delay"):
         loop.run_loop(str(loop_corpus), specs, delay_ms=-5)
+
+
+def test_the_duplex_baselines_are_named_policies_of_both_benches() -> None:
+    for name, cls in (("half-duplex-300", HalfDuplexBaseline), ("aec3-vad-650", AecVadBaseline)):
+        pol = bench.make_policy(bench.PolicySpec(name, name))
+        assert isinstance(pol, cls) and pol.name == name
+    with pytest.raises(InvalidArgumentError, match="half-duplex-<ms>"):
+        bench.make_policy(bench.PolicySpec("full-duplex-5", "full-duplex-5"))
+    with pytest.raises(InvalidArgumentError):
+        AecVadBaseline(0)

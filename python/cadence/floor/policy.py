@@ -39,7 +39,14 @@ the Floor events of the protocol (``cadence.floor.protocol``):
   ``bargein_frames``, or ``confirm_speech_s`` of user speech since the
   pause) or, once the user has been silent ``resume_silence_s``, playout
   resumes (``resume``: it was a backchannel, a cough, noise). While paused the
-  persona still holds the floor, although its playback is silent.
+  persona still holds the floor, although its playback is silent, and the user's
+  voice holds the pause whatever the onset head reads by then (``pause_hold_voice``).
+  In the first ``pause_open_s`` of each persona utterance the user's voice pauses it
+  without the onset head (a reply that began at a commit meets the user going on
+  with their turn), and an utterance that begins while the user is speaking yields
+  at once (``yield_over_user``: the persona cut in). These three came from
+  ``cadence bench floor-loop``, where the persona's replies follow the policy's
+  decisions (floor.md, "The persona in the loop").
 
 ``patience`` ∈ [0, 1] moves the latency/interruption trade-off along two waits.
 After the user falls silent the policy waits ``min_silence_s`` (patience 0 → 150
