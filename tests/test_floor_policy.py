@@ -496,18 +496,22 @@ def test_the_users_speech_holds_a_pause_after_the_onset_head_falls() -> None:
 
 
 def test_a_reply_that_starts_over_the_user_yields_at_once() -> None:
-    # the user is 60 frames into their speech when the persona's playback starts (it cut in):
-    # it yields in its first audible frame
-    x, probs = _turn(120, 80, 0.95)
-    x[60:, FEATURE_NAMES.index("persona")] = 1.0
-    assert _kinds(CadencePolicy(0.5), x, probs) == [("bargein", 61)]
-    # without it the utterance's open window only pauses it, and it resumes when the user stops
-    assert _kinds(CadencePolicy(0.5, yield_over_user=0), x, probs) == [("pause", 62), ("resume", 135)]
-    assert _kinds(CadencePolicy(0.5, yield_over_user=0, pause_open_s=0), x, probs) == []
-    # playback that starts in the user's silence is the persona's turn: nothing to yield
-    x, probs = _turn(50, 150, 0.95)
+    # the policy commits in a pause (frame 75), the user goes on from frame 100, and the reply's
+    # playback starts at frame 110, over the user's speech: it yields in its first audible frame
+    x, probs = user_turns((60, 40, 0.05), (80, 60))
+    x[110:, FEATURE_NAMES.index("persona")] = 1.0
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("speculate", 65), ("commit", 75), ("bargein", 111)]
+    # without it the utterance's open window pauses it, and the user's speech confirms the barge-in
+    assert _kinds(CadencePolicy(0.5, yield_over_user=0), x, probs)[2:] == [("pause", 112), ("bargein", 180)]
+    assert _kinds(CadencePolicy(0.5, yield_over_user=0, pause_open_s=0), x, probs)[2:] == []
+    # playback no commit asked for (or resuming after a gap inside an utterance) does not yield
+    x, probs = user_turns((60, 40, 0.95), (80, 60))
+    x[110:, FEATURE_NAMES.index("persona")] = 1.0
+    assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 112), ("bargein", 180)]
+    # playback that starts in the user's silence after a commit is the persona's turn: nothing to yield
+    x, probs = user_turns((60, 140, 0.05))
     x[100:, FEATURE_NAMES.index("persona")] = 1.0
-    assert _kinds(CadencePolicy(0.5), x, probs) == []
+    assert [k for k, _ in _kinds(CadencePolicy(0.5), x, probs)] == ["speculate", "commit"]
     with pytest.raises(InvalidArgumentError, match="yield_over_user"):
         CadencePolicy(0.5, yield_over_user=2)
 

@@ -43,8 +43,8 @@ the Floor events of the protocol (``cadence.floor.protocol``):
   voice holds the pause whatever the onset head reads by then (``pause_hold_voice``).
   In the first ``pause_open_s`` of each persona utterance the user's voice pauses it
   without the onset head (a reply that began at a commit meets the user going on
-  with their turn), and an utterance that begins while the user is speaking yields
-  at once (``yield_over_user``: the persona cut in). These three came from
+  with their turn), and the answer to a commit that begins while the user is
+  speaking yields at once (``yield_over_user``: the persona cut in). These three came from
   ``cadence bench floor-loop``, where the persona's replies follow the policy's
   decisions (floor.md, "The persona in the loop").
 
@@ -263,9 +263,10 @@ class PolicyConfig:
     # head must back, so background talk over the persona does not pause it
     pause_threshold: float = 0.12
     pause_frames: int = 2
-    # a persona utterance that begins while the user speaks (a speech run the turn logic counts,
-    # min_run_frames or longer, not ended: the persona cut in) yields at once, a bargein in its
-    # first audible frame (1: on; 0: off; floor.md, "The persona in the loop")
+    # the answer to a commit that begins while the user speaks (a speech run the turn logic
+    # counts, min_run_frames or longer, not ended: the persona cut in) yields at once, a bargein
+    # in its first audible frame; playback that resumes after a gap inside an utterance, or
+    # that no commit asked for, does not (1: on; 0: off; floor.md, "The persona in the loop")
     yield_over_user: float = 1.0
     # while paused, the user's speech (the speech rule and the voice head) holds the pause and
     # counts towards confirming it, whatever the onset head (fitted on speech's first 250 ms)
@@ -555,6 +556,7 @@ class CadencePolicy:
         self.bc_done = False
         self.persona_quiet = 1000  # frames since the persona's playback was audible
         self.utterance_frames = 1000  # frames since the persona's utterance began
+        self.answering = False  # a commit since the persona's playback was last audible
         self.bargein_run = 0
         self.bargein_done = False
         self.pause_run = 0
@@ -696,8 +698,10 @@ class CadencePolicy:
                 self.end200_frame = self.frame
             persona = x[i, _PERSONA] > -1.0  # reference above -60 dB
             # the persona starts over the user's speech (read before this frame counts as its own)
-            over_user = (cfg.yield_over_user and persona and not self.persona_holds_floor
+            over_user = (cfg.yield_over_user and persona and self.answering and not self.persona_holds_floor
                          and self.run >= cfg.min_run_frames)
+            if persona:
+                self.answering = False
             if persona and self.persona_quiet > 20:
                 self.bargein_done = False  # a new persona utterance after a gap: arm again
                 self.utterance_frames = 0
@@ -844,6 +848,7 @@ class CadencePolicy:
                     self.commit_early = self.early_would or early_cond
                 self.early_would = False
                 self.turn_speech = 0
+                self.answering = True
                 self.turn_start = -1
                 self.judged = self.asked = None
                 self.speculating = False
