@@ -85,21 +85,74 @@ def test_talk_overs_begin_on_the_user_or_the_reply_and_end_where_playback_stops(
     assert loop.talk_overs(playing, [(4.6, 4.8, "final")]) == [(4.6, None, "user")]  # plays to the end
 
 
+def test_a_reply_starting_off_the_10_ms_grid_is_timed_from_its_own_frame() -> None:
+    playing = np.zeros(100, bool)
+    playing[29:60] = True  # 0.29 / 0.01 is 28.999…: the frame must still be 29
+    assert loop.talk_overs(playing, [(0.2, 1.0, "final")]) == [(pytest.approx(0.29), pytest.approx(0.31), "reply")]
+
+
 def test_loop_counts_self_stops_and_backchannels() -> None:
     playing = np.zeros(600, bool)
     playing[100:300] = True
     stretches = [(1.5, 1.9, "bargein"), (2.2, 2.5, "backchannel")]
-    decs = [(Decision("pause", 1.2), True),  # no user speech in the 600 ms before: the persona's own
-            (Decision("bargein", 1.6), True),  # the user's
-            (Decision("bargein", 2.4), True),  # yields to the backchannel
-            (Decision("pause", 5.0), False)]  # acted on nothing: not counted
+    decs = [(Decision("pause", 1.2), True, "playing"),  # no user speech in the 600 ms before: the persona's own
+            (Decision("bargein", 1.25), True, "paused"),  # drops that paused reply: a self-yield, not a second stop
+            (Decision("bargein", 1.6), True, "playing"),  # the user's
+            (Decision("bargein", 2.4), True, "playing"),  # yields to the backchannel
+            (Decision("bargein", 0.5), True, "pending"),  # a reply not yet audible: neither
+            (Decision("pause", 5.0), False, "idle")]  # acted on nothing: not counted
     c = loop.loop_counts(decs, playing, stretches)
-    assert c["self_stops"] == 1 and c["self_yields"] == 0
+    assert c["self_stops"] == 1 and c["self_yields"] == 1
     assert c["backchannels"] == 1 and c["backchannels_yielded"] == 1
     assert c["persona_min"] == pytest.approx(2.0 / 60.0)
     assert c["overlap_s"] == pytest.approx(0.4 + 0.3)
     assert c["talkovers"] == 1 and c["stopped_in_time"] == 0  # the stretch began at 1.5, playing until 3.0
     assert c["user_talkovers"] == 1 and c["user_stopped_in_time"] == 0
+
+
+class _Scripted:
+    """A policy that commits in frame 10 and barges in in frame 30, and records the reference."""
+
+    name = "scripted"
+
+    def reset(self) -> None:
+        self.frame, self.heard = 0, []
+
+    def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
+        out = []
+        for i in range(len(frames)):
+            assert reference is not None
+            self.heard.append(bool(np.any(reference[i])))
+            if self.frame in (10, 30):
+                out.append(Decision("commit" if self.frame == 10 else "bargein", (self.frame + 1) / 100))
+            self.frame += 1
+        return out
+
+
+def test_play_file_acts_from_the_next_chunk_after_the_delay() -> None:
+    pol = _Scripted()
+    frames = np.zeros((60, 160), np.float32)
+    decs, playing, tallies = loop.play_file(pol, frames, np.random.default_rng(0), [_clip(100)], delay=5)
+    # the commit in frame 10 (chunk 10–11) starts the reply 1 + 5 frames after the chunk
+    assert np.flatnonzero(playing).tolist() == list(range(17, 32))  # the barge-in in frame 30: silent from 32
+    assert pol.heard == playing.tolist()  # the policy's reference is what played
+    assert [(d.kind, ok, prev) for d, ok, prev in decs] == [("commit", True, "idle"), ("bargein", True, "playing")]
+    assert tallies["replies"] == 1 and tallies["yielded"] == 1 and tallies["ignored_commits"] == 0
+
+
+def test_counts_report_reads_other_columns() -> None:
+    from cadence.floor.stop_intervals import counts_report
+
+    # per file: talk-overs, stopped in time, the user's, stopped in time, overlap s, self-stops,
+    # self-yields, playback min, backchannels, yielded to
+    rows = [[4, 3, 2, 1, 1.0, 0, 0, 1.0, 0, 0], [2, 1, 2, 2, 0.5, 1, 0, 1.0, 0, 0]] * 3
+    counts = {"a": np.array(rows, np.float64)}
+    rep = counts_report(counts, 200, columns=loop.LOOP_COUNTS, metrics=loop.LOOP_METRICS)
+    assert rep is not None
+    got = rep["policies"]["a"]["stop_within_150ms_share"]
+    assert got["point"] == pytest.approx(4 / 6) and got["lo"] <= got["point"] <= got["hi"] and got["files"] == 6
+    assert rep["policies"]["a"]["self_stops_per_persona_min"]["point"] == pytest.approx(0.5)
+    assert rep["policies"]["a"]["backchannel_yield_share"] is None  # no file has a backchannel
 
 
 @needs_espeak
@@ -170,8 +223,14 @@ def test_run_loop_end_to_end(loop_corpus: Path, tmp_path: Path) -> None:
     hd = s["half-duplex-500"]["loop"]
     assert hd["talkovers"] >= 1 and hd["yielded"] == 0 and hd["stop_median_ms"] > 150
     assert s["aec3-vad-500"]["loop"]["stop_median_ms"] >= 200  # it waits for 200 ms of speech
-    again = loop.run_loop(str(loop_corpus), specs, jobs=1, resamples=0)
+    from cadence.floor.intervals import MIN_RESAMPLES
+
+    again = loop.run_loop(str(loop_corpus), specs, jobs=1, resamples=MIN_RESAMPLES,
+                          pairs=[("cadence@0.5", "half-duplex-500")])
     assert again["files"] == rep["files"]  # the same seed plays the same conversation
+    li = again["loop_intervals"]["policies"]["half-duplex-500"]["stop_within_150ms_share"]
+    assert li is not None and li["point"] == pytest.approx(hd["stop_within_150ms_share"])
+    assert "cadence@0.5 − half-duplex-500" in loop.render_markdown(again)
     out = tmp_path / "loop.json"
     md = tmp_path / "loop.md"
     assert loop.main(["--corpus", str(loop_corpus), "--policies", "half-duplex-500", "--jobs", "1",

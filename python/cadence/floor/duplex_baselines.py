@@ -7,12 +7,16 @@ commit after ``ms`` of silence).
 * :class:`HalfDuplexBaseline` (``half-duplex-<ms>``): the mic is muted while the persona is
   audible and for 100 ms after (its echo's tail), as a walkie-talkie agent does. Its own voice
   never reaches the VAD, and neither does a user who talks over it: it never stops for a barge-in.
-* :class:`AecVadBaseline` (``aec3-vad-<ms>``): the stack of Pipecat's and LiveKit Agents' default
-  pipelines. WebRTC's AEC3 (LiveKit's ``AudioProcessingModule``, as ``cadence bench aec`` runs it)
-  cleans the mic, Silero VAD hears the rest, and ``barge_ms`` of speech over the persona
-  (Pipecat's ``VADParams.start_secs``, 0.2 s) interrupts it (a ``bargein``). Speech the VAD hears
-  while the persona talks opens no turn unless it interrupted the persona, so the persona's own
-  echo is not answered.
+* :class:`AecVadBaseline` (``aec3-vad-<ms>``): the shape of Pipecat's default pipeline with a
+  browser's echo canceller. WebRTC's AEC3 (LiveKit's ``AudioProcessingModule``, as ``cadence
+  bench aec`` runs it: echo cancellation only, no noise suppression or high-pass) cleans the mic,
+  Silero VAD hears the rest, and ``barge_ms`` of speech over the persona (Pipecat's
+  ``VADParams.start_secs``, 0.2 s) interrupts it (a ``bargein``): each stop drops the reply.
+  Speech the VAD hears while the persona talks opens no turn unless it interrupted the persona,
+  so the persona's own echo is not answered. LiveKit Agents differs: it interrupts after 0.5 s of
+  speech by default (``min_interruption_duration``) and can resume after a false interruption;
+  ``barge_ms=500`` gives the first, nothing here the second. With ``barge_ms`` at 150 ms or more
+  no stop can come within the issue's 150 ms.
 
 The persona is taken to hold the floor while its playback was audible (above −60 dBFS) in the
 last 300 ms, as in Cadence's policy.

@@ -30,11 +30,13 @@ pieces less than 150 ms apart joined):
   is the share stopped within 150 ms of that beginning (the issue's requirement), with the
   median and p90 latency, and ``user began`` the same share over the barge-ins alone;
 * **overlap**: seconds the persona played while the user spoke, per minute of playback;
-* **self-stops**: ``pause`` and ``bargein`` decisions that acted on a reply with no user speech
-  within 600 ms before them (the persona stopped for its own echo or the room), per minute of
-  playback; ``self-yields``: those that dropped the reply;
+* **self-stops**: ``pause`` and ``bargein`` decisions that silenced a playing reply with no
+  user speech in the 600 ms before them (the persona stopped for its own echo, the room's noise
+  or nothing), per minute of playback; ``self-yields``: barge-ins that dropped a playing or
+  paused reply that way;
 * **backchannels yielded to**: the user's backchannels during a reply that got a ``bargein``
-  within 1 s.
+  within 1 s (none in the simplex files ``cadence corpus floor`` makes: it puts backchannels in
+  its duplex files only, which this bench leaves out; a corpus made elsewhere may have them).
 
 Intervals: the turn-taking figures as ``cadence bench floor`` draws them (``intervals.py``),
 the loop's shares and rates as ``stop_intervals.py`` draws the pause stage's, over the files.
@@ -123,47 +125,54 @@ def talk_overs(playing: np.ndarray,
     the playout's state per 10 ms frame."""
     n = len(playing)
     starts = np.flatnonzero(playing & ~np.concatenate([[False], playing[:-1]]))  # first frames of playing runs
-    begins: dict[float, str] = {}
+    begins: dict[int, tuple[float, str]] = {}  # by frame: (time, who began it)
     for s, e, kind in stretches:
         if kind == "backchannel":
             continue
-        f = int(s / FRAME_S)
+        f = _frame(s)
         if 0 <= f < n and playing[f]:
-            begins.setdefault(s, "user")
+            begins.setdefault(f, (s, "user"))
         for g in starts:
             if s < g * FRAME_S < e:
-                begins.setdefault(float(g * FRAME_S), "reply")
+                begins.setdefault(int(g), (float(g * FRAME_S), "reply"))
     out: list[tuple[float, float | None, str]] = []
-    for b in sorted(begins):
-        f = int(b / FRAME_S)
+    for f in sorted(begins):
+        b, who = begins[f]
         rest = np.flatnonzero(~playing[f:])
-        out.append((b, None if not len(rest) else max(0.0, (f + int(rest[0])) * FRAME_S - b), begins[b]))
+        out.append((b, None if not len(rest) else max(0.0, (f + int(rest[0])) * FRAME_S - b), who))
     return out
+
+
+def _frame(t: float) -> int:
+    """The 10 ms frame that holds time ``t`` (s)."""
+    return int(np.floor(t / FRAME_S + 1e-9))
 
 
 def _near_user(t: float, stretches: Sequence[tuple[float, float, str]]) -> bool:
     return any(s <= t and e >= t - SELF_WINDOW_S for s, e, _ in stretches)
 
 
-def loop_counts(decisions: Sequence[tuple[Decision, bool]], playing: np.ndarray,
+def loop_counts(decisions: Sequence[tuple[Decision, bool, str]], playing: np.ndarray,
                 stretches: Sequence[tuple[float, float, str]]) -> dict[str, float]:
-    """One file's ``LOOP_COUNTS`` (and the stop latencies under ``"latencies"``)."""
+    """One file's ``LOOP_COUNTS`` (and the stop latencies under ``"latencies"``); ``decisions``:
+    each with whether it acted on the playout and the playout's state before it. A stop is a
+    pause or barge-in that silenced a playing reply (a barge-in after a pause is not a second
+    one); a yield, a barge-in that dropped a playing or paused reply."""
     user = np.zeros(len(playing), bool)
     for s, e, _ in stretches:
-        user[max(0, int(s / FRAME_S)) : int(np.ceil(e / FRAME_S))] = True
+        user[max(0, _frame(s)) : int(np.ceil(e / FRAME_S - 1e-9))] = True
     overs = talk_overs(playing, stretches)
     lat = [x for _, x, _ in overs if x is not None]
-    acted = [d for d, ok in decisions if ok and d.kind in ("pause", "bargein")]
-    selfs = [d for d in acted if not _near_user(d.t, stretches)]
-    barges = [d.t for d, ok in decisions if ok and d.kind == "bargein"]
-    bcs = [s for s, _, k in stretches if k == "backchannel" and 0 <= int(s / FRAME_S) < len(playing)
-           and playing[int(s / FRAME_S)]]
+    stops = [d for d, ok, prev in decisions if ok and prev == "playing" and d.kind in ("pause", "bargein")]
+    yields = [d for d, ok, prev in decisions if ok and prev in ("playing", "paused") and d.kind == "bargein"]
+    barges = [d.t for d in yields]
+    bcs = [s for s, _, k in stretches if k == "backchannel" and 0 <= _frame(s) < len(playing) and playing[_frame(s)]]
     return {
         "talkovers": len(overs),
         "stopped_in_time": sum(x <= BARGEIN_TARGET_S + 1e-9 for x in lat),
         "overlap_s": float(np.count_nonzero(user[: len(playing)] & playing)) * FRAME_S,
-        "self_stops": len(selfs),
-        "self_yields": sum(d.kind == "bargein" for d in selfs),
+        "self_stops": sum(not _near_user(d.t, stretches) for d in stops),
+        "self_yields": sum(not _near_user(d.t, stretches) for d in yields),
         "persona_min": float(np.count_nonzero(playing)) * FRAME_S / 60.0,
         "backchannels": len(bcs),
         "backchannels_yielded": sum(any(b <= x <= b + BACKCHANNEL_YIELD_S for x in barges) for b in bcs),
@@ -181,9 +190,10 @@ def _pool(seed: int) -> tuple[np.ndarray, ...]:
 
 
 def play_file(policy: Any, frames: np.ndarray, rng: np.random.Generator, replies: Sequence[np.ndarray],
-              delay: int) -> tuple[list[tuple[Decision, bool]], np.ndarray, dict[str, Any]]:
+              delay: int) -> tuple[list[tuple[Decision, bool, str]], np.ndarray, dict[str, Any]]:
     """Stream ``frames`` (the user's mic) to a freshly reset ``policy`` with the persona in the
-    loop; return every decision with whether it acted on the playout, the playout's
+    loop; return every decision with whether it acted on the playout and the playout's state
+    before it, the playout's
     ``playing`` state per frame, and the file's playout tallies and echo path."""
     policy.reset()
     echo = EchoPath(rng)
@@ -191,7 +201,7 @@ def play_file(policy: Any, frames: np.ndarray, rng: np.random.Generator, replies
     use_ref = _takes_reference(policy)
     n = len(frames)
     playing = np.zeros(n, bool)
-    out: list[tuple[Decision, bool]] = []
+    out: list[tuple[Decision, bool, str]] = []
     ignored = 0
     for i in range(0, n, CHUNK_FRAMES):
         k = min(CHUNK_FRAMES, n - i)
@@ -204,9 +214,10 @@ def play_file(policy: Any, frames: np.ndarray, rng: np.random.Generator, replies
         np.clip(mic, -1.0, 1.0, out=mic)
         decs = policy.process(mic, reference=ref) if use_ref else policy.process(mic)
         for d in decs:
+            prev = play.state
             ok = play.decide(d.kind, i + k - 1)
             ignored += d.kind == "commit" and not ok
-            out.append((d, ok))
+            out.append((d, ok, prev))
     tallies = {"replies": play.started, "yielded": play.yielded, "finished": play.finished,
                "ignored_commits": ignored, "echo": echo.meta()}
     return out, playing, tallies
@@ -226,7 +237,7 @@ def _run_file(task: tuple[int, str, FileLabels, Any, list[Any], int, int, int]) 
         t0 = time.perf_counter()
         decs, playing, tallies = play_file(pol, frames, np.random.default_rng([seed, index]), replies, delay)
         secs = time.perf_counter() - t0
-        kept = [d for d, ok in decs if d.kind != "commit" or ok]
+        kept = [d for d, ok, _ in decs if d.kind != "commit" or ok]
         results[spec.label] = (kept, loop_counts(decs, playing, stretches), tallies, secs)
     return index, len(frames) * FRAME_S, results
 
