@@ -49,6 +49,8 @@ def test_playout_follows_the_decisions() -> None:
         Playout([], 1)
     with pytest.raises(InvalidArgumentError):
         Playout([_clip(1)], -1)
+    with pytest.raises(InvalidArgumentError, match="whole"):
+        Playout([np.zeros(100, np.float32)], 1)
 
 
 def test_playout_takes_the_replies_in_the_given_order() -> None:

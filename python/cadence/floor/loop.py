@@ -193,8 +193,8 @@ def play_file(policy: Any, frames: np.ndarray, rng: np.random.Generator, replies
               delay: int) -> tuple[list[tuple[Decision, bool, str]], np.ndarray, dict[str, Any]]:
     """Stream ``frames`` (the user's mic) to a freshly reset ``policy`` with the persona in the
     loop; return every decision with whether it acted on the playout and the playout's state
-    before it, the playout's
-    ``playing`` state per frame, and the file's playout tallies and echo path."""
+    before it, the playout's ``playing`` state per frame, and the file's playout tallies and
+    echo path."""
     policy.reset()
     echo = EchoPath(rng)
     play = Playout(list(replies), delay, rng.permutation(len(replies)))

@@ -66,6 +66,8 @@ class Playout:
     def __post_init__(self) -> None:
         if not self.replies:
             raise InvalidArgumentError("a playout needs at least one reply")
+        if any(r.ndim != 1 or len(r) == 0 or len(r) % FRAME_SAMPLES for r in self.replies):
+            raise InvalidArgumentError(f"each reply must be a non-empty 1-d array of whole {FRAME_SAMPLES}-sample frames")
         if self.delay < 0:
             raise InvalidArgumentError(f"the reply delay must be >= 0 frames, got {self.delay}")
 
