@@ -45,13 +45,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
 from cadence._core import FRAME_SAMPLES, INTERNAL_RATE, EchoCanceller
 from cadence.bench.ring import machine
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import load_frames
 from cadence.floor.corpus.voices import frame_db
+from cadence.floor.persona_sim import EchoPath
 
 CASE_S = 30.0
 CONVERGE_S = 3.0
@@ -99,13 +99,10 @@ def _speech_frames(entry: dict[str, Any], n: int, margin_s: float = 0.1) -> np.n
 
 
 def _echo(ref: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, float]]:
-    """The persona's echo through a path drawn as the corpus draws it: 20–80 ms late, −30 to
-    −10 dB, low-passed at 2–5 kHz."""
-    delay, gain_db, cutoff = float(rng.uniform(0.02, 0.08)), float(rng.uniform(-30, -10)), float(rng.uniform(2000, 5000))
-    flat = signal.sosfilt(signal.butter(4, cutoff, "lowpass", fs=INTERNAL_RATE, output="sos"), ref)
-    d = int(delay * INTERNAL_RATE)
-    echo = (np.concatenate([np.zeros(d), flat[: len(flat) - d]]) * 10 ** (gain_db / 20)).astype(np.float32)
-    return echo, {"delay_s": round(delay, 4), "gain_db": round(gain_db, 2), "cutoff_hz": round(cutoff)}
+    """The persona's echo through a path drawn as the corpus draws it (``EchoPath``: 20–80 ms
+    late, −30 to −10 dB, low-passed at 2–5 kHz); ``ref`` holds whole 10 ms frames."""
+    path = EchoPath(rng)
+    return np.concatenate([path.push(f) for f in ref.reshape(-1, FRAME_SAMPLES)]), path.meta()
 
 
 def make_cases(corpus: Path, pairs: int, seed: int, move_at: float | None = None) -> list[dict[str, Any]]:

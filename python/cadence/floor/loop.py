@@ -59,6 +59,8 @@ from cadence.errors import CadenceError, InvalidArgumentError
 from cadence.floor import intervals, stop_intervals
 from cadence.floor.bench import (
     _available,
+    _ci,
+    _diff,
     _floats,
     _policy,
     _takes_reference,
@@ -279,10 +281,11 @@ def run_loop(corpus: str, specs: list[Any], *, max_files: int | None = None, job
                          "talkovers": c["talkover_list"]})
     summary: dict[str, dict[str, Any]] = {}
     for s in specs:
-        sums = dict(zip(LOOP_COUNTS, np.sum(np.array(counts[s.label]), axis=0)))
+        total_counts = np.array(counts[s.label], np.float64).reshape(-1, len(LOOP_COUNTS)).sum(axis=0)
+        sums = dict(zip(LOOP_COUNTS, total_counts))
         lat = np.array(lats[s.label]) * 1000.0
-        loop = {k: (float(sums[num]) * sc / float(sums[den]) if sums[den] > 0 else None)
-                for k, (num, den, sc) in LOOP_METRICS.items()}
+        loop: dict[str, Any] = {k: (float(v[0]) if np.isfinite(v[0]) else None) for k, v in
+                                intervals.ratios(total_counts[None, :], LOOP_COUNTS, LOOP_METRICS).items()}
         loop.update({"talkovers": int(sums["talkovers"]), "persona_min": float(sums["persona_min"]),
                      "stop_median_ms": float(np.median(lat)) if len(lat) else None,
                      "stop_p90_ms": float(np.percentile(lat, 90)) if len(lat) else None,
@@ -322,10 +325,6 @@ def _cell(v: Any, fmt: str) -> str:
     return "–" if v is None else format(v, fmt)
 
 
-def _iv(c: dict[str, Any] | None, fmt: str) -> str:
-    return "–" if c is None else f"{c['point']:{fmt}} ({c['lo']:{fmt}} … {c['hi']:{fmt}})"
-
-
 def render_markdown(report: dict[str, Any]) -> str:
     cfg, summary = report["config"], report["summary"]
     labels = list(summary)
@@ -348,15 +347,10 @@ def render_markdown(report: dict[str, Any]) -> str:
                   "(`stop_intervals.counts_report`):", "",
                   "| policy | " + " | ".join(names) + " |", "|---" + "|---:" * len(names) + "|"]
         for lb in labels:
-            lines.append(f"| {lb} | " + " | ".join(_iv(li["policies"][lb][m], ".3f") for m in names) + " |")
+            lines.append(f"| {lb} | " + " | ".join(_ci(li["policies"][lb][m], ".3f") for m in names) + " |")
         for pr in li["pairs"]:
-            cells = []
-            for m in names:
-                d = pr["diff"][m]
-                sign = _LOOP_SIGN.get(m, -1)
-                mark = "" if d is None or d["lo"] <= 0 <= d["hi"] else (" ✓" if (d["point"] * sign) > 0 else " ✗")
-                cells.append("–" if d is None else f"{d['point']:+.3f} ({d['lo']:+.3f} … {d['hi']:+.3f}){mark}")
-            lines.append(f"| {pr['a']} − {pr['b']} | " + " | ".join(cells) + " |")
+            lines.append(f"| {pr['a']} − {pr['b']} | "
+                         + " | ".join(_diff(pr["diff"][m], "+.3f", _LOOP_SIGN.get(m, -1)) for m in names) + " |")
     ci = report.get("intervals")
     if ci and ci.get("pairs"):
         lines += ["", "Turn-taking, paired differences:", "", *diff_rows([(f"{p['a']} − {p['b']}", p["diff"])
