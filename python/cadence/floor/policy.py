@@ -138,10 +138,11 @@ import numpy as np
 
 from cadence._core import EchoCanceller
 from cadence.errors import InvalidArgumentError
+from cadence.floor.echo import EXCESS_MAX
 from cadence.floor.echo_rule import canceller_excess, excess_over_prediction, sharpen
 from cadence.floor.features import FEATURE_NAMES, FloorFeaturizer
 from cadence.floor.levels import RunningQuantile
-from cadence.floor.model import OUTPUTS, FloorModel
+from cadence.floor.model import OUTPUTS, PAUSE, FloorModel
 from cadence.floor.protocol import FRAME_SAMPLES, Decision
 
 if TYPE_CHECKING:
@@ -153,6 +154,10 @@ _E_SPEECH = FEATURE_NAMES.index("e_speech")
 _E_NOISE = FEATURE_NAMES.index("e_noise")
 _PERSONA = FEATURE_NAMES.index("persona")
 _EXCESS = FEATURE_NAMES.index("echo_excess")
+# what the featurizer gives the persona's channels without a reference (-100 dB, no echo)
+_NO_PERSONA, _NO_EXCESS = -3.0, EXCESS_MAX / 10.0
+# the outputs the turn logic reads (turn_sees_persona=0 takes them from the blind pass)
+TURN_OUTPUTS = np.array([OUTPUTS.index(k) for k in ("keep", "end200", "end600", "bc")] + [PAUSE])
 # the anticipating path reads the end200 head's peak over this many frames (the last word's end)
 _ANTICIPATE_FRAMES = 25
 # this much silence between the user's speech and a draft is a pause: the next speech retracts the draft
@@ -206,6 +211,14 @@ def heard_speech(x: np.ndarray, vad_threshold: float = VAD_BAR, excess: np.ndarr
     the ``echo_excess`` feature unless given, as ``echo_rule.sharpen`` gives it)."""
     ex = x[:, _EXCESS] if excess is None else excess
     return (x[:, _VAD] >= vad_threshold) & (x[:, _E_NOISE] > 0.3) & (ex > 0.6)
+
+
+def blind_to_persona(x: np.ndarray) -> np.ndarray:
+    """A copy of features ``x`` with the persona's channels as the featurizer gives them
+    without a reference (the turn model's input with ``turn_sees_persona`` 0)."""
+    out = np.array(x, np.float32, copy=True)
+    out[:, _PERSONA], out[:, _EXCESS] = _NO_PERSONA, _NO_EXCESS
+    return out
 
 
 def loud_enough(x: np.ndarray, noise_db: float, speech_db: float) -> np.ndarray:
@@ -280,6 +293,13 @@ class PolicyConfig:
     # does, and the heads, fitted on barge-ins over a persona already talking, are slow there
     # (floor.md, "The persona in the loop"); 0: off
     pause_open_s: float = 0.3
+    # the turn's outputs (keep, end200, end600, bc and the pause head) read the persona's
+    # channels (its playback level and the mic's excess over its echo) as the networks were
+    # trained (1), or a second pass of the networks that never sees them (0): after the
+    # persona cut in over a pause and yielded, the networks read the user's next turn end as
+    # a pause for the rest of the turn, a moment no training file holds (floor.md, "The turn
+    # model blind to the persona"); the barge-in outputs and the voice head always read them
+    turn_sees_persona: float = 1.0
     pause_voice_threshold: float = 0.2
     # Silero's bar in the pause stage's speech rule (the rest of the rule stays): Silero
     # needs 30-100 ms to rise on a voice that starts over a mic the echo canceller left quiet
@@ -504,6 +524,8 @@ class CadencePolicy:
         # reads its output (the same numbers, half the work)
         self.rule_aec = None if echo_cancel else EchoCanceller()
         self.model = FloorModel(weights)
+        # the turn's outputs without the persona's channels (turn_sees_persona=0)
+        self.turn_model = None if self.config.turn_sees_persona else FloorModel(weights)
         self.last_probs = np.zeros(len(OUTPUTS), np.float32)
         self.judge: SmartTurnJudge | None = None
         self._judge_thread: ThreadPoolExecutor | None = None  # the judge's calls (made on first use)
@@ -543,6 +565,8 @@ class CadencePolicy:
         if self.rule_aec is not None:
             self.rule_aec.reset()
         self.model.reset()
+        if self.turn_model is not None:
+            self.turn_model.reset()
         self.frame = 0
         self.turn_speech = 0  # speech frames (in runs ≥ min_run_frames) since the last commit
         self.run = 0  # current speech run
@@ -618,7 +642,15 @@ class CadencePolicy:
             aec_excess = excess_over_prediction(np.ascontiguousarray(frames), self.featurizer.cleaned)
         else:
             aec_excess = canceller_excess(self.rule_aec, frames, reference)
-        return self.decide_heard(frames, x, self.model.process(x), aec_excess)
+        return self.decide_heard(frames, x, self.probs(x), aec_excess)
+
+    def probs(self, x: np.ndarray) -> np.ndarray:
+        """The model's outputs on features ``x`` (streaming); with ``turn_sees_persona`` 0 the
+        turn's columns come from the second pass, which reads the persona's channels as silent."""
+        probs = self.model.process(x)
+        if self.turn_model is not None:
+            probs[:, TURN_OUTPUTS] = self.turn_model.process(blind_to_persona(x))[:, TURN_OUTPUTS]
+        return probs
 
     def decide_heard(self, frames: np.ndarray, x: np.ndarray, probs: np.ndarray,
                      aec_excess: np.ndarray | None = None) -> list[Decision]:

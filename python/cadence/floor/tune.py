@@ -49,7 +49,7 @@ from cadence.floor.commit_rules import rule_section, rule_summary, tally
 from cadence.floor.echo_rule import canceller_excess, excess_over_prediction
 from cadence.floor.model import PAUSE, FloorModel
 from cadence.floor.labels import FRAME_S
-from cadence.floor.policy import CadencePolicy, PolicyConfig
+from cadence.floor.policy import TURN_OUTPUTS, CadencePolicy, PolicyConfig, blind_to_persona
 from cadence.floor.scoring import FileScore, labels_from_manifest, score_file, summarize, total
 from cadence.floor.separability import auc_by_offset, hold_shift_auc
 
@@ -100,6 +100,7 @@ class Row(NamedTuple):
     entry: dict[str, Any]  # the manifest entry (its labels)
     excess: np.ndarray | None = None  # the echo rule's canceller excess per frame
     audio: np.ndarray | None = None  # the mic frames (n, 160) that the judge reads
+    blind: np.ndarray | None = None  # probs with the turn's columns blind to the persona (turn_sees_persona=0)
 
 
 # (policy, data, labels, judge head file, keep the per-file scores) while score_settings runs: forked
@@ -186,11 +187,15 @@ def _score_one(setting: dict[str, float]) -> tuple[dict[str, Any], intervals.Fil
     unmatched = 0
     for row, lab in zip(data, labels):
         pol.reset()
+        probs = row.probs
+        if not pol.config.turn_sees_persona:
+            assert row.blind is not None  # score_settings checked it
+            probs = row.blind
         if pol.judge is None:
-            decisions = pol.decide(row.x, row.probs, row.excess)
+            decisions = pol.decide(row.x, probs, row.excess)
         else:
             assert row.audio is not None  # score_settings checked it
-            decisions = pol.decide_heard(row.audio, row.x, row.probs, row.excess)
+            decisions = pol.decide_heard(row.audio, row.x, probs, row.excess)
         sc = score_file(decisions, lab)
         per_file.append(sc)
         unmatched += not tally(by_rule, list(pol.commit_rules), sc.commit_outcomes)
@@ -201,11 +206,12 @@ def _score_one(setting: dict[str, float]) -> tuple[dict[str, Any], intervals.Fil
 
 
 def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorModel,
-             echo_cancel: bool = False, audio: bool = False) -> tuple[Row, int]:
+             echo_cancel: bool = False, audio: bool = False, blind: bool = False) -> tuple[Row, int]:
     """One file's (features, network outputs, manifest entry, the echo rule's canceller excess
-    [, with ``audio`` its mic frames, for the judge]) from its cached features ``x``, and the
-    frames of silence appended to it: a file that ends inside an answer window is featurized
-    again with the bench's silence (``bench.padded_input``)."""
+    [, with ``audio`` its mic frames, for the judge][, with ``blind`` the outputs with the turn's
+    columns from a pass blind to the persona, for ``turn_sees_persona=0``]) from its cached
+    features ``x``, and the frames of silence appended to it: a file that ends inside an answer
+    window is featurized again with the bench's silence (``bench.padded_input``)."""
     from cadence._core import EchoCanceller
     from cadence.floor.bench import padded_input, persona_track
     from cadence.floor.features import FloorFeaturizer
@@ -223,7 +229,15 @@ def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorMode
         excess = canceller_excess(EchoCanceller(), frames[: len(x)], None if reference is None else reference[: len(x)])
     model.reset()
     mic = np.asarray(frames[: len(x)], np.float32) if audio else None
-    return Row(x, model.process(x), entry, excess, mic), pad
+    probs = model.process(x)
+    turn_probs = None
+    if blind:  # without a reference the persona's channels already read silent: the same outputs
+        turn_probs = probs
+        if reference is not None:
+            model.reset()
+            turn_probs = probs.copy()
+            turn_probs[:, TURN_OUTPUTS] = model.process(blind_to_persona(x))[:, TURN_OUTPUTS]
+    return Row(x, probs, entry, excess, mic, turn_probs), pad
 
 
 def score_settings(
@@ -261,6 +275,9 @@ def score_settings(
         if config.asks_judge and any(row.audio is None for row in rows):
             raise InvalidArgumentError("smart_turn_weight > 0 asks the judge about the mic audio: "
                                        "score rows made with file_row(..., audio=True)")
+        if not config.turn_sees_persona and any(row.blind is None for row in rows):
+            raise InvalidArgumentError("turn_sees_persona=0 reads a pass of the networks blind to the persona: "
+                                       "score rows made with file_row(..., blind=True)")
         if not config.asks_judge and PolicyConfig.JUDGE_ONLY & set(setting):
             raise InvalidArgumentError(f"{sorted(PolicyConfig.JUDGE_ONLY & set(setting))} are read only when "
                                        "the judge is asked: set smart_turn_weight > 0 too")
@@ -336,6 +353,7 @@ def main(argv: list[str]) -> int:
     grid = parse_grid(args.set)
     settings = expand_grid(grid)
     audio = any(PolicyConfig(**s).asks_judge for s in settings)  # type: ignore[arg-type]
+    blind = any(not PolicyConfig(**s).turn_sees_persona for s in settings)  # type: ignore[arg-type]
     _check_judge_head(settings, args.judge_head)  # before the files are featurized
     model = FloorModel(args.weights)
     data: list[Row] = []
@@ -343,7 +361,7 @@ def main(argv: list[str]) -> int:
     for split in (c.resolve() for c in args.corpus):
         for (x, _y, _w), entry in zip(load_split(split, args.jobs, echo_cancel=args.echo_cancel),
                                       _read_manifest(split)):
-            row, pad = file_row(split, entry, x, model, args.echo_cancel, audio)
+            row, pad = file_row(split, entry, x, model, args.echo_cancel, audio, blind)
             data.append(row)
             padded, padded_frames = padded + bool(pad), padded_frames + pad
     if padded:
