@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from cadence.errors import InvalidArgumentError
 from cadence.floor.features import FEATURE_NAMES, FloorFeaturizer
 from cadence.floor.model import OUTPUTS, FloorModel, default_weights_path
 from cadence.floor.policy import TURN_OUTPUTS, CadencePolicy, blind_to_persona
@@ -50,7 +49,7 @@ def test_blind_features_read_as_no_reference() -> None:
 
 def test_the_turn_columns_come_from_the_blind_pass_streamed() -> None:
     mic, ref, _ = _call()
-    pol = CadencePolicy(0.5, turn_sees_persona=0)
+    pol = CadencePolicy(0.5)  # the default
     x = pol.featurizer.process(mic, ref)
     seen = FloorModel().process(x)
     blind = FloorModel().process(blind_to_persona(x))
@@ -67,7 +66,7 @@ def test_the_turn_columns_come_from_the_blind_pass_streamed() -> None:
 
 def test_without_a_persona_both_settings_decide_alike() -> None:
     mic, _ref, _ = _call()
-    a, b = CadencePolicy(0.5), CadencePolicy(0.5, turn_sees_persona=0)
+    a, b = CadencePolicy(0.5, turn_sees_persona=1), CadencePolicy(0.5, turn_sees_persona=0)
     da, db = [], []
     for i in range(0, len(mic), 4):
         da += a.process(mic[i : i + 4])
@@ -82,12 +81,10 @@ def test_tune_scores_what_the_stream_decides(tmp_path: Path) -> None:
     entry = {"audio": "x.wav", "events": [{"type": "hold", "start": spans[0][1], "end": spans[1][0]},
                                           {"type": "shift", "t": spans[1][1]}, {"type": "shift", "t": spans[2][1]}]}
     x = FloorFeaturizer().process(mic, ref)
-    row, pad = file_row(tmp_path, entry, x, FloorModel(), blind=True)
-    plain, _ = file_row(tmp_path, entry, x, FloorModel())
-    assert row.blind is not None and plain.blind is None
-    assert not np.array_equal(row.blind, row.probs)
-    with pytest.raises(InvalidArgumentError, match="blind=True"):
-        score_settings([plain], {"turn_sees_persona": [1.0, 0.0]})
+    row, pad = file_row(tmp_path, entry, x, FloorModel())
+    assert row.blind is not None and not np.array_equal(row.blind, row.probs)
+    (tmp_path / "x.persona.wav").unlink()  # without a persona there is no second pass to keep
+    assert file_row(tmp_path, entry, FloorFeaturizer().process(mic), FloorModel())[0].blind is None
     scored = score_settings([row], {"turn_sees_persona": [1.0, 0.0]})
     frames = np.pad(mic, ((0, pad), (0, 0)))
     reference = np.pad(ref, ((0, pad), (0, 0)))

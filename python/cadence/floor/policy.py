@@ -293,13 +293,14 @@ class PolicyConfig:
     # does, and the heads, fitted on barge-ins over a persona already talking, are slow there
     # (floor.md, "The persona in the loop"); 0: off
     pause_open_s: float = 0.3
-    # the turn's outputs (keep, end200, end600, bc and the pause head) read the persona's
-    # channels (its playback level and the mic's excess over its echo) as the networks were
-    # trained (1), or a second pass of the networks that never sees them (0): after the
-    # persona cut in over a pause and yielded, the networks read the user's next turn end as
-    # a pause for the rest of the turn, a moment no training file holds (floor.md, "The turn
-    # model blind to the persona"); the barge-in outputs and the voice head always read them
-    turn_sees_persona: float = 1.0
+    # the turn's outputs (keep, end200, end600, bc and the pause head) come from a second pass
+    # of the networks that reads the persona's channels (its playback level and the mic's
+    # excess over its echo) as silent (0), or from the pass that reads them, as the networks
+    # were trained (1): after the persona cut in over a pause and yielded, that pass reads the
+    # user's turn end as a pause for seconds, a moment no training file holds (floor.md, "The
+    # turn's outputs blind to the persona"); the barge-in outputs and the voice head always
+    # read the persona's channels. The second pass costs ~0.2 ms per 10 ms frame on one core
+    turn_sees_persona: float = 0.0
     pause_voice_threshold: float = 0.2
     # Silero's bar in the pause stage's speech rule (the rest of the rule stays): Silero
     # needs 30-100 ms to rise on a voice that starts over a mic the echo canceller left quiet

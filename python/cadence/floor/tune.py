@@ -100,7 +100,10 @@ class Row(NamedTuple):
     entry: dict[str, Any]  # the manifest entry (its labels)
     excess: np.ndarray | None = None  # the echo rule's canceller excess per frame
     audio: np.ndarray | None = None  # the mic frames (n, 160) that the judge reads
-    blind: np.ndarray | None = None  # probs with the turn's columns blind to the persona (turn_sees_persona=0)
+    # probs with the turn's columns from the pass blind to the persona (turn_sees_persona=0, the
+    # default); None: the file has no persona, so that pass gives ``probs`` (a row made by hand
+    # for a file with a persona must give it)
+    blind: np.ndarray | None = None
 
 
 # (policy, data, labels, judge head file, keep the per-file scores) while score_settings runs: forked
@@ -187,10 +190,7 @@ def _score_one(setting: dict[str, float]) -> tuple[dict[str, Any], intervals.Fil
     unmatched = 0
     for row, lab in zip(data, labels):
         pol.reset()
-        probs = row.probs
-        if not pol.config.turn_sees_persona:
-            assert row.blind is not None  # score_settings checked it
-            probs = row.blind
+        probs = row.probs if pol.config.turn_sees_persona or row.blind is None else row.blind
         if pol.judge is None:
             decisions = pol.decide(row.x, probs, row.excess)
         else:
@@ -206,10 +206,10 @@ def _score_one(setting: dict[str, float]) -> tuple[dict[str, Any], intervals.Fil
 
 
 def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorModel,
-             echo_cancel: bool = False, audio: bool = False, blind: bool = False) -> tuple[Row, int]:
+             echo_cancel: bool = False, audio: bool = False) -> tuple[Row, int]:
     """One file's (features, network outputs, manifest entry, the echo rule's canceller excess
-    [, with ``audio`` its mic frames, for the judge][, with ``blind`` the outputs with the turn's
-    columns from a pass blind to the persona, for ``turn_sees_persona=0``]) from its cached
+    [, with ``audio`` its mic frames, for the judge], and in a file with a persona the outputs with
+    the turn's columns from the pass blind to it, for ``turn_sees_persona=0``) from its cached
     features ``x``, and the frames of silence appended to it: a file that ends inside an answer
     window is featurized again with the bench's silence (``bench.padded_input``)."""
     from cadence._core import EchoCanceller
@@ -230,14 +230,12 @@ def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorMode
     model.reset()
     mic = np.asarray(frames[: len(x)], np.float32) if audio else None
     probs = model.process(x)
-    turn_probs = None
-    if blind:  # without a reference the persona's channels already read silent: the same outputs
-        turn_probs = probs
-        if reference is not None:
-            model.reset()
-            turn_probs = probs.copy()
-            turn_probs[:, TURN_OUTPUTS] = model.process(blind_to_persona(x))[:, TURN_OUTPUTS]
-    return Row(x, probs, entry, excess, mic, turn_probs), pad
+    blind = None  # without a persona its channels read silent already: the blind pass is the same
+    if reference is not None:
+        model.reset()
+        blind = probs.copy()
+        blind[:, TURN_OUTPUTS] = model.process(blind_to_persona(x))[:, TURN_OUTPUTS]
+    return Row(x, probs, entry, excess, mic, blind), pad
 
 
 def score_settings(
@@ -245,7 +243,8 @@ def score_settings(
     weights: str | None = None, jobs: int = 1, judge_head: str | None = None, resamples: int = 0,
 ) -> list[tuple[dict[str, float], dict[str, Any]]]:
     """Score every combination of ``grid`` on rows (``Row``, or a tuple of its fields in order:
-    features, probs, manifest entry[, the echo rule's canceller excess[, mic frames]]). Without
+    features, probs, manifest entry[, the echo rule's canceller excess[, mic frames[, the blind pass's
+    probs]]]). Without
     the excess (``file_row`` gives it) ``echo_rule`` has nothing to read and every setting uses
     the echo estimate alone. Settings that ask the judge (``smart_turn_weight`` > 0) need the
     mic frames too (``file_row(..., audio=True)``).
@@ -275,9 +274,6 @@ def score_settings(
         if config.asks_judge and any(row.audio is None for row in rows):
             raise InvalidArgumentError("smart_turn_weight > 0 asks the judge about the mic audio: "
                                        "score rows made with file_row(..., audio=True)")
-        if not config.turn_sees_persona and any(row.blind is None for row in rows):
-            raise InvalidArgumentError("turn_sees_persona=0 reads a pass of the networks blind to the persona: "
-                                       "score rows made with file_row(..., blind=True)")
         if not config.asks_judge and PolicyConfig.JUDGE_ONLY & set(setting):
             raise InvalidArgumentError(f"{sorted(PolicyConfig.JUDGE_ONLY & set(setting))} are read only when "
                                        "the judge is asked: set smart_turn_weight > 0 too")
@@ -353,7 +349,6 @@ def main(argv: list[str]) -> int:
     grid = parse_grid(args.set)
     settings = expand_grid(grid)
     audio = any(PolicyConfig(**s).asks_judge for s in settings)  # type: ignore[arg-type]
-    blind = any(not PolicyConfig(**s).turn_sees_persona for s in settings)  # type: ignore[arg-type]
     _check_judge_head(settings, args.judge_head)  # before the files are featurized
     model = FloorModel(args.weights)
     data: list[Row] = []
@@ -361,7 +356,7 @@ def main(argv: list[str]) -> int:
     for split in (c.resolve() for c in args.corpus):
         for (x, _y, _w), entry in zip(load_split(split, args.jobs, echo_cancel=args.echo_cancel),
                                       _read_manifest(split)):
-            row, pad = file_row(split, entry, x, model, args.echo_cancel, audio, blind)
+            row, pad = file_row(split, entry, x, model, args.echo_cancel, audio)
             data.append(row)
             padded, padded_frames = padded + bool(pad), padded_frames + pad
     if padded:
