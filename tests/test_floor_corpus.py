@@ -313,3 +313,32 @@ def test_cli_main(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
                  "--duplex-fraction", "0"]) == 0
     assert "shift" in capsys.readouterr().out
     assert sorted(os.listdir(tmp_path)) == ["README.txt", "dev", "test", "train"]
+
+
+def test_cut_ins_start_in_a_pause_and_stop_after_the_user_goes_on(corpus, tmp_path: Path) -> None:
+    out, rows = corpus
+    specs = [s for s in plan(6, SEED, 1.0, cut_in_share=1.0) if s.split == "train"][:2]
+    cut_ins = 0
+    for spec in specs:
+        assert spec.duplex
+        row = write_file(spec, str(tmp_path))
+        holds = [(e["start"], e["end"]) for e in row["events"] if e["type"] == "hold"]
+        persona = row["meta"]["persona"]
+        for e in row["events"]:
+            if e["type"] != "bargein" or not any(abs(e["t"] - he) < 1e-3 for _, he in holds):
+                continue
+            hs, he = next(h for h in holds if abs(e["t"] - h[1]) < 1e-3)
+            # the reply began inside the pause and stops 100-300 ms after the user goes on
+            (p0, p1), = [p for p in persona if hs < p[0] < he]
+            assert p0 - hs >= 0.15 - 1e-3 and he - hs >= 0.5 - 1e-3
+            assert 0.1 - 0.02 <= p1 - he <= 0.3 + 0.02
+            cut_ins += 1
+        track, rate = sf.read(tmp_path / "train" / row["meta"]["persona_audio"])
+        for p0, p1 in persona:  # the persona track holds every labelled piece
+            assert np.abs(track[int((p0 + 0.02) * rate) : int((p1 - 0.06) * rate)]).max() > 1e-3
+    assert cut_ins >= 2
+    with pytest.raises(InvalidArgumentError, match="--cut-in-share"):
+        plan(10, 0, 0.1, cut_in_share=1.5)
+    # without the knob nothing is drawn for it: the corpus is made as before
+    assert "--cut-in-share" not in plan(6, SEED, 0.5)[0].knobs.flags()
+    assert write_file(plan(6, SEED, 0.5, cut_in_share=0.0)[5], str(tmp_path / "same")) == rows["test"][0]

@@ -2,7 +2,7 @@
 
     cadence corpus floor --out DIR --n N --seed S [--jobs J] [--duplex-fraction F]
         [--text templates|grammar|select|written] [--voices base|extended|select] [--comma-rate R] [--long-pause-share S]
-        [--diagnostic unseen-voices|unseen-sentences] [--splits test[,dev,...]]
+        [--diagnostic unseen-voices|unseen-sentences] [--cut-in-share P] [--splits test[,dev,...]]
 
 Writes DIR/{train,dev,test}/manifest.jsonl (or DIR/<diagnostic>/ with ``--diagnostic``) (one JSON object per file:
 ``{"audio": ..., "events": [...], "meta": {...}}``), the WAV files beside
@@ -201,6 +201,10 @@ def main(argv: list[str]) -> int:
                     help="instead of train/dev/test, one split of N files that crosses held-out "
                          "voices with training sentences (unseen-voices) or the reverse "
                          "(unseen-sentences): where does a model fail to generalize?")
+    ap.add_argument("--cut-in-share", type=float, default=0.0,
+                    help="share of a duplex file's turns in which the persona cuts into a pause of "
+                         "0.5 s or more and stops 100-300 ms after the user goes on (a barge-in at a "
+                         "reply's start); 0: none, and nothing drawn")
     ap.add_argument("--splits", default="",
                     help="comma-separated splits to render (default: all), e.g. test: the same "
                          "files as the full corpus holds")
@@ -210,7 +214,7 @@ def main(argv: list[str]) -> int:
                     log=lambda s: print(s, file=sys.stderr, flush=True),
                     splits=tuple(s for s in a.splits.split(",") if s),
                     comma_rate=a.comma_rate, long_pause_share=a.long_pause_share, text=a.text,
-                    voices=a.voices, diagnostic=a.diagnostic)
+                    voices=a.voices, diagnostic=a.diagnostic, cut_in_share=a.cut_in_share)
     dt = time.monotonic() - t0
     for split, rs in rows.items():
         hours = sum(r["meta"]["duration"] for r in rs) / 3600

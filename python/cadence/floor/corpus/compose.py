@@ -49,9 +49,15 @@ class Knobs:
     # a diagnostic set instead of train/dev/test (DIAGNOSTICS): every file crosses
     # held-out voices with training sentences, or training voices with held-out sentences
     diagnostic: str = ""
+    # share of a duplex file's turns in which the persona cuts in: a reply starts inside one of
+    # the turn's pauses of 0.5 s or more (the engine took the floor too soon) and stops 100-300 ms
+    # after the user goes on, whose words over it are labelled a barge-in (the hold stays a
+    # hold). 0 (the default) draws nothing, so a corpus made before the knob is made again alike
+    cut_in_share: float = 0.0
 
     def __post_init__(self) -> None:
-        for name, v in (("--comma-rate", self.comma_rate), ("--long-pause-share", self.long_pause_share)):
+        for name, v in (("--comma-rate", self.comma_rate), ("--long-pause-share", self.long_pause_share),
+                        ("--cut-in-share", self.cut_in_share)):
             if not 0.0 <= v <= 1.0:
                 raise InvalidArgumentError(f"{name} must be in [0, 1], got {v}")
         if self.text not in TEXTS:
@@ -64,7 +70,8 @@ class Knobs:
     def flags(self) -> str:
         return (f"--comma-rate {self.comma_rate} --long-pause-share {self.long_pause_share} "
                 f"--text {self.text} --voices {self.voices}"
-                + (f" --diagnostic {self.diagnostic}" if self.diagnostic else ""))
+                + (f" --diagnostic {self.diagnostic}" if self.diagnostic else "")
+                + (f" --cut-in-share {self.cut_in_share}" if self.cut_in_share else ""))
 
 
 @dataclass(frozen=True)
@@ -249,6 +256,29 @@ def persona_clip(synth: Synth, rng: np.random.Generator, max_phrases: int = 3) -
     return a * (10 ** (SPEECH_DBFS / 20) / max(1e-9, augment.active_rms(a, synth.rate)))
 
 
+def _cut_in(tl: _Timeline, psynth: Synth, rng: np.random.Generator, rate: int,
+            turn_events: list[dict[str, Any]]) -> tuple[float, np.ndarray] | None:
+    """The persona cutting into one of a turn's pauses of 0.5 s or more (``turn_events``: the
+    turn's own): (start s, clip) of a reply begun 150-600 ms into the pause and stopped 100-300
+    ms after the user goes on, with a barge-in labelled where they do; None if the turn has no
+    such pause."""
+    holds = [e for e in turn_events if e["type"] == "hold" and e["end"] - e["start"] >= 0.5]
+    if not holds:
+        return None
+    h = holds[int(rng.integers(len(holds)))]
+    p0 = h["start"] + float(rng.uniform(0.15, min(0.6, h["end"] - h["start"] - 0.2)))
+    keep = int((h["end"] + float(rng.uniform(0.1, 0.3)) - p0) * rate)
+    clip = augment.resample(persona_clip(psynth, rng), psynth.rate, rate)
+    while len(clip) < keep:  # the reply still plays when the user goes on
+        more = augment.resample(persona_clip(psynth, rng), psynth.rate, rate)
+        clip = np.concatenate([clip, np.zeros(int(0.2 * rate), np.float32), more])
+    clip = clip[:keep].copy()
+    f = min(len(clip), int(0.05 * rate))
+    clip[len(clip) - f :] *= np.linspace(1, 0, f, dtype=np.float32)
+    tl.events.append({"type": "bargein", "t": h["end"]})
+    return p0, clip
+
+
 def _babble(rng: np.random.Generator, rate: int, held_out: bool, exclude: str,
             voices: str) -> list[np.ndarray]:
     """3–5 streams of other (espeak/flite) voices, resampled to ``rate``."""
@@ -287,8 +317,14 @@ def render_file(spec: FileSpec) -> Rendered:
     t = float(rng.uniform(0.3, 2.0))
     first: tuple[str, str] | None = None
     while True:
+        n_events = len(tl.events)
         end = tl.turn(t, pool, first=first)
         first = None
+        if psynth is not None and spec.knobs.cut_in_share > 0.0 and rng.random() < spec.knobs.cut_in_share:
+            cut = _cut_in(tl, psynth, rng, rate, tl.events[n_events:])
+            if cut is not None:
+                persona_pieces.append(cut)
+                persona_iv.append([cut[0], cut[0] + len(cut[1]) / rate])
         if end >= target:
             break
         if psynth is None:
