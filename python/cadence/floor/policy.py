@@ -293,8 +293,6 @@ class PolicyConfig:
     # does, and the heads, fitted on barge-ins over a persona already talking, are slow there
     # (floor.md, "The persona in the loop"); 0: off
     pause_open_s: float = 0.3
-    # the voice head's bar in that open window (voice_threshold's value: the turn logic's bar)
-    pause_open_voice: float = 0.5
     # the turn's outputs (keep, end200, end600, bc and the pause head) come from a second pass
     # of the networks that reads the persona's channels (its playback level and the mic's
     # excess over its echo) as silent (0), or from the pass that reads them, as the networks
@@ -411,7 +409,7 @@ class PolicyConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.patience <= 1.0:
             raise InvalidArgumentError(f"patience must be in [0, 1], got {self.patience}")
-        for name in ("voice_threshold", "pause_voice_threshold", "pause_open_voice", "pause_vad_threshold", "commit_keep", "early_keep",
+        for name in ("voice_threshold", "pause_voice_threshold", "pause_vad_threshold", "commit_keep", "early_keep",
                      "smart_turn_weight", "anticipate_end200", "anticipate_keep", "speculate_keep"):
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
@@ -784,7 +782,7 @@ class CadencePolicy:
                 # in the utterance's open window a voice the turn logic would take as the user's
                 voiced = voice >= cfg.pause_voice_threshold and (
                     onset >= cfg.pause_threshold or (self.paused and bool(cfg.pause_hold_voice))
-                    or (self.utterance_frames <= open_frames and voice >= cfg.pause_open_voice))
+                    or (self.utterance_frames <= open_frames and voice >= cfg.voice_threshold))
                 self.pause_run = self.pause_run + 1 if bool(heard_pause[i]) and may_start and voiced else 0
                 if not self.bargein_done:
                     # only frames past Silero's usual bar (speech) confirm a barge-in
