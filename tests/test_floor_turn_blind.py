@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from cadence.errors import InvalidArgumentError
 from cadence.floor.features import FEATURE_NAMES, FloorFeaturizer
 from cadence.floor.model import OUTPUTS, FloorModel, default_weights_path
-from cadence.floor.policy import TURN_OUTPUTS, CadencePolicy, blind_to_persona
+from cadence.floor.policy import TURN_OUTPUTS, CadencePolicy, PolicyConfig, blind_to_persona
 from cadence.floor.scoring import labels_from_manifest, score_file, summarize
 from cadence.floor.tune import file_row, score_settings
 
@@ -62,6 +63,13 @@ def test_the_turn_columns_come_from_the_blind_pass_streamed() -> None:
     np.testing.assert_allclose(got[:, rest], seen[:, rest], atol=1e-5)
     # the persona's voice does move the turn's outputs (else the option would change nothing)
     assert np.abs(seen[:, turn] - blind[:, turn]).max() > 0.05
+    # a reset starts both passes afresh
+    pol.reset()
+    np.testing.assert_allclose(pol.probs(x), got, atol=1e-5)
+    # the setting is read at each call: the seeing pass alone
+    pol.reset()
+    pol.config = PolicyConfig(turn_sees_persona=1)
+    np.testing.assert_allclose(pol.probs(x), seen, atol=1e-5)
 
 
 def test_without_a_persona_both_settings_decide_alike() -> None:
@@ -86,6 +94,11 @@ def test_tune_scores_what_the_stream_decides(tmp_path: Path) -> None:
     (tmp_path / "x.persona.wav").unlink()  # without a persona there is no second pass to keep
     assert file_row(tmp_path, entry, FloorFeaturizer().process(mic), FloorModel())[0].blind is None
     scored = score_settings([row], {"turn_sees_persona": [1.0, 0.0]})
+    assert scored[0][1] != scored[1][1]  # the two passes decide differently on this call
+    # a row made by hand for a file with a persona must carry the blind outputs
+    with pytest.raises(InvalidArgumentError, match="blind"):
+        score_settings([(row.x, row.probs, row.entry)], {"turn_sees_persona": [0.0]})
+    score_settings([(row.x, row.probs, row.entry)], {"turn_sees_persona": [1.0]})
     frames = np.pad(mic, ((0, pad), (0, 0)))
     reference = np.pad(ref, ((0, pad), (0, 0)))
     for setting, summary in scored:

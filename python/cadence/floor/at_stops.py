@@ -6,7 +6,9 @@ The benchmark scores whole policies, where a model's judgement is mixed with its
 timing rules. This compares the two learned judges on equal terms: at every
 moment Pipecat's stack asks Smart Turn v3.2 (each VAD stop, as ``smart-turn-v3``
 runs it), Smart Turn's P(complete) against Cadence's 1 − P(keep) at the same
-frame (the ``pause`` column, what the policy reads in silence). A stop inside a
+frame (the ``pause`` column, what the policy reads in silence; in a file with a persona it is
+the networks' pass that hears it, where the policy since session 47 reads a pass blind to it,
+``turn_sees_persona``). A stop inside a
 hold is labelled *hold*, a stop at most 2 s after a turn end *shift*, other
 stops are left out; the table gives each model's hold/shift AUC (0.5 chance,
 1 perfect), overall and by TTS engine (``meta.voice``'s prefix), the AUC of

@@ -213,6 +213,12 @@ def heard_speech(x: np.ndarray, vad_threshold: float = VAD_BAR, excess: np.ndarr
     return (x[:, _VAD] >= vad_threshold) & (x[:, _E_NOISE] > 0.3) & (ex > 0.6)
 
 
+def hears_persona(x: np.ndarray) -> bool:
+    """Whether features ``x`` carry any of the persona's channels (a reference was given and
+    something in it, or its echo estimate, was heard): else the blind pass reads the same inputs."""
+    return not (np.all(x[:, _PERSONA] == _NO_PERSONA) and np.all(x[:, _EXCESS] == _NO_EXCESS))
+
+
 def blind_to_persona(x: np.ndarray) -> np.ndarray:
     """A copy of features ``x`` with the persona's channels as the featurizer gives them
     without a reference (the turn model's input with ``turn_sees_persona`` 0)."""
@@ -525,8 +531,9 @@ class CadencePolicy:
         # reads its output (the same numbers, half the work)
         self.rule_aec = None if echo_cancel else EchoCanceller()
         self.model = FloorModel(weights)
-        # the turn's outputs without the persona's channels (turn_sees_persona=0)
-        self.turn_model = None if self.config.turn_sees_persona else FloorModel(weights)
+        # the turn's outputs without the persona's channels (turn_sees_persona=0; run only then, so
+        # switching the setting between calls takes effect cleanly only after a reset)
+        self.turn_model = FloorModel(weights)
         self.last_probs = np.zeros(len(OUTPUTS), np.float32)
         self.judge: SmartTurnJudge | None = None
         self._judge_thread: ThreadPoolExecutor | None = None  # the judge's calls (made on first use)
@@ -566,8 +573,7 @@ class CadencePolicy:
         if self.rule_aec is not None:
             self.rule_aec.reset()
         self.model.reset()
-        if self.turn_model is not None:
-            self.turn_model.reset()
+        self.turn_model.reset()
         self.frame = 0
         self.turn_speech = 0  # speech frames (in runs ≥ min_run_frames) since the last commit
         self.run = 0  # current speech run
@@ -649,7 +655,7 @@ class CadencePolicy:
         """The model's outputs on features ``x`` (streaming); with ``turn_sees_persona`` 0 the
         turn's columns come from the second pass, which reads the persona's channels as silent."""
         probs = self.model.process(x)
-        if self.turn_model is not None:
+        if not self.config.turn_sees_persona:
             probs[:, TURN_OUTPUTS] = self.turn_model.process(blind_to_persona(x))[:, TURN_OUTPUTS]
         return probs
 

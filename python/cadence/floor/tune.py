@@ -49,7 +49,7 @@ from cadence.floor.commit_rules import rule_section, rule_summary, tally
 from cadence.floor.echo_rule import canceller_excess, excess_over_prediction
 from cadence.floor.model import PAUSE, FloorModel
 from cadence.floor.labels import FRAME_S
-from cadence.floor.policy import TURN_OUTPUTS, CadencePolicy, PolicyConfig, blind_to_persona
+from cadence.floor.policy import TURN_OUTPUTS, CadencePolicy, PolicyConfig, blind_to_persona, hears_persona
 from cadence.floor.scoring import FileScore, labels_from_manifest, score_file, summarize, total
 from cadence.floor.separability import auc_by_offset, hold_shift_auc
 
@@ -102,7 +102,7 @@ class Row(NamedTuple):
     audio: np.ndarray | None = None  # the mic frames (n, 160) that the judge reads
     # probs with the turn's columns from the pass blind to the persona (turn_sees_persona=0, the
     # default); None: the file has no persona, so that pass gives ``probs`` (a row made by hand
-    # for a file with a persona must give it)
+    # for a file with a persona must give it: score_settings refuses such a row without it)
     blind: np.ndarray | None = None
 
 
@@ -277,6 +277,12 @@ def score_settings(
         if not config.asks_judge and PolicyConfig.JUDGE_ONLY & set(setting):
             raise InvalidArgumentError(f"{sorted(PolicyConfig.JUDGE_ONLY & set(setting))} are read only when "
                                        "the judge is asked: set smart_turn_weight > 0 too")
+    if any(not PolicyConfig(**st).turn_sees_persona for st in settings):  # type: ignore[arg-type]
+        for row in rows:
+            if row.blind is None and hears_persona(row.x):
+                raise InvalidArgumentError(
+                    f"{row.entry.get('audio')}: turn_sees_persona=0 reads the pass blind to the persona, "
+                    "and this row's file has one: give the row its blind outputs (file_row does)")
     _check_judge_head(settings, judge_head)
     labels = [labels_from_manifest(row.entry) for row in rows]
     # one policy; only its config changes per setting
@@ -363,7 +369,8 @@ def main(argv: list[str]) -> int:
         print(f"{padded} file(s) end inside an answer window: {padded_frames * FRAME_S:.1f} s of silence "
               "appended, as cadence bench floor does")
     rows = score_settings(data, grid, args.weights, args.jobs, args.judge_head, args.resamples)
-    pairs = [(row.probs, row.entry) for row in data]
+    # what the default policy reads: the pass blind to the persona in files with one
+    pairs = [(row.probs if row.blind is None else row.blind, row.entry) for row in data]
     sep = hold_shift_auc(pairs, column=PAUSE)
     curve = auc_by_offset(pairs, column=PAUSE)
     print(f"model alone: hold/shift AUC of 1 - P(keep) in pauses (the pause head, else keep) "

@@ -261,7 +261,7 @@ def _cut_in(tl: _Timeline, psynth: Synth, rng: np.random.Generator, rate: int,
     """The persona cutting into one of a turn's pauses of 0.5 s or more (``turn_events``: the
     turn's own): (start s, clip) of a reply begun 150-600 ms into the pause and stopped 100-300
     ms after the user goes on, with a barge-in labelled where they do; None if the turn has no
-    such pause."""
+    such pause or the reply is silent there (a gap between its phrases)."""
     holds = [e for e in turn_events if e["type"] == "hold" and e["end"] - e["start"] >= 0.5]
     if not holds:
         return None
@@ -273,6 +273,11 @@ def _cut_in(tl: _Timeline, psynth: Synth, rng: np.random.Generator, rate: int,
         more = augment.resample(persona_clip(psynth, rng), psynth.rate, rate)
         clip = np.concatenate([clip, np.zeros(int(0.2 * rate), np.float32), more])
     clip = clip[:keep].copy()
+    # the reply must sound where the user goes on (not a gap between its phrases): else no cut-in
+    at = int((h["end"] - p0) * rate)
+    near = clip[max(0, at - int(0.03 * rate)) : at + int(0.05 * rate)]
+    if float(np.sqrt(np.mean(np.square(near)))) < augment.active_rms(clip, rate) * 10 ** (-20 / 20):
+        return None
     f = min(len(clip), int(0.05 * rate))
     clip[len(clip) - f :] *= np.linspace(1, 0, f, dtype=np.float32)
     tl.events.append({"type": "bargein", "t": h["end"]})
