@@ -326,10 +326,10 @@ def render_file(spec: FileSpec) -> Rendered:
         end = tl.turn(t, pool, first=first)
         first = None
         if psynth is not None and spec.knobs.cut_in_share > 0.0 and rng.random() < spec.knobs.cut_in_share:
-            cut = _cut_in(tl, psynth, rng, rate, tl.events[n_events:])
-            if cut is not None:
-                persona_pieces.append(cut)
-                persona_iv.append([cut[0], cut[0] + len(cut[1]) / rate])
+            cut_in = _cut_in(tl, psynth, rng, rate, tl.events[n_events:])
+            if cut_in is not None:
+                persona_pieces.append(cut_in)
+                persona_iv.append([cut_in[0], cut_in[0] + len(cut_in[1]) / rate])
         if end >= target:
             break
         if psynth is None:
