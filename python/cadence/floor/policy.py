@@ -125,6 +125,7 @@ resumes; they do not become barge-ins.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections import deque
@@ -305,7 +306,8 @@ class PolicyConfig:
     # were trained (1): after the persona cut in over a pause and yielded, that pass reads the
     # user's turn end as a pause for seconds, a moment no training file holds (floor.md, "The
     # turn's outputs blind to the persona"); the barge-in outputs and the voice head always
-    # read the persona's channels. The second pass costs ~0.2 ms per 10 ms frame on one core
+    # read the persona's channels. The second pass costs ~0.2 ms per 10 ms frame on one core,
+    # from the persona's first sound after a reset (before it both passes would read the same)
     turn_sees_persona: float = 0.0
     pause_voice_threshold: float = 0.2
     # Silero's bar in the pause stage's speech rule (the rest of the rule stays): Silero
@@ -531,9 +533,11 @@ class CadencePolicy:
         # reads its output (the same numbers, half the work)
         self.rule_aec = None if echo_cancel else EchoCanceller()
         self.model = FloorModel(weights)
-        # the turn's outputs without the persona's channels (turn_sees_persona=0; run only then, so
-        # switching the setting between calls takes effect cleanly only after a reset)
-        self.turn_model = FloorModel(weights)
+        # the turn's outputs without the persona's channels (turn_sees_persona=0): a copy of
+        # ``model`` made when the persona is first heard after a reset (until then both passes read
+        # the same inputs); run only while the setting is 0, so switching it between calls takes
+        # effect cleanly only after a reset
+        self.turn_model: FloorModel | None = None
         self.last_probs = np.zeros(len(OUTPUTS), np.float32)
         self.judge: SmartTurnJudge | None = None
         self._judge_thread: ThreadPoolExecutor | None = None  # the judge's calls (made on first use)
@@ -573,7 +577,7 @@ class CadencePolicy:
         if self.rule_aec is not None:
             self.rule_aec.reset()
         self.model.reset()
-        self.turn_model.reset()
+        self.turn_model = None
         self.frame = 0
         self.turn_speech = 0  # speech frames (in runs ≥ min_run_frames) since the last commit
         self.run = 0  # current speech run
@@ -654,8 +658,13 @@ class CadencePolicy:
     def probs(self, x: np.ndarray) -> np.ndarray:
         """The model's outputs on features ``x`` (streaming); with ``turn_sees_persona`` 0 the
         turn's columns come from the second pass, which reads the persona's channels as silent."""
+        blind = not self.config.turn_sees_persona
+        if blind and self.turn_model is None and hears_persona(x):
+            # no persona since the reset: the blind pass would have read what this one read, so it
+            # starts from this one's state (exactly: the same inputs, the same arithmetic)
+            self.turn_model = copy.deepcopy(self.model)
         probs = self.model.process(x)
-        if not self.config.turn_sees_persona:
+        if blind and self.turn_model is not None:
             probs[:, TURN_OUTPUTS] = self.turn_model.process(blind_to_persona(x))[:, TURN_OUTPUTS]
         return probs
 
