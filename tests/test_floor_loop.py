@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -241,6 +242,33 @@ def test_run_loop_end_to_end(loop_corpus: Path, tmp_path: Path) -> None:
     assert {"files", "summary", "config"} <= set(doc) and "talk-overs" in md.read_text()
     with pytest.raises(InvalidArgumentError, match="reply delay"):
         loop.run_loop(str(loop_corpus), specs, delay_ms=-5)
+
+
+@needs_espeak
+def test_floor_loop_runs_the_model_file_it_is_given(loop_corpus: Path, tmp_path: Path, capsys: Any) -> None:
+    pytest.importorskip("piper")
+    from cadence.floor.model import default_weights_path
+
+    # a model that always hears the user keep the floor: it answers only by the fallback, later
+    z = dict(np.load(default_weights_path()))
+    for k in [k for k in z if k.endswith("/out_b")]:
+        z[k] = z[k].copy()
+        z[k][0] = 30.0  # keep
+    w = tmp_path / "keeps.npz"
+    np.savez(w, **z)
+    args = ["--corpus", str(loop_corpus), "--policies", "cadence", "--jobs", "1", "--max-files", "1",
+            "--resamples", "0"]
+    assert loop.main([*args, "--weights", str(w), "--json", str(tmp_path / "keeps.json")]) == 0
+    keeps = json.loads((tmp_path / "keeps.json").read_text())
+    assert keeps["config"]["weights"].startswith(str(w))
+    assert loop.main([*args, "--json", str(tmp_path / "packaged.json")]) == 0
+    packaged = json.loads((tmp_path / "packaged.json").read_text())
+    assert str(default_weights_path()) in packaged["config"]["weights"]
+    first = [f["commits"][0] for f in (keeps["files"][0], packaged["files"][0])]
+    assert first[0] > first[1] + 0.3  # the given model, not the packaged one, decided
+    with pytest.raises(SystemExit):
+        loop.main([*args, "--weights", str(tmp_path / "missing.npz")])
+    assert "no such file" in capsys.readouterr().err
 
 
 def test_the_duplex_baselines_are_named_policies_of_both_benches() -> None:

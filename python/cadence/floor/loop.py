@@ -61,6 +61,7 @@ from cadence.floor.bench import (
     _available,
     _ci,
     _diff,
+    _weights_id,
     _floats,
     _policy,
     _takes_reference,
@@ -332,7 +333,8 @@ def render_markdown(report: dict[str, Any]) -> str:
              f"Corpus `{cfg['corpus']}`: {cfg['n_files']} simplex files ({cfg['duplex_left_out']} duplex left out), "
              f"{cfg['audio_s'] / 60:.1f} min. The persona answers each commit {cfg['reply_delay_ms']} ms later with one "
              f"of {cfg['replies']} piper replies; its echo goes back into the mic; chunks of {cfg['chunk_frames']} frames; "
-             f"seed {cfg['seed']}.", "", "## Turn-taking (commits that started a reply)", "",
+             f"seed {cfg['seed']}." + (f" Cadence model: `{cfg['weights']}`." if cfg.get("weights") else ""), "",
+             "## Turn-taking (commits that started a reply)", "",
              markdown_table(summary, labels, _TURN_COLS), "", "## The persona over the user", "",
              "| policy | " + " | ".join(c for c, _, _ in _LOOP_COLS) + " |",
              "|---" + "|---:" * len(_LOOP_COLS) + "|"]
@@ -370,18 +372,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the echo paths, the replies and their order")
     ap.add_argument("--json", dest="json_out")
     ap.add_argument("--markdown", dest="md_out")
+    ap.add_argument("--weights", metavar="NPZ",
+                    help="the cadence policy's model (default: the packaged floor_gru.npz)")
     add_interval_args(ap)
     args = ap.parse_args(argv)
     if args.max_files is not None and args.max_files < 1:
         ap.error("--max-files must be >= 1")
+    if args.weights and not os.path.isfile(args.weights):
+        ap.error(f"--weights {args.weights}: no such file")
     try:
-        specs = _available(parse_policies(args.policies, args.patience))
+        specs = _available(parse_policies(args.policies, args.patience, args.weights))
         if not specs:
             print("cadence bench floor-loop: no policy available", file=sys.stderr)
             return 2
         t0 = time.perf_counter()
         report = run_loop(args.corpus, specs, max_files=args.max_files, jobs=args.jobs, seed=args.seed,
                           delay_ms=args.reply_delay_ms, resamples=args.resamples, pairs=parse_pairs(args.compare))
+        if any(is_cadence(s.label) for s in specs):
+            report["config"]["weights"] = _weights_id(args.weights)
         md = render_markdown(report)
         print(md)
         print(f"({time.perf_counter() - t0:.1f} s wall)")
