@@ -124,8 +124,9 @@ def test_tune_scores_each_setting_with_the_files_canceller_excess() -> None:
 
     x, probs, aec = _echo_the_estimate_lets_through()
     entry = {"audio": "d.wav", "events": [{"type": "bargein", "t": 0.5}], "meta": {"duplex": True}}
-    # the seeing pass alone: the row has no blind outputs (the pause stage reads the same either way)
-    grid = {"echo_rule": [0.0, 1.0], "turn_sees_persona": [1.0]}
+    # the seeing pass of the turn's networks alone: the row has no blind outputs and no persona
+    # networks' outputs (the pause stage reads these probs either way)
+    grid = {"echo_rule": [0.0, 1.0], "turn_sees_persona": [1.0], "persona_networks": [0.0]}
     rows = dict((s["echo_rule"], r) for s, r in score_settings([(x, probs, entry, aec)], grid))
     assert rows[0.0]["stop_within_150ms_share"] == 1.0  # the echo estimate alone: it pauses at once
     assert rows[1.0]["stop_within_150ms_share"] == 0.0  # the canceller's excess reached decide

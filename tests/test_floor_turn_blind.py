@@ -50,7 +50,7 @@ def test_blind_features_read_as_no_reference() -> None:
 
 def test_the_turn_columns_come_from_the_blind_pass_streamed() -> None:
     mic, ref, _ = _call()
-    pol = CadencePolicy(0.5)  # the default
+    pol = CadencePolicy(0.5, persona_networks=0)  # the default blind pass; the turn's networks alone
     x = pol.featurizer.process(mic, ref)
     seen = FloorModel().process(x)
     blind = FloorModel().process(blind_to_persona(x))
@@ -68,7 +68,7 @@ def test_the_turn_columns_come_from_the_blind_pass_streamed() -> None:
     np.testing.assert_allclose(pol.probs(x), got, atol=1e-5)
     # the setting is read at each call: the seeing pass alone
     pol.reset()
-    pol.config = PolicyConfig(turn_sees_persona=1)
+    pol.config = PolicyConfig(turn_sees_persona=1, persona_networks=0)
     np.testing.assert_allclose(pol.probs(x), seen, atol=1e-5)
 
 
@@ -93,16 +93,16 @@ def test_tune_scores_what_the_stream_decides(tmp_path: Path) -> None:
     assert row.blind is not None and not np.array_equal(row.blind, row.probs)
     (tmp_path / "x.persona.wav").unlink()  # without a persona there is no second pass to keep
     assert file_row(tmp_path, entry, FloorFeaturizer().process(mic), FloorModel())[0].blind is None
-    scored = score_settings([row], {"turn_sees_persona": [1.0, 0.0]})
+    scored = score_settings([row], {"turn_sees_persona": [1.0, 0.0], "persona_networks": [0.0]})
     assert scored[0][1] != scored[1][1]  # the two passes decide differently on this call
     # a row made by hand for a file with a persona must carry the blind outputs
     with pytest.raises(InvalidArgumentError, match="blind"):
-        score_settings([(row.x, row.probs, row.entry)], {"turn_sees_persona": [0.0]})
-    score_settings([(row.x, row.probs, row.entry)], {"turn_sees_persona": [1.0]})
+        score_settings([(row.x, row.probs, row.entry)], {"turn_sees_persona": [0.0], "persona_networks": [0.0]})
+    score_settings([(row.x, row.probs, row.entry)], {"turn_sees_persona": [1.0], "persona_networks": [0.0]})
     frames = np.pad(mic, ((0, pad), (0, 0)))
     reference = np.pad(ref, ((0, pad), (0, 0)))
     for setting, summary in scored:
-        pol = CadencePolicy(0.5, turn_sees_persona=setting["turn_sees_persona"])
+        pol = CadencePolicy(0.5, turn_sees_persona=setting["turn_sees_persona"], persona_networks=0)
         streamed = []
         for i in range(0, len(frames), 5):
             streamed += pol.process(frames[i : i + 5], reference[i : i + 5])

@@ -63,6 +63,14 @@ def default_weights_path() -> Path:
     return Path(str(resources.files("cadence.floor") / "weights" / DEFAULT_WEIGHTS))
 
 
+# the networks the pause stage and the barge-in read once the persona is heard (``persona_networks``)
+PERSONA_WEIGHTS = "floor_persona.npz"
+
+
+def default_persona_weights_path() -> Path:
+    return Path(str(resources.files("cadence.floor") / "weights" / PERSONA_WEIGHTS))
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -247,5 +255,5 @@ class FloorModel:
         return (out / len(self.members)).astype(np.float32)
 
 
-__all__ = ["BARGEIN", "CONFIRM", "FloorModel", "HEADS", "ONSET", "OUTPUTS", "PAUSE", "TARGETS", "VOICE",
+__all__ = ["BARGEIN", "CONFIRM", "FloorModel", "HEADS", "ONSET", "OUTPUTS", "PAUSE", "PERSONA_WEIGHTS", "TARGETS", "VOICE",
            "default_weights_path", "load_members", "save_ensemble"]

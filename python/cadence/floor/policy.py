@@ -143,7 +143,7 @@ from cadence.floor.echo import EXCESS_MAX
 from cadence.floor.echo_rule import canceller_excess, excess_over_prediction, sharpen
 from cadence.floor.features import FEATURE_NAMES, FloorFeaturizer
 from cadence.floor.levels import RunningQuantile
-from cadence.floor.model import OUTPUTS, PAUSE, FloorModel
+from cadence.floor.model import BARGEIN, CONFIRM, ONSET, OUTPUTS, PAUSE, VOICE, FloorModel, default_persona_weights_path
 from cadence.floor.protocol import FRAME_SAMPLES, Decision
 
 if TYPE_CHECKING:
@@ -159,6 +159,9 @@ _EXCESS = FEATURE_NAMES.index("echo_excess")
 _NO_PERSONA, _NO_EXCESS = -3.0, EXCESS_MAX / 10.0
 # the outputs the turn logic reads (turn_sees_persona=0 takes them from the blind pass)
 TURN_OUTPUTS = np.array([OUTPUTS.index(k) for k in ("keep", "end200", "end600", "bc")] + [PAUSE])
+# the outputs the barge-in, the pause stage and the speech rule's voice head read: with
+# ``persona_networks`` 1 they come from the persona networks from the persona's first sound on
+PERSONA_OUTPUTS = np.array([BARGEIN, VOICE, ONSET, CONFIRM])
 # the anticipating path reads the end200 head's peak over this many frames (the last word's end)
 _ANTICIPATE_FRAMES = 25
 # this much silence between the user's speech and a draft is a pause: the next speech retracts the draft
@@ -218,6 +221,20 @@ def hears_persona(x: np.ndarray) -> bool:
     """Whether features ``x`` carry any of the persona's channels (a reference was given and
     something in it, or its echo estimate, was heard): else the blind pass reads the same inputs."""
     return not (np.all(x[:, _PERSONA] == _NO_PERSONA) and np.all(x[:, _EXCESS] == _NO_EXCESS))
+
+
+def first_persona_frame(x: np.ndarray) -> int:
+    """The first frame of features ``x`` that carries the persona's channels (``len(x)`` if none)."""
+    heard = np.flatnonzero((x[:, _PERSONA] != _NO_PERSONA) | (x[:, _EXCESS] != _NO_EXCESS))
+    return int(heard[0]) if heard.size else len(x)
+
+
+def with_persona_outputs(probs: np.ndarray, persona_probs: np.ndarray, start: int) -> np.ndarray:
+    """``probs`` with the persona outputs (``PERSONA_OUTPUTS``) taken from ``persona_probs``
+    from frame ``start`` on (a copy)."""
+    out = np.array(probs, np.float32, copy=True)
+    out[start:, PERSONA_OUTPUTS] = persona_probs[start:, PERSONA_OUTPUTS]
+    return out
 
 
 def blind_to_persona(x: np.ndarray) -> np.ndarray:
@@ -281,7 +298,7 @@ class PolicyConfig:
     # the pause stage (floor.md, "Stopping within 150 ms"; tuned on the duplex dev split):
     # a low bar on the onset head (>= bargein_threshold: no pause stage) that the voice
     # head must back, so background talk over the persona does not pause it
-    pause_threshold: float = 0.12
+    pause_threshold: float = 0.16  # 0.12 before the persona networks (session 48)
     pause_frames: int = 2
     # the answer to a commit that begins while the user speaks (a speech run the turn logic
     # counts, min_run_frames or longer, not ended: the persona cut in) yields at once, a bargein
@@ -309,6 +326,13 @@ class PolicyConfig:
     # read the persona's channels. The second pass costs ~0.2 ms per 10 ms frame on one core,
     # from the persona's first sound after a reset (before it both passes would read the same)
     turn_sees_persona: float = 0.0
+    # the barge-in output and the voice, onset and confirm heads (``PERSONA_OUTPUTS``) come, from
+    # the persona's first sound after a reset, from a second set of networks fine-tuned with the
+    # persona cutting into the user's pauses (1, ``weights/floor_persona.npz``), or from the turn's
+    # networks (0): they stop more barge-ins at a reply's start with fewer false pauses, but trained
+    # alone they answer fewer turns (floor.md, "The persona's own networks"). Without a persona
+    # nothing changes; they run from the call's start (~0.2 ms per 10 ms frame on one core)
+    persona_networks: float = 1.0
     pause_voice_threshold: float = 0.2
     # Silero's bar in the pause stage's speech rule (the rest of the rule stays): Silero
     # needs 30-100 ms to rise on a voice that starts over a mic the echo canceller left quiet
@@ -435,6 +459,9 @@ class PolicyConfig:
                                        f"got {self.judge_head}")
         if not (math.isfinite(self.pause_open_s) and 0.0 <= self.pause_open_s <= 5.0):
             raise InvalidArgumentError(f"pause_open_s must be in [0, 5] s, got {self.pause_open_s}")
+        if self.persona_networks not in (0.0, 1.0):
+            raise InvalidArgumentError(f"persona_networks must be 0 (the turn's networks) or 1 (the persona's own), "
+                                       f"got {self.persona_networks}")
         if self.pause_hold_voice not in (0.0, 1.0):
             raise InvalidArgumentError(f"pause_hold_voice must be 0 (off) or 1 (on), got {self.pause_hold_voice}")
         if self.yield_over_user not in (0.0, 1.0):
@@ -520,11 +547,12 @@ class CadencePolicy:
     """Floor decisions from raw 10 ms frames (implements ``FloorPolicy``)."""
 
     def __init__(self, patience: float = 0.5, weights: str | None = None, echo_cancel: bool = False,
-                 judge_head_file: str | None = None, **kw: Any) -> None:
+                 judge_head_file: str | None = None, persona_weights: str | None = None, **kw: Any) -> None:
         """``echo_cancel``: run the featurizer's adaptive echo canceller on the mic (off by
         default; floor.md, "An adaptive echo canceller"). ``judge_head_file``: the judge head
         that ``judge_head=1`` reads (``cadence train judge`` writes one; default the packaged
-        ``weights/judge_head.npz``). ``kw``: ``PolicyConfig`` fields."""
+        ``weights/judge_head.npz``). ``persona_weights``: the networks ``persona_networks=1``
+        reads (default the packaged ``weights/floor_persona.npz``). ``kw``: ``PolicyConfig`` fields."""
         self.config = PolicyConfig(patience=patience, **kw)
         self.name = f"cadence(p={patience:g})"
         self.featurizer = FloorFeaturizer(echo_cancel=bool(echo_cancel))
@@ -538,6 +566,12 @@ class CadencePolicy:
         # the same inputs); run only while the setting is 0, so switching it between calls takes
         # effect cleanly only after a reset
         self.turn_model: FloorModel | None = None
+        # the persona's own networks (persona_networks=1): run on every frame from the reset, read
+        # from the persona's first sound (``persona_heard``); loaded when the setting is 1 at start
+        self.persona_model: FloorModel | None = None
+        if self.config.persona_networks or persona_weights is not None:
+            self.persona_model = FloorModel(persona_weights or default_persona_weights_path())
+        self.persona_heard = False
         self.last_probs = np.zeros(len(OUTPUTS), np.float32)
         self.judge: SmartTurnJudge | None = None
         self._judge_thread: ThreadPoolExecutor | None = None  # the judge's calls (made on first use)
@@ -578,6 +612,9 @@ class CadencePolicy:
             self.rule_aec.reset()
         self.model.reset()
         self.turn_model = None
+        if self.persona_model is not None:
+            self.persona_model.reset()
+        self.persona_heard = False
         self.frame = 0
         self.turn_speech = 0  # speech frames (in runs ≥ min_run_frames) since the last commit
         self.run = 0  # current speech run
@@ -657,7 +694,9 @@ class CadencePolicy:
 
     def probs(self, x: np.ndarray) -> np.ndarray:
         """The model's outputs on features ``x`` (streaming); with ``turn_sees_persona`` 0 the
-        turn's columns come from the second pass, which reads the persona's channels as silent."""
+        turn's columns come from the second pass, which reads the persona's channels as silent;
+        with ``persona_networks`` 1 the persona outputs come from the persona's networks from
+        its first sound on."""
         blind = not self.config.turn_sees_persona
         if blind and self.turn_model is None and hears_persona(x):
             # no persona since the reset: the blind pass would have read what this one read, so it
@@ -666,6 +705,12 @@ class CadencePolicy:
         probs = self.model.process(x)
         if blind and self.turn_model is not None:
             probs[:, TURN_OUTPUTS] = self.turn_model.process(blind_to_persona(x))[:, TURN_OUTPUTS]
+        if self.persona_model is not None:
+            persona = self.persona_model.process(x)  # every frame, so its state is the call's
+            start = 0 if self.persona_heard else first_persona_frame(x)
+            self.persona_heard = self.persona_heard or start < len(x)
+            if self.config.persona_networks and self.persona_heard:
+                probs[start:, PERSONA_OUTPUTS] = persona[start:, PERSONA_OUTPUTS]
         return probs
 
     def decide_heard(self, frames: np.ndarray, x: np.ndarray, probs: np.ndarray,

@@ -47,9 +47,17 @@ from cadence.floor import intervals, stop_intervals
 from cadence.floor.bench import SURE_MARKS, diff_rows, markdown_table, stop_diff_rows
 from cadence.floor.commit_rules import rule_section, rule_summary, tally
 from cadence.floor.echo_rule import canceller_excess, excess_over_prediction
-from cadence.floor.model import PAUSE, FloorModel
+from cadence.floor.model import PAUSE, FloorModel, default_persona_weights_path
 from cadence.floor.labels import FRAME_S
-from cadence.floor.policy import TURN_OUTPUTS, CadencePolicy, PolicyConfig, blind_to_persona, hears_persona
+from cadence.floor.policy import (
+    TURN_OUTPUTS,
+    CadencePolicy,
+    PolicyConfig,
+    blind_to_persona,
+    first_persona_frame,
+    hears_persona,
+    with_persona_outputs,
+)
 from cadence.floor.scoring import FileScore, labels_from_manifest, score_file, summarize, total
 from cadence.floor.separability import auc_by_offset, hold_shift_auc
 
@@ -104,6 +112,9 @@ class Row(NamedTuple):
     # default); None: the file has no persona, so that pass gives ``probs`` (a row made by hand
     # for a file with a persona must give it: score_settings refuses such a row without it)
     blind: np.ndarray | None = None
+    # the persona networks' outputs (persona_networks=1, the default) in a file with a persona; None
+    # without one (a hand-made row for a file with a persona must give them, as for ``blind``)
+    persona: np.ndarray | None = None
 
 
 # (policy, data, labels, judge head file, keep the per-file scores) while score_settings runs: forked
@@ -191,6 +202,8 @@ def _score_one(setting: dict[str, float]) -> tuple[dict[str, Any], intervals.Fil
     for row, lab in zip(data, labels):
         pol.reset()
         probs = row.probs if pol.config.turn_sees_persona or row.blind is None else row.blind
+        if pol.config.persona_networks and row.persona is not None:
+            probs = with_persona_outputs(probs, row.persona, first_persona_frame(row.x))
         if pol.judge is None:
             decisions = pol.decide(row.x, probs, row.excess)
         else:
@@ -206,10 +219,12 @@ def _score_one(setting: dict[str, float]) -> tuple[dict[str, Any], intervals.Fil
 
 
 def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorModel,
-             echo_cancel: bool = False, audio: bool = False) -> tuple[Row, int]:
+             echo_cancel: bool = False, audio: bool = False,
+             persona_model: FloorModel | None = None) -> tuple[Row, int]:
     """One file's (features, network outputs, manifest entry, the echo rule's canceller excess
     [, with ``audio`` its mic frames, for the judge], and in a file with a persona the outputs with
-    the turn's columns from the pass blind to it, for ``turn_sees_persona=0``) from its cached
+    the turn's columns from the pass blind to it, for ``turn_sees_persona=0``, and with
+    ``persona_model`` its outputs, for ``persona_networks=1``) from its cached
     features ``x``, and the frames of silence appended to it: a file that ends inside an answer
     window is featurized again with the bench's silence (``bench.padded_input``)."""
     from cadence._core import EchoCanceller
@@ -235,7 +250,11 @@ def file_row(split: Path, entry: dict[str, Any], x: np.ndarray, model: FloorMode
         model.reset()
         blind = probs.copy()
         blind[:, TURN_OUTPUTS] = model.process(blind_to_persona(x))[:, TURN_OUTPUTS]
-    return Row(x, probs, entry, excess, mic, blind), pad
+    persona = None
+    if reference is not None and persona_model is not None:
+        persona_model.reset()
+        persona = persona_model.process(x)
+    return Row(x, probs, entry, excess, mic, blind, persona), pad
 
 
 def score_settings(
@@ -283,6 +302,13 @@ def score_settings(
                 raise InvalidArgumentError(
                     f"{row.entry.get('audio')}: turn_sees_persona=0 reads the pass blind to the persona, "
                     "and this row's file has one: give the row its blind outputs (file_row does)")
+    if any(PolicyConfig(**st).persona_networks for st in settings):  # type: ignore[arg-type]
+        for row in rows:
+            if row.persona is None and hears_persona(row.x):
+                raise InvalidArgumentError(
+                    f"{row.entry.get('audio')}: persona_networks=1 reads the persona's networks, and this "
+                    "row's file has a persona: give the row their outputs (file_row(..., persona_model=...) "
+                    "does), or score persona_networks=0")
     _check_judge_head(settings, judge_head)
     labels = [labels_from_manifest(row.entry) for row in rows]
     # one policy; only its config changes per setting
@@ -338,6 +364,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--corpus", required=True, type=Path, action="append",
                     help="a split folder with manifest.jsonl (repeat to pool several splits)")
     ap.add_argument("--weights", default=None, help="model .npz (default: the packaged one)")
+    ap.add_argument("--persona-weights", default=None, metavar="NPZ",
+                    help="the networks persona_networks=1 reads (default: the packaged floor_persona.npz)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=v1,v2",
                     help="a PolicyConfig field and the values to try (repeat)")
     ap.add_argument("--jobs", type=int, default=2,
@@ -357,12 +385,15 @@ def main(argv: list[str]) -> int:
     audio = any(PolicyConfig(**s).asks_judge for s in settings)  # type: ignore[arg-type]
     _check_judge_head(settings, args.judge_head)  # before the files are featurized
     model = FloorModel(args.weights)
+    persona_model = (FloorModel(args.persona_weights or default_persona_weights_path())
+                     if any(PolicyConfig(**st).persona_networks for st in settings)  # type: ignore[arg-type]
+                     else None)
     data: list[Row] = []
     padded = padded_frames = 0
     for split in (c.resolve() for c in args.corpus):
         for (x, _y, _w), entry in zip(load_split(split, args.jobs, echo_cancel=args.echo_cancel),
                                       _read_manifest(split)):
-            row, pad = file_row(split, entry, x, model, args.echo_cancel, audio)
+            row, pad = file_row(split, entry, x, model, args.echo_cancel, audio, persona_model)
             data.append(row)
             padded, padded_frames = padded + bool(pad), padded_frames + pad
     if padded:
