@@ -331,7 +331,8 @@ class PolicyConfig:
     # persona cutting into the user's pauses (1, ``weights/floor_persona.npz``), or from the turn's
     # networks (0): they stop more barge-ins at a reply's start with fewer false pauses, but trained
     # alone they answer fewer turns (floor.md, "The persona's own networks"). Without a persona
-    # nothing changes; they run from the call's start (~0.2 ms per 10 ms frame on one core)
+    # nothing changes; they run from the call's start (one more pass of the networks until the
+    # persona is heard; from then on the blind pass and these are the two passes run)
     persona_networks: float = 1.0
     pause_voice_threshold: float = 0.2
     # Silero's bar in the pause stage's speech rule (the rest of the rule stays): Silero
@@ -702,14 +703,18 @@ class CadencePolicy:
             # no persona since the reset: the blind pass would have read what this one read, so it
             # starts from this one's state (exactly: the same inputs, the same arithmetic)
             self.turn_model = copy.deepcopy(self.model)
-        probs = self.model.process(x)
+        own = bool(self.config.persona_networks) and self.persona_model is not None
+        # once the persona was heard, the blind pass and the persona's networks give every output
+        # between them: the seeing pass is not run (it would be read again only after a reset)
+        seeing = not (own and blind and self.persona_heard and self.turn_model is not None)
+        probs = self.model.process(x) if seeing else np.empty((len(x), len(OUTPUTS)), np.float32)
         if blind and self.turn_model is not None:
             probs[:, TURN_OUTPUTS] = self.turn_model.process(blind_to_persona(x))[:, TURN_OUTPUTS]
         if self.persona_model is not None:
             persona = self.persona_model.process(x)  # every frame, so its state is the call's
             start = 0 if self.persona_heard else first_persona_frame(x)
             self.persona_heard = self.persona_heard or start < len(x)
-            if self.config.persona_networks and self.persona_heard:
+            if own and self.persona_heard:
                 probs[start:, PERSONA_OUTPUTS] = persona[start:, PERSONA_OUTPUTS]
         return probs
 
