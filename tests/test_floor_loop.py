@@ -261,6 +261,7 @@ def test_floor_loop_runs_the_model_file_it_is_given(loop_corpus: Path, tmp_path:
     assert loop.main([*args, "--weights", str(w), "--json", str(tmp_path / "keeps.json")]) == 0
     keeps = json.loads((tmp_path / "keeps.json").read_text())
     assert keeps["config"]["weights"].startswith(str(w))
+    assert "floor_persona.npz" in keeps["config"]["persona_weights"]  # not replaced by --weights
     assert loop.main([*args, "--json", str(tmp_path / "packaged.json")]) == 0
     packaged = json.loads((tmp_path / "packaged.json").read_text())
     assert str(default_weights_path()) in packaged["config"]["weights"]

@@ -75,6 +75,17 @@ def test_without_a_persona_the_persona_networks_change_nothing() -> None:
     assert not b.persona_heard
 
 
+def test_a_setting_switched_on_before_a_call_loads_the_networks() -> None:
+    mic, ref, _ = _call()
+    on = CadencePolicy(0.5)
+    x = on.featurizer.process(mic, ref)
+    off = CadencePolicy(0.5, persona_networks=0)
+    assert off.persona_model is None
+    off.config = PolicyConfig()  # the default: on
+    np.testing.assert_allclose(off.probs(x), on.probs(x), atol=1e-6)
+    assert off.persona_model is not None
+
+
 def test_the_setting_is_checked_and_off_loads_nothing() -> None:
     with pytest.raises(InvalidArgumentError, match="persona_networks"):
         PolicyConfig(persona_networks=0.5)

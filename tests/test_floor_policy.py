@@ -183,7 +183,7 @@ def _kinds(policy: CadencePolicy, x: np.ndarray, probs: np.ndarray) -> list[tupl
 
 
 def test_backchannel_pauses_then_resumes_the_persona() -> None:
-    # 30 frames of user speech the heads score 0.4: above the pause bar (0.12), below the
+    # 30 frames of user speech the heads score 0.4: above the pause bar (0.16), below the
     # barge-in bar (0.7) → pause after 2 frames, resume 15 frames after it ends
     x, probs = _over_persona([(50, 80, 0.4)])
     assert _kinds(CadencePolicy(0.5), x, probs) == [("pause", 52), ("resume", 95)]

@@ -990,13 +990,14 @@ def model_call_section(summary: dict[str, dict[str, Any]], labels: Sequence[str]
         _CALL_COLS)
 
 
-def _weights_id(path: str | None) -> str:
-    """The cadence model file and the start of its SHA-1 (which model a report is about)."""
+def _weights_id(path: str | None, persona: bool = False) -> str:
+    """The cadence model file (``persona``: the persona's networks, ``persona_networks=1``) and
+    the start of its SHA-1 (which model a report is about)."""
     import hashlib
 
-    from cadence.floor.model import default_weights_path
+    from cadence.floor.model import default_persona_weights_path, default_weights_path
 
-    p = path or str(default_weights_path())
+    p = path or str(default_persona_weights_path() if persona else default_weights_path())
     with open(p, "rb") as f:
         return f"{p} (sha1 {hashlib.sha1(f.read()).hexdigest()[:10]})"
 
@@ -1030,7 +1031,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         + (f" **{len(cfg['coarse_audio'])} file(s) stored as 8-bit PCM** (e.g. `{cfg['coarse_audio'][0]}`): "
            "their quantisation noise, about 48 dB under full scale, reaches the features and can change "
            "Cadence's decisions." if cfg.get("coarse_audio") else ""),
-        *([f"Cadence model: `{cfg['weights']}`" + (", with the echo canceller (`--echo-cancel`)." if cfg.get('echo_cancel') else ".")
+        *([f"Cadence model: `{cfg['weights']}`"
+           + (f"; the persona's networks (`persona_networks=1`): `{cfg['persona_weights']}`"
+              if cfg.get("persona_weights") else "")
+           + (", with the echo canceller (`--echo-cancel`)." if cfg.get('echo_cancel') else ".")
            + (f" Judge head (`--judge-head`): `{cfg['judge_head']}`." if cfg.get("judge_head") else ""), ""]
           if cfg.get("weights") else [""]),
         "Latency = first correct commit − true turn end (window [−100 ms, +2 s]); precision = correct / all "
@@ -1120,7 +1124,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gain-db", type=float, default=0.0,
                     help="play every file this many dB louder (or quieter): a level-robustness check")
     ap.add_argument("--weights", metavar="NPZ",
-                    help="the cadence policy's model (default: the packaged floor_gru.npz)")
+                    help="the cadence policy's model (default: the packaged floor_gru.npz); the persona's "
+                         "networks (persona_networks=1) stay the packaged floor_persona.npz")
     ap.add_argument("--echo-cancel", action="store_true",
                     help="the cadence policy's featurizer runs the adaptive echo canceller (off by default)")
     ap.add_argument("--judge-head", metavar="NPZ",
@@ -1158,6 +1163,7 @@ def main(argv: list[str] | None = None) -> int:
                            gain_db=args.gain_db, resamples=args.resamples, pairs=parse_pairs(args.compare))
         if any(s.name == "cadence" for s in specs):
             report["config"]["weights"] = _weights_id(args.weights)
+            report["config"]["persona_weights"] = _weights_id(None, persona=True)
             report["config"]["echo_cancel"] = bool(args.echo_cancel)
             if args.judge_head:
                 report["config"]["judge_head"] = _weights_id(args.judge_head)

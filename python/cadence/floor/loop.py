@@ -333,7 +333,9 @@ def render_markdown(report: dict[str, Any]) -> str:
              f"Corpus `{cfg['corpus']}`: {cfg['n_files']} simplex files ({cfg['duplex_left_out']} duplex left out), "
              f"{cfg['audio_s'] / 60:.1f} min. The persona answers each commit {cfg['reply_delay_ms']} ms later with one "
              f"of {cfg['replies']} piper replies; its echo goes back into the mic; chunks of {cfg['chunk_frames']} frames; "
-             f"seed {cfg['seed']}." + (f" Cadence model: `{cfg['weights']}`." if cfg.get("weights") else ""), "",
+             f"seed {cfg['seed']}." + (f" Cadence model: `{cfg['weights']}`" + (f"; the persona's networks: `{cfg['persona_weights']}`"
+                                                      if cfg.get("persona_weights") else "") + "."
+                if cfg.get("weights") else ""), "",
              "## Turn-taking (commits that started a reply)", "",
              markdown_table(summary, labels, _TURN_COLS), "", "## The persona over the user", "",
              "| policy | " + " | ".join(c for c, _, _ in _LOOP_COLS) + " |",
@@ -373,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", dest="json_out")
     ap.add_argument("--markdown", dest="md_out")
     ap.add_argument("--weights", metavar="NPZ",
-                    help="the cadence policy's model (default: the packaged floor_gru.npz)")
+                    help="the cadence policy's model (default: the packaged floor_gru.npz); the persona's "
+                         "networks (persona_networks=1) stay the packaged floor_persona.npz")
     add_interval_args(ap)
     args = ap.parse_args(argv)
     if args.max_files is not None and args.max_files < 1:
@@ -390,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
                           delay_ms=args.reply_delay_ms, resamples=args.resamples, pairs=parse_pairs(args.compare))
         if any(is_cadence(s.label) for s in specs):
             report["config"]["weights"] = _weights_id(args.weights)
+            report["config"]["persona_weights"] = _weights_id(None, persona=True)
         md = render_markdown(report)
         print(md)
         print(f"({time.perf_counter() - t0:.1f} s wall)")

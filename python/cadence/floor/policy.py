@@ -332,7 +332,9 @@ class PolicyConfig:
     # networks (0): they stop more barge-ins at a reply's start with fewer false pauses, but trained
     # alone they answer fewer turns (floor.md, "The persona's own networks"). Without a persona
     # nothing changes; they run from the call's start (one more pass of the networks until the
-    # persona is heard; from then on the blind pass and these are the two passes run)
+    # persona is heard; from then on the blind pass and these are the two passes run). Set it, as
+    # turn_sees_persona, for a whole call: switched within one it reads stale state until a reset.
+    # With 0, pause_threshold=0.12 restores the reading before them
     persona_networks: float = 1.0
     pause_voice_threshold: float = 0.2
     # Silero's bar in the pause stage's speech rule (the rest of the rule stays): Silero
@@ -567,8 +569,10 @@ class CadencePolicy:
         # the same inputs); run only while the setting is 0, so switching it between calls takes
         # effect cleanly only after a reset
         self.turn_model: FloorModel | None = None
-        # the persona's own networks (persona_networks=1): run on every frame from the reset, read
-        # from the persona's first sound (``persona_heard``); loaded when the setting is 1 at start
+        # the persona's own networks (persona_networks=1): run on every frame from the reset while
+        # the setting is 1, read from the persona's first sound (``persona_heard``); loaded here, or
+        # at the first call that reads them (a setting switched on later)
+        self.persona_weights = persona_weights
         self.persona_model: FloorModel | None = None
         if self.config.persona_networks or persona_weights is not None:
             self.persona_model = FloorModel(persona_weights or default_persona_weights_path())
@@ -703,18 +707,22 @@ class CadencePolicy:
             # no persona since the reset: the blind pass would have read what this one read, so it
             # starts from this one's state (exactly: the same inputs, the same arithmetic)
             self.turn_model = copy.deepcopy(self.model)
-        own = bool(self.config.persona_networks) and self.persona_model is not None
+        own = bool(self.config.persona_networks)
+        if own and self.persona_model is None:
+            self.persona_model = FloorModel(self.persona_weights or default_persona_weights_path())
         # once the persona was heard, the blind pass and the persona's networks give every output
-        # between them: the seeing pass is not run (it would be read again only after a reset)
+        # between them: the seeing pass is not run, so switching turn_sees_persona or
+        # persona_networks within a call reads stale state until the next reset
         seeing = not (own and blind and self.persona_heard and self.turn_model is not None)
         probs = self.model.process(x) if seeing else np.empty((len(x), len(OUTPUTS)), np.float32)
         if blind and self.turn_model is not None:
             probs[:, TURN_OUTPUTS] = self.turn_model.process(blind_to_persona(x))[:, TURN_OUTPUTS]
-        if self.persona_model is not None:
+        start = 0 if self.persona_heard else first_persona_frame(x)
+        self.persona_heard = self.persona_heard or start < len(x)
+        if own:
+            assert self.persona_model is not None
             persona = self.persona_model.process(x)  # every frame, so its state is the call's
-            start = 0 if self.persona_heard else first_persona_frame(x)
-            self.persona_heard = self.persona_heard or start < len(x)
-            if own and self.persona_heard:
+            if self.persona_heard:
                 probs[start:, PERSONA_OUTPUTS] = persona[start:, PERSONA_OUTPUTS]
         return probs
 
