@@ -110,9 +110,10 @@ def test_tune_scores_what_the_stream_decides_with_the_persona_networks(tmp_path:
     with pytest.raises(InvalidArgumentError, match="persona_networks"):
         score_settings([bare], {"persona_networks": [1.0]})
     score_settings([bare], {"persona_networks": [0.0]})
-    scored = score_settings([row], {"persona_networks": [1.0, 0.0]})
+    scored = score_settings([row], {"persona_networks": [1.0, 0.0], "turn_sees_persona": [0.0, 1.0]})
+    by = {(st["persona_networks"], st["turn_sees_persona"]): summ for st, summ in scored}
     # the persona's networks stop the persona sooner on this call's barge-in
-    assert scored[0][1]["stop_latency_median_ms"] < scored[1][1]["stop_latency_median_ms"]
+    assert by[(1.0, 0.0)]["stop_latency_median_ms"] < by[(0.0, 0.0)]["stop_latency_median_ms"]
     frames = np.pad(mic, ((0, pad), (0, 0)))
     reference = np.pad(ref, ((0, pad), (0, 0)))
     for setting, summary in scored:

@@ -263,7 +263,7 @@ def score_settings(
 ) -> list[tuple[dict[str, float], dict[str, Any]]]:
     """Score every combination of ``grid`` on rows (``Row``, or a tuple of its fields in order:
     features, probs, manifest entry[, the echo rule's canceller excess[, mic frames[, the blind pass's
-    probs]]]). Without
+    probs[, the persona networks' outputs]]]]). Without
     the excess (``file_row`` gives it) ``echo_rule`` has nothing to read and every setting uses
     the echo estimate alone. Settings that ask the judge (``smart_turn_weight`` > 0) need the
     mic frames too (``file_row(..., audio=True)``).
