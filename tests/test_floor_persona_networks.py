@@ -20,11 +20,10 @@ from cadence.floor.policy import (
     blind_to_persona,
     first_persona_frame,
 )
-from cadence.floor.scoring import labels_from_manifest, score_file, summarize
 from cadence.floor.tune import file_row, score_settings
 
 from floor_speech import ESPEAK
-from test_floor_turn_blind import _call
+from test_floor_turn_blind import _call, assert_tune_matches_stream
 
 pytestmark = [pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed"),
               pytest.mark.skipif(not default_persona_weights_path().exists(), reason="no persona networks")]
@@ -114,13 +113,4 @@ def test_tune_scores_what_the_stream_decides_with_the_persona_networks(tmp_path:
     by = {(st["persona_networks"], st["turn_sees_persona"]): summ for st, summ in scored}
     # the persona's networks stop the persona sooner on this call's barge-in
     assert by[(1.0, 0.0)]["stop_latency_median_ms"] < by[(0.0, 0.0)]["stop_latency_median_ms"]
-    frames = np.pad(mic, ((0, pad), (0, 0)))
-    reference = np.pad(ref, ((0, pad), (0, 0)))
-    for setting, summary in scored:
-        pol = CadencePolicy(0.5, **setting)  # type: ignore[arg-type]
-        streamed = []
-        for i in range(0, len(frames), 5):
-            streamed += pol.process(frames[i : i + 5], reference[i : i + 5])
-        summary.pop("commits_by_rule")
-        summary.pop("commit_rules_unmatched_files")
-        assert summary == summarize(score_file(streamed, labels_from_manifest(entry)))
+    assert_tune_matches_stream(scored, mic, ref, pad, entry)

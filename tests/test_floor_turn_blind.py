@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -99,13 +100,20 @@ def test_tune_scores_what_the_stream_decides(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgumentError, match="blind"):
         score_settings([(row.x, row.probs, row.entry)], {"turn_sees_persona": [0.0], "persona_networks": [0.0]})
     score_settings([(row.x, row.probs, row.entry)], {"turn_sees_persona": [1.0], "persona_networks": [0.0]})
+    assert_tune_matches_stream(scored, mic, ref, pad, entry)
+
+
+def assert_tune_matches_stream(scored: list[tuple[dict[str, float], dict[str, Any]]], mic: np.ndarray,
+                               ref: np.ndarray, pad: int, entry: dict[str, Any]) -> None:
+    """Each setting tune scored decides, streamed in 5-frame chunks with the file's padding, as tune said."""
     frames = np.pad(mic, ((0, pad), (0, 0)))
     reference = np.pad(ref, ((0, pad), (0, 0)))
     for setting, summary in scored:
-        pol = CadencePolicy(0.5, turn_sees_persona=setting["turn_sees_persona"], persona_networks=0)
+        pol = CadencePolicy(0.5, **setting)  # type: ignore[arg-type]
         streamed = []
         for i in range(0, len(frames), 5):
             streamed += pol.process(frames[i : i + 5], reference[i : i + 5])
+        summary = dict(summary)
         summary.pop("commits_by_rule")
         summary.pop("commit_rules_unmatched_files")
         assert summary == summarize(score_file(streamed, labels_from_manifest(entry)))
