@@ -1002,6 +1002,12 @@ def _weights_id(path: str | None, persona: bool = False) -> str:
         return f"{p} (sha1 {hashlib.sha1(f.read()).hexdigest()[:10]})"
 
 
+def models_note(cfg: dict[str, Any]) -> str:
+    """"Cadence model: ..." for a report's config that names its weights (no closing stop)."""
+    return f"Cadence model: `{cfg['weights']}`" + (
+        f"; the persona's networks (`persona_networks=1`): `{cfg['persona_weights']}`" if cfg.get("persona_weights") else "")
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     cfg = report["config"]
     summary = report["summary"]
@@ -1031,9 +1037,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         + (f" **{len(cfg['coarse_audio'])} file(s) stored as 8-bit PCM** (e.g. `{cfg['coarse_audio'][0]}`): "
            "their quantisation noise, about 48 dB under full scale, reaches the features and can change "
            "Cadence's decisions." if cfg.get("coarse_audio") else ""),
-        *([f"Cadence model: `{cfg['weights']}`"
-           + (f"; the persona's networks (`persona_networks=1`): `{cfg['persona_weights']}`"
-              if cfg.get("persona_weights") else "")
+        *([models_note(cfg)
            + (", with the echo canceller (`--echo-cancel`)." if cfg.get('echo_cancel') else ".")
            + (f" Judge head (`--judge-head`): `{cfg['judge_head']}`." if cfg.get("judge_head") else ""), ""]
           if cfg.get("weights") else [""]),

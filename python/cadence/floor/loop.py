@@ -74,6 +74,7 @@ from cadence.floor.bench import (
     load_manifest,
     map_files,
     markdown_table,
+    models_note,
     parse_pairs,
     parse_policies,
     tail_frames,
@@ -333,9 +334,7 @@ def render_markdown(report: dict[str, Any]) -> str:
              f"Corpus `{cfg['corpus']}`: {cfg['n_files']} simplex files ({cfg['duplex_left_out']} duplex left out), "
              f"{cfg['audio_s'] / 60:.1f} min. The persona answers each commit {cfg['reply_delay_ms']} ms later with one "
              f"of {cfg['replies']} piper replies; its echo goes back into the mic; chunks of {cfg['chunk_frames']} frames; "
-             f"seed {cfg['seed']}." + (f" Cadence model: `{cfg['weights']}`" + (f"; the persona's networks: `{cfg['persona_weights']}`"
-                                                      if cfg.get("persona_weights") else "") + "."
-                if cfg.get("weights") else ""), "",
+             f"seed {cfg['seed']}." + (f" {models_note(cfg)}." if cfg.get("weights") else ""), "",
              "## Turn-taking (commits that started a reply)", "",
              markdown_table(summary, labels, _TURN_COLS), "", "## The persona over the user", "",
              "| policy | " + " | ".join(c for c, _, _ in _LOOP_COLS) + " |",

@@ -217,16 +217,17 @@ def heard_speech(x: np.ndarray, vad_threshold: float = VAD_BAR, excess: np.ndarr
     return (x[:, _VAD] >= vad_threshold) & (x[:, _E_NOISE] > 0.3) & (ex > 0.6)
 
 
-def hears_persona(x: np.ndarray) -> bool:
-    """Whether features ``x`` carry any of the persona's channels (a reference was given and
-    something in it, or its echo estimate, was heard): else the blind pass reads the same inputs."""
-    return not (np.all(x[:, _PERSONA] == _NO_PERSONA) and np.all(x[:, _EXCESS] == _NO_EXCESS))
-
-
 def first_persona_frame(x: np.ndarray) -> int:
-    """The first frame of features ``x`` that carries the persona's channels (``len(x)`` if none)."""
+    """The first frame of features ``x`` that carries the persona's channels (a reference was
+    given and something in it, or its echo estimate, was heard); ``len(x)`` if none."""
     heard = np.flatnonzero((x[:, _PERSONA] != _NO_PERSONA) | (x[:, _EXCESS] != _NO_EXCESS))
     return int(heard[0]) if heard.size else len(x)
+
+
+def hears_persona(x: np.ndarray) -> bool:
+    """Whether features ``x`` carry any of the persona's channels: else the blind pass reads the
+    same inputs."""
+    return first_persona_frame(x) < len(x)
 
 
 def with_persona_outputs(probs: np.ndarray, persona_probs: np.ndarray, start: int) -> np.ndarray:
@@ -575,7 +576,7 @@ class CadencePolicy:
         self.persona_weights = persona_weights
         self.persona_model: FloorModel | None = None
         if self.config.persona_networks or persona_weights is not None:
-            self.persona_model = FloorModel(persona_weights or default_persona_weights_path())
+            self._load_persona_model()
         self.persona_heard = False
         self.last_probs = np.zeros(len(OUTPUTS), np.float32)
         self.judge: SmartTurnJudge | None = None
@@ -603,6 +604,10 @@ class CadencePolicy:
         # reports them): see protocol.COMMIT_RULES
         self.commit_rules: deque[str] = deque(maxlen=10_000)
         self.reset()
+
+    def _load_persona_model(self) -> FloorModel:
+        self.persona_model = FloorModel(self.persona_weights or default_persona_weights_path())
+        return self.persona_model
 
     def drain(self) -> None:
         """Wait for a judge call in flight (its answer, not yet due, stays unread), so that
@@ -702,28 +707,26 @@ class CadencePolicy:
         turn's columns come from the second pass, which reads the persona's channels as silent;
         with ``persona_networks`` 1 the persona outputs come from the persona's networks from
         its first sound on."""
+        was_heard = self.persona_heard
+        start = 0 if was_heard else first_persona_frame(x)  # the persona's first frame in x
+        self.persona_heard = was_heard or start < len(x)
         blind = not self.config.turn_sees_persona
-        if blind and self.turn_model is None and hears_persona(x):
+        if blind and self.turn_model is None and self.persona_heard:
             # no persona since the reset: the blind pass would have read what this one read, so it
             # starts from this one's state (exactly: the same inputs, the same arithmetic)
             self.turn_model = copy.deepcopy(self.model)
         own = bool(self.config.persona_networks)
-        if own and self.persona_model is None:
-            self.persona_model = FloorModel(self.persona_weights or default_persona_weights_path())
         # once the persona was heard, the blind pass and the persona's networks give every output
         # between them: the seeing pass is not run, so switching turn_sees_persona or
         # persona_networks within a call reads stale state until the next reset
-        seeing = not (own and blind and self.persona_heard and self.turn_model is not None)
+        seeing = not (own and blind and was_heard and self.turn_model is not None)
         probs = self.model.process(x) if seeing else np.empty((len(x), len(OUTPUTS)), np.float32)
         if blind and self.turn_model is not None:
             probs[:, TURN_OUTPUTS] = self.turn_model.process(blind_to_persona(x))[:, TURN_OUTPUTS]
-        start = 0 if self.persona_heard else first_persona_frame(x)
-        self.persona_heard = self.persona_heard or start < len(x)
         if own:
-            assert self.persona_model is not None
-            persona = self.persona_model.process(x)  # every frame, so its state is the call's
-            if self.persona_heard:
-                probs[start:, PERSONA_OUTPUTS] = persona[start:, PERSONA_OUTPUTS]
+            persona_model = self.persona_model or self._load_persona_model()
+            persona = persona_model.process(x)  # every frame, so its state is the call's
+            probs[start:, PERSONA_OUTPUTS] = persona[start:, PERSONA_OUTPUTS]  # nothing before it is heard
         return probs
 
     def decide_heard(self, frames: np.ndarray, x: np.ndarray, probs: np.ndarray,
