@@ -57,9 +57,9 @@ def test_streamed_the_persona_columns_switch_at_the_persona_s_first_frame() -> N
     pol.reset()
     again = [pol.probs(x[:0])] + [pol.probs(x[i : i + 1]) for i in range(len(x))] + [pol.probs(x[:0])]
     np.testing.assert_allclose(np.concatenate(again), got, atol=1e-5)
-    # the setting is read at each call: 0 gives the turn's networks' own outputs
-    pol.reset()
+    # the setting is read at each reset: 0 gives the turn's networks' own outputs
     pol.config = PolicyConfig(persona_networks=0)
+    pol.reset()
     np.testing.assert_allclose(pol.probs(x)[:, cols], turn_seen[:, cols], atol=1e-5)
 
 
@@ -81,8 +81,26 @@ def test_a_setting_switched_on_before_a_call_loads_the_networks() -> None:
     off = CadencePolicy(0.5, persona_networks=0)
     assert off.persona_model is None
     off.config = PolicyConfig()  # the default: on
-    np.testing.assert_allclose(off.probs(x), on.probs(x), atol=1e-6)
+    off.reset()
     assert off.persona_model is not None
+    np.testing.assert_allclose(off.probs(x), on.probs(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("switch", [{"persona_networks": 0.0}, {"turn_sees_persona": 1.0},
+                                    {"persona_networks": 0.0, "turn_sees_persona": 1.0}])
+def test_a_setting_switched_within_a_call_takes_effect_at_the_next_reset(switch: dict[str, float]) -> None:
+    mic, ref, _ = _call()
+    pol = CadencePolicy(0.5)
+    x = pol.featurizer.process(mic, ref)
+    k = first_persona_frame(x)
+    whole = pol.probs(x)  # the defaults, the whole call
+    pol.reset()
+    first = pol.probs(x[: k + 50])  # past the persona's first sound: the seeing pass is no longer run
+    pol.config = PolicyConfig(**switch)
+    np.testing.assert_allclose(np.concatenate([first, pol.probs(x[k + 50 :])]), whole, atol=1e-6)
+    pol.reset()  # the next call runs the new setting from its first frame
+    fresh = CadencePolicy(0.5, **switch)
+    np.testing.assert_allclose(pol.probs(x), fresh.probs(x), atol=1e-6)
 
 
 def test_the_setting_is_checked_and_off_loads_nothing() -> None:

@@ -67,9 +67,9 @@ def test_the_turn_columns_come_from_the_blind_pass_streamed() -> None:
     # a reset starts both passes afresh
     pol.reset()
     np.testing.assert_allclose(pol.probs(x), got, atol=1e-5)
-    # the setting is read at each call: the seeing pass alone
-    pol.reset()
+    # the setting is read at each reset: the seeing pass alone
     pol.config = PolicyConfig(turn_sees_persona=1, persona_networks=0)
+    pol.reset()
     np.testing.assert_allclose(pol.probs(x), seen, atol=1e-5)
 
 

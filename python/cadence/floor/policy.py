@@ -334,7 +334,8 @@ class PolicyConfig:
     # alone they answer fewer turns (floor.md, "The persona's own networks"). Without a persona
     # nothing changes; they run from the call's start (one more pass of the networks until the
     # persona is heard; from then on the blind pass and these are the two passes run). Set it, as
-    # turn_sees_persona, for a whole call: switched within one it reads stale state until a reset.
+    # turn_sees_persona, per call: both are read at each reset, and a change within a call takes
+    # effect at the next reset (``CadencePolicy.reset``).
     # With 0, pause_threshold=0.12 restores the reading before them
     persona_networks: float = 1.0
     pause_voice_threshold: float = 0.2
@@ -567,12 +568,11 @@ class CadencePolicy:
         self.model = FloorModel(weights)
         # the turn's outputs without the persona's channels (turn_sees_persona=0): a copy of
         # ``model`` made when the persona is first heard after a reset (until then both passes read
-        # the same inputs); run only while the setting is 0, so switching it between calls takes
-        # effect cleanly only after a reset
+        # the same inputs); run in a call whose reset read turn_sees_persona 0
         self.turn_model: FloorModel | None = None
-        # the persona's own networks (persona_networks=1): run on every frame from the reset while
-        # the setting is 1, read from the persona's first sound (``persona_heard``); loaded here, or
-        # at the first call that reads them (a setting switched on later)
+        # the persona's own networks (persona_networks=1): run on every frame of a call whose reset
+        # read the setting 1, read from the persona's first sound (``persona_heard``); loaded here, or
+        # at the first reset that reads the setting switched on
         self.persona_weights = persona_weights
         self.persona_model: FloorModel | None = None
         if self.config.persona_networks or persona_weights is not None:
@@ -622,6 +622,13 @@ class CadencePolicy:
             self.rule_aec.reset()
         self.model.reset()
         self.turn_model = None
+        # the passes this call runs, read from the config here and kept until the next reset: a
+        # pass switched on within a call would start mid-stream and one switched off would leave the
+        # others' state behind, so turn_sees_persona and persona_networks change at a reset only
+        self.call_blind = not self.config.turn_sees_persona
+        self.call_own = bool(self.config.persona_networks)
+        if self.call_own and self.persona_model is None:
+            self._load_persona_model()
         if self.persona_model is not None:
             self.persona_model.reset()
         self.persona_heard = False
@@ -710,22 +717,20 @@ class CadencePolicy:
         was_heard = self.persona_heard
         start = 0 if was_heard else first_persona_frame(x)  # the persona's first frame in x
         self.persona_heard = was_heard or start < len(x)
-        blind = not self.config.turn_sees_persona
+        blind, own = self.call_blind, self.call_own  # the call's, fixed at the reset
         if blind and self.turn_model is None and self.persona_heard:
             # no persona since the reset: the blind pass would have read what this one read, so it
             # starts from this one's state (exactly: the same inputs, the same arithmetic)
             self.turn_model = copy.deepcopy(self.model)
-        own = bool(self.config.persona_networks)
         # once the persona was heard, the blind pass and the persona's networks give every output
-        # between them: the seeing pass is not run, so switching turn_sees_persona or
-        # persona_networks within a call reads stale state until the next reset
+        # between them: the seeing pass is not run
         seeing = not (own and blind and was_heard and self.turn_model is not None)
         probs = self.model.process(x) if seeing else np.empty((len(x), len(OUTPUTS)), np.float32)
         if blind and self.turn_model is not None:
             probs[:, TURN_OUTPUTS] = self.turn_model.process(blind_to_persona(x))[:, TURN_OUTPUTS]
         if own:
-            persona_model = self.persona_model or self._load_persona_model()
-            persona = persona_model.process(x)  # every frame, so its state is the call's
+            assert self.persona_model is not None  # loaded at the reset
+            persona = self.persona_model.process(x)  # every frame, so its state is the call's
             probs[start:, PERSONA_OUTPUTS] = persona[start:, PERSONA_OUTPUTS]  # nothing before it is heard
         return probs
 
