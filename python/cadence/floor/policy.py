@@ -571,13 +571,12 @@ class CadencePolicy:
         # the same inputs); run in a call whose reset read turn_sees_persona 0
         self.turn_model: FloorModel | None = None
         # the persona's own networks (persona_networks=1): run on every frame of a call whose reset
-        # read the setting 1, read from the persona's first sound (``persona_heard``); loaded here, or
-        # at the first reset that reads the setting switched on
+        # read the setting 1, read from the persona's first sound (``persona_heard``); loaded at the
+        # first reset that reads the setting on, or here when a file is given (a bad path fails now)
         self.persona_weights = persona_weights
         self.persona_model: FloorModel | None = None
-        if self.config.persona_networks or persona_weights is not None:
+        if persona_weights is not None:
             self._load_persona_model()
-        self.persona_heard = False
         self.last_probs = np.zeros(len(OUTPUTS), np.float32)
         self.judge: SmartTurnJudge | None = None
         self._judge_thread: ThreadPoolExecutor | None = None  # the judge's calls (made on first use)
@@ -605,9 +604,8 @@ class CadencePolicy:
         self.commit_rules: deque[str] = deque(maxlen=10_000)
         self.reset()
 
-    def _load_persona_model(self) -> FloorModel:
+    def _load_persona_model(self) -> None:
         self.persona_model = FloorModel(self.persona_weights or default_persona_weights_path())
-        return self.persona_model
 
     def drain(self) -> None:
         """Wait for a judge call in flight (its answer, not yet due, stays unread), so that
