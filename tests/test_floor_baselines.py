@@ -348,6 +348,8 @@ def test_bench_weights_choose_the_cadence_model(corpus: Path, tmp_path: Path) ->
     specs = bench.parse_policies("cadence,silence-200", [0.5, 1.0], weights="/x.npz")
     assert [dict(s.kwargs).get("weights") for s in specs] == ["/x.npz", "/x.npz", None]
     assert dict(bench.parse_policies("cadence", None, "/x.npz")[0].kwargs) == {"weights": "/x.npz"}
+    assert dict(bench.parse_policies("cadence", None, persona_weights="/p.npz")[0].kwargs) == {
+        "persona_weights": "/p.npz"}
     # a network that always says "the user keeps the floor" never commits: the run used it
     torch.manual_seed(0)
     net = build(hidden=4, proj=4).eval()
@@ -367,6 +369,14 @@ def test_bench_weights_choose_the_cadence_model(corpus: Path, tmp_path: Path) ->
     assert row.split("|")[6].strip() == "0.000"  # recall: it never took the floor before the fallback
     with pytest.raises(SystemExit):
         bench.main(["--corpus", str(corpus), "--weights", str(tmp_path / "none.npz")])
+    # the persona's networks: named in the report, and a file that is no floor model is refused
+    assert bench.main(["--corpus", str(corpus), "--policies", "cadence", "--patience", "1", "--jobs", "1",
+                       "--persona-weights", str(w), "--markdown", str(md)]) == 0
+    assert f"(`persona_networks=1`): `{w} (sha1 " in md.read_text()
+    junk = tmp_path / "junk.npz"
+    np.savez(junk, a=np.zeros(3))
+    with pytest.raises(SystemExit):
+        bench.main(["--corpus", str(corpus), "--persona-weights", str(junk)])
 
 
 @needs_espeak

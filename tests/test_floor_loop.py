@@ -280,3 +280,37 @@ def test_the_duplex_baselines_are_named_policies_of_both_benches() -> None:
         bench.make_policy(bench.PolicySpec("full-duplex-5", "full-duplex-5"))
     with pytest.raises(InvalidArgumentError):
         AecVadBaseline(0)
+
+
+@needs_espeak
+def test_floor_loop_runs_the_persona_networks_it_is_given(loop_corpus: Path, tmp_path: Path,
+                                                          capsys: Any) -> None:
+    pytest.importorskip("piper")
+    from cadence.floor.model import default_persona_weights_path
+
+    # persona networks deaf to the user over the persona's voice: no barge-in, no onset, no voice
+    z = dict(np.load(default_persona_weights_path()))
+    for k in [k for k in z if k.endswith(("/onset_b", "/confirm_b", "/voice_b"))]:
+        z[k] = np.array(-30.0, np.float32)
+    for k in [k for k in z if k.endswith("/out_b")]:
+        z[k] = z[k].copy()
+        z[k][4] = -30.0  # bargein
+    w = tmp_path / "deaf.npz"
+    np.savez(w, **z)
+    args = ["--corpus", str(loop_corpus), "--policies", "cadence", "--jobs", "1", "--resamples", "0"]
+    assert loop.main([*args, "--persona-weights", str(w), "--json", str(tmp_path / "deaf.json")]) == 0
+    deaf = json.loads((tmp_path / "deaf.json").read_text())
+    assert deaf["config"]["persona_weights"].startswith(str(w))
+    assert "floor_gru.npz" in deaf["config"]["weights"]  # the turn's networks stay the packaged ones
+    assert loop.main([*args, "--json", str(tmp_path / "packaged.json")]) == 0
+    packaged = json.loads((tmp_path / "packaged.json").read_text())
+    d, p = deaf["summary"]["cadence@0.5"]["loop"], packaged["summary"]["cadence@0.5"]["loop"]
+    # the packaged persona networks stop the reply when the user goes on over it; deaf ones never do
+    assert p["talkovers"] > 0 and p["yielded"] > 0 and p["stop_within_150ms_share"] == 1.0
+    assert d["yielded"] == 0 and d["stop_within_150ms_share"] == 0.0
+    junk = tmp_path / "junk.npz"
+    np.savez(junk, a=np.zeros(3))
+    for bad, why in ((tmp_path / "missing.npz", "no such file"), (junk, "--persona-weights")):
+        with pytest.raises(SystemExit):
+            loop.main([*args, "--persona-weights", str(bad)])
+        assert why in capsys.readouterr().err

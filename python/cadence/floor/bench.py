@@ -304,12 +304,14 @@ def _is_sweep(label: str) -> bool:
 
 
 def parse_policies(names: str, patience: Sequence[float] | None, weights: str | None = None,
-                   echo_cancel: bool = False, judge_head: str | None = None) -> list[PolicySpec]:
+                   echo_cancel: bool = False, judge_head: str | None = None,
+                   persona_weights: str | None = None) -> list[PolicySpec]:
     """Specs of a comma-separated policy list; ``weights``: the cadence policy's model file;
-    ``echo_cancel``: the cadence policy's featurizer runs the echo canceller; ``judge_head``: the
+    ``persona_weights``: the networks its ``persona_networks=1`` reads; ``echo_cancel``: the cadence policy's featurizer runs the echo canceller; ``judge_head``: the
     judge head file of the cadence variants that set ``judge_head=1`` (at least one must)."""
     specs: list[PolicySpec] = []
     model: tuple[tuple[str, Any], ...] = ((("weights", weights),) if weights else ()) + (
+        (("persona_weights", persona_weights),) if persona_weights else ()) + (
         (("echo_cancel", True),) if echo_cancel else ())
     for name in (n.strip() for n in names.split(",")):
         if not name:
@@ -555,6 +557,37 @@ def run_bench(
     }
     add_intervals(report, per_file, resamples, pairs=pairs)
     return report
+
+
+def add_weights_args(ap: argparse.ArgumentParser) -> None:
+    """``--weights`` and ``--persona-weights``: the cadence policy's networks, for both benches."""
+    ap.add_argument("--weights", metavar="NPZ",
+                    help="the cadence policy's model (default: the packaged floor_gru.npz)")
+    ap.add_argument("--persona-weights", metavar="NPZ",
+                    help="the networks its persona_networks=1 reads once the persona is heard: the "
+                         "barge-in, the pause stage and the speech rule's voice head (default: the "
+                         "packaged floor_persona.npz; --weights does not replace them)")
+
+
+def check_weights_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Each given model file exists and is a floor model (else the usage error names it)."""
+    from cadence.floor.model import FloorModel
+
+    for flag, path in (("--weights", args.weights), ("--persona-weights", args.persona_weights)):
+        if not path:
+            continue
+        if not os.path.isfile(path):
+            ap.error(f"{flag} {path}: no such file")
+        try:
+            FloorModel(path)
+        except CadenceError as e:
+            ap.error(f"{flag} {path}: {e}")
+
+
+def weights_config(args: argparse.Namespace) -> dict[str, str]:
+    """What a report's config says of the cadence policy's networks (file and SHA-1)."""
+    return {"weights": _weights_id(args.weights),
+            "persona_weights": _weights_id(args.persona_weights, persona=True)}
 
 
 def add_interval_args(ap: argparse.ArgumentParser) -> None:
@@ -1127,9 +1160,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the random chunking")
     ap.add_argument("--gain-db", type=float, default=0.0,
                     help="play every file this many dB louder (or quieter): a level-robustness check")
-    ap.add_argument("--weights", metavar="NPZ",
-                    help="the cadence policy's model (default: the packaged floor_gru.npz); the persona's "
-                         "networks (persona_networks=1) stay the packaged floor_persona.npz")
+    add_weights_args(ap)
     ap.add_argument("--echo-cancel", action="store_true",
                     help="the cadence policy's featurizer runs the adaptive echo canceller (off by default)")
     ap.add_argument("--judge-head", metavar="NPZ",
@@ -1150,15 +1181,15 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if not args.corpus:
             ap.error("--corpus DIR is required (or --fit-baselines SPLIT)")
-        for flag, path in (("--weights", args.weights), ("--judge-head", args.judge_head)):
-            if path and not os.path.isfile(path):
-                ap.error(f"{flag} {path}: no such file")
+        check_weights_args(ap, args)
+        if args.judge_head and not os.path.isfile(args.judge_head):
+            ap.error(f"--judge-head {args.judge_head}: no such file")
         if args.judge_head:
             from cadence.floor.turn_judge import JudgeHead
 
             JudgeHead.load(args.judge_head)  # a malformed file is an error, not a policy "not available"
         specs = _available(parse_policies(args.policies, args.patience, args.weights, args.echo_cancel,
-                                          args.judge_head))
+                                          args.judge_head, args.persona_weights))
         if not specs:
             print("cadence bench floor: no policy available", file=sys.stderr)
             return 2
@@ -1166,8 +1197,7 @@ def main(argv: list[str] | None = None) -> int:
         report = run_bench(args.corpus, specs, max_files=args.max_files, jobs=args.jobs, seed=args.seed,
                            gain_db=args.gain_db, resamples=args.resamples, pairs=parse_pairs(args.compare))
         if any(s.name == "cadence" for s in specs):
-            report["config"]["weights"] = _weights_id(args.weights)
-            report["config"]["persona_weights"] = _weights_id(None, persona=True)
+            report["config"].update(weights_config(args))
             report["config"]["echo_cancel"] = bool(args.echo_cancel)
             if args.judge_head:
                 report["config"]["judge_head"] = _weights_id(args.judge_head)

@@ -61,12 +61,13 @@ from cadence.floor.bench import (
     _available,
     _ci,
     _diff,
-    _weights_id,
     _floats,
     _policy,
     _takes_reference,
     add_interval_args,
+    add_weights_args,
     check_interval_args,
+    check_weights_args,
     diff_rows,
     interval_section,
     is_cadence,
@@ -78,6 +79,7 @@ from cadence.floor.bench import (
     parse_pairs,
     parse_policies,
     tail_frames,
+    weights_config,
     write_outputs,
 )
 from cadence.floor.persona_sim import EchoPath, Playout, reply_pool
@@ -373,17 +375,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the echo paths, the replies and their order")
     ap.add_argument("--json", dest="json_out")
     ap.add_argument("--markdown", dest="md_out")
-    ap.add_argument("--weights", metavar="NPZ",
-                    help="the cadence policy's model (default: the packaged floor_gru.npz); the persona's "
-                         "networks (persona_networks=1) stay the packaged floor_persona.npz")
+    add_weights_args(ap)
     add_interval_args(ap)
     args = ap.parse_args(argv)
     if args.max_files is not None and args.max_files < 1:
         ap.error("--max-files must be >= 1")
-    if args.weights and not os.path.isfile(args.weights):
-        ap.error(f"--weights {args.weights}: no such file")
+    check_weights_args(ap, args)
     try:
-        specs = _available(parse_policies(args.policies, args.patience, args.weights))
+        specs = _available(parse_policies(args.policies, args.patience, args.weights,
+                                          persona_weights=args.persona_weights))
         if not specs:
             print("cadence bench floor-loop: no policy available", file=sys.stderr)
             return 2
@@ -391,8 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         report = run_loop(args.corpus, specs, max_files=args.max_files, jobs=args.jobs, seed=args.seed,
                           delay_ms=args.reply_delay_ms, resamples=args.resamples, pairs=parse_pairs(args.compare))
         if any(is_cadence(s.label) for s in specs):
-            report["config"]["weights"] = _weights_id(args.weights)
-            report["config"]["persona_weights"] = _weights_id(None, persona=True)
+            report["config"].update(weights_config(args))
         md = render_markdown(report)
         print(md)
         print(f"({time.perf_counter() - t0:.1f} s wall)")
