@@ -182,6 +182,37 @@ async def test_the_smart_turn_judge_runs_off_the_trio_thread() -> None:
     assert len(policies[0].call_ms) == len(threads)
 
 
+async def test_the_policy_is_built_off_the_trio_loop() -> None:
+    import threading
+    import time
+
+    from cadence.actors import Watchdog
+    from cadence.floor.actor import FloorActor
+    from cadence.floor.policy import CadencePolicy
+
+    built: list[int] = []
+
+    def slow(p: float) -> CadencePolicy:  # a build as slow as a cold disk's: the loop must not wait for it
+        built.append(threading.get_ident())
+        time.sleep(0.6)
+        return CadencePolicy(p)
+
+    audio, _ = render([("Hello there.", 1.0)])
+    dog = Watchdog(0.3)
+    got: list = []
+    async with open_actor_system(shutdown_timeout=5.0, watchdog=dog) as system:
+        floor = system.spawn(lambda: FloorActor(CID, patience=0.5, policy_factory=slow), "floor")
+        sink = system.spawn(lambda: Collector(got), "sink")
+        system.subscribe(sink, FloorState)
+        for fr in _frames(audio):  # sent while the policy is built: they wait in the mailbox
+            await floor.send(fr)
+        await floor.request(SetPatience(CID, 0, 0.6), timeout=10.0)
+        await trio.sleep(0.05)
+    assert built and threading.get_ident() not in built
+    assert dog.stall_count == 0, dog.stalls
+    assert len([m for m in got if isinstance(m, FloorState)]) == len(frames_of(audio))  # none lost
+
+
 async def test_each_speculate_carries_its_own_confidence() -> None:
     """Two drafts decided in one chunk (a silence draft, the user goes on, the end head drafts
     again) each publish the value that started them, not the chunk's last."""

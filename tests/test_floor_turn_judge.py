@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+import trio
 
 from cadence.errors import InvalidArgumentError, InvalidAudioError
 from cadence.floor.model import default_weights_path
@@ -173,8 +174,10 @@ def test_live_frames_do_not_wait_for_a_late_answer() -> None:
 def test_the_floor_actor_does_not_wait_for_the_judge() -> None:
     from cadence.floor.actor import FloorActor
 
-    assert FloorActor("c", patience=0.5).policy.wait_for_judge is False
-    assert FloorActor("c", patience=0.5, wait_for_judge=True).policy.wait_for_judge is True  # a file, fast
+    for wait in (False, True):  # live: no wait; a file fed fast: wait
+        actor = FloorActor("c", patience=0.5, wait_for_judge=wait)
+        trio.run(actor.on_start)  # the policy is built when the actor starts
+        assert actor.policy.wait_for_judge is wait
     assert CadencePolicy(0.5).wait_for_judge is True  # bench and tune: every run decides alike
 
 

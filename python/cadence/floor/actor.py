@@ -30,6 +30,9 @@ skipped, so decision timestamps stay on the mic's clock.
 Compute (features, Silero, GRU: ~0.1–0.2 ms per frame) never runs on the trio
 loop: each batch of frames is processed in a worker thread; frames that arrive
 meanwhile wait in the actor's Rust ring and are processed together next time.
+The policy itself (Silero's session, the networks' weights: ~0.1 s) is built in a
+worker thread when the actor starts (and at each restart), so a call that begins
+does not stall the calls already running; frames sent meanwhile wait in the mailbox.
 """
 
 from __future__ import annotations
@@ -90,16 +93,22 @@ class FloorActor(Actor):
     ) -> None:
         self.conversation_id = conversation_id
         self.reference = reference
-        self.policy = (policy_factory or (lambda p: CadencePolicy(patience=p)))(patience)
-        # live frames do not wait for a judge's late answer (policy.late_answers counts them);
-        # audio fed faster than real time (a file) should: its frames outrun any call
-        self.policy.wait_for_judge = wait_for_judge
+        self._policy_factory = policy_factory or (lambda p: CadencePolicy(patience=p))
+        self._patience = patience
+        self._wait_for_judge = wait_for_judge
+        self.policy: CadencePolicy  # built by ``on_start``, off the trio loop
         self.pending = AudioRing(FRAME * 1000, overrun="error")  # 10 s of backlog
         self.publish_state = publish_state
         self.epoch = 0
         self.speculating = False
         self.next_ts_ns: int | None = None  # media time of the next unprocessed sample
         self.frames_done = 0
+
+    async def on_start(self) -> None:
+        self.policy = await trio.to_thread.run_sync(self._policy_factory, self._patience)
+        # live frames do not wait for a judge's late answer (policy.late_answers counts them);
+        # audio fed faster than real time (a file) should: its frames outrun any call
+        self.policy.wait_for_judge = self._wait_for_judge
 
     async def handle(self, msg: Any) -> None:
         if isinstance(msg, SetPatience):
