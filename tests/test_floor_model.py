@@ -88,6 +88,51 @@ def test_numpy_gru_matches_torch(tmp_path) -> None:
     np.testing.assert_allclose(got[:, :k], ref, atol=2e-5)
     m.reset()
     np.testing.assert_allclose(m.process(x)[:, :k], ref, atol=2e-5)
+    np.testing.assert_allclose(m.members[0].reference_process(x)[:, :k], ref, atol=2e-5)  # numpy too
+
+
+@needs_espeak
+@needs_weights
+def test_the_rust_forward_pass_matches_the_numpy_reference(turn_audio) -> None:
+    import copy
+
+    from cadence._core import FloorNetwork
+    from cadence.floor.model import default_persona_weights_path
+
+    audio, _ = turn_audio
+    x = FloorFeaturizer().process(frames_of(audio))
+    for path in (default_weights_path(), default_persona_weights_path()):
+        model = FloorModel(path)
+        assert {"voice", "onset", "confirm"} <= set(model.heads)  # heads read from Rust too
+        ref = np.mean([m.reference_process(x) for m in model.members], axis=0)
+        cuts = [0, 1, 3, 10, 250, len(x)]  # any chunking: the state is carried across calls
+        got = np.concatenate([model.process(x[a:b]) for a, b in zip(cuts, cuts[1:])])
+        np.testing.assert_allclose(got, ref, atol=1e-5)
+        assert np.ptp(got, axis=0).min() > 0.05  # every output column moves: none is a default
+        # a copy made mid-call (the policy's blind pass) goes on exactly as the original
+        model.reset()
+        model.process(x[:300])
+        twin = copy.deepcopy(model)
+        np.testing.assert_array_equal(twin.process(x[300:]), model.process(x[300:]))
+    # a refused call changes nothing
+    net = FloorModel().members[0].net
+    clean = FloorModel().members[0].net
+    bad = x[:20].copy()
+    bad[5, 3] = np.nan
+    with pytest.raises(InvalidArgumentError, match="not finite"):
+        net.process(bad)
+    with pytest.raises(InvalidArgumentError, match="shape"):
+        net.process(x[:20, :10].copy())
+    with pytest.raises(InvalidArgumentError, match="float32"):
+        net.process(x[:20].astype(np.float64))
+    np.testing.assert_array_equal(net.process(x[:50]), clean.process(x[:50]))
+    # and a network whose shapes do not fit is refused when it is built
+    w = np.zeros((4, 3), np.float32)
+    with pytest.raises(InvalidArgumentError, match="in_w"):
+        FloorNetwork(np.zeros(3, np.float32), np.ones(3, np.float32), w, np.zeros(5, np.float32), [], [], [],
+                     np.zeros((6, 4), np.float32), np.zeros(6, np.float32), np.zeros((6, 2), np.float32),
+                     np.zeros(6, np.float32), np.zeros((5, 2), np.float32), np.zeros(5, np.float32),
+                     np.zeros((0, 6), np.float32), np.zeros(0, np.float32))
 
 
 def test_fine_tuning_starts_from_the_exported_network(tmp_path) -> None:

@@ -169,6 +169,38 @@ class MicAgc:
     ) -> _npt_ld.NDArray[_np_ld.float32]: ...
 
 @_final_ld
+class FloorNetwork:
+    """One network of the floor model (projection, causal convolutions, GRU, linear heads), streaming;
+    ``process`` runs with the GIL released. Weights in torch's layouts."""
+
+    def __new__(
+        cls,
+        mean: _npt_ld.NDArray[_np_ld.float32],
+        std: _npt_ld.NDArray[_np_ld.float32],
+        in_w: _npt_ld.NDArray[_np_ld.float32],
+        in_b: _npt_ld.NDArray[_np_ld.float32],
+        conv_w: list[_npt_ld.NDArray[_np_ld.float32]],
+        conv_b: list[_npt_ld.NDArray[_np_ld.float32]],
+        dilations: list[int],
+        w_ih: _npt_ld.NDArray[_np_ld.float32],
+        b_ih: _npt_ld.NDArray[_np_ld.float32],
+        w_hh: _npt_ld.NDArray[_np_ld.float32],
+        b_hh: _npt_ld.NDArray[_np_ld.float32],
+        out_w: _npt_ld.NDArray[_np_ld.float32],
+        out_b: _npt_ld.NDArray[_np_ld.float32],
+        head_w: _npt_ld.NDArray[_np_ld.float32],
+        head_b: _npt_ld.NDArray[_np_ld.float32],
+    ) -> FloorNetwork: ...
+    @property
+    def n_inputs(self) -> int: ...
+    @property
+    def n_outputs(self) -> int: ...
+    def reset(self) -> None: ...
+    def process(self, x: _npt_ld.NDArray[_np_ld.float32]) -> _npt_ld.NDArray[_np_ld.float32]: ...
+    def __copy__(self) -> FloorNetwork: ...
+    def __deepcopy__(self, memo: object) -> FloorNetwork: ...
+
+@_final_ld
 class EchoCanceller:
     """Adaptive echo canceller (frequency-domain Kalman filter with a shadow filter, 10 ms blocks): the mic minus
     the persona's predicted echo. Without a reference the mic passes unchanged."""

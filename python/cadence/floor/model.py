@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cadence._core import FloorNetwork
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import N_FEATURES
 from cadence.floor.labels import TARGETS
@@ -79,6 +80,7 @@ class _CausalConv:
     """One streaming causal Conv1d layer (torch weight layout (out, in, k))."""
 
     def __init__(self, w: np.ndarray, b: np.ndarray, dilation: int, residual: bool) -> None:
+        self.w = w
         self.taps = [np.ascontiguousarray(w[:, :, j].T) for j in range(w.shape[2])]
         self.b, self.d, self.residual = b, int(dilation), residual
         self.span = (w.shape[2] - 1) * self.d
@@ -145,9 +147,17 @@ class _Member:
                         f"{where}: {name} head must be {name}_w ({self.head_width},) and a scalar "
                         f"{name}_b, got {None if hw is None else hw.shape} and {None if hb is None else hb.shape}")
                 self.heads[name] = (hw, float(hb))
+        # the forward pass at run time: the same arithmetic in Rust, with the GIL released
+        width = self.w_ih_t.shape[0]
+        self.net = FloorNetwork(
+            self.mean, self.std, p["in_w"], self.in_b, [c.w for c in self.convs], [c.b for c in self.convs],
+            [c.d for c in self.convs], p["w_ih"], self.b_ih, p["w_hh"], self.b_hh, p["out_w"], self.out_b,
+            np.array([w for w, _ in self.heads.values()], np.float32).reshape(len(self.heads), self.hidden + width),
+            np.array([b for _, b in self.heads.values()], np.float32))
 
     def reset(self) -> None:
         self.h = np.zeros(self.hidden, np.float32)
+        self.net.reset()
         for c in self.convs:
             c.reset()
 
@@ -173,14 +183,25 @@ class _Member:
         return np.concatenate([hs, u], axis=1)
 
     def process(self, x: np.ndarray) -> np.ndarray:
-        """x: (n, N_FEATURES) → (n, len(OUTPUTS)) probabilities."""
+        """x: (n, N_FEATURES) → (n, len(OUTPUTS)) probabilities (the Rust forward pass)."""
+        return self._outputs(self.net.process(np.ascontiguousarray(x, np.float32)))
+
+    def reference_process(self, x: np.ndarray) -> np.ndarray:
+        """``process`` in numpy (the reference the Rust pass is tested against); it advances
+        the numpy state of ``head_inputs``, not the Rust one."""
         z = self.head_inputs(x)
-        out = np.ones((x.shape[0], len(OUTPUTS)), np.float32)
-        out[:, :VOICE] = _sigmoid(z[:, : self.hidden] @ self.out_w_t + self.out_b)
+        probs = [_sigmoid(z[:, : self.hidden] @ self.out_w_t + self.out_b)]
+        probs += [_sigmoid(z @ w + b)[:, None] for w, b in self.heads.values()]
+        return self._outputs(np.concatenate(probs, axis=1).astype(np.float32))
+
+    def _outputs(self, probs: np.ndarray) -> np.ndarray:
+        """The targets' then the heads' probabilities (n, len(TARGETS) + heads) → ``OUTPUTS``."""
+        out = np.ones((probs.shape[0], len(OUTPUTS)), np.float32)
+        out[:, :VOICE] = probs[:, : len(TARGETS)]
         out[:, PAUSE] = out[:, 0]  # no pause head: the keep head's opinion
         out[:, ONSET] = out[:, CONFIRM] = out[:, BARGEIN]  # no onset/confirm head: the barge-in head's
-        for name, (w, b) in self.heads.items():
-            out[:, OUTPUTS.index(name)] = _sigmoid(z @ w + b)
+        for k, name in enumerate(self.heads):
+            out[:, OUTPUTS.index(name)] = probs[:, len(TARGETS) + k]
         return out
 
 
@@ -249,10 +270,12 @@ class FloorModel:
         """x: (n, N_FEATURES) float32 → (n, len(OUTPUTS)) probabilities (columns ``OUTPUTS``)."""
         if x.ndim != 2 or x.shape[1] != N_FEATURES:
             raise InvalidArgumentError(f"expected features of shape (n, {N_FEATURES}), got {x.shape}")
-        out = self.members[0].process(x)
+        x = np.ascontiguousarray(x, np.float32)
+        raw = self.members[0].net.process(x)
         for m in self.members[1:]:
-            out = out + m.process(x)
-        return (out / len(self.members)).astype(np.float32)
+            raw += m.net.process(x)
+        # the members carry the same heads, so averaging before the columns are laid out is the same
+        return self.members[0]._outputs(raw / np.float32(len(self.members)))
 
 
 __all__ = ["BARGEIN", "CONFIRM", "FloorModel", "HEADS", "ONSET", "OUTPUTS", "PAUSE", "PERSONA_WEIGHTS", "TARGETS", "VOICE",

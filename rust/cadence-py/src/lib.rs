@@ -10,6 +10,7 @@ mod errors;
 mod floor;
 mod framer;
 mod ledger;
+mod net;
 mod ring;
 
 #[pymodule]
@@ -23,5 +24,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ledger::register(m)?;
     dsp::register(m)?;
     floor::register(m)?;
+    net::register(m)?;
     Ok(())
 }

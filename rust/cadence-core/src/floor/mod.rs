@@ -11,6 +11,7 @@
 pub mod aec;
 pub mod agc;
 pub mod echo;
+pub mod net;
 pub mod speaker;
 
 use crate::dsp::{DEFAULT_N_MELS, MAX_N_MELS, N_SCALAR_FEATURES};

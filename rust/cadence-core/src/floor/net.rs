@@ -1,0 +1,436 @@
+//! The floor model's forward pass: one trained network of the ensemble, streaming.
+//!
+//! Per 10 ms frame `x` (the featurizer's `n_in` inputs):
+//!
+//! ```text
+//! u = tanh(W_in ((x − mean) / std) + b_in)                    projection
+//! u = tanh(causal conv(u)) [+ u]                              each conv layer (residual when
+//!                                                             in = out, after the first)
+//! h = GRU(u, h)                                               torch's gate order r, z, n
+//! targets = σ(W_out h + b_out);  heads = σ(w_k · [h ‖ u] + b_k)
+//! ```
+//!
+//! The same arithmetic as the numpy reference (`cadence.floor.model._Member`), in f32,
+//! with the sums in another order (agreement to ~1e-6). Every layer keeps its own
+//! history, so any chunking of the frames gives the same output; a refused call
+//! changes nothing.
+
+use crate::error::{CadenceError, Result};
+
+/// One causal Conv1d layer (kernel `k`, dilation `d`), with the inputs it still needs.
+#[derive(Debug, Clone)]
+struct Conv {
+    /// weights as (k, in, out): tap j, input c is the row `w[(j * cin + c) * cout ..][..cout]`
+    w: Vec<f32>,
+    b: Vec<f32>,
+    cin: usize,
+    cout: usize,
+    k: usize,
+    d: usize,
+    residual: bool,
+    /// the last `(k − 1)·d + 1` inputs, a ring of rows of `cin` (the newest at `pos`)
+    hist: Vec<f32>,
+    pos: usize,
+}
+
+impl Conv {
+    fn span(&self) -> usize {
+        (self.k - 1) * self.d + 1
+    }
+
+    /// Push input `u` (cin) and write this frame's output (cout) to `y`.
+    fn step(&mut self, u: &[f32], y: &mut [f32]) {
+        let span = self.span();
+        self.pos = (self.pos + 1) % span;
+        self.hist[self.pos * self.cin..(self.pos + 1) * self.cin].copy_from_slice(u);
+        y.copy_from_slice(&self.b);
+        for j in 0..self.k {
+            // tap j reads the input (k − 1 − j)·d frames back
+            let back = (self.k - 1 - j) * self.d;
+            let row = (self.pos + span - back) % span;
+            let wt = &self.w[j * self.cin * self.cout..(j + 1) * self.cin * self.cout];
+            axpy_t(wt, &self.hist[row * self.cin..(row + 1) * self.cin], y);
+        }
+        y.iter_mut().for_each(|v| *v = v.tanh());
+        if self.residual {
+            for (yo, ui) in y.iter_mut().zip(u) {
+                *yo += ui;
+            }
+        }
+    }
+}
+
+/// One conv layer's parameters: weights (out, in, k) in torch's layout, bias (out), dilation.
+#[derive(Debug, Clone)]
+pub struct ConvParams {
+    pub w: Vec<f32>,
+    pub b: Vec<f32>,
+    pub cout: usize,
+    pub cin: usize,
+    pub k: usize,
+    pub dilation: usize,
+}
+
+/// The parameters of one network, in torch's layouts (row-major, out × in).
+#[derive(Debug, Clone)]
+pub struct NetParams {
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+    /// (proj, n_in)
+    pub in_w: Vec<f32>,
+    pub in_b: Vec<f32>,
+    pub convs: Vec<ConvParams>,
+    /// (3H, C), (3H), (3H, H), (3H)
+    pub w_ih: Vec<f32>,
+    pub b_ih: Vec<f32>,
+    pub w_hh: Vec<f32>,
+    pub b_hh: Vec<f32>,
+    /// (targets, H), (targets)
+    pub out_w: Vec<f32>,
+    pub out_b: Vec<f32>,
+    /// (heads, H + C), (heads): linear heads on the GRU state ‖ conv output
+    pub head_w: Vec<f32>,
+    pub head_b: Vec<f32>,
+}
+
+/// One network of the floor model, streaming.
+#[derive(Debug, Clone)]
+pub struct FloorNet {
+    n_in: usize,
+    proj: usize,
+    hidden: usize,
+    targets: usize,
+    heads: usize,
+    p: NetParams,
+    /// `in_w`, `w_ih` and `w_hh` transposed (in, out): each output is a sum of scaled rows
+    in_wt: Vec<f32>,
+    w_iht: Vec<f32>,
+    w_hht: Vec<f32>,
+    convs: Vec<Conv>,
+    h: Vec<f32>,
+}
+
+/// The (in, out) row-major transpose of a (rows = out, cols = in) matrix.
+fn transpose(w: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut t = vec![0.0f32; w.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            t[c * rows + r] = w[r * cols + c];
+        }
+    }
+    t
+}
+
+fn bad(msg: String) -> CadenceError {
+    CadenceError::InvalidArgument(msg)
+}
+
+fn expect_len(what: &str, v: &[f32], len: usize) -> Result<()> {
+    if v.len() != len {
+        return Err(bad(format!(
+            "{what} must have {len} values, got {}",
+            v.len()
+        )));
+    }
+    if v.iter().any(|x| !x.is_finite()) {
+        return Err(bad(format!("{what} has a value that is not finite")));
+    }
+    Ok(())
+}
+
+impl FloorNet {
+    /// A network from its parameters: `n_in` inputs, `hidden` GRU units; every shape is
+    /// checked (and every value finite) before anything is built.
+    pub fn new(n_in: usize, hidden: usize, p: NetParams) -> Result<Self> {
+        if n_in == 0 || hidden == 0 {
+            return Err(bad("a floor network needs inputs and hidden units".into()));
+        }
+        expect_len("mean", &p.mean, n_in)?;
+        expect_len("std", &p.std, n_in)?;
+        if p.std.contains(&0.0) {
+            return Err(bad("std has a zero".into()));
+        }
+        let proj = p.in_b.len();
+        expect_len("in_b", &p.in_b, proj)?;
+        expect_len("in_w", &p.in_w, proj * n_in)?;
+        let mut convs = Vec::with_capacity(p.convs.len());
+        let mut width = proj;
+        for (i, c) in p.convs.iter().enumerate() {
+            let (w, b, cout, cin, k, d) = (&c.w, &c.b, c.cout, c.cin, c.k, c.dilation);
+            if cin != width || cout == 0 || k == 0 || d == 0 {
+                return Err(bad(format!(
+                    "conv{i}: (out {cout}, in {cin}, k {k}, dilation {d}) does not follow a width of {width}"
+                )));
+            }
+            expect_len(&format!("conv{i}_w"), w, cout * cin * k)?;
+            expect_len(&format!("conv{i}_b"), b, cout)?;
+            let mut wt = vec![0.0f32; k * cin * cout];
+            for o in 0..cout {
+                for c in 0..cin {
+                    for j in 0..k {
+                        wt[(j * cin + c) * cout + o] = w[(o * cin + c) * k + j];
+                    }
+                }
+            }
+            let span = (k - 1) * d + 1;
+            convs.push(Conv {
+                w: wt,
+                b: b.clone(),
+                cin,
+                cout,
+                k,
+                d,
+                residual: cin == cout && i > 0,
+                hist: vec![0.0; span * cin],
+                pos: 0,
+            });
+            width = cout;
+        }
+        let g = 3 * hidden;
+        expect_len("w_ih", &p.w_ih, g * width)?;
+        expect_len("b_ih", &p.b_ih, g)?;
+        expect_len("w_hh", &p.w_hh, g * hidden)?;
+        expect_len("b_hh", &p.b_hh, g)?;
+        let targets = p.out_b.len();
+        expect_len("out_b", &p.out_b, targets)?;
+        expect_len("out_w", &p.out_w, targets * hidden)?;
+        let heads = p.head_b.len();
+        expect_len("head_b", &p.head_b, heads)?;
+        expect_len("head_w", &p.head_w, heads * (hidden + width))?;
+        Ok(FloorNet {
+            n_in,
+            proj,
+            hidden,
+            targets,
+            heads,
+            in_wt: transpose(&p.in_w, proj, n_in),
+            w_iht: transpose(&p.w_ih, g, width),
+            w_hht: transpose(&p.w_hh, g, hidden),
+            p,
+            convs,
+            h: vec![0.0; hidden],
+        })
+    }
+
+    pub fn n_inputs(&self) -> usize {
+        self.n_in
+    }
+
+    /// Outputs per frame: the targets' probabilities, then the heads'.
+    pub fn n_outputs(&self) -> usize {
+        self.targets + self.heads
+    }
+
+    /// Forget the call: GRU state and every conv layer's history back to zeros.
+    pub fn reset(&mut self) {
+        self.h.iter_mut().for_each(|v| *v = 0.0);
+        for c in &mut self.convs {
+            c.hist.iter_mut().for_each(|v| *v = 0.0);
+            c.pos = 0;
+        }
+    }
+
+    /// `x`: n frames of `n_inputs()` (row-major); writes n rows of `n_outputs()`
+    /// probabilities to `out`. A refused call (wrong sizes, a value that is not
+    /// finite) changes nothing.
+    pub fn process(&mut self, x: &[f32], out: &mut [f32]) -> Result<()> {
+        if !x.len().is_multiple_of(self.n_in) {
+            return Err(bad(format!(
+                "features must be whole frames of {} values, got {}",
+                self.n_in,
+                x.len()
+            )));
+        }
+        let n = x.len() / self.n_in;
+        let no = self.n_outputs();
+        if out.len() != n * no {
+            return Err(bad(format!(
+                "output must have {} values, got {}",
+                n * no,
+                out.len()
+            )));
+        }
+        if x.iter().any(|v| !v.is_finite()) {
+            return Err(bad(
+                "features have a value that is not finite (NaN or inf)".into()
+            ));
+        }
+        let (hd, g) = (self.hidden, 3 * self.hidden);
+        let width = self.convs.last().map_or(self.proj, |c| c.cout);
+        let mut xn = vec![0.0f32; self.n_in];
+        let mut u = vec![0.0f32; self.proj.max(width)];
+        let mut v = vec![0.0f32; self.proj.max(width)];
+        let (mut gi, mut gh) = (vec![0.0f32; g], vec![0.0f32; g]);
+        let mut zin = vec![0.0f32; hd + width];
+        for (xf, of) in x.chunks_exact(self.n_in).zip(out.chunks_exact_mut(no)) {
+            let p = &self.p;
+            for (((o, xi), m), s) in xn.iter_mut().zip(xf).zip(&p.mean).zip(&p.std) {
+                *o = (xi - m) / s;
+            }
+            u[..self.proj].copy_from_slice(&p.in_b);
+            axpy_t(&self.in_wt, &xn, &mut u[..self.proj]);
+            u[..self.proj].iter_mut().for_each(|v| *v = v.tanh());
+            let mut w = self.proj;
+            for conv in &mut self.convs {
+                conv.step(&u[..w], &mut v[..conv.cout]);
+                w = conv.cout;
+                std::mem::swap(&mut u, &mut v);
+            }
+            let ut = &u[..width];
+            gi.copy_from_slice(&p.b_ih);
+            axpy_t(&self.w_iht, ut, &mut gi);
+            gh.copy_from_slice(&p.b_hh);
+            axpy_t(&self.w_hht, &self.h, &mut gh);
+            for i in 0..hd {
+                let r = sigmoid(gi[i] + gh[i]);
+                let z = sigmoid(gi[hd + i] + gh[hd + i]);
+                let c = (gi[2 * hd + i] + r * gh[2 * hd + i]).tanh();
+                self.h[i] = (1.0 - z) * c + z * self.h[i];
+            }
+            for (t, o) in of[..self.targets].iter_mut().enumerate() {
+                *o = sigmoid(p.out_b[t] + dot(&p.out_w[t * hd..(t + 1) * hd], &self.h));
+            }
+            if self.heads > 0 {
+                zin[..hd].copy_from_slice(&self.h);
+                zin[hd..].copy_from_slice(ut);
+                let hw = hd + width;
+                for k in 0..self.heads {
+                    of[self.targets + k] =
+                        sigmoid(p.head_b[k] + dot(&p.head_w[k * hw..(k + 1) * hw], &zin));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// y += Σᵢ x[i] · wt[i] for `wt` (len x, len y) row-major: a matrix–vector product whose
+/// inner loop runs over the outputs (SIMD lanes, no horizontal sums).
+fn axpy_t(wt: &[f32], x: &[f32], y: &mut [f32]) {
+    let n = y.len();
+    debug_assert_eq!(wt.len(), x.len() * n);
+    for (row, xi) in wt.chunks_exact(n).zip(x) {
+        for (yo, w) in y.iter_mut().zip(row) {
+            *yo += xi * w;
+        }
+    }
+}
+
+/// Σ a·b with eight running sums (so the compiler can use SIMD lanes).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conv(w: Vec<f32>, b: Vec<f32>, k: usize, dilation: usize) -> ConvParams {
+        ConvParams {
+            w,
+            b,
+            cout: 4,
+            cin: 4,
+            k,
+            dilation,
+        }
+    }
+
+    fn toy(heads: usize) -> FloorNet {
+        // 3 inputs, proj 4, one conv (4 → 4, k 2, d 2) and a residual one, 2 hidden units
+        let f = |n: usize, s: f32| {
+            (0..n)
+                .map(|i| ((i as f32 * 0.37 + s).sin()) * 0.5)
+                .collect::<Vec<f32>>()
+        };
+        let p = NetParams {
+            mean: vec![0.1, -0.2, 0.0],
+            std: vec![1.0, 2.0, 0.5],
+            in_w: f(12, 0.1),
+            in_b: f(4, 0.2),
+            convs: vec![
+                conv(f(32, 0.3), f(4, 0.4), 2, 2),
+                conv(f(48, 0.5), f(4, 0.6), 3, 1),
+            ],
+            w_ih: f(24, 0.7),
+            b_ih: f(6, 0.8),
+            w_hh: f(12, 0.9),
+            b_hh: f(6, 1.0),
+            out_w: f(10, 1.1),
+            out_b: f(5, 1.2),
+            head_w: f(heads * 6, 1.3),
+            head_b: f(heads, 1.4),
+        };
+        FloorNet::new(3, 2, p).unwrap()
+    }
+
+    #[test]
+    fn any_chunking_gives_the_same_output_and_reset_starts_over() {
+        let x: Vec<f32> = (0..3 * 40)
+            .map(|i| ((i * 7 % 13) as f32 - 6.0) / 4.0)
+            .collect();
+        let mut a = toy(2);
+        let mut whole = vec![0.0; 40 * 7];
+        a.process(&x, &mut whole).unwrap();
+        let mut b = toy(2);
+        let mut parts = vec![0.0; 40 * 7];
+        let mut at = 0;
+        for n in [1usize, 3, 2, 10, 24] {
+            b.process(&x[at * 3..(at + n) * 3], &mut parts[at * 7..(at + n) * 7])
+                .unwrap();
+            at += n;
+        }
+        assert_eq!(whole, parts);
+        b.reset();
+        let mut again = vec![0.0; 40 * 7];
+        b.process(&x, &mut again).unwrap();
+        assert_eq!(whole, again);
+        assert!(whole.iter().all(|v| *v > 0.0 && *v < 1.0));
+    }
+
+    #[test]
+    fn a_refused_call_changes_nothing() {
+        let x: Vec<f32> = (0..30).map(|i| i as f32 / 30.0).collect();
+        let (mut a, mut b) = (toy(0), toy(0));
+        let mut o = vec![0.0; 50];
+        a.process(&x, &mut o).unwrap();
+        let mut bad_x = x.clone();
+        bad_x[4] = f32::NAN;
+        assert!(b.process(&bad_x, &mut vec![0.0; 50]).is_err());
+        assert!(b.process(&x[..29], &mut vec![0.0; 50]).is_err());
+        assert!(b.process(&x, &mut vec![0.0; 49]).is_err());
+        let mut o2 = vec![0.0; 50];
+        b.process(&x, &mut o2).unwrap();
+        assert_eq!(o, o2);
+    }
+
+    #[test]
+    fn shapes_are_checked_at_construction() {
+        let mut p = toy(1).p;
+        p.w_hh.pop();
+        assert!(FloorNet::new(3, 2, p).is_err());
+        let mut p = toy(1).p;
+        p.convs[1].cin = 5; // in 5 after a width of 4
+        assert!(FloorNet::new(3, 2, p).is_err());
+        let mut p = toy(1).p;
+        p.std[0] = 0.0;
+        assert!(FloorNet::new(3, 2, p).is_err());
+    }
+}

@@ -1,0 +1,171 @@
+//! Binding of `cadence_core::floor::net`: `FloorNetwork`, one network of the floor model.
+
+use cadence_core::floor::net::{ConvParams, FloorNet, NetParams};
+use numpy::{PyArray1, PyArrayMethods};
+use pyo3::prelude::*;
+use pyo3::types::PyAny;
+
+use crate::arrays::F32Arg;
+use crate::errors::{detached, invalid_argument, map};
+
+/// `obj` as a float32 array of `ndim` dimensions: (shape, values).
+fn array(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+    ndim: usize,
+) -> PyResult<(Vec<usize>, Vec<f32>)> {
+    let a = F32Arg::new(py, obj, what, false)?;
+    if a.shape.len() != ndim {
+        let shape = &a.shape;
+        return Err(invalid_argument(
+            py,
+            format!("{what} must have {ndim} dimensions, got shape {shape:?}"),
+        ));
+    }
+    Ok((a.shape.clone(), a.values().into_owned()))
+}
+
+/// One trained network of the floor model (projection, causal convolutions, GRU, linear
+/// heads), streaming; the numpy reference is `cadence.floor.model._Member`. Weights in
+/// torch's layouts; `process` runs with the GIL released.
+#[pyclass(module = "cadence._core")]
+#[derive(Clone)]
+pub struct FloorNetwork {
+    inner: FloorNet,
+}
+
+#[pymethods]
+impl FloorNetwork {
+    #[new]
+    #[pyo3(signature = (mean, std, in_w, in_b, conv_w, conv_b, dilations, w_ih, b_ih, w_hh, b_hh, out_w, out_b,
+                        head_w, head_b))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        mean: &Bound<'_, PyAny>,
+        std: &Bound<'_, PyAny>,
+        in_w: &Bound<'_, PyAny>,
+        in_b: &Bound<'_, PyAny>,
+        conv_w: Vec<Bound<'_, PyAny>>,
+        conv_b: Vec<Bound<'_, PyAny>>,
+        dilations: Vec<usize>,
+        w_ih: &Bound<'_, PyAny>,
+        b_ih: &Bound<'_, PyAny>,
+        w_hh: &Bound<'_, PyAny>,
+        b_hh: &Bound<'_, PyAny>,
+        out_w: &Bound<'_, PyAny>,
+        out_b: &Bound<'_, PyAny>,
+        head_w: &Bound<'_, PyAny>,
+        head_b: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        if conv_w.len() != conv_b.len() || conv_w.len() != dilations.len() {
+            return Err(invalid_argument(
+                py,
+                format!(
+                    "conv_w, conv_b and dilations must have one entry per layer, got {}, {} and {}",
+                    conv_w.len(),
+                    conv_b.len(),
+                    dilations.len()
+                ),
+            ));
+        }
+        let (_, mean) = array(py, mean, "mean", 1)?;
+        let n_in = mean.len();
+        let mut convs = Vec::with_capacity(conv_w.len());
+        for (i, ((w, b), d)) in conv_w.iter().zip(&conv_b).zip(&dilations).enumerate() {
+            let (shape, w) = array(py, w, &format!("conv_w[{i}]"), 3)?;
+            let (_, b) = array(py, b, &format!("conv_b[{i}]"), 1)?;
+            convs.push(ConvParams {
+                w,
+                b,
+                cout: shape[0],
+                cin: shape[1],
+                k: shape[2],
+                dilation: *d,
+            });
+        }
+        let (hh_shape, w_hh) = array(py, w_hh, "w_hh", 2)?;
+        let p = NetParams {
+            mean,
+            std: array(py, std, "std", 1)?.1,
+            in_w: array(py, in_w, "in_w", 2)?.1,
+            in_b: array(py, in_b, "in_b", 1)?.1,
+            convs,
+            w_ih: array(py, w_ih, "w_ih", 2)?.1,
+            b_ih: array(py, b_ih, "b_ih", 1)?.1,
+            w_hh,
+            b_hh: array(py, b_hh, "b_hh", 1)?.1,
+            out_w: array(py, out_w, "out_w", 2)?.1,
+            out_b: array(py, out_b, "out_b", 1)?.1,
+            head_w: array(py, head_w, "head_w", 2)?.1,
+            head_b: array(py, head_b, "head_b", 1)?.1,
+        };
+        Ok(FloorNetwork {
+            inner: map(py, FloorNet::new(n_in, hh_shape[1], p))?,
+        })
+    }
+
+    #[getter]
+    fn n_inputs(&self) -> usize {
+        self.inner.n_inputs()
+    }
+
+    /// The targets' probabilities, then the heads', per frame.
+    #[getter]
+    fn n_outputs(&self) -> usize {
+        self.inner.n_outputs()
+    }
+
+    /// Forget the call (GRU state and the convolutions' history).
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// `x`: float32 (n, n_inputs) features → float32 (n, n_outputs) probabilities.
+    /// A refused call (wrong shape, NaN) changes nothing.
+    fn process<'py>(
+        &mut self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, numpy::PyArray2<f32>>> {
+        let (ni, no) = (self.inner.n_inputs(), self.inner.n_outputs());
+        let x = F32Arg::new(py, x, "x", false)?;
+        let n = match x.shape.as_slice() {
+            [n, c] if *c == ni => *n,
+            s => {
+                return Err(invalid_argument(
+                    py,
+                    format!("x must have shape (n, {ni}), got {s:?}"),
+                ))
+            }
+        };
+        let xv = x.values();
+        let inner = &mut self.inner;
+        let out = detached(py, || {
+            let mut out = vec![0.0f32; n * no];
+            inner.process(&xv, &mut out).map(|()| out)
+        })?;
+        PyArray1::from_vec(py, out).reshape([n, no])
+    }
+
+    fn __copy__(&self) -> Self {
+        self.clone()
+    }
+
+    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
+        self.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "FloorNetwork(n_inputs={}, n_outputs={})",
+            self.inner.n_inputs(),
+            self.inner.n_outputs()
+        )
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<FloorNetwork>()
+}
