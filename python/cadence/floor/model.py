@@ -1,4 +1,8 @@
-"""The floor model at run time: causal conv front-end + GRU, evaluated in numpy (no torch).
+"""The floor model at run time: causal conv front-end + GRU, evaluated in Rust (no torch).
+
+Each network runs in Rust (``cadence._core.FloorNetwork``, GIL released); the numpy
+code here is its reference (``_Member.reference_process``, tested to agree within
+1e-5) and gives the heads' inputs when they are fitted (``head_inputs``).
 
 Architecture (trained by ``cadence train floor``, see ``train.py``)::
 

@@ -7,7 +7,7 @@ DIR holds ``train/manifest.jsonl`` and ``dev/manifest.jsonl`` (the format of
 ``cadence corpus floor``). Features are computed with exactly the run-time
 featurizer (``FloorFeaturizer``) and cached under ``DIR/.cache``. Training uses
 torch (CPU is fine: ~6.6 M frames, ~95 s per epoch on 2 cores); the exported
-``.npz`` is run by ``FloorModel`` in numpy. Reproduce the committed weights with:
+``.npz`` is run by ``FloorModel`` (in Rust, without torch). Reproduce the committed weights with:
 
     cadence corpus floor --out /tmp/floorg --n 1000 --seed 4000 --text grammar
     cadence corpus floor --out /tmp/floor1000 --n 1000 --seed 1000
