@@ -126,13 +126,20 @@ def test_the_rust_forward_pass_matches_the_numpy_reference(turn_audio) -> None:
     with pytest.raises(InvalidArgumentError, match="float32"):
         net.process(x[:20].astype(np.float64))
     np.testing.assert_array_equal(net.process(x[:50]), clean.process(x[:50]))
-    # and a network whose shapes do not fit is refused when it is built
-    w = np.zeros((4, 3), np.float32)
-    with pytest.raises(InvalidArgumentError, match="in_w"):
-        FloorNetwork(np.zeros(3, np.float32), np.ones(3, np.float32), w, np.zeros(5, np.float32), [], [], [],
-                     np.zeros((6, 4), np.float32), np.zeros(6, np.float32), np.zeros((6, 2), np.float32),
-                     np.zeros(6, np.float32), np.zeros((5, 2), np.float32), np.zeros(5, np.float32),
-                     np.zeros((0, 6), np.float32), np.zeros(0, np.float32))
+    # and a network whose shapes do not fit is refused when it is built, a transposed matrix too
+    z = lambda *shape: np.zeros(shape, np.float32)  # noqa: E731
+
+    def build(in_w: np.ndarray, conv_w: list[np.ndarray], dilations: list[int]) -> FloorNetwork:
+        return FloorNetwork(z(3), np.ones(3, np.float32), in_w, z(4), conv_w, [z(4)] * len(conv_w), dilations,
+                            z(6, 4), z(6), z(6, 2), z(6), z(5, 2), z(5), z(0, 6), z(0))
+
+    assert build(z(4, 3), [z(4, 4, 2)], [1]).n_outputs == 5
+    with pytest.raises(InvalidArgumentError, match=r"in_w must have shape \(4, 3\)"):
+        build(z(3, 4), [z(4, 4, 2)], [1])
+    with pytest.raises(InvalidArgumentError, match="dilations"):
+        build(z(4, 3), [z(4, 4, 2)], [-1])
+    with pytest.raises(InvalidArgumentError, match="conv0"):
+        build(z(4, 3), [z(4, 5, 2)], [1])
 
 
 def test_fine_tuning_starts_from_the_exported_network(tmp_path) -> None:

@@ -49,7 +49,7 @@ impl FloorNetwork {
         in_b: &Bound<'_, PyAny>,
         conv_w: Vec<Bound<'_, PyAny>>,
         conv_b: Vec<Bound<'_, PyAny>>,
-        dilations: Vec<usize>,
+        dilations: Vec<i64>,
         w_ih: &Bound<'_, PyAny>,
         b_ih: &Bound<'_, PyAny>,
         w_hh: &Bound<'_, PyAny>,
@@ -72,37 +72,71 @@ impl FloorNetwork {
         }
         let (_, mean) = array(py, mean, "mean", 1)?;
         let n_in = mean.len();
+        let (_, in_b) = array(py, in_b, "in_b", 1)?;
+        let mut width = in_b.len();
         let mut convs = Vec::with_capacity(conv_w.len());
         for (i, ((w, b), d)) in conv_w.iter().zip(&conv_b).zip(&dilations).enumerate() {
             let (shape, w) = array(py, w, &format!("conv_w[{i}]"), 3)?;
             let (_, b) = array(py, b, &format!("conv_b[{i}]"), 1)?;
+            if *d < 1 {
+                return Err(invalid_argument(
+                    py,
+                    format!("dilations[{i}] must be >= 1, got {d}"),
+                ));
+            }
             convs.push(ConvParams {
                 w,
                 b,
                 cout: shape[0],
                 cin: shape[1],
                 k: shape[2],
-                dilation: *d,
+                dilation: *d as usize,
             });
+            width = shape[0];
         }
         let (hh_shape, w_hh) = array(py, w_hh, "w_hh", 2)?;
+        let hidden = hh_shape[1];
+        let (_, out_b) = array(py, out_b, "out_b", 1)?;
+        let (_, head_b) = array(py, head_b, "head_b", 1)?;
+        // every matrix in its torch layout (out, in): a transposed one of the same size is refused
+        let matrix =
+            |obj: &Bound<'_, PyAny>, what: &str, rows: usize, cols: usize| -> PyResult<Vec<f32>> {
+                let (shape, v) = array(py, obj, what, 2)?;
+                if shape != [rows, cols] {
+                    return Err(invalid_argument(
+                        py,
+                        format!("{what} must have shape ({rows}, {cols}), got {shape:?}"),
+                    ));
+                }
+                Ok(v)
+            };
+        let in_w = matrix(in_w, "in_w", in_b.len(), n_in)?;
+        if hh_shape != [3 * hidden, hidden] {
+            return Err(invalid_argument(
+                py,
+                format!("w_hh must have shape (3 * hidden, hidden), got {hh_shape:?}"),
+            ));
+        }
+        let w_ih = matrix(w_ih, "w_ih", 3 * hidden, width)?;
+        let out_w = matrix(out_w, "out_w", out_b.len(), hidden)?;
+        let head_w = matrix(head_w, "head_w", head_b.len(), hidden + width)?;
         let p = NetParams {
             mean,
             std: array(py, std, "std", 1)?.1,
-            in_w: array(py, in_w, "in_w", 2)?.1,
-            in_b: array(py, in_b, "in_b", 1)?.1,
+            in_w,
+            in_b,
             convs,
-            w_ih: array(py, w_ih, "w_ih", 2)?.1,
+            w_ih,
             b_ih: array(py, b_ih, "b_ih", 1)?.1,
             w_hh,
             b_hh: array(py, b_hh, "b_hh", 1)?.1,
-            out_w: array(py, out_w, "out_w", 2)?.1,
-            out_b: array(py, out_b, "out_b", 1)?.1,
-            head_w: array(py, head_w, "head_w", 2)?.1,
-            head_b: array(py, head_b, "head_b", 1)?.1,
+            out_w,
+            out_b,
+            head_w,
+            head_b,
         };
         Ok(FloorNetwork {
-            inner: map(py, FloorNet::new(n_in, hh_shape[1], p))?,
+            inner: map(py, FloorNet::new(n_in, hidden, p))?,
         })
     }
 

@@ -257,9 +257,15 @@ impl FloorNet {
         }
         let (hd, g) = (self.hidden, 3 * self.hidden);
         let width = self.convs.last().map_or(self.proj, |c| c.cout);
+        // the widest layer (a middle conv may be wider than the projection and the last one)
+        let widest = self
+            .convs
+            .iter()
+            .map(|c| c.cout)
+            .fold(self.proj, usize::max);
         let mut xn = vec![0.0f32; self.n_in];
-        let mut u = vec![0.0f32; self.proj.max(width)];
-        let mut v = vec![0.0f32; self.proj.max(width)];
+        let mut u = vec![0.0f32; widest];
+        let mut v = vec![0.0f32; widest];
         let (mut gi, mut gh) = (vec![0.0f32; g], vec![0.0f32; g]);
         let mut zin = vec![0.0f32; hd + width];
         for (xf, of) in x.chunks_exact(self.n_in).zip(out.chunks_exact_mut(no)) {
@@ -403,6 +409,42 @@ mod tests {
         b.process(&x, &mut again).unwrap();
         assert_eq!(whole, again);
         assert!(whole.iter().all(|v| *v > 0.0 && *v < 1.0));
+    }
+
+    #[test]
+    fn a_middle_conv_wider_than_the_others_is_run() {
+        let f = |n: usize, s: f32| {
+            (0..n)
+                .map(|i| ((i as f32 * 0.37 + s).sin()) * 0.5)
+                .collect::<Vec<f32>>()
+        };
+        let wide = |cout: usize, cin: usize, s: f32| ConvParams {
+            w: f(cout * cin * 2, s),
+            b: f(cout, s + 0.1),
+            cout,
+            cin,
+            k: 2,
+            dilation: 1,
+        };
+        let p = NetParams {
+            mean: vec![0.0; 3],
+            std: vec![1.0; 3],
+            in_w: f(12, 0.1),
+            in_b: f(4, 0.2),
+            convs: vec![wide(8, 4, 0.3), wide(4, 8, 0.5)], // 4 → 8 → 4
+            w_ih: f(24, 0.7),
+            b_ih: f(6, 0.8),
+            w_hh: f(12, 0.9),
+            b_hh: f(6, 1.0),
+            out_w: f(10, 1.1),
+            out_b: f(5, 1.2),
+            head_w: f(6, 1.3),
+            head_b: f(1, 1.4),
+        };
+        let mut net = FloorNet::new(3, 2, p).unwrap();
+        let mut o = vec![0.0; 5 * 6];
+        net.process(&f(15, 0.0), &mut o).unwrap();
+        assert!(o.iter().all(|v| *v > 0.0 && *v < 1.0));
     }
 
     #[test]
