@@ -11,9 +11,11 @@
 //! ```
 //!
 //! The same arithmetic as the numpy reference (`cadence.floor.model._Member`), in f32,
-//! with the sums in another order (agreement to ~1e-6). Every layer keeps its own
-//! history, so any chunking of the frames gives the same output; a refused call
-//! changes nothing.
+//! with the sums in another order (agreement to ~1e-6). The layers before the GRU run
+//! layer by layer over a whole chunk (each weight row meets every frame of the chunk
+//! while it is in cache), the GRU frame by frame. Every output sums its terms in the
+//! same order whatever the chunk, and every conv layer keeps its own history, so any
+//! chunking of the frames gives the same bits; a refused call changes nothing.
 
 use crate::error::{CadenceError, Result};
 
@@ -28,35 +30,48 @@ struct Conv {
     k: usize,
     d: usize,
     residual: bool,
-    /// the last `(k − 1)·d + 1` inputs, a ring of rows of `cin` (the newest at `pos`)
+    /// the last `(k − 1)·d` inputs, oldest first, rows of `cin` (zeros at the start of a call)
     hist: Vec<f32>,
-    pos: usize,
 }
 
 impl Conv {
-    fn span(&self) -> usize {
-        (self.k - 1) * self.d + 1
-    }
-
-    /// Push input `u` (cin) and write this frame's output (cout) to `y`.
-    fn step(&mut self, u: &[f32], y: &mut [f32]) {
-        let span = self.span();
-        self.pos = (self.pos + 1) % span;
-        self.hist[self.pos * self.cin..(self.pos + 1) * self.cin].copy_from_slice(u);
-        y.copy_from_slice(&self.b);
-        for j in 0..self.k {
-            // tap j reads the input (k − 1 − j)·d frames back
-            let back = (self.k - 1 - j) * self.d;
-            let row = (self.pos + span - back) % span;
-            let wt = &self.w[j * self.cin * self.cout..(j + 1) * self.cin * self.cout];
-            axpy_t(wt, &self.hist[row * self.cin..(row + 1) * self.cin], y);
+    /// Run `n` frames: `u` (n rows of cin) → `y` (n rows of cout). Each weight row is
+    /// applied to every frame of the chunk while it is in cache; each output still sums
+    /// its terms in the same order (bias, then tap by tap, input by input), so any
+    /// chunking gives the same bits.
+    fn run(&mut self, u: &[f32], n: usize, y: &mut [f32]) {
+        let (cin, cout) = (self.cin, self.cout);
+        // the inputs this chunk reads: the history, then the chunk's own
+        let mut z = Vec::with_capacity(self.hist.len() + u.len());
+        z.extend_from_slice(&self.hist);
+        z.extend_from_slice(u);
+        for yt in y.chunks_exact_mut(cout) {
+            yt.copy_from_slice(&self.b);
         }
-        y.iter_mut().for_each(|v| *v = v.tanh());
-        if self.residual {
-            for (yo, ui) in y.iter_mut().zip(u) {
-                *yo += ui;
+        for j in 0..self.k {
+            // tap j of frame t reads z row t + j·d: the input (k − 1 − j)·d frames back
+            let zj = &z[j * self.d * cin..];
+            for c in 0..cin {
+                let row = &self.w[(j * cin + c) * cout..(j * cin + c + 1) * cout];
+                for (t, yt) in y.chunks_exact_mut(cout).enumerate() {
+                    let zc = zj[t * cin + c];
+                    for (yo, w) in yt.iter_mut().zip(row) {
+                        *yo += zc * w;
+                    }
+                }
             }
         }
+        for (yt, ut) in y.chunks_exact_mut(cout).zip(u.chunks_exact(cin)) {
+            yt.iter_mut().for_each(|v| *v = v.tanh());
+            if self.residual {
+                for (yo, ui) in yt.iter_mut().zip(ut) {
+                    *yo += ui;
+                }
+            }
+        }
+        let keep = self.hist.len();
+        self.hist.copy_from_slice(&z[z.len() - keep..]);
+        debug_assert_eq!(y.len(), n * cout);
     }
 }
 
@@ -172,7 +187,6 @@ impl FloorNet {
                     }
                 }
             }
-            let span = (k - 1) * d + 1;
             convs.push(Conv {
                 w: wt,
                 b: b.clone(),
@@ -181,8 +195,7 @@ impl FloorNet {
                 k,
                 d,
                 residual: cin == cout && i > 0,
-                hist: vec![0.0; span * cin],
-                pos: 0,
+                hist: vec![0.0; (k - 1) * d * cin],
             });
             width = cout;
         }
@@ -226,7 +239,6 @@ impl FloorNet {
         self.h.iter_mut().for_each(|v| *v = 0.0);
         for c in &mut self.convs {
             c.hist.iter_mut().for_each(|v| *v = 0.0);
-            c.pos = 0;
         }
     }
 
@@ -255,42 +267,60 @@ impl FloorNet {
                 "features have a value that is not finite (NaN or inf)".into()
             ));
         }
+        // blocks of BLOCK frames: the block's activations stay in cache while the weights pass
+        for (xb, ob) in x.chunks(BLOCK * self.n_in).zip(out.chunks_mut(BLOCK * no)) {
+            self.run_block(xb, ob);
+        }
+        Ok(())
+    }
+
+    /// `process` on at most `BLOCK` checked frames.
+    fn run_block(&mut self, x: &[f32], out: &mut [f32]) {
+        let n = x.len() / self.n_in;
+        let no = self.n_outputs();
         let (hd, g) = (self.hidden, 3 * self.hidden);
         let width = self.convs.last().map_or(self.proj, |c| c.cout);
-        // the widest layer (a middle conv may be wider than the projection and the last one)
-        let widest = self
-            .convs
-            .iter()
-            .map(|c| c.cout)
-            .fold(self.proj, usize::max);
-        let mut xn = vec![0.0f32; self.n_in];
-        let mut u = vec![0.0f32; widest];
-        let mut v = vec![0.0f32; widest];
-        let (mut gi, mut gh) = (vec![0.0f32; g], vec![0.0f32; g]);
-        let mut zin = vec![0.0f32; hd + width];
-        for (xf, of) in x.chunks_exact(self.n_in).zip(out.chunks_exact_mut(no)) {
-            let p = &self.p;
-            for (((o, xi), m), s) in xn.iter_mut().zip(xf).zip(&p.mean).zip(&p.std) {
+        let p = &self.p;
+        // the layers before the GRU, layer by layer over the whole chunk
+        let mut xn = vec![0.0f32; x.len()];
+        for (xo, xf) in xn
+            .chunks_exact_mut(self.n_in)
+            .zip(x.chunks_exact(self.n_in))
+        {
+            for (((o, xi), m), s) in xo.iter_mut().zip(xf).zip(&p.mean).zip(&p.std) {
                 *o = (xi - m) / s;
             }
-            u[..self.proj].copy_from_slice(&p.in_b);
-            axpy_t(&self.in_wt, &xn, &mut u[..self.proj]);
-            u[..self.proj].iter_mut().for_each(|v| *v = v.tanh());
-            let mut w = self.proj;
-            for conv in &mut self.convs {
-                conv.step(&u[..w], &mut v[..conv.cout]);
-                w = conv.cout;
-                std::mem::swap(&mut u, &mut v);
-            }
-            let ut = &u[..width];
-            gi.copy_from_slice(&p.b_ih);
-            axpy_t(&self.w_iht, ut, &mut gi);
+        }
+        let mut u = vec![0.0f32; n * self.proj];
+        for ut in u.chunks_exact_mut(self.proj) {
+            ut.copy_from_slice(&p.in_b);
+        }
+        axpy_rows(&self.in_wt, &xn, self.n_in, &mut u);
+        u.iter_mut().for_each(|v| *v = v.tanh());
+        for conv in &mut self.convs {
+            let mut y = vec![0.0f32; n * conv.cout];
+            conv.run(&u, n, &mut y);
+            u = y;
+        }
+        let mut gi = vec![0.0f32; n * g];
+        for gt in gi.chunks_exact_mut(g) {
+            gt.copy_from_slice(&p.b_ih);
+        }
+        axpy_rows(&self.w_iht, &u, width, &mut gi);
+        // the GRU and the heads, frame by frame
+        let mut gh = vec![0.0f32; g];
+        let mut zin = vec![0.0f32; hd + width];
+        for ((git, ut), of) in gi
+            .chunks_exact(g)
+            .zip(u.chunks_exact(width))
+            .zip(out.chunks_exact_mut(no))
+        {
             gh.copy_from_slice(&p.b_hh);
             axpy_t(&self.w_hht, &self.h, &mut gh);
             for i in 0..hd {
-                let r = sigmoid(gi[i] + gh[i]);
-                let z = sigmoid(gi[hd + i] + gh[hd + i]);
-                let c = (gi[2 * hd + i] + r * gh[2 * hd + i]).tanh();
+                let r = sigmoid(git[i] + gh[i]);
+                let z = sigmoid(git[hd + i] + gh[hd + i]);
+                let c = (git[2 * hd + i] + r * gh[2 * hd + i]).tanh();
                 self.h[i] = (1.0 - z) * c + z * self.h[i];
             }
             for (t, o) in of[..self.targets].iter_mut().enumerate() {
@@ -306,9 +336,11 @@ impl FloorNet {
                 }
             }
         }
-        Ok(())
     }
 }
+
+/// Frames run through the layers before the GRU together (see `FloorNet::process`).
+const BLOCK: usize = 16;
 
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
@@ -322,6 +354,20 @@ fn axpy_t(wt: &[f32], x: &[f32], y: &mut [f32]) {
     for (row, xi) in wt.chunks_exact(n).zip(x) {
         for (yo, w) in y.iter_mut().zip(row) {
             *yo += xi * w;
+        }
+    }
+}
+
+/// `axpy_t` on every frame of a chunk: `x` rows of `n_x`, `y` rows of `wt`'s width. Each
+/// weight row meets every frame while it is in cache; each output sums in input order.
+fn axpy_rows(wt: &[f32], x: &[f32], n_x: usize, y: &mut [f32]) {
+    let n_y = wt.len() / n_x;
+    for (i, row) in wt.chunks_exact(n_y).enumerate() {
+        for (yt, xt) in y.chunks_exact_mut(n_y).zip(x.chunks_exact(n_x)) {
+            let xi = xt[i];
+            for (yo, w) in yt.iter_mut().zip(row) {
+                *yo += xi * w;
+            }
         }
     }
 }
