@@ -143,8 +143,13 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="cadence bench features", description=__doc__.splitlines()[0])
+def cli_main(argv: list[str] | None, prog: str, doc: str,
+             measure: Callable[[np.ndarray, np.ndarray, int], dict[str, Any]],
+             render: Callable[[dict[str, Any]], str]) -> int:
+    """The command line of a bench on this module's test audio (``--audio``, ``--repeat``,
+    ``--json``, ``--markdown``): ``measure(mic, reference, repeat)`` gives the results,
+    ``render`` their markdown."""
+    ap = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0])
     ap.add_argument("--audio", type=Path, help="a WAV to use as the user's side (default: espeak-ng speech)")
     ap.add_argument("--repeat", type=int, default=3, help="passes per cell; the best counts (default 3)")
     ap.add_argument("--json", type=Path, help="write raw results as JSON here")
@@ -154,14 +159,18 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--repeat must be >= 1")
     mic, ref = test_audio(args.audio)
     result = {"machine": machine(), "repeat": args.repeat,
-              "audio": str(args.audio) if args.audio else "espeak-ng speech", **bench(mic, ref, args.repeat)}
-    md = markdown(result)
+              "audio": str(args.audio) if args.audio else "espeak-ng speech", **measure(mic, ref, args.repeat)}
+    md = render(result)
     print(md)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     if args.markdown:
         args.markdown.write_text(md)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cli_main(argv, "cadence bench features", __doc__ or "", bench, markdown)
 
 
 if __name__ == "__main__":

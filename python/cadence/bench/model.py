@@ -14,8 +14,6 @@ with the GIL released the Rust pass scales with cores, the numpy one does not.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import threading
 import time
@@ -25,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from cadence.bench.features import test_audio
-from cadence.bench.ring import machine
+from cadence.bench.features import cli_main
 from cadence.floor.model import FloorModel, default_persona_weights_path, default_weights_path
 
 CHUNKS = (1, 2, 10)
@@ -130,25 +127,10 @@ def markdown(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     from cadence.floor.features import FloorFeaturizer
 
-    ap = argparse.ArgumentParser(prog="cadence bench model", description=__doc__.splitlines()[0])
-    ap.add_argument("--audio", type=Path, help="a WAV to use as the user's side (default: espeak-ng speech)")
-    ap.add_argument("--repeat", type=int, default=3, help="passes per cell; the best counts (default 3)")
-    ap.add_argument("--json", type=Path, help="write raw results as JSON here")
-    ap.add_argument("--markdown", type=Path, help="write the markdown table here")
-    args = ap.parse_args(argv)
-    if args.repeat < 1:
-        ap.error("--repeat must be >= 1")
-    mic, ref = test_audio(args.audio)
-    x = FloorFeaturizer().process(mic, ref)
-    result = {"machine": machine(), "repeat": args.repeat,
-              "audio": str(args.audio) if args.audio else "espeak-ng speech", **bench(x, args.repeat)}
-    md = markdown(result)
-    print(md)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
-    if args.markdown:
-        args.markdown.write_text(md)
-    return 0
+    def measure(mic: np.ndarray, ref: np.ndarray, repeat: int) -> dict[str, Any]:
+        return bench(FloorFeaturizer().process(mic, ref), repeat)
+
+    return cli_main(argv, "cadence bench model", __doc__ or "", measure, markdown)
 
 
 if __name__ == "__main__":
