@@ -23,7 +23,7 @@ def test_bench_model_compares_rust_with_the_numpy_reference(tmp_path) -> None:
     assert cells == {(w, i, c) for w in ("turn", "persona") for i in IMPLS for c in CHUNKS}
     assert all(row["us_per_frame"] > 0 for row in r["rows"])
     assert {(s["impl"], s["threads"]) for s in r["scaling"]} == {(i, k) for i in IMPLS for k in (1, 2)}
-    assert "FloorNetwork (Rust)" in md.read_text()
+    assert "FloorEnsemble (Rust)" in md.read_text()
 
 
 def test_bench_model_refuses_bad_arguments() -> None:

@@ -96,7 +96,7 @@ def test_numpy_gru_matches_torch(tmp_path) -> None:
 def test_the_rust_forward_pass_matches_the_numpy_reference(turn_audio) -> None:
     import copy
 
-    from cadence._core import FloorNetwork
+    from cadence._core import FloorEnsemble, FloorNetwork
     from cadence.floor.model import default_persona_weights_path
 
     audio, _ = turn_audio
@@ -114,6 +114,16 @@ def test_the_rust_forward_pass_matches_the_numpy_reference(turn_audio) -> None:
         model.process(x[:300])
         twin = copy.deepcopy(model)
         np.testing.assert_array_equal(twin.process(x[300:]), model.process(x[300:]))
+    # the ensemble's one call is the mean of its networks' own calls, in order
+    model = FloorModel()
+    nets = [m.net for m in model.members]
+    for n in nets:
+        n.reset()
+    mean = (nets[0].process(x) + nets[1].process(x) + nets[2].process(x)) / np.float32(3)
+    model.reset()
+    np.testing.assert_array_equal(model.ensemble.process(x), mean)
+    with pytest.raises(InvalidArgumentError, match="at least one network"):
+        FloorEnsemble([])
     # a refused call changes nothing
     net = FloorModel().members[0].net
     clean = FloorModel().members[0].net

@@ -3,7 +3,8 @@
 Every 10 ms frame runs a three-network ensemble through projection, causal
 convolutions, a GRU and linear heads, up to twice per frame (the turn's networks
 and, once the persona is heard, the persona's). The forward pass runs in Rust
-(``FloorNetwork``, GIL released); its numpy reference (``_Member.reference_process``)
+(``FloorEnsemble`` of ``FloorNetwork``, one call, GIL released); its numpy reference
+(``_Member.reference_process``)
 is the baseline, on the same features in the same run, and the outputs are compared.
 The features are those of a real espeak-ng monologue with a persona echo (as
 ``cadence bench features``; ``--audio`` takes any WAV). Frames are fed in chunks of
@@ -27,7 +28,7 @@ from cadence.bench.features import cli_main
 from cadence.floor.model import FloorModel, default_persona_weights_path, default_weights_path
 
 CHUNKS = (1, 2, 10)
-IMPLS = ("FloorNetwork (Rust)", "numpy reference")
+IMPLS = ("FloorEnsemble (Rust)", "numpy reference")
 
 
 def _run(model: FloorModel, x: np.ndarray, chunk: int, rust: bool) -> np.ndarray:
@@ -95,7 +96,7 @@ def bench(x: np.ndarray, repeat: int) -> dict[str, Any]:
 def markdown(result: dict[str, Any]) -> str:
     m = result["machine"]
     lines = [
-        "# Floor model forward pass: Rust FloorNetwork vs its numpy reference",
+        "# Floor model forward pass: Rust FloorEnsemble vs its numpy reference",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']}.",
         f"Command: `cadence bench model --repeat {result['repeat']}`; {result['frames']} frames "

@@ -1,6 +1,7 @@
 """The floor model at run time: causal conv front-end + GRU, evaluated in Rust (no torch).
 
-Each network runs in Rust (``cadence._core.FloorNetwork``, GIL released); the numpy
+The networks run in Rust (``cadence._core.FloorNetwork``, averaged in one call by
+``FloorEnsemble``, GIL released); the numpy
 code here is its reference (``_Member.reference_process``, tested to agree within
 1e-5) and gives the heads' inputs when they are fitted (``head_inputs``).
 
@@ -46,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cadence._core import FloorNetwork
+from cadence._core import FloorEnsemble, FloorNetwork
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import N_FEATURES
 from cadence.floor.labels import TARGETS
@@ -253,8 +254,10 @@ class FloorModel:
         path = Path(path) if path is not None else default_weights_path()
         params = load_members(path)
         self.members = [_Member(p, str(path)) for p in params]
-        if len({tuple(sorted(m.heads)) for m in self.members}) > 1:
+        if len({tuple(m.heads) for m in self.members}) > 1:
             raise InvalidArgumentError(f"{path}: the ensemble members do not all have the same heads")
+        # the members' networks averaged in one Rust call (copies: their state is the ensemble's)
+        self.ensemble = FloorEnsemble([m.net for m in self.members])
 
     @property
     def heads(self) -> tuple[str, ...]:
@@ -267,6 +270,7 @@ class FloorModel:
         return max(1 + sum(c.span for c in m.convs) for m in self.members)
 
     def reset(self) -> None:
+        self.ensemble.reset()
         for m in self.members:
             m.reset()
 
@@ -274,12 +278,9 @@ class FloorModel:
         """x: (n, N_FEATURES) float32 → (n, len(OUTPUTS)) probabilities (columns ``OUTPUTS``)."""
         if x.ndim != 2 or x.shape[1] != N_FEATURES:
             raise InvalidArgumentError(f"expected features of shape (n, {N_FEATURES}), got {x.shape}")
-        x = np.ascontiguousarray(x, np.float32)
-        raw = self.members[0].net.process(x)
-        for m in self.members[1:]:
-            raw += m.net.process(x)
-        # the members carry the same heads, so averaging before the columns are laid out is the same
-        return self.members[0]._outputs(raw / np.float32(len(self.members)))
+        # the members carry the same heads in the same order, so averaging before the columns
+        # are laid out is the same
+        return self.members[0]._outputs(self.ensemble.process(np.ascontiguousarray(x, np.float32)))
 
 
 __all__ = ["BARGEIN", "CONFIRM", "FloorModel", "HEADS", "ONSET", "OUTPUTS", "PAUSE", "PERSONA_WEIGHTS", "TARGETS", "VOICE",

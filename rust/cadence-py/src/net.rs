@@ -1,6 +1,7 @@
-//! Binding of `cadence_core::floor::net`: `FloorNetwork`, one network of the floor model.
+//! Binding of `cadence_core::floor::net`: `FloorNetwork`, one network of the floor model, and
+//! `FloorEnsemble`, networks averaged in one call.
 
-use cadence_core::floor::net::{ConvParams, FloorNet, NetParams};
+use cadence_core::floor::net::{ConvParams, FloorEnsemble as CoreEnsemble, FloorNet, NetParams};
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyAny;
@@ -164,23 +165,8 @@ impl FloorNetwork {
         x: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, numpy::PyArray2<f32>>> {
         let (ni, no) = (self.inner.n_inputs(), self.inner.n_outputs());
-        let x = F32Arg::new(py, x, "x", false)?;
-        let n = match x.shape.as_slice() {
-            [n, c] if *c == ni => *n,
-            s => {
-                return Err(invalid_argument(
-                    py,
-                    format!("x must have shape (n, {ni}), got {s:?}"),
-                ))
-            }
-        };
-        let xv = x.values();
         let inner = &mut self.inner;
-        let out = detached(py, || {
-            let mut out = vec![0.0f32; n * no];
-            inner.process(&xv, &mut out).map(|()| out)
-        })?;
-        PyArray1::from_vec(py, out).reshape([n, no])
+        run_frames(py, x, ni, no, |x, out| inner.process(x, out))
     }
 
     fn __copy__(&self) -> Self {
@@ -200,6 +186,95 @@ impl FloorNetwork {
     }
 }
 
+/// `x` as (n, n_inputs) float32, then `run` on it with the GIL released → (n, no).
+fn run_frames<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    ni: usize,
+    no: usize,
+    run: impl Send + FnOnce(&[f32], &mut [f32]) -> cadence_core::Result<()>,
+) -> PyResult<Bound<'py, numpy::PyArray2<f32>>> {
+    let x = F32Arg::new(py, x, "x", false)?;
+    let n = match x.shape.as_slice() {
+        [n, c] if *c == ni => *n,
+        s => {
+            return Err(invalid_argument(
+                py,
+                format!("x must have shape (n, {ni}), got {s:?}"),
+            ))
+        }
+    };
+    let xv = x.values();
+    let out = detached(py, || {
+        let mut out = vec![0.0f32; n * no];
+        run(&xv, &mut out).map(|()| out)
+    })?;
+    PyArray1::from_vec(py, out).reshape([n, no])
+}
+
+/// Networks whose probabilities are averaged (the floor model's ensemble), run in one call
+/// with the GIL released; each keeps its own state (copies of the networks given).
+#[pyclass(module = "cadence._core")]
+#[derive(Clone)]
+pub struct FloorEnsemble {
+    inner: CoreEnsemble,
+}
+
+#[pymethods]
+impl FloorEnsemble {
+    #[new]
+    fn new(py: Python<'_>, networks: Vec<PyRef<'_, FloorNetwork>>) -> PyResult<Self> {
+        let nets = networks.iter().map(|n| n.inner.clone()).collect();
+        Ok(FloorEnsemble {
+            inner: map(py, CoreEnsemble::new(nets))?,
+        })
+    }
+
+    #[getter]
+    fn n_inputs(&self) -> usize {
+        self.inner.n_inputs()
+    }
+
+    #[getter]
+    fn n_outputs(&self) -> usize {
+        self.inner.n_outputs()
+    }
+
+    /// Forget the call in every network.
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// `x`: float32 (n, n_inputs) → float32 (n, n_outputs), the networks' mean. A refused
+    /// call changes nothing.
+    fn process<'py>(
+        &mut self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, numpy::PyArray2<f32>>> {
+        let (ni, no) = (self.inner.n_inputs(), self.inner.n_outputs());
+        let inner = &mut self.inner;
+        run_frames(py, x, ni, no, |x, out| inner.process(x, out))
+    }
+
+    fn __copy__(&self) -> Self {
+        self.clone()
+    }
+
+    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
+        self.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "FloorEnsemble(n_inputs={}, n_outputs={})",
+            self.inner.n_inputs(),
+            self.inner.n_outputs()
+        )
+    }
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<FloorNetwork>()
+    m.add_class::<FloorNetwork>()?;
+    m.add_class::<FloorEnsemble>()
 }

@@ -339,6 +339,67 @@ impl FloorNet {
     }
 }
 
+/// Networks whose probabilities are averaged (an ensemble), run in one call.
+#[derive(Debug, Clone)]
+pub struct FloorEnsemble {
+    nets: Vec<FloorNet>,
+    scratch: Vec<f32>,
+}
+
+impl FloorEnsemble {
+    /// At least one network; all with the same inputs and outputs.
+    pub fn new(nets: Vec<FloorNet>) -> Result<Self> {
+        let Some(first) = nets.first() else {
+            return Err(bad("an ensemble needs at least one network".into()));
+        };
+        let (ni, no) = (first.n_inputs(), first.n_outputs());
+        if let Some((i, n)) = nets
+            .iter()
+            .enumerate()
+            .find(|(_, n)| n.n_inputs() != ni || n.n_outputs() != no)
+        {
+            return Err(bad(format!(
+                "network {i} has {} inputs and {} outputs, network 0 {ni} and {no}",
+                n.n_inputs(),
+                n.n_outputs()
+            )));
+        }
+        Ok(FloorEnsemble {
+            nets,
+            scratch: Vec::new(),
+        })
+    }
+
+    pub fn n_inputs(&self) -> usize {
+        self.nets[0].n_inputs()
+    }
+
+    pub fn n_outputs(&self) -> usize {
+        self.nets[0].n_outputs()
+    }
+
+    pub fn reset(&mut self) {
+        self.nets.iter_mut().for_each(FloorNet::reset);
+    }
+
+    /// `FloorNet::process` of each network, summed in order and divided by their number.
+    /// A refused call changes nothing (every network checks the same sizes and values).
+    pub fn process(&mut self, x: &[f32], out: &mut [f32]) -> Result<()> {
+        let (first, rest) = self.nets.split_first_mut().expect("at least one network");
+        first.process(x, out)?;
+        self.scratch.resize(out.len(), 0.0);
+        for net in rest {
+            net.process(x, &mut self.scratch)?;
+            for (o, v) in out.iter_mut().zip(&self.scratch) {
+                *o += v;
+            }
+        }
+        let k = self.nets.len() as f32;
+        out.iter_mut().for_each(|o| *o /= k);
+        Ok(())
+    }
+}
+
 /// Frames run through the layers before the GRU together (see `FloorNet::process`).
 const BLOCK: usize = 16;
 
@@ -491,6 +552,27 @@ mod tests {
         let mut o = vec![0.0; 5 * 6];
         net.process(&f(15, 0.0), &mut o).unwrap();
         assert!(o.iter().all(|v| *v > 0.0 && *v < 1.0));
+    }
+
+    #[test]
+    fn an_ensemble_averages_its_networks_and_refuses_a_mismatch() {
+        let x: Vec<f32> = (0..3 * 12)
+            .map(|i| ((i * 5 % 11) as f32 - 5.0) / 3.0)
+            .collect();
+        let (mut a, mut b) = (toy(1), toy(1));
+        b.p.out_b[0] += 1.0; // a different second network
+        let b = FloorNet::new(3, 2, b.p.clone()).unwrap();
+        let mut ens = FloorEnsemble::new(vec![a.clone(), b.clone()]).unwrap();
+        let (mut oa, mut ob, mut oe) = (vec![0.0; 72], vec![0.0; 72], vec![0.0; 72]);
+        a.process(&x, &mut oa).unwrap();
+        b.clone().process(&x, &mut ob).unwrap();
+        ens.process(&x, &mut oe).unwrap();
+        for ((e, va), vb) in oe.iter().zip(&oa).zip(&ob) {
+            assert_eq!(*e, (va + vb) / 2.0);
+        }
+        assert!(oa != ob);
+        assert!(FloorEnsemble::new(vec![toy(1), toy(2)]).is_err());
+        assert!(FloorEnsemble::new(vec![]).is_err());
     }
 
     #[test]
