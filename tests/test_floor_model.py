@@ -124,6 +124,14 @@ def test_the_rust_forward_pass_matches_the_numpy_reference(turn_audio) -> None:
     np.testing.assert_array_equal(model.ensemble.process(x), mean)
     with pytest.raises(InvalidArgumentError, match="at least one network"):
         FloorEnsemble([])
+    # a refused call leaves every network of the ensemble where it was
+    model.process(x[:100])
+    twin = copy.deepcopy(model)
+    bad = x[100:120].copy()
+    bad[7, 0] = np.inf
+    with pytest.raises(InvalidArgumentError, match="not finite"):
+        model.process(bad)
+    np.testing.assert_array_equal(model.process(x[100:]), twin.process(x[100:]))
     # a refused call changes nothing
     net = FloorModel().members[0].net
     clean = FloorModel().members[0].net

@@ -352,16 +352,16 @@ impl FloorEnsemble {
         let Some(first) = nets.first() else {
             return Err(bad("an ensemble needs at least one network".into()));
         };
-        let (ni, no) = (first.n_inputs(), first.n_outputs());
+        let shape = |n: &FloorNet| (n.n_in, n.targets, n.heads);
+        let (ni, nt, nh) = shape(first);
         if let Some((i, n)) = nets
             .iter()
             .enumerate()
-            .find(|(_, n)| n.n_inputs() != ni || n.n_outputs() != no)
+            .find(|(_, n)| shape(n) != (ni, nt, nh))
         {
             return Err(bad(format!(
-                "network {i} has {} inputs and {} outputs, network 0 {ni} and {no}",
-                n.n_inputs(),
-                n.n_outputs()
+                "network {i} has {} inputs, {} targets and {} heads; network 0 {ni}, {nt} and {nh}",
+                n.n_in, n.targets, n.heads
             )));
         }
         Ok(FloorEnsemble {
