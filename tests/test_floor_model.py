@@ -116,9 +116,7 @@ def test_the_rust_forward_pass_matches_the_numpy_reference(turn_audio) -> None:
         np.testing.assert_array_equal(twin.process(x[300:]), model.process(x[300:]))
     # the ensemble's one call is the mean of its networks' own calls, in order
     model = FloorModel()
-    nets = [m.net for m in model.members]
-    for n in nets:
-        n.reset()
+    nets = [FloorEnsemble([m.net]) for m in model.members]  # each network on its own
     mean = (nets[0].process(x) + nets[1].process(x) + nets[2].process(x)) / np.float32(3)
     model.reset()
     np.testing.assert_array_equal(model.ensemble.process(x), mean)
@@ -133,8 +131,8 @@ def test_the_rust_forward_pass_matches_the_numpy_reference(turn_audio) -> None:
         model.process(bad)
     np.testing.assert_array_equal(model.process(x[100:]), twin.process(x[100:]))
     # a refused call changes nothing
-    net = FloorModel().members[0].net
-    clean = FloorModel().members[0].net
+    net = FloorEnsemble([FloorModel().members[0].net])
+    clean = FloorEnsemble([FloorModel().members[0].net])
     bad = x[:20].copy()
     bad[5, 3] = np.nan
     with pytest.raises(InvalidArgumentError, match="not finite"):

@@ -170,8 +170,8 @@ class MicAgc:
 
 @_final_ld
 class FloorNetwork:
-    """One network of the floor model (projection, causal convolutions, GRU, linear heads), streaming;
-    ``process`` runs with the GIL released. Weights in torch's layouts."""
+    """One network of the floor model (projection, causal convolutions, GRU, linear heads), built and
+    checked from its weights in torch's layouts; a ``FloorEnsemble`` runs it."""
 
     def __new__(
         cls,
@@ -195,15 +195,13 @@ class FloorNetwork:
     def n_inputs(self) -> int: ...
     @property
     def n_outputs(self) -> int: ...
-    def reset(self) -> None: ...
-    def process(self, x: _npt_ld.NDArray[_np_ld.float32]) -> _npt_ld.NDArray[_np_ld.float32]: ...
     def __copy__(self) -> FloorNetwork: ...
     def __deepcopy__(self, memo: object) -> FloorNetwork: ...
 
 @_final_ld
 class FloorEnsemble:
-    """Networks whose probabilities are averaged, run in one call with the GIL released (copies of
-    the networks given: the state is the ensemble's)."""
+    """Networks whose probabilities are averaged (one network: an ensemble of one), run in one call
+    with the GIL released; the call state is the ensemble's, the weights are shared."""
 
     def __new__(cls, networks: list[FloorNetwork]) -> FloorEnsemble: ...
     @property

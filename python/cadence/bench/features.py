@@ -71,7 +71,8 @@ def test_audio(audio: Path | None) -> tuple[np.ndarray, np.ndarray]:
     return _frames(mic, n), ref
 
 
-def _timed(run: Callable[[], np.ndarray], repeat: int) -> tuple[float, np.ndarray]:
+def best_time(run: Callable[[], np.ndarray], repeat: int) -> tuple[float, np.ndarray]:
+    """The shortest wall time of ``repeat`` runs of ``run``, and its output."""
     best, out = float("inf"), None
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -107,7 +108,7 @@ def bench(mic: np.ndarray, ref: np.ndarray, repeat: int) -> dict[str, Any]:
 
         for impl, run in (("FloorNormalizer (Rust)", rust), ("Python reference", python),
                           ("FeatureExtractor (Rust, for scale)", extractor)):
-            secs, out = _timed(run, repeat)
+            secs, out = best_time(run, repeat)
             outputs[f"{impl}/{chunk}"] = out
             rows.append({"impl": impl, "chunk_frames": chunk, "us_per_frame": secs / n * 1e6,
                          "realtime_factor": n * 0.01 / secs})

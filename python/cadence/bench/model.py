@@ -18,13 +18,12 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cadence.bench.features import cli_main
+from cadence.bench.features import best_time, cli_main
 from cadence.floor.model import FloorModel, default_persona_weights_path, default_weights_path
 
 CHUNKS = (1, 2, 10)
@@ -42,16 +41,6 @@ def _run(model: FloorModel, x: np.ndarray, chunk: int, rust: bool) -> np.ndarray
         else:
             outs.append(np.mean([m.reference_process(xs) for m in model.members], axis=0))
     return np.concatenate(outs)
-
-
-def _best(run: Callable[[], np.ndarray], repeat: int) -> tuple[float, np.ndarray]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = run()
-        best = min(best, time.perf_counter() - t0)
-    assert out is not None
-    return best, out
 
 
 def _threads(path: Path, x: np.ndarray, rust: bool, n_threads: int) -> float:
@@ -82,7 +71,7 @@ def bench(x: np.ndarray, repeat: int) -> dict[str, Any]:
         for chunk in CHUNKS:
             outs = []
             for impl in IMPLS:
-                secs, out = _best(lambda: _run(model, x, chunk, impl == IMPLS[0]), repeat)
+                secs, out = best_time(lambda: _run(model, x, chunk, impl == IMPLS[0]), repeat)
                 outs.append(out)
                 rows.append({"weights": name, "impl": impl, "chunk_frames": chunk,
                              "us_per_frame": secs / len(x) * 1e6, "realtime_factor": len(x) * 0.01 / secs})

@@ -152,17 +152,19 @@ class _Member:
                         f"{where}: {name} head must be {name}_w ({self.head_width},) and a scalar "
                         f"{name}_b, got {None if hw is None else hw.shape} and {None if hb is None else hb.shape}")
                 self.heads[name] = (hw, float(hb))
-        # the forward pass at run time: the same arithmetic in Rust, with the GIL released
+        # the forward pass at run time: the same arithmetic in Rust, with the GIL released; ``net``
+        # holds the weights (an ensemble shares them), ``run`` this member's own calls
         width = self.w_ih_t.shape[0]
         self.net = FloorNetwork(
             self.mean, self.std, p["in_w"], self.in_b, [c.w for c in self.convs], [c.b for c in self.convs],
             [c.d for c in self.convs], p["w_ih"], self.b_ih, p["w_hh"], self.b_hh, p["out_w"], self.out_b,
             np.array([w for w, _ in self.heads.values()], np.float32).reshape(len(self.heads), self.hidden + width),
             np.array([b for _, b in self.heads.values()], np.float32))
+        self.run = FloorEnsemble([self.net])
 
     def reset(self) -> None:
         self.h = np.zeros(self.hidden, np.float32)
-        self.net.reset()
+        self.run.reset()
         for c in self.convs:
             c.reset()
 
@@ -189,7 +191,7 @@ class _Member:
 
     def process(self, x: np.ndarray) -> np.ndarray:
         """x: (n, N_FEATURES) → (n, len(OUTPUTS)) probabilities (the Rust forward pass)."""
-        return self._outputs(self.net.process(np.ascontiguousarray(x, np.float32)))
+        return self._outputs(self.run.process(np.ascontiguousarray(x, np.float32)))
 
     def reference_process(self, x: np.ndarray) -> np.ndarray:
         """``process`` in numpy (the reference the Rust pass is tested against); it advances
@@ -256,7 +258,7 @@ class FloorModel:
         self.members = [_Member(p, str(path)) for p in params]
         if len({tuple(m.heads) for m in self.members}) > 1:
             raise InvalidArgumentError(f"{path}: the ensemble members do not all have the same heads")
-        # the members' networks averaged in one Rust call (copies: their state is the ensemble's)
+        # the members' networks averaged in one Rust call (the weights shared, the state the ensemble's)
         self.ensemble = FloorEnsemble([m.net for m in self.members])
 
     @property

@@ -28,10 +28,9 @@ fn array(
 }
 
 /// One trained network of the floor model (projection, causal convolutions, GRU, linear
-/// heads), streaming; the numpy reference is `cadence.floor.model._Member`. Weights in
-/// torch's layouts; `process` runs with the GIL released.
-#[pyclass(module = "cadence._core")]
-#[derive(Clone)]
+/// heads), built and checked from its weights in torch's layouts; a `FloorEnsemble` runs
+/// it. The numpy reference is `cadence.floor.model._Member`.
+#[pyclass(module = "cadence._core", frozen)]
 pub struct FloorNetwork {
     inner: FloorNet,
 }
@@ -152,29 +151,13 @@ impl FloorNetwork {
         self.inner.n_outputs()
     }
 
-    /// Forget the call (GRU state and the convolutions' history).
-    fn reset(&mut self) {
-        self.inner.reset();
+    /// Immutable: a copy is the network itself (as for a tuple).
+    fn __copy__(slf: Py<Self>) -> Py<Self> {
+        slf
     }
 
-    /// `x`: float32 (n, n_inputs) features → float32 (n, n_outputs) probabilities.
-    /// A refused call (wrong shape, NaN) changes nothing.
-    fn process<'py>(
-        &mut self,
-        py: Python<'py>,
-        x: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, numpy::PyArray2<f32>>> {
-        let (ni, no) = (self.inner.n_inputs(), self.inner.n_outputs());
-        let inner = &mut self.inner;
-        run_frames(py, x, ni, no, |x, out| inner.process(x, out))
-    }
-
-    fn __copy__(&self) -> Self {
-        self.clone()
-    }
-
-    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
-        self.clone()
+    fn __deepcopy__(slf: Py<Self>, _memo: &Bound<'_, PyAny>) -> Py<Self> {
+        slf
     }
 
     fn __repr__(&self) -> String {
@@ -186,34 +169,9 @@ impl FloorNetwork {
     }
 }
 
-/// `x` as (n, n_inputs) float32, then `run` on it with the GIL released → (n, no).
-fn run_frames<'py>(
-    py: Python<'py>,
-    x: &Bound<'py, PyAny>,
-    ni: usize,
-    no: usize,
-    run: impl Send + FnOnce(&[f32], &mut [f32]) -> cadence_core::Result<()>,
-) -> PyResult<Bound<'py, numpy::PyArray2<f32>>> {
-    let x = F32Arg::new(py, x, "x", false)?;
-    let n = match x.shape.as_slice() {
-        [n, c] if *c == ni => *n,
-        s => {
-            return Err(invalid_argument(
-                py,
-                format!("x must have shape (n, {ni}), got {s:?}"),
-            ))
-        }
-    };
-    let xv = x.values();
-    let out = detached(py, || {
-        let mut out = vec![0.0f32; n * no];
-        run(&xv, &mut out).map(|()| out)
-    })?;
-    PyArray1::from_vec(py, out).reshape([n, no])
-}
-
-/// Networks whose probabilities are averaged (the floor model's ensemble), run in one call
-/// with the GIL released; each keeps its own state (copies of the networks given).
+/// Networks whose probabilities are averaged (the floor model's ensemble; one network is an
+/// ensemble of one), run in one call with the GIL released. Each keeps this ensemble's
+/// call state; the weights are shared with the networks given, not copied.
 #[pyclass(module = "cadence._core")]
 #[derive(Clone)]
 pub struct FloorEnsemble {
@@ -253,8 +211,23 @@ impl FloorEnsemble {
         x: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, numpy::PyArray2<f32>>> {
         let (ni, no) = (self.inner.n_inputs(), self.inner.n_outputs());
+        let x = F32Arg::new(py, x, "x", false)?;
+        let n = match x.shape.as_slice() {
+            [n, c] if *c == ni => *n,
+            s => {
+                return Err(invalid_argument(
+                    py,
+                    format!("x must have shape (n, {ni}), got {s:?}"),
+                ))
+            }
+        };
+        let xv = x.values();
         let inner = &mut self.inner;
-        run_frames(py, x, ni, no, |x, out| inner.process(x, out))
+        let out = detached(py, || {
+            let mut out = vec![0.0f32; n * no];
+            inner.process(&xv, &mut out).map(|()| out)
+        })?;
+        PyArray1::from_vec(py, out).reshape([n, no])
     }
 
     fn __copy__(&self) -> Self {

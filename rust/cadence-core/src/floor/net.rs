@@ -17,10 +17,12 @@
 //! same order whatever the chunk, and every conv layer keeps its own history, so any
 //! chunking of the frames gives the same bits; a refused call changes nothing.
 
+use std::sync::Arc;
+
 use crate::error::{CadenceError, Result};
 
-/// One causal Conv1d layer (kernel `k`, dilation `d`), with the inputs it still needs.
-#[derive(Debug, Clone)]
+/// One causal Conv1d layer (kernel `k`, dilation `d`), its weights laid out for the pass.
+#[derive(Debug)]
 struct Conv {
     /// weights as (k, in, out): tap j, input c is the row `w[(j * cin + c) * cout ..][..cout]`
     w: Vec<f32>,
@@ -30,20 +32,24 @@ struct Conv {
     k: usize,
     d: usize,
     residual: bool,
-    /// the last `(k − 1)·d` inputs, oldest first, rows of `cin` (zeros at the start of a call)
-    hist: Vec<f32>,
 }
 
 impl Conv {
-    /// Run `n` frames: `u` (n rows of cin) → `y` (n rows of cout). Each weight row is
-    /// applied to every frame of the chunk while it is in cache; each output still sums
-    /// its terms in the same order (bias, then tap by tap, input by input), so any
-    /// chunking gives the same bits.
-    fn run(&mut self, u: &[f32], n: usize, y: &mut [f32]) {
+    /// The inputs a call keeps between chunks: `(k − 1)·d` rows of `cin`.
+    fn history_len(&self) -> usize {
+        (self.k - 1) * self.d * self.cin
+    }
+
+    /// Run `n` frames: `u` (n rows of cin) → `y` (n rows of cout); `hist` holds the last
+    /// `(k − 1)·d` inputs, oldest first (zeros at the start of a call), and is moved on.
+    /// Each weight row is applied to every frame of the chunk while it is in cache; each
+    /// output still sums its terms in the same order (bias, then tap by tap, input by
+    /// input), so any chunking gives the same bits.
+    fn run(&self, hist: &mut [f32], u: &[f32], n: usize, y: &mut [f32]) {
         let (cin, cout) = (self.cin, self.cout);
         // the inputs this chunk reads: the history, then the chunk's own
-        let mut z = Vec::with_capacity(self.hist.len() + u.len());
-        z.extend_from_slice(&self.hist);
+        let mut z = Vec::with_capacity(hist.len() + u.len());
+        z.extend_from_slice(hist);
         z.extend_from_slice(u);
         for yt in y.chunks_exact_mut(cout) {
             yt.copy_from_slice(&self.b);
@@ -69,8 +75,8 @@ impl Conv {
                 }
             }
         }
-        let keep = self.hist.len();
-        self.hist.copy_from_slice(&z[z.len() - keep..]);
+        let keep = hist.len();
+        hist.copy_from_slice(&z[z.len() - keep..]);
         debug_assert_eq!(y.len(), n * cout);
     }
 }
@@ -108,20 +114,37 @@ pub struct NetParams {
     pub head_b: Vec<f32>,
 }
 
-/// One network of the floor model, streaming.
-#[derive(Debug, Clone)]
-pub struct FloorNet {
+/// What a network's calls share and never change: shapes and weights, laid out for the
+/// pass (`in_w`, `w_ih` and `w_hh` transposed to (in, out): each output is a sum of scaled rows).
+#[derive(Debug)]
+struct Weights {
     n_in: usize,
     proj: usize,
     hidden: usize,
     targets: usize,
     heads: usize,
-    p: NetParams,
-    /// `in_w`, `w_ih` and `w_hh` transposed (in, out): each output is a sum of scaled rows
+    mean: Vec<f32>,
+    std: Vec<f32>,
     in_wt: Vec<f32>,
-    w_iht: Vec<f32>,
-    w_hht: Vec<f32>,
+    in_b: Vec<f32>,
     convs: Vec<Conv>,
+    w_iht: Vec<f32>,
+    b_ih: Vec<f32>,
+    w_hht: Vec<f32>,
+    b_hh: Vec<f32>,
+    out_w: Vec<f32>,
+    out_b: Vec<f32>,
+    head_w: Vec<f32>,
+    head_b: Vec<f32>,
+}
+
+/// One network of the floor model, streaming: shared weights and this call's state (a
+/// clone shares the weights and copies the state).
+#[derive(Debug, Clone)]
+pub struct FloorNet {
+    w: Arc<Weights>,
+    /// per conv layer, its history (`Conv::run`)
+    hist: Vec<Vec<f32>>,
     h: Vec<f32>,
 }
 
@@ -195,7 +218,6 @@ impl FloorNet {
                 k,
                 d,
                 residual: cin == cout && i > 0,
-                hist: vec![0.0; (k - 1) * d * cin],
             });
             width = cout;
         }
@@ -210,7 +232,8 @@ impl FloorNet {
         let heads = p.head_b.len();
         expect_len("head_b", &p.head_b, heads)?;
         expect_len("head_w", &p.head_w, heads * (hidden + width))?;
-        Ok(FloorNet {
+        let hist = convs.iter().map(|c| vec![0.0; c.history_len()]).collect();
+        let w = Weights {
             n_in,
             proj,
             hidden,
@@ -219,26 +242,38 @@ impl FloorNet {
             in_wt: transpose(&p.in_w, proj, n_in),
             w_iht: transpose(&p.w_ih, g, width),
             w_hht: transpose(&p.w_hh, g, hidden),
-            p,
+            mean: p.mean,
+            std: p.std,
+            in_b: p.in_b,
             convs,
+            b_ih: p.b_ih,
+            b_hh: p.b_hh,
+            out_w: p.out_w,
+            out_b: p.out_b,
+            head_w: p.head_w,
+            head_b: p.head_b,
+        };
+        Ok(FloorNet {
+            w: Arc::new(w),
+            hist,
             h: vec![0.0; hidden],
         })
     }
 
     pub fn n_inputs(&self) -> usize {
-        self.n_in
+        self.w.n_in
     }
 
     /// Outputs per frame: the targets' probabilities, then the heads'.
     pub fn n_outputs(&self) -> usize {
-        self.targets + self.heads
+        self.w.targets + self.w.heads
     }
 
     /// Forget the call: GRU state and every conv layer's history back to zeros.
     pub fn reset(&mut self) {
         self.h.iter_mut().for_each(|v| *v = 0.0);
-        for c in &mut self.convs {
-            c.hist.iter_mut().for_each(|v| *v = 0.0);
+        for hist in &mut self.hist {
+            hist.iter_mut().for_each(|v| *v = 0.0);
         }
     }
 
@@ -246,14 +281,14 @@ impl FloorNet {
     /// probabilities to `out`. A refused call (wrong sizes, a value that is not
     /// finite) changes nothing.
     pub fn process(&mut self, x: &[f32], out: &mut [f32]) -> Result<()> {
-        if !x.len().is_multiple_of(self.n_in) {
+        if !x.len().is_multiple_of(self.w.n_in) {
             return Err(bad(format!(
                 "features must be whole frames of {} values, got {}",
-                self.n_in,
+                self.w.n_in,
                 x.len()
             )));
         }
-        let n = x.len() / self.n_in;
+        let n = x.len() / self.w.n_in;
         let no = self.n_outputs();
         if out.len() != n * no {
             return Err(bad(format!(
@@ -268,7 +303,10 @@ impl FloorNet {
             ));
         }
         // blocks of BLOCK frames: the block's activations stay in cache while the weights pass
-        for (xb, ob) in x.chunks(BLOCK * self.n_in).zip(out.chunks_mut(BLOCK * no)) {
+        for (xb, ob) in x
+            .chunks(BLOCK * self.w.n_in)
+            .zip(out.chunks_mut(BLOCK * no))
+        {
             self.run_block(xb, ob);
         }
         Ok(())
@@ -276,37 +314,34 @@ impl FloorNet {
 
     /// `process` on at most `BLOCK` checked frames.
     fn run_block(&mut self, x: &[f32], out: &mut [f32]) {
-        let n = x.len() / self.n_in;
-        let no = self.n_outputs();
-        let (hd, g) = (self.hidden, 3 * self.hidden);
-        let width = self.convs.last().map_or(self.proj, |c| c.cout);
-        let p = &self.p;
+        let p = &*self.w;
+        let n = x.len() / p.n_in;
+        let no = p.targets + p.heads;
+        let (hd, g) = (p.hidden, 3 * p.hidden);
+        let width = p.convs.last().map_or(p.proj, |c| c.cout);
         // the layers before the GRU, layer by layer over the whole chunk
         let mut xn = vec![0.0f32; x.len()];
-        for (xo, xf) in xn
-            .chunks_exact_mut(self.n_in)
-            .zip(x.chunks_exact(self.n_in))
-        {
+        for (xo, xf) in xn.chunks_exact_mut(p.n_in).zip(x.chunks_exact(p.n_in)) {
             for (((o, xi), m), s) in xo.iter_mut().zip(xf).zip(&p.mean).zip(&p.std) {
                 *o = (xi - m) / s;
             }
         }
-        let mut u = vec![0.0f32; n * self.proj];
-        for ut in u.chunks_exact_mut(self.proj) {
+        let mut u = vec![0.0f32; n * p.proj];
+        for ut in u.chunks_exact_mut(p.proj) {
             ut.copy_from_slice(&p.in_b);
         }
-        axpy_rows(&self.in_wt, &xn, self.n_in, &mut u);
+        axpy_rows(&p.in_wt, &xn, p.n_in, &mut u);
         u.iter_mut().for_each(|v| *v = v.tanh());
-        for conv in &mut self.convs {
+        for (conv, hist) in p.convs.iter().zip(&mut self.hist) {
             let mut y = vec![0.0f32; n * conv.cout];
-            conv.run(&u, n, &mut y);
+            conv.run(hist, &u, n, &mut y);
             u = y;
         }
         let mut gi = vec![0.0f32; n * g];
         for gt in gi.chunks_exact_mut(g) {
             gt.copy_from_slice(&p.b_ih);
         }
-        axpy_rows(&self.w_iht, &u, width, &mut gi);
+        axpy_rows(&p.w_iht, &u, width, &mut gi);
         // the GRU and the heads, frame by frame
         let mut gh = vec![0.0f32; g];
         let mut zin = vec![0.0f32; hd + width];
@@ -316,22 +351,22 @@ impl FloorNet {
             .zip(out.chunks_exact_mut(no))
         {
             gh.copy_from_slice(&p.b_hh);
-            axpy_t(&self.w_hht, &self.h, &mut gh);
+            axpy_t(&p.w_hht, &self.h, &mut gh);
             for i in 0..hd {
                 let r = sigmoid(git[i] + gh[i]);
                 let z = sigmoid(git[hd + i] + gh[hd + i]);
                 let c = (git[2 * hd + i] + r * gh[2 * hd + i]).tanh();
                 self.h[i] = (1.0 - z) * c + z * self.h[i];
             }
-            for (t, o) in of[..self.targets].iter_mut().enumerate() {
+            for (t, o) in of[..p.targets].iter_mut().enumerate() {
                 *o = sigmoid(p.out_b[t] + dot(&p.out_w[t * hd..(t + 1) * hd], &self.h));
             }
-            if self.heads > 0 {
+            if p.heads > 0 {
                 zin[..hd].copy_from_slice(&self.h);
                 zin[hd..].copy_from_slice(ut);
                 let hw = hd + width;
-                for k in 0..self.heads {
-                    of[self.targets + k] =
+                for k in 0..p.heads {
+                    of[p.targets + k] =
                         sigmoid(p.head_b[k] + dot(&p.head_w[k * hw..(k + 1) * hw], &zin));
                 }
             }
@@ -352,7 +387,7 @@ impl FloorEnsemble {
         let Some(first) = nets.first() else {
             return Err(bad("an ensemble needs at least one network".into()));
         };
-        let shape = |n: &FloorNet| (n.n_in, n.targets, n.heads);
+        let shape = |n: &FloorNet| (n.w.n_in, n.w.targets, n.w.heads);
         let (ni, nt, nh) = shape(first);
         if let Some((i, n)) = nets
             .iter()
@@ -361,7 +396,7 @@ impl FloorEnsemble {
         {
             return Err(bad(format!(
                 "network {i} has {} inputs, {} targets and {} heads; network 0 {ni}, {nt} and {nh}",
-                n.n_in, n.targets, n.heads
+                n.w.n_in, n.w.targets, n.w.heads
             )));
         }
         Ok(FloorEnsemble {
@@ -467,6 +502,10 @@ mod tests {
     }
 
     fn toy(heads: usize) -> FloorNet {
+        FloorNet::new(3, 2, toy_params(heads)).unwrap()
+    }
+
+    fn toy_params(heads: usize) -> NetParams {
         // 3 inputs, proj 4, one conv (4 → 4, k 2, d 2) and a residual one, 2 hidden units
         let f = |n: usize, s: f32| {
             (0..n)
@@ -491,7 +530,7 @@ mod tests {
             head_w: f(heads * 6, 1.3),
             head_b: f(heads, 1.4),
         };
-        FloorNet::new(3, 2, p).unwrap()
+        p
     }
 
     #[test]
@@ -559,9 +598,10 @@ mod tests {
         let x: Vec<f32> = (0..3 * 12)
             .map(|i| ((i * 5 % 11) as f32 - 5.0) / 3.0)
             .collect();
-        let (mut a, mut b) = (toy(1), toy(1));
-        b.p.out_b[0] += 1.0; // a different second network
-        let b = FloorNet::new(3, 2, b.p.clone()).unwrap();
+        let mut a = toy(1);
+        let mut pb = toy_params(1);
+        pb.out_b[0] += 1.0; // a different second network
+        let b = FloorNet::new(3, 2, pb).unwrap();
         let mut ens = FloorEnsemble::new(vec![a.clone(), b.clone()]).unwrap();
         let (mut oa, mut ob, mut oe) = (vec![0.0; 72], vec![0.0; 72], vec![0.0; 72]);
         a.process(&x, &mut oa).unwrap();
@@ -593,13 +633,13 @@ mod tests {
 
     #[test]
     fn shapes_are_checked_at_construction() {
-        let mut p = toy(1).p;
+        let mut p = toy_params(1);
         p.w_hh.pop();
         assert!(FloorNet::new(3, 2, p).is_err());
-        let mut p = toy(1).p;
+        let mut p = toy_params(1);
         p.convs[1].cin = 5; // in 5 after a width of 4
         assert!(FloorNet::new(3, 2, p).is_err());
-        let mut p = toy(1).p;
+        let mut p = toy_params(1);
         p.std[0] = 0.0;
         assert!(FloorNet::new(3, 2, p).is_err());
     }
