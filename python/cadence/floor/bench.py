@@ -307,8 +307,9 @@ def parse_policies(names: str, patience: Sequence[float] | None, weights: str | 
                    echo_cancel: bool = False, judge_head: str | None = None,
                    persona_weights: str | None = None) -> list[PolicySpec]:
     """Specs of a comma-separated policy list; ``weights``: the cadence policy's model file;
-    ``persona_weights``: the networks its ``persona_networks=1`` reads; ``echo_cancel``: the cadence policy's featurizer runs the echo canceller; ``judge_head``: the
-    judge head file of the cadence variants that set ``judge_head=1`` (at least one must)."""
+    ``persona_weights``: the networks its ``persona_networks=1`` reads; ``echo_cancel``: the
+    cadence policy's featurizer runs the echo canceller; ``judge_head``: the judge head file of
+    the cadence variants that set ``judge_head=1`` (at least one must)."""
     specs: list[PolicySpec] = []
     model: tuple[tuple[str, Any], ...] = ((("weights", weights),) if weights else ()) + (
         (("persona_weights", persona_weights),) if persona_weights else ()) + (
@@ -1182,9 +1183,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.corpus:
             ap.error("--corpus DIR is required (or --fit-baselines SPLIT)")
         check_weights_args(ap, args)
-        if args.judge_head and not os.path.isfile(args.judge_head):
-            ap.error(f"--judge-head {args.judge_head}: no such file")
         if args.judge_head:
+            if not os.path.isfile(args.judge_head):
+                ap.error(f"--judge-head {args.judge_head}: no such file")
             from cadence.floor.turn_judge import JudgeHead
 
             JudgeHead.load(args.judge_head)  # a malformed file is an error, not a policy "not available"
