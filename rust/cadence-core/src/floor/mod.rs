@@ -10,6 +10,7 @@
 
 pub mod aec;
 pub mod agc;
+pub mod approx;
 pub mod echo;
 pub mod net;
 pub mod speaker;
