@@ -1,0 +1,135 @@
+"""``cadence bench policy``: what one call's Floor stage costs, as the live actor feeds it.
+
+The Floor actor hands its policy the mic frames (and, in full duplex, the frames the
+persona played) 2 at a time (``CHUNK``). This bench does the same with the whole policy,
+from raw audio to decisions, and reports the CPU it takes: µs per 10 ms frame, the share
+of one core, and so how many calls one core can carry. The CPU is the process's
+(``time.process_time``, every thread: a policy's worker threads count too), the best of
+``--repeat`` passes. Baselines in the same run, on the same frames: a Silero VAD with a
+500 ms silence timeout (``silence-500``) and Pipecat's stack (``smart-turn-v3``: Silero,
+then Smart Turn v3.2 on the last 8 s at each VAD stop).
+
+Cadence's cost is split into its stages, each timed alone on the same chunks: the input
+stage (Rust features, Silero VAD, the mic AGC, the echo estimate and normalisation:
+``FloorFeaturizer``), the networks (the turn's pass blind to the persona and the
+persona's own networks, the two passes a call runs once the persona has spoken), and the
+rest (the speech rule's echo canceller and the decision logic), which is the whole less
+the two. The audio is ``cadence bench features``' (an espeak-ng monologue with pauses, a
+second voice's echo in the mic from 1 s on; ``--audio`` takes any WAV as the user's side).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from cadence.bench.features import cli_main
+
+CHUNK = 2  # frames per call, as the Floor actor drains them
+POLICIES = ("cadence", "silence-500", "smart-turn-v3")
+
+
+def best_cpu(run: Callable[[], object], repeat: int) -> float:
+    """The least process CPU time (s, all threads) of ``repeat`` runs of ``run``."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.process_time()
+        run()
+        best = min(best, time.process_time() - t0)
+    return best
+
+
+def _feed(policy: Any, mic: np.ndarray, ref: np.ndarray, with_ref: bool) -> list[Any]:
+    """Reset ``policy`` and feed it the call in ``CHUNK``-frame steps; its decisions."""
+    policy.reset()
+    decisions: list[Any] = []
+    for a in range(0, len(mic), CHUNK):
+        b = a + CHUNK
+        decisions += policy.process(mic[a:b], reference=ref[a:b]) if with_ref else policy.process(mic[a:b])
+    if hasattr(policy, "drain"):
+        policy.drain()  # a call still in a worker thread is part of the cost
+    return decisions
+
+
+def _stages(mic: np.ndarray, ref: np.ndarray, repeat: int) -> dict[str, float]:
+    """CPU seconds of Cadence's input stage and of its two network passes, each alone."""
+    from cadence.floor.features import FloorFeaturizer
+    from cadence.floor.model import FloorModel, default_persona_weights_path
+    from cadence.floor.policy import blind_to_persona
+
+    spans = [(a, a + CHUNK) for a in range(0, len(mic), CHUNK)]
+    featurizer = FloorFeaturizer()
+
+    def features() -> list[np.ndarray]:
+        featurizer.reset()
+        return [featurizer.process(mic[a:b], ref[a:b]) for a, b in spans]
+
+    xs = features()
+    blind = [blind_to_persona(x) for x in xs]
+    turn, persona = FloorModel(), FloorModel(default_persona_weights_path())
+
+    def networks() -> None:
+        turn.reset()
+        persona.reset()
+        for x, xb in zip(xs, blind):
+            turn.process(xb)
+            persona.process(x)
+
+    return {"input stage": best_cpu(features, repeat), "networks (two passes)": best_cpu(networks, repeat)}
+
+
+def bench(mic: np.ndarray, ref: np.ndarray, repeat: int) -> dict[str, Any]:
+    from cadence.floor.bench import PolicySpec, _takes_reference, make_policy
+
+    n = len(mic)
+    rows: list[dict[str, Any]] = []
+    for name in POLICIES:
+        spec = PolicySpec(name, name, (("patience", 0.5),) if name == "cadence" else ())
+        policy = make_policy(spec)
+        with_ref = _takes_reference(policy)
+        decisions = len(_feed(policy, mic, ref, with_ref))  # a warm-up pass: sessions, caches
+        secs = best_cpu(lambda: _feed(policy, mic, ref, with_ref), repeat)
+        rows.append({"policy": name, "reads_reference": with_ref, "decisions": decisions,
+                     "us_per_frame": secs / n * 1e6})
+    stages = {k: v / n * 1e6 for k, v in _stages(mic, ref, repeat).items()}
+    whole = rows[0]["us_per_frame"]
+    stages["echo canceller and decisions (the rest)"] = whole - sum(stages.values())
+    return {"frames": n, "chunk_frames": CHUNK, "rows": rows, "cadence_stages_us_per_frame": stages}
+
+
+def markdown(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    lines = [
+        "# One call's Floor stage: CPU per call, as the live actor feeds it",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']}.",
+        f"Command: `cadence bench policy --repeat {result['repeat']}`; {result['frames']} frames "
+        f"({result['frames'] / 100:.0f} s) of {result['audio']} with a persona echo (full duplex), fed "
+        f"{result['chunk_frames']} frames at a time; process CPU time (all threads), the best of the passes.",
+        "",
+        "| policy | reads the persona's playback | µs CPU / 10 ms frame | share of one core | calls per core | cost ÷ Cadence |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    ours = result["rows"][0]["us_per_frame"]
+    for r in result["rows"]:
+        us = r["us_per_frame"]
+        lines.append(f"| {r['policy']} | {'yes' if r['reads_reference'] else 'no'} | {us:.1f} | "
+                     f"{us / 1e4:.2%} | {1e4 / us:,.0f} | {us / ours:.2f}× |")
+    lines += ["", "Cadence's stages, each timed alone on the same chunks (the rest is the whole less the two):", "",
+              "| stage | µs CPU / frame | share of Cadence's |", "|---|---:|---:|"]
+    for stage, us in result["cadence_stages_us_per_frame"].items():
+        lines.append(f"| {stage} | {us:.1f} | {us / ours:.0%} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cli_main(argv, "cadence bench policy", __doc__ or "", bench, markdown)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
