@@ -28,6 +28,8 @@ def test_bench_policy_costs_each_policy_and_splits_cadences(tmp_path) -> None:
     stages = r["cadence_stages_us_per_frame"]
     assert len(stages) == 3 and all(v > 0 for k, v in stages.items() if "rest" not in k)
     assert sum(stages.values()) == pytest.approx(rows["cadence"]["us_per_frame"])
+    assert [c["calls"] for c in r["calls_at_once"]] == [1, 2]
+    assert all(c["frames_per_s"] > 100 for c in r["calls_at_once"])  # each faster than real time
     assert "calls per core" in md.read_text()
 
 

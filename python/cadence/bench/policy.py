@@ -14,13 +14,17 @@ stage (Rust features, Silero VAD, the mic AGC, the echo estimate and normalisati
 ``FloorFeaturizer``), the networks (the turn's pass blind to the persona and the
 persona's own networks, the two passes a call runs once the persona has spoken), and the
 rest (the speech rule's echo canceller and the decision logic), which is the whole less
-the two. The audio is ``cadence bench features``' (an espeak-ng monologue with pauses, a
-second voice's echo in the mic from 1 s on; ``--audio`` takes any WAV as the user's side).
+the two. A last table runs 1 and 2 Cadence calls side by side, one thread each, on the
+wall clock: the GIL is released in the Rust passes and in onnxruntime, not in the decision
+logic, so this is what the cores give together. The audio is ``cadence bench features``'
+(an espeak-ng monologue with pauses, a second voice's echo in the mic from 1 s on;
+``--audio`` takes any WAV as the user's side).
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -53,6 +57,31 @@ def _feed(policy: Any, mic: np.ndarray, ref: np.ndarray, with_ref: bool) -> list
     if hasattr(policy, "drain"):
         policy.drain()  # a call still in a worker thread is part of the cost
     return decisions
+
+
+def _calls_at_once(mic: np.ndarray, ref: np.ndarray, n_calls: int) -> float:
+    """Wall seconds for ``n_calls`` Cadence calls fed side by side, one thread each (as one Floor
+    actor per call runs its policy in a worker thread): the GIL is released in the Rust passes
+    and in Silero's onnxruntime session, and held in the decision logic."""
+    from cadence.floor.policy import CadencePolicy
+
+    policies = [CadencePolicy(patience=0.5) for _ in range(n_calls)]
+    for p in policies:
+        _feed(p, mic[:50], ref[:50], True)  # sessions and caches warm
+    start = threading.Barrier(n_calls + 1)
+
+    def work(p: CadencePolicy) -> None:
+        start.wait()
+        _feed(p, mic, ref, True)
+
+    threads = [threading.Thread(target=work, args=(p,)) for p in policies]
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
 
 
 def _stages(mic: np.ndarray, ref: np.ndarray, repeat: int) -> dict[str, float]:
@@ -98,7 +127,10 @@ def bench(mic: np.ndarray, ref: np.ndarray, repeat: int) -> dict[str, Any]:
     stages = {k: v / n * 1e6 for k, v in _stages(mic, ref, repeat).items()}
     whole = rows[0]["us_per_frame"]
     stages["echo canceller and decisions (the rest)"] = whole - sum(stages.values())
-    return {"frames": n, "chunk_frames": CHUNK, "rows": rows, "cadence_stages_us_per_frame": stages}
+    calls = [{"calls": k, "frames_per_s": k * n / min(_calls_at_once(mic, ref, k) for _ in range(repeat))}
+             for k in (1, 2)]
+    return {"frames": n, "chunk_frames": CHUNK, "rows": rows, "cadence_stages_us_per_frame": stages,
+            "calls_at_once": calls}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -123,6 +155,12 @@ def markdown(result: dict[str, Any]) -> str:
               "| stage | µs CPU / frame | share of Cadence's |", "|---|---:|---:|"]
     for stage, us in result["cadence_stages_us_per_frame"].items():
         lines.append(f"| {stage} | {us:.1f} | {us / ours:.0%} |")
+    lines += ["", "Cadence calls side by side, one thread each (wall clock, all calls together):", "",
+              "| calls | frames / s | ÷ 1 call | real-time calls this rate would carry |", "|---:|---:|---:|---:|"]
+    one = result["calls_at_once"][0]["frames_per_s"]
+    for c in result["calls_at_once"]:
+        lines.append(f"| {c['calls']} | {c['frames_per_s']:,.0f} | {c['frames_per_s'] / one:.2f}× | "
+                     f"{c['frames_per_s'] / 100:,.0f} |")
     lines.append("")
     return "\n".join(lines)
 
