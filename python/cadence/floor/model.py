@@ -161,6 +161,13 @@ class _Member:
             np.array([w for w, _ in self.heads.values()], np.float32).reshape(len(self.heads), self.hidden + width),
             np.array([b for _, b in self.heads.values()], np.float32))
         self.run = FloorEnsemble([self.net])
+        # for each OUTPUTS column, the column of [probs ‖ 1] it reads (``_outputs``): a missing pause
+        # head reads the keep head, missing onset and confirm heads the barge-in head, a missing
+        # voice head 1.0
+        src = {name: i for i, name in enumerate(TARGETS + tuple(self.heads))}
+        fallback = {"pause": src["keep"], "onset": src["bargein"], "confirm": src["bargein"],
+                    "voice": len(src)}
+        self.output_columns = np.array([src.get(name, fallback.get(name)) for name in OUTPUTS])
 
     def reset(self) -> None:
         self.h = np.zeros(self.hidden, np.float32)
@@ -202,14 +209,10 @@ class _Member:
         return self._outputs(np.concatenate(probs, axis=1).astype(np.float32))
 
     def _outputs(self, probs: np.ndarray) -> np.ndarray:
-        """The targets' then the heads' probabilities (n, len(TARGETS) + heads) → ``OUTPUTS``."""
-        out = np.ones((probs.shape[0], len(OUTPUTS)), np.float32)
-        out[:, :VOICE] = probs[:, : len(TARGETS)]
-        out[:, PAUSE] = out[:, 0]  # no pause head: the keep head's opinion
-        out[:, ONSET] = out[:, CONFIRM] = out[:, BARGEIN]  # no onset/confirm head: the barge-in head's
-        for k, name in enumerate(self.heads):
-            out[:, OUTPUTS.index(name)] = probs[:, len(TARGETS) + k]
-        return out
+        """The targets' then the heads' probabilities (n, len(TARGETS) + heads) → ``OUTPUTS``: one
+        gather through ``output_columns`` (a column of ones after ``probs`` stands for 1.0)."""
+        ones = np.ones((probs.shape[0], 1), np.float32)
+        return np.concatenate([probs, ones], axis=1)[:, self.output_columns]
 
 
 def load_members(path: Path) -> list[dict[str, np.ndarray]]:

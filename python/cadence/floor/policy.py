@@ -802,10 +802,11 @@ class CadencePolicy:
         long_pause = _frames(cfg.long_pause_s)
         open_frames = round(cfg.pause_open_s / FRAME_S)
         adapt_frames = _frames(cfg.adapt_window_s)
+        rows = probs.tolist()  # Python floats, exactly the float32 values
         for i in range(len(x)):
             self.frame += 1
             t = self.frame * FRAME_S
-            keep, end200, end600, bc, _barge, voice, pause, onset, confirm = (float(v) for v in probs[i])
+            keep, end200, end600, bc, _barge, voice, pause, onset, confirm = rows[i]
             if cfg.anticipate_end200 is not None and end200 >= cfg.anticipate_end200:
                 self.end200_frame = self.frame
             persona = x[i, _PERSONA] > -1.0  # reference above -60 dB
