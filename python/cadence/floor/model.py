@@ -41,9 +41,12 @@ the same output. Weights are a small ``.npz`` committed under
 
 from __future__ import annotations
 
+import copy
+import threading
 import zipfile
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -93,6 +96,12 @@ class _CausalConv:
 
     def reset(self) -> None:
         self.hist[:] = 0.0
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _CausalConv:
+        """The weights shared (never written after construction), the history copied."""
+        new = copy.copy(self)
+        new.hist = self.hist.copy()
+        return new
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
         n = u.shape[0]
@@ -168,6 +177,15 @@ class _Member:
         fallback = {"pause": src["keep"], "onset": src["bargein"], "confirm": src["bargein"],
                     "voice": len(src)}
         self.output_columns = np.array([src.get(name, fallback.get(name)) for name in OUTPUTS])
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Member:
+        """A member for another call: the weights (numpy and Rust) shared, never written after
+        construction; the state (GRU, conv histories, the Rust pass's) copied."""
+        new = copy.copy(self)
+        new.h = self.h.copy()
+        new.convs = [copy.deepcopy(c, memo) for c in self.convs]
+        new.run = copy.deepcopy(self.run, memo)
+        return new
 
     def reset(self) -> None:
         self.h = np.zeros(self.hidden, np.float32)
@@ -246,6 +264,35 @@ def save_ensemble(paths: list[Path], out: Path) -> None:
     np.savez_compressed(out, **arrays)  # type: ignore[arg-type]
 
 
+# weights files loaded in this process: (resolved path, mtime, size) → pristine members, never run;
+# the last _LOADED_MAX files (a training run that writes new weights does not pile them up)
+_LOADED: dict[tuple[str, int, int], list[_Member]] = {}
+_LOADED_MAX = 8
+_LOADED_LOCK = threading.Lock()  # policies are built in worker threads, side by side
+
+
+def _loaded(path: Path) -> list[_Member]:
+    """The members of a weights file, loaded and checked once per process and file version (a
+    file written again is loaded again); callers copy them (``_Member.__deepcopy__``)."""
+    try:
+        st = path.stat()
+    except OSError:
+        st = None  # load_members says what is wrong
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size) if st is not None else None
+    with _LOADED_LOCK:
+        if key is not None and key in _LOADED:
+            _LOADED[key] = _LOADED.pop(key)  # the newest again
+            return _LOADED[key]
+        members = [_Member(p, str(path)) for p in load_members(path)]
+        if len({tuple(m.heads) for m in members}) > 1:
+            raise InvalidArgumentError(f"{path}: the ensemble members do not all have the same heads")
+        if key is not None:
+            _LOADED[key] = members
+            while len(_LOADED) > _LOADED_MAX:
+                del _LOADED[next(iter(_LOADED))]  # the oldest
+        return members
+
+
 class FloorModel:
     """Streaming model; ``process(features (n, F)) -> probs (n, len(OUTPUTS))``; state kept
     across calls.
@@ -257,10 +304,9 @@ class FloorModel:
 
     def __init__(self, path: str | Path | None = None) -> None:
         path = Path(path) if path is not None else default_weights_path()
-        params = load_members(path)
-        self.members = [_Member(p, str(path)) for p in params]
-        if len({tuple(m.heads) for m in self.members}) > 1:
-            raise InvalidArgumentError(f"{path}: the ensemble members do not all have the same heads")
+        # each call's model shares the networks' weights with every other model of the same file
+        # (``_loaded``): only the call's state is its own
+        self.members = [copy.deepcopy(m) for m in _loaded(path)]
         # the members' networks averaged in one Rust call (the weights shared, the state the ensemble's)
         self.ensemble = FloorEnsemble([m.net for m in self.members])
 
