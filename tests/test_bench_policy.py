@@ -25,6 +25,7 @@ def test_bench_policy_costs_each_policy_and_splits_cadences(tmp_path) -> None:
     # every policy heard the turns of the clip and decided something; only Cadence reads the playback
     assert all(row["decisions"] > 0 and row["us_per_frame"] > 0 for row in rows.values())
     assert [row["reads_reference"] for row in rows.values()] == [True, False, False]
+    assert all(row["mb_per_call"] is None or row["mb_per_call"] >= 0 for row in rows.values())
     stages = r["cadence_stages_us_per_frame"]
     assert len(stages) == 3 and all(v > 0 for k, v in stages.items() if "rest" not in k)
     assert sum(stages.values()) == pytest.approx(rows["cadence"]["us_per_frame"])

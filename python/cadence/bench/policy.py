@@ -7,7 +7,9 @@ of one core, and so how many calls one core can carry. The CPU is the process's
 (``time.process_time``, every thread: a policy's worker threads count too), the best of
 ``--repeat`` passes. Baselines in the same run, on the same frames: a Silero VAD with a
 500 ms silence timeout (``silence-500``) and Pipecat's stack (``smart-turn-v3``: Silero,
-then Smart Turn v3.2 on the last 8 s at each VAD stop).
+then Smart Turn v3.2 on the last 8 s at each VAD stop). The memory column is the resident
+memory each further call's policy adds when it is built, once a first has loaded what all
+calls share (a long call's memory stays flat: floor.md, session 50).
 
 Cadence's cost is split into its stages, each timed alone on the same chunks: the input
 stage (Rust features, Silero VAD, the mic AGC, the echo estimate and normalisation:
@@ -23,6 +25,7 @@ logic, so this is what the cores give together. The audio is ``cadence bench fea
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -57,6 +60,27 @@ def _feed(policy: Any, mic: np.ndarray, ref: np.ndarray, with_ref: bool) -> list
     if hasattr(policy, "drain"):
         policy.drain()  # a call still in a worker thread is part of the cost
     return decisions
+
+
+def _rss_mb() -> float | None:
+    """This process's resident memory (MB), where /proc tells it (Linux); else None."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def memory_per_call(spec: Any, n: int = 10) -> float | None:
+    """MB of resident memory each further call's policy adds (``n`` more built after a first)."""
+    from cadence.floor.bench import make_policy
+
+    first = make_policy(spec)  # what the first call loads once (sessions, weights) is not per call
+    before = _rss_mb()
+    more = [make_policy(spec) for _ in range(n)]
+    after = _rss_mb()
+    del first, more
+    return None if before is None or after is None else max(0.0, after - before) / n
 
 
 def _calls_at_once(mic: np.ndarray, ref: np.ndarray, n_calls: int) -> float:
@@ -123,7 +147,7 @@ def bench(mic: np.ndarray, ref: np.ndarray, repeat: int) -> dict[str, Any]:
         decisions = len(_feed(policy, mic, ref, with_ref))  # a warm-up pass: sessions, caches
         secs = best_cpu(lambda: _feed(policy, mic, ref, with_ref), repeat)
         rows.append({"policy": name, "reads_reference": with_ref, "decisions": decisions,
-                     "us_per_frame": secs / n * 1e6})
+                     "us_per_frame": secs / n * 1e6, "mb_per_call": memory_per_call(spec)})
     stages = {k: v / n * 1e6 for k, v in _stages(mic, ref, repeat).items()}
     whole = rows[0]["us_per_frame"]
     stages["echo canceller and decisions (the rest)"] = whole - sum(stages.values())
@@ -143,14 +167,16 @@ def markdown(result: dict[str, Any]) -> str:
         f"({result['frames'] / 100:.0f} s) of {result['audio']} with a persona echo (full duplex), fed "
         f"{result['chunk_frames']} frames at a time; process CPU time (all threads), the best of the passes.",
         "",
-        "| policy | reads the persona's playback | µs CPU / 10 ms frame | share of one core | calls per core | cost ÷ Cadence |",
-        "|---|---|---:|---:|---:|---:|",
+        "| policy | reads the persona's playback | µs CPU / 10 ms frame | share of one core | calls per core | cost ÷ Cadence "
+        "| memory per further call |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     ours = result["rows"][0]["us_per_frame"]
     for r in result["rows"]:
         us = r["us_per_frame"]
+        mb = "–" if r["mb_per_call"] is None else f"{r['mb_per_call']:.2f} MB"
         lines.append(f"| {r['policy']} | {'yes' if r['reads_reference'] else 'no'} | {us:.1f} | "
-                     f"{us / 1e4:.2%} | {1e4 / us:,.0f} | {us / ours:.2f}× |")
+                     f"{us / 1e4:.2%} | {1e4 / us:,.0f} | {us / ours:.2f}× | {mb} |")
     lines += ["", "Cadence's stages, each timed alone on the same chunks (the rest is the whole less the two):", "",
               "| stage | µs CPU / frame | share of Cadence's |", "|---|---:|---:|"]
     for stage, us in result["cadence_stages_us_per_frame"].items():
