@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -80,6 +81,24 @@ def best_time(run: Callable[[], np.ndarray], repeat: int) -> tuple[float, np.nda
         best = min(best, time.perf_counter() - t0)
     assert out is not None
     return best, out
+
+
+def side_by_side(tasks: list[Callable[[], object]]) -> float:
+    """Wall seconds for ``tasks`` run at once, one thread each, started together."""
+    start = threading.Barrier(len(tasks) + 1)
+
+    def work(task: Callable[[], object]) -> None:
+        start.wait()
+        task()
+
+    threads = [threading.Thread(target=work, args=(task,)) for task in tasks]
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
 
 
 def bench(mic: np.ndarray, ref: np.ndarray, repeat: int) -> dict[str, Any]:

@@ -17,14 +17,13 @@ with the GIL released the Rust pass scales with cores, the numpy one does not.
 from __future__ import annotations
 
 import sys
-import threading
-import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cadence.bench.features import best_time, cli_main
+from cadence.bench.features import best_time, cli_main, side_by_side
 from cadence.floor.model import FloorModel, default_persona_weights_path, default_weights_path
 
 CHUNKS: tuple[int | None, ...] = (1, 2, 10, None)  # None: the whole audio in one call
@@ -48,20 +47,7 @@ def _run(model: FloorModel, x: np.ndarray, chunk: int | None, rust: bool) -> np.
 def _threads(path: Path, x: np.ndarray, rust: bool, n_threads: int) -> float:
     """Frames per second over all threads, each running its own ensemble on ``x`` (chunks of 2)."""
     models = [FloorModel(path) for _ in range(n_threads)]
-    start = threading.Barrier(n_threads + 1)
-
-    def work(m: FloorModel) -> None:
-        start.wait()
-        _run(m, x, 2, rust)
-
-    threads = [threading.Thread(target=work, args=(m,)) for m in models]
-    for t in threads:
-        t.start()
-    start.wait()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join()
-    return n_threads * len(x) / (time.perf_counter() - t0)
+    return n_threads * len(x) / side_by_side([partial(_run, m, x, 2, rust) for m in models])
 
 
 def bench(x: np.ndarray, repeat: int) -> dict[str, Any]:

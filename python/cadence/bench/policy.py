@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from cadence.bench.features import cli_main
+from cadence.bench.features import cli_main, side_by_side
 
 CHUNK = 2  # frames per call, as the Floor actor drains them
 POLICIES = ("cadence", "silence-500", "smart-turn-v3")
@@ -92,20 +92,7 @@ def _calls_at_once(mic: np.ndarray, ref: np.ndarray, n_calls: int) -> float:
     policies = [CadencePolicy(patience=0.5) for _ in range(n_calls)]
     for p in policies:
         _feed(p, mic[:50], ref[:50], True)  # sessions and caches warm
-    start = threading.Barrier(n_calls + 1)
-
-    def work(p: CadencePolicy) -> None:
-        start.wait()
-        _feed(p, mic, ref, True)
-
-    threads = [threading.Thread(target=work, args=(p,)) for p in policies]
-    for t in threads:
-        t.start()
-    start.wait()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join()
-    return time.perf_counter() - t0
+    return side_by_side([partial(_feed, p, mic, ref, True) for p in policies])
 
 
 def _stages(mic: np.ndarray, ref: np.ndarray, repeat: int) -> dict[str, float]:
