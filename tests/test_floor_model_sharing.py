@@ -6,6 +6,7 @@ import copy
 import os
 
 import numpy as np
+import pytest
 
 from cadence.floor.features import N_FEATURES
 from cadence.floor.model import FloorModel, default_weights_path, load_members
@@ -50,8 +51,18 @@ def test_a_weights_file_written_again_is_loaded_again(tmp_path) -> None:
     np.savez(path, **arrays)
     x = _features(60, 3)
     before = FloorModel(path).process(x)
+    stamp = path.stat().st_mtime_ns
     arrays["m0/out_b"] = arrays["m0/out_b"] + 1.0
-    np.savez(path, **arrays)
-    os.utime(path, ns=(1, 1))  # a new version even where the clock is coarse
+    np.savez(path, **arrays)  # the same size; and the same mtime, as within a coarse clock's tick:
+    os.utime(path, ns=(stamp, stamp))
     after = FloorModel(path).process(x)
     assert np.abs(after - before).max() > 1e-3
+
+
+def test_the_shared_weights_are_read_only() -> None:
+    m = FloorModel().members[0]
+    for a in (m.mean, m.w_hh_t, m.convs[0].taps[0], m.output_columns):
+        with pytest.raises(ValueError):
+            a[...] = 0
+    with pytest.raises(TypeError):
+        m.heads["voice"] = m.heads["voice"]  # type: ignore[index]

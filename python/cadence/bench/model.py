@@ -34,7 +34,7 @@ def _run(model: FloorModel, x: np.ndarray, chunk: int | None, rust: bool) -> np.
     """The ensemble's averaged outputs over ``x`` fed ``chunk`` frames at a time (None: all at once)."""
     model.reset()
     outs = []
-    step = chunk or len(x)
+    step = chunk or max(1, len(x))
     for a in range(0, len(x), step):
         xs = x[a : a + step]
         if rust:

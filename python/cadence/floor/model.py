@@ -44,8 +44,10 @@ from __future__ import annotations
 import copy
 import threading
 import zipfile
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -152,7 +154,7 @@ class _Member:
         self.hidden = self.w_hh_t.shape[0]
         self.h = np.zeros(self.hidden, np.float32)
         self.head_width = self.hidden + self.w_ih_t.shape[0]  # GRU state ‖ conv output
-        self.heads: dict[str, tuple[np.ndarray, float]] = {}  # name → (weights, bias)
+        heads: dict[str, tuple[np.ndarray, float]] = {}  # name → (weights, bias)
         for name in HEADS:
             if f"{name}_w" in p or f"{name}_b" in p:
                 hw, hb = p.get(f"{name}_w"), p.get(f"{name}_b")
@@ -160,7 +162,8 @@ class _Member:
                     raise InvalidArgumentError(
                         f"{where}: {name} head must be {name}_w ({self.head_width},) and a scalar "
                         f"{name}_b, got {None if hw is None else hw.shape} and {None if hb is None else hb.shape}")
-                self.heads[name] = (hw, float(hb))
+                heads[name] = (hw, float(hb))
+        self.heads: Mapping[str, tuple[np.ndarray, float]] = heads
         # the forward pass at run time: the same arithmetic in Rust, with the GIL released; ``net``
         # holds the weights (an ensemble shares them), ``run`` this member's own calls
         width = self.w_ih_t.shape[0]
@@ -177,6 +180,16 @@ class _Member:
         fallback = {"pause": src["keep"], "onset": src["bargein"], "confirm": src["bargein"],
                     "voice": len(src)}
         self.output_columns = np.array([src.get(name, fallback.get(name)) for name in OUTPUTS])
+
+    def freeze(self) -> None:
+        """Make the weights read-only: every call's copy shares them, so a write would reach all."""
+        arrays = [self.mean, self.std, self.in_w_t, self.in_b, self.w_ih_t, self.b_ih, self.w_hh_t, self.b_hh,
+                  self.out_w_t, self.out_b, self.output_columns]
+        arrays += [a for c in self.convs for a in (c.w, c.b, *c.taps)]
+        arrays += [w for w, _ in self.heads.values()]
+        for a in arrays:
+            a.flags.writeable = False
+        self.heads = MappingProxyType(dict(self.heads))
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _Member:
         """A member for another call: the weights (numpy and Rust) shared, never written after
@@ -264,21 +277,28 @@ def save_ensemble(paths: list[Path], out: Path) -> None:
     np.savez_compressed(out, **arrays)  # type: ignore[arg-type]
 
 
-# weights files loaded in this process: (resolved path, mtime, size) → pristine members, never run;
+# weights files loaded in this process: ``_file_key`` → pristine members, never run;
 # the last _LOADED_MAX files (a training run that writes new weights does not pile them up)
-_LOADED: dict[tuple[str, int, int], list[_Member]] = {}
+_LOADED: dict[tuple[str, tuple[tuple[str, int, int], ...]], list[_Member]] = {}
 _LOADED_MAX = 8
 _LOADED_LOCK = threading.Lock()  # policies are built in worker threads, side by side
 
 
-def _loaded(path: Path) -> list[_Member]:
-    """The members of a weights file, loaded and checked once per process and file version (a
-    file written again is loaded again); callers copy them (``_Member.__deepcopy__``)."""
+def _file_key(path: Path) -> tuple[str, tuple[tuple[str, int, int], ...]] | None:
+    """A weights file's identity by content: its resolved path and each array's name, CRC and
+    size from the npz's directory (cheap, and a rewrite within the clock's tick still differs);
+    None where it cannot be read (``load_members`` then says what is wrong)."""
     try:
-        st = path.stat()
-    except OSError:
-        st = None  # load_members says what is wrong
-    key = (str(path.resolve()), st.st_mtime_ns, st.st_size) if st is not None else None
+        with zipfile.ZipFile(path) as z:
+            return str(path.resolve()), tuple((i.filename, i.CRC, i.file_size) for i in z.infolist())
+    except (OSError, zipfile.BadZipFile):
+        return None
+
+
+def _loaded(path: Path) -> list[_Member]:
+    """The members of a weights file, loaded and checked once per process and file content (a file
+    written again with other weights is loaded again); callers copy them (``_Member.__deepcopy__``)."""
+    key = _file_key(path)
     with _LOADED_LOCK:
         if key is not None and key in _LOADED:
             _LOADED[key] = _LOADED.pop(key)  # the newest again
@@ -286,6 +306,8 @@ def _loaded(path: Path) -> list[_Member]:
         members = [_Member(p, str(path)) for p in load_members(path)]
         if len({tuple(m.heads) for m in members}) > 1:
             raise InvalidArgumentError(f"{path}: the ensemble members do not all have the same heads")
+        for m in members:
+            m.freeze()
         if key is not None:
             _LOADED[key] = members
             while len(_LOADED) > _LOADED_MAX:
