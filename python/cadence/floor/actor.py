@@ -27,9 +27,11 @@ consumed. A gap (lost packets, a muted client) is heard as silence: up to
 turn it was in: its longest wait is 3 s), and the rest of a longer gap is
 skipped, so decision timestamps stay on the mic's clock.
 
-Compute (features, Silero, GRU: ~0.1–0.2 ms per frame) never runs on the trio
-loop: each batch of frames is processed in a worker thread; frames that arrive
-meanwhile wait in the actor's Rust ring and are processed together next time.
+Compute (features, Silero, the networks: ~0.3 ms of CPU per frame with the persona's
+playback, ``cadence bench policy``) never runs on the trio loop: each message's frames
+are processed in one worker-thread call. The actor handles one message at a time, so
+frames that arrive meanwhile wait in its mailbox, and the frames of one message wait
+in its Rust ring until they make whole 10 ms frames.
 The policy itself (Silero's session, the networks' weights: ~0.1 s) is built in a
 worker thread when the actor starts (and at each restart), so a call that begins
 does not stall the calls already running; frames sent meanwhile wait in the mailbox.
