@@ -31,6 +31,13 @@ class Actor(ABC):
     mailbox: ClassVar[MailboxSpec] = MailboxSpec()
     accepts: ClassVar[tuple[type, ...] | None] = None
     refuses: ClassVar[tuple[type[Exception], ...]] = ()
+    #: message types sent (not requested) that may be taken together: when several wait in a
+    #: row at the head of the mailbox (the actor fell behind), the runtime calls :meth:`take`
+    #: on each (each refused alone) and then :meth:`flush` once, in place of ``handle`` on each.
+    #: An actor that sets it implements both; ``handle(msg)`` should be ``take`` then ``flush``.
+    coalesce: ClassVar[tuple[type, ...]] = ()
+    #: at most this many messages taken before a flush
+    coalesce_max: ClassVar[int] = 64
 
     ref: ActorRef
     system: ActorSystem
@@ -41,6 +48,14 @@ class Actor(ABC):
     @abstractmethod
     async def handle(self, msg: Any) -> Any:
         """Process one message; the return value is the reply to a request."""
+
+    async def take(self, msg: Any) -> None:
+        """Accept one ``coalesce`` message without doing its work (see ``coalesce``)."""
+        raise NotImplementedError(f"{type(self).__name__} sets coalesce but has no take()")
+
+    async def flush(self) -> None:
+        """Do the work of the messages taken since the last flush (see ``coalesce``)."""
+        raise NotImplementedError(f"{type(self).__name__} sets coalesce but has no flush()")
 
     async def on_stop(self) -> None:
         """When the actor stops (stop, shutdown, or a one-for-all restart of a sibling).

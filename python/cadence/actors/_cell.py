@@ -241,11 +241,15 @@ class ActorCell:
         handle = actor.handle
         mailbox = self.mailbox
         refuses = type(actor).refuses  # () catches nothing (a try costs nothing until it raises)
+        coalesce, coalesce_max = type(actor).coalesce, type(actor).coalesce_max
         while True:
             item = await get()
             if item is STOP:
                 return
             mailbox.delivered += 1
+            if coalesce and type(item) in coalesce and mailbox.depth:
+                await self._coalesced(actor, item, mailbox.take_ready(coalesce, coalesce_max - 1))
+                continue
             try:
                 if type(item) is _Envelope:
                     await self._handle_envelope(handle, item)
@@ -254,6 +258,19 @@ class ActorCell:
                     await handle(item)
             except refuses as exc:
                 self._refuse(item, exc)
+
+    async def _coalesced(self, actor: Actor, first: Any, more: list[Any]) -> None:
+        """``take`` each message (a refused one alone), then one ``flush``: an actor that fell
+        behind catches up with one piece of work for the messages that waited."""
+        refuses = type(actor).refuses
+        self.mailbox.delivered += len(more)
+        for item in (first, *more):
+            self._current = item
+            try:
+                await actor.take(item)
+            except refuses as exc:
+                self._refuse(item, exc)
+        await actor.flush()
 
     def _refuse(self, item: Any, exc: Exception) -> None:
         """The handler refused a bad message: the requester gets the error, the actor goes on."""

@@ -194,6 +194,18 @@ class Mailbox:
 
         return await wait_task_rescheduled(abort)
 
+    def take_ready(self, types: tuple[type, ...], limit: int) -> list[Any]:
+        """Up to ``limit`` messages already waiting at the head whose type is one of ``types``,
+        in order (never waits; the first of another type ends the run). Blocked senders move in."""
+        buf, out = self._buf, list[Any]()
+        while buf and len(out) < limit and type(buf[0]) in types:
+            out.append(buf.popleft())
+            if self._putters:
+                task, waiting = self._putters.popitem(last=False)
+                buf.append(waiting)
+                reschedule(task, Value(None))
+        return out
+
     def close(self) -> list[Any]:
         """Refuse new messages, wake the consumer with STOP, fail blocked senders.
 

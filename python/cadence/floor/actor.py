@@ -11,7 +11,7 @@ Rust ``AudioRing`` given at construction (``reference``): the playout path write
 exactly what it plays, at 16 kHz, and the actor reads the same number of samples
 per mic frame. Audio stays in Rust rings; only events enter trio.
 
-Outputs, published to subscribers by type: ``FloorState`` per frame, and
+Outputs, published to subscribers by type: ``FloorState`` per message (its last frame), and
 ``Speculate``/``Commit``/``Retract``/``Backchannel``/``BargeIn``, and the
 two-stage barge-in's ``PausePlayout``/``ResumePlayout`` (the playout path pauses
 the persona at once and resumes it, or a ``BargeIn`` follows). Speculation
@@ -28,10 +28,13 @@ turn it was in: its longest wait is 3 s), and the rest of a longer gap is
 skipped, so decision timestamps stay on the mic's clock.
 
 Compute (features, Silero, the networks: ~0.3 ms of CPU per frame with the persona's
-playback, ``cadence bench policy``) never runs on the trio loop: each message's frames
-are processed in one worker-thread call. The actor handles one message at a time, so
-frames that arrive meanwhile wait in its mailbox, and the frames of one message wait
-in its Rust ring until they make whole 10 ms frames.
+playback, ``cadence bench policy``) never runs on the trio loop: the frames are processed
+in worker-thread calls. Frames that arrive during a call wait in the mailbox; the next
+call takes all of them at once (the runtime's ``coalesce``: one worker hop, one policy
+call), so an actor that fell behind catches up instead of staying behind. It publishes
+what handling each message alone would have: per message its decisions, and its
+``FloorState`` from that message's last frame (the policy decides the same for any
+chunking, and records each frame's outputs and state: ``chunk_probs``, ``frame_flags``).
 The policy itself (Silero's session, the networks' weights: ~0.1 s) is built in a
 worker thread when the actor starts (and at each restart), so a call that begins
 does not stall the calls already running; frames sent meanwhile wait in the mailbox.
@@ -66,6 +69,7 @@ from cadence.messages import (
 
 FRAME = 160
 FRAME_NS = 10_000_000
+FRAME_S = 0.01
 NS_PER_SAMPLE = 62_500  # 16 kHz
 JITTER_NS = 1_000_000  # timestamps may be this far off a sample boundary
 MAX_FILL_S = 5.0  # a gap in the mic stream is heard as this much silence at most
@@ -83,6 +87,8 @@ class FloorActor(Actor):
     accepts = (AudioFrame, SetPatience)
     # a bad frame or setting is refused (the sender gets the error); the floor's state stays
     refuses = (InvalidArgumentError, InvalidAudioError)
+    # frames that waited while a worker call ran are decided together (``take``, ``flush``)
+    coalesce = (AudioFrame,)
 
     def __init__(
         self,
@@ -105,6 +111,9 @@ class FloorActor(Actor):
         self.speculating = False
         self.next_ts_ns: int | None = None  # media time of the next unprocessed sample
         self.frames_done = 0
+        # whole frames pending after each message taken since the last drain: each message's
+        # frames are decided in a policy call of their own, as if handled alone
+        self._marks: list[int] = []
 
     async def on_start(self) -> None:
         self.policy = await trio.to_thread.run_sync(self._policy_factory, self._patience)
@@ -116,6 +125,17 @@ class FloorActor(Actor):
         if isinstance(msg, SetPatience):
             self.policy.config = replace(self.policy.config, patience=msg.patience)
             return
+        await self.take(msg)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Decide on every whole frame taken so far (one worker call)."""
+        await self._drain()
+
+    async def take(self, msg: AudioFrame) -> None:
+        """Check a frame and queue its samples (a refused frame changes nothing). When the actor
+        falls behind, the runtime takes the frames that waited and flushes them together
+        (``coalesce``): one worker call for all, as cheap per frame as a longer chunk."""
         if msg.conversation_id != self.conversation_id:
             raise InvalidArgumentError(
                 f"frame for conversation {msg.conversation_id!r} sent to floor of {self.conversation_id!r}"
@@ -129,6 +149,7 @@ class FloorActor(Actor):
             if gap > MAX_FILL:
                 # hear MAX_FILL of silence (rounded up to whole frames), then skip the rest
                 self.pending.write(np.zeros(MAX_FILL + (-(self.pending.available + MAX_FILL)) % FRAME, np.float32))
+                self._marks.append(self.pending.available // FRAME)
                 await self._drain()
                 if self.reference is not None:  # what the persona played meanwhile is not heard
                     self.reference.skip((msg.ts_ns - self.next_ts_ns) // NS_PER_SAMPLE)
@@ -136,7 +157,7 @@ class FloorActor(Actor):
             elif gap:
                 self.pending.write(np.zeros(gap, np.float32))
         self.pending.write(samples)
-        await self._drain()
+        self._marks.append(self.pending.available // FRAME)  # this message's frames end here
 
     def _gap_samples(self, msg: AudioFrame) -> int:
         """Samples missing between the audio received so far and ``msg``; refuses a frame
@@ -152,14 +173,24 @@ class FloorActor(Actor):
         return 0 if delta <= JITTER_NS else int(round(delta / NS_PER_SAMPLE))
 
     async def _drain(self) -> None:
-        """Run the policy on every whole frame pending (in a worker thread) and publish."""
+        """Run the policy on every whole frame pending, in one worker-thread call, and publish
+        what each message's frames gave, as if each had been handled alone (the policy decides
+        the same for any chunking)."""
         n = self.pending.available // FRAME
+        marks, self._marks = self._marks, []
         if n == 0:
             return
         frames = self.pending.read(n * FRAME).reshape(n, FRAME)
         ref = self._reference(n)
-        decisions, probs, confidences = await trio.to_thread.run_sync(self._compute, frames, ref)
-        await self._emit(decisions, probs, n, confidences)
+        decisions, probs, flags, confidences = await trio.to_thread.run_sync(self._compute, frames, ref)
+        first = self.frames_done  # the policy's frame count before these frames
+        # a decision made at the end of frame k (the policy's count from 1) belongs to the run holding it
+        at = [min(max(round(d.t / FRAME_S) - first, 1), n) for d in decisions]
+        a = 0
+        for b in sorted({m for m in marks if 0 < m < n} | {n}):
+            mine = [d for d, k in zip(decisions, at) if a < k <= b]
+            await self._emit(mine, probs[b - 1], b - a, confidences, *flags[b - 1])
+            a = b
 
     def _reference(self, n: int) -> np.ndarray | None:
         if self.reference is None:
@@ -168,11 +199,14 @@ class FloorActor(Actor):
         self.reference.read_into(ref)  # playback not yet written stays silence (zeros)
         return ref.reshape(n, FRAME)
 
-    def _compute(self, frames: np.ndarray, ref: np.ndarray | None) -> tuple[list[Decision], np.ndarray, list[float]]:
+    def _compute(self, frames: np.ndarray, ref: np.ndarray | None
+                 ) -> tuple[list[Decision], np.ndarray, list[tuple[bool, bool]], list[float]]:
         decisions = self.policy.process(frames, ref)
-        return decisions, self.policy.last_probs.copy(), list(self.policy.spec_confidences)
+        pol = self.policy
+        return decisions, pol.chunk_probs.copy(), list(pol.frame_flags), list(pol.spec_confidences)
 
-    async def _emit(self, decisions: list[Decision], probs: np.ndarray, n: int, confidences: list[float]) -> None:
+    async def _emit(self, decisions: list[Decision], probs: np.ndarray, n: int, confidences: list[float],
+                    user: bool, persona: bool) -> None:
         assert self.next_ts_ns is not None
         base = self.next_ts_ns - self.frames_done * FRAME_NS  # media time of frame 0
         cid = self.conversation_id
@@ -205,8 +239,6 @@ class FloorActor(Actor):
         self.next_ts_ns = base + self.frames_done * FRAME_NS
         if self.publish_state:
             p = [float(min(max(v, 0.0), 1.0)) for v in probs]
-            user = bool(self.policy.silence == 0)
-            persona = self.policy.persona_holds_floor
             owner: FloorOwner = "persona" if persona else ("user" if p[0] >= 0.5 else "none")
             await self.system.publish(
                 FloorState(

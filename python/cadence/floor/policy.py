@@ -678,6 +678,10 @@ class CadencePolicy:
         self.audio_frames = 0  # frames written to the ring
         self.call_ms.clear()
         self.commit_rules.clear()
+        # the last ``process`` call's per-frame model outputs, and per frame, after it: the user
+        # speaking (no silence) and the persona holding the floor (the Floor actor's FloorState)
+        self.chunk_probs = np.zeros((0, len(OUTPUTS)), np.float32)
+        self.frame_flags: list[tuple[bool, bool]] = []
 
     def background_bar(self) -> float:
         """The background test's bar (e_noise, dB): ``pause_background_db`` over the
@@ -705,7 +709,9 @@ class CadencePolicy:
             aec_excess = excess_over_prediction(np.ascontiguousarray(frames), self.featurizer.cleaned)
         else:
             aec_excess = canceller_excess(self.rule_aec, frames, reference)
-        return self.decide_heard(frames, x, self.probs(x), aec_excess)
+        self.frame_flags = []
+        self.chunk_probs = self.probs(x)
+        return self.decide_heard(frames, x, self.chunk_probs, aec_excess)
 
     def probs(self, x: np.ndarray) -> np.ndarray:
         """The model's outputs on features ``x`` (streaming); with ``turn_sees_persona`` 0 the
@@ -803,7 +809,10 @@ class CadencePolicy:
         open_frames = round(cfg.pause_open_s / FRAME_S)
         adapt_frames = _frames(cfg.adapt_window_s)
         rows = probs.tolist()  # Python floats, exactly the float32 values
+        flags = self.frame_flags
         for i in range(len(x)):
+            if i:
+                flags.append((self.silence == 0, self.persona_holds_floor))  # after frame i - 1
             self.frame += 1
             t = self.frame * FRAME_S
             keep, end200, end600, bc, _barge, voice, pause, onset, confirm = rows[i]
@@ -975,6 +984,8 @@ class CadencePolicy:
             if self.silence > 0 and not self.bc_done and bc >= cfg.backchannel_threshold:
                 out.append(Decision("backchannel", t))
                 self.bc_done = True
+        if len(x):
+            flags.append((self.silence == 0, self.persona_holds_floor))  # after the last frame
         self.last_probs = probs[-1] if len(probs) else self.last_probs
         return out
 
