@@ -32,7 +32,8 @@ Example::
 Public API:
 
 - :class:`Actor`: override ``handle`` and optionally ``on_start``, ``on_stop``,
-  ``on_failure``; class attributes ``mailbox`` and ``accepts``.
+  ``on_failure``; class attributes ``mailbox``, ``accepts``, ``refuses`` and ``coalesce``
+  (message types taken together when they wait: ``take`` each, then one ``flush``).
 - :func:`open_actor_system` → :class:`ActorSystem`: ``spawn``,
   ``spawn_supervisor``, ``ref(name)``, ``subscribe``/``publish``,
   ``media_clock(conversation_id)``, ``statistics()``.
