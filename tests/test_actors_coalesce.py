@@ -77,3 +77,30 @@ async def test_an_actor_without_coalesce_handles_one_message_at_a_time(autojump_
         gate.set()
         await trio.sleep(0.01)
     assert seen == [0, 1, 2, 3, 4]
+
+
+async def test_a_take_that_crashes_loses_only_its_own_message(autojump_clock) -> None:
+    """The messages taken before it are flushed; the ones after it stay in the mailbox for the
+    restarted actor."""
+    log: list = []
+    gate = trio.Event()
+
+    class Crashy(Batcher):
+        async def take(self, msg: int) -> None:
+            if msg == 3:
+                raise RuntimeError("boom")
+            await super().take(msg)
+
+    async with open_actor_system() as system:
+        ref = system.spawn(lambda: Crashy(log, gate), "c")
+        await ref.send(0)
+        await trio.sleep(0.01)
+        for m in (1, 2, 3, 5, 6):
+            await ref.send(m)
+        gate.set()
+        await trio.sleep(0.1)
+        await ref.send(7)
+        await trio.sleep(0.1)
+        stats = ref.statistics()
+    assert log == [("flush", (0,)), ("flush", (1, 2)), ("flush", (5, 6)), ("flush", (7,))]
+    assert stats.restarts == 1

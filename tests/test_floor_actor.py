@@ -294,3 +294,33 @@ async def test_frames_that_waited_are_decided_together_and_publish_what_one_by_o
     assert together == alone
     assert any(isinstance(m, Commit) for m in alone)
     assert len([m for m in together if isinstance(m, FloorState)]) == n  # one state per frame still
+
+
+
+async def test_gaps_in_frames_taken_together_never_overflow_the_backlog() -> None:
+    """Frames 4 s apart that wait together hold 12 s of silence between them, more than the
+    actor's 10 s backlog: it decides on what waits before taking more."""
+    import time as _time
+
+    from cadence.floor.actor import FloorActor
+    from cadence.floor.policy import CadencePolicy
+
+    class Slow(CadencePolicy):
+        def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list:
+            _time.sleep(0.05)
+            return super().process(frames, reference)
+
+    got: list = []
+    frame = np.zeros(160, np.float32)
+    async with open_actor_system(shutdown_timeout=5.0) as system:
+        floor = system.spawn(lambda: FloorActor(CID, policy_factory=lambda p: Slow(p)), "floor")
+        sink = system.spawn(lambda: Collector(got), "sink")
+        system.subscribe(sink, FloorState)
+        for i in range(5):
+            await floor.send(AudioFrame.from_samples(CID, 1_000_000_000 + i * 4_000_000_000, i, frame))
+        await floor.request(SetPatience(CID, 0, 0.5), timeout=30.0)
+        await trio.sleep(0.05)  # the sink takes the last state
+        stats = floor.statistics()
+    assert stats.restarts == 0 and stats.refused == 0
+    states = [m for m in got if isinstance(m, FloorState)]
+    assert len(states) == 5 and states[-1].ts_ns == 1_000_000_000 + 4 * 4_000_000_000 + 10_000_000, [s.ts_ns for s in states]

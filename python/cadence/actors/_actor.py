@@ -35,6 +35,7 @@ class Actor(ABC):
     #: row at the head of the mailbox (the actor fell behind), the runtime calls :meth:`take`
     #: on each (each refused alone) and then :meth:`flush` once, in place of ``handle`` on each.
     #: An actor that sets it implements both; ``handle(msg)`` should be ``take`` then ``flush``.
+    #: Messages sent with hop tracing on arrive wrapped, and are handled one at a time.
     coalesce: ClassVar[tuple[type, ...]] = ()
     #: at most this many messages taken before a flush
     coalesce_max: ClassVar[int] = 64

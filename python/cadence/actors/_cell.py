@@ -248,7 +248,7 @@ class ActorCell:
                 return
             mailbox.delivered += 1
             if coalesce and type(item) in coalesce and mailbox.depth:
-                await self._coalesced(actor, item, mailbox.take_ready(coalesce, coalesce_max - 1))
+                await self._coalesced(actor, item, coalesce, coalesce_max)
                 continue
             try:
                 if type(item) is _Envelope:
@@ -259,17 +259,36 @@ class ActorCell:
             except refuses as exc:
                 self._refuse(item, exc)
 
-    async def _coalesced(self, actor: Actor, first: Any, more: list[Any]) -> None:
-        """``take`` each message (a refused one alone), then one ``flush``: an actor that fell
-        behind catches up with one piece of work for the messages that waited."""
+    async def _coalesced(self, actor: Actor, first: Any, types: tuple[type, ...], limit: int) -> None:
+        """``take`` each message that waits (a refused one alone), then one ``flush``: an actor
+        that fell behind catches up with one piece of work for them. Messages are taken from the
+        mailbox one at a time, so if ``take`` crashes the ones after it are still there for the
+        next incarnation; the ones taken before it are flushed first."""
         refuses = type(actor).refuses
-        self.mailbox.delivered += len(more)
-        for item in (first, *more):
+        mailbox = self.mailbox
+        item, count, taken = first, 1, 0
+        while True:
             self._current = item
             try:
                 await actor.take(item)
+                taken += 1
             except refuses as exc:
                 self._refuse(item, exc)
+            except Exception:
+                if taken:
+                    try:
+                        await actor.flush()  # the messages before it are done, as one at a time
+                    except Exception:
+                        log.exception("flush of actor %r after a failed take raised", self.name)
+                raise
+            if count >= limit:
+                break
+            nxt = mailbox.take_ready(types, 1)
+            if not nxt:
+                break
+            item = nxt[0]
+            mailbox.delivered += 1
+            count += 1
         await actor.flush()
 
     def _refuse(self, item: Any, exc: Exception) -> None:

@@ -146,6 +146,9 @@ class FloorActor(Actor):
             self.next_ts_ns = msg.ts_ns
         else:
             gap = self._gap_samples(msg)
+            # frames taken together hold their gaps' silence too: decide on what waits first if
+            # this one would not fit (the backlog is 10 s; one message with its gap always fits)
+            await self._room(min(gap, MAX_FILL + FRAME) + len(samples))
             if gap > MAX_FILL:
                 # hear MAX_FILL of silence (rounded up to whole frames), then skip the rest
                 self.pending.write(np.zeros(MAX_FILL + (-(self.pending.available + MAX_FILL)) % FRAME, np.float32))
@@ -158,6 +161,11 @@ class FloorActor(Actor):
                 self.pending.write(np.zeros(gap, np.float32))
         self.pending.write(samples)
         self._marks.append(self.pending.available // FRAME)  # this message's frames end here
+
+    async def _room(self, n: int) -> None:
+        """Decide on the frames pending if ``n`` more samples would not fit behind them."""
+        if self.pending.available + n > self.pending.capacity:
+            await self._drain()
 
     def _gap_samples(self, msg: AudioFrame) -> int:
         """Samples missing between the audio received so far and ``msg``; refuses a frame
@@ -182,8 +190,7 @@ class FloorActor(Actor):
             return
         frames = self.pending.read(n * FRAME).reshape(n, FRAME)
         ref = self._reference(n)
-        decisions, probs, flags, confidences = await trio.to_thread.run_sync(self._compute, frames, ref)
-        first = self.frames_done  # the policy's frame count before these frames
+        decisions, probs, flags, confidences, first = await trio.to_thread.run_sync(self._compute, frames, ref)
         # a decision made at the end of frame k (the policy's count from 1) belongs to the run holding it
         at = [min(max(round(d.t / FRAME_S) - first, 1), n) for d in decisions]
         a = 0
@@ -200,10 +207,13 @@ class FloorActor(Actor):
         return ref.reshape(n, FRAME)
 
     def _compute(self, frames: np.ndarray, ref: np.ndarray | None
-                 ) -> tuple[list[Decision], np.ndarray, list[tuple[bool, bool]], list[float]]:
+                 ) -> tuple[list[Decision], np.ndarray, list[tuple[bool, bool]], list[float], int]:
+        """The policy on the frames, what ``_emit`` reads per frame, and the policy's frame count
+        before them (its decisions are timed by that count)."""
         decisions = self.policy.process(frames, ref)
         pol = self.policy
-        return decisions, pol.chunk_probs.copy(), list(pol.frame_flags), list(pol.spec_confidences)
+        return (decisions, pol.chunk_probs.copy(), list(pol.frame_flags), list(pol.spec_confidences),
+                pol.frame - len(frames))
 
     async def _emit(self, decisions: list[Decision], probs: np.ndarray, n: int, confidences: list[float],
                     user: bool, persona: bool) -> None:
