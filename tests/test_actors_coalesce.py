@@ -104,3 +104,24 @@ async def test_a_take_that_crashes_loses_only_its_own_message(autojump_clock) ->
         stats = ref.statistics()
     assert log == [("flush", (0,)), ("flush", (1, 2)), ("flush", (5, 6)), ("flush", (7,))]
     assert stats.restarts == 1
+
+
+async def test_coalesce_without_take_and_flush_handles_each_message(autojump_clock) -> None:
+    seen: list = []
+    gate = trio.Event()
+
+    class Plain(Actor):
+        coalesce = (int,)
+
+        async def handle(self, msg: object) -> None:
+            await gate.wait()
+            seen.append(msg)
+
+    async with open_actor_system() as system:
+        ref = system.spawn(Plain, "plain")
+        for m in range(5):
+            await ref.send(m)
+        await trio.sleep(0.01)
+        gate.set()
+        await trio.sleep(0.01)
+    assert seen == [0, 1, 2, 3, 4]

@@ -34,7 +34,7 @@ class Actor(ABC):
     #: message types sent (not requested) that may be taken together: when several wait in a
     #: row at the head of the mailbox (the actor fell behind), the runtime calls :meth:`take`
     #: on each (each refused alone) and then :meth:`flush` once, in place of ``handle`` on each.
-    #: An actor that sets it implements both; ``handle(msg)`` should be ``take`` then ``flush``.
+    #: An actor that gains from it overrides both; its ``handle(msg)`` should be ``take`` then ``flush``.
     #: Messages sent with hop tracing on arrive wrapped, and are handled one at a time.
     coalesce: ClassVar[tuple[type, ...]] = ()
     #: at most this many messages taken before a flush
@@ -51,12 +51,14 @@ class Actor(ABC):
         """Process one message; the return value is the reply to a request."""
 
     async def take(self, msg: Any) -> None:
-        """Accept one ``coalesce`` message without doing its work (see ``coalesce``)."""
-        raise NotImplementedError(f"{type(self).__name__} sets coalesce but has no take()")
+        """Accept one ``coalesce`` message without doing its work (see ``coalesce``). By default
+        it does the work at once (``handle``), so an actor that names types without its own
+        ``take`` and ``flush`` behaves as one that names none."""
+        await self.handle(msg)
 
     async def flush(self) -> None:
-        """Do the work of the messages taken since the last flush (see ``coalesce``)."""
-        raise NotImplementedError(f"{type(self).__name__} sets coalesce but has no flush()")
+        """Do the work of the messages taken since the last flush (see ``coalesce``). By default
+        there is none left (the default ``take`` did it)."""
 
     async def on_stop(self) -> None:
         """When the actor stops (stop, shutdown, or a one-for-all restart of a sibling).

@@ -536,17 +536,18 @@ mod tests {
         }
     }
 
+    /// `n` deterministic weights: a sine sampled at 0.37 rad steps from phase `s`, times `amp`.
+    fn wave(n: usize, s: f32, amp: f32) -> Vec<f32> {
+        (0..n).map(|i| (i as f32 * 0.37 + s).sin() * amp).collect()
+    }
+
     fn toy(heads: usize) -> FloorNet {
         FloorNet::new(3, 2, toy_params(heads)).unwrap()
     }
 
     fn toy_params(heads: usize) -> NetParams {
         // 3 inputs, proj 4, one conv (4 → 4, k 2, d 2) and a residual one, 2 hidden units
-        let f = |n: usize, s: f32| {
-            (0..n)
-                .map(|i| ((i as f32 * 0.37 + s).sin()) * 0.5)
-                .collect::<Vec<f32>>()
-        };
+        let f = |n: usize, s: f32| wave(n, s, 0.5);
         let p = NetParams {
             mean: vec![0.1, -0.2, 0.0],
             std: vec![1.0, 2.0, 0.5],
@@ -600,11 +601,7 @@ mod tests {
         }
         // rows longer than 8 lanes and not a multiple of them: 11 inputs, proj and convs 20,
         // 19 hidden units (3 gates: 57), 5 targets and a head
-        let f = |n: usize, s: f32| {
-            (0..n)
-                .map(|i| ((i as f32 * 0.37 + s).sin()) * 0.6)
-                .collect::<Vec<f32>>()
-        };
+        let f = |n: usize, s: f32| wave(n, s, 0.6);
         let c = |k: usize, d: usize, s: f32| ConvParams {
             w: f(20 * 20 * k, s),
             b: f(20, s + 0.1),
@@ -647,11 +644,7 @@ mod tests {
 
     #[test]
     fn a_middle_conv_wider_than_the_others_is_run() {
-        let f = |n: usize, s: f32| {
-            (0..n)
-                .map(|i| ((i as f32 * 0.37 + s).sin()) * 0.5)
-                .collect::<Vec<f32>>()
-        };
+        let f = |n: usize, s: f32| wave(n, s, 0.5);
         let wide = |cout: usize, cin: usize, s: f32| ConvParams {
             w: f(cout * cin * 2, s),
             b: f(cout, s + 0.1),
