@@ -17,6 +17,7 @@ COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("bench", "features"): ("cadence.bench.features", "floor input stage: Rust FloorNormalizer vs its Python reference"),
     ("bench", "model"): ("cadence.bench.model", "floor model forward pass: Rust FloorEnsemble vs its numpy reference"),
     ("bench", "policy"): ("cadence.bench.policy", "one call's Floor stage: CPU per call vs silence-500 and Pipecat's Smart Turn stack"),
+    ("bench", "calls"): ("cadence.bench.calls", "live calls per process: N Floor actors in real time vs one-at-a-time and the baselines"),
     ("bench", "aec"): ("cadence.bench.aec", "echo canceller vs WebRTC AEC3 (LiveKit) on corpus voices, scored against the truth"),
     ("bench", "floor"): ("cadence.floor.bench", "turn-taking benchmark on a labeled corpus vs silence baselines"),
     ("bench", "floor-loop"): ("cadence.floor.loop", "turn-taking in a closed loop: the persona talks back, its echo in the mic"),

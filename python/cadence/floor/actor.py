@@ -43,7 +43,7 @@ does not stall the calls already running; frames sent meanwhile wait in the mail
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import trio
@@ -80,7 +80,9 @@ class FloorActor(Actor):
     """The Floor stage: mic frames in, floor events out. ``wait_for_judge``: whether a judge's
     answer (``smart_turn_weight`` > 0) that is not ready when due is waited for. Live (False,
     the default) the frames go on without it; for audio fed faster than real time, True, so
-    the decisions are those the bench scores."""
+    the decisions are those the bench scores. ``limiter``: a ``trio.CapacityLimiter`` the Floor
+    actors of a process may share, to bound how many of their worker calls run at once (default:
+    trio's own, 40 threads for the whole process)."""
 
     # Audio must never be dropped silently: senders wait (backpressure).
     mailbox = MailboxSpec(capacity=256, overflow=Overflow.BLOCK)
@@ -88,7 +90,7 @@ class FloorActor(Actor):
     # a bad frame or setting is refused (the sender gets the error); the floor's state stays
     refuses = (InvalidArgumentError, InvalidAudioError)
     # frames that waited while a worker call ran are decided together (``take``, ``flush``)
-    coalesce = (AudioFrame,)
+    coalesce: ClassVar[tuple[type, ...]] = (AudioFrame,)
 
     def __init__(
         self,
@@ -98,12 +100,14 @@ class FloorActor(Actor):
         policy_factory: Callable[[float], CadencePolicy] | None = None,
         publish_state: bool = True,
         wait_for_judge: bool = False,
+        limiter: trio.CapacityLimiter | None = None,
     ) -> None:
         self.conversation_id = conversation_id
         self.reference = reference
         self._policy_factory = policy_factory or (lambda p: CadencePolicy(patience=p))
         self._patience = patience
         self._wait_for_judge = wait_for_judge
+        self._limiter = limiter
         self.policy: CadencePolicy  # built by ``on_start``, off the trio loop
         self.pending = AudioRing(FRAME * 1000, overrun="error")  # 10 s of backlog
         self.publish_state = publish_state
@@ -190,7 +194,8 @@ class FloorActor(Actor):
             return
         frames = self.pending.read(n * FRAME).reshape(n, FRAME)
         ref = self._reference(n)
-        decisions, probs, flags, confidences, first = await trio.to_thread.run_sync(self._compute, frames, ref)
+        decisions, probs, flags, confidences, first = await trio.to_thread.run_sync(
+            self._compute, frames, ref, limiter=self._limiter)
         # a decision made at the end of frame k (the policy's count from 1) belongs to the run holding it
         at = [min(max(round(d.t / FRAME_S) - first, 1), n) for d in decisions]
         a = 0

@@ -1,0 +1,347 @@
+"""``cadence bench calls``: how many live calls one process carries, Floor stage included.
+
+N Floor actors run in one actor system, as a server runs one per call. Each is fed one 10 ms
+``AudioFrame`` every 10 ms of wall time, on a fixed schedule (the feeders do not wait for the
+actors), with the persona's playback written to its reference ring in step: ``cadence bench
+features``' duplex audio (espeak-ng speech with pauses, a second voice's echo in the mic), call k
+starting 37·k frames in. A sink actor subscribes to ``FloorState``. Each state is timed from the
+moment its frame's audio was complete (the schedule) to its arrival at the sink: the *lag* the
+stage adds to any decision made on that frame. The first second is not scored (start-up).
+
+A system *keeps up* with N calls when every frame's state arrived and the lag's p99 stays within
+``--budget-ms`` (50 ms: a fifth of a 250 ms turn-end target). It *falls behind* when a state is
+missing or the lag's p99 passes ``--stop-ms`` (500 ms); larger N are then not run for it. Every N
+runs in a fresh actor system; the systems take turns at each N.
+
+Systems, all in the same Floor actor (the same mailbox, validation, worker-thread hop, messages):
+
+* ``cadence``: the Floor stage as shipped; frames that waited during a worker call are decided
+  together (``Actor.coalesce``);
+* ``cadence-one-at-a-time``: the same with each frame handled alone, one worker call per frame
+  (the runtime before session 51);
+* ``silence-500``, ``smart-turn-v3``: the baselines' policies (Silero VAD with a 500 ms silence
+  timeout; Pipecat's Silero + Smart Turn v3.2 stack) in the same actor, frames taken together
+  too. They read only the mic. They have no probabilities: their ``FloorState`` carries their
+  VAD's speech flag as ``user_speaking`` and zeros;
+* ``runtime``: the same actor with a policy that decides nothing, so what the actor path and the
+  bench's own feeders and sink cost alone: a floor under every system, not a baseline to beat.
+
+CPU is the process's (``time.process_time``: every thread) over the fed seconds, in cores and in
+µs per frame; ``frames/call`` is the frames each worker call took on average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from functools import partial
+from typing import Any, ClassVar
+
+import numpy as np
+import trio
+
+from cadence._core import AudioRing
+from cadence.bench.features import test_audio
+from cadence.bench.ring import machine
+from cadence.floor.actor import FloorActor
+from cadence.floor.protocol import Decision
+
+SYSTEMS = ("cadence", "cadence-one-at-a-time", "silence-500", "smart-turn-v3", "runtime")
+FRAME_NS = 10_000_000
+T0_NS = 1_000_000_000  # media time of each call's first sample
+N_OUT = 5  # FloorState's probability columns read from ``chunk_probs`` (keep, end200, end600, backchannel, …)
+SKIP_S = 1.0  # start-up, not scored
+
+
+class _Quiet:
+    """The ``runtime`` system's policy: it decides nothing and hears no one (no compute), so a
+    run with it costs what the actor path costs."""
+
+    def __init__(self, patience: float) -> None:
+        self.frame = 0
+        self.chunk_probs = np.zeros((0, N_OUT), np.float32)
+        self.frame_flags: list[tuple[bool, bool]] = []
+        self.spec_confidences: list[float] = []
+        self.wait_for_judge = False
+
+    def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
+        self.frame += len(frames)
+        self.chunk_probs = np.zeros((len(frames), N_OUT), np.float32)
+        self.frame_flags = [(False, False)] * len(frames)
+        return []
+
+
+class _Hosted(_Quiet):
+    """A baseline policy (``process(frames)``) in the Floor actor's place: it runs frame by frame,
+    as the baselines do inside, and reports its VAD's speech flag per frame."""
+
+    def __init__(self, policy: Any, speaking: Callable[[], bool]) -> None:
+        super().__init__(0.5)
+        self.policy = policy
+        self._speaking = speaking
+
+    def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
+        out: list[Decision] = []
+        flags: list[tuple[bool, bool]] = []
+        for i in range(len(frames)):
+            out += self.policy.process(frames[i : i + 1])
+            flags.append((self._speaking(), False))
+        self.frame += len(frames)
+        self.chunk_probs = np.zeros((len(frames), N_OUT), np.float32)
+        self.frame_flags = flags
+        return out
+
+
+def _factory(system: str) -> Callable[[float], Any] | None:
+    """The policy factory for ``system`` (None: the Floor actor's own, Cadence's)."""
+    if system.startswith("cadence"):
+        return None
+    if system == "runtime":
+        return _Quiet
+    if system == "silence-500":
+        from cadence.floor.baselines import SilenceBaseline
+
+        def silence(p: float) -> _Hosted:
+            b = SilenceBaseline(500)
+            return _Hosted(b, lambda: b._ep.in_speech)
+
+        return silence
+    if system == "smart-turn-v3":
+        from cadence.floor.smart_turn import SmartTurnBaseline
+
+        def smart(p: float) -> _Hosted:
+            b = SmartTurnBaseline()
+            return _Hosted(b, lambda: b.speaking)
+
+        return smart
+    raise ValueError(f"unknown system {system!r}; known: {', '.join(SYSTEMS)}")
+
+
+class _Counted(FloorActor):
+    """The Floor actor, counting its worker calls and the frames they took."""
+
+    calls = 0
+    frames = 0
+
+    def _compute(self, frames: np.ndarray, ref: np.ndarray | None) -> Any:
+        self.calls += 1  # one worker call at a time per actor
+        self.frames += len(frames)
+        return super()._compute(frames, ref)
+
+
+class _OneAtATime(_Counted):
+    coalesce: ClassVar[tuple[type, ...]] = ()  # each frame handled alone
+
+
+def run_point(system: str, n_calls: int, seconds: float, mic: np.ndarray, ref: np.ndarray,
+              factory: Callable[[float], Any] | None = None, worker_threads: int = 0) -> dict[str, Any]:
+    """``n_calls`` live calls of ``system`` for ``seconds``, in a fresh actor system; ``factory``
+    builds each call's policy in place of the system's own; ``worker_threads`` > 0: the actors'
+    worker calls share a limiter of that many threads."""
+    from cadence.actors import Actor, MailboxSpec, Overflow, open_actor_system
+    from cadence.messages import AudioFrame, FloorState
+
+    n = int(round(seconds * 100))
+    while n + 37 * n_calls >= len(mic):
+        mic, ref = np.tile(mic, (2, 1)), np.tile(ref, (2, 1))  # long runs loop the audio
+    duplex = system.startswith("cadence") or system == "runtime"
+    factory = factory or _factory(system)
+    cls = _OneAtATime if system == "cadence-one-at-a-time" else _Counted
+    lags: list[list[float]] = [[] for _ in range(n_calls)]
+    speaking = [0]
+    started: dict[str, float] = {}
+    actors: list[_Counted] = []
+    out: dict[str, Any] = {}
+    limiter: list[trio.CapacityLimiter | None] = [None]
+
+    class Sink(Actor):
+        mailbox = MailboxSpec(capacity=1 << 20, overflow=Overflow.BLOCK)
+
+        async def handle(self, msg: FloorState) -> None:
+            now = time.perf_counter()
+            k = int(msg.conversation_id[1:])
+            i = (msg.ts_ns - T0_NS) // FRAME_NS  # frames complete when this state was due
+            lags[k].append((now - (started["t0"] + i * 0.01)) * 1e3)
+            speaking[0] += msg.user_speaking
+
+    def make(k: int, ring: AudioRing | None) -> _Counted:
+        a = cls(f"c{k}", reference=ring, policy_factory=factory, limiter=limiter[0])
+        actors.append(a)
+        return a
+
+    async def main() -> None:
+        if worker_threads:
+            limiter[0] = trio.CapacityLimiter(worker_threads)
+        async with open_actor_system(shutdown_timeout=10.0) as system_:
+            rings = [AudioRing(160 * 1000) if duplex else None for _ in range(n_calls)]
+            refs = [system_.spawn(partial(make, k, rings[k]), f"floor{k}") for k in range(n_calls)]
+            sink = system_.spawn(Sink, "sink")
+            system_.subscribe(sink, FloorState)
+            while len(actors) < n_calls or not all(hasattr(a, "policy") for a in actors):
+                await trio.sleep(0.01)  # every policy built (in worker threads)
+            for a in actors:
+                a.calls = a.frames = 0
+            t0 = started["t0"] = time.perf_counter()
+            c0 = time.process_time()
+
+            async def feed(k: int) -> None:
+                off = 37 * k
+                for i in range(n):
+                    await trio.sleep(max(0.0, t0 + (i + 1) * 0.01 - time.perf_counter()))
+                    ring = rings[k]
+                    if ring is not None:
+                        ring.write(ref[off + i])
+                    frame = AudioFrame.from_samples(f"c{k}", T0_NS + i * FRAME_NS, i, mic[off + i])
+                    await refs[k].send(frame)
+
+            async with trio.open_nursery() as nursery:
+                for k in range(n_calls):
+                    nursery.start_soon(feed, k)
+            wall = time.perf_counter() - t0
+            out["cpu_s"], out["wall_s"] = time.process_time() - c0, wall
+            out["calls"], out["frames"] = sum(a.calls for a in actors), sum(a.frames for a in actors)
+            with trio.move_on_after(max(5.0, seconds)):  # the states still due
+                while sum(map(len, lags)) < n * n_calls:
+                    await trio.sleep(0.01)
+
+    trio.run(main)
+    scored = np.array([x for per in lags for x in per[int(SKIP_S * 100):]] or [np.nan])
+    got = sum(map(len, lags))
+    return {
+        "system": system, "calls": n_calls, "seconds": seconds, "states": got, "expected": n * n_calls,
+        "lag_ms": {f"p{q}": float(np.percentile(scored, q)) for q in (50, 90, 99)},
+        "lag_max_ms": float(np.max(scored)),
+        "cpu_cores": out["cpu_s"] / out["wall_s"],
+        "cpu_us_per_frame": out["cpu_s"] / (n * n_calls) * 1e6,
+        "frames_per_worker_call": out["frames"] / max(out["calls"], 1),
+        "user_speaking_share": speaking[0] / max(got, 1),
+    }
+
+
+def keeps_up(point: dict[str, Any], budget_ms: float) -> bool:
+    """Every state arrived, and the lag's p99 is within ``budget_ms``."""
+    return bool(point["states"] == point["expected"] and point["lag_ms"]["p99"] <= budget_ms)
+
+
+def bench(systems: list[str], counts: list[int], seconds: float, budget_ms: float, stop_ms: float,
+          mic: np.ndarray, ref: np.ndarray, worker_threads: int = 0,
+          log: Callable[[str], None] = print) -> dict[str, Any]:
+    points: list[dict[str, Any]] = []
+    behind: dict[str, int] = {}
+    for n_calls in counts:
+        for system in systems:
+            if system in behind:
+                continue
+            p = run_point(system, n_calls, seconds, mic, ref, worker_threads=worker_threads)
+            p["keeps_up"] = keeps_up(p, budget_ms)
+            points.append(p)
+            log(f"{system} × {n_calls}: {p['states']}/{p['expected']} states, lag p50 {p['lag_ms']['p50']:.1f} "
+                f"p99 {p['lag_ms']['p99']:.1f} ms, {p['cpu_cores']:.2f} cores")
+            if not keeps_up(p, stop_ms):
+                behind[system] = n_calls
+    most = {s: max([p["calls"] for p in points if p["system"] == s and p["keeps_up"]], default=0) for s in systems}
+    return {"systems": systems, "counts": counts, "seconds": seconds, "budget_ms": budget_ms, "stop_ms": stop_ms,
+            "worker_threads": worker_threads,
+            "points": points, "most_calls_kept_up": most, "first_behind": behind}
+
+
+def markdown(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    budget = result["budget_ms"]
+    lines = [
+        "# Live calls per process: the Floor stage in N actors, fed in real time",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']}.",
+        f"Command: `{result['command']}`; each call {result['seconds']:g} s of 10 ms frames in real time "
+        f"(the first {SKIP_S:g} s not scored); worker threads: "
+        f"{result['worker_threads'] or 'trio’s default limiter'}; keeps up = every state arrived and lag p99 ≤ {budget:g} ms.",
+        "",
+        "| system | most calls kept up (of those run) | first N fallen behind "
+        f"(p99 > {result['stop_ms']:g} ms or a state lost) | ÷ cadence |",
+        "|---|---:|---:|---:|",
+    ]
+    ours = result["most_calls_kept_up"].get("cadence") or 0
+    for s in result["systems"]:
+        most = result["most_calls_kept_up"][s]
+        ratio = f"{most / ours:.2f}×" if ours else "–"
+        lines.append(f"| {s} | {most} | {result['first_behind'].get(s, '–')} | {ratio} |")
+    lines += ["", "| calls | system | states | lag p50 / p90 / p99 / max ms | CPU cores | µs CPU / frame "
+                  "| frames / worker call | kept up |",
+              "|---:|---|---:|---|---:|---:|---:|---|"]
+    for p in result["points"]:
+        lag = p["lag_ms"]
+        lines.append(f"| {p['calls']} | {p['system']} | {p['states']}/{p['expected']} | {lag['p50']:.1f} / {lag['p90']:.1f} "
+                     f"/ {lag['p99']:.1f} / {p['lag_max_ms']:.0f} | {p['cpu_cores']:.2f} | {p['cpu_us_per_frame']:.0f} | "
+                     f"{p['frames_per_worker_call']:.2f} | {'yes' if p['keeps_up'] else 'no'} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated call counts, got {text!r}") from None
+    if not values or min(values) < 1 or values != sorted(set(values)):
+        raise argparse.ArgumentTypeError(f"call counts must be ≥ 1 and increasing, got {text!r}")
+    return values
+
+
+def _shown(argv: list[str]) -> list[str]:
+    """The arguments that set what was measured (not where it was written)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a in ("--json", "--markdown"):
+            skip = True  # and its value
+        elif not a.startswith(("--json=", "--markdown=")):
+            out.append(a)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="cadence bench calls", description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--calls", type=_ints, default=[1, 4, 8, 12, 16, 20, 24], help="call counts (default 1,…,24)")
+    ap.add_argument("--seconds", type=float, default=8.0, help="fed seconds per call and point (default 8)")
+    ap.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated, of: {', '.join(SYSTEMS)}")
+    ap.add_argument("--budget-ms", type=float, default=50.0, help="lag p99 a system may add and keep up (50)")
+    ap.add_argument("--stop-ms", type=float, default=500.0,
+                    help="lag p99 past which a system has fallen behind and larger N are skipped (500)")
+    ap.add_argument("--worker-threads", type=int, default=0,
+                    help="the actors' worker calls share this many threads (default 0: trio's limiter)")
+    ap.add_argument("--audio", type=Path, help="a WAV to use as the user's side (default: espeak-ng speech)")
+    ap.add_argument("--json", type=Path, help="write raw results as JSON here")
+    ap.add_argument("--markdown", type=Path, help="write the markdown tables here")
+    args = ap.parse_args(argv)
+    systems = [s for s in args.systems.split(",") if s]
+    bad = [s for s in systems if s not in SYSTEMS]
+    if bad or not systems:
+        ap.error(f"unknown system(s) {bad}; known: {', '.join(SYSTEMS)}")
+    if not 1.5 <= args.seconds <= 600:
+        ap.error("--seconds must be in [1.5, 600] (the first second is not scored)")
+    if not args.budget_ms > 0:
+        ap.error("--budget-ms must be > 0")
+    if not args.stop_ms >= args.budget_ms:
+        ap.error("--stop-ms must be ≥ --budget-ms")
+    if args.worker_threads < 0:
+        ap.error("--worker-threads must be ≥ 0")
+    mic, ref = test_audio(args.audio)
+    result = {"machine": machine(), "command": "cadence bench calls " + " ".join(_shown(argv if argv is not None else sys.argv[1:])),
+              **bench(systems, args.calls, args.seconds, args.budget_ms, args.stop_ms, mic, ref, args.worker_threads,
+                      log=lambda s: print(s, file=sys.stderr, flush=True))}
+    md = markdown(result)
+    print(md)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    if args.markdown:
+        args.markdown.write_text(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
