@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker_threads < 0:
         ap.error("--worker-threads must be ≥ 0")
     mic, ref = test_audio(args.audio)
-    result = {"machine": machine(), "command": "cadence bench calls " + " ".join(_shown(argv if argv is not None else sys.argv[1:])),
+    result = {"machine": machine(), "command": " ".join(["cadence bench calls", *_shown(argv if argv is not None else sys.argv[1:])]),
               **bench(systems, args.calls, args.seconds, args.budget_ms, args.stop_ms, mic, ref, args.worker_threads,
                       log=lambda s: print(s, file=sys.stderr, flush=True))}
     md = markdown(result)
