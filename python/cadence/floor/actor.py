@@ -120,7 +120,7 @@ class FloorActor(Actor):
         self._marks: list[int] = []
 
     async def on_start(self) -> None:
-        self.policy = await trio.to_thread.run_sync(self._policy_factory, self._patience)
+        self.policy = await trio.to_thread.run_sync(self._policy_factory, self._patience, limiter=self._limiter)
         # live frames do not wait for a judge's late answer (policy.late_answers counts them);
         # audio fed faster than real time (a file) should: its frames outrun any call
         self.policy.wait_for_judge = self._wait_for_judge
