@@ -83,7 +83,7 @@ def test_actors_sharing_one_worker_thread_take_turns() -> None:
     """Two slow calls through one shared thread: each waits for the other's 30 ms call too, so each
     of its calls takes the ~6 frames that came meanwhile (~3 with a thread each)."""
     mic, ref = _audio()
-    shared = run_point("cadence", 2, 2.0, mic, ref, factory=_Slow, worker_threads=1)
+    shared = run_point("cadence", 2, 2.0, mic, ref, factory=_Slow, worker_threads=1, aligned=True)
     assert shared["frames_per_worker_call"] > 4.0
     assert shared["lag_ms"]["p50"] >= 30.0
 

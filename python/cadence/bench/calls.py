@@ -144,10 +144,12 @@ class _OneAtATime(_Counted):
 
 
 def run_point(system: str, n_calls: int, seconds: float, mic: np.ndarray, ref: np.ndarray,
-              factory: Callable[[float], Any] | None = None, worker_threads: int = 0) -> dict[str, Any]:
+              factory: Callable[[float], Any] | None = None, worker_threads: int = 0,
+              aligned: bool = False) -> dict[str, Any]:
     """``n_calls`` live calls of ``system`` for ``seconds``, in a fresh actor system; ``factory``
     builds each call's policy in place of the system's own; ``worker_threads`` > 0: the actors'
-    worker calls share a limiter of that many threads."""
+    worker calls share a limiter of that many threads; ``aligned``: every call's frames are due
+    at the same moment (not spread over the 10 ms)."""
     from cadence.actors import Actor, MailboxSpec, Overflow, open_actor_system
     from cadence.messages import AudioFrame, FloorState
 
@@ -159,7 +161,7 @@ def run_point(system: str, n_calls: int, seconds: float, mic: np.ndarray, ref: n
     lags: list[list[float]] = [[] for _ in range(n_calls)]
     speaking = [0]
     started: dict[str, float] = {}
-    phase = [k * 0.01 / n_calls for k in range(n_calls)]  # call k's frames are due this much later
+    phase = [0.0 if aligned else k * 0.01 / n_calls for k in range(n_calls)]  # call k's frames are due this much later
     actors: list[_Counted] = []
     out: dict[str, Any] = {}
     limiter: list[trio.CapacityLimiter | None] = [None]
@@ -257,7 +259,7 @@ def most_kept_up(rows: list[dict[str, Any]], system: str) -> int:
 
 
 def bench(systems: list[str], counts: list[int], seconds: float, budget_ms: float, stop_ms: float,
-          mic: np.ndarray, ref: np.ndarray, worker_threads: int = 0, rounds: int = 1,
+          mic: np.ndarray, ref: np.ndarray, worker_threads: int = 0, rounds: int = 1, aligned: bool = False,
           log: Callable[[str], None] = print) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
@@ -267,7 +269,7 @@ def bench(systems: list[str], counts: list[int], seconds: float, budget_ms: floa
         mine: dict[str, list[dict[str, Any]]] = {s: [] for s in live}
         for r in range(rounds):
             for system in live:
-                p = run_point(system, n_calls, seconds, mic, ref, worker_threads=worker_threads)
+                p = run_point(system, n_calls, seconds, mic, ref, worker_threads=worker_threads, aligned=aligned)
                 p["round"] = r
                 runs.append(p)
                 mine[system].append(p)
@@ -280,7 +282,7 @@ def bench(systems: list[str], counts: list[int], seconds: float, budget_ms: floa
                 behind[system] = n_calls
     most = {s: most_kept_up(rows, s) for s in systems}
     return {"systems": systems, "counts": counts, "seconds": seconds, "rounds": rounds, "budget_ms": budget_ms,
-            "stop_ms": stop_ms, "worker_threads": worker_threads,
+            "stop_ms": stop_ms, "worker_threads": worker_threads, "aligned": aligned,
             "rows": rows, "runs": runs, "most_calls_kept_up": most, "first_behind": behind}
 
 
@@ -292,7 +294,8 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']}.",
         f"Command: `{result['command']}`; each call {result['seconds']:g} s of 10 ms frames in real time "
-        f"(the first {SKIP_S:g} s not scored); worker threads: "
+        f"(the first {SKIP_S:g} s not scored), the calls' frames "
+        f"{'due at the same moment' if result['aligned'] else 'spread over the 10 ms'}; worker threads: "
         f"{result['worker_threads'] or 'trio’s default limiter'}; keeps up = every state arrived and the median "
         f"lag p99 ≤ {budget:g} ms at this N and every smaller one run.",
         "",
@@ -350,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated, of: {', '.join(SYSTEMS)}")
     ap.add_argument("--budget-ms", type=float, default=50.0, help="lag p99 a system may add and keep up (50)")
     ap.add_argument("--rounds", type=int, default=3, help="runs of each (N, system), taking turns (default 3)")
+    ap.add_argument("--aligned", action="store_true",
+                    help="every call's frames due at the same moment (default: spread over the 10 ms)")
     ap.add_argument("--stop-ms", type=float, default=500.0,
                     help="lag p99 past which a system has fallen behind and larger N are skipped (500)")
     ap.add_argument("--worker-threads", type=int, default=0,
@@ -379,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     mic, ref = test_audio(args.audio)
     result = {"machine": machine(), "command": " ".join(["cadence bench calls", *_shown(argv if argv is not None else sys.argv[1:])]),
               **bench(systems, args.calls, args.seconds, args.budget_ms, args.stop_ms, mic, ref, args.worker_threads,
-                      args.rounds,
+                      args.rounds, args.aligned,
                       log=lambda s: print(s, file=sys.stderr, flush=True))}
     md = markdown(result)
     print(md)
