@@ -43,8 +43,8 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -54,12 +54,13 @@ from cadence._core import AudioRing
 from cadence.bench.features import test_audio
 from cadence.bench.ring import machine
 from cadence.floor.actor import FloorActor
+from cadence.floor.model import OUTPUTS
 from cadence.floor.protocol import Decision
 
 SYSTEMS = ("cadence", "cadence-one-at-a-time", "silence-500", "smart-turn-v3", "runtime")
 FRAME_NS = 10_000_000
 T0_NS = 1_000_000_000  # media time of each call's first sample
-N_OUT = 5  # FloorState's probability columns read from ``chunk_probs`` (keep, end200, end600, backchannel, …)
+N_OUT = len(OUTPUTS)  # the policy's output columns, as ``chunk_probs`` holds them
 SKIP_S = 1.0  # start-up, not scored
 
 
