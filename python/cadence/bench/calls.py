@@ -20,10 +20,13 @@ every N run kept up.
 Systems, all in the same Floor actor (the same mailbox, validation, reference ring, worker-thread
 hop, messages), so that the rows differ only in what each call computes:
 
-* ``cadence``: the Floor stage as shipped; frames that waited during a worker call are decided
-  together (``Actor.coalesce``);
-* ``cadence-one-at-a-time``: the same with each frame handled alone, one worker call per frame
-  (the runtime before session 51);
+* ``cadence``: the Floor stage as shipped: frames that waited during a worker call are decided
+  together (``Actor.coalesce``), and the actors share a worker thread per core for their
+  decision calls (``shared_limiter``);
+* ``cadence-thread-per-call``: the same with each call's decision calls in threads of their own
+  (trio's default limiter: the actor of session 51);
+* ``cadence-one-at-a-time``: that, with each frame handled alone, one worker call per frame
+  (the actor before session 51);
 * ``silence-500``, ``smart-turn-v3``: the baselines' policies (Silero VAD with a 500 ms silence
   timeout; Pipecat's Silero + Smart Turn v3.2 stack) in the same actor, frames taken together
   too. They decide on the mic alone (the persona's playback is read from the ring and not used).
@@ -57,7 +60,7 @@ from cadence.floor.actor import FloorActor
 from cadence.floor.model import OUTPUTS
 from cadence.floor.protocol import Decision
 
-SYSTEMS = ("cadence", "cadence-one-at-a-time", "silence-500", "smart-turn-v3", "runtime")
+SYSTEMS = ("cadence", "cadence-thread-per-call", "cadence-one-at-a-time", "silence-500", "smart-turn-v3", "runtime")
 FRAME_NS = 10_000_000
 T0_NS = 1_000_000_000  # media time of each call's first sample
 N_OUT = len(OUTPUTS)  # the policy's output columns, as ``chunk_probs`` holds them
@@ -149,7 +152,7 @@ def run_point(system: str, n_calls: int, seconds: float, mic: np.ndarray, ref: n
               aligned: bool = False) -> dict[str, Any]:
     """``n_calls`` live calls of ``system`` for ``seconds``, in a fresh actor system; ``factory``
     builds each call's policy in place of the system's own; ``worker_threads`` > 0: the actors'
-    worker calls share a limiter of that many threads; ``aligned``: every call's frames are due
+    decision calls share a limiter of that many threads (every system); ``aligned``: every call's frames are due
     at the same moment (not spread over the 10 ms)."""
     from cadence.actors import Actor, MailboxSpec, Overflow, open_actor_system
     from cadence.messages import AudioFrame, FloorState
@@ -185,6 +188,8 @@ def run_point(system: str, n_calls: int, seconds: float, mic: np.ndarray, ref: n
     async def main() -> None:
         if worker_threads:
             limiter[0] = trio.CapacityLimiter(worker_threads)
+        elif system in ("cadence-thread-per-call", "cadence-one-at-a-time"):
+            limiter[0] = trio.to_thread.current_default_thread_limiter()
         async with open_actor_system(shutdown_timeout=10.0) as system_:
             rings = [AudioRing(160 * 1000) for _ in range(n_calls)]
             refs = [system_.spawn(partial(make, k, rings[k]), f"floor{k}") for k in range(n_calls)]
@@ -297,7 +302,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"Command: `{result['command']}`; each call {result['seconds']:g} s of 10 ms frames in real time "
         f"(the first {SKIP_S:g} s not scored), the calls' frames "
         f"{'due at the same moment' if result['aligned'] else 'spread over the 10 ms'}; worker threads: "
-        f"{result['worker_threads'] or 'trio’s default limiter'}; keeps up = every state arrived and the median "
+        f"{result['worker_threads'] or 'each system’s own'}; keeps up = every state arrived and the median "
         f"lag p99 ≤ {budget:g} ms at this N and every smaller one run.",
         "",
         "| system | most calls kept up | ÷ cadence | largest N kept up (any below may not have) "
@@ -360,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stop-ms", type=float, default=500.0,
                     help="lag p99 past which a system has fallen behind and larger N are skipped (500)")
     ap.add_argument("--worker-threads", type=int, default=0,
-                    help="the actors' worker calls share this many threads (default 0: trio's limiter)")
+                    help="every system's actors share this many decision threads (default 0: each system's own)")
     ap.add_argument("--audio", type=Path, help="a WAV to use as the user's side (default: espeak-ng speech)")
     ap.add_argument("--json", type=Path, help="write raw results as JSON here")
     ap.add_argument("--markdown", type=Path, help="write the markdown tables here")

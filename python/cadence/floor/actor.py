@@ -28,8 +28,10 @@ turn it was in: its longest wait is 3 s), and the rest of a longer gap is
 skipped, so decision timestamps stay on the mic's clock.
 
 Compute (features, Silero, the networks: ~0.3 ms of CPU per frame with the persona's
-playback, ``cadence bench policy``) never runs on the trio loop: the frames are processed
-in worker-thread calls. Frames that arrive during a call wait in the mailbox; the next
+playback in a warm loop, ``cadence bench policy``; 0.6–1.2 ms live, ``cadence bench calls``)
+never runs on the trio loop: the frames are processed in worker-thread calls, which the Floor
+actors of a trio run share a thread per core for (``shared_limiter``). Frames that arrive
+during a call wait in the mailbox; the next
 call takes all of them at once (the runtime's ``coalesce``: one worker hop, one policy
 call), so an actor that fell behind catches up instead of staying behind. It publishes
 what handling each message alone would have: per message its decisions, and its
@@ -42,6 +44,7 @@ does not stall the calls already running; frames sent meanwhile wait in the mail
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import Any, Callable, ClassVar
 
@@ -76,13 +79,29 @@ MAX_FILL_S = 5.0  # a gap in the mic stream is heard as this much silence at mos
 MAX_FILL = int(MAX_FILL_S * 16_000)
 
 
+_SHARED: trio.lowlevel.RunVar[trio.CapacityLimiter] = trio.lowlevel.RunVar("cadence_floor_limiter")
+
+
+def shared_limiter() -> trio.CapacityLimiter:
+    """The limiter the Floor actors of this trio run share by default: one token per core."""
+    try:
+        return _SHARED.get()
+    except LookupError:
+        limiter = trio.CapacityLimiter(os.cpu_count() or 1)
+        _SHARED.set(limiter)
+        return limiter
+
+
 class FloorActor(Actor):
     """The Floor stage: mic frames in, floor events out. ``wait_for_judge``: whether a judge's
     answer (``smart_turn_weight`` > 0) that is not ready when due is waited for. Live (False,
     the default) the frames go on without it; for audio fed faster than real time, True, so
-    the decisions are those the bench scores. ``limiter``: a ``trio.CapacityLimiter`` the Floor
-    actors of a process may share, to bound how many of their worker calls run at once (default:
-    trio's own, 40 threads for the whole process)."""
+    the decisions are those the bench scores. ``limiter``: the ``trio.CapacityLimiter`` that bounds
+    how many decision calls (the worker calls that run the policy) run at once. By default the
+    Floor actors of one trio run share one with a thread per core (``shared_limiter``): fewer
+    threads contend for the GIL, and each call takes the frames that waited meanwhile
+    (``benches/results/calls.md``). ``trio.to_thread.current_default_thread_limiter()`` gives
+    each call threads of its own (up to trio's 40), as before session 52."""
 
     # Audio must never be dropped silently: senders wait (backpressure).
     mailbox = MailboxSpec(capacity=256, overflow=Overflow.BLOCK)
@@ -107,7 +126,7 @@ class FloorActor(Actor):
         self._policy_factory = policy_factory or (lambda p: CadencePolicy(patience=p))
         self._patience = patience
         self._wait_for_judge = wait_for_judge
-        self._limiter = limiter
+        self._limiter = limiter  # the shared one, unless given (set by ``on_start``)
         self.policy: CadencePolicy  # built by ``on_start``, off the trio loop
         self.pending = AudioRing(FRAME * 1000, overrun="error")  # 10 s of backlog
         self.publish_state = publish_state
@@ -120,7 +139,10 @@ class FloorActor(Actor):
         self._marks: list[int] = []
 
     async def on_start(self) -> None:
-        self.policy = await trio.to_thread.run_sync(self._policy_factory, self._patience, limiter=self._limiter)
+        # the build (~0.1 s) takes a thread of its own, not one of the calls' decision threads
+        self.policy = await trio.to_thread.run_sync(self._policy_factory, self._patience)
+        if self._limiter is None:
+            self._limiter = shared_limiter()
         # live frames do not wait for a judge's late answer (policy.late_answers counts them);
         # audio fed faster than real time (a file) should: its frames outrun any call
         self.policy.wait_for_judge = self._wait_for_judge
