@@ -12,7 +12,7 @@ import pytest
 
 from cadence.bench.calls import SYSTEMS, _Quiet, main, most_kept_up, run_point, summarize
 
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 
 
 def _audio(n: int = 600) -> tuple[np.ndarray, np.ndarray]:
@@ -20,6 +20,7 @@ def _audio(n: int = 600) -> tuple[np.ndarray, np.ndarray]:
     return (0.01 * rng.standard_normal((n, 160))).astype(np.float32), np.zeros((n, 160), np.float32)
 
 
+@needs_espeak
 def test_bench_calls_runs_every_system_on_the_same_schedule(tmp_path) -> None:
     pytest.importorskip("pipecat")  # smart-turn-v3 is Pipecat's stack
     out, md = tmp_path / "c.json", tmp_path / "c.md"

@@ -327,39 +327,35 @@ async def test_gaps_in_frames_taken_together_never_overflow_the_backlog() -> Non
 
 
 async def test_floor_actors_share_a_decision_thread_per_core_unless_given_a_limiter() -> None:
-    import os
-    import threading
-
-    from cadence.floor.actor import FloorActor, shared_limiter
+    from cadence.floor.actor import FloorActor, cores, shared_limiter
     from cadence.floor.policy import CadencePolicy
 
-    threads: dict[str, set[int]] = {}
-
-    class Noting(CadencePolicy):
-        def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list:
-            threads.setdefault(self.name_, set()).add(threading.get_ident())
-            return super().process(frames, reference)
+    borrowed: dict[str, list[int]] = {}  # the tokens out of each limiter while a decision call runs
+    limiters: dict[str, trio.CapacityLimiter] = {}
 
     def noting(name: str) -> Any:
-        def make(p: float) -> Noting:
-            pol = Noting(p)
-            pol.name_ = name  # type: ignore[attr-defined]
-            return pol
-        return make
+        class Noting(CadencePolicy):
+            def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list:
+                borrowed.setdefault(name, []).append(limiters[name].borrowed_tokens)
+                return super().process(frames, reference)
+
+        return Noting
 
     own = trio.CapacityLimiter(1)
     actors = [FloorActor(CID, policy_factory=noting("a")), FloorActor(CID, policy_factory=noting("b")),
               FloorActor(CID, policy_factory=noting("c"), limiter=own)]
     audio, _ = render([("Hello there.", 0.5)])
     async with open_actor_system(shutdown_timeout=5.0) as system:
+        limiters.update(a=shared_limiter(), b=shared_limiter(), c=own)
         refs = [system.spawn(lambda a=a: a, f"floor{k}") for k, a in enumerate(actors)]
         for fr in _frames(audio)[:20]:
             for r in refs:
                 await r.send(fr)
         for r in refs:
             await r.request(SetPatience(CID, 0, 0.5), timeout=10.0)
-        limiter = shared_limiter()
-    assert limiter.total_tokens == (os.cpu_count() or 1)
-    assert actors[0]._limiter is actors[1]._limiter is limiter
+    assert limiters["a"].total_tokens == cores() >= 1
+    assert actors[0]._limiter is actors[1]._limiter is limiters["a"]
     assert actors[2]._limiter is own
-    assert set(threads) == {"a", "b", "c"}  # each decided its frames
+    # every decision call ran holding a token of its actor's limiter
+    assert set(borrowed) == {"a", "b", "c"}
+    assert all(n >= 1 for calls in borrowed.values() for n in calls), borrowed

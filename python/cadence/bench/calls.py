@@ -18,7 +18,8 @@ turn-end target). It has *fallen behind* when a state was lost or that median pa
 every N run kept up.
 
 Systems, all in the same Floor actor (the same mailbox, validation, reference ring, worker-thread
-hop, messages), so that the rows differ only in what each call computes:
+hop, messages, and, but for the two older Cadence rows, the shared decision threads), so that the
+rows differ only in what each call computes:
 
 * ``cadence``: the Floor stage as shipped: frames that waited during a worker call are decided
   together (``Actor.coalesce``), and the actors share a worker thread per core for their

@@ -28,7 +28,8 @@ turn it was in: its longest wait is 3 s), and the rest of a longer gap is
 skipped, so decision timestamps stay on the mic's clock.
 
 Compute (features, Silero, the networks: ~0.3 ms of CPU per frame with the persona's
-playback in a warm loop, ``cadence bench policy``; 0.6–1.2 ms live, ``cadence bench calls``)
+playback in a warm loop, ``cadence bench policy``; 0.3–1.2 ms live, less as calls take more
+frames at once, ``cadence bench calls``)
 never runs on the trio loop: the frames are processed in worker-thread calls, which the Floor
 actors of a trio run share a thread per core for (``shared_limiter``). Frames that arrive
 during a call wait in the mailbox; the next
@@ -79,15 +80,24 @@ MAX_FILL_S = 5.0  # a gap in the mic stream is heard as this much silence at mos
 MAX_FILL = int(MAX_FILL_S * 16_000)
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 _SHARED: trio.lowlevel.RunVar[trio.CapacityLimiter] = trio.lowlevel.RunVar("cadence_floor_limiter")
 
 
 def shared_limiter() -> trio.CapacityLimiter:
-    """The limiter the Floor actors of this trio run share by default: one token per core."""
+    """The limiter the Floor actors of this trio run share by default: one token per core
+    (``cores``). Call it inside a trio run."""
     try:
         return _SHARED.get()
     except LookupError:
-        limiter = trio.CapacityLimiter(os.cpu_count() or 1)
+        limiter = trio.CapacityLimiter(cores())
         _SHARED.set(limiter)
         return limiter
 
@@ -101,7 +111,9 @@ class FloorActor(Actor):
     Floor actors of one trio run share one with a thread per core (``shared_limiter``): fewer
     threads contend for the GIL, and each call takes the frames that waited meanwhile
     (``benches/results/calls.md``). ``trio.to_thread.current_default_thread_limiter()`` gives
-    each call threads of its own (up to trio's 40), as before session 52."""
+    each call threads of its own (up to trio's 40), as before session 52. A decision call that
+    takes long (e.g. one that waits for the Smart Turn judge, ``wait_for_judge``) holds one of
+    the shared threads meanwhile; the judge itself runs in the policy's own thread."""
 
     # Audio must never be dropped silently: senders wait (backpressure).
     mailbox = MailboxSpec(capacity=256, overflow=Overflow.BLOCK)
