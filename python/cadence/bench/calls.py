@@ -43,7 +43,6 @@ CPU is the process's (``time.process_time``: every thread) over the fed seconds,
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -55,7 +54,7 @@ import numpy as np
 import trio
 
 from cadence._core import AudioRing
-from cadence.bench.features import test_audio
+from cadence.bench.features import report, test_audio
 from cadence.bench.ring import machine
 from cadence.floor.actor import FloorActor
 from cadence.floor.model import OUTPUTS
@@ -394,12 +393,7 @@ def main(argv: list[str] | None = None) -> int:
               **bench(systems, args.calls, args.seconds, args.budget_ms, args.stop_ms, mic, ref, args.worker_threads,
                       args.rounds, args.aligned,
                       log=lambda s: print(s, file=sys.stderr, flush=True))}
-    md = markdown(result)
-    print(md)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
-    if args.markdown:
-        args.markdown.write_text(md)
+    report(markdown(result), result, args.json, args.markdown)
     return 0
 
 

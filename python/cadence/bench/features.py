@@ -180,13 +180,17 @@ def cli_main(argv: list[str] | None, prog: str, doc: str,
     mic, ref = test_audio(args.audio)
     result = {"machine": machine(), "repeat": args.repeat,
               "audio": str(args.audio) if args.audio else "espeak-ng speech", **measure(mic, ref, args.repeat)}
-    md = render(result)
-    print(md)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
-    if args.markdown:
-        args.markdown.write_text(md)
+    report(render(result), result, args.json, args.markdown)
     return 0
+
+
+def report(md: str, result: dict[str, Any], json_path: Path | None, md_path: Path | None) -> None:
+    """Print a bench's markdown, and write it and the raw results where asked."""
+    print(md)
+    if json_path:
+        json_path.write_text(json.dumps(result, indent=2))
+    if md_path:
+        md_path.write_text(md)
 
 
 def main(argv: list[str] | None = None) -> int:
