@@ -32,6 +32,10 @@ def test_bench_policy_costs_each_policy_and_splits_cadences(tmp_path) -> None:
     assert [c["calls"] for c in r["calls_at_once"]] == [1, 2]
     assert all(c["frames_per_s"] > 100 for c in r["calls_at_once"])  # each faster than real time
     assert "calls per core" in md.read_text()
+    paced = r["paced"]  # the same frames fed back to back and one per 10 ms: both cost something
+    assert paced["frames"] == 600
+    assert paced["back_to_back_us_per_frame"] > 0 and paced["paced_us_per_frame"] > 0
+    assert "one frame per 10 ms" in md.read_text()
 
 
 def test_feed_decides_as_one_call_on_the_whole_audio() -> None:

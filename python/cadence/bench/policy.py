@@ -18,7 +18,9 @@ persona's own networks, the two passes a call runs once the persona has spoken),
 rest (the speech rule's echo canceller and the decision logic), which is the whole less
 the two. A last table runs 1 and 2 Cadence calls side by side, one thread each, on the
 wall clock: the GIL is released in the Rust passes and in onnxruntime, not in the decision
-logic, so this is what the cores give together. The audio is ``cadence bench features``'
+logic, so this is what the cores give together. A last pair feeds one Cadence call one frame at
+a time, back to back and then one frame per 10 ms of wall time, as a live call wakes (the
+policy's thread CPU, on the same first 6 s): live, the caches and predictors are cold. The audio is ``cadence bench features``'
 (an espeak-ng monologue with pauses, a second voice's echo in the mic from 1 s on;
 ``--audio`` takes any WAV as the user's side).
 """
@@ -37,6 +39,7 @@ import numpy as np
 from cadence.bench.features import cli_main, side_by_side
 
 CHUNK = 2  # frames per call, as the Floor actor drains them
+PACED_FRAMES = 600  # the paced feed's frames: 6 s of wall time
 POLICIES = ("cadence", "silence-500", "smart-turn-v3")
 
 
@@ -122,6 +125,29 @@ def _stages(mic: np.ndarray, ref: np.ndarray, repeat: int) -> dict[str, float]:
     return {"input stage": best_cpu(features, repeat), "networks (two passes)": best_cpu(networks, repeat)}
 
 
+def paced(mic: np.ndarray, ref: np.ndarray, frames: int = PACED_FRAMES) -> dict[str, Any]:
+    """Cadence fed one frame per call, back to back and then one frame per 10 ms of wall time (as
+    a live call wakes), on the same first ``frames`` frames: the policy's thread CPU per frame."""
+    from cadence.floor.policy import CadencePolicy
+
+    policy = CadencePolicy(patience=0.5)
+    n = min(frames, len(mic))
+
+    def run(gap_s: float) -> float:
+        policy.reset()
+        cpu, t0 = 0.0, time.perf_counter()
+        for i in range(n):
+            if gap_s:
+                time.sleep(max(0.0, t0 + (i + 1) * gap_s - time.perf_counter()))
+            c = time.thread_time()
+            policy.process(mic[i : i + 1], ref[i : i + 1])
+            cpu += time.thread_time() - c
+        return cpu / n * 1e6
+
+    run(0.0)  # sessions and caches warm
+    return {"frames": n, "back_to_back_us_per_frame": run(0.0), "paced_us_per_frame": run(0.01)}
+
+
 def bench(mic: np.ndarray, ref: np.ndarray, repeat: int) -> dict[str, Any]:
     from cadence.floor.bench import PolicySpec, _takes_reference, make_policy
 
@@ -141,7 +167,7 @@ def bench(mic: np.ndarray, ref: np.ndarray, repeat: int) -> dict[str, Any]:
     calls = [{"calls": k, "frames_per_s": k * n / min(_calls_at_once(mic, ref, k) for _ in range(repeat))}
              for k in (1, 2)]
     return {"frames": n, "chunk_frames": CHUNK, "rows": rows, "cadence_stages_us_per_frame": stages,
-            "calls_at_once": calls}
+            "calls_at_once": calls, "paced": paced(mic, ref)}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -174,6 +200,13 @@ def markdown(result: dict[str, Any]) -> str:
     for c in result["calls_at_once"]:
         lines.append(f"| {c['calls']} | {c['frames_per_s']:,.0f} | {c['frames_per_s'] / one:.2f}× | "
                      f"{c['frames_per_s'] / 100:,.0f} |")
+    pc = result["paced"]
+    b2b, live = pc["back_to_back_us_per_frame"], pc["paced_us_per_frame"]
+    lines += ["", f"Cadence fed one frame per call on the first {pc['frames']} frames (the policy's thread CPU; "
+              "a live call wakes once per 10 ms, with the caches cold):", "",
+              "| fed | µs CPU / frame | ÷ back to back |", "|---|---:|---:|",
+              f"| back to back | {b2b:.1f} | 1.00× |",
+              f"| one frame per 10 ms of wall time, as live | {live:.1f} | {live / b2b:.2f}× |"]
     lines.append("")
     return "\n".join(lines)
 
