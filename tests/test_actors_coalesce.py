@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 import trio
 
 from cadence.actors import Actor, open_actor_system
@@ -60,11 +61,16 @@ async def test_waiting_messages_are_taken_together_in_order_and_a_bad_one_alone(
     assert stats.refused == 1 and stats.delivered == 8
 
 
-async def test_an_actor_without_coalesce_handles_one_message_at_a_time(autojump_clock) -> None:
+@pytest.mark.parametrize("types", [(), (int,)], ids=["no coalesce", "coalesce without take and flush"])
+async def test_an_actor_without_its_own_take_and_flush_handles_one_message_at_a_time(autojump_clock, types) -> None:
+    """Without ``coalesce``, or naming types but keeping the default ``take`` (which handles the
+    message at once) and ``flush`` (nothing left to do), each message is handled alone, in order."""
     seen: list = []
     gate = trio.Event()
 
     class One(Actor):
+        coalesce = types
+
         async def handle(self, msg: object) -> None:
             await gate.wait()
             seen.append(msg)
@@ -104,24 +110,3 @@ async def test_a_take_that_crashes_loses_only_its_own_message(autojump_clock) ->
         stats = ref.statistics()
     assert log == [("flush", (0,)), ("flush", (1, 2)), ("flush", (5, 6)), ("flush", (7,))]
     assert stats.restarts == 1
-
-
-async def test_coalesce_without_take_and_flush_handles_each_message(autojump_clock) -> None:
-    seen: list = []
-    gate = trio.Event()
-
-    class Plain(Actor):
-        coalesce = (int,)
-
-        async def handle(self, msg: object) -> None:
-            await gate.wait()
-            seen.append(msg)
-
-    async with open_actor_system() as system:
-        ref = system.spawn(Plain, "plain")
-        for m in range(5):
-            await ref.send(m)
-        await trio.sleep(0.01)
-        gate.set()
-        await trio.sleep(0.01)
-    assert seen == [0, 1, 2, 3, 4]

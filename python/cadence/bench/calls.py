@@ -56,12 +56,11 @@ import trio
 from cadence._core import AudioRing
 from cadence.bench.features import report, test_audio
 from cadence.bench.ring import machine
-from cadence.floor.actor import FloorActor
+from cadence.floor.actor import FRAME_NS, FloorActor
 from cadence.floor.model import OUTPUTS
 from cadence.floor.protocol import Decision
 
 SYSTEMS = ("cadence", "cadence-thread-per-call", "cadence-one-at-a-time", "silence-500", "smart-turn-v3", "runtime")
-FRAME_NS = 10_000_000
 T0_NS = 1_000_000_000  # media time of each call's first sample
 N_OUT = len(OUTPUTS)  # the policy's output columns, as ``chunk_probs`` holds them
 SKIP_S = 1.0  # start-up, not scored

@@ -56,7 +56,7 @@ from cadence._core import AudioRing
 from cadence.actors import Actor, MailboxSpec, Overflow
 from cadence.errors import InvalidArgumentError, InvalidAudioError
 from cadence.floor.policy import CadencePolicy
-from cadence.floor.protocol import Decision
+from cadence.floor.protocol import FRAME_SECONDS, Decision
 from cadence.messages import (
     AudioFrame,
     Backchannel,
@@ -73,7 +73,6 @@ from cadence.messages import (
 
 FRAME = 160
 FRAME_NS = 10_000_000
-FRAME_S = 0.01
 NS_PER_SAMPLE = 62_500  # 16 kHz
 JITTER_NS = 1_000_000  # timestamps may be this far off a sample boundary
 MAX_FILL_S = 5.0  # a gap in the mic stream is heard as this much silence at most
@@ -231,7 +230,7 @@ class FloorActor(Actor):
         decisions, probs, flags, confidences, first = await trio.to_thread.run_sync(
             self._compute, frames, ref, limiter=self._limiter)
         # a decision made at the end of frame k (the policy's count from 1) belongs to the run holding it
-        at = [min(max(round(d.t / FRAME_S) - first, 1), n) for d in decisions]
+        at = [min(max(round(d.t / FRAME_SECONDS) - first, 1), n) for d in decisions]
         a = 0
         for b in sorted({m for m in marks if 0 < m < n} | {n}):
             mine = [d for d, k in zip(decisions, at) if a < k <= b]

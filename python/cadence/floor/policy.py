@@ -577,7 +577,6 @@ class CadencePolicy:
         self.persona_model: FloorModel | None = None
         if persona_weights is not None:
             self._load_persona_model()
-        self.last_probs = np.zeros(len(OUTPUTS), np.float32)
         self.judge: SmartTurnJudge | None = None
         self._judge_thread: ThreadPoolExecutor | None = None  # the judge's calls (made on first use)
         self.asked: Future[float] | None = None  # the judge's answer for this pause, still to be read
@@ -986,7 +985,6 @@ class CadencePolicy:
                 self.bc_done = True
         if len(x):
             flags.append((self.silence == 0, self.persona_holds_floor))  # after the last frame
-        self.last_probs = probs[-1] if len(probs) else self.last_probs
         return out
 
     def _yield(self, t: float) -> Decision:
