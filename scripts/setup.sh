@@ -14,11 +14,33 @@ missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 if ((${#missing[@]})); then
     echo "setup: installing system packages: ${missing[*]}"
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# The voices of `cadence corpus floor --voices unseen` (a test split of synthesizers no other split
+# uses): MBROLA and its English voices, festival's voices for them and its rab and don diphones.
+# They are in Debian's contrib and non-free sections, which a Debian machine gets here if its
+# sources lack them; elsewhere (or if they fail) setup goes on and only that split cannot be made.
+UNSEEN_PACKAGES=(mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 festvox-us1 festvox-us2 festvox-us3
+    festvox-en1 festvox-rablpc16k festvox-don)
+missing=()
+for p in "${UNSEEN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing system packages (contrib, non-free): ${missing[*]}"
+    os=$(. /etc/os-release 2>/dev/null && echo "${ID:-}:${VERSION_CODENAME:-}") || os=":"
+    list=/etc/apt/sources.list.d/cadence-contrib-non-free.sources
+    if [ "${os%%:*}" = debian ] && [ -n "${os#*:}" ] && [ ! -f "$list" ] \
+        && ! apt-cache policy mbrola-us1 2>/dev/null | grep -q "Candidate: [0-9]"; then
+        printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: contrib non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+            "${os#*:}" | $SUDO tee "$list" >/dev/null
+    fi
+    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null; } \
+        || echo "setup: warning: could not install ${missing[*]}; \`cadence corpus floor --voices unseen\` needs them"
 fi
 
 PY="${PYTHON:-}"

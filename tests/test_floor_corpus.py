@@ -260,6 +260,31 @@ def test_shifted_voice_set_sox_settings_lie_past_training_and_test_styles(tmp_pa
     assert all(not 0.9 <= r["meta"]["voice_style"]["sox_tempo"] <= 1.1 for r in rows["dev"])
 
 
+@pytest.mark.skipif(not shutil.which("mbrola"), reason="needs Debian's mbrola and its voices (scripts/setup.sh)")
+def test_unseen_voice_set_is_engines_no_other_set_uses(tmp_path: Path) -> None:
+    un = catalogue("unseen")
+    held = [v for v in un if v.held_out]
+    others = [v for s in ("base", "extended", "select", "shifted") for v in catalogue(s)]
+    assert [v for v in un if not v.held_out] == [v for v in catalogue("base") if not v.held_out]
+    assert len(held) == 10 and not {v.name for v in held} & {v.name for v in others}
+    assert {v.backend for v in held} == {"espeak", "festival"}
+    # each speaks at its listed rate (MBROLA writes 16 kHz, don 10 kHz), and each sounds its own
+    sounds = []
+    for v in held:
+        syn = Synth(v, Style(), seed=0)
+        a = syn.phrase("we could take the early train")
+        assert syn.rate == 16000 and np.isfinite(a).all() and 0.8 < len(a) / syn.rate < 3.0, v.id
+        sounds.append(a.tobytes())
+    assert len(set(sounds)) == len(held)
+    # the test split draws from them alone, and no other split may be made with them
+    with pytest.raises(InvalidArgumentError, match="--splits test"):
+        generate(str(tmp_path), n=6, seed=SEED, jobs=1, duplex_fraction=0.0, voices="unseen", splits=("dev",))
+    assert {pick_voice(np.random.default_rng([5, i]), True, voices="unseen") for i in range(200)} == set(held)
+    rows = generate(str(tmp_path), n=14, seed=SEED, jobs=1, duplex_fraction=0.0, voices="unseen",
+                    splits=("test",))
+    assert rows["test"] and {r["meta"]["voice"] for r in rows["test"]} <= {v.id for v in held}
+
+
 @pytest.mark.parametrize("name", ["ked_diphone", "cmu_us_slt_arctic_hts"])
 def test_extra_festival_voices_speak_and_stretch(name: str) -> None:
     voice = next(v for v in catalogue("extended") if v.name == name)

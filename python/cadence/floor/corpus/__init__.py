@@ -1,7 +1,7 @@
 """``cadence corpus floor``: a labeled turn-taking corpus made with offline voices.
 
     cadence corpus floor --out DIR --n N --seed S [--jobs J] [--duplex-fraction F]
-        [--text templates|grammar|select|written] [--voices base|extended|select] [--comma-rate R] [--long-pause-share S]
+        [--text templates|grammar|select|written] [--voices base|extended|select|shifted|unseen] [--comma-rate R] [--long-pause-share S]
         [--diagnostic unseen-voices|unseen-sentences] [--cut-in-share P] [--splits test[,dev,...]]
 
 Writes DIR/{train,dev,test}/manifest.jsonl (or DIR/<diagnostic>/ with ``--diagnostic``) (one JSON object per file:
@@ -106,6 +106,10 @@ With --text grammar, train and dev sentences come from the compositional grammar
 of the train templates; the test split is unchanged.
 With --voices extended, train and dev also use festival ked_diphone and
 cmu_us_slt_arctic_hts (Debian festvox-kdlpc16k, festvox-us-slt-hts); test voices are unchanged.
+With --voices unseen --splits test, the test voices come from synthesizers no other set
+uses: MBROLA's us1, us2, us3 and en1 diphones read with festival's prosody and with
+espeak-ng's, and festival's rab and don diphones (Debian mbrola-*, festvox-us1/-us2/-us3/-en1,
+festvox-rablpc16k, festvox-don; contrib and non-free); the sentences are test's.
 With --voices select --splits dev, dev uses espeak-ng variants that no other set uses (not
 for training: it refuses a train split), so choosing among trained models on it measures
 generalisation to unseen voices without touching the test voices.
@@ -135,6 +139,9 @@ def generate(out: str, n: int, seed: int, jobs: int, duplex_fraction: float,
     if knobs.get("voices") in ("select", "shifted") and (not splits or "train" in splits):
         raise InvalidArgumentError(f"--voices {knobs['voices']} makes selection splits only (voices no "
                                    "model may train on): pass --splits dev")
+    if knobs.get("voices") == "unseen" and set(splits) != {"test"}:
+        raise InvalidArgumentError("--voices unseen makes a test split only (its voices are held out "
+                                   "from every model and selection): pass --splits test")
     if knobs.get("text") == "written":
         from . import written
 
@@ -196,7 +203,8 @@ def main(argv: list[str]) -> int:
                     help="train/dev voices: the base set, extended with two more festival voices, "
                          "select: unused espeak-ng variants, or shifted: piper, flite and festival "
                          "voices with sox pitch and tempo settings past any training or test style's "
-                         "(select and shifted: for a selection dev split only)")
+                         "(select and shifted: for a selection dev split only), or unseen: a test "
+                         "split of synthesizers no other set uses (MBROLA, festival's rab and don)")
     ap.add_argument("--diagnostic", choices=DIAGNOSTICS, default="",
                     help="instead of train/dev/test, one split of N files that crosses held-out "
                          "voices with training sentences (unseen-voices) or the reverse "

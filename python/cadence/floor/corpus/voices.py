@@ -47,8 +47,16 @@ FLITE_TEST = ["rms"]
 # statistical, not diphone, prosody). The held-out test voices are the same in both sets.
 FESTIVAL_EXTRA = [("ked_diphone", 16000), ("cmu_us_slt_arctic_hts", 16000)]
 # Engines that write another rate than the voice's listed one (which must be one the
-# Framer accepts): their output is resampled. festival's HTS voice writes 32 kHz.
-ENGINE_RATES = {"cmu_us_slt_arctic_hts": 32000}
+# Framer accepts): their output is resampled. festival's HTS voice writes 32 kHz, its
+# don diphones 10 kHz.
+ENGINE_RATES = {"cmu_us_slt_arctic_hts": 32000, "don_diphone": 10000}
+# The "unseen" voice set (``--voices unseen``, test splits only): its held-out voices come from
+# synthesizers no other set uses: MBROLA's four English diphone voices, each read with
+# festival's prosody (Debian festvox-us1/-us2/-us3/-en1) and with espeak-ng's (mb-us1...), and
+# festival's rab and don diphones (festvox-rablpc16k, festvox-don). A test split rendered with
+# it measures generalisation to a new engine, not only to new settings of a known one.
+MBROLA_VOICES = ["us1", "us2", "us3", "en1"]
+FESTIVAL_UNSEEN = [f"{v}_mbrola" for v in MBROLA_VOICES] + ["rab_diphone", "don_diphone"]
 # The "select" voice set (``--voices select``, dev splits only): its train/dev voices are
 # espeak-ng variants that no training corpus and no test split uses, in the training
 # accents, so a split rendered with it measures generalisation to unseen voices without
@@ -65,7 +73,7 @@ ESPEAK_SELECT_VARIANTS = ["aunty", "belinda", "boris", "caleb", "Gene", "Lee", "
 SHIFTED_BACKENDS = ("piper", "flite", "festival")
 FAR_CENTS = (220.0, 320.0)  # |sox pitch|; a style draws up to 200, test piper:joe-hi 120-200
 FAR_TEMPO = ((0.84, 0.89), (1.11, 1.16))  # a style's sox tempo is 0.9-1.1 in training and test
-VOICE_SETS = ("base", "extended", "select", "shifted")
+VOICE_SETS = ("base", "extended", "select", "shifted", "unseen")
 HELD_OUT_DOC = (
     f"espeak-ng accents {sorted(ESPEAK_TEST_LANGS)} (all variants), espeak-ng variants "
     f"{sorted(ESPEAK_TEST_VARIANTS)} (all accents), flite {FLITE_TEST}, and piper joe "
@@ -116,6 +124,10 @@ def catalogue(voices: str = "base") -> list[Voice]:
     if voices == "extended":
         out += [Voice(f"festival:{name}", "festival", name, "", rate, False)
                 for name, rate in FESTIVAL_EXTRA]
+    if voices == "unseen":  # the train/dev pool stays, the held-out voices are replaced
+        out = [v for v in out if not v.held_out]
+        out += [Voice(f"espeak:mb-{v}", "espeak", f"mb-{v}", "", 16000, True) for v in MBROLA_VOICES]
+        out += [Voice(f"festival:{name}", "festival", name, "", 16000, True) for name in FESTIVAL_UNSEEN]
     return out
 
 
@@ -125,7 +137,10 @@ BACKEND_SHARE = {
     "extended": {"piper": 0.22, "espeak": 0.40, "flite": 0.16, "festival": 0.22},
     "select": {"espeak": 1.0},
     "shifted": {"piper": 0.4, "flite": 0.4, "festival": 0.2},
+    "unseen": {"piper": 0.33, "espeak": 0.42, "flite": 0.17, "festival": 0.08},
 }
+# Share of held-out files per backend: the base one in every set but "unseen".
+HELD_OUT_SHARE = {"unseen": {"espeak": 0.4, "festival": 0.6}}
 
 
 def pick_voice(rng: np.random.Generator, held_out: bool, exclude: str | None = None,
@@ -133,8 +148,9 @@ def pick_voice(rng: np.random.Generator, held_out: bool, exclude: str | None = N
     """Pick a voice of the train (``held_out=False``) or test set of a voice set."""
     pool_all = [v for v in catalogue(voices) if v.held_out == held_out and v.id != exclude]
     backends = sorted({v.backend for v in pool_all})
-    # Held-out voices are the same in every set, and so is how they are drawn.
-    share = np.array([BACKEND_SHARE["base" if held_out else voices][b] for b in backends])
+    # Held-out voices are the same in every set but "unseen", and so is how they are drawn.
+    shares = HELD_OUT_SHARE.get(voices, BACKEND_SHARE["base"]) if held_out else BACKEND_SHARE[voices]
+    share = np.array([shares[b] for b in backends])
     backend = backends[int(rng.choice(len(backends), p=share / share.sum()))]
     pool = [v for v in pool_all if v.backend == backend]
     return pool[int(rng.integers(len(pool)))]
@@ -219,6 +235,8 @@ class Synth:
         self._seed = seed
         if voice.backend != "piper":
             _have({"espeak": "espeak-ng", "flite": "flite", "festival": "text2wave"}[voice.backend])
+        if voice.name.startswith("mb-") or voice.name.endswith("_mbrola"):
+            _have("mbrola")  # Debian mbrola and mbrola-us1... (non-free)
         if style.sox_cents or style.sox_tempo != 1.0 or voice.name.endswith("_hts"):
             _have("sox")  # the HTS voice changes its tempo with sox
 
@@ -256,8 +274,7 @@ class Synth:
             name = v.name + (f"+{v.variant}" if v.variant else "")
             data = _run(["espeak-ng", "-v", name, "-s", str(wpm), "-p", str(s.pitch), "-m",
                          "--stdout", ssml])
-            a, _ = _read_wav(data)
-            return a
+            return self._at_rate(*_read_wav(data))
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "o.wav")
             if v.backend == "flite":
@@ -277,6 +294,10 @@ class Synth:
             # festival's HTS engine ignores Duration_Stretch: change the tempo with sox.
             a = sox_effect(a, self.rate, ["tempo", "-s", f"{s.speed / stretch:.4f}"])
         return a
+
+    def _at_rate(self, a: np.ndarray, sr: int) -> np.ndarray:
+        """espeak-ng's output at the voice's rate (its MBROLA voices write 16 kHz, the rest 22.05)."""
+        return a if sr == self.rate else augment.resample(a, sr, self.rate)
 
     def _sox(self, a: np.ndarray) -> np.ndarray:
         s = self.style
@@ -299,8 +320,8 @@ class Synth:
             ssml = (f'<speak><prosody range="{self.style.prange}">{escape(head)} '
                     f'<prosody rate="{pct}%">{escape(last)}</prosody></prosody></speak>')
             name = self.voice.name + (f"+{self.voice.variant}" if self.voice.variant else "")
-            a, _ = _read_wav(_run(["espeak-ng", "-v", name, "-s", str(wpm), "-p",
-                                   str(self.style.pitch), "-m", "--stdout", ssml]))
+            a = self._at_rate(*_read_wav(_run(["espeak-ng", "-v", name, "-s", str(wpm), "-p",
+                                                str(self.style.pitch), "-m", "--stdout", ssml])))
         elif slow_last > 1.0 and len(words) >= 2:
             # The head without punctuation, then the last word slower; joined by
             # a short natural transition so the phrase stays one speech run.
