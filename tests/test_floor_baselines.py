@@ -629,6 +629,31 @@ def test_score_breaks_down_by_a_meta_key(tmp_path: Path, capsys: pytest.CaptureF
     assert score.meta_group({"voice": "piper:joe-hi", "snr": "10"}, "engine,snr") == "piper/10"
 
 
+def test_score_by_a_meta_key_gives_the_barge_in_stops_where_there_are_barge_ins(tmp_path: Path) -> None:
+    from cadence.floor import score
+
+    for name in ("a.wav", "b.wav"):
+        sf.write(tmp_path / name, np.zeros(2 * RATE, np.float32), RATE, subtype="PCM_16")
+    (tmp_path / "manifest.jsonl").write_text("\n".join(
+        json.dumps({"audio": n, "events": [{"type": "shift", "t": 0.5}, {"type": "bargein", "t": 1.0}],
+                    "meta": {"snr": snr}}) for n, snr in (("a.wav", "10"), ("b.wav", "30"))))
+    # a: the persona pauses 50 ms into the barge-in; b: 300 ms in
+    doc = {"files": [{"audio": "a.wav", "commits": [0.6], "pauses": [1.05], "bargeins": [1.3]},
+                     {"audio": "b.wav", "commits": [0.6], "pauses": [1.3], "bargeins": [1.5]}]}
+    rep = score.score_decisions(str(tmp_path), doc, by="snr")
+    groups = rep["by"]["groups"]
+    assert groups["10"]["external"]["stop_within_150ms_share"] == 1.0
+    assert groups["30"]["external"]["stop_within_150ms_share"] == 0.0
+    table = "\n".join(score.by_section(rep))
+    assert "| barge-ins | stop ≤150 ms |" in table
+    assert "| 10 | external | 1 |" in table and table.count("| 1 | 1.000 |") == 1 and table.count("| 1 | 0.000 |") == 1
+    # a split without barge-ins keeps the turn-taking columns alone
+    (tmp_path / "manifest.jsonl").write_text("\n".join(
+        json.dumps({"audio": n, "events": [{"type": "shift", "t": 0.5}], "meta": {"snr": "10"}}) for n in ("a.wav", "b.wav")))
+    plain = "\n".join(score.by_section(score.score_decisions(str(tmp_path), doc, by="snr")))
+    assert "barge-ins" not in plain and "| 10 | external | 2 |" in plain
+
+
 def test_score_orders_same_time_decisions_like_the_policy(tmp_path: Path) -> None:
     from cadence.floor import score
 

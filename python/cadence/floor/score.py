@@ -18,7 +18,9 @@ rows when the file also holds them. Every file of the manifest needs an entry
 per policy: a missing one is an error, not a file without decisions. RTF is not
 known for decisions made elsewhere and is left empty. ``--by KEY`` adds a table per
 value of a manifest ``meta`` key (e.g. ``noise``, ``snr``, ``voice``, ``duplex``), or
-of several keys at once (``--by noise,snr``): where a policy fails, not only how often.
+of several keys at once (``--by noise,snr``): where a policy fails, not only how often. Where
+the split has barge-ins the table also gives their count and the share the persona stopped for
+within 150 ms (the first ``pause`` or ``bargein`` decision).
 """
 
 from __future__ import annotations
@@ -200,17 +202,23 @@ _BY_COLS = (("turns", "turns"), ("median ms", "latency_median_ms"), ("p90 ms", "
             ("/100 turns", "interruptions_per_100_turns"))
 
 
+# where the split has barge-ins: how many, and the share the persona stopped for within 150 ms
+_BY_STOP_COLS = (("barge-ins", "bargeins"), ("stop ≤150 ms", "stop_within_150ms_share"))
+
+
 def by_section(report: dict[str, Any]) -> list[str]:
-    """The per-group table of a report made with ``by``."""
+    """The per-group table of a report made with ``by`` (with the barge-in stops where the split has barge-ins)."""
     if "by" not in report:
         return []
     key, groups = report["by"]["key"], report["by"]["groups"]
+    duplex = any(s.get("bargeins") for per in groups.values() for s in per.values())
+    cols = _BY_COLS + (_BY_STOP_COLS if duplex else ())
     lines = ["", f"## By meta.{key}", "",
-             "| " + " | ".join([key, "policy", *(c for c, _ in _BY_COLS)]) + " |",
-             "|---|---" + "|---:" * len(_BY_COLS) + "|"]
+             "| " + " | ".join([key, "policy", *(c for c, _ in cols)]) + " |",
+             "|---|---" + "|---:" * len(cols) + "|"]
     for group, per in groups.items():
         for policy, s in per.items():
-            cells = [group, policy] + [_fmt(k, s[k]) for _, k in _BY_COLS]
+            cells = [group, policy] + [_fmt(k, s[k]) for _, k in cols]
             lines.append("| " + " | ".join(cells) + " |")
     return lines
 
