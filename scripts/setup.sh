@@ -32,15 +32,25 @@ for p in "${UNSEEN_PACKAGES[@]}"; do
 done
 if ((${#missing[@]})); then
     echo "setup: installing system packages (contrib, non-free): ${missing[*]}"
-    os=$(. /etc/os-release 2>/dev/null && echo "${ID:-}:${VERSION_CODENAME:-}") || os=":"
-    list=/etc/apt/sources.list.d/cadence-contrib-non-free.sources
-    if [ "${os%%:*}" = debian ] && [ -n "${os#*:}" ] && [ ! -f "$list" ] \
-        && ! apt-cache policy mbrola-us1 2>/dev/null | grep -q "Candidate: [0-9]"; then
-        printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: contrib non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-            "${os#*:}" | $SUDO tee "$list" >/dev/null
-    fi
-    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null; } \
-        || echo "setup: warning: could not install ${missing[*]}; \`cadence corpus floor --voices unseen\` needs them"
+    unseen_ok() {  # any failure here, sudo's included, only costs this split: setup goes on
+        local os list added="" policy
+        os=$(. /etc/os-release 2>/dev/null && echo "${ID:-}:${VERSION_CODENAME:-}") || os=":"
+        list=/etc/apt/sources.list.d/cadence-contrib-non-free.sources
+        policy=$(LC_ALL=C apt-cache policy mbrola-us1 2>/dev/null) || policy=""
+        if [ "${os%%:*}" = debian ] && [ -n "${os#*:}" ] && [ ! -f "$list" ] \
+            && [[ "$policy" != *"Candidate: "[0-9]* ]]; then
+            printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: contrib non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+                "${os#*:}" | $SUDO tee "$list" >/dev/null || return 1
+            added=1
+        fi
+        if $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null; then
+            return 0
+        fi
+        # a source this script added and could not use must not break the next apt-get update
+        [ -z "$added" ] || $SUDO rm -f "$list" || true
+        return 1
+    }
+    unseen_ok || echo "setup: warning: could not install ${missing[*]}; \`cadence corpus floor --voices unseen\` needs them"
 fi
 
 PY="${PYTHON:-}"

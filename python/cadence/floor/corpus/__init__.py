@@ -27,7 +27,7 @@ import soundfile as sf
 from cadence.errors import InvalidArgumentError
 
 from .compose import DIAGNOSTICS, MIN_HOLD_S, TEXTS, FileSpec, Knobs, render_file
-from .voices import HELD_OUT_DOC, VOICE_SETS
+from .voices import HELD_OUT_DOC, UNSEEN_DOC, VOICE_SETS
 
 __all__ = ["main", "plan", "write_file", "generate"]
 
@@ -96,7 +96,7 @@ Labels are exact: each phrase was synthesized alone, trimmed on the clean signal
 (10 ms frames above p95 - 35 dB) and placed on the timeline by the generator.
 
 Held out for the test split (never used in train/dev):
-  voices: {HELD_OUT_DOC}.
+  voices: {UNSEEN_DOC if knobs.voices == 'unseen' else HELD_OUT_DOC}.
   sentences: separate template and vocabulary pools for statements, questions,
   continuations, completions and barge-ins; short answers split by a hash of the text.
   Shared by all splits: fillers (um, uh, ...), backchannels (mm-hm, ...), persona lines.
@@ -200,8 +200,8 @@ def main(argv: list[str]) -> int:
                     help="train/dev sentences: the template pool, the compositional grammar, or the "
                          "selection pool (its own templates and words; dev splits only)")
     ap.add_argument("--voices", choices=VOICE_SETS, default="base",
-                    help="train/dev voices: the base set, extended with two more festival voices, "
-                         "select: unused espeak-ng variants, or shifted: piper, flite and festival "
+                    help="the voice set: the base set, extended (train/dev add two more festival voices), "
+                         "select: unused espeak-ng variants, shifted: piper, flite and festival "
                          "voices with sox pitch and tempo settings past any training or test style's "
                          "(select and shifted: for a selection dev split only), or unseen: a test "
                          "split of synthesizers no other set uses (MBROLA, festival's rab and don)")

@@ -44,7 +44,8 @@ class Knobs:
     # sentences of the train/dev splits: "templates" (text.py), "grammar" (grammar.py),
     # "select" (text.py's selection pool; dev splits only) or "written" (written.py)
     text: str = "templates"
-    # voices of the train/dev splits: "base" or "extended" (voices.VOICE_SETS)
+    # the voice set (voices.VOICE_SETS): "base" or "extended" for train/dev, "select" or "shifted"
+    # for a selection dev split, "unseen" for a test split of engines no other set uses
     voices: str = "base"
     # a diagnostic set instead of train/dev/test (DIAGNOSTICS): every file crosses
     # held-out voices with training sentences, or training voices with held-out sentences
@@ -286,7 +287,8 @@ def _cut_in(tl: _Timeline, psynth: Synth, rng: np.random.Generator, rate: int,
 
 def _babble(rng: np.random.Generator, rate: int, held_out: bool, exclude: str,
             voices: str) -> list[np.ndarray]:
-    """3–5 streams of other (espeak/flite) voices, resampled to ``rate``."""
+    """3–5 streams of other voices of the split's pool (espeak-ng or flite where one is drawn within
+    8 tries), resampled to ``rate``."""
     streams = []
     for k in range(int(rng.integers(3, 6))):
         for _ in range(8):

@@ -29,7 +29,7 @@ from cadence.errors import CadenceError, InvalidArgumentError
 from . import augment
 
 __all__ = ["Voice", "Style", "catalogue", "pick_voice", "draw_style", "Synth", "trim", "speech_runs", "frame_db", "HELD_OUT_DOC",
-           "VOICE_SETS", "sox_effect"]
+           "UNSEEN_DOC", "VOICE_SETS", "sox_effect"]
 
 ESPEAK_LANGS = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
                 "en-gb-x-gbcwmd", "en-029", "en-us-nyc"]
@@ -79,8 +79,10 @@ HELD_OUT_DOC = (
     f"{sorted(ESPEAK_TEST_VARIANTS)} (all accents), flite {FLITE_TEST}, and piper joe "
     "shifted up 1.2-2 semitones and slowed 5-10 % (voice id piper:joe-hi)"
 )
-
-_RATES = {"piper": 22050, "espeak": 22050, "festival": 16000}
+UNSEEN_DOC = (
+    f"MBROLA's {', '.join(MBROLA_VOICES)} read with espeak-ng's prosody (mb-us1...) and with festival's "
+    "(us1_mbrola...), and festival's rab_diphone and don_diphone (--voices unseen: engines no other set uses)"
+)
 
 
 @dataclass(frozen=True)
