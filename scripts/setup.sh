@@ -10,10 +10,13 @@ cd "$(dirname "$0")/.."
 # (-wav): the recorded prompts and their transcript of `cadence corpus floor-prompts`
 APT_PACKAGES=(espeak-ng libespeak-ng1 flite festival festvox-kdlpc16k festvox-us-slt-hts sox fortunes alsa-utils
     asterisk-core-sounds-en-wav asterisk-core-sounds-en)
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+not_installed() {  # the packages named that dpkg does not have installed, one per line
+    local p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+    done
+}
+mapfile -t missing < <(not_installed "${APT_PACKAGES[@]}")
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 if ((${#missing[@]})); then
     echo "setup: installing system packages: ${missing[*]}"
@@ -26,10 +29,7 @@ fi
 # sources lack them; elsewhere (or if they fail) setup goes on and only that split cannot be made.
 UNSEEN_PACKAGES=(mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 festvox-us1 festvox-us2 festvox-us3
     festvox-en1 festvox-rablpc16k festvox-don)
-missing=()
-for p in "${UNSEEN_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+mapfile -t missing < <(not_installed "${UNSEEN_PACKAGES[@]}")
 if ((${#missing[@]})); then
     echo "setup: installing system packages (contrib, non-free): ${missing[*]}"
     unseen_ok() {  # any failure here, sudo's included, only costs this split: setup goes on

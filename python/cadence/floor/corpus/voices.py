@@ -139,8 +139,8 @@ BACKEND_SHARE = {
     "extended": {"piper": 0.22, "espeak": 0.40, "flite": 0.16, "festival": 0.22},
     "select": {"espeak": 1.0},
     "shifted": {"piper": 0.4, "flite": 0.4, "festival": 0.2},
-    "unseen": {"piper": 0.33, "espeak": 0.42, "flite": 0.17, "festival": 0.08},
 }
+BACKEND_SHARE["unseen"] = BACKEND_SHARE["base"]  # its train/dev pool is the base one
 # Share of held-out files per backend: the base one in every set but "unseen".
 HELD_OUT_SHARE = {"unseen": {"espeak": 0.4, "festival": 0.6}}
 
@@ -289,17 +289,18 @@ class Synth:
                 pick = [] if v.name == "kal_diphone" else ["-eval", f"(voice_{v.name})"]
                 _run(["text2wave", *pick, "-eval", ev, "-o", out], stdin=text.encode())
             a, sr = sf.read(out, dtype="float32", always_2d=True)
-        if int(sr) not in (v.rate, ENGINE_RATES.get(v.name)):
-            raise CadenceError(f"{v.id} produced {sr} Hz, expected {v.rate} Hz")
-        a = augment.resample(a.mean(axis=1), int(sr), v.rate)
+        a = self._at_rate(a.mean(axis=1), int(sr))
         if v.name.endswith("_hts") and abs(stretch / s.speed - 1.0) > 1e-3:
             # festival's HTS engine ignores Duration_Stretch: change the tempo with sox.
             a = sox_effect(a, self.rate, ["tempo", "-s", f"{s.speed / stretch:.4f}"])
         return a
 
     def _at_rate(self, a: np.ndarray, sr: int) -> np.ndarray:
-        """espeak-ng's output at the voice's rate (its MBROLA voices write 16 kHz, the rest 22.05)."""
-        return a if sr == self.rate else augment.resample(a, sr, self.rate)
+        """An engine's mono output at the voice's listed rate: resampled where the engine is known to
+        write another (``ENGINE_RATES``), refused where it writes neither."""
+        if sr not in (self.rate, ENGINE_RATES.get(self.voice.name)):
+            raise CadenceError(f"{self.voice.id} produced {sr} Hz, expected {self.rate} Hz")
+        return augment.resample(a, sr, self.rate)
 
     def _sox(self, a: np.ndarray) -> np.ndarray:
         s = self.style
