@@ -327,7 +327,8 @@ async def test_gaps_in_frames_taken_together_never_overflow_the_backlog() -> Non
 
 
 async def test_floor_actors_share_a_decision_thread_per_core_unless_given_a_limiter() -> None:
-    from cadence.floor.actor import FloorActor, cores, shared_limiter
+    from cadence.cores import cores
+    from cadence.floor.actor import FloorActor, shared_limiter
     from cadence.floor.policy import CadencePolicy
 
     borrowed: dict[str, list[int]] = {}  # the tokens out of each limiter while a decision call runs

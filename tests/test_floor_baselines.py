@@ -435,6 +435,20 @@ def test_manifest_events_are_checked_and_unknown_types_reported(tmp_path: Path) 
     assert "**1 file(s) stored as 8-bit PCM** (e.g. `b.wav`)" in bench.render_markdown(report)
 
 
+def test_a_manifest_is_utf8_whatever_the_editor_or_locale(tmp_path: Path) -> None:
+    """A manifest written elsewhere: a byte-order mark, CRLF endings, a non-ASCII file name and a
+    blank line load as UTF-8 under any locale; a manifest that is not UTF-8 is named."""
+    name = "réponse ü.wav"
+    sf.write(tmp_path / name, np.zeros(3 * RATE, np.float32), RATE, subtype="PCM_16")
+    lines = [json.dumps({"audio": name, "events": [{"type": "shift", "t": 1.0}]}, ensure_ascii=False)] * 2
+    (tmp_path / "manifest.jsonl").write_bytes(b"\xef\xbb\xbf" + "\r\n\r\n".join(lines).encode() + b"\r\n")
+    files = bench.load_manifest(str(tmp_path))
+    assert [f.audio for f in files] == [name, name] and files[1].labels.shifts == (1.0,)
+    (tmp_path / "manifest.jsonl").write_bytes(lines[0].encode("latin-1") + b"\n")
+    with pytest.raises(InvalidArgumentError, match="manifest.jsonl: not UTF-8"):
+        bench.load_manifest(str(tmp_path))
+
+
 def test_bench_cadence_variants_set_policy_config() -> None:
     specs = bench.parse_policies("cadence,cadence/fallback_s=3/ramp=0/min_run_frames=4", [0.2])
     assert [s.label for s in specs] == ["cadence@0.2", "cadence/fallback_s=3/ramp=0/min_run_frames=4@0.2"]

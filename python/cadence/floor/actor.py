@@ -45,7 +45,6 @@ does not stall the calls already running; frames sent meanwhile wait in the mail
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from typing import Any, Callable, ClassVar
 
@@ -54,6 +53,7 @@ import trio
 
 from cadence._core import AudioRing
 from cadence.actors import Actor, MailboxSpec, Overflow
+from cadence.cores import cores
 from cadence.errors import InvalidArgumentError, InvalidAudioError
 from cadence.floor.policy import CadencePolicy
 from cadence.floor.protocol import FRAME_SECONDS, Decision
@@ -77,14 +77,6 @@ NS_PER_SAMPLE = 62_500  # 16 kHz
 JITTER_NS = 1_000_000  # timestamps may be this far off a sample boundary
 MAX_FILL_S = 5.0  # a gap in the mic stream is heard as this much silence at most
 MAX_FILL = int(MAX_FILL_S * 16_000)
-
-
-def cores() -> int:
-    """The cores this process may run on (its CPU affinity where the OS tells it)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # not on Linux
-        return os.cpu_count() or 1
 
 
 _SHARED: trio.lowlevel.RunVar[trio.CapacityLimiter] = trio.lowlevel.RunVar("cadence_floor_limiter")

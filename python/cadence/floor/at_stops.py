@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from cadence.cores import cores
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import CorpusFile, load_frames, load_manifest, map_files, reference_frames
 from cadence.floor.policy import mix_log_odds
@@ -114,7 +115,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--corpus", required=True, help="a split folder with manifest.jsonl")
     ap.add_argument("--weights", default=None, help="Cadence model .npz (default: the packaged one)")
     ap.add_argument("--max-files", type=int, default=None)
-    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=cores())
     ap.add_argument("--json", type=Path, default=None, help="write every stop and the summary here")
     args = ap.parse_args(argv)
     if args.jobs < 1:

@@ -43,6 +43,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from cadence.cores import cores
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
 from cadence.floor import intervals, stop_intervals
 from cadence.floor.commit_rules import rule_section, rule_summary, tally
@@ -59,6 +60,7 @@ from cadence.floor.scoring import (
     FileScore,
     ignored_event_types,
     labels_from_manifest,
+    manifest_lines,
     score_file,
     summarize,
     total,
@@ -156,33 +158,30 @@ def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]
     if not os.path.isfile(mpath):
         raise InvalidArgumentError(f"no manifest.jsonl in {corpus!r} (pass one split, e.g. DIR/test)")
     files: list[CorpusFile] = []
-    with open(mpath) as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InvalidArgumentError(f"{mpath}:{lineno}: not JSON: {e}") from e
-            if not isinstance(entry, dict) or not isinstance(entry.get("audio"), str):
-                raise InvalidArgumentError(f"{mpath}:{lineno}: entry needs an 'audio' path")
-            try:
-                labels = labels_from_manifest(entry)
-            except InvalidArgumentError as e:
-                raise InvalidArgumentError(f"{mpath}:{lineno}: {e}") from e
-            path = os.path.join(corpus, entry["audio"])
-            if not os.path.isfile(path):
-                raise InvalidArgumentError(f"{mpath}:{lineno}: audio file not found: {path}")
-            try:
-                persona = persona_track(corpus, entry, path)
-            except InvalidArgumentError as e:
-                raise InvalidArgumentError(f"{mpath}:{lineno}: {e}") from e
-            files.append(
-                CorpusFile(entry["audio"], os.path.abspath(path), labels, persona and os.path.abspath(persona),
-                           entry.get("meta"), tuple(ignored_event_types(entry)))
-            )
-            if max_files is not None and len(files) >= max_files:
-                break
+    for lineno, line in manifest_lines(mpath):
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InvalidArgumentError(f"{mpath}:{lineno}: not JSON: {e}") from e
+        if not isinstance(entry, dict) or not isinstance(entry.get("audio"), str):
+            raise InvalidArgumentError(f"{mpath}:{lineno}: entry needs an 'audio' path")
+        try:
+            labels = labels_from_manifest(entry)
+        except InvalidArgumentError as e:
+            raise InvalidArgumentError(f"{mpath}:{lineno}: {e}") from e
+        path = os.path.join(corpus, entry["audio"])
+        if not os.path.isfile(path):
+            raise InvalidArgumentError(f"{mpath}:{lineno}: audio file not found: {path}")
+        try:
+            persona = persona_track(corpus, entry, path)
+        except InvalidArgumentError as e:
+            raise InvalidArgumentError(f"{mpath}:{lineno}: {e}") from e
+        files.append(
+            CorpusFile(entry["audio"], os.path.abspath(path), labels, persona and os.path.abspath(persona),
+                       entry.get("meta"), tuple(ignored_event_types(entry)))
+        )
+        if max_files is not None and len(files) >= max_files:
+            break
     if not files:
         raise InvalidArgumentError(f"{mpath}: empty manifest")
     return files
@@ -1157,7 +1156,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--patience", type=_floats, default=[0.0, 0.25, 0.5, 0.75, 1.0],
                     help="sweep for the cadence policy (the benchmark tables use this one)")
     ap.add_argument("--max-files", type=int, default=None)
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--jobs", type=int, default=cores())
     ap.add_argument("--seed", type=int, default=0, help="seed of the random chunking")
     ap.add_argument("--gain-db", type=float, default=0.0,
                     help="play every file this many dB louder (or quieter): a level-robustness check")

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from cadence.cores import cores
 from cadence.errors import InvalidArgumentError
 from cadence.floor.labels import FRAME_S, pause_samples, voice_target
 from cadence.floor.model import BARGEIN, CONFIRM, HEADS, ONSET, PAUSE, VOICE, FloorModel, _Member, load_members
@@ -201,7 +202,7 @@ def main(argv: list[str]) -> int:
                     help=f"which heads to fit (of {','.join(HEADS)}; onset and confirm need duplex files)")
     ap.add_argument("--files", type=int, default=150, help="files used per split")
     ap.add_argument("--check", type=Path, default=None, help="a labelled split to report on")
-    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=cores())
     ap.add_argument("--echo-cancel", action="store_true",
                     help="featurize through the adaptive echo canceller (FloorFeaturizer(echo_cancel=True)), "
                          "for a model run with CadencePolicy(echo_cancel=True)")

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cadence.cores import cores
 from cadence.errors import InvalidArgumentError
 from cadence.floor.turn_judge import MAX_WINDOW_S, JudgeHead, SmartTurnJudge, check_window_s
 
@@ -145,7 +146,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--window-s", type=float, default=MAX_WINDOW_S,
                     help="the head reads the last this many seconds before the decision point (0.5-8; "
                          "the policy's judge crops the turn so too)")
-    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=cores())
     args = ap.parse_args(argv)
     if args.files < 1 or not args.l2 >= 0.0:
         raise InvalidArgumentError("--files must be at least 1 and --l2 at least 0")

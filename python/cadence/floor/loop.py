@@ -55,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from cadence.cores import cores
 from cadence.errors import CadenceError, InvalidArgumentError
 from cadence.floor import intervals, stop_intervals
 from cadence.floor.bench import (
@@ -371,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reply-delay-ms", type=float, default=50.0,
                     help="from a commit to the reply's first sample (the design's speculation hit: 50 ms)")
     ap.add_argument("--max-files", type=int, default=None)
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--jobs", type=int, default=cores())
     ap.add_argument("--seed", type=int, default=0, help="seed of the echo paths, the replies and their order")
     ap.add_argument("--json", dest="json_out")
     ap.add_argument("--markdown", dest="md_out")

@@ -84,6 +84,7 @@ share in holds, the share after turn ends, and the share of holds of at least
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -225,6 +226,20 @@ def _span(ev: Mapping[str, Any], what: str) -> tuple[float, float]:
     if end < start:
         raise InvalidArgumentError(f"{what} ends before it starts: start {start!r}, end {end!r}")
     return start, end
+
+
+MANIFEST_ENCODING = "utf-8-sig"  # UTF-8, with or without the byte-order mark some editors write
+
+
+def manifest_lines(path: str | os.PathLike[str]) -> list[tuple[int, str]]:
+    """The non-blank lines of a manifest.jsonl with their 1-based line numbers, read as UTF-8
+    whatever the locale (a byte-order mark is dropped, CRLF endings read as LF); a file that is
+    not UTF-8 is an :class:`InvalidArgumentError` naming the file."""
+    try:
+        with open(path, encoding=MANIFEST_ENCODING) as f:
+            return [(n, line) for n, line in enumerate(f, 1) if line.strip()]
+    except UnicodeDecodeError as e:
+        raise InvalidArgumentError(f"{path}: not UTF-8 text: {e}") from e
 
 
 def ignored_event_types(entry: Mapping[str, Any]) -> list[str]:

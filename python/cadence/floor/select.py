@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from cadence.cores import cores
 from cadence.errors import InvalidArgumentError
 from cadence.floor.separability import auc, hold_shift_scores
 
@@ -83,7 +84,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--max-size", type=int, default=None, help="largest subset to try")
     ap.add_argument("--tie", type=float, default=0.001,
                     help="mean-AUC margin within which fewer networks win")
-    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=cores())
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     if args.max_size is not None and args.max_size < 1:

@@ -53,7 +53,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -61,6 +60,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from cadence.cores import cores
 from cadence.errors import InvalidArgumentError
 from cadence.floor.features import ECHO_CANCEL_VERSION, FEATURES_VERSION, N_FEATURES
 from cadence.floor.labels import (
@@ -72,6 +72,7 @@ from cadence.floor.labels import (
     voice_target,
 )
 from cadence.floor.model import conv_layers, default_weights_path
+from cadence.floor.scoring import manifest_lines
 
 CACHE_TAG = "persona-ref"  # bump when _featurize changes what it computes (not only features.py)
 WINDOW = 800  # frames per training sequence (8 s)
@@ -79,8 +80,7 @@ BURN_IN = 100  # frames without loss at the start of a window cut from mid-file
 
 
 def _read_manifest(split_dir: Path) -> list[dict[str, Any]]:
-    with open(split_dir / "manifest.jsonl") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return [json.loads(line) for _, line in manifest_lines(split_dir / "manifest.jsonl")]
 
 
 def file_gain_db(audio: str, level_db: tuple[float, float] | None) -> float:
@@ -323,7 +323,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--question-weight", type=float, default=1.0,
                     help="loss weight multiplier around turn ends after a question (0.6 s before "
                          "to 0.8 s after); 1 (the default): none")
-    ap.add_argument("--threads", type=int, default=max(1, min(4, os.cpu_count() or 1)),
+    ap.add_argument("--threads", type=int, default=min(4, cores()),
                     help="torch threads (1 to run two trainings side by side on 2 cores)")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
@@ -335,7 +335,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--level-db", type=_level_range, default=None, metavar="LO,HI",
                     help="featurize each file at a mic gain drawn uniformly from [LO, HI] dB "
                          "(per file, from its name), e.g. --level-db=-25,0 for quieter microphones")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--jobs", type=int, default=cores())
     args = ap.parse_args(argv)
     if not (args.aux_weight >= 0.0 and np.isfinite(args.aux_weight)):
         raise InvalidArgumentError(f"--aux-weight must be a finite number >= 0, got {args.aux_weight}")

@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from cadence.cores import cores
 from cadence.errors import InvalidArgumentError
 from cadence.floor import intervals, stop_intervals
 from cadence.floor.bench import SURE_MARKS, diff_rows, markdown_table, stop_diff_rows
@@ -368,7 +369,7 @@ def main(argv: list[str]) -> int:
                     help="the networks persona_networks=1 reads (default: the packaged floor_persona.npz)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=v1,v2",
                     help="a PolicyConfig field and the values to try (repeat)")
-    ap.add_argument("--jobs", type=int, default=2,
+    ap.add_argument("--jobs", type=int, default=cores(),
                     help="processes that featurize the files and then score the settings")
     ap.add_argument("--judge-head", default=None, metavar="NPZ",
                     help="the judge head that settings with judge_head=1 read (cadence train judge writes one; "

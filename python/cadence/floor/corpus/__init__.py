@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from cadence.cores import cores
 from cadence.errors import InvalidArgumentError
 
 from .compose import DIAGNOSTICS, MIN_HOLD_S, TEXTS, FileSpec, Knobs, render_file
@@ -190,7 +191,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--out", required=True, help="output folder")
     ap.add_argument("--n", type=int, required=True, help="number of files in total (70/15/15)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--jobs", type=int, default=cores())
     ap.add_argument("--duplex-fraction", type=float, default=0.15)
     ap.add_argument("--comma-rate", type=float, default=0.85,
                     help="share of non-final phrases synthesized with continuation (comma) prosody")

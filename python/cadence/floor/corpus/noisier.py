@@ -30,6 +30,7 @@ import soundfile as sf
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import persona_track
 from cadence.floor.corpus.augment import active_rms, noise
+from cadence.floor.scoring import manifest_lines
 
 KINDS = ("white", "pink", "brown")
 
@@ -55,7 +56,7 @@ def build(src: Path, out: Path, snr_db: float, seed: int = 0) -> int:
         raise InvalidArgumentError("--out must differ from --src (the source split is read, never rewritten)")
     if seed < 0:
         raise InvalidArgumentError(f"--seed must be >= 0, got {seed}")
-    entries = [json.loads(ln) for ln in manifest.read_text().splitlines() if ln.strip()]
+    entries = [json.loads(ln) for _, ln in manifest_lines(manifest)]
     lines = []
     for k, entry in enumerate(entries):
         meta = entry.setdefault("meta", {})
@@ -84,7 +85,7 @@ def build(src: Path, out: Path, snr_db: float, seed: int = 0) -> int:
             meta["gain_db"] = float(meta.get("gain_db", 0.0)) + 20 * np.log10(scale)
         lines.append(json.dumps(entry))
     out.mkdir(parents=True, exist_ok=True)
-    (out / "manifest.jsonl").write_text("".join(f"{ln}\n" for ln in lines))
+    (out / "manifest.jsonl").write_text("".join(f"{ln}\n" for ln in lines), encoding="utf-8")
     return len(lines)
 
 

@@ -230,7 +230,7 @@ def write_split(out: str, name: str, files: int,
     manifest row without its path), and ``manifest.jsonl``. Returns the split folder."""
     split = os.path.join(out, name)
     os.makedirs(os.path.join(split, "audio"), exist_ok=True)
-    with open(os.path.join(split, "manifest.jsonl"), "w") as f:
+    with open(os.path.join(split, "manifest.jsonl"), "w", encoding="utf-8") as f:
         for k in range(files):
             audio, rate, row = make(k)
             rel = f"audio/{name}_{k:03d}.wav"

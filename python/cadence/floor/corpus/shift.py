@@ -30,7 +30,7 @@ import soundfile as sf
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import persona_track
 from cadence.floor.corpus.voices import sox_effect
-from cadence.floor.scoring import SEGMENT_KEYS
+from cadence.floor.scoring import SEGMENT_KEYS, manifest_lines
 
 # meta's lists of spans, every one scoring reads (the user's speech, turns, the persona's speech)
 _TIME_LISTS = (*SEGMENT_KEYS, "turns", "persona")
@@ -66,7 +66,7 @@ def build(src: Path, out: Path, cents: float = 0.0, tempo: float = 1.0) -> tuple
     if out.resolve() == src.resolve():
         raise InvalidArgumentError("--out must differ from --src (the source split is read, never rewritten)")
     effect = (["pitch", f"{cents:.1f}"] if cents else []) + (["tempo", "-s", f"{tempo:.4f}"] if tempo != 1.0 else [])
-    entries = [json.loads(ln) for ln in manifest.read_text().splitlines() if ln.strip()]
+    entries = [json.loads(ln) for _, ln in manifest_lines(manifest)]
     lines, duplex = [], 0
     for entry in entries:
         if persona_track(str(src), entry, str(src / entry["audio"])) is not None:
@@ -90,7 +90,7 @@ def build(src: Path, out: Path, cents: float = 0.0, tempo: float = 1.0) -> tuple
     if not lines:
         raise InvalidArgumentError(f"{src}: every file is duplex (a persona track); nothing to shift")
     out.mkdir(parents=True, exist_ok=True)
-    (out / "manifest.jsonl").write_text("".join(f"{ln}\n" for ln in lines))
+    (out / "manifest.jsonl").write_text("".join(f"{ln}\n" for ln in lines), encoding="utf-8")
     return len(lines), duplex
 
 
