@@ -294,7 +294,7 @@ class PolicyConfig:
     long_pause_s: float = 1.0
     min_run_frames: int = 5
     backchannel_threshold: float = 0.6
-    bargein_threshold: float = 0.7  # on the confirm head
+    bargein_threshold: float = 0.8  # on the confirm head (0.7 before session 54's persona networks)
     bargein_frames: int = 5
     # the pause stage (floor.md, "Stopping within 150 ms"; tuned on the duplex dev split):
     # a low bar on the onset head (>= bargein_threshold: no pause stage) that the voice
