@@ -230,7 +230,9 @@ def test_background_talk_over_the_persona_does_not_pause_it() -> None:
 
 def test_pause_stage_off_and_echo_alone() -> None:
     x, probs = _over_persona([(50, 60, 0.3), (60, 120, 0.9)])
-    assert _kinds(CadencePolicy(0.5, pause_threshold=0.7), x, probs) == [("bargein", 65)]
+    # a pause bar at the barge-in's bar turns the pause stage off
+    off = PolicyConfig().bargein_threshold
+    assert _kinds(CadencePolicy(0.5, pause_threshold=off), x, probs) == [("bargein", 65)]
     # the persona's echo alone (no excess over the predicted echo) never pauses it
     x, probs = _over_persona([])
     probs[:, 4] = 0.9
