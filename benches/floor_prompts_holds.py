@@ -24,7 +24,7 @@ from cadence.floor import bench
 from cadence.floor.corpus.prompts import SOUNDS_DIR, TRANSCRIPT, prompt_kind, read_transcript
 from cadence.floor.features import FloorFeaturizer
 from cadence.floor.model import PAUSE, FloorModel
-from cadence.floor.scoring import manifest_lines
+from cadence.floor.scoring import manifest_entries
 from cadence.floor.separability import auc
 
 
@@ -64,7 +64,7 @@ def main() -> None:
         a = np.array(rows)
         print(f"pitch {kind}: {len(a)} clips, end {a[:, 0].mean():+.2f} st from the median, "
               f"last 300 ms {a[:, 1].mean():+.2f} st, rising {np.mean(a[:, 1] > 0):.2f}")
-    entries = [json.loads(line) for _, line in manifest_lines(os.path.join(args.corpus, "manifest.jsonl"))]
+    entries = manifest_entries(os.path.join(args.corpus, "manifest.jsonl"))
     files = bench.load_manifest(args.corpus)
     model, feat = FloorModel(), FloorFeaturizer()
     shifts: list[float] = []

@@ -17,7 +17,7 @@ import pytest
 
 from cadence.errors import InvalidArgumentError, InvalidAudioError
 from cadence.floor.protocol import RATE, Decision, frame_end_time
-from cadence.floor.scoring import labels_from_manifest
+from cadence.floor.scoring import labels_from_manifest, manifest_entries
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("soundfile")
@@ -447,6 +447,10 @@ def test_a_manifest_is_utf8_whatever_the_editor_or_locale(tmp_path: Path) -> Non
     (tmp_path / "manifest.jsonl").write_bytes(lines[0].encode("latin-1") + b"\n")
     with pytest.raises(InvalidArgumentError, match="manifest.jsonl: not UTF-8"):
         bench.load_manifest(str(tmp_path))
+    # the readers that take every entry at once (training, the corpus copies) name a line that is not JSON
+    (tmp_path / "manifest.jsonl").write_text(lines[0] + "\n{oops\n", encoding="utf-8")
+    with pytest.raises(InvalidArgumentError, match="manifest.jsonl:2: not JSON"):
+        manifest_entries(tmp_path / "manifest.jsonl")
 
 
 def test_bench_cadence_variants_set_policy_config() -> None:

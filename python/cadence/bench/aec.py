@@ -52,7 +52,7 @@ from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import load_frames
 from cadence.floor.corpus.voices import frame_db
 from cadence.floor.persona_sim import EchoPath
-from cadence.floor.scoring import manifest_lines
+from cadence.floor.scoring import manifest_entries
 
 CASE_S = 30.0
 CONVERGE_S = 3.0
@@ -109,7 +109,7 @@ def _echo(ref: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict[s
 def make_cases(corpus: Path, pairs: int, seed: int, move_at: float | None = None) -> list[dict[str, Any]]:
     """Cases of (mic, ref, echo, user frames, labels, path) from a corpus split; with ``move_at``
     the echo path changes that many seconds in (a second path, drawn as the first)."""
-    entries = [json.loads(line) for _, line in manifest_lines(corpus / "manifest.jsonl")]
+    entries = manifest_entries(corpus / "manifest.jsonl")
     refs = [e for e in entries if e.get("meta", {}).get("persona_audio")]
     users = [e for e in entries if not e.get("meta", {}).get("duplex") and e.get("meta", {}).get("segments")]
     if not refs or not users:

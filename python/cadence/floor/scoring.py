@@ -83,6 +83,7 @@ share in holds, the share after turn ends, and the share of holds of at least
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -240,6 +241,18 @@ def manifest_lines(path: str | os.PathLike[str]) -> list[tuple[int, str]]:
             return [(n, line) for n, line in enumerate(f, 1) if line.strip()]
     except UnicodeDecodeError as e:
         raise InvalidArgumentError(f"{path}: not UTF-8 text: {e}") from e
+
+
+def manifest_entries(path: str | os.PathLike[str]) -> list[Any]:
+    """Every entry of a manifest.jsonl (``manifest_lines``, each parsed as JSON); a line that is not
+    JSON is an :class:`InvalidArgumentError` naming the file and the line."""
+    entries = []
+    for n, line in manifest_lines(path):
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            raise InvalidArgumentError(f"{path}:{n}: not JSON: {e}") from e
+    return entries
 
 
 def ignored_event_types(entry: Mapping[str, Any]) -> list[str]:

@@ -72,7 +72,7 @@ from cadence.floor.labels import (
     voice_target,
 )
 from cadence.floor.model import conv_layers, default_weights_path
-from cadence.floor.scoring import manifest_lines
+from cadence.floor.scoring import manifest_entries
 
 CACHE_TAG = "persona-ref"  # bump when _featurize changes what it computes (not only features.py)
 WINDOW = 800  # frames per training sequence (8 s)
@@ -80,7 +80,7 @@ BURN_IN = 100  # frames without loss at the start of a window cut from mid-file
 
 
 def _read_manifest(split_dir: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for _, line in manifest_lines(split_dir / "manifest.jsonl")]
+    return manifest_entries(split_dir / "manifest.jsonl")
 
 
 def file_gain_db(audio: str, level_db: tuple[float, float] | None) -> float:

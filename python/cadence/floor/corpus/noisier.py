@@ -30,7 +30,7 @@ import soundfile as sf
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import persona_track
 from cadence.floor.corpus.augment import active_rms, noise
-from cadence.floor.scoring import manifest_lines
+from cadence.floor.scoring import manifest_entries
 
 KINDS = ("white", "pink", "brown")
 
@@ -56,7 +56,7 @@ def build(src: Path, out: Path, snr_db: float, seed: int = 0) -> int:
         raise InvalidArgumentError("--out must differ from --src (the source split is read, never rewritten)")
     if seed < 0:
         raise InvalidArgumentError(f"--seed must be >= 0, got {seed}")
-    entries = [json.loads(ln) for _, ln in manifest_lines(manifest)]
+    entries = manifest_entries(manifest)
     lines = []
     for k, entry in enumerate(entries):
         meta = entry.setdefault("meta", {})

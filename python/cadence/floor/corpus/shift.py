@@ -30,7 +30,7 @@ import soundfile as sf
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import persona_track
 from cadence.floor.corpus.voices import sox_effect
-from cadence.floor.scoring import SEGMENT_KEYS, manifest_lines
+from cadence.floor.scoring import SEGMENT_KEYS, manifest_entries
 
 # meta's lists of spans, every one scoring reads (the user's speech, turns, the persona's speech)
 _TIME_LISTS = (*SEGMENT_KEYS, "turns", "persona")
@@ -66,7 +66,7 @@ def build(src: Path, out: Path, cents: float = 0.0, tempo: float = 1.0) -> tuple
     if out.resolve() == src.resolve():
         raise InvalidArgumentError("--out must differ from --src (the source split is read, never rewritten)")
     effect = (["pitch", f"{cents:.1f}"] if cents else []) + (["tempo", "-s", f"{tempo:.4f}"] if tempo != 1.0 else [])
-    entries = [json.loads(ln) for _, ln in manifest_lines(manifest)]
+    entries = manifest_entries(manifest)
     lines, duplex = [], 0
     for entry in entries:
         if persona_track(str(src), entry, str(src / entry["audio"])) is not None:
