@@ -23,12 +23,13 @@ if ((${#missing[@]})); then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# The voices of `cadence corpus floor --voices unseen` (a test split of synthesizers no other split
-# uses): MBROLA and its English voices, festival's voices for them and its rab and don diphones.
-# They are in Debian's contrib and non-free sections, which a Debian machine gets here if its
-# sources lack them; elsewhere (or if they fail) setup goes on and only that split cannot be made.
+# The voices of `cadence corpus floor --voices unseen` and `--voices fresh` (test splits of synthesizers
+# no other split uses): MBROLA and its English voices, festival's voices for them and its rab and don
+# diphones; RHVoice's English voices and SVOX Pico (hibari, the third engine of `fresh`, is a Python
+# package, installed below). They are in Debian's contrib and non-free sections, which a Debian
+# machine gets here if its sources lack them; elsewhere (or if they fail) setup goes on and only that split cannot be made.
 UNSEEN_PACKAGES=(mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 festvox-us1 festvox-us2 festvox-us3
-    festvox-en1 festvox-rablpc16k festvox-don)
+    festvox-en1 festvox-rablpc16k festvox-don rhvoice rhvoice-english libttspico-utils)
 mapfile -t missing < <(not_installed "${UNSEEN_PACKAGES[@]}")
 if ((${#missing[@]})); then
     echo "setup: installing system packages (contrib, non-free): ${missing[*]}"
@@ -50,7 +51,7 @@ if ((${#missing[@]})); then
         [ -z "$added" ] || $SUDO rm -f "$list" || true
         return 1
     }
-    unseen_ok || echo "setup: warning: could not install ${missing[*]}; \`cadence corpus floor --voices unseen\` needs them"
+    unseen_ok || echo "setup: warning: could not install ${missing[*]}; \`cadence corpus floor --voices unseen\` and \`--voices fresh\` need them"
 fi
 
 PY="${PYTHON:-}"
@@ -106,7 +107,7 @@ for it in json.load(open(sys.argv[1]))["install"]:
     # pipecat-ai is pinned: the smart-turn-v3 baseline runs the Smart Turn model it carries (v3.2)
     python -m pip install -q "maturin>=1.5,<2" numpy msgspec trio onnxruntime soundfile \
         "${TORCH[@]}" pytest pytest-trio hypothesis scipy mypy praat-parselmouth \
-        "pipecat-ai==1.14.0" piper-tts onnx
+        "pipecat-ai==1.14.0" piper-tts onnx hibari-tts
     # These carry model or data files only; their declared deps (torch and the like) are not
     # needed, so `pip check` lists them as missing. pyannote-audio: the recorded telephone call
     # (sample.wav + sample.stm) of `cadence corpus floor-phone`; its code is never imported.

@@ -22,7 +22,8 @@ from cadence.floor.corpus import generate, plan, write_file  # noqa: E402
 from cadence.floor.corpus import augment, text  # noqa: E402
 from cadence.floor.corpus.compose import MIN_HOLD_S  # noqa: E402
 from cadence.floor.corpus.voices import (  # noqa: E402
-    FESTIVAL_UNSEEN, HELD_OUT_DOC, MBROLA_VOICES, UNSEEN_DOC, Style, Synth, Voice, catalogue, draw_style, pick_voice, speech_runs, trim)
+    FESTIVAL_UNSEEN, FRESH_DOC, HELD_OUT_DOC, MBROLA_VOICES, TEST_ONLY_SETS, UNSEEN_DOC, VOICE_SETS, Style, Synth, Voice,
+    catalogue, draw_style, pick_voice, speech_runs, trim)
 
 RATES = {8000, 16000, 22050, 24000, 44100, 48000}
 SEED = 11
@@ -260,39 +261,54 @@ def test_shifted_voice_set_sox_settings_lie_past_training_and_test_styles(tmp_pa
     assert all(not 0.9 <= r["meta"]["voice_style"]["sox_tempo"] <= 1.1 for r in rows["dev"])
 
 
-def _unseen_voices_installed() -> bool:
-    """Debian's mbrola, its four English voices, and festival's voices for them and rab and don."""
+def _test_only_voices_installed(voices: str) -> bool:
+    """unseen: Debian's mbrola, its four English voices, and festival's voices for them and rab and don;
+    fresh: the hibari-tts package, RHVoice and SVOX Pico."""
+    if voices == "fresh":
+        import importlib.util
+
+        return bool(shutil.which("RHVoice-test")) and bool(shutil.which("pico2wave")) \
+            and importlib.util.find_spec("hibari") is not None
     festival = Path("/usr/share/festival/voices/english")
     return bool(shutil.which("mbrola")) and all(Path(f"/usr/share/mbrola/{v}").is_dir() for v in MBROLA_VOICES) \
         and all((festival / name).is_dir() for name in FESTIVAL_UNSEEN)
 
 
-@pytest.mark.skipif(not _unseen_voices_installed(), reason="needs Debian's mbrola, its voices and festival's "
-                    "(scripts/setup.sh installs them from contrib and non-free)")
-def test_unseen_voice_set_is_engines_no_other_set_uses(tmp_path: Path) -> None:
-    un = catalogue("unseen")
+# each test-only set: its held-out voices, their engines, and the corpus README's line for them
+TEST_ONLY = {"unseen": (10, {"espeak", "festival"}, UNSEEN_DOC), "fresh": (7, {"hibari", "rhvoice", "pico"}, FRESH_DOC)}
+
+
+@pytest.mark.parametrize("voices", TEST_ONLY_SETS)
+def test_test_only_voice_sets_are_engines_no_other_set_uses(voices: str, tmp_path: Path) -> None:
+    if not _test_only_voices_installed(voices):
+        pytest.skip("needs the voices scripts/setup.sh installs (Debian contrib and non-free, and hibari-tts)")
+    n_held, backends, doc = TEST_ONLY[voices]
+    un = catalogue(voices)
     held = [v for v in un if v.held_out]
-    others = [v for s in ("base", "extended", "select", "shifted") for v in catalogue(s)]
+    others = [v for s in VOICE_SETS if s != voices for v in catalogue(s)]
     assert [v for v in un if not v.held_out] == [v for v in catalogue("base") if not v.held_out]
-    assert len(held) == 10 and not {v.name for v in held} & {v.name for v in others}
-    assert {v.backend for v in held} == {"espeak", "festival"}
-    # each speaks at its listed rate (MBROLA writes 16 kHz, don 10 kHz), and each sounds its own
+    assert len(held) == n_held and not {v.name for v in held} & {v.name for v in others}
+    assert {v.backend for v in held} == backends
+    # each speaks at its listed rate (MBROLA writes 16 kHz, don 10 kHz), each sounds its own, and a
+    # lengthened last word is longer
     sounds = []
     for v in held:
         syn = Synth(v, Style(), seed=0)
         a = syn.phrase("we could take the early train")
         assert np.isfinite(a).all() and 0.8 < len(a) / syn.rate < 3.0, v.id  # the words' length at the listed rate
+        assert syn.rate in RATES, v.id
+        assert len(syn.phrase("we could take the early train", slow_last=1.6)) > len(a) * 1.05, v.id
         sounds.append(a.tobytes())
     assert len(set(sounds)) == len(held)
     # the test split draws from them alone, and no other split may be made with them
     with pytest.raises(InvalidArgumentError, match="--splits test"):
-        generate(str(tmp_path), n=6, seed=SEED, jobs=1, duplex_fraction=0.0, voices="unseen", splits=("dev",))
-    assert {pick_voice(np.random.default_rng([5, i]), True, voices="unseen") for i in range(200)} == set(held)
-    rows = generate(str(tmp_path), n=14, seed=SEED, jobs=1, duplex_fraction=0.0, voices="unseen",
+        generate(str(tmp_path), n=6, seed=SEED, jobs=1, duplex_fraction=0.0, voices=voices, splits=("dev",))
+    assert {pick_voice(np.random.default_rng([5, i]), True, voices=voices) for i in range(200)} == set(held)
+    rows = generate(str(tmp_path), n=14, seed=SEED, jobs=1, duplex_fraction=0.0, voices=voices,
                     splits=("test",))
     assert rows["test"] and {r["meta"]["voice"] for r in rows["test"]} <= {v.id for v in held}
     readme = (tmp_path / "README.txt").read_text()
-    assert UNSEEN_DOC in readme and HELD_OUT_DOC not in readme
+    assert doc in readme and HELD_OUT_DOC not in readme
 
 
 @pytest.mark.parametrize("name", ["ked_diphone", "cmu_us_slt_arctic_hts"])

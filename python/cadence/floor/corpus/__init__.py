@@ -1,7 +1,7 @@
 """``cadence corpus floor``: a labeled turn-taking corpus made with offline voices.
 
     cadence corpus floor --out DIR --n N --seed S [--jobs J] [--duplex-fraction F]
-        [--text templates|grammar|select|written] [--voices base|extended|select|shifted|unseen] [--comma-rate R] [--long-pause-share S]
+        [--text templates|grammar|select|written] [--voices base|extended|select|shifted|unseen|fresh] [--comma-rate R] [--long-pause-share S]
         [--diagnostic unseen-voices|unseen-sentences] [--cut-in-share P] [--splits test[,dev,...]]
 
 Writes DIR/{train,dev,test}/manifest.jsonl (or DIR/<diagnostic>/ with ``--diagnostic``) (one JSON object per file:
@@ -28,7 +28,7 @@ from cadence.cores import cores
 from cadence.errors import InvalidArgumentError
 
 from .compose import DIAGNOSTICS, MIN_HOLD_S, TEXTS, FileSpec, Knobs, render_file
-from .voices import HELD_OUT_DOC, UNSEEN_DOC, VOICE_SETS
+from .voices import FRESH_DOC, HELD_OUT_DOC, TEST_ONLY_SETS, UNSEEN_DOC, VOICE_SETS
 
 __all__ = ["main", "plan", "write_file", "generate"]
 
@@ -97,7 +97,7 @@ Labels are exact: each phrase was synthesized alone, trimmed on the clean signal
 (10 ms frames above p95 - 35 dB) and placed on the timeline by the generator.
 
 Held out for the test split (never used in train/dev):
-  voices: {UNSEEN_DOC if knobs.voices == 'unseen' else HELD_OUT_DOC}.
+  voices: {UNSEEN_DOC if knobs.voices == 'unseen' else FRESH_DOC if knobs.voices == 'fresh' else HELD_OUT_DOC}.
   sentences: separate template and vocabulary pools for statements, questions,
   continuations, completions and barge-ins; short answers split by a hash of the text.
   Shared by all splits: fillers (um, uh, ...), backchannels (mm-hm, ...), persona lines.
@@ -111,6 +111,10 @@ With --voices unseen --splits test, the test voices come from synthesizers no ot
 uses: MBROLA's us1, us2, us3 and en1 diphones read with festival's prosody and with
 espeak-ng's, and festival's rab and don diphones (Debian mbrola-*, festvox-us1/-us2/-us3/-en1,
 festvox-rablpc16k, festvox-don; contrib and non-free); the sentences are test's.
+With --voices fresh --splits test, they come from three more: hibari's neural voice (PyPI
+hibari-tts, distilled from Kokoro-82M) with American and British readings, RHVoice's alan,
+bdl and clb (Debian rhvoice-english, non-free) and SVOX Pico's en-US and en-GB (Debian
+libttspico-utils, non-free).
 With --voices select --splits dev, dev uses espeak-ng variants that no other set uses (not
 for training: it refuses a train split), so choosing among trained models on it measures
 generalisation to unseen voices without touching the test voices.
@@ -140,8 +144,8 @@ def generate(out: str, n: int, seed: int, jobs: int, duplex_fraction: float,
     if knobs.get("voices") in ("select", "shifted") and (not splits or "train" in splits):
         raise InvalidArgumentError(f"--voices {knobs['voices']} makes selection splits only (voices no "
                                    "model may train on): pass --splits dev")
-    if knobs.get("voices") == "unseen" and set(splits) != {"test"}:
-        raise InvalidArgumentError("--voices unseen makes a test split only (its voices are held out "
+    if knobs.get("voices") in TEST_ONLY_SETS and set(splits) != {"test"}:
+        raise InvalidArgumentError(f"--voices {knobs['voices']} makes a test split only (its voices are held out "
                                    "from every model and selection): pass --splits test")
     if knobs.get("text") == "written":
         from . import written
@@ -204,8 +208,9 @@ def main(argv: list[str]) -> int:
                     help="the voice set: the base set, extended (train/dev add two more festival voices), "
                          "select: unused espeak-ng variants, shifted: piper, flite and festival "
                          "voices with sox pitch and tempo settings past any training or test style's "
-                         "(select and shifted: for a selection dev split only), or unseen: a test "
-                         "split of synthesizers no other set uses (MBROLA, festival's rab and don)")
+                         "(select and shifted: for a selection dev split only), or unseen and fresh: a test "
+                         "split of synthesizers no other set uses (unseen: MBROLA, festival's rab and "
+                         "don; fresh: hibari, RHVoice, SVOX Pico)")
     ap.add_argument("--diagnostic", choices=DIAGNOSTICS, default="",
                     help="instead of train/dev/test, one split of N files that crosses held-out "
                          "voices with training sentences (unseen-voices) or the reverse "

