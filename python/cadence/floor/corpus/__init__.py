@@ -112,8 +112,8 @@ uses: MBROLA's us1, us2, us3 and en1 diphones read with festival's prosody and w
 espeak-ng's, and festival's rab and don diphones (Debian mbrola-*, festvox-us1/-us2/-us3/-en1,
 festvox-rablpc16k, festvox-don; contrib and non-free); the sentences are test's.
 With --voices fresh --splits test, they come from three more: hibari's neural voice (PyPI
-hibari-tts, distilled from Kokoro-82M) with American and British readings, RHVoice's alan,
-bdl and clb (Debian rhvoice-english, non-free) and SVOX Pico's en-US and en-GB (Debian
+hibari-tts, distilled from Kokoro-82M) with American and British readings, RHVoice's bdl,
+clb, evgeniy-eng and lyubov (Debian rhvoice-english, non-free) and SVOX Pico's en-US and en-GB (Debian
 libttspico-utils, non-free).
 With --voices select --splits dev, dev uses espeak-ng variants that no other set uses (not
 for training: it refuses a train split), so choosing among trained models on it measures

@@ -78,10 +78,13 @@ FAR_TEMPO = ((0.84, 0.89), (1.11, 1.16))  # a style's sox tempo is 0.9-1.1 in tr
 # The "fresh" voice set (``--voices fresh``, test splits only): held-out voices from three more
 # synthesizers no other set uses. hibari (PyPI hibari-tts): a 7.9 MB neural voice distilled from
 # Kokoro-82M's af_heart, read with its American and with its British spelling-to-sound rules
-# (variant "gb"). RHVoice's English HTS voices alan, bdl and clb (Debian rhvoice-english; its slt
-# is CMU ARCTIC's slt, whom flite's slt training voice reads, so it is left out). SVOX Pico's
-# en-US and en-GB voices (Debian libttspico-utils).
-RHVOICE_VOICES = ["alan", "bdl", "clb"]
+# (variant "gb"). RHVoice's English HTS voices bdl, clb, evgeniy-eng and lyubov (Debian
+# rhvoice-english; the last two are free for non-commercial use only: they make test data here and
+# are never shipped). Two are left out: slt is CMU ARCTIC's slt, whom flite's slt training voice
+# reads, and alan's output carries a noise floor about 30 dB under its peak, which the trim's
+# p95 - 35 dB bar takes for speech: its pauses inside a phrase and its last word's end would be
+# mislabelled. SVOX Pico's en-US and en-GB voices (Debian libttspico-utils).
+RHVOICE_VOICES = ["bdl", "clb", "evgeniy-eng", "lyubov"]
 PICO_LANGS = ["en-US", "en-GB"]
 HIBARI_RATE = 24000  # hibari's and RHVoice's output rate (RHVoice is asked for it)
 VOICE_SETS = ("base", "extended", "select", "shifted", "unseen", "fresh")
