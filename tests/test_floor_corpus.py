@@ -297,7 +297,9 @@ def test_test_only_voice_sets_are_engines_no_other_set_uses(voices: str, tmp_pat
         a = syn.phrase("we could take the early train")
         assert np.isfinite(a).all() and 0.8 < len(a) / syn.rate < 3.0, v.id  # the words' length at the listed rate
         assert syn.rate in RATES, v.id
-        assert len(syn.phrase("we could take the early train", slow_last=1.6)) > len(a) * 1.05, v.id
+        # (the head and the last word are made apart, 30 ms between them, which alone lengthens the
+        # phrase by up to 1.10x: the engine's stretch must add more)
+        assert len(syn.phrase("we could take the early train", slow_last=1.6)) > len(a) * 1.12, v.id
         # its silences are silent: the labels come from a trim at p95 - 35 dB, which a noise floor
         # above that (RHVoice's alan: about -30 dB) would take for speech
         db = frame_db(syn._raw("we could take the early train, but it was late.", 1.0), syn.rate)

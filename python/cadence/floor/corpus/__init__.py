@@ -147,6 +147,10 @@ def generate(out: str, n: int, seed: int, jobs: int, duplex_fraction: float,
     if knobs.get("voices") in TEST_ONLY_SETS and set(splits) != {"test"}:
         raise InvalidArgumentError(f"--voices {knobs['voices']} makes a test split only (its voices are held out "
                                    "from every model and selection): pass --splits test")
+    if knobs.get("voices") == "fresh":
+        from .voices import preflight_hibari
+
+        preflight_hibari()  # a missing hibari-tts stops here, before any worker starts
     if knobs.get("text") == "written":
         from . import written
 

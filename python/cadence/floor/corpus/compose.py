@@ -45,7 +45,7 @@ class Knobs:
     # "select" (text.py's selection pool; dev splits only) or "written" (written.py)
     text: str = "templates"
     # the voice set (voices.VOICE_SETS): "base" or "extended" for train/dev, "select" or "shifted"
-    # for a selection dev split, "unseen" for a test split of engines no other set uses
+    # for a selection dev split, "unseen" or "fresh" for a test split of engines no other set uses
     voices: str = "base"
     # a diagnostic set instead of train/dev/test (DIAGNOSTICS): every file crosses
     # held-out voices with training sentences, or training voices with held-out sentences

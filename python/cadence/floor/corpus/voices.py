@@ -86,7 +86,7 @@ FAR_TEMPO = ((0.84, 0.89), (1.11, 1.16))  # a style's sox tempo is 0.9-1.1 in tr
 # mislabelled. SVOX Pico's en-US and en-GB voices (Debian libttspico-utils).
 RHVOICE_VOICES = ["bdl", "clb", "evgeniy-eng", "lyubov"]
 PICO_LANGS = ["en-US", "en-GB"]
-HIBARI_RATE = 24000  # hibari's and RHVoice's output rate (RHVoice is asked for it)
+FRESH_RATE = 24000  # hibari's output rate, and the rate RHVoice is asked for
 VOICE_SETS = ("base", "extended", "select", "shifted", "unseen", "fresh")
 # voice sets whose held-out voices make test splits only: no model may train or be chosen on them
 TEST_ONLY_SETS = ("unseen", "fresh")
@@ -153,9 +153,9 @@ def catalogue(voices: str = "base") -> list[Voice]:
         out += [Voice(f"festival:{name}", "festival", name, "", 16000, True) for name in FESTIVAL_UNSEEN]
     if voices == "fresh":  # the same, with the engines of FRESH_DOC
         out = [v for v in out if not v.held_out]
-        out += [Voice("hibari:heart", "hibari", "heart", "", HIBARI_RATE, True),
-                Voice("hibari:heart-gb", "hibari", "heart", "gb", HIBARI_RATE, True)]
-        out += [Voice(f"rhvoice:{name}", "rhvoice", name, "", HIBARI_RATE, True) for name in RHVOICE_VOICES]
+        out += [Voice("hibari:heart", "hibari", "heart", "", FRESH_RATE, True),
+                Voice("hibari:heart-gb", "hibari", "heart", "gb", FRESH_RATE, True)]
+        out += [Voice(f"rhvoice:{name}", "rhvoice", name, "", FRESH_RATE, True) for name in RHVOICE_VOICES]
         out += [Voice(f"pico:{lang}", "pico", lang, "", 16000, True) for lang in PICO_LANGS]
     return out
 
@@ -258,6 +258,11 @@ def _hibari(british: bool) -> Any:
     return Hibari("heart", threads=1, g2p=G2P(british=british))
 
 
+def preflight_hibari() -> None:
+    """Raise the error a missing ``hibari-tts`` would raise at its first phrase, at once."""
+    _hibari(False)
+
+
 def _read_wav(data: bytes) -> tuple[np.ndarray, int]:
     a, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     return a.mean(axis=1), int(sr)
@@ -268,7 +273,8 @@ class Synth:
 
     ``seed`` makes piper deterministic: onnxruntime draws its random ops from a
     generator seeded when the session is created, so each file loads its own
-    session after ``onnxruntime.set_seed``.
+    session after ``onnxruntime.set_seed``. hibari draws its noise from the seed
+    and the call's number.
     """
 
     def __init__(self, voice: Voice, style: Style, seed: int) -> None:
@@ -314,7 +320,10 @@ class Synth:
             return np.concatenate(chunks).astype(np.float32)
         if v.backend == "hibari":
             self._calls += 1  # hibari draws its noise from the seed: one per call, the file's own
-            a = _hibari(v.variant == "gb")(text, speed=s.speed / stretch, seed=(self._seed, self._calls))
+            tts = _hibari(v.variant == "gb")
+            if tts.sample_rate != self.rate:
+                raise CadenceError(f"{v.id} writes {tts.sample_rate} Hz, expected {self.rate} Hz")
+            a = tts(text, speed=s.speed / stretch, seed=(self._seed, self._calls))
             if a.size == 0:
                 raise InvalidArgumentError(f"hibari produced no audio for {text!r}")
             return np.asarray(a, np.float32)
@@ -328,11 +337,14 @@ class Synth:
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "o.wav")
             if v.backend == "rhvoice":  # rate 100 is the voice's own (it reads 50 and under as 50)
-                _run(["RHVoice-test", "-p", v.name, "-R", str(HIBARI_RATE), "-r",
+                _run(["RHVoice-test", "-p", v.name, "-R", str(FRESH_RATE), "-r",
                       str(int(round(100 * s.speed / stretch))), "-o", out], stdin=text.encode())
             elif v.backend == "pico":  # SVOX markup: speed level 100 is the voice's own
                 level = int(round(100 * s.speed / stretch))
-                _run(["pico2wave", "-l", v.name, "-w", out, f"<speed level='{level}'>{escape(text)}</speed>"])
+                # pico2wave reads an entity ("&amp;") aloud, so the text goes in unescaped, without
+                # the two characters that would open or close a tag
+                plain = text.replace("<", " ").replace(">", " ")
+                _run(["pico2wave", "-l", v.name, "-w", out, f"<speed level='{level}'>{plain}</speed>"])
             elif v.backend == "flite":
                 cmd = ["flite", "-voice", v.name, "--setf", f"duration_stretch={stretch / s.speed:.3f}"]
                 if s.f0:
