@@ -246,21 +246,23 @@ def _run(cmd: list[str], stdin: bytes | None = None) -> bytes:
     return res.stdout
 
 
-@functools.lru_cache(maxsize=2)
-def _hibari(british: bool) -> Any:
-    """hibari's bundled voice (``heart``) with American or British spelling-to-sound rules; loaded
-    once per process (its onnxruntime session and lexicons are read-only once built)."""
+def preflight_hibari() -> tuple[Any, Any]:
+    """hibari's ``Hibari`` and ``G2P`` classes, or a clear error if ``hibari-tts`` is missing; the
+    corpus asks before it starts its workers (it loads no model, so none is forked into them)."""
     try:
         from hibari import Hibari
         from hibari.g2p import G2P
     except ImportError as e:
         raise CadenceError("--voices fresh needs the hibari-tts package (scripts/setup.sh installs it)") from e
-    return Hibari("heart", threads=1, g2p=G2P(british=british))
+    return Hibari, G2P
 
 
-def preflight_hibari() -> None:
-    """Raise the error a missing ``hibari-tts`` would raise at its first phrase, at once."""
-    _hibari(False)
+@functools.lru_cache(maxsize=2)
+def _hibari(british: bool) -> Any:
+    """hibari's bundled voice (``heart``) with American or British spelling-to-sound rules; loaded
+    once per process (its onnxruntime session and lexicons are read-only once built)."""
+    hibari_cls, g2p_cls = preflight_hibari()
+    return hibari_cls("heart", threads=1, g2p=g2p_cls(british=british))
 
 
 def _read_wav(data: bytes) -> tuple[np.ndarray, int]:
