@@ -27,7 +27,8 @@ fi
 # no other split uses): MBROLA and its English voices, festival's voices for them and its rab and don
 # diphones; RHVoice's English voices and SVOX Pico (hibari, the third engine of `fresh`, is a Python
 # package, installed below). They are in Debian's contrib and non-free sections, which a Debian
-# machine gets here if its sources lack them; elsewhere (or if they fail) setup goes on and only that split cannot be made.
+# machine gets here if its sources lack them; elsewhere (or if they fail) setup goes on and only
+# those splits cannot be made.
 UNSEEN_PACKAGES=(mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 festvox-us1 festvox-us2 festvox-us3
     festvox-en1 festvox-rablpc16k festvox-don rhvoice rhvoice-english libttspico-utils)
 mapfile -t missing < <(not_installed "${UNSEEN_PACKAGES[@]}")

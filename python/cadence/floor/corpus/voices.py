@@ -339,7 +339,7 @@ class Synth:
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "o.wav")
             if v.backend == "rhvoice":  # rate 100 is the voice's own (it reads 50 and under as 50)
-                _run(["RHVoice-test", "-p", v.name, "-R", str(FRESH_RATE), "-r",
+                _run(["RHVoice-test", "-p", v.name, "-R", str(self.rate), "-r",
                       str(int(round(100 * s.speed / stretch))), "-o", out], stdin=text.encode())
             elif v.backend == "pico":  # SVOX markup: speed level 100 is the voice's own
                 level = int(round(100 * s.speed / stretch))
