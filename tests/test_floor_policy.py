@@ -214,6 +214,30 @@ def test_the_onset_head_pauses_and_the_confirm_head_confirms() -> None:
     assert _kinds(CadencePolicy(0.5), x, probs) == []
 
 
+def test_each_set_of_networks_reads_its_own_bars_unless_they_are_set() -> None:
+    # the bars chosen for the persona's networks (session 54) and for the turn's (before them)
+    cfg = PolicyConfig()
+    assert (cfg.confirm_bar(True), cfg.pause_bar(True)) == (0.8, 0.16)
+    assert (cfg.confirm_bar(False), cfg.pause_bar(False)) == (0.7, 0.12)
+    set_ = PolicyConfig(bargein_threshold=0.75, pause_threshold=0.3)
+    assert {set_.confirm_bar(o) for o in (True, False)} == {0.75} and {set_.pause_bar(o) for o in (True, False)} == {0.3}
+    for name in ("bargein_threshold", "pause_threshold"):
+        with pytest.raises(InvalidArgumentError, match=name):
+            PolicyConfig(**{name: 1.5})
+    # heads at 0.14 (under the persona networks' pause bar, over the turn's) pause only a call on
+    # the turn's networks; at 0.75 (over the turn's confirm bar, under the persona's) they confirm there
+    x, probs = _over_persona([(50, 120, 0.14)])
+    assert _kinds(CadencePolicy(0.5), x, probs) == []
+    turn = _kinds(CadencePolicy(0.5, persona_networks=0), x, probs)
+    assert turn[0] == ("pause", 52)
+    assert _kinds(CadencePolicy(0.5, persona_networks=0, pause_threshold=0.16), x, probs) == []
+    x, probs = _over_persona([(50, 120, 0.75)])
+    assert ("bargein", 55) not in _kinds(CadencePolicy(0.5), x, probs)
+    assert _kinds(CadencePolicy(0.5, persona_networks=0), x, probs) == [("pause", 52), ("bargein", 55)]
+    assert _kinds(CadencePolicy(0.5, persona_networks=0, bargein_threshold=0.8), x, probs) == \
+        _kinds(CadencePolicy(0.5), x, probs)
+
+
 def test_background_talk_over_the_persona_does_not_pause_it() -> None:
     # talk the voice head reads as not the user's (babble, a TV) clears the VAD and the
     # echo rule, and even a low onset score would pause the persona: the voice head vetoes
@@ -231,7 +255,7 @@ def test_background_talk_over_the_persona_does_not_pause_it() -> None:
 def test_pause_stage_off_and_echo_alone() -> None:
     x, probs = _over_persona([(50, 60, 0.3), (60, 120, 0.9)])
     # a pause bar at the barge-in's bar turns the pause stage off
-    off = PolicyConfig().bargein_threshold
+    off = PolicyConfig().confirm_bar(True)
     assert _kinds(CadencePolicy(0.5, pause_threshold=off), x, probs) == [("bargein", 65)]
     # the persona's echo alone (no excess over the predicted echo) never pauses it
     x, probs = _over_persona([])

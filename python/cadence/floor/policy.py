@@ -260,6 +260,10 @@ BACKGROUND_QUANTILE = 0.5
 USER_QUANTILE = 0.5
 LEVEL_STEP_DB = 0.5
 LEVEL_MIN_FRAMES = 50
+# the confirm and pause bars chosen for each set of networks the barge-in reads, by whether the
+# call runs the persona's own (``persona_networks=1``, session 54) or the turn's (0, sessions 48-53)
+CONFIRM_BAR = {True: 0.8, False: 0.7}
+PAUSE_BAR = {True: 0.16, False: 0.12}
 
 # "Wait when unsure" (floor.md): commit after the patience wait only when P(keep) < 0.45, take an
 # early turn end only when P(keep) < 0.1 after 150 ms, else wait for 3 s of silence (Pipecat's
@@ -294,12 +298,15 @@ class PolicyConfig:
     long_pause_s: float = 1.0
     min_run_frames: int = 5
     backchannel_threshold: float = 0.6
-    bargein_threshold: float = 0.8  # on the confirm head (0.7 before session 54's persona networks)
+    # on the confirm head; None: the bar chosen for the networks the call runs (``CONFIRM_BAR``:
+    # 0.8 for the persona's networks of session 54, 0.7 for the turn's, as before them)
+    bargein_threshold: float | None = None
     bargein_frames: int = 5
     # the pause stage (floor.md, "Stopping within 150 ms"; tuned on the duplex dev split):
     # a low bar on the onset head (>= bargein_threshold: no pause stage) that the voice
     # head must back, so background talk over the persona does not pause it
-    pause_threshold: float = 0.16  # 0.12 before the persona networks (session 48)
+    # (None: ``PAUSE_BAR``, 0.16 for the persona's networks, 0.12 for the turn's, as before them)
+    pause_threshold: float | None = None
     pause_frames: int = 2
     # the answer to a commit that begins while the user speaks (a speech run the turn logic
     # counts, min_run_frames or longer, not ended: the persona cut in) yields at once, a bargein
@@ -336,7 +343,7 @@ class PolicyConfig:
     # persona is heard; from then on the blind pass and these are the two passes run). Set it, as
     # turn_sees_persona, per call: both are read at each reset, and a change within a call takes
     # effect at the next reset (``CadencePolicy.reset``).
-    # With 0, pause_threshold=0.12 restores the reading before them
+    # With 0 the pause and confirm bars left at None are the turn's networks' (0.12, 0.7)
     persona_networks: float = 1.0
     pause_voice_threshold: float = 0.2
     # Silero's bar in the pause stage's speech rule (the rest of the rule stays): Silero
@@ -446,7 +453,8 @@ class PolicyConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.patience <= 1.0:
             raise InvalidArgumentError(f"patience must be in [0, 1], got {self.patience}")
-        for name in ("voice_threshold", "pause_voice_threshold", "pause_vad_threshold", "commit_keep", "early_keep",
+        for name in ("bargein_threshold", "pause_threshold", "voice_threshold", "pause_voice_threshold",
+                     "pause_vad_threshold", "commit_keep", "early_keep",
                      "smart_turn_weight", "anticipate_end200", "anticipate_keep", "speculate_keep"):
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
@@ -522,6 +530,14 @@ class PolicyConfig:
         if short is not None and not self.long_pause_s < short:
             raise InvalidArgumentError(f"long_pause_s ({self.long_pause_s}) must be below max_silence_short_s "
                                        f"({short}): a longer pause is always cut by it, so it would never switch")
+
+    def confirm_bar(self, own_networks: bool) -> float:
+        """``bargein_threshold``, or the bar chosen for the networks a call runs."""
+        return CONFIRM_BAR[own_networks] if self.bargein_threshold is None else self.bargein_threshold
+
+    def pause_bar(self, own_networks: bool) -> float:
+        """``pause_threshold``, or the bar chosen for the networks a call runs."""
+        return PAUSE_BAR[own_networks] if self.pause_threshold is None else self.pause_threshold
 
     def early_threshold(self) -> float:
         """Commit after ``early_silence_s`` when P(keep) < this: ``early_keep`` when
@@ -779,6 +795,7 @@ class CadencePolicy:
         if aec_excess is not None and np.shape(aec_excess) != (len(x),):
             raise InvalidArgumentError(f"aec_excess must have shape ({len(x)},), got {np.shape(aec_excess)}")
         cfg = self.config
+        confirm_bar, pause_bar = cfg.confirm_bar(self.call_own), cfg.pause_bar(self.call_own)
         thr = cfg.commit_keep
         min_sil = cfg.min_silence_frames()
         ramp_sil = cfg.ramp_start_frames()
@@ -862,14 +879,14 @@ class CadencePolicy:
                     and self.frame - self.last_commit > adapt_frames):
                 self._judge_commit(cut_in=False)
             if self.persona_holds_floor:
-                self.bargein_run = self.bargein_run + 1 if (speech and confirm >= cfg.bargein_threshold) else 0
+                self.bargein_run = self.bargein_run + 1 if (speech and confirm >= confirm_bar) else 0
                 # the level and background tests gate a pause's start only
                 may_start = self.paused or (bool(loud[i]) and (cfg.pause_background_db is None
                                                                or level_db >= self.background_bar()))
                 # the onset head's word, or the user's voice while paused (pause_hold_voice), or
                 # in the utterance's open window a voice the turn logic would take as the user's
                 voiced = voice >= cfg.pause_voice_threshold and (
-                    onset >= cfg.pause_threshold or (self.paused and bool(cfg.pause_hold_voice))
+                    onset >= pause_bar or (self.paused and bool(cfg.pause_hold_voice))
                     or (self.utterance_frames <= open_frames and voice >= cfg.voice_threshold))
                 self.pause_run = self.pause_run + 1 if bool(heard_pause[i]) and may_start and voiced else 0
                 if not self.bargein_done:
@@ -1066,7 +1083,8 @@ class CadencePolicy:
         if self.paused and self.paused_silence >= resume_frames:
             self.paused = False
             return [Decision("resume", t)]
-        if not self.paused and self.pause_run >= cfg.pause_frames and cfg.pause_threshold < cfg.bargein_threshold:
+        if (not self.paused and self.pause_run >= cfg.pause_frames
+                and cfg.pause_bar(self.call_own) < cfg.confirm_bar(self.call_own)):
             self.paused = True
             self.paused_speech = self.pause_run
             self.paused_silence = 0
