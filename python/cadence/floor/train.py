@@ -62,7 +62,7 @@ import numpy as np
 
 from cadence.cores import cores
 from cadence.errors import InvalidArgumentError
-from cadence.floor.features import ECHO_CANCEL_VERSION, FEATURES_VERSION, N_FEATURES
+from cadence.floor.features import ECHO_CANCEL_VERSION, FEATURE_NAMES, FEATURES_VERSION, N_FEATURES, N_MELS
 from cadence.floor.labels import (
     TARGETS,
     frame_targets,
@@ -161,8 +161,8 @@ def _windows(data: list, rng: np.random.Generator) -> list[tuple[int, int]]:
     return out
 
 
-def _batch(data: list, wins: list[tuple[int, int]],
-           rng: np.random.Generator | None = None) -> tuple[Any, Any, Any]:
+def _batch(data: list, wins: list[tuple[int, int]], rng: np.random.Generator | None = None,
+           freq_mask: int = 0, mel_dropout: float = 0.0) -> tuple[Any, Any, Any]:
     import torch
 
     # y: (n, heads) targets; w: (n,) loss weights, or (n, columns): training's are the frame
@@ -180,6 +180,8 @@ def _batch(data: list, wins: list[tuple[int, int]],
             wb[b, :BURN_IN] = 0.0
     if rng is not None:
         warp_mels(xb, rng)
+        if freq_mask or mel_dropout:
+            mask_mels(xb, rng, freq_mask, mel_dropout)
     return torch.from_numpy(xb), torch.from_numpy(yb), torch.from_numpy(wb)
 
 
@@ -282,6 +284,35 @@ def warp_mels(xb: np.ndarray, rng: np.random.Generator, max_shift: float = 1.5) 
         xb[b, :, m0 : m0 + N_MELS] = (mel[:, lo] * (1 - f) + mel[:, hi] * f) * rng.uniform(0.8, 1.2)
 
 
+def mask_mels(xb: np.ndarray, rng: np.random.Generator, width: int, dropout: float) -> None:
+    """SpecAugment-style masks on standardised windows, in place: two bands of up to ``width``
+    mel bands each held at their mean (0), and with probability ``dropout`` every mel band of
+    the window, so the network cannot lean on one engine's spectral detail."""
+    m0 = FEATURE_NAMES.index("mel_0")
+    for b in range(xb.shape[0]):
+        if dropout > 0 and rng.random() < dropout:
+            xb[b, :, m0 : m0 + N_MELS] = 0.0
+            continue
+        for _ in range(2 if width > 0 else 0):
+            w = int(rng.integers(0, width + 1))
+            lo = int(rng.integers(0, N_MELS - w + 1))
+            xb[b, :, m0 + lo : m0 + lo + w] = 0.0
+
+
+def _dropped_columns(text: str) -> list[int]:
+    """Input columns named by ``--drop-features`` ('mel' stands for every mel band)."""
+    cols: list[int] = []
+    for name in (t.strip() for t in text.split(",") if t.strip()):
+        if name == "mel":
+            cols += [i for i, f in enumerate(FEATURE_NAMES) if f.startswith("mel_")]
+        elif name in FEATURE_NAMES:
+            cols.append(FEATURE_NAMES.index(name))
+        else:
+            raise InvalidArgumentError(f"--drop-features: no input column {name!r} "
+                                       f"(one of 'mel', {', '.join(FEATURE_NAMES)})")
+    return sorted(set(cols))
+
+
 def _level_range(text: str) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in text.split(","))
@@ -335,8 +366,21 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--level-db", type=_level_range, default=None, metavar="LO,HI",
                     help="featurize each file at a mic gain drawn uniformly from [LO, HI] dB "
                          "(per file, from its name), e.g. --level-db=-25,0 for quieter microphones")
+    ap.add_argument("--freq-mask", type=int, default=0, metavar="W",
+                    help="mask two runs of up to W mel bands per training window (0: off)")
+    ap.add_argument("--mel-dropout", type=float, default=0.0, metavar="P",
+                    help="hold every mel band of a training window at its mean with probability P")
+    ap.add_argument("--drop-features", default="", metavar="NAMES",
+                    help="comma-separated input columns the network never reads ('mel' for all "
+                         "mel bands; names as in features.FEATURE_NAMES): they are held at their "
+                         "mean in training and their input weights are zero in the written file")
     ap.add_argument("--jobs", type=int, default=cores())
     args = ap.parse_args(argv)
+    dropped = _dropped_columns(args.drop_features)
+    if not 0 <= args.freq_mask <= N_MELS:
+        raise InvalidArgumentError(f"--freq-mask must be 0 to {N_MELS} mel bands, got {args.freq_mask}")
+    if not 0.0 <= args.mel_dropout < 1.0:
+        raise InvalidArgumentError(f"--mel-dropout must be in [0, 1), got {args.mel_dropout}")
     if not (args.aux_weight >= 0.0 and np.isfinite(args.aux_weight)):
         raise InvalidArgumentError(f"--aux-weight must be a finite number >= 0, got {args.aux_weight}")
     if not (args.onset_weight >= 1.0 and np.isfinite(args.onset_weight)):
@@ -407,6 +451,7 @@ def main(argv: list[str]) -> int:
     for x, _y, _w in train_n + dev_n:  # in place: no second copy of the corpus
         x -= mean
         x /= std
+        x[:, dropped] = 0.0  # held at the mean
 
     if init:
         net = build(int(init["w_hh"].shape[1]), int(init["in_w"].shape[0]), args.dropout, args.input_noise,
@@ -414,6 +459,13 @@ def main(argv: list[str]) -> int:
         _load_into(net, init)
     else:
         net = build(args.hidden, args.proj, args.dropout, args.input_noise, args.channels, aux=n_aux)
+
+    def mute_dropped() -> None:
+        # also under --input-noise, a dropped column never reaches the network
+        with torch.no_grad():
+            net.inp.weight[:, dropped] = 0.0
+
+    mute_dropped()
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     # upper bound of windows per epoch (_windows draws a random start per file)
     max_windows = sum(len(x) // WINDOW + 2 for x, _y, _w in train_n)
@@ -425,9 +477,10 @@ def main(argv: list[str]) -> int:
     k = len(TARGETS)
     bi = TARGETS.index("bargein")
 
-    def loss_of(data: list, wins: list, aug: np.random.Generator | None = None) -> tuple[Any, Any]:
+    def loss_of(data: list, wins: list, aug: np.random.Generator | None = None,
+                freq_mask: int = 0, mel_dropout: float = 0.0) -> tuple[Any, Any]:
         """(run-time heads' loss, train-only heads' loss, each scaled by its weight)."""
-        xb, yb, wb = _batch(data, wins, aug)
+        xb, yb, wb = _batch(data, wins, aug, freq_mask, mel_dropout)
         logits = net(xb)
         per = bce(logits[..., :k], yb[..., :k]) * head_w
         per = per.sum(-1) + per[..., bi] * (wb[..., -1] - 1.0)  # the onset multiplier
@@ -461,11 +514,12 @@ def main(argv: list[str]) -> int:
         for b in range(0, len(order), args.batch):
             opt.zero_grad()
             main, aux = loss_of(train_n, [wins[i] for i in order[b : b + args.batch]],
-                                rng if args.augment else None)
+                                rng if args.augment else None, args.freq_mask, args.mel_dropout)
             loss = main + aux
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
+            mute_dropped()
             if sched.last_epoch + 1 < total_steps:
                 sched.step()
             tot += float(main.detach()) * len(order[b : b + args.batch])
