@@ -54,6 +54,25 @@ def test_mel_masks_hold_whole_bands_at_the_mean_and_leave_the_rest() -> None:
     np.testing.assert_array_equal(z[:, :, scalars], x[:, :, scalars])
 
 
+def test_the_masks_apply_without_the_mel_warp() -> None:
+    pytest.importorskip("torch")
+    from cadence.floor.train import WINDOW, _batch
+
+    rng = np.random.default_rng(5)
+    n = WINDOW + 20
+    data = [(rng.normal(size=(n, N_FEATURES)).astype(np.float32) + 3.0, np.zeros((n, 1), np.float32),
+             np.ones(n, np.float32))]
+    wins = [(0, 0)] * 64
+    plain = _batch(data, wins, np.random.default_rng(0), warp=False)[0].numpy()
+    np.testing.assert_array_equal(plain, np.stack([data[0][0][:WINDOW]] * 64))  # --no-augment: as read
+    warped = _batch(data, wins, np.random.default_rng(0))[0].numpy()
+    assert not np.array_equal(warped[:, :, MELS], plain[:, :, MELS])
+    masked = _batch(data, wins, np.random.default_rng(0), mel_dropout=0.5, warp=False)[0].numpy()
+    whole = (masked[:, :, MELS] == 0.0).all(axis=(1, 2))
+    assert 0 < whole.sum() < 64
+    np.testing.assert_array_equal(masked[~whole], plain[~whole])
+
+
 @pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
 def test_dropped_inputs_have_zero_weights_in_the_written_network(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")

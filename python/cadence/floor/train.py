@@ -162,7 +162,7 @@ def _windows(data: list, rng: np.random.Generator) -> list[tuple[int, int]]:
 
 
 def _batch(data: list, wins: list[tuple[int, int]], rng: np.random.Generator | None = None,
-           freq_mask: int = 0, mel_dropout: float = 0.0) -> tuple[Any, Any, Any]:
+           freq_mask: int = 0, mel_dropout: float = 0.0, warp: bool = True) -> tuple[Any, Any, Any]:
     import torch
 
     # y: (n, heads) targets; w: (n,) loss weights, or (n, columns): training's are the frame
@@ -179,7 +179,8 @@ def _batch(data: list, wins: list[tuple[int, int]], rng: np.random.Generator | N
         if s > 0:
             wb[b, :BURN_IN] = 0.0
     if rng is not None:
-        warp_mels(xb, rng)
+        if warp:
+            warp_mels(xb, rng)
         if freq_mask or mel_dropout:
             mask_mels(xb, rng, freq_mask, mel_dropout)
     return torch.from_numpy(xb), torch.from_numpy(yb), torch.from_numpy(wb)
@@ -285,8 +286,8 @@ def warp_mels(xb: np.ndarray, rng: np.random.Generator, max_shift: float = 1.5) 
 
 
 def mask_mels(xb: np.ndarray, rng: np.random.Generator, width: int, dropout: float) -> None:
-    """SpecAugment-style masks on standardised windows, in place: two bands of up to ``width``
-    mel bands each held at their mean (0), and with probability ``dropout`` every mel band of
+    """SpecAugment-style masks on standardised windows, in place: two runs of up to ``width``
+    adjacent mel bands held at their mean (0), or with probability ``dropout`` every mel band of
     the window, so the network cannot lean on one engine's spectral detail."""
     m0 = FEATURE_NAMES.index("mel_0")
     for b in range(xb.shape[0]):
@@ -341,7 +342,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--proj", type=int, default=48)
     ap.add_argument("--channels", type=int, default=64, help="conv front-end channels")
     ap.add_argument("--no-augment", dest="augment", action="store_false",
-                    help="no mel-band warping of the training windows")
+                    help="no mel-band warping of the training windows (--freq-mask and "
+                         "--mel-dropout still apply)")
     ap.add_argument("--aux-weight", type=float, default=0.0,
                     help="loss weight of the train-only closed-class head (labels.lexical_targets); "
                          "0 (the default, as v6 was trained): none")
@@ -477,10 +479,12 @@ def main(argv: list[str]) -> int:
     k = len(TARGETS)
     bi = TARGETS.index("bargein")
 
-    def loss_of(data: list, wins: list, aug: np.random.Generator | None = None,
-                freq_mask: int = 0, mel_dropout: float = 0.0) -> tuple[Any, Any]:
-        """(run-time heads' loss, train-only heads' loss, each scaled by its weight)."""
-        xb, yb, wb = _batch(data, wins, aug, freq_mask, mel_dropout)
+    masks = args.freq_mask > 0 or args.mel_dropout > 0  # on under --no-augment too
+
+    def loss_of(data: list, wins: list, aug: np.random.Generator | None = None) -> tuple[Any, Any]:
+        """(run-time heads' loss, train-only heads' loss, each scaled by its weight); ``aug``:
+        the training windows' augmentation (the mel warp unless --no-augment, and the masks)."""
+        xb, yb, wb = _batch(data, wins, aug, args.freq_mask, args.mel_dropout, warp=args.augment)
         logits = net(xb)
         per = bce(logits[..., :k], yb[..., :k]) * head_w
         per = per.sum(-1) + per[..., bi] * (wb[..., -1] - 1.0)  # the onset multiplier
@@ -514,7 +518,7 @@ def main(argv: list[str]) -> int:
         for b in range(0, len(order), args.batch):
             opt.zero_grad()
             main, aux = loss_of(train_n, [wins[i] for i in order[b : b + args.batch]],
-                                rng if args.augment else None, args.freq_mask, args.mel_dropout)
+                                rng if (args.augment or masks) else None)
             loss = main + aux
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
