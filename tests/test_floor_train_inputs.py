@@ -74,7 +74,8 @@ def test_the_masks_apply_without_the_mel_warp() -> None:
 
 
 @pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
-def test_dropped_inputs_have_zero_weights_in_the_written_network(tmp_path: Path) -> None:
+def test_dropped_inputs_have_zero_weights_in_the_written_network(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     torch = pytest.importorskip("torch")
     from cadence.floor.model import FloorModel
     from cadence.floor.train import build, export
@@ -109,6 +110,22 @@ def test_dropped_inputs_have_zero_weights_in_the_written_network(tmp_path: Path)
     x2 = x.copy()
     x2[:, dropped] += 5.0
     np.testing.assert_array_equal(FloorModel(out).process(x), FloorModel(out).process(x2))
+    # the masks apply under --no-augment (it turns off the mel warp only)
+    import cadence.floor.train as train
+
+    calls: list[tuple[int, float]] = []
+    real = train.mask_mels
+
+    def counting(xb: np.ndarray, rng: np.random.Generator, width: int, dropout: float) -> None:
+        calls.append((width, dropout))
+        real(xb, rng, width, dropout)
+
+    monkeypatch.setattr(train, "mask_mels", counting)
+    assert train_main(common + ["--no-augment", "--mel-dropout", "0.5", "--out", str(tmp_path / "nw.npz")]) == 0
+    assert calls and set(calls) == {(0, 0.5)}
+    calls.clear()
+    assert train_main(common + ["--no-augment", "--out", str(tmp_path / "plain.npz")]) == 0
+    assert not calls
     for bad, match in ((["--freq-mask", str(N_MELS + 1)], "freq-mask"), (["--mel-dropout", "1"], "mel-dropout"),
                        (["--drop-features", "mel_40"], "mel_40")):
         with pytest.raises(InvalidArgumentError, match=match):

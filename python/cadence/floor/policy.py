@@ -303,7 +303,7 @@ class PolicyConfig:
     bargein_threshold: float | None = None
     bargein_frames: int = 5
     # the pause stage (floor.md, "Stopping within 150 ms"; tuned on the duplex dev split):
-    # a low bar on the onset head (>= bargein_threshold: no pause stage) that the voice
+    # a low bar on the onset head (at or over the confirm bar: no pause stage) that the voice
     # head must back, so background talk over the persona does not pause it
     # (None: ``PAUSE_BAR``, 0.16 for the persona's networks, 0.12 for the turn's, as before them)
     pause_threshold: float | None = None

@@ -541,7 +541,8 @@ def main(argv: list[str]) -> int:
     net.load_state_dict(best_state)
     export(net, mean, std, args.out)
     if best_epoch == 0:
-        print("no epoch beat the --init network on dev: it is written back unchanged "
-              "(its fitted heads, if any, are not carried over)")
+        print("no epoch beat the --init network on dev: it is written back unchanged"
+              + (" but for the dropped inputs' weights, zero" if dropped else "")
+              + " (its fitted heads, if any, are not carried over)")
     print(f"best dev loss {best:.4f} (epoch {best_epoch}); wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
     return 0
