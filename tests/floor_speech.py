@@ -54,3 +54,29 @@ def render(script: list[tuple[str, float]], voice: str = "en-us", lead: float = 
 def frames_of(audio: np.ndarray) -> np.ndarray:
     n = len(audio) // 160
     return np.ascontiguousarray(audio[: n * 160].reshape(n, 160))
+
+
+
+def fine_tune_args(root: Path, audio: np.ndarray, events: list[dict]) -> list[str]:
+    """Arguments for a short `cadence train floor` fine-tune: a corpus at ``root / "c"`` whose train
+    and dev splits each hold ``audio`` (16 kHz) with ``events``, and a tiny seeded network to start
+    from (``root / "init.npz"``)."""
+    import json
+    import wave
+
+    import torch
+
+    from cadence.floor.features import N_FEATURES
+    from cadence.floor.train import build, export
+
+    for split in ("train", "dev"):
+        (root / "c" / split / "audio").mkdir(parents=True)
+        with wave.open(str(root / "c" / split / "audio" / "a.wav"), "wb") as w:
+            w.setnchannels(1), w.setsampwidth(2), w.setframerate(RATE)
+            w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+        (root / "c" / split / "manifest.jsonl").write_text(
+            json.dumps({"audio": "audio/a.wav", "events": events}) + "\n")
+    torch.manual_seed(0)
+    export(build(hidden=8, proj=8, channels=8).eval(), np.zeros(N_FEATURES, np.float32),
+           np.ones(N_FEATURES, np.float32), root / "init.npz")
+    return ["--corpus", str(root / "c"), "--init", str(root / "init.npz"), "--threads", "1", "--jobs", "1"]

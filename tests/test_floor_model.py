@@ -12,7 +12,7 @@ from cadence.floor.labels import TARGETS, frame_targets
 from cadence.floor.model import OUTPUTS, PAUSE, VOICE, FloorModel, default_weights_path
 from cadence.floor.scoring import LATE_S
 
-from floor_speech import ESPEAK, frames_of, render
+from floor_speech import ESPEAK, frames_of, fine_tune_args, render
 
 needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng not installed")
 needs_weights = pytest.mark.skipif(not default_weights_path().exists(), reason="no trained weights")
@@ -445,29 +445,15 @@ def test_weight_files_are_checked_at_the_edge(tmp_path) -> None:
 
 @needs_espeak
 def test_a_fine_tune_keeps_its_init_unless_an_epoch_beats_it_on_dev(turn_audio, tmp_path, capsys) -> None:
-    import json
-    import wave
-
-    torch = pytest.importorskip("torch")
-    from cadence.floor.train import build, export
+    pytest.importorskip("torch")
     from cadence.floor.train import main as train_main
 
     audio, spans = turn_audio
     events = [{"type": "hold", "start": spans[0][1], "end": spans[1][0]},
               {"type": "shift", "t": spans[2][1]}]
-    for split in ("train", "dev"):
-        (tmp_path / "c" / split / "audio").mkdir(parents=True)
-        with wave.open(str(tmp_path / "c" / split / "audio" / "a.wav"), "wb") as w:
-            w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
-            w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
-        (tmp_path / "c" / split / "manifest.jsonl").write_text(
-            json.dumps({"audio": "audio/a.wav", "events": events}) + "\n")
-    torch.manual_seed(0)
+    common = fine_tune_args(tmp_path, audio, events) + ["--no-augment", "--onset-weight", "4",
+                                                        "--voice-weight", "0.3"]
     init = tmp_path / "init.npz"
-    export(build(hidden=8, proj=8, channels=8).eval(), np.zeros(N_FEATURES, np.float32),
-           np.ones(N_FEATURES, np.float32), init)
-    common = ["--corpus", str(tmp_path / "c"), "--init", str(init), "--threads", "1", "--jobs", "1",
-              "--no-augment", "--onset-weight", "4", "--voice-weight", "0.3"]
     # steps far too large wreck the network: the starting one is written back as it was
     assert train_main(common + ["--epochs", "3", "--lr", "50", "--out", str(tmp_path / "same.npz")]) == 0
     out = capsys.readouterr().out
