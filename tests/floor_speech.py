@@ -56,7 +56,6 @@ def frames_of(audio: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(audio[: n * 160].reshape(n, 160))
 
 
-
 def fine_tune_args(root: Path, audio: np.ndarray, events: list[dict]) -> list[str]:
     """Arguments for a short `cadence train floor` fine-tune: a corpus at ``root / "c"`` whose train
     and dev splits each hold ``audio`` (16 kHz) with ``events``, and a tiny seeded network to start

@@ -796,6 +796,7 @@ class CadencePolicy:
             raise InvalidArgumentError(f"aec_excess must have shape ({len(x)},), got {np.shape(aec_excess)}")
         cfg = self.config
         confirm_bar, pause_bar = cfg.confirm_bar(self.call_own), cfg.pause_bar(self.call_own)
+        pause_stage = pause_bar < confirm_bar  # a pause bar at or over the confirm bar turns it off
         thr = cfg.commit_keep
         min_sil = cfg.min_silence_frames()
         ramp_sil = cfg.ramp_start_frames()
@@ -891,7 +892,7 @@ class CadencePolicy:
                 self.pause_run = self.pause_run + 1 if bool(heard_pause[i]) and may_start and voiced else 0
                 if not self.bargein_done:
                     # only frames past Silero's usual bar (speech) confirm a barge-in
-                    out.extend(self._barge_step(t, confirm_frames, resume_frames, speech))
+                    out.extend(self._barge_step(t, confirm_frames, resume_frames, speech, pause_stage))
                 continue
             self.bargein_done = False
             # speech opens a turn only if the model also thinks the user is taking the
@@ -1066,9 +1067,11 @@ class CadencePolicy:
         self._last_call = self._judge_thread.submit(call)
         return self._last_call
 
-    def _barge_step(self, t: float, confirm_frames: int, resume_frames: int, heard: bool) -> list[Decision]:
+    def _barge_step(self, t: float, confirm_frames: int, resume_frames: int, heard: bool,
+                    pause_stage: bool) -> list[Decision]:
         """One frame of the two-stage barge-in while the persona holds the floor; ``heard``:
-        the frame passes the speech rule at Silero's usual bar."""
+        the frame passes the speech rule at Silero's usual bar; ``pause_stage``: the call's pause
+        bar is under its confirm bar."""
         cfg = self.config
         if self.paused:
             # speech the head still reads as user's; only frames past Silero's usual bar count
@@ -1083,8 +1086,7 @@ class CadencePolicy:
         if self.paused and self.paused_silence >= resume_frames:
             self.paused = False
             return [Decision("resume", t)]
-        if (not self.paused and self.pause_run >= cfg.pause_frames
-                and cfg.pause_bar(self.call_own) < cfg.confirm_bar(self.call_own)):
+        if not self.paused and self.pause_run >= cfg.pause_frames and pause_stage:
             self.paused = True
             self.paused_speech = self.pause_run
             self.paused_silence = 0

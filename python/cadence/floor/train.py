@@ -464,8 +464,9 @@ def main(argv: list[str]) -> int:
 
     def mute_dropped() -> None:
         # also under --input-noise, a dropped column never reaches the network
-        with torch.no_grad():
-            net.inp.weight[:, dropped] = 0.0
+        if dropped:
+            with torch.no_grad():
+                net.inp.weight[:, dropped] = 0.0
 
     mute_dropped()
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
