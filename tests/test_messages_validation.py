@@ -146,6 +146,15 @@ def test_audio_frame_construction_checks_structure() -> None:
         AudioFrame("c", 0, 0, bytes(4), channels=0)
     with pytest.raises(InvalidArgumentError, match="seq"):
         AudioFrame("c", 0, -1, bytes(4))
+    # built in Python, not decoded: an array or a str would pass a length check by its elements
+    with pytest.raises(InvalidAudioError, match="pcm must be bytes"):
+        AudioFrame("c", 0, 0, np.zeros(640, np.float32))  # type: ignore[arg-type]
+    with pytest.raises(InvalidAudioError, match="pcm must be bytes"):
+        AudioFrame("c", 0, 0, "x" * 640)  # type: ignore[arg-type]
+    with pytest.raises(InvalidAudioError, match="data must be bytes"):
+        AudioChunk(conversation_id="c", ts_ns=0, seq=0, data=np.zeros(4, np.int16), rate=16000)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="ts_ns must be an integer"):
+        AudioFrame("c", 1e9, 0, bytes(640))  # type: ignore[arg-type]
     # cheap construction does not scan samples; validate() does
     nan = AudioFrame("c", 0, 0, np.full(160, np.nan, np.float32).tobytes())
     with pytest.raises(InvalidAudioError):

@@ -141,10 +141,17 @@ class ActorCell:
                 f"request {type(item.msg).__name__} to {self.name!r} was dropped by its mailbox policy"))
 
     def _fail_left(self, items: list[Any]) -> None:
+        """Requests left in the mailbox at a stop get an error; sent messages are counted in the log."""
+        unhandled = 0
         for item in items:
             if type(item) is _Envelope and item.reply is not None:
                 item.reply.fail(ActorStoppedError(
                     f"actor {self.name!r} stopped before handling {type(item.msg).__name__}"))
+            elif item is not STOP:
+                unhandled += 1
+        if unhandled:
+            log.warning("actor %r stopped with %d sent message(s) not handled", self.name, unhandled,
+                        extra={"actor": self.name})
 
     # -- stopping ------------------------------------------------------------------------
     def request_stop(self, deadline: float) -> None:

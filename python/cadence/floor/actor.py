@@ -45,6 +45,7 @@ does not stall the calls already running; frames sent meanwhile wait in the mail
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any, Callable, ClassVar
 
@@ -79,7 +80,19 @@ MAX_FILL_S = 5.0  # a gap in the mic stream is heard as this much silence at mos
 MAX_FILL = int(MAX_FILL_S * 16_000)
 
 
+log = logging.getLogger("cadence.floor")
 _SHARED: trio.lowlevel.RunVar[trio.CapacityLimiter] = trio.lowlevel.RunVar("cadence_floor_limiter")
+# the last speculation epoch of each conversation whose Floor actor crashed, for its next incarnation
+_EPOCHS: trio.lowlevel.RunVar[dict[str, int]] = trio.lowlevel.RunVar("cadence_floor_epochs")
+
+
+def _crashed_epochs() -> dict[str, int]:
+    try:
+        return _EPOCHS.get()
+    except LookupError:
+        epochs: dict[str, int] = {}
+        _EPOCHS.set(epochs)
+        return epochs
 
 
 def shared_limiter() -> trio.CapacityLimiter:
@@ -104,7 +117,13 @@ class FloorActor(Actor):
     (``benches/results/calls.md``). ``trio.to_thread.current_default_thread_limiter()`` gives
     each call threads of its own (up to trio's 40), as before session 52. A decision call that
     takes long (e.g. one that waits for the Smart Turn judge, ``wait_for_judge``) holds one of
-    the shared threads meanwhile; the judge itself runs in the policy's own thread."""
+    the shared threads meanwhile; the judge itself runs in the policy's own thread.
+
+    An incarnation that ends (a stop, the system's shutdown, or a crash before its restart) closes
+    what it left open: a draft (``Retract``) and a paused persona (``ResumePlayout``), stamped at
+    the end of the audio it decided on. After a crash the next incarnation's epochs go on from
+    the last one (a ledger never sees an epoch twice). A decision call in flight at a stop is
+    abandoned to its thread (the stop does not wait for it); its decisions are not published."""
 
     # Audio must never be dropped silently: senders wait (backpressure).
     mailbox = MailboxSpec(capacity=256, overflow=Overflow.BLOCK)
@@ -124,6 +143,8 @@ class FloorActor(Actor):
         wait_for_judge: bool = False,
         limiter: trio.CapacityLimiter | None = None,
     ) -> None:
+        if not (isinstance(patience, (int, float)) and 0.0 <= patience <= 1.0):
+            raise InvalidArgumentError(f"patience must be in [0, 1], got {patience!r}")
         self.conversation_id = conversation_id
         self.reference = reference
         self._policy_factory = policy_factory or (lambda p: CadencePolicy(patience=p))
@@ -133,8 +154,9 @@ class FloorActor(Actor):
         self.policy: CadencePolicy  # built by ``on_start``, off the trio loop
         self.pending = AudioRing(FRAME * 1000, overrun="error")  # 10 s of backlog
         self.publish_state = publish_state
-        self.epoch = 0
+        self.epoch = 0  # the last epoch opened (on_start goes on from a crashed incarnation's)
         self.speculating = False
+        self.paused = False  # the persona's playout paused, waiting for ResumePlayout or BargeIn
         self.next_ts_ns: int | None = None  # media time of the next unprocessed sample
         self.frames_done = 0
         # whole frames pending after each message taken since the last drain: each message's
@@ -142,6 +164,7 @@ class FloorActor(Actor):
         self._marks: list[int] = []
 
     async def on_start(self) -> None:
+        self.epoch = _crashed_epochs().pop(self.conversation_id, self.epoch)
         # the build (~0.1 s) takes a thread of its own, not one of the calls' decision threads
         self.policy = await trio.to_thread.run_sync(self._policy_factory, self._patience)
         if self._limiter is None:
@@ -150,8 +173,39 @@ class FloorActor(Actor):
         # audio fed faster than real time (a file) should: its frames outrun any call
         self.policy.wait_for_judge = self._wait_for_judge
 
+    async def on_stop(self) -> None:
+        await self._close_open()
+        self._close_policy()
+
+    async def on_failure(self, exc: Exception, msg: Any | None) -> None:
+        _crashed_epochs()[self.conversation_id] = self.epoch
+        await self._close_open()
+        self._close_policy()
+
+    async def _close_open(self) -> None:
+        """Close the draft and the pause this incarnation leaves open (a new one knows neither)."""
+        if self.next_ts_ns is None:
+            return  # no audio decided: nothing was opened
+        cid, ts = self.conversation_id, self.next_ts_ns
+        if self.speculating:
+            self.speculating = False
+            await self.system.publish(Retract(cid, ts, self.epoch))
+        if self.paused:
+            self.paused = False
+            await self.system.publish(ResumePlayout(cid, ts))
+
+    def _close_policy(self) -> None:
+        # no policy if on_start failed before it was built; a factory's own policy may have no close
+        close = getattr(getattr(self, "policy", None), "close", None)
+        if close is not None:
+            close()
+
     async def handle(self, msg: Any) -> None:
         if isinstance(msg, SetPatience):
+            if msg.conversation_id != self.conversation_id:
+                raise InvalidArgumentError(
+                    f"patience for conversation {msg.conversation_id!r} sent to floor of {self.conversation_id!r}"
+                )
             self.policy.config = replace(self.policy.config, patience=msg.patience)
             return
         await self.take(msg)
@@ -178,9 +232,10 @@ class FloorActor(Actor):
             # frames taken together hold their gaps' silence too: decide on what waits first if
             # this one would not fit (the backlog is 10 s; one message with its gap always fits)
             await self._room(min(gap, MAX_FILL + FRAME) + len(samples))
-            if gap > MAX_FILL:
+            fill = MAX_FILL + (-(self.pending.available + MAX_FILL)) % FRAME  # to a frame's end
+            if gap > fill:
                 # hear MAX_FILL of silence (rounded up to whole frames), then skip the rest
-                self.pending.write(np.zeros(MAX_FILL + (-(self.pending.available + MAX_FILL)) % FRAME, np.float32))
+                self.pending.write(np.zeros(fill, np.float32))
                 self._marks.append(self.pending.available // FRAME)
                 await self._drain()
                 if self.reference is not None:  # what the persona played meanwhile is not heard
@@ -219,8 +274,13 @@ class FloorActor(Actor):
             return
         frames = self.pending.read(n * FRAME).reshape(n, FRAME)
         ref = self._reference(n)
-        decisions, probs, flags, confidences, first = await trio.to_thread.run_sync(
-            self._compute, frames, ref, limiter=self._limiter)
+        try:  # a stop abandons the call to its thread: it ends on its own, unpublished
+            decisions, probs, flags, confidences, first = await trio.to_thread.run_sync(
+                self._compute, frames, ref, limiter=self._limiter, abandon_on_cancel=True)
+        except trio.Cancelled:
+            log.warning("floor of %r stopped during a decision call: %d frame(s) not published",
+                        self.conversation_id, n)
+            raise
         # a decision made at the end of frame k (the policy's count from 1) belongs to the run holding it
         at = [min(max(round(d.t / FRAME_SECONDS) - first, 1), n) for d in decisions]
         a = 0
@@ -270,10 +330,13 @@ class FloorActor(Actor):
             elif d.kind == "backchannel":
                 await self.system.publish(Backchannel(cid, ts, float(probs[3])))
             elif d.kind == "bargein":
+                self.paused = False
                 await self.system.publish(BargeIn(cid, ts))
             elif d.kind == "pause":
+                self.paused = True
                 await self.system.publish(PausePlayout(cid, ts))
             elif d.kind == "resume":
+                self.paused = False
                 await self.system.publish(ResumePlayout(cid, ts))
         self.frames_done += n
         self.next_ts_ns = base + self.frames_done * FRAME_NS

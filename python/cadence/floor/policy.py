@@ -628,6 +628,12 @@ class CadencePolicy:
         if self._last_call is not None:  # one worker: the calls before it have ended too
             self._last_call.exception()
 
+    def close(self) -> None:
+        """Let go of the judge's thread (a call in flight ends on its own; none is asked after)."""
+        if self._judge_thread is not None:
+            self._judge_thread.shutdown(wait=False, cancel_futures=True)
+            self._judge_thread = None
+
     def reset(self) -> None:
         self.drain()  # a call in flight ends before its time is cleared below
         self.featurizer.reset()

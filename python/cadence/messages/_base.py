@@ -121,6 +121,8 @@ class MessageBase(msgspec.Struct, frozen=True, tag_field="type"):
                 f"conversation_id must have 1..{MAX_CONVERSATION_ID_CHARS} characters, "
                 f"got {len(cid)}"
             )
+        if isinstance(self.ts_ns, float):  # msgspec decodes ints only; a float here came from Python
+            raise InvalidArgumentError(f"ts_ns must be an integer (nanoseconds), got {self.ts_ns!r}")
         if not 0 <= self.ts_ns <= MAX_TS_NS:
             raise InvalidArgumentError(f"ts_ns must be in [0, 2**63 - 1], got {self.ts_ns!r}")
 

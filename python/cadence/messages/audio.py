@@ -59,6 +59,10 @@ class AudioFrame(MessageBase, frozen=True, tag="audio.frame", gc=False):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_non_negative("seq", self.seq)
+        if type(self.pcm) is not bytes:  # the codec gives bytes; an array here would count elements
+            raise InvalidAudioError(
+                f"AudioFrame pcm must be bytes (little-endian float32), got {type(self.pcm).__name__}"
+            )
         if self.rate <= 0:
             raise UnsupportedRateError(f"AudioFrame rate must be > 0, got {self.rate!r}")
         if self.channels < 1:
@@ -165,6 +169,8 @@ class AudioChunk(MessageBase, frozen=True, tag="audio.chunk", gc=False, kw_only=
             raise InvalidAudioError(
                 f"AudioChunk channels must be in 1..{MAX_CHUNK_CHANNELS}, got {self.channels!r}"
             )
+        if type(self.data) is not bytes:  # the codec gives bytes; an array here would count elements
+            raise InvalidAudioError(f"AudioChunk data must be bytes, got {type(self.data).__name__}")
         dtype = _DTYPES.get(self.sample_format)
         if dtype is None:
             raise InvalidAudioError(f"unknown AudioChunk sample_format {self.sample_format!r}")

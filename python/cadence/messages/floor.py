@@ -37,7 +37,9 @@ FLOOR_OWNERS: Final[frozenset[str]] = frozenset(("user", "persona", "none"))
 
 
 class FloorState(MessageBase, frozen=True, tag="floor.state", gc=False, kw_only=True):
-    """The floor prediction for one 10 ms frame (``ts_ns`` = the frame's start).
+    """The floor prediction after one 10 ms frame (``ts_ns`` = the frame's end: the media time
+    up to which the Floor stage has heard the mic when it sends it; the Floor actor sends one per
+    ``AudioFrame``, from its last 10 ms).
 
     Probabilities are in [0, 1]: ``p_keep`` that the user keeps the floor,
     ``p_end_200``/``p_end_600`` that the user's turn ends within 200/600 ms,

@@ -1,0 +1,222 @@
+"""The Floor actor's edges over a call's life: what a stop or a crash leaves open, misaddressed
+settings, a gap in the mic stream that ends mid-frame, and a decision call still running at a stop.
+
+A scripted policy stands in for Cadence's (no model, no voices): it decides what each test needs at
+the frames it is told, so every assertion is exact."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+import trio
+
+from cadence._core import AudioRing
+from cadence.actors import Actor, MailboxSpec, Overflow, open_actor_system
+from cadence.errors import InvalidArgumentError
+from cadence.floor.actor import MAX_FILL, FloorActor
+from cadence.floor.protocol import FRAME_SECONDS, Decision
+from cadence.messages import (
+    AudioFrame,
+    BargeIn,
+    Commit,
+    FloorState,
+    PausePlayout,
+    ResumePlayout,
+    Retract,
+    SetPatience,
+    Speculate,
+)
+
+CID = "conv-1"
+T0 = 1_000_000_000
+EVENTS = (Speculate, Commit, Retract, PausePlayout, ResumePlayout, BargeIn)
+
+
+@dataclass(frozen=True)
+class _Config:
+    patience: float
+
+
+class Scripted:
+    """Decides ``script[k]`` (a decision kind) at the end of its k-th frame (from 1); raises at
+    frame ``crash_at``; sleeps ``sleep_s`` in each call."""
+
+    def __init__(self, script: dict[int, str], crash_at: int | None = None, sleep_s: float = 0.0) -> None:
+        self.script, self.crash_at, self.sleep_s = script, crash_at, sleep_s
+        self.config = _Config(0.5)
+        self.frame = 0
+        self.chunk_probs = np.zeros((0, 4), np.float32)
+        self.frame_flags: list[tuple[bool, bool]] = []
+        self.spec_confidences: list[float] = []
+        self.wait_for_judge = False
+        self.closed = False
+
+    def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
+        time.sleep(self.sleep_s)
+        out = []
+        for _ in range(len(frames)):
+            self.frame += 1
+            if self.frame == self.crash_at:
+                raise RuntimeError("a bug in the policy")
+            if self.frame in self.script:
+                out.append(Decision(self.script[self.frame], self.frame * FRAME_SECONDS))  # type: ignore[arg-type]
+        self.chunk_probs = np.full((len(frames), 4), 0.5, np.float32)
+        self.frame_flags = [(True, False)] * len(frames)
+        self.spec_confidences = [0.5] * sum(k == "speculate" for k in self.script.values())
+        return out
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Collector(Actor):
+    mailbox = MailboxSpec(capacity=100_000, overflow=Overflow.BLOCK)
+
+    def __init__(self, sink: list[Any]) -> None:
+        self.sink = sink
+
+    async def handle(self, msg: object) -> None:
+        self.sink.append(msg)
+
+
+def frame(i: int, ts: int | None = None) -> AudioFrame:
+    return AudioFrame.from_samples(CID, T0 + i * 10_000_000 if ts is None else ts, i, np.zeros(160, np.float32))
+
+
+async def _run(make: Callable[[], FloorActor], script: Callable[[Any], Any], got: list[Any],
+               shutdown_timeout: float = 2.0) -> None:
+    async with open_actor_system(shutdown_timeout=shutdown_timeout) as system:
+        floor = system.spawn(make, "floor")
+        sink = system.spawn(lambda: Collector(got), "sink")
+        for t in (*EVENTS, FloorState):
+            system.subscribe(sink, t)
+        await script(floor)
+        await trio.sleep(0.05)
+
+
+def _events(got: list[Any]) -> list[tuple[str, int, int | None]]:
+    return [(type(m).__name__, m.ts_ns, getattr(m, "epoch", None)) for m in got if isinstance(m, EVENTS)]
+
+
+async def test_a_stop_closes_the_open_draft_and_resumes_a_paused_persona() -> None:
+    policies: list[Scripted] = []
+
+    def make() -> FloorActor:
+        policies.append(Scripted({3: "speculate", 5: "pause"}))
+        return FloorActor(CID, policy_factory=lambda p: policies[-1])
+
+    async def script(floor: Any) -> None:
+        for i in range(6):
+            await floor.send(frame(i))
+        await floor.request(SetPatience(CID, 0, 0.5), timeout=10.0)  # every frame decided
+        await floor.stop()
+
+    got: list[Any] = []
+    await _run(make, script, got)
+    end = T0 + 6 * 10_000_000  # the end of the audio decided on
+    assert _events(got) == [
+        ("Speculate", T0 + 30_000_000, 1), ("PausePlayout", T0 + 50_000_000, None),
+        ("Retract", end, 1), ("ResumePlayout", end, None),
+    ]
+    assert policies[0].closed
+
+
+async def test_after_a_crash_the_draft_is_closed_and_epochs_go_on() -> None:
+    policies: list[Scripted] = []
+
+    def make() -> FloorActor:
+        # the first incarnation speculates at frame 3 and crashes at 5; the next starts a new
+        # policy (its frames count from 1 again) and speculates and commits
+        first = not policies
+        policies.append(Scripted({3: "speculate"}, crash_at=5) if first else Scripted({2: "speculate", 4: "commit"}))
+        return FloorActor(CID, policy_factory=lambda p: policies[-1])
+
+    async def script(floor: Any) -> None:
+        for i in range(4):
+            await floor.send(frame(i))
+        await floor.request(SetPatience(CID, 0, 0.5), timeout=10.0)
+        with pytest.raises(Exception, match="a bug in the policy"):
+            await floor.request(frame(4), timeout=10.0)
+        for i in range(5, 10):
+            await floor.send(frame(i))
+        await floor.request(SetPatience(CID, 0, 0.5), timeout=10.0)
+
+    got: list[Any] = []
+    await _run(make, script, got)
+    assert len(policies) == 2 and policies[0].closed
+    # the new incarnation's clock starts at its first frame (5); its policy counts frames from there
+    assert _events(got) == [
+        ("Speculate", T0 + 30_000_000, 1), ("Retract", T0 + 40_000_000, 1),
+        ("Speculate", T0 + 70_000_000, 2), ("Commit", T0 + 90_000_000, 2),
+    ]
+
+
+async def test_patience_for_another_conversation_is_refused() -> None:
+    policy = Scripted({})
+
+    async def script(floor: Any) -> None:
+        with pytest.raises(InvalidArgumentError, match="patience for conversation 'other'"):
+            await floor.request(SetPatience("other", 0, 1.0), timeout=10.0)
+        await floor.request(SetPatience(CID, 0, 0.25), timeout=10.0)
+
+    await _run(lambda: FloorActor(CID, policy_factory=lambda p: policy), script, [])
+    assert policy.config.patience == 0.25
+
+
+def test_patience_out_of_range_is_refused_at_construction() -> None:
+    for bad in (1.5, -0.1, float("nan"), "0.5"):
+        with pytest.raises(InvalidArgumentError, match="patience must be in"):
+            FloorActor(CID, patience=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("extra", [10, 500])
+async def test_a_long_gap_that_ends_mid_frame_hears_no_more_silence_than_the_gap(extra: int) -> None:
+    # Frame 1 comes 5 ms late, so half a frame (80 samples) waits. Then a gap of MAX_FILL + extra
+    # samples. The most silence heard (MAX_FILL rounded up to end a frame) is MAX_FILL + 80
+    # samples: a gap of MAX_FILL + 10 is heard whole; one of MAX_FILL + 500 is heard as
+    # MAX_FILL + 80 and the other 420 samples are skipped, the reference with them.
+    ring = AudioRing(160 * 1000)
+    policy = Scripted({})
+    got: list[Any] = []
+    late = T0 + 15_000_000
+    after = late + 10_000_000 + (MAX_FILL + extra) * 62_500  # frame 2's start
+
+    async def script(floor: Any) -> None:
+        await floor.request(frame(0), timeout=10.0)
+        await floor.request(frame(1, late), timeout=10.0)
+        await floor.request(frame(2, after), timeout=10.0)
+        await floor.request(frame(3, after + 10_000_000), timeout=10.0)
+
+    await _run(lambda: FloorActor(CID, reference=ring, policy_factory=lambda p: policy), script, got)
+    states = [m.ts_ns for m in got if isinstance(m, FloorState)]
+    # a skip decides on the silence heard before it first (a state of its own)
+    assert len(states) == (4 if extra == 10 else 5) and states == sorted(states)
+    heard = 160 + 80 + 160 + min(MAX_FILL + extra, MAX_FILL + 80) + 320  # samples, the fill's silence included
+    assert policy.frame == heard // 160
+    if extra == 10:  # heard whole: 90 samples of frame 3 wait for the next frame
+        assert states[-1] == T0 + policy.frame * 10_000_000
+    else:  # the skip puts frame 2 on its own clock
+        assert states[-1] == after + 20_000_000
+
+
+async def test_a_stop_does_not_wait_for_a_decision_call_in_flight(caplog: pytest.LogCaptureFixture) -> None:
+    policy = Scripted({}, sleep_s=3.0)
+
+    async def script(floor: Any) -> None:
+        await floor.send(frame(0))
+        await trio.sleep(0.3)  # its call has begun
+        for i in range(1, 6):
+            await floor.send(frame(i))  # these wait in the mailbox
+
+    t0 = time.perf_counter()
+    with caplog.at_level(logging.WARNING):
+        await _run(lambda: FloorActor(CID, policy_factory=lambda p: policy), script, [], shutdown_timeout=0.3)
+    assert time.perf_counter() - t0 < 2.0  # the 3 s call is abandoned to its thread
+    logged = [r.getMessage() for r in caplog.records]
+    assert "floor of 'conv-1' stopped during a decision call: 1 frame(s) not published" in logged
+    assert "actor 'floor' stopped with 5 sent message(s) not handled" in logged
