@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cadence.cli import main
@@ -26,7 +27,9 @@ def test_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_malformed_manifest_line_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "a.wav").write_bytes(b"")  # the first line's file is there; the second line is broken
+    import soundfile as sf
+
+    sf.write(tmp_path / "a.wav", np.zeros(1600, np.float32), 16000)  # the first line is good; the second is broken
     (tmp_path / "manifest.jsonl").write_text('{"audio": "a.wav", "events": []}\n{not json\n')
     assert main(["train", "judge", "--corpus", str(tmp_path), "--out", str(tmp_path / "h.npz")]) == 2
     assert f"{tmp_path / 'manifest.jsonl'}:2: not JSON" in capsys.readouterr().err

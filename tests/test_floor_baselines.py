@@ -440,10 +440,12 @@ def test_a_manifest_is_utf8_whatever_the_editor_or_locale(tmp_path: Path) -> Non
     blank line load as UTF-8 under any locale; a manifest that is not UTF-8 is named."""
     name = "réponse ü.wav"
     sf.write(tmp_path / name, np.zeros(3 * RATE, np.float32), RATE, subtype="PCM_16")
-    lines = [json.dumps({"audio": name, "events": [{"type": "shift", "t": 1.0}]}, ensure_ascii=False)] * 2
+    sf.write(tmp_path / ("2 " + name), np.zeros(3 * RATE, np.float32), RATE, subtype="PCM_16")
+    lines = [json.dumps({"audio": n, "events": [{"type": "shift", "t": 1.0}]}, ensure_ascii=False)
+             for n in (name, "2 " + name)]
     (tmp_path / "manifest.jsonl").write_bytes(b"\xef\xbb\xbf" + "\r\n\r\n".join(lines).encode() + b"\r\n")
     files = bench.load_manifest(str(tmp_path))
-    assert [f.audio for f in files] == [name, name] and files[1].labels.shifts == (1.0,)
+    assert [f.audio for f in files] == [name, "2 " + name] and files[1].labels.shifts == (1.0,)
     (tmp_path / "manifest.jsonl").write_bytes(lines[0].encode("latin-1") + b"\n")
     with pytest.raises(InvalidArgumentError, match="manifest.jsonl: not UTF-8"):
         bench.load_manifest(str(tmp_path))
@@ -579,7 +581,6 @@ def test_bench_and_score_count_cadence_commits_by_rule(corpus: Path, tmp_path: P
         ({"files": [{"audio": "f0.wav", "commits": []}, {"audio": "f0.wav", "commits": []}]}, "second"),
         ({"files": [{"audio": "f0.wav", "commits": [], "policy": ""}]}, "policy"),
         ({"files": [{"audio": "f0.wav", "commits": [10**400]}]}, "finite"),
-        ({"files": [{"audio": "f0.wav", "commits": [], "speculate": [1.0]}]}, "unknown keys"),
     ],
 )
 def test_score_refuses_malformed_decisions(doc: object, match: str) -> None:
@@ -587,6 +588,52 @@ def test_score_refuses_malformed_decisions(doc: object, match: str) -> None:
 
     with pytest.raises(InvalidArgumentError, match=match):
         parse_decisions(doc)
+
+
+def test_a_foreign_corpus_and_decisions_file_are_read_as_the_spec_reads_them(tmp_path: Path) -> None:
+    """Labels in ms, a file listed twice or truncated are refused at load; a meta Cadence cannot
+    read and keys of the decisions no metric reads are ignored and named; a decisions row may name
+    a file by another path to it."""
+    from cadence.floor import score
+
+    sf.write(tmp_path / "a.wav", np.zeros(3 * RATE, np.float32), RATE, subtype="PCM_16")
+    manifest = tmp_path / "manifest.jsonl"
+
+    def write(*entries: dict) -> None:
+        manifest.write_text("".join(json.dumps(e) + "\n" for e in entries))
+
+    write({"audio": "a.wav", "events": [{"type": "shift", "t": 1000.0}]})  # ms, not s
+    with pytest.raises(InvalidArgumentError, match=r":1: a label at 1000 s lies past the end of its audio \(3.00 s"):
+        bench.load_manifest(str(tmp_path))
+    write({"audio": "a.wav", "events": [{"type": "shift", "t": 3.4}]})  # within the slack: loads
+    assert bench.load_manifest(str(tmp_path))[0].labels.shifts == (3.4,)
+    write({"audio": "a.wav", "events": []}, {"audio": "./a.wav", "events": []})
+    with pytest.raises(InvalidArgumentError, match=r":2: './a.wav' is listed a second time \(first on line 1\)"):
+        bench.load_manifest(str(tmp_path))
+    (tmp_path / "empty.wav").write_bytes(b"")
+    sf.write(tmp_path / "none.wav", np.zeros(0, np.float32), RATE, subtype="PCM_16")
+    for name, match in (("empty.wav", "empty.wav: Error opening"), ("none.wav", "none.wav: no audio")):
+        write({"audio": name, "events": []})
+        with pytest.raises(InvalidAudioError, match=match):
+            bench.load_manifest(str(tmp_path))
+    # shift at 1.0, hold 1.5–2.0; the meta is someone else's (its persona would pre-empt the shift)
+    write({"audio": "a.wav", "events": [{"type": "shift", "t": 1.0}, {"type": "hold", "start": 1.5, "end": 2.0}],
+           "meta": {"persona": [[1.05, 2.5]], "turns": [["user", 0.0, 1.0]]}})
+    report = score.score_decisions(str(tmp_path), {"files": [
+        {"audio": str(tmp_path / "a.wav"), "commits": [1.2, 1.7], "duration": 3.0, "speculate": [0.9]}]},
+        resamples=0)
+    s = report["summary"]["external"]
+    assert (s["correct"], s["interruptions"], s["recall"], s["preempted_shifts"]) == (1, 1, 1.0, 0)
+    assert report["config"]["ignored_decision_keys"] == {"duration": 1, "speculate": 1}
+    assert report["config"]["meta_ignored"] == [
+        {"audio": "a.wav", "why": "turn start must be a finite number, got 'user'"}]
+    md = bench.render_markdown(report)
+    assert "Keys of the decisions no metric reads (ignored): 'duration' × 1, 'speculate' × 1." in md
+    assert "**`meta` not read in 1 file(s)**" in md
+    assert report["files"][0]["audio"] == "a.wav"  # the manifest's name
+    with pytest.raises(InvalidArgumentError, match="which has an entry already"):
+        score.score_decisions(str(tmp_path), {"files": [{"audio": "a.wav", "commits": []},
+                                                        {"audio": "./a.wav", "commits": []}]}, resamples=0)
 
 
 def test_score_needs_every_manifest_file_and_only_those(tmp_path: Path) -> None:

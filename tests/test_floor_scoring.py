@@ -451,19 +451,44 @@ def test_duplex_labels_from_manifest() -> None:
 @pytest.mark.parametrize(
     "entry",
     [
-        {"audio": "a.wav", "events": [{"type": "bargein"}]},
         {"audio": "a.wav", "events": [{"type": "bargein", "t": math.inf}]},
         {"audio": "a.wav", "events": [{"type": "backchannel", "start": 3.0, "end": 2.0}]},
-        {"audio": "a.wav", "events": [{"type": "backchannel", "start": 3.0}]},
-        {"audio": "a.wav", "events": [], "meta": {"persona": [[3.0, 2.0]]}},
-        {"audio": "a.wav", "events": [], "meta": {"persona": [[3.0]]}},
-        {"audio": "a.wav", "events": [], "meta": {"persona": "0-3"}},
-        {"audio": "a.wav", "events": [], "meta": {"persona": [[0.0, "x"]]}},
+        {"audio": "a.wav", "events": [{"type": "bargein", "t": -1.0}]},
     ],
 )
 def test_bad_duplex_manifest_entries(entry: dict) -> None:
     with pytest.raises(InvalidArgumentError):
         labels_from_manifest(entry)
+
+
+@pytest.mark.parametrize(
+    ("entry", "ignored", "why"),
+    [
+        # duplex events in another corpus's shape: read by no metric, and counted
+        ({"audio": "a.wav", "events": [{"type": "bargein"}]}, ["bargein (no t)"], None),
+        ({"audio": "a.wav", "events": [{"type": "backchannel", "start": 3.0}]}, ["backchannel (no start/end)"], None),
+        ({"audio": "a.wav", "events": [{"type": "backchannel", "t": 20.0}]}, ["backchannel (no start/end)"], None),
+        # a meta Cadence cannot read: ignored (the spec's labels are the events), and the reason kept
+        ({"audio": "a.wav", "events": [], "meta": {"persona": [[3.0, 2.0]]}}, [], "ends before it starts"),
+        ({"audio": "a.wav", "events": [], "meta": {"persona": [[3.0]]}}, [], "bad interval"),
+        ({"audio": "a.wav", "events": [], "meta": {"persona": "bob"}}, [], "meta.persona must be a list"),
+        ({"audio": "a.wav", "events": [], "meta": {"persona": [[0.0, "x"]]}}, [], "persona end must be a finite"),
+        ({"audio": "a.wav", "events": [{"type": "shift", "t": 2.0}], "meta": {"turns": [["user", 1.0]]}}, [],
+         "turn start must be a finite"),
+        ({"audio": "a.wav", "events": [], "meta": "recorded in a kitchen"}, [], "meta is a str"),
+    ],
+)
+def test_labels_in_another_corpus_s_shape_are_ignored_and_reported(entry: dict, ignored: list[str],
+                                                                   why: str | None) -> None:
+    from cadence.floor.scoring import ignored_event_types, meta_problem
+
+    labels = labels_from_manifest(entry)
+    assert (labels.bargeins, labels.backchannels, labels.persona) == ((), (), ())
+    assert ignored_event_types(entry) == ignored
+    problem = meta_problem(entry)
+    assert (problem is None) if why is None else (why in str(problem))
+    if "meta" in entry:  # read as if it had none
+        assert labels == labels_from_manifest({k: v for k, v in entry.items() if k != "meta"})
 
 
 def test_unsorted_bargeins_rejected() -> None:

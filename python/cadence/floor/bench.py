@@ -61,6 +61,7 @@ from cadence.floor.scoring import (
     ignored_event_types,
     labels_from_manifest,
     manifest_lines,
+    meta_problem,
     score_file,
     summarize,
     total,
@@ -126,11 +127,40 @@ class CorpusFile:
     persona: str | None = None  # absolute path of the persona track (duplex files)
     meta: Any = None  # the entry's "meta", as written (for breakdowns by a meta key)
     ignored: tuple[str, ...] = ()  # types of the events no metric reads, one per event
+    meta_ignored: str | None = None  # why its "meta" is not read (not Cadence's annotations)
 
 
 def ignored_counts(files: Sequence[CorpusFile]) -> dict[str, int]:
     """How many events of each type no metric reads, over the split (the report's note)."""
     return dict(sorted(Counter(t for f in files for t in f.ignored).items()))
+
+
+def meta_ignored(files: Sequence[CorpusFile]) -> list[dict[str, str]]:
+    """The files whose ``meta`` is not read, and why (the report's note)."""
+    return [{"audio": f.audio, "why": f.meta_ignored} for f in files if f.meta_ignored is not None]
+
+
+END_LABEL_SLACK_S = 0.5  # a label may lie this far past the audio's end (rounding, a trimmed tail)
+
+
+def _check_label_times(labels: FileLabels, path: str) -> None:
+    """Refuse a file with no audio, or labels past its end (times in ms, a truncated file)."""
+    import soundfile as sf  # type: ignore[import-untyped]
+
+    try:
+        info = sf.info(path)
+    except RuntimeError as e:  # soundfile's error for unreadable files
+        raise InvalidAudioError(f"{path}: {e}") from e
+    if info.frames == 0:
+        raise InvalidAudioError(f"{path}: no audio")
+    end = info.frames / info.samplerate
+    times = [*labels.shifts, *(e for h in labels.holds for e in h), *labels.bargeins,
+             *(e for b in labels.backchannels for e in b)]
+    late = max(times, default=0.0)
+    if late > end + END_LABEL_SLACK_S:
+        raise InvalidArgumentError(
+            f"a label at {late:g} s lies past the end of its audio ({end:.2f} s, {path}): label times are "
+            "seconds from the file's start (not milliseconds), and the audio must hold them")
 
 
 COARSE_SUBTYPES = ("PCM_U8", "PCM_S8")  # 8-bit PCM: quantisation noise about -48 dBFS
@@ -158,6 +188,7 @@ def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]
     if not os.path.isfile(mpath):
         raise InvalidArgumentError(f"no manifest.jsonl in {corpus!r} (pass one split, e.g. DIR/test)")
     files: list[CorpusFile] = []
+    seen: dict[str, int] = {}  # audio path → its line
     for lineno, line in manifest_lines(mpath):
         try:
             entry = json.loads(line)
@@ -172,13 +203,23 @@ def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]
         path = os.path.join(corpus, entry["audio"])
         if not os.path.isfile(path):
             raise InvalidArgumentError(f"{mpath}:{lineno}: audio file not found: {path}")
+        key = os.path.normpath(os.path.abspath(path))
+        if key in seen:  # its decisions could not be told apart in the JSON (and score refuses them)
+            raise InvalidArgumentError(f"{mpath}:{lineno}: {entry['audio']!r} is listed a second time "
+                                       f"(first on line {seen[key]})")
+        seen[key] = lineno
+        try:
+            _check_label_times(labels, path)
+        except (InvalidArgumentError, InvalidAudioError) as e:
+            raise type(e)(f"{mpath}:{lineno}: {e}") from e
+        why = meta_problem(entry)
         try:
             persona = persona_track(corpus, entry, path)
-        except InvalidArgumentError as e:
-            raise InvalidArgumentError(f"{mpath}:{lineno}: {e}") from e
+        except InvalidArgumentError as e:  # another corpus's key: scored without a persona track
+            persona, why = persona_path(path), why or f"meta.persona_audio: {e}"
         files.append(
             CorpusFile(entry["audio"], os.path.abspath(path), labels, persona and os.path.abspath(persona),
-                       entry.get("meta"), tuple(ignored_event_types(entry)))
+                       entry.get("meta"), tuple(ignored_event_types(entry)), why)
         )
         if max_files is not None and len(files) >= max_files:
             break
@@ -553,7 +594,8 @@ def run_bench(
         "summary": summary,
         "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": seed,
                    "gain_db": gain_db, "padded_files": padded_files, "padded_s": padded_s,
-                   "ignored_events": ignored_counts(files), "coarse_audio": coarse_files(files)},
+                   "ignored_events": ignored_counts(files), "coarse_audio": coarse_files(files),
+                   "meta_ignored": meta_ignored(files)},
     }
     add_intervals(report, per_file, resamples, pairs=pairs)
     return report
@@ -1067,6 +1109,12 @@ def render_markdown(report: dict[str, Any]) -> str:
         + (" Events of types no metric reads (ignored): "
            + ", ".join(f"{t!r} × {n}" for t, n in cfg["ignored_events"].items()) + "."
            if cfg.get("ignored_events") else "")
+        + (" Keys of the decisions no metric reads (ignored): "
+           + ", ".join(f"{k!r} × {n}" for k, n in cfg["ignored_decision_keys"].items()) + "."
+           if cfg.get("ignored_decision_keys") else "")
+        + (f" **`meta` not read in {len(cfg['meta_ignored'])} file(s)** (not in the shape Cadence's corpora "
+           f"write it; their events alone are scored), e.g. `{cfg['meta_ignored'][0]['audio']}`: "
+           f"{cfg['meta_ignored'][0]['why']}." if cfg.get("meta_ignored") else "")
         + (f" **{len(cfg['coarse_audio'])} file(s) stored as 8-bit PCM** (e.g. `{cfg['coarse_audio'][0]}`): "
            "their quantisation noise, about 48 dB under full scale, reaches the features and can change "
            "Cadence's decisions." if cfg.get("coarse_audio") else ""),

@@ -7,8 +7,9 @@
 [...], "backchannels": [...], "bargeins": [...], "pauses": [...], "resumes":
 [...]}]}``, times in seconds from the file's start (decisions at the same time
 are taken in the order of ``DECISION_KEYS``, CadencePolicy's order within a frame;
-other keys and times after the audio ends are refused). Only ``audio`` and
-``commits`` are required; ``policy`` defaults to ``external``. An optional
+times after the audio ends are refused; other keys are ignored). Only ``audio`` and
+``commits`` are required; ``policy`` defaults to ``external``. ``audio`` is the manifest's
+path, or another path to the same file (``./a.wav``, its absolute path). An optional
 ``commit_rules`` list names the rule behind each commit, in the commits' order
 (Cadence's bench JSON has it): the report then counts the commits per rule (a
 policy's files without it are counted as not matched). Any system (another
@@ -37,12 +38,14 @@ from typing import Any
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
 from cadence.floor import intervals
 from cadence.floor.bench import (
+    CorpusFile,
     _fmt,
     add_interval_args,
     add_intervals,
     coarse_files,
     ignored_counts,
     load_manifest,
+    meta_ignored,
     parse_pairs,
     render_markdown,
     tail_frames,
@@ -55,7 +58,7 @@ from cadence.floor.scoring import FileScore, score_file, summarize, total
 
 # a decision may follow the end of the audio by the resampler's flushed tail and one frame
 END_SLACK_S = 0.1
-_ROW_KEYS = frozenset({"audio", "policy", "commit_rules", *DECISION_KEYS})
+_ROW_KEYS = frozenset({"audio", "policy", "commit_rules", *DECISION_KEYS})  # the keys a metric reads
 
 
 def _times(row: dict[str, Any], key: str, where: str) -> list[float]:
@@ -75,8 +78,9 @@ def _times(row: dict[str, Any], key: str, where: str) -> list[float]:
     return out
 
 
-def parse_decisions(doc: Any) -> dict[str, dict[str, list[Decision]]]:
-    """``{"files": [...]}`` → {policy: {audio: decisions}}, every field checked."""
+def parse_decisions(doc: Any, ignored: Counter[str] | None = None) -> dict[str, dict[str, list[Decision]]]:
+    """``{"files": [...]}`` → {policy: {audio: decisions}}, every field checked. Keys of a row
+    that no metric reads (another tool's, or a misspelt one) are counted in ``ignored``."""
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise InvalidArgumentError('decisions must be a JSON object with a "files" list')
     out: dict[str, dict[str, list[Decision]]] = {}
@@ -86,9 +90,8 @@ def parse_decisions(doc: Any) -> dict[str, dict[str, list[Decision]]]:
             raise InvalidArgumentError(f"{where}: needs an 'audio' path")
         if "commits" not in row:
             raise InvalidArgumentError(f"{where}: needs 'commits' (an empty list if none)")
-        extra = sorted(set(row) - _ROW_KEYS)
-        if extra:
-            raise InvalidArgumentError(f"{where}: unknown keys {extra}; known: {sorted(_ROW_KEYS)}")
+        if ignored is not None:
+            ignored.update(k for k in row if k not in _ROW_KEYS)
         policy = row.get("policy", "external")
         if not isinstance(policy, str) or not policy:
             raise InvalidArgumentError(f"{where}: 'policy' must be a non-empty string")
@@ -104,6 +107,29 @@ def parse_decisions(doc: Any) -> dict[str, dict[str, list[Decision]]]:
                                            "(a list of non-empty strings, one per commit)")
     if not out:
         raise InvalidArgumentError("decisions: the files list is empty")
+    return out
+
+
+def _manifest_name(audio: str, files: Sequence[CorpusFile]) -> str | None:
+    """The manifest's name for a file a decisions row names as written, or by another path to the
+    same file (``./a.wav``, ``dir/../a.wav``, its absolute path); None when it names none."""
+    norm = os.path.normpath(audio)
+    for f in files:
+        if audio == f.audio or norm == os.path.normpath(f.audio) or (
+                os.path.isabs(audio) and norm == os.path.normpath(f.path)):
+            return f.audio
+    return None
+
+
+def _as_in_manifest(per: dict[str, list[Decision]], files: Sequence[CorpusFile], policy: str
+                    ) -> dict[str, list[Decision]]:
+    """``per`` keyed by the manifest's names (a name no file has is kept, and refused later)."""
+    out: dict[str, list[Decision]] = {}
+    for audio, decisions in per.items():
+        name = _manifest_name(audio, files) or audio
+        if name in out:
+            raise InvalidArgumentError(f"policy {policy!r}: {audio!r} names {name!r}, which has an entry already")
+        out[name] = decisions
     return out
 
 
@@ -132,12 +158,15 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None,
     intervals.check_resamples(resamples)
     files = load_manifest(corpus)
     by_group: dict[str, dict[str, FileScore]] = {}
-    decisions = parse_decisions(doc)
+    ignored_keys: Counter[str] = Counter()
+    decisions = parse_decisions(doc, ignored_keys)
     # the rule behind each commit, where the decisions name them (Cadence's, ``commit_rules``)
     # (in the commits' time order, as the scoring reads them)
     rule_lists = {(r.get("policy", "external"), r["audio"]):
                   [rule for _t, rule in sorted(zip(r["commits"], r["commit_rules"]), key=lambda p: p[0])]
                   for r in doc["files"] if "commit_rules" in r}
+    decisions = {policy: _as_in_manifest(per, files, policy) for policy, per in decisions.items()}
+    rule_lists = {(policy, _manifest_name(audio, files) or audio): rules for (policy, audio), rules in rule_lists.items()}
     names = {f.audio for f in files}
     durations = {}
     for f in files:
@@ -189,7 +218,8 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None,
     report: dict[str, Any] = {
         "files": rows, "summary": summary,
         "config": {"corpus": os.path.abspath(corpus), "n_files": len(files), "audio_s": audio_s, "seed": None,
-                   "ignored_events": ignored_counts(files), "coarse_audio": coarse_files(files)}}
+                   "ignored_events": ignored_counts(files), "coarse_audio": coarse_files(files),
+                   "meta_ignored": meta_ignored(files), "ignored_decision_keys": dict(sorted(ignored_keys.items()))}}
     add_intervals(report, per_file, resamples, pairs=pairs)
     if by:
         report["by"] = {"key": by, "groups": {g: {p: summarize(sc) for p, sc in per_pol.items()}

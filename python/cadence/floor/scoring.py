@@ -255,18 +255,71 @@ def manifest_entries(path: str | os.PathLike[str]) -> list[Any]:
     return entries
 
 
+def _other_shape(ev: Mapping[str, Any]) -> bool:
+    """A duplex event without the keys of Cadence's shape (a ``bargein`` with no ``t``, a
+    ``backchannel`` with no ``start`` and ``end``): another corpus's, read by no metric. One with
+    those keys is Cadence's, and bad values in it are refused as a shift's or a hold's are."""
+    keys = ("t",) if ev["type"] == "bargein" else ("start", "end")
+    return any(k not in ev for k in keys)
+
+
 def ignored_event_types(entry: Mapping[str, Any]) -> list[str]:
     """The ``type`` of each event in a manifest entry that no metric reads (one per event):
-    the benchmark reports them, so a misspelt ``"Shift"`` does not pass unseen."""
+    the benchmark reports them, so a misspelt ``"Shift"`` does not pass unseen. The duplex
+    types are Cadence's own: one in another corpus's shape (``_other_shape``) is read by no metric
+    either, and counted as ``"bargein (no t)"`` / ``"backchannel (no start/end)"``."""
     events = entry.get("events")
-    return [str(ev.get("type")) for ev in events if isinstance(ev, Mapping) and ev.get("type") not in EVENT_TYPES] \
-        if isinstance(events, list) else []
+    if not isinstance(events, list):
+        return []
+    out = []
+    for ev in events:
+        if not isinstance(ev, Mapping) or "type" not in ev:
+            continue
+        if ev["type"] not in EVENT_TYPES:
+            out.append(str(ev["type"]))
+        elif ev["type"] in _DUPLEX_SHAPE and _other_shape(ev):
+            out.append(f"{ev['type']} ({_DUPLEX_SHAPE[ev['type']]})")
+    return out
+
+
+_DUPLEX_SHAPE = {"bargein": "no t", "backchannel": "no start/end"}  # what an unread one lacks
+#: the keys of ``meta`` that Cadence's own corpora write and the scoring reads
+META_KEYS = ("persona", "turns", *SEGMENT_KEYS, "voice", "persona_audio")
+
+
+def meta_problem(entry: Mapping[str, Any]) -> str | None:
+    """Why the entry's ``meta`` is not read (its keys are not in the shape Cadence's corpora
+    write them: another corpus's annotations), or None when it is read or absent. The spec's
+    labels are the events; ``meta`` is extra, so one Cadence cannot read is ignored, not refused."""
+    meta = entry.get("meta")
+    events = entry.get("events")
+    if meta is None or not isinstance(events, list):
+        return None
+    if not isinstance(meta, Mapping):
+        return f"meta is a {type(meta).__name__}, not an object"
+    shifts = sorted(_time(ev.get("t"), "shift t") for ev in events if isinstance(ev, Mapping) and ev.get("type") == "shift")
+    try:
+        _meta_labels(shifts, meta, [])
+    except InvalidArgumentError as e:
+        return str(e)
+    return None
+
+
+def _meta_labels(shifts: Sequence[float], meta: Any, backchannels: list[tuple[float, float]]
+                 ) -> tuple[tuple[float, ...] | None, tuple[tuple[float, float], ...],
+                            tuple[tuple[float, float], ...] | None, tuple[str | None, ...] | None]:
+    """What the scoring reads from Cadence's ``meta``: turn starts, persona speech, user speech
+    and recorded clips (InvalidArgumentError when a key is not in Cadence's shape)."""
+    return (_turn_starts(shifts, meta), _persona(meta), _user_speech(meta, backchannels),
+            _clips(shifts, meta))
 
 
 def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
     """Build :class:`FileLabels` from one manifest.jsonl object. Times must be finite and
     ≥ 0 and spans must not end before they start (:class:`InvalidArgumentError` otherwise);
-    events of other types than :data:`EVENT_TYPES` are skipped (see :func:`ignored_event_types`)."""
+    events of other types than :data:`EVENT_TYPES`, and duplex events in another shape than
+    Cadence's, are skipped (see :func:`ignored_event_types`). A ``meta`` whose keys are not in
+    the shape Cadence's corpora write (:data:`META_KEYS`) is ignored (see :func:`meta_problem`)."""
     events = entry.get("events")
     if not isinstance(events, list):
         raise InvalidArgumentError(f"manifest entry {entry.get('audio')!r}: 'events' must be a list")
@@ -281,6 +334,8 @@ def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
             shifts.append(_time(ev.get("t"), "shift t"))
         elif ev["type"] == "hold":
             holds.append(_span(ev, "hold"))
+        elif ev["type"] in _DUPLEX_SHAPE and _other_shape(ev):
+            continue  # another corpus's shape: read by no metric (ignored_event_types counts it)
         elif ev["type"] == "bargein":
             bargeins.append(_time(ev.get("t"), "bargein t"))
         elif ev["type"] == "backchannel":
@@ -290,10 +345,13 @@ def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
     bargeins.sort()
     backchannels.sort()
     meta = entry.get("meta")
-    turn_starts = _turn_starts(shifts, meta)
+    try:
+        turn_starts, persona, user_speech, clips = _meta_labels(shifts, meta, backchannels)
+    except InvalidArgumentError:  # not Cadence's annotations (meta_problem says why): ignored
+        turn_starts, persona, user_speech, clips = _meta_labels(shifts, None, backchannels)
     return FileLabels(
-        tuple(shifts), tuple(holds), turn_starts, tuple(bargeins), tuple(backchannels), _persona(meta),
-        _user_speech(meta, backchannels), _clips(shifts, meta),
+        tuple(shifts), tuple(holds), turn_starts, tuple(bargeins), tuple(backchannels), persona,
+        user_speech, clips,
     )
 
 
@@ -366,7 +424,10 @@ def _persona(meta: Any) -> tuple[tuple[float, float], ...]:
     for sp in spans:
         if not isinstance(sp, (list, tuple)) or len(sp) != 2:
             raise InvalidArgumentError(f"meta.persona: bad interval {sp!r}")
-        out.append((_num(sp[0], "persona start"), _num(sp[1], "persona end")))
+        start, end = _num(sp[0], "persona start"), _num(sp[1], "persona end")
+        if end < start:
+            raise InvalidArgumentError(f"meta.persona: {sp!r} ends before it starts")
+        out.append((start, end))
     return tuple(sorted(out))
 
 
