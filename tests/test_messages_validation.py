@@ -153,6 +153,17 @@ def test_audio_frame_construction_checks_structure() -> None:
         AudioFrame("c", 0, 0, "x" * 640)  # type: ignore[arg-type]
     with pytest.raises(InvalidAudioError, match="data must be bytes"):
         AudioChunk(conversation_id="c", ts_ns=0, seq=0, data=np.zeros(4, np.int16), rate=16000)  # type: ignore[arg-type]
+    # beyond the Rust rings' limit: refused at the edge, before a gap's silence is queued
+    from cadence._core import MAX_SAMPLE_ABS
+    from cadence.messages.audio import MAX_SAMPLE_ABS as EDGE_MAX
+
+    assert EDGE_MAX == MAX_SAMPLE_ABS
+    loud = np.zeros(160, np.float32)
+    loud[7] = 2e6
+    with pytest.raises(InvalidAudioError, match="magnitude 2e"):
+        AudioFrame("c", 0, 0, loud.tobytes()).validate()
+    loud[7] = MAX_SAMPLE_ABS
+    AudioFrame("c", 0, 0, loud.tobytes()).validate()
     with pytest.raises(InvalidArgumentError, match="ts_ns must be an integer"):
         AudioFrame("c", 1e9, 0, bytes(640))  # type: ignore[arg-type]
     # cheap construction does not scan samples; validate() does

@@ -36,6 +36,9 @@ ALLOWED_FRAME_SAMPLES: Final = (160, 320)
 MAX_CHUNK_RATE: Final = 384000
 #: Most interleaved channels a transport chunk may carry.
 MAX_CHUNK_CHANNELS: Final = 8
+#: The largest sample magnitude a frame may hold (full scale is 1.0): the Rust rings' and the
+#: Framer's limit (``cadence._core.MAX_SAMPLE_ABS``), checked here at the edge as well.
+MAX_SAMPLE_ABS: Final = 1.0e6
 
 SampleFormat = Literal["s16le", "f32le"]
 _F32: Final = np.dtype("<f4")
@@ -95,7 +98,7 @@ class AudioFrame(MessageBase, frozen=True, tag="audio.frame", gc=False):
 
         Raises :class:`UnsupportedRateError` if ``rate != 16000``, and
         :class:`InvalidAudioError` if not mono, not 10/20 ms long, or any
-        sample is NaN or infinite.
+        sample is NaN, infinite or beyond :data:`MAX_SAMPLE_ABS` in magnitude.
         """
         if self.rate != INTERNAL_RATE:
             raise UnsupportedRateError(
@@ -108,8 +111,13 @@ class AudioFrame(MessageBase, frozen=True, tag="audio.frame", gc=False):
             raise InvalidAudioError(
                 f"AudioFrame must hold {ALLOWED_FRAME_SAMPLES} samples (10/20 ms), got {n}"
             )
-        if not np.isfinite(self.samples()).all():
-            raise InvalidAudioError("AudioFrame holds NaN or infinite samples")
+        peak = np.abs(self.samples()).max()  # NaN if any sample is NaN (then not <= the limit)
+        if not peak <= MAX_SAMPLE_ABS:
+            if not np.isfinite(peak) or not np.isfinite(self.samples()).all():
+                raise InvalidAudioError("AudioFrame holds NaN or infinite samples")
+            raise InvalidAudioError(
+                f"AudioFrame sample magnitude {peak:g} exceeds {MAX_SAMPLE_ABS:g} (full scale is 1.0)"
+            )
 
     @classmethod
     def from_samples(
