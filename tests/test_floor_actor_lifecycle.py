@@ -55,9 +55,12 @@ class Scripted:
         self.spec_confidences: list[float] = []
         self.wait_for_judge = False
         self.closed = False
+        self.references: list[np.ndarray] = []  # the persona's playback each frame was heard with
 
     def process(self, frames: np.ndarray, reference: np.ndarray | None = None) -> list[Decision]:
         time.sleep(self.sleep_s)
+        if reference is not None:
+            self.references += list(reference)
         out = []
         for _ in range(len(frames)):
             self.frame += 1
@@ -220,3 +223,26 @@ async def test_a_stop_does_not_wait_for_a_decision_call_in_flight(caplog: pytest
     logged = [r.getMessage() for r in caplog.records]
     assert "floor of 'conv-1' stopped during a decision call: 1 frame(s) not published" in logged
     assert "actor 'floor' stopped with 5 sent message(s) not handled" in logged
+
+
+async def test_samples_an_overwriting_reference_ring_dropped_are_heard_as_silence(
+        caplog: pytest.LogCaptureFixture) -> None:
+    # the playout wrote 5 frames of its voice before the mic's first: the ring (3 frames) dropped
+    # the oldest 2. Those are heard as silence, and the 3 after them with the mic frames they
+    # were played with (not 2 frames early).
+    ring = AudioRing(480, overrun="overwrite")
+    played = np.arange(800, dtype=np.float32) / 800
+    policy = Scripted({})
+
+    async def script(floor: Any) -> None:
+        await floor.request(SetPatience(CID, 0, 0.5), timeout=10.0)  # the actor has started
+        ring.write(played[:400])
+        ring.write(played[400:])
+        for i in range(5):
+            await floor.request(frame(i), timeout=10.0)
+
+    with caplog.at_level(logging.WARNING):
+        await _run(lambda: FloorActor(CID, reference=ring, policy_factory=lambda p: policy), script, [])
+    heard = np.concatenate(policy.references)
+    np.testing.assert_array_equal(heard, np.concatenate([np.zeros(320, np.float32), played[320:]]))
+    assert any("reference ring dropped 320 sample(s)" in r.getMessage() for r in caplog.records)

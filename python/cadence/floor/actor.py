@@ -157,6 +157,9 @@ class FloorActor(Actor):
         self.epoch = 0  # the last epoch opened (on_start goes on from a crashed incarnation's)
         self.speculating = False
         self.paused = False  # the persona's playout paused, waiting for ResumePlayout or BargeIn
+        # the reference ring's dropped samples seen so far, and those not yet stood in for by silence
+        self._dropped_seen = reference.stats()["overrun_samples"] if reference is not None else 0
+        self._lost_pending = 0
         self.next_ts_ns: int | None = None  # media time of the next unprocessed sample
         self.frames_done = 0
         # whole frames pending after each message taken since the last drain: each message's
@@ -239,7 +242,8 @@ class FloorActor(Actor):
                 self._marks.append(self.pending.available // FRAME)
                 await self._drain()
                 if self.reference is not None:  # what the persona played meanwhile is not heard
-                    self.reference.skip((msg.ts_ns - self.next_ts_ns) // NS_PER_SAMPLE)
+                    skip = (msg.ts_ns - self.next_ts_ns) // NS_PER_SAMPLE
+                    self.reference.skip(skip - self._lost_from_reference(skip))
                 self.next_ts_ns = msg.ts_ns  # nothing pending: the next sample is this frame's first
             elif gap:
                 self.pending.write(np.zeros(gap, np.float32))
@@ -289,11 +293,29 @@ class FloorActor(Actor):
             await self._emit(mine, probs[b - 1], b - a, confidences, *flags[b - 1])
             a = b
 
+    def _lost_from_reference(self, n: int) -> int:
+        """How many of the next ``n`` reference samples a ring in ``overwrite`` mode dropped (it
+        drops its oldest when the playout writes past its capacity): they are heard as silence,
+        so that the samples after them stay aligned with the mic."""
+        ring = self.reference
+        if ring is None or ring.overrun != "overwrite":
+            return 0
+        dropped = ring.stats()["overrun_samples"]
+        if dropped > self._dropped_seen:
+            log.warning("floor of %r: the persona's reference ring dropped %d sample(s) (overrun); "
+                        "they are heard as silence", self.conversation_id, dropped - self._dropped_seen)
+            self._lost_pending += dropped - self._dropped_seen
+            self._dropped_seen = dropped
+        lost = min(n, self._lost_pending)
+        self._lost_pending -= lost
+        return lost
+
     def _reference(self, n: int) -> np.ndarray | None:
         if self.reference is None:
             return None
         ref = np.zeros(n * FRAME, np.float32)
-        self.reference.read_into(ref)  # playback not yet written stays silence (zeros)
+        lost = self._lost_from_reference(n * FRAME)
+        self.reference.read_into(ref[lost:])  # playback not yet written stays silence (zeros)
         return ref.reshape(n, FRAME)
 
     def _compute(self, frames: np.ndarray, ref: np.ndarray | None
