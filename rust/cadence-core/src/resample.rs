@@ -272,6 +272,11 @@ impl Resampler {
             self.reset();
             return 0;
         };
+        if self.total_in == 0 {
+            // nothing was pushed: no tail to push out (the delay is of samples that came in)
+            self.reset();
+            return 0;
+        }
         let (up, down, delay) = (b.up as u64, b.down as u64, b.delay as u64);
         let target = (self.total_in * up).div_ceil(down) + delay;
         let before = out.len();
@@ -310,6 +315,18 @@ mod tests {
         (0..n)
             .map(|i| (2.0 * std::f64::consts::PI * f * i as f64 / fs).sin() as f32 * 0.5)
             .collect()
+    }
+
+    #[test]
+    fn a_flush_with_nothing_pushed_gives_nothing() {
+        let mut r = Resampler::new(48_000, 16_000).unwrap();
+        let mut out = Vec::new();
+        assert_eq!(r.flush(&mut out), 0);
+        assert_eq!(r.flush(&mut out), 0);
+        assert!(out.is_empty());
+        r.process(&[0.5; 480], &mut out);
+        r.flush(&mut out);
+        assert_eq!(out.len(), 160 + r.delay_samples()); // one sample in: its whole tail out
     }
 
     #[test]

@@ -49,12 +49,15 @@ impl<'py> F32Arg<'py> {
         })
     }
 
-    /// The values in row-major order: borrowed when contiguous, else copied.
+    /// The values in row-major order: borrowed when C-contiguous, else copied (a
+    /// Fortran-ordered array is contiguous too, but its memory is column-major).
     pub fn values(&self) -> Cow<'_, [f32]> {
-        match self.ro.as_slice() {
-            Ok(s) => Cow::Borrowed(s),
-            Err(_) => Cow::Owned(self.ro.as_array().iter().copied().collect()),
+        if self.ro.is_c_contiguous() {
+            if let Ok(s) = self.ro.as_slice() {
+                return Cow::Borrowed(s);
+            }
         }
+        Cow::Owned(self.ro.as_array().iter().copied().collect())
     }
 }
 

@@ -50,7 +50,8 @@ impl Framer {
         chunk: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
         let channels = self.inner.channels();
-        let arg = pcm_arg(py, chunk, "chunk", Some(channels))?;
+        let max = self.inner.max_chunk_samples().saturating_mul(channels);
+        let arg = pcm_arg(py, chunk, "chunk", Some(channels), Some(max))?;
         let pcm = arg.pcm();
         let inner = &mut self.inner;
         let out = detached(py, || {
@@ -141,7 +142,8 @@ impl OutputFramer {
         py: Python<'py>,
         chunk: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray1<f32>>> {
-        let arg = pcm_arg(py, chunk, "chunk", None)?;
+        let max = self.inner.max_chunk_samples();
+        let arg = pcm_arg(py, chunk, "chunk", None, Some(max))?;
         let pcm = arg.pcm();
         let inner = &mut self.inner;
         let out = detached(py, || {
@@ -203,7 +205,7 @@ fn resample<'py>(
     from_rate: i128,
     to_rate: i128,
 ) -> PyResult<Bound<'py, PyArray1<f32>>> {
-    let arg = pcm_arg(py, x, "x", None)?;
+    let arg = pcm_arg(py, x, "x", None, None)?;
     let pcm = arg.pcm();
     let (from, to) = (rate_arg(py, from_rate)?, rate_arg(py, to_rate)?);
     let out = detached(py, || match pcm {

@@ -37,9 +37,17 @@ impl PcmArg<'_> {
 }
 
 fn describe(obj: &Bound<'_, PyAny>) -> String {
+    if let Ok(a) = obj.downcast::<PyUntypedArray>() {
+        return format!(
+            "a {}-D array of dtype {}",
+            a.ndim(),
+            a.dtype().str().map(|s| s.to_string()).unwrap_or_default()
+        );
+    }
     match obj.getattr("dtype") {
+        // a numpy scalar has a dtype but is not an array
         Ok(d) => format!(
-            "dtype {}",
+            "a {} scalar, not an array",
             d.str().map(|s| s.to_string()).unwrap_or_default()
         ),
         Err(_) => format!(
@@ -53,12 +61,15 @@ fn describe(obj: &Bound<'_, PyAny>) -> String {
 }
 
 /// Convert `obj` (a 1-D array, or with `channels = Some(c)` also a 2-D `(n, c)`
-/// array) of float32 or int16 into interleaved PCM.
+/// array) of float32 or int16 into interleaved PCM. An array that must be copied (not
+/// C-contiguous: strided, broadcast) and holds more than `max_len` samples is refused
+/// before the copy (`OversizeError`): a broadcast view may name terabytes.
 pub(crate) fn pcm_arg<'py>(
     py: Python<'py>,
     obj: &Bound<'py, PyAny>,
     what: &str,
     channels: Option<usize>,
+    max_len: Option<usize>,
 ) -> PyResult<PcmArg<'py>> {
     let Ok(untyped) = obj.downcast::<PyUntypedArray>() else {
         return Err(invalid_audio(
@@ -95,6 +106,15 @@ pub(crate) fn pcm_arg<'py>(
         }
     }
     let contiguous = untyped.is_c_contiguous();
+    if let Some(max) = max_len.filter(|&m| !contiguous && untyped.len() > m) {
+        return crate::errors::map(
+            py,
+            Err(CadenceError::Oversize {
+                len: untyped.len(),
+                max,
+            }),
+        );
+    }
     if let Ok(a) = obj.downcast::<PyArrayDyn<f32>>() {
         let ro = a
             .try_readonly()
@@ -178,7 +198,7 @@ impl AudioRing {
     /// Append all of `samples` (1-D float32, or int16 scaled by 1/32768).
     /// Returns the number of samples written.
     fn write(&self, py: Python<'_>, samples: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let arg = pcm_arg(py, samples, "samples", None)?;
+        let arg = pcm_arg(py, samples, "samples", None, Some(self.inner.capacity()))?;
         let pcm = arg.pcm();
         let ring = &self.inner;
         let cap = ring.capacity();

@@ -20,6 +20,10 @@ use crate::error::{CadenceError, Result};
 use crate::samples::check_samples;
 use crate::FRAME_SAMPLES;
 
+/// The largest raw feature magnitude the normalizer takes (real ones stay under 1e4: the
+/// spectral centroid in Hz); larger finite values would overflow its running means.
+pub const MAX_RAW_FEATURE: f32 = 1.0e6;
+
 use echo::{EchoEstimator, EXCESS_MAX, REF_SILENT_DB};
 use speaker::{RawFrame, SpeakerNormalizer, N_SCALARS};
 
@@ -157,9 +161,10 @@ impl FloorNormalizer {
                 vad[i]
             )));
         }
-        if let Some(i) = raw.iter().position(|v| !v.is_finite()) {
+        // a finite value near f32::MAX would overflow the running means and keep the state NaN
+        if let Some(i) = raw.iter().position(|v| !(v.abs() <= MAX_RAW_FEATURE)) {
             return Err(CadenceError::InvalidArgument(format!(
-                "raw feature {} at frame {}, column {} is not finite",
+                "raw feature {} at frame {}, column {} is not finite or beyond {MAX_RAW_FEATURE:e} in magnitude",
                 raw[i],
                 i / ni,
                 i % ni
@@ -290,6 +295,11 @@ mod tests {
         ));
         let mut bad_raw = raw.clone();
         bad_raw[13] = f32::INFINITY;
+        assert!(fl
+            .process(&bad_raw, &[0.5, 0.5], &mic, None, &mut out)
+            .is_err());
+        // finite, but it would overflow the running means (and leave the state NaN)
+        bad_raw[13] = 3e38;
         assert!(fl
             .process(&bad_raw, &[0.5, 0.5], &mic, None, &mut out)
             .is_err());

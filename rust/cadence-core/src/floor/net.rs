@@ -25,6 +25,10 @@ use std::sync::Arc;
 use super::approx::{sigmoid, sigmoid_slice, tanh_slice};
 use crate::error::{CadenceError, Result};
 
+/// The largest dilation a conv layer may have (frames), and the most inputs it may keep.
+pub const MAX_DILATION: usize = 1 << 16;
+pub const MAX_HISTORY: usize = 1 << 24;
+
 /// One causal Conv1d layer (kernel `k`, dilation `d`), its weights laid out for the pass.
 #[derive(Debug)]
 struct Conv {
@@ -188,10 +192,18 @@ impl FloorNet {
         }
         expect_len("mean", &p.mean, n_in)?;
         expect_len("std", &p.std, n_in)?;
-        if p.std.contains(&0.0) {
-            return Err(bad("std has a zero".into()));
+        // 1/std must be finite: zero and subnormal values (below f32::MIN_POSITIVE) are refused
+        if let Some(s) = p.std.iter().find(|s| !(s.abs() >= f32::MIN_POSITIVE)) {
+            return Err(bad(format!(
+                "std has {s:e}: zero, subnormal or not a number"
+            )));
         }
         let proj = p.in_b.len();
+        if proj == 0 {
+            return Err(bad(
+                "in_b is empty: the network needs an input projection".into()
+            ));
+        }
         expect_len("in_b", &p.in_b, proj)?;
         expect_len("in_w", &p.in_w, proj * n_in)?;
         let mut convs = Vec::with_capacity(p.convs.len());
@@ -201,6 +213,17 @@ impl FloorNet {
             if cin != width || cout == 0 || k == 0 || d == 0 {
                 return Err(bad(format!(
                     "conv{i}: (out {cout}, in {cin}, k {k}, dilation {d}) does not follow a width of {width}"
+                )));
+            }
+            // the inputs it keeps between chunks, (k − 1)·d frames of cin: bounded, checked
+            let history = (k - 1)
+                .checked_mul(d)
+                .and_then(|x| x.checked_mul(cin))
+                .filter(|&x| x <= MAX_HISTORY);
+            if d > MAX_DILATION || history.is_none() {
+                return Err(bad(format!(
+                    "conv{i}: kernel {k} and dilation {d} (at most {MAX_DILATION}) reach further back \
+                     than a network may keep ({MAX_HISTORY} values)"
                 )));
             }
             expect_len(&format!("conv{i}_w"), w, cout * cin * k)?;
@@ -233,6 +256,11 @@ impl FloorNet {
         expect_len("out_b", &p.out_b, targets)?;
         expect_len("out_w", &p.out_w, targets * hidden)?;
         let heads = p.head_b.len();
+        if targets + heads == 0 {
+            return Err(bad(
+                "out_b and head_b are empty: the network has no outputs".into(),
+            ));
+        }
         expect_len("head_b", &p.head_b, heads)?;
         expect_len("head_w", &p.head_w, heads * (hidden + width))?;
         let hist = convs.iter().map(|c| vec![0.0; c.history_len()]).collect();
@@ -567,6 +595,31 @@ mod tests {
             head_b: f(heads, 1.4),
         };
         p
+    }
+
+    #[test]
+    fn shapes_that_would_panic_or_overflow_in_a_pass_are_refused_when_built() {
+        let refused = |p: NetParams, what: &str| match FloorNet::new(3, 2, p) {
+            Err(CadenceError::InvalidArgument(m)) => assert!(m.contains(what), "{m}"),
+            other => panic!("expected an error naming {what}, got {other:?}"),
+        };
+        let mut p = toy_params(0);
+        (p.out_w, p.out_b) = (vec![], vec![]);
+        refused(p, "no outputs");
+        let mut p = toy_params(2);
+        (p.in_w, p.in_b, p.convs) = (vec![], vec![], vec![]);
+        refused(p, "input projection");
+        for d in [MAX_DILATION + 1, 1 << 44, usize::MAX] {
+            let mut p = toy_params(2);
+            p.convs[0].dilation = d;
+            refused(p, "reach further back");
+        }
+        let mut p = toy_params(2);
+        p.std[1] = 1e-45;
+        refused(p, "subnormal");
+        let mut p = toy_params(2);
+        p.convs[0].dilation = MAX_DILATION;
+        assert!(FloorNet::new(3, 2, p).is_ok());
     }
 
     #[test]
