@@ -177,6 +177,12 @@ def test_splits_render_the_same_files(corpus, tmp_path: Path) -> None:
     assert "--splits test" in (tmp_path / "README.txt").read_text()
     with pytest.raises(InvalidArgumentError, match="--splits"):
         generate(str(tmp_path), n=6, seed=SEED, jobs=1, duplex_fraction=0.5, splits=("tset",))
+    # rendered again with another seed: the README says so (it kept the first render's command)
+    readme = (tmp_path / "README.txt").read_text()
+    generate(str(tmp_path), n=6, seed=SEED + 1, jobs=1, duplex_fraction=0.5, splits=("test",))
+    again = (tmp_path / "README.txt").read_text()
+    assert again.startswith(readme) and f"rendered again by: cadence corpus floor --out {tmp_path} --n 6 --seed {SEED + 1}" in again
+    assert not list((tmp_path / "test").glob("*.partial"))
 
 
 def test_trim_and_runs_are_exact() -> None:

@@ -508,4 +508,4 @@ def test_level_augmentation_featurizes_each_file_at_its_own_gain(turn_audio, tmp
         with pytest.raises(SystemExit):
             train_main(["--corpus", str(tmp_path / "c"), f"--level-db={bad}"])
     with pytest.raises(InvalidArgumentError, match="no dev/manifest.jsonl"):  # a clear error, not a traceback
-        train_main(["--corpus", str(tmp_path / "c"), "--level-db=-25,0"])
+        train_main(["--corpus", str(tmp_path / "c"), "--level-db=-25,0", "--out", str(tmp_path / "w.npz")])

@@ -53,6 +53,7 @@ from cadence.floor.bench import load_frames
 from cadence.floor.corpus.voices import frame_db
 from cadence.floor.persona_sim import EchoPath
 from cadence.floor.scoring import manifest_entries
+from cadence import cli_args
 
 CASE_S = 30.0
 CONVERGE_S = 3.0
@@ -215,12 +216,12 @@ def main(argv: list[str]) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", required=True, type=Path, help="a split folder (manifest.jsonl) with duplex files")
     ap.add_argument("--pairs", type=int, default=24)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=cli_args.seed, default=0)
     ap.add_argument("--move-at", type=float, default=None,
                     help="seconds into each case at which the echo path moves (a second path)")
     ap.add_argument("--methods", default=",".join(METHODS))
-    ap.add_argument("--json", type=Path, default=None)
-    ap.add_argument("--markdown", type=Path, default=None)
+    ap.add_argument("--json", type=cli_args.out_file, default=None)
+    ap.add_argument("--markdown", type=cli_args.out_file, default=None)
     args = ap.parse_args(argv)
     names = [m for m in args.methods.split(",") if m]
     if not names or any(m not in METHODS for m in names):

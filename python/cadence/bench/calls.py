@@ -59,6 +59,7 @@ from cadence.bench.ring import machine
 from cadence.floor.actor import FRAME_NS, FloorActor
 from cadence.floor.model import OUTPUTS
 from cadence.floor.protocol import Decision
+from cadence import cli_args
 
 SYSTEMS = ("cadence", "cadence-thread-per-call", "cadence-one-at-a-time", "silence-500", "smart-turn-v3", "runtime")
 T0_NS = 1_000_000_000  # media time of each call's first sample
@@ -366,8 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worker-threads", type=int, default=0,
                     help="every system's actors share this many decision threads (default 0: each system's own)")
     ap.add_argument("--audio", type=Path, help="a WAV to use as the user's side (default: espeak-ng speech)")
-    ap.add_argument("--json", type=Path, help="write raw results as JSON here")
-    ap.add_argument("--markdown", type=Path, help="write the markdown tables here")
+    ap.add_argument("--json", type=cli_args.out_file, help="write raw results as JSON here")
+    ap.add_argument("--markdown", type=cli_args.out_file, help="write the markdown tables here")
     args = ap.parse_args(argv)
     systems = [s for s in args.systems.split(",") if s]
     bad = [s for s in systems if s not in SYSTEMS]

@@ -32,6 +32,7 @@ from cadence.bench.ring import machine
 from cadence.errors import CadenceError
 from cadence.floor.features import N_MELS
 from cadence.floor.reference import ReferenceNormalizer
+from cadence import cli_args
 
 CHUNKS = (1, 10)
 _TEXT = ("I was thinking, um, that we could go to the beach tomorrow. ... "
@@ -172,8 +173,8 @@ def cli_main(argv: list[str] | None, prog: str, doc: str,
     ap = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0])
     ap.add_argument("--audio", type=Path, help="a WAV to use as the user's side (default: espeak-ng speech)")
     ap.add_argument("--repeat", type=int, default=3, help="passes per cell; the best counts (default 3)")
-    ap.add_argument("--json", type=Path, help="write raw results as JSON here")
-    ap.add_argument("--markdown", type=Path, help="write the markdown table here")
+    ap.add_argument("--json", type=cli_args.out_file, help="write raw results as JSON here")
+    ap.add_argument("--markdown", type=cli_args.out_file, help="write the markdown table here")
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be >= 1")

@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cadence._core import AudioRing, Framer
+from cadence import cli_args
 
 CHUNKS = (160, 480, 960, 4800)
 F32 = npt.NDArray[np.float32]
@@ -251,9 +252,9 @@ def markdown(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="cadence bench ring", description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=0.5, help="measuring time per cell (default 0.5)")
-    ap.add_argument("--json", type=Path, help="write raw results as JSON here")
-    ap.add_argument("--markdown", type=Path, help="write the markdown table here")
+    ap.add_argument("--seconds", type=cli_args.positive, default=0.5, help="measuring time per cell (default 0.5)")
+    ap.add_argument("--json", type=cli_args.out_file, help="write raw results as JSON here")
+    ap.add_argument("--markdown", type=cli_args.out_file, help="write the markdown table here")
     args = ap.parse_args(argv)
     if args.seconds <= 0:
         ap.error("--seconds must be positive")

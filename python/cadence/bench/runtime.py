@@ -32,6 +32,7 @@ import msgspec
 import trio
 
 from cadence.errors import InvalidArgumentError
+from cadence import cli_args
 
 __all__ = ["main", "run_all"]
 
@@ -363,8 +364,8 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="cadence bench runtime", description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=5000, help="frames in the burst (default 5000)")
     ap.add_argument("--paced", type=int, default=1000, help="frames sent one at a time (default 1000)")
-    ap.add_argument("--json", metavar="OUT", help="write the results as JSON")
-    ap.add_argument("--markdown", metavar="OUT", help="write the results table as markdown")
+    ap.add_argument("--json", metavar="OUT", type=cli_args.out_file, help="write the results as JSON")
+    ap.add_argument("--markdown", metavar="OUT", type=cli_args.out_file, help="write the results table as markdown")
     ap.add_argument("--trace", metavar="OUT", help="write a Perfetto trace of a short traced run")
     ap.add_argument("--no-pipecat", action="store_true", help="skip the Pipecat baseline")
     args = ap.parse_args(argv)

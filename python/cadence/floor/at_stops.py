@@ -31,6 +31,7 @@ from cadence.floor.policy import mix_log_odds
 from cadence.floor.score import meta_group
 from cadence.floor.scoring import LATE_S
 from cadence.floor.separability import auc
+from cadence import cli_args
 
 __all__ = ["stops_of_file", "summarize_stops", "main"]
 
@@ -115,8 +116,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--corpus", required=True, help="a split folder with manifest.jsonl")
     ap.add_argument("--weights", default=None, help="Cadence model .npz (default: the packaged one)")
     ap.add_argument("--max-files", type=int, default=None)
-    ap.add_argument("--jobs", type=int, default=cores())
-    ap.add_argument("--json", type=Path, default=None, help="write every stop and the summary here")
+    ap.add_argument("--jobs", type=cli_args.jobs, default=cores())
+    ap.add_argument("--json", type=cli_args.out_file, default=None, help="write every stop and the summary here")
     args = ap.parse_args(argv)
     if args.jobs < 1:
         raise InvalidArgumentError(f"--jobs must be >= 1, got {args.jobs}")

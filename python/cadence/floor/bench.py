@@ -43,6 +43,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from cadence import cli_args
 from cadence.cores import cores
 from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
 from cadence.floor import intervals, stop_intervals
@@ -369,6 +370,10 @@ def parse_policies(names: str, patience: Sequence[float] | None, weights: str | 
             specs.append(PolicySpec(name, name, model if name == "cadence" else ()))
     if not specs:
         raise InvalidArgumentError("no policies given")
+    labels = [s.label for s in specs]
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:  # one row would hold both runs' counts
+        raise InvalidArgumentError(f"a policy is named twice: {', '.join(twice)}")
     if judge_head and not any(("judge_head_file", judge_head) in s.kwargs for s in specs):
         raise InvalidArgumentError(f"--judge-head {judge_head}: no policy reads it (a cadence/.../judge_head=1 "
                                    "variant with smart_turn_weight > 0 does)")
@@ -1190,22 +1195,24 @@ def _floats(s: str) -> list[float]:
         vals = [float(v) for v in s.split(",") if v.strip()]
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {s!r}") from e
-    if any(not math.isfinite(v) or v < 0 for v in vals):
-        raise argparse.ArgumentTypeError(f"patience values must be finite and >= 0: {s!r}")
+    if any(not (0.0 <= v <= 1.0) for v in vals):
+        raise argparse.ArgumentTypeError(f"patience values must be in [0, 1]: {s!r}")
+    if not vals:
+        raise argparse.ArgumentTypeError("expected at least one patience value")
     return vals
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="cadence bench floor", description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", help="split folder with manifest.jsonl")
-    ap.add_argument("--json", dest="json_out", help="write the per-file decisions and summary here")
-    ap.add_argument("--markdown", dest="md_out", help="write the results table here")
+    ap.add_argument("--json", dest="json_out", type=cli_args.out_file, help="write the per-file decisions and summary here")
+    ap.add_argument("--markdown", dest="md_out", type=cli_args.out_file, help="write the results table here")
     ap.add_argument("--policies", default=DEFAULT_POLICIES)
     ap.add_argument("--patience", type=_floats, default=[0.0, 0.25, 0.5, 0.75, 1.0],
                     help="sweep for the cadence policy (the benchmark tables use this one)")
     ap.add_argument("--max-files", type=int, default=None)
-    ap.add_argument("--jobs", type=int, default=cores())
-    ap.add_argument("--seed", type=int, default=0, help="seed of the random chunking")
+    ap.add_argument("--jobs", type=cli_args.jobs, default=cores())
+    ap.add_argument("--seed", type=cli_args.seed, default=0, help="seed of the random chunking")
     ap.add_argument("--gain-db", type=float, default=0.0,
                     help="play every file this many dB louder (or quieter): a level-robustness check")
     add_weights_args(ap)
@@ -1216,14 +1223,22 @@ def main(argv: list[str] | None = None) -> int:
                          "one; default the packaged judge_head.npz)")
     add_interval_args(ap)
     ap.add_argument("--fit-baselines", metavar="SPLIT", help="train vad-classify on this split and exit")
-    ap.add_argument("--weights-out", help="with --fit-baselines: where to write the weights")
+    ap.add_argument("--weights-out", type=cli_args.out_file,
+                    help="with --fit-baselines: where to write the weights (required: the packaged "
+                         "vad_classify.json is never overwritten by omission)")
     args = ap.parse_args(argv)
     if args.max_files is not None and args.max_files < 1:
         ap.error("--max-files must be >= 1")
+    if args.fit_baselines and args.weights_out is None:
+        ap.error("--fit-baselines needs --weights-out (the packaged vad_classify.json is never overwritten "
+                 "by omission; name it to replace it)")
+    if args.weights_out is not None and not args.fit_baselines:
+        ap.error("--weights-out is read only with --fit-baselines")
     try:
         if args.fit_baselines:
             t0 = time.perf_counter()
-            info = fit_baselines(args.fit_baselines, jobs=args.jobs, max_files=args.max_files, out=args.weights_out)
+            info = fit_baselines(args.fit_baselines, jobs=args.jobs, max_files=args.max_files,
+                                 out=str(args.weights_out))
             info["seconds"] = round(time.perf_counter() - t0, 1)
             print(json.dumps(info, indent=1))
             return 0

@@ -49,6 +49,7 @@ import numpy as np
 from cadence.errors import InvalidArgumentError
 from cadence.floor import intervals
 from cadence.floor.scoring import UNIT_COUNTS
+from cadence import cli_args
 
 RECALL_LOGIT = 2.5  # a typical turn is answered with probability 0.92
 CUT_RATE = 0.4  # 40 interruptions per 100 turns, as on the human splits
@@ -299,14 +300,14 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sims", type=int, default=400, help="simulated splits per design")
     ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=cli_args.seed, default=0)
     ap.add_argument("--design", action="append", type=_design, default=None, metavar="FILES,TURNS,CLIPS,FILE_SD,CLIP_SD",
                     help="simulate your own split's shape instead of the bench's (repeat for several; CLIPS 0: "
                          "every turn its own clip, as on a synthetic split)")
     ap.add_argument("--shift", type=float, default=0.0,
                     help="also the power to mark a policy better by this much (logit of recall, log of interruptions): "
                          "how large a split a gain needs")
-    ap.add_argument("--markdown", type=Path, default=None, help="also write the tables here")
+    ap.add_argument("--markdown", type=cli_args.out_file, default=None, help="also write the tables here")
     args = ap.parse_args(argv)
     if not (np.isfinite(args.shift) and args.shift >= 0.0):
         ap.error(f"--shift must be a finite number >= 0, got {args.shift}")

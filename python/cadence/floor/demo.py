@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import trio
 
+from cadence import cli_args
 from cadence._core import AudioRing
 from cadence.actors import Actor, MailboxSpec, Overflow, open_actor_system
 from cadence.errors import InvalidArgumentError
@@ -204,7 +205,7 @@ def _report(inp: _Input, got: list[tuple[float, Any]], patience: float, judge: s
 def run(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="cadence demo", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seed", type=int, default=21, help="which conversation to render (default 21)")
+    ap.add_argument("--seed", type=cli_args.seed, default=21, help="which conversation to render (default 21)")
     ap.add_argument("--patience", type=float, default=0.5,
                     help="0 = eager (a 150 ms silence wait) … 1 = patient (600 ms); default 0.5")
     ap.add_argument("--realtime", action="store_true", help="pace the frames at 10 ms (default: as fast as possible)")
@@ -238,8 +239,10 @@ def run(argv: list[str]) -> int:
         JudgeHead.load(args.judge_head)  # a missing or malformed file fails before the rendering
     if args.persona is not None and args.wav is None:
         raise InvalidArgumentError("--persona needs --wav")
+    if args.wav == "" or args.persona == "":
+        raise InvalidArgumentError("--wav and --persona need a file path, got an empty string")
     with tempfile.TemporaryDirectory() as tmp:
-        inp = _load_wav(args.wav, args.persona) if args.wav else _render(args.seed, tmp)
+        inp = _load_wav(args.wav, args.persona) if args.wav is not None else _render(args.seed, tmp)
     print(f"Cadence floor demo: {inp.title}.")
     print("Streaming 10 ms frames through the FloorActor"
           + (" (persona playback in its reference ring)" if inp.reference is not None else "") + " ...\n")

@@ -46,6 +46,7 @@ from cadence.floor.labels import FRAME_S, pause_samples, voice_target
 from cadence.floor.model import BARGEIN, CONFIRM, HEADS, ONSET, PAUSE, VOICE, FloorModel, _Member, load_members
 from cadence.floor.policy import _PERSONA, heard_speech
 from cadence.floor.separability import auc, hold_shift_auc
+from cadence import cli_args
 
 L2 = 1e-4  # ridge on the head's weights (the inputs are tanh / GRU states in [-1, 1])
 VOICE_STRIDE = 3  # the voice head uses every third frame (neighbours are near copies)
@@ -197,12 +198,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--weights", required=True, type=Path, help="trained floor model (.npz)")
     ap.add_argument("--corpus", required=True, type=Path, action="append",
                     help="a split folder with manifest.jsonl and meta.segments (repeat)")
-    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--out", required=True, type=cli_args.npz_file)
     ap.add_argument("--heads", default="voice,pause",
                     help=f"which heads to fit (of {','.join(HEADS)}; onset and confirm need duplex files)")
     ap.add_argument("--files", type=int, default=150, help="files used per split")
     ap.add_argument("--check", type=Path, default=None, help="a labelled split to report on")
-    ap.add_argument("--jobs", type=int, default=cores())
+    ap.add_argument("--jobs", type=cli_args.jobs, default=cores())
     ap.add_argument("--echo-cancel", action="store_true",
                     help="featurize through the adaptive echo canceller (FloorFeaturizer(echo_cancel=True)), "
                          "for a model run with CadencePolicy(echo_cancel=True)")

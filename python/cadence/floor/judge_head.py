@@ -40,6 +40,7 @@ import numpy as np
 from cadence.cores import cores
 from cadence.errors import InvalidArgumentError
 from cadence.floor.turn_judge import MAX_WINDOW_S, JudgeHead, SmartTurnJudge, check_window_s
+from cadence import cli_args
 
 if TYPE_CHECKING:
     from cadence.floor.bench import CorpusFile
@@ -137,7 +138,7 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="cadence train judge", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", required=True, type=Path, action="append", help="a labelled split (repeat)")
-    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--out", required=True, type=cli_args.npz_file)
     ap.add_argument("--weight", type=int, action="append", default=None,
                     help="how many times each pause of the matching --corpus counts (one per --corpus; default 1)")
     ap.add_argument("--files", type=int, default=200, help="files used per split")
@@ -146,7 +147,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--window-s", type=float, default=MAX_WINDOW_S,
                     help="the head reads the last this many seconds before the decision point (0.5-8; "
                          "the policy's judge crops the turn so too)")
-    ap.add_argument("--jobs", type=int, default=cores())
+    ap.add_argument("--jobs", type=cli_args.jobs, default=cores())
     args = ap.parse_args(argv)
     if args.files < 1 or not args.l2 >= 0.0:
         raise InvalidArgumentError("--files must be at least 1 and --l2 at least 0")

@@ -86,6 +86,7 @@ from cadence.floor.bench import (
 from cadence.floor.persona_sim import EchoPath, Playout, reply_pool
 from cadence.floor.protocol import Decision, decision_lists
 from cadence.floor.scoring import BARGEIN_TARGET_S, FileLabels, FileScore, score_file, summarize, total
+from cadence import cli_args
 
 __all__ = ["run_loop", "main", "LOOP_COUNTS", "LOOP_METRICS", "talk_overs"]
 
@@ -372,10 +373,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reply-delay-ms", type=float, default=50.0,
                     help="from a commit to the reply's first sample (the design's speculation hit: 50 ms)")
     ap.add_argument("--max-files", type=int, default=None)
-    ap.add_argument("--jobs", type=int, default=cores())
-    ap.add_argument("--seed", type=int, default=0, help="seed of the echo paths, the replies and their order")
-    ap.add_argument("--json", dest="json_out")
-    ap.add_argument("--markdown", dest="md_out")
+    ap.add_argument("--jobs", type=cli_args.jobs, default=cores())
+    ap.add_argument("--seed", type=cli_args.seed, default=0, help="seed of the echo paths, the replies and their order")
+    ap.add_argument("--json", dest="json_out", type=cli_args.out_file)
+    ap.add_argument("--markdown", dest="md_out", type=cli_args.out_file)
     add_weights_args(ap)
     add_interval_args(ap)
     args = ap.parse_args(argv)

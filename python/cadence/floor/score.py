@@ -55,6 +55,7 @@ from cadence.floor.commit_rules import rule_summary, tally
 from cadence.floor.labels import FRAME_S
 from cadence.floor.protocol import DECISION_KEYS, Decision, decision_lists
 from cadence.floor.scoring import FileScore, score_file, summarize, total
+from cadence import cli_args
 
 # a decision may follow the end of the audio by the resampler's flushed tail and one frame
 END_SLACK_S = 0.1
@@ -257,8 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="cadence score floor", description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", required=True, help="split folder with manifest.jsonl")
     ap.add_argument("--decisions", required=True, help="decisions JSON (the shape of bench floor --json)")
-    ap.add_argument("--json", dest="json_out", help="write the scored report here")
-    ap.add_argument("--markdown", dest="md_out", help="write the tables here")
+    ap.add_argument("--json", dest="json_out", type=cli_args.out_file, help="write the scored report here")
+    ap.add_argument("--markdown", dest="md_out", type=cli_args.out_file, help="write the tables here")
     ap.add_argument("--by", metavar="KEY", help="also break the scores down by this meta key (noise, snr, voice, engine, ...; "
                          "several: noise,snr)")
     add_interval_args(ap)

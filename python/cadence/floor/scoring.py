@@ -241,6 +241,10 @@ def manifest_lines(path: str | os.PathLike[str]) -> list[tuple[int, str]]:
             return [(n, line) for n, line in enumerate(f, 1) if line.strip()]
     except UnicodeDecodeError as e:
         raise InvalidArgumentError(f"{path}: not UTF-8 text: {e}") from e
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as e:
+        folder = os.path.dirname(os.fspath(path)) or "."
+        raise InvalidArgumentError(f"no manifest.jsonl in {folder!r} (pass one split of a corpus, e.g. "
+                                   f"DIR/test): {e.strerror}") from e
 
 
 def manifest_entries(path: str | os.PathLike[str]) -> list[Any]:

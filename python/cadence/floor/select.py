@@ -30,6 +30,7 @@ import numpy as np
 from cadence.cores import cores
 from cadence.errors import InvalidArgumentError
 from cadence.floor.separability import auc, hold_shift_scores
+from cadence import cli_args
 
 Split = list[tuple[np.ndarray, dict[str, Any]]]  # per file: (member probs (M, n, heads), entry)
 
@@ -84,8 +85,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--max-size", type=int, default=None, help="largest subset to try")
     ap.add_argument("--tie", type=float, default=0.001,
                     help="mean-AUC margin within which fewer networks win")
-    ap.add_argument("--jobs", type=int, default=cores())
-    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--jobs", type=cli_args.jobs, default=cores())
+    ap.add_argument("--json", type=cli_args.out_file, default=None)
     args = ap.parse_args(argv)
     if args.max_size is not None and args.max_size < 1:
         raise InvalidArgumentError(f"--max-size must be >= 1, got {args.max_size}")

@@ -53,6 +53,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -71,8 +72,9 @@ from cadence.floor.labels import (
     question_weights,
     voice_target,
 )
-from cadence.floor.model import conv_layers, default_weights_path
+from cadence.floor.model import conv_layers
 from cadence.floor.scoring import manifest_entries
+from cadence import cli_args
 
 CACHE_TAG = "persona-ref"  # bump when _featurize changes what it computes (not only features.py)
 WINDOW = 800  # frames per training sequence (8 s)
@@ -125,7 +127,7 @@ def load_split(split_dir: Path, jobs: int, level_db: tuple[float, float] | None 
         n = int(z["n"])
         return [(z[f"x{i}"], z[f"y{i}"], z[f"w{i}"]) for i in range(n)]
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=jobs) as ex:
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(entries)))) as ex:
         data = list(ex.map(_featurize, [(str(split_dir), e, level_db, echo_cancel) for e in entries],
                            chunksize=4))
     print(f"featurized {split_dir.name}: {len(data)} files, "
@@ -134,7 +136,9 @@ def load_split(split_dir: Path, jobs: int, level_db: tuple[float, float] | None 
     arrays: dict[str, Any] = {"n": np.array(len(data))}
     for i, (x, y, w) in enumerate(data):
         arrays[f"x{i}"], arrays[f"y{i}"], arrays[f"w{i}"] = x, y, w
-    np.savez(cache, **arrays)
+    tmp = cache.with_name(cache.name + ".partial.npz")  # a cache is whole or absent
+    np.savez(tmp, **arrays)
+    os.replace(tmp, cache)
     return data
 
 
@@ -239,7 +243,10 @@ def export(net: Any, mean: np.ndarray, std: np.ndarray, out: Path) -> None:
         out_w=sd["out.weight"][: len(TARGETS)], out_b=sd["out.bias"][: len(TARGETS)],
         mean=mean, std=std, **conv,
     )
-    np.savez_compressed(out, **arrays)
+    # whole or not at all: a run stopped mid-write leaves the last best weights, not half a file
+    tmp = out.with_name(out.name + ".partial.npz")
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, out)
 
 
 def _init_params(path: Path, member: int) -> dict[str, np.ndarray]:
@@ -334,9 +341,9 @@ def main(argv: list[str]) -> int:
                          "files (their probabilities are averaged at run time) to --out")
     ap.add_argument("--dropout", type=float, default=0.2)
     ap.add_argument("--input-noise", type=float, default=0.05)
-    ap.add_argument("--out", type=Path, default=None,
-                    help="where to write the weights (default: the packaged floor_gru.npz; "
-                         "required with --combine)")
+    ap.add_argument("--out", type=cli_args.npz_file, default=None,
+                    help="where to write the weights, an .npz (required: the packaged floor_gru.npz is "
+                         "never overwritten by omission; name it to replace it)")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--hidden", type=int, default=96)
     ap.add_argument("--proj", type=int, default=48)
@@ -358,9 +365,9 @@ def main(argv: list[str]) -> int:
                          "to 0.8 s after); 1 (the default): none")
     ap.add_argument("--threads", type=int, default=min(4, cores()),
                     help="torch threads (1 to run two trainings side by side on 2 cores)")
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--batch", type=cli_args.jobs, default=64, help="windows per batch (>= 1)")
+    ap.add_argument("--lr", type=cli_args.positive, default=3e-3)
+    ap.add_argument("--seed", type=cli_args.seed, default=0)
     ap.add_argument("--init", type=Path, default=None, metavar="NPZ",
                     help="fine-tune: start from this trained network (its shape and input "
                          "normalisation; an ensemble file: the --init-member'th network)")
@@ -376,7 +383,7 @@ def main(argv: list[str]) -> int:
                     help="comma-separated input columns the network never reads ('mel' for all "
                          "mel bands; names as in features.FEATURE_NAMES): they are held at their "
                          "mean in training and their input weights are zero in the written file")
-    ap.add_argument("--jobs", type=int, default=cores())
+    ap.add_argument("--jobs", type=cli_args.jobs, default=cores())
     args = ap.parse_args(argv)
     dropped = _dropped_columns(args.drop_features)
     if not 0 <= args.freq_mask <= N_MELS:
@@ -407,13 +414,14 @@ def main(argv: list[str]) -> int:
         return 0
     if not args.corpus:
         ap.error("--corpus is required (or --combine to build an ensemble)")
+    if args.out is None:
+        ap.error("--out is required (the packaged floor_gru.npz is never overwritten by omission; name it "
+                 "to replace it)")
     for c in args.corpus:
         for split in ("train", "dev"):
             if not (c / split / "manifest.jsonl").is_file():
                 raise InvalidArgumentError(f"--corpus {c}: no {split}/manifest.jsonl "
                                            "(a corpus made by `cadence corpus floor` with a train and a dev split)")
-    if args.out is None:
-        args.out = default_weights_path()
 
     import torch
 

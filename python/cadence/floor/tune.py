@@ -61,6 +61,7 @@ from cadence.floor.policy import (
 )
 from cadence.floor.scoring import FileScore, labels_from_manifest, score_file, summarize, total
 from cadence.floor.separability import auc_by_offset, hold_shift_auc
+from cadence import cli_args
 
 
 # the table `cadence tune floor` prints: one row per setting, the benchmark's formatting
@@ -91,11 +92,15 @@ def parse_grid(items: list[str]) -> dict[str, list[float]]:
             raise InvalidArgumentError(
                 f"--set {item!r}: expected NAME=v1,v2 with NAME one of {sorted(known)}"
             )
+        if name in grid:  # a second --set of a field would replace the first's values
+            raise InvalidArgumentError(f"--set {name} is given twice; list every value once: {name}=v1,v2")
         cast = int if known[name] in (int, "int") else float  # "float | None" fields: float
         try:
             grid[name] = [cast(v) for v in values.split(",") if v]
         except ValueError as e:
             raise InvalidArgumentError(f"--set {item!r}: {e}") from e
+        if not grid[name]:
+            raise InvalidArgumentError(f"--set {item!r}: no values (expected NAME=v1,v2)")
         if not all(math.isfinite(v) for v in grid[name]):
             raise InvalidArgumentError(f"--set {item!r}: values must be finite numbers")
     return grid or {"patience": [0.5]}
@@ -369,12 +374,12 @@ def main(argv: list[str]) -> int:
                     help="the networks persona_networks=1 reads (default: the packaged floor_persona.npz)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=v1,v2",
                     help="a PolicyConfig field and the values to try (repeat)")
-    ap.add_argument("--jobs", type=int, default=cores(),
+    ap.add_argument("--jobs", type=cli_args.jobs, default=cores(),
                     help="processes that featurize the files and then score the settings")
     ap.add_argument("--judge-head", default=None, metavar="NPZ",
                     help="the judge head that settings with judge_head=1 read (cadence train judge writes one; "
                          "default the packaged judge_head.npz)")
-    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--json", type=cli_args.out_file, default=None)
     ap.add_argument("--echo-cancel", action="store_true",
                     help="featurize with the adaptive echo canceller (FloorFeaturizer(echo_cancel=True))")
     ap.add_argument("--resamples", type=int, default=intervals.RESAMPLES,

@@ -31,6 +31,7 @@ from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import persona_track
 from cadence.floor.corpus.augment import active_rms, noise
 from cadence.floor.scoring import manifest_entries
+from cadence import cli_args
 
 KINDS = ("white", "pink", "brown")
 
@@ -95,7 +96,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--src", required=True, type=Path, help="a split folder with manifest.jsonl")
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--snr", required=True, type=float, help="dB of the user's speech over the added noise")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=cli_args.seed, default=0)
     args = ap.parse_args(argv)
     n = build(args.src, args.out, args.snr, args.seed)
     print(f"wrote {n} files to {args.out} (noise {args.snr:g} dB under the user's speech)")

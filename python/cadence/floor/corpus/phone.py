@@ -47,6 +47,7 @@ import numpy as np
 import soundfile as sf  # type: ignore[import-untyped]
 
 from cadence.errors import InvalidArgumentError
+from cadence import cli_args
 
 from .recorded import AFTER_S, LEAD_S, clip_runs, condition_audio, mean_rms, turn_labels, write_split
 from .voices import frame_db
@@ -211,7 +212,7 @@ def main(argv: list[str]) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     ap.add_argument("--files", type=int, default=24)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=cli_args.seed, default=0)
     ap.add_argument("--call", default=None, help="your own recorded call (WAV; default: pyannote-audio's sample)")
     ap.add_argument("--stm", default=None, help="its transcript (NIST STM)")
     args = ap.parse_args(argv)

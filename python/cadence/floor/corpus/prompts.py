@@ -61,6 +61,7 @@ import numpy as np
 import soundfile as sf  # type: ignore[import-untyped]
 
 from cadence.errors import InvalidArgumentError
+from cadence import cli_args
 
 from .recorded import AFTER_S, LEAD_S, clip_runs, condition_audio, hesitate, mean_rms, turn_labels, write_split
 
@@ -220,7 +221,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--files", type=int, default=30)
     ap.add_argument("--turns", type=int, default=12, help="prompts per file")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=cli_args.seed, default=0)
     ap.add_argument("--lang", default="en", help="the core-sounds language: en (default), fr, it, ru, es")
     ap.add_argument("--open-share", type=float, default=OPEN_SHARE, help="share of open (unfinished) turns")
     ap.add_argument("--sounds", default=None, help="folder of the prompt WAVs (with digits/); "

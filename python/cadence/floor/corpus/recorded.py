@@ -52,6 +52,7 @@ import numpy as np
 import soundfile as sf  # type: ignore[import-untyped]
 
 from cadence.errors import InvalidArgumentError
+from cadence import cli_args
 
 from . import augment
 from .voices import frame_db, speech_runs
@@ -244,7 +245,7 @@ def main(argv: list[str]) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     ap.add_argument("--files", type=int, default=12)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=cli_args.seed, default=0)
     ap.add_argument("--clips", default=CLIPS_DIR,
                     help="folder of recorded turns, one per WAV or FLAC (default: alsa-utils' speaker-test "
                          "clips; data/mfa: real hesitations, fetched by scripts/setup.sh)")

@@ -1,0 +1,67 @@
+"""Argument types the command-line tools share: a mistake is one clear line from argparse (status 2)
+when the command is read, not a traceback, and not after a long run whose output is then lost."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+
+
+def seed(text: str) -> int:
+    """A random seed: an integer >= 0 (numpy's generators take no negative seeds)."""
+    try:
+        value = int(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from e
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed must be >= 0, got {value}")
+    return value
+
+
+def jobs(text: str) -> int:
+    """A number of worker processes: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected a number of jobs, got {text!r}") from e
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"jobs must be >= 1, got {value}")
+    return value
+
+
+def positive(text: str) -> float:
+    """A finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from e
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def out_file(text: str) -> Path:
+    """A file to write once the command has run: refused at once if it is a folder or its folder
+    does not exist (the run's results would be lost at the end)."""
+    path = Path(text)
+    if not text:
+        raise argparse.ArgumentTypeError("expected a file path, got an empty string")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file path")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder of {text} does not exist ({parent})")
+    if not os.access(parent, os.W_OK):
+        raise argparse.ArgumentTypeError(f"the folder of {text} is not writable ({parent})")
+    return path
+
+
+def npz_file(text: str) -> Path:
+    """An ``.npz`` file to write (numpy adds the suffix to any other name, so a path without it
+    would not name the file written)."""
+    path = out_file(text)
+    if path.suffix != ".npz":
+        raise argparse.ArgumentTypeError(f"{text}: weights are written as .npz; name the file so")
+    return path
