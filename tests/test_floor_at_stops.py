@@ -10,7 +10,6 @@ import pytest
 pytest.importorskip("pipecat")
 import soundfile as sf  # noqa: E402
 
-from cadence.errors import InvalidArgumentError  # noqa: E402
 from cadence.floor import at_stops  # noqa: E402
 from cadence.floor.bench import load_manifest  # noqa: E402
 from cadence.floor.model import default_weights_path  # noqa: E402
