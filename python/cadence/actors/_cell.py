@@ -93,6 +93,7 @@ class ActorCell:
         # supervision state, driven by the parent Supervisor
         self.stopping = False
         self.stop_deadline = float("inf")
+        self._stop_scope: trio.CancelScope | None = None  # on_stop's, while it runs
         self.scope: trio.CancelScope | None = None
         self.in_backoff = False
         self.restart_pending = False
@@ -161,6 +162,8 @@ class ActorCell:
         if not self.stopping:
             self.stopping = True
             self._fail_left(self.mailbox.close())
+        if self._stop_scope is not None:  # on_stop already running (a restart's): now bounded too
+            self._stop_scope.deadline = min(self._stop_scope.deadline, self.stop_deadline)
         scope = self.scope
         if scope is not None:
             if self.in_backoff:
@@ -235,11 +238,19 @@ class ActorCell:
             self._inflight = None
 
     async def _on_stop(self, actor: Actor) -> None:
-        with trio.CancelScope(shield=True, deadline=self.stop_deadline) as scope:
+        # bounded by the stop's deadline; when a sibling's restart or an escalation ends this
+        # incarnation (no stop asked: no deadline yet), by the system's stop timeout from now
+        deadline = self.stop_deadline
+        if deadline == float("inf"):
+            deadline = trio.current_time() + self.system.stop_timeout
+        with trio.CancelScope(shield=True, deadline=deadline) as scope:
+            self._stop_scope = scope
             try:
                 await actor.on_stop()
             except Exception:
                 log.exception("on_stop of actor %r raised", self.name)
+            finally:
+                self._stop_scope = None
         if scope.cancelled_caught:
             log.warning("on_stop of actor %r was cancelled at its stop deadline", self.name)
 

@@ -1,7 +1,8 @@
 """Publish/subscribe by message type.
 
 Subscribing an actor to a class delivers every published instance of that class
-or of a subclass. The routing per concrete type is cached and rebuilt on change.
+or of a subclass that the actor ``accepts`` (a subscription to a class it can take
+none of is refused). The routing per concrete type is cached and rebuilt on change.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ class Topics:
             raise InvalidArgumentError(f"subscribe needs a message class, got {msg_type!r}")
         if ref.stopped:
             raise ActorStoppedError(f"actor {ref.name!r} has stopped")
+        accepts = ref._cell.accepts
+        if accepts is not None and not any(issubclass(msg_type, t) or issubclass(t, msg_type) for t in accepts):
+            names = ", ".join(t.__name__ for t in accepts)
+            raise InvalidArgumentError(f"actor {ref.name!r} accepts {names}: it can take no {msg_type.__name__}")
         refs = self._subs.setdefault(msg_type, [])
         if ref not in refs:
             refs.append(ref)
@@ -46,7 +51,9 @@ class Topics:
             seen: dict[ActorRef, None] = {}
             for base in msg_type.__mro__:
                 for ref in self._subs.get(base, ()):
-                    seen[ref] = None
+                    accepts = ref._cell.accepts  # a subscriber to a base class takes what it accepts
+                    if accepts is None or issubclass(msg_type, accepts):
+                        seen[ref] = None
             refs = self._routes[msg_type] = tuple(seen)
         return refs
 

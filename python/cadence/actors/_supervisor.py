@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Union
 
@@ -68,7 +69,12 @@ class RestartPolicy(msgspec.Struct, frozen=True):
 
     def delay(self, n: int) -> float:
         """Backoff before the ``n``-th restart (n >= 1) inside the window."""
-        return float(min(self.backoff_max_s, self.backoff_s * self.backoff_factor ** (n - 1)))
+        if self.backoff_s == 0 or self.backoff_factor == 1:
+            return float(min(self.backoff_max_s, self.backoff_s))
+        # in logs: factor ** (n - 1) overflows a float past a thousand restarts or so
+        if math.log(self.backoff_s) + (n - 1) * math.log(self.backoff_factor) >= math.log(max(self.backoff_max_s, 1e-300)):
+            return float(self.backoff_max_s)
+        return float(self.backoff_s * self.backoff_factor ** (n - 1))
 
 
 Child = Union[ActorCell, "Supervisor"]

@@ -27,8 +27,11 @@ log = logging.getLogger("cadence.actors")
 class ActorSystem:
     """Made by :func:`open_actor_system`; spawn, address, publish, trace."""
 
-    def __init__(self, policy: RestartPolicy, tracer: Tracer | None, watchdog: Watchdog | None) -> None:
+    def __init__(self, policy: RestartPolicy, tracer: Tracer | None, watchdog: Watchdog | None,
+                 stop_timeout: float = 1.0) -> None:
         self.tracer = tracer
+        # how long an on_stop may take when no stop set a deadline (a restart's, an escalation's)
+        self.stop_timeout = stop_timeout
         self.watchdog = watchdog
         self._names: set[str] = set()
         self._cells: dict[str, ActorCell] = {}
@@ -151,7 +154,7 @@ async def open_actor_system(
     """
     if not (isinstance(shutdown_timeout, (int, float)) and shutdown_timeout >= 0):
         raise InvalidArgumentError(f"shutdown_timeout must be >= 0, got {shutdown_timeout!r}")
-    system = ActorSystem(policy or RestartPolicy(), tracer, watchdog)
+    system = ActorSystem(policy or RestartPolicy(), tracer, watchdog, shutdown_timeout)
     escalated: list[EscalationError] = []
     try:
         async with trio.open_nursery() as nursery:

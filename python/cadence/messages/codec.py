@@ -45,6 +45,7 @@ _DECODE_FAILURES: Final = (
     TypeError,
     OverflowError,
     RecursionError,
+    BufferError,  # a memoryview that is not C-contiguous
 )
 
 
@@ -90,7 +91,11 @@ def encode(msg: Message) -> bytes:
 
     Raises :class:`InvalidArgumentError` for an object that is not a Cadence
     message or that msgpack cannot carry (an int field beyond 64 bits, a field
-    of the wrong type) and :class:`OversizeError` past :data:`MAX_MESSAGE_BYTES`.
+    holding an object msgpack has no form for) and :class:`OversizeError` past
+    :data:`MAX_MESSAGE_BYTES`. Field types are not checked here (a struct built in
+    Python does not check them either, and this is the hot path): a field of the
+    wrong type that msgpack can carry, an int where a str belongs, is refused by the
+    receiver's :func:`decode`. :func:`encode_json` checks them.
     """
     _check_message(msg)
     try:
@@ -130,13 +135,24 @@ def decode(data: bytes | bytearray | memoryview, *, max_size: int = MAX_MESSAGE_
 
 
 def encode_json(msg: Message) -> bytes:
-    """Encode a message to UTF-8 JSON (bytes fields become base64 strings)."""
+    """Encode a message to UTF-8 JSON (bytes fields become base64 strings).
+
+    Off the hot path, so it checks what it wrote reads back as the same message: a field of
+    the wrong type (an int for a str, bytes for a str, which JSON would turn into a base64
+    string) raises :class:`InvalidArgumentError` here, not at the receiver."""
     _check_message(msg)
     try:
         data = _JSON_ENCODER.encode(msg)
     except _ENCODE_FAILURES as exc:
         raise _unencodable(msg, "JSON", exc) from exc
     _check_size(len(data), MAX_JSON_MESSAGE_BYTES, "JSON")
+    try:
+        back = _JSON_DECODER.decode(data)
+    except _DECODE_FAILURES as exc:
+        raise InvalidArgumentError(f"{type(msg).__name__} cannot be written as JSON: {exc}") from exc
+    if back != msg:
+        raise InvalidArgumentError(f"{type(msg).__name__} does not survive JSON (a field of the wrong type?): "
+                                   f"{msg!r} reads back as {back!r}")
     return data
 
 

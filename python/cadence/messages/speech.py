@@ -88,6 +88,8 @@ class SpeechChunk(MessageBase, frozen=True, tag="speech.chunk", gc=False, kw_onl
             raise UnsupportedRateError(
                 f"SpeechChunk rate must be in 1..{MAX_SPEECH_RATE} Hz, got {self.rate!r}"
             )
+        if type(self.pcm) is not bytes:  # the codec gives bytes; an array here would count elements
+            raise InvalidAudioError(f"SpeechChunk pcm must be bytes (little-endian float32), got {type(self.pcm).__name__}")
         if len(self.pcm) % 4:
             raise InvalidAudioError(
                 f"SpeechChunk pcm has {len(self.pcm)} bytes, not a whole number of float32 samples"

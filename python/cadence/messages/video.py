@@ -38,6 +38,8 @@ class VideoFrame(MessageBase, frozen=True, tag="video.frame", kw_only=True):
             raise InvalidArgumentError(
                 f"VideoFrame must be at least 1x1, got {self.width}x{self.height}"
             )
+        if type(self.data) is not bytes:  # the codec gives bytes; a list or an array is not pixels
+            raise InvalidArgumentError(f"VideoFrame data must be bytes, got {type(self.data).__name__}")
         self.check_size()
         expected = self.width * self.height * bpp
         if len(self.data) != expected:
