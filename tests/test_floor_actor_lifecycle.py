@@ -22,6 +22,7 @@ from cadence.floor.actor import MAX_FILL, FloorActor
 from cadence.floor.protocol import FRAME_SECONDS, Decision
 from cadence.messages import (
     AudioFrame,
+    Backchannel,
     BargeIn,
     Commit,
     FloorState,
@@ -34,7 +35,7 @@ from cadence.messages import (
 
 CID = "conv-1"
 T0 = 1_000_000_000
-EVENTS = (Speculate, Commit, Retract, PausePlayout, ResumePlayout, BargeIn)
+EVENTS = (Speculate, Commit, Retract, PausePlayout, ResumePlayout, BargeIn, Backchannel)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class Scripted:
             if self.frame in self.script:
                 out.append(Decision(self.script[self.frame], self.frame * FRAME_SECONDS))  # type: ignore[arg-type]
         self.chunk_probs = np.full((len(frames), 4), 0.5, np.float32)
+        # the backchannel score names its frame: frame k (from 1) scores k / 100
+        self.chunk_probs[:, 3] = (np.arange(self.frame - len(frames), self.frame) + 1) % 100 / 100
         self.frame_flags = [(True, False)] * len(frames)
         self.spec_confidences = [0.5] * sum(k == "speculate" for k in self.script.values())
         return out
@@ -179,14 +182,15 @@ def test_patience_out_of_range_is_refused_at_construction() -> None:
 
 @pytest.mark.parametrize("extra", [10, 500])
 async def test_a_long_gap_that_ends_mid_frame_hears_no_more_silence_than_the_gap(extra: int) -> None:
-    # Frame 1 comes 5 ms late, so half a frame (80 samples) waits. Then a gap of MAX_FILL + extra
-    # samples. The most silence heard (MAX_FILL rounded up to end a frame) is MAX_FILL + 80
-    # samples: a gap of MAX_FILL + 10 is heard whole; one of MAX_FILL + 500 is heard as
-    # MAX_FILL + 80 and the other 420 samples are skipped, the reference with them.
+    # Frame 1 comes 12.5 ms late (past the jitter allowed: heard as 200 samples of silence), so 40
+    # samples wait. Then a gap of MAX_FILL + extra samples. The most silence heard (MAX_FILL
+    # rounded up to end a frame) is MAX_FILL + 120 samples: a gap of MAX_FILL + 10 is heard whole;
+    # one of MAX_FILL + 500 is heard as MAX_FILL + 120 and the other 380 samples are skipped, the
+    # reference with them.
     ring = AudioRing(160 * 1000)
     policy = Scripted({})
     got: list[Any] = []
-    late = T0 + 15_000_000
+    late = T0 + 22_500_000
     after = late + 10_000_000 + (MAX_FILL + extra) * 62_500  # frame 2's start
 
     async def script(floor: Any) -> None:
@@ -199,12 +203,52 @@ async def test_a_long_gap_that_ends_mid_frame_hears_no_more_silence_than_the_gap
     states = [m.ts_ns for m in got if isinstance(m, FloorState)]
     # a skip decides on the silence heard before it first (a state of its own)
     assert len(states) == (4 if extra == 10 else 5) and states == sorted(states)
-    heard = 160 + 80 + 160 + min(MAX_FILL + extra, MAX_FILL + 80) + 320  # samples, the fill's silence included
+    heard = 160 + 200 + 160 + min(MAX_FILL + extra, MAX_FILL + 120) + 320  # samples, the fill's silence included
     assert policy.frame == heard // 160
-    if extra == 10:  # heard whole: 90 samples of frame 3 wait for the next frame
+    if extra == 10:  # heard whole: 50 samples of frame 3 wait for the next frame
         assert states[-1] == T0 + policy.frame * 10_000_000
     else:  # the skip puts frame 2 on its own clock
         assert states[-1] == after + 20_000_000
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+async def test_timestamps_off_their_slot_by_jitter_lose_no_frame(seed: int) -> None:
+    # every frame up to 2.4 ms off its 10 ms slot either way, and one 7 ms late: each is taken, in
+    # order, with no silence put between them (before, 1 ms was allowed from the first frame's
+    # slot: frames 0.9 ms off were refused, and after one 1.2 ms late the next on-time frame was
+    # refused as an overlap)
+    policy = Scripted({})
+    got: list[Any] = []
+    jitter = np.random.default_rng(seed).uniform(-2_400_000, 2_400_000, 300).astype(np.int64)
+    jitter[100] = 7_000_000
+    refused: list[Exception] = []
+    start = T0 + 20_000_000
+
+    async def script(floor: Any) -> None:
+        for i in range(300):
+            try:
+                await floor.request(frame(i, start + i * 10_000_000 + int(jitter[i])), timeout=10.0)
+            except InvalidArgumentError as e:
+                refused.append(e)
+
+    await _run(lambda: FloorActor(CID, policy_factory=lambda p: policy), script, got)
+    assert refused == [] and policy.frame == 300  # no frame refused, no silence heard between them
+    states = [m.ts_ns for m in got if isinstance(m, FloorState)]
+    assert len(states) == 300 and states == sorted(states)
+    # on the stream's clock: within the jitter of each frame's slot end
+    assert np.all(np.abs(np.array(states) - (start + 10_000_000 * np.arange(1, 301))) <= 5_000_000)
+    # 5 ms or more early (a duplicate, a reordered packet) is still refused; a lost frame is silence
+    policy2 = Scripted({})
+
+    async def script2(floor: Any) -> None:
+        await floor.request(frame(0), timeout=10.0)
+        await floor.request(frame(1), timeout=10.0)
+        with pytest.raises(InvalidArgumentError, match="overlaps"):
+            await floor.request(frame(2, T0 + 15_000_000), timeout=10.0)  # 5 ms into frame 1
+        await floor.request(frame(3), timeout=10.0)  # frame 2 lost: 10 ms of silence
+
+    await _run(lambda: FloorActor(CID, policy_factory=lambda p: policy2), script2, [])
+    assert policy2.frame == 4
 
 
 async def test_a_stop_does_not_wait_for_a_decision_call_in_flight(caplog: pytest.LogCaptureFixture) -> None:
@@ -246,3 +290,19 @@ async def test_samples_an_overwriting_reference_ring_dropped_are_heard_as_silenc
     heard = np.concatenate(policy.references)
     np.testing.assert_array_equal(heard, np.concatenate([np.zeros(320, np.float32), played[320:]]))
     assert any("reference ring dropped 320 sample(s)" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_backchannel_carries_its_own_frame_s_score() -> None:
+    # 20 ms messages: the backchannel decided at frame 3 (the first half of the second message)
+    # carries frame 3's score, not frame 4's
+    policy = Scripted({3: "backchannel"})
+    got: list[Any] = []
+
+    async def script(floor: Any) -> None:
+        for i in range(3):
+            msg = AudioFrame.from_samples(CID, T0 + i * 20_000_000, i, np.zeros(320, np.float32))
+            await floor.request(msg, timeout=10.0)
+
+    await _run(lambda: FloorActor(CID, policy_factory=lambda p: policy), script, got)
+    (bc,) = [m for m in got if isinstance(m, Backchannel)]
+    assert bc.ts_ns == T0 + 30_000_000 and bc.score == pytest.approx(0.03)

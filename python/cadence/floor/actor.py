@@ -20,9 +20,9 @@ matching ``Commit(e)`` or ``Retract(e)`` closes it. A commit without a prior
 speculation opens and commits a fresh epoch.
 
 Frames must follow each other in media time (``ts_ns``). A frame that starts
-where audio already received lies (a duplicate or a reordered packet; 1 ms of
-timestamp jitter is allowed) is refused with a clear error and nothing is
-consumed. A gap (lost packets, a muted client) is heard as silence: up to
+where audio already received lies (a duplicate or a reordered packet: 5 ms or more early;
+frames up to 2.5 ms off their slot either way are jitter, ``JITTER_NS``) is refused with a clear
+error and nothing is consumed. A gap (lost packets, a muted client) is heard as silence: up to
 ``MAX_FILL_S`` of zeros are fed to the policy (enough for it to decide on the
 turn it was in: its longest wait is 3 s), and the rest of a longer gap is
 skipped, so decision timestamps stay on the mic's clock.
@@ -35,8 +35,9 @@ actors of a trio run share a thread per core for (``shared_limiter``). Frames th
 during a call wait in the mailbox; the next
 call takes all of them at once (the runtime's ``coalesce``: one worker hop, one policy
 call), so an actor that fell behind catches up instead of staying behind. It publishes
-what handling each message alone would have: per message its decisions, and its
-``FloorState`` from that message's last frame (the policy decides the same for any
+what handling each message alone would have: per message its decisions (a backchannel
+with its own frame's score), and its ``FloorState`` from that message's last frame (a gap
+longer than ``MAX_FILL_S`` adds one, for the silence heard before the rest is skipped) (the policy decides the same for any
 chunking, and records each frame's outputs and state: ``chunk_probs``, ``frame_flags``).
 The policy itself (Silero's session, the networks' weights: ~0.1 s) is built in a
 worker thread when the actor starts (and at each restart), so a call that begins
@@ -75,7 +76,13 @@ from cadence.messages import (
 FRAME = 160
 FRAME_NS = 10_000_000
 NS_PER_SAMPLE = 62_500  # 16 kHz
-JITTER_NS = 1_000_000  # timestamps may be this far off a sample boundary
+# Timestamp jitter. A frame up to JITTER_NS early is taken right after the audio before it, and the
+# clock moves back to it (the stream's clock follows its earliest frames); one up to LATE_JITTER_NS
+# late is taken right after it too. Further early, it overlaps audio already received (a duplicate
+# or a reordered packet: refused); further late, the missing time is lost audio, heard as silence.
+# So frames may be up to 2.5 ms off their slot either way, whatever their order of lateness.
+JITTER_NS = 5_000_000  # half a 10 ms frame
+LATE_JITTER_NS = 10_000_000  # a lost packet is a whole frame
 MAX_FILL_S = 5.0  # a gap in the mic stream is heard as this much silence at most
 MAX_FILL = int(MAX_FILL_S * 16_000)
 
@@ -231,7 +238,8 @@ class FloorActor(Actor):
         if self.next_ts_ns is None:
             self.next_ts_ns = msg.ts_ns
         else:
-            gap = self._gap_samples(msg)
+            gap, early_ns = self._gap_samples(msg)
+            self.next_ts_ns += early_ns  # a frame early by jitter: the clock follows it back
             # frames taken together hold their gaps' silence too: decide on what waits first if
             # this one would not fit (the backlog is 10 s; one message with its gap always fits)
             await self._room(min(gap, MAX_FILL + FRAME) + len(samples))
@@ -255,18 +263,21 @@ class FloorActor(Actor):
         if self.pending.available + n > self.pending.capacity:
             await self._drain()
 
-    def _gap_samples(self, msg: AudioFrame) -> int:
-        """Samples missing between the audio received so far and ``msg``; refuses a frame
-        that overlaps it."""
+    def _gap_samples(self, msg: AudioFrame) -> tuple[int, int]:
+        """Samples missing between the audio received so far and ``msg`` (lost audio), and the
+        ns by which ``msg`` is early within the jitter allowed (<= 0); refuses a frame that
+        overlaps the audio received by more than that (a duplicate or a reordered packet)."""
         assert self.next_ts_ns is not None
         expected = self.next_ts_ns + self.pending.available * NS_PER_SAMPLE
         delta = msg.ts_ns - expected
-        if delta < -JITTER_NS:
+        if delta <= -JITTER_NS:
             raise InvalidArgumentError(
                 f"frame seq {msg.seq} at ts_ns {msg.ts_ns} overlaps the mic audio already received "
                 f"(the next frame was due at {expected}): a duplicate or out-of-order frame"
             )
-        return 0 if delta <= JITTER_NS else int(round(delta / NS_PER_SAMPLE))
+        if delta < 0:
+            return 0, delta
+        return (0 if delta < LATE_JITTER_NS else int(round(delta / NS_PER_SAMPLE))), 0
 
     async def _drain(self) -> None:
         """Run the policy on every whole frame pending, in one worker-thread call, and publish
@@ -289,8 +300,10 @@ class FloorActor(Actor):
         at = [min(max(round(d.t / FRAME_SECONDS) - first, 1), n) for d in decisions]
         a = 0
         for b in sorted({m for m in marks if 0 < m < n} | {n}):
-            mine = [d for d, k in zip(decisions, at) if a < k <= b]
-            await self._emit(mine, probs[b - 1], b - a, confidences, *flags[b - 1])
+            mine = [(d, k) for d, k in zip(decisions, at) if a < k <= b]
+            # each decision with its own frame's outputs (a backchannel's score), the state the run's last
+            await self._emit([d for d, _ in mine], [probs[k - 1] for _, k in mine], probs[b - 1], b - a,
+                             confidences, *flags[b - 1])
             a = b
 
     def _lost_from_reference(self, n: int) -> int:
@@ -327,12 +340,12 @@ class FloorActor(Actor):
         return (decisions, pol.chunk_probs.copy(), list(pol.frame_flags), list(pol.spec_confidences),
                 pol.frame - len(frames))
 
-    async def _emit(self, decisions: list[Decision], probs: np.ndarray, n: int, confidences: list[float],
-                    user: bool, persona: bool) -> None:
+    async def _emit(self, decisions: list[Decision], at: list[np.ndarray], probs: np.ndarray, n: int,
+                    confidences: list[float], user: bool, persona: bool) -> None:
         assert self.next_ts_ns is not None
         base = self.next_ts_ns - self.frames_done * FRAME_NS  # media time of frame 0
         cid = self.conversation_id
-        for d in decisions:
+        for d, own in zip(decisions, at):
             ts = base + int(round(d.t * 1e9))
             if d.kind == "speculate":
                 self.epoch += 1
@@ -350,7 +363,7 @@ class FloorActor(Actor):
                 self.speculating = False
                 await self.system.publish(Commit(cid, ts, self.epoch))
             elif d.kind == "backchannel":
-                await self.system.publish(Backchannel(cid, ts, float(probs[3])))
+                await self.system.publish(Backchannel(cid, ts, float(min(max(own[3], 0.0), 1.0))))
             elif d.kind == "bargein":
                 self.paused = False
                 await self.system.publish(BargeIn(cid, ts))
