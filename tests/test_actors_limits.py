@@ -105,3 +105,25 @@ def test_payloads_and_fields_of_the_wrong_type_are_named_at_the_edge() -> None:
     strided = memoryview(bytes(encode(ok)) * 2)[::2]
     with pytest.raises(MessageDecodeError):
         decode(strided)
+
+
+class _Echo(Actor):
+    async def handle(self, msg: object) -> object:
+        return msg
+
+
+async def test_an_actor_whose_supervisor_waits_to_restart_stops_at_once() -> None:
+    from cadence.errors import ActorStoppedError
+
+    async with open_actor_system(policy=RestartPolicy(backoff_s=3.0, backoff_max_s=3.0), shutdown_timeout=0.2) as s:
+        sub = s.spawn_supervisor("sub", RestartPolicy(max_restarts=0))
+        crasher = sub.spawn(_Crasher, "c")
+        echo = sub.spawn(_Echo, "e")
+        await trio.sleep(0.01)
+        await crasher.send(1)  # sub escalates; the root waits 3 s before restarting it
+        await trio.sleep(0.05)
+        t0 = trio.current_time()
+        await echo.stop(timeout=0.1)
+        assert trio.current_time() - t0 < 0.5  # was: the 3 s backoff
+        with pytest.raises(ActorStoppedError):
+            await echo.request("x", timeout=0.5)

@@ -170,6 +170,10 @@ class ActorCell:
                 scope.cancel()
             else:
                 scope.deadline = min(scope.deadline, self.stop_deadline)
+        else:
+            # no task runs it (its supervisor escalated and waits for its own restart, or has not
+            # started it yet): nothing may ever finish it, so it finishes now (finish is idempotent)
+            self.finish()
 
     def finish(self) -> None:
         """Final: refuse messages, fail what is queued, leave the registry."""

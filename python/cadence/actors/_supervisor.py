@@ -211,20 +211,24 @@ class Supervisor:
         delay = 0.0
         while not child.stopping:
             crashed: Exception | None = None
-            with trio.CancelScope(deadline=child.stop_deadline) as scope:
-                child.scope = scope
-                if delay > 0:
-                    child.in_backoff = True
-                    await trio.sleep(delay)
+            try:
+                with trio.CancelScope(deadline=child.stop_deadline) as scope:
+                    child.scope = scope
+                    if delay > 0:
+                        child.in_backoff = True
+                        await trio.sleep(delay)
+                    child.in_backoff = False
+                    child.restart_pending = False
+                    if not child.stopping:
+                        try:
+                            await child.incarnation()
+                        except Exception as exc:
+                            crashed = exc
+            finally:
+                # also when this supervisor's own nursery is cancelled (it escalated): no scope
+                # left means no task runs the child, so a stop finishes it at once
+                child.scope = None
                 child.in_backoff = False
-                child.restart_pending = False
-                if not child.stopping:
-                    try:
-                        await child.incarnation()
-                    except Exception as exc:
-                        crashed = exc
-            child.scope = None
-            child.in_backoff = False
             if child.stopping:
                 break
             if crashed is not None:
