@@ -164,6 +164,8 @@ def test_audio_frame_construction_checks_structure() -> None:
         AudioFrame("c", 0, 0, loud.tobytes()).validate()
     loud[7] = MAX_SAMPLE_ABS
     AudioFrame("c", 0, 0, loud.tobytes()).validate()
+    with pytest.raises(InvalidArgumentError, match="conversation_id must be a str, got NoneType"):
+        AudioFrame(None, 0, 0, bytes(640))  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="ts_ns must be an integer"):
         AudioFrame("c", 1e9, 0, bytes(640))  # type: ignore[arg-type]
     # cheap construction does not scan samples; validate() does

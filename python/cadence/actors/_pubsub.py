@@ -60,7 +60,8 @@ class Topics:
     async def publish(self, msg: Any) -> int:
         """Send ``msg`` to every subscriber, each per its mailbox policy.
 
-        Returns how many subscribers it reached. Stopped subscribers are
+        Returns how many subscribers it was sent to (a ``DROP_NEWEST`` mailbox that was full
+        counts, though it dropped the message). Stopped subscribers are
         unsubscribed; if any ``REJECT`` mailbox refused, MailboxFullError is
         raised after all the others got the message.
         """

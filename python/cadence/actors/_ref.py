@@ -60,7 +60,9 @@ class ActorRef:
 
         Raises RequestTimeoutError after ``timeout`` seconds (trio clock),
         ActorStoppedError if the actor stops first, ActorError if its handler
-        raised, MailboxFullError if a drop/reject policy discarded the request.
+        crashed, the handler's own exception if it refused the message (one of the
+        actor's ``refuses`` types), MailboxFullError if a drop/reject policy discarded
+        the request.
         """
         _check_timeout(timeout)
         reply = self._cell.make_request(msg)

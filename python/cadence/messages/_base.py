@@ -116,6 +116,8 @@ class MessageBase(msgspec.Struct, frozen=True, tag_field="type"):
 
     def __post_init__(self) -> None:
         cid = self.conversation_id
+        if not isinstance(cid, str):  # msgspec decodes a str; anything else came from Python
+            raise InvalidArgumentError(f"conversation_id must be a str, got {type(cid).__name__}")
         if not cid or len(cid) > MAX_CONVERSATION_ID_CHARS:
             raise InvalidArgumentError(
                 f"conversation_id must have 1..{MAX_CONVERSATION_ID_CHARS} characters, "
