@@ -86,9 +86,15 @@ def test_tune_refuses_a_field_set_twice_or_without_values(split: Path, capsys: p
     assert parse_grid(["patience=0.2,0.8"]) == {"patience": [0.2, 0.8]}
 
 
-def test_demo_refuses_an_empty_wav_path(capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_refuses_an_empty_wav_path_and_settings_out_of_range_before_rendering(
+        capsys: pytest.CaptureFixture[str]) -> None:
     assert _status(["demo", "--wav", ""]) == 2
     assert "need a file path, got an empty string" in capsys.readouterr().err
+    for argv, said in ((["--patience", "2"], "patience must be in [0, 1]"),
+                       (["--judge", "smart-turn", "--smart-turn-weight", "1.5"], "smart_turn_weight must be in [0, 1]")):
+        assert _status(["demo", *argv]) == 2
+        out = capsys.readouterr()
+        assert said in out.err and "Cadence floor demo" not in out.out  # nothing rendered first
 
 
 def test_a_corpus_is_not_written_over_a_folder_it_did_not_make(tmp_path: Path,

@@ -237,6 +237,9 @@ def run(argv: list[str]) -> int:
         from cadence.floor.turn_judge import JudgeHead
 
         JudgeHead.load(args.judge_head)  # a missing or malformed file fails before the rendering
+    from cadence.floor.policy import PolicyConfig
+
+    PolicyConfig(args.patience, **judge)  # type: ignore[arg-type]  # out of range: fails before the rendering
     if args.persona is not None and args.wav is None:
         raise InvalidArgumentError("--persona needs --wav")
     if args.wav == "" or args.persona == "":
