@@ -37,19 +37,20 @@ def split(tmp_path: Path) -> Path:
     (["corpus", "floor", "--out", "/tmp/x", "--n", "2", "--seed", "-3"], "a seed must be >= 0"),
     (["bench", "floor", "--corpus", "S", "--jobs", "0"], "jobs must be >= 1"),
     (["bench", "floor", "--corpus", "S", "--patience", "0.5,2"], "patience values must be in [0, 1]"),
-    (["bench", "floor", "--corpus", "S", "--json", "T/no/such/folder/x.json"], "does not exist"),
+    (["bench", "floor", "--corpus", "S", "--json", "T/afile/x.json"], "cannot make the folder"),
     (["bench", "floor", "--corpus", "S", "--markdown", "T"], "is a folder"),
     (["bench", "floor", "--fit-baselines", "S"], "--fit-baselines needs --weights-out"),
     (["bench", "ring", "--seconds", "nan"], "expected a finite number > 0"),
     (["train", "floor", "--corpus", "S"], "--out is required"),
     (["train", "floor", "--corpus", "S", "--out", "T/w"], "weights are written as .npz"),
     (["train", "heads", "--weights", "W", "--corpus", "S", "--out", "T/h"], "weights are written as .npz"),
-    (["train", "floor", "--corpus", "S", "--out", "T/w.npz", "--batch", "0"], "jobs must be >= 1"),
+    (["train", "floor", "--corpus", "S", "--out", "T/w.npz", "--batch", "0"], "expected a whole number >= 1"),
     (["train", "floor", "--corpus", "S", "--out", "T/w.npz", "--lr", "nan"], "expected a finite number > 0"),
     (["tune", "floor", "--corpus", "S", "--jobs", "-2"], "jobs must be >= 1"),
 ])
 def test_a_mistake_is_refused_when_the_command_is_read(argv: list[str], said: str, split: Path, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "afile").write_text("")  # a file where a folder would have to be made
     subs = {"S": str(split), "T": str(tmp_path), "W": str(default_weights_path())}
     argv = [subs.get(a, a.replace("T/", f"{tmp_path}/")) for a in argv]
     assert _status(argv) == 2
@@ -104,3 +105,14 @@ def test_a_corpus_is_not_written_over_a_folder_it_did_not_make(tmp_path: Path,
     assert "holds a README.txt that no Cadence corpus wrote" in capsys.readouterr().err
     assert (tmp_path / "README.txt").read_text() == "my notes\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.txt"]
+
+
+def test_an_output_s_missing_folder_is_made(tmp_path: Path) -> None:
+    # the folder is made when the command is read (as the weights' writers did before)
+    from cadence.cli_args import out_file
+
+    assert out_file(str(tmp_path / "new" / "deeper" / "x.json")) == tmp_path / "new" / "deeper" / "x.json"
+    assert (tmp_path / "new" / "deeper").is_dir()
+    w = default_weights_path()
+    assert _status(["train", "floor", "--combine", str(w), "--out", str(tmp_path / "n2" / "e.npz")]) == 0
+    assert (tmp_path / "n2" / "e.npz").is_file()

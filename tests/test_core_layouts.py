@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cadence._core import AudioRing, FeatureExtractor, Framer, MicAgc, OutputFramer
+from cadence._core import AudioRing, FeatureExtractor, Framer, MicAgc, OutputFramer, resample
 from cadence.errors import InvalidAudioError, OversizeError
 from cadence.floor.model import FloorModel, default_weights_path
 
@@ -44,6 +44,13 @@ def test_a_view_too_large_to_copy_is_refused_before_the_copy() -> None:
         Framer(16000, 1, 10).push(huge)
     with pytest.raises(OversizeError):
         OutputFramer(24000, 48000, 10).push(huge)
+    with pytest.raises(OversizeError):
+        resample(huge, 16000, 48000)
+    frames = np.broadcast_to(np.float32(0.0), (1 << 25, 160))  # 20 GiB if copied
+    with pytest.raises(OversizeError):
+        FeatureExtractor().process(frames)
+    with pytest.raises(OversizeError):
+        MicAgc().process(frames)
     ring = AudioRing(8)  # a small strided view is still taken
     assert ring.write(np.arange(16, dtype=np.float32)[::2] / 16) == 8
     np.testing.assert_array_equal(ring.read(8), np.arange(0, 16, 2, dtype=np.float32) / 16)

@@ -306,3 +306,36 @@ async def test_a_backchannel_carries_its_own_frame_s_score() -> None:
     await _run(lambda: FloorActor(CID, policy_factory=lambda p: policy), script, got)
     (bc,) = [m for m in got if isinstance(m, Backchannel)]
     assert bc.ts_ns == T0 + 30_000_000 and bc.score == pytest.approx(0.03)
+
+
+async def test_epochs_go_on_after_a_sibling_s_restart() -> None:
+    from cadence.actors import RestartPolicy, Strategy
+
+    class Crasher(Actor):
+        async def handle(self, msg: object) -> None:
+            raise RuntimeError("a sibling's bug")
+
+    policies: list[Scripted] = []
+
+    def make() -> FloorActor:
+        policies.append(Scripted({2: "speculate"}))
+        return FloorActor(CID, policy_factory=lambda p: policies[-1])
+
+    got: list[Any] = []
+    async with open_actor_system(shutdown_timeout=2.0,
+                                 policy=RestartPolicy(strategy=Strategy.ONE_FOR_ALL, max_restarts=5)) as system:
+        floor = system.spawn(make, "floor")
+        crasher = system.spawn(Crasher, "crasher")
+        sink = system.spawn(lambda: Collector(got), "sink")
+        for t in EVENTS:
+            system.subscribe(sink, t)
+        for i in range(3):
+            await floor.request(frame(i), timeout=10.0)
+        await crasher.send(1)  # restarts every child: the floor ends through on_stop
+        await trio.sleep(0.2)
+        for i in range(3, 6):
+            await floor.request(frame(i), timeout=10.0)
+        await trio.sleep(0.05)
+    # the sink restarts too and may miss what came meanwhile; the epochs it saw never repeat
+    epochs = [m.epoch for m in got if isinstance(m, Speculate)]
+    assert len(policies) == 2 and epochs[-1] == 2 and epochs == sorted(set(epochs))

@@ -612,7 +612,7 @@ def test_a_foreign_corpus_and_decisions_file_are_read_as_the_spec_reads_them(tmp
         bench.load_manifest(str(tmp_path))
     (tmp_path / "empty.wav").write_bytes(b"")
     sf.write(tmp_path / "none.wav", np.zeros(0, np.float32), RATE, subtype="PCM_16")
-    for name, match in (("empty.wav", "empty.wav: Error opening"), ("none.wav", "none.wav: no audio")):
+    for name, match in (("empty.wav", "empty.wav"), ("none.wav", "none.wav: no audio")):
         write({"audio": name, "events": []})
         with pytest.raises(InvalidAudioError, match=match):
             bench.load_manifest(str(tmp_path))
@@ -631,6 +631,17 @@ def test_a_foreign_corpus_and_decisions_file_are_read_as_the_spec_reads_them(tmp
     assert "Keys of the decisions no metric reads (ignored): 'duration' × 1, 'speculate' × 1." in md
     assert "**`meta` not read in 1 file(s)**" in md
     assert report["files"][0]["audio"] == "a.wav"  # the manifest's name
+    # a well-formed "persona" with no persona playback: not a duplex file, so it pre-empts nothing
+    write({"audio": "a.wav", "events": [{"type": "shift", "t": 1.0}], "meta": {"persona": [[1.05, 2.5]]}})
+    report = score.score_decisions(str(tmp_path), {"files": [{"audio": "a.wav", "commits": [1.2]}]}, resamples=0)
+    s = report["summary"]["external"]
+    assert (s["correct"], s["recall"], s["preempted_shifts"]) == (1, 1.0, 0)
+    assert "read only with the persona's playback" in report["config"]["meta_ignored"][0]["why"]
+    # Cadence's own meta naming a playback file that is not there: a broken corpus, refused
+    write({"audio": "a.wav", "events": [], "meta": {"persona_audio": "gone.wav"}})
+    with pytest.raises(InvalidArgumentError, match=":1: persona track not found"):
+        bench.load_manifest(str(tmp_path))
+    write({"audio": "a.wav", "events": []})
     with pytest.raises(InvalidArgumentError, match="which has an entry already"):
         score.score_decisions(str(tmp_path), {"files": [{"audio": "a.wav", "commits": []},
                                                         {"audio": "./a.wav", "commits": []}]}, resamples=0)

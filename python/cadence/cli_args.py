@@ -20,6 +20,17 @@ def seed(text: str) -> int:
     return value
 
 
+def positive_int(text: str, what: str = "a whole number") -> int:
+    """An integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from e
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected {what} >= 1, got {value}")
+    return value
+
+
 def jobs(text: str) -> int:
     """A number of worker processes: an integer >= 1."""
     try:
@@ -43,16 +54,19 @@ def positive(text: str) -> float:
 
 
 def out_file(text: str) -> Path:
-    """A file to write once the command has run: refused at once if it is a folder or its folder
-    does not exist (the run's results would be lost at the end)."""
+    """A file to write once the command has run: its folder is made now if missing, and a path
+    that is a folder, or whose folder cannot be made or written, is refused at once (not after
+    the run, whose results would then be lost)."""
     path = Path(text)
     if not text:
         raise argparse.ArgumentTypeError("expected a file path, got an empty string")
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a folder; give a file path")
     parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise argparse.ArgumentTypeError(f"the folder of {text} does not exist ({parent})")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise argparse.ArgumentTypeError(f"cannot make the folder of {text}: {e.strerror or e}") from e
     if not os.access(parent, os.W_OK):
         raise argparse.ArgumentTypeError(f"the folder of {text} is not writable ({parent})")
     return path

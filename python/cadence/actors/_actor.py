@@ -63,11 +63,13 @@ class Actor(ABC):
     async def on_stop(self) -> None:
         """When the actor stops (stop, shutdown, or a one-for-all restart of a sibling).
 
-        Runs shielded, bounded by the stop deadline."""
+        Runs shielded, bounded by the stop's deadline; when no stop set one (a sibling's
+        restart, an escalation), by the system's ``shutdown_timeout`` from now."""
 
     async def on_failure(self, exc: Exception, msg: Any | None) -> None:
         """After ``handle`` (``msg``) or ``on_start`` (``msg`` None) raised ``exc``,
-        before the supervisor restarts or escalates."""
+        before the supervisor restarts or escalates. Runs shielded, bounded by the
+        system's ``shutdown_timeout`` from now."""
 
     def stop(self) -> None:
         """Stop this actor after the current message (not restarted)."""

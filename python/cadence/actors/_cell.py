@@ -221,10 +221,16 @@ class ActorCell:
                     err.__cause__ = exc
                     self._inflight.fail(err)
                     self._inflight = None
-                try:
-                    await actor.on_failure(exc, msg)
-                except Exception:
-                    log.exception("on_failure of actor %r raised", self.name)
+                # bounded and shielded as on_stop is: a hook that waits (a full subscriber) cannot
+                # hold up the restart or the escalation
+                with trio.CancelScope(shield=True, deadline=min(
+                        self.stop_deadline, trio.current_time() + self.system.stop_timeout)) as scope:
+                    try:
+                        await actor.on_failure(exc, msg)
+                    except Exception:
+                        log.exception("on_failure of actor %r raised", self.name)
+                if scope.cancelled_caught:
+                    log.warning("on_failure of actor %r was cancelled at its deadline", self.name)
                 raise
             except BaseException:
                 self._stop_inflight()

@@ -147,7 +147,9 @@ async def open_actor_system(
     """Run an actor system for the duration of the ``async with`` block.
 
     ``policy`` is the root supervisor's. On exit every actor is stopped: each
-    current handler gets until ``shutdown_timeout`` s, then is cancelled. If the
+    current handler gets until ``shutdown_timeout`` s, then is cancelled. The same
+    timeout bounds an ``on_stop`` or ``on_failure`` that no stop bounds (at a restart
+    or an escalation). If the
     root supervisor escalates, the block is cancelled and EscalationError is
     raised from here. ``tracer`` turns on hop tracing; ``watchdog`` (e.g.
     ``Watchdog(0.02)``) turns on the loop-stall watchdog.

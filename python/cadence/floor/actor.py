@@ -21,7 +21,7 @@ speculation opens and commits a fresh epoch.
 
 Frames must follow each other in media time (``ts_ns``). A frame that starts
 where audio already received lies (a duplicate or a reordered packet: 5 ms or more early;
-frames up to 2.5 ms off their slot either way are jitter, ``JITTER_NS``) is refused with a clear
+frames less than 2.5 ms off their slot either way are jitter, ``JITTER_NS``) is refused with a clear
 error and nothing is consumed. A gap (lost packets, a muted client) is heard as silence: up to
 ``MAX_FILL_S`` of zeros are fed to the policy (enough for it to decide on the
 turn it was in: its longest wait is 3 s), and the rest of a longer gap is
@@ -80,7 +80,7 @@ NS_PER_SAMPLE = 62_500  # 16 kHz
 # clock moves back to it (the stream's clock follows its earliest frames); one up to LATE_JITTER_NS
 # late is taken right after it too. Further early, it overlaps audio already received (a duplicate
 # or a reordered packet: refused); further late, the missing time is lost audio, heard as silence.
-# So frames may be up to 2.5 ms off their slot either way, whatever their order of lateness.
+# So frames may be less than 2.5 ms off their slot either way, whatever their order of lateness.
 JITTER_NS = 5_000_000  # half a 10 ms frame
 LATE_JITTER_NS = 10_000_000  # a lost packet is a whole frame
 MAX_FILL_S = 5.0  # a gap in the mic stream is heard as this much silence at most
@@ -89,17 +89,27 @@ MAX_FILL = int(MAX_FILL_S * 16_000)
 
 log = logging.getLogger("cadence.floor")
 _SHARED: trio.lowlevel.RunVar[trio.CapacityLimiter] = trio.lowlevel.RunVar("cadence_floor_limiter")
-# the last speculation epoch of each conversation whose Floor actor crashed, for its next incarnation
+# the last speculation epoch of each conversation whose Floor actor ended (a stop, a crash, a
+# sibling's restart), for its next incarnation; the most recent _EPOCHS_KEPT conversations
 _EPOCHS: trio.lowlevel.RunVar[dict[str, int]] = trio.lowlevel.RunVar("cadence_floor_epochs")
+_EPOCHS_KEPT = 100_000
 
 
-def _crashed_epochs() -> dict[str, int]:
+def _ended_epochs() -> dict[str, int]:
     try:
         return _EPOCHS.get()
     except LookupError:
         epochs: dict[str, int] = {}
         _EPOCHS.set(epochs)
         return epochs
+
+
+def _remember_epoch(conversation_id: str, epoch: int) -> None:
+    epochs = _ended_epochs()
+    epochs.pop(conversation_id, None)
+    epochs[conversation_id] = epoch  # newest last: the oldest go first past the bound
+    while len(epochs) > _EPOCHS_KEPT:
+        del epochs[next(iter(epochs))]
 
 
 def shared_limiter() -> trio.CapacityLimiter:
@@ -128,8 +138,9 @@ class FloorActor(Actor):
 
     An incarnation that ends (a stop, the system's shutdown, or a crash before its restart) closes
     what it left open: a draft (``Retract``) and a paused persona (``ResumePlayout``), stamped at
-    the end of the audio it decided on. After a crash the next incarnation's epochs go on from
-    the last one (a ledger never sees an epoch twice). A decision call in flight at a stop is
+    the end of the audio it decided on. The next incarnation's epochs go on from the last one
+    (after a crash or a sibling's restart; the last 100,000 conversations are remembered), so a
+    ledger never sees an epoch twice. A decision call in flight at a stop is
     abandoned to its thread (the stop does not wait for it); its decisions are not published."""
 
     # Audio must never be dropped silently: senders wait (backpressure).
@@ -174,7 +185,7 @@ class FloorActor(Actor):
         self._marks: list[int] = []
 
     async def on_start(self) -> None:
-        self.epoch = _crashed_epochs().pop(self.conversation_id, self.epoch)
+        self.epoch = _ended_epochs().pop(self.conversation_id, self.epoch)
         # the build (~0.1 s) takes a thread of its own, not one of the calls' decision threads
         self.policy = await trio.to_thread.run_sync(self._policy_factory, self._patience)
         if self._limiter is None:
@@ -184,13 +195,18 @@ class FloorActor(Actor):
         self.policy.wait_for_judge = self._wait_for_judge
 
     async def on_stop(self) -> None:
-        await self._close_open()
-        self._close_policy()
+        _remember_epoch(self.conversation_id, self.epoch)  # a sibling's restart ends it here too
+        try:
+            await self._close_open()
+        finally:
+            self._close_policy()
 
     async def on_failure(self, exc: Exception, msg: Any | None) -> None:
-        _crashed_epochs()[self.conversation_id] = self.epoch
-        await self._close_open()
-        self._close_policy()
+        _remember_epoch(self.conversation_id, self.epoch)
+        try:
+            await self._close_open()
+        finally:
+            self._close_policy()
 
     async def _close_open(self) -> None:
         """Close the draft and the pause this incarnation leaves open (a new one knows neither)."""

@@ -38,7 +38,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import numpy as np
@@ -216,8 +216,15 @@ def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]
         why = meta_problem(entry)
         try:
             persona = persona_track(corpus, entry, path)
-        except InvalidArgumentError as e:  # another corpus's key: scored without a persona track
-            persona, why = persona_path(path), why or f"meta.persona_audio: {e}"
+        except InvalidArgumentError as e:
+            if why is None:  # Cadence's meta naming a track that is not there: a broken corpus
+                raise InvalidArgumentError(f"{mpath}:{lineno}: {e}") from e
+            persona = persona_path(path)  # another corpus's meta: none of it is read
+        if labels.persona and persona is None:
+            # the persona's speech is read only with its playback: without it the file is not a
+            # duplex one, and another corpus's "persona" must not pre-empt its shifts
+            labels = replace(labels, persona=())
+            why = why or "meta.persona is read only with the persona's playback (x.persona.wav or meta.persona_audio)"
         files.append(
             CorpusFile(entry["audio"], os.path.abspath(path), labels, persona and os.path.abspath(persona),
                        entry.get("meta"), tuple(ignored_event_types(entry)), why)

@@ -365,7 +365,7 @@ def main(argv: list[str]) -> int:
                          "to 0.8 s after); 1 (the default): none")
     ap.add_argument("--threads", type=int, default=min(4, cores()),
                     help="torch threads (1 to run two trainings side by side on 2 cores)")
-    ap.add_argument("--batch", type=cli_args.jobs, default=64, help="windows per batch (>= 1)")
+    ap.add_argument("--batch", type=cli_args.positive_int, default=64, help="windows per batch (>= 1)")
     ap.add_argument("--lr", type=cli_args.positive, default=3e-3)
     ap.add_argument("--seed", type=cli_args.seed, default=0)
     ap.add_argument("--init", type=Path, default=None, metavar="NPZ",

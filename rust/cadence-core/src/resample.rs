@@ -326,7 +326,7 @@ mod tests {
         assert!(out.is_empty());
         r.process(&[0.5; 480], &mut out);
         r.flush(&mut out);
-        assert_eq!(out.len(), 160 + r.delay_samples()); // one sample in: its whole tail out
+        assert_eq!(out.len(), 160 + r.delay_samples()); // 480 samples in: all 160 out, and the delay
     }
 
     #[test]

@@ -10,6 +10,10 @@ use pyo3::prelude::*;
 
 use crate::errors::{invalid_argument, invalid_audio};
 
+/// The most values an argument that must be copied (not C-contiguous: strided, broadcast,
+/// Fortran-ordered) may hold: 1 GiB of float32. A broadcast view may name terabytes.
+pub const MAX_COPY: usize = 1 << 28;
+
 /// A float32 numpy argument, read-only for as long as it lives.
 pub struct F32Arg<'py> {
     pub shape: Vec<usize>,
@@ -43,6 +47,15 @@ impl<'py> F32Arg<'py> {
                 invalid_argument(py, msg)
             }
         })?;
+        if !arr.is_c_contiguous() && arr.len() > MAX_COPY {
+            return crate::errors::map(
+                py,
+                Err(cadence_core::CadenceError::Oversize {
+                    len: arr.len(),
+                    max: MAX_COPY,
+                }),
+            );
+        }
         Ok(F32Arg {
             shape: arr.shape().to_vec(),
             ro: arr.readonly(),

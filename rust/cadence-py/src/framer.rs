@@ -205,7 +205,7 @@ fn resample<'py>(
     from_rate: i128,
     to_rate: i128,
 ) -> PyResult<Bound<'py, PyArray1<f32>>> {
-    let arg = pcm_arg(py, x, "x", None, None)?;
+    let arg = pcm_arg(py, x, "x", None, Some(crate::arrays::MAX_COPY))?;
     let pcm = arg.pcm();
     let (from, to) = (rate_arg(py, from_rate)?, rate_arg(py, to_rate)?);
     let out = detached(py, || match pcm {
