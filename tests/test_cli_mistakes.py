@@ -44,7 +44,7 @@ def split(tmp_path: Path) -> Path:
     (["train", "floor", "--corpus", "S"], "--out is required"),
     (["train", "floor", "--corpus", "S", "--out", "T/w"], "weights are written as .npz"),
     (["train", "heads", "--weights", "W", "--corpus", "S", "--out", "T/h"], "weights are written as .npz"),
-    (["train", "floor", "--corpus", "S", "--out", "T/w.npz", "--batch", "0"], "expected a whole number >= 1"),
+    (["train", "floor", "--corpus", "S", "--out", "T/w.npz", "--batch", "0"], "a whole number must be >= 1"),
     (["train", "floor", "--corpus", "S", "--out", "T/w.npz", "--lr", "nan"], "expected a finite number > 0"),
     (["tune", "floor", "--corpus", "S", "--jobs", "-2"], "jobs must be >= 1"),
 ])

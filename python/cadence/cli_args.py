@@ -9,37 +9,29 @@ import os
 from pathlib import Path
 
 
+def _whole(text: str, lowest: int, name: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected {name}, got {text!r}") from e
+    if value < lowest:
+        raise argparse.ArgumentTypeError(f"{name} must be >= {lowest}, got {value}")
+    return value
+
+
 def seed(text: str) -> int:
     """A random seed: an integer >= 0 (numpy's generators take no negative seeds)."""
-    try:
-        value = int(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from e
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a seed must be >= 0, got {value}")
-    return value
+    return _whole(text, 0, "a seed")
 
 
-def positive_int(text: str, what: str = "a whole number") -> int:
+def positive_int(text: str) -> int:
     """An integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from e
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected {what} >= 1, got {value}")
-    return value
+    return _whole(text, 1, "a whole number")
 
 
 def jobs(text: str) -> int:
     """A number of worker processes: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(f"expected a number of jobs, got {text!r}") from e
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"jobs must be >= 1, got {value}")
-    return value
+    return _whole(text, 1, "jobs")
 
 
 def positive(text: str) -> float:
