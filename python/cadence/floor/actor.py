@@ -47,6 +47,7 @@ does not stall the calls already running; frames sent meanwhile wait in the mail
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import replace
 from typing import Any, Callable, ClassVar
 
@@ -89,23 +90,21 @@ MAX_FILL = int(MAX_FILL_S * 16_000)
 
 log = logging.getLogger("cadence.floor")
 _SHARED: trio.lowlevel.RunVar[trio.CapacityLimiter] = trio.lowlevel.RunVar("cadence_floor_limiter")
-# the last speculation epoch of each conversation whose Floor actor ended (a stop, a crash, a
-# sibling's restart), for its next incarnation; the most recent _EPOCHS_KEPT conversations
-_EPOCHS: trio.lowlevel.RunVar[dict[str, int]] = trio.lowlevel.RunVar("cadence_floor_epochs")
+# per actor system, the last speculation epoch of each conversation whose Floor actor ended (a
+# stop, a crash, a sibling's restart), for its next incarnation; the most recent _EPOCHS_KEPT
+_EPOCHS: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
 _EPOCHS_KEPT = 100_000
 
 
-def _ended_epochs() -> dict[str, int]:
-    try:
-        return _EPOCHS.get()
-    except LookupError:
-        epochs: dict[str, int] = {}
-        _EPOCHS.set(epochs)
-        return epochs
+def _ended_epochs(system: Any) -> dict[str, int]:
+    epochs = _EPOCHS.get(system)
+    if epochs is None:
+        epochs = _EPOCHS[system] = {}
+    return epochs
 
 
-def _remember_epoch(conversation_id: str, epoch: int) -> None:
-    epochs = _ended_epochs()
+def _remember_epoch(system: Any, conversation_id: str, epoch: int) -> None:
+    epochs = _ended_epochs(system)
     epochs.pop(conversation_id, None)
     epochs[conversation_id] = epoch  # newest last: the oldest go first past the bound
     while len(epochs) > _EPOCHS_KEPT:
@@ -139,8 +138,8 @@ class FloorActor(Actor):
     An incarnation that ends (a stop, the system's shutdown, or a crash before its restart) closes
     what it left open: a draft (``Retract``) and a paused persona (``ResumePlayout``), stamped at
     the end of the audio it decided on. The next incarnation's epochs go on from the last one
-    (after a crash or a sibling's restart; the last 100,000 conversations are remembered), so a
-    ledger never sees an epoch twice. A decision call in flight at a stop is
+    (after a crash or a sibling's restart, in the same actor system; the last 100,000
+    conversations are remembered), so a ledger never sees an epoch twice. A decision call in flight at a stop is
     abandoned to its thread (the stop does not wait for it); its decisions are not published."""
 
     # Audio must never be dropped silently: senders wait (backpressure).
@@ -185,7 +184,7 @@ class FloorActor(Actor):
         self._marks: list[int] = []
 
     async def on_start(self) -> None:
-        self.epoch = _ended_epochs().pop(self.conversation_id, self.epoch)
+        self.epoch = _ended_epochs(self.system).pop(self.conversation_id, self.epoch)
         # the build (~0.1 s) takes a thread of its own, not one of the calls' decision threads
         self.policy = await trio.to_thread.run_sync(self._policy_factory, self._patience)
         if self._limiter is None:
@@ -195,14 +194,14 @@ class FloorActor(Actor):
         self.policy.wait_for_judge = self._wait_for_judge
 
     async def on_stop(self) -> None:
-        _remember_epoch(self.conversation_id, self.epoch)  # a sibling's restart ends it here too
+        _remember_epoch(self.system, self.conversation_id, self.epoch)  # a sibling's restart ends it here too
         try:
             await self._close_open()
         finally:
             self._close_policy()
 
     async def on_failure(self, exc: Exception, msg: Any | None) -> None:
-        _remember_epoch(self.conversation_id, self.epoch)
+        _remember_epoch(self.system, self.conversation_id, self.epoch)
         try:
             await self._close_open()
         finally:
