@@ -184,7 +184,9 @@ class FloorActor(Actor):
         self._marks: list[int] = []
 
     async def on_start(self) -> None:
-        self.epoch = _ended_epochs(self.system).pop(self.conversation_id, self.epoch)
+        system = getattr(self, "system", None)  # None when started outside an actor system (a test)
+        if system is not None:
+            self.epoch = _ended_epochs(system).pop(self.conversation_id, self.epoch)
         # the build (~0.1 s) takes a thread of its own, not one of the calls' decision threads
         self.policy = await trio.to_thread.run_sync(self._policy_factory, self._patience)
         if self._limiter is None:
