@@ -176,6 +176,7 @@ class FloorActor(Actor):
         self.paused = False  # the persona's playout paused, waiting for ResumePlayout or BargeIn
         # the reference ring's dropped samples seen so far, and those not yet stood in for by silence
         self._dropped_seen = reference.stats()["overrun_samples"] if reference is not None else 0
+        self._drops = reference is not None and reference.overrun == "overwrite"  # a ring's mode is fixed
         self._lost_pending = 0
         self.next_ts_ns: int | None = None  # media time of the next unprocessed sample
         self.frames_done = 0
@@ -327,10 +328,10 @@ class FloorActor(Actor):
         """How many of the next ``n`` reference samples a ring in ``overwrite`` mode dropped (it
         drops its oldest when the playout writes past its capacity): they are heard as silence,
         so that the samples after them stay aligned with the mic."""
-        ring = self.reference
-        if ring is None or ring.overrun != "overwrite":
+        if not self._drops:
             return 0
-        dropped = ring.stats()["overrun_samples"]
+        assert self.reference is not None
+        dropped = self.reference.stats()["overrun_samples"]
         if dropped > self._dropped_seen:
             log.warning("floor of %r: the persona's reference ring dropped %d sample(s) (overrun); "
                         "they are heard as silence", self.conversation_id, dropped - self._dropped_seen)

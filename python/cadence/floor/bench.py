@@ -129,6 +129,8 @@ class CorpusFile:
     meta: Any = None  # the entry's "meta", as written (for breakdowns by a meta key)
     ignored: tuple[str, ...] = ()  # types of the events no metric reads, one per event
     meta_ignored: str | None = None  # why its "meta" is not read (not Cadence's annotations)
+    seconds: float = 0.0  # the audio's length, from its header (read once, at load)
+    subtype: str = ""  # its sample format, e.g. "PCM_16"
 
 
 def ignored_counts(files: Sequence[CorpusFile]) -> dict[str, int]:
@@ -144,8 +146,9 @@ def meta_ignored(files: Sequence[CorpusFile]) -> list[dict[str, str]]:
 END_LABEL_SLACK_S = 0.5  # a label may lie this far past the audio's end (rounding, a trimmed tail)
 
 
-def _check_label_times(labels: FileLabels, path: str) -> None:
-    """Refuse a file with no audio, or labels past its end (times in ms, a truncated file)."""
+def _check_label_times(labels: FileLabels, path: str) -> tuple[float, str]:
+    """Refuse a file with no audio, or labels past its end (times in ms, a truncated file); its
+    length in seconds and its sample format otherwise."""
     import soundfile as sf  # type: ignore[import-untyped]
 
     try:
@@ -162,6 +165,7 @@ def _check_label_times(labels: FileLabels, path: str) -> None:
         raise InvalidArgumentError(
             f"a label at {late:g} s lies past the end of its audio ({end:.2f} s, {path}): label times are "
             "seconds from the file's start (not milliseconds), and the audio must hold them")
+    return end, str(info.subtype)
 
 
 COARSE_SUBTYPES = ("PCM_U8", "PCM_S8")  # 8-bit PCM: quantisation noise about -48 dBFS
@@ -172,16 +176,7 @@ def coarse_files(files: Sequence[CorpusFile]) -> list[str]:
     under full scale, where a quiet room's would, so the features and Cadence's decisions change
     with it (a test A file: 4 commits against 9 at 16 bits; floor.md), while a silence timer's
     barely do."""
-    import soundfile as sf
-
-    out = []
-    for f in files:
-        try:
-            if sf.info(f.path).subtype in COARSE_SUBTYPES:
-                out.append(f.audio)
-        except RuntimeError:  # unreadable: load_frames names it when the file is run
-            continue
-    return out
+    return [f.audio for f in files if f.subtype in COARSE_SUBTYPES]
 
 
 def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]:
@@ -210,7 +205,7 @@ def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]
                                        f"(first on line {seen[key]})")
         seen[key] = lineno
         try:
-            _check_label_times(labels, path)
+            seconds, subtype = _check_label_times(labels, path)
         except (InvalidArgumentError, InvalidAudioError) as e:
             raise type(e)(f"{mpath}:{lineno}: {e}") from e
         why = meta_problem(entry)
@@ -227,7 +222,7 @@ def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]
             why = why or "meta.persona is read only with the persona's playback (x.persona.wav or meta.persona_audio)"
         files.append(
             CorpusFile(entry["audio"], os.path.abspath(path), labels, persona and os.path.abspath(persona),
-                       entry.get("meta"), tuple(ignored_event_types(entry)), why)
+                       entry.get("meta"), tuple(ignored_event_types(entry)), why, seconds, subtype)
         )
         if max_files is not None and len(files) >= max_files:
             break

@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from cadence.errors import CadenceError, InvalidArgumentError, InvalidAudioError
+from cadence.errors import CadenceError, InvalidArgumentError
 from cadence.floor import intervals
 from cadence.floor.bench import (
     CorpusFile,
@@ -154,7 +154,6 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None,
     with its intervals over ``resamples`` resamples of the files (0: none).
     With ``by`` (a ``meta`` key such as ``noise``, ``snr``, ``voice`` or ``duplex``) the
     report also holds one summary per policy per value of that key (``report["by"]``)."""
-    import soundfile as sf  # type: ignore[import-untyped]
 
     intervals.check_resamples(resamples)
     files = load_manifest(corpus)
@@ -170,15 +169,11 @@ def score_decisions(corpus: str, doc: Any, by: str | None = None,
     rule_lists = {(policy, _manifest_name(audio, files) or audio): rules for (policy, audio), rules in rule_lists.items()}
     names = {f.audio for f in files}
     durations = {}
-    for f in files:
-        try:
-            info = sf.info(f.path)
-        except RuntimeError as e:  # soundfile's error for unreadable files
-            raise InvalidAudioError(f"{f.path}: {e}") from e
+    for f in files:  # the length load_manifest read from each header
         # the silence the bench appends to a file that ends inside an answer window counts
         # (``bench.tail_frames``): its decisions there are the bench's own
-        pad = tail_frames(f.labels, math.ceil(info.frames / info.samplerate / FRAME_S))
-        durations[f.audio] = float(info.duration) + pad * FRAME_S
+        pad = tail_frames(f.labels, math.ceil(f.seconds / FRAME_S))
+        durations[f.audio] = f.seconds + pad * FRAME_S
     audio_s = sum(durations.values())
     summary: dict[str, dict[str, Any]] = {}
     per_file: dict[str, list[FileScore]] = {}
