@@ -171,7 +171,7 @@ class FloorActor(Actor):
         self.policy: CadencePolicy  # built by ``on_start``, off the trio loop
         self.pending = AudioRing(FRAME * 1000, overrun="error")  # 10 s of backlog
         self.publish_state = publish_state
-        self.epoch = 0  # the last epoch opened (on_start goes on from a crashed incarnation's)
+        self.epoch = 0  # the last epoch opened (on_start goes on from an ended incarnation's)
         self.speculating = False
         self.paused = False  # the persona's playout paused, waiting for ResumePlayout or BargeIn
         # the reference ring's dropped samples seen so far, and those not yet stood in for by silence
@@ -204,11 +204,7 @@ class FloorActor(Actor):
             self._close_policy()
 
     async def on_failure(self, exc: Exception, msg: Any | None) -> None:
-        _remember_epoch(self.system, self.conversation_id, self.epoch)
-        try:
-            await self._close_open()
-        finally:
-            self._close_policy()
+        await self.on_stop()  # a crash ends the incarnation as a stop does
 
     async def _close_open(self) -> None:
         """Close the draft and the pause this incarnation leaves open (a new one knows neither)."""
