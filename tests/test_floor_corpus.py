@@ -18,12 +18,12 @@ pytestmark = pytest.mark.skipif(
     reason="needs espeak-ng, flite, festival and sox",
 )
 
-from cadence.floor.corpus import generate, plan, write_file  # noqa: E402
+from cadence.floor.corpus import generate, plan, render_file, write_file  # noqa: E402
 from cadence.floor.corpus import augment, text  # noqa: E402
 from cadence.floor.corpus.compose import MIN_HOLD_S  # noqa: E402
 from cadence.floor.corpus.voices import (  # noqa: E402
     FESTIVAL_UNSEEN, FRESH_DOC, HELD_OUT_DOC, MBROLA_VOICES, TEST_ONLY_SETS, UNSEEN_DOC, VOICE_SETS, Style, Synth, Voice,
-    catalogue, draw_style, frame_db, pick_voice, speech_runs, trim)
+    catalogue, cut_to_speech, draw_style, frame_db, pick_voice, speech_frames, speech_runs, trim)
 
 RATES = {8000, 16000, 22050, 24000, 44100, 48000}
 SEED = 11
@@ -197,6 +197,82 @@ def test_trim_and_runs_are_exact() -> None:
     runs = speech_runs(y, sr, 0.15)
     assert len(runs) == 2
     assert abs((runs[1][0] - runs[0][1]) / sr - 0.3) <= 0.011
+
+
+def _at_db(x: np.ndarray, db: float) -> np.ndarray:
+    """``x`` scaled to a mean-square level of ``db`` dBFS."""
+    return (x * 10 ** (db / 20) / np.sqrt(np.mean(x.astype(np.float64) ** 2))).astype(np.float32)
+
+
+def _phrase_with_edge_noise(sr: int, tail: np.ndarray) -> tuple[np.ndarray, int]:
+    """100 ms of steady noise 33 dB under a 0.5 s tone, the tone, then ``tail``; and the tone's start."""
+    rng = np.random.default_rng(3)
+    tone = _at_db(np.sin(2 * np.pi * 200 * np.arange(sr // 2) / sr), -3.0)
+    noise = _at_db(rng.standard_normal(sr // 10), -36.0)
+    return np.concatenate([noise, tone, tail]), len(noise)
+
+
+def test_steady_noise_at_a_phrase_edge_is_not_speech() -> None:
+    """festival's rab ends phrases on flat noise 33-35 dB under its words and don starts them on it
+    (benches/results/floor.md, "Are the labels exact?"): the turn end is the words' end. A final
+    fricative, louder and as steady, and a fading tail, are speech."""
+    sr, tone_s = 16000, 0.5
+    rng = np.random.default_rng(4)
+    steady = _at_db(rng.standard_normal(sr // 5), -36.0)  # 200 ms, 33 dB under the tone
+    x, lead = _phrase_with_edge_noise(sr, np.concatenate([steady, np.zeros(sr // 10, np.float32)]))
+    y = trim(x, sr)
+    assert abs(len(y) - tone_s * sr) <= sr // 100, len(y) / sr  # both noises cut
+    runs = speech_runs(x, sr, 0.15)
+    assert len(runs) == 1 and abs(runs[0][0] - lead) <= sr // 100 and abs(runs[0][1] - lead - tone_s * sr) <= sr // 100
+    # a steady fricative 26 dB under the words is kept
+    fric = _at_db(rng.standard_normal(sr // 10), -29.0)
+    x2, _ = _phrase_with_edge_noise(sr, fric)
+    assert abs(len(trim(x2, sr)) - (tone_s + 0.1) * sr) <= sr // 100
+    # a tail as low but not steady (falling 3 dB per frame) is kept, up to the p95 - 35 dB bar
+    fall = np.concatenate([_at_db(rng.standard_normal(sr // 100), -34.0 - 3 * k) for k in range(3)])
+    x3, _ = _phrase_with_edge_noise(sr, fall)
+    assert abs(len(trim(x3, sr)) - (tone_s + 0.01) * sr) <= sr // 100
+    # with an explicit threshold (the recorded corpora's rules) nothing is cut but by level
+    db = frame_db(x, sr)
+    assert speech_frames(db, -60.0).sum() == int(np.sum(db > -60.0))
+
+
+def test_cut_to_speech_places_a_phrase_on_its_words() -> None:
+    sr = 16000
+    x, lead = _phrase_with_edge_noise(sr, np.zeros(0, np.float32))
+    y = cut_to_speech(x, sr, 0.15)
+    assert abs(len(y) - (len(x) - lead)) <= sr // 100
+    assert np.max(np.abs(y[: sr // 100])) > 0.1  # it starts on the tone
+    tight = trim(y, sr)
+    assert cut_to_speech(tight, sr, 0.15) is tight  # a phrase already on its words is left alone
+
+
+def test_holds_end_where_the_next_words_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An engine whose phrases start and end on noise (don, rab): each hold still ends where the
+    next phrase's words start and each turn where its words end, not where the noise does."""
+    tail = _at_db(np.random.default_rng(5).standard_normal(3200), -36.0)
+
+    def phrase(self: Synth, text: str, slow_last: float = 1.0) -> np.ndarray:
+        x, _ = _phrase_with_edge_noise(self.rate, augment.resample(tail, 16000, self.rate))
+        return x / np.max(np.abs(x))
+
+    monkeypatch.setattr(Synth, "phrase", phrase)
+    holds = shifts = 0
+    for spec in plan(20, SEED, 0.0)[:6]:
+        r = render_file(spec)
+        clean = r.meta["segments"]
+        for e in r.events:
+            if e["type"] == "hold":
+                holds += 1
+                assert any(abs(s - e["end"]) < 2e-4 for s, *_ in clean), e  # events are rounded to 0.1 ms
+            elif e["type"] == "shift":
+                shifts += 1
+                assert any(abs(t - e["t"]) < 2e-4 and t - s == pytest.approx(0.5, abs=0.011)
+                           for s, t, *_ in clean), e
+        # every placed phrase is the tone alone: no noise before or after its words
+        for s, t, *_ in clean:
+            assert t - s == pytest.approx(0.5, abs=0.011)
+    assert holds and shifts
 
 
 def test_extended_voice_set_only_adds_train_voices() -> None:

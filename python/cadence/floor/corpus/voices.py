@@ -30,7 +30,7 @@ from cadence.errors import CadenceError, InvalidArgumentError
 
 from . import augment
 
-__all__ = ["Voice", "Style", "catalogue", "pick_voice", "draw_style", "Synth", "trim", "speech_runs", "frame_db", "HELD_OUT_DOC",
+__all__ = ["Voice", "Style", "catalogue", "pick_voice", "draw_style", "Synth", "trim", "cut_to_speech", "speech_frames", "speech_runs", "frame_db", "HELD_OUT_DOC",
            "UNSEEN_DOC", "FRESH_DOC", "VOICE_SETS", "TEST_ONLY_SETS", "sox_effect"]
 
 ESPEAK_LANGS = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
@@ -437,17 +437,54 @@ def _threshold(db: np.ndarray) -> float:
     return max(float(np.percentile(db, 95)) - 35.0, -70.0)
 
 
-def trim(a: np.ndarray, rate: int) -> np.ndarray:
-    """Cut leading/trailing silence: 10 ms frames below (p95 − 35 dB) are silence.
+# A steady level at a phrase's edge is the engine's noise, not speech: festival's LPC diphone
+# voice rab ends about a quarter of its phrases on 100-230 ms of flat noise 33-35 dB under the
+# words, just over the p95 - 35 dB bar, which put the turn end at the noise's end; don starts
+# many on 50-110 ms of it. An edge run of at least EDGE_NOISE_FRAMES frames, all more than
+# EDGE_NOISE_DB under the phrase's p95 and within EDGE_NOISE_TOL_DB of the run's median, is cut.
+# Speech fading out changes level faster, and a final fricative (flite's "napkins,": a steady
+# /z/ 24-29 dB under) is louder: a 25 dB bar or a 1.5 dB tolerance cut it or missed the noise.
+EDGE_NOISE_DB = 30.0
+EDGE_NOISE_TOL_DB = 2.0
+EDGE_NOISE_FRAMES = 5
 
-    3 ms fades at both ends keep the cut click-free.
-    """
-    db = frame_db(a, rate)
-    on = np.flatnonzero(db > _threshold(db))
-    if len(on) == 0:
-        return a[:0]
-    n = max(1, int(rate * 0.01))
-    out = a[on[0] * n : (on[-1] + 1) * n].astype(np.float32).copy()
+
+def _steady_run(rel: np.ndarray, edge: int, step: int) -> int:
+    """How many frames from ``edge`` going ``step`` (-1: back, 1: on) hold one low, steady level
+    (``rel``: dB under the phrase's p95)."""
+    k = 0
+    while 0 <= (i := edge + k * step) < len(rel) and rel[i] < -EDGE_NOISE_DB:
+        run = rel[i : edge + 1] if step < 0 else rel[edge : i + 1]
+        if abs(float(rel[i]) - float(np.median(run))) > EDGE_NOISE_TOL_DB:
+            break
+        k += 1
+    return k
+
+
+def speech_frames(db: np.ndarray, threshold: float | None = None) -> np.ndarray:
+    """Which 10 ms frames (levels ``db``) are speech: above ``threshold`` (default p95 − 35 dB,
+    at least −70 dB). With the default, a steady low level at either edge is noise (see
+    ``EDGE_NOISE_DB``) and is not speech."""
+    on = db > (_threshold(db) if threshold is None else threshold)
+    if threshold is not None:
+        return on
+    rel = db - float(np.percentile(db, 95))
+    for step in (-1, 1):  # the end, then the start
+        while True:
+            idx = np.flatnonzero(on)
+            if len(idx) == 0:
+                return on
+            edge = int(idx[-1] if step < 0 else idx[0])
+            k = _steady_run(rel, edge, step)
+            if k < EDGE_NOISE_FRAMES:
+                break
+            lo, hi = (edge - k + 1, edge + 1) if step < 0 else (edge, edge + k)
+            on[lo:hi] = False
+    return on
+
+
+def _fade(out: np.ndarray, rate: int) -> np.ndarray:
+    """3 ms fades at both ends of ``out`` (in place), so a cut is click-free."""
     f = min(len(out) // 2, int(0.003 * rate))
     if f > 0:
         ramp = np.linspace(0.0, 1.0, f, dtype=np.float32)
@@ -456,19 +493,43 @@ def trim(a: np.ndarray, rate: int) -> np.ndarray:
     return out
 
 
+def trim(a: np.ndarray, rate: int) -> np.ndarray:
+    """Cut leading/trailing silence: 10 ms frames that are not :func:`speech_frames` (below
+    p95 − 35 dB, or an edge's steady noise) are silence.
+
+    3 ms fades at both ends keep the cut click-free.
+    """
+    on = np.flatnonzero(speech_frames(frame_db(a, rate)))
+    if len(on) == 0:
+        return a[:0]
+    n = max(1, int(rate * 0.01))
+    return _fade(a[on[0] * n : (on[-1] + 1) * n].astype(np.float32).copy(), rate)
+
+
+def cut_to_speech(a: np.ndarray, rate: int, min_gap_s: float) -> np.ndarray:
+    """A trimmed phrase cut to its first and last :func:`speech_runs`, with 3 ms fades: the
+    phrase then starts and ends on the speech its labels name. Without it an engine's leading
+    burst that ``trim`` keeps (festival's don diphone: 90 ms, then 130 ms of silence, then the
+    words) would end the hold before it where the phrase is placed, not where its words start."""
+    runs = speech_runs(a, rate, min_gap_s)
+    if not runs or (runs[0][0] == 0 and runs[-1][1] == len(a)):
+        return a
+    return _fade(a[runs[0][0] : runs[-1][1]].astype(np.float32).copy(), rate)
+
+
 def speech_runs(a: np.ndarray, rate: int, min_gap_s: float = 0.15,
                 below_max_db: float | None = None, above_db: float | None = None) -> list[tuple[int, int]]:
     """Sample ranges of speech in a trimmed phrase, split at pauses ≥ ``min_gap_s``. Speech:
-    10 ms frames above p95 − 35 dB (at least −70 dB); with ``below_max_db``, within that
-    many dB of the loudest frame; with ``above_db``, above that level (dBFS)."""
+    :func:`speech_frames` (above p95 − 35 dB, at least −70 dB, an edge's steady noise cut); with
+    ``below_max_db``, within that many dB of the loudest frame; with ``above_db``, above that
+    level (dBFS)."""
     db = frame_db(a, rate)
     n = max(1, int(rate * 0.01))
     if above_db is not None:
-        threshold = above_db
+        threshold: float | None = above_db
     else:
-        threshold = _threshold(db) if below_max_db is None else db.max() - below_max_db
-    on = db > threshold
-    idx = np.flatnonzero(on)
+        threshold = None if below_max_db is None else db.max() - below_max_db
+    idx = np.flatnonzero(speech_frames(db, threshold))
     if len(idx) == 0:
         return []
     runs: list[tuple[int, int]] = []
