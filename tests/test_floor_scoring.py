@@ -123,6 +123,26 @@ def test_overlapping_windows_answer_earliest_unanswered() -> None:
     assert sc.latencies == [pytest.approx(0.2), pytest.approx(0.1)]
 
 
+def test_a_commit_once_the_user_talks_again_answers_no_earlier_shift() -> None:
+    """Shift 10.0 is left unanswered and the user starts a new turn at 10.5. A commit at 10.7
+    cuts in on that turn (it answered shift 10.0 with 0.7 s before); one at 10.95 answers the
+    new turn's end, not the old one."""
+    labels = FileLabels(shifts=(10.0, 11.0), turn_starts=(8.0, 10.5))
+    sc = score_file(commits(10.7, 10.95), labels)
+    assert sc.commit_outcomes == ["in speech", "correct"]
+    assert sc.answered == 1 and sc.latencies == [pytest.approx(-0.05)]
+    assert (sc.interruptions, sc.interruptions_in_speech) == (1, 1)
+    # without turn starts (a corpus with events only) the old window ends where the next opens
+    bare = FileLabels(shifts=(10.0, 11.0))
+    sc = score_file(commits(10.95), bare)
+    assert sc.latencies == [pytest.approx(-0.05)] and sc.answered == 1
+    sc = score_file(commits(10.5, 11.3), bare)
+    assert sc.latencies == [pytest.approx(0.5), pytest.approx(0.3)]
+    # the cut does not make a shift pre-empted: recall over the open shifts keeps both
+    assert not labels.preempted(0) and labels.answer_end(0) == pytest.approx(10.5)
+    assert score_file(commits(10.95), labels).open_shifts == 2
+
+
 def test_recall_counts_unanswered_shifts() -> None:
     labels = FileLabels(shifts=(10.0, 20.0, 30.0))
     sc = score_file(commits(10.5, 32.5), labels)

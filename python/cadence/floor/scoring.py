@@ -5,8 +5,11 @@ Definitions (per file; totals pool files):
 * A **correct** commit lies in ``[t - 0.1, t + 2.0]`` (closed; cut short when
   the shift is pre-empted, below) of a shift at ``t`` and not inside a hold;
   only the first correct commit per shift counts,
-  with latency ``commit - t`` (between -0.1 and +2.0 s). When windows of two
-  shifts overlap, a commit answers the earliest unanswered one.
+  with latency ``commit - t`` (between -0.1 and +2.0 s). A shift's window also
+  ends where the user's next turn starts (``meta.turns``/``meta.segments``; without
+  them, where the next shift's window opens, ``t_next - 0.1``): a commit once the user
+  talks again cuts in on the new turn. Where windows still overlap, a commit answers
+  the earliest unanswered one.
 * An **interruption** is a commit inside a hold (``[start, end]``, closed), or
   a commit in the user's turn before ``t - 0.1`` of that turn's shift. The
   user's turn for a shift starts at the first turn start (``meta.turns``) or
@@ -196,6 +199,17 @@ class FileLabels:
         late = t + LATE_S
         cut = [max(s, t - EARLY_S) for s, e in self.persona if s < late - _TOL and e > t - EARLY_S + _TOL]
         return min([late, *cut])
+
+    def answer_end(self, k: int) -> float:
+        """End of the span in which a commit answers shift ``k``: :meth:`window_end`, cut
+        where the user's next turn starts (``turn_starts``), or, without them, where the next
+        shift's window opens (``t_next - EARLY_S``). Once the user talks again, taking the floor
+        cuts in on the new turn; it no longer answers the old one."""
+        end = self.window_end(k)
+        if k + 1 >= len(self.shifts):
+            return end
+        nxt = self.turn_starts[k + 1] if self.turn_starts is not None else self.shifts[k + 1] - EARLY_S
+        return min(end, max(nxt, self.shifts[k] - EARLY_S))
 
     def preempted(self, k: int) -> bool:
         return self.window_end(k) < self.shifts[k] + LATE_S - _TOL
@@ -579,7 +593,7 @@ def score_file(decisions: Iterable[Decision], labels: FileLabels) -> FileScore:
     shifts = labels.shifts
     answered = [False] * len(shifts)
     sc = FileScore(commits=len(commits), shifts=len(shifts))
-    ends = [labels.window_end(k) for k in range(len(shifts))]
+    ends = [labels.answer_end(k) for k in range(len(shifts))]
     is_open = [not labels.preempted(k) for k in range(len(shifts))]
     sc.hold_lengths = [e - s for s, e in labels.holds]
     for s, e in labels.holds:
