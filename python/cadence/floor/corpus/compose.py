@@ -1,7 +1,8 @@
 """One corpus file: a timeline of user turns, its exact labels, and the mix.
 
 Each phrase is synthesized on its own, trimmed to its speech extent on the
-clean signal (:func:`voices.trim`) and placed on the timeline here, so every
+clean signal (:func:`voices.trim`), cut to its first and last speech run
+(:func:`voices.cut_to_speech`) and placed on the timeline here, so every
 label is exact by construction:
 
 - ``shift`` t: end of the last speech of a user turn;
@@ -158,11 +159,13 @@ class _Timeline:
         """
         a = self.synth.phrase(self._prosody_text(words, kind), slow_last=slow_last)
         a = cut_to_speech(a, self.rate, MIN_HOLD_S)  # placed where its words start, ends where they end
+        # runs read at the phrase's own (peak-normalized) level: at the placed level the bar's
+        # -70 dBFS floor could take over; the words start at ``at`` even if a cut left a frame
+        runs = speech_runs(a, self.rate, MIN_HOLD_S)
         lvl = 10 ** ((level_db + self.rng.uniform(-2.0, 2.0)) / 20)
         a = a * (lvl * 10 ** (SPEECH_DBFS / 20) / max(1e-9, augment.active_rms(a, self.rate)))
-        s0 = int(round(at * self.rate))
+        s0 = max(0, int(round(at * self.rate)) - runs[0][0])
         self.pieces.append((s0, a.astype(np.float32)))
-        runs = speech_runs(a, self.rate, MIN_HOLD_S)
         if kind == "backchannel":  # one event, never a hold outside a turn
             runs = [(runs[0][0], runs[-1][1])]
         for i, (b, e) in enumerate(runs):
@@ -171,7 +174,7 @@ class _Timeline:
             if i > 0:
                 self.events.append({"type": "hold", "start": (s0 + runs[i - 1][1]) / self.rate,
                                     "end": (s0 + b) / self.rate})
-        start, end = s0 / self.rate, (s0 + runs[-1][1]) / self.rate
+        start, end = (s0 + runs[0][0]) / self.rate, (s0 + runs[-1][1]) / self.rate
         self.t = end
         return start, end
 

@@ -437,16 +437,19 @@ def _threshold(db: np.ndarray) -> float:
     return max(float(np.percentile(db, 95)) - 35.0, -70.0)
 
 
-# A steady level at a phrase's edge is the engine's noise, not speech: festival's LPC diphone
-# voice rab ends about a quarter of its phrases on 100-230 ms of flat noise 33-35 dB under the
-# words, just over the p95 - 35 dB bar, which put the turn end at the noise's end; don starts
-# many on 50-110 ms of it. An edge run of at least EDGE_NOISE_FRAMES frames, all more than
-# EDGE_NOISE_DB under the phrase's p95 and within EDGE_NOISE_TOL_DB of the run's median, is cut.
-# Speech fading out changes level faster, and a final fricative (flite's "napkins,": a steady
-# /z/ 24-29 dB under) is louder: a 25 dB bar or a 1.5 dB tolerance cut it or missed the noise.
+# A steady, low-pitched level at a phrase's edge is the engine's noise, not speech: festival's
+# LPC diphone voice rab ends about a quarter of its phrases on 100-230 ms of flat noise 33-35 dB
+# under the words, just over the p95 - 35 dB bar, which put the turn end at the noise's end; don
+# starts many on 50-110 ms of it. An edge run of at least EDGE_NOISE_FRAMES frames, each more
+# than EDGE_NOISE_DB under the phrase's p95 and within EDGE_NOISE_TOL_DB of the median of the
+# run up to it, whose zero crossings say its sound lies under EDGE_NOISE_MAX_HZ, is cut. That
+# noise crosses zero at 80-900 Hz; a quiet final fricative, as low and as steady (/f/, /θ/:
+# "Half.", "both.", "with."), at 1.7-4.8 kHz, and a louder one (flite's final /z/ in "napkins,",
+# 24-29 dB under) stays over the bar. Speech fading out changes level faster.
 EDGE_NOISE_DB = 30.0
 EDGE_NOISE_TOL_DB = 2.0
 EDGE_NOISE_FRAMES = 5
+EDGE_NOISE_MAX_HZ = 1200.0
 
 
 def _steady_run(rel: np.ndarray, edge: int, step: int) -> int:
@@ -461,14 +464,24 @@ def _steady_run(rel: np.ndarray, edge: int, step: int) -> int:
     return k
 
 
-def speech_frames(db: np.ndarray, threshold: float | None = None) -> np.ndarray:
-    """Which 10 ms frames (levels ``db``) are speech: above ``threshold`` (default p95 − 35 dB,
-    at least −70 dB). With the default, a steady low level at either edge is noise (see
-    ``EDGE_NOISE_DB``) and is not speech."""
+def _crossing_hz(x: np.ndarray, rate: int) -> float:
+    """Half the zero crossings per second of ``x``: the frequency its sound mostly lies at."""
+    if len(x) < 2:
+        return 0.0
+    return float(np.count_nonzero(np.diff(np.signbit(x))) * rate / (2.0 * (len(x) - 1)))
+
+
+def speech_frames(a: np.ndarray, rate: int, db: np.ndarray | None = None,
+                  threshold: float | None = None) -> np.ndarray:
+    """Which 10 ms frames of ``a`` (levels ``db``, :func:`frame_db` if not given) are speech:
+    above ``threshold`` (default p95 − 35 dB, at least −70 dB). With the default, a steady,
+    low-pitched noise at either edge is not speech (see ``EDGE_NOISE_DB``)."""
+    db = frame_db(a, rate) if db is None else db
     on = db > (_threshold(db) if threshold is None else threshold)
     if threshold is not None:
         return on
     rel = db - float(np.percentile(db, 95))
+    n = max(1, int(rate * 0.01))
     for step in (-1, 1):  # the end, then the start
         while True:
             idx = np.flatnonzero(on)
@@ -476,9 +489,9 @@ def speech_frames(db: np.ndarray, threshold: float | None = None) -> np.ndarray:
                 return on
             edge = int(idx[-1] if step < 0 else idx[0])
             k = _steady_run(rel, edge, step)
-            if k < EDGE_NOISE_FRAMES:
-                break
             lo, hi = (edge - k + 1, edge + 1) if step < 0 else (edge, edge + k)
+            if k < EDGE_NOISE_FRAMES or _crossing_hz(a[lo * n : hi * n], rate) >= EDGE_NOISE_MAX_HZ:
+                break
             on[lo:hi] = False
     return on
 
@@ -499,28 +512,31 @@ def trim(a: np.ndarray, rate: int) -> np.ndarray:
 
     3 ms fades at both ends keep the cut click-free.
     """
-    on = np.flatnonzero(speech_frames(frame_db(a, rate)))
+    on = np.flatnonzero(speech_frames(a, rate))
     if len(on) == 0:
         return a[:0]
     n = max(1, int(rate * 0.01))
     return _fade(a[on[0] * n : (on[-1] + 1) * n].astype(np.float32).copy(), rate)
 
 
-def cut_to_speech(a: np.ndarray, rate: int, min_gap_s: float) -> np.ndarray:
+def cut_to_speech(a: np.ndarray, rate: int, min_gap_s: float, passes: int = 4) -> np.ndarray:
     """A trimmed phrase cut to its first and last :func:`speech_runs`, with 3 ms fades: the
     phrase then starts and ends on the speech its labels name. Without it an engine's leading
-    burst that ``trim`` keeps (festival's don diphone: 90 ms, then 130 ms of silence, then the
-    words) would end the hold before it where the phrase is placed, not where its words start."""
-    runs = speech_runs(a, rate, min_gap_s)
-    if not runs or (runs[0][0] == 0 and runs[-1][1] == len(a)):
-        return a
-    return _fade(a[runs[0][0] : runs[-1][1]].astype(np.float32).copy(), rate)
+    burst that ``trim`` kept (festival's don diphone) would end the hold before it where the
+    phrase is placed, not where its words start. A cut raises the phrase's p95, which can move
+    the bar over an edge frame, so it is cut again, at most ``passes`` times."""
+    for _ in range(passes):
+        runs = speech_runs(a, rate, min_gap_s)
+        if not runs or (runs[0][0] == 0 and runs[-1][1] == len(a)):
+            break
+        a = _fade(a[runs[0][0] : runs[-1][1]].astype(np.float32).copy(), rate)
+    return a
 
 
 def speech_runs(a: np.ndarray, rate: int, min_gap_s: float = 0.15,
                 below_max_db: float | None = None, above_db: float | None = None) -> list[tuple[int, int]]:
     """Sample ranges of speech in a trimmed phrase, split at pauses ≥ ``min_gap_s``. Speech:
-    :func:`speech_frames` (above p95 − 35 dB, at least −70 dB, an edge's steady noise cut); with
+    :func:`speech_frames` (above p95 − 35 dB, at least −70 dB, an edge's steady low-pitched noise cut); with
     ``below_max_db``, within that many dB of the loudest frame; with ``above_db``, above that
     level (dBFS)."""
     db = frame_db(a, rate)
@@ -529,7 +545,7 @@ def speech_runs(a: np.ndarray, rate: int, min_gap_s: float = 0.15,
         threshold: float | None = above_db
     else:
         threshold = None if below_max_db is None else db.max() - below_max_db
-    idx = np.flatnonzero(speech_frames(db, threshold))
+    idx = np.flatnonzero(speech_frames(a, rate, db, threshold))
     if len(idx) == 0:
         return []
     runs: list[tuple[int, int]] = []
