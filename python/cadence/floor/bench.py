@@ -1129,7 +1129,7 @@ def render_markdown(report: dict[str, Any]) -> str:
            + (", with the echo canceller (`--echo-cancel`)." if cfg.get('echo_cancel') else ".")
            + (f" Judge head (`--judge-head`): `{cfg['judge_head']}`." if cfg.get("judge_head") else ""), ""]
           if cfg.get("weights") else [""]),
-        "Latency = first correct commit − true turn end (window [−100 ms, +2 s]); precision = correct / all "
+        "Latency = first correct commit − true turn end (window [−100 ms, +2 s], ended sooner by the persona's or the user's next turn); precision = correct / all "
         "commits; interruptions = commits inside a hold or inside the user's turn before t − 100 ms; "
         "spurious = other wrong commits; ≤500 ms = share of all turns answered within 500 ms of their end "
         "(a turn answered late or never counts against it); RTF = compute / audio time." + (

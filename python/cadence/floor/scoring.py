@@ -209,7 +209,9 @@ class FileLabels:
         if k + 1 >= len(self.shifts):
             return end
         nxt = self.turn_starts[k + 1] if self.turn_starts is not None else self.shifts[k + 1] - EARLY_S
-        return min(end, max(nxt, self.shifts[k] - EARLY_S))
+        # a next turn that starts before this one ends (two shifts within 0.1 s, a turn start out
+        # of order) cuts nothing: it is a labelling slip, not the user talking again
+        return min(end, nxt) if nxt > self.shifts[k] + _TOL else end
 
     def preempted(self, k: int) -> bool:
         return self.window_end(k) < self.shifts[k] + LATE_S - _TOL
