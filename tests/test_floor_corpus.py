@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 
 from cadence.floor.corpus import generate, plan, render_file, write_file  # noqa: E402
 from cadence.floor.corpus import augment, text  # noqa: E402
-from cadence.floor.corpus.compose import MIN_HOLD_S  # noqa: E402
+from cadence.floor.corpus.compose import MIN_HOLD_S, _Timeline  # noqa: E402
 from cadence.floor.corpus.voices import (  # noqa: E402
     FESTIVAL_UNSEEN, FRESH_DOC, HELD_OUT_DOC, MBROLA_VOICES, TEST_ONLY_SETS, UNSEEN_DOC, VOICE_SETS, Style, Synth, Voice,
     catalogue, cut_to_speech, draw_style, frame_db, pick_voice, speech_frames, speech_runs, trim)
@@ -283,6 +283,13 @@ def test_holds_end_where_the_next_words_start(monkeypatch: pytest.MonkeyPatch) -
         for s, t, *_ in clean:
             assert t - s == pytest.approx(0.5, abs=0.011)
     assert holds and shifts
+    # and the audio placed is the words alone: the hum before and after them was cut away
+    tl = _Timeline(Synth(catalogue()[1], Style(), 0), np.random.default_rng(0))
+    tl.say("yes.", "final", tl.hold_gap(1.0, 0.5))
+    s0, placed = tl.pieces[-1]
+    assert s0 == round(1.5 * tl.rate) and len(placed) == pytest.approx(0.5 * tl.rate, abs=tl.rate // 100)
+    edge_db = frame_db(placed[: tl.rate // 50], tl.rate).min(), frame_db(placed[-tl.rate // 50 :], tl.rate).min()
+    assert min(edge_db) > frame_db(placed, tl.rate).max() - 10  # the tone's level, not the hum's
 
 
 def test_extended_voice_set_only_adds_train_voices() -> None:
