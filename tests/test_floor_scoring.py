@@ -141,6 +141,12 @@ def test_a_commit_once_the_user_talks_again_answers_no_earlier_shift() -> None:
     # the cut does not make a shift pre-empted: recall over the open shifts keeps both
     assert not labels.preempted(0) and labels.answer_end(0) == pytest.approx(10.5)
     assert score_file(commits(10.95), labels).open_shifts == 2
+    # a manifest whose meta labels no start for the second turn cuts the first window as one
+    # with events only does
+    entry = {"events": [{"type": "shift", "t": 10.0}, {"type": "shift", "t": 11.0}],
+             "meta": {"segments": [[8.0, 10.0, "x", "final"]]}}
+    sc = score_file(commits(10.95), labels_from_manifest(entry))
+    assert sc.latencies == [pytest.approx(-0.05)]
     # two shifts at one time (a labelling slip) cut nothing: both are answered as before
     twice = score_file(commits(10.2, 10.3), FileLabels(shifts=(10.0, 10.0)))
     assert twice.commit_outcomes == ["correct", "correct"] and twice.answered == 2

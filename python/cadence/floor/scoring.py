@@ -15,7 +15,7 @@ Definitions (per file; totals pool files):
   user's turn for a shift starts at the first turn start (``meta.turns``) or
   else user speech segment (``meta.segments`` of kind final/continuation/
   filler/bargein) after the previous shift; without either it is taken to start where the previous shift's
-  window ends (``t_prev + 2.0``; the file start for the first shift).
+  window ends (``t_prev + 2.0``, or ``t - 0.1`` if that is sooner; the file start for the first shift).
 * Every other commit is **spurious**: duplicates inside an answered window,
   commits during the persona's time after a shift's window, before the first
   turn starts, after the last window. Spurious commits lower precision.
@@ -451,6 +451,15 @@ def _persona(meta: Any) -> tuple[tuple[float, float], ...]:
     return tuple(sorted(out))
 
 
+def _fallback_start(prev: float, t: float) -> float:
+    """Where a turn without a labelled start is taken to start: where the previous shift's window
+    ends (``prev + LATE_S``), or where this shift's opens if that is sooner, as in a corpus with
+    events only (:meth:`FileLabels.answer_end`); the file start for the first shift."""
+    if prev == -math.inf:
+        return 0.0
+    return max(prev, min(prev + LATE_S, t - EARLY_S))
+
+
 def _turn_starts(shifts: Sequence[float], meta: Any) -> tuple[float, ...] | None:
     if not isinstance(meta, Mapping) or not shifts:
         return None
@@ -462,7 +471,7 @@ def _turn_starts(shifts: Sequence[float], meta: Any) -> tuple[float, ...] | None
         prev_t = -math.inf
         for t in shifts:
             cands = [s for s in tstarts if prev_t < s <= t]
-            out_t.append(cands[0] if cands else (prev_t + LATE_S if prev_t > -math.inf else 0.0))
+            out_t.append(cands[0] if cands else _fallback_start(prev_t, t))
             prev_t = t
         return tuple(out_t)
     segs = _segments(meta)
@@ -473,7 +482,7 @@ def _turn_starts(shifts: Sequence[float], meta: Any) -> tuple[float, ...] | None
     prev = -math.inf
     for t in shifts:
         first = next((s for s in starts if prev < s <= t), None)
-        out.append(first if first is not None else (prev + LATE_S if prev > -math.inf else 0.0))
+        out.append(first if first is not None else _fallback_start(prev, t))
         prev = t
     return tuple(out)
 
