@@ -202,13 +202,13 @@ class FileLabels:
 
     def answer_end(self, k: int) -> float:
         """End of the span in which a commit answers shift ``k``: :meth:`window_end`, cut
-        where the user's next turn starts (``turn_starts``), or, without them, where the next
-        shift's window opens (``t_next - EARLY_S``). Once the user talks again, taking the floor
+        where the user's next turn starts (:meth:`turn_start`: without labelled starts, where
+        this window ends or the next one opens, whichever is sooner). Once the user talks again, taking the floor
         cuts in on the new turn; it no longer answers the old one."""
         end = self.window_end(k)
         if k + 1 >= len(self.shifts):
             return end
-        nxt = self.turn_starts[k + 1] if self.turn_starts is not None else self.shifts[k + 1] - EARLY_S
+        nxt = self.turn_start(k + 1)
         # a next turn that starts before this one ends (two shifts within 0.1 s, a turn start out
         # of order) cuts nothing: it is a labelling slip, not the user talking again
         return min(end, nxt) if nxt > self.shifts[k] + _TOL else end
@@ -219,7 +219,7 @@ class FileLabels:
     def turn_start(self, k: int) -> float:
         if self.turn_starts is not None:
             return self.turn_starts[k]
-        return self.shifts[k - 1] + LATE_S if k > 0 else 0.0
+        return _fallback_start(self.shifts[k - 1], self.shifts[k]) if k > 0 else 0.0
 
 
 def _num(x: Any, what: str) -> float:

@@ -21,7 +21,7 @@ import numpy as np
 from cadence.errors import InvalidArgumentError
 
 from . import augment, text
-from .voices import VOICE_SETS, Synth, Voice, cut_to_speech, draw_style, pick_voice, speech_runs
+from .voices import VOICE_SETS, Synth, Voice, cut_to_speech, draw_style, pick_voice
 
 __all__ = ["FileSpec", "Knobs", "Rendered", "render_file", "MIN_HOLD_S", "TEXTS",
            "DIAGNOSTICS"]
@@ -158,10 +158,10 @@ class _Timeline:
         Internal pauses ≥ MIN_HOLD_S split it into several segments and become holds.
         """
         a = self.synth.phrase(self._prosody_text(words, kind), slow_last=slow_last)
-        a = cut_to_speech(a, self.rate, MIN_HOLD_S)  # placed where its words start, ends where they end
-        # runs read at the phrase's own (peak-normalized) level: at the placed level the bar's
-        # -70 dBFS floor could take over; the words start at ``at`` even if a cut left a frame
-        runs = speech_runs(a, self.rate, MIN_HOLD_S)
+        # placed where its words start, ending where they end; its runs read at its own
+        # (peak-normalized) level: at the placed level the bar's -70 dBFS floor could take over.
+        # The words start at ``at`` even if a cut left a frame
+        a, runs = cut_to_speech(a, self.rate, MIN_HOLD_S)
         lvl = 10 ** ((level_db + self.rng.uniform(-2.0, 2.0)) / 20)
         a = a * (lvl * 10 ** (SPEECH_DBFS / 20) / max(1e-9, augment.active_rms(a, self.rate)))
         s0 = max(0, int(round(at * self.rate)) - runs[0][0])

@@ -519,18 +519,21 @@ def trim(a: np.ndarray, rate: int) -> np.ndarray:
     return _fade(a[on[0] * n : (on[-1] + 1) * n].astype(np.float32).copy(), rate)
 
 
-def cut_to_speech(a: np.ndarray, rate: int, min_gap_s: float, passes: int = 4) -> np.ndarray:
+def cut_to_speech(a: np.ndarray, rate: int, min_gap_s: float,
+                  passes: int = 4) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """A trimmed phrase cut to its first and last :func:`speech_runs`, with 3 ms fades: the
     phrase then starts and ends on the speech its labels name. Without it an engine's leading
     burst that ``trim`` kept (festival's don diphone) would end the hold before it where the
     phrase is placed, not where its words start. A cut raises the phrase's p95, which can move
-    the bar over an edge frame, so it is cut again, at most ``passes`` times."""
+    the bar over an edge frame, so it is cut again, at most ``passes`` times. Returns the phrase
+    and its speech runs."""
+    runs = speech_runs(a, rate, min_gap_s)
     for _ in range(passes):
-        runs = speech_runs(a, rate, min_gap_s)
         if not runs or (runs[0][0] == 0 and runs[-1][1] == len(a)):
             break
         a = _fade(a[runs[0][0] : runs[-1][1]].astype(np.float32).copy(), rate)
-    return a
+        runs = speech_runs(a, rate, min_gap_s)
+    return a, runs
 
 
 def speech_runs(a: np.ndarray, rate: int, min_gap_s: float = 0.15,
