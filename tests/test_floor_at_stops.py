@@ -71,3 +71,18 @@ def test_summary_aucs_rank_shifts_above_holds() -> None:
     assert s["all"]["auc_mean"] == 1.0  # averaged, each pair of shifts ranks above both holds
     assert s["all"]["auc_mix"] == 1.0  # log-odds: shifts 0.60, 0.65 against holds 0.40, 0.34
     assert s["a"]["auc_mix"] == 1.0 and s["b"]["auc_mix"] == 1.0
+
+
+def test_a_stop_once_the_user_talks_again_is_not_the_earlier_turns_end() -> None:
+    from cadence.floor.scoring import FileLabels
+
+    # turn ends at 2.0; the user's next turn starts at 2.8 and ends at 5.0 (a hold 3.5–4.0 in it)
+    labels = FileLabels(shifts=(2.0, 5.0), holds=((3.5, 4.0),), turn_starts=(0.0, 2.8))
+    assert at_stops.stop_label(labels, 2.3) == "shift"
+    assert at_stops.stop_label(labels, 3.0) is None  # in the new turn's speech: neither
+    assert at_stops.stop_label(labels, 3.7) == "hold"
+    assert at_stops.stop_label(labels, 5.4) == "shift" and at_stops.stop_label(labels, 7.5) is None
+    assert at_stops.stop_label(labels, 1.95) is None  # before the turn end
+    # without labelled starts the next window's opening cuts it (two shifts 1 s apart)
+    labels = FileLabels(shifts=(2.0, 3.0))
+    assert at_stops.stop_label(labels, 2.5) == "shift" and at_stops.stop_label(labels, 4.5) == "shift"

@@ -9,8 +9,9 @@ runs it), Smart Turn's P(complete) against Cadence's 1 − P(keep) at the same
 frame (the ``pause`` column, what the policy reads in silence; in a file with a persona it is
 the networks' pass that hears it, where the policy since session 47 reads a pass blind to it,
 ``turn_sees_persona``). A stop inside a
-hold is labelled *hold*, a stop at most 2 s after a turn end *shift*, other
-stops are left out; the table gives each model's hold/shift AUC (0.5 chance,
+hold is labelled *hold*, a stop in a turn end's answer window *shift* (at most 2 s
+after it, and before the user's next turn starts: ``FileLabels.answer_end``, as the
+scorer reads it), other stops are left out; the table gives each model's hold/shift AUC (0.5 chance,
 1 perfect), overall and by TTS engine (``meta.voice``'s prefix), the AUC of
 the two scores averaged, and of their log-odds mix at weight 0.5 (what the
 policy's ``smart_turn_weight=0.5`` option reads in a pause).
@@ -27,11 +28,22 @@ from cadence.cores import cores
 from cadence.floor.bench import CorpusFile, load_frames, load_manifest, map_files, reference_frames
 from cadence.floor.policy import mix_log_odds
 from cadence.floor.score import meta_group
-from cadence.floor.scoring import LATE_S
+from cadence.floor.scoring import FileLabels
 from cadence.floor.separability import auc
 from cadence import cli_args
 
-__all__ = ["stops_of_file", "summarize_stops", "main"]
+__all__ = ["stop_label", "stops_of_file", "summarize_stops", "main"]
+
+
+def stop_label(labels: FileLabels, t: float) -> str | None:
+    """"hold" for a stop inside a hold, "shift" for one in a turn end's answer window (from the
+    turn end to :meth:`FileLabels.answer_end`: a stop once the user talks again belongs to the
+    new turn, not the old one), None otherwise."""
+    if any(s <= t <= e for s, e in labels.holds):
+        return "hold"
+    if any(s <= t <= labels.answer_end(k) for k, s in enumerate(labels.shifts)):
+        return "shift"
+    return None
 
 
 @lru_cache(maxsize=2)
@@ -70,11 +82,8 @@ def stops_of_file(f: CorpusFile, weights: str | None = None) -> list[dict[str, A
     out = []
     for frame, p in smart_turn.asked:
         t = (frame + 1) * 0.01  # the decision falls at the end of that frame
-        if any(s <= t <= e for s, e in f.labels.holds):
-            label = "hold"
-        elif any(0.0 <= t - s <= LATE_S for s in f.labels.shifts):
-            label = "shift"
-        else:
+        label = stop_label(f.labels, t)
+        if label is None:
             continue
         out.append({"audio": f.audio, "t": round(t, 2), "label": label, "smart_turn": p,
                     "cadence": 1.0 - float(keep[frame]), "engine": engine})
