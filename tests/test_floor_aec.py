@@ -133,7 +133,7 @@ def test_refuses_bad_input_and_loses_nothing() -> None:
             aec.process(frames, reference)
     rest = aec.process(mic[100:], ref[100:])
     np.testing.assert_array_equal(np.concatenate([first, rest]), EchoCanceller().process(mic, ref))
-    for bad in (0, -1, EchoCanceller.MAX_PARTITIONS + 1):
+    for bad in (0, -1, EchoCanceller.MAX_PARTITIONS + 1, 2**64, 2**200, -(2**200)):
         with pytest.raises(InvalidArgumentError, match="partitions"):
             EchoCanceller(bad)
     assert EchoCanceller(10).partitions == 10

@@ -182,7 +182,7 @@ def test_bad_chunks_raise_and_leave_state(chunk: object, exc: type[Exception], m
 
 
 def test_bad_construction() -> None:
-    for rate in (11000, 0, -16000, 192000, 2**32 + 16000, 2**100):
+    for rate in (11000, 0, -16000, 192000, 2**32 + 16000, 2**100, 2**127, 2**300, -(2**300)):
         # the message names the rate given, not a clamped stand-in
         with pytest.raises(errors.UnsupportedRateError, match=f"rate {rate} Hz"):
             Framer(rate)

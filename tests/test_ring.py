@@ -101,7 +101,7 @@ def test_bad_arguments() -> None:
     with pytest.raises(errors.OversizeError):
         ring.read_exact(9)
     # ints beyond 64 bits: CadenceErrors too, not OverflowError
-    for huge in (2**64, 2**100):
+    for huge in (2**64, 2**100, 2**127, 2**200):  # past i128 too: no OverflowError
         with pytest.raises(errors.InvalidArgumentError, match="capacity"):
             AudioRing(huge)
         with pytest.raises(errors.OversizeError):
@@ -110,7 +110,7 @@ def test_bad_arguments() -> None:
             ring.read(-huge)
     ring.write(np.ones(3, dtype=np.float32))
     assert len(ring.peek(2**63)) == 3 and len(ring.read(2**64)) == 3  # "up to n"
-    assert ring.skip(2**100) == 0
+    assert ring.skip(2**100) == 0 and ring.skip(2**200) == 0 and len(ring.read(2**200)) == 0
 
 
 @pytest.mark.parametrize("overrun", ["error", "overwrite"])

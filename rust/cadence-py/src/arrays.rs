@@ -8,7 +8,7 @@ use cadence_core::dsp;
 use numpy::{PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
-use crate::errors::{invalid_argument, invalid_audio};
+use crate::errors::{invalid_argument, invalid_audio, Int};
 
 /// The most values an argument that must be copied (not C-contiguous: strided, broadcast,
 /// Fortran-ordered) may hold: 1 GiB of float32. A broadcast view may name terabytes.
@@ -74,10 +74,10 @@ impl<'py> F32Arg<'py> {
     }
 }
 
-/// The `n_mels` argument (taken as `i128`: a negative or huge int is an
+/// The `n_mels` argument (taken as [`Int`]: a negative or huge int is an
 /// `InvalidArgumentError`, not `OverflowError`; the core checks the range).
-pub fn n_mels_arg(py: Python<'_>, n_mels: i128) -> PyResult<usize> {
-    usize::try_from(n_mels).map_err(|_| {
+pub fn n_mels_arg(py: Python<'_>, n_mels: Int) -> PyResult<usize> {
+    usize::try_from(n_mels.get()).map_err(|_| {
         invalid_argument(
             py,
             format!("n_mels must be in 1..={}, got {n_mels}", dsp::MAX_N_MELS),

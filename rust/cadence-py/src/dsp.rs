@@ -6,7 +6,7 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 
 use crate::arrays::{n_mels_arg, F32Arg};
-use crate::errors::{detached, invalid_audio, map};
+use crate::errors::{detached, invalid_audio, map, Int};
 
 /// Streaming per-frame features: 6 scalars then `n_mels` log-mel bands per
 /// 10 ms frame (see `cadence_core::dsp` for the definitions).
@@ -19,8 +19,8 @@ pub struct FeatureExtractor {
 #[pymethods]
 impl FeatureExtractor {
     #[new]
-    #[pyo3(signature = (n_mels = dsp::DEFAULT_N_MELS as i128), text_signature = "(n_mels=40)")]
-    fn new(py: Python<'_>, n_mels: i128) -> PyResult<Self> {
+    #[pyo3(signature = (n_mels = Int::new(dsp::DEFAULT_N_MELS as i128)), text_signature = "(n_mels=40)")]
+    fn new(py: Python<'_>, n_mels: Int) -> PyResult<Self> {
         let inner = map(py, CoreExtractor::new(n_mels_arg(py, n_mels)?))?;
         let names = inner.names();
         Ok(FeatureExtractor { inner, names })

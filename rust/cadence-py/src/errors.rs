@@ -5,9 +5,11 @@
 //! Each `CadenceError` variant maps to exactly one class, looked up once.
 
 use cadence_core::CadenceError;
+use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
 use pyo3::types::PyType;
+use std::fmt;
 
 static ERRORS_MODULE: GILOnceCell<Py<PyModule>> = GILOnceCell::new();
 
@@ -68,11 +70,57 @@ pub fn invalid_argument(py: Python<'_>, msg: impl Into<String>) -> PyErr {
     to_pyerr(py, CadenceError::InvalidArgument(msg.into()))
 }
 
-/// A sample-rate argument (taken as `i128` so that any plausible Python int
-/// arrives intact): one that is not a `u32` raises `UnsupportedRateError`
-/// naming the value as given; the core checks the rest.
-pub fn rate_arg(py: Python<'_>, rate: i128) -> PyResult<u32> {
-    u32::try_from(rate).map_err(|_| {
+/// An int argument of any size. One that fits `i128` arrives exactly; one
+/// past it (pyo3 would raise `OverflowError`) saturates to `i128`'s end of
+/// its sign, which every caller refuses or caps as out of range, and keeps
+/// its decimal text so that an error names the value as given.
+#[derive(Debug, Clone)]
+pub struct Int {
+    value: i128,
+    text: Option<String>,
+}
+
+impl Int {
+    pub const fn new(value: i128) -> Self {
+        Int { value, text: None }
+    }
+
+    /// The value, saturated to `i128`.
+    pub fn get(&self) -> i128 {
+        self.value
+    }
+}
+
+impl fmt::Display for Int {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.text {
+            Some(t) => f.write_str(t),
+            None => write!(f, "{}", self.value),
+        }
+    }
+}
+
+impl<'py> FromPyObject<'py> for Int {
+    fn extract_bound(ob: &Bound<'py, PyAny>) -> PyResult<Self> {
+        match ob.extract::<i128>() {
+            Ok(value) => Ok(Int::new(value)),
+            Err(e) if e.is_instance_of::<PyOverflowError>(ob.py()) => {
+                let value = if ob.lt(0)? { i128::MIN } else { i128::MAX };
+                Ok(Int {
+                    value,
+                    text: Some(ob.str()?.to_string()),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A sample-rate argument ([`Int`], so that any Python int arrives): one that
+/// is not a `u32` raises `UnsupportedRateError` naming the value as given;
+/// the core checks the rest.
+pub fn rate_arg(py: Python<'_>, rate: Int) -> PyResult<u32> {
+    u32::try_from(rate.get()).map_err(|_| {
         new_error(
             py,
             "UnsupportedRateError",

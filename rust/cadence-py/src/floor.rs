@@ -9,7 +9,7 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 
 use crate::arrays::{n_mels_arg, F32Arg};
-use crate::errors::{detached, invalid_argument, invalid_audio, map};
+use crate::errors::{detached, invalid_argument, invalid_audio, map, Int};
 
 /// The optional `reference` (what the persona played): float32, the mic's shape.
 fn reference_arg<'py>(
@@ -40,8 +40,8 @@ pub struct FloorNormalizer {
 #[pymethods]
 impl FloorNormalizer {
     #[new]
-    #[pyo3(signature = (n_mels = dsp::DEFAULT_N_MELS as i128), text_signature = "(n_mels=40)")]
-    fn new(py: Python<'_>, n_mels: i128) -> PyResult<Self> {
+    #[pyo3(signature = (n_mels = Int::new(dsp::DEFAULT_N_MELS as i128)), text_signature = "(n_mels=40)")]
+    fn new(py: Python<'_>, n_mels: Int) -> PyResult<Self> {
         Ok(FloorNormalizer {
             inner: map(py, CoreNormalizer::new(n_mels_arg(py, n_mels)?))?,
         })
@@ -219,9 +219,9 @@ pub struct EchoCanceller {
 #[pymethods]
 impl EchoCanceller {
     #[new]
-    #[pyo3(signature = (partitions = aec::DEFAULT_PARTITIONS as i128), text_signature = "(partitions=25)")]
-    fn new(py: Python<'_>, partitions: i128) -> PyResult<Self> {
-        let p = usize::try_from(partitions).map_err(|_| {
+    #[pyo3(signature = (partitions = Int::new(aec::DEFAULT_PARTITIONS as i128)), text_signature = "(partitions=25)")]
+    fn new(py: Python<'_>, partitions: Int) -> PyResult<Self> {
+        let p = usize::try_from(partitions.get()).map_err(|_| {
             invalid_argument(
                 py,
                 format!(

@@ -14,7 +14,7 @@ use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
-use crate::errors::{detached, map, rate_arg};
+use crate::errors::{detached, map, rate_arg, Int};
 use crate::ring::{non_negative, pcm_arg};
 
 fn frames_array(py: Python<'_>, buf: Vec<f32>) -> PyResult<Bound<'_, PyArray2<f32>>> {
@@ -33,8 +33,11 @@ pub struct Framer {
 #[pymethods]
 impl Framer {
     #[new]
-    #[pyo3(signature = (rate, channels = 1, max_chunk_samples = 480_000))]
-    fn new(py: Python<'_>, rate: i128, channels: i128, max_chunk_samples: i128) -> PyResult<Self> {
+    #[pyo3(
+        signature = (rate, channels = Int::new(1), max_chunk_samples = Int::new(480_000)),
+        text_signature = "(rate, channels=1, max_chunk_samples=480000)"
+    )]
+    fn new(py: Python<'_>, rate: Int, channels: Int, max_chunk_samples: Int) -> PyResult<Self> {
         let channels = non_negative(py, "channels", channels)?;
         let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
         Ok(Framer {
@@ -120,13 +123,11 @@ pub struct OutputFramer {
 #[pymethods]
 impl OutputFramer {
     #[new]
-    #[pyo3(signature = (in_rate, out_rate = 48000, max_chunk_samples = 480_000))]
-    fn new(
-        py: Python<'_>,
-        in_rate: i128,
-        out_rate: i128,
-        max_chunk_samples: i128,
-    ) -> PyResult<Self> {
+    #[pyo3(
+        signature = (in_rate, out_rate = Int::new(48000), max_chunk_samples = Int::new(480_000)),
+        text_signature = "(in_rate, out_rate=48000, max_chunk_samples=480000)"
+    )]
+    fn new(py: Python<'_>, in_rate: Int, out_rate: Int, max_chunk_samples: Int) -> PyResult<Self> {
         let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
         Ok(OutputFramer {
             inner: map(
@@ -202,8 +203,8 @@ impl OutputFramer {
 fn resample<'py>(
     py: Python<'py>,
     x: &Bound<'py, PyAny>,
-    from_rate: i128,
-    to_rate: i128,
+    from_rate: Int,
+    to_rate: Int,
 ) -> PyResult<Bound<'py, PyArray1<f32>>> {
     let arg = pcm_arg(py, x, "x", None, Some(crate::arrays::MAX_COPY))?;
     let pcm = arg.pcm();

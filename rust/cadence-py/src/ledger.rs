@@ -5,12 +5,12 @@ use cadence_core::ledger::{EpochState, Ledger};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::errors::{invalid_argument, map};
+use crate::errors::{invalid_argument, map, Int};
 
 /// An epoch argument: any Python int; outside `u64` is `InvalidArgumentError`
 /// (not pyo3's OverflowError).
-fn epoch_arg(py: Python<'_>, epoch: i128) -> PyResult<u64> {
-    u64::try_from(epoch)
+fn epoch_arg(py: Python<'_>, epoch: Int) -> PyResult<u64> {
+    u64::try_from(epoch.get())
         .map_err(|_| invalid_argument(py, format!("epoch must be in [0, 2**64 - 1], got {epoch}")))
 }
 
@@ -30,7 +30,7 @@ impl SpeculationLedger {
     }
 
     /// Open a new draft epoch; discards the previous draft.
-    fn open(&mut self, py: Python<'_>, epoch: i128) -> PyResult<()> {
+    fn open(&mut self, py: Python<'_>, epoch: Int) -> PyResult<()> {
         map(py, self.inner.open(epoch_arg(py, epoch)?))
     }
 
@@ -39,7 +39,7 @@ impl SpeculationLedger {
     fn append(
         &mut self,
         py: Python<'_>,
-        epoch: i128,
+        epoch: Int,
         item: Py<PyAny>,
         audio_seconds: f64,
     ) -> PyResult<()> {
@@ -50,15 +50,15 @@ impl SpeculationLedger {
         )
     }
 
-    fn commit(&mut self, py: Python<'_>, epoch: i128) -> PyResult<()> {
+    fn commit(&mut self, py: Python<'_>, epoch: Int) -> PyResult<()> {
         map(py, self.inner.commit(epoch_arg(py, epoch)?))
     }
 
-    fn discard(&mut self, py: Python<'_>, epoch: i128) -> PyResult<()> {
+    fn discard(&mut self, py: Python<'_>, epoch: Int) -> PyResult<()> {
         map(py, self.inner.discard(epoch_arg(py, epoch)?))
     }
 
-    fn close(&mut self, py: Python<'_>, epoch: i128) -> PyResult<()> {
+    fn close(&mut self, py: Python<'_>, epoch: Int) -> PyResult<()> {
         map(py, self.inner.close(epoch_arg(py, epoch)?))
     }
 
@@ -68,7 +68,7 @@ impl SpeculationLedger {
     }
 
     /// "draft", "committed", "discarded" or "closed".
-    fn state(&self, py: Python<'_>, epoch: i128) -> PyResult<&'static str> {
+    fn state(&self, py: Python<'_>, epoch: Int) -> PyResult<&'static str> {
         map(
             py,
             self.inner
@@ -78,7 +78,7 @@ impl SpeculationLedger {
     }
 
     /// Items of `epoch` appended and neither released nor wasted.
-    fn pending(&self, py: Python<'_>, epoch: i128) -> PyResult<usize> {
+    fn pending(&self, py: Python<'_>, epoch: Int) -> PyResult<usize> {
         map(py, self.inner.pending(epoch_arg(py, epoch)?))
     }
 

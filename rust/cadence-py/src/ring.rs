@@ -14,7 +14,7 @@ use numpy::{
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::errors::{detached, invalid_argument, invalid_audio};
+use crate::errors::{detached, invalid_argument, invalid_audio, Int};
 
 /// A numpy PCM argument: a zero-copy borrow when C-contiguous, else a copy.
 pub(crate) enum PcmArg<'py> {
@@ -142,16 +142,16 @@ pub(crate) fn pcm_arg<'py>(
 }
 
 /// Map a Python int to `usize`, raising `InvalidArgumentError` when negative.
-/// Taken as `i128` so that any plausible int arrives (no OverflowError); a
-/// value past `usize::MAX` saturates, which every caller treats as "too big".
-pub(crate) fn non_negative(py: Python<'_>, name: &str, v: i128) -> PyResult<usize> {
-    if v < 0 {
+/// Taken as [`Int`] so that any int arrives (no OverflowError); a value past
+/// `usize::MAX` saturates, which every caller treats as "too big".
+pub(crate) fn non_negative(py: Python<'_>, name: &str, v: Int) -> PyResult<usize> {
+    if v.get() < 0 {
         return Err(invalid_argument(
             py,
             format!("{name} must be >= 0, got {v}"),
         ));
     }
-    Ok(usize::try_from(v).unwrap_or(usize::MAX))
+    Ok(usize::try_from(v.get()).unwrap_or(usize::MAX))
 }
 
 /// Lock-free single-producer/single-consumer ring of float32 samples.
@@ -164,7 +164,7 @@ pub struct AudioRing {
 impl AudioRing {
     #[new]
     #[pyo3(signature = (capacity, overrun = "error"))]
-    fn new(py: Python<'_>, capacity: i128, overrun: &str) -> PyResult<Self> {
+    fn new(py: Python<'_>, capacity: Int, overrun: &str) -> PyResult<Self> {
         let policy = match overrun {
             "error" => Overrun::Error,
             "overwrite" => Overrun::OverwriteOldest,
@@ -175,13 +175,13 @@ impl AudioRing {
                 ));
             }
         };
-        if capacity < 1 {
+        if capacity.get() < 1 {
             return Err(invalid_argument(
                 py,
                 format!("ring capacity must be at least 1, got {capacity}"),
             ));
         }
-        if capacity > cadence_core::ring::MAX_CAPACITY as i128 {
+        if capacity.get() > cadence_core::ring::MAX_CAPACITY as i128 {
             return Err(invalid_argument(
                 py,
                 format!(
@@ -190,7 +190,7 @@ impl AudioRing {
                 ),
             ));
         }
-        let capacity = capacity as usize;
+        let capacity = capacity.get() as usize;
         let inner = crate::errors::map(py, CoreRing::new(capacity, policy))?;
         Ok(AudioRing { inner })
     }
@@ -242,7 +242,7 @@ impl AudioRing {
     }
 
     /// Read and consume up to `n` samples (fewer if fewer are available).
-    fn read<'py>(&self, py: Python<'py>, n: i128) -> PyResult<Bound<'py, PyArray1<f32>>> {
+    fn read<'py>(&self, py: Python<'py>, n: Int) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let n = non_negative(py, "n", n)?;
         let mut buf = vec![0.0f32; n.min(self.inner.capacity())];
         let ring = &self.inner;
@@ -256,7 +256,7 @@ impl AudioRing {
     fn read_exact<'py>(
         &self,
         py: Python<'py>,
-        n: i128,
+        n: Int,
     ) -> PyResult<Option<Bound<'py, PyArray1<f32>>>> {
         let n = non_negative(py, "n", n)?;
         let cap = self.inner.capacity();
@@ -270,7 +270,7 @@ impl AudioRing {
     }
 
     /// Copy up to `n` of the oldest samples without consuming them.
-    fn peek<'py>(&self, py: Python<'py>, n: i128) -> PyResult<Bound<'py, PyArray1<f32>>> {
+    fn peek<'py>(&self, py: Python<'py>, n: Int) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let n = non_negative(py, "n", n)?;
         let mut buf = vec![0.0f32; n.min(self.inner.capacity())];
         let ring = &self.inner;
@@ -280,7 +280,7 @@ impl AudioRing {
     }
 
     /// Drop up to `n` of the oldest samples; returns how many were dropped.
-    fn skip(&self, py: Python<'_>, n: i128) -> PyResult<usize> {
+    fn skip(&self, py: Python<'_>, n: Int) -> PyResult<usize> {
         let n = non_negative(py, "n", n)?;
         crate::errors::map(py, self.inner.skip(n))
     }
