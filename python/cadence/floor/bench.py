@@ -60,9 +60,8 @@ from cadence.floor.scoring import (
     FileLabels,
     FileScore,
     ignored_event_types,
-    labels_from_manifest,
     manifest_lines,
-    meta_problem,
+    read_labels,
     score_file,
     summarize,
     total,
@@ -193,7 +192,7 @@ def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]
         if not isinstance(entry, dict) or not isinstance(entry.get("audio"), str):
             raise InvalidArgumentError(f"{mpath}:{lineno}: entry needs an 'audio' path")
         try:
-            labels = labels_from_manifest(entry)
+            labels, why = read_labels(entry)  # why: the meta not read, and why (None: read or absent)
         except InvalidArgumentError as e:
             raise InvalidArgumentError(f"{mpath}:{lineno}: {e}") from e
         path = os.path.join(corpus, entry["audio"])
@@ -208,7 +207,6 @@ def load_manifest(corpus: str, max_files: int | None = None) -> list[CorpusFile]
             seconds, subtype = _check_label_times(labels, path)
         except (InvalidArgumentError, InvalidAudioError) as e:
             raise type(e)(f"{mpath}:{lineno}: {e}") from e
-        why = meta_problem(entry)
         try:
             persona = persona_track(corpus, entry, path)
         except InvalidArgumentError as e:

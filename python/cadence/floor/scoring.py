@@ -113,6 +113,8 @@ __all__ = [
     "hold_breakdown",
     "total",
     "labels_from_manifest",
+    "meta_problem",
+    "read_labels",
     "score_file",
     "stops_within_target",
     "summarize",
@@ -311,18 +313,9 @@ def meta_problem(entry: Mapping[str, Any]) -> str | None:
     """Why the entry's ``meta`` is not read (its keys are not in the shape Cadence's corpora
     write them: another corpus's annotations), or None when it is read or absent. The spec's
     labels are the events; ``meta`` is extra, so one Cadence cannot read is ignored, not refused."""
-    meta = entry.get("meta")
-    events = entry.get("events")
-    if meta is None or not isinstance(events, list):
+    if not isinstance(entry.get("events"), list):
         return None
-    if not isinstance(meta, Mapping):
-        return f"meta is a {type(meta).__name__}, not an object"
-    shifts = sorted(_time(ev.get("t"), "shift t") for ev in events if isinstance(ev, Mapping) and ev.get("type") == "shift")
-    try:
-        _meta_labels(shifts, meta, [])
-    except InvalidArgumentError as e:
-        return str(e)
-    return None
+    return read_labels(entry)[1]
 
 
 def _meta_labels(shifts: Sequence[float], meta: Any, backchannels: list[tuple[float, float]]
@@ -340,6 +333,11 @@ def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
     events of other types than :data:`EVENT_TYPES`, and duplex events in another shape than
     Cadence's, are skipped (see :func:`ignored_event_types`). A ``meta`` whose keys are not in
     the shape Cadence's corpora write (:data:`META_KEYS`) is ignored (see :func:`meta_problem`)."""
+    return read_labels(entry)[0]
+
+
+def read_labels(entry: Mapping[str, Any]) -> tuple[FileLabels, str | None]:
+    """:func:`labels_from_manifest` and :func:`meta_problem` in one reading of the entry."""
     events = entry.get("events")
     if not isinstance(events, list):
         raise InvalidArgumentError(f"manifest entry {entry.get('audio')!r}: 'events' must be a list")
@@ -365,14 +363,17 @@ def labels_from_manifest(entry: Mapping[str, Any]) -> FileLabels:
     bargeins.sort()
     backchannels.sort()
     meta = entry.get("meta")
+    problem = None if meta is None or isinstance(meta, Mapping) else f"meta is a {type(meta).__name__}, not an object"
     try:
-        turn_starts, persona, user_speech, clips = _meta_labels(shifts, meta, backchannels)
-    except InvalidArgumentError:  # not Cadence's annotations (meta_problem says why): ignored
+        turn_starts, persona, user_speech, clips = _meta_labels(shifts, None if problem else meta, backchannels)
+    except InvalidArgumentError as e:  # not Cadence's annotations: ignored, and named
+        problem = str(e)
         turn_starts, persona, user_speech, clips = _meta_labels(shifts, None, backchannels)
-    return FileLabels(
+    labels = FileLabels(
         tuple(shifts), tuple(holds), turn_starts, tuple(bargeins), tuple(backchannels), persona,
         user_speech, clips,
     )
+    return labels, problem
 
 
 def _clips(shifts: Sequence[float], meta: Any) -> tuple[str | None, ...] | None:
