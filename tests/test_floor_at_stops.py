@@ -83,6 +83,7 @@ def test_a_stop_once_the_user_talks_again_is_not_the_earlier_turns_end() -> None
     assert at_stops.stop_label(labels, 3.7) == "hold"
     assert at_stops.stop_label(labels, 5.4) == "shift" and at_stops.stop_label(labels, 7.5) is None
     assert at_stops.stop_label(labels, 1.95) is None  # before the turn end
+    assert at_stops.stop_label(labels, 280 * 0.01) == "shift"  # 2.8000000000000003: the scorer's edge slack
     # without labelled starts the next window's opening cuts it (two shifts 1 s apart)
     labels = FileLabels(shifts=(2.0, 3.0))
     assert at_stops.stop_label(labels, 2.5) == "shift" and at_stops.stop_label(labels, 4.5) == "shift"

@@ -212,3 +212,42 @@ def test_output_framer_int16_matches_float() -> None:
     b = OutputFramer(24000).push(pcm.astype(np.float32) / 32768)
     np.testing.assert_array_equal(a, b)
     assert len(a) == 4800  # streaming output: ceil(n * L / M), the delay stays inside
+
+
+def test_ints_of_any_size_are_clear_errors_named_as_given() -> None:
+    """Ints past i128 (and past Python's 4300-digit str limit) are the range checks' errors,
+    naming the int as given; an int subclass and an ``__index__`` object read as their int."""
+    from cadence._core import AudioRing, FloorNormalizer
+
+    x = np.zeros(16, dtype=np.float32)
+    for huge in (2**127, -(2**127) - 1, 2**300, -(2**300)):
+        for call in (lambda: OutputFramer(huge), lambda: OutputFramer(16000, huge), lambda: resample(x, 16000, huge)):
+            with pytest.raises(errors.UnsupportedRateError, match=f"rate {huge} Hz"):
+                call()
+        with pytest.raises(errors.InvalidArgumentError, match=f"channels must be 1 or 2, got {huge}"):
+            Framer(16000, huge)
+        with pytest.raises(errors.InvalidArgumentError, match="n_mels"):
+            FloorNormalizer(huge)
+    with pytest.raises(errors.InvalidArgumentError, match="max_chunk_samples must be >= 0"):
+        Framer(16000, 1, -(2**300))
+    with pytest.raises(errors.OversizeError, match=f"input: {2**70} samples exceeds the maximum of 8"):
+        AudioRing(8).read_exact(2**70)  # named as given, not as the saturated usize
+    with pytest.raises(errors.UnsupportedRateError, match="rate an int of 16610 bits Hz"):
+        Framer(10**5000)  # past the digit limit for int -> str: named by its size
+    with pytest.raises(errors.UnsupportedRateError, match="rate a negative int of 16610 bits Hz"):
+        Framer(-(10**5000))
+
+    class Loud(int):
+        def __str__(self) -> str:
+            return "loud"
+
+    class Four:
+        def __index__(self) -> int:
+            return 4
+
+    with pytest.raises(errors.UnsupportedRateError, match=f"rate {2**200} Hz"):
+        Framer(Loud(2**200))  # its int, not its own text
+    assert AudioRing(Four()).capacity == 4  # type: ignore[arg-type]
+    for bad in (16000.0, "16000"):
+        with pytest.raises(TypeError):
+            Framer(bad)  # type: ignore[arg-type]

@@ -9,9 +9,10 @@ runs it), Smart Turn's P(complete) against Cadence's 1 − P(keep) at the same
 frame (the ``pause`` column, what the policy reads in silence; in a file with a persona it is
 the networks' pass that hears it, where the policy since session 47 reads a pass blind to it,
 ``turn_sees_persona``). A stop inside a
-hold is labelled *hold*, a stop in a turn end's answer window *shift* (at most 2 s
-after it, and before the user's next turn starts: ``FileLabels.answer_end``, as the
-scorer reads it), other stops are left out; the table gives each model's hold/shift AUC (0.5 chance,
+hold is labelled *hold*, a stop in a turn end's answer window *shift* (from the turn end,
+not the 0.1 s before it that the scorer also credits, since a VAD stop follows the silence's
+start, to at most 2 s after it and the user's next turn: ``FileLabels.answer_end``, as the
+scorer ends it), other stops are left out; the table gives each model's hold/shift AUC (0.5 chance,
 1 perfect), overall and by TTS engine (``meta.voice``'s prefix), the AUC of
 the two scores averaged, and of their log-odds mix at weight 0.5 (what the
 policy's ``smart_turn_weight=0.5`` option reads in a pause).
@@ -28,7 +29,7 @@ from cadence.cores import cores
 from cadence.floor.bench import CorpusFile, load_frames, load_manifest, map_files, reference_frames
 from cadence.floor.policy import mix_log_odds
 from cadence.floor.score import meta_group
-from cadence.floor.scoring import FileLabels
+from cadence.floor.scoring import _TOL, FileLabels
 from cadence.floor.separability import auc
 from cadence import cli_args
 
@@ -41,7 +42,7 @@ def stop_label(labels: FileLabels, t: float) -> str | None:
     new turn, not the old one), None otherwise."""
     if any(s <= t <= e for s, e in labels.holds):
         return "hold"
-    if any(s <= t <= labels.answer_end(k) for k, s in enumerate(labels.shifts)):
+    if any(s <= t <= labels.answer_end(k) + _TOL for k, s in enumerate(labels.shifts)):  # the scorer's slack
         return "shift"
     return None
 

@@ -312,8 +312,10 @@ META_KEYS = ("persona", "turns", *SEGMENT_KEYS, "voice", "persona_audio")
 def meta_problem(entry: Mapping[str, Any]) -> str | None:
     """Why the entry's ``meta`` is not read (its keys are not in the shape Cadence's corpora
     write them: another corpus's annotations), or None when it is read or absent. The spec's
-    labels are the events; ``meta`` is extra, so one Cadence cannot read is ignored, not refused."""
-    if not isinstance(entry.get("events"), list):
+    labels are the events; ``meta`` is extra, so one Cadence cannot read is ignored, not refused.
+    With a meta to read, the events are read too (:func:`read_labels`): a bad event raises
+    :class:`InvalidArgumentError`."""
+    if entry.get("meta") is None or not isinstance(entry.get("events"), list):
         return None
     return read_labels(entry)[1]
 

@@ -44,6 +44,15 @@ fn new_error(py: Python<'_>, name: &str, msg: String) -> PyErr {
     }
 }
 
+/// `OversizeError` for a request of `len` samples (an [`Int`]: named as given) past `max`.
+pub fn oversize(py: Python<'_>, len: &Int, max: usize) -> PyErr {
+    new_error(
+        py,
+        "OversizeError",
+        format!("oversize input: {len} samples exceeds the maximum of {max}"),
+    )
+}
+
 /// Shorthand for `Result<T, CadenceError>` → `PyResult<T>`.
 pub fn map<T>(py: Python<'_>, r: cadence_core::Result<T>) -> PyResult<T> {
     r.map_err(|e| to_pyerr(py, e))
@@ -85,6 +94,11 @@ impl Int {
         Int { value, text: None }
     }
 
+    /// Whether the int lay past `i128` (its value saturated).
+    pub fn saturated(&self) -> bool {
+        self.text.is_some()
+    }
+
     /// The value, saturated to `i128`.
     pub fn get(&self) -> i128 {
         self.value
@@ -102,13 +116,29 @@ impl fmt::Display for Int {
 
 impl<'py> FromPyObject<'py> for Int {
     fn extract_bound(ob: &Bound<'py, PyAny>) -> PyResult<Self> {
-        match ob.extract::<i128>() {
+        let py = ob.py();
+        // the int the object stands for (`operator.index`: an exact int, also for an int
+        // subclass or an object with `__index__` alone); a float or a str is a TypeError
+        // SAFETY: PyNumber_Index returns a new reference or NULL with an exception set
+        let int =
+            unsafe { Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyNumber_Index(ob.as_ptr())) }?;
+        match int.extract::<i128>() {
             Ok(value) => Ok(Int::new(value)),
-            Err(e) if e.is_instance_of::<PyOverflowError>(ob.py()) => {
-                let value = if ob.lt(0)? { i128::MIN } else { i128::MAX };
+            Err(e) if e.is_instance_of::<PyOverflowError>(py) => {
+                let negative = int.lt(0)?;
+                let value = if negative { i128::MIN } else { i128::MAX };
+                // past Python's 4300-digit limit for int -> str, name its size instead
+                let text = match int.str() {
+                    Ok(t) => t.to_string(),
+                    Err(_) => format!(
+                        "{} of {} bits",
+                        if negative { "a negative int" } else { "an int" },
+                        int.call_method0("bit_length")?
+                    ),
+                };
                 Ok(Int {
                     value,
-                    text: Some(ob.str()?.to_string()),
+                    text: Some(text),
                 })
             }
             Err(e) => Err(e),

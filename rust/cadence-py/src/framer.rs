@@ -14,7 +14,7 @@ use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
-use crate::errors::{detached, map, rate_arg, Int};
+use crate::errors::{detached, invalid_argument, map, rate_arg, Int};
 use crate::ring::{non_negative, pcm_arg};
 
 fn frames_array(py: Python<'_>, buf: Vec<f32>) -> PyResult<Bound<'_, PyArray2<f32>>> {
@@ -38,6 +38,13 @@ impl Framer {
         text_signature = "(rate, channels=1, max_chunk_samples=480000)"
     )]
     fn new(py: Python<'_>, rate: Int, channels: Int, max_chunk_samples: Int) -> PyResult<Self> {
+        if channels.saturated() {
+            // the core's message would name the saturated count, not the int given
+            return Err(invalid_argument(
+                py,
+                format!("channels must be 1 or 2, got {channels}"),
+            ));
+        }
         let channels = non_negative(py, "channels", channels)?;
         let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
         Ok(Framer {

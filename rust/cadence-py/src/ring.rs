@@ -258,11 +258,12 @@ impl AudioRing {
         py: Python<'py>,
         n: Int,
     ) -> PyResult<Option<Bound<'py, PyArray1<f32>>>> {
-        let n = non_negative(py, "n", n)?;
         let cap = self.inner.capacity();
-        if n > cap {
-            return crate::errors::map(py, Err(CadenceError::Oversize { len: n, max: cap }));
+        let want = non_negative(py, "n", n.clone())?;
+        if want > cap {
+            return Err(crate::errors::oversize(py, &n, cap)); // n as given, not saturated
         }
+        let n = want;
         let mut buf = vec![0.0f32; n];
         let ring = &self.inner;
         let ok = detached(py, || ring.read_exact(&mut buf))?;
