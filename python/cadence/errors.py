@@ -16,6 +16,7 @@ __all__ = [
     "OversizeError",
     "RingOverrunError",
     "InvalidArgumentError",
+    "InUseError",
     "LedgerError",
     "EpochClosedError",
     "UnknownEpochError",
@@ -55,6 +56,13 @@ class RingOverrunError(CadenceError):
 
 
 # --- speculation ledger ----------------------------------------------------------
+class InUseError(CadenceError, RuntimeError):
+    """A stateful core object (a ``Framer``, a ``FeatureExtractor``, ...) was called while a
+    call on it from another thread was still running. Each holds one stream's state, so calls
+    on it must not overlap: give each thread its own. The call that found it busy changed
+    nothing."""
+
+
 class LedgerError(CadenceError):
     """Base class of speculation-ledger errors."""
 

@@ -6,14 +6,17 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 
 use crate::arrays::{n_mels_arg, F32Arg};
-use crate::errors::{detached, invalid_audio, map, Int};
+use crate::errors::{detached, invalid_audio, map, Exclusive, Int};
 
 /// Streaming per-frame features: 6 scalars then `n_mels` log-mel bands per
 /// 10 ms frame (see `cadence_core::dsp` for the definitions).
-#[pyclass(module = "cadence._core")]
+#[pyclass(frozen, module = "cadence._core")]
 pub struct FeatureExtractor {
-    inner: CoreExtractor,
+    inner: Exclusive<CoreExtractor>,
+    // fixed for the object's life: read without the lock
     names: Vec<String>,
+    n_mels: usize,
+    n_features: usize,
 }
 
 #[pymethods]
@@ -22,8 +25,12 @@ impl FeatureExtractor {
     #[pyo3(signature = (n_mels = Int::new(dsp::DEFAULT_N_MELS as i128)), text_signature = "(n_mels=40)")]
     fn new(py: Python<'_>, n_mels: Int) -> PyResult<Self> {
         let inner = map(py, CoreExtractor::new(n_mels_arg(py, n_mels)?))?;
-        let names = inner.names();
-        Ok(FeatureExtractor { inner, names })
+        Ok(FeatureExtractor {
+            names: inner.names(),
+            n_mels: inner.n_mels(),
+            n_features: inner.n_features(),
+            inner: Exclusive::new("FeatureExtractor", inner),
+        })
     }
 
     /// Column names: rms_db, zcr, f0_hz, voicing, centroid_hz, tilt, mel_0...
@@ -34,23 +41,24 @@ impl FeatureExtractor {
 
     #[getter]
     fn n_mels(&self) -> usize {
-        self.inner.n_mels()
+        self.n_mels
     }
 
     #[getter]
     fn n_features(&self) -> usize {
-        self.inner.n_features()
+        self.n_features
     }
 
     /// Forget past audio.
-    fn reset(&mut self) {
-        self.inner.reset();
+    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner.get(py)?.reset();
+        Ok(())
     }
 
     /// `frames`: float32, shape (n, 160) or 1-D with a length multiple of 160.
     /// Returns float32 (n, 6 + n_mels). Runs with the GIL released.
     fn process<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         frames: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
@@ -69,8 +77,9 @@ impl FeatureExtractor {
         }
         let samples = arr.values();
         let n = samples.len() / FRAME_SAMPLES;
-        let cols = self.inner.n_features();
-        let inner = &mut self.inner;
+        let cols = self.n_features;
+        let mut guard = self.inner.get(py)?;
+        let inner = &mut *guard;
         let out = detached(py, || {
             let mut out = vec![0.0f32; n * cols];
             inner.process(&samples, &mut out).map(|()| out)
@@ -79,7 +88,7 @@ impl FeatureExtractor {
     }
 
     fn __repr__(&self) -> String {
-        format!("FeatureExtractor(n_mels={})", self.inner.n_mels())
+        format!("FeatureExtractor(n_mels={})", self.n_mels)
     }
 }
 

@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
 use pyo3::types::PyType;
 use std::fmt;
+use std::sync::{Mutex, MutexGuard, TryLockError};
 
 static ERRORS_MODULE: GILOnceCell<Py<PyModule>> = GILOnceCell::new();
 
@@ -51,6 +52,53 @@ pub fn oversize(py: Python<'_>, len: &Int, max: usize) -> PyErr {
         "OversizeError",
         format!("oversize input: {len} samples exceeds the maximum of {max}"),
     )
+}
+
+/// One stream's state in a binding object, behind a lock that is tried, never waited on. A
+/// call releases the GIL while it computes, so another thread may call the same object
+/// meanwhile: that call raises `InUseError` and changes nothing (with pyo3's own borrow
+/// flag it was a bare "Already borrowed" RuntimeError). No call waits on the lock, so
+/// none can deadlock against the GIL.
+pub struct Exclusive<T> {
+    what: &'static str,
+    cell: Mutex<T>,
+}
+
+impl<T> Exclusive<T> {
+    pub fn new(what: &'static str, value: T) -> Self {
+        Exclusive {
+            what,
+            cell: Mutex::new(value),
+        }
+    }
+
+    /// The state, or `InUseError` while a call from another thread holds it.
+    pub fn get(&self, py: Python<'_>) -> PyResult<MutexGuard<'_, T>> {
+        match self.cell.try_lock() {
+            Ok(g) => Ok(g),
+            // a panic inside a call (pyo3 raised it as PanicException) left the state as a
+            // RefCell would have: read on, as before
+            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+            Err(TryLockError::WouldBlock) => Err(new_error(
+                py,
+                "InUseError",
+                format!(
+                    "this {} is in use by a call from another thread; calls on one object \
+                     must not overlap (give each thread its own)",
+                    self.what
+                ),
+            )),
+        }
+    }
+
+    /// `f` of the state for a `__repr__`, or `"<what>(in use)"`: a repr never raises.
+    pub fn repr(&self, f: impl FnOnce(&T) -> String) -> String {
+        match self.cell.try_lock() {
+            Ok(g) => f(&g),
+            Err(TryLockError::Poisoned(p)) => f(&p.into_inner()),
+            Err(TryLockError::WouldBlock) => format!("{}(in use)", self.what),
+        }
+    }
 }
 
 /// Shorthand for `Result<T, CadenceError>` → `PyResult<T>`.

@@ -9,7 +9,7 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 
 use crate::arrays::{n_mels_arg, F32Arg};
-use crate::errors::{detached, invalid_argument, invalid_audio, map, Int};
+use crate::errors::{detached, invalid_argument, invalid_audio, map, Exclusive, Int};
 
 /// The optional `reference` (what the persona played): float32, the mic's shape.
 fn reference_arg<'py>(
@@ -32,9 +32,14 @@ fn reference_arg<'py>(
 /// Echo estimation against the persona's playback plus speaker normalisation:
 /// raw `FeatureExtractor` rows → the floor model's inputs (20 scalars then the
 /// normalised mel bands per 10 ms frame), streaming and chunk-invariant.
-#[pyclass(module = "cadence._core")]
+#[pyclass(frozen, module = "cadence._core")]
 pub struct FloorNormalizer {
-    inner: CoreNormalizer,
+    inner: Exclusive<CoreNormalizer>,
+    // fixed for the object's life: read without the lock
+    names: Vec<String>,
+    n_mels: usize,
+    n_inputs: usize,
+    n_outputs: usize,
 }
 
 #[pymethods]
@@ -42,25 +47,31 @@ impl FloorNormalizer {
     #[new]
     #[pyo3(signature = (n_mels = Int::new(dsp::DEFAULT_N_MELS as i128)), text_signature = "(n_mels=40)")]
     fn new(py: Python<'_>, n_mels: Int) -> PyResult<Self> {
+        let inner = map(py, CoreNormalizer::new(n_mels_arg(py, n_mels)?))?;
         Ok(FloorNormalizer {
-            inner: map(py, CoreNormalizer::new(n_mels_arg(py, n_mels)?))?,
+            names: inner.names(),
+            n_mels: inner.n_mels(),
+            n_inputs: inner.n_inputs(),
+            n_outputs: inner.n_outputs(),
+            inner: Exclusive::new("FloorNormalizer", inner),
         })
     }
 
     /// Output column names: e_speech, e_noise, ..., e_final, mel_0...
     #[getter]
     fn names(&self) -> Vec<String> {
-        self.inner.names()
+        self.names.clone()
     }
 
     #[getter]
     fn n_mels(&self) -> usize {
-        self.inner.n_mels()
+        self.n_mels
     }
 
     /// Forget the speaker's baselines and the echo path.
-    fn reset(&mut self) {
-        self.inner.reset();
+    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner.get(py)?.reset();
+        Ok(())
     }
 
     /// `raw`: float32 (n, 6 + n_mels) from `FeatureExtractor.process`; `vad`: float32
@@ -69,14 +80,14 @@ impl FloorNormalizer {
     /// (n, 20 + n_mels). Runs with the GIL released; a refused call changes nothing.
     #[pyo3(signature = (raw, vad, frames, reference = None))]
     fn process<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         raw: &Bound<'py, PyAny>,
         vad: &Bound<'py, PyAny>,
         frames: &Bound<'py, PyAny>,
         reference: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let (ni, no) = (self.inner.n_inputs(), self.inner.n_outputs());
+        let (ni, no) = (self.n_inputs, self.n_outputs);
         let raw = F32Arg::new(py, raw, "raw", false)?;
         let vad = F32Arg::new(py, vad, "vad", false)?;
         let mic = F32Arg::new(py, frames, "frames", true)?;
@@ -105,7 +116,8 @@ impl FloorNormalizer {
         let reference = reference_arg(py, reference, mic_shape)?;
         let (raw, vad, mic) = (raw.values(), vad.values(), mic.values());
         let reference = reference.as_ref().map(|r| r.values());
-        let inner = &mut self.inner;
+        let mut guard = self.inner.get(py)?;
+        let inner = &mut *guard;
         let out = detached(py, || {
             let mut out = vec![0.0f32; n * no];
             inner
@@ -116,7 +128,7 @@ impl FloorNormalizer {
     }
 
     fn __repr__(&self) -> String {
-        format!("FloorNormalizer(n_mels={})", self.inner.n_mels())
+        format!("FloorNormalizer(n_mels={})", self.n_mels)
     }
 }
 
@@ -124,9 +136,9 @@ impl FloorNormalizer {
 /// quiet speech is raised so its envelope sits at -20 dBFS (at most +30 dB, never
 /// cut); the envelope is frozen while the persona plays (and 300 ms after).
 /// Streaming and chunk-invariant.
-#[pyclass(module = "cadence._core")]
+#[pyclass(frozen, module = "cadence._core")]
 pub struct MicAgc {
-    inner: CoreMicAgc,
+    inner: Exclusive<CoreMicAgc>,
 }
 
 #[pymethods]
@@ -134,14 +146,14 @@ impl MicAgc {
     #[new]
     fn new() -> Self {
         MicAgc {
-            inner: CoreMicAgc::new(),
+            inner: Exclusive::new("MicAgc", CoreMicAgc::new()),
         }
     }
 
     /// The tracked speech envelope, dBFS.
     #[getter]
-    fn level_db(&self) -> f64 {
-        self.inner.level_db()
+    fn level_db(&self, py: Python<'_>) -> PyResult<f64> {
+        Ok(self.inner.get(py)?.level_db())
     }
 
     #[classattr]
@@ -149,8 +161,9 @@ impl MicAgc {
     #[classattr]
     const MAX_BOOST_DB: f64 = agc::MAX_BOOST_DB;
 
-    fn reset(&mut self) {
-        self.inner.reset();
+    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner.get(py)?.reset();
+        Ok(())
     }
 
     /// `frames`: float32 (n, 160) mic; `reference`: float32 (n, 160) what the persona
@@ -158,17 +171,19 @@ impl MicAgc {
     /// not clipped to full scale. Runs with the GIL released; a refused call changes nothing.
     #[pyo3(signature = (frames, reference = None))]
     fn process<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         frames: &Bound<'py, PyAny>,
         reference: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let inner = &mut self.inner;
+        let mut guard = self.inner.get(py)?;
+        let inner = &mut *guard;
         map_frames(py, frames, reference, |x, r, out| inner.process(x, r, out))
     }
 
     fn __repr__(&self) -> String {
-        format!("MicAgc(level_db={:.1})", self.inner.level_db())
+        let level = self.inner.repr(|a| format!("{:.1}", a.level_db()));
+        format!("MicAgc(level_db={level})")
     }
 }
 
@@ -211,9 +226,10 @@ fn map_frames<'py>(
 /// Kalman filter: near-end speech lowers its gain; a shadow filter follows a
 /// moved echo path).
 /// Without a reference the mic passes unchanged. Streaming and chunk-invariant.
-#[pyclass(module = "cadence._core")]
+#[pyclass(frozen, module = "cadence._core")]
 pub struct EchoCanceller {
-    inner: CoreCanceller,
+    inner: Exclusive<CoreCanceller>,
+    partitions: usize, // fixed for the object's life: read without the lock
 }
 
 #[pymethods]
@@ -230,8 +246,10 @@ impl EchoCanceller {
                 ),
             )
         })?;
+        let inner = map(py, CoreCanceller::new(p))?;
         Ok(EchoCanceller {
-            inner: map(py, CoreCanceller::new(p))?,
+            partitions: inner.partitions(),
+            inner: Exclusive::new("EchoCanceller", inner),
         })
     }
 
@@ -241,17 +259,18 @@ impl EchoCanceller {
     /// Filter length in 10 ms frames.
     #[getter]
     fn partitions(&self) -> usize {
-        self.inner.partitions()
+        self.partitions
     }
 
     /// Smoothed mic energy over output energy in frames with a reference, dB.
     #[getter]
-    fn erle_db(&self) -> f64 {
-        self.inner.erle_db()
+    fn erle_db(&self, py: Python<'_>) -> PyResult<f64> {
+        Ok(self.inner.get(py)?.erle_db())
     }
 
-    fn reset(&mut self) {
-        self.inner.reset();
+    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner.get(py)?.reset();
+        Ok(())
     }
 
     /// `frames`: float32 (n, 160) mic; `reference`: float32 (n, 160) what the persona
@@ -259,20 +278,21 @@ impl EchoCanceller {
     /// removed, float32 (n, 160). Runs with the GIL released; a refused call changes nothing.
     #[pyo3(signature = (frames, reference = None))]
     fn process<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         frames: &Bound<'py, PyAny>,
         reference: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let inner = &mut self.inner;
+        let mut guard = self.inner.get(py)?;
+        let inner = &mut *guard;
         map_frames(py, frames, reference, |x, r, out| inner.process(x, r, out))
     }
 
     fn __repr__(&self) -> String {
+        let erle = self.inner.repr(|a| format!("{:.1}", a.erle_db()));
         format!(
-            "EchoCanceller(partitions={}, erle_db={:.1})",
-            self.inner.partitions(),
-            self.inner.erle_db()
+            "EchoCanceller(partitions={}, erle_db={erle})",
+            self.partitions
         )
     }
 }

@@ -14,7 +14,7 @@ use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
-use crate::errors::{detached, invalid_argument, map, rate_arg, Int};
+use crate::errors::{detached, invalid_argument, map, rate_arg, Exclusive, Int};
 use crate::ring::{non_negative, pcm_arg};
 
 fn frames_array(py: Python<'_>, buf: Vec<f32>) -> PyResult<Bound<'_, PyArray2<f32>>> {
@@ -25,9 +25,14 @@ fn frames_array(py: Python<'_>, buf: Vec<f32>) -> PyResult<Bound<'_, PyArray2<f3
 }
 
 /// Any-rate PCM chunks → exact 10 ms mono float32 frames at 16 kHz.
-#[pyclass(module = "cadence._core", name = "Framer")]
+#[pyclass(frozen, module = "cadence._core", name = "Framer")]
 pub struct Framer {
-    inner: CoreFramer,
+    inner: Exclusive<CoreFramer>,
+    // fixed for the object's life: read without the lock
+    rate: u32,
+    channels: usize,
+    max_chunk_samples: usize,
+    delay_samples: usize,
 }
 
 #[pymethods]
@@ -47,23 +52,29 @@ impl Framer {
         }
         let channels = non_negative(py, "channels", channels)?;
         let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
+        let inner = map(py, CoreFramer::new(rate_arg(py, rate)?, channels, max))?;
         Ok(Framer {
-            inner: map(py, CoreFramer::new(rate_arg(py, rate)?, channels, max))?,
+            rate: inner.rate(),
+            channels: inner.channels(),
+            max_chunk_samples: inner.max_chunk_samples(),
+            delay_samples: inner.delay_samples(),
+            inner: Exclusive::new("Framer", inner),
         })
     }
 
     /// Frame one chunk (1-D interleaved or 2-D `(n, channels)`, float32 or
     /// int16). Returns a `(n_frames, 160)` float32 array, possibly empty.
     fn push<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         chunk: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let channels = self.inner.channels();
-        let max = self.inner.max_chunk_samples().saturating_mul(channels);
+        let channels = self.channels;
+        let max = self.max_chunk_samples.saturating_mul(channels);
         let arg = pcm_arg(py, chunk, "chunk", Some(channels), Some(max))?;
         let pcm = arg.pcm();
-        let inner = &mut self.inner;
+        let mut guard = self.inner.get(py)?;
+        let inner = &mut *guard;
         let out = detached(py, || {
             let mut out = Vec::new();
             inner.push(pcm, &mut out)?;
@@ -74,8 +85,9 @@ impl Framer {
 
     /// End of stream: the resampler tail and the zero-padded last frame(s).
     /// The framer is then reset and can take a new stream.
-    fn flush<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let inner = &mut self.inner;
+    fn flush<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let mut guard = self.inner.get(py)?;
+        let inner = &mut *guard;
         let out = detached(py, || {
             let mut out = Vec::new();
             inner.flush(&mut out);
@@ -86,45 +98,49 @@ impl Framer {
 
     /// 16 kHz samples waiting for a full frame.
     #[getter]
-    fn pending(&self) -> usize {
-        self.inner.pending()
+    fn pending(&self, py: Python<'_>) -> PyResult<usize> {
+        Ok(self.inner.get(py)?.pending())
     }
 
     /// Resampler group delay in 16 kHz samples (0 at 16 kHz input).
     #[getter]
     fn delay_samples(&self) -> usize {
-        self.inner.delay_samples()
+        self.delay_samples
     }
 
     #[getter]
     fn rate(&self) -> u32 {
-        self.inner.rate()
+        self.rate
     }
 
     #[getter]
     fn channels(&self) -> usize {
-        self.inner.channels()
+        self.channels
     }
 
     #[getter]
     fn max_chunk_samples(&self) -> usize {
-        self.inner.max_chunk_samples()
+        self.max_chunk_samples
     }
 
     fn __repr__(&self) -> String {
+        let pending = self.inner.repr(|f| f.pending().to_string());
         format!(
-            "Framer(rate={}, channels={}, pending={})",
-            self.inner.rate(),
-            self.inner.channels(),
-            self.inner.pending()
+            "Framer(rate={}, channels={}, pending={pending})",
+            self.rate, self.channels
         )
     }
 }
 
 /// Mono PCM at a synthesis rate → float32 at the transport rate.
-#[pyclass(module = "cadence._core", name = "OutputFramer")]
+#[pyclass(frozen, module = "cadence._core", name = "OutputFramer")]
 pub struct OutputFramer {
-    inner: CoreOutputFramer,
+    inner: Exclusive<CoreOutputFramer>,
+    // fixed for the object's life: read without the lock
+    in_rate: u32,
+    out_rate: u32,
+    max_chunk_samples: usize,
+    delay_samples: usize,
 }
 
 #[pymethods]
@@ -136,24 +152,29 @@ impl OutputFramer {
     )]
     fn new(py: Python<'_>, in_rate: Int, out_rate: Int, max_chunk_samples: Int) -> PyResult<Self> {
         let max = non_negative(py, "max_chunk_samples", max_chunk_samples)?;
+        let inner = map(
+            py,
+            CoreOutputFramer::new(rate_arg(py, in_rate)?, rate_arg(py, out_rate)?, max),
+        )?;
         Ok(OutputFramer {
-            inner: map(
-                py,
-                CoreOutputFramer::new(rate_arg(py, in_rate)?, rate_arg(py, out_rate)?, max),
-            )?,
+            in_rate: inner.in_rate(),
+            out_rate: inner.out_rate(),
+            max_chunk_samples: inner.max_chunk_samples(),
+            delay_samples: inner.delay_samples(),
+            inner: Exclusive::new("OutputFramer", inner),
         })
     }
 
     /// Resample one mono chunk (1-D float32 or int16); returns float32 samples.
     fn push<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         chunk: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray1<f32>>> {
-        let max = self.inner.max_chunk_samples();
-        let arg = pcm_arg(py, chunk, "chunk", None, Some(max))?;
+        let arg = pcm_arg(py, chunk, "chunk", None, Some(self.max_chunk_samples))?;
         let pcm = arg.pcm();
-        let inner = &mut self.inner;
+        let mut guard = self.inner.get(py)?;
+        let inner = &mut *guard;
         let out = detached(py, || {
             let mut out = Vec::new();
             inner.push(pcm, &mut out)?;
@@ -163,8 +184,9 @@ impl OutputFramer {
     }
 
     /// End of stream: the resampler tail; then reset.
-    fn flush<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f32>>> {
-        let inner = &mut self.inner;
+    fn flush<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        let mut guard = self.inner.get(py)?;
+        let inner = &mut *guard;
         let out = detached(py, || {
             let mut out = Vec::new();
             inner.flush(&mut out);
@@ -176,29 +198,28 @@ impl OutputFramer {
     /// Resampler group delay in output samples.
     #[getter]
     fn delay_samples(&self) -> usize {
-        self.inner.delay_samples()
+        self.delay_samples
     }
 
     #[getter]
     fn in_rate(&self) -> u32 {
-        self.inner.in_rate()
+        self.in_rate
     }
 
     #[getter]
     fn out_rate(&self) -> u32 {
-        self.inner.out_rate()
+        self.out_rate
     }
 
     #[getter]
     fn max_chunk_samples(&self) -> usize {
-        self.inner.max_chunk_samples()
+        self.max_chunk_samples
     }
 
     fn __repr__(&self) -> String {
         format!(
             "OutputFramer(in_rate={}, out_rate={})",
-            self.inner.in_rate(),
-            self.inner.out_rate()
+            self.in_rate, self.out_rate
         )
     }
 }

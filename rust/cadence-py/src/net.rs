@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyAny;
 
 use crate::arrays::F32Arg;
-use crate::errors::{detached, invalid_argument, map};
+use crate::errors::{detached, invalid_argument, map, Exclusive};
 
 /// `obj` as a float32 array of `ndim` dimensions: (shape, values).
 fn array(
@@ -172,10 +172,28 @@ impl FloorNetwork {
 /// Networks whose probabilities are averaged (the floor model's ensemble; one network is an
 /// ensemble of one), run in one call with the GIL released. Each keeps this ensemble's
 /// call state; the weights are shared with the networks given, not copied.
-#[pyclass(module = "cadence._core")]
-#[derive(Clone)]
+#[pyclass(frozen, module = "cadence._core")]
 pub struct FloorEnsemble {
-    inner: CoreEnsemble,
+    inner: Exclusive<CoreEnsemble>,
+    // fixed for the object's life: read without the lock
+    n_inputs: usize,
+    n_outputs: usize,
+}
+
+impl FloorEnsemble {
+    fn wrap(inner: CoreEnsemble) -> Self {
+        FloorEnsemble {
+            n_inputs: inner.n_inputs(),
+            n_outputs: inner.n_outputs(),
+            inner: Exclusive::new("FloorEnsemble", inner),
+        }
+    }
+
+    /// A copy with this one's call state (`copy.copy`, `copy.deepcopy`).
+    fn copied(&self, py: Python<'_>) -> PyResult<Self> {
+        let state = self.inner.get(py)?.clone();
+        Ok(FloorEnsemble::wrap(state))
+    }
 }
 
 #[pymethods]
@@ -183,34 +201,33 @@ impl FloorEnsemble {
     #[new]
     fn new(py: Python<'_>, networks: Vec<PyRef<'_, FloorNetwork>>) -> PyResult<Self> {
         let nets = networks.iter().map(|n| n.inner.clone()).collect();
-        Ok(FloorEnsemble {
-            inner: map(py, CoreEnsemble::new(nets))?,
-        })
+        Ok(FloorEnsemble::wrap(map(py, CoreEnsemble::new(nets))?))
     }
 
     #[getter]
     fn n_inputs(&self) -> usize {
-        self.inner.n_inputs()
+        self.n_inputs
     }
 
     #[getter]
     fn n_outputs(&self) -> usize {
-        self.inner.n_outputs()
+        self.n_outputs
     }
 
     /// Forget the call in every network.
-    fn reset(&mut self) {
-        self.inner.reset();
+    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner.get(py)?.reset();
+        Ok(())
     }
 
     /// `x`: float32 (n, n_inputs) → float32 (n, n_outputs), the networks' mean. A refused
     /// call changes nothing.
     fn process<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, numpy::PyArray2<f32>>> {
-        let (ni, no) = (self.inner.n_inputs(), self.inner.n_outputs());
+        let (ni, no) = (self.n_inputs, self.n_outputs);
         let x = F32Arg::new(py, x, "x", false)?;
         let n = match x.shape.as_slice() {
             [n, c] if *c == ni => *n,
@@ -222,7 +239,8 @@ impl FloorEnsemble {
             }
         };
         let xv = x.values();
-        let inner = &mut self.inner;
+        let mut guard = self.inner.get(py)?;
+        let inner = &mut *guard;
         let out = detached(py, || {
             let mut out = vec![0.0f32; n * no];
             inner.process(&xv, &mut out).map(|()| out)
@@ -230,19 +248,18 @@ impl FloorEnsemble {
         PyArray1::from_vec(py, out).reshape([n, no])
     }
 
-    fn __copy__(&self) -> Self {
-        self.clone()
+    fn __copy__(&self, py: Python<'_>) -> PyResult<Self> {
+        self.copied(py)
     }
 
-    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
-        self.clone()
+    fn __deepcopy__(&self, py: Python<'_>, _memo: &Bound<'_, PyAny>) -> PyResult<Self> {
+        self.copied(py)
     }
 
     fn __repr__(&self) -> String {
         format!(
             "FloorEnsemble(n_inputs={}, n_outputs={})",
-            self.inner.n_inputs(),
-            self.inner.n_outputs()
+            self.n_inputs, self.n_outputs
         )
     }
 }

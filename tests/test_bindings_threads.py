@@ -1,0 +1,94 @@
+"""A stateful core object called from a second thread while a call on it runs (its compute
+runs with the GIL released): ``InUseError``, not pyo3's bare "Already borrowed", and the
+running call is unaffected. Calls on one object must not overlap; objects do not share."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+from cadence._core import EchoCanceller, FeatureExtractor, FloorEnsemble, FloorNormalizer, Framer, MicAgc, OutputFramer
+from cadence.errors import CadenceError, InUseError
+
+RNG = np.random.default_rng(7)
+
+
+def _frames(n: int) -> np.ndarray:
+    return (RNG.standard_normal((n, 160)) * 0.1).astype(np.float32)
+
+
+def _overlap(make: Callable[[], Any], call: Callable[[Any, int], Any], probe: Callable[[Any], Any]) -> None:
+    """Run ``call`` on one object in a thread while this thread ``probe``s it: the probe must
+    meet InUseError, and the call's result must equal that of a fresh object left alone. Each
+    probe either fails or runs before the call takes the object (a fresh object's state)."""
+    for n in (20_000, 80_000):  # longer calls if the probe never met the running one
+        obj, out, seen = make(), {}, False
+        t = threading.Thread(target=lambda: out.setdefault("r", call(obj, n)))
+        t.start()
+        while t.is_alive() and not seen:
+            try:
+                probe(obj)
+            except InUseError as e:
+                seen = isinstance(e, (CadenceError, RuntimeError)) and "another thread" in str(e)
+        t.join()
+        if seen:
+            np.testing.assert_array_equal(out["r"], call(make(), n))
+            return
+    pytest.fail("the probe never met the running call")
+
+
+def test_feature_extractor() -> None:
+    x = _frames(80_000)
+    _overlap(FeatureExtractor, lambda o, n: o.process(x[:n]), lambda o: o.reset())
+    assert repr(FeatureExtractor()) == "FeatureExtractor(n_mels=40)"
+
+
+def test_floor_normalizer() -> None:
+    x = _frames(80_000)
+    raw = FeatureExtractor().process(x)
+    vad = RNG.random(len(x)).astype(np.float32)
+    _overlap(FloorNormalizer, lambda o, n: o.process(raw[:n], vad[:n], x[:n], x[:n] * 0.5), lambda o: o.reset())
+
+
+def test_mic_agc_and_echo_canceller() -> None:
+    x = _frames(80_000)
+    _overlap(MicAgc, lambda o, n: o.process(x[:n]), lambda o: o.level_db)
+    _overlap(EchoCanceller, lambda o, n: o.process(x[:n], x[:n] * 0.3), lambda o: o.erle_db)
+
+
+def test_framers() -> None:
+    pcm = (RNG.standard_normal(48_000 * 60) * 0.1).astype(np.float32)
+    big = len(pcm)  # one push of up to a minute
+    _overlap(lambda: Framer(48_000, 1, big), lambda o, n: o.push(pcm[: n * 30]), lambda o: o.pending)
+    _overlap(lambda: OutputFramer(22_050, 48_000, big), lambda o, n: o.push(pcm[: n * 30]), lambda o: o.flush())
+
+
+def test_floor_ensemble() -> None:
+    from cadence.floor.model import FloorModel
+
+    net = FloorModel().members[0].net
+    ens = FloorEnsemble([net])
+    x = RNG.standard_normal((80_000, ens.n_inputs)).astype(np.float32)
+    _overlap(lambda: FloorEnsemble([net]), lambda o, n: o.process(x[: n // 4]), lambda o: o.reset())
+
+
+def test_fixed_properties_and_repr_read_while_a_call_runs() -> None:
+    """Sizes and rates are read without the lock, and a repr never raises."""
+    fe, agc = FeatureExtractor(), MicAgc()
+    x = _frames(40_000)
+    done = threading.Event()
+
+    def work() -> None:
+        fe.process(x)
+        agc.process(x)
+        done.set()
+
+    t = threading.Thread(target=work)
+    t.start()
+    while not done.is_set():
+        assert fe.n_mels == 40 and fe.n_features == 46 and len(fe.names) == 46
+        assert repr(agc).startswith("MicAgc(level_db=")  # "(in use)" while the call runs
+    t.join()
