@@ -55,14 +55,14 @@ class RingOverrunError(CadenceError):
     """A write to an AudioRing created with ``overrun="error"`` that does not fit."""
 
 
-# --- speculation ledger ----------------------------------------------------------
 class InUseError(CadenceError, RuntimeError):
-    """A stateful core object (a ``Framer``, a ``FeatureExtractor``, ...) was called while a
-    call on it from another thread was still running. Each holds one stream's state, so calls
-    on it must not overlap: give each thread its own. The call that found it busy changed
-    nothing."""
+    """A stateful core object (a ``Framer``, a ``FeatureExtractor``, ...) was called while
+    another call on it was still running (from another thread, since its compute runs with the
+    GIL released). Each holds one stream's state, so calls on it must not overlap: give each
+    thread its own. The call that found it busy changed nothing."""
 
 
+# --- speculation ledger ----------------------------------------------------------
 class LedgerError(CadenceError):
     """Base class of speculation-ledger errors."""
 

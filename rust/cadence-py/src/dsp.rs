@@ -6,7 +6,7 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 
 use crate::arrays::{n_mels_arg, F32Arg};
-use crate::errors::{detached, invalid_audio, map, Exclusive, Int};
+use crate::errors::{invalid_audio, map, Exclusive, Int};
 
 /// Streaming per-frame features: 6 scalars then `n_mels` log-mel bands per
 /// 10 ms frame (see `cadence_core::dsp` for the definitions).
@@ -78,9 +78,7 @@ impl FeatureExtractor {
         let samples = arr.values();
         let n = samples.len() / FRAME_SAMPLES;
         let cols = self.n_features;
-        let mut guard = self.inner.get(py)?;
-        let inner = &mut *guard;
-        let out = detached(py, || {
+        let out = self.inner.run(py, |inner| {
             let mut out = vec![0.0f32; n * cols];
             inner.process(&samples, &mut out).map(|()| out)
         })?;

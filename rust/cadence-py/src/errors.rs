@@ -83,12 +83,30 @@ impl<T> Exclusive<T> {
                 py,
                 "InUseError",
                 format!(
-                    "this {} is in use by a call from another thread; calls on one object \
-                     must not overlap (give each thread its own)",
+                    "this {} is in use by another call (from another thread: calls on one \
+                     object must not overlap; give each thread its own)",
                     self.what
                 ),
             )),
         }
+    }
+
+    /// [`detached`] on the state: `f` runs with the GIL released and the lock held; the lock is
+    /// let go before Python runs again (signal handlers included), so nothing on this thread
+    /// can find its own call holding it. Check the arguments before: a check may run Python.
+    pub fn run<R, F>(&self, py: Python<'_>, f: F) -> PyResult<R>
+    where
+        T: Send,
+        R: Send,
+        F: Send + FnOnce(&mut T) -> cadence_core::Result<R>,
+    {
+        let r = {
+            let mut guard = self.get(py)?;
+            let state = &mut *guard;
+            py.allow_threads(|| f(state))
+        };
+        py.check_signals()?;
+        map(py, r)
     }
 
     /// `f` of the state for a `__repr__`, or `"<what>(in use)"`: a repr never raises.

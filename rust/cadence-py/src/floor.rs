@@ -9,7 +9,7 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 
 use crate::arrays::{n_mels_arg, F32Arg};
-use crate::errors::{detached, invalid_argument, invalid_audio, map, Exclusive, Int};
+use crate::errors::{invalid_argument, invalid_audio, map, Exclusive, Int};
 
 /// The optional `reference` (what the persona played): float32, the mic's shape.
 fn reference_arg<'py>(
@@ -116,9 +116,7 @@ impl FloorNormalizer {
         let reference = reference_arg(py, reference, mic_shape)?;
         let (raw, vad, mic) = (raw.values(), vad.values(), mic.values());
         let reference = reference.as_ref().map(|r| r.values());
-        let mut guard = self.inner.get(py)?;
-        let inner = &mut *guard;
-        let out = detached(py, || {
+        let out = self.inner.run(py, |inner| {
             let mut out = vec![0.0f32; n * no];
             inner
                 .process(&raw, &vad, &mic, reference.as_deref(), &mut out)
@@ -176,9 +174,9 @@ impl MicAgc {
         frames: &Bound<'py, PyAny>,
         reference: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let mut guard = self.inner.get(py)?;
-        let inner = &mut *guard;
-        map_frames(py, frames, reference, |x, r, out| inner.process(x, r, out))
+        map_frames(py, &self.inner, frames, reference, |inner, x, r, out| {
+            inner.process(x, r, out)
+        })
     }
 
     fn __repr__(&self) -> String {
@@ -203,20 +201,22 @@ fn frames_arg<'py>(py: Python<'py>, frames: &Bound<'py, PyAny>) -> PyResult<(F32
 }
 
 /// The body of `process(frames, reference=None)` for stages that turn mic frames (and
-/// what the persona played) into as many frames: checks, then `run` with the GIL released.
-fn map_frames<'py>(
+/// what the persona played) into as many frames: checks, then `run` on the stage's state
+/// with the GIL released.
+fn map_frames<'py, T: Send>(
     py: Python<'py>,
+    state: &Exclusive<T>,
     frames: &Bound<'py, PyAny>,
     reference: Option<&Bound<'py, PyAny>>,
-    run: impl Send + FnOnce(&[f32], Option<&[f32]>, &mut [f32]) -> cadence_core::Result<()>,
+    run: impl Send + FnOnce(&mut T, &[f32], Option<&[f32]>, &mut [f32]) -> cadence_core::Result<()>,
 ) -> PyResult<Bound<'py, PyArray2<f32>>> {
     let (arr, n) = frames_arg(py, frames)?;
     let reference = reference_arg(py, reference, &arr.shape)?;
     let x = arr.values();
     let reference = reference.as_ref().map(|r| r.values());
-    let out = detached(py, || {
+    let out = state.run(py, |inner| {
         let mut out = vec![0.0f32; x.len()];
-        run(&x[..], reference.as_deref(), &mut out).map(|()| out)
+        run(inner, &x[..], reference.as_deref(), &mut out).map(|()| out)
     })?;
     PyArray1::from_vec(py, out).reshape([n, FRAME_SAMPLES])
 }
@@ -283,9 +283,9 @@ impl EchoCanceller {
         frames: &Bound<'py, PyAny>,
         reference: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let mut guard = self.inner.get(py)?;
-        let inner = &mut *guard;
-        map_frames(py, frames, reference, |x, r, out| inner.process(x, r, out))
+        map_frames(py, &self.inner, frames, reference, |inner, x, r, out| {
+            inner.process(x, r, out)
+        })
     }
 
     fn __repr__(&self) -> String {

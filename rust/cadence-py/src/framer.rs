@@ -73,9 +73,7 @@ impl Framer {
         let max = self.max_chunk_samples.saturating_mul(channels);
         let arg = pcm_arg(py, chunk, "chunk", Some(channels), Some(max))?;
         let pcm = arg.pcm();
-        let mut guard = self.inner.get(py)?;
-        let inner = &mut *guard;
-        let out = detached(py, || {
+        let out = self.inner.run(py, |inner| {
             let mut out = Vec::new();
             inner.push(pcm, &mut out)?;
             Ok(out)
@@ -86,9 +84,7 @@ impl Framer {
     /// End of stream: the resampler tail and the zero-padded last frame(s).
     /// The framer is then reset and can take a new stream.
     fn flush<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let mut guard = self.inner.get(py)?;
-        let inner = &mut *guard;
-        let out = detached(py, || {
+        let out = self.inner.run(py, |inner| {
             let mut out = Vec::new();
             inner.flush(&mut out);
             Ok(out)
@@ -173,9 +169,7 @@ impl OutputFramer {
     ) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let arg = pcm_arg(py, chunk, "chunk", None, Some(self.max_chunk_samples))?;
         let pcm = arg.pcm();
-        let mut guard = self.inner.get(py)?;
-        let inner = &mut *guard;
-        let out = detached(py, || {
+        let out = self.inner.run(py, |inner| {
             let mut out = Vec::new();
             inner.push(pcm, &mut out)?;
             Ok(out)
@@ -185,9 +179,7 @@ impl OutputFramer {
 
     /// End of stream: the resampler tail; then reset.
     fn flush<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f32>>> {
-        let mut guard = self.inner.get(py)?;
-        let inner = &mut *guard;
-        let out = detached(py, || {
+        let out = self.inner.run(py, |inner| {
             let mut out = Vec::new();
             inner.flush(&mut out);
             Ok(out)

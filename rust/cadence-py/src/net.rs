@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyAny;
 
 use crate::arrays::F32Arg;
-use crate::errors::{detached, invalid_argument, map, Exclusive};
+use crate::errors::{invalid_argument, map, Exclusive};
 
 /// `obj` as a float32 array of `ndim` dimensions: (shape, values).
 fn array(
@@ -239,9 +239,7 @@ impl FloorEnsemble {
             }
         };
         let xv = x.values();
-        let mut guard = self.inner.get(py)?;
-        let inner = &mut *guard;
-        let out = detached(py, || {
+        let out = self.inner.run(py, |inner| {
             let mut out = vec![0.0f32; n * no];
             inner.process(&xv, &mut out).map(|()| out)
         })?;
