@@ -129,3 +129,28 @@ def test_a_signal_handler_during_a_call_finds_the_object_free() -> None:
     finally:
         signal.signal(signal.SIGUSR1, old)
     assert met == ["free"]
+
+
+def test_a_ledger_item_whose_del_calls_the_ledger_back_meets_in_use() -> None:
+    """The ledger's calls keep the GIL, but discarding a draft drops its items, and an item's
+    ``__del__`` may call the ledger back: InUseError (not pyo3's "Already mutably borrowed"),
+    and the ledger goes on."""
+    from cadence._core import SpeculationLedger
+
+    led = SpeculationLedger()
+    met: list[str] = []
+
+    class Item:
+        def __del__(self) -> None:
+            try:
+                led.pending(1)
+                met.append("free")
+            except InUseError:
+                met.append("in use")
+
+    led.open(1)
+    led.append(1, Item())
+    led.open(2)  # discards draft 1: its item is dropped inside the call
+    assert met == ["in use"]
+    assert led.state(1) == "discarded" and led.draft == 2 and led.pending(1) == 0
+    assert repr(led) == "SpeculationLedger(latest=2, draft=2, pending=0)"
