@@ -29,7 +29,7 @@ from cadence.cores import cores
 from cadence.floor.bench import CorpusFile, load_frames, load_manifest, map_files, reference_frames
 from cadence.floor.policy import mix_log_odds
 from cadence.floor.score import meta_group
-from cadence.floor.scoring import _TOL, FileLabels
+from cadence.floor.scoring import FileLabels, in_answer_window, in_hold
 from cadence.floor.separability import auc
 from cadence import cli_args
 
@@ -40,9 +40,10 @@ def stop_label(labels: FileLabels, t: float) -> str | None:
     """"hold" for a stop inside a hold, "shift" for one in a turn end's answer window (from the
     turn end to :meth:`FileLabels.answer_end`: a stop once the user talks again belongs to the
     new turn, not the old one), None otherwise."""
-    if any(s <= t <= e for s, e in labels.holds):
+    if in_hold(t, labels.holds):
         return "hold"
-    if any(s <= t <= labels.answer_end(k) + _TOL for k, s in enumerate(labels.shifts)):  # the scorer's slack
+    # the scorer's window and slack, opened at the turn end (a VAD stop follows the silence)
+    if any(in_answer_window(t, s, labels.answer_end(k), early=0.0) for k, s in enumerate(labels.shifts)):
         return "shift"
     return None
 

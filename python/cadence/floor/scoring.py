@@ -111,6 +111,8 @@ __all__ = [
     "FileLabels",
     "FileScore",
     "hold_breakdown",
+    "in_answer_window",
+    "in_hold",
     "total",
     "labels_from_manifest",
     "meta_problem",
@@ -569,8 +571,15 @@ def total(scores: Iterable[FileScore]) -> FileScore:
     return out
 
 
-def _in_hold(c: float, holds: Sequence[tuple[float, float]]) -> bool:
+def in_hold(c: float, holds: Sequence[tuple[float, float]]) -> bool:
+    """Whether time ``c`` falls inside one of ``holds`` (edges included)."""
     return any(s <= c <= e for s, e in holds)
+
+
+def in_answer_window(c: float, shift: float, end: float, early: float = EARLY_S) -> bool:
+    """Whether time ``c`` falls in a shift's answer window: from ``early`` before the turn end
+    ``shift`` to ``end`` (:meth:`FileLabels.answer_end`), with float slack at both edges."""
+    return shift - early - _TOL <= c <= end + _TOL
 
 
 def _commit_outcomes(commits: Sequence[float], labels: FileLabels, ends: Sequence[float],
@@ -583,10 +592,10 @@ def _commit_outcomes(commits: Sequence[float], labels: FileLabels, ends: Sequenc
     shifts = labels.shifts
     out: list[str] = []
     for c in commits:
-        free = [k for k, t in enumerate(shifts) if t - EARLY_S - _TOL <= c <= ends[k] + _TOL and not answered[k]]
-        turns.append(free[0] if free and not _in_hold(c, labels.holds)
+        free = [k for k, t in enumerate(shifts) if in_answer_window(c, t, ends[k]) and not answered[k]]
+        turns.append(free[0] if free and not in_hold(c, labels.holds)
                      else next((k for k in range(len(shifts)) if c <= ends[k] + _TOL), len(shifts)))
-        if _in_hold(c, labels.holds):
+        if in_hold(c, labels.holds):
             out.append("in a hold")
             continue
         if free:
@@ -688,9 +697,9 @@ def _score_nods(nods: Sequence[float], labels: FileLabels, ends: Sequence[float]
     """Fill the nod counts of ``sc``: where each backchannel decision lies (``ends``: each
     shift's answer-window end)."""
     sc.nods = len(nods)
-    sc.nods_in_holds = sum(_in_hold(b, labels.holds) for b in nods)
+    sc.nods_in_holds = sum(in_hold(b, labels.holds) for b in nods)
     sc.nods_after_end = sum(
-        not _in_hold(b, labels.holds) and any(t - _TOL <= b <= e + _TOL for t, e in zip(labels.shifts, ends))
+        not in_hold(b, labels.holds) and any(t - _TOL <= b <= e + _TOL for t, e in zip(labels.shifts, ends))
         for b in nods)
     long_holds = [(s, e) for s, e in labels.holds if e - s >= NOD_HOLD_S - _TOL]
     sc.nod_holds = len(long_holds)
