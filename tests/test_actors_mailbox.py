@@ -135,6 +135,45 @@ async def test_typed_mailbox_rejects_other_types(autojump_clock):
         assert await by_arg.request("x", timeout=1) == "x"
 
 
+async def test_a_lambda_or_partial_factory_keeps_the_class_mailbox_and_accepts(autojump_clock):
+    """The class attributes hold however the actor is built: read through a partial at
+    spawn, from the first instance for a lambda. A message queued before that instance
+    existed that the class does not take is refused (its requester gets the error) and
+    the actor goes on, with no crash and no restart."""
+    import functools
+
+    class Ints(Actor):
+        mailbox = MailboxSpec(7, Overflow.REJECT)
+        accepts = (int,)
+
+        def __init__(self, add: int) -> None:
+            self.add = add
+
+        async def handle(self, msg):
+            return msg + self.add
+
+    async with open_actor_system() as system:
+        by_partial = system.spawn(functools.partial(Ints, 1), "partial")
+        assert by_partial.statistics().capacity == 7
+        with pytest.raises(InvalidArgumentError, match="accepts int"):
+            by_partial.try_send("text")
+        by_lambda = system.spawn(lambda: Ints(2), "lambda")
+        by_lambda.try_send("queued before the first instance")  # nothing could screen it yet
+        assert await by_lambda.request(3, timeout=1) == 5
+        assert by_lambda.statistics().capacity == 7
+        with pytest.raises(InvalidArgumentError, match="accepts int"):
+            await by_lambda.send("text")
+        stats = by_lambda.statistics()
+        assert (stats.refused, stats.restarts) == (1, 0)
+
+    async with open_actor_system() as system:
+        asked = system.spawn(lambda: Ints(2), "asked")
+        with pytest.raises(InvalidArgumentError, match="accepts int"):
+            await asked.request("a request queued first", timeout=1)
+        assert await asked.request(1, timeout=1) == 3
+        assert asked.statistics().restarts == 0
+
+
 async def test_pubsub_fans_out_by_type_with_each_policy(autojump_clock):
     class Base:
         pass

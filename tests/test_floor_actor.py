@@ -76,6 +76,30 @@ async def test_floor_actor_rejects_bad_frames_at_the_edge() -> None:
         assert isinstance(ei.value.__cause__ or ei.value, InvalidAudioError)
 
 
+async def test_a_message_the_floor_does_not_take_is_refused_and_a_frame_past_the_clock_too() -> None:
+    """Spawned by a lambda, as every caller does: another message type is refused at the
+    send, not handled (it crashed the actor, and four in 5 s took the system down), and a
+    frame that ends past the latest media time is refused before the clock moves."""
+    from cadence.floor.actor import FloorActor
+    from cadence.messages import Heartbeat
+    from cadence.messages._base import MAX_TS_NS
+
+    async with open_actor_system(shutdown_timeout=2.0) as system:
+        floor = system.spawn(lambda: FloorActor(CID), "floor")
+        for _ in range(4):
+            with pytest.raises(InvalidArgumentError, match="accepts AudioFrame, SetPatience"):
+                await floor.request(Heartbeat(CID, 0), timeout=5.0)
+        last = AudioFrame.from_samples(CID, MAX_TS_NS - 5_000_000, 0, np.zeros(160, np.float32))
+        with pytest.raises(Exception) as ei:
+            await floor.request(last, timeout=5.0)
+        assert "ends past the latest media time" in str(ei.value.__cause__ or ei.value)
+        first = AudioFrame.from_samples(CID, 0, 0, np.zeros(160, np.float32))
+        await floor.request(first, timeout=20.0)
+        stats = floor.statistics()
+        # the last frame, and the first Heartbeat if it was queued before the actor was built
+        assert (stats.capacity, stats.restarts) == (256, 0) and stats.refused in (1, 2)
+
+
 async def _run_floor(frames: list[AudioFrame], bad: list[AudioFrame] = (),
                      policy_factory: Any = None) -> tuple[list, list]:
     """Send ``frames`` (then try each of ``bad`` after the first 10) to a FloorActor; the

@@ -115,6 +115,9 @@ def test_featurizer_refuses_bad_calls_before_any_state_changes(duplex) -> None:
         (mic[300:], nan_ref),
         (mic[300:], ref[300:-1]),
         (bad_mic, ref[300:]),
+        # integer or bool samples would be cast unscaled: an int16 reference read ~90 dB loud
+        (mic[300:], (ref[300:] * 32767).astype(np.int16)),
+        (mic[300:], ref[300:] > 0),
     ]:
         with pytest.raises(InvalidAudioError):
             f.process(frames, reference)

@@ -80,6 +80,24 @@ def test_ts_ns_must_fit_int64_nanoseconds() -> None:
         decode_json(b'{"type":"control.heartbeat","conversation_id":"c","ts_ns":1' + b"0" * 25 + b"}")
 
 
+def test_int_fields_are_plain_ints_or_refused() -> None:
+    """A struct built in Python is not type-checked by msgspec: an integer of another type
+    (numpy's) is stored as its plain int, so that it neither wraps an actor's clock
+    (``np.uint64``) nor fails to encode in every message built from it later
+    (``np.int64``); a bool or a non-integer is refused."""
+    from fractions import Fraction
+
+    for value in (np.int64(7), np.uint64(7), np.int32(7)):
+        frame = AudioFrame("c", value, np.uint16(3), b"\0" * 640, np.int64(16000))
+        assert (type(frame.ts_ns), type(frame.seq), type(frame.rate)) == (int, int, int)
+        assert decode(encode(frame)) == frame
+    for bad in (1.0, np.float32(1), Fraction(1, 3), "5", None, True):
+        with pytest.raises(InvalidArgumentError, match="ts_ns must be an integer"):
+            Heartbeat("c", bad)
+    with pytest.raises(InvalidArgumentError, match="rate must be an integer"):
+        AudioFrame("c", 0, 0, b"\0" * 640, 16000.0)
+
+
 def test_encode_out_of_range_int_is_a_cadence_error() -> None:
     # an int field beyond msgpack's range: a clear InvalidArgumentError, not OverflowError
     msg = Commit("c", 0, 2**70)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from typing import TYPE_CHECKING, Any, Callable
@@ -77,15 +78,43 @@ class _Reply:
         self.abandoned = True
 
 
+def _actor_class(factory: Any) -> type | None:
+    """The class ``factory`` builds when that can be read without calling it: the factory
+    itself when it is a class, or the class under a (nested) ``functools.partial``."""
+    while isinstance(factory, functools.partial):
+        factory = factory.func
+    return factory if isinstance(factory, type) else None
+
+
+def check_accepts(accepts: Any) -> tuple[type, ...]:
+    """``accepts`` as a tuple of types, or :class:`InvalidArgumentError`."""
+    try:
+        types = tuple(accepts)
+    except TypeError:
+        types = ()
+    if not types or not all(isinstance(t, type) for t in types):
+        raise InvalidArgumentError(f"accepts must be a non-empty tuple of types, got {accepts!r}")
+    return types
+
+
 class ActorCell:
-    """Owns an actor's mailbox across restarts; runs one incarnation at a time."""
+    """Owns an actor's mailbox across restarts; runs one incarnation at a time.
+
+    ``adopt_mailbox``/``adopt_accepts``: the spawner could not read the actor's class
+    (a lambda factory), so the class attributes are read from the first instance built.
+    """
 
     def __init__(self, system: ActorSystem, name: str, factory: Callable[[], Actor],
-                 spec: MailboxSpec, accepts: tuple[type, ...] | None, tracer: Tracer | None) -> None:
+                 spec: MailboxSpec, accepts: tuple[type, ...] | None, tracer: Tracer | None,
+                 *, adopt_mailbox: bool = False, adopt_accepts: bool = False) -> None:
         self.system = system
         self.name = name
         self.factory = factory
         self.accepts = accepts
+        self._adopt_mailbox = adopt_mailbox
+        self._adopt_accepts = adopt_accepts
+        #: messages queued before the class's ``accepts`` was adopted, still to be screened
+        self._unscreened = 0
         self.tracer = tracer
         self.mailbox = Mailbox(name, spec, self._on_discard)
         self.ref = ActorRef(name, self)
@@ -205,6 +234,8 @@ class ActorCell:
             if not isinstance(actor, Actor):
                 raise InvalidArgumentError(
                     f"factory of {self.name!r} returned {type(actor).__name__}, not an Actor")
+            if self._adopt_mailbox or self._adopt_accepts:
+                self._adopt(type(actor))
             actor.ref = self.ref
             actor.system = self.system
             try:
@@ -241,6 +272,20 @@ class ActorCell:
         finally:
             actor_frames.pop(frame, None)
 
+    def _adopt(self, cls: type[Actor]) -> None:
+        """Take the class attributes the spawner could not read (a lambda factory), once."""
+        if self._adopt_mailbox:
+            self._adopt_mailbox = False
+            spec = getattr(cls, "mailbox", None)
+            if isinstance(spec, MailboxSpec):
+                self.mailbox.capacity, self.mailbox.overflow = spec.capacity, spec.overflow
+        if self._adopt_accepts:
+            self._adopt_accepts = False
+            accepts = getattr(cls, "accepts", None)
+            if accepts is not None:
+                self.accepts = check_accepts(accepts)
+                self._unscreened = self.mailbox.depth + self.mailbox.blocked_senders
+
     def _stop_inflight(self) -> None:
         if self._inflight is not None:
             self._inflight.fail(ActorStoppedError(
@@ -275,6 +320,10 @@ class ActorCell:
             if item is STOP:
                 return
             mailbox.delivered += 1
+            if self._unscreened:
+                self._unscreened -= 1
+                if not self._screen(item):
+                    continue
             if coalesce and type(item) in coalesce and mailbox.depth:
                 await self._coalesced(actor, item, coalesce, coalesce_max)
                 continue
@@ -318,6 +367,19 @@ class ActorCell:
             mailbox.delivered += 1
             count += 1
         await actor.flush()
+
+    def _screen(self, item: Any) -> bool:
+        """Whether a message queued before ``accepts`` was adopted is one the actor takes;
+        one it does not take is refused as ``send`` would have refused it."""
+        envelope = type(item) is _Envelope
+        try:
+            self._check(item.msg if envelope else item)
+        except InvalidArgumentError as exc:
+            if envelope and item.reply is not None:  # a request: its sender gets the error
+                self._inflight = item.reply
+            self._refuse(item, exc)
+            return False
+        return True
 
     def _refuse(self, item: Any, exc: Exception) -> None:
         """The handler refused a bad message: the requester gets the error, the actor goes on."""

@@ -21,7 +21,7 @@ import msgspec
 import trio
 
 from cadence.actors._actor import Actor
-from cadence.actors._cell import ActorCell
+from cadence.actors._cell import ActorCell, _actor_class, check_accepts
 from cadence.actors._mailbox import MailboxSpec
 from cadence.actors._ref import _check_timeout
 from cadence.actors._trace import current_actor
@@ -108,22 +108,26 @@ class Supervisor:
 
         ``factory`` (an Actor subclass or any zero-argument callable) builds a
         fresh instance per (re)start. ``mailbox``/``accepts`` override the
-        class attributes.
+        class attributes. The class is read from ``factory`` when it is one or a
+        ``functools.partial`` of one; for any other callable (a lambda), from the
+        first instance it builds, before that instance takes a message: messages
+        sent before then that the class does not accept are refused, not handled.
         """
         if not callable(factory):
             raise InvalidArgumentError(f"factory must be callable, got {factory!r}")
-        if isinstance(factory, type) and not issubclass(factory, Actor):
-            raise InvalidArgumentError(f"{factory.__name__} is not an Actor subclass")
-        cls_spec = getattr(factory, "mailbox", None) if isinstance(factory, type) else None
+        cls = _actor_class(factory)
+        if cls is not None and not issubclass(cls, Actor):
+            raise InvalidArgumentError(f"{cls.__name__} is not an Actor subclass")
+        cls_spec = getattr(cls, "mailbox", None)
         spec = mailbox or (cls_spec if isinstance(cls_spec, MailboxSpec) else MailboxSpec())
-        if accepts is None and isinstance(factory, type):
-            accepts = getattr(factory, "accepts", None)
+        if accepts is None and cls is not None:
+            accepts = getattr(cls, "accepts", None)
         if accepts is not None:
-            accepts = tuple(accepts)
-            if not accepts or not all(isinstance(t, type) for t in accepts):
-                raise InvalidArgumentError(f"accepts must be a non-empty tuple of types, got {accepts!r}")
+            accepts = check_accepts(accepts)
         self.system._claim(name)
-        cell = ActorCell(self.system, name, factory, spec, accepts, self.system.tracer)
+        cell = ActorCell(self.system, name, factory, spec, accepts, self.system.tracer,
+                         adopt_mailbox=cls is None and mailbox is None,
+                         adopt_accepts=cls is None and accepts is None)
         self.system._register(cell)
         self._adopt(cell)
         return cell.ref

@@ -73,6 +73,7 @@ from cadence.messages import (
     SetPatience,
     Speculate,
 )
+from cadence.messages._base import MAX_TS_NS
 
 FRAME = 160
 FRAME_NS = 10_000_000
@@ -243,11 +244,22 @@ class FloorActor(Actor):
         """Check a frame and queue its samples (a refused frame changes nothing). When the actor
         falls behind, the runtime takes the frames that waited and flushes them together
         (``coalesce``): one worker call for all, as cheap per frame as a longer chunk."""
+        if type(msg) is not AudioFrame:  # the mailbox screens by ``accepts``; this guards the rest
+            raise InvalidArgumentError(
+                f"the floor of {self.conversation_id!r} takes AudioFrame or SetPatience, "
+                f"not {type(msg).__name__}"
+            )
         if msg.conversation_id != self.conversation_id:
             raise InvalidArgumentError(
                 f"frame for conversation {msg.conversation_id!r} sent to floor of {self.conversation_id!r}"
             )
         msg.validate()
+        # refused before any state moves: the FloorState stamped at the frame's end could not be built
+        if msg.ts_ns + msg.duration_ns > MAX_TS_NS:
+            raise InvalidArgumentError(
+                f"frame seq {msg.seq} at ts_ns {msg.ts_ns} ends past the latest media time "
+                f"(2**63 - 1 ns)"
+            )
         samples = msg.samples()
         if self.next_ts_ns is None:
             self.next_ts_ns = msg.ts_ns

@@ -120,6 +120,11 @@ class FloorFeaturizer:
                 raise InvalidAudioError(
                     f"reference shape {getattr(reference, 'shape', None)} does not match frames {frames.shape}"
                 )
+            # samples in [-1, 1]; an int16 or bool array cast as it is would read ~90 dB too loud
+            if not np.issubdtype(reference.dtype, np.floating):
+                raise InvalidAudioError(
+                    f"reference must hold float samples (float32, full scale 1.0), got dtype {reference.dtype}"
+                )
         ref = None if reference is None else np.ascontiguousarray(reference, np.float32)
         mic = np.ascontiguousarray(frames)
         # (the canceller checks both, and its output is in the range the gain accepts, so no

@@ -30,6 +30,7 @@ they cannot form cycles). Validation in ``__post_init__`` runs at construction
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import msgspec
@@ -102,6 +103,40 @@ def as_tuple(obj: msgspec.Struct, name: str) -> tuple[Any, ...]:
     return value  # type: ignore[no-any-return]
 
 
+#: Per message class, the names of its fields typed ``int``.
+_INT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _plain_ints(obj: msgspec.Struct) -> None:
+    """Make every ``int`` field of ``obj`` a plain Python int, or raise :class:`InvalidArgumentError`.
+
+    msgspec decodes exact ints, but a struct built in Python is not type-checked: a
+    numpy integer, a float, a str or a bool would otherwise reach an actor's clock and
+    arithmetic (an ``np.uint64`` timestamp wraps a negative offset; an ``np.int64`` one
+    fails to encode in every message built from it later). An integer of another type
+    (``operator.index`` reads it) is stored as its plain int; a bool or a non-integer
+    is refused.
+    """
+    cls = type(obj)
+    names = _INT_FIELDS.get(cls)
+    if names is None:
+        names = tuple(f.name for f in msgspec.structs.fields(cls) if f.type is int)
+        _INT_FIELDS[cls] = names
+    for name in names:
+        value = getattr(obj, name)
+        if type(value) is int:
+            continue
+        if isinstance(value, bool):
+            raise InvalidArgumentError(f"{cls.__name__}.{name} must be an integer, got {value!r}")
+        try:
+            plain = operator.index(value)
+        except TypeError:
+            raise InvalidArgumentError(
+                f"{cls.__name__}.{name} must be an integer, got {type(value).__name__} {value!r}"
+            ) from None
+        force_setattr(obj, name, int(plain))
+
+
 class MessageBase(msgspec.Struct, frozen=True, tag_field="type"):
     """Fields every message carries.
 
@@ -123,8 +158,7 @@ class MessageBase(msgspec.Struct, frozen=True, tag_field="type"):
                 f"conversation_id must have 1..{MAX_CONVERSATION_ID_CHARS} characters, "
                 f"got {len(cid)}"
             )
-        if isinstance(self.ts_ns, float):  # msgspec decodes ints only; a float here came from Python
-            raise InvalidArgumentError(f"ts_ns must be an integer (nanoseconds), got {self.ts_ns!r}")
+        _plain_ints(self)
         if not 0 <= self.ts_ns <= MAX_TS_NS:
             raise InvalidArgumentError(f"ts_ns must be in [0, 2**63 - 1], got {self.ts_ns!r}")
 
