@@ -59,6 +59,17 @@ def test_cli_writes_the_table_and_json(split: Path, tmp_path: Path, capsys: pyte
         at_stops.main(["--corpus", str(split), "--jobs", "0"])
 
 
+def test_a_clip_cut_tight_after_its_last_turn_end_keeps_that_stop(tmp_path: Path) -> None:
+    """The stops are Smart Turn's as the bench runs it, with the silence the bench appends
+    where a file ends inside an answer window: without it the last turn's stop never came."""
+    audio, spans = render([("What do you think?", 0.15)])
+    sf.write(tmp_path / "a.wav", audio, RATE, subtype="PCM_16")
+    (tmp_path / "manifest.jsonl").write_text(json.dumps(
+        {"audio": "a.wav", "events": [{"type": "shift", "t": spans[0][1]}]}) + "\n")
+    (f,) = load_manifest(str(tmp_path))
+    assert [s["label"] for s in at_stops.stops_of_file(f)] == ["shift"]
+
+
 def test_summary_aucs_rank_shifts_above_holds() -> None:
     stops = [{"label": "shift", "smart_turn": 0.9, "cadence": 0.2, "engine": "a"},
              {"label": "hold", "smart_turn": 0.1, "cadence": 0.8, "engine": "a"},

@@ -174,6 +174,20 @@ def test_undefined_figures_have_no_interval() -> None:
     assert d["recall"]["better"]
 
 
+def test_one_file_has_no_interval_and_no_sure_difference() -> None:
+    """Every resample of one file is that file: the interval read zero wide, and a difference
+    was marked sure on one file's say."""
+    one = _files(1, 1)
+    other = _files(1, 2, bad=0.9, slow=0.9)
+    w = resample_weights(1, 100)
+    got = intervals.intervals(_drawn(one, w))
+    assert all(v["lo"] is None and v["hi"] is None for v in got.values())
+    assert got["recall"]["value"] is not None
+    d = paired(_drawn(one, w), _drawn(other, w))
+    assert not any(v["better"] or v["worse"] for v in d.values())
+    assert d["precision"]["diff"] is not None and d["precision"]["lo"] is None
+
+
 def test_the_report_compares_contenders_with_baselines_on_the_same_files() -> None:
     per_file = {"silence-500": _files(30, 1, bad=0.5, slow=0.4, miss=0.3), "cadence@0.5": _files(30, 2, bad=0.1, miss=0.0),
                 "cadence@1": _files(30, 1, bad=0.5, slow=0.4, miss=0.3)}

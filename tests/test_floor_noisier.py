@@ -69,6 +69,42 @@ def test_a_loud_room_is_scaled_not_clipped_and_bad_arguments_are_refused(tmp_pat
         build(src, tmp_path / "x", 5.0, seed=-1)
 
 
+def test_a_source_path_outside_the_split_is_refused_and_the_source_kept(tmp_path: Path) -> None:
+    """An absolute audio path, or one that climbs out, was joined to --out as the source file
+    itself: the noisy or shifted copy was written over the source. Both tools refuse it, and
+    check the source as the benchmark does before anything is written."""
+    from cadence.floor.corpus.shift import build as shift
+
+    src = _split(tmp_path / "src")
+    lines = (src / "manifest.jsonl").read_text().splitlines()
+    before = (src / "audio/f0.wav").read_bytes()
+    for audio in (str(src / "audio/f0.wav"), "../src/audio/f0.wav"):
+        entry = {**json.loads(lines[0]), "audio": audio}
+        (src / "manifest.jsonl").write_text(json.dumps(entry) + "\n")
+        with pytest.raises(InvalidArgumentError, match="lies outside the split"):
+            build(src, tmp_path / "noisy", 5.0)
+        with pytest.raises(InvalidArgumentError, match="lies outside the split"):
+            shift(src, tmp_path / "shifted", tempo=1.5)
+        assert (src / "audio/f0.wav").read_bytes() == before
+    assert not (tmp_path / "noisy").exists() and not (tmp_path / "shifted").exists()
+    (src / "manifest.jsonl").write_text(json.dumps({**json.loads(lines[0]), "audio": "audio/nope.wav"}) + "\n")
+    with pytest.raises(InvalidArgumentError, match="audio file not found"):
+        build(src, tmp_path / "noisy", 5.0)
+    (src / "manifest.jsonl").write_text(lines[0] + "\n")
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(InvalidArgumentError, match="not a folder"):
+        build(src, tmp_path / "a_file", 5.0)
+    # a null meta is none, and object-shaped segments are read as the scorer reads them
+    entry = {**json.loads(lines[0]), "meta": None}
+    (src / "manifest.jsonl").write_text(json.dumps(entry) + "\n")
+    assert build(src, tmp_path / "null", 5.0) == 1
+    entry["meta"] = {"segments": [{"start": 1.0, "end": 2.0, "text": "hello there", "kind": "final"}]}
+    (src / "manifest.jsonl").write_text(json.dumps(entry) + "\n")
+    assert build(src, tmp_path / "objects", 6.0) == 1
+    added = sf.read(tmp_path / "objects/audio/f0.wav")[0] - sf.read(src / "audio/f0.wav")[0]
+    assert 20 * np.log10(0.1 / np.sqrt(np.mean(added**2))) == pytest.approx(6.0, abs=0.05)
+
+
 def test_stereo_sibling_personas_no_segments_and_silence(tmp_path: Path) -> None:
     src = tmp_path / "src"
     (src / "sub").mkdir(parents=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,59 @@ def test_parse_grid_checks_names_and_values() -> None:
     for bad in ("fallback_s=nan", "commit_keep=0.5,inf"):
         with pytest.raises(InvalidArgumentError, match="finite"):
             parse_grid([bad])
+    # the table names a setting by its values to 6 digits: two that print alike would share a row
+    for bad in ("patience=0.3,0.3", "patience=0.3,0.30000001,0.7"):
+        with pytest.raises(InvalidArgumentError, match="0.3 given twice"):
+            parse_grid([bad])
+
+
+def test_tune_checks_its_splits_and_arguments_before_featurizing(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """As ``cadence bench floor`` checks them, and before minutes of featurizing: labels past
+    the audio's end, an empty manifest, a split given twice, a bad --resamples, the judge's
+    fields without the judge. Each is one error line, and nothing was featurized."""
+    from cadence.floor.tune import main
+
+    split = tmp_path / "s"
+    (split / "audio").mkdir(parents=True)
+    sf.write(split / "audio/a.wav", np.zeros(3 * 16000, np.float32), 16000, subtype="PCM_16")
+    entry = {"audio": "audio/a.wav", "events": [{"type": "shift", "t": 1361}]}  # ms, not s
+    (split / "manifest.jsonl").write_text(json.dumps(entry) + "\n")
+    cases = [([], "lies past the end of its audio")]
+    for args, why in cases:
+        with pytest.raises(InvalidArgumentError, match=why):
+            main(["--corpus", str(split), "--jobs", "1", *args])
+    entry["events"] = [{"type": "shift", "t": 1.361}]
+    (split / "manifest.jsonl").write_text(json.dumps(entry) + "\n")
+    for args, why in [(["--corpus", f"{split}/."], "given twice"),
+                      (["--resamples", "50"], "resamples must be"),
+                      (["--set", "smart_turn_delay_s=0.2"], "read only when the judge is asked")]:
+        with pytest.raises(InvalidArgumentError, match=why):
+            main(["--corpus", str(split), "--jobs", "1", *args])
+    (split / "manifest.jsonl").write_text("")
+    with pytest.raises(InvalidArgumentError, match="empty manifest"):
+        main(["--corpus", str(split), "--jobs", "1"])
+    assert "featurized" not in capsys.readouterr().out and not (tmp_path / ".cache").exists()
+
+
+def test_the_feature_cache_follows_the_audio_not_only_the_manifest(tmp_path: Path) -> None:
+    """A file rendered again under the same manifest read its old features from the cache."""
+    import os
+
+    from cadence.floor.train import load_split
+
+    split = tmp_path / "s"
+    (split / "audio").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    sf.write(split / "audio/a.wav", 0.1 * rng.standard_normal(16000), 16000, subtype="PCM_16")
+    (split / "manifest.jsonl").write_text(json.dumps({"audio": "audio/a.wav", "events": []}) + "\n")
+    ((first, _y, _w),) = load_split(split, 1)
+    ((cached, _y, _w),) = load_split(split, 1)
+    np.testing.assert_array_equal(first, cached)
+    sf.write(split / "audio/a.wav", 0.01 * rng.standard_normal(16000), 16000, subtype="PCM_16")
+    os.utime(split / "audio/a.wav", ns=(1, 1))  # even with an older stamp
+    ((again, _y, _w),) = load_split(split, 1)
+    assert not np.array_equal(first, again)
 
 
 def test_table_cells_show_undefined_metrics_as_a_dash() -> None:

@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from cadence.cores import cores
-from cadence.floor.bench import CorpusFile, load_frames, load_manifest, map_files, reference_frames
+from cadence.floor.bench import CorpusFile, load_manifest, map_files, padded_input
 from cadence.floor.policy import mix_log_odds
 from cadence.floor.score import meta_group
 from cadence.floor.scoring import FileLabels, in_answer_window, in_hold
@@ -74,12 +74,14 @@ def stops_of_file(f: CorpusFile, weights: str | None = None) -> list[dict[str, A
     from cadence.floor.model import PAUSE
 
     smart_turn, featurizer, model = _judges(weights)
-    frames = load_frames(f.path)
+    # as the bench hears the file: with its silence appended where it ends inside an answer
+    # window (a clip cut tight after its last turn end has that turn's stop in the silence)
+    frames, reference, _pad = padded_input(f.path, f.persona, f.labels)
     smart_turn.reset()
     smart_turn.process(frames)
     featurizer.reset()
     model.reset()
-    keep = model.process(featurizer.process(frames, reference_frames(f.persona, len(frames))))[:, PAUSE]
+    keep = model.process(featurizer.process(frames, reference))[:, PAUSE]
     engine = meta_group(f.meta, "engine")  # the TTS engine, as `score floor --by engine` groups
     out = []
     for frame, p in smart_turn.asked:
@@ -124,7 +126,7 @@ def main(argv: list[str]) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", required=True, help="a split folder with manifest.jsonl")
     ap.add_argument("--weights", default=None, help="Cadence model .npz (default: the packaged one)")
-    ap.add_argument("--max-files", type=int, default=None)
+    ap.add_argument("--max-files", type=cli_args.positive_int, default=None)
     ap.add_argument("--jobs", type=cli_args.jobs, default=cores())
     ap.add_argument("--json", type=cli_args.out_file, default=None, help="write every stop and the summary here")
     args = ap.parse_args(argv)

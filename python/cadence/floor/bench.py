@@ -534,12 +534,13 @@ def call_stats(call_ms: Sequence[float], audio_s: float) -> dict[str, Any]:
 
 
 def map_files(fn: Callable[[Any], Any], tasks: list[Any], jobs: int) -> list[Any]:
-    """``fn`` over per-file ``tasks`` in ``jobs`` spawned processes (in order only when jobs ≤ 1)."""
+    """``fn`` over per-file ``tasks`` in ``jobs`` spawned processes, the results in the tasks'
+    order whatever ``jobs`` is (a fit over them reads the same with one job or several)."""
     if jobs <= 1 or len(tasks) <= 1:
         return [fn(t) for t in tasks]
     ctx = mp.get_context("spawn")  # onnxruntime sessions do not survive fork well
     with ctx.Pool(min(jobs, len(tasks))) as pool:
-        return list(pool.imap_unordered(fn, tasks))
+        return list(pool.imap(fn, tasks))
 
 
 def run_bench(

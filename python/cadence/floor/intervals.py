@@ -346,6 +346,12 @@ class Drawn:
             by_f, by_c = metric_samples(table, factors[0]), metric_samples(table, factors[1])
         return cls(point, metric_samples(table, weights), table.files, table.clips, by_f, by_c)
 
+    def varies(self) -> bool:
+        """Whether a resample can differ from the split: two files or more, or on a recorded
+        split two clips or more. One file drawn again and again is that file each time: its
+        interval would read zero wide and a difference "sure" on one file's say."""
+        return self.files >= 2 or self.clips >= 2
+
     def dof(self, metric: str, other: Drawn | None = None) -> float:
         """``dof`` of ``metric``, or with ``other`` of the paired difference self − other."""
         if self.by_files is None or self.by_clips is None:
@@ -377,7 +383,8 @@ def intervals(drawn: Drawn, level: float = LEVEL) -> dict[str, Any]:
     out = {}
     for k in METRICS:
         df = drawn.dof(k)
-        b = bounds(drawn.samples[k], level, df, drawn.point[k] if k in BIAS_CORRECTED else None)
+        b = bounds(drawn.samples[k], level, df, drawn.point[k] if k in BIAS_CORRECTED else None) \
+            if drawn.varies() else None
         out[k] = {"value": _finite(drawn.point[k]), "lo": b[0] if b else None, "hi": b[1] if b else None, "df": df}
     return out
 
@@ -391,7 +398,8 @@ def paired(a: Drawn, b: Drawn, level: float = LEVEL) -> dict[str, Any]:
         if a.samples[k].shape != b.samples[k].shape:
             raise InvalidArgumentError("paired intervals need the same resamples of the same files")
         df = a.dof(k, b)
-        iv = bounds(a.samples[k] - b.samples[k], level, df)  # not bias-corrected: it added false marks
+        # not bias-corrected: it added false marks
+        iv = bounds(a.samples[k] - b.samples[k], level, df) if a.varies() else None
         lo, hi = iv if iv else (None, None)
         better = worse = False
         if iv:

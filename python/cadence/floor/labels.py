@@ -63,11 +63,20 @@ um uh erm er ah hmm mm uhm
 """.split())
 
 
-def _segments(entry: dict[str, Any]) -> list[tuple[float, float, str, str]]:
-    """``meta.segments`` as sorted (start, end, kind, text); missing fields are ""."""
-    segs = entry.get("meta", {}).get("segments", [])
-    return sorted((float(s[0]), float(s[1]), str(s[3]) if len(s) > 3 else "",
-                   str(s[2]) if len(s) > 2 else "") for s in segs)
+def segments(entry: dict[str, Any]) -> list[tuple[float, float, str, str]]:
+    """``meta.segments`` as sorted (start, end, kind, text); missing fields are "". Rows are
+    ``[start, end, text, kind]`` lists or ``{"start", "end", "text", "kind"}`` objects, as
+    the scorer reads them; a meta that is not an object (null) has none."""
+    meta = entry.get("meta")
+    segs = meta.get("segments") if isinstance(meta, dict) else None
+    rows = []
+    for s in segs if isinstance(segs, list) else ():
+        if isinstance(s, dict):
+            rows.append((float(s["start"]), float(s["end"]), str(s.get("kind") or ""), str(s.get("text") or "")))
+        else:
+            rows.append((float(s[0]), float(s[1]), str(s[3]) if len(s) > 3 else "",
+                         str(s[2]) if len(s) > 2 else ""))
+    return sorted(rows)
 
 
 def frame_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, np.ndarray]:
@@ -78,7 +87,7 @@ def frame_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, np.
     events = entry.get("events", [])
     shifts = sorted(float(e["t"]) for e in events if e.get("type") == "shift")
     holds = [(float(e["start"]), float(e["end"])) for e in events if e.get("type") == "hold"]
-    segs = [s for s in _segments(entry) if s[2] not in ("backchannel", "bargein")]
+    segs = [s for s in segments(entry) if s[2] not in ("backchannel", "bargein")]
 
     prev = -1e9
     for t in shifts:
@@ -102,7 +111,7 @@ def frame_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, np.
     for e in events:
         if e.get("type") == "bargein":
             t0 = float(e["t"])
-            ends = [se for ss, se, _k, _t in _segments(entry) if ss <= t0 + 0.05 and se > t0]
+            ends = [se for ss, se, _k, _t in segments(entry) if ss <= t0 + 0.05 and se > t0]
             t1 = min(max(ends) if ends else t0 + 1.0, t0 + 1.0)
             m = (tau >= t0 + 0.04) & (tau < t1)
             y[m, 4] = 1.0
@@ -117,7 +126,7 @@ def voice_target(entry: dict[str, Any], n_frames: int) -> np.ndarray:
     """(n,) float32: 1 where the user speaks (frame centre inside a ``meta.segments`` span)."""
     centre = (np.arange(n_frames, dtype=np.float64) + 0.5) * FRAME_S
     y = np.zeros(n_frames, np.float32)
-    for s, e, _kind, _text in _segments(entry):
+    for s, e, _kind, _text in segments(entry):
         y[(centre >= s) & (centre < e)] = 1.0
     return y
 
@@ -163,7 +172,7 @@ def lexical_targets(entry: dict[str, Any], n_frames: int) -> tuple[np.ndarray, n
     tau = (np.arange(n_frames, dtype=np.float64) + 1.0) * FRAME_S
     y = np.zeros(n_frames, np.float32)
     w = np.zeros(n_frames, np.float32)
-    segs = [s for s in _segments(entry) if s[3]]  # phrases with a known text
+    segs = [s for s in segments(entry) if s[3]]  # phrases with a known text
     for i, (_s, e, kind, text) in enumerate(segs):
         if kind == "backchannel" or (i + 1 < len(segs) and segs[i + 1][3] == text):
             continue
@@ -194,7 +203,7 @@ def question_weights(entry: dict[str, Any], n_frames: int, weight: float) -> np.
     model confuses with the rise before a pause inside a turn (floor.md)."""
     m = np.ones(n_frames, np.float32)
     tau = (np.arange(n_frames, dtype=np.float64) + 1.0) * FRAME_S
-    ends = [e for _s, e, _kind, text in _segments(entry) if text and text.rstrip().endswith("?")]
+    ends = [e for _s, e, _kind, text in segments(entry) if text and text.rstrip().endswith("?")]
     for ev in entry.get("events", []):
         if ev.get("type") == "shift" and any(abs(e - float(ev["t"])) < 0.06 for e in ends):
             t = float(ev["t"])

@@ -85,6 +85,24 @@ def _read_manifest(split_dir: Path) -> list[dict[str, Any]]:
     return manifest_entries(split_dir / "manifest.jsonl")
 
 
+def _stamps(split_dir: Path, entry: dict[str, Any]) -> list[int]:
+    """Size and modification time (ns) of an entry's audio and of its persona track, if it has
+    one: what changes when either is written again."""
+    from cadence.floor.bench import persona_track
+
+    path = split_dir / entry["audio"]
+    stamps = []
+    for p in (str(path), persona_track(str(split_dir), entry, str(path))):
+        if p is None:
+            continue
+        try:
+            st = os.stat(p)
+        except OSError as e:
+            raise InvalidArgumentError(f"audio file not found: {p}") from e
+        stamps += [st.st_size, st.st_mtime_ns]
+    return stamps
+
+
 def file_gain_db(audio: str, level_db: tuple[float, float] | None) -> float:
     """The mic gain one file is featurized at for ``--level-db LO,HI``: uniform in [LO, HI],
     a function of the file's name only (the same in every run, whatever the job order)."""
@@ -116,8 +134,10 @@ def load_split(split_dir: Path, jobs: int, level_db: tuple[float, float] | None 
     file at its own mic gain (``file_gain_db``), as a quieter or louder microphone would;
     ``echo_cancel`` runs the featurizer's echo canceller (``FloorFeaturizer(echo_cancel=True)``)."""
     entries = _read_manifest(split_dir)
+    # the audio too: a file rendered again under the same manifest must not read the old features
+    stamps = [_stamps(split_dir, e) for e in entries]
     key = hashlib.sha1(
-        (json.dumps(entries, sort_keys=True) + str(N_FEATURES) + FEATURES_VERSION
+        (json.dumps(entries, sort_keys=True) + json.dumps(stamps) + str(N_FEATURES) + FEATURES_VERSION
          + CACHE_TAG + ("" if level_db is None else f"level{level_db}")
          + ("aec" + ECHO_CANCEL_VERSION if echo_cancel else "")).encode()
     ).hexdigest()[:12]

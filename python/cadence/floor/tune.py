@@ -45,7 +45,7 @@ import numpy as np
 from cadence.cores import cores
 from cadence.errors import InvalidArgumentError
 from cadence.floor import intervals, stop_intervals
-from cadence.floor.bench import SURE_MARKS, diff_rows, markdown_table, stop_diff_rows
+from cadence.floor.bench import SURE_MARKS, diff_rows, load_manifest, markdown_table, stop_diff_rows
 from cadence.floor.commit_rules import rule_section, rule_summary, tally
 from cadence.floor.echo_rule import canceller_excess, excess_over_prediction
 from cadence.floor.model import PAUSE, FloorModel, default_persona_weights_path
@@ -103,6 +103,11 @@ def parse_grid(items: list[str]) -> dict[str, list[float]]:
             raise InvalidArgumentError(f"--set {item!r}: no values (expected NAME=v1,v2)")
         if not all(math.isfinite(v) for v in grid[name]):
             raise InvalidArgumentError(f"--set {item!r}: values must be finite numbers")
+        shown = [f"{v:g}" for v in grid[name]]  # how the table names each setting
+        if len(set(shown)) < len(shown):
+            twice = sorted({t for t in shown if shown.count(t) > 1})
+            raise InvalidArgumentError(f"--set {item!r}: {', '.join(twice)} given twice (or values that "
+                                       "print alike to 6 digits); list each value once")
     return grid or {"patience": [0.5]}
 
 
@@ -173,6 +178,16 @@ def _check_judge_head(settings: list[dict[str, float]], judge_head: str | None) 
 
 # the fields that shape the judge's answer: a setting that does not ask the judge reads none of them
 _JUDGE_FIELDS = PolicyConfig.JUDGE_ONLY | set(PolicyConfig.JUDGE_FLAGS)
+
+
+def check_settings(settings: list[dict[str, float]]) -> None:
+    """Refuse a setting no policy can run (its config's own checks), or one that sets the judge's
+    fields without asking the judge: before any file is featurized."""
+    for setting in settings:
+        config = PolicyConfig(**setting)  # type: ignore[arg-type]
+        if not config.asks_judge and PolicyConfig.JUDGE_ONLY & set(setting):
+            raise InvalidArgumentError(f"{sorted(PolicyConfig.JUDGE_ONLY & set(setting))} are read only when "
+                                       "the judge is asked: set smart_turn_weight > 0 too")
 
 
 def expand_grid(grid: dict[str, list[float]]) -> list[dict[str, float]]:
@@ -294,14 +309,11 @@ def score_settings(
     intervals.check_resamples(resamples)
     rows = [r if isinstance(r, Row) else Row(*r) for r in data]
     settings = expand_grid(grid)
+    check_settings(settings)
     for setting in settings:
-        config = PolicyConfig(**setting)  # type: ignore[arg-type]
-        if config.asks_judge and any(row.audio is None for row in rows):
+        if PolicyConfig(**setting).asks_judge and any(row.audio is None for row in rows):  # type: ignore[arg-type]
             raise InvalidArgumentError("smart_turn_weight > 0 asks the judge about the mic audio: "
                                        "score rows made with file_row(..., audio=True)")
-        if not config.asks_judge and PolicyConfig.JUDGE_ONLY & set(setting):
-            raise InvalidArgumentError(f"{sorted(PolicyConfig.JUDGE_ONLY & set(setting))} are read only when "
-                                       "the judge is asked: set smart_turn_weight > 0 too")
     if any(not PolicyConfig(**st).turn_sees_persona for st in settings):  # type: ignore[arg-type]
         for row in rows:
             if row.blind is None and hears_persona(row.x):
@@ -362,6 +374,24 @@ def against_first_section(table: dict[str, dict[str, Any]], labels: Sequence[str
                "(`cadence/floor/stop_intervals.py`):", "", *stop_diff_rows(stops)] if stops else [])]
 
 
+def _checked_splits(corpora: list[Path]) -> list[Path]:
+    """The splits, each checked as ``cadence bench floor`` checks it (``load_manifest``: its
+    labels, audio files and lengths; no file listed twice), and none given twice: a split or a
+    file counted twice would weigh double in every figure and interval."""
+    splits: list[Path] = []
+    seen: dict[str, Path] = {}
+    for corpus in corpora:
+        split = corpus.resolve()
+        if split in splits:
+            raise InvalidArgumentError(f"--corpus {corpus} is given twice")
+        for f in load_manifest(str(split)):
+            if f.path in seen:
+                raise InvalidArgumentError(f"{f.path} is in both {seen[f.path]} and {split}")
+            seen[f.path] = split
+        splits.append(split)
+    return splits
+
+
 def main(argv: list[str]) -> int:
     from cadence.floor.train import _read_manifest, load_split
 
@@ -388,15 +418,19 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     grid = parse_grid(args.set)
     settings = expand_grid(grid)
+    # every check before the files are featurized (minutes on a real split)
+    check_settings(settings)
+    intervals.check_resamples(args.resamples)
     audio = any(PolicyConfig(**s).asks_judge for s in settings)  # type: ignore[arg-type]
-    _check_judge_head(settings, args.judge_head)  # before the files are featurized
+    _check_judge_head(settings, args.judge_head)
+    splits = _checked_splits(args.corpus)
     model = FloorModel(args.weights)
     persona_model = (FloorModel(args.persona_weights or default_persona_weights_path())
                      if any(PolicyConfig(**st).persona_networks for st in settings)  # type: ignore[arg-type]
                      else None)
     data: list[Row] = []
     padded = padded_frames = 0
-    for split in (c.resolve() for c in args.corpus):
+    for split in splits:
         for (x, _y, _w), entry in zip(load_split(split, args.jobs, echo_cancel=args.echo_cancel),
                                       _read_manifest(split)):
             row, pad = file_row(split, entry, x, model, args.echo_cancel, audio, persona_model)

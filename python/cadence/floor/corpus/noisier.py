@@ -30,7 +30,8 @@ import soundfile as sf
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import persona_track
 from cadence.floor.corpus.augment import active_rms, noise
-from cadence.floor.scoring import manifest_entries
+from cadence.floor.corpus.copies import source_entries
+from cadence.floor.labels import segments
 from cadence import cli_args
 
 KINDS = ("white", "pink", "brown")
@@ -39,7 +40,7 @@ KINDS = ("white", "pink", "brown")
 def user_rms(audio: np.ndarray, rate: int, meta: dict[str, Any]) -> float:
     """RMS of the mono mix over the user's phrases (``meta.segments``), else its active frames."""
     mono = audio.mean(axis=1)
-    spans = [(int(s[0] * rate), min(len(mono), int(s[1] * rate))) for s in meta.get("segments") or []]
+    spans = [(int(a * rate), min(len(mono), int(b * rate))) for a, b, _kind, _text in segments({"meta": meta})]
     parts = [mono[a:b] for a, b in spans if b > a]
     if not parts:
         return active_rms(mono, rate)
@@ -48,19 +49,14 @@ def user_rms(audio: np.ndarray, rate: int, meta: dict[str, Any]) -> float:
 
 def build(src: Path, out: Path, snr_db: float, seed: int = 0) -> int:
     """Write the noisier copy of split ``src`` to ``out``; returns the number of files."""
-    manifest = src / "manifest.jsonl"
-    if not manifest.is_file():
-        raise InvalidArgumentError(f"{src}: no manifest.jsonl (expected a split folder)")
     if not np.isfinite(snr_db):
         raise InvalidArgumentError(f"--snr must be a finite number of dB, got {snr_db}")
-    if out.resolve() == src.resolve():
-        raise InvalidArgumentError("--out must differ from --src (the source split is read, never rewritten)")
     if seed < 0:
         raise InvalidArgumentError(f"--seed must be >= 0, got {seed}")
-    entries = manifest_entries(manifest)
+    entries = source_entries(src, out)
     lines = []
     for k, entry in enumerate(entries):
-        meta = entry.setdefault("meta", {})
+        meta = entry["meta"]
         audio, rate = sf.read(src / entry["audio"], dtype="float64", always_2d=True)
         level = user_rms(audio, rate, meta)
         if not level > 0.0:

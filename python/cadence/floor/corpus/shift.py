@@ -30,7 +30,8 @@ import soundfile as sf
 from cadence.errors import InvalidArgumentError
 from cadence.floor.bench import persona_track
 from cadence.floor.corpus.voices import sox_effect
-from cadence.floor.scoring import SEGMENT_KEYS, manifest_entries
+from cadence.floor.corpus.copies import source_entries
+from cadence.floor.scoring import SEGMENT_KEYS
 
 # meta's lists of spans, every one scoring reads (the user's speech, turns, the persona's speech)
 _TIME_LISTS = (*SEGMENT_KEYS, "turns", "persona")
@@ -54,19 +55,14 @@ def _scaled(entry: dict[str, Any], tempo: float) -> None:
 
 def build(src: Path, out: Path, cents: float = 0.0, tempo: float = 1.0) -> tuple[int, int]:
     """Write the shifted copy of split ``src`` to ``out``; returns (files written, duplex files left out)."""
-    manifest = src / "manifest.jsonl"
-    if not manifest.is_file():
-        raise InvalidArgumentError(f"{src}: no manifest.jsonl (expected a split folder)")
     if not (np.isfinite(cents) and abs(cents) <= 1200.0):
         raise InvalidArgumentError(f"--cents must be a number of cents within ±1200, got {cents}")
     if not (np.isfinite(tempo) and 0.5 <= tempo <= 2.0):
         raise InvalidArgumentError(f"--tempo must be a factor in [0.5, 2], got {tempo}")
     if cents == 0.0 and tempo == 1.0:
         raise InvalidArgumentError("nothing to shift: give --cents (non-zero) or --tempo (not 1)")
-    if out.resolve() == src.resolve():
-        raise InvalidArgumentError("--out must differ from --src (the source split is read, never rewritten)")
     effect = (["pitch", f"{cents:.1f}"] if cents else []) + (["tempo", "-s", f"{tempo:.4f}"] if tempo != 1.0 else [])
-    entries = manifest_entries(manifest)
+    entries = source_entries(src, out)
     lines, duplex = [], 0
     for entry in entries:
         if persona_track(str(src), entry, str(src / entry["audio"])) is not None:
