@@ -50,7 +50,7 @@ pub fn oversize(py: Python<'_>, len: &Int, max: usize) -> PyErr {
     new_error(
         py,
         "OversizeError",
-        format!("oversize input: {len} samples exceeds the maximum of {max}"),
+        cadence_core::error::oversize_message(len, max),
     )
 }
 
@@ -220,9 +220,9 @@ pub fn rate_arg(py: Python<'_>, rate: Int) -> PyResult<u32> {
         new_error(
             py,
             "UnsupportedRateError",
-            format!(
-                "unsupported sample rate {rate} Hz (supported: {})",
-                cadence_core::resample::SUPPORTED_TEXT
+            cadence_core::error::unsupported_rate_message(
+                &rate,
+                cadence_core::resample::SUPPORTED_TEXT,
             ),
         )
     })
