@@ -7,7 +7,7 @@ import trio
 
 import cadence.actors as actors
 from cadence.actors import Actor, MailboxSpec, Overflow, open_actor_system
-from cadence.errors import ActorStoppedError, InvalidArgumentError, MailboxFullError
+from cadence.errors import ActorStoppedError, EscalationError, InvalidArgumentError, MailboxFullError
 
 
 class Recorder(Actor):
@@ -172,6 +172,68 @@ async def test_a_lambda_or_partial_factory_keeps_the_class_mailbox_and_accepts(a
             await asked.request("a request queued first", timeout=1)
         assert await asked.request(1, timeout=1) == 3
         assert asked.statistics().restarts == 0
+
+
+async def test_adopting_a_lambda_actors_class_screens_what_waits_and_keeps_the_order(autojump_clock):
+    """Senders blocked on the default 64 slots before the first instance exists: the one whose
+    message the class does not take gets the error ``send`` would have raised, the others move
+    into the class's larger mailbox ahead of later sends, and a subscription the class rules
+    out is dropped instead of raising at the publisher."""
+
+    class Ints(Actor):
+        mailbox = MailboxSpec(256, Overflow.BLOCK)
+        accepts = (int,)
+
+        def __init__(self, seen: list) -> None:
+            self.seen = seen
+
+        async def on_start(self) -> None:
+            await trio.sleep(0.05)
+
+        async def handle(self, msg):
+            self.seen.append(msg)
+
+    seen: list = []
+    errors: list = []
+    async with open_actor_system() as system:
+        ref = system.spawn(lambda: Ints(seen), "ints")
+        system.subscribe(ref, str)  # nothing to check it against yet
+
+        async def first() -> None:
+            for i in range(64):
+                ref.try_send(i)
+            await ref.send(64)  # blocked
+            try:
+                await ref.send("bad")  # blocked, then refused
+            except InvalidArgumentError as e:
+                errors.append(e)
+
+        async def second() -> None:
+            await trio.sleep(0.01)
+            await ref.send(1000)
+
+        async with trio.open_nursery() as n:
+            n.start_soon(first)
+            await trio.sleep(0.001)
+            n.start_soon(second)
+        assert await system.publish("text") == 0  # the dropped subscription
+        await trio.sleep(0.2)
+        stats = ref.statistics()
+    assert seen == [*range(65), 1000] and len(errors) == 1 and "accepts int" in str(errors[0])
+    assert (stats.restarts, stats.capacity) == (0, 256)
+
+
+async def test_a_malformed_accepts_under_a_lambda_fails_every_start(autojump_clock):
+    class Bad(Actor):
+        accepts = (int, "str")
+
+        async def handle(self, msg):
+            return msg
+
+    with pytest.raises(EscalationError, match="accepts must be a non-empty tuple of types"):
+        async with open_actor_system() as system:
+            system.spawn(lambda: Bad(), "bad")
+            await trio.sleep(30)
 
 
 async def test_pubsub_fans_out_by_type_with_each_policy(autojump_clock):

@@ -96,6 +96,13 @@ def test_int_fields_are_plain_ints_or_refused() -> None:
             Heartbeat("c", bad)
     with pytest.raises(InvalidArgumentError, match="rate must be an integer"):
         AudioFrame("c", 0, 0, b"\0" * 640, 16000.0)
+    # ``int | None`` fields too
+    stop = SpeechStop(conversation_id="c", ts_ns=0, epoch=np.int64(3), reason="shutdown")
+    assert type(stop.epoch) is int and decode(encode(stop)) == stop
+    assert SpeechStop(conversation_id="c", ts_ns=0, epoch=None, reason="shutdown").epoch is None
+    for bad in (True, 2.5):
+        with pytest.raises(InvalidArgumentError, match="epoch must be an integer"):
+            SpeechStop(conversation_id="c", ts_ns=0, epoch=bad, reason="shutdown")
 
 
 def test_encode_out_of_range_int_is_a_cadence_error() -> None:

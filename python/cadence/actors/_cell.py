@@ -113,8 +113,6 @@ class ActorCell:
         self.accepts = accepts
         self._adopt_mailbox = adopt_mailbox
         self._adopt_accepts = adopt_accepts
-        #: messages queued before the class's ``accepts`` was adopted, still to be screened
-        self._unscreened = 0
         self.tracer = tracer
         self.mailbox = Mailbox(name, spec, self._on_discard)
         self.ref = ActorRef(name, self)
@@ -273,18 +271,41 @@ class ActorCell:
             actor_frames.pop(frame, None)
 
     def _adopt(self, cls: type[Actor]) -> None:
-        """Take the class attributes the spawner could not read (a lambda factory), once."""
-        if self._adopt_mailbox:
-            self._adopt_mailbox = False
-            spec = getattr(cls, "mailbox", None)
-            if isinstance(spec, MailboxSpec):
-                self.mailbox.capacity, self.mailbox.overflow = spec.capacity, spec.overflow
+        """Take the class attributes the spawner could not read (a lambda factory), once, before
+        the first instance takes a message. Messages sent before then that the class does not
+        accept are refused as ``send`` would have refused them (a request's sender, or a
+        blocked sender, gets the error), and pub/sub routes are read again. A malformed
+        ``accepts`` raises here, at every start, as ``spawn`` raises for the class itself."""
         if self._adopt_accepts:
-            self._adopt_accepts = False
             accepts = getattr(cls, "accepts", None)
             if accepts is not None:
                 self.accepts = check_accepts(accepts)
-                self._unscreened = self.mailbox.depth + self.mailbox.blocked_senders
+                self.mailbox.screen(self._accepted, self._refused_early)
+                for t in self.system._topics.accepts_changed(self.ref):
+                    log.warning("actor %r accepts no %s: its subscription to it is dropped",
+                                self.name, t.__name__, extra={"actor": self.name})
+            self._adopt_accepts = False
+        if self._adopt_mailbox:
+            spec = getattr(cls, "mailbox", None)
+            if isinstance(spec, MailboxSpec):
+                self.mailbox.resize(spec.capacity, spec.overflow)
+            self._adopt_mailbox = False
+
+    def _accepted(self, item: Any) -> bool:
+        return isinstance(item.msg if type(item) is _Envelope else item, self.accepts)  # type: ignore[arg-type]
+
+    def _refused_early(self, item: Any) -> InvalidArgumentError:
+        """A message queued before ``accepts`` was adopted that the class does not take: refused
+        (its request fails), and the error for its sender if it is still blocked."""
+        envelope = type(item) is _Envelope
+        try:
+            self._check(item.msg if envelope else item)
+        except InvalidArgumentError as exc:
+            if envelope and item.reply is not None:
+                self._inflight = item.reply
+            self._refuse(item, exc)
+            return exc
+        raise AssertionError("screened out a message the actor accepts")
 
     def _stop_inflight(self) -> None:
         if self._inflight is not None:
@@ -320,10 +341,6 @@ class ActorCell:
             if item is STOP:
                 return
             mailbox.delivered += 1
-            if self._unscreened:
-                self._unscreened -= 1
-                if not self._screen(item):
-                    continue
             if coalesce and type(item) in coalesce and mailbox.depth:
                 await self._coalesced(actor, item, coalesce, coalesce_max)
                 continue
@@ -367,19 +384,6 @@ class ActorCell:
             mailbox.delivered += 1
             count += 1
         await actor.flush()
-
-    def _screen(self, item: Any) -> bool:
-        """Whether a message queued before ``accepts`` was adopted is one the actor takes;
-        one it does not take is refused as ``send`` would have refused it."""
-        envelope = type(item) is _Envelope
-        try:
-            self._check(item.msg if envelope else item)
-        except InvalidArgumentError as exc:
-            if envelope and item.reply is not None:  # a request: its sender gets the error
-                self._inflight = item.reply
-            self._refuse(item, exc)
-            return False
-        return True
 
     def _refuse(self, item: Any, exc: Exception) -> None:
         """The handler refused a bad message: the requester gets the error, the actor goes on."""

@@ -170,6 +170,28 @@ class Mailbox:
 
         await wait_task_rescheduled(abort)
 
+    def screen(self, keep: Any, refused: Any) -> None:
+        """Drop every waiting message ``keep(item)`` is false for: one in the buffer goes to
+        ``refused(item)``, which returns the error its blocked sender, if it was one, gets
+        raised in place of being let in."""
+        for item in [m for m in self._buf if m is not STOP and not keep(m)]:
+            self._buf.remove(item)
+            refused(item)
+        for task, item in list(self._putters.items()):
+            if not keep(item):
+                del self._putters[task]
+                reschedule(task, Error(refused(item)))
+
+    def resize(self, capacity: int, overflow: Overflow) -> None:
+        """A new capacity and policy; blocked senders move in, in order, while there is room."""
+        self.capacity, self.overflow = capacity, overflow
+        buf = self._buf
+        while self._putters and len(buf) < capacity:
+            task, waiting = self._putters.popitem(last=False)
+            buf.append(waiting)
+            reschedule(task, Value(None))
+        self.peak = max(self.peak, len(buf))
+
     # -- the consumer -------------------------------------------------------------
     async def get(self) -> Any:
         """The next message, or :data:`STOP` once closed. A checkpoint."""

@@ -45,6 +45,19 @@ class Topics:
                     del self._subs[t]
                 self._routes.clear()
 
+    def accepts_changed(self, ref: ActorRef) -> list[type]:
+        """``ref``'s ``accepts`` was set after it subscribed (read from its first instance): its
+        subscriptions to types it can take none of are dropped (returned), and every cached
+        route is read again."""
+        accepts = ref._cell.accepts
+        dropped = [] if accepts is None else [
+            t for t, refs in self._subs.items()
+            if ref in refs and not any(issubclass(t, a) or issubclass(a, t) for a in accepts)]
+        for t in dropped:
+            self.unsubscribe(ref, t)
+        self._routes.clear()
+        return dropped
+
     def route(self, msg_type: type) -> tuple[ActorRef, ...]:
         refs = self._routes.get(msg_type)
         if refs is None:

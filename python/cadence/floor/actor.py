@@ -244,7 +244,7 @@ class FloorActor(Actor):
         """Check a frame and queue its samples (a refused frame changes nothing). When the actor
         falls behind, the runtime takes the frames that waited and flushes them together
         (``coalesce``): one worker call for all, as cheap per frame as a longer chunk."""
-        if type(msg) is not AudioFrame:  # the mailbox screens by ``accepts``; this guards the rest
+        if not isinstance(msg, AudioFrame):  # the mailbox screens by ``accepts``; this guards the rest
             raise InvalidArgumentError(
                 f"the floor of {self.conversation_id!r} takes AudioFrame or SetPatience, "
                 f"not {type(msg).__name__}"

@@ -103,30 +103,47 @@ def as_tuple(obj: msgspec.Struct, name: str) -> tuple[Any, ...]:
     return value  # type: ignore[no-any-return]
 
 
-#: Per message class, the names of its fields typed ``int``.
-_INT_FIELDS: dict[type, tuple[str, ...]] = {}
+#: Per message class: its fields typed ``int`` or ``int | None``, and a getter of their values.
+_INT_FIELDS: dict[type, tuple[tuple[tuple[str, bool], ...], Any]] = {}
+
+
+def _int_fields(cls: type) -> tuple[tuple[tuple[str, bool], ...], Any]:
+    """(name, whether None is allowed) of each such field, and a getter of their values as a tuple."""
+    fields = tuple((f.name, f.type != int) for f in msgspec.structs.fields(cls)
+                   if f.type is int or f.type == (int | None))
+    names = [name for name, _ in fields]
+    # attrgetter of two names or more gives a tuple; of one, the value
+    get = operator.attrgetter(*names) if len(names) > 1 else (
+        (lambda o, n=names[0]: (getattr(o, n),)) if names else (lambda o: ()))
+    return fields, get
 
 
 def _plain_ints(obj: msgspec.Struct) -> None:
-    """Make every ``int`` field of ``obj`` a plain Python int, or raise :class:`InvalidArgumentError`.
+    """Make every ``int`` (or ``int | None``) field of ``obj`` a plain Python int, or raise
+    :class:`InvalidArgumentError`.
 
     msgspec decodes exact ints, but a struct built in Python is not type-checked: a
     numpy integer, a float, a str or a bool would otherwise reach an actor's clock and
     arithmetic (an ``np.uint64`` timestamp wraps a negative offset; an ``np.int64`` one
     fails to encode in every message built from it later). An integer of another type
     (``operator.index`` reads it) is stored as its plain int; a bool or a non-integer
-    is refused.
+    is refused. The common case, every value an exact int, is one pass over a tuple.
     """
     cls = type(obj)
-    names = _INT_FIELDS.get(cls)
-    if names is None:
-        names = tuple(f.name for f in msgspec.structs.fields(cls) if f.type is int)
-        _INT_FIELDS[cls] = names
-    for name in names:
-        value = getattr(obj, name)
-        if type(value) is int:
+    spec = _INT_FIELDS.get(cls)
+    if spec is None:
+        spec = _INT_FIELDS[cls] = _int_fields(cls)
+    fields, get = spec
+    values = get(obj)
+    for value in values:
+        if type(value) is not int:
+            break
+    else:
+        return
+    for (name, optional), value in zip(fields, values):
+        if type(value) is int or (optional and value is None):
             continue
-        if isinstance(value, bool):
+        if isinstance(value, bool) or value is None:
             raise InvalidArgumentError(f"{cls.__name__}.{name} must be an integer, got {value!r}")
         try:
             plain = operator.index(value)
