@@ -188,6 +188,23 @@ def test_one_file_has_no_interval_and_no_sure_difference() -> None:
     assert d["precision"]["diff"] is not None and d["precision"]["lo"] is None
 
 
+def test_a_figure_one_file_carries_has_no_interval_on_a_larger_split() -> None:
+    """Only one of 20 files has open shifts: recall over them is that file's say alone."""
+    from dataclasses import replace
+
+    def one_open(files: list[FileScore], answered: int) -> list[FileScore]:
+        return [replace(f, open_shifts=3 if i == 0 else 0, open_answered=answered if i == 0 else 0)
+                for i, f in enumerate(files)]
+
+    w = resample_weights(20, 200)
+    a, b = _drawn(one_open(_files(20, 1), 3), w), _drawn(one_open(_files(20, 1), 2), w)
+    got = intervals.intervals(a)
+    assert got["recall_open"]["value"] == 1.0 and got["recall_open"]["lo"] is None
+    assert got["recall"]["lo"] is not None  # carried by every file
+    d = paired(a, b)
+    assert d["recall_open"]["diff"] == pytest.approx(1 / 3) and not d["recall_open"]["better"]
+
+
 def test_the_report_compares_contenders_with_baselines_on_the_same_files() -> None:
     per_file = {"silence-500": _files(30, 1, bad=0.5, slow=0.4, miss=0.3), "cadence@0.5": _files(30, 2, bad=0.1, miss=0.0),
                 "cadence@1": _files(30, 1, bad=0.5, slow=0.4, miss=0.3)}

@@ -152,6 +152,19 @@ class FileTable:
     def clips(self) -> int:
         return int(self.cell_clip.max()) + 1 if self.cells else 0
 
+    def varies(self, metric: str) -> bool:
+        """Whether a resample can move ``metric``: the cells that carry it (a non-zero
+        denominator; for the latencies, an answered turn) lie in two files or more, or in
+        two clips or more. One file drawn again and again is that file each time: its
+        interval would read zero wide, and a difference "sure" on one file's say."""
+        if metric in _RATIOS:
+            carriers = self.counts[:, _COUNTS.index(_RATIOS[metric][1])] > 0
+        else:
+            carriers = np.zeros(self.cells, bool)
+            carriers[self.latency_file] = True
+        return (len(np.unique(self.cell_file[carriers])) >= 2
+                or len(np.unique(self.cell_clip[carriers & (self.cell_clip >= 0)])) >= 2)
+
     def layout(self) -> tuple[bytes, bytes]:
         """Two tables with the same layout can share ``weights`` (paired comparisons)."""
         return self.cell_file.tobytes(), self.cell_clip.tobytes()
@@ -328,6 +341,8 @@ class Drawn:
     clips: int = 0
     by_files: dict[str, np.ndarray] | None = None
     by_clips: dict[str, np.ndarray] | None = None
+    # the metrics a resample can move (``FileTable.varies``); the others get no interval
+    varying: frozenset[str] = frozenset(METRICS)
 
     @classmethod
     def of(cls, table: FileTable, weights: np.ndarray,
@@ -344,13 +359,9 @@ class Drawn:
         by_f = by_c = None
         if factors is not None and table.clips:
             by_f, by_c = metric_samples(table, factors[0]), metric_samples(table, factors[1])
-        return cls(point, metric_samples(table, weights), table.files, table.clips, by_f, by_c)
+        return cls(point, metric_samples(table, weights), table.files, table.clips, by_f, by_c,
+                   frozenset(k for k in METRICS if table.varies(k)))
 
-    def varies(self) -> bool:
-        """Whether a resample can differ from the split: two files or more, or on a recorded
-        split two clips or more. One file drawn again and again is that file each time: its
-        interval would read zero wide and a difference "sure" on one file's say."""
-        return self.files >= 2 or self.clips >= 2
 
     def dof(self, metric: str, other: Drawn | None = None) -> float:
         """``dof`` of ``metric``, or with ``other`` of the paired difference self − other."""
@@ -384,7 +395,7 @@ def intervals(drawn: Drawn, level: float = LEVEL) -> dict[str, Any]:
     for k in METRICS:
         df = drawn.dof(k)
         b = bounds(drawn.samples[k], level, df, drawn.point[k] if k in BIAS_CORRECTED else None) \
-            if drawn.varies() else None
+            if k in drawn.varying else None
         out[k] = {"value": _finite(drawn.point[k]), "lo": b[0] if b else None, "hi": b[1] if b else None, "df": df}
     return out
 
@@ -399,7 +410,7 @@ def paired(a: Drawn, b: Drawn, level: float = LEVEL) -> dict[str, Any]:
             raise InvalidArgumentError("paired intervals need the same resamples of the same files")
         df = a.dof(k, b)
         # not bias-corrected: it added false marks
-        iv = bounds(a.samples[k] - b.samples[k], level, df) if a.varies() else None
+        iv = bounds(a.samples[k] - b.samples[k], level, df) if k in a.varying & b.varying else None
         lo, hi = iv if iv else (None, None)
         better = worse = False
         if iv:

@@ -66,16 +66,20 @@ um uh erm er ah hmm mm uhm
 def segments(entry: dict[str, Any]) -> list[tuple[float, float, str, str]]:
     """``meta.segments`` as sorted (start, end, kind, text); missing fields are "". Rows are
     ``[start, end, text, kind]`` lists or ``{"start", "end", "text", "kind"}`` objects, as
-    the scorer reads them; a meta that is not an object (null) has none."""
+    the scorer reads them; a meta that is not an object (null), or rows of another shape, give none."""
     meta = entry.get("meta")
     segs = meta.get("segments") if isinstance(meta, dict) else None
     rows = []
-    for s in segs if isinstance(segs, list) else ():
-        if isinstance(s, dict):
-            rows.append((float(s["start"]), float(s["end"]), str(s.get("kind") or ""), str(s.get("text") or "")))
-        else:
-            rows.append((float(s[0]), float(s[1]), str(s[3]) if len(s) > 3 else "",
-                         str(s[2]) if len(s) > 2 else ""))
+    try:
+        for s in segs if isinstance(segs, list) else ():
+            if isinstance(s, dict):
+                rows.append((float(s["start"]), float(s["end"]), str(s.get("kind") or ""),
+                             str(s.get("text") or "")))
+            else:
+                rows.append((float(s[0]), float(s[1]), str(s[3]) if len(s) > 3 else "",
+                             str(s[2]) if len(s) > 2 else ""))
+    except (KeyError, IndexError, TypeError, ValueError):
+        return []  # another corpus's meta, in a shape of its own: none read, as the scorer reads none
     return sorted(rows)
 
 
