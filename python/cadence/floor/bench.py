@@ -273,6 +273,7 @@ REGISTRY: dict[str, Callable[..., FloorPolicy]] = {
     "silence-1200": _silence(1200),
     "vad-classify": _vad_classify,
     "smart-turn-v3": _smart_turn,
+    "smart-turn-v3-exact": lambda **kw: _smart_turn(exact=True, **kw),
 }
 
 

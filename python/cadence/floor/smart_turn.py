@@ -16,6 +16,13 @@ does, on the benchmark's frames:
   stop (Pipecat's ``SmartTurnParams`` default; ``smart-turn-v3-<ms>`` in the bench
   sets another, e.g. ``smart-turn-v3-1000``: past 2 s a turn end counts as missed).
 
+``smart-turn-v3-exact`` runs the same model with the graph's own arithmetic: its
+quantize/dequantize pairs computed in float, as written, with no graph optimization. Pipecat's session
+(ONNX Runtime at ``ORT_ENABLE_ALL``) fuses them into int8 kernels, whose results depend on
+the CPU: on this AVX2 machine (no VNNI) they differ from the graph's arithmetic by a median
+0.024 and up to 0.89 in P(complete), and flip 11 of 170 verdicts on 12 files of test D
+(floor.md, "Smart Turn's int8 kernels"). The exact variant reads the same on any CPU.
+
 Pipecat keys its buffers by ``time.monotonic()``; offline the audio runs faster than
 real time, so the buffer is kept here by frame time and only the model call
 (``_predict_endpoint``: resampling, 8 s crop, Whisper log-mel, ONNX) is Pipecat's.
@@ -52,16 +59,33 @@ def _pipecat() -> tuple[Any, Any, Any]:
     return LocalSmartTurnAnalyzerV3, SileroVADAnalyzer, VADState
 
 
+def _exact_session() -> Any:
+    """An ONNX Runtime session of the Smart Turn model pipecat carries, with graph optimization
+    off: every QuantizeLinear / DequantizeLinear pair runs as written, in float."""
+    import onnxruntime as ort  # type: ignore[import-untyped]
+
+    from cadence.floor.turn_judge import model_path
+
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    return ort.InferenceSession(str(model_path()), sess_options=so, providers=["CPUExecutionProvider"])
+
+
 class SmartTurnBaseline:
     """Pipecat VAD stop → Smart Turn v3 → commit, else a 3 s silence timeout."""
 
     name = "smart-turn-v3"
 
-    def __init__(self, threshold: float = 0.5, stop_s: float | None = None) -> None:
+    def __init__(self, threshold: float = 0.5, stop_s: float | None = None, exact: bool = False) -> None:
         if not 0.0 < threshold < 1.0:
             raise InvalidArgumentError(f"threshold must be in (0, 1), got {threshold}")
         analyzer_cls, self._vad_cls, self._states = _pipecat()
         self.analyzer = analyzer_cls(sample_rate=RATE)
+        if exact:  # the graph's own float arithmetic, not the CPU's fused int8 kernels
+            self.analyzer._session = _exact_session()
         params = self.analyzer.params
         self.threshold = threshold
         self.stop_s = float(params.stop_secs if stop_s is None else stop_s)
@@ -70,6 +94,8 @@ class SmartTurnBaseline:
         self.stop_frames = max(1, int(round(self.stop_s / FRAME_SECONDS)))
         if stop_s is not None:  # a shorter (or longer) timeout than Pipecat's default
             self.name = f"smart-turn-v3-{round(self.stop_s * 1000)}"
+        if exact:
+            self.name += "-exact"
         self.pre_speech_s = params.pre_speech_ms / 1000.0
         self.max_frames = int(round(params.max_duration_secs / FRAME_SECONDS))
         # Pipecat keeps pre-speech + stop + max duration of audio before a turn

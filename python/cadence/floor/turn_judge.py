@@ -56,6 +56,15 @@ def check_window_s(window_s: float) -> float:
     return window_s
 
 
+def model_path(model_name: str = _MODEL) -> Any:
+    """The Smart Turn model file the installed ``pipecat-ai`` carries."""
+    path = resources.files(_PACKAGE).joinpath(model_name)
+    if not path.is_file():
+        raise ImportError(f"the Smart Turn judge needs {model_name} from pipecat-ai==1.14 (scripts/setup.sh pins it); "
+                          f"the installed pipecat has no {path}")
+    return path
+
+
 @cache
 def _load(model_name: str) -> tuple[Any, Any]:
     """The session (shared: ONNX Runtime runs are thread-safe) and the log-mel function."""
@@ -66,10 +75,7 @@ def _load(model_name: str) -> tuple[Any, Any]:
     except ImportError as e:
         raise ImportError(f"the Smart Turn judge needs pipecat-ai==1.14, onnx and onnxruntime "
                           f"(scripts/setup.sh installs them): {e}") from e
-    path = resources.files(_PACKAGE).joinpath(model_name)
-    if not path.is_file():
-        raise ImportError(f"the Smart Turn judge needs {model_name} from pipecat-ai==1.14 (scripts/setup.sh pins it); "
-                          f"the installed pipecat has no {path}")
+    path = model_path(model_name)
     model = onnx.load(str(path))
     if not any(EMBEDDING in n.output for n in model.graph.node):
         raise ImportError(f"{path} has no {EMBEDDING} (not the Smart Turn v3.2 graph that pipecat-ai==1.14 carries)")
