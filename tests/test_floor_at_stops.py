@@ -57,6 +57,12 @@ def test_cli_writes_the_table_and_json(split: Path, tmp_path: Path, capsys: pyte
     assert len(doc["stops"]) == 3 and doc["summary"]["all"]["holds"] == 1
     with pytest.raises(SystemExit):  # argparse's one line (cli_args.jobs)
         at_stops.main(["--corpus", str(split), "--jobs", "0"])
+    # Smart Turn with its graph's own arithmetic: the same stops, its own scores
+    assert at_stops.main(["--corpus", str(split), "--jobs", "1", "--exact", "--json", str(out)]) == 0
+    exact = json.loads(out.read_text())["stops"]
+    assert [(s["t"], s["label"], s["cadence"]) for s in exact] == [(s["t"], s["label"], s["cadence"])
+                                                                   for s in doc["stops"]]
+    assert all(0.0 <= s["smart_turn"] <= 1.0 for s in exact)
 
 
 def test_a_clip_cut_tight_after_its_last_turn_end_keeps_that_stop(tmp_path: Path) -> None:

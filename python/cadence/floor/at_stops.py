@@ -1,6 +1,6 @@
 """``cadence bench floor-stops``: the models alone, at Smart Turn's decision points.
 
-    cadence bench floor-stops --corpus DIR/test [--weights W] [--jobs J] [--json OUT]
+    cadence bench floor-stops --corpus DIR/test [--weights W] [--exact] [--jobs J] [--json OUT]
 
 The benchmark scores whole policies, where a model's judgement is mixed with its
 timing rules. This compares the two learned judges on equal terms: at every
@@ -49,7 +49,7 @@ def stop_label(labels: FileLabels, t: float) -> str | None:
 
 
 @lru_cache(maxsize=2)
-def _judges(weights: str | None) -> tuple[Any, Any, Any]:
+def _judges(weights: str | None, exact: bool = False) -> tuple[Any, Any, Any]:
     """(Smart Turn policy that records its model calls, featurizer, Cadence model), built
     once per process: loading the ONNX sessions and weights per file would dominate."""
     from cadence.floor.features import FloorFeaturizer
@@ -66,14 +66,14 @@ def _judges(weights: str | None) -> tuple[Any, Any, Any]:
             self.asked.append((self.frame, p))
             return p
 
-    return Recording(), FloorFeaturizer(), FloorModel(weights)
+    return Recording(exact=exact), FloorFeaturizer(), FloorModel(weights)
 
 
-def stops_of_file(f: CorpusFile, weights: str | None = None) -> list[dict[str, Any]]:
+def stops_of_file(f: CorpusFile, weights: str | None = None, exact: bool = False) -> list[dict[str, Any]]:
     """Every VAD stop of ``smart-turn-v3`` on one file: time, label, both models' scores."""
     from cadence.floor.model import PAUSE
 
-    smart_turn, featurizer, model = _judges(weights)
+    smart_turn, featurizer, model = _judges(weights, exact)
     # as the bench hears the file: with its silence appended where it ends inside an answer
     # window (a clip cut tight after its last turn end has that turn's stop in the silence)
     frames, reference, _pad = padded_input(f.path, f.persona, f.labels)
@@ -117,7 +117,7 @@ def summarize_stops(stops: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _one(args: tuple[CorpusFile, str | None]) -> list[dict[str, Any]]:
+def _one(args: tuple[CorpusFile, str | None, bool]) -> list[dict[str, Any]]:
     return stops_of_file(*args)
 
 
@@ -126,12 +126,14 @@ def main(argv: list[str]) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", required=True, help="a split folder with manifest.jsonl")
     ap.add_argument("--weights", default=None, help="Cadence model .npz (default: the packaged one)")
+    ap.add_argument("--exact", action="store_true",
+                    help="Smart Turn as smart-turn-v3-exact runs it: its graph's float arithmetic, not the CPU's int8 kernels")
     ap.add_argument("--max-files", type=cli_args.positive_int, default=None)
     ap.add_argument("--jobs", type=cli_args.jobs, default=cores())
     ap.add_argument("--json", type=cli_args.out_file, default=None, help="write every stop and the summary here")
     args = ap.parse_args(argv)
     files = load_manifest(args.corpus, args.max_files)
-    per_file = map_files(_one, [(f, args.weights) for f in files], args.jobs)  # the bench's process pool
+    per_file = map_files(_one, [(f, args.weights, args.exact) for f in files], args.jobs)  # the bench's process pool
     stops = sorted((s for file_stops in per_file for s in file_stops), key=lambda s: (s["audio"], s["t"]))
     summary = summarize_stops(stops)
     fmt = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
