@@ -223,6 +223,47 @@ async def test_adopting_a_lambda_actors_class_screens_what_waits_and_keeps_the_o
     assert (stats.restarts, stats.capacity) == (0, 256)
 
 
+async def test_screening_frees_room_for_blocked_senders_and_publish_goes_on(autojump_clock):
+    """With an explicit mailbox nothing is resized: the room the refused messages leave must
+    take the blocked sender's message (it waited forever). A publish blocked on that actor
+    meanwhile is refused for it alone; the next subscriber still gets the message."""
+
+    class Ints(Actor):
+        accepts = (int,)
+
+        def __init__(self, seen: list) -> None:
+            self.seen = seen
+
+        async def on_start(self) -> None:
+            await trio.sleep(0.05)
+
+        async def handle(self, msg):
+            self.seen.append(msg)
+
+    ints: list = []
+    strs: list = []
+    async with open_actor_system() as system:
+        ref = system.spawn(lambda: Ints(ints), "ints", mailbox=MailboxSpec(2, Overflow.BLOCK))
+        other = system.spawn(lambda: Recorder(strs), "strs")
+        system.subscribe(ref, str)
+        system.subscribe(other, str)
+        ref.try_send("a")
+        ref.try_send("b")
+        sent: list = []
+        with trio.fail_after(5):  # the sender waited forever
+            async with trio.open_nursery() as n:
+                async def send() -> None:
+                    await ref.send(42)
+
+                async def publish() -> None:
+                    sent.append(await system.publish("hello"))
+
+                n.start_soon(send)
+                n.start_soon(publish)
+        await trio.sleep(0.1)
+    assert ints == [42] and strs == ["hello"] and sent == [1]
+
+
 async def test_a_malformed_accepts_under_a_lambda_fails_every_start(autojump_clock):
     class Bad(Actor):
         accepts = (int, "str")

@@ -205,6 +205,28 @@ def test_a_figure_one_file_carries_has_no_interval_on_a_larger_split() -> None:
     assert d["recall_open"]["diff"] == pytest.approx(1 / 3) and not d["recall_open"]["better"]
 
 
+def test_on_recorded_clips_a_figure_needs_two_files_and_two_clips() -> None:
+    """12 files of 8 clips each; a figure carried by one file's 8 clips is that file's say."""
+    from cadence.floor.scoring import UNIT_COUNTS
+
+    cells = [(f, c) for f in range(12) for c in range(8)]
+
+    def table(carriers: set[int]) -> FileTable:
+        counts = np.array([[{"correct": 2, "commits": 3, "answered": 1, "shifts": 1, "interruptions": 1,
+                             "open_shifts": 2 if f in carriers else 0,
+                             "open_answered": 1 + c % 2 if f in carriers else 0}[k] for k in UNIT_COUNTS]
+                           for f, c in cells], np.int64)
+        return FileTable.from_cells(counts, np.full(len(cells), 0.3), np.arange(len(cells)),
+                                    np.array([f for f, _ in cells]), np.array([c for _, c in cells]),
+                                    "file × clip")
+
+    assert not table({0}).varies("recall_open") and table({0}).varies("recall")
+    assert table({0, 5}).varies("recall_open")
+    one_file = FileTable.from_cells(table({0}).counts[:8], np.full(8, 0.3), np.arange(8),
+                                    np.zeros(8, np.int64), np.arange(8), "file × clip")
+    assert one_file.varies("recall_open")  # a split of one file: its clips are the units
+
+
 def test_the_report_compares_contenders_with_baselines_on_the_same_files() -> None:
     per_file = {"silence-500": _files(30, 1, bad=0.5, slow=0.4, miss=0.3), "cadence@0.5": _files(30, 2, bad=0.1, miss=0.0),
                 "cadence@1": _files(30, 1, bad=0.5, slow=0.4, miss=0.3)}

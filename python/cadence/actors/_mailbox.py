@@ -181,12 +181,17 @@ class Mailbox:
             if not keep(item):
                 del self._putters[task]
                 reschedule(task, Error(refused(item)))
+        self._admit_waiting()  # the room the refused ones left
 
     def resize(self, capacity: int, overflow: Overflow) -> None:
         """A new capacity and policy; blocked senders move in, in order, while there is room."""
         self.capacity, self.overflow = capacity, overflow
+        self._admit_waiting()
+
+    def _admit_waiting(self) -> None:
+        """Blocked senders' messages into the buffer, in order, while it has room."""
         buf = self._buf
-        while self._putters and len(buf) < capacity:
+        while self._putters and len(buf) < self.capacity:
             task, waiting = self._putters.popitem(last=False)
             buf.append(waiting)
             reschedule(task, Value(None))

@@ -86,6 +86,10 @@ class Topics:
                 sent += 1
             except ActorStoppedError:
                 self.unsubscribe(ref)
+            except InvalidArgumentError:
+                # a subscriber whose accepts were read after it subscribed (a lambda-built actor):
+                # its subscription is dropped then, and a send blocked meanwhile is refused here
+                pass
             except MailboxFullError:
                 refused.append(ref.name)
         if refused:

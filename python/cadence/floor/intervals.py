@@ -153,17 +153,21 @@ class FileTable:
         return int(self.cell_clip.max()) + 1 if self.cells else 0
 
     def varies(self, metric: str) -> bool:
-        """Whether a resample can move ``metric``: the cells that carry it (a non-zero
-        denominator; for the latencies, an answered turn) lie in two files or more, or in
-        two clips or more. One file drawn again and again is that file each time: its
+        """Whether ``metric`` rests on more than one unit's say: the cells that carry it (a
+        non-zero denominator; for the latencies, an answered turn) lie in two files or more,
+        and on a split of recorded clips in two clips or more too (of the clips alone where
+        the split is one file). One file drawn again and again is that file each time: its
         interval would read zero wide, and a difference "sure" on one file's say."""
         if metric in _RATIOS:
             carriers = self.counts[:, _COUNTS.index(_RATIOS[metric][1])] > 0
         else:
             carriers = np.zeros(self.cells, bool)
             carriers[self.latency_file] = True
-        return (len(np.unique(self.cell_file[carriers])) >= 2
-                or len(np.unique(self.cell_clip[carriers & (self.cell_clip >= 0)])) >= 2)
+        files = len(np.unique(self.cell_file[carriers]))
+        if not (self.cell_clip >= 0).any():
+            return files >= 2
+        clips = len(np.unique(self.cell_clip[carriers & (self.cell_clip >= 0)]))
+        return clips >= 2 and (files >= 2 or self.files == 1)
 
     def layout(self) -> tuple[bytes, bytes]:
         """Two tables with the same layout can share ``weights`` (paired comparisons)."""
