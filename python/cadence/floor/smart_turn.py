@@ -21,7 +21,8 @@ quantize/dequantize pairs computed in float, as written, with no graph optimizat
 (ONNX Runtime at ``ORT_ENABLE_ALL``) fuses them into int8 kernels, whose results depend on
 the CPU: on this AVX2 machine (no VNNI) they differ from the graph's arithmetic by a median
 0.024 and up to 0.89 in P(complete), and flip 11 of 170 verdicts on 12 files of test D
-(floor.md, "Smart Turn's int8 kernels"). The exact variant reads the same on any CPU.
+(floor.md, "Smart Turn's int8 kernels"). The exact variant does not depend on the CPU's
+int8 kernels (float kernels may still differ in the last bits between CPUs; not checked).
 
 Pipecat keys its buffers by ``time.monotonic()``; offline the audio runs faster than
 real time, so the buffer is kept here by frame time and only the model call
