@@ -174,29 +174,35 @@ async def test_a_lambda_or_partial_factory_keeps_the_class_mailbox_and_accepts(a
         assert asked.statistics().restarts == 0
 
 
+class _SlowInts(Actor):
+    """Takes ints only and starts slowly: messages wait before its class is known."""
+
+    accepts = (int,)
+
+    def __init__(self, seen: list) -> None:
+        self.seen = seen
+
+    async def on_start(self) -> None:
+        await trio.sleep(0.05)
+
+    async def handle(self, msg):
+        self.seen.append(msg)
+
+
+class _SlowInts256(_SlowInts):
+    mailbox = MailboxSpec(256, Overflow.BLOCK)
+
+
 async def test_adopting_a_lambda_actors_class_screens_what_waits_and_keeps_the_order(autojump_clock):
     """Senders blocked on the default 64 slots before the first instance exists: the one whose
     message the class does not take gets the error ``send`` would have raised, the others move
     into the class's larger mailbox ahead of later sends, and a subscription the class rules
     out is dropped instead of raising at the publisher."""
 
-    class Ints(Actor):
-        mailbox = MailboxSpec(256, Overflow.BLOCK)
-        accepts = (int,)
-
-        def __init__(self, seen: list) -> None:
-            self.seen = seen
-
-        async def on_start(self) -> None:
-            await trio.sleep(0.05)
-
-        async def handle(self, msg):
-            self.seen.append(msg)
-
     seen: list = []
     errors: list = []
     async with open_actor_system() as system:
-        ref = system.spawn(lambda: Ints(seen), "ints")
+        ref = system.spawn(lambda: _SlowInts256(seen), "ints")
         system.subscribe(ref, str)  # nothing to check it against yet
 
         async def first() -> None:
@@ -228,22 +234,10 @@ async def test_screening_frees_room_for_blocked_senders_and_publish_goes_on(auto
     take the blocked sender's message (it waited forever). A publish blocked on that actor
     meanwhile is refused for it alone; the next subscriber still gets the message."""
 
-    class Ints(Actor):
-        accepts = (int,)
-
-        def __init__(self, seen: list) -> None:
-            self.seen = seen
-
-        async def on_start(self) -> None:
-            await trio.sleep(0.05)
-
-        async def handle(self, msg):
-            self.seen.append(msg)
-
     ints: list = []
     strs: list = []
     async with open_actor_system() as system:
-        ref = system.spawn(lambda: Ints(ints), "ints", mailbox=MailboxSpec(2, Overflow.BLOCK))
+        ref = system.spawn(lambda: _SlowInts(ints), "ints", mailbox=MailboxSpec(2, Overflow.BLOCK))
         other = system.spawn(lambda: Recorder(strs), "strs")
         system.subscribe(ref, str)
         system.subscribe(other, str)
