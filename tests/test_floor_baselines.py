@@ -581,6 +581,11 @@ def test_bench_and_score_count_cadence_commits_by_rule(corpus: Path, tmp_path: P
         ({"files": [{"audio": "f0.wav", "commits": []}, {"audio": "f0.wav", "commits": []}]}, "second"),
         ({"files": [{"audio": "f0.wav", "commits": [], "policy": ""}]}, "policy"),
         ({"files": [{"audio": "f0.wav", "commits": [10**400]}]}, "finite"),
+        # a policy names a row of the tables: a '|' or a line break shifts their columns, and a
+        # lone surrogate cannot be printed at all
+        ({"files": [{"audio": "f0.wav", "commits": [], "policy": "a|b"}]}, "printable"),
+        ({"files": [{"audio": "f0.wav", "commits": [], "policy": "a\nb"}]}, "printable"),
+        ({"files": [{"audio": "f0.wav", "commits": [], "policy": "sil\ud800"}]}, "printable"),
     ],
 )
 def test_score_refuses_malformed_decisions(doc: object, match: str) -> None:
@@ -588,6 +593,16 @@ def test_score_refuses_malformed_decisions(doc: object, match: str) -> None:
 
     with pytest.raises(InvalidArgumentError, match=match):
         parse_decisions(doc)
+
+
+def test_score_names_nesting_past_the_parsers_depth_as_not_json(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from cadence.floor.score import main
+
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"files": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    assert main(["--corpus", str(tmp_path), "--decisions", str(deep)]) == 2
+    assert "not JSON" in capsys.readouterr().err
 
 
 def test_a_foreign_corpus_and_decisions_file_are_read_as_the_spec_reads_them(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from cadence.errors import InvalidArgumentError
@@ -572,6 +573,23 @@ def test_late_stops_after_a_yield_are_counted_apart() -> None:
     assert sc.stop_latencies == [pytest.approx(0.6), pytest.approx(0.4), pytest.approx(0.05)]
     # the same late barge-in with no persona spans labelled: no utterance to have yielded
     assert score_file(decs, FileLabels(shifts=(), bargeins=labels.bargeins)).stops_late_after_yield == 0
+
+
+def test_false_pause_durations_read_the_next_resume_or_bargein() -> None:
+    """Each false pause lasts to the first resume or bargein after it, read in one backward
+    pass (a scan per pause was quadratic); random decisions against the plain definition."""
+    rng = np.random.default_rng(3)
+    labels = FileLabels(shifts=(), bargeins=(500.0,))
+    for _ in range(20):
+        ts = np.sort(rng.uniform(0.0, 100.0, 60))
+        decs = [Decision(str(rng.choice(["pause", "resume", "bargein", "commit"])), float(t)) for t in ts]
+        want = []
+        for i, d in enumerate(decs):
+            if d.kind == "pause":
+                end = next((e.t for e in decs[i + 1:] if e.kind in ("resume", "bargein")), None)
+                if end is not None:
+                    want.append(end - d.t)
+        assert score_file(decs, labels).false_pause_durations == want
 
 
 def test_false_pause_duration_and_backchannel_blame() -> None:

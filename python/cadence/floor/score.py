@@ -79,6 +79,15 @@ def _times(row: dict[str, Any], key: str, where: str) -> list[float]:
     return out
 
 
+def _unencodable(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate, which no UTF-8 output can print."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def parse_decisions(doc: Any, ignored: Counter[str] | None = None) -> dict[str, dict[str, list[Decision]]]:
     """``{"files": [...]}`` → {policy: {audio: decisions}}, every field checked. Keys of a row
     that no metric reads (another tool's, or a misspelt one) are counted in ``ignored``."""
@@ -96,6 +105,9 @@ def parse_decisions(doc: Any, ignored: Counter[str] | None = None) -> dict[str, 
         policy = row.get("policy", "external")
         if not isinstance(policy, str) or not policy:
             raise InvalidArgumentError(f"{where}: 'policy' must be a non-empty string")
+        if "|" in policy or not policy.isprintable() or _unencodable(policy):
+            # it names a row of the markdown tables: a '|' or a line break would shift their columns
+            raise InvalidArgumentError(f"{where}: 'policy' {policy!r} must be printable text without '|'")
         per = out.setdefault(policy, {})
         if row["audio"] in per:
             raise InvalidArgumentError(f"{where}: a second entry for {row['audio']!r} under policy {policy!r}")
@@ -263,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with open(args.decisions, encoding="utf-8") as f:
                 doc = json.load(f)
-        except ValueError as e:  # not JSON, not UTF-8
+        except (ValueError, RecursionError) as e:  # not JSON, not UTF-8, nested past the parser's depth
             raise InvalidArgumentError(f"{args.decisions}: not JSON: {e}") from e
         report = score_decisions(args.corpus, doc, args.by, args.resamples, parse_pairs(args.compare))
         md = render_markdown(report) + "\n".join(by_section(report)) + ("\n" if args.by else "")
