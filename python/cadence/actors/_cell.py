@@ -132,9 +132,11 @@ class ActorCell:
     # -- sending ---------------------------------------------------------------------
     def _check(self, msg: Any) -> None:
         if not isinstance(msg, self.accepts):  # type: ignore[arg-type]
-            names = ", ".join(t.__name__ for t in self.accepts or ())
-            raise InvalidArgumentError(
-                f"actor {self.name!r} accepts {names}, not {type(msg).__name__}")
+            raise self._not_accepted(msg)
+
+    def _not_accepted(self, msg: Any) -> InvalidArgumentError:
+        names = ", ".join(t.__name__ for t in self.accepts or ())
+        return InvalidArgumentError(f"actor {self.name!r} accepts {names}, not {type(msg).__name__}")
 
     async def send(self, msg: Any) -> None:
         if self.accepts is not None:
@@ -298,14 +300,11 @@ class ActorCell:
         """A message queued before ``accepts`` was adopted that the class does not take: refused
         (its request fails), and the error for its sender if it is still blocked."""
         envelope = type(item) is _Envelope
-        try:
-            self._check(item.msg if envelope else item)
-        except InvalidArgumentError as exc:
-            if envelope and item.reply is not None:
-                self._inflight = item.reply
-            self._refuse(item, exc)
-            return exc
-        raise AssertionError("screened out a message the actor accepts")
+        exc = self._not_accepted(item.msg if envelope else item)
+        if envelope and item.reply is not None:
+            self._inflight = item.reply
+        self._refuse(item, exc)
+        return exc
 
     def _stop_inflight(self) -> None:
         if self._inflight is not None:

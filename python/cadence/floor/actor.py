@@ -61,6 +61,7 @@ from cadence.errors import InvalidArgumentError, InvalidAudioError
 from cadence.floor.policy import CadencePolicy
 from cadence.floor.protocol import FRAME_SECONDS, Decision
 from cadence.messages import (
+    MAX_TS_NS,
     AudioFrame,
     Backchannel,
     BargeIn,
@@ -73,7 +74,6 @@ from cadence.messages import (
     SetPatience,
     Speculate,
 )
-from cadence.messages._base import MAX_TS_NS
 
 FRAME = 160
 FRAME_NS = 10_000_000

@@ -366,7 +366,6 @@ class Drawn:
         return cls(point, metric_samples(table, weights), table.files, table.clips, by_f, by_c,
                    frozenset(k for k in METRICS if table.varies(k)))
 
-
     def dof(self, metric: str, other: Drawn | None = None) -> float:
         """``dof`` of ``metric``, or with ``other`` of the paired difference self − other."""
         if self.by_files is None or self.by_clips is None:

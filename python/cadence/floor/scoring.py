@@ -699,7 +699,7 @@ def _score_nods(nods: Sequence[float], labels: FileLabels, ends: Sequence[float]
     sc.nods = len(nods)
     sc.nods_in_holds = sum(in_hold(b, labels.holds) for b in nods)
     sc.nods_after_end = sum(
-        not in_hold(b, labels.holds) and any(t - _TOL <= b <= e + _TOL for t, e in zip(labels.shifts, ends))
+        not in_hold(b, labels.holds) and any(in_answer_window(b, t, e, early=0.0) for t, e in zip(labels.shifts, ends))
         for b in nods)
     long_holds = [(s, e) for s, e in labels.holds if e - s >= NOD_HOLD_S - _TOL]
     sc.nod_holds = len(long_holds)

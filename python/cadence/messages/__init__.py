@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final, Union
 
-from cadence.messages._base import MAX_CONVERSATION_ID_CHARS, MessageBase
+from cadence.messages._base import MAX_CONVERSATION_ID_CHARS, MAX_TS_NS, MessageBase
 from cadence.messages.audio import (
     ALLOWED_FRAME_SAMPLES,
     FRAME_SAMPLES,
@@ -158,6 +158,7 @@ __all__ = [
     "MESSAGE_TYPES",
     "MESSAGE_TAGS",
     "MAX_CONVERSATION_ID_CHARS",
+    "MAX_TS_NS",
     # audio
     "AudioFrame",
     "AudioChunk",

@@ -25,9 +25,9 @@ and ``SpeechChunk``, whose tuple fields would make them tracked, it keeps them
 out of the GC's generations (their fields are frozen leaf structs and floats, so
 they cannot form cycles). Validation in ``__post_init__`` runs at construction
 *and* on decode; it costs ~0.1 µs and catches bad input at the edge. Making every
-``int`` field a plain int (``_plain_ints``) adds ~0.35-0.45 µs per ``AudioFrame`` on
-this machine (construct ~1.0 µs, decode ~1.5 µs in all): 100 frames a second cost a call
-under 50 µs of CPU a second.
+``int`` field a plain int (``_plain_ints``) adds ~0.19 µs per ``AudioFrame`` on this
+machine (construct ~0.8 µs, decode ~1.2 µs in all): 100 frames a second cost a call
+about 20 µs of CPU a second.
 """
 
 from __future__ import annotations
@@ -106,19 +106,21 @@ def as_tuple(obj: msgspec.Struct, name: str) -> tuple[Any, ...]:
     return value  # type: ignore[no-any-return]
 
 
-#: Per message class: its fields typed ``int`` or ``int | None``, and a getter of their values.
+#: Per message class: its fields typed ``int`` or ``int | None``, and a test that they all
+#: hold what they may (runs per message: per audio frame on the hot path).
 _INT_FIELDS: dict[type, tuple[tuple[tuple[str, bool], ...], Any]] = {}
 
 
 def _int_fields(cls: type) -> tuple[tuple[tuple[str, bool], ...], Any]:
-    """(name, whether None is allowed) of each such field, and a getter of their values as a tuple."""
+    """(name, whether None is allowed) of each such field, and ``ok(obj)``: one expression over
+    them (``type(o.ts_ns) is int and ...``): with the call, about 0.19 µs for an AudioFrame
+    where a loop over a tuple of the values took about 0.36 µs. The names are the struct's own identifiers."""
     fields = tuple((f.name, f.type != int) for f in msgspec.structs.fields(cls)
                    if f.type is int or f.type == (int | None))
-    names = [name for name, _ in fields]
-    # attrgetter of two names or more gives a tuple; of one, the value
-    get = operator.attrgetter(*names) if len(names) > 1 else (
-        (lambda o, n=names[0]: (getattr(o, n),)) if names else (lambda o: ()))
-    return fields, get
+    terms = [f"(type(o.{n}) is int or o.{n} is None)" if optional else f"type(o.{n}) is int"
+             for n, optional in fields]
+    ok = eval(f"lambda o: {' and '.join(terms) or 'True'}", {"int": int})  # noqa: S307 (identifiers only)
+    return fields, ok
 
 
 def _plain_ints(obj: msgspec.Struct) -> None:
@@ -130,20 +132,17 @@ def _plain_ints(obj: msgspec.Struct) -> None:
     arithmetic (an ``np.uint64`` timestamp wraps a negative offset; an ``np.int64`` one
     fails to encode in every message built from it later). An integer of another type
     (``operator.index`` reads it) is stored as its plain int; a bool or a non-integer
-    is refused. The common case, every value an exact int, is one pass over a tuple.
+    is refused. The common case, every value an exact int, is one generated expression.
     """
     cls = type(obj)
     spec = _INT_FIELDS.get(cls)
     if spec is None:
         spec = _INT_FIELDS[cls] = _int_fields(cls)
-    fields, get = spec
-    values = get(obj)
-    for value in values:
-        if type(value) is not int:
-            break
-    else:
+    fields, ok = spec
+    if ok(obj):
         return
-    for (name, optional), value in zip(fields, values):
+    for name, optional in fields:
+        value = getattr(obj, name)
         if type(value) is int or (optional and value is None):
             continue
         if isinstance(value, bool) or value is None:
